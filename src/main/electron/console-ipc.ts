@@ -1,0 +1,43 @@
+/**
+ * Registers the console contract on ipcMain (one handle per method, sender-checked and
+ * schema-validated by console-ipc-dispatch.ts) and forwards service events to the window.
+ */
+import type { BrowserWindow, IpcMain } from 'electron';
+import type { ConsoleApi } from '../../shared/console-api';
+import { IPC_EVENT_CHANNEL } from '../../shared/console-api';
+import type { ConsoleEvent } from '../../shared/console-dto';
+import type { InvokeEventLike, TrustedWindow } from '../ipc/console-ipc-dispatch';
+import { createConsoleIpcHandlers } from '../ipc/console-ipc-dispatch';
+
+export function trustedWindowOf(win: BrowserWindow | null, appUrl: string): TrustedWindow | null {
+  if (!win || win.isDestroyed()) return null;
+  return { webContents: win.webContents, mainFrame: win.webContents.mainFrame, appUrl };
+}
+
+/** Returns a function that removes every handler again. */
+export function registerConsoleIpc(
+  ipcMain: IpcMain,
+  api: ConsoleApi,
+  currentWindow: () => TrustedWindow | null,
+): () => void {
+  const handlers = createConsoleIpcHandlers(api, currentWindow);
+  for (const [channel, handler] of handlers) {
+    ipcMain.handle(channel, (event, arg: unknown) => handler(event as InvokeEventLike, arg));
+  }
+  return () => {
+    for (const channel of handlers.keys()) ipcMain.removeHandler(channel);
+  };
+}
+
+export interface EventSource {
+  subscribe(listener: (event: ConsoleEvent) => void): () => void;
+}
+
+/** Pushes every service event to the window's main frame; returns the unsubscribe. */
+export function forwardConsoleEvents(events: EventSource, currentWindow: () => BrowserWindow | null): () => void {
+  return events.subscribe((event) => {
+    const win = currentWindow();
+    if (!win || win.isDestroyed() || win.webContents.isDestroyed()) return;
+    win.webContents.send(IPC_EVENT_CHANNEL, event);
+  });
+}
