@@ -1,5 +1,5 @@
-import { describe, expect, test, vi } from 'vitest';
-import type { ConsoleApi } from '../../src/shared/console-api';
+import { describe, expect, test, vi, type Mock } from 'vitest';
+import type { ConsoleApi, ConsoleMethod } from '../../src/shared/console-api';
 import { CONSOLE_METHOD_NAMES, IPC_CHANNEL_PREFIX } from '../../src/shared/console-api';
 import {
   createConsoleIpcHandlers,
@@ -21,9 +21,13 @@ function setup() {
   const webContents = { id: 1 };
   const mainFrame = frame();
   const win: TrustedWindow = { webContents, mainFrame, appUrl: APP_URL };
-  const api = Object.fromEntries(
-    CONSOLE_METHOD_NAMES.map((name) => [name, vi.fn(async (input: unknown) => ({ ok: true, value: { name, input } }))]),
-  ) as unknown as ConsoleApi & Record<string, ReturnType<typeof vi.fn>>;
+  const mocks = Object.fromEntries(
+    CONSOLE_METHOD_NAMES.map((name) => [
+      name,
+      vi.fn(async (input?: unknown): Promise<unknown> => ({ ok: true, value: { name, input } })),
+    ]),
+  ) as Record<ConsoleMethod, Mock<(input?: unknown) => Promise<unknown>>>;
+  const api = mocks as unknown as ConsoleApi;
   const handlers = createConsoleIpcHandlers(api, () => win);
   const good: InvokeEventLike = { sender: webContents, senderFrame: mainFrame };
   const call = (method: string, event: InvokeEventLike, arg?: unknown) => {
@@ -31,7 +35,7 @@ function setup() {
     if (!handler) throw new Error(`no handler for ${method}`);
     return handler(event, arg);
   };
-  return { api, win, handlers, good, call, webContents, mainFrame };
+  return { api: mocks, service: api, win, handlers, good, call, webContents, mainFrame };
 }
 
 describe('isAppUrl', () => {
@@ -152,8 +156,8 @@ describe('console IPC handlers', () => {
   });
 
   test('dispatchConsoleCall refuses a method that is not in the contract', async () => {
-    const { api } = setup();
-    await expect(dispatchConsoleCall(api, 'shutdown' as never, {})).resolves.toMatchObject({
+    const { service } = setup();
+    await expect(dispatchConsoleCall(service, 'shutdown' as never, {})).resolves.toMatchObject({
       ok: false,
       error: { code: 'invalid_input' },
     });

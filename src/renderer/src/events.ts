@@ -1,0 +1,32 @@
+/** Routes pushed console events to the stores that care. */
+import type { ConsoleEvent } from '../../shared/console-dto';
+import { onConsoleEvent } from './bridge';
+import { useAllowListStore } from './stores/allow-list-store';
+import { useApprovalsStore } from './stores/approvals-store';
+import { useLedgerStore } from './stores/ledger-store';
+import { usePendingStore } from './stores/pending-store';
+import { useStatusStore } from './stores/status-store';
+
+export function routeEvent(event: ConsoleEvent): void {
+  switch (event.type) {
+    case 'proposal':
+      usePendingStore.getState().receive(event.proposal);
+      useStatusStore.getState().invalidate();
+      break;
+    case 'receipt':
+      useLedgerStore.getState().receiveLive(event.receipt);
+      if (event.receipt.approvalId) useApprovalsStore.getState().invalidate();
+      useStatusStore.getState().invalidate();
+      break;
+    case 'allow-list':
+      useAllowListStore.getState().receive(event.allowList);
+      break;
+  }
+}
+
+/** Subscribes once; returns the unsubscribe. */
+export function subscribeToEvents(): () => void {
+  return onConsoleEvent((event) => {
+    if (event && typeof event === 'object' && 'type' in event) routeEvent(event);
+  });
+}

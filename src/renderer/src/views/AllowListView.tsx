@@ -1,0 +1,102 @@
+import { useEffect } from 'react';
+import { Empty, ErrorState, Loading } from '../components/StateView';
+import { useAllowListStore } from '../stores/allow-list-store';
+
+export function AllowListView() {
+  const status = useAllowListStore((s) => s.status);
+  const error = useAllowListStore((s) => s.error);
+  const list = useAllowListStore((s) => s.list);
+  const busy = useAllowListStore((s) => s.busy);
+  const changeErrors = useAllowListStore((s) => s.changeErrors);
+  const load = useAllowListStore((s) => s.load);
+  const setAllowed = useAllowListStore((s) => s.setAllowed);
+
+  useEffect(() => {
+    void load();
+  }, [load]);
+
+  let body;
+  if (!list && (status === 'idle' || status === 'loading')) body = <Loading label="Loading the allow-list…" />;
+  else if (!list) {
+    body = <ErrorState title="Could not load the allow-list" message={error ?? 'Unknown error'} onRetry={() => void load()} />;
+  } else {
+    body = (
+      <>
+        {list.lockedByEnvironment ? (
+          <p className="notice notice-info" data-testid="allow-list-locked">
+            The allow-list is fixed by <code>OPENEXEC_ALLOWED_ACTIONS</code> in the environment, so it cannot be changed
+            here. Change that variable and restart to change it.
+          </p>
+        ) : null}
+        {list.restriction === 'open' ? (
+          <p className="notice notice-warn" data-testid="allow-list-open">
+            No allow-list is configured: every registered action may run. Turning an action off here creates a list.
+          </p>
+        ) : null}
+        {list.unknownListed.length > 0 ? (
+          <p className="notice notice-warn">
+            Listed but not implemented by any handler (these can never run): {list.unknownListed.join(', ')}
+          </p>
+        ) : null}
+        {list.entries.length === 0 ? (
+          <Empty title="No actions are registered" />
+        ) : (
+          <ul className="toggles" aria-label="Registered actions" data-testid="allow-list">
+            {list.entries.map((entry) => {
+              const id = `allow-${entry.action}`;
+              const disabled = list.lockedByEnvironment || busy.has(entry.action);
+              return (
+                <li key={entry.action} className="toggle-row" data-testid="allow-entry" data-action={entry.action}>
+                  <label htmlFor={id} className="toggle-label">
+                    <span className="mono">{entry.action}</span>
+                    <span className={entry.allowed ? 'tag tag-executed' : 'tag tag-denied'}>
+                      {entry.allowed ? 'Allowed' : 'Not allowed'}
+                    </span>
+                  </label>
+                  <input
+                    id={id}
+                    type="checkbox"
+                    role="switch"
+                    className="switch"
+                    checked={entry.allowed}
+                    disabled={disabled}
+                    aria-describedby={list.lockedByEnvironment ? 'locked-reason' : undefined}
+                    onChange={(e) => void setAllowed(entry.action, e.target.checked)}
+                  />
+                  {changeErrors[entry.action] ? (
+                    <p className="field-error" role="alert">
+                      {changeErrors[entry.action]}
+                    </p>
+                  ) : null}
+                </li>
+              );
+            })}
+          </ul>
+        )}
+        <p id="locked-reason" className="muted small">
+          {list.lockedByEnvironment
+            ? 'Switches are disabled because the environment fixes the list.'
+            : 'Each change is written to the ledger as a config receipt.'}
+        </p>
+      </>
+    );
+  }
+
+  return (
+    <section className="view" aria-labelledby="allow-heading" data-testid="view-allow-list">
+      <header className="view-header">
+        <h1 id="allow-heading">Allow-list</h1>
+        <p className="muted">Which registered actions the boundary may run</p>
+        <button type="button" className="btn btn-ghost" onClick={() => void load()}>
+          Refresh
+        </button>
+      </header>
+      {status === 'error' && list ? (
+        <p className="notice notice-error" role="alert">
+          {error}
+        </p>
+      ) : null}
+      {body}
+    </section>
+  );
+}

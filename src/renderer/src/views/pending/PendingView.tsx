@@ -1,0 +1,73 @@
+import { useEffect } from 'react';
+import { Empty, ErrorState, Loading } from '../../components/StateView';
+import { useNavStore } from '../../stores/nav-store';
+import { usePendingStore } from '../../stores/pending-store';
+import { useStatusStore } from '../../stores/status-store';
+import { DecisionDialog } from './DecisionDialog';
+import { OutcomeList } from './OutcomeList';
+import { PendingList } from './PendingList';
+import { ProposalDetail } from './ProposalDetail';
+import { usePendingKeys } from './use-pending-keys';
+
+export function PendingView() {
+  const status = usePendingStore((s) => s.status);
+  const error = usePendingStore((s) => s.error);
+  const items = usePendingStore((s) => s.items);
+  const selected = usePendingStore((s) => s.items.find((p) => p.id === s.selectedId) ?? null);
+  const load = usePendingStore((s) => s.load);
+  const active = useNavStore((s) => s.view === 'pending');
+  usePendingKeys(active);
+
+  useEffect(() => {
+    if (usePendingStore.getState().status === 'idle') void load();
+    // The confirmation shows the operator key id, which comes with health.
+    if (useStatusStore.getState().status === 'idle') void useStatusStore.getState().load();
+  }, [load]);
+
+  let body;
+  if (status === 'idle' || (status === 'loading' && items.length === 0)) {
+    body = <Loading label="Loading the queue…" />;
+  } else if (status === 'error' && items.length === 0) {
+    body = <ErrorState title="Could not load the queue" message={error ?? 'Unknown error'} onRetry={() => void load()} />;
+  } else if (items.length === 0) {
+    body = (
+      <div className="pending-empty">
+        <Empty title="Nothing is waiting for you">
+          New proposals from agents appear here the moment they arrive.
+        </Empty>
+        <OutcomeList />
+      </div>
+    );
+  } else {
+    body = (
+      <div className="split">
+        <div className="split-list">
+          <PendingList />
+          <p className="shortcuts muted" aria-hidden="true">
+            <kbd>J</kbd>/<kbd>K</kbd> move · <kbd>A</kbd> approve · <kbd>D</kbd> deny
+          </p>
+        </div>
+        <div className="split-detail">
+          {selected ? <ProposalDetail proposal={selected} /> : <Empty title="Select a proposal" />}
+          <OutcomeList />
+        </div>
+      </div>
+    );
+  }
+
+  return (
+    <section className="view" aria-labelledby="pending-heading" data-testid="view-pending">
+      <header className="view-header">
+        <h1 id="pending-heading">Pending</h1>
+        <p className="muted">
+          {items.length > 0 ? `${items.length} waiting for a decision` : 'Proposals that need a human decision'}
+        </p>
+        <button type="button" className="btn btn-ghost" onClick={() => void load()}>
+          Refresh
+        </button>
+      </header>
+      {body}
+      <DecisionDialog />
+    </section>
+  );
+}
