@@ -1,0 +1,97 @@
+import { Agent, request } from 'node:http';
+import { rmSync } from 'node:fs';
+import { tempDir } from '../test/support/harness.ts';
+import { spawnServer, waitForExit } from '../test/support/server-process.ts';
+import { executeWire, TestApprover } from '../test/support/clawshield.ts';
+
+export interface ExecuteFigures {
+  synchronous: 'NORMAL' | 'FULL';
+  concurrency: number;
+  requests: number;
+  seconds: number;
+  executionsPerSecond: number;
+  p50ms: number;
+  p99ms: number;
+  errors: number;
+}
+
+function percentile(sorted: number[], p: number): number {
+  const i = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
+  return Math.round((sorted[Math.max(0, i)] ?? 0) * 1000) / 1000;
+}
+
+function postRaw(agent: Agent, url: URL, body: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { agent, hostname: url.hostname, port: url.port, path: '/execute', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/**
+ * POST /execute in clawshield mode against a server in its own process, each request with
+ * a pre-minted valid artifact and a unique nonce; every answer waits for its receipt's commit.
+ */
+export async function benchExecute(synchronous: 'NORMAL' | 'FULL', concurrencies: number[], perLevel: number): Promise<ExecuteFigures[]> {
+  const approver = new TestApprover();
+  const dataDir = tempDir('openexec-bench-');
+  const server = await spawnServer({
+    OPENEXEC_DATA_DIR: dataDir,
+    OPENEXEC_MODE: 'clawshield',
+    CLAWSHIELD_PUBLIC_KEY: approver.publicKeyPem,
+    CLAWSHIELD_TENANT_ID: 'tenant-001',
+    OPENEXEC_SYNCHRONOUS: synchronous,
+  });
+  const url = new URL(server.url);
+  const figures: ExecuteFigures[] = [];
+  try {
+    for (const concurrency of concurrencies) {
+      const bodies = Array.from({ length: perLevel }, (_, i) => {
+        const payload = `{"a":${i},"b":${concurrency}}`;
+        return executeWire('add', payload, `bench-${synchronous}-${concurrency}-${i}`, approver.mint('add', payload));
+      });
+      const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+      // Warm-up: connections, JIT, page cache.
+      await Promise.all(Array.from({ length: concurrency }, (_, i) => postRaw(agent, url, executeWire('echo', '{}', `warm-${synchronous}-${concurrency}-${i}`, approver.mint('echo', '{}')))));
+      const latencies: number[] = [];
+      let next = 0;
+      let errors = 0;
+      const started = performance.now();
+      await Promise.all(
+        Array.from({ length: concurrency }, async () => {
+          while (next < bodies.length) {
+            const body = bodies[next++]!;
+            const t0 = performance.now();
+            const status = await postRaw(agent, url, body);
+            latencies.push(performance.now() - t0);
+            if (status !== 200) errors++;
+          }
+        }),
+      );
+      const seconds = (performance.now() - started) / 1000;
+      agent.destroy();
+      latencies.sort((a, b) => a - b);
+      figures.push({
+        synchronous,
+        concurrency,
+        requests: bodies.length,
+        seconds: Math.round(seconds * 1000) / 1000,
+        executionsPerSecond: Math.round(bodies.length / seconds),
+        p50ms: percentile(latencies, 50),
+        p99ms: percentile(latencies, 99),
+        errors,
+      });
+    }
+  } finally {
+    server.child.kill('SIGTERM');
+    await waitForExit(server.child);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+  return figures;
+}

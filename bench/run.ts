@@ -1,0 +1,17 @@
+/**
+ * `npm run bench`: prints JSON figures. Not a test: nothing here passes or fails on timing.
+ * BENCH_ONLY=execute|ledger runs one part.
+ */
+import { benchExecute } from './execute-bench.ts';
+
+const only = process.env['BENCH_ONLY'];
+const results: Record<string, unknown> = {
+  machine: { node: process.versions.node, cpus: (await import('node:os')).cpus().length },
+};
+if (!only || only === 'execute') {
+  results['execute'] = [
+    ...(await benchExecute('NORMAL', [1, 16, 64], 6000)),
+    ...(await benchExecute('FULL', [1, 16, 64], 3000)),
+  ];
+}
+process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);

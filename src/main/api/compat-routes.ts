@@ -1,0 +1,90 @@
+import { z } from 'zod';
+import type { FastifyInstance } from 'fastify';
+import type { OpenExecCore } from '../core/openexec-core.ts';
+import { approvalArtifactSchema } from '../core/approval/approval-artifact.ts';
+import { isJsonObject, type JsonObject } from '../core/json/json-value.ts';
+import { publicKeyToPem } from '../core/crypto/ed25519.ts';
+import type { ExecuteOutcome } from '../core/engine/engine.ts';
+import { Refusal } from '../core/errors.ts';
+import { APP_VERSION } from '../app/version.ts';
+import { parseBody, validateBody } from './json-body.ts';
+import { sendJson, sendRaw } from './reply.ts';
+
+const jsonObject = z.custom<JsonObject>((v) => isJsonObject(v as never), { message: 'must be a JSON object' });
+
+// Pydantic ignored unknown fields; so do we (loose objects).
+export const executeBody = z.looseObject({
+  action: z.string().min(1).max(200),
+  payload: jsonObject.nullish(),
+  nonce: z.string().min(1).max(256),
+  approval_artifact: approvalArtifactSchema.nullish(),
+});
+
+const verifyBody = z.looseObject({
+  exec_id: z.string().min(1).max(200),
+  result: z.custom<unknown>((v) => v !== undefined, { message: 'is required' }),
+  receipt: z.string().max(200),
+});
+
+/** Python's datetime.utcnow().isoformat(): naive UTC with microseconds. */
+function pythonUtcNow(ms: number): string {
+  return new Date(ms).toISOString().replace('Z', '000');
+}
+
+export function sendOutcome(reply: import('fastify').FastifyReply, outcome: ExecuteOutcome): void {
+  if (outcome.kind === 'refused') throw new Refusal(outcome.status, outcome.code, outcome.detail);
+  const a = outcome.answer;
+  // The result is written as canonical JSON text so integers of any size reach the agent exact.
+  sendRaw(
+    reply,
+    200,
+    `{"id":${JSON.stringify(a.id)},"action":${JSON.stringify(a.action)},"result":${a.resultCanonical},"approved":${a.approved},"receipt":${JSON.stringify(a.receipt)}}`,
+  );
+}
+
+/** The surface the Python service offered (SPEC §3), answer for answer. */
+export function registerCompatRoutes(app: FastifyInstance, core: OpenExecCore): void {
+  app.get('/', (_req, reply) => sendJson(reply, 200, { service: 'OpenExec', status: 'running', version: APP_VERSION }));
+
+  app.get('/health', (_req, reply) => {
+    const list = core.allowList.list();
+    sendJson(reply, 200, {
+      status: 'healthy',
+      exec_mode: core.engine.mode,
+      signature_verification: core.engine.mode === 'clawshield' ? 'enabled' : 'disabled',
+      restriction: list === null ? 'open' : 'restricted',
+      ...(list === null ? { warning: 'No execution allow-list configured' } : { allow_list: list }),
+    });
+  });
+
+  app.get('/ready', (_req, reply) => sendJson(reply, 200, { ready: true }));
+
+  app.get('/version', (_req, reply) =>
+    sendJson(reply, 200, { version: APP_VERSION, timestamp: pythonUtcNow(core.clock.now()) }),
+  );
+
+  app.post('/execute', async (req, reply) => {
+    const body = validateBody(executeBody, parseBody(req.body));
+    const outcome = await core.engine.execute({
+      action: body.action,
+      payload: body.payload ?? (Object.create(null) as JsonObject),
+      nonce: body.nonce,
+      artifact: body.approval_artifact ?? null,
+    });
+    sendOutcome(reply, outcome);
+  });
+
+  app.post('/receipts/verify', (req, reply) => {
+    const body = validateBody(verifyBody, parseBody(req.body));
+    const result = (body as unknown as { result: import('../core/json/json-value.ts').JsonValue }).result;
+    sendJson(reply, 200, { valid: core.verifyLegacyReceipt(body.exec_id, result, body.receipt) });
+  });
+
+  app.get('/receipts/public-key', (_req, reply) =>
+    sendJson(reply, 200, {
+      algorithm: 'Ed25519',
+      key_id: core.ledger.keyId,
+      public_key_pem: publicKeyToPem(core.ledger.publicKey),
+    }),
+  );
+}

@@ -1,0 +1,71 @@
+import { z } from 'zod';
+import type { FastifyInstance } from 'fastify';
+import type { ProposalService } from '../core/proposals/proposal-service.ts';
+import { MAX_TTL_SECONDS } from '../core/proposals/proposal-service.ts';
+import type { ProposalRow } from '../core/proposals/proposal-store.ts';
+import { isJsonObject, type JsonObject } from '../core/json/json-value.ts';
+import { Refusal } from '../core/errors.ts';
+import { sha256Hex } from '../core/json/request-hash.ts';
+import { jsonInt, parseBody, validateBody } from './json-body.ts';
+import { sendRaw } from './reply.ts';
+
+export const MAX_CONTEXT_CHARS = 4000;
+export const MAX_WAIT_SECONDS = 60;
+
+const proposeBody = z.looseObject({
+  action: z.string().min(1).max(200),
+  payload: z.custom<JsonObject>((v) => isJsonObject(v as never), { message: 'must be a JSON object' }).nullish(),
+  nonce: z.string().min(1).max(256),
+  ttl_seconds: jsonInt(1, MAX_TTL_SECONDS).nullish(),
+  context: z.string().max(MAX_CONTEXT_CHARS).nullish(),
+});
+
+const waitQuery = z.strictObject({ wait: z.coerce.number().min(0).max(MAX_WAIT_SECONDS).optional() });
+const idParams = z.strictObject({ id: z.uuid() });
+
+/** What an agent sees of its proposal: snake_case like the rest of the agent API. */
+export function proposalWire(row: ProposalRow, resultLegacyJson: string | null): string {
+  const fields: string[] = [
+    `"id":${JSON.stringify(row.id)}`,
+    `"status":${JSON.stringify(row.status)}`,
+    `"action":${JSON.stringify(row.action)}`,
+    `"request_hash":${JSON.stringify(row.request_hash)}`,
+    `"created_at":${JSON.stringify(row.created_at)}`,
+    `"expires_at":${JSON.stringify(row.expires_at)}`,
+    `"decided_at":${JSON.stringify(row.decided_at)}`,
+    `"reason":${JSON.stringify(row.reason)}`,
+    // Canonical text keeps big integers exact; it is valid JSON as it stands.
+    `"result":${row.result ?? 'null'}`,
+    `"exec_id":${JSON.stringify(row.exec_id)}`,
+    `"receipt":${JSON.stringify(row.exec_id && resultLegacyJson !== null ? sha256Hex(`${row.exec_id}:${resultLegacyJson}`) : null)}`,
+    `"receipt_seq":${row.receipt_seq ?? 'null'}`,
+  ];
+  return `{${fields.join(',')}}`;
+}
+
+export function registerProposalRoutes(app: FastifyInstance, proposals: ProposalService): void {
+  const send = (reply: Parameters<typeof sendRaw>[0], status: number, row: ProposalRow) =>
+    sendRaw(reply, status, proposalWire(row, row.exec_id === null ? null : proposals.resultLegacyJson(row.exec_id)));
+
+  app.post('/proposals', (req, reply) => {
+    const body = validateBody(proposeBody, parseBody(req.body));
+    const { proposal } = proposals.propose({
+      action: body.action,
+      payload: body.payload ?? (Object.create(null) as JsonObject),
+      nonce: body.nonce,
+      ttlSeconds: body.ttl_seconds ?? null,
+      context: body.context ?? null,
+    });
+    send(reply, 202, proposal);
+  });
+
+  app.get('/proposals/:id', async (req, reply) => {
+    const params = idParams.safeParse(req.params);
+    if (!params.success) throw new Refusal(404, 'not_found', 'No such proposal');
+    const query = waitQuery.safeParse(req.query);
+    if (!query.success) throw new Refusal(422, 'invalid_request', `wait must be a number of seconds from 0 to ${MAX_WAIT_SECONDS}`);
+    const row = await proposals.wait(params.data.id, (query.data.wait ?? 0) * 1000);
+    if (!row) throw new Refusal(404, 'not_found', `No proposal ${params.data.id}`);
+    send(reply, 200, row);
+  });
+}

@@ -1,0 +1,110 @@
+import { homedir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+import type { ExecMode } from '../../shared/console-dto.ts';
+import type { Synchronous } from '../core/store/database.ts';
+import { KeyFormatError, parsePublicKeyPem } from '../core/crypto/ed25519.ts';
+
+/** A setting that cannot be used: start-up stops with this one line, naming the variable. */
+export class ConfigError extends Error {
+  readonly code = 'config';
+}
+
+export interface OpenExecConfig {
+  mode: ExecMode;
+  /** Raw 32-byte Ed25519 key from CLAWSHIELD_PUBLIC_KEY, or null when unset. */
+  clawshieldPublicKey: Uint8Array | null;
+  tenantId: string | null;
+  /** OPENEXEC_ALLOWED_ACTIONS; null when unset (the console manages the list). */
+  allowedActions: string[] | null;
+  dataDir: string;
+  dbPath: string;
+  host: string;
+  port: number;
+  allowNonLoopback: boolean;
+  synchronous: Synchronous;
+  proposalTtlSeconds: number;
+  clockSkewSeconds: number;
+}
+
+export interface LoadConfigOptions {
+  /** ~/.openexec headless; Electron's userData folder in the app. */
+  dataDirDefault?: string;
+  /** `--allow-non-loopback` on the command line. */
+  allowNonLoopback?: boolean;
+}
+
+type Env = Record<string, string | undefined>;
+
+function fail(variable: string, problem: string): never {
+  throw new ConfigError(`${variable}: ${problem}`);
+}
+
+function positiveInt(env: Env, name: string, fallback: number, max: number): number {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > max) fail(name, `must be a whole number from 1 to ${max}, got '${raw}'`);
+  return Number(raw);
+}
+
+/** `sqlite:///rel` (relative to the data directory) or `sqlite:////abs` (SPEC §4). */
+export function resolveDbUrl(url: string, dataDir: string): string {
+  const m = /^sqlite:\/\/\/(.+)$/.exec(url);
+  if (!m) {
+    const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1];
+    fail('OPENEXEC_DB_URL', scheme && scheme !== 'sqlite'
+      ? `unsupported scheme '${scheme}': only sqlite:/// is supported`
+      : `'${url}' is not a sqlite:/// URL (three slashes for a relative path, four for an absolute one)`);
+  }
+  const path = m[1]!;
+  if (path.startsWith(':memory:')) fail('OPENEXEC_DB_URL', 'an in-memory database would lose the ledger; give a file path');
+  return isAbsolute(path) ? path : resolve(dataDir, path);
+}
+
+export function loadConfig(env: Env, options: LoadConfigOptions = {}): OpenExecConfig {
+  const modeRaw = (env['OPENEXEC_MODE'] ?? '').trim() || 'demo';
+  if (modeRaw !== 'demo' && modeRaw !== 'clawshield') fail('OPENEXEC_MODE', `unknown mode '${modeRaw}' (use demo or clawshield)`);
+
+  let clawshieldPublicKey: Uint8Array | null = null;
+  const pem = env['CLAWSHIELD_PUBLIC_KEY']?.trim();
+  if (pem) {
+    try {
+      clawshieldPublicKey = parsePublicKeyPem(pem);
+    } catch (err) {
+      fail('CLAWSHIELD_PUBLIC_KEY', err instanceof KeyFormatError ? err.message : 'not an Ed25519 PEM public key');
+    }
+  }
+  const tenantId = env['CLAWSHIELD_TENANT_ID']?.trim() || null;
+
+  const listRaw = env['OPENEXEC_ALLOWED_ACTIONS'];
+  const listed = listRaw?.split(',').map((a) => a.trim()).filter((a) => a !== '') ?? [];
+  const allowedActions = listed.length > 0 ? [...new Set(listed)] : null;
+
+  const dataDirRaw = env['OPENEXEC_DATA_DIR']?.trim() || options.dataDirDefault || join(homedir(), '.openexec');
+  const dataDir = resolve(dataDirRaw);
+  const dbPath = resolveDbUrl(env['OPENEXEC_DB_URL']?.trim() || 'sqlite:///openexec.db', dataDir);
+
+  const host = env['OPENEXEC_HOST']?.trim() || '127.0.0.1';
+  const portRaw = env['OPENEXEC_PORT']?.trim() || '5000';
+  if (!/^\d+$/.test(portRaw) || Number(portRaw) > 65535) fail('OPENEXEC_PORT', `'${portRaw}' is not a port number (0-65535)`);
+
+  const syncRaw = (env['OPENEXEC_SYNCHRONOUS'] ?? '').trim().toUpperCase() || 'NORMAL';
+  if (syncRaw !== 'NORMAL' && syncRaw !== 'FULL') fail('OPENEXEC_SYNCHRONOUS', `must be normal or full, got '${syncRaw.toLowerCase()}'`);
+
+  const allowNonLoopback =
+    options.allowNonLoopback === true || ['1', 'true', 'yes'].includes((env['OPENEXEC_ALLOW_NON_LOOPBACK'] ?? '').trim().toLowerCase());
+
+  return {
+    mode: modeRaw,
+    clawshieldPublicKey,
+    tenantId,
+    allowedActions,
+    dataDir,
+    dbPath,
+    host,
+    port: Number(portRaw),
+    allowNonLoopback,
+    synchronous: syncRaw,
+    proposalTtlSeconds: positiveInt(env, 'OPENEXEC_PROPOSAL_TTL', 600, 7 * 24 * 3600),
+    clockSkewSeconds: positiveInt(env, 'OPENEXEC_CLOCK_SKEW', 120, 3600),
+  };
+}

@@ -1,0 +1,120 @@
+import { writeFileSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { OpenExecCore } from '../core/openexec-core.ts';
+import { createHttpServer } from '../api/http-server.ts';
+import { isLoopbackHost } from '../api/request-guard.ts';
+import { ConfigError, type OpenExecConfig } from './config.ts';
+import { EventHub } from '../core/events/event-hub.ts';
+import { ProposalService } from '../core/proposals/proposal-service.ts';
+import { ConsoleService } from '../core/console/console-service.ts';
+import { registerProposalRoutes } from '../api/proposal-routes.ts';
+import { registerConsoleRoutes } from '../api/console-routes.ts';
+import { createEventStreams } from '../api/event-stream.ts';
+import type { ConsoleApi } from '../../shared/console-api.ts';
+import { issueConsoleToken } from './console-token.ts';
+import { APP_VERSION } from './version.ts';
+
+export const SERVER_INFO_FILE = 'server.json';
+
+export interface OpenExecApp {
+  readonly core: OpenExecCore;
+  readonly http: FastifyInstance;
+  readonly proposals: ProposalService;
+  /** The operator's contract, for IPC; the same object serves /console/* over HTTP. */
+  readonly console: ConsoleApi;
+  readonly events: EventHub;
+  /** The bearer token for /console/* (also in `console-token` in the data directory). */
+  readonly consoleToken: string;
+  /** `http://host:port` the API listens on. */
+  readonly address: string;
+  readonly warnings: readonly string[];
+  close(): Promise<void>;
+}
+
+function formatAddress(host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+/** Refuses a non-loopback bind unless the operator asked for it explicitly. */
+function bindWarnings(config: OpenExecConfig): string[] {
+  if (isLoopbackHost(config.host)) return [];
+  if (!config.allowNonLoopback) {
+    throw new ConfigError(
+      `OPENEXEC_HOST: ${config.host} is not a loopback address; agents elsewhere could submit executions. ` +
+        'Pass --allow-non-loopback (or OPENEXEC_ALLOW_NON_LOOPBACK=1) if that is really intended',
+    );
+  }
+  return [`the API listens on ${config.host}, which is not loopback: anyone who can reach it can submit proposals and executions`];
+}
+
+/** Starts the core and the loopback API; the headless entry and the Electron shell share this. */
+export async function startOpenExec(config: OpenExecConfig): Promise<OpenExecApp> {
+  const warnings = bindWarnings(config);
+  const core = new OpenExecCore(config);
+  const events = new EventHub();
+  core.ledger.subscribe((receipt) => events.emit({ type: 'receipt', receipt }));
+  const proposals = new ProposalService(core, events, {
+    defaultTtlSeconds: config.proposalTtlSeconds,
+    tenantId: config.tenantId,
+  });
+  let address = '';
+  const consoleApi = new ConsoleService(core, proposals, events, {
+    version: APP_VERSION,
+    apiAddress: () => address,
+    tenantId: config.tenantId,
+    warnings: () => warnings,
+  });
+  const { token } = issueConsoleToken(config.dataDir);
+  const extraHosts = isLoopbackHost(config.host) ? [] : [config.host];
+  const http = createHttpServer(core, {
+    extraHosts,
+    register: (app) => {
+      const stream = createEventStreams(app, events);
+      app.get('/events', (_req, reply) => stream(reply));
+      registerProposalRoutes(app, proposals);
+      registerConsoleRoutes(app, consoleApi, token, stream);
+    },
+  });
+  try {
+    await http.listen({ host: config.host, port: config.port });
+  } catch (err) {
+    core.close();
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new ConfigError(`OPENEXEC_PORT: ${config.host}:${config.port} is already in use`);
+    if (code === 'EADDRNOTAVAIL') throw new ConfigError(`OPENEXEC_HOST: ${config.host} is not an address of this machine`);
+    throw err;
+  }
+  const bound = http.server.address();
+  const port = typeof bound === 'object' && bound !== null ? bound.port : config.port;
+  address = formatAddress(config.host, port);
+  proposals.start();
+  if (core.allowList.list() === null) warnings.push('no execution allow-list is configured: every registered action may run');
+  if (config.mode === 'demo') warnings.push('demo mode: executions run without any approval');
+
+  // The CLI finds the running server here; written atomically, removed on a clean stop.
+  const infoFile = join(config.dataDir, SERVER_INFO_FILE);
+  const tmp = `${infoFile}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify({ address, pid: process.pid, startedAt: new Date().toISOString() }) + '\n', { mode: 0o600 });
+  renameSync(tmp, infoFile);
+
+  let closed = false;
+  return {
+    core,
+    http,
+    proposals,
+    console: consoleApi,
+    events,
+    consoleToken: token,
+    address,
+    warnings,
+    async close() {
+      if (closed) return;
+      closed = true;
+      proposals.stop();
+      await http.close();
+      rmSync(infoFile, { force: true });
+      core.close();
+    },
+  };
+}

@@ -1,0 +1,95 @@
+import type { ProposalDto, ReceiptDto, ReceiptEvent } from '../../shared/console-dto.ts';
+import { RECEIPT_EVENTS } from '../../shared/console-dto.ts';
+import type { ConsoleClient } from './console-client.ts';
+import { CliError, type CliOutput } from './cli-error.ts';
+
+function timeLeft(expiresAt: string): string {
+  const s = Math.max(0, Math.round((Date.parse(expiresAt) - Date.now()) / 1000));
+  return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
+}
+
+function oneLine(text: string, max: number): string {
+  const flat = text.replace(/\s+/g, ' ');
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+function describeDecision(p: ProposalDto): string {
+  if (p.status === 'executed') return `executed ${p.id}: exec ${p.execId}, result ${p.resultCanonical}, receipt #${p.receiptSeq}`;
+  return `${p.status} ${p.id}${p.reason ? `: ${p.reason}` : ''}${p.receiptSeq ? ` (receipt #${p.receiptSeq})` : ''}`;
+}
+
+export async function pendingCommand(client: ConsoleClient, out: CliOutput): Promise<number> {
+  const pending = await client.call('listPending');
+  if (out.json) return out.printJson(pending), 0;
+  if (pending.length === 0) return out.print('no pending proposals'), 0;
+  for (const p of pending) {
+    out.print(`${p.id}  ${p.action}  expires in ${timeLeft(p.expiresAt)}  hash ${p.requestHash.slice(0, 16)}`);
+    out.print(`    payload ${oneLine(p.payloadCanonical, 160)}`);
+    if (p.context) out.print(`    context ${oneLine(p.context, 160)}`);
+  }
+  return 0;
+}
+
+export async function approveCommand(client: ConsoleClient, id: string, out: CliOutput): Promise<number> {
+  const p = await client.call('approve', { id });
+  if (out.json) out.printJson(p);
+  else out.print(describeDecision(p));
+  return p.status === 'executed' ? 0 : 1;
+}
+
+export async function denyCommand(client: ConsoleClient, id: string, reason: string | undefined, out: CliOutput): Promise<number> {
+  if (reason === undefined || reason.trim() === '') throw new CliError('deny needs --reason "…" (it goes into the ledger)', 2);
+  const p = await client.call('deny', { id, reason });
+  if (out.json) out.printJson(p);
+  else out.print(describeDecision(p));
+  return 0;
+}
+
+export async function allowCommand(client: ConsoleClient, action: string, allowed: boolean, out: CliOutput): Promise<number> {
+  const list = await client.call('setAllowed', { action, allowed });
+  if (out.json) return out.printJson(list), 0;
+  const names = list.entries.filter((e) => e.allowed).map((e) => e.action);
+  out.print(`${action} is now ${allowed ? 'allowed' : 'not allowed'}; allowed: ${names.length ? names.join(', ') : '(none)'}`);
+  return 0;
+}
+
+export interface ReceiptsOptions {
+  search?: string | undefined;
+  event?: string | undefined;
+  action?: string | undefined;
+  limit?: string | undefined;
+}
+
+export async function receiptsCommand(client: ConsoleClient, o: ReceiptsOptions, out: CliOutput): Promise<number> {
+  const events = o.event?.split(',').map((e) => e.trim()).filter(Boolean);
+  for (const e of events ?? []) {
+    if (!(RECEIPT_EVENTS as readonly string[]).includes(e)) throw new CliError(`unknown event '${e}' (one of ${RECEIPT_EVENTS.join(', ')})`, 2);
+  }
+  const limit = o.limit === undefined ? 20 : Number(o.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new CliError('--limit must be a whole number from 1 to 500', 2);
+  const page = await client.call('searchReceipts', {
+    ...(o.search !== undefined ? { text: o.search } : {}),
+    ...(events?.length ? { events: events as ReceiptEvent[] } : {}),
+    ...(o.action !== undefined ? { action: o.action } : {}),
+    limit,
+  });
+  if (out.json) return out.printJson(page), 0;
+  if (page.items.length === 0) return out.print('no receipts match'), 0;
+  for (const r of page.items) out.print(receiptLine(r));
+  return 0;
+}
+
+function receiptLine(r: ReceiptDto): string {
+  const what = [r.action, r.reason ? `— ${oneLine(r.reason, 100)}` : null].filter(Boolean).join(' ');
+  return `#${r.seq}  ${r.time}  ${r.event.padEnd(8)}  ${what}`;
+}
+
+export async function statusCommand(client: ConsoleClient, out: CliOutput): Promise<number> {
+  const h = await client.call('health');
+  if (out.json) return out.printJson(h), 0;
+  out.print(`OpenExec ${h.version} at ${h.apiAddress}: mode ${h.mode}, signature verification ${h.signatureVerification}`);
+  out.print(`keys: receipt ${h.receiptKey.keyId}, operator ${h.operatorKey.keyId}, clawshield ${h.clawshieldKey?.keyId ?? '(none)'}`);
+  out.print(`pending ${h.counts.pending}, receipts ${h.counts.receipts}, executions ${h.counts.executions}, approvals ${h.counts.approvals}`);
+  for (const w of h.warnings) out.print(`warning: ${w}`);
+  return 0;
+}

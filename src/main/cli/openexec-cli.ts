@@ -1,0 +1,97 @@
+/**
+ * `openexec`: the headless operator's command line. Reads the same environment as
+ * `npm run serve` (OPENEXEC_DATA_DIR, OPENEXEC_DB_URL …). Errors are one line on stderr.
+ */
+import { parseArgs } from 'node:util';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig } from '../app/config.ts';
+import { CliError, stdoutOutput } from './cli-error.ts';
+import { verifyLedgerCommand } from './verify-ledger-command.ts';
+import { ConsoleClient } from './console-client.ts';
+import { allowCommand, approveCommand, denyCommand, pendingCommand, receiptsCommand, statusCommand } from './console-commands.ts';
+
+const USAGE = `usage: openexec <command> [options]
+
+commands:
+  status                              mode, keys, counts and warnings of the running server
+  pending                             proposals waiting for a decision
+  approve ID                          sign an approval for exactly that proposal and execute it
+  deny ID --reason "..."              deny a proposal (the reason goes into the ledger)
+  allow ACTION | disallow ACTION      change the allow-list (refused when the environment fixes it)
+  receipts [--search TEXT] [--event E[,E]] [--action A] [--limit N]
+                                      search the ledger, newest first
+  verify-ledger [--public-key FILE]   walk the whole receipt chain offline; report the first bad receipt
+
+The server is found through OPENEXEC_DATA_DIR (default ~/.openexec): its address and console
+token are files there.
+
+options:
+  --json      machine-readable output
+  --help      this text`;
+
+async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+      'public-key': { type: 'string' },
+      reason: { type: 'string' },
+      search: { type: 'string' },
+      event: { type: 'string' },
+      action: { type: 'string' },
+      limit: { type: 'string' },
+    },
+  });
+  const [command, ...rest] = positionals;
+  if (values.help || command === undefined) {
+    process.stdout.write(`${USAGE}\n`);
+    return command === undefined && !values.help ? 2 : 0;
+  }
+  const out = stdoutOutput(values.json);
+  const config = loadConfig(process.env, { dataDirDefault: join(homedir(), '.openexec') });
+  const noArgs = () => {
+    if (rest.length > 0) throw new CliError(`${command}: unexpected argument '${rest[0]}'`, 2);
+  };
+  const oneArg = (what: string): string => {
+    if (rest.length !== 1 || rest[0] === undefined) throw new CliError(`${command} takes exactly one ${what}`, 2);
+    return rest[0];
+  };
+  const client = () => ConsoleClient.fromDataDir(config.dataDir);
+  switch (command) {
+    case 'verify-ledger':
+      noArgs();
+      return verifyLedgerCommand(config, values['public-key'], out);
+    case 'status':
+      noArgs();
+      return statusCommand(client(), out);
+    case 'pending':
+      noArgs();
+      return pendingCommand(client(), out);
+    case 'approve':
+      return approveCommand(client(), oneArg('proposal id'), out);
+    case 'deny':
+      return denyCommand(client(), oneArg('proposal id'), values.reason, out);
+    case 'allow':
+    case 'disallow':
+      return allowCommand(client(), oneArg('action name'), command === 'allow', out);
+    case 'receipts':
+      noArgs();
+      return receiptsCommand(client(), { search: values.search, event: values.event, action: values.action, limit: values.limit }, out);
+    default:
+      throw new CliError(`unknown command '${command}' (see openexec --help)`, 2);
+  }
+}
+
+run(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    const known = err instanceof CliError || err instanceof ConfigError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    process.stderr.write(`openexec: ${known ? '' : 'error: '}${message}\n`);
+    process.exit(err instanceof CliError ? err.exitCode : 2);
+  },
+);

@@ -1,0 +1,89 @@
+import type { Ed25519Verifier } from '../crypto/ed25519.ts';
+import { decodeSignatureBase64 } from '../crypto/ed25519.ts';
+import type { ApproverKind } from '../../../shared/console-dto.ts';
+import { approvalMessage, type ApprovalArtifact } from './approval-artifact.ts';
+import { parseIsoTimestamp } from './iso-time.ts';
+
+export interface TrustedApprover {
+  kind: ApproverKind;
+  verifier: Ed25519Verifier;
+}
+
+export interface ApprovalPolicy {
+  /** Every key whose signature authorises an execution: ClawShield's and the operator's. */
+  approvers: readonly TrustedApprover[];
+  tenantId: string | null;
+  /** How far ahead of our clock an `issued_at` may be (approvers' clocks drift). */
+  clockSkewMs: number;
+}
+
+export interface VerifiedApproval {
+  approvalId: string;
+  tenantId: string;
+  actionHash: string;
+  issuedAt: string;
+  expiresAt: string;
+  approver: ApproverKind;
+  approverKeyId: string;
+}
+
+export type ApprovalCheck = { ok: true; approval: VerifiedApproval } | { ok: false; detail: string };
+
+const refuse = (detail: string): ApprovalCheck => ({ ok: false, detail });
+
+/**
+ * SPEC §2's checks, in its order and with its texts, then the stronger rules. Pure: the
+ * single-use rule needs the ledger and is applied by the engine inside its transaction.
+ */
+export function validateApproval(
+  artifact: ApprovalArtifact,
+  requestHash: string,
+  policy: ApprovalPolicy,
+  nowMs: number,
+): ApprovalCheck {
+  if (artifact.action_hash !== requestHash) {
+    return refuse('Action hash mismatch: approval does not match this request');
+  }
+  const expiresAt = artifact.expires_at;
+  if (expiresAt === undefined || expiresAt === null || expiresAt === '') {
+    return refuse('Missing expires_at in approval artifact');
+  }
+  const expiresMs = parseIsoTimestamp(expiresAt);
+  if (expiresMs === null) return refuse('Invalid expires_at timestamp');
+  if (nowMs >= expiresMs) return refuse('Approval artifact expired');
+
+  const signature = decodeSignatureBase64(artifact.signature);
+  const message = approvalMessage({ ...artifact, expires_at: expiresAt });
+  const signer = signature === null ? undefined : policy.approvers.find((a) => a.verifier.verify(message, signature));
+  if (signer === undefined) {
+    // Operator approvals never come from outside, so without ClawShield's key an external
+    // artifact gets the contract's step-3 answer.
+    if (!policy.approvers.some((a) => a.kind === 'clawshield')) {
+      return refuse('CLAWSHIELD_PUBLIC_KEY not configured');
+    }
+    return refuse(
+      signature === null
+        ? 'Invalid signature: signature is not strict base64 of 64 bytes'
+        : 'Invalid signature: approval artifact is not authentic',
+    );
+  }
+  if (policy.tenantId !== null && artifact.tenant_id !== policy.tenantId) {
+    return refuse(`Tenant mismatch: expected ${policy.tenantId}, got ${artifact.tenant_id}`);
+  }
+  const issuedMs = parseIsoTimestamp(artifact.issued_at);
+  if (issuedMs === null) return refuse('Invalid issued_at timestamp');
+  if (issuedMs > nowMs + policy.clockSkewMs) return refuse('Approval issued in the future: issued_at is ahead of this clock');
+  if (issuedMs > expiresMs) return refuse('Approval issued after it expires: issued_at is later than expires_at');
+  return {
+    ok: true,
+    approval: {
+      approvalId: artifact.approval_id,
+      tenantId: artifact.tenant_id,
+      actionHash: artifact.action_hash,
+      issuedAt: artifact.issued_at,
+      expiresAt,
+      approver: signer.kind,
+      approverKeyId: signer.verifier.keyId,
+    },
+  };
+}

@@ -1,0 +1,191 @@
+import type { ConsoleApi } from '../../../shared/console-api.ts';
+import type { AllowListDto, ApprovalDto, HealthDto, KeyInfoDto } from '../../../shared/console-dto.ts';
+import { fail, ok, type ConsoleErrorCode, type ConsoleResult } from '../../../shared/console-result.ts';
+import type { OpenExecCore } from '../openexec-core.ts';
+import type { ProposalService } from '../proposals/proposal-service.ts';
+import { proposalDto } from '../proposals/proposal-store.ts';
+import type { EventHub } from '../events/event-hub.ts';
+import { Refusal } from '../errors.ts';
+import { publicKeyToPem } from '../crypto/ed25519.ts';
+import { receiptWithNeighbours, searchReceipts } from '../ledger/receipt-search.ts';
+import { verifyChain, verifyOneReceipt } from '../ledger/verify-ledger.ts';
+import type { JsonObject } from '../json/json-value.ts';
+
+export interface ConsoleServiceInfo {
+  version: string;
+  apiAddress: () => string;
+  tenantId: string | null;
+  warnings: () => readonly string[];
+}
+
+function codeFor(status: number): ConsoleErrorCode {
+  if (status === 404) return 'not_found';
+  if (status === 409) return 'conflict';
+  if (status === 410) return 'expired';
+  if (status === 423) return 'locked';
+  if (status === 401) return 'unauthorized';
+  if (status === 403) return 'forbidden';
+  if (status >= 400 && status < 500) return 'invalid_input';
+  return 'internal';
+}
+
+/** Turns thrown refusals into typed values; anything else is an internal error. */
+async function guarded<T>(work: () => T | Promise<T>): Promise<ConsoleResult<T>> {
+  try {
+    return ok(await work());
+  } catch (err) {
+    if (err instanceof Refusal) return fail(codeFor(err.status), err.detail);
+    process.stderr.write(`openexec: console error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    return fail('internal', 'Internal error; see the OpenExec log');
+  }
+}
+
+function keyInfo(raw: Uint8Array, keyId: string): KeyInfoDto {
+  return { keyId, publicKeyPem: publicKeyToPem(raw) };
+}
+
+/**
+ * The operator's console contract, implemented once. Inputs arrive already validated by the
+ * shared schemas (IPC dispatch, /console routes); this layer enforces the rules.
+ */
+export class ConsoleService implements ConsoleApi {
+  constructor(
+    private readonly core: OpenExecCore,
+    private readonly proposals: ProposalService,
+    private readonly events: EventHub,
+    private readonly info: ConsoleServiceInfo,
+  ) {}
+
+  health() {
+    return guarded((): HealthDto => {
+      const { core } = this;
+      const count = (sql: string) => core.db.prepare(sql).pluck().get() as number;
+      return {
+        version: this.info.version,
+        mode: core.engine.mode,
+        signatureVerification: core.engine.mode === 'clawshield' ? 'enabled' : 'disabled',
+        tenant: this.info.tenantId,
+        apiAddress: this.info.apiAddress(),
+        restriction: core.allowList.list() === null ? 'open' : 'restricted',
+        receiptKey: keyInfo(core.ledger.publicKey, core.ledger.keyId),
+        operatorKey: keyInfo(core.operatorSigner.publicKey, core.operatorSigner.keyId),
+        clawshieldKey: core.clawshieldVerifier ? keyInfo(core.clawshieldVerifier.publicKey, core.clawshieldVerifier.keyId) : null,
+        counts: {
+          pending: this.proposals.store.countPending(),
+          receipts: count('SELECT coalesce(max(seq), 0) FROM receipts'),
+          executions: count("SELECT count(*) FROM executions WHERE status = 'executed'"),
+          approvals: count('SELECT count(*) FROM approvals'),
+        },
+        warnings: [...this.info.warnings()],
+      };
+    });
+  }
+
+  listPending() {
+    return guarded(() => this.proposals.listPending().map(proposalDto));
+  }
+
+  getProposal({ id }: { id: string }) {
+    return guarded(() => {
+      const row = this.proposals.get(id);
+      if (!row) throw new Refusal(404, 'not_found', `No proposal ${id}`);
+      return proposalDto(row);
+    });
+  }
+
+  approve({ id }: { id: string }) {
+    return guarded(async () => proposalDto(await this.proposals.approve(id)));
+  }
+
+  deny({ id, reason }: { id: string; reason: string }) {
+    return guarded(() => proposalDto(this.proposals.deny(id, reason)));
+  }
+
+  listApprovals({ limit, beforeSeq }: { limit?: number | undefined; beforeSeq?: number | undefined }) {
+    return guarded((): ApprovalDto[] => {
+      const rows = this.core.db
+        .prepare(
+          `SELECT rowid AS seq, * FROM approvals ${beforeSeq === undefined ? '' : 'WHERE rowid < @beforeSeq'}
+           ORDER BY rowid DESC LIMIT @limit`,
+        )
+        .all({ limit: limit ?? 100, ...(beforeSeq === undefined ? {} : { beforeSeq }) }) as Record<string, string | null>[];
+      return rows.map((r) => ({
+        approvalId: r['approval_id']!,
+        tenantId: r['tenant_id']!,
+        actionHash: r['action_hash']!,
+        issuedAt: r['issued_at']!,
+        expiresAt: r['expires_at']!,
+        approver: r['approver'] as ApprovalDto['approver'],
+        approverKeyId: r['approver_key_id']!,
+        verifiedAt: r['verified_at']!,
+        action: r['action'] ?? null,
+        usedByExecId: r['used_by_exec_id'] ?? null,
+      }));
+    });
+  }
+
+  getAllowList() {
+    return guarded(() => this.core.allowList.snapshot());
+  }
+
+  setAllowed({ action, allowed }: { action: string; allowed: boolean }) {
+    return guarded((): AllowListDto => {
+      const { allowList, registry, db, ledger } = this.core;
+      if (allowList.locked) {
+        throw new Refusal(423, 'conflict', 'The allow-list is fixed by OPENEXEC_ALLOWED_ACTIONS; change it there and restart');
+      }
+      if (!registry.has(action)) throw new Refusal(400, 'unknown_action', `Unknown action: ${action}`);
+      const before = allowList.list();
+      let after: string[] | null = before;
+      let changed = false;
+      try {
+        db.transaction(() => {
+          ({ changed, list: after } = allowList.set(action, allowed));
+          if (!changed) return;
+          const details = Object.create(null) as JsonObject;
+          details['before'] = before;
+          details['after'] = after;
+          ledger.append({ event: 'config', action, reason: `allow-list: ${allowed ? 'allowed' : 'disallowed'} ${action}`, details });
+        }).immediate();
+      } catch (err) {
+        ledger.discardUncommitted();
+        throw err;
+      }
+      if (changed) {
+        allowList.adopt(after);
+        ledger.publishCommitted();
+      }
+      const snapshot = allowList.snapshot();
+      if (changed) this.events.emit({ type: 'allow-list', allowList: snapshot });
+      return snapshot;
+    });
+  }
+
+  searchReceipts(query: Parameters<ConsoleApi['searchReceipts']>[0]) {
+    return guarded(() => searchReceipts(this.core.db, query));
+  }
+
+  getReceipt({ seq }: { seq: number }) {
+    return guarded(() => {
+      const found = receiptWithNeighbours(this.core.db, seq);
+      if (!found) throw new Refusal(404, 'not_found', `No receipt ${seq}`);
+      return found;
+    });
+  }
+
+  verifyReceipt({ seq }: { seq: number }) {
+    return guarded(() => {
+      const check = verifyOneReceipt(this.core.db, this.core.receiptVerifier, seq);
+      if (!check) throw new Refusal(404, 'not_found', `No receipt ${seq}`);
+      return check;
+    });
+  }
+
+  verifyChain() {
+    return guarded(() => verifyChain(this.core.db, this.core.receiptVerifier));
+  }
+
+  receiptPublicKey() {
+    return guarded(() => keyInfo(this.core.ledger.publicKey, this.core.ledger.keyId));
+  }
+}

@@ -1,0 +1,91 @@
+import type { SqliteDatabase } from '../store/database.ts';
+import type { ActionRegistry } from '../actions/action-registry.ts';
+import type { AllowListDto } from '../../../shared/console-dto.ts';
+
+const SETTING_KEY = 'allow_list';
+
+/**
+ * Which registered actions may run. OPENEXEC_ALLOWED_ACTIONS, when set, fixes the list for
+ * the life of the process; otherwise the operator's list is kept in the database, and no
+ * list at all means "open" (every registered action may run, with a warning).
+ */
+export class AllowList {
+  private current: ReadonlySet<string> | null;
+  private readonly read;
+  private readonly write;
+
+  constructor(
+    db: SqliteDatabase,
+    private readonly registry: ActionRegistry,
+    private readonly fromEnvironment: readonly string[] | null,
+  ) {
+    this.read = db.prepare('SELECT value FROM settings WHERE key = ?').pluck();
+    this.write = db.prepare(
+      'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+    );
+    this.current = fromEnvironment ? new Set(fromEnvironment) : this.load();
+  }
+
+  private load(): ReadonlySet<string> | null {
+    const raw = this.read.get(SETTING_KEY) as string | undefined;
+    if (raw === undefined) return null;
+    const parsed: unknown = JSON.parse(raw);
+    if (!Array.isArray(parsed) || !parsed.every((a) => typeof a === 'string')) {
+      throw new Error('the stored allow-list is corrupt');
+    }
+    return new Set(parsed);
+  }
+
+  get locked(): boolean {
+    return this.fromEnvironment !== null;
+  }
+
+  isAllowed(action: string): boolean {
+    return this.current === null || this.current.has(action);
+  }
+
+  /** The configured list, or null when open. */
+  list(): string[] | null {
+    return this.current === null ? null : [...this.current].sort();
+  }
+
+  /**
+   * Returns the list that `set` would produce, without storing it. Allowing an action in an
+   * open configuration changes nothing; disallowing one turns the open list into an explicit
+   * list of every other registered action, so nothing else changes behaviour.
+   */
+  private next(action: string, allowed: boolean): Set<string> | null {
+    if (this.current === null) {
+      if (allowed) return null;
+      return new Set(this.registry.names().filter((a) => a !== action));
+    }
+    const next = new Set(this.current);
+    if (allowed) next.add(action);
+    else next.delete(action);
+    return next;
+  }
+
+  /** Stores the change; call inside the transaction that writes its `config` receipt. */
+  set(action: string, allowed: boolean): { changed: boolean; list: string[] | null } {
+    if (this.locked) throw new Error('allow-list is fixed by OPENEXEC_ALLOWED_ACTIONS');
+    const next = this.next(action, allowed);
+    const changed = this.isAllowed(action) !== allowed;
+    if (changed && next !== null) this.write.run(SETTING_KEY, JSON.stringify([...next].sort()));
+    return { changed, list: next === null ? null : [...next].sort() };
+  }
+
+  /** Adopts a stored change once its transaction has committed. */
+  adopt(list: string[] | null): void {
+    this.current = list === null ? null : new Set(list);
+  }
+
+  snapshot(): AllowListDto {
+    const listed = this.current;
+    return {
+      restriction: listed === null ? 'open' : 'restricted',
+      lockedByEnvironment: this.locked,
+      entries: this.registry.names().map((action) => ({ action, allowed: this.isAllowed(action) })),
+      unknownListed: listed === null ? [] : [...listed].filter((a) => !this.registry.has(a)).sort(),
+    };
+  }
+}

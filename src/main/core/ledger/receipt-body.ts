@@ -1,0 +1,52 @@
+import type { JsonObject, JsonValue } from '../json/json-value.ts';
+import type { ReceiptEvent } from '../../../shared/console-dto.ts';
+
+export const RECEIPT_FORMAT_VERSION = 1;
+export const GENESIS_PREV_HASH = '0'.repeat(64);
+
+/**
+ * What a caller says about an attempt. The ledger adds `v`, `seq`, `prev_hash`, `time` and
+ * `receipt_key_id`; absent (undefined or null) fields are left out of the signed body.
+ * docs/receipts.md is the reviewer's description of these fields.
+ */
+export interface ReceiptDraft {
+  event: ReceiptEvent;
+  action?: string | null;
+  nonce?: string | null;
+  payload?: JsonObject | null;
+  request_hash?: string | null;
+  exec_id?: string | null;
+  result_hash?: string | null;
+  legacy_receipt?: string | null;
+  approval_id?: string | null;
+  approver?: string | null;
+  approver_key_id?: string | null;
+  tenant_id?: string | null;
+  proposal_id?: string | null;
+  context?: string | null;
+  reason?: string | null;
+  status?: number | null;
+  replay_of?: number | null;
+  details?: JsonObject | null;
+}
+
+export function buildReceiptBody(
+  draft: ReceiptDraft,
+  seq: number,
+  prevHash: string,
+  time: string,
+  receiptKeyId: string,
+): JsonObject {
+  const body: JsonObject = Object.create(null) as JsonObject;
+  body['v'] = BigInt(RECEIPT_FORMAT_VERSION);
+  body['seq'] = BigInt(seq);
+  body['prev_hash'] = prevHash;
+  body['time'] = time;
+  body['receipt_key_id'] = receiptKeyId;
+  for (const [key, value] of Object.entries(draft) as [string, JsonValue | number | undefined][]) {
+    if (value === undefined || value === null) continue;
+    // Counters travel as exact integers, like every integer in a canonical body.
+    body[key] = typeof value === 'number' ? BigInt(value) : value;
+  }
+  return body;
+}

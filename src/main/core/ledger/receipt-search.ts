@@ -1,0 +1,71 @@
+import type { SqliteDatabase } from '../store/database.ts';
+import type { ReceiptPage, ReceiptWithNeighboursDto } from '../../../shared/console-dto.ts';
+import type { ReceiptQuery } from '../../../shared/console-schemas.ts';
+import { RECEIPT_COLUMNS, receiptFromRow, type ReceiptRow } from './receipt-row.ts';
+
+export const DEFAULT_PAGE = 100;
+
+/**
+ * Free text as an FTS5 query that cannot be a syntax error: every word becomes a quoted
+ * prefix term, all of which must match. Returns null when there is no word to search for.
+ */
+export function ftsQuery(text: string): string | null {
+  const words = text.match(/[\p{L}\p{N}_]+/gu);
+  if (!words || words.length === 0) return null;
+  return words.slice(0, 16).map((w) => `"${w}"*`).join(' AND ');
+}
+
+/** Newest first, keyset-paginated on `seq`; full text via the contentless FTS5 index. */
+export function searchReceipts(db: SqliteDatabase, q: ReceiptQuery): ReceiptPage {
+  const limit = q.limit ?? DEFAULT_PAGE;
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const match = q.text === undefined ? null : ftsQuery(q.text);
+  if (match !== null) {
+    where.push('r.seq IN (SELECT rowid FROM receipts_fts WHERE receipts_fts MATCH ?)');
+    params.push(match);
+  }
+  if (q.beforeSeq !== undefined) {
+    where.push('r.seq < ?');
+    params.push(q.beforeSeq);
+  }
+  if (q.events && q.events.length > 0) {
+    where.push(`r.event IN (${q.events.map(() => '?').join(', ')})`);
+    params.push(...q.events);
+  }
+  if (q.action !== undefined) {
+    where.push('r.action = ?');
+    params.push(q.action);
+  }
+  if (q.approverKeyId !== undefined) {
+    where.push('r.approver_key_id = ?');
+    params.push(q.approverKeyId);
+  }
+  // Stored times are toISOString() text, so normalising the bounds makes text order time order.
+  if (q.from !== undefined) {
+    where.push('r.time >= ?');
+    params.push(new Date(q.from).toISOString());
+  }
+  if (q.to !== undefined) {
+    where.push('r.time <= ?');
+    params.push(new Date(q.to).toISOString());
+  }
+  const sql = `SELECT ${RECEIPT_COLUMNS.split(', ').map((c) => `r.${c}`).join(', ')} FROM receipts r
+    ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY r.seq DESC LIMIT ?`;
+  const rows = db.prepare(sql).all(...params, limit + 1) as ReceiptRow[];
+  const more = rows.length > limit;
+  const items = rows.slice(0, limit).map(receiptFromRow);
+  return { items, nextBeforeSeq: more && items.length > 0 ? items[items.length - 1]!.seq : null };
+}
+
+export function receiptWithNeighbours(db: SqliteDatabase, seq: number): ReceiptWithNeighboursDto | null {
+  const rows = db
+    .prepare(`SELECT ${RECEIPT_COLUMNS} FROM receipts WHERE seq BETWEEN ? AND ? ORDER BY seq`)
+    .all(seq - 1, seq + 1) as ReceiptRow[];
+  const at = (s: number) => {
+    const row = rows.find((r) => r.seq === s);
+    return row ? receiptFromRow(row) : null;
+  };
+  const receipt = at(seq);
+  return receipt ? { receipt, previous: at(seq - 1), next: at(seq + 1) } : null;
+}

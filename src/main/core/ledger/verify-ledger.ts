@@ -1,0 +1,74 @@
+import type { SqliteDatabase } from '../store/database.ts';
+import type { Ed25519Verifier } from '../crypto/ed25519.ts';
+import { parseJson } from '../json/parse.ts';
+import { isJsonObject } from '../json/json-value.ts';
+import { sha256Hex } from '../json/request-hash.ts';
+import type { ChainCheckDto, ReceiptCheckDto } from '../../../shared/console-dto.ts';
+import { GENESIS_PREV_HASH } from './receipt-body.ts';
+import { RECEIPT_COLUMNS, type ReceiptRow } from './receipt-row.ts';
+
+/** Everything wrong with one stored receipt, judged on its own (not its link). */
+function receiptProblems(row: ReceiptRow, verifier: Ed25519Verifier): { hash: boolean; signature: boolean; problems: string[] } {
+  const problems: string[] = [];
+  const bodyBytes = Buffer.from(row.body, 'utf8');
+  const hash = sha256Hex(bodyBytes) === row.hash;
+  if (!hash) problems.push('hash does not match the receipt body');
+  const signature = verifier.verify(bodyBytes, Buffer.from(row.signature, 'base64'));
+  if (!signature) problems.push('signature does not verify with the receipt key');
+  let body;
+  try {
+    body = parseJson(row.body);
+  } catch {
+    problems.push('body is not valid JSON');
+    return { hash, signature, problems };
+  }
+  if (!isJsonObject(body)) {
+    problems.push('body is not a JSON object');
+    return { hash, signature, problems };
+  }
+  if (body['seq'] !== BigInt(row.seq)) problems.push('body seq differs from the stored sequence number');
+  if (body['prev_hash'] !== row.prev_hash) problems.push('body prev_hash differs from the stored link');
+  if (body['event'] !== row.event) problems.push('body event differs from the stored event');
+  if ((body['action'] ?? null) !== row.action) problems.push('body action differs from the stored action');
+  if (body['receipt_key_id'] !== verifier.keyId) problems.push('signed by a different receipt key');
+  return { hash, signature, problems };
+}
+
+/** Walks the whole chain in order and reports the first receipt that does not hold. */
+export function verifyChain(db: SqliteDatabase, verifier: Ed25519Verifier): ChainCheckDto {
+  let expectedSeq = 1;
+  let prevHash = GENESIS_PREV_HASH;
+  let checked = 0;
+  const rows = db.prepare(`SELECT ${RECEIPT_COLUMNS} FROM receipts ORDER BY seq`).iterate() as IterableIterator<ReceiptRow>;
+  for (const row of rows) {
+    const bad = (problem: string): ChainCheckDto => ({ valid: false, checked, firstBadSeq: row.seq, problem });
+    if (row.seq !== expectedSeq) return bad(`sequence gap: expected ${expectedSeq}, found ${row.seq}`);
+    if (row.prev_hash !== prevHash) return bad('link broken: prev_hash is not the previous receipt\'s hash');
+    const { problems } = receiptProblems(row, verifier);
+    if (problems.length > 0) return bad(problems.join('; '));
+    checked++;
+    expectedSeq++;
+    prevHash = row.hash;
+  }
+  return { valid: true, checked, firstBadSeq: null, problem: null };
+}
+
+export function verifyOneReceipt(db: SqliteDatabase, verifier: Ed25519Verifier, seq: number): ReceiptCheckDto | null {
+  const select = db.prepare(`SELECT ${RECEIPT_COLUMNS} FROM receipts WHERE seq = ?`);
+  const row = select.get(seq) as ReceiptRow | undefined;
+  if (!row) return null;
+  const { hash, signature, problems } = receiptProblems(row, verifier);
+  const prev = seq > 1 ? (select.get(seq - 1) as ReceiptRow | undefined) : undefined;
+  const expectedPrev = seq === 1 ? GENESIS_PREV_HASH : prev?.hash;
+  const linkValid = expectedPrev !== undefined && row.prev_hash === expectedPrev;
+  if (!linkValid) problems.push('link broken: prev_hash is not the previous receipt\'s hash');
+  return {
+    seq,
+    hashValid: hash,
+    signatureValid: signature,
+    linkValid,
+    inLedger: true,
+    valid: problems.length === 0,
+    problems,
+  };
+}

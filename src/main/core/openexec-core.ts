@@ -1,0 +1,92 @@
+import { join } from 'node:path';
+import { openDatabase, type SqliteDatabase, type Synchronous } from './store/database.ts';
+import { Ledger } from './ledger/ledger.ts';
+import { Ed25519Verifier, type Ed25519Signer } from './crypto/ed25519.ts';
+import { loadOrCreateSigningKey } from './crypto/key-file.ts';
+import { sealRegistry, type ActionHandler, type ActionRegistry } from './actions/action-registry.ts';
+import { BUILTIN_ACTIONS } from './actions/builtin-actions.ts';
+import { AllowList } from './engine/allow-list.ts';
+import { Engine } from './engine/engine.ts';
+import type { TrustedApprover } from './approval/validate-approval.ts';
+import { systemClock, type Clock } from './clock.ts';
+import type { ExecMode } from '../../shared/console-dto.ts';
+import type { JsonValue } from './json/json-value.ts';
+import { legacyReceipt, sha256Hex } from './json/request-hash.ts';
+
+export interface CoreOptions {
+  mode: ExecMode;
+  dataDir: string;
+  dbPath: string;
+  synchronous: Synchronous;
+  clawshieldPublicKey: Uint8Array | null;
+  tenantId: string | null;
+  allowedActions: readonly string[] | null;
+  clockSkewSeconds: number;
+  clock?: Clock;
+  /** Handlers beyond the built-in echo and add; sealed with them at start-up. */
+  extraActions?: Record<string, ActionHandler>;
+}
+
+export const RECEIPT_KEY_FILE = 'receipt-key.pem';
+export const OPERATOR_KEY_FILE = 'operator-key.pem';
+
+/**
+ * The enforcement core, assembled: storage, keys, ledger, registry, allow-list and engine.
+ * Plain Node; the HTTP API, the headless entry and the Electron shell all sit on top of it.
+ */
+export class OpenExecCore {
+  readonly db: SqliteDatabase;
+  readonly ledger: Ledger;
+  readonly receiptVerifier: Ed25519Verifier;
+  readonly operatorSigner: Ed25519Signer;
+  readonly clawshieldVerifier: Ed25519Verifier | null;
+  readonly registry: ActionRegistry;
+  readonly allowList: AllowList;
+  readonly engine: Engine;
+  readonly clock: Clock;
+  private readonly legacyLookup;
+
+  constructor(readonly options: CoreOptions) {
+    this.clock = options.clock ?? systemClock;
+    const receiptKey = loadOrCreateSigningKey(join(options.dataDir, RECEIPT_KEY_FILE)).signer;
+    this.operatorSigner = loadOrCreateSigningKey(join(options.dataDir, OPERATOR_KEY_FILE)).signer;
+    this.receiptVerifier = new Ed25519Verifier(receiptKey.publicKey);
+    this.clawshieldVerifier = options.clawshieldPublicKey ? new Ed25519Verifier(options.clawshieldPublicKey) : null;
+    this.db = openDatabase(options.dbPath, { synchronous: options.synchronous });
+    try {
+      this.ledger = new Ledger(this.db, receiptKey, this.clock);
+      this.registry = sealRegistry({ ...BUILTIN_ACTIONS, ...options.extraActions });
+      this.allowList = new AllowList(this.db, this.registry, options.allowedActions);
+      const approvers: TrustedApprover[] = [{ kind: 'operator', verifier: new Ed25519Verifier(this.operatorSigner.publicKey) }];
+      if (this.clawshieldVerifier) approvers.unshift({ kind: 'clawshield', verifier: this.clawshieldVerifier });
+      const proposalHolding = this.db.prepare('SELECT id FROM proposals WHERE nonce = ?').pluck();
+      this.engine = new Engine(this.db, this.ledger, this.registry, this.allowList, this.clock, {
+        mode: options.mode,
+        nonceHeldByProposal: (nonce) => (proposalHolding.get(nonce) as string | undefined) ?? null,
+        approvalPolicy: { approvers, tenantId: options.tenantId, clockSkewMs: options.clockSkewSeconds * 1000 },
+      });
+      this.legacyLookup = this.db.prepare(
+        "SELECT result_legacy_json FROM executions WHERE id = ? AND status = 'executed'",
+      ).pluck();
+    } catch (err) {
+      this.db.close();
+      throw err;
+    }
+  }
+
+  /**
+   * SPEC §3, stronger: valid only for an execution recorded here whose stored result hashes
+   * to the receipt, and only when the caller's result is that same result.
+   */
+  verifyLegacyReceipt(execId: string, result: JsonValue, receipt: string): boolean {
+    const stored = this.legacyLookup.get(execId) as string | undefined;
+    if (stored === undefined) return false;
+    const expected = legacyReceipt(execId, result);
+    // The stored text is exactly what was hashed when the receipt was issued.
+    return expected === receipt && sha256Hex(`${execId}:${stored}`) === receipt;
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}

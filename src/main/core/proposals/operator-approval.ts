@@ -1,0 +1,28 @@
+import { randomUUID } from 'node:crypto';
+import type { OpenExecCore } from '../openexec-core.ts';
+import { approvalMessage, type ApprovalArtifact } from '../approval/approval-artifact.ts';
+import { isoUtc } from '../clock.ts';
+
+/** How long an operator's artifact lives: it is consumed at once, so a minute is ample. */
+const OPERATOR_APPROVAL_LIFETIME_MS = 60_000;
+
+/**
+ * A ClawShield-v1 artifact (SPEC §2) for exactly one request, signed with the operator's own
+ * key. It then goes through the same validation as any external artifact.
+ */
+export function mintOperatorApproval(
+  core: OpenExecCore,
+  requestHash: string,
+  tenantId: string | null,
+): { artifact: ApprovalArtifact & { expires_at: string }; keyId: string } {
+  const now = core.clock.now();
+  const fields = {
+    approval_id: randomUUID(),
+    tenant_id: tenantId ?? 'local-operator',
+    action_hash: requestHash,
+    issued_at: isoUtc(now),
+    expires_at: isoUtc(now + OPERATOR_APPROVAL_LIFETIME_MS),
+  };
+  const signature = Buffer.from(core.operatorSigner.sign(approvalMessage(fields))).toString('base64');
+  return { artifact: { ...fields, signature }, keyId: core.operatorSigner.keyId };
+}

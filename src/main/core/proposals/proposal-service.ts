@@ -1,0 +1,263 @@
+import { randomUUID } from 'node:crypto';
+import type { OpenExecCore } from '../openexec-core.ts';
+import type { EventHub } from '../events/event-hub.ts';
+import type { JsonObject } from '../json/json-value.ts';
+import { canonicalJson } from '../json/canonical.ts';
+import { requestHash as hashRequest } from '../json/request-hash.ts';
+import { isoUtc } from '../clock.ts';
+import { Refusal } from '../errors.ts';
+import type { ExecuteOutcome } from '../engine/engine.ts';
+import { mintOperatorApproval } from './operator-approval.ts';
+import { payloadOf, proposalDto, ProposalStore, type ProposalDecision, type ProposalRow } from './proposal-store.ts';
+
+export interface ProposeInput {
+  action: string;
+  payload: JsonObject;
+  nonce: string;
+  ttlSeconds?: number | null;
+  context?: string | null;
+}
+
+export interface ProposalOptions {
+  defaultTtlSeconds: number;
+  tenantId: string | null;
+}
+
+export const MAX_TTL_SECONDS = 7 * 24 * 3600;
+const EXPIRED_REASON = 'No decision before the proposal expired: denied by default';
+
+/**
+ * The human in the loop: agents propose, an operator approves or denies, the engine executes
+ * an approval through exactly the path any external artifact takes. Proposals nobody decides
+ * expire into a denial, with a receipt.
+ */
+export class ProposalService {
+  readonly store: ProposalStore;
+  private readonly waiters = new Map<string, Set<() => void>>();
+  private sweeper: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly core: OpenExecCore,
+    private readonly events: EventHub,
+    private readonly options: ProposalOptions,
+  ) {
+    this.store = new ProposalStore(core.db);
+  }
+
+  /** Expiry is checked on every read as well; the timer only makes it prompt when nobody asks. */
+  start(intervalMs = 500): void {
+    this.expireDue();
+    this.sweeper = setInterval(() => this.expireDue(), intervalMs);
+    this.sweeper.unref();
+  }
+
+  stop(): void {
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper = null;
+    for (const wake of [...this.waiters.values()].flatMap((s) => [...s])) wake();
+  }
+
+  propose(input: ProposeInput): { created: boolean; proposal: ProposalRow } {
+    const requestHash = hashRequest(input.action, input.payload);
+    const existing = this.store.findByNonce(input.nonce);
+    if (existing) {
+      if (existing.request_hash !== requestHash) {
+        throw new Refusal(409, 'nonce_conflict', `Nonce '${input.nonce}' was already used for a different request`);
+      }
+      return { created: false, proposal: this.fresh(existing) };
+    }
+    const { allowList, registry } = this.core;
+    if (!allowList.isAllowed(input.action)) {
+      throw new Refusal(403, 'not_allowed', `Action '${input.action}' is not in the execution allow-list`);
+    }
+    if (!registry.has(input.action)) throw new Refusal(400, 'unknown_action', `Unknown action: ${input.action}`);
+    const execution = this.core.db.prepare('SELECT id FROM executions WHERE nonce = ?').pluck().get(input.nonce);
+    if (execution !== undefined) {
+      throw new Refusal(409, 'nonce_conflict', `Nonce '${input.nonce}' was already used by execution ${String(execution)}`);
+    }
+    const now = this.core.clock.now();
+    const ttl = input.ttlSeconds ?? this.options.defaultTtlSeconds;
+    const row = {
+      id: randomUUID(),
+      nonce: input.nonce,
+      action: input.action,
+      payload: canonicalJson(input.payload),
+      request_hash: requestHash,
+      context: input.context ?? null,
+      created_at: isoUtc(now),
+      expires_at: isoUtc(now + ttl * 1000),
+    };
+    this.commit(() => {
+      this.store.insert(row);
+      this.core.ledger.append({
+        event: 'proposed',
+        action: row.action,
+        nonce: row.nonce,
+        payload: input.payload,
+        request_hash: requestHash,
+        proposal_id: row.id,
+        context: row.context,
+        details: Object.assign(Object.create(null) as JsonObject, { expires_at: row.expires_at }),
+      });
+    });
+    const created = this.store.get(row.id)!;
+    this.changed(created);
+    return { created: true, proposal: created };
+  }
+
+  /** The proposal as it stands now (an overdue one is expired first). */
+  get(id: string): ProposalRow | undefined {
+    const row = this.store.get(id);
+    return row ? this.fresh(row) : undefined;
+  }
+
+  listPending(): ProposalRow[] {
+    this.expireDue();
+    return this.store.listPending();
+  }
+
+  /** The legacy result text of an execution, for its SPEC §3 receipt value. */
+  resultLegacyJson(execId: string): string | null {
+    const text = this.core.db.prepare('SELECT result_legacy_json FROM executions WHERE id = ?').pluck().get(execId);
+    return typeof text === 'string' ? text : null;
+  }
+
+  /** Resolves the moment the proposal is decided, or after `timeoutMs` with it still pending. */
+  async wait(id: string, timeoutMs: number): Promise<ProposalRow | undefined> {
+    const row = this.get(id);
+    if (!row || row.status !== 'pending' || timeoutMs <= 0) return row;
+    await new Promise<void>((resolve) => {
+      const set = this.waiters.get(id) ?? new Set();
+      this.waiters.set(id, set);
+      const wake = () => {
+        clearTimeout(timer);
+        set.delete(wake);
+        if (set.size === 0) this.waiters.delete(id);
+        resolve();
+      };
+      // Never later than the proposal's own expiry, when it is decided by default.
+      const untilExpiry = Date.parse(row.expires_at) - this.core.clock.now() + 5;
+      const timer = setTimeout(wake, Math.max(0, Math.min(timeoutMs, untilExpiry)));
+      set.add(wake);
+    });
+    return this.get(id);
+  }
+
+  async approve(id: string): Promise<ProposalRow> {
+    const row = this.pendingOrRefuse(id);
+    const approval = mintOperatorApproval(this.core, row.request_hash, this.options.tenantId);
+    this.commit(() => {
+      this.core.ledger.append({
+        event: 'approved',
+        action: row.action,
+        request_hash: row.request_hash,
+        proposal_id: row.id,
+        approval_id: approval.artifact.approval_id,
+        approver: 'operator',
+        approver_key_id: approval.keyId,
+        tenant_id: approval.artifact.tenant_id,
+        details: Object.assign(Object.create(null) as JsonObject, {
+          issued_at: approval.artifact.issued_at,
+          expires_at: approval.artifact.expires_at,
+          signature: approval.artifact.signature,
+        }),
+      });
+    });
+    await this.core.engine.execute({
+      action: row.action,
+      payload: payloadOf(row),
+      nonce: row.nonce,
+      artifact: approval.artifact,
+      proposalId: row.id,
+      context: row.context,
+      precondition: () => {
+        const now = this.store.get(id);
+        return now?.status === 'pending' ? null : `Proposal ${id} was ${now?.status ?? 'removed'} before it could execute`;
+      },
+      within: (outcome) => {
+        if (outcome.kind === 'refused' && outcome.code === 'conflict') return;
+        this.store.decide(id, this.decisionFor(outcome, approval.artifact.approval_id));
+      },
+    });
+    const after = this.store.get(id)!;
+    this.changed(after);
+    if (after.status === 'pending') throw new Refusal(409, 'conflict', `Proposal ${id} could not be executed`);
+    return after;
+  }
+
+  deny(id: string, reason: string): ProposalRow {
+    const row = this.pendingOrRefuse(id);
+    this.close(row, 'denied', reason);
+    return this.store.get(id)!;
+  }
+
+  expireDue(): void {
+    for (const row of this.store.dueForExpiry(isoUtc(this.core.clock.now()))) this.close(row, 'expired', EXPIRED_REASON);
+  }
+
+  private decisionFor(outcome: ExecuteOutcome, approvalId: string): ProposalDecision {
+    const decidedAt = isoUtc(this.core.clock.now());
+    if (outcome.kind === 'refused') {
+      return { status: 'failed', decidedAt, reason: outcome.detail, result: null, execId: null, approvalId, receiptSeq: outcome.receiptSeq };
+    }
+    const { answer } = outcome;
+    return { status: 'executed', decidedAt, reason: null, result: answer.resultCanonical, execId: answer.id, approvalId, receiptSeq: outcome.receiptSeq };
+  }
+
+  private close(row: ProposalRow, status: 'denied' | 'expired', reason: string): void {
+    let closed = false;
+    this.commit(() => {
+      const receipt = this.core.ledger.append({
+        event: status,
+        action: row.action,
+        nonce: row.nonce,
+        request_hash: row.request_hash,
+        proposal_id: row.id,
+        reason,
+      });
+      closed = this.store.decide(row.id, {
+        status, decidedAt: receipt.time, reason, result: null, execId: null, approvalId: null, receiptSeq: receipt.seq,
+      });
+      // Someone else decided first: leave no receipt claiming otherwise.
+      if (!closed) throw new StaleDecision();
+    });
+    if (closed) this.changed(this.store.get(row.id)!);
+  }
+
+  private pendingOrRefuse(id: string): ProposalRow {
+    const row = this.get(id);
+    if (!row) throw new Refusal(404, 'not_found', `No proposal ${id}`);
+    if (row.status === 'expired') throw new Refusal(410, 'conflict', `Proposal ${id} has expired`);
+    if (row.status !== 'pending') throw new Refusal(409, 'conflict', `Proposal ${id} is already ${row.status}`);
+    return row;
+  }
+
+  private fresh(row: ProposalRow): ProposalRow {
+    if (row.status === 'pending' && Date.parse(row.expires_at) <= this.core.clock.now()) {
+      this.close(row, 'expired', EXPIRED_REASON);
+      return this.store.get(row.id)!;
+    }
+    return row;
+  }
+
+  /** One write transaction; receipts are announced only once it has committed. */
+  private commit(work: () => void): void {
+    const { db, ledger } = this.core;
+    try {
+      db.transaction(work).immediate();
+    } catch (err) {
+      ledger.discardUncommitted();
+      if (err instanceof StaleDecision) return;
+      throw err;
+    }
+    ledger.publishCommitted();
+  }
+
+  private changed(row: ProposalRow): void {
+    this.events.emit({ type: 'proposal', proposal: proposalDto(row) });
+    const waiting = this.waiters.get(row.id);
+    if (waiting && row.status !== 'pending') for (const wake of [...waiting]) wake();
+  }
+}
+
+class StaleDecision extends Error {}

@@ -1,0 +1,115 @@
+import type { SqliteDatabase } from '../store/database.ts';
+import type { ProposalDto, ProposalStatus } from '../../../shared/console-dto.ts';
+import { canonicalRequest } from '../json/request-hash.ts';
+import { parseJson } from '../json/parse.ts';
+import type { JsonObject } from '../json/json-value.ts';
+
+export interface ProposalRow {
+  id: string;
+  nonce: string;
+  action: string;
+  payload: string;
+  request_hash: string;
+  context: string | null;
+  status: ProposalStatus;
+  created_at: string;
+  expires_at: string;
+  decided_at: string | null;
+  reason: string | null;
+  result: string | null;
+  exec_id: string | null;
+  approval_id: string | null;
+  receipt_seq: number | null;
+}
+
+export interface ProposalDecision {
+  status: Exclude<ProposalStatus, 'pending'>;
+  decidedAt: string;
+  reason: string | null;
+  result: string | null;
+  execId: string | null;
+  approvalId: string | null;
+  receiptSeq: number;
+}
+
+/** The proposals table. Writes happen inside the caller's transaction. */
+export class ProposalStore {
+  private readonly byId;
+  private readonly byNonce;
+  private readonly insertRow;
+  private readonly decideRow;
+  private readonly pending;
+  private readonly due;
+  private readonly pendingCount;
+
+  constructor(db: SqliteDatabase) {
+    this.byId = db.prepare('SELECT * FROM proposals WHERE id = ?');
+    this.byNonce = db.prepare('SELECT * FROM proposals WHERE nonce = ?');
+    this.insertRow = db.prepare(
+      `INSERT INTO proposals (id, nonce, action, payload, request_hash, context, status, created_at, expires_at)
+       VALUES (@id, @nonce, @action, @payload, @request_hash, @context, 'pending', @created_at, @expires_at)`,
+    );
+    this.decideRow = db.prepare(
+      `UPDATE proposals SET status = @status, decided_at = @decidedAt, reason = @reason, result = @result,
+         exec_id = @execId, approval_id = @approvalId, receipt_seq = @receiptSeq
+       WHERE id = @id AND status = 'pending'`,
+    );
+    this.pending = db.prepare("SELECT * FROM proposals WHERE status = 'pending' ORDER BY created_at, id");
+    this.due = db.prepare("SELECT * FROM proposals WHERE status = 'pending' AND expires_at <= ? ORDER BY expires_at");
+    this.pendingCount = db.prepare("SELECT count(*) FROM proposals WHERE status = 'pending'").pluck();
+  }
+
+  get(id: string): ProposalRow | undefined {
+    return this.byId.get(id) as ProposalRow | undefined;
+  }
+
+  findByNonce(nonce: string): ProposalRow | undefined {
+    return this.byNonce.get(nonce) as ProposalRow | undefined;
+  }
+
+  insert(row: Omit<ProposalRow, 'status' | 'decided_at' | 'reason' | 'result' | 'exec_id' | 'approval_id' | 'receipt_seq'>): void {
+    this.insertRow.run(row);
+  }
+
+  /** Closes a pending proposal; false when it was no longer pending. */
+  decide(id: string, decision: ProposalDecision): boolean {
+    return this.decideRow.run({ id, ...decision }).changes === 1;
+  }
+
+  listPending(): ProposalRow[] {
+    return this.pending.all() as ProposalRow[];
+  }
+
+  dueForExpiry(nowIso: string): ProposalRow[] {
+    return this.due.all(nowIso) as ProposalRow[];
+  }
+
+  countPending(): number {
+    return this.pendingCount.get() as number;
+  }
+}
+
+export function payloadOf(row: ProposalRow): JsonObject {
+  return parseJson(row.payload) as JsonObject;
+}
+
+export function proposalDto(row: ProposalRow): ProposalDto {
+  return {
+    id: row.id,
+    action: row.action,
+    nonce: row.nonce,
+    payloadCanonical: row.payload,
+    requestCanonical: canonicalRequest(row.action, payloadOf(row)),
+    requestHash: row.request_hash,
+    context: row.context,
+    status: row.status,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    decidedAt: row.decided_at,
+    reason: row.reason,
+    resultCanonical: row.result,
+    execId: row.exec_id,
+    receiptSeq: row.receipt_seq,
+    approvalId: row.approval_id,
+  };
+}

@@ -1,0 +1,29 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { migrate } from './migrations.ts';
+
+export type SqliteDatabase = Database.Database;
+export type Synchronous = 'NORMAL' | 'FULL';
+
+export interface OpenDatabaseOptions {
+  /** FULL fsyncs every commit (power-loss durable); NORMAL in WAL survives process crashes. */
+  synchronous: Synchronous;
+}
+
+export function openDatabase(path: string, options: OpenDatabaseOptions): SqliteDatabase {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  const db = new Database(path);
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${options.synchronous}`);
+    db.pragma('foreign_keys = ON');
+    // Another process (the CLI's offline verifier) may hold a read lock for a moment.
+    db.pragma('busy_timeout = 5000');
+    migrate(db);
+    return db;
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}

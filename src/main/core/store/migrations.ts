@@ -1,0 +1,117 @@
+import type Database from 'better-sqlite3';
+
+/**
+ * Schema versions, applied in order inside one transaction each; PRAGMA user_version
+ * records how far a database has come. Never edit a shipped migration: add a new one.
+ */
+const MIGRATIONS: readonly string[] = [
+  // 1: the ledger, executions, approvals and settings.
+  `
+  CREATE TABLE receipts (
+    seq INTEGER PRIMARY KEY,
+    event TEXT NOT NULL,
+    time TEXT NOT NULL,
+    action TEXT,
+    hash TEXT NOT NULL UNIQUE,
+    prev_hash TEXT NOT NULL,
+    body TEXT NOT NULL,
+    signature TEXT NOT NULL,
+    reason TEXT,
+    exec_id TEXT,
+    proposal_id TEXT,
+    approval_id TEXT,
+    approver_key_id TEXT,
+    request_hash TEXT
+  ) STRICT;
+  CREATE INDEX receipts_event ON receipts(event, seq);
+  CREATE INDEX receipts_action ON receipts(action, seq);
+  CREATE INDEX receipts_approver ON receipts(approver_key_id, seq);
+  CREATE INDEX receipts_time ON receipts(time);
+  CREATE INDEX receipts_exec ON receipts(exec_id);
+  CREATE INDEX receipts_proposal ON receipts(proposal_id);
+  CREATE TRIGGER receipts_append_only_update BEFORE UPDATE ON receipts
+    BEGIN SELECT RAISE(ABORT, 'receipts are append-only'); END;
+  CREATE TRIGGER receipts_append_only_delete BEFORE DELETE ON receipts
+    BEGIN SELECT RAISE(ABORT, 'receipts are append-only'); END;
+
+  CREATE TABLE executions (
+    id TEXT PRIMARY KEY,
+    nonce TEXT NOT NULL UNIQUE,
+    request_hash TEXT NOT NULL,
+    action TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('executed', 'failed')),
+    result TEXT,
+    result_legacy_json TEXT,
+    error TEXT,
+    approved INTEGER NOT NULL,
+    approval_id TEXT,
+    created_at TEXT NOT NULL,
+    receipt_seq INTEGER NOT NULL REFERENCES receipts(seq)
+  ) STRICT;
+
+  CREATE TABLE approvals (
+    approval_id TEXT PRIMARY KEY,
+    tenant_id TEXT NOT NULL,
+    action_hash TEXT NOT NULL,
+    issued_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    approver TEXT NOT NULL,
+    approver_key_id TEXT NOT NULL,
+    verified_at TEXT NOT NULL,
+    action TEXT,
+    used_by_exec_id TEXT REFERENCES executions(id)
+  ) STRICT;
+
+  CREATE TABLE settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  ) STRICT;
+  `,
+  // 2: proposals awaiting an operator, and full-text search over the ledger.
+  `
+  CREATE TABLE proposals (
+    id TEXT PRIMARY KEY,
+    nonce TEXT NOT NULL UNIQUE,
+    action TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    request_hash TEXT NOT NULL,
+    context TEXT,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'executed', 'denied', 'expired', 'failed')),
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    decided_at TEXT,
+    reason TEXT,
+    result TEXT,
+    exec_id TEXT,
+    approval_id TEXT,
+    receipt_seq INTEGER REFERENCES receipts(seq)
+  ) STRICT;
+  CREATE INDEX proposals_pending ON proposals(status, expires_at);
+
+  CREATE VIRTUAL TABLE receipts_fts USING fts5(
+    action, reason, context, payload,
+    content = '', tokenize = 'unicode61 remove_diacritics 2'
+  );
+  INSERT INTO receipts_fts (rowid, action, reason, context, payload)
+    SELECT seq, action, reason, json_extract(body, '$.context'), json_extract(body, '$.payload') FROM receipts;
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+export function migrate(db: Database.Database): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > SCHEMA_VERSION) {
+    throw new Error(
+      `database schema version ${current} is newer than this OpenExec (${SCHEMA_VERSION}); refusing to touch it`,
+    );
+  }
+  for (let version = current; version < SCHEMA_VERSION; version++) {
+    const sql = MIGRATIONS[version];
+    if (sql === undefined) break;
+    db.transaction(() => {
+      db.exec(sql);
+      db.pragma(`user_version = ${version + 1}`);
+    }).immediate();
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * `npm run serve`: the core and the loopback API with no window, for machines without a
+ * display. Configuration comes from the environment (README, SPEC §4).
+ */
+import { join } from 'node:path';
+import { homedir } from 'node:os';
+import { ConfigError, loadConfig } from './app/config.ts';
+import { startOpenExec } from './app/openexec-app.ts';
+
+function oneLine(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return text.split('\n')[0] ?? text;
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const unknown = args.filter((a) => a !== '--allow-non-loopback');
+  if (unknown.length > 0) {
+    process.stderr.write(`openexec serve: unknown argument ${unknown[0]} (the only flag is --allow-non-loopback)\n`);
+    process.exit(2);
+  }
+  let app;
+  try {
+    const config = loadConfig(process.env, {
+      dataDirDefault: join(homedir(), '.openexec'),
+      allowNonLoopback: args.includes('--allow-non-loopback'),
+    });
+    app = await startOpenExec(config);
+    for (const w of app.warnings) process.stderr.write(`openexec: warning: ${w}\n`);
+    process.stdout.write(`OpenExec listening on ${app.address} (mode ${config.mode}, data ${config.dataDir})\n`);
+  } catch (err) {
+    const known = err instanceof ConfigError || (err as { code?: string }).code === 'key_file';
+    process.stderr.write(`openexec: ${known ? '' : 'cannot start: '}${oneLine(err)}\n`);
+    process.exit(2);
+  }
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    app
+      .close()
+      .then(() => {
+        process.stdout.write(`OpenExec stopped (${signal})\n`);
+        process.exit(0);
+      })
+      .catch((err: unknown) => {
+        process.stderr.write(`openexec: error while stopping: ${oneLine(err)}\n`);
+        process.exit(1);
+      });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+void main();

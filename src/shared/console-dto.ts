@@ -1,0 +1,153 @@
+/**
+ * Data shapes that cross the process boundary (main ⇄ renderer, CLI ⇄ server).
+ * Everything here is plain, structured-clone-safe data: numbers that must stay exact
+ * (payloads, results) travel as canonical JSON text, never as JS numbers.
+ */
+
+export type ExecMode = 'demo' | 'clawshield';
+
+export type ProposalStatus = 'pending' | 'executed' | 'denied' | 'expired' | 'failed';
+
+export interface ProposalDto {
+  id: string;
+  action: string;
+  nonce: string;
+  /** Canonical JSON text of the payload (SPEC §1), exact at any integer size. */
+  payloadCanonical: string;
+  /** Canonical JSON text of {"action","payload"}: exactly what an approval signs over. */
+  requestCanonical: string;
+  requestHash: string;
+  /** Free text the agent gives the human; untrusted, display as text only. */
+  context: string | null;
+  status: ProposalStatus;
+  createdAt: string;
+  expiresAt: string;
+  decidedAt: string | null;
+  /** Why it was denied, expired or failed. */
+  reason: string | null;
+  /** Canonical JSON text of the handler's result once executed. */
+  resultCanonical: string | null;
+  execId: string | null;
+  /** Sequence number of the receipt that closed the proposal. */
+  receiptSeq: number | null;
+  approvalId: string | null;
+}
+
+export type ApproverKind = 'operator' | 'clawshield';
+
+export interface ApprovalDto {
+  approvalId: string;
+  tenantId: string;
+  actionHash: string;
+  issuedAt: string;
+  expiresAt: string;
+  approver: ApproverKind;
+  approverKeyId: string;
+  verifiedAt: string;
+  action: string | null;
+  /** The execution this single-use approval was consumed by; null if not (yet) used. */
+  usedByExecId: string | null;
+}
+
+export interface AllowListEntryDto {
+  action: string;
+  allowed: boolean;
+}
+
+export interface AllowListDto {
+  /** "open": no allow-list configured, every registered action may run. */
+  restriction: 'open' | 'restricted';
+  /** True when OPENEXEC_ALLOWED_ACTIONS fixes the list and the console cannot change it. */
+  lockedByEnvironment: boolean;
+  /** Every registered action, allowed or not. */
+  entries: AllowListEntryDto[];
+  /** Actions named in the list that no handler implements (they can never run). */
+  unknownListed: string[];
+}
+
+export const RECEIPT_EVENTS = [
+  'executed',
+  'refused',
+  'replayed',
+  'failed',
+  'proposed',
+  'approved',
+  'denied',
+  'expired',
+  'config',
+] as const;
+export type ReceiptEvent = (typeof RECEIPT_EVENTS)[number];
+
+export interface ReceiptDto {
+  seq: number;
+  event: ReceiptEvent;
+  time: string;
+  action: string | null;
+  hash: string;
+  prevHash: string;
+  /** The exact canonical JSON text that was hashed and signed (docs/receipts.md). */
+  body: string;
+  /** Base64 Ed25519 signature over the UTF-8 bytes of `body`, by the receipt key. */
+  signature: string;
+  reason: string | null;
+  execId: string | null;
+  proposalId: string | null;
+  approvalId: string | null;
+  approverKeyId: string | null;
+  requestHash: string | null;
+}
+
+export interface ReceiptWithNeighboursDto {
+  receipt: ReceiptDto;
+  previous: ReceiptDto | null;
+  next: ReceiptDto | null;
+}
+
+export interface ReceiptPage {
+  items: ReceiptDto[];
+  /** Pass as `beforeSeq` to get the next (older) page; null when there is none. */
+  nextBeforeSeq: number | null;
+}
+
+export interface ReceiptCheckDto {
+  seq: number;
+  hashValid: boolean;
+  signatureValid: boolean;
+  linkValid: boolean;
+  inLedger: boolean;
+  valid: boolean;
+  problems: string[];
+}
+
+export interface ChainCheckDto {
+  valid: boolean;
+  checked: number;
+  /** The first receipt whose hash, link, sequence or signature does not hold. */
+  firstBadSeq: number | null;
+  problem: string | null;
+}
+
+export interface KeyInfoDto {
+  keyId: string;
+  publicKeyPem: string;
+}
+
+export interface HealthDto {
+  version: string;
+  mode: ExecMode;
+  signatureVerification: 'enabled' | 'disabled';
+  tenant: string | null;
+  apiAddress: string;
+  restriction: 'open' | 'restricted';
+  receiptKey: KeyInfoDto;
+  operatorKey: KeyInfoDto;
+  clawshieldKey: KeyInfoDto | null;
+  counts: { pending: number; receipts: number; executions: number; approvals: number };
+  /** Plain-words warnings: open allow-list, demo mode, non-loopback bind. */
+  warnings: string[];
+}
+
+export type ConsoleEvent =
+  | { type: 'proposal'; proposal: ProposalDto }
+  | { type: 'receipt'; receipt: ReceiptDto }
+  | { type: 'allow-list'; allowList: AllowListDto };

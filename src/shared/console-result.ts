@@ -1,0 +1,31 @@
+/**
+ * Errors cross process boundaries as values with stable codes: an exception thrown in an
+ * IPC handler reaches the renderer as a bare string, so nothing here relies on throw.
+ */
+export const CONSOLE_ERROR_CODES = [
+  'invalid_input',
+  'not_found',
+  'conflict',
+  'locked',
+  'expired',
+  'forbidden',
+  'unauthorized',
+  'unavailable',
+  'internal',
+] as const;
+export type ConsoleErrorCode = (typeof CONSOLE_ERROR_CODES)[number];
+
+export interface ConsoleError {
+  code: ConsoleErrorCode;
+  message: string;
+}
+
+export type ConsoleResult<T> = { ok: true; value: T } | { ok: false; error: ConsoleError };
+
+export function ok<T>(value: T): ConsoleResult<T> {
+  return { ok: true, value };
+}
+
+export function fail<T = never>(code: ConsoleErrorCode, message: string): ConsoleResult<T> {
+  return { ok: false, error: { code, message } };
+}

@@ -1,0 +1,37 @@
+import { z } from 'zod';
+import { RECEIPT_EVENTS } from './console-dto';
+
+/**
+ * Input schemas of the console contract, shared by the IPC handlers and the /console HTTP
+ * routes so that both validate exactly the same way.
+ */
+const id = z.string().min(1).max(128);
+const action = z.string().min(1).max(200);
+const isoTime = z.iso.datetime({ offset: true });
+
+export const emptyInput = z.strictObject({});
+export const proposalIdInput = z.strictObject({ id });
+export const denyInput = z.strictObject({ id, reason: z.string().trim().min(1).max(2000) });
+export const pageInput = z.strictObject({
+  limit: z.int().min(1).max(500).optional(),
+  beforeSeq: z.int().min(1).optional(),
+});
+export const setAllowedInput = z.strictObject({ action, allowed: z.boolean() });
+export const receiptQueryInput = z.strictObject({
+  text: z.string().max(500).optional(),
+  events: z.array(z.enum(RECEIPT_EVENTS)).max(RECEIPT_EVENTS.length).optional(),
+  action: action.optional(),
+  approverKeyId: z.string().regex(/^[0-9a-f]{1,64}$/).optional(),
+  from: isoTime.optional(),
+  to: isoTime.optional(),
+  beforeSeq: z.int().min(1).optional(),
+  limit: z.int().min(1).max(500).optional(),
+});
+export const receiptSeqInput = z.strictObject({ seq: z.int().min(1) });
+
+export type ProposalIdInput = z.infer<typeof proposalIdInput>;
+export type DenyInput = z.infer<typeof denyInput>;
+export type PageInput = z.infer<typeof pageInput>;
+export type SetAllowedInput = z.infer<typeof setAllowedInput>;
+export type ReceiptQuery = z.infer<typeof receiptQueryInput>;
+export type ReceiptSeqInput = z.infer<typeof receiptSeqInput>;

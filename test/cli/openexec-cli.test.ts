@@ -1,0 +1,84 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { execFile } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { post, REPO_ROOT, tempDir } from '../support/harness.ts';
+import { spawnServer, waitForExit, type ServerProcess } from '../support/server-process.ts';
+
+const BIN = join(REPO_ROOT, 'bin/openexec');
+
+function cli(dataDir: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(BIN, args, { env: { ...process.env, OPENEXEC_DATA_DIR: dataDir }, timeout: 20_000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe('bin/openexec against a running headless server', () => {
+  const dataDir = tempDir();
+  let server: ServerProcess;
+  beforeAll(async () => {
+    server = await spawnServer({ OPENEXEC_DATA_DIR: dataDir, OPENEXEC_MODE: 'clawshield' });
+  }, 30_000);
+  afterAll(async () => {
+    server.child.kill('SIGTERM');
+    await waitForExit(server.child);
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test('pending, approve, deny, receipts, allow/disallow, status, verify-ledger', async () => {
+    const a = await post(server.url, '/proposals', { action: 'add', payload: { a: 1, b: 2 }, nonce: 'cli-1', context: 'from the cli test' });
+    const b = await post(server.url, '/proposals', { action: 'echo', payload: { m: 'no' }, nonce: 'cli-2' });
+
+    const pending = await cli(dataDir, 'pending', '--json');
+    expect(pending.code).toBe(0);
+    const list = JSON.parse(pending.stdout) as { id: string }[];
+    expect(list.map((p) => p.id).sort()).toEqual([a.body.id, b.body.id].sort());
+    const human = await cli(dataDir, 'pending');
+    expect(human.stdout).toContain(a.body.id);
+    expect(human.stdout).toContain('context from the cli test');
+
+    const approved = await cli(dataDir, 'approve', a.body.id);
+    expect(approved.code).toBe(0);
+    expect(approved.stdout).toMatch(/^executed .*result \{"sum":3\}/);
+
+    const noReason = await cli(dataDir, 'deny', b.body.id);
+    expect(noReason.code).toBe(2);
+    expect(noReason.stderr.trim().split('\n')).toHaveLength(1);
+    const denied = await cli(dataDir, 'deny', b.body.id, '--reason', 'looks wrong', '--json');
+    expect(denied.code).toBe(0);
+    expect(JSON.parse(denied.stdout)).toMatchObject({ status: 'denied', reason: 'looks wrong' });
+
+    const twice = await cli(dataDir, 'approve', b.body.id);
+    expect(twice.code).toBe(1);
+    expect(twice.stderr).toBe(`openexec: Proposal ${b.body.id} is already denied\n`);
+
+    const found = await cli(dataDir, 'receipts', '--search', 'cli test', '--json');
+    expect(JSON.parse(found.stdout).items.length).toBeGreaterThanOrEqual(1);
+    const byEvent = await cli(dataDir, 'receipts', '--event', 'denied');
+    expect(byEvent.stdout).toMatch(/denied\s+echo — looks wrong/);
+
+    expect((await cli(dataDir, 'disallow', 'echo')).stdout).toBe('echo is now not allowed; allowed: add\n');
+    expect((await cli(dataDir, 'allow', 'echo')).code).toBe(0);
+    const status = await cli(dataDir, 'status');
+    expect(status.stdout).toMatch(/mode clawshield/);
+
+    const verify = await cli(dataDir, 'verify-ledger', '--json');
+    expect(verify.code).toBe(0);
+    expect(JSON.parse(verify.stdout)).toMatchObject({ valid: true });
+  });
+
+  test('errors are one line on stderr with a non-zero exit', async () => {
+    for (const args of [['frobnicate'], ['approve'], ['approve', 'not-a-proposal'], ['receipts', '--limit', 'x'], ['pending', '--bogus']]) {
+      const r = await cli(dataDir, ...args);
+      expect(r.code, args.join(' ')).not.toBe(0);
+      expect(r.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
+      expect(r.stderr).toMatch(/^openexec: /);
+    }
+    const nowhere = await cli(tempDir(), 'pending');
+    expect(nowhere.code).toBe(1);
+    expect(nowhere.stderr).toMatch(/^openexec: no running OpenExec found in /);
+  });
+});
