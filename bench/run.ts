@@ -1,8 +1,9 @@
 /**
  * `npm run bench`: prints JSON figures. Not a test: nothing here passes or fails on timing.
- * BENCH_ONLY=execute|ledger runs one part.
+ * BENCH_ONLY=execute|ledger runs one part; BENCH_RECEIPTS sets the ledger size (default 1,000,000).
  */
 import { benchExecute } from './execute-bench.ts';
+import { benchLedger } from './ledger-bench.ts';
 
 const only = process.env['BENCH_ONLY'];
 const results: Record<string, unknown> = {
@@ -13,5 +14,8 @@ if (!only || only === 'execute') {
     ...(await benchExecute('NORMAL', [1, 16, 64], 6000)),
     ...(await benchExecute('FULL', [1, 16, 64], 3000)),
   ];
+}
+if (!only || only === 'ledger') {
+  results['ledger'] = benchLedger(Number(process.env['BENCH_RECEIPTS'] ?? 1_000_000));
 }
 process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);

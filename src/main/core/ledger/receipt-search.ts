@@ -22,11 +22,13 @@ export function searchReceipts(db: SqliteDatabase, q: ReceiptQuery): ReceiptPage
   const params: unknown[] = [];
   const match = q.text === undefined ? null : ftsQuery(q.text);
   if (match !== null) {
-    where.push('r.seq IN (SELECT rowid FROM receipts_fts WHERE receipts_fts MATCH ?)');
+    // Driven from the index in rowid (= seq) order, so a page stops after `limit` hits
+    // instead of gathering every match of a common word first.
+    where.push('receipts_fts MATCH ?');
     params.push(match);
   }
   if (q.beforeSeq !== undefined) {
-    where.push('r.seq < ?');
+    where.push(match !== null ? 'f.rowid < ?' : 'r.seq < ?');
     params.push(q.beforeSeq);
   }
   if (q.events && q.events.length > 0) {
@@ -50,8 +52,10 @@ export function searchReceipts(db: SqliteDatabase, q: ReceiptQuery): ReceiptPage
     where.push('r.time <= ?');
     params.push(new Date(q.to).toISOString());
   }
-  const sql = `SELECT ${RECEIPT_COLUMNS.split(', ').map((c) => `r.${c}`).join(', ')} FROM receipts r
-    ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY r.seq DESC LIMIT ?`;
+  const columns = RECEIPT_COLUMNS.split(', ').map((c) => `r.${c}`).join(', ');
+  const from = match !== null ? 'receipts_fts f JOIN receipts r ON r.seq = f.rowid' : 'receipts r';
+  const order = match !== null ? 'f.rowid' : 'r.seq';
+  const sql = `SELECT ${columns} FROM ${from} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} DESC LIMIT ?`;
   const rows = db.prepare(sql).all(...params, limit + 1) as ReceiptRow[];
   const more = rows.length > limit;
   const items = rows.slice(0, limit).map(receiptFromRow);

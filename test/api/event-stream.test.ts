@@ -1,0 +1,64 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { post, startServer, type RunningServer } from '../support/harness.ts';
+
+/** Reads SSE frames from a real stream until `done` says enough. */
+async function collect(url: string, headers: Record<string, string>, done: (events: { event: string; data: any }[]) => boolean, start: () => Promise<void>) {
+  const controller = new AbortController();
+  const res = await fetch(url, { headers, signal: controller.signal });
+  expect(res.status).toBe(200);
+  expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+  const reader = res.body!.getReader();
+  const events: { event: string; data: any }[] = [];
+  let buffer = '';
+  await start();
+  while (!done(events)) {
+    const { value, done: ended } = await reader.read();
+    if (ended) break;
+    buffer += new TextDecoder().decode(value);
+    let cut;
+    while ((cut = buffer.indexOf('\n\n')) >= 0) {
+      const frame = buffer.slice(0, cut);
+      buffer = buffer.slice(cut + 2);
+      const event = /^event: (.+)$/m.exec(frame)?.[1];
+      const data = /^data: (.+)$/m.exec(frame)?.[1];
+      if (event && data) events.push({ event, data: JSON.parse(data) });
+    }
+  }
+  controller.abort();
+  return events;
+}
+
+describe('Server-Sent Events', () => {
+  let s: RunningServer;
+  beforeAll(async () => {
+    s = await startServer();
+  });
+  afterAll(() => s.stop());
+
+  test('agents see proposal and receipt changes as they commit', async () => {
+    const events = await collect(`${s.url}/events`, {}, (e) => e.some((x) => x.event === 'receipt'), async () => {
+      await post(s.url, '/proposals', { action: 'echo', payload: { hi: 1 }, nonce: 'sse-1' });
+    });
+    expect(events.find((e) => e.event === 'proposal')?.data.proposal).toMatchObject({ status: 'pending', action: 'echo' });
+    expect(events.find((e) => e.event === 'receipt')?.data.receipt).toMatchObject({ event: 'proposed', action: 'echo' });
+  });
+
+  test('the console stream needs the token', async () => {
+    const r = await fetch(`${s.url}/console/events`);
+    expect(r.status).toBe(401);
+    const events = await collect(`${s.url}/console/events`, { authorization: `Bearer ${s.app.consoleToken}` }, (e) => e.length >= 2, async () => {
+      await post(s.url, '/execute', { action: 'echo', payload: {}, nonce: 'sse-2' });
+      await post(s.url, '/execute', { action: 'echo', payload: {}, nonce: 'sse-2' });
+    });
+    expect(events.map((e) => e.data.receipt.event)).toEqual(['executed', 'replayed']);
+  });
+
+  test('a server with open streams still stops promptly', async () => {
+    const other = await startServer();
+    const res = await fetch(`${other.url}/events`);
+    expect(res.status).toBe(200);
+    const t0 = performance.now();
+    await other.stop();
+    expect(performance.now() - t0).toBeLessThan(2000);
+  });
+});
