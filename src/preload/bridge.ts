@@ -6,7 +6,7 @@
  * `{ ok: false, error: { code: 'unavailable', ... } }` rather than an exception.
  */
 import type { ConsoleBridge, ConsoleMethod } from '../shared/console-api';
-import { IPC_CHANNEL_PREFIX, IPC_EVENT_CHANNEL } from '../shared/console-api';
+import { IPC_CHANNEL_PREFIX_NAME as IPC_CHANNEL_PREFIX, IPC_EVENT_CHANNEL_NAME as IPC_EVENT_CHANNEL } from '../shared/console-bridge-names';
 import type { ConsoleEvent } from '../shared/console-dto';
 import type { ConsoleResult } from '../shared/console-result';
 

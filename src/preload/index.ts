@@ -4,7 +4,7 @@
  * Built as one CommonJS file that requires only `electron` (see electron.vite.config.ts).
  */
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import { BRIDGE_GLOBAL } from '../shared/console-api';
+import { BRIDGE_GLOBAL_NAME } from '../shared/console-bridge-names';
 import { createBridge } from './bridge';
 
 const bridge = createBridge(
@@ -18,4 +18,4 @@ const bridge = createBridge(
   },
 );
 
-contextBridge.exposeInMainWorld(BRIDGE_GLOBAL, bridge);
+contextBridge.exposeInMainWorld(BRIDGE_GLOBAL_NAME, bridge);

@@ -10,6 +10,11 @@ import {
 } from '../../src/shared/console-api';
 import type { ConsoleEvent } from '../../src/shared/console-dto';
 import { BRIDGE_METHOD_NAMES, createBridge, type BridgeSubscribe } from '../../src/preload/bridge';
+import {
+  BRIDGE_GLOBAL_NAME,
+  IPC_CHANNEL_PREFIX_NAME,
+  IPC_EVENT_CHANNEL_NAME,
+} from '../../src/shared/console-bridge-names';
 
 const CONTRACT = [...CONSOLE_METHOD_NAMES, 'onEvent'].sort();
 
@@ -27,6 +32,14 @@ function fakeIpc() {
 }
 
 describe('preload bridge (Electron-free builder)', () => {
+  test('the zod-free name copies equal the contract constants', () => {
+    expect([BRIDGE_GLOBAL_NAME, IPC_CHANNEL_PREFIX_NAME, IPC_EVENT_CHANNEL_NAME]).toEqual([
+      BRIDGE_GLOBAL,
+      IPC_CHANNEL_PREFIX,
+      IPC_EVENT_CHANNEL,
+    ]);
+  });
+
   test('exposes exactly the contract methods plus onEvent, all functions, frozen', () => {
     const { invoke, subscribe } = fakeIpc();
     const bridge = createBridge(invoke, subscribe);

@@ -39,5 +39,7 @@ export function forwardConsoleEvents(events: EventSource, currentWindow: () => B
     const win = currentWindow();
     if (!win || win.isDestroyed() || win.webContents.isDestroyed()) return;
     win.webContents.send(IPC_EVENT_CHANNEL, event);
+    // Something needs a human: make the taskbar/dock entry ask for attention.
+    if (event.type === 'proposal' && event.proposal.status === 'pending' && !win.isFocused()) win.flashFrame(true);
   });
 }

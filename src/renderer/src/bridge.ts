@@ -4,7 +4,7 @@
  * a missing bridge or a thrown error becomes an `unavailable` error value.
  */
 import type { ConsoleApi, ConsoleBridge, ConsoleMethod } from '../../shared/console-api';
-import { BRIDGE_GLOBAL } from '../../shared/console-api';
+import { BRIDGE_GLOBAL_NAME } from '../../shared/console-bridge-names';
 import type { ConsoleEvent } from '../../shared/console-dto';
 import type { ConsoleResult } from '../../shared/console-result';
 
@@ -12,7 +12,7 @@ export type ValueOf<M extends ConsoleMethod> =
   Awaited<ReturnType<ConsoleApi[M]>> extends ConsoleResult<infer T> ? T : never;
 
 export function getBridge(): ConsoleBridge | null {
-  const candidate = (globalThis as Record<string, unknown>)[BRIDGE_GLOBAL];
+  const candidate = (globalThis as Record<string, unknown>)[BRIDGE_GLOBAL_NAME];
   return candidate && typeof candidate === 'object' ? (candidate as ConsoleBridge) : null;
 }
 

@@ -1,6 +1,6 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useEffect, useRef, type KeyboardEvent } from 'react';
-import { formatTime, shortHash } from '../../lib/format';
+import { formatTimeCompact, shortHash } from '../../lib/format';
 import { useLedgerStore } from '../../stores/ledger-store';
 
 const ROW_HEIGHT = 40;
@@ -97,10 +97,10 @@ export function LedgerList() {
               <span className="vcell">
                 <span className={`tag tag-${receipt.event}`}>{receipt.event}</span>
               </span>
-              <span className="vcell time">{formatTime(receipt.time)}</span>
+              <span className="vcell time" title={receipt.time}>{formatTimeCompact(receipt.time)}</span>
               <span className="vcell action">{receipt.action ?? <span className="muted">—</span>}</span>
               <span className="vcell reason">{receipt.reason ?? ''}</span>
-              <span className="vcell mono muted">{shortHash(receipt.hash, 10)}</span>
+              <span className="vcell hash mono muted">{shortHash(receipt.hash, 10)}</span>
             </div>
           );
         })}

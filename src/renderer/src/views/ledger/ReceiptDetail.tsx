@@ -13,9 +13,15 @@ function Neighbour({ label, receipt }: { label: string; receipt: ReceiptDto | nu
   const select = useLedgerStore((s) => s.select);
   if (!receipt) return <span className="neighbour muted">{label}: none</span>;
   return (
-    <button type="button" className="neighbour btn btn-ghost" onClick={() => select(receipt.seq)}>
-      {label}: #{receipt.seq} <span className={`tag tag-${receipt.event}`}>{receipt.event}</span>{' '}
-      <span className="mono muted">{shortHash(receipt.hash, 8)}</span>
+    <button
+      type="button"
+      className="neighbour btn"
+      onClick={() => select(receipt.seq)}
+      aria-label={`${label} receipt #${receipt.seq}, ${receipt.event}`}
+      data-testid={`neighbour-${label.toLowerCase()}`}
+    >
+      {label === 'Previous' ? '←' : null} #{receipt.seq} <span className={`tag tag-${receipt.event}`}>{receipt.event}</span>
+      <span className="mono muted">{shortHash(receipt.hash, 8)}</span> {label === 'Next' ? '→' : null}
     </button>
   );
 }

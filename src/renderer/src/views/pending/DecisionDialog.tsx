@@ -87,13 +87,13 @@ export function DecisionDialog() {
               : 'The proposal will be closed without running, and your reason written to the ledger.'}
           </p>
           <p className="field-label" id="signed-request-label">
-            Request — canonical JSON, exactly what is hashed
+            {kind === 'approve' ? 'Request — canonical JSON, exactly what is hashed and signed' : 'Request being denied — canonical JSON'}
           </p>
           <pre className="code code-exact" aria-labelledby="signed-request-label" data-testid="dialog-request">
             {proposal.requestCanonical}
           </pre>
           <p className="field-label" id="signed-hash-label">
-            Request hash (sha256) — the approval’s action_hash
+            {kind === 'approve' ? 'Request hash (sha256) — the approval’s action_hash' : 'Request hash (sha256)'}
           </p>
           <p className="hash-line">
             <code aria-labelledby="signed-hash-label" data-testid="dialog-hash">
