@@ -59,6 +59,34 @@ describe('propose → approve → execute → witness, over real HTTP', () => {
     expect(again.body.code).toBe('conflict');
   });
 
+  test('two approvals at once: one signature, one execution; the other click is told so', async () => {
+    const p = await post(s.url, '/proposals', { action: 'echo', payload: { twice: true }, nonce: 'double-click' });
+    const [a, b] = await Promise.all([op('approve', { id: p.body.id }), op('approve', { id: p.body.id })]);
+    expect([a.status, b.status].sort()).toEqual([200, 409]);
+    const count = (sql: string) => s.app.core.db.prepare(sql).pluck().get(p.body.id) as number;
+    expect(count("SELECT count(*) FROM receipts WHERE proposal_id = ? AND event = 'approved'")).toBe(1);
+    expect(count("SELECT count(*) FROM receipts WHERE proposal_id = ? AND event = 'executed'")).toBe(1);
+  });
+
+  test("an operator's artifact, read from the ledger, cannot be replayed at /execute", async () => {
+    const p = await post(s.url, '/proposals', { action: 'echo', payload: { pay: 1 }, nonce: 'op-art' });
+    await op('approve', { id: p.body.id });
+    const body = JSON.parse(
+      s.app.core.db.prepare("SELECT body FROM receipts WHERE proposal_id = ? AND event = 'approved'").pluck().get(p.body.id) as string,
+    );
+    const artifact = {
+      approval_id: body.approval_id,
+      tenant_id: body.tenant_id,
+      action_hash: body.request_hash,
+      issued_at: body.details.issued_at,
+      expires_at: body.details.expires_at,
+      signature: body.details.signature,
+    };
+    const r = await post(s.url, '/execute', { action: 'echo', payload: { pay: 1 }, nonce: 'op-art-2', approval_artifact: artifact });
+    expect(r.status).toBe(403);
+    expect(r.body.detail).toBe('CLAWSHIELD_PUBLIC_KEY not configured');
+  });
+
   test('deny with a reason: the agent hears it, nothing runs', async () => {
     const p = await post(s.url, '/proposals', { action: 'echo', payload: { rm: '/' }, nonce: 'deny-1' });
     const waiting = get(s.url, `/proposals/${p.body.id}?wait=30`);

@@ -94,7 +94,7 @@ export class Engine {
     // Signature checks are pure and the costliest step, so they run outside the write lock.
     const approval =
       this.needsApproval(request) && request.artifact
-        ? validateApproval(request.artifact, requestHash, this.options.approvalPolicy, this.clock.now())
+        ? validateApproval(request.artifact, requestHash, this.policyFor(request), this.clock.now())
         : null;
     return new Promise((resolve, reject) => {
       this.queue.push({ request, requestHash, approval, resolve, reject });
@@ -103,6 +103,16 @@ export class Engine {
         setImmediate(() => this.flush());
       }
     });
+  }
+
+  /**
+   * The operator's key authorises only the proposal its approval was minted for: an agent that
+   * saw an operator artifact (receipts are streamed) cannot present it at /execute.
+   */
+  private policyFor(request: ExecuteRequest): ApprovalPolicy {
+    const policy = this.options.approvalPolicy;
+    if (request.proposalId) return policy;
+    return { ...policy, approvers: policy.approvers.filter((a) => a.kind !== 'operator') };
   }
 
   private needsApproval(request: ExecuteRequest): boolean {

@@ -34,6 +34,7 @@ const EXPIRED_REASON = 'No decision before the proposal expired: denied by defau
 export class ProposalService {
   readonly store: ProposalStore;
   private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly approving = new Set<string>();
   private sweeper: NodeJS.Timeout | null = null;
 
   constructor(
@@ -145,6 +146,18 @@ export class ProposalService {
 
   async approve(id: string): Promise<ProposalRow> {
     const row = this.pendingOrRefuse(id);
+    // A second click while the first approval is on its way must not sign a second artifact.
+    if (this.approving.has(id)) throw new Refusal(409, 'conflict', `Proposal ${id} is already being approved`);
+    this.approving.add(id);
+    try {
+      return await this.approvePending(row);
+    } finally {
+      this.approving.delete(id);
+    }
+  }
+
+  private async approvePending(row: ProposalRow): Promise<ProposalRow> {
+    const id = row.id;
     const approval = mintOperatorApproval(this.core, row.request_hash, this.options.tenantId);
     this.commit(() => {
       this.core.ledger.append({
@@ -180,8 +193,11 @@ export class ProposalService {
       },
     });
     const after = this.store.get(id)!;
+    if (after.approval_id !== approval.artifact.approval_id) {
+      // Denied or expired between our approval and its execution: nothing ran.
+      throw new Refusal(409, 'conflict', `Proposal ${id} was ${after.status} before it could execute`);
+    }
     this.changed(after);
-    if (after.status === 'pending') throw new Refusal(409, 'conflict', `Proposal ${id} could not be executed`);
     return after;
   }
 
