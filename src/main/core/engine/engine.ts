@@ -14,6 +14,7 @@ import type { ExecMode } from '../../../shared/console-dto.ts';
 import type { RefusalCode } from '../errors.ts';
 import type { AllowList } from './allow-list.ts';
 import { ExecutionStore, type ExecutionRow } from './execution-store.ts';
+import { GroupCommit } from './group-commit.ts';
 
 export interface ExecuteRequest {
   action: string;
@@ -59,20 +60,16 @@ interface Queued {
   request: ExecuteRequest;
   requestHash: string;
   approval: ApprovalCheck | null;
-  resolve: (outcome: ExecuteOutcome) => void;
-  reject: (err: unknown) => void;
 }
 
 /**
- * Decides and performs executions. Concurrent requests are gathered into one write
- * transaction per event-loop turn (group commit): every decision for a nonce or an approval
- * id is taken inside it, so two requests can never both pass, and each answer is released
- * only after the transaction that holds its receipt has committed.
+ * Decides and performs executions. Every decision for a nonce or an approval id is taken
+ * inside the write transaction (GroupCommit), so two requests can never both pass, and each
+ * answer is released only after the transaction that holds its receipt has committed.
  */
 export class Engine {
   private readonly store: ExecutionStore;
-  private queue: Queued[] = [];
-  private scheduled = false;
+  private readonly commits: GroupCommit<Queued, ExecuteOutcome>;
 
   constructor(
     private readonly db: SqliteDatabase,
@@ -83,6 +80,10 @@ export class Engine {
     private readonly options: EngineOptions,
   ) {
     this.store = new ExecutionStore(db);
+    this.commits = new GroupCommit(db, ledger, (item) => this.decideWithin(item), (item, err) => {
+      const detail = `Internal error while executing '${item.request.action}'`;
+      return this.refuse(item, 500, 'handler_failed', detail, { event: 'failed', reason: `${detail}: ${String(err)}` });
+    });
   }
 
   get mode(): ExecMode {
@@ -96,13 +97,7 @@ export class Engine {
       this.needsApproval(request) && request.artifact
         ? validateApproval(request.artifact, requestHash, this.policyFor(request), this.clock.now())
         : null;
-    return new Promise((resolve, reject) => {
-      this.queue.push({ request, requestHash, approval, resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush());
-      }
-    });
+    return this.commits.submit({ request, requestHash, approval });
   }
 
   /**
@@ -119,38 +114,10 @@ export class Engine {
     return this.options.mode === 'clawshield' || Boolean(request.proposalId);
   }
 
-  private flush(): void {
-    const batch = this.queue;
-    this.queue = [];
-    this.scheduled = false;
-    const outcomes: ExecuteOutcome[] = [];
-    try {
-      this.db.transaction(() => {
-        for (const item of batch) outcomes.push(this.decideIsolated(item));
-      }).immediate();
-    } catch (err) {
-      this.ledger.discardUncommitted();
-      for (const item of batch) item.reject(err);
-      return;
-    }
-    this.ledger.publishCommitted();
-    batch.forEach((item, i) => item.resolve(outcomes[i]!));
-  }
-
-  /** One request's decision in its own savepoint, so its failure cannot undo the others'. */
-  private decideIsolated(item: Queued): ExecuteOutcome {
-    const mark = this.ledger.uncommittedCount();
-    try {
-      return this.db.transaction(() => {
-        const outcome = this.decide(item);
-        item.request.within?.(outcome);
-        return outcome;
-      })();
-    } catch (err) {
-      this.ledger.forgetAfter(mark);
-      const detail = `Internal error while executing '${item.request.action}'`;
-      return this.refuse(item, 500, 'handler_failed', detail, { event: 'failed', reason: `${detail}: ${String(err)}` });
-    }
+  private decideWithin(item: Queued): ExecuteOutcome {
+    const outcome = this.decide(item);
+    item.request.within?.(outcome);
+    return outcome;
   }
 
   private decide(item: Queued): ExecuteOutcome {
