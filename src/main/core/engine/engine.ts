@@ -72,7 +72,7 @@ export class Engine {
   private readonly commits: GroupCommit<Queued, ExecuteOutcome>;
 
   constructor(
-    private readonly db: SqliteDatabase,
+    db: SqliteDatabase,
     private readonly ledger: Ledger,
     private readonly registry: ActionRegistry,
     private readonly allowList: AllowList,
@@ -121,7 +121,7 @@ export class Engine {
   }
 
   private decide(item: Queued): ExecuteOutcome {
-    const { request, requestHash } = item;
+    const { request } = item;
     const blocked = request.precondition?.() ?? null;
     if (blocked !== null) return this.refuse(item, 409, 'conflict', blocked);
     const previous = this.store.findByNonce(request.nonce);
