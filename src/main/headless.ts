@@ -26,7 +26,7 @@ async function main(): Promise<void> {
       allowNonLoopback: args.includes('--allow-non-loopback'),
     });
     app = await startOpenExec(config);
-    for (const w of app.warnings) process.stderr.write(`openexec: warning: ${w}\n`);
+    for (const w of app.warnings()) process.stderr.write(`openexec: warning: ${w}\n`);
     process.stdout.write(`OpenExec listening on ${app.address} (mode ${config.mode}, data ${config.dataDir})\n`);
   } catch (err) {
     const known = err instanceof ConfigError || (err as { code?: string }).code === 'key_file';

@@ -23,6 +23,8 @@ describe('propose → approve → execute → witness, over real HTTP', () => {
     expect(proposed.body).toMatchObject({ status: 'pending', action: 'add', request_hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
     const id = proposed.body.id as string;
 
+    const before = await op('health');
+    expect(before.body.warnings).toContain('no execution allow-list is configured: every registered action may run');
     const pending = await op('listPending');
     expect(pending.status).toBe(200);
     const mine = pending.body.find((p: { id: string }) => p.id === id);
@@ -133,6 +135,9 @@ describe('propose → approve → execute → witness, over real HTTP', () => {
     expect(forbidden.body.detail).toBe("Action 'add' is not in the execution allow-list");
     const health = await get(s.url, '/health');
     expect(health.body.allow_list).toEqual(['echo']);
+    const status = await op('health');
+    expect(status.body.restriction).toBe('restricted');
+    expect(status.body.warnings.join(' ')).not.toMatch(/allow-list/);
     const on = await op('setAllowed', { action: 'add', allowed: true });
     expect(on.body.entries).toEqual([{ action: 'add', allowed: true }, { action: 'echo', allowed: true }]);
     const config = s.app.core.db.prepare("SELECT count(*) FROM receipts WHERE event = 'config'").pluck().get();

@@ -28,7 +28,8 @@ export interface OpenExecApp {
   readonly consoleToken: string;
   /** `http://host:port` the API listens on. */
   readonly address: string;
-  readonly warnings: readonly string[];
+  /** What an operator should know right now, in plain words (recomputed on each call). */
+  warnings(): string[];
   close(): Promise<void>;
 }
 
@@ -50,8 +51,13 @@ function bindWarnings(config: OpenExecConfig): string[] {
 
 /** Starts the core and the loopback API; the headless entry and the Electron shell share this. */
 export async function startOpenExec(config: OpenExecConfig): Promise<OpenExecApp> {
-  const warnings = bindWarnings(config);
+  const bind = bindWarnings(config);
   const core = new OpenExecCore(config);
+  const currentWarnings = (): string[] => [
+    ...bind,
+    ...(core.allowList.list() === null ? ['no execution allow-list is configured: every registered action may run'] : []),
+    ...(config.mode === 'demo' ? ['demo mode: allowed actions run at /execute without any approval'] : []),
+  ];
   const events = new EventHub();
   core.ledger.subscribe((receipt) => events.emit({ type: 'receipt', receipt }));
   const proposals = new ProposalService(core, events, {
@@ -63,7 +69,7 @@ export async function startOpenExec(config: OpenExecConfig): Promise<OpenExecApp
     version: APP_VERSION,
     apiAddress: () => address,
     tenantId: config.tenantId,
-    warnings: () => warnings,
+    warnings: () => currentWarnings(),
   });
   const { token } = issueConsoleToken(config.dataDir);
   const extraHosts = isLoopbackHost(config.host) ? [] : [config.host];
@@ -89,8 +95,6 @@ export async function startOpenExec(config: OpenExecConfig): Promise<OpenExecApp
   const port = typeof bound === 'object' && bound !== null ? bound.port : config.port;
   address = formatAddress(config.host, port);
   proposals.start();
-  if (core.allowList.list() === null) warnings.push('no execution allow-list is configured: every registered action may run');
-  if (config.mode === 'demo') warnings.push('demo mode: executions run without any approval');
 
   // The CLI finds the running server here; written atomically, removed on a clean stop.
   const infoFile = join(config.dataDir, SERVER_INFO_FILE);
@@ -107,7 +111,7 @@ export async function startOpenExec(config: OpenExecConfig): Promise<OpenExecApp
     events,
     consoleToken: token,
     address,
-    warnings,
+    warnings: currentWarnings,
     async close() {
       if (closed) return;
       closed = true;
