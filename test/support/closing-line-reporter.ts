@@ -3,6 +3,7 @@ import type { SerializedError } from 'vitest';
 
 // CI reads only a plain "N passed, N failed" closing line; vitest's summary is not recognised.
 // A test file that fails to import has no test cases, so it is counted as one failure.
+// A suite hook that fails counts too.
 export default class ClosingLineReporter implements Reporter {
   onTestRunEnd(
     modules: ReadonlyArray<TestModule>,
@@ -23,6 +24,8 @@ export default class ClosingLineReporter implements Reporter {
       }
       if (mod.state() === 'failed' && cases === 0) failed++;
       else if (mod.errors().length > 0) failed += mod.errors().length;
+      // A failing beforeAll/afterAll leaves its tests "skipped": count the hook's error instead.
+      for (const suite of mod.children.allSuites()) failed += suite.errors().length;
     }
     process.stdout.write(`\n${passed} passed, ${failed} failed, ${skipped} skipped\n`);
   }

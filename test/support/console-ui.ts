@@ -1,0 +1,123 @@
+/**
+ * Operator steps in the console UI, shared by the Chromium end-to-end test and the real
+ * Electron test so both drive the window the same way (through data-testid hooks).
+ */
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { REPO_ROOT } from './harness.ts';
+import { resultsPath, type PageElement, type PageGlobal } from './browser.ts';
+
+export type ViewName = 'pending' | 'approvals' | 'allow-list' | 'ledger' | 'status';
+
+export async function showView(page: Page, view: ViewName): Promise<void> {
+  await page.getByTestId(`nav-${view}`).click();
+  await page.getByTestId(`view-${view}`).waitFor();
+}
+
+/** The pending queue entry of proposal `id` (it appears by event, never by reload). */
+export function pendingItem(page: Page, id: string) {
+  return page.locator(`[data-testid="pending-item"][data-id="${id}"]`);
+}
+
+export interface DialogContents {
+  request: string;
+  hash: string;
+  hashCheck: string;
+}
+
+/** Selects the proposal, opens Approve or Deny (by button or by its shortcut key), reads the dialog. */
+export async function openDecision(page: Page, id: string, kind: 'approve' | 'deny', via: 'button' | 'key' = 'button'): Promise<DialogContents> {
+  await pendingItem(page, id).click();
+  await page.getByTestId('proposal-detail').waitFor();
+  if (via === 'button') await page.getByTestId(`${kind}-button`).click();
+  // The queue item keeps focus after the click; shortcuts are ignored only in text fields.
+  else await page.keyboard.press(kind === 'approve' ? 'a' : 'd');
+  const dialog = page.getByTestId('decision-dialog');
+  await dialog.waitFor({ state: 'visible' });
+  const hashCheck = page.getByTestId('dialog-hash-check');
+  await page.waitForFunction(() => {
+    const text = (globalThis as unknown as PageGlobal).document.querySelector('[data-testid="dialog-hash-check"]')?.textContent;
+    return !!text && !text.includes('checking');
+  });
+  return {
+    request: await page.getByTestId('dialog-request').innerText(),
+    hash: await page.getByTestId('dialog-hash').innerText(),
+    hashCheck: await hashCheck.innerText(),
+  };
+}
+
+/** Confirms the open dialog (typing the reason first for a denial) and waits for it to close. */
+export async function confirmDecision(page: Page, reason?: string): Promise<void> {
+  if (reason !== undefined) await page.getByTestId('deny-reason').fill(reason);
+  await page.getByTestId('confirm-decision').click();
+  await page.getByTestId('decision-dialog').waitFor({ state: 'hidden' });
+}
+
+export function receiptRow(page: Page, seq: number) {
+  return page.locator(`[data-testid="receipt-row"][data-seq="${seq}"]`);
+}
+
+/** The seqs of the ledger rows currently rendered, top to bottom. */
+export function renderedSeqs(page: Page): Promise<number[]> {
+  return page.$$eval('[data-testid="receipt-row"]', (rows) => rows.map((row) => Number((row as unknown as PageElement).dataset['seq'])));
+}
+
+/**
+ * Waits until the ledger list shows `expected` (seqs, newest first, as the API answers the
+ * same query): the rendered rows must be its first rows, in order; an empty answer must show
+ * the empty state. Comparing with the answer, not "loading has stopped", avoids passing on
+ * the old list while a debounced search has not even started.
+ */
+export async function waitForLedgerRows(page: Page, expected: readonly number[], timeout = 10_000): Promise<void> {
+  await page.waitForFunction(
+    (want) => {
+      const view = (globalThis as unknown as PageGlobal).document.querySelector('[data-testid="view-ledger"]');
+      if (!view || view.querySelector('[data-testid="state-loading"]')) return false;
+      if (want.length === 0) return !!view.querySelector('[data-testid="state-empty"]');
+      const rows = Array.from(view.querySelectorAll('[data-testid="receipt-row"]'), (r) => Number(r.dataset['seq']));
+      return rows.length > 0 && rows.length <= want.length && rows.every((seq, i) => seq === want[i]);
+    },
+    [...expected],
+    { timeout, polling: 'raf' },
+  );
+}
+
+/** Types a full-text search and waits for its rows (see waitForLedgerRows). */
+export async function searchLedger(page: Page, text: string, expected: readonly number[]): Promise<void> {
+  await page.getByTestId('ledger-search').fill(text);
+  await waitForLedgerRows(page, expected);
+}
+
+/** Opens receipt `seq` from the list and presses Verify; returns the verdict shown. */
+export async function verifyReceiptInUi(page: Page, seq: number): Promise<{ valid: boolean; text: string }> {
+  if ((await page.getByTestId('receipt-seq').count()) === 0 || (await page.getByTestId('receipt-seq').innerText()) !== `#${seq}`) {
+    await receiptRow(page, seq).click();
+  }
+  await page.getByTestId('receipt-seq').filter({ hasText: `#${seq}` }).waitFor();
+  await page.getByTestId('verify-button').click();
+  await page.waitForFunction(() => {
+    const doc = (globalThis as unknown as PageGlobal).document;
+    const button = doc.querySelector('[data-testid="verify-button"]');
+    return !!button && !button.disabled && !!doc.querySelector('[data-testid="verify-result"]');
+  });
+  const verdict = page.locator('p[data-testid="verify-result"]');
+  await verdict.waitFor();
+  return { valid: (await verdict.getAttribute('data-valid')) === 'true', text: await verdict.innerText() };
+}
+
+/**
+ * Saves a screenshot to test-results/; with OPENEXEC_UPDATE_SCREENSHOTS=1 also to
+ * docs/screenshots/, the copies the README shows.
+ */
+export async function screenshot(page: Page, name: string): Promise<string> {
+  const file = resultsPath(`console-${name}.png`);
+  // Transitions finished, so a toggled switch is shown where it ends up.
+  await page.screenshot({ path: file, animations: 'disabled' });
+  if (process.env['OPENEXEC_UPDATE_SCREENSHOTS'] === '1') {
+    const docs = join(REPO_ROOT, 'docs', 'screenshots');
+    mkdirSync(docs, { recursive: true });
+    copyFileSync(file, join(docs, `${name}.png`));
+  }
+  return file;
+}
