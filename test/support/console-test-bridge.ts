@@ -22,6 +22,8 @@ export interface ConsoleTestBridge {
   readonly calls: readonly string[];
   /** Events delivered into the page, in order. */
   readonly pushed: readonly ConsoleEvent[];
+  /** Resolves when the page calls `method` (a call after the first `after` calls counts). */
+  waitForCall(method: string, after?: number, timeoutMs?: number): Promise<void>;
   /** Resolves once every event received so far has been handed to the page. */
   settled(): Promise<void>;
   /** Stops the event stream (the page's calls fail with `unavailable` afterwards). */
@@ -168,8 +170,10 @@ function openEventStream(endpoint: ConsoleEndpoint, onEvent: (event: ConsoleEven
 export async function installConsoleBridge(page: Page, endpoint: ConsoleEndpoint): Promise<ConsoleTestBridge> {
   const calls: string[] = [];
   const pushed: ConsoleEvent[] = [];
+  const callWatchers = new Set<() => void>();
   await page.exposeFunction(CALL_BINDING, (method: string, input: unknown) => {
     calls.push(method);
+    for (const watcher of [...callWatchers]) watcher();
     return callOverHttp(endpoint, method, input);
   });
   await page.addInitScript(installPageBridge, {
@@ -199,6 +203,21 @@ export async function installConsoleBridge(page: Page, endpoint: ConsoleEndpoint
   return {
     calls,
     pushed,
+    waitForCall: (method, after = 0, timeoutMs = 10_000) =>
+      new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          callWatchers.delete(check);
+          reject(new Error(`the page did not call ${method} within ${timeoutMs} ms`));
+        }, timeoutMs);
+        function check(): void {
+          if (!calls.slice(after).includes(method)) return;
+          clearTimeout(timer);
+          callWatchers.delete(check);
+          resolve();
+        }
+        callWatchers.add(check);
+        check();
+      }),
     settled: async () => {
       // A delivery may queue another while we wait; loop until the chain stops growing.
       let seen: Promise<void> | null = null;
