@@ -156,6 +156,7 @@ describe.skipIf(skip)('the console renderer in Chromium, against a real core', (
     await searchLedger(page, 'cfo', found);
     await page.getByTestId('ledger-event-executed').check();
     await waitForLedgerRows(page, [executedSeq]);
+    await expect(page.getByTestId('ledger-count').innerText()).resolves.toBe('1 receipt, newest first');
 
     const verdict = await verifyReceiptInUi(page, executedSeq);
     expect(verdict).toEqual({ valid: true, text: `Valid: receipt #${executedSeq} is intact, linked and signed.` });
@@ -252,7 +253,7 @@ describe.skipIf(skip)('the console renderer in Chromium, against a real core', (
     const verdict = await verifyReceiptInUi(page, executedSeq);
     expect(verdict).toEqual({ valid: false, text: `Invalid: receipt #${executedSeq} does not hold.` });
     await expect(page.getByTestId('check-hash').getAttribute('class')).resolves.toContain('check-bad');
-    await screenshot(page, 'ledger-tampered');
+    await screenshot(page, 'ledger-tampered', false);
 
     await showView(page, 'status');
     await page.getByRole('button', { name: 'Verify the whole ledger' }).click();

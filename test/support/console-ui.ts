@@ -108,13 +108,13 @@ export async function verifyReceiptInUi(page: Page, seq: number): Promise<{ vali
 
 /**
  * Saves a screenshot to test-results/; with OPENEXEC_UPDATE_SCREENSHOTS=1 also to
- * docs/screenshots/, the copies the README shows.
+ * docs/screenshots/ (unless `docs` is false), the copies the README shows.
  */
-export async function screenshot(page: Page, name: string): Promise<string> {
+export async function screenshot(page: Page, name: string, docs = true): Promise<string> {
   const file = resultsPath(`console-${name}.png`);
   // Transitions finished, so a toggled switch is shown where it ends up.
   await page.screenshot({ path: file, animations: 'disabled' });
-  if (process.env['OPENEXEC_UPDATE_SCREENSHOTS'] === '1') {
+  if (docs && process.env['OPENEXEC_UPDATE_SCREENSHOTS'] === '1') {
     const docs = join(REPO_ROOT, 'docs', 'screenshots');
     mkdirSync(docs, { recursive: true });
     copyFileSync(file, join(docs, `${name}.png`));

@@ -83,7 +83,7 @@ export function LedgerView() {
         <h1 id="ledger-heading">Ledger</h1>
         <p className="muted" data-testid="ledger-count">
           {status === 'ready'
-            ? `${items.length.toLocaleString()}${nextBeforeSeq !== null ? '+' : ''} receipts, newest first`
+            ? `${items.length.toLocaleString()}${nextBeforeSeq !== null ? '+' : ''} ${items.length === 1 && nextBeforeSeq === null ? 'receipt' : 'receipts'}, newest first`
             : 'Signed, hash-chained receipts of every attempt'}
         </p>
         <ExportButton />
