@@ -36,6 +36,8 @@ export interface ProposalDto {
 export type ApproverKind = 'operator' | 'clawshield';
 
 export interface ApprovalDto {
+  /** Position in the approvals list, newest highest: pass as `beforeSeq` for the next page. */
+  seq: number;
   approvalId: string;
   tenantId: string;
   actionHash: string;

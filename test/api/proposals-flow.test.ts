@@ -89,6 +89,20 @@ describe('propose → approve → execute → witness, over real HTTP', () => {
     expect(r.body.detail).toBe('CLAWSHIELD_PUBLIC_KEY not configured');
   });
 
+  test('approvals page newest first, and a call without its input is an error value, not a throw', async () => {
+    const all = (await op('listApprovals', {})).body as { seq: number; approvalId: string }[];
+    expect(all.length).toBeGreaterThanOrEqual(3);
+    const first = (await op('listApprovals', { limit: 1 })).body as { seq: number; approvalId: string }[];
+    const second = (await op('listApprovals', { limit: 1, beforeSeq: first[0]!.seq })).body as { approvalId: string }[];
+    expect([first[0]!.approvalId, second[0]!.approvalId]).toEqual(all.slice(0, 2).map((a) => a.approvalId));
+    const service = s.app.console as unknown as Record<string, (input?: unknown) => Promise<{ ok: boolean; error?: { code: string } }>>;
+    for (const method of ['getReceipt', 'deny', 'approve', 'setAllowed', 'listApprovals', 'getProposal', 'verifyReceipt']) {
+      const r = await service[method]!(undefined);
+      expect(r.ok, method).toBe(false);
+      expect(r.error?.code, method).toBe('internal');
+    }
+  });
+
   test('deny with a reason: the agent hears it, nothing runs', async () => {
     const p = await post(s.url, '/proposals', { action: 'echo', payload: { rm: '/' }, nonce: 'deny-1' });
     const waiting = get(s.url, `/proposals/${p.body.id}?wait=30`);

@@ -16,6 +16,7 @@ import { issueConsoleToken } from './console-token.ts';
 import { APP_VERSION } from './version.ts';
 
 export const SERVER_INFO_FILE = 'server.json';
+const CLOSE_GRACE_MS = 1000;
 
 export interface OpenExecApp {
   readonly core: OpenExecCore;
@@ -116,7 +117,14 @@ export async function startOpenExec(config: OpenExecConfig): Promise<OpenExecApp
       if (closed) return;
       closed = true;
       proposals.stop();
-      await http.close();
+      // In-flight requests get a moment to finish; then connections that never sent a
+      // request (clients keep spare sockets open) are cut, so a stop never hangs on them.
+      const force = setTimeout(() => http.server.closeAllConnections(), CLOSE_GRACE_MS);
+      try {
+        await http.close();
+      } finally {
+        clearTimeout(force);
+      }
       rmSync(infoFile, { force: true });
       core.close();
     },

@@ -11,6 +11,20 @@ import { receiptWithNeighbours, searchReceipts } from '../ledger/receipt-search.
 import { verifyChain, verifyOneReceipt } from '../ledger/verify-ledger.ts';
 import type { JsonObject } from '../json/json-value.ts';
 
+interface ApprovalRow {
+  seq: number;
+  approval_id: string;
+  tenant_id: string;
+  action_hash: string;
+  issued_at: string;
+  expires_at: string;
+  approver: ApprovalDto['approver'];
+  approver_key_id: string;
+  verified_at: string;
+  action: string | null;
+  used_by_exec_id: string | null;
+}
+
 export interface ConsoleServiceInfo {
   version: string;
   apiAddress: () => string;
@@ -85,41 +99,44 @@ export class ConsoleService implements ConsoleApi {
     return guarded(() => this.proposals.listPending().map(proposalDto));
   }
 
-  getProposal({ id }: { id: string }) {
+  getProposal(input: { id: string }) {
     return guarded(() => {
+      const { id } = input;
       const row = this.proposals.get(id);
       if (!row) throw new Refusal(404, 'not_found', `No proposal ${id}`);
       return proposalDto(row);
     });
   }
 
-  approve({ id }: { id: string }) {
-    return guarded(async () => proposalDto(await this.proposals.approve(id)));
+  approve(input: { id: string }) {
+    return guarded(async () => proposalDto(await this.proposals.approve(input.id)));
   }
 
-  deny({ id, reason }: { id: string; reason: string }) {
-    return guarded(() => proposalDto(this.proposals.deny(id, reason)));
+  deny(input: { id: string; reason: string }) {
+    return guarded(() => proposalDto(this.proposals.deny(input.id, input.reason)));
   }
 
-  listApprovals({ limit, beforeSeq }: { limit?: number | undefined; beforeSeq?: number | undefined }) {
+  listApprovals(input: { limit?: number | undefined; beforeSeq?: number | undefined }) {
     return guarded((): ApprovalDto[] => {
+      const { limit, beforeSeq } = input;
       const rows = this.core.db
         .prepare(
           `SELECT rowid AS seq, * FROM approvals ${beforeSeq === undefined ? '' : 'WHERE rowid < @beforeSeq'}
            ORDER BY rowid DESC LIMIT @limit`,
         )
-        .all({ limit: limit ?? 100, ...(beforeSeq === undefined ? {} : { beforeSeq }) }) as Record<string, string | null>[];
+        .all({ limit: limit ?? 100, ...(beforeSeq === undefined ? {} : { beforeSeq }) }) as ApprovalRow[];
       return rows.map((r) => ({
-        approvalId: r['approval_id']!,
-        tenantId: r['tenant_id']!,
-        actionHash: r['action_hash']!,
-        issuedAt: r['issued_at']!,
-        expiresAt: r['expires_at']!,
-        approver: r['approver'] as ApprovalDto['approver'],
-        approverKeyId: r['approver_key_id']!,
-        verifiedAt: r['verified_at']!,
-        action: r['action'] ?? null,
-        usedByExecId: r['used_by_exec_id'] ?? null,
+        seq: r.seq,
+        approvalId: r.approval_id,
+        tenantId: r.tenant_id,
+        actionHash: r.action_hash,
+        issuedAt: r.issued_at,
+        expiresAt: r.expires_at,
+        approver: r.approver,
+        approverKeyId: r.approver_key_id,
+        verifiedAt: r.verified_at,
+        action: r.action,
+        usedByExecId: r.used_by_exec_id,
       }));
     });
   }
@@ -128,8 +145,9 @@ export class ConsoleService implements ConsoleApi {
     return guarded(() => this.core.allowList.snapshot());
   }
 
-  setAllowed({ action, allowed }: { action: string; allowed: boolean }) {
+  setAllowed(input: { action: string; allowed: boolean }) {
     return guarded((): AllowListDto => {
+      const { action, allowed } = input;
       const { allowList, registry, db, ledger } = this.core;
       if (allowList.locked) {
         throw new Refusal(423, 'conflict', 'The allow-list is fixed by OPENEXEC_ALLOWED_ACTIONS; change it there and restart');
@@ -165,16 +183,18 @@ export class ConsoleService implements ConsoleApi {
     return guarded(() => searchReceipts(this.core.db, query));
   }
 
-  getReceipt({ seq }: { seq: number }) {
+  getReceipt(input: { seq: number }) {
     return guarded(() => {
+      const { seq } = input;
       const found = receiptWithNeighbours(this.core.db, seq);
       if (!found) throw new Refusal(404, 'not_found', `No receipt ${seq}`);
       return found;
     });
   }
 
-  verifyReceipt({ seq }: { seq: number }) {
+  verifyReceipt(input: { seq: number }) {
     return guarded(() => {
+      const { seq } = input;
       const check = verifyOneReceipt(this.core.db, this.core.receiptVerifier, seq);
       if (!check) throw new Refusal(404, 'not_found', `No receipt ${seq}`);
       return check;
