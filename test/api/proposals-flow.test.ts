@@ -161,6 +161,7 @@ describe('propose → approve → execute → witness, over real HTTP', () => {
   test('the console needs its token; agents have no way to approve', async () => {
     const none = await consoleCall(s.url, null, 'listPending');
     expect(none.status).toBe(401);
+    expect(none.body).toEqual({ detail: 'Console token required (Authorization: Bearer <console-token>)', code: 'unauthorized' });
     const wrong = await consoleCall(s.url, 'x'.repeat(43), 'listPending');
     expect(wrong.status).toBe(401);
     const p = await post(s.url, '/proposals', { action: 'echo', payload: {}, nonce: 'agent-approve' });

@@ -1,16 +1,14 @@
 import { z } from 'zod';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { OpenExecCore } from '../core/openexec-core.ts';
 import { approvalArtifactSchema } from '../core/approval/approval-artifact.ts';
-import { isJsonObject, type JsonObject } from '../core/json/json-value.ts';
+import type { JsonObject, JsonValue } from '../core/json/json-value.ts';
 import { publicKeyToPem } from '../core/crypto/ed25519.ts';
 import type { ExecuteOutcome } from '../core/engine/engine.ts';
 import { Refusal } from '../core/errors.ts';
 import { APP_VERSION } from '../app/version.ts';
-import { parseBody, validateBody } from './json-body.ts';
+import { jsonObject, parseBody, validateBody } from './json-body.ts';
 import { sendJson, sendRaw } from './reply.ts';
-
-const jsonObject = z.custom<JsonObject>((v) => isJsonObject(v as never), { message: 'must be a JSON object' });
 
 // Pydantic ignored unknown fields; so do we (loose objects).
 export const executeBody = z.looseObject({
@@ -22,7 +20,7 @@ export const executeBody = z.looseObject({
 
 const verifyBody = z.looseObject({
   exec_id: z.string().min(1).max(200),
-  result: z.custom<unknown>((v) => v !== undefined, { message: 'is required' }),
+  result: z.custom<JsonValue>((v) => v !== undefined, { message: 'is required' }),
   receipt: z.string().max(200),
 });
 
@@ -31,7 +29,7 @@ function pythonUtcNow(ms: number): string {
   return new Date(ms).toISOString().replace('Z', '000');
 }
 
-export function sendOutcome(reply: import('fastify').FastifyReply, outcome: ExecuteOutcome): void {
+function sendOutcome(reply: FastifyReply, outcome: ExecuteOutcome): void {
   if (outcome.kind === 'refused') throw new Refusal(outcome.status, outcome.code, outcome.detail);
   const a = outcome.answer;
   // The result is written as canonical JSON text so integers of any size reach the agent exact.
@@ -76,8 +74,7 @@ export function registerCompatRoutes(app: FastifyInstance, core: OpenExecCore): 
 
   app.post('/receipts/verify', (req, reply) => {
     const body = validateBody(verifyBody, parseBody(req.body));
-    const result = (body as unknown as { result: import('../core/json/json-value.ts').JsonValue }).result;
-    sendJson(reply, 200, { valid: core.verifyLegacyReceipt(body.exec_id, result, body.receipt) });
+    sendJson(reply, 200, { valid: core.verifyLegacyReceipt(body.exec_id, body.result, body.receipt) });
   });
 
   app.get('/receipts/public-key', (_req, reply) =>

@@ -1,8 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CONSOLE_METHODS, type ConsoleApi, type ConsoleMethod } from '../../shared/console-api.ts';
 import type { ConsoleErrorCode } from '../../shared/console-result.ts';
-import { Refusal } from '../core/errors.ts';
 import { sendJson } from './reply.ts';
 
 const STATUS: Record<ConsoleErrorCode, number> = {
@@ -23,14 +22,16 @@ export function consoleStatus(code: ConsoleErrorCode): number {
 
 const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 
-/** Bearer-token check in constant time (both sides hashed, so lengths never leak). */
-export function checkBearer(req: FastifyRequest, token: string): void {
+/** Bearer-token check in constant time (both sides hashed, so lengths never leak); null when good. */
+export function bearerProblem(req: FastifyRequest, token: string): string | null {
   const header = req.headers.authorization;
   const presented = header?.startsWith('Bearer ') ? header.slice(7).trim() : null;
-  if (presented === null || presented === '') {
-    throw new Refusal(401, 'invalid_request', 'Console token required (Authorization: Bearer <console-token>)');
-  }
-  if (!timingSafeEqual(digest(presented), digest(token))) throw new Refusal(401, 'invalid_request', 'Console token is not valid');
+  if (presented === null || presented === '') return 'Console token required (Authorization: Bearer <console-token>)';
+  return timingSafeEqual(digest(presented), digest(token)) ? null : 'Console token is not valid';
+}
+
+function sendError(reply: FastifyReply, code: ConsoleErrorCode, detail: string): void {
+  sendJson(reply, consoleStatus(code), { detail, code });
 }
 
 function isMethod(name: string): name is ConsoleMethod {
@@ -45,34 +46,36 @@ export function registerConsoleRoutes(
   app: FastifyInstance,
   api: ConsoleApi,
   token: string,
-  stream: (reply: import('fastify').FastifyReply) => void,
+  stream: (reply: FastifyReply) => void,
 ): void {
   app.get('/console/events', (req, reply) => {
-    checkBearer(req, token);
+    const problem = bearerProblem(req, token);
+    if (problem !== null) return sendError(reply, 'unauthorized', problem);
     stream(reply);
   });
 
   app.post<{ Params: { method: string } }>('/console/:method', async (req, reply) => {
-    checkBearer(req, token);
+    const problem = bearerProblem(req, token);
+    if (problem !== null) return sendError(reply, 'unauthorized', problem);
     const name = req.params.method;
-    if (!isMethod(name)) throw new Refusal(404, 'not_found', `No console method '${name}'`);
+    if (!isMethod(name)) return sendError(reply, 'not_found', `No console method '${name}'`);
     // Console inputs are small plain objects with no big numbers: JSON.parse is lossless here.
     let input: unknown = {};
     if (req.body instanceof Uint8Array && req.body.length > 0) {
       try {
         input = JSON.parse(Buffer.from(req.body).toString('utf8'));
       } catch {
-        throw new Refusal(422, 'invalid_request', 'Request body is not valid JSON');
+        return sendError(reply, 'invalid_input', 'Request body is not valid JSON');
       }
     }
     const parsed = CONSOLE_METHODS[name].safeParse(input);
     if (!parsed.success) {
       const problems = parsed.error.issues.map((i) => `${i.path.length ? i.path.join('.') : 'input'}: ${i.message}`);
-      return sendJson(reply, 400, { detail: `Invalid input: ${problems.join('; ')}`, code: 'invalid_input' });
+      return sendError(reply, 'invalid_input', `Invalid input: ${problems.join('; ')}`);
     }
     const call = api[name] as (input: unknown) => Promise<import('../../shared/console-result.ts').ConsoleResult<unknown>>;
     const result = await call.call(api, parsed.data);
     if (result.ok) return sendJson(reply, 200, result.value);
-    return sendJson(reply, consoleStatus(result.error.code), { detail: result.error.message, code: result.error.code });
+    return sendError(reply, result.error.code, result.error.message);
   });
 }

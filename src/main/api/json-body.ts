@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { decodeUtf8Strict, JsonParseError, parseJson } from '../core/json/parse.ts';
-import type { JsonValue } from '../core/json/json-value.ts';
+import { isJsonObject, type JsonObject, type JsonValue } from '../core/json/json-value.ts';
 import { Refusal } from '../core/errors.ts';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -14,8 +14,7 @@ export function parseBody(raw: unknown): JsonValue {
     return parseJson(decodeUtf8Strict(raw));
   } catch (err) {
     if (err instanceof JsonParseError) {
-      const status = 422;
-      throw new Refusal(status, 'invalid_request', err.message);
+      throw new Refusal(422, 'invalid_request', err.message);
     }
     throw err;
   }
@@ -37,3 +36,6 @@ export function jsonInt(min: number, max: number) {
     .max(BigInt(max), { error: `must be at most ${max}` })
     .transform(Number);
 }
+
+/** A JSON object from our parser (null-prototype), as `payload` must be. */
+export const jsonObject = z.custom<JsonObject>((v) => isJsonObject(v as JsonValue), { message: 'must be a JSON object' });

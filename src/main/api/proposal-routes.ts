@@ -3,10 +3,10 @@ import type { FastifyInstance } from 'fastify';
 import type { ProposalService } from '../core/proposals/proposal-service.ts';
 import { MAX_TTL_SECONDS } from '../core/proposals/proposal-service.ts';
 import type { ProposalRow } from '../core/proposals/proposal-store.ts';
-import { isJsonObject, type JsonObject } from '../core/json/json-value.ts';
+import type { JsonObject } from '../core/json/json-value.ts';
 import { Refusal } from '../core/errors.ts';
 import { sha256Hex } from '../core/json/request-hash.ts';
-import { jsonInt, parseBody, validateBody } from './json-body.ts';
+import { jsonInt, jsonObject, parseBody, validateBody } from './json-body.ts';
 import { sendRaw } from './reply.ts';
 
 export const MAX_CONTEXT_CHARS = 4000;
@@ -14,7 +14,7 @@ export const MAX_WAIT_SECONDS = 60;
 
 const proposeBody = z.looseObject({
   action: z.string().min(1).max(200),
-  payload: z.custom<JsonObject>((v) => isJsonObject(v as never), { message: 'must be a JSON object' }).nullish(),
+  payload: jsonObject.nullish(),
   nonce: z.string().min(1).max(256),
   ttl_seconds: jsonInt(1, MAX_TTL_SECONDS).nullish(),
   context: z.string().max(MAX_CONTEXT_CHARS).nullish(),
