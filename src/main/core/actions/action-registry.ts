@@ -9,7 +9,7 @@ export class HandlerInputError extends Error {
  * A handler runs with the host's privileges (SECURITY.md): it must be deterministic in what
  * it returns for a payload and must not be reachable except through the engine.
  */
-export type ActionHandler = (payload: JsonObject) => JsonValue;
+export type ActionHandler = (payload: JsonObject) => JsonValue | Promise<JsonValue>;
 
 export interface ActionRegistry {
   get(action: string): ActionHandler | undefined;

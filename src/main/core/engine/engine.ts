@@ -1,12 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { SqliteDatabase } from '../store/database.ts';
 import type { Ledger } from '../ledger/ledger.ts';
-import type { ReceiptDraft } from '../ledger/receipt-body.ts';
-import type { ActionRegistry } from '../actions/action-registry.ts';
+import type { ActionHandler, ActionRegistry } from '../actions/action-registry.ts';
 import { HandlerInputError } from '../actions/action-registry.ts';
-import type { ApprovalArtifact } from '../approval/approval-artifact.ts';
-import { validateApproval, type ApprovalCheck, type ApprovalPolicy } from '../approval/validate-approval.ts';
-import type { JsonObject } from '../json/json-value.ts';
+import { validateApproval, type ApprovalCheck, type ApprovalPolicy, type VerifiedApproval } from '../approval/validate-approval.ts';
 import { canonicalJson, pythonJsonDumpsSorted } from '../json/canonical.ts';
 import { requestHash as hashRequest, sha256Hex } from '../json/request-hash.ts';
 import { isoUtc, type Clock } from '../clock.ts';
@@ -15,61 +12,52 @@ import type { RefusalCode } from '../errors.ts';
 import type { AllowList } from './allow-list.ts';
 import { ExecutionStore, type ExecutionRow } from './execution-store.ts';
 import { GroupCommit } from './group-commit.ts';
+import { attemptFields, executionFields } from './attempt-receipts.ts';
+import { deferred, type Deferred } from './deferred.ts';
+import type { EngineOptions, ExecuteOutcome, ExecuteRequest } from './execute-request.ts';
 
-export interface ExecuteRequest {
-  action: string;
-  payload: JsonObject;
-  nonce: string;
-  artifact: ApprovalArtifact | null;
-  /** Set when an operator's decision on a proposal drives this execution. */
-  proposalId?: string | null;
-  context?: string | null;
-  /**
-   * Runs inside the same savepoint as the decision, so whatever it records (a proposal's
-   * new status) commits or rolls back together with the execution and its receipt.
-   */
-  within?: (outcome: ExecuteOutcome) => void;
-  /** Checked inside the transaction before anything else: a reason to refuse (409), or null. */
-  precondition?: () => string | null;
-}
+export type { EngineOptions, ExecuteOutcome, ExecuteRequest, ExecutionAnswer } from './execute-request.ts';
 
-/** The compatible `/execute` answer; `resultCanonical` keeps big integers exact. */
-export interface ExecutionAnswer {
-  id: string;
-  action: string;
-  resultCanonical: string;
-  approved: boolean;
-  receipt: string;
-}
-
-export type ExecuteOutcome =
-  | { kind: 'executed' | 'replayed'; answer: ExecutionAnswer; receiptSeq: number }
-  | { kind: 'refused'; status: number; code: RefusalCode; detail: string; receiptSeq: number };
-
-export interface EngineOptions {
-  mode: ExecMode;
-  approvalPolicy: ApprovalPolicy;
-  /**
-   * Proposals and executions share one nonce space: returns the proposal that holds a
-   * nonce, so a direct /execute cannot run around a pending proposal.
-   */
-  nonceHeldByProposal?: (nonce: string) => string | null;
-}
-
-interface Queued {
+interface Attempt {
   request: ExecuteRequest;
   requestHash: string;
   approval: ApprovalCheck | null;
+  /** Set when this attempt reserved the execution (possibly in a batch that then failed). */
+  ended?: Deferred;
 }
 
+interface Reserved {
+  execId: string;
+  handler: ActionHandler;
+  approval: VerifiedApproval | null;
+  /** Settles when this execution's ending has committed; others with its nonce wait on it. */
+  ended: Deferred;
+}
+
+type Step =
+  | { kind: 'final'; outcome: ExecuteOutcome }
+  | { kind: 'reserved'; reserved: Reserved }
+  | { kind: 'wait'; running: Promise<unknown> };
+
+type HandlerEnding =
+  | { ok: true; resultCanonical: string; legacyJson: string }
+  | { ok: false; status: number; code: RefusalCode; detail: string };
+
+const INTERRUPTED =
+  'Interrupted: OpenExec stopped while this execution was running; its outcome is unknown and it will not run again';
+
 /**
- * Decides and performs executions. Every decision for a nonce or an approval id is taken
- * inside the write transaction (GroupCommit), so two requests can never both pass, and each
- * answer is released only after the transaction that holds its receipt has committed.
+ * Decides and performs executions in two committed steps. First the decision: checks, and
+ * for a go the nonce and the approval are spent in the same transaction (a `started`
+ * execution). Only then does the handler run, outside any transaction; its ending and the
+ * receipt are committed next. A crash in between can therefore never make an approval or a
+ * nonce usable again; at the next start the execution is closed as interrupted, with a receipt.
  */
 export class Engine {
   private readonly store: ExecutionStore;
-  private readonly commits: GroupCommit<Queued, ExecuteOutcome>;
+  private readonly commits: GroupCommit;
+  /** Nonces whose execution is reserved and not yet ended, in this process. */
+  private readonly running = new Map<string, Deferred>();
 
   constructor(
     db: SqliteDatabase,
@@ -80,24 +68,42 @@ export class Engine {
     private readonly options: EngineOptions,
   ) {
     this.store = new ExecutionStore(db);
-    this.commits = new GroupCommit(db, ledger, (item) => this.decideWithin(item), (item, err) => {
-      const detail = `Internal error while executing '${item.request.action}'`;
-      return this.refuse(item, 500, 'handler_failed', detail, { event: 'failed', reason: `${detail}: ${String(err)}` });
-    });
+    this.commits = new GroupCommit(db, ledger);
+    db.transaction(() => {
+      for (const row of this.store.listStarted()) this.closeInterrupted(row);
+    }).immediate();
+    ledger.publishCommitted();
   }
 
   get mode(): ExecMode {
     return this.options.mode;
   }
 
-  execute(request: ExecuteRequest): Promise<ExecuteOutcome> {
+  async execute(request: ExecuteRequest): Promise<ExecuteOutcome> {
     const requestHash = hashRequest(request.action, request.payload);
     // Signature checks are pure and the costliest step, so they run outside the write lock.
     const approval =
       this.needsApproval(request) && request.artifact
         ? validateApproval(request.artifact, requestHash, this.policyFor(request), this.clock.now())
         : null;
-    return this.commits.submit({ request, requestHash, approval });
+    const attempt: Attempt = { request, requestHash, approval };
+    for (;;) {
+      let step: Step;
+      try {
+        step = await this.commits.submit(
+          () => this.decide(attempt),
+          (err): Step => ({ kind: 'final', outcome: this.internalError(attempt, err) }),
+        );
+      } catch (err) {
+        // The group transaction failed: a reservation this attempt made in it was rolled back.
+        if (attempt.ended) this.release(request.nonce, attempt.ended);
+        throw err;
+      }
+      if (step.kind === 'final') return step.outcome;
+      if (step.kind === 'reserved') return this.perform(attempt, step.reserved);
+      // The same nonce is running right now: answer as a replay once it has ended.
+      await step.running;
+    }
   }
 
   /**
@@ -114,152 +120,164 @@ export class Engine {
     return this.options.mode === 'clawshield' || Boolean(request.proposalId);
   }
 
-  private decideWithin(item: Queued): ExecuteOutcome {
-    const outcome = this.decide(item);
-    item.request.within?.(outcome);
-    return outcome;
-  }
-
-  private decide(item: Queued): ExecuteOutcome {
-    const { request } = item;
+  private decide(attempt: Attempt): Step {
+    const { request } = attempt;
+    const final = (outcome: ExecuteOutcome): Step => {
+      request.within?.(outcome);
+      return { kind: 'final', outcome };
+    };
     const blocked = request.precondition?.() ?? null;
-    if (blocked !== null) return this.refuse(item, 409, 'conflict', blocked);
-    const previous = this.store.findByNonce(request.nonce);
-    if (previous) return this.replay(item, previous);
+    if (blocked !== null) return final(this.refuse(attempt, 409, 'conflict', blocked));
+    let previous = this.store.findByNonce(request.nonce);
+    if (previous) {
+      if (previous.request_hash !== attempt.requestHash) {
+        return final(this.refuse(attempt, 409, 'nonce_conflict', `Nonce '${request.nonce}' was already used for a different request`));
+      }
+      if (previous.status === 'started') {
+        const running = this.running.get(request.nonce);
+        if (running) return { kind: 'wait', running: running.promise };
+        this.closeInterrupted(previous);
+        previous = this.store.get(previous.id)!;
+      }
+      return final(this.replay(attempt, previous));
+    }
     const holder = this.options.nonceHeldByProposal?.(request.nonce) ?? null;
     if (holder !== null && holder !== request.proposalId) {
-      return this.refuse(item, 409, 'nonce_conflict', `Nonce '${request.nonce}' belongs to proposal ${holder}`);
+      return final(this.refuse(attempt, 409, 'nonce_conflict', `Nonce '${request.nonce}' belongs to proposal ${holder}`));
     }
-
     if (!this.allowList.isAllowed(request.action)) {
-      return this.refuse(item, 403, 'not_allowed', `Action '${request.action}' is not in the execution allow-list`);
+      return final(this.refuse(attempt, 403, 'not_allowed', `Action '${request.action}' is not in the execution allow-list`));
     }
     const handler = this.registry.get(request.action);
-    if (!handler) return this.refuse(item, 400, 'unknown_action', `Unknown action: ${request.action}`);
+    if (!handler) return final(this.refuse(attempt, 400, 'unknown_action', `Unknown action: ${request.action}`));
 
-    let approval = null;
+    let approval: VerifiedApproval | null = null;
     if (this.needsApproval(request)) {
-      if (!request.artifact || !item.approval) {
-        return this.refuse(item, 403, 'approval_required', 'ClawShield mode requires an approval artifact');
+      if (!request.artifact || !attempt.approval) {
+        return final(this.refuse(attempt, 403, 'approval_required', 'ClawShield mode requires an approval artifact'));
       }
-      if (!item.approval.ok) return this.refuse(item, 403, 'approval_invalid', item.approval.detail);
-      approval = item.approval.approval;
+      if (!attempt.approval.ok) return final(this.refuse(attempt, 403, 'approval_invalid', attempt.approval.detail));
+      approval = attempt.approval.approval;
       const usedBy = this.store.approvalUsedBy(approval.approvalId);
       if (usedBy !== null) {
-        return this.refuse(item, 403, 'approval_used', `Approval already used: ${approval.approvalId} authorised execution ${usedBy}`);
+        return final(this.refuse(attempt, 403, 'approval_used', `Approval already used: ${approval.approvalId} authorised execution ${usedBy}`));
       }
       this.store.recordVerifiedApproval(approval, request.action, isoUtc(this.clock.now()));
     }
-
     const execId = randomUUID();
-    const createdAt = isoUtc(this.clock.now());
-    const evidence: ReceiptDraft = {
-      event: 'executed',
-      exec_id: execId,
-      approval_id: approval?.approvalId,
-      approver: approval?.approver,
-      approver_key_id: approval?.approverKeyId,
-      tenant_id: approval?.tenantId,
-    };
-    let result;
-    try {
-      result = handler(request.payload);
-    } catch (err) {
-      if (err instanceof HandlerInputError) return this.refuse(item, 400, 'handler_input', err.message);
-      // It may have had effects: the nonce and the approval are spent, and the failure witnessed.
-      const detail = `Action '${request.action}' failed: ${err instanceof Error ? err.message : String(err)}`;
-      const receipt = this.ledger.append({ ...this.attempt(item), ...evidence, event: 'failed', reason: detail, status: 500 });
-      this.store.insert({ ...this.row(item, execId, createdAt, receipt.seq, approval?.approvalId), status: 'failed', error: detail });
-      if (approval) this.store.consume(approval.approvalId, execId);
-      return { kind: 'refused', status: 500, code: 'handler_failed', detail, receiptSeq: receipt.seq };
-    }
-    const resultCanonical = canonicalJson(result);
-    const legacyJson = pythonJsonDumpsSorted(result);
-    const legacy = sha256Hex(`${execId}:${legacyJson}`);
-    const receipt = this.ledger.append({
-      ...this.attempt(item),
-      ...evidence,
-      result_hash: sha256Hex(resultCanonical),
-      legacy_receipt: legacy,
-    });
-    this.store.insert({
-      ...this.row(item, execId, createdAt, receipt.seq, approval?.approvalId),
-      status: 'executed',
-      result: resultCanonical,
-      result_legacy_json: legacyJson,
+    this.store.reserve({
+      id: execId,
+      nonce: request.nonce,
+      request_hash: attempt.requestHash,
+      action: request.action,
+      approval_id: approval?.approvalId ?? null,
+      created_at: isoUtc(this.clock.now()),
     });
     if (approval) this.store.consume(approval.approvalId, execId);
-    return {
-      kind: 'executed',
-      answer: { id: execId, action: request.action, resultCanonical, approved: true, receipt: legacy },
-      receiptSeq: receipt.seq,
-    };
+    request.claim?.(execId, approval?.approvalId ?? null);
+    const ended = deferred();
+    this.running.set(request.nonce, ended);
+    attempt.ended = ended;
+    return { kind: 'reserved', reserved: { execId, handler, approval, ended } };
   }
 
-  private replay(item: Queued, previous: ExecutionRow): ExecuteOutcome {
-    if (previous.request_hash !== item.requestHash) {
-      return this.refuse(item, 409, 'nonce_conflict', `Nonce '${item.request.nonce}' was already used for a different request`);
+  /** Runs the handler (the nonce and approval are already spent), then records how it ended. */
+  private async perform(attempt: Attempt, reserved: Reserved): Promise<ExecuteOutcome> {
+    try {
+      const ending = await this.callHandler(attempt.request, reserved.handler);
+      return await this.commits.submit(
+        () => this.finish(attempt, reserved, ending),
+        (err) => this.closeInterrupted(this.store.get(reserved.execId)!, `${INTERRUPTED} (${String(err)})`),
+      );
+    } finally {
+      this.release(attempt.request.nonce, reserved.ended);
     }
+  }
+
+  private release(nonce: string, ended: Deferred): void {
+    if (this.running.get(nonce) === ended) this.running.delete(nonce);
+    ended.settle();
+  }
+
+  private async callHandler(request: ExecuteRequest, handler: ActionHandler): Promise<HandlerEnding> {
+    try {
+      const result = await handler(request.payload);
+      // Serialised here so that a result that is not JSON is this execution's failure.
+      return { ok: true, resultCanonical: canonicalJson(result), legacyJson: pythonJsonDumpsSorted(result) };
+    } catch (err) {
+      if (err instanceof HandlerInputError) return { ok: false, status: 400, code: 'handler_input', detail: err.message };
+      const message = err instanceof Error ? err.message : String(err);
+      return { ok: false, status: 500, code: 'handler_failed', detail: `Action '${request.action}' failed: ${message}` };
+    }
+  }
+
+  private finish(attempt: Attempt, reserved: Reserved, ending: HandlerEnding): ExecuteOutcome {
+    const { request, requestHash } = attempt;
+    const fields = { ...attemptFields(request, requestHash), ...executionFields(reserved.execId, reserved.approval) };
+    let outcome: ExecuteOutcome;
+    if (ending.ok) {
+      const legacy = sha256Hex(`${reserved.execId}:${ending.legacyJson}`);
+      const receipt = this.ledger.append({ ...fields, event: 'executed', result_hash: sha256Hex(ending.resultCanonical), legacy_receipt: legacy });
+      this.store.end(reserved.execId, { status: 'executed', result: ending.resultCanonical, result_legacy_json: ending.legacyJson, receipt_seq: receipt.seq });
+      const answer = { id: reserved.execId, action: request.action, resultCanonical: ending.resultCanonical, approved: true, receipt: legacy };
+      outcome = { kind: 'executed', answer, receiptSeq: receipt.seq };
+    } else {
+      // A payload the handler refused (400) ran nothing; anything else may have had effects.
+      const event = ending.status === 400 ? 'refused' : 'failed';
+      const receipt = this.ledger.append({ ...fields, event, reason: ending.detail, status: ending.status });
+      this.store.end(reserved.execId, { status: 'failed', error: ending.detail, error_status: ending.status, receipt_seq: receipt.seq });
+      outcome = { kind: 'refused', status: ending.status, code: ending.code, detail: ending.detail, receiptSeq: receipt.seq };
+    }
+    request.within?.(outcome);
+    return outcome;
+  }
+
+  /** Ends a `started` execution whose handler outcome was never recorded, with a receipt. */
+  private closeInterrupted(row: ExecutionRow, reason = INTERRUPTED): ExecuteOutcome {
     const receipt = this.ledger.append({
-      ...this.attempt(item),
+      event: 'failed',
+      action: row.action,
+      nonce: row.nonce,
+      request_hash: row.request_hash,
+      exec_id: row.id,
+      approval_id: row.approval_id,
+      reason,
+      status: 500,
+    });
+    this.store.end(row.id, { status: 'failed', error: reason, error_status: 500, receipt_seq: receipt.seq });
+    return { kind: 'refused', status: 500, code: 'handler_failed', detail: reason, receiptSeq: receipt.seq };
+  }
+
+  private replay(attempt: Attempt, previous: ExecutionRow): ExecuteOutcome {
+    const receipt = this.ledger.append({
+      ...attemptFields(attempt.request, attempt.requestHash),
       event: 'replayed',
       exec_id: previous.id,
       replay_of: previous.receipt_seq,
     });
-    if (previous.status === 'failed' || previous.result === null || previous.result_legacy_json === null) {
+    if (previous.status !== 'executed' || previous.result === null || previous.result_legacy_json === null) {
       const detail = previous.error ?? `Action '${previous.action}' failed`;
-      return { kind: 'refused', status: 500, code: 'handler_failed', detail, receiptSeq: receipt.seq };
+      const status = previous.error_status ?? 500;
+      return { kind: 'refused', status, code: status === 400 ? 'handler_input' : 'handler_failed', detail, receiptSeq: receipt.seq };
     }
-    return {
-      kind: 'replayed',
-      answer: {
-        id: previous.id,
-        action: previous.action,
-        resultCanonical: previous.result,
-        approved: previous.approved === 1,
-        receipt: sha256Hex(`${previous.id}:${previous.result_legacy_json}`),
-      },
-      receiptSeq: receipt.seq,
+    const answer = {
+      id: previous.id,
+      action: previous.action,
+      resultCanonical: previous.result,
+      approved: previous.approved === 1,
+      receipt: sha256Hex(`${previous.id}:${previous.result_legacy_json}`),
     };
+    return { kind: 'replayed', answer, receiptSeq: receipt.seq };
   }
 
-  private attempt(item: Queued): ReceiptDraft {
-    const { request, requestHash } = item;
-    return {
-      event: 'refused',
-      action: request.action,
-      nonce: request.nonce,
-      payload: request.payload,
-      request_hash: requestHash,
-      proposal_id: request.proposalId ?? null,
-      context: request.context ?? null,
-    };
+  /** A decision that threw: nothing was reserved (its savepoint rolled back); witness it. */
+  private internalError(attempt: Attempt, err: unknown): ExecuteOutcome {
+    const detail = `Internal error while executing '${attempt.request.action}'`;
+    return this.refuse(attempt, 500, 'handler_failed', detail, `${detail}: ${String(err)}`, 'failed');
   }
 
-  private row(item: Queued, id: string, createdAt: string, receiptSeq: number, approvalId: string | undefined) {
-    return {
-      id,
-      nonce: item.request.nonce,
-      request_hash: item.requestHash,
-      action: item.request.action,
-      result: null,
-      result_legacy_json: null,
-      error: null,
-      approved: 1,
-      approval_id: approvalId ?? null,
-      created_at: createdAt,
-      receipt_seq: receiptSeq,
-    };
-  }
-
-  private refuse(
-    item: Queued,
-    status: number,
-    code: RefusalCode,
-    detail: string,
-    extra: Partial<ReceiptDraft> = {},
-  ): ExecuteOutcome {
-    const receipt = this.ledger.append({ ...this.attempt(item), reason: detail, status, ...extra });
+  private refuse(attempt: Attempt, status: number, code: RefusalCode, detail: string, reason = detail, event: 'refused' | 'failed' = 'refused'): ExecuteOutcome {
+    const receipt = this.ledger.append({ ...attemptFields(attempt.request, attempt.requestHash), event, reason, status });
     return { kind: 'refused', status, code, detail, receiptSeq: receipt.seq };
   }
 }

@@ -6,32 +6,47 @@ export interface ExecutionRow {
   nonce: string;
   request_hash: string;
   action: string;
-  status: 'executed' | 'failed';
+  status: 'started' | 'executed' | 'failed';
   result: string | null;
   result_legacy_json: string | null;
   error: string | null;
+  error_status: number | null;
   approved: number;
   approval_id: string | null;
   created_at: string;
-  receipt_seq: number;
+  receipt_seq: number | null;
 }
+
+export type Reservation = Pick<ExecutionRow, 'id' | 'nonce' | 'request_hash' | 'action' | 'approval_id' | 'created_at'>;
+
+export type Ending =
+  | { status: 'executed'; result: string; result_legacy_json: string; receipt_seq: number }
+  | { status: 'failed'; error: string; error_status: number; receipt_seq: number };
 
 /** The engine's SQL, prepared once. Every method must run inside the engine's transaction. */
 export class ExecutionStore {
   private readonly byNonce;
-  private readonly insertExec;
+  private readonly byId;
+  private readonly insertStarted;
+  private readonly endRow;
+  private readonly started;
   private readonly approvalUse;
   private readonly insertApproval;
   private readonly consumeApproval;
 
   constructor(db: SqliteDatabase) {
     this.byNonce = db.prepare('SELECT * FROM executions WHERE nonce = ?');
-    this.insertExec = db.prepare(
-      `INSERT INTO executions (id, nonce, request_hash, action, status, result, result_legacy_json, error,
-         approved, approval_id, created_at, receipt_seq)
-       VALUES (@id, @nonce, @request_hash, @action, @status, @result, @result_legacy_json, @error,
-         @approved, @approval_id, @created_at, @receipt_seq)`,
+    this.byId = db.prepare('SELECT * FROM executions WHERE id = ?');
+    this.insertStarted = db.prepare(
+      `INSERT INTO executions (id, nonce, request_hash, action, status, approved, approval_id, created_at)
+       VALUES (@id, @nonce, @request_hash, @action, 'started', 1, @approval_id, @created_at)`,
     );
+    this.endRow = db.prepare(
+      `UPDATE executions SET status = @status, result = @result, result_legacy_json = @result_legacy_json,
+         error = @error, error_status = @error_status, receipt_seq = @receipt_seq
+       WHERE id = @id AND status = 'started'`,
+    );
+    this.started = db.prepare("SELECT * FROM executions WHERE status = 'started' ORDER BY created_at");
     this.approvalUse = db.prepare('SELECT used_by_exec_id FROM approvals WHERE approval_id = ?').pluck();
     this.insertApproval = db.prepare(
       `INSERT INTO approvals (approval_id, tenant_id, action_hash, issued_at, expires_at, approver,
@@ -49,8 +64,23 @@ export class ExecutionStore {
     return this.byNonce.get(nonce) as ExecutionRow | undefined;
   }
 
-  insert(row: ExecutionRow): void {
-    this.insertExec.run(row);
+  get(id: string): ExecutionRow | undefined {
+    return this.byId.get(id) as ExecutionRow | undefined;
+  }
+
+  /** Spends the nonce (and the approval, by the caller) before the handler may run. */
+  reserve(row: Reservation): void {
+    this.insertStarted.run(row);
+  }
+
+  end(id: string, ending: Ending): void {
+    const { changes } = this.endRow.run({ result: null, result_legacy_json: null, error: null, error_status: null, ...ending, id });
+    if (changes !== 1) throw new Error(`execution ${id} is not running`);
+  }
+
+  /** Executions whose handler was called but whose end was never recorded. */
+  listStarted(): ExecutionRow[] {
+    return this.started.all() as ExecutionRow[];
   }
 
   /** The execution that consumed this approval id, if any. */

@@ -1,33 +1,47 @@
 import type { SqliteDatabase } from '../store/database.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 
-interface Pending<I, O> {
-  item: I;
-  resolve: (outcome: O) => void;
+interface Pending {
+  /** Runs inside the group transaction. */
+  run: () => void;
+  /** Called after COMMIT. */
+  settle: () => void;
+  /** Called when the group transaction itself failed. */
   reject: (err: unknown) => void;
 }
 
 /**
- * Group commit: the items submitted in one event-loop turn are decided in one write
- * transaction, each in its own savepoint (one item's failure cannot undo the others'), and
- * every promise settles only after the transaction holding its receipts has committed.
- * One fsync then covers many requests, which is what makes synchronous=FULL affordable.
+ * Group commit: the work submitted in one event-loop turn runs in one write transaction,
+ * each piece in its own savepoint (one piece's failure cannot undo the others'), and every
+ * promise settles only after the transaction holding its receipts has committed. One fsync
+ * then covers many requests, which is what makes synchronous=FULL affordable.
  */
-export class GroupCommit<I, O> {
-  private queue: Pending<I, O>[] = [];
+export class GroupCommit {
+  private queue: Pending[] = [];
   private scheduled = false;
 
   constructor(
     private readonly db: SqliteDatabase,
     private readonly ledger: Ledger,
-    private readonly decide: (item: I) => O,
-    /** Turns an unexpected error in one item's savepoint into that item's outcome. */
-    private readonly recover: (item: I, err: unknown) => O,
   ) {}
 
-  submit(item: I): Promise<O> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ item, resolve, reject });
+  /**
+   * Runs `work` inside the next group transaction. If it throws, its savepoint is rolled back
+   * and `recover` (also inside the transaction) gives the result instead.
+   */
+  submit<T>(work: () => T, recover: (err: unknown) => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      let outcome: T;
+      const run = () => {
+        const mark = this.ledger.uncommittedCount();
+        try {
+          outcome = this.db.transaction(work)();
+        } catch (err) {
+          this.ledger.forgetAfter(mark);
+          outcome = recover(err);
+        }
+      };
+      this.queue.push({ run, settle: () => resolve(outcome), reject });
       if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => this.flush());
@@ -39,10 +53,9 @@ export class GroupCommit<I, O> {
     const batch = this.queue;
     this.queue = [];
     this.scheduled = false;
-    const outcomes: O[] = [];
     try {
       this.db.transaction(() => {
-        for (const { item } of batch) outcomes.push(this.isolated(item));
+        for (const p of batch) p.run();
       }).immediate();
     } catch (err) {
       this.ledger.discardUncommitted();
@@ -50,16 +63,6 @@ export class GroupCommit<I, O> {
       return;
     }
     this.ledger.publishCommitted();
-    batch.forEach((p, i) => p.resolve(outcomes[i]!));
-  }
-
-  private isolated(item: I): O {
-    const mark = this.ledger.uncommittedCount();
-    try {
-      return this.db.transaction(() => this.decide(item))();
-    } catch (err) {
-      this.ledger.forgetAfter(mark);
-      return this.recover(item, err);
-    }
+    for (const p of batch) p.settle();
   }
 }

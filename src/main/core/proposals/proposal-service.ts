@@ -47,6 +47,7 @@ export class ProposalService {
 
   /** Expiry is checked on every read as well; the timer only makes it prompt when nobody asks. */
   start(intervalMs = 500): void {
+    this.store.settleEndedExecutions();
     this.expireDue();
     this.sweeper = setInterval(() => this.expireDue(), intervalMs);
     this.sweeper.unref();
@@ -176,7 +177,7 @@ export class ProposalService {
         }),
       });
     });
-    await this.core.engine.execute({
+    const outcome = await this.core.engine.execute({
       action: row.action,
       payload: payloadOf(row),
       nonce: row.nonce,
@@ -185,7 +186,12 @@ export class ProposalService {
       context: row.context,
       precondition: () => {
         const now = this.store.get(id);
-        return now?.status === 'pending' ? null : `Proposal ${id} was ${now?.status ?? 'removed'} before it could execute`;
+        if (now?.status !== 'pending') return `Proposal ${id} was ${now?.status ?? 'removed'} before it could execute`;
+        if (Date.parse(now.expires_at) <= this.core.clock.now()) return `Proposal ${id} expired before it could execute`;
+        return null;
+      },
+      claim: (execId, approvalId) => {
+        if (!this.store.claim(id, execId, approvalId)) throw new Error(`proposal ${id} could not be claimed`);
       },
       within: (outcome) => {
         if (outcome.kind === 'refused' && outcome.code === 'conflict') return;
@@ -193,6 +199,11 @@ export class ProposalService {
       },
     });
     const after = this.store.get(id)!;
+    if (after.status === 'pending') {
+      // Refused before anything was reserved (an internal error): nothing ran; say why.
+      const detail = outcome.kind === 'refused' ? outcome.detail : 'not executed';
+      throw new Refusal(500, 'handler_failed', `Proposal ${id} was not executed: ${detail}`);
+    }
     if (after.approval_id !== approval.artifact.approval_id) {
       // Denied or expired between our approval and its execution: nothing ran.
       throw new Refusal(409, 'conflict', `Proposal ${id} was ${after.status} before it could execute`);
@@ -245,11 +256,12 @@ export class ProposalService {
     if (!row) throw new Refusal(404, 'not_found', `No proposal ${id}`);
     if (row.status === 'expired') throw new Refusal(410, 'conflict', `Proposal ${id} has expired`);
     if (row.status !== 'pending') throw new Refusal(409, 'conflict', `Proposal ${id} is already ${row.status}`);
+    if (row.exec_id !== null) throw new Refusal(409, 'conflict', `Proposal ${id} is being executed`);
     return row;
   }
 
   private fresh(row: ProposalRow): ProposalRow {
-    if (row.status === 'pending' && Date.parse(row.expires_at) <= this.core.clock.now()) {
+    if (row.status === 'pending' && row.exec_id === null && Date.parse(row.expires_at) <= this.core.clock.now()) {
       this.close(row, 'expired', EXPIRED_REASON);
       return this.store.get(row.id)!;
     }

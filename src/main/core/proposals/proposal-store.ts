@@ -38,6 +38,8 @@ export class ProposalStore {
   private readonly byNonce;
   private readonly insertRow;
   private readonly decideRow;
+  private readonly claimRow;
+  private readonly settleFromExecutions;
   private readonly pending;
   private readonly due;
   private readonly pendingCount;
@@ -49,13 +51,27 @@ export class ProposalStore {
       `INSERT INTO proposals (id, nonce, action, payload, request_hash, context, status, created_at, expires_at)
        VALUES (@id, @nonce, @action, @payload, @request_hash, @context, 'pending', @created_at, @expires_at)`,
     );
+    // A proposal claimed by a running execution is closed only by that execution's ending.
     this.decideRow = db.prepare(
       `UPDATE proposals SET status = @status, decided_at = @decidedAt, reason = @reason, result = @result,
          exec_id = @execId, approval_id = @approvalId, receipt_seq = @receiptSeq
-       WHERE id = @id AND status = 'pending'`,
+       WHERE id = @id AND status = 'pending' AND (exec_id IS NULL OR exec_id = @execId)`,
+    );
+    this.claimRow = db.prepare(
+      `UPDATE proposals SET exec_id = @execId, approval_id = @approvalId
+       WHERE id = @id AND status = 'pending' AND exec_id IS NULL`,
+    );
+    this.settleFromExecutions = db.prepare(
+      `UPDATE proposals SET
+         status = CASE e.status WHEN 'executed' THEN 'executed' ELSE 'failed' END,
+         decided_at = r.time, reason = e.error, result = e.result, receipt_seq = e.receipt_seq
+       FROM executions e JOIN receipts r ON r.seq = e.receipt_seq
+       WHERE proposals.exec_id = e.id AND proposals.status = 'pending' AND e.status != 'started'`,
     );
     this.pending = db.prepare("SELECT * FROM proposals WHERE status = 'pending' ORDER BY created_at, id");
-    this.due = db.prepare("SELECT * FROM proposals WHERE status = 'pending' AND expires_at <= ? ORDER BY expires_at");
+    this.due = db.prepare(
+      "SELECT * FROM proposals WHERE status = 'pending' AND exec_id IS NULL AND expires_at <= ? ORDER BY expires_at",
+    );
     this.pendingCount = db.prepare("SELECT count(*) FROM proposals WHERE status = 'pending'").pluck();
   }
 
@@ -74,6 +90,16 @@ export class ProposalStore {
   /** Closes a pending proposal; false when it was no longer pending. */
   decide(id: string, decision: ProposalDecision): boolean {
     return this.decideRow.run({ id, ...decision }).changes === 1;
+  }
+
+  /** Marks a pending proposal as being executed; false if it was decided or claimed already. */
+  claim(id: string, execId: string, approvalId: string | null): boolean {
+    return this.claimRow.run({ id, execId, approvalId }).changes === 1;
+  }
+
+  /** After a restart: proposals whose execution ended (or was closed as interrupted) meanwhile. */
+  settleEndedExecutions(): number {
+    return this.settleFromExecutions.run().changes;
   }
 
   listPending(): ProposalRow[] {

@@ -34,20 +34,24 @@ const MIGRATIONS: readonly string[] = [
   CREATE TRIGGER receipts_append_only_delete BEFORE DELETE ON receipts
     BEGIN SELECT RAISE(ABORT, 'receipts are append-only'); END;
 
+  -- 'started' is committed before the handler runs, so a crash can never free the nonce or
+  -- the approval of something that may have had effects; it has no receipt until it ends.
   CREATE TABLE executions (
     id TEXT PRIMARY KEY,
     nonce TEXT NOT NULL UNIQUE,
     request_hash TEXT NOT NULL,
     action TEXT NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ('executed', 'failed')),
+    status TEXT NOT NULL CHECK (status IN ('started', 'executed', 'failed')),
     result TEXT,
     result_legacy_json TEXT,
     error TEXT,
+    error_status INTEGER,
     approved INTEGER NOT NULL,
     approval_id TEXT,
     created_at TEXT NOT NULL,
-    receipt_seq INTEGER NOT NULL REFERENCES receipts(seq)
+    receipt_seq INTEGER REFERENCES receipts(seq)
   ) STRICT;
+  CREATE INDEX executions_started ON executions(status) WHERE status = 'started';
 
   CREATE TABLE approvals (
     approval_id TEXT PRIMARY KEY,

@@ -1,0 +1,27 @@
+import type { ReceiptDraft } from '../ledger/receipt-body.ts';
+import type { VerifiedApproval } from '../approval/validate-approval.ts';
+import type { ExecuteRequest } from './execute-request.ts';
+
+/** What every receipt about an execution attempt says of the request itself. */
+export function attemptFields(request: ExecuteRequest, requestHash: string): ReceiptDraft {
+  return {
+    event: 'refused',
+    action: request.action,
+    nonce: request.nonce,
+    payload: request.payload,
+    request_hash: requestHash,
+    proposal_id: request.proposalId ?? null,
+    context: request.context ?? null,
+  };
+}
+
+/** Which execution it was and which single-use approval authorised it. */
+export function executionFields(execId: string, approval: VerifiedApproval | null): Partial<ReceiptDraft> {
+  return {
+    exec_id: execId,
+    approval_id: approval?.approvalId,
+    approver: approval?.approver,
+    approver_key_id: approval?.approverKeyId,
+    tenant_id: approval?.tenantId,
+  };
+}

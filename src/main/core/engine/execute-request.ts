@@ -1,0 +1,41 @@
+import type { ApprovalArtifact } from '../approval/approval-artifact.ts';
+import type { ApprovalPolicy } from '../approval/validate-approval.ts';
+import type { JsonObject } from '../json/json-value.ts';
+import type { ExecMode } from '../../../shared/console-dto.ts';
+import type { RefusalCode } from '../errors.ts';
+
+export interface ExecuteRequest {
+  action: string;
+  payload: JsonObject;
+  nonce: string;
+  artifact: ApprovalArtifact | null;
+  /** Set when an operator's decision on a proposal drives this execution. */
+  proposalId?: string | null;
+  context?: string | null;
+  /** Checked inside the transaction before anything else: a reason to refuse (409), or null. */
+  precondition?: () => string | null;
+  /** Runs in the transaction that reserves the execution, before the handler is called. */
+  claim?: (execId: string, approvalId: string | null) => void;
+  /** Runs in the transaction that writes the final receipt, with the final outcome. */
+  within?: (outcome: ExecuteOutcome) => void;
+}
+
+/** The compatible `/execute` answer; `resultCanonical` keeps big integers exact. */
+export interface ExecutionAnswer {
+  id: string;
+  action: string;
+  resultCanonical: string;
+  approved: boolean;
+  receipt: string;
+}
+
+export type ExecuteOutcome =
+  | { kind: 'executed' | 'replayed'; answer: ExecutionAnswer; receiptSeq: number }
+  | { kind: 'refused'; status: number; code: RefusalCode; detail: string; receiptSeq: number };
+
+export interface EngineOptions {
+  mode: ExecMode;
+  approvalPolicy: ApprovalPolicy;
+  /** Proposals and executions share one nonce space: the proposal holding a nonce, if any. */
+  nonceHeldByProposal?: (nonce: string) => string | null;
+}
