@@ -1,12 +1,13 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { tempDir } from '../support/harness.ts';
 import { loadConfig } from '../../src/main/app/config.ts';
 import { OpenExecCore } from '../../src/main/core/openexec-core.ts';
 import { verifyChain, verifyOneReceipt } from '../../src/main/core/ledger/verify-ledger.ts';
 import { parseJson } from '../../src/main/core/json/parse.ts';
 import type { JsonObject } from '../../src/main/core/json/json-value.ts';
-import { Ed25519Verifier } from '../../src/main/core/crypto/ed25519.ts';
+import { Ed25519Signer, Ed25519Verifier } from '../../src/main/core/crypto/ed25519.ts';
 import { createHash } from 'node:crypto';
 
 describe('the receipt ledger (real SQLite file)', () => {
@@ -73,6 +74,29 @@ describe('the receipt ledger (real SQLite file)', () => {
     const gap = verifyChain(core.db, core.receiptVerifier);
     expect(gap).toMatchObject({ valid: false, firstBadSeq: 6, checked: 4 });
     expect(gap.problem).toMatch(/sequence gap/);
+  });
+
+  test('a missing or different receipt key stops start-up instead of breaking the chain', () => {
+    core.close();
+    const keyFile = join(dir, 'receipt-key.pem');
+    const original = readFileSync(keyFile, 'utf8');
+    rmSync(keyFile);
+    const open = () => new OpenExecCore(loadConfig({ OPENEXEC_DATA_DIR: dir }));
+    expect(open).toThrow(/receipt-key\.pem is missing, but the ledger is signed by receipt key [0-9a-f]{16}: restore that key file/);
+    expect(existsSync(keyFile)).toBe(false);
+    writeFileSync(keyFile, Ed25519Signer.generate().toPkcs8Pem(), { mode: 0o600 });
+    expect(open).toThrow(/holds key [0-9a-f]{16}, but the ledger is signed by receipt key/);
+    writeFileSync(keyFile, original, { mode: 0o600 });
+    core = open();
+    expect(verifyChain(core.db, core.receiptVerifier).valid).toBe(true);
+  });
+
+  test('a column edited beside its signed body (what search and the CLI show) is found', () => {
+    core.db.exec('DROP TRIGGER receipts_append_only_update');
+    core.db.prepare("UPDATE receipts SET reason = 'nothing to see', time = '2020-01-01T00:00:00.000Z' WHERE seq = 6").run();
+    const check = verifyChain(core.db, core.receiptVerifier);
+    expect(check).toMatchObject({ valid: false, firstBadSeq: 6 });
+    expect(check.problem).toBe('stored time differs from the signed body; stored reason differs from the signed body');
   });
 
   test('reopening keeps the chain and the receipt key', () => {

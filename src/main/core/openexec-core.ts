@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { openDatabase, type SqliteDatabase, type Synchronous } from './store/database.ts';
 import { Ledger } from './ledger/ledger.ts';
 import { Ed25519Verifier, type Ed25519Signer } from './crypto/ed25519.ts';
-import { loadOrCreateSigningKey } from './crypto/key-file.ts';
+import { KeyFileError, loadOrCreateSigningKey } from './crypto/key-file.ts';
 import { sealRegistry, type ActionHandler, type ActionRegistry } from './actions/action-registry.ts';
 import { BUILTIN_ACTIONS } from './actions/builtin-actions.ts';
 import { AllowList } from './engine/allow-list.ts';
@@ -48,12 +48,12 @@ export class OpenExecCore {
 
   constructor(readonly options: CoreOptions) {
     this.clock = options.clock ?? systemClock;
-    const receiptKey = loadOrCreateSigningKey(join(options.dataDir, RECEIPT_KEY_FILE)).signer;
-    this.operatorSigner = loadOrCreateSigningKey(join(options.dataDir, OPERATOR_KEY_FILE)).signer;
-    this.receiptVerifier = new Ed25519Verifier(receiptKey.publicKey);
-    this.clawshieldVerifier = options.clawshieldPublicKey ? new Ed25519Verifier(options.clawshieldPublicKey) : null;
     this.db = openDatabase(options.dbPath, { synchronous: options.synchronous });
     try {
+      const receiptKey = loadReceiptKey(this.db, join(options.dataDir, RECEIPT_KEY_FILE));
+      this.operatorSigner = loadOrCreateSigningKey(join(options.dataDir, OPERATOR_KEY_FILE)).signer;
+      this.receiptVerifier = new Ed25519Verifier(receiptKey.publicKey);
+      this.clawshieldVerifier = options.clawshieldPublicKey ? new Ed25519Verifier(options.clawshieldPublicKey) : null;
       this.ledger = new Ledger(this.db, receiptKey, this.clock);
       this.registry = sealRegistry({ ...BUILTIN_ACTIONS, ...options.extraActions });
       this.allowList = new AllowList(this.db, this.registry, options.allowedActions);
@@ -89,4 +89,29 @@ export class OpenExecCore {
   close(): void {
     if (this.db.open) this.db.close();
   }
+}
+
+/**
+ * The receipt key, created only for an empty ledger: a new key over existing receipts would
+ * make every earlier signature unverifiable, so a missing or different key stops start-up.
+ */
+function loadReceiptKey(db: SqliteDatabase, file: string): Ed25519Signer {
+  const signedBy = db
+    .prepare("SELECT json_extract(body, '$.receipt_key_id') FROM receipts ORDER BY seq DESC LIMIT 1")
+    .pluck()
+    .get() as string | undefined;
+  if (signedBy === undefined) return loadOrCreateSigningKey(file).signer;
+  let signer: Ed25519Signer;
+  try {
+    signer = loadOrCreateSigningKey(file, { mayCreate: false }).signer;
+  } catch (err) {
+    if (err instanceof KeyFileError && /is missing$/.test(err.message)) {
+      throw new KeyFileError(`${file} is missing, but the ledger is signed by receipt key ${signedBy}: restore that key file`);
+    }
+    throw err;
+  }
+  if (signer.keyId !== signedBy) {
+    throw new KeyFileError(`${file} holds key ${signer.keyId}, but the ledger is signed by receipt key ${signedBy}: restore the original key file`);
+  }
+  return signer;
 }

@@ -109,7 +109,7 @@ function createKeyFile(file: string): Ed25519Signer | null {
  * does not exist. Throws KeyFileError, with a one-line message naming the file, when the file is
  * reachable by other users, is not an Ed25519 PKCS#8 PEM, or cannot be read or written.
  */
-export function loadOrCreateSigningKey(file: string): { signer: Ed25519Signer; created: boolean } {
+export function loadOrCreateSigningKey(file: string, options: { mayCreate?: boolean } = {}): { signer: Ed25519Signer; created: boolean } {
   try {
     mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   } catch (err) {
@@ -117,6 +117,7 @@ export function loadOrCreateSigningKey(file: string): { signer: Ed25519Signer; c
   }
   const existing = readKeyFile(file);
   if (existing !== null) return { signer: parseKeyFile(file, existing), created: false };
+  if (options.mayCreate === false) throw new KeyFileError(`key file ${file} is missing`);
   const signer = createKeyFile(file);
   if (signer !== null) return { signer, created: true };
   const winner = readKeyFile(file);

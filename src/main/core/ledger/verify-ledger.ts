@@ -7,6 +7,18 @@ import type { ChainCheckDto, ReceiptCheckDto } from '../../../shared/console-dto
 import { GENESIS_PREV_HASH } from './receipt-body.ts';
 import { RECEIPT_COLUMNS, type ReceiptRow } from './receipt-row.ts';
 
+const SIGNED_COLUMNS = [
+  'event',
+  'time',
+  'action',
+  'reason',
+  'exec_id',
+  'proposal_id',
+  'approval_id',
+  'approver_key_id',
+  'request_hash',
+] as const satisfies readonly (keyof ReceiptRow)[];
+
 /** Everything wrong with one stored receipt, judged on its own (not its link). */
 function receiptProblems(row: ReceiptRow, verifier: Ed25519Verifier): { hash: boolean; signature: boolean; problems: string[] } {
   const problems: string[] = [];
@@ -28,8 +40,10 @@ function receiptProblems(row: ReceiptRow, verifier: Ed25519Verifier): { hash: bo
   }
   if (body['seq'] !== BigInt(row.seq)) problems.push('body seq differs from the stored sequence number');
   if (body['prev_hash'] !== row.prev_hash) problems.push('body prev_hash differs from the stored link');
-  if (body['event'] !== row.event) problems.push('body event differs from the stored event');
-  if ((body['action'] ?? null) !== row.action) problems.push('body action differs from the stored action');
+  // Search, filters and the CLI read these columns, so each must say what the signed body says.
+  for (const column of SIGNED_COLUMNS) {
+    if ((body[column] ?? null) !== row[column]) problems.push(`stored ${column} differs from the signed body`);
+  }
   if (body['receipt_key_id'] !== verifier.keyId) problems.push('signed by a different receipt key');
   return { hash, signature, problems };
 }
