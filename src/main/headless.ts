@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { homedir } from 'node:os';
 import { ConfigError, loadConfig } from './app/config.ts';
-import { startOpenExec } from './app/openexec-app.ts';
+import { startOpenExec, type OpenExecApp } from './app/openexec-app.ts';
 
 function oneLine(err: unknown): string {
   const text = err instanceof Error ? err.message : String(err);
@@ -19,7 +19,30 @@ async function main(): Promise<void> {
     process.stderr.write(`openexec serve: unknown argument ${unknown[0]} (the only flag is --allow-non-loopback)\n`);
     process.exit(2);
   }
-  let app;
+  // Signals are handled from the first moment: one that arrives while starting stops the
+  // server as soon as it is up, never killing it half-started.
+  let app: OpenExecApp | null = null;
+  let stopRequested: string | null = null;
+  const stop = (signal: string) => {
+    if (!app) {
+      stopRequested ??= signal;
+      return;
+    }
+    const running = app;
+    app = null;
+    running
+      .close()
+      .then(() => {
+        process.stdout.write(`OpenExec stopped (${signal})\n`);
+        process.exit(0);
+      })
+      .catch((err: unknown) => {
+        process.stderr.write(`openexec: error while stopping: ${oneLine(err)}\n`);
+        process.exit(1);
+      });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
   try {
     const config = loadConfig(process.env, {
       dataDirDefault: join(homedir(), '.openexec'),
@@ -33,23 +56,7 @@ async function main(): Promise<void> {
     process.stderr.write(`openexec: ${known ? '' : 'cannot start: '}${oneLine(err)}\n`);
     process.exit(2);
   }
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    app
-      .close()
-      .then(() => {
-        process.stdout.write(`OpenExec stopped (${signal})\n`);
-        process.exit(0);
-      })
-      .catch((err: unknown) => {
-        process.stderr.write(`openexec: error while stopping: ${oneLine(err)}\n`);
-        process.exit(1);
-      });
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  if (stopRequested !== null) stop(stopRequested);
 }
 
 void main();

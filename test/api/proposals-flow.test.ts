@@ -141,6 +141,8 @@ describe('propose → approve → execute → witness, over real HTTP', () => {
     const unknown = await post(s.url, '/proposals', { action: 'wire_money', payload: {}, nonce: 'u-1' });
     expect(unknown.status).toBe(400);
     expect(unknown.body.detail).toBe('Unknown action: wire_money');
+    const witnessed = s.app.core.db.prepare("SELECT body FROM receipts WHERE event = 'refused' AND action = 'wire_money'").pluck().get() as string;
+    expect(JSON.parse(witnessed)).toMatchObject({ nonce: 'u-1', status: 400, reason: 'Unknown action: wire_money', details: { proposal: true } });
     const off = await op('setAllowed', { action: 'add', allowed: false });
     expect(off.status).toBe(200);
     expect(off.body.restriction).toBe('restricted');

@@ -1,9 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import { spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
-import { statSync } from 'node:fs';
+import { chmodSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { get, REPO_ROOT, tempDir } from '../support/harness.ts';
+import { get, post, REPO_ROOT, tempDir } from '../support/harness.ts';
 import { NODE_BIN, spawnServer, waitForExit } from '../support/server-process.ts';
 
 /** Runs `npm run serve`'s entry expecting it to refuse to start; returns its exit code and stderr. */
@@ -60,5 +59,40 @@ describe('npm run serve: start-up and shutdown', () => {
       expect(server.output()).toContain(`OpenExec stopped (${signal})`);
     }
     rmSync(dataDir, { recursive: true, force: true });
+  });
+});
+
+describe('the data directory', () => {
+  test('one OpenExec at a time; a second start leaves the first one\'s token alone', async () => {
+    const dataDir = tempDir();
+    const first = await spawnServer({ OPENEXEC_DATA_DIR: dataDir });
+    const token = readFileSync(join(dataDir, 'console-token'), 'utf8');
+    const second = await refusedStart({ OPENEXEC_DATA_DIR: dataDir });
+    expect(second.code).toBe(2);
+    expect(second.stderr).toMatch(/^openexec: OPENEXEC_DATA_DIR: another OpenExec \(pid \d+\) is using /);
+    expect(readFileSync(join(dataDir, 'console-token'), 'utf8')).toBe(token);
+    first.child.kill('SIGKILL');
+    await waitForExit(first.child);
+    // A lock left by a killed process is taken over.
+    const third = await spawnServer({ OPENEXEC_DATA_DIR: dataDir });
+    third.child.kill('SIGTERM');
+    expect((await waitForExit(third.child)).code).toBe(0);
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test('a data directory others can write to is refused; the ledger file is 0600', async () => {
+    const dataDir = tempDir();
+    chmodSync(dataDir, 0o777);
+    const r = await refusedStart({ OPENEXEC_DATA_DIR: dataDir });
+    expect(r.stderr).toMatch(/is writable by other users; run chmod 700/);
+    chmodSync(dataDir, 0o700);
+    const elsewhere = tempDir();
+    const server = await spawnServer({ OPENEXEC_DATA_DIR: dataDir, OPENEXEC_DB_URL: `sqlite:///${join(elsewhere, 'ledger.db')}` });
+    await post(server.url, '/execute', { action: 'echo', payload: {}, nonce: 'perm' });
+    for (const f of ['ledger.db', 'ledger.db-wal']) expect((statSync(join(elsewhere, f)).mode & 0o777).toString(8), f).toBe('600');
+    server.child.kill('SIGTERM');
+    await waitForExit(server.child);
+    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(elsewhere, { recursive: true, force: true });
   });
 });

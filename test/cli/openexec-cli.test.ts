@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { execFile } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { post, REPO_ROOT, tempDir } from '../support/harness.ts';
+import { get, post, REPO_ROOT, tempDir } from '../support/harness.ts';
 import { spawnServer, waitForExit, type ServerProcess } from '../support/server-process.ts';
 
 const BIN = join(REPO_ROOT, 'bin/openexec');
@@ -77,6 +77,24 @@ describe('bin/openexec against a running headless server', () => {
       expect(r.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
       expect(r.stderr).toMatch(/^openexec: /);
     }
+    const broken = tempDir();
+    writeFileSync(join(broken, 'openexec.db'), 'this is not a database, it only has a name like one');
+    writeFileSync(join(broken, 'receipt-key.pem'), 'garbage', { mode: 0o600 });
+    const badKey = await cli(broken, 'verify-ledger');
+    expect(badKey.code).toBe(1);
+    expect(badKey.stderr).toMatch(new RegExp(`^openexec: cannot use the receipt key ${join(broken, 'receipt-key.pem')}: .+\n$`));
+    const pub = join(broken, 'receipt.pub');
+    writeFileSync(pub, (await get(server.url, '/receipts/public-key')).body.public_key_pem);
+    const notDb = await cli(broken, 'verify-ledger', '--public-key', pub);
+    expect(notDb.code).toBe(1);
+    expect(notDb.stderr).toMatch(new RegExp(`^openexec: cannot (open|read) the ledger ${join(broken, 'openexec.db')}: file is not a database\n$`));
+
+    writeFileSync(join(broken, 'server.json'), JSON.stringify({ address: 'http://evil.example:5000' }));
+    writeFileSync(join(broken, 'console-token'), 'secret');
+    const redirected = await cli(broken, 'pending');
+    expect(redirected.code).toBe(1);
+    expect(redirected.stderr).toMatch(/neither loopback nor OPENEXEC_HOST; refusing to send the console token there/);
+
     const nowhere = await cli(tempDir(), 'pending');
     expect(nowhere.code).toBe(1);
     expect(nowhere.stderr).toMatch(/^openexec: no running OpenExec found in /);

@@ -1,16 +1,19 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, renameSync, writeFileSync, rmSync } from 'node:fs';
+import { renameSync, writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const CONSOLE_TOKEN_FILE = 'console-token';
 
+/** A fresh operator token for every start. */
+export function newConsoleToken(): string {
+  return randomBytes(32).toString('base64url');
+}
+
 /**
- * A fresh operator token every start, written 0600 into the data directory: whoever can read
- * that directory is the operator already; agents are never told of it.
+ * Written 0600 into the data directory: whoever can read that directory is the operator
+ * already; agents are never told of it.
  */
-export function issueConsoleToken(dataDir: string): { token: string; file: string } {
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const token = randomBytes(32).toString('base64url');
+export function writeConsoleToken(dataDir: string, token: string): string {
   const file = join(dataDir, CONSOLE_TOKEN_FILE);
   const tmp = `${file}.${process.pid}.tmp`;
   try {
@@ -20,5 +23,5 @@ export function issueConsoleToken(dataDir: string): { token: string; file: strin
     rmSync(tmp, { force: true });
     throw err;
   }
-  return { token, file };
+  return file;
 }

@@ -12,7 +12,8 @@ import { registerProposalRoutes } from '../api/proposal-routes.ts';
 import { registerConsoleRoutes } from '../api/console-routes.ts';
 import { createEventStreams } from '../api/event-stream.ts';
 import type { ConsoleApi } from '../../shared/console-api.ts';
-import { issueConsoleToken } from './console-token.ts';
+import { newConsoleToken, writeConsoleToken } from './console-token.ts';
+import { lockDataDir } from './data-dir-lock.ts';
 import { APP_VERSION } from './version.ts';
 
 export const SERVER_INFO_FILE = 'server.json';
@@ -53,7 +54,14 @@ function bindWarnings(config: OpenExecConfig): string[] {
 /** Starts the core and the loopback API; the headless entry and the Electron shell share this. */
 export async function startOpenExec(config: OpenExecConfig): Promise<OpenExecApp> {
   const bind = bindWarnings(config);
-  const core = new OpenExecCore(config);
+  const lock = lockDataDir(config.dataDir);
+  let core: OpenExecCore;
+  try {
+    core = new OpenExecCore(config);
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
   const currentWarnings = (): string[] => [
     ...bind,
     ...(core.allowList.list() === null ? ['no execution allow-list is configured: every registered action may run'] : []),
@@ -72,7 +80,9 @@ export async function startOpenExec(config: OpenExecConfig): Promise<OpenExecApp
     tenantId: config.tenantId,
     warnings: () => currentWarnings(),
   });
-  const { token } = issueConsoleToken(config.dataDir);
+  // Issued before listening (the routes need it) but written only once the port is ours, so a
+  // second start that fails never replaces the running server's token.
+  const token = newConsoleToken();
   const extraHosts = isLoopbackHost(config.host) ? [] : [config.host];
   const http = createHttpServer(core, {
     extraHosts,
@@ -87,6 +97,7 @@ export async function startOpenExec(config: OpenExecConfig): Promise<OpenExecApp
     await http.listen({ host: config.host, port: config.port });
   } catch (err) {
     core.close();
+    lock.release();
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') throw new ConfigError(`OPENEXEC_PORT: ${config.host}:${config.port} is already in use`);
     if (code === 'EADDRNOTAVAIL') throw new ConfigError(`OPENEXEC_HOST: ${config.host} is not an address of this machine`);
@@ -97,6 +108,7 @@ export async function startOpenExec(config: OpenExecConfig): Promise<OpenExecApp
   address = formatAddress(config.host, port);
   proposals.start();
 
+  writeConsoleToken(config.dataDir, token);
   // The CLI finds the running server here; written atomically, removed on a clean stop.
   const infoFile = join(config.dataDir, SERVER_INFO_FILE);
   const tmp = `${infoFile}.${process.pid}.tmp`;
@@ -127,6 +139,7 @@ export async function startOpenExec(config: OpenExecConfig): Promise<OpenExecApp
       }
       rmSync(infoFile, { force: true });
       core.close();
+      lock.release();
     },
   };
 }

@@ -4,6 +4,7 @@ import type { ConsoleApi, ConsoleMethod } from '../../shared/console-api.ts';
 import { SERVER_INFO_FILE } from '../app/openexec-app.ts';
 import { CONSOLE_TOKEN_FILE } from '../app/console-token.ts';
 import { CliError } from './cli-error.ts';
+import { isLoopbackHost } from '../api/request-guard.ts';
 
 type Value<M extends ConsoleMethod> = Awaited<ReturnType<ConsoleApi[M]>> extends { ok: true; value: infer V } | { ok: false } ? V : never;
 
@@ -14,7 +15,8 @@ export class ConsoleClient {
     private readonly token: string,
   ) {}
 
-  static fromDataDir(dataDir: string): ConsoleClient {
+  /** `configuredHost` (OPENEXEC_HOST) is the one non-loopback host the token may be sent to. */
+  static fromDataDir(dataDir: string, configuredHost: string): ConsoleClient {
     let address: string;
     try {
       const info = JSON.parse(readFileSync(join(dataDir, SERVER_INFO_FILE), 'utf8')) as { address?: unknown };
@@ -22,6 +24,16 @@ export class ConsoleClient {
       address = info.address;
     } catch {
       throw new CliError(`no running OpenExec found in ${dataDir} (start it with 'npm run serve', or set OPENEXEC_DATA_DIR)`);
+    }
+    let host: string;
+    try {
+      host = new URL(address).hostname.replace(/^\[|\]$/g, '');
+    } catch {
+      throw new CliError(`${join(dataDir, SERVER_INFO_FILE)} does not hold a server address`);
+    }
+    // The token must never be sent to an address someone else wrote into server.json.
+    if (!isLoopbackHost(host) && host !== configuredHost) {
+      throw new CliError(`${join(dataDir, SERVER_INFO_FILE)} points at ${address}, which is neither loopback nor OPENEXEC_HOST; refusing to send the console token there`);
     }
     let token: string;
     try {

@@ -8,6 +8,7 @@ import { isoUtc } from '../clock.ts';
 import { Refusal } from '../errors.ts';
 import type { ExecuteOutcome } from '../engine/engine.ts';
 import { mintOperatorApproval } from './operator-approval.ts';
+import { ProposalWaiters } from './proposal-waiters.ts';
 import { payloadOf, proposalDto, ProposalStore, type ProposalDecision, type ProposalRow } from './proposal-store.ts';
 
 export interface ProposeInput {
@@ -33,7 +34,7 @@ const EXPIRED_REASON = 'No decision before the proposal expired: denied by defau
  */
 export class ProposalService {
   readonly store: ProposalStore;
-  private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly waiters = new ProposalWaiters();
   private readonly approving = new Set<string>();
   private sweeper: NodeJS.Timeout | null = null;
 
@@ -56,7 +57,7 @@ export class ProposalService {
   stop(): void {
     if (this.sweeper) clearInterval(this.sweeper);
     this.sweeper = null;
-    for (const wake of [...this.waiters.values()].flatMap((s) => [...s])) wake();
+    this.waiters.wakeAll();
   }
 
   propose(input: ProposeInput): { created: boolean; proposal: ProposalRow } {
@@ -64,18 +65,18 @@ export class ProposalService {
     const existing = this.store.findByNonce(input.nonce);
     if (existing) {
       if (existing.request_hash !== requestHash) {
-        throw new Refusal(409, 'nonce_conflict', `Nonce '${input.nonce}' was already used for a different request`);
+        this.refuse(input, requestHash, new Refusal(409, 'nonce_conflict', `Nonce '${input.nonce}' was already used for a different request`));
       }
       return { created: false, proposal: this.fresh(existing) };
     }
     const { allowList, registry } = this.core;
     if (!allowList.isAllowed(input.action)) {
-      throw new Refusal(403, 'not_allowed', `Action '${input.action}' is not in the execution allow-list`);
+      this.refuse(input, requestHash, new Refusal(403, 'not_allowed', `Action '${input.action}' is not in the execution allow-list`));
     }
-    if (!registry.has(input.action)) throw new Refusal(400, 'unknown_action', `Unknown action: ${input.action}`);
+    if (!registry.has(input.action)) this.refuse(input, requestHash, new Refusal(400, 'unknown_action', `Unknown action: ${input.action}`));
     const execution = this.core.db.prepare('SELECT id FROM executions WHERE nonce = ?').pluck().get(input.nonce);
     if (execution !== undefined) {
-      throw new Refusal(409, 'nonce_conflict', `Nonce '${input.nonce}' was already used by execution ${String(execution)}`);
+      this.refuse(input, requestHash, new Refusal(409, 'nonce_conflict', `Nonce '${input.nonce}' was already used by execution ${String(execution)}`));
     }
     const now = this.core.clock.now();
     const ttl = input.ttlSeconds ?? this.options.defaultTtlSeconds;
@@ -107,6 +108,24 @@ export class ProposalService {
     return { created: true, proposal: created };
   }
 
+  /** A proposal refused at once is an attempt like any other: witnessed, then answered. */
+  private refuse(input: ProposeInput, requestHash: string, refusal: Refusal): never {
+    this.commit(() => {
+      this.core.ledger.append({
+        event: 'refused',
+        action: input.action,
+        nonce: input.nonce,
+        payload: input.payload,
+        request_hash: requestHash,
+        context: input.context ?? null,
+        reason: refusal.detail,
+        status: refusal.status,
+        details: Object.assign(Object.create(null) as JsonObject, { proposal: true }),
+      });
+    });
+    throw refusal;
+  }
+
   /** The proposal as it stands now (an overdue one is expired first). */
   get(id: string): ProposalRow | undefined {
     const row = this.store.get(id);
@@ -128,20 +147,9 @@ export class ProposalService {
   async wait(id: string, timeoutMs: number): Promise<ProposalRow | undefined> {
     const row = this.get(id);
     if (!row || row.status !== 'pending' || timeoutMs <= 0) return row;
-    await new Promise<void>((resolve) => {
-      const set = this.waiters.get(id) ?? new Set();
-      this.waiters.set(id, set);
-      const wake = () => {
-        clearTimeout(timer);
-        set.delete(wake);
-        if (set.size === 0) this.waiters.delete(id);
-        resolve();
-      };
-      // Never later than the proposal's own expiry, when it is decided by default.
-      const untilExpiry = Date.parse(row.expires_at) - this.core.clock.now() + 5;
-      const timer = setTimeout(wake, Math.max(0, Math.min(timeoutMs, untilExpiry)));
-      set.add(wake);
-    });
+    // Never later than the proposal's own expiry, when it is decided by default.
+    const untilExpiry = Date.parse(row.expires_at) - this.core.clock.now() + 5;
+    await this.waiters.until(id, Math.min(timeoutMs, untilExpiry));
     return this.get(id);
   }
 
@@ -283,8 +291,7 @@ export class ProposalService {
 
   private changed(row: ProposalRow): void {
     this.events.emit({ type: 'proposal', proposal: proposalDto(row) });
-    const waiting = this.waiters.get(row.id);
-    if (waiting && row.status !== 'pending') for (const wake of [...waiting]) wake();
+    if (row.status !== 'pending') this.waiters.wake(row.id);
   }
 }
 

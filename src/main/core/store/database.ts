@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { migrate } from './migrations.ts';
 
@@ -13,6 +13,9 @@ export interface OpenDatabaseOptions {
 
 export function openDatabase(path: string, options: OpenDatabaseOptions): SqliteDatabase {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  // Payloads and agents' context live here: created 0600, and SQLite gives its -wal and -shm
+  // files the same mode.
+  closeSync(openSync(path, 'a', 0o600));
   const db = new Database(path);
   try {
     db.pragma('journal_mode = WAL');

@@ -1,0 +1,57 @@
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError } from './config.ts';
+
+export const LOCK_FILE = 'openexec.lock';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * The data directory holds the operator's keys: it must be ours and closed to others, and
+ * only one OpenExec may use it at a time (two would overwrite each other's console token and
+ * keep diverging copies of the allow-list).
+ */
+export function lockDataDir(dataDir: string): { release(): void } {
+  try {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  } catch (err) {
+    throw new ConfigError(`OPENEXEC_DATA_DIR: cannot create ${dataDir}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  const st = statSync(dataDir);
+  if (typeof process.getuid === 'function' && st.uid !== process.getuid()) {
+    throw new ConfigError(`OPENEXEC_DATA_DIR: ${dataDir} belongs to another user`);
+  }
+  if ((st.mode & 0o022) !== 0) {
+    throw new ConfigError(`OPENEXEC_DATA_DIR: ${dataDir} is writable by other users; run chmod 700 ${dataDir}`);
+  }
+  const file = join(dataDir, LOCK_FILE);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(file, 'wx', 0o600);
+      writeSync(fd, `${process.pid}\n`);
+      closeSync(fd);
+      return {
+        release() {
+          const holder = Number(readFileSync(file, { encoding: 'utf8', flag: 'r' }).trim());
+          if (holder === process.pid) rmSync(file, { force: true });
+        },
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const holder = Number.parseInt(readFileSync(file, 'utf8'), 10);
+      if (Number.isInteger(holder) && holder !== process.pid && alive(holder)) {
+        throw new ConfigError(`OPENEXEC_DATA_DIR: another OpenExec (pid ${holder}) is using ${dataDir}`);
+      }
+      // Left behind by a process that is gone (a crash, SIGKILL): take it over.
+      rmSync(file, { force: true });
+    }
+  }
+  throw new ConfigError(`OPENEXEC_DATA_DIR: cannot lock ${dataDir}`);
+}
