@@ -162,7 +162,6 @@ export class Engine {
       if (usedBy !== null) {
         return final(this.refuse(attempt, 403, 'approval_used', `Approval already used: ${approval.approvalId} authorised execution ${usedBy}`));
       }
-      this.store.recordVerifiedApproval(approval, request.action, isoUtc(this.clock.now()));
     }
     const execId = randomUUID();
     this.store.reserve({
@@ -173,7 +172,7 @@ export class Engine {
       approval_id: approval?.approvalId ?? null,
       created_at: isoUtc(this.clock.now()),
     });
-    if (approval) this.store.consume(approval.approvalId, execId);
+    if (approval) this.store.spendApproval(approval, request.action, isoUtc(this.clock.now()), execId);
     request.claim?.(execId, approval?.approvalId ?? null);
     const ended = deferred();
     this.running.set(request.nonce, ended);

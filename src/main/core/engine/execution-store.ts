@@ -31,8 +31,7 @@ export class ExecutionStore {
   private readonly endRow;
   private readonly started;
   private readonly approvalUse;
-  private readonly insertApproval;
-  private readonly consumeApproval;
+  private readonly spendApprovalRow;
 
   constructor(db: SqliteDatabase) {
     this.byNonce = db.prepare('SELECT * FROM executions WHERE nonce = ?');
@@ -48,15 +47,14 @@ export class ExecutionStore {
     );
     this.started = db.prepare("SELECT * FROM executions WHERE status = 'started' ORDER BY created_at");
     this.approvalUse = db.prepare('SELECT used_by_exec_id FROM approvals WHERE approval_id = ?').pluck();
-    this.insertApproval = db.prepare(
+    // Verified and spent in one statement; a row left unspent by an earlier refusal is spent now.
+    this.spendApprovalRow = db.prepare(
       `INSERT INTO approvals (approval_id, tenant_id, action_hash, issued_at, expires_at, approver,
          approver_key_id, verified_at, action, used_by_exec_id)
        VALUES (@approvalId, @tenantId, @actionHash, @issuedAt, @expiresAt, @approver, @approverKeyId,
-         @verifiedAt, @action, NULL)
-       ON CONFLICT (approval_id) DO NOTHING`,
-    );
-    this.consumeApproval = db.prepare(
-      'UPDATE approvals SET used_by_exec_id = ? WHERE approval_id = ? AND used_by_exec_id IS NULL',
+         @verifiedAt, @action, @execId)
+       ON CONFLICT (approval_id) DO UPDATE SET used_by_exec_id = excluded.used_by_exec_id
+         WHERE approvals.used_by_exec_id IS NULL`,
     );
   }
 
@@ -89,12 +87,9 @@ export class ExecutionStore {
     return used ?? null;
   }
 
-  recordVerifiedApproval(approval: VerifiedApproval, action: string, verifiedAt: string): void {
-    this.insertApproval.run({ ...approval, action, verifiedAt });
-  }
-
-  consume(approvalId: string, execId: string): void {
-    const { changes } = this.consumeApproval.run(execId, approvalId);
-    if (changes !== 1) throw new Error(`approval ${approvalId} could not be consumed`);
+  /** Records a verified approval as consumed by `execId` (reserved just before). */
+  spendApproval(approval: VerifiedApproval, action: string, verifiedAt: string, execId: string): void {
+    const { changes } = this.spendApprovalRow.run({ ...approval, action, verifiedAt, execId });
+    if (changes !== 1) throw new Error(`approval ${approval.approvalId} could not be consumed`);
   }
 }

@@ -51,7 +51,6 @@ const MIGRATIONS: readonly string[] = [
     created_at TEXT NOT NULL,
     receipt_seq INTEGER REFERENCES receipts(seq)
   ) STRICT;
-  CREATE INDEX executions_started ON executions(status) WHERE status = 'started';
 
   CREATE TABLE approvals (
     approval_id TEXT PRIMARY KEY,
