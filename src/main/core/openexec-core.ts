@@ -3,7 +3,7 @@ import { openDatabase, type SqliteDatabase, type Synchronous } from './store/dat
 import { Ledger } from './ledger/ledger.ts';
 import { Ed25519Verifier, type Ed25519Signer } from './crypto/ed25519.ts';
 import { KeyFileError, loadOrCreateSigningKey } from './crypto/key-file.ts';
-import { sealRegistry, type ActionHandler, type ActionRegistry } from './actions/action-registry.ts';
+import { sealRegistry, type ActionDefinition, type ActionHandler, type ActionRegistry } from './actions/action-registry.ts';
 import { BUILTIN_ACTIONS } from './actions/builtin-actions.ts';
 import { AllowList } from './engine/allow-list.ts';
 import { Engine } from './engine/engine.ts';
@@ -24,7 +24,7 @@ export interface CoreOptions {
   clockSkewSeconds: number;
   clock?: Clock;
   /** Handlers beyond the built-in echo and add; sealed with them at start-up. */
-  extraActions?: Record<string, ActionHandler>;
+  extraActions?: Record<string, ActionDefinition | ActionHandler>;
 }
 
 export const RECEIPT_KEY_FILE = 'receipt-key.pem';

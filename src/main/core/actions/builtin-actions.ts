@@ -1,12 +1,12 @@
 import type { JsonObject, JsonValue } from '../json/json-value.ts';
-import { HandlerInputError, type ActionHandler } from './action-registry.ts';
+import { HandlerInputError, pureAction, type ActionDefinition } from './action-registry.ts';
 
 function obj(entries: Record<string, JsonValue>): JsonObject {
   return Object.assign(Object.create(null) as JsonObject, entries);
 }
 
 /** `echo`: the payload back, as the Python service answers `{"echo": payload}`. */
-export const echo: ActionHandler = (payload) => obj({ echo: payload });
+export const echo = (payload: JsonObject): JsonValue => obj({ echo: payload });
 
 function operand(payload: JsonObject, key: 'a' | 'b'): bigint | number {
   const v = payload[key];
@@ -21,7 +21,7 @@ function operand(payload: JsonObject, key: 'a' | 'b'): bigint | number {
  * `add`: `{"sum": a + b}` with Python's arithmetic: integers exact at any size, a float on
  * either side makes the sum a float, and a missing operand counts as 0.
  */
-export const add: ActionHandler = (payload) => {
+export const add = (payload: JsonObject): JsonValue => {
   const a = operand(payload, 'a');
   const b = operand(payload, 'b');
   if (typeof a === 'bigint' && typeof b === 'bigint') return obj({ sum: a + b });
@@ -33,4 +33,5 @@ export const add: ActionHandler = (payload) => {
   return obj({ sum });
 };
 
-export const BUILTIN_ACTIONS: Record<string, ActionHandler> = { echo, add };
+/** Both are computations only, so they run in the deciding transaction (ActionDefinition). */
+export const BUILTIN_ACTIONS: Record<string, ActionDefinition> = { echo: pureAction(echo), add: pureAction(add) };

@@ -5,6 +5,7 @@ import type { ActionHandler, ActionRegistry } from '../actions/action-registry.t
 import { HandlerInputError } from '../actions/action-registry.ts';
 import { validateApproval, type ApprovalCheck, type ApprovalPolicy, type VerifiedApproval } from '../approval/validate-approval.ts';
 import { canonicalJson, pythonJsonDumpsSorted } from '../json/canonical.ts';
+import type { JsonValue } from '../json/json-value.ts';
 import { requestHash as hashRequest, sha256Hex } from '../json/request-hash.ts';
 import { isoUtc, type Clock } from '../clock.ts';
 import type { ExecMode } from '../../../shared/console-dto.ts';
@@ -28,7 +29,6 @@ interface Attempt {
 
 interface Reserved {
   execId: string;
-  handler: ActionHandler;
   approval: VerifiedApproval | null;
   /** Settles when this execution's ending has committed; others with its nonce wait on it. */
   ended: Deferred;
@@ -36,7 +36,7 @@ interface Reserved {
 
 type Step =
   | { kind: 'final'; outcome: ExecuteOutcome }
-  | { kind: 'reserved'; reserved: Reserved }
+  | { kind: 'reserved'; reserved: Reserved; run: ActionHandler }
   | { kind: 'wait'; running: Promise<unknown> };
 
 type HandlerEnding =
@@ -100,7 +100,7 @@ export class Engine {
         throw err;
       }
       if (step.kind === 'final') return step.outcome;
-      if (step.kind === 'reserved') return this.perform(attempt, step.reserved);
+      if (step.kind === 'reserved') return this.perform(attempt, step.reserved, step.run);
       // The same nonce is running right now: answer as a replay once it has ended.
       await step.running;
     }
@@ -175,15 +175,25 @@ export class Engine {
     if (approval) this.store.spendApproval(approval, request.action, isoUtc(this.clock.now()), execId);
     request.claim?.(execId, approval?.approvalId ?? null);
     const ended = deferred();
+    const reserved = { execId, approval, ended };
+    if (handler.kind === 'pure') {
+      // Decided, computed and witnessed in this one savepoint: all of it commits, or none.
+      return { kind: 'final', outcome: this.finish(attempt, reserved, endingOf(request, () => handler.run(request.payload))) };
+    }
     this.running.set(request.nonce, ended);
     attempt.ended = ended;
-    return { kind: 'reserved', reserved: { execId, handler, approval, ended } };
+    return { kind: 'reserved', reserved, run: handler.run };
   }
 
   /** Runs the handler (the nonce and approval are already spent), then records how it ended. */
-  private async perform(attempt: Attempt, reserved: Reserved): Promise<ExecuteOutcome> {
+  private async perform(attempt: Attempt, reserved: Reserved, run: ActionHandler): Promise<ExecuteOutcome> {
     try {
-      const ending = await this.callHandler(attempt.request, reserved.handler);
+      let ending: HandlerEnding;
+      try {
+        ending = serialised(await run(attempt.request.payload));
+      } catch (err) {
+        ending = failure(attempt.request, err);
+      }
       return await this.commits.submit(
         () => this.finish(attempt, reserved, ending),
         (err) => this.closeInterrupted(this.store.get(reserved.execId)!, `${INTERRUPTED} (${String(err)})`),
@@ -196,18 +206,6 @@ export class Engine {
   private release(nonce: string, ended: Deferred): void {
     if (this.running.get(nonce) === ended) this.running.delete(nonce);
     ended.settle();
-  }
-
-  private async callHandler(request: ExecuteRequest, handler: ActionHandler): Promise<HandlerEnding> {
-    try {
-      const result = await handler(request.payload);
-      // Serialised here so that a result that is not JSON is this execution's failure.
-      return { ok: true, resultCanonical: canonicalJson(result), legacyJson: pythonJsonDumpsSorted(result) };
-    } catch (err) {
-      if (err instanceof HandlerInputError) return { ok: false, status: 400, code: 'handler_input', detail: err.message };
-      const message = err instanceof Error ? err.message : String(err);
-      return { ok: false, status: 500, code: 'handler_failed', detail: `Action '${request.action}' failed: ${message}` };
-    }
   }
 
   private finish(attempt: Attempt, reserved: Reserved, ending: HandlerEnding): ExecuteOutcome {
@@ -278,5 +276,24 @@ export class Engine {
   private refuse(attempt: Attempt, status: number, code: RefusalCode, detail: string, reason = detail, event: 'refused' | 'failed' = 'refused'): ExecuteOutcome {
     const receipt = this.ledger.append({ ...attemptFields(attempt.request, attempt.requestHash), event, reason, status });
     return { kind: 'refused', status, code, detail, receiptSeq: receipt.seq };
+  }
+}
+
+/** Serialised here so that a result that is not JSON is this execution's failure. */
+function serialised(result: JsonValue): HandlerEnding {
+  return { ok: true, resultCanonical: canonicalJson(result), legacyJson: pythonJsonDumpsSorted(result) };
+}
+
+function failure(request: ExecuteRequest, err: unknown): HandlerEnding {
+  if (err instanceof HandlerInputError) return { ok: false, status: 400, code: 'handler_input', detail: err.message };
+  const message = err instanceof Error ? err.message : String(err);
+  return { ok: false, status: 500, code: 'handler_failed', detail: `Action '${request.action}' failed: ${message}` };
+}
+
+function endingOf(request: ExecuteRequest, run: () => JsonValue): HandlerEnding {
+  try {
+    return serialised(run());
+  } catch (err) {
+    return failure(request, err);
   }
 }

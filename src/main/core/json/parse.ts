@@ -101,21 +101,37 @@ class Parser {
     return v;
   }
 
-  enter(): void {
+  // Objects and arrays share their brackets and depth accounting: the depth taken here is given
+  // back by whichever of opensEmpty and more meets the closer.
+  opensEmpty(closer: number): boolean {
     if (++this.depth > this.maxDepth) this.fail('too_deep', `nesting deeper than ${this.maxDepth} levels`);
+    this.pos++;
+    this.skipWs();
+    if (this.text.charCodeAt(this.pos) !== closer) return false;
+    this.pos++;
+    this.depth--;
+    return true;
+  }
+
+  /** True at a comma: another member follows. */
+  more(closer: number): boolean {
+    this.skipWs();
+    const c = this.text.charCodeAt(this.pos);
+    if (c === COMMA) {
+      this.pos++;
+      this.skipWs();
+      return true;
+    }
+    if (c !== closer) this.expected(closer === RBRACE ? "',' or '}'" : "',' or ']'");
+    this.pos++;
+    this.depth--;
+    return false;
   }
 
   object(): JsonObject {
-    this.enter();
     const obj: JsonObject = Object.create(null) as JsonObject;
-    this.pos++;
-    this.skipWs();
-    if (this.text.charCodeAt(this.pos) === RBRACE) {
-      this.pos++;
-      this.depth--;
-      return obj;
-    }
-    for (;;) {
+    if (this.opensEmpty(RBRACE)) return obj;
+    do {
       if (this.text.charCodeAt(this.pos) !== QUOTE) this.expected("a property name in double quotes");
       const key = this.string();
       this.skipWs();
@@ -123,45 +139,16 @@ class Parser {
       this.pos++;
       this.skipWs();
       obj[key] = this.value();
-      this.skipWs();
-      const c = this.text.charCodeAt(this.pos);
-      this.pos++;
-      if (c === COMMA) {
-        this.skipWs();
-        continue;
-      }
-      if (c === RBRACE) break;
-      this.pos--;
-      this.expected("',' or '}'");
-    }
-    this.depth--;
+    } while (this.more(RBRACE));
     return obj;
   }
 
   array(): JsonValue[] {
-    this.enter();
     const arr: JsonValue[] = [];
-    this.pos++;
-    this.skipWs();
-    if (this.text.charCodeAt(this.pos) === RBRACKET) {
-      this.pos++;
-      this.depth--;
-      return arr;
-    }
-    for (;;) {
+    if (this.opensEmpty(RBRACKET)) return arr;
+    do {
       arr.push(this.value());
-      this.skipWs();
-      const c = this.text.charCodeAt(this.pos);
-      this.pos++;
-      if (c === COMMA) {
-        this.skipWs();
-        continue;
-      }
-      if (c === RBRACKET) break;
-      this.pos--;
-      this.expected("',' or ']'");
-    }
-    this.depth--;
+    } while (this.more(RBRACKET));
     return arr;
   }
 
