@@ -1,6 +1,6 @@
 import type { Ed25519Verifier } from '../crypto/ed25519.ts';
 import { decodeSignatureBase64 } from '../crypto/ed25519.ts';
-import type { ApproverKind } from '../../../shared/console-dto.ts';
+import type { ApprovalDto, ApproverKind } from '../../../shared/console-dto.ts';
 import { approvalMessage, type ApprovalArtifact } from './approval-artifact.ts';
 import { parseIsoTimestamp } from './iso-time.ts';
 
@@ -17,15 +17,11 @@ export interface ApprovalPolicy {
   clockSkewMs: number;
 }
 
-export interface VerifiedApproval {
-  approvalId: string;
-  tenantId: string;
-  actionHash: string;
-  issuedAt: string;
-  expiresAt: string;
-  approver: ApproverKind;
-  approverKeyId: string;
-}
+/** What a valid artifact establishes: the identifying part of the console's ApprovalDto. */
+export type VerifiedApproval = Pick<
+  ApprovalDto,
+  'approvalId' | 'tenantId' | 'actionHash' | 'issuedAt' | 'expiresAt' | 'approver' | 'approverKeyId'
+>;
 
 export type ApprovalCheck = { ok: true; approval: VerifiedApproval } | { ok: false; detail: string };
 
