@@ -1,15 +1,15 @@
-export function formatTime(iso: string | null | undefined): string {
-  if (!iso) return '—';
+const DAY_AND_CLOCK: Intl.DateTimeFormatOptions = { month: 'short', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' };
+const FULL: Intl.DateTimeFormatOptions = { year: 'numeric', ...DAY_AND_CLOCK };
+const COMPACT: Intl.DateTimeFormatOptions = { ...DAY_AND_CLOCK, hourCycle: 'h23' };
+
+// A time that does not parse is shown as it came, never as "Invalid Date".
+function localTime(iso: string, options: Intl.DateTimeFormatOptions): string {
   const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return iso;
-  return date.toLocaleString(undefined, {
-    year: 'numeric',
-    month: 'short',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-  });
+  return Number.isNaN(date.getTime()) ? iso : date.toLocaleString(undefined, options);
+}
+
+export function formatTime(iso: string | null | undefined): string {
+  return iso ? localTime(iso, FULL) : '—';
 }
 
 export function shortHash(hash: string | null | undefined, length = 12): string {
@@ -33,14 +33,5 @@ export function plural(n: number, one: string, many = `${one}s`): string {
 
 /** Compact 24-hour form for dense rows: "Nov 25, 08:25:30". */
 export function formatTimeCompact(iso: string): string {
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return iso;
-  return date.toLocaleString(undefined, {
-    month: 'short',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-    hourCycle: 'h23',
-  });
+  return localTime(iso, COMPACT);
 }
