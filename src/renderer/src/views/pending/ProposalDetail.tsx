@@ -7,6 +7,12 @@ import { formatTime } from '../../lib/format';
 import { useClockStore } from '../../stores/clock-store';
 import { usePendingStore } from '../../stores/pending-store';
 
+// Shown and announced here; use-pending-keys is what listens for them.
+const DECISIONS = [
+  { kind: 'approve', label: 'Approve', key: 'A' },
+  { kind: 'deny', label: 'Deny', key: 'D' },
+] as const;
+
 export function ProposalDetail({ proposal }: { proposal: ProposalDto }) {
   const openDialog = usePendingStore((s) => s.openDialog);
   const now = useClockStore((s) => s.now);
@@ -32,26 +38,20 @@ export function ProposalDetail({ proposal }: { proposal: ProposalDto }) {
       ) : null}
 
       <div className="actions-bar">
-        <button
-          type="button"
-          className="btn btn-approve"
-          onClick={() => openDialog('approve')}
-          disabled={expired}
-          data-testid="approve-button"
-          aria-keyshortcuts="A"
-        >
-          Approve… <kbd>A</kbd>
-        </button>
-        <button
-          type="button"
-          className="btn btn-deny"
-          onClick={() => openDialog('deny')}
-          disabled={expired}
-          data-testid="deny-button"
-          aria-keyshortcuts="D"
-        >
-          Deny… <kbd>D</kbd>
-        </button>
+        {DECISIONS.map(({ kind, label, key }) => (
+          <button
+            key={kind}
+            type="button"
+            className={`btn btn-${kind}`}
+            onClick={() => openDialog(kind)}
+            disabled={expired}
+            data-testid={`${kind}-button`}
+            aria-keyshortcuts={key}
+          >
+            {`${label}… `}
+            <kbd>{key}</kbd>
+          </button>
+        ))}
       </div>
 
       <section aria-labelledby="context-heading">
