@@ -1,8 +1,20 @@
-import { useEffect, useRef } from 'react';
+import { useEffect, useRef, type InputHTMLAttributes } from 'react';
 import { RECEIPT_EVENTS, type ReceiptEvent } from '../../../../shared/console-dto';
+import type { LedgerFilters as Filters } from '../../lib/ledger-query';
 import { useLedgerStore } from '../../stores/ledger-store';
 
 const TEXT_DEBOUNCE_MS = 250;
+
+type FilterFieldProps = { label: string; onValue: (value: string) => void } & Omit<InputHTMLAttributes<HTMLInputElement>, 'onChange'>;
+
+function FilterField({ label, onValue, ...input }: FilterFieldProps) {
+  return (
+    <label className="filter-field">
+      <span>{label}</span>
+      <input {...input} onChange={(e) => onValue(e.target.value)} />
+    </label>
+  );
+}
 
 export function LedgerFilters() {
   const filters = useLedgerStore((s) => s.filters);
@@ -20,12 +32,17 @@ export function LedgerFilters() {
     timer.current = setTimeout(() => void search(), delay);
   };
 
+  // Typed filters search after a pause in typing, so each keystroke does not cost a query.
+  const edit = (patch: Partial<Filters>, delay: number) => {
+    setFilters(patch);
+    searchSoon(delay);
+  };
+
   const toggleEvent = (event: ReceiptEvent) => {
     const events = filters.events.includes(event)
       ? filters.events.filter((e) => e !== event)
       : [...filters.events, event];
-    setFilters({ events });
-    searchSoon(0);
+    edit({ events }, 0);
   };
 
   const hasFilters =
@@ -52,61 +69,26 @@ export function LedgerFilters() {
           placeholder="Search action, reason, context, payload…"
           value={filters.text}
           maxLength={500}
-          onChange={(e) => {
-            setFilters({ text: e.target.value });
-            searchSoon(TEXT_DEBOUNCE_MS);
-          }}
+          onChange={(e) => edit({ text: e.target.value }, TEXT_DEBOUNCE_MS)}
           data-testid="ledger-search"
         />
-        <label className="filter-field">
-          <span>Action</span>
-          <input
-            value={filters.action}
-            onChange={(e) => {
-              setFilters({ action: e.target.value });
-              searchSoon(TEXT_DEBOUNCE_MS);
-            }}
-            placeholder="any"
-            data-testid="ledger-filter-action"
-          />
-        </label>
-        <label className="filter-field">
-          <span>Approver key id</span>
-          <input
-            value={filters.approverKeyId}
-            onChange={(e) => {
-              setFilters({ approverKeyId: e.target.value });
-              searchSoon(TEXT_DEBOUNCE_MS);
-            }}
-            placeholder="any"
-            className="mono"
-            data-testid="ledger-filter-approver"
-          />
-        </label>
-        <label className="filter-field">
-          <span>From</span>
-          <input
-            type="datetime-local"
-            step={1}
-            value={filters.from}
-            onChange={(e) => {
-              setFilters({ from: e.target.value });
-              searchSoon(0);
-            }}
-          />
-        </label>
-        <label className="filter-field">
-          <span>To</span>
-          <input
-            type="datetime-local"
-            step={1}
-            value={filters.to}
-            onChange={(e) => {
-              setFilters({ to: e.target.value });
-              searchSoon(0);
-            }}
-          />
-        </label>
+        <FilterField
+          label="Action"
+          value={filters.action}
+          onValue={(action) => edit({ action }, TEXT_DEBOUNCE_MS)}
+          placeholder="any"
+          data-testid="ledger-filter-action"
+        />
+        <FilterField
+          label="Approver key id"
+          value={filters.approverKeyId}
+          onValue={(approverKeyId) => edit({ approverKeyId }, TEXT_DEBOUNCE_MS)}
+          placeholder="any"
+          className="mono"
+          data-testid="ledger-filter-approver"
+        />
+        <FilterField label="From" type="datetime-local" step={1} value={filters.from} onValue={(from) => edit({ from }, 0)} />
+        <FilterField label="To" type="datetime-local" step={1} value={filters.to} onValue={(to) => edit({ to }, 0)} />
       </div>
       <fieldset className="filters-row chips">
         <legend className="sr-only">Events</legend>
@@ -125,10 +107,7 @@ export function LedgerFilters() {
           <button
             type="button"
             className="btn btn-small btn-ghost"
-            onClick={() => {
-              setFilters({ text: '', events: [], action: '', approverKeyId: '', from: '', to: '' });
-              searchSoon(0);
-            }}
+            onClick={() => edit({ text: '', events: [], action: '', approverKeyId: '', from: '', to: '' }, 0)}
           >
             Clear filters
           </button>
