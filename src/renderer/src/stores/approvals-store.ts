@@ -1,7 +1,8 @@
 import { create } from 'zustand';
 import type { ApprovalDto } from '../../../shared/console-dto';
-import { callConsole, errorText } from '../bridge';
+import { callConsole } from '../bridge';
 import type { LoadStatus } from './pending-store';
+import { loadView, reloadSoon } from './view-load';
 
 export const APPROVALS_LIMIT = 500;
 
@@ -14,24 +15,16 @@ interface ApprovalsState {
   invalidate: () => void;
 }
 
-let reloadTimer: ReturnType<typeof setTimeout> | null = null;
-
 export const useApprovalsStore = create<ApprovalsState>((set, get) => ({
   status: 'idle',
   error: null,
   items: [],
-  load: async () => {
-    set({ status: get().status === 'ready' ? 'ready' : 'loading', error: null });
-    const result = await callConsole('listApprovals', { limit: APPROVALS_LIMIT });
-    if (!result.ok) set({ status: 'error', error: errorText(result.error) });
-    else set({ status: 'ready', items: result.value });
-  },
-  invalidate: () => {
-    if (get().status === 'idle') return;
-    if (reloadTimer !== null) clearTimeout(reloadTimer);
-    reloadTimer = setTimeout(() => {
-      reloadTimer = null;
-      void get().load();
-    }, 300);
-  },
+  load: () =>
+    loadView(
+      set,
+      get().status === 'ready',
+      () => callConsole('listApprovals', { limit: APPROVALS_LIMIT }),
+      (items) => set({ status: 'ready', items }),
+    ),
+  invalidate: reloadSoon(get, 300),
 }));

@@ -2,6 +2,7 @@ import { create } from 'zustand';
 import type { ChainCheckDto, HealthDto } from '../../../shared/console-dto';
 import { callConsole, errorText } from '../bridge';
 import type { LoadStatus } from './pending-store';
+import { loadView, reloadSoon } from './view-load';
 
 interface StatusState {
   status: LoadStatus;
@@ -15,28 +16,15 @@ interface StatusState {
   verifyChain: () => Promise<void>;
 }
 
-let reloadTimer: ReturnType<typeof setTimeout> | null = null;
-
 export const useStatusStore = create<StatusState>((set, get) => ({
   status: 'idle',
   error: null,
   health: null,
   loadedAt: null,
   chain: { running: false, result: null, error: null },
-  load: async () => {
-    set({ status: get().health ? 'ready' : 'loading', error: null });
-    const result = await callConsole('health');
-    if (!result.ok) set({ status: 'error', error: errorText(result.error) });
-    else set({ status: 'ready', health: result.value, loadedAt: Date.now() });
-  },
-  invalidate: () => {
-    if (get().status === 'idle') return;
-    if (reloadTimer !== null) clearTimeout(reloadTimer);
-    reloadTimer = setTimeout(() => {
-      reloadTimer = null;
-      void get().load();
-    }, 500);
-  },
+  load: () =>
+    loadView(set, get().health !== null, () => callConsole('health'), (health) => set({ status: 'ready', health, loadedAt: Date.now() })),
+  invalidate: reloadSoon(get, 500),
   verifyChain: async () => {
     set({ chain: { running: true, result: null, error: null } });
     const result = await callConsole('verifyChain');
