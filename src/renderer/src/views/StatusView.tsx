@@ -1,7 +1,7 @@
 import { useEffect } from 'react';
 import type { KeyInfoDto } from '../../../shared/console-dto';
 import { Fields } from '../components/Fields';
-import { ErrorState, Loading } from '../components/StateView';
+import { Refreshable } from '../components/Refreshable';
 import { formatTime, plural } from '../lib/format';
 import { useStatusStore } from '../stores/status-store';
 
@@ -37,72 +37,6 @@ export function StatusView() {
     void load();
   }, [load]);
 
-  let body;
-  if (!health && (status === 'idle' || status === 'loading')) body = <Loading label="Asking the boundary…" />;
-  else if (!health) {
-    body = <ErrorState title="Could not read the status" message={error ?? 'Unknown error'} onRetry={() => void load()} />;
-  } else {
-    body = (
-      <>
-        <ul className="warnings" aria-label="Warnings" data-testid="status-warnings">
-          {health.warnings.length === 0 ? (
-            <li className="notice notice-ok">No warnings.</li>
-          ) : (
-            health.warnings.map((w) => (
-              <li key={w} className="notice notice-warn">
-                {w}
-              </li>
-            ))
-          )}
-        </ul>
-        <div className="cards">
-          <div className="card">
-            <Fields
-              rows={[
-                { label: 'Mode', value: health.mode === 'demo' ? 'Demo (no approval needed)' : 'ClawShield (approval required)', testId: 'status-mode' },
-                { label: 'Signature verification', value: health.signatureVerification === 'enabled' ? 'Enabled' : 'Disabled' },
-                { label: 'Allow-list', value: health.restriction === 'open' ? 'Open: every action may run' : 'Restricted' },
-                { label: 'Tenant', value: health.tenant ?? 'Any (no tenant configured)' },
-                { label: 'API address', value: health.apiAddress, mono: true, testId: 'status-address' },
-                { label: 'Version', value: health.version },
-              ]}
-            />
-          </div>
-          <div className="card">
-            <Fields
-              rows={[
-                { label: 'Pending', value: plural(health.counts.pending, 'proposal') },
-                { label: 'Receipts', value: plural(health.counts.receipts, 'receipt'), testId: 'status-receipts' },
-                { label: 'Executions', value: plural(health.counts.executions, 'execution') },
-                { label: 'Approvals', value: plural(health.counts.approvals, 'approval') },
-              ]}
-            />
-            <div className="chain-check">
-              <button type="button" className="btn" onClick={() => void verifyChain()} disabled={chain.running}>
-                {chain.running ? 'Verifying the ledger…' : 'Verify the whole ledger'}
-              </button>
-              <p className="muted small">Done by the service; the Ledger view verifies single receipts here in the window.</p>
-              {chain.error ? <p className="notice notice-error">{chain.error}</p> : null}
-              {chain.result ? (
-                <p className={chain.result.valid ? 'notice notice-ok' : 'notice notice-error'} data-testid="chain-result">
-                  {chain.result.valid
-                    ? `All ${chain.result.checked.toLocaleString()} receipts hold: hashes, links and signatures.`
-                    : `Broken at receipt #${chain.result.firstBadSeq ?? '?'}: ${chain.result.problem ?? 'unknown problem'}`}
-                </p>
-              ) : null}
-            </div>
-          </div>
-        </div>
-        <div className="cards">
-          <KeyRow title="Receipt key (signs the ledger)" info={health.receiptKey} />
-          <KeyRow title="Operator key (signs approvals from this console)" info={health.operatorKey} />
-          <KeyRow title="ClawShield key (trusted external approver)" info={health.clawshieldKey} />
-        </div>
-        {loadedAt ? <p className="muted small">Updated {formatTime(new Date(loadedAt).toISOString())}</p> : null}
-      </>
-    );
-  }
-
   return (
     <section className="view" aria-labelledby="status-heading" data-testid="view-status">
       <header className="view-header">
@@ -112,12 +46,74 @@ export function StatusView() {
           Refresh
         </button>
       </header>
-      {status === 'error' && health ? (
-        <p className="notice notice-error" role="alert">
-          {error}
-        </p>
-      ) : null}
-      {body}
+      <Refreshable
+        data={health}
+        status={status}
+        error={error}
+        loadingLabel="Asking the boundary…"
+        errorTitle="Could not read the status"
+        onRetry={() => void load()}
+      >
+        {(health) => (
+          <>
+            <ul className="warnings" aria-label="Warnings" data-testid="status-warnings">
+              {health.warnings.length === 0 ? (
+                <li className="notice notice-ok">No warnings.</li>
+              ) : (
+                health.warnings.map((w) => (
+                  <li key={w} className="notice notice-warn">
+                    {w}
+                  </li>
+                ))
+              )}
+            </ul>
+            <div className="cards">
+              <div className="card">
+                <Fields
+                  rows={[
+                    { label: 'Mode', value: health.mode === 'demo' ? 'Demo (no approval needed)' : 'ClawShield (approval required)', testId: 'status-mode' },
+                    { label: 'Signature verification', value: health.signatureVerification === 'enabled' ? 'Enabled' : 'Disabled' },
+                    { label: 'Allow-list', value: health.restriction === 'open' ? 'Open: every action may run' : 'Restricted' },
+                    { label: 'Tenant', value: health.tenant ?? 'Any (no tenant configured)' },
+                    { label: 'API address', value: health.apiAddress, mono: true, testId: 'status-address' },
+                    { label: 'Version', value: health.version },
+                  ]}
+                />
+              </div>
+              <div className="card">
+                <Fields
+                  rows={[
+                    { label: 'Pending', value: plural(health.counts.pending, 'proposal') },
+                    { label: 'Receipts', value: plural(health.counts.receipts, 'receipt'), testId: 'status-receipts' },
+                    { label: 'Executions', value: plural(health.counts.executions, 'execution') },
+                    { label: 'Approvals', value: plural(health.counts.approvals, 'approval') },
+                  ]}
+                />
+                <div className="chain-check">
+                  <button type="button" className="btn" onClick={() => void verifyChain()} disabled={chain.running}>
+                    {chain.running ? 'Verifying the ledger…' : 'Verify the whole ledger'}
+                  </button>
+                  <p className="muted small">Done by the service; the Ledger view verifies single receipts here in the window.</p>
+                  {chain.error ? <p className="notice notice-error">{chain.error}</p> : null}
+                  {chain.result ? (
+                    <p className={chain.result.valid ? 'notice notice-ok' : 'notice notice-error'} data-testid="chain-result">
+                      {chain.result.valid
+                        ? `All ${chain.result.checked.toLocaleString()} receipts hold: hashes, links and signatures.`
+                        : `Broken at receipt #${chain.result.firstBadSeq ?? '?'}: ${chain.result.problem ?? 'unknown problem'}`}
+                    </p>
+                  ) : null}
+                </div>
+              </div>
+            </div>
+            <div className="cards">
+              <KeyRow title="Receipt key (signs the ledger)" info={health.receiptKey} />
+              <KeyRow title="Operator key (signs approvals from this console)" info={health.operatorKey} />
+              <KeyRow title="ClawShield key (trusted external approver)" info={health.clawshieldKey} />
+            </div>
+            {loadedAt ? <p className="muted small">Updated {formatTime(new Date(loadedAt).toISOString())}</p> : null}
+          </>
+        )}
+      </Refreshable>
     </section>
   );
 }
