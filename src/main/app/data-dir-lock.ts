@@ -39,7 +39,12 @@ export function lockDataDir(dataDir: string): { release(): void } {
       closeSync(fd);
       return {
         release() {
-          const holder = Number(readFileSync(file, { encoding: 'utf8', flag: 'r' }).trim());
+          let holder: number;
+          try {
+            holder = Number.parseInt(readFileSync(file, 'utf8'), 10);
+          } catch {
+            return; // already gone: nothing of ours to remove
+          }
           if (holder === process.pid) rmSync(file, { force: true });
         },
       };
