@@ -5,7 +5,7 @@ import { MAX_TTL_SECONDS } from '../core/proposals/proposal-service.ts';
 import type { ProposalRow } from '../core/proposals/proposal-store.ts';
 import type { JsonObject } from '../core/json/json-value.ts';
 import { Refusal } from '../core/errors.ts';
-import { sha256Hex } from '../core/json/request-hash.ts';
+import type { OpenExecCore } from '../core/openexec-core.ts';
 import { jsonInt, jsonObject, parseBody, validateBody } from './json-body.ts';
 import { sendRaw } from './reply.ts';
 
@@ -24,7 +24,7 @@ const waitQuery = z.strictObject({ wait: z.coerce.number().min(0).max(MAX_WAIT_S
 const idParams = z.strictObject({ id: z.uuid() });
 
 /** What an agent sees of its proposal: snake_case like the rest of the agent API. */
-export function proposalWire(row: ProposalRow, resultLegacyJson: string | null): string {
+export function proposalWire(row: ProposalRow, legacyReceipt: string | null): string {
   const fields: string[] = [
     `"id":${JSON.stringify(row.id)}`,
     `"status":${JSON.stringify(row.status)}`,
@@ -37,15 +37,15 @@ export function proposalWire(row: ProposalRow, resultLegacyJson: string | null):
     // Canonical text keeps big integers exact; it is valid JSON as it stands.
     `"result":${row.result ?? 'null'}`,
     `"exec_id":${JSON.stringify(row.exec_id)}`,
-    `"receipt":${JSON.stringify(row.exec_id && resultLegacyJson !== null ? sha256Hex(`${row.exec_id}:${resultLegacyJson}`) : null)}`,
+    `"receipt":${JSON.stringify(legacyReceipt)}`,
     `"receipt_seq":${row.receipt_seq ?? 'null'}`,
   ];
   return `{${fields.join(',')}}`;
 }
 
-export function registerProposalRoutes(app: FastifyInstance, proposals: ProposalService): void {
+export function registerProposalRoutes(app: FastifyInstance, proposals: ProposalService, core: OpenExecCore): void {
   const send = (reply: Parameters<typeof sendRaw>[0], status: number, row: ProposalRow) =>
-    sendRaw(reply, status, proposalWire(row, row.exec_id === null ? null : proposals.resultLegacyJson(row.exec_id)));
+    sendRaw(reply, status, proposalWire(row, row.exec_id === null ? null : core.legacyReceiptOf(row.exec_id)));
 
   app.post('/proposals', (req, reply) => {
     const body = validateBody(proposeBody, parseBody(req.body));

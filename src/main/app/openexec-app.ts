@@ -89,7 +89,7 @@ export async function startOpenExec(config: OpenExecConfig): Promise<OpenExecApp
     register: (app) => {
       const stream = createEventStreams(app, events);
       app.get('/events', (_req, reply) => stream(reply));
-      registerProposalRoutes(app, proposals);
+      registerProposalRoutes(app, proposals, core);
       registerConsoleRoutes(app, consoleApi, token, stream);
     },
   });

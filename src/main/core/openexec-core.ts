@@ -79,11 +79,15 @@ export class OpenExecCore {
    * to the receipt, and only when the caller's result is that same result.
    */
   verifyLegacyReceipt(execId: string, result: JsonValue, receipt: string): boolean {
+    const stored = this.legacyReceiptOf(execId);
+    return stored !== null && stored === receipt && legacyReceipt(execId, result) === receipt;
+  }
+
+  /** The SPEC §3 `receipt` of an execution recorded here, or null when there is none. */
+  legacyReceiptOf(execId: string): string | null {
     const stored = this.legacyLookup.get(execId) as string | undefined;
-    if (stored === undefined) return false;
-    const expected = legacyReceipt(execId, result);
     // The stored text is exactly what was hashed when the receipt was issued.
-    return expected === receipt && sha256Hex(`${execId}:${stored}`) === receipt;
+    return stored === undefined ? null : sha256Hex(`${execId}:${stored}`);
   }
 
   close(): void {

@@ -74,9 +74,9 @@ export class ProposalService {
       this.refuse(input, requestHash, new Refusal(403, 'not_allowed', `Action '${input.action}' is not in the execution allow-list`));
     }
     if (!registry.has(input.action)) this.refuse(input, requestHash, new Refusal(400, 'unknown_action', `Unknown action: ${input.action}`));
-    const execution = this.core.db.prepare('SELECT id FROM executions WHERE nonce = ?').pluck().get(input.nonce);
-    if (execution !== undefined) {
-      this.refuse(input, requestHash, new Refusal(409, 'nonce_conflict', `Nonce '${input.nonce}' was already used by execution ${String(execution)}`));
+    const execution = this.store.executionHolding(input.nonce);
+    if (execution !== null) {
+      this.refuse(input, requestHash, new Refusal(409, 'nonce_conflict', `Nonce '${input.nonce}' was already used by execution ${execution}`));
     }
     const now = this.core.clock.now();
     const ttl = input.ttlSeconds ?? this.options.defaultTtlSeconds;
@@ -135,12 +135,6 @@ export class ProposalService {
   listPending(): ProposalRow[] {
     this.expireDue();
     return this.store.listPending();
-  }
-
-  /** The legacy result text of an execution, for its SPEC §3 receipt value. */
-  resultLegacyJson(execId: string): string | null {
-    const text = this.core.db.prepare('SELECT result_legacy_json FROM executions WHERE id = ?').pluck().get(execId);
-    return typeof text === 'string' ? text : null;
   }
 
   /** Resolves the moment the proposal is decided, or after `timeoutMs` with it still pending. */

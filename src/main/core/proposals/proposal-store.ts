@@ -43,6 +43,7 @@ export class ProposalStore {
   private readonly pending;
   private readonly due;
   private readonly pendingCount;
+  private readonly executionByNonce;
 
   constructor(db: SqliteDatabase) {
     this.byId = db.prepare('SELECT * FROM proposals WHERE id = ?');
@@ -73,6 +74,7 @@ export class ProposalStore {
       "SELECT * FROM proposals WHERE status = 'pending' AND exec_id IS NULL AND expires_at <= ? ORDER BY expires_at",
     );
     this.pendingCount = db.prepare("SELECT count(*) FROM proposals WHERE status = 'pending'").pluck();
+    this.executionByNonce = db.prepare('SELECT id FROM executions WHERE nonce = ?').pluck();
   }
 
   get(id: string): ProposalRow | undefined {
@@ -108,6 +110,11 @@ export class ProposalStore {
 
   dueForExpiry(nowIso: string): ProposalRow[] {
     return this.due.all(nowIso) as ProposalRow[];
+  }
+
+  /** Proposals and executions share one nonce space: the execution that holds a nonce, if any. */
+  executionHolding(nonce: string): string | null {
+    return (this.executionByNonce.get(nonce) as string | undefined) ?? null;
   }
 
   countPending(): number {
