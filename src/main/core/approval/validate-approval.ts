@@ -2,6 +2,7 @@ import type { Ed25519Verifier } from '../crypto/ed25519.ts';
 import { decodeSignatureBase64 } from '../crypto/ed25519.ts';
 import type { ApprovalDto, ApproverKind } from '../../../shared/console-dto.ts';
 import { approvalMessage, type ApprovalArtifact } from './approval-artifact.ts';
+import { sha256Hex } from '../json/request-hash.ts';
 import { parseIsoTimestamp } from './iso-time.ts';
 
 export interface TrustedApprover {
@@ -17,11 +18,16 @@ export interface ApprovalPolicy {
   clockSkewMs: number;
 }
 
-/** What a valid artifact establishes: the identifying part of the console's ApprovalDto. */
+/**
+ * What a valid artifact establishes: the identifying part of the console's ApprovalDto, and
+ * the sha256 of the exact bytes that were signed. The signed message has no separators, so
+ * characters can move between `approval_id` and `tenant_id` without breaking the signature:
+ * single use must be keyed on this hash, not on `approval_id` alone.
+ */
 export type VerifiedApproval = Pick<
   ApprovalDto,
   'approvalId' | 'tenantId' | 'actionHash' | 'issuedAt' | 'expiresAt' | 'approver' | 'approverKeyId'
->;
+> & { messageHash: string };
 
 export type ApprovalCheck = { ok: true; approval: VerifiedApproval } | { ok: false; detail: string };
 
@@ -80,6 +86,7 @@ export function validateApproval(
       expiresAt,
       approver: signer.kind,
       approverKeyId: signer.verifier.keyId,
+      messageHash: sha256Hex(message),
     },
   };
 }

@@ -158,9 +158,10 @@ export class Engine {
       }
       if (!attempt.approval.ok) return final(this.refuse(attempt, 403, 'approval_invalid', attempt.approval.detail));
       approval = attempt.approval.approval;
-      const usedBy = this.store.approvalUsedBy(approval.approvalId);
-      if (usedBy !== null) {
-        return final(this.refuse(attempt, 403, 'approval_used', `Approval already used: ${approval.approvalId} authorised execution ${usedBy}`));
+      const used = this.store.approvalUsedBy(approval);
+      if (used !== null) {
+        const which = used.approvalId === approval.approvalId ? approval.approvalId : `its signed message (as ${used.approvalId})`;
+        return final(this.refuse(attempt, 403, 'approval_used', `Approval already used: ${which} authorised execution ${used.execId}`));
       }
     }
     const execId = randomUUID();

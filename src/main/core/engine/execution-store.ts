@@ -17,6 +17,12 @@ export interface ExecutionRow {
   receipt_seq: number | null;
 }
 
+/** Which stored approval a new one collides with, and the execution that spent it. */
+export interface ApprovalUse {
+  approvalId: string;
+  execId: string;
+}
+
 export type Reservation = Pick<ExecutionRow, 'id' | 'nonce' | 'request_hash' | 'action' | 'approval_id' | 'created_at'>;
 
 export type Ending =
@@ -46,14 +52,18 @@ export class ExecutionStore {
        WHERE id = @id AND status = 'started'`,
     );
     this.started = db.prepare("SELECT * FROM executions WHERE status = 'started' ORDER BY created_at");
-    this.approvalUse = db.prepare('SELECT used_by_exec_id FROM approvals WHERE approval_id = ?').pluck();
+    this.approvalUse = db.prepare(
+      `SELECT approval_id AS approvalId, used_by_exec_id AS execId FROM approvals
+       WHERE (approval_id = @approvalId OR message_hash = @messageHash) AND used_by_exec_id IS NOT NULL LIMIT 1`,
+    );
     // Verified and spent in one statement; a row left unspent by an earlier refusal is spent now.
     this.spendApprovalRow = db.prepare(
       `INSERT INTO approvals (approval_id, tenant_id, action_hash, issued_at, expires_at, approver,
-         approver_key_id, verified_at, action, used_by_exec_id)
+         approver_key_id, verified_at, action, used_by_exec_id, message_hash)
        VALUES (@approvalId, @tenantId, @actionHash, @issuedAt, @expiresAt, @approver, @approverKeyId,
-         @verifiedAt, @action, @execId)
-       ON CONFLICT (approval_id) DO UPDATE SET used_by_exec_id = excluded.used_by_exec_id
+         @verifiedAt, @action, @execId, @messageHash)
+       ON CONFLICT (approval_id) DO UPDATE SET used_by_exec_id = excluded.used_by_exec_id,
+         message_hash = excluded.message_hash
          WHERE approvals.used_by_exec_id IS NULL`,
     );
   }
@@ -81,9 +91,12 @@ export class ExecutionStore {
     return this.started.all() as ExecutionRow[];
   }
 
-  /** The execution that consumed this approval id, if any. */
-  approvalUsedBy(approvalId: string): string | null {
-    const used = this.approvalUse.get(approvalId) as string | null | undefined;
+  /**
+   * The earlier use of this approval, if any: by its id, or by its signed message under
+   * another id (the unseparated ClawShield message lets an agent re-split id and tenant).
+   */
+  approvalUsedBy(approval: Pick<VerifiedApproval, 'approvalId' | 'messageHash'>): ApprovalUse | null {
+    const used = this.approvalUse.get({ approvalId: approval.approvalId, messageHash: approval.messageHash }) as ApprovalUse | undefined;
     return used ?? null;
   }
 

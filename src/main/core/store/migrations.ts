@@ -1,10 +1,14 @@
 import type Database from 'better-sqlite3';
+import { createHash } from 'node:crypto';
+
+/** A migration is SQL, or a step that needs code (a hash SQLite cannot compute). */
+type Migration = string | ((db: Database.Database) => void);
 
 /**
  * Schema versions, applied in order inside one transaction each; PRAGMA user_version
  * records how far a database has come. Never edit a shipped migration: add a new one.
  */
-const MIGRATIONS: readonly string[] = [
+const MIGRATIONS: readonly Migration[] = [
   // 1: the ledger, executions, approvals and settings.
   `
   CREATE TABLE receipts (
@@ -98,22 +102,43 @@ const MIGRATIONS: readonly string[] = [
   INSERT INTO receipts_fts (rowid, action, reason, context, payload)
     SELECT seq, action, reason, json_extract(body, '$.context'), json_extract(body, '$.payload') FROM receipts;
   `,
+  // 3: single use keyed on the signed message. Every stored field of the message is in the
+  // row, so existing approvals are backfilled; where one message was already spent under
+  // several ids, the first keeps the hash (the later rows are spent anyway).
+  (db) => {
+    db.exec('ALTER TABLE approvals ADD COLUMN message_hash TEXT');
+    const rows = db
+      .prepare('SELECT rowid, approval_id, tenant_id, action_hash, issued_at, expires_at FROM approvals ORDER BY rowid')
+      .all() as { rowid: number; approval_id: string; tenant_id: string; action_hash: string; issued_at: string; expires_at: string }[];
+    const seen = new Set<string>();
+    const set = db.prepare('UPDATE approvals SET message_hash = ? WHERE rowid = ?');
+    for (const r of rows) {
+      const message = r.approval_id + r.tenant_id + r.action_hash + r.issued_at + r.expires_at;
+      const hash = createHash('sha256').update(message, 'utf8').digest('hex');
+      if (seen.has(hash)) continue;
+      seen.add(hash);
+      set.run(hash, r.rowid);
+    }
+    db.exec('CREATE UNIQUE INDEX approvals_message ON approvals(message_hash)');
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
-export function migrate(db: Database.Database): void {
+/** `target` exists for tests that need a database as an older version left it. */
+export function migrate(db: Database.Database, target = SCHEMA_VERSION): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > SCHEMA_VERSION) {
     throw new Error(
       `database schema version ${current} is newer than this OpenExec (${SCHEMA_VERSION}); refusing to touch it`,
     );
   }
-  for (let version = current; version < SCHEMA_VERSION; version++) {
-    const sql = MIGRATIONS[version];
-    if (sql === undefined) break;
+  for (let version = current; version < target; version++) {
+    const step = MIGRATIONS[version];
+    if (step === undefined) break;
     db.transaction(() => {
-      db.exec(sql);
+      if (typeof step === 'string') db.exec(step);
+      else step(db);
       db.pragma(`user_version = ${version + 1}`);
     }).immediate();
   }
