@@ -179,6 +179,9 @@ export class ProposalService {
         }),
       });
     });
+    // The execution this approval reserved, so that its ending (also a refusal by the handler)
+    // closes the proposal it claimed.
+    let claimed: string | null = null;
     const outcome = await this.core.engine.execute({
       action: row.action,
       payload: payloadOf(row),
@@ -194,10 +197,11 @@ export class ProposalService {
       },
       claim: (execId, approvalId) => {
         if (!this.store.claim(id, execId, approvalId)) throw new Error(`proposal ${id} could not be claimed`);
+        claimed = execId;
       },
       within: (outcome) => {
         if (outcome.kind === 'refused' && outcome.code === 'conflict') return;
-        this.store.decide(id, this.decisionFor(outcome, approval.artifact.approval_id));
+        this.store.decide(id, this.decisionFor(outcome, approval.artifact.approval_id, claimed));
       },
     });
     const after = this.store.get(id)!;
@@ -224,10 +228,10 @@ export class ProposalService {
     for (const row of this.store.dueForExpiry(isoUtc(this.core.clock.now()))) this.close(row, 'expired', EXPIRED_REASON);
   }
 
-  private decisionFor(outcome: ExecuteOutcome, approvalId: string): ProposalDecision {
+  private decisionFor(outcome: ExecuteOutcome, approvalId: string, execId: string | null): ProposalDecision {
     const decidedAt = isoUtc(this.core.clock.now());
     if (outcome.kind === 'refused') {
-      return { status: 'failed', decidedAt, reason: outcome.detail, result: null, execId: null, approvalId, receiptSeq: outcome.receiptSeq };
+      return { status: 'failed', decidedAt, reason: outcome.detail, result: null, execId, approvalId, receiptSeq: outcome.receiptSeq };
     }
     const { answer } = outcome;
     return { status: 'executed', decidedAt, reason: null, result: answer.resultCanonical, execId: answer.id, approvalId, receiptSeq: outcome.receiptSeq };

@@ -1,0 +1,64 @@
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { rmSync } from 'node:fs';
+import { tempDir } from '../support/harness.ts';
+import { loadConfig } from '../../src/main/app/config.ts';
+import { OpenExecCore } from '../../src/main/core/openexec-core.ts';
+import { ProposalService } from '../../src/main/core/proposals/proposal-service.ts';
+import { EventHub } from '../../src/main/core/events/event-hub.ts';
+import { Refusal } from '../../src/main/core/errors.ts';
+import { HandlerInputError } from '../../src/main/core/actions/action-registry.ts';
+
+describe('an approved proposal whose handler refuses its payload', () => {
+  let dir: string;
+  let core: OpenExecCore;
+  let proposals: ProposalService;
+  const open = () => {
+    core = new OpenExecCore({
+      ...loadConfig({ OPENEXEC_DATA_DIR: dir }),
+      extraActions: {
+        // An action with effects that refuses its input before doing anything.
+        send: () => {
+          throw new HandlerInputError('send: "to" must be an address');
+        },
+      },
+    });
+    proposals = new ProposalService(core, new EventHub(), { defaultTtlSeconds: 600, tenantId: null });
+    proposals.start();
+  };
+  beforeEach(() => {
+    dir = tempDir();
+    open();
+  });
+  afterEach(() => {
+    proposals.stop();
+    core.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const receiptsOf = (id: string) =>
+    core.db.prepare('SELECT event FROM receipts WHERE proposal_id = ? ORDER BY seq').pluck().all(id) as string[];
+
+  test.each([
+    ['pure', 'add', { a: 'two', b: 3 }],
+    ['effects', 'send', { to: 42 }],
+  ])('%s: the proposal ends failed at once, with its receipt and the reason', async (_kind, action, payload) => {
+    const { proposal } = proposals.propose({ action, payload, nonce: `n-${action}` });
+    const after = await proposals.approve(proposal.id);
+    expect(after.status).toBe('failed');
+    expect(after.reason).toMatch(/must be/);
+    expect(after.exec_id).not.toBeNull();
+    expect(receiptsOf(proposal.id)).toEqual(['proposed', 'approved', 'refused']);
+    expect(after.receipt_seq).toBe(core.db.prepare("SELECT max(seq) FROM receipts WHERE event = 'refused'").pluck().get());
+    expect(proposals.listPending().map((p) => p.id)).not.toContain(proposal.id);
+    expect(() => proposals.deny(proposal.id, 'too late')).toThrow(Refusal);
+    expect(() => proposals.deny(proposal.id, 'too late')).toThrow(/already failed/);
+
+    // A restart changes nothing and writes nothing.
+    const before = core.db.prepare('SELECT count(*) FROM receipts').pluck().get();
+    proposals.stop();
+    core.close();
+    open();
+    expect(proposals.get(proposal.id)).toMatchObject({ status: 'failed', reason: after.reason, receipt_seq: after.receipt_seq });
+    expect(core.db.prepare('SELECT count(*) FROM receipts').pluck().get()).toBe(before);
+  });
+});
