@@ -35,6 +35,7 @@ const BRIDGE_METHODS: Record<ConsoleMethod, true> = {
   verifyReceipt: true,
   verifyChain: true,
   receiptPublicKey: true,
+  issueCheckpoint: true,
 };
 
 export const BRIDGE_METHOD_NAMES = Object.keys(BRIDGE_METHODS) as ConsoleMethod[];

@@ -2,6 +2,7 @@ import type {
   AllowListDto,
   ApprovalDto,
   ChainCheckDto,
+  CheckpointDto,
   ConsoleEvent,
   HealthDto,
   KeyInfoDto,
@@ -47,6 +48,8 @@ export interface ConsoleApi {
   verifyReceipt(input: ReceiptSeqInput): Promise<ConsoleResult<ReceiptCheckDto>>;
   verifyChain(): Promise<ConsoleResult<ChainCheckDto>>;
   receiptPublicKey(): Promise<ConsoleResult<KeyInfoDto>>;
+  /** Signs a checkpoint of the ledger as it is now (the latest one if nothing was added). */
+  issueCheckpoint(): Promise<ConsoleResult<CheckpointDto>>;
 }
 
 /** Request/response methods and the schema that validates each one's single argument. */
@@ -64,6 +67,7 @@ export const CONSOLE_METHODS = {
   verifyReceipt: receiptSeqInput,
   verifyChain: emptyInput,
   receiptPublicKey: emptyInput,
+  issueCheckpoint: emptyInput,
 } as const satisfies Record<keyof ConsoleApi, unknown>;
 
 export type ConsoleMethod = keyof ConsoleApi;

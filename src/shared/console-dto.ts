@@ -129,6 +129,17 @@ export interface ChainCheckDto {
   problem: string | null;
 }
 
+/** A signed checkpoint of the receipts' Merkle tree (C2SP tlog-checkpoint in a signed note). */
+export interface CheckpointDto {
+  origin: string;
+  size: number;
+  /** Lowercase hex of the RFC 9162 root of the first `size` receipts. */
+  rootHash: string;
+  createdAt: string;
+  /** The note itself: what a reviewer saves, byte for byte. */
+  note: string;
+}
+
 export interface KeyInfoDto {
   keyId: string;
   publicKeyPem: string;

@@ -146,6 +146,7 @@ describe('console IPC handlers, in front of the real service', () => {
       verifyReceipt: { seq: 1 },
       verifyChain: {},
       receiptPublicKey: {},
+      issueCheckpoint: {},
     };
     for (const method of CONSOLE_METHOD_NAMES) {
       const result = await call(method, { sender: { id: 99 }, senderFrame: mainFrame }, args[method]);

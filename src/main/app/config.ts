@@ -24,6 +24,11 @@ export interface OpenExecConfig {
   synchronous: Synchronous;
   proposalTtlSeconds: number;
   clockSkewSeconds: number;
+  /** A signed checkpoint every this many receipts, or every interval when any were added. */
+  checkpointEvery: number;
+  checkpointIntervalSeconds: number;
+  /** OPENEXEC_WITNESS_DIR: every checkpoint is copied here, co-signed by the operator. */
+  witnessDir: string | null;
 }
 
 export interface LoadConfigOptions {
@@ -58,6 +63,18 @@ export function resolveDbUrl(url: string, dataDir: string): string {
   const path = m[1]!;
   if (path.startsWith(':memory:')) fail('OPENEXEC_DB_URL', 'an in-memory database would lose the ledger; give a file path');
   return isAbsolute(path) ? path : resolve(dataDir, path);
+}
+
+/** An absolute directory of the operator's choosing, outside the data directory's reach. */
+function witnessDirOf(env: Env, dataDir: string): string | null {
+  const raw = env['OPENEXEC_WITNESS_DIR']?.trim();
+  if (!raw) return null;
+  if (!isAbsolute(raw)) fail('OPENEXEC_WITNESS_DIR', `must be an absolute path, got '${raw}'`);
+  const dir = resolve(raw);
+  if (dir === dataDir || dir.startsWith(dataDir + '/')) {
+    fail('OPENEXEC_WITNESS_DIR', 'must be outside the data directory: whoever can rewrite the ledger could rewrite its witness');
+  }
+  return dir;
 }
 
 export function loadConfig(env: Env, options: LoadConfigOptions = {}): OpenExecConfig {
@@ -106,5 +123,8 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): OpenExecC
     synchronous: syncRaw,
     proposalTtlSeconds: positiveInt(env, 'OPENEXEC_PROPOSAL_TTL', 600, 7 * 24 * 3600),
     clockSkewSeconds: positiveInt(env, 'OPENEXEC_CLOCK_SKEW', 120, 3600),
+    checkpointEvery: positiveInt(env, 'OPENEXEC_CHECKPOINT_EVERY', 1000, 1_000_000),
+    checkpointIntervalSeconds: positiveInt(env, 'OPENEXEC_CHECKPOINT_INTERVAL', 60, 24 * 3600),
+    witnessDir: witnessDirOf(env, dataDir),
   };
 }

@@ -10,6 +10,7 @@ import { ProposalService } from '../core/proposals/proposal-service.ts';
 import { ConsoleService } from '../core/console/console-service.ts';
 import { registerProposalRoutes } from '../api/proposal-routes.ts';
 import { registerConsoleRoutes } from '../api/console-routes.ts';
+import { registerProofRoutes } from '../api/proof-routes.ts';
 import { createEventStreams } from '../api/event-stream.ts';
 import type { ConsoleApi } from '../../shared/console-api.ts';
 import { newConsoleToken, writeConsoleToken } from './console-token.ts';
@@ -62,6 +63,13 @@ export async function startOpenExec(config: OpenExecConfig): Promise<OpenExecApp
     lock.release();
     throw err;
   }
+  try {
+    core.checkpoints.checkAgainstWitness();
+  } catch (err) {
+    core.close();
+    lock.release();
+    throw new ConfigError(`OPENEXEC_WITNESS_DIR: ${(err as Error).message}`);
+  }
   const currentWarnings = (): string[] => [
     ...bind,
     ...(core.allowList.list() === null ? ['no execution allow-list is configured: every registered action may run'] : []),
@@ -90,6 +98,7 @@ export async function startOpenExec(config: OpenExecConfig): Promise<OpenExecApp
       const stream = createEventStreams(app, events);
       app.get('/events', (_req, reply) => stream(reply));
       registerProposalRoutes(app, proposals, core);
+      registerProofRoutes(app, core.proofs);
       registerConsoleRoutes(app, consoleApi, token, stream);
     },
   });
@@ -107,6 +116,7 @@ export async function startOpenExec(config: OpenExecConfig): Promise<OpenExecApp
   const port = typeof bound === 'object' && bound !== null ? bound.port : config.port;
   address = formatAddress(config.host, port);
   proposals.start();
+  core.checkpoints.start();
 
   writeConsoleToken(config.dataDir, token);
   // The CLI finds the running server here; written atomically, removed on a clean stop.
@@ -129,6 +139,7 @@ export async function startOpenExec(config: OpenExecConfig): Promise<OpenExecApp
       if (closed) return;
       closed = true;
       proposals.stop();
+      core.checkpoints.stop();
       // In-flight requests get a moment to finish; then connections that never sent a
       // request (clients keep spare sockets open) are cut, so a stop never hangs on them.
       const force = setTimeout(() => http.server.closeAllConnections(), CLOSE_GRACE_MS);

@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../app/config.ts';
 import { CliError, stdoutOutput } from './cli-error.ts';
 import { verifyLedgerCommand } from './verify-ledger-command.ts';
+import { checkpointCommand, proveCommand } from './proof-commands.ts';
+import { trustedReceiptKey } from './receipt-key.ts';
 import { ConsoleClient } from './console-client.ts';
 import { allowCommand, approveCommand, denyCommand, pendingCommand, receiptsCommand, statusCommand } from './console-commands.ts';
 
@@ -21,7 +23,11 @@ commands:
   allow ACTION | disallow ACTION      change the allow-list (refused when the environment fixes it)
   receipts [--search TEXT] [--event E[,E]] [--action A] [--limit N]
                                       search the ledger, newest first
-  verify-ledger [--public-key FILE]   walk the whole receipt chain offline; report the first bad receipt
+  verify-ledger [--public-key FILE] [--checkpoint FILE|DIR]
+                                      walk the whole receipt chain offline; report the first bad receipt;
+                                      check the side tables, and that the ledger extends saved checkpoints
+  checkpoint [--out FILE]             sign a checkpoint of the ledger now (C2SP tlog-checkpoint note)
+  prove SEQ [--size N]                fetch and check a receipt's inclusion proof against the latest checkpoint
 
 The server is found through OPENEXEC_DATA_DIR (default ~/.openexec): its address and console
 token are files there.
@@ -44,6 +50,9 @@ async function run(argv: string[]): Promise<number> {
       event: { type: 'string' },
       action: { type: 'string' },
       limit: { type: 'string' },
+      checkpoint: { type: 'string' },
+      out: { type: 'string' },
+      size: { type: 'string' },
     },
   });
   const [command, ...rest] = positionals;
@@ -64,7 +73,12 @@ async function run(argv: string[]): Promise<number> {
   switch (command) {
     case 'verify-ledger':
       noArgs();
-      return verifyLedgerCommand(config, values['public-key'], out);
+      return verifyLedgerCommand(config, { publicKeyFile: values['public-key'], checkpoint: values.checkpoint }, out);
+    case 'checkpoint':
+      noArgs();
+      return checkpointCommand(client(), values.out, out);
+    case 'prove':
+      return proveCommand(client(), oneArg('receipt number'), values.size, trustedReceiptKey(config, values['public-key']), out);
     case 'status':
       noArgs();
       return statusCommand(client(), out);

@@ -1,44 +1,56 @@
 import Database from 'better-sqlite3';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import type { OpenExecConfig } from '../app/config.ts';
-import { Ed25519Signer, Ed25519Verifier, parsePublicKeyPem } from '../core/crypto/ed25519.ts';
-import { RECEIPT_KEY_FILE } from '../core/openexec-core.ts';
 import { verifyChain } from '../core/ledger/verify-ledger.ts';
+import { sideTableProblems } from '../core/ledger/verify-side-tables.ts';
+import { compareWithCheckpoints, type CheckpointVerdict } from '../core/ledger/checkpoint/compare-checkpoints.ts';
 import { CliError, type CliOutput } from './cli-error.ts';
+import { trustedReceiptKey } from './receipt-key.ts';
+import { loadSavedCheckpoints } from './proof-commands.ts';
+
+export interface VerifyLedgerOptions {
+  publicKeyFile?: string | undefined;
+  /** A checkpoint note the reviewer saved, or a directory of them. */
+  checkpoint?: string | undefined;
+}
 
 /**
  * Walks the whole chain offline, read-only, straight from the database file: it works
- * whether or not a server is running, and does not trust the server's word.
+ * whether or not a server is running, and does not trust the server's word. Then checks the
+ * side tables against the receipts, and that the ledger extends every saved checkpoint.
  */
-export function verifyLedgerCommand(config: OpenExecConfig, publicKeyFile: string | undefined, out: CliOutput): number {
-  let publicKey: Uint8Array;
-  try {
-    publicKey = publicKeyFile
-      ? parsePublicKeyPem(readFileSync(publicKeyFile, 'utf8'))
-      : Ed25519Signer.fromPkcs8Pem(readFileSync(join(config.dataDir, RECEIPT_KEY_FILE), 'utf8')).publicKey;
-  } catch (err) {
-    const file = publicKeyFile ?? join(config.dataDir, RECEIPT_KEY_FILE);
-    const why = err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err);
-    throw new CliError(`cannot use the receipt key ${file}: ${why}`);
-  }
+export function verifyLedgerCommand(config: OpenExecConfig, options: VerifyLedgerOptions, out: CliOutput): number {
+  const verifier = trustedReceiptKey(config, options.publicKeyFile);
+  const saved = options.checkpoint === undefined ? [] : loadSavedCheckpoints(options.checkpoint, verifier);
   if (!existsSync(config.dbPath)) throw new CliError(`no ledger at ${config.dbPath}`);
   let db: Database.Database;
-  let result;
   try {
     db = new Database(config.dbPath, { readonly: true, fileMustExist: true });
   } catch (err) {
     throw new CliError(`cannot open the ledger ${config.dbPath}: ${(err as Error).message}`);
   }
+  let chain;
+  let sideTables: string[];
+  let checkpoints: CheckpointVerdict | null;
   try {
-    result = verifyChain(db, new Ed25519Verifier(publicKey));
+    chain = verifyChain(db, verifier);
+    sideTables = sideTableProblems(db);
+    checkpoints = saved.length === 0 ? null : compareWithCheckpoints(db, saved);
   } catch (err) {
     throw new CliError(`cannot read the ledger ${config.dbPath}: ${(err as Error).message}`);
   } finally {
     db.close();
   }
-  if (out.json) out.printJson(result);
-  else if (result.valid) out.print(`ledger valid: ${result.checked} receipts, hash chain and signatures hold`);
-  else out.print(`ledger INVALID at receipt ${result.firstBadSeq}: ${result.problem} (${result.checked} receipts before it hold)`);
-  return result.valid ? 0 : 3;
+  const valid = chain.valid && sideTables.length === 0 && (checkpoints?.ok ?? true);
+  if (out.json) {
+    out.printJson({ ...chain, valid, chainValid: chain.valid, sideTableProblems: sideTables, checkpoints });
+    return valid ? 0 : 3;
+  }
+  if (chain.valid) out.print(`ledger valid: ${chain.checked} receipts, hash chain and signatures hold`);
+  else out.print(`ledger INVALID at receipt ${chain.firstBadSeq}: ${chain.problem} (${chain.checked} receipts before it hold)`);
+  for (const p of sideTables) out.print(`side tables INVALID: ${p}`);
+  if (checkpoints?.ok) {
+    out.print(`checkpoints: the ledger extends all ${saved.length} saved (the largest covers ${checkpoints.agreesWith?.size ?? 0} receipts)`);
+  } else if (checkpoints) out.print(`checkpoints INVALID: ${checkpoints.problem}`);
+  return valid ? 0 : 3;
 }

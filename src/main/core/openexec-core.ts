@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import { openDatabase, type SqliteDatabase, type Synchronous } from './store/database.ts';
 import { Ledger } from './ledger/ledger.ts';
+import { Checkpoints } from './ledger/checkpoint/checkpoints.ts';
+import { LedgerProofs } from './ledger/proofs.ts';
 import { Ed25519Verifier, type Ed25519Signer } from './crypto/ed25519.ts';
 import { KeyFileError, loadOrCreateSigningKey } from './crypto/key-file.ts';
 import { sealRegistry, type ActionDefinition, type ActionHandler, type ActionRegistry } from './actions/action-registry.ts';
@@ -23,6 +25,10 @@ export interface CoreOptions {
   allowedActions: readonly string[] | null;
   clockSkewSeconds: number;
   clock?: Clock;
+  /** Checkpoint cadence and witnessing (defaults: every 1,000 receipts or 60 s, no witness). */
+  checkpointEvery?: number;
+  checkpointIntervalSeconds?: number;
+  witnessDir?: string | null;
   /** Handlers beyond the built-in echo and add; sealed with them at start-up. */
   extraActions?: Record<string, ActionDefinition | ActionHandler>;
 }
@@ -43,6 +49,8 @@ export class OpenExecCore {
   readonly registry: ActionRegistry;
   readonly allowList: AllowList;
   readonly engine: Engine;
+  readonly checkpoints: Checkpoints;
+  readonly proofs: LedgerProofs;
   readonly clock: Clock;
   private readonly legacyLookup;
 
@@ -55,6 +63,12 @@ export class OpenExecCore {
       this.receiptVerifier = new Ed25519Verifier(receiptKey.publicKey);
       this.clawshieldVerifier = options.clawshieldPublicKey ? new Ed25519Verifier(options.clawshieldPublicKey) : null;
       this.ledger = new Ledger(this.db, receiptKey, this.clock);
+      this.checkpoints = new Checkpoints(this.db, this.ledger, receiptKey, this.operatorSigner, this.clock, {
+        every: options.checkpointEvery ?? 1000,
+        intervalMs: (options.checkpointIntervalSeconds ?? 60) * 1000,
+        witnessDir: options.witnessDir ?? null,
+      });
+      this.proofs = new LedgerProofs(this.ledger, this.checkpoints);
       this.registry = sealRegistry({ ...BUILTIN_ACTIONS, ...options.extraActions });
       this.allowList = new AllowList(this.db, this.registry, options.allowedActions);
       const approvers: TrustedApprover[] = [{ kind: 'operator', verifier: new Ed25519Verifier(this.operatorSigner.publicKey) }];

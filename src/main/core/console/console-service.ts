@@ -1,5 +1,5 @@
 import type { ConsoleApi } from '../../../shared/console-api.ts';
-import type { AllowListDto, ApprovalDto, HealthDto, KeyInfoDto } from '../../../shared/console-dto.ts';
+import type { AllowListDto, ApprovalDto, CheckpointDto, HealthDto, KeyInfoDto } from '../../../shared/console-dto.ts';
 import { fail, ok, type ConsoleErrorCode, type ConsoleResult } from '../../../shared/console-result.ts';
 import type { OpenExecCore } from '../openexec-core.ts';
 import type { ProposalService } from '../proposals/proposal-service.ts';
@@ -9,6 +9,7 @@ import { Refusal } from '../errors.ts';
 import { publicKeyToPem } from '../crypto/ed25519.ts';
 import { receiptWithNeighbours, searchReceipts } from '../ledger/receipt-search.ts';
 import { verifyChain, verifyOneReceipt } from '../ledger/verify-ledger.ts';
+import { sideTableProblems } from '../ledger/verify-side-tables.ts';
 import type { JsonObject } from '../json/json-value.ts';
 
 interface ApprovalRow {
@@ -202,10 +203,21 @@ export class ConsoleService implements ConsoleApi {
   }
 
   verifyChain() {
-    return guarded(() => verifyChain(this.core.db, this.core.receiptVerifier));
+    return guarded(() => {
+      const chain = verifyChain(this.core.db, this.core.receiptVerifier);
+      const side = chain.valid ? sideTableProblems(this.core.db, 1) : [];
+      return side.length === 0 ? chain : { ...chain, valid: false, problem: `side tables: ${side[0]}` };
+    });
   }
 
   receiptPublicKey() {
     return guarded(() => keyInfo(this.core.ledger.publicKey, this.core.ledger.keyId));
+  }
+
+  issueCheckpoint() {
+    return guarded((): CheckpointDto => {
+      const c = this.core.proofs.checkpointView(this.core.checkpoints.issue());
+      return { origin: c.origin, size: c.size, rootHash: c.root_hash, createdAt: c.created_at, note: c.note };
+    });
   }
 }

@@ -8,6 +8,7 @@ import type { ReceiptDto } from '../../../shared/console-dto.ts';
 import { buildReceiptBody, GENESIS_PREV_HASH, type ReceiptDraft } from './receipt-body.ts';
 import { receiptFromRow, type ReceiptRow } from './receipt-row.ts';
 import { searchableText } from './searchable-text.ts';
+import { MerkleStore } from './merkle/merkle-store.ts';
 
 export type ReceiptListener = (receipt: ReceiptDto) => void;
 
@@ -22,6 +23,8 @@ export class Ledger {
   private readonly index;
   private readonly pending: ReceiptDto[] = [];
   private readonly listeners = new Set<ReceiptListener>();
+  /** The receipts' Merkle tree, grown in the same transaction as each receipt. */
+  readonly tree: MerkleStore;
 
   constructor(
     private readonly db: SqliteDatabase,
@@ -36,6 +39,13 @@ export class Ledger {
     );
     this.last = db.prepare('SELECT seq, hash FROM receipts ORDER BY seq DESC LIMIT 1');
     this.index = db.prepare('INSERT INTO receipts_fts (rowid, action, reason, context, payload) VALUES (?, ?, ?, ?, ?)');
+    this.tree = new MerkleStore(db);
+  }
+
+  /** How many receipts the ledger holds (seq is gapless, so the last seq). */
+  size(): number {
+    const tip = this.last.get() as { seq: number } | undefined;
+    return tip?.seq ?? 0;
   }
 
   get keyId(): string {
@@ -74,6 +84,7 @@ export class Ledger {
       request_hash: draft.request_hash ?? null,
     };
     this.insert.run(row);
+    this.tree.append(seq - 1, Buffer.from(row.hash, 'hex'), tip ? Buffer.from(tip.hash, 'hex') : null);
     this.index.run(seq, row.action, row.reason, draft.context ?? null, searchableText(draft.payload));
     const dto = receiptFromRow(row);
     this.pending.push(dto);

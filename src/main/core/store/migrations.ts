@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
+import { backfillMerkleNodes } from '../ledger/merkle/merkle-store.ts';
 
 /** A migration is SQL, or a step that needs code (a hash SQLite cannot compute). */
 type Migration = string | ((db: Database.Database) => void);
@@ -120,6 +121,28 @@ const MIGRATIONS: readonly Migration[] = [
       set.run(hash, r.rowid);
     }
     db.exec('CREATE UNIQUE INDEX approvals_message ON approvals(message_hash)');
+  },
+  // 4: the receipts' Merkle tree (RFC 9162) and the signed checkpoints over it.
+  (db) => {
+    db.exec(`
+      CREATE TABLE merkle_nodes (
+        level INTEGER NOT NULL,
+        idx INTEGER NOT NULL,
+        hash BLOB NOT NULL,
+        PRIMARY KEY (level, idx)
+      ) STRICT, WITHOUT ROWID;
+      CREATE TRIGGER merkle_nodes_append_only_update BEFORE UPDATE ON merkle_nodes
+        BEGIN SELECT RAISE(ABORT, 'merkle nodes are append-only'); END;
+      CREATE TRIGGER merkle_nodes_append_only_delete BEFORE DELETE ON merkle_nodes
+        BEGIN SELECT RAISE(ABORT, 'merkle nodes are append-only'); END;
+      CREATE TABLE checkpoints (
+        size INTEGER PRIMARY KEY,
+        root BLOB NOT NULL,
+        note TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      ) STRICT;
+    `);
+    backfillMerkleNodes(db);
   },
 ];
 

@@ -1,0 +1,117 @@
+import { readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Ed25519Verifier } from '../core/crypto/ed25519.ts';
+import { sha256Hex } from '../core/json/request-hash.ts';
+import { hashesEqual, leafHash, verifyInclusion } from '../core/ledger/merkle/rfc9162.ts';
+import { CheckpointError, verifyCheckpointNote } from '../core/ledger/checkpoint/checkpoint-note.ts';
+import type { SavedCheckpoint } from '../core/ledger/checkpoint/compare-checkpoints.ts';
+import type { CheckpointView, InclusionView } from '../core/ledger/proofs.ts';
+import type { ConsoleClient } from './console-client.ts';
+import { CliError, type CliOutput } from './cli-error.ts';
+
+const bytes = (hex: string) => new Uint8Array(Buffer.from(hex, 'hex'));
+
+/** `openexec checkpoint [--out FILE]`: a signed checkpoint of the ledger as it is now. */
+export async function checkpointCommand(client: ConsoleClient, outFile: string | undefined, out: CliOutput): Promise<number> {
+  const c = await client.call('issueCheckpoint');
+  if (outFile !== undefined) {
+    const tmp = `${outFile}.${process.pid}.tmp`;
+    try {
+      writeFileSync(tmp, c.note, { mode: 0o644 });
+      renameSync(tmp, outFile);
+    } catch (err) {
+      throw new CliError(`cannot write the checkpoint to ${outFile}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    }
+  }
+  if (out.json) out.printJson(c);
+  else if (outFile !== undefined) out.print(`checkpoint of ${c.size} receipts (root ${c.rootHash}) saved to ${outFile}`);
+  else out.print(c.note.trimEnd());
+  return 0;
+}
+
+async function getPublic<T>(client: ConsoleClient, path: string): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(`${client.address}${path}`);
+  } catch {
+    throw new CliError(`cannot reach OpenExec at ${client.address} (is it running?)`);
+  }
+  const body = (await res.json().catch(() => null)) as { detail?: unknown } | null;
+  if (!res.ok) throw new CliError(typeof body?.detail === 'string' ? body.detail : `HTTP ${res.status} from ${path}`);
+  return body as T;
+}
+
+/**
+ * `openexec prove SEQ [--size N]`: fetches the receipt and its inclusion proof and checks
+ * both here: the receipt's hash is its body's, the proof leads from it to the root, and (by
+ * default) that root is the one the latest checkpoint signs.
+ */
+export async function proveCommand(
+  client: ConsoleClient,
+  seqText: string,
+  sizeText: string | undefined,
+  receiptKey: Ed25519Verifier,
+  out: CliOutput,
+): Promise<number> {
+  const seq = wholeNumber(seqText, 'receipt number');
+  const size = sizeText === undefined ? undefined : wholeNumber(sizeText, '--size');
+  let signedRoot: Uint8Array | null = null;
+  let query = '';
+  if (size === undefined) {
+    const checkpoint = await getPublic<CheckpointView>(client, '/receipts/checkpoint');
+    try {
+      signedRoot = verifyCheckpointNote(checkpoint.note, receiptKey).root;
+    } catch (err) {
+      throw new CliError(`the server's checkpoint does not verify: ${(err as Error).message}`, 3);
+    }
+    query = `?size=${checkpoint.size}`;
+  } else {
+    query = `?size=${size}`;
+  }
+  const proof = await getPublic<InclusionView>(client, `/receipts/${seq}/inclusion${query}`);
+  const { receipt } = await client.call('getReceipt', { seq });
+  const problems: string[] = [];
+  if (sha256Hex(Buffer.from(receipt.body, 'utf8')) !== receipt.hash) problems.push('the receipt body does not hash to its hash');
+  if (proof.receipt_hash !== receipt.hash) problems.push('the proof is for another receipt hash');
+  const leaf = leafHash(bytes(receipt.hash));
+  const root = signedRoot ?? bytes(proof.root_hash);
+  if (!verifyInclusion(seq - 1, proof.tree_size, leaf, proof.proof.map(bytes), root)) problems.push('the inclusion proof does not lead to the root');
+  if (signedRoot !== null && !hashesEqual(signedRoot, bytes(proof.root_hash))) problems.push('the proof is against another root than the checkpoint');
+  const valid = problems.length === 0;
+  if (out.json) out.printJson({ valid, problems, signed_checkpoint: signedRoot !== null, ...proof });
+  else if (valid) {
+    out.print(
+      `receipt ${seq} is in the tree of ${proof.tree_size} receipts (root ${proof.root_hash})` +
+        `${signedRoot ? ', the root of the latest signed checkpoint' : ' (a root no checkpoint signs: pass no --size to check against one)'}` +
+        `: ${proof.proof.length} hashes verified`,
+    );
+  } else out.print(`receipt ${seq}: proof INVALID: ${problems.join('; ')}`);
+  return valid ? 0 : 3;
+}
+
+function wholeNumber(text: string, what: string): number {
+  if (!/^\d{1,15}$/.test(text)) throw new CliError(`${what} must be a whole number, got '${text}'`, 2);
+  return Number(text);
+}
+
+/** Checkpoints a reviewer saved: one file, or every `*.txt` note in a directory. */
+export function loadSavedCheckpoints(path: string, receiptKey: Ed25519Verifier): SavedCheckpoint[] {
+  let files: string[];
+  try {
+    files = statSync(path).isDirectory()
+      ? readdirSync(path).filter((f) => f.endsWith('.txt')).map((f) => join(path, f))
+      : [path];
+  } catch (err) {
+    throw new CliError(`cannot read checkpoints from ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  if (files.length === 0) throw new CliError(`no checkpoint notes (*.txt) in ${path}`);
+  return files.map((file) => {
+    try {
+      const c = verifyCheckpointNote(readFileSync(file, 'utf8'), receiptKey);
+      return { size: c.size, root: c.root, source: file };
+    } catch (err) {
+      const why = err instanceof CheckpointError ? err.message : (err as NodeJS.ErrnoException).code ?? String(err);
+      throw new CliError(`${file}: ${why}`, 3);
+    }
+  });
+}

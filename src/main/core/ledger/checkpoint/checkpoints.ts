@@ -1,0 +1,201 @@
+import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { SqliteDatabase } from '../../store/database.ts';
+import { Ed25519Verifier, type Ed25519Signer } from '../../crypto/ed25519.ts';
+import { isoUtc, type Clock } from '../../clock.ts';
+import type { Ledger } from '../ledger.ts';
+import { hashesEqual } from '../merkle/rfc9162.ts';
+import { cosignNote, noteSignedBy, parseNote } from './signed-note.ts';
+import {
+  CheckpointError,
+  ledgerOrigin,
+  operatorWitnessName,
+  signCheckpoint,
+  verifyCheckpointNote,
+  type VerifiedCheckpoint,
+} from './checkpoint-note.ts';
+
+export interface CheckpointOptions {
+  /** Issue one when this many receipts were added since the last… */
+  every: number;
+  /** …or when any were added and this long has passed. */
+  intervalMs: number;
+  /** Where every checkpoint is copied, co-signed by the operator; null: not witnessed. */
+  witnessDir: string | null;
+}
+
+export interface StoredCheckpoint {
+  size: number;
+  root: Uint8Array;
+  note: string;
+  createdAt: string;
+}
+
+export interface WitnessedCheckpoint extends VerifiedCheckpoint {
+  file: string;
+}
+
+const WITNESS_FILE = /^checkpoint-(\d+)\.txt$/;
+
+/**
+ * Signed checkpoints of the receipts' Merkle tree: owner of the `checkpoints` table and of the
+ * witness directory. A checkpoint commits the ledger to its first N receipts; anyone holding
+ * one can later demand a consistency proof, so removing or rewriting receipts it covers is
+ * caught, which a hash chain alone cannot do for its newest receipts.
+ */
+export class Checkpoints {
+  readonly origin: string;
+  private readonly insert;
+  private readonly latestRow;
+  private readonly atSize;
+  private timer: NodeJS.Timeout | null = null;
+  private unsubscribe: (() => void) | null = null;
+  private scheduled = false;
+  private witnessError: string | null = null;
+
+  constructor(
+    private readonly db: SqliteDatabase,
+    private readonly ledger: Ledger,
+    private readonly receiptSigner: Ed25519Signer,
+    private readonly operatorSigner: Ed25519Signer,
+    private readonly clock: Clock,
+    private readonly options: CheckpointOptions,
+  ) {
+    this.origin = ledgerOrigin(receiptSigner.keyId);
+    this.insert = db.prepare('INSERT INTO checkpoints (size, root, note, created_at) VALUES (?, ?, ?, ?)');
+    this.latestRow = db.prepare('SELECT size, root, note, created_at AS createdAt FROM checkpoints ORDER BY size DESC LIMIT 1');
+    this.atSize = db.prepare('SELECT size, root, note, created_at AS createdAt FROM checkpoints WHERE size = ?');
+  }
+
+  latest(): StoredCheckpoint | null {
+    return (this.latestRow.get() as StoredCheckpoint | undefined) ?? null;
+  }
+
+  at(size: number): StoredCheckpoint | null {
+    return (this.atSize.get(size) as StoredCheckpoint | undefined) ?? null;
+  }
+
+  /** A checkpoint of the ledger as it is now (the stored one when nothing was added since). */
+  issue(): StoredCheckpoint {
+    const checkpoint = this.db
+      .transaction((): StoredCheckpoint => {
+        const size = this.ledger.size();
+        const existing = this.at(size);
+        if (existing) return existing;
+        const root = this.ledger.tree.root(size);
+        const note = signCheckpoint({ origin: this.origin, size, root }, this.receiptSigner);
+        const createdAt = isoUtc(this.clock.now());
+        this.insert.run(size, root, note, createdAt);
+        return { size, root, note, createdAt };
+      })
+      .immediate();
+    if (this.options.witnessDir !== null) this.witness(checkpoint);
+    return checkpoint;
+  }
+
+  /** Issues checkpoints on the configured cadence until `stop`. */
+  start(): void {
+    this.unsubscribe = this.ledger.subscribe(() => {
+      if (this.scheduled) return;
+      const last = this.latest()?.size ?? 0;
+      if (this.ledger.size() - last < this.options.every) return;
+      this.scheduled = true;
+      // After the group commit that announced the receipt, never inside it.
+      setImmediate(() => {
+        this.scheduled = false;
+        this.issueQuietly();
+      });
+    });
+    this.timer = setInterval(() => {
+      if (this.ledger.size() > (this.latest()?.size ?? 0)) this.issueQuietly();
+    }, this.options.intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** The problem with the witness directory, if copying the last checkpoint there failed. */
+  witnessProblem(): string | null {
+    return this.witnessError;
+  }
+
+  /** The largest checkpoint in the witness directory that both signatures vouch for. */
+  latestWitnessed(): WitnessedCheckpoint | null {
+    const dir = this.options.witnessDir;
+    if (dir === null) return null;
+    let files: string[];
+    try {
+      files = readdirSync(dir);
+    } catch {
+      return null;
+    }
+    const receiptVerifier = new Ed25519Verifier(this.receiptSigner.publicKey);
+    const operatorVerifier = new Ed25519Verifier(this.operatorSigner.publicKey);
+    const sizes = files.flatMap((f) => {
+      const m = WITNESS_FILE.exec(f);
+      return m ? [{ file: join(dir, f), size: Number(m[1]) }] : [];
+    });
+    sizes.sort((a, b) => b.size - a.size);
+    for (const { file } of sizes) {
+      try {
+        const note = readFileSync(file, 'utf8');
+        const verified = verifyCheckpointNote(note, receiptVerifier);
+        if (!noteSignedBy(parseNote(note), operatorWitnessName(operatorVerifier.keyId), operatorVerifier)) continue;
+        return { ...verified, file };
+      } catch {
+        continue;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Start-up: a ledger shorter than, or not an extension of, the last witnessed checkpoint
+   * has lost or rewritten receipts since; refuse it rather than append to it.
+   */
+  checkAgainstWitness(): void {
+    const witnessed = this.latestWitnessed();
+    if (witnessed === null) return;
+    const size = this.ledger.size();
+    if (size < witnessed.size) {
+      throw new CheckpointError(
+        `the ledger has ${size} receipts, fewer than the ${witnessed.size} of the checkpoint witnessed in ${witnessed.file}: ` +
+          'receipts were removed after it was witnessed (restore the ledger from a backup)',
+      );
+    }
+    if (!hashesEqual(this.ledger.tree.root(witnessed.size), witnessed.root)) {
+      throw new CheckpointError(
+        `the ledger's first ${witnessed.size} receipts do not match the checkpoint witnessed in ${witnessed.file}: ` +
+          'they were rewritten after it was witnessed',
+      );
+    }
+  }
+
+  private issueQuietly(): void {
+    try {
+      this.issue();
+    } catch {
+      // A checkpoint is issued again on the next receipt or tick; the ledger itself is intact.
+    }
+  }
+
+  private witness(checkpoint: StoredCheckpoint): void {
+    const dir = this.options.witnessDir!;
+    const file = join(dir, `checkpoint-${checkpoint.size}.txt`);
+    try {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      const cosigned = cosignNote(checkpoint.note, operatorWitnessName(this.operatorSigner.keyId), this.operatorSigner);
+      const tmp = `${file}.${process.pid}.tmp`;
+      writeFileSync(tmp, cosigned, { mode: 0o644 });
+      renameSync(tmp, file);
+      this.witnessError = null;
+    } catch (err) {
+      this.witnessError = `could not copy checkpoint ${checkpoint.size} to ${dir}: ${(err as Error).message}`;
+    }
+  }
+}

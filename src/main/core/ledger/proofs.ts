@@ -1,0 +1,98 @@
+import { Refusal } from '../errors.ts';
+import type { Ledger } from './ledger.ts';
+import type { Checkpoints, StoredCheckpoint } from './checkpoint/checkpoints.ts';
+
+const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
+
+/** A checkpoint as the API and the CLI give it: the signed note is what a reviewer keeps. */
+export interface CheckpointView {
+  origin: string;
+  size: number;
+  root_hash: string;
+  created_at: string;
+  note: string;
+}
+
+export interface InclusionView {
+  seq: number;
+  leaf_index: number;
+  tree_size: number;
+  /** SHA-256(0x00 ‖ receipt hash): the leaf the proof starts from. */
+  leaf_hash: string;
+  receipt_hash: string;
+  proof: string[];
+  root_hash: string;
+}
+
+export interface ConsistencyView {
+  from: number;
+  to: number;
+  from_root: string;
+  to_root: string;
+  proof: string[];
+}
+
+/**
+ * Inclusion and consistency proofs over the receipts' Merkle tree, as plain JSON-ready values,
+ * for the API, the console and the CLI. Bad arguments are refusals with a clear detail.
+ */
+export class LedgerProofs {
+  constructor(
+    private readonly ledger: Ledger,
+    private readonly checkpoints: Checkpoints,
+  ) {}
+
+  checkpointView(c: StoredCheckpoint): CheckpointView {
+    return { origin: this.checkpoints.origin, size: c.size, root_hash: hex(c.root), created_at: c.createdAt, note: c.note };
+  }
+
+  /** The latest stored checkpoint; 404 before the first one is issued. */
+  latestCheckpoint(): CheckpointView {
+    const c = this.checkpoints.latest();
+    if (c === null) throw new Refusal(404, 'not_found', 'No checkpoint has been issued yet');
+    return this.checkpointView(c);
+  }
+
+  /** Proof that receipt `seq` is in the tree of `size` (default: the latest checkpoint's size). */
+  inclusion(seq: number, size?: number): InclusionView {
+    const treeSize = size ?? this.checkpoints.latest()?.size ?? this.ledger.size();
+    this.checkSize(treeSize, 'size');
+    if (!(Number.isSafeInteger(seq) && seq >= 1 && seq <= treeSize)) {
+      throw new Refusal(422, 'invalid_request', `Receipt ${seq} is not in a tree of size ${treeSize}`);
+    }
+    const { tree } = this.ledger;
+    const proof = tree.inclusion(seq - 1, treeSize);
+    return {
+      seq,
+      leaf_index: seq - 1,
+      tree_size: treeSize,
+      leaf_hash: hex(tree.leafHashAt(seq - 1)),
+      receipt_hash: hex(tree.receiptHashAt(seq - 1)),
+      proof: proof.map(hex),
+      root_hash: hex(tree.root(treeSize)),
+    };
+  }
+
+  /** Proof that the tree of size `from` is a prefix of the tree of size `to` (default: now). */
+  consistency(from: number, to?: number): ConsistencyView {
+    const toSize = to ?? this.ledger.size();
+    this.checkSize(toSize, 'to');
+    if (!(Number.isSafeInteger(from) && from >= 0 && from <= toSize)) {
+      throw new Refusal(422, 'invalid_request', `from must be a size from 0 to ${toSize}, got ${from}`);
+    }
+    const { tree } = this.ledger;
+    return {
+      from,
+      to: toSize,
+      from_root: hex(tree.root(from)),
+      to_root: hex(tree.root(toSize)),
+      proof: tree.consistency(from, toSize).map(hex),
+    };
+  }
+
+  private checkSize(size: number, name: string): void {
+    const current = this.ledger.size();
+    if (!(Number.isSafeInteger(size) && size >= 0)) throw new Refusal(422, 'invalid_request', `${name} must be a whole number`);
+    if (size > current) throw new Refusal(422, 'invalid_request', `${name} ${size} is larger than the ledger (${current} receipts)`);
+  }
+}
