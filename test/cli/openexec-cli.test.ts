@@ -38,7 +38,7 @@ describe('bin/openexec against a running headless server', () => {
     expect(list.map((p) => p.id).sort()).toEqual([a.body.id, b.body.id].sort());
     const human = await cli(dataDir, 'pending');
     expect(human.stdout).toContain(a.body.id);
-    expect(human.stdout).toContain('context from the cli test');
+    expect(human.stdout).toContain("context (agent's words, untrusted) from the cli test");
 
     const approved = await cli(dataDir, 'approve', a.body.id);
     expect(approved.code).toBe(0);

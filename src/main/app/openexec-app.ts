@@ -10,6 +10,7 @@ import { ProposalService } from '../core/proposals/proposal-service.ts';
 import { ConsoleService } from '../core/console/console-service.ts';
 import { registerProposalRoutes } from '../api/proposal-routes.ts';
 import { registerConsoleRoutes } from '../api/console-routes.ts';
+import { registerConsoleChallenge } from '../api/console-challenge.ts';
 import { createEventStreams } from '../api/event-stream.ts';
 import type { ConsoleApi } from '../../shared/console-api.ts';
 import { newConsoleToken, writeConsoleToken } from './console-token.ts';
@@ -91,6 +92,7 @@ export async function startOpenExec(config: OpenExecConfig): Promise<OpenExecApp
       app.get('/events', (_req, reply) => stream(reply));
       registerProposalRoutes(app, proposals, core);
       registerConsoleRoutes(app, consoleApi, token, stream);
+      registerConsoleChallenge(app, token, () => ({ address, pid: process.pid }));
     },
   });
   try {

@@ -2,32 +2,13 @@ import type { ProposalDto, ReceiptDto, ReceiptEvent } from '../../shared/console
 import { RECEIPT_EVENTS } from '../../shared/console-dto.ts';
 import type { ConsoleClient } from './console-client.ts';
 import { CliError, type CliOutput } from './cli-error.ts';
+import { preview } from './terminal-text.ts';
 
-function timeLeft(expiresAt: string): string {
-  const s = Math.max(0, Math.round((Date.parse(expiresAt) - Date.now()) / 1000));
-  return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
-}
-
-function oneLine(text: string, max: number): string {
-  const flat = text.replace(/\s+/g, ' ');
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
-}
+const RECEIPT_REASON_BYTES = 300;
 
 function describeDecision(p: ProposalDto): string {
   if (p.status === 'executed') return `executed ${p.id}: exec ${p.execId}, result ${p.resultCanonical}, receipt #${p.receiptSeq}`;
   return `${p.status} ${p.id}${p.reason ? `: ${p.reason}` : ''}${p.receiptSeq ? ` (receipt #${p.receiptSeq})` : ''}`;
-}
-
-export async function pendingCommand(client: ConsoleClient, out: CliOutput): Promise<number> {
-  const pending = await client.call('listPending');
-  if (out.json) return out.printJson(pending), 0;
-  if (pending.length === 0) return out.print('no pending proposals'), 0;
-  for (const p of pending) {
-    out.print(`${p.id}  ${p.action}  expires in ${timeLeft(p.expiresAt)}  hash ${p.requestHash.slice(0, 16)}`);
-    out.print(`    payload ${oneLine(p.payloadCanonical, 160)}`);
-    if (p.context) out.print(`    context ${oneLine(p.context, 160)}`);
-  }
-  return 0;
 }
 
 export async function approveCommand(client: ConsoleClient, id: string, out: CliOutput): Promise<number> {
@@ -80,7 +61,7 @@ export async function receiptsCommand(client: ConsoleClient, o: ReceiptsOptions,
 }
 
 function receiptLine(r: ReceiptDto): string {
-  const what = [r.action, r.reason ? `— ${oneLine(r.reason, 100)}` : null].filter(Boolean).join(' ');
+  const what = [r.action, r.reason ? `— ${preview(r.reason, RECEIPT_REASON_BYTES, '--json')}` : null].filter(Boolean).join(' ');
   return `#${r.seq}  ${r.time}  ${r.event.padEnd(8)}  ${what}`;
 }
 
