@@ -1,4 +1,4 @@
-import { terminalSafe, terminalSafeJson } from './terminal-text.ts';
+import { terminalLine, terminalSafeJson, type LinePart } from './terminal-text.ts';
 
 /** A CLI failure: printed as one line on stderr, with this exit code. */
 export class CliError extends Error {
@@ -13,7 +13,7 @@ export class CliError extends Error {
 export interface CliOutput {
   json: boolean;
   /** One line; anything a terminal would obey instead of show is written as a visible mark. */
-  print(line: string): void;
+  print(...parts: LinePart[]): void;
   /** JSON whose hidden characters are \u escapes: the same value, safe to look at. */
   printJson(value: unknown): void;
 }
@@ -21,7 +21,7 @@ export interface CliOutput {
 export function stdoutOutput(json: boolean): CliOutput {
   return {
     json,
-    print: (line) => process.stdout.write(`${terminalSafe(line)}\n`),
-    printJson: (value) => process.stdout.write(`${terminalSafeJson(JSON.stringify(value, null, 2))}\n`),
+    print: (...parts) => process.stdout.write(`${terminalLine(parts)}\n`),
+    printJson: (value) => process.stdout.write(`${terminalSafeJson(JSON.stringify(value, null, 2), true)}\n`),
   };
 }

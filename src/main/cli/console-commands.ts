@@ -2,19 +2,21 @@ import type { ProposalDto, ReceiptDto, ReceiptEvent } from '../../shared/console
 import { RECEIPT_EVENTS } from '../../shared/console-dto.ts';
 import type { ConsoleClient } from './console-client.ts';
 import { CliError, type CliOutput } from './cli-error.ts';
-import { preview } from './terminal-text.ts';
+import { jsonText, preview, type LinePart } from './terminal-text.ts';
 
 const RECEIPT_REASON_BYTES = 300;
 
-function describeDecision(p: ProposalDto): string {
-  if (p.status === 'executed') return `executed ${p.id}: exec ${p.execId}, result ${p.resultCanonical}, receipt #${p.receiptSeq}`;
-  return `${p.status} ${p.id}${p.reason ? `: ${p.reason}` : ''}${p.receiptSeq ? ` (receipt #${p.receiptSeq})` : ''}`;
+function describeDecision(p: ProposalDto): LinePart[] {
+  if (p.status === 'executed') {
+    return [`executed ${p.id}: exec ${p.execId}, result `, jsonText(p.resultCanonical ?? 'null'), `, receipt #${p.receiptSeq}`];
+  }
+  return [`${p.status} ${p.id}${p.reason ? `: ${p.reason}` : ''}${p.receiptSeq ? ` (receipt #${p.receiptSeq})` : ''}`];
 }
 
 export async function approveCommand(client: ConsoleClient, id: string, out: CliOutput): Promise<number> {
   const p = await client.call('approve', { id });
   if (out.json) out.printJson(p);
-  else out.print(describeDecision(p));
+  else out.print(...describeDecision(p));
   return p.status === 'executed' ? 0 : 1;
 }
 
@@ -22,7 +24,7 @@ export async function denyCommand(client: ConsoleClient, id: string, reason: str
   if (reason === undefined || reason.trim() === '') throw new CliError('deny needs --reason "…" (it goes into the ledger)', 2);
   const p = await client.call('deny', { id, reason });
   if (out.json) out.printJson(p);
-  else out.print(describeDecision(p));
+  else out.print(...describeDecision(p));
   return 0;
 }
 
@@ -56,13 +58,13 @@ export async function receiptsCommand(client: ConsoleClient, o: ReceiptsOptions,
   });
   if (out.json) return out.printJson(page), 0;
   if (page.items.length === 0) return out.print('no receipts match'), 0;
-  for (const r of page.items) out.print(receiptLine(r));
+  for (const r of page.items) out.print(...receiptLine(r));
   return 0;
 }
 
-function receiptLine(r: ReceiptDto): string {
-  const what = [r.action, r.reason ? `— ${preview(r.reason, RECEIPT_REASON_BYTES, '--json')}` : null].filter(Boolean).join(' ');
-  return `#${r.seq}  ${r.time}  ${r.event.padEnd(8)}  ${what}`;
+function receiptLine(r: ReceiptDto): LinePart[] {
+  const head = `#${r.seq}  ${r.time}  ${r.event.padEnd(8)}  ${r.action ?? ''}`;
+  return r.reason ? [`${head} — `, ...preview(r.reason, RECEIPT_REASON_BYTES, '--json')] : [head];
 }
 
 export async function statusCommand(client: ConsoleClient, out: CliOutput): Promise<number> {

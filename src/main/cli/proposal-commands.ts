@@ -2,7 +2,7 @@ import type { ProposalDto } from '../../shared/console-dto.ts';
 import { proposalIdInput } from '../../shared/console-schemas.ts';
 import type { ConsoleClient } from './console-client.ts';
 import { CliError, type CliOutput } from './cli-error.ts';
-import { preview } from './terminal-text.ts';
+import { jsonText, preview, type LinePart } from './terminal-text.ts';
 
 /** How much of a payload and of a context `pending` shows before pointing at `show`. */
 export const PENDING_PAYLOAD_BYTES = 1024;
@@ -21,20 +21,20 @@ export async function pendingCommand(client: ConsoleClient, out: CliOutput): Pro
   for (const p of pending) {
     const whole = `openexec show ${p.id}`;
     out.print(`${p.id}  ${p.action}  expires in ${timeLeft(p.expiresAt)}  hash ${p.requestHash.slice(0, 16)}`);
-    out.print(`    payload ${preview(p.payloadCanonical, PENDING_PAYLOAD_BYTES, whole)}`);
-    if (p.context !== null) out.print(`    context (agent's words, untrusted) ${preview(p.context, PENDING_CONTEXT_BYTES, whole)}`);
+    out.print('    payload ', ...preview(jsonText(p.payloadCanonical), PENDING_PAYLOAD_BYTES, whole));
+    if (p.context !== null) out.print("    context (agent's words, untrusted) ", ...preview(p.context, PENDING_CONTEXT_BYTES, whole));
   }
   return 0;
 }
 
-function decisionLines(p: ProposalDto): string[] {
+function decisionLines(p: ProposalDto): LinePart[][] {
   if (p.status === 'pending') return [];
   return [
-    ...(p.decidedAt !== null ? [`decided       ${p.decidedAt}`] : []),
-    ...(p.reason !== null ? [`reason        ${p.reason}`] : []),
-    ...(p.execId !== null ? [`execution     ${p.execId}`] : []),
-    ...(p.resultCanonical !== null ? [`result        ${p.resultCanonical}`] : []),
-    ...(p.receiptSeq !== null ? [`receipt       #${p.receiptSeq}`] : []),
+    ...(p.decidedAt !== null ? [[`decided       ${p.decidedAt}`]] : []),
+    ...(p.reason !== null ? [[`reason        ${p.reason}`]] : []),
+    ...(p.execId !== null ? [[`execution     ${p.execId}`]] : []),
+    ...(p.resultCanonical !== null ? [['result        ', jsonText(p.resultCanonical)]] : []),
+    ...(p.receiptSeq !== null ? [[`receipt       #${p.receiptSeq}`]] : []),
   ];
 }
 
@@ -43,21 +43,21 @@ export async function showCommand(client: ConsoleClient, id: string, out: CliOut
   if (!proposalIdInput.safeParse({ id }).success) throw new CliError('show: a proposal id is 1 to 128 characters', 2);
   const p = await client.call('getProposal', { id });
   if (out.json) return out.printJson(p), 0;
-  const lines = [
-    `proposal      ${p.id}`,
-    `status        ${p.status}`,
-    `action        ${p.action}`,
-    `expires       ${p.expiresAt}${p.status === 'pending' ? ` (in ${timeLeft(p.expiresAt)})` : ''}`,
-    `request hash  ${p.requestHash}`,
+  const lines: LinePart[][] = [
+    [`proposal      ${p.id}`],
+    [`status        ${p.status}`],
+    [`action        ${p.action}`],
+    [`expires       ${p.expiresAt}${p.status === 'pending' ? ` (in ${timeLeft(p.expiresAt)})` : ''}`],
+    [`request hash  ${p.requestHash}`],
     ...decisionLines(p),
-    `payload       canonical JSON, ${Buffer.byteLength(p.payloadCanonical, 'utf8')} bytes, shown whole:`,
-    `  ${p.payloadCanonical}`,
+    [`payload       canonical JSON, ${Buffer.byteLength(p.payloadCanonical, 'utf8')} bytes, shown whole:`],
+    ['  ', jsonText(p.payloadCanonical)],
   ];
-  if (p.context === null) lines.push('context       (none)');
+  if (p.context === null) lines.push(['context       (none)']);
   else {
-    lines.push("context       the agent's own words, untrusted (not part of what is approved):");
-    for (const line of p.context.split('\n')) lines.push(`  | ${line}`);
+    lines.push(["context       the agent's own words, untrusted (not part of what is approved):"]);
+    for (const line of p.context.split('\n')) lines.push([`  | ${line}`]);
   }
-  for (const line of lines) out.print(line);
+  for (const line of lines) out.print(...line);
   return 0;
 }

@@ -40,17 +40,33 @@ export function terminalSafe(text: string): string {
 }
 
 /**
- * JSON.stringify's output with the same characters as `\uXXXX` escapes: it parses to the
- * identical value, and reads safely when a person looks at it in a terminal. JSON.stringify
- * already escapes every C0 control inside strings, so a raw line feed is its indentation.
+ * JSON text with the same characters as `\uXXXX` escapes: it parses to the identical value
+ * and reads safely in a terminal. JSON's own escapes already say exactly what each character
+ * is, so backslashes stay as they are and canonical JSON (printable ASCII) is shown verbatim.
+ * `layout`: JSON.stringify escapes every control inside strings, so in its indented output a
+ * raw line feed is layout and is kept; anywhere else it is escaped like the rest.
  */
-export function terminalSafeJson(json: string): string {
+export function terminalSafeJson(json: string, layout = false): string {
   return json.replace(HIDDEN, (ch) => {
-    if (ch === '\n') return ch;
+    if (layout && ch === '\n') return ch;
     let out = '';
     for (let i = 0; i < ch.length; i++) out += `\\u${hex(ch.charCodeAt(i), 4)}`;
     return out;
   });
+}
+
+/** A piece of JSON text (a canonical payload, a result), shown by JSON's escaping rules. */
+export interface JsonText {
+  readonly json: string;
+}
+export const jsonText = (json: string): JsonText => ({ json });
+
+/** What a line is made of: our words and agents' free text (strings), and JSON text. */
+export type LinePart = string | JsonText;
+
+/** One terminal-safe line: strings through terminalSafe, JSON text through terminalSafeJson. */
+export function terminalLine(parts: readonly LinePart[]): string {
+  return parts.map((p) => (typeof p === 'string' ? terminalSafe(p) : terminalSafeJson(p.json))).join('');
 }
 
 /** UTF-8 length of one code point (a lone surrogate is written as U+FFFD: 3 bytes). */
@@ -73,8 +89,13 @@ export function utf8Prefix(text: string, maxBytes: number): { shown: string; hid
   return { shown: text.slice(0, end), hiddenBytes: Buffer.byteLength(text, 'utf8') - used };
 }
 
-/** The text whole, or its start and exactly how many bytes are not shown and where to see them. */
-export function preview(text: string, maxBytes: number, whereWhole: string): string {
-  const { shown, hiddenBytes } = utf8Prefix(text, maxBytes);
-  return hiddenBytes === 0 ? text : `${shown}… (${hiddenBytes} more bytes hidden; see them with ${whereWhole})`;
+/**
+ * The text whole, or its start and exactly how many of its bytes are not shown and where to
+ * see them: never cut silently.
+ */
+export function preview(text: LinePart, maxBytes: number, whereWhole: string): LinePart[] {
+  const whole = typeof text === 'string' ? text : text.json;
+  const { shown, hiddenBytes } = utf8Prefix(whole, maxBytes);
+  if (hiddenBytes === 0) return [text];
+  return [typeof text === 'string' ? shown : jsonText(shown), `… (${hiddenBytes} more bytes hidden; see them with ${whereWhole})`];
 }
