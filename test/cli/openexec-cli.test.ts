@@ -1,20 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { execFile } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { get, post, REPO_ROOT, tempDir } from '../support/harness.ts';
+import { get, post, tempDir } from '../support/harness.ts';
+import { cli } from '../support/cli.ts';
 import { spawnServer, waitForExit, type ServerProcess } from '../support/server-process.ts';
-
-const BIN = join(REPO_ROOT, 'bin/openexec');
-
-function cli(dataDir: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(BIN, args, { env: { ...process.env, OPENEXEC_DATA_DIR: dataDir }, timeout: 20_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 describe('bin/openexec against a running headless server', () => {
   const dataDir = tempDir();
@@ -38,7 +27,7 @@ describe('bin/openexec against a running headless server', () => {
     expect(list.map((p) => p.id).sort()).toEqual([a.body.id, b.body.id].sort());
     const human = await cli(dataDir, 'pending');
     expect(human.stdout).toContain(a.body.id);
-    expect(human.stdout).toContain('context from the cli test');
+    expect(human.stdout).toContain("context (agent's words, untrusted) from the cli test");
 
     const approved = await cli(dataDir, 'approve', a.body.id);
     expect(approved.code).toBe(0);

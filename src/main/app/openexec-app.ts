@@ -11,6 +11,7 @@ import { ConsoleService } from '../core/console/console-service.ts';
 import { registerProposalRoutes } from '../api/proposal-routes.ts';
 import { registerConsoleRoutes } from '../api/console-routes.ts';
 import { registerProofRoutes } from '../api/proof-routes.ts';
+import { registerConsoleChallenge } from '../api/console-challenge.ts';
 import { createEventStreams } from '../api/event-stream.ts';
 import type { ConsoleApi } from '../../shared/console-api.ts';
 import { newConsoleToken, writeConsoleToken } from './console-token.ts';
@@ -100,6 +101,7 @@ export async function startOpenExec(config: OpenExecConfig): Promise<OpenExecApp
       registerProposalRoutes(app, proposals, core);
       registerProofRoutes(app, core.proofs);
       registerConsoleRoutes(app, consoleApi, token, stream);
+      registerConsoleChallenge(app, token, () => ({ address, pid: process.pid }));
     },
   });
   try {

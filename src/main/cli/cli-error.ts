@@ -1,3 +1,5 @@
+import { terminalLine, terminalSafeJson, type LinePart } from './terminal-text.ts';
+
 /** A CLI failure: printed as one line on stderr, with this exit code. */
 export class CliError extends Error {
   constructor(
@@ -10,14 +12,16 @@ export class CliError extends Error {
 
 export interface CliOutput {
   json: boolean;
-  print(text: string): void;
+  /** One line; anything a terminal would obey instead of show is written as a visible mark. */
+  print(...parts: LinePart[]): void;
+  /** JSON whose hidden characters are \u escapes: the same value, safe to look at. */
   printJson(value: unknown): void;
 }
 
 export function stdoutOutput(json: boolean): CliOutput {
   return {
     json,
-    print: (text) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
-    printJson: (value) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`),
+    print: (...parts) => process.stdout.write(`${terminalLine(parts)}\n`),
+    printJson: (value) => process.stdout.write(`${terminalSafeJson(JSON.stringify(value, null, 2), true)}\n`),
   };
 }

@@ -1,50 +1,80 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ConsoleApi, ConsoleMethod } from '../../shared/console-api.ts';
-import { SERVER_INFO_FILE } from '../app/openexec-app.ts';
 import { CONSOLE_TOKEN_FILE } from '../app/console-token.ts';
 import { CliError } from './cli-error.ts';
-import { isLoopbackHost } from '../api/request-guard.ts';
+import { CHALLENGE_PATH, consoleTokenProof } from '../api/console-challenge.ts';
+import { findRunningServer } from './running-server.ts';
+
+/** Long enough for a loaded machine; a server that says nothing for this long is not ours. */
+const CHALLENGE_TIMEOUT_MS = 10_000;
 
 type Value<M extends ConsoleMethod> = Awaited<ReturnType<ConsoleApi[M]>> extends { ok: true; value: infer V } | { ok: false } ? V : never;
 
-/** The console contract over /console/* of the running server found in the data directory. */
+/**
+ * The console contract over /console/* of the running server found in the data directory.
+ * The console token goes only to the process server.json names, only while that process is
+ * alive and holds the data directory's lock, and only after the server at the address has
+ * proved (a challenge, below) that it knows the token.
+ */
 export class ConsoleClient {
+  private proven: Promise<void> | null = null;
+
   private constructor(
     readonly address: string,
+    private readonly pid: number,
     private readonly token: string,
+    private readonly infoFile: string,
   ) {}
 
   /** `configuredHost` (OPENEXEC_HOST) is the one non-loopback host the token may be sent to. */
   static fromDataDir(dataDir: string, configuredHost: string): ConsoleClient {
-    let address: string;
-    try {
-      const info = JSON.parse(readFileSync(join(dataDir, SERVER_INFO_FILE), 'utf8')) as { address?: unknown };
-      if (typeof info.address !== 'string') throw new Error('no address');
-      address = info.address;
-    } catch {
-      throw new CliError(`no running OpenExec found in ${dataDir} (start it with 'npm run serve', or set OPENEXEC_DATA_DIR)`);
-    }
-    let host: string;
-    try {
-      host = new URL(address).hostname.replace(/^\[|\]$/g, '');
-    } catch {
-      throw new CliError(`${join(dataDir, SERVER_INFO_FILE)} does not hold a server address`);
-    }
-    // The token must never be sent to an address someone else wrote into server.json.
-    if (!isLoopbackHost(host) && host !== configuredHost) {
-      throw new CliError(`${join(dataDir, SERVER_INFO_FILE)} points at ${address}, which is neither loopback nor OPENEXEC_HOST; refusing to send the console token there`);
-    }
+    const { address, pid, infoFile } = findRunningServer(dataDir, configuredHost);
     let token: string;
     try {
       token = readFileSync(join(dataDir, CONSOLE_TOKEN_FILE), 'utf8').trim();
     } catch (err) {
       throw new CliError(`cannot read the console token in ${dataDir}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
     }
-    return new ConsoleClient(address, token);
+    return new ConsoleClient(address, pid, token, infoFile);
+  }
+
+  /**
+   * The server must show it knows the token before it is sent: it answers a fresh random
+   * nonce with an HMAC keyed by the token (bound to the address and pid we expect), which we
+   * compare in constant time. Nothing that crosses the wire here reveals the token.
+   */
+  private async prove(): Promise<void> {
+    const nonce = randomBytes(32).toString('base64url');
+    const who = `the server at ${this.address} (from ${this.infoFile})`;
+    let res: Response;
+    try {
+      res = await fetch(`${this.address}${CHALLENGE_PATH}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ nonce }),
+        signal: AbortSignal.timeout(CHALLENGE_TIMEOUT_MS),
+      });
+    } catch (err) {
+      if ((err as Error).name === 'TimeoutError') throw new CliError(`${who} did not answer the token challenge; refusing to send the console token`);
+      throw new CliError(`cannot reach OpenExec at ${this.address} (is it running?)`);
+    }
+    let proof: unknown = null;
+    try {
+      proof = ((await res.json()) as { proof?: unknown }).proof;
+    } catch {
+      // not JSON (or cut off): no proof
+    }
+    const expected = Buffer.from(consoleTokenProof(this.token, { address: this.address, pid: this.pid }, nonce), 'base64url');
+    const got = res.ok && typeof proof === 'string' ? Buffer.from(proof, 'base64url') : Buffer.alloc(0);
+    if (got.length !== expected.length || !timingSafeEqual(got, expected)) {
+      throw new CliError(`${who} could not prove it knows the console token; refusing to send it`);
+    }
   }
 
   async call<M extends ConsoleMethod>(method: M, input: Parameters<ConsoleApi[M]>[0] | Record<string, never> = {}): Promise<Value<M>> {
+    await (this.proven ??= this.prove());
     let res: Response;
     try {
       res = await fetch(`${this.address}/console/${method}`, {

@@ -2,38 +2,21 @@ import type { ProposalDto, ReceiptDto, ReceiptEvent } from '../../shared/console
 import { RECEIPT_EVENTS } from '../../shared/console-dto.ts';
 import type { ConsoleClient } from './console-client.ts';
 import { CliError, type CliOutput } from './cli-error.ts';
+import { jsonText, preview, type LinePart } from './terminal-text.ts';
 
-function timeLeft(expiresAt: string): string {
-  const s = Math.max(0, Math.round((Date.parse(expiresAt) - Date.now()) / 1000));
-  return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
-}
+const RECEIPT_REASON_BYTES = 300;
 
-function oneLine(text: string, max: number): string {
-  const flat = text.replace(/\s+/g, ' ');
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
-}
-
-function describeDecision(p: ProposalDto): string {
-  if (p.status === 'executed') return `executed ${p.id}: exec ${p.execId}, result ${p.resultCanonical}, receipt #${p.receiptSeq}`;
-  return `${p.status} ${p.id}${p.reason ? `: ${p.reason}` : ''}${p.receiptSeq ? ` (receipt #${p.receiptSeq})` : ''}`;
-}
-
-export async function pendingCommand(client: ConsoleClient, out: CliOutput): Promise<number> {
-  const pending = await client.call('listPending');
-  if (out.json) return out.printJson(pending), 0;
-  if (pending.length === 0) return out.print('no pending proposals'), 0;
-  for (const p of pending) {
-    out.print(`${p.id}  ${p.action}  expires in ${timeLeft(p.expiresAt)}  hash ${p.requestHash.slice(0, 16)}`);
-    out.print(`    payload ${oneLine(p.payloadCanonical, 160)}`);
-    if (p.context) out.print(`    context ${oneLine(p.context, 160)}`);
+function describeDecision(p: ProposalDto): LinePart[] {
+  if (p.status === 'executed') {
+    return [`executed ${p.id}: exec ${p.execId}, result `, jsonText(p.resultCanonical ?? 'null'), `, receipt #${p.receiptSeq}`];
   }
-  return 0;
+  return [`${p.status} ${p.id}${p.reason ? `: ${p.reason}` : ''}${p.receiptSeq ? ` (receipt #${p.receiptSeq})` : ''}`];
 }
 
 export async function approveCommand(client: ConsoleClient, id: string, out: CliOutput): Promise<number> {
   const p = await client.call('approve', { id });
   if (out.json) out.printJson(p);
-  else out.print(describeDecision(p));
+  else out.print(...describeDecision(p));
   return p.status === 'executed' ? 0 : 1;
 }
 
@@ -41,7 +24,7 @@ export async function denyCommand(client: ConsoleClient, id: string, reason: str
   if (reason === undefined || reason.trim() === '') throw new CliError('deny needs --reason "…" (it goes into the ledger)', 2);
   const p = await client.call('deny', { id, reason });
   if (out.json) out.printJson(p);
-  else out.print(describeDecision(p));
+  else out.print(...describeDecision(p));
   return 0;
 }
 
@@ -75,13 +58,13 @@ export async function receiptsCommand(client: ConsoleClient, o: ReceiptsOptions,
   });
   if (out.json) return out.printJson(page), 0;
   if (page.items.length === 0) return out.print('no receipts match'), 0;
-  for (const r of page.items) out.print(receiptLine(r));
+  for (const r of page.items) out.print(...receiptLine(r));
   return 0;
 }
 
-function receiptLine(r: ReceiptDto): string {
-  const what = [r.action, r.reason ? `— ${oneLine(r.reason, 100)}` : null].filter(Boolean).join(' ');
-  return `#${r.seq}  ${r.time}  ${r.event.padEnd(8)}  ${what}`;
+function receiptLine(r: ReceiptDto): LinePart[] {
+  const head = `#${r.seq}  ${r.time}  ${r.event.padEnd(8)}  ${r.action ?? ''}`;
+  return r.reason ? [`${head} — `, ...preview(r.reason, RECEIPT_REASON_BYTES, '--json')] : [head];
 }
 
 export async function statusCommand(client: ConsoleClient, out: CliOutput): Promise<number> {

@@ -7,17 +7,22 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../app/config.ts';
 import { CliError, stdoutOutput } from './cli-error.ts';
+import { terminalSafe } from './terminal-text.ts';
 import { verifyLedgerCommand } from './verify-ledger-command.ts';
 import { checkpointCommand, proveCommand } from './proof-commands.ts';
 import { trustedReceiptKey } from './receipt-key.ts';
 import { ConsoleClient } from './console-client.ts';
-import { allowCommand, approveCommand, denyCommand, pendingCommand, receiptsCommand, statusCommand } from './console-commands.ts';
+import { allowCommand, approveCommand, denyCommand, receiptsCommand, statusCommand } from './console-commands.ts';
+import { pendingCommand, showCommand } from './proposal-commands.ts';
 
 const USAGE = `usage: openexec <command> [options]
 
 commands:
   status                              mode, keys, counts and warnings of the running server
-  pending                             proposals waiting for a decision
+  pending                             proposals waiting for a decision (payload first, then the
+                                      agent's context; anything cut says how many bytes it hides)
+  show ID                             one proposal whole: action, full payload, request hash,
+                                      expiry, then the agent's context
   approve ID                          sign an approval for exactly that proposal and execute it
   deny ID --reason "..."              deny a proposal (the reason goes into the ledger)
   allow ACTION | disallow ACTION      change the allow-list (refused when the environment fixes it)
@@ -30,7 +35,8 @@ commands:
   prove SEQ [--size N]                fetch and check a receipt's inclusion proof against the latest checkpoint
 
 The server is found through OPENEXEC_DATA_DIR (default ~/.openexec): its address and console
-token are files there.
+token are files there. The token is sent only after the server has proved it knows it.
+Control, bidi and invisible characters in what agents wrote are shown as escapes (\x1b, \u202e).
 
 options:
   --json      machine-readable output
@@ -85,6 +91,8 @@ async function run(argv: string[]): Promise<number> {
     case 'pending':
       noArgs();
       return pendingCommand(client(), out);
+    case 'show':
+      return showCommand(client(), oneArg('proposal id'), out);
     case 'approve':
       return approveCommand(client(), oneArg('proposal id'), out);
     case 'deny':
@@ -104,8 +112,8 @@ run(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
     const known = err instanceof CliError || err instanceof ConfigError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
-    const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
-    process.stderr.write(`openexec: ${known ? '' : 'error: '}${message}\n`);
+    const message = err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err);
+    process.stderr.write(`openexec: ${known ? '' : 'error: '}${terminalSafe(message)}\n`);
     process.exit(err instanceof CliError ? err.exitCode : 2);
   },
 );
