@@ -51,7 +51,7 @@ function at(root: unknown, path: readonly PropertyKey[]): unknown {
 const plural = (n: number) => (n === 1 ? '' : 's');
 
 /** Pydantic's type and text for a value that is not of the expected kind. */
-function typeIssue(expected: string, path: readonly PropertyKey[], input: unknown): Pick<ValidationIssue, 'type' | 'msg'> {
+function typeIssue(expected: string, input: unknown): Pick<ValidationIssue, 'type' | 'msg'> {
   switch (expected) {
     case 'string':
       return { type: 'string_type', msg: 'Input should be a valid string' };
@@ -69,7 +69,7 @@ function typeIssue(expected: string, path: readonly PropertyKey[], input: unknow
     case 'boolean':
       return { type: 'bool_type', msg: 'Input should be a valid boolean' };
     default:
-      return { type: `${expected}_type`, msg: `Input should be of type ${expected} (at ${path.join('.') || 'top level'})` };
+      return { type: `${expected}_type`, msg: `Input should be a valid ${expected}` };
   }
 }
 
@@ -91,7 +91,7 @@ export function issuesFromZod(error: z.ZodError, root: unknown, where: 'body' | 
     }
     switch (issue.code) {
       case 'invalid_type':
-        out.push({ ...base, ...typeIssue(issue.expected, path, input) });
+        out.push({ ...base, ...typeIssue(issue.expected, input) });
         break;
       case 'too_small':
       case 'too_big': {

@@ -125,6 +125,7 @@ export function keyId(raw: Uint8Array): string {
   return createHash('sha256').update(raw).digest('hex').slice(0, 16);
 }
 
+/** The one signature rule (strict base64 of 64 bytes) lives beside the portable verifier. */
 export { decodeSignatureBase64 };
 
 export class Ed25519Verifier {
