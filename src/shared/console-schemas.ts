@@ -1,24 +1,26 @@
 import { z } from 'zod';
 import { RECEIPT_EVENTS } from './console-dto';
+import { wellFormedString } from './well-formed-unicode';
 
 /**
  * Input schemas of the console contract, shared by the IPC handlers and the /console HTTP
- * routes so that both validate exactly the same way.
+ * routes so that both validate exactly the same way. Free-text strings refuse ill-formed Unicode
+ * (lone surrogates), as the agent API does.
  */
-const id = z.string().min(1).max(128);
-const action = z.string().min(1).max(200);
+const id = wellFormedString().min(1).max(128);
+const action = wellFormedString().min(1).max(200);
 const isoTime = z.iso.datetime({ offset: true });
 
 export const emptyInput = z.strictObject({});
 export const proposalIdInput = z.strictObject({ id });
-export const denyInput = z.strictObject({ id, reason: z.string().trim().min(1).max(2000) });
+export const denyInput = z.strictObject({ id, reason: wellFormedString().trim().min(1).max(2000) });
 export const pageInput = z.strictObject({
   limit: z.int().min(1).max(500).optional(),
   beforeSeq: z.int().min(1).optional(),
 });
 export const setAllowedInput = z.strictObject({ action, allowed: z.boolean() });
 export const receiptQueryInput = z.strictObject({
-  text: z.string().max(500).optional(),
+  text: wellFormedString().max(500).optional(),
   events: z.array(z.enum(RECEIPT_EVENTS)).max(RECEIPT_EVENTS.length).optional(),
   action: action.optional(),
   approverKeyId: z.string().regex(/^[0-9a-f]{1,64}$/).optional(),

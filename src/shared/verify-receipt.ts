@@ -13,7 +13,7 @@
  * - signature: Ed25519 over the UTF-8 body verifies against the receipt public key.
  */
 import type { ReceiptDto } from './console-dto';
-import { base64ToBytes, sha256Hex, verifyEd25519 } from './crypto/ed25519-verify';
+import { base64ToBytes, decodeSignatureBase64, sha256Hex, verifyEd25519 } from './crypto/ed25519-verify';
 
 export const GENESIS_PREV_HASH = '0'.repeat(64);
 
@@ -169,17 +169,11 @@ function checkNextLink(receipt: ReceiptDto, next: ReceiptDto | null | undefined)
     : { id: 'next-link', ok: false, detail: `Receipt #${next.seq} does not link back to this receipt’s hash.` };
 }
 
-/** Strict, canonical base64 of exactly 64 bytes, or null. */
-function decodeSignature(signature: string): Uint8Array | null {
-  const bytes = base64ToBytes(signature);
-  return bytes && bytes.length === 64 ? bytes : null;
-}
-
 async function checkSignature(receipt: ReceiptDto, publicKey: Uint8Array): Promise<ReceiptCheck> {
   if (publicKey.length !== 32) {
     return { id: 'signature', ok: false, detail: 'The receipt public key is not 32 bytes.' };
   }
-  const signature = decodeSignature(receipt.signature);
+  const signature = decodeSignatureBase64(receipt.signature);
   if (!signature) {
     return { id: 'signature', ok: false, detail: 'The signature is not base64 of 64 bytes.' };
   }

@@ -104,7 +104,9 @@ describe('constitutional enforcement (ported from the Python tests)', () => {
     const noExpiry = approver.mint('echo', payload) as Record<string, string>;
     delete noExpiry['expires_at'];
     const missingExpiry = await post(s.url, '/execute', executeWire('echo', payload, 'c-6', noExpiry));
-    expect(missingExpiry.body.detail).toBe('Missing expires_at in approval artifact');
+    // The Python model declares expires_at a required string: pydantic refuses it before any check.
+    expect(missingExpiry.status).toBe(422);
+    expect(missingExpiry.body.detail[0]).toMatchObject({ type: 'missing', loc: ['body', 'approval_artifact', 'expires_at'] });
   });
 
   test('tenant mismatch', async () => {

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { OpenExecCore } from '../core/openexec-core.ts';
 import { approvalArtifactSchema } from '../core/approval/approval-artifact.ts';
-import type { JsonObject, JsonValue } from '../core/json/json-value.ts';
+import { isJsonObject, type JsonObject, type JsonValue } from '../core/json/json-value.ts';
+import { pythonJsonDumpsSorted } from '../core/json/canonical.ts';
 import { publicKeyToPem } from '../core/crypto/ed25519.ts';
 import type { ExecuteOutcome } from '../core/engine/engine.ts';
 import { Refusal } from '../core/errors.ts';
@@ -18,10 +19,18 @@ export const executeBody = z.looseObject({
   approval_artifact: approvalArtifactSchema.nullish(),
 });
 
+/**
+ * As the Python model declares it: `result` is the result's JSON text exactly as the legacy
+ * receipt hashed it (`json.dumps(result, sort_keys=True)`). A JSON object is accepted as well
+ * (our extension) and stands for that text.
+ */
 const verifyBody = z.looseObject({
-  exec_id: z.string().min(1).max(200),
-  result: z.custom<JsonValue>((v) => v !== undefined, { message: 'is required' }),
-  receipt: z.string().max(200),
+  exec_id: z.string(),
+  result: z.custom<string | JsonObject>((v) => typeof v === 'string' || isJsonObject(v as JsonValue), {
+    message: 'Input should be a valid string',
+    params: { type: 'string_type' },
+  }),
+  receipt: z.string(),
 });
 
 /** Python's datetime.utcnow().isoformat(): naive UTC with microseconds. */
@@ -74,7 +83,8 @@ export function registerCompatRoutes(app: FastifyInstance, core: OpenExecCore): 
 
   app.post('/receipts/verify', (req, reply) => {
     const body = validateBody(verifyBody, parseBody(req.body));
-    sendJson(reply, 200, { valid: core.verifyLegacyReceipt(body.exec_id, body.result, body.receipt) });
+    const resultJson = typeof body.result === 'string' ? body.result : pythonJsonDumpsSorted(body.result);
+    sendJson(reply, 200, { valid: core.verifyLegacyReceipt(body.exec_id, resultJson, body.receipt) });
   });
 
   app.get('/receipts/public-key', (_req, reply) =>

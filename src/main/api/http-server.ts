@@ -4,7 +4,8 @@ import { Refusal } from '../core/errors.ts';
 import { checkRequestOrigin } from './request-guard.ts';
 import { BODY_LIMIT_BYTES } from './json-body.ts';
 import { registerCompatRoutes } from './compat-routes.ts';
-import { sendDetail } from './reply.ts';
+import { sendDetail, sendRaw } from './reply.ts';
+import { validationBody, ValidationRefusal } from './validation-error.ts';
 
 export interface HttpServerOptions {
   /** Host names accepted in the Host header besides loopback ones (a non-loopback bind). */
@@ -30,6 +31,7 @@ export function createHttpServer(core: OpenExecCore, options: HttpServerOptions 
   });
 
   app.setErrorHandler((err: FastifyError | Refusal | Error, _req, reply) => {
+    if (err instanceof ValidationRefusal) return sendRaw(reply, 422, validationBody(err.issues));
     if (err instanceof Refusal) return sendDetail(reply, err.status, err.detail);
     const code = (err as FastifyError).code;
     if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') {

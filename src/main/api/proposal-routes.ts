@@ -8,6 +8,7 @@ import { Refusal } from '../core/errors.ts';
 import type { OpenExecCore } from '../core/openexec-core.ts';
 import { jsonInt, jsonObject, parseBody, validateBody } from './json-body.ts';
 import { sendRaw } from './reply.ts';
+import { issuesFromZod, ValidationRefusal } from './validation-error.ts';
 
 export const MAX_CONTEXT_CHARS = 4000;
 export const MAX_WAIT_SECONDS = 60;
@@ -63,7 +64,7 @@ export function registerProposalRoutes(app: FastifyInstance, proposals: Proposal
     const params = idParams.safeParse(req.params);
     if (!params.success) throw new Refusal(404, 'not_found', 'No such proposal');
     const query = waitQuery.safeParse(req.query);
-    if (!query.success) throw new Refusal(422, 'invalid_request', `wait must be a number of seconds from 0 to ${MAX_WAIT_SECONDS}`);
+    if (!query.success) throw new ValidationRefusal(issuesFromZod(query.error, req.query, 'query'));
     const row = await proposals.wait(params.data.id, (query.data.wait ?? 0) * 1000);
     if (!row) throw new Refusal(404, 'not_found', `No proposal ${params.data.id}`);
     send(reply, 200, row);

@@ -12,8 +12,7 @@ import { Engine } from './engine/engine.ts';
 import type { TrustedApprover } from './approval/validate-approval.ts';
 import { systemClock, type Clock } from './clock.ts';
 import type { ExecMode } from '../../shared/console-dto.ts';
-import type { JsonValue } from './json/json-value.ts';
-import { legacyReceipt, sha256Hex } from './json/request-hash.ts';
+import { sha256Hex } from './json/request-hash.ts';
 
 export interface CoreOptions {
   mode: ExecMode;
@@ -90,11 +89,12 @@ export class OpenExecCore {
 
   /**
    * SPEC §3, stronger: valid only for an execution recorded here whose stored result hashes
-   * to the receipt, and only when the caller's result is that same result.
+   * to the receipt, and only when the caller's result text (`json.dumps(result, sort_keys=True)`,
+   * as the receipt hashed it) is that same text.
    */
-  verifyLegacyReceipt(execId: string, result: JsonValue, receipt: string): boolean {
+  verifyLegacyReceipt(execId: string, resultJson: string, receipt: string): boolean {
     const stored = this.legacyReceiptOf(execId);
-    return stored !== null && stored === receipt && legacyReceipt(execId, result) === receipt;
+    return stored !== null && stored === receipt && sha256Hex(`${execId}:${resultJson}`) === receipt;
   }
 
   /** The SPEC §3 `receipt` of an execution recorded here, or null when there is none. */

@@ -117,6 +117,16 @@ export function base64ToBytes(s: string): Uint8Array | null {
   return out;
 }
 
+/**
+ * An Ed25519 signature as stored or sent: strict canonical padded base64 of exactly 64 bytes,
+ * else null. The one rule for every verifier (artifacts, the ledger walk, the console's checks
+ * and the renderer's), so a signature is never valid in one place and refused in another.
+ */
+export function decodeSignatureBase64(s: string): Uint8Array | null {
+  const bytes = base64ToBytes(s);
+  return bytes !== null && bytes.length === 64 ? bytes : null;
+}
+
 /** Standard padded base64 (the form `base64ToBytes` accepts). */
 export function bytesToBase64(bytes: Uint8Array): string {
   let s = '';

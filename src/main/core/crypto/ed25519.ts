@@ -16,7 +16,7 @@ import {
   verify as nodeVerify,
   type KeyObject,
 } from 'node:crypto';
-import { base64ToBytes, ed25519PublicKeyProblem } from '../../../shared/crypto/ed25519-verify.ts';
+import { base64ToBytes, decodeSignatureBase64, ed25519PublicKeyProblem } from '../../../shared/crypto/ed25519-verify.ts';
 
 export class KeyFormatError extends Error {
   readonly code = 'key_format';
@@ -125,11 +125,8 @@ export function keyId(raw: Uint8Array): string {
   return createHash('sha256').update(raw).digest('hex').slice(0, 16);
 }
 
-/** A signature from an artifact: strict canonical padded base64 of exactly 64 bytes, else null. */
-export function decodeSignatureBase64(s: string): Uint8Array | null {
-  const bytes = base64ToBytes(s);
-  return bytes !== null && bytes.length === 64 ? bytes : null;
-}
+/** The one signature rule (strict base64 of 64 bytes) lives beside the portable verifier. */
+export { decodeSignatureBase64 };
 
 export class Ed25519Verifier {
   readonly publicKey: Uint8Array;

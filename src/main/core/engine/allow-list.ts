@@ -44,9 +44,9 @@ export class AllowList {
     return this.current === null || this.current.has(action);
   }
 
-  /** The configured list, or null when open. */
+  /** The configured list in its configured order (as the Python service lists it), or null when open. */
   list(): string[] | null {
-    return this.current === null ? null : [...this.current].sort();
+    return this.current === null ? null : [...this.current];
   }
 
   /**

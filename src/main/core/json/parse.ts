@@ -4,7 +4,9 @@ import type { JsonObject, JsonValue } from './json-value';
  * A JSON parser that reads wire text the way Python's `json.loads` does for everything that feeds
  * a hash (SPEC §1): integers stay exact (`bigint`), other numbers are doubles, the last duplicate
  * key wins, lone surrogates from `\uXXXX` survive. It is stricter than Python only where Python
- * would hash something we refuse to: `NaN`, `Infinity` and overflowing numbers.
+ * would hash something we refuse to: `NaN`, `Infinity` and overflowing numbers. (Request bodies
+ * are then refused when they hold a lone surrogate: see ill-formed-strings.ts. The parser keeps
+ * them so that stored receipts and Python's hash vectors still read exactly.)
  */
 
 export type JsonParseErrorCode = 'invalid_json' | 'number_out_of_range' | 'too_deep';
@@ -12,11 +14,15 @@ export type JsonParseErrorCode = 'invalid_json' | 'number_out_of_range' | 'too_d
 export class JsonParseError extends Error {
   override readonly name = 'JsonParseError';
   readonly code: JsonParseErrorCode;
+  /** Index into the text, in UTF-16 code units. */
   readonly position: number;
-  constructor(code: JsonParseErrorCode, message: string, position: number) {
+  /** What is wrong, without the position (the message is "Invalid JSON at position N: reason"). */
+  readonly reason: string;
+  constructor(code: JsonParseErrorCode, reason: string, position: number, message = `Invalid JSON at position ${position}: ${reason}`) {
     super(message);
     this.code = code;
     this.position = position;
+    this.reason = reason;
   }
 }
 
@@ -62,7 +68,7 @@ class Parser {
   ) {}
 
   fail(code: JsonParseErrorCode, what: string, at: number = this.pos): never {
-    throw new JsonParseError(code, `Invalid JSON at position ${at}: ${what}`, at);
+    throw new JsonParseError(code, what, at);
   }
 
   expected(what: string): never {
@@ -294,6 +300,6 @@ export function decodeUtf8Strict(bytes: Uint8Array): string {
   try {
     return utf8.decode(bytes);
   } catch {
-    throw new JsonParseError('invalid_json', 'Request body is not valid UTF-8', 0);
+    throw new JsonParseError('invalid_json', 'Request body is not valid UTF-8', 0, 'Request body is not valid UTF-8');
   }
 }

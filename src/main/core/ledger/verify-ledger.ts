@@ -1,5 +1,5 @@
 import type { SqliteDatabase } from '../store/database.ts';
-import type { Ed25519Verifier } from '../crypto/ed25519.ts';
+import { decodeSignatureBase64, type Ed25519Verifier } from '../crypto/ed25519.ts';
 import { parseJson } from '../json/parse.ts';
 import { isJsonObject } from '../json/json-value.ts';
 import { sha256Hex } from '../json/request-hash.ts';
@@ -25,8 +25,10 @@ function receiptProblems(row: ReceiptRow, verifier: Ed25519Verifier): { hash: bo
   const bodyBytes = Buffer.from(row.body, 'utf8');
   const hash = sha256Hex(bodyBytes) === row.hash;
   if (!hash) problems.push('hash does not match the receipt body');
-  const signature = verifier.verify(bodyBytes, Buffer.from(row.signature, 'base64'));
-  if (!signature) problems.push('signature does not verify with the receipt key');
+  const signatureBytes = decodeSignatureBase64(row.signature);
+  const signature = signatureBytes !== null && verifier.verify(bodyBytes, signatureBytes);
+  if (signatureBytes === null) problems.push('signature is not strict base64 of 64 bytes');
+  else if (!signature) problems.push('signature does not verify with the receipt key');
   let body;
   try {
     body = parseJson(row.body);
