@@ -40,7 +40,7 @@ function sendOutcome(reply: FastifyReply, outcome: ExecuteOutcome): void {
   );
 }
 
-/** The surface the Python service offered (SPEC §3), answer for answer. */
+/** The surface the Python service offered (protocol §3), answer for answer. */
 export function registerCompatRoutes(app: FastifyInstance, core: OpenExecCore): void {
   app.get('/', (_req, reply) => sendJson(reply, 200, { service: 'OpenExec', status: 'running', version: APP_VERSION }));
 

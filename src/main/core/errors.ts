@@ -1,6 +1,6 @@
 /**
  * A refusal the boundary answers with. `status` and `detail` are the wire contract
- * (SPEC §2–§3 texts); `code` is our stable, machine-readable name for it.
+ * (protocol §2–§3 texts); `code` is our stable, machine-readable name for it.
  */
 export type RefusalCode =
   | 'invalid_request'

@@ -75,7 +75,7 @@ export class OpenExecCore {
   }
 
   /**
-   * SPEC §3, stronger: valid only for an execution recorded here whose stored result hashes
+   * protocol §3, stronger: valid only for an execution recorded here whose stored result hashes
    * to the receipt, and only when the caller's result is that same result.
    */
   verifyLegacyReceipt(execId: string, result: JsonValue, receipt: string): boolean {
@@ -83,7 +83,7 @@ export class OpenExecCore {
     return stored !== null && stored === receipt && legacyReceipt(execId, result) === receipt;
   }
 
-  /** The SPEC §3 `receipt` of an execution recorded here, or null when there is none. */
+  /** The protocol §3 `receipt` of an execution recorded here, or null when there is none. */
   legacyReceiptOf(execId: string): string | null {
     const stored = this.legacyLookup.get(execId) as string | undefined;
     // The stored text is exactly what was hashed when the receipt was issued.

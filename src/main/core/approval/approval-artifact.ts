@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * The ClawShield v1 artifact (SPEC §2). `expires_at` may be missing on the wire: the
+ * The ClawShield v1 artifact (protocol §2). `expires_at` may be missing on the wire: the
  * contract answers that with its own 403 text rather than a shape error. Unknown fields
  * (older clients send `issued_by`) are ignored, as the Python service ignored them.
  */
