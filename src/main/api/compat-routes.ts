@@ -6,7 +6,7 @@ import type { JsonObject, JsonValue } from '../core/json/json-value.ts';
 import { publicKeyToPem } from '../core/crypto/ed25519.ts';
 import type { ExecuteOutcome } from '../core/engine/engine.ts';
 import { Refusal } from '../core/errors.ts';
-import { APP_VERSION } from '../app/version.ts';
+import { APP_VERSION } from '../core/version.ts';
 import { jsonObject, parseBody, validateBody } from './json-body.ts';
 import { sendJson, sendRaw } from './reply.ts';
 
