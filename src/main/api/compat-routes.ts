@@ -30,7 +30,7 @@ function pythonUtcNow(ms: number): string {
 }
 
 function sendOutcome(reply: FastifyReply, outcome: ExecuteOutcome): void {
-  if (outcome.kind === 'refused') throw new Refusal(outcome.status, outcome.code, outcome.detail);
+  if (outcome.kind === 'refused') throw new Refusal(outcome.code, outcome.detail);
   const a = outcome.answer;
   // The result is written as canonical JSON text so integers of any size reach the agent exact.
   sendRaw(

@@ -8,13 +8,13 @@ export const BODY_LIMIT_BYTES = 1024 * 1024;
 /** Parses a request body without loss (big integers stay exact) or refuses with a 422. */
 export function parseBody(raw: unknown): JsonValue {
   if (!(raw instanceof Uint8Array) || raw.length === 0) {
-    throw new Refusal(422, 'invalid_request', 'Request body must be a JSON object');
+    throw new Refusal('invalid_request', 'Request body must be a JSON object');
   }
   try {
     return parseJson(decodeUtf8Strict(raw));
   } catch (err) {
     if (err instanceof JsonParseError) {
-      throw new Refusal(422, 'invalid_request', err.message);
+      throw new Refusal('invalid_request', err.message);
     }
     throw err;
   }
@@ -25,7 +25,7 @@ export function validateBody<S extends z.ZodType>(schema: S, value: unknown): z.
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((i) => `${i.path.length ? i.path.join('.') : 'body'}: ${i.message}`);
-  throw new Refusal(422, 'invalid_request', `Invalid request body: ${problems.join('; ')}`);
+  throw new Refusal('invalid_request', `Invalid request body: ${problems.join('; ')}`);
 }
 
 /** A whole number as our lossless parser yields it (bigint), checked and made a number. */
