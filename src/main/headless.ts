@@ -1,6 +1,6 @@
 /**
  * `npm run serve`: the core and the loopback API with no window, for machines without a
- * display. Configuration comes from the environment (README, SPEC §4).
+ * display. Configuration comes from the environment (README, protocol §4).
  */
 import { join } from 'node:path';
 import { homedir } from 'node:os';

@@ -3,7 +3,7 @@
  * hardened console window, and exposes the console contract to it over IPC only.
  * The operator's signing key stays in this process; the renderer sees only ConsoleApi results.
  */
-import { app, BrowserWindow, dialog, ipcMain, session } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Menu, session } from 'electron';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadConfig } from './app/config';
@@ -11,26 +11,16 @@ import { startOpenExec, type OpenExecApp } from './app/openexec-app';
 import { forwardConsoleEvents, registerConsoleIpc, trustedWindowOf } from './electron/console-ipc';
 import { devRendererCsp, RENDERER_CSP_HEADER } from './electron/csp';
 import { hardenSession, hardenWebContents } from './electron/security';
+import { applicationMenuTemplate, shellPolicy } from './electron/shell-policy';
 import { createConsoleWindow } from './electron/window';
 
 const rendererFile = join(import.meta.dirname, '../renderer/index.html');
 const preloadPath = join(import.meta.dirname, '../preload/index.cjs');
 
-/** electron-vite's dev server, accepted only unpackaged and only on a loopback http origin. */
-function devServerUrl(): string | null {
-  const raw = process.env['ELECTRON_RENDERER_URL'];
-  if (app.isPackaged || !raw) return null;
-  try {
-    const url = new URL(raw);
-    if (url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname)) return url.href;
-  } catch {
-    // fall through
-  }
-  console.warn('openexec: ignoring ELECTRON_RENDERER_URL (not a loopback http URL)');
-  return null;
-}
-
-const devUrl = devServerUrl();
+// import.meta.env.DEV is fixed when the bundle is built: true only in what `electron-vite dev` builds.
+const policy = shellPolicy({ isPackaged: app.isPackaged, devBuild: import.meta.env.DEV, env: process.env });
+for (const notice of policy.notices) console.warn(`openexec: ${notice}`);
+const devUrl = policy.devServerUrl;
 const appUrl = devUrl ?? pathToFileURL(rendererFile).href;
 
 let core: OpenExecApp | null = null;
@@ -40,6 +30,7 @@ async function openWindow(): Promise<void> {
   win = await createConsoleWindow({
     preloadPath,
     renderer: devUrl ? { url: devUrl } : { file: rendererFile },
+    devTools: policy.devTools,
   });
   win.on('closed', () => {
     win = null;
@@ -53,6 +44,7 @@ function oneLine(err: unknown): string {
 
 async function main(): Promise<void> {
   await app.whenReady();
+  Menu.setApplicationMenu(Menu.buildFromTemplate(applicationMenuTemplate(process.platform)));
   hardenSession(session.defaultSession, {
     appUrl,
     csp: devUrl ? devRendererCsp(new URL(devUrl).origin) : RENDERER_CSP_HEADER,

@@ -12,7 +12,7 @@ export interface ProposalDto {
   id: string;
   action: string;
   nonce: string;
-  /** Canonical JSON text of the payload (SPEC §1), exact at any integer size. */
+  /** Canonical JSON text of the payload (protocol §1), exact at any integer size. */
   payloadCanonical: string;
   /** Canonical JSON text of {"action","payload"}: exactly what an approval signs over. */
   requestCanonical: string;

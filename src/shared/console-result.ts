@@ -1,19 +1,11 @@
 /**
  * Errors cross process boundaries as values with stable codes: an exception thrown in an
  * IPC handler reaches the renderer as a bare string, so nothing here relies on throw.
+ * The codes, and the HTTP status of each, are in the one table of ./error-codes.ts.
  */
-export const CONSOLE_ERROR_CODES = [
-  'invalid_input',
-  'not_found',
-  'conflict',
-  'locked',
-  'expired',
-  'forbidden',
-  'unauthorized',
-  'unavailable',
-  'internal',
-] as const;
-export type ConsoleErrorCode = (typeof CONSOLE_ERROR_CODES)[number];
+import type { ConsoleErrorCode } from './error-codes';
+
+export { CONSOLE_ERROR_CODES, type ConsoleErrorCode } from './error-codes';
 
 export interface ConsoleError {
   code: ConsoleErrorCode;

@@ -1,17 +1,14 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { canonicalJson, pythonFloatRepr, pythonJsonDumpsSorted } from '../../src/main/core/json/canonical';
 import type { JsonObject, JsonValue } from '../../src/main/core/json/json-value';
 import { isJsonObject } from '../../src/main/core/json/json-value';
 import { parseJson } from '../../src/main/core/json/parse';
 import { canonicalRequest, legacyReceipt, requestHash, sha256Hex } from '../../src/main/core/json/request-hash';
+import { conformanceText } from '../support/conformance.ts';
 
 /** Vectors are read with our own parser so that integers in them stay exact. */
 function loadVectors(name: string): JsonValue {
-  const path = fileURLToPath(new URL(`../../../shared/conformance/${name}`, import.meta.url));
-  if (!existsSync(path)) throw new Error(`conformance vectors missing: ${path}`);
-  return parseJson(readFileSync(path, 'utf8'));
+  return parseJson(conformanceText(name));
 }
 function obj(v: JsonValue | undefined): JsonObject {
   if (!isJsonObject(v)) throw new Error(`expected an object, got ${String(v)}`);

@@ -1,6 +1,4 @@
 import { createHash, createPublicKey, generateKeyPairSync, verify as opensslVerify } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Point, utils, verify as nobleRawVerify } from '@noble/ed25519';
 import { describe, expect, test } from 'vitest';
 import {
@@ -14,6 +12,7 @@ import {
 } from '../../src/main/core/crypto/ed25519.ts';
 import { nobleSign, nobleVerify, nobleVerifySync } from '../../src/main/core/crypto/noble.ts';
 import { base64ToBytes, bytesToBase64, bytesToHex, hexToBytes, sha256Hex, verifyEd25519 } from '../../src/shared/crypto/ed25519-verify.ts';
+import { conformance } from '../support/conformance.ts';
 
 function h(hex: string): Uint8Array {
   const b = hexToBytes(hex);
@@ -98,14 +97,12 @@ describe('RFC 8032 §7.1 vectors', () => {
   });
 });
 
-const vectorsPath = fileURLToPath(new URL('../../../shared/conformance/approval-vectors.json', import.meta.url));
-describe('conformance approval-vectors.json (SPEC §2)', () => {
-  if (!existsSync(vectorsPath)) throw new Error(`conformance vectors missing: ${vectorsPath}`);
-  const file = JSON.parse(readFileSync(vectorsPath, 'utf8')) as {
+describe('conformance approval-vectors.json (protocol §2)', () => {
+  const file = conformance<{
     public_key_pem: string;
     private_key_seed_hex: string;
     cases: { name: string; artifact: Record<string, string> }[];
-  };
+  }>('approval-vectors.json');
   test('the PEM is RFC 8032 key 1, and we write it back byte for byte', () => {
     const raw = parsePublicKeyPem(file.public_key_pem);
     expect(bytesToHex(raw)).toBe(RFC8032[0]?.pub);

@@ -10,12 +10,12 @@ import { CONSOLE_METHOD_NAMES, IPC_CHANNEL_PREFIX } from '../../src/shared/conso
 import {
   createConsoleIpcHandlers,
   dispatchConsoleCall,
-  isAppUrl,
   senderProblem,
   type FrameLike,
   type InvokeEventLike,
   type TrustedWindow,
 } from '../../src/main/ipc/console-ipc-dispatch';
+import { isAppUrl } from '../../src/main/ipc/app-url';
 import { get, post, startServer, type RunningServer } from '../support/harness';
 
 const APP_URL = 'file:///opt/openexec/resources/app/out/renderer/index.html';

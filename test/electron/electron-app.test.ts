@@ -45,7 +45,8 @@ describe.skipIf(missing !== null)('the Electron app', () => {
       // The app directory, as `npm start` launches it (package.json `main` is out/main/index.js).
       args: [REPO_ROOT],
       cwd: REPO_ROOT,
-      env: { ...env, OPENEXEC_DATA_DIR: dataDir, OPENEXEC_PORT: '0', OPENEXEC_MODE: 'clawshield' },
+      // ELECTRON_RENDERER_URL as a stray shell variable: the built app must ignore it.
+      env: { ...env, OPENEXEC_DATA_DIR: dataDir, OPENEXEC_PORT: '0', OPENEXEC_MODE: 'clawshield', ELECTRON_RENDERER_URL: 'http://127.0.0.1:9/' },
       timeout: 60_000,
     });
     // A console already open on this machine holds the single-instance lock (keyed by the
@@ -87,6 +88,7 @@ describe.skipIf(missing !== null)('the Electron app', () => {
               nodeIntegrationInWorker: p['nodeIntegrationInWorker'],
               webSecurity: p['webSecurity'],
               webviewTag: p['webviewTag'],
+              devTools: p['devTools'],
             }
           : 'webContents.getLastWebPreferences() is gone from this Electron: check webPreferences another way',
       };
@@ -102,8 +104,19 @@ describe.skipIf(missing !== null)('the Electron app', () => {
         nodeIntegrationInWorker: false,
         webSecurity: true,
         webviewTag: false,
+        devTools: false,
       },
     });
+  });
+
+  test('the application menu has no reload and no DevTools', async () => {
+    const roles = await app.evaluate(({ Menu }) => {
+      const walk = (items: Electron.MenuItem[]): string[] =>
+        items.flatMap((i) => [String(i.role ?? ''), ...(i.submenu ? walk(i.submenu.items) : [])]);
+      return walk(Menu.getApplicationMenu()?.items ?? []).filter((r) => r !== '');
+    });
+    expect(roles).toEqual(expect.arrayContaining(['copy', 'paste', 'quit']));
+    expect(roles.filter((r) => /reload|devtools/i.test(r))).toEqual([]);
   });
 
   test('the page sees exactly the contract on window.openexec, and no Node; window.open is refused', async () => {

@@ -4,7 +4,7 @@ import { parseJson } from '../../src/main/core/json/parse.ts';
 import { requestHash } from '../../src/main/core/json/request-hash.ts';
 import type { JsonObject } from '../../src/main/core/json/json-value.ts';
 
-/** A test stand-in for ClawShield: mints SPEC §2 artifacts with a real Ed25519 key. */
+/** A test stand-in for ClawShield: mints protocol §2 artifacts with a real Ed25519 key. */
 export class TestApprover {
   readonly signer: Ed25519Signer;
   constructor(seed?: Uint8Array) {

@@ -9,6 +9,7 @@ import type { Page } from 'playwright-core';
 import { BRIDGE_GLOBAL, CONSOLE_METHOD_NAMES } from '../../src/shared/console-api.ts';
 import type { ConsoleEvent } from '../../src/shared/console-dto.ts';
 import { CONSOLE_ERROR_CODES, type ConsoleErrorCode, type ConsoleResult } from '../../src/shared/console-result.ts';
+import { consoleCodeForStatus } from '../../src/shared/error-codes.ts';
 
 export interface ConsoleEndpoint {
   /** `http://127.0.0.1:<port>` of the running core */
@@ -33,21 +34,6 @@ export interface ConsoleTestBridge {
 const CALL_BINDING = '__openexecCall';
 const DISPATCH_GLOBAL = '__openexecDispatch';
 
-/** The inverse of the /console routes' status table, for answers that carry no `code`. */
-const CODE_BY_STATUS: Record<number, ConsoleErrorCode> = {
-  400: 'invalid_input',
-  401: 'unauthorized',
-  403: 'forbidden',
-  404: 'not_found',
-  409: 'conflict',
-  410: 'expired',
-  413: 'invalid_input',
-  415: 'invalid_input',
-  422: 'invalid_input',
-  423: 'locked',
-  503: 'unavailable',
-};
-
 function isCode(value: unknown): value is ConsoleErrorCode {
   return typeof value === 'string' && (CONSOLE_ERROR_CODES as readonly string[]).includes(value);
 }
@@ -62,7 +48,7 @@ export function httpAnswerToResult(status: number, text: string): ConsoleResult<
   }
   if (status === 200) return { ok: true, value: body };
   const fields = (body && typeof body === 'object' ? body : {}) as { detail?: unknown; code?: unknown };
-  const code = isCode(fields.code) ? fields.code : (CODE_BY_STATUS[status] ?? 'internal');
+  const code = isCode(fields.code) ? fields.code : consoleCodeForStatus(status);
   const message = typeof fields.detail === 'string' ? fields.detail : `HTTP ${status}`;
   return { ok: false, error: { code, message } };
 }

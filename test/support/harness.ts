@@ -1,16 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadConfig } from '../../src/main/app/config.ts';
 import { startOpenExec, type OpenExecApp } from '../../src/main/app/openexec-app.ts';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '../..');
-export const CONFORMANCE_DIR = resolve(REPO_ROOT, '../shared/conformance');
-
-/** Reads a conformance vector file made by the Python side; a missing file fails loudly. */
-export function conformance<T>(name: string): T {
-  return JSON.parse(readFileSync(join(CONFORMANCE_DIR, name), 'utf8')) as T;
-}
+export { CONFORMANCE_DIR, conformance } from './conformance.ts';
 
 export function tempDir(prefix = 'openexec-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));

@@ -7,7 +7,7 @@ import { pythonJsonDumpsSorted } from '../core/json/canonical.ts';
 import { publicKeyToPem } from '../core/crypto/ed25519.ts';
 import type { ExecuteOutcome } from '../core/engine/engine.ts';
 import { Refusal } from '../core/errors.ts';
-import { APP_VERSION } from '../app/version.ts';
+import { APP_VERSION } from '../core/version.ts';
 import { jsonObject, parseBody, validateBody } from './json-body.ts';
 import { sendJson, sendRaw } from './reply.ts';
 
@@ -39,7 +39,7 @@ function pythonUtcNow(ms: number): string {
 }
 
 function sendOutcome(reply: FastifyReply, outcome: ExecuteOutcome): void {
-  if (outcome.kind === 'refused') throw new Refusal(outcome.status, outcome.code, outcome.detail);
+  if (outcome.kind === 'refused') throw new Refusal(outcome.code, outcome.detail);
   const a = outcome.answer;
   // The result is written as canonical JSON text so integers of any size reach the agent exact.
   sendRaw(
@@ -49,7 +49,7 @@ function sendOutcome(reply: FastifyReply, outcome: ExecuteOutcome): void {
   );
 }
 
-/** The surface the Python service offered (SPEC §3), answer for answer. */
+/** The surface the Python service offered (protocol §3), answer for answer. */
 export function registerCompatRoutes(app: FastifyInstance, core: OpenExecCore): void {
   app.get('/', (_req, reply) => sendJson(reply, 200, { service: 'OpenExec', status: 'running', version: APP_VERSION }));
 

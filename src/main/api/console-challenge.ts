@@ -1,7 +1,8 @@
 import { createHmac } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { sendDetail, sendJson } from './reply.ts';
+import { sendJson } from './reply.ts';
+import { consoleStatus } from '../../shared/error-codes.ts';
 
 /** Who the CLI believes it is talking to: the address and pid recorded in server.json. */
 export interface ServerIdentity {
@@ -37,10 +38,13 @@ export function registerConsoleChallenge(app: FastifyInstance, token: string, id
     try {
       input = JSON.parse(Buffer.from(req.body as Uint8Array).toString('utf8'));
     } catch {
-      return sendDetail(reply, 400, 'Request body is not valid JSON', 'invalid_input');
+      return sendJson(reply, consoleStatus('invalid_input'), { detail: 'Request body is not valid JSON', code: 'invalid_input' });
     }
     const parsed = challengeInput.safeParse(input);
-    if (!parsed.success) return sendDetail(reply, 400, 'nonce: 43 to 128 base64url characters required', 'invalid_input');
+    if (!parsed.success) return sendJson(reply, consoleStatus('invalid_input'), {
+        detail: 'nonce: 43 to 128 base64url characters required',
+        code: 'invalid_input',
+      });
     sendJson(reply, 200, { proof: consoleTokenProof(token, identity(), parsed.data.nonce) });
   });
 }

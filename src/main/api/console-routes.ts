@@ -1,24 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CONSOLE_METHODS, type ConsoleApi, type ConsoleMethod } from '../../shared/console-api.ts';
-import type { ConsoleErrorCode } from '../../shared/console-result.ts';
+import { consoleStatus, type ConsoleErrorCode } from '../../shared/error-codes.ts';
 import { sendJson } from './reply.ts';
-
-const STATUS: Record<ConsoleErrorCode, number> = {
-  invalid_input: 400,
-  unauthorized: 401,
-  forbidden: 403,
-  not_found: 404,
-  conflict: 409,
-  expired: 410,
-  locked: 423,
-  internal: 500,
-  unavailable: 503,
-};
-
-export function consoleStatus(code: ConsoleErrorCode): number {
-  return STATUS[code];
-}
 
 const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 

@@ -4,7 +4,7 @@ import { Refusal } from '../core/errors.ts';
 import { checkRequestOrigin } from './request-guard.ts';
 import { BODY_LIMIT_BYTES } from './json-body.ts';
 import { registerCompatRoutes } from './compat-routes.ts';
-import { sendDetail, sendRaw } from './reply.ts';
+import { sendDetail, sendJson, sendRaw } from './reply.ts';
 import { validationBody, ValidationRefusal } from './validation-error.ts';
 
 export interface HttpServerOptions {
@@ -27,27 +27,28 @@ export function createHttpServer(core: OpenExecCore, options: HttpServerOptions 
 
   app.addHook('onRequest', async (req, reply) => {
     const verdict = checkRequestOrigin({ host: req.headers.host, origin: req.headers.origin }, extraHosts);
-    if (!verdict.ok) sendDetail(reply, verdict.status, verdict.detail);
+    if (!verdict.ok) sendDetail(reply, verdict.code, verdict.detail);
   });
 
   app.setErrorHandler((err: FastifyError | Refusal | Error, _req, reply) => {
     if (err instanceof ValidationRefusal) return sendRaw(reply, 422, validationBody(err.issues));
-    if (err instanceof Refusal) return sendDetail(reply, err.status, err.detail);
+    if (err instanceof Refusal) return sendDetail(reply, err.code, err.detail);
     const code = (err as FastifyError).code;
     if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return sendDetail(reply, 413, `Request body is larger than ${BODY_LIMIT_BYTES} bytes`);
+      return sendDetail(reply, 'body_too_large', `Request body is larger than ${BODY_LIMIT_BYTES} bytes`);
     }
     if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH') {
-      return sendDetail(reply, 415, 'Content-Type must be application/json');
+      return sendDetail(reply, 'unsupported_media_type', 'Content-Type must be application/json');
     }
-    if (code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return sendDetail(reply, 422, 'Request body must be a JSON object');
+    if (code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return sendDetail(reply, 'invalid_request', 'Request body must be a JSON object');
     const status = (err as FastifyError).statusCode;
-    if (status !== undefined && status >= 400 && status < 500) return sendDetail(reply, status, err.message);
+    // Fastify's own protocol errors (a malformed URL, say) keep Fastify's status.
+    if (status !== undefined && status >= 400 && status < 500) return sendJson(reply, status, { detail: err.message });
     process.stderr.write(`openexec: internal error: ${err.stack ?? String(err)}\n`);
-    return sendDetail(reply, 500, 'Internal Server Error');
+    return sendDetail(reply, 'internal', 'Internal Server Error');
   });
 
-  app.setNotFoundHandler((_req, reply) => sendDetail(reply, 404, 'Not Found'));
+  app.setNotFoundHandler((_req, reply) => sendDetail(reply, 'not_found', 'Not Found'));
 
   registerCompatRoutes(app, core);
   options.register?.(app);

@@ -14,7 +14,7 @@ function parsed<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const problems = result.error.issues.map((i) => `${i.path.join('.') || where}: ${i.message}`);
-  throw new Refusal(422, 'invalid_request', `Invalid ${where}: ${problems.join('; ')}`);
+  throw new Refusal('invalid_request', `Invalid ${where}: ${problems.join('; ')}`);
 }
 
 /**

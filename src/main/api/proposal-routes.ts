@@ -62,11 +62,11 @@ export function registerProposalRoutes(app: FastifyInstance, proposals: Proposal
 
   app.get('/proposals/:id', async (req, reply) => {
     const params = idParams.safeParse(req.params);
-    if (!params.success) throw new Refusal(404, 'not_found', 'No such proposal');
+    if (!params.success) throw new Refusal('not_found', 'No such proposal');
     const query = waitQuery.safeParse(req.query);
     if (!query.success) throw new ValidationRefusal(issuesFromZod(query.error, req.query, 'query'));
     const row = await proposals.wait(params.data.id, (query.data.wait ?? 0) * 1000);
-    if (!row) throw new Refusal(404, 'not_found', `No proposal ${params.data.id}`);
+    if (!row) throw new Refusal('not_found', `No proposal ${params.data.id}`);
     send(reply, 200, row);
   });
 }

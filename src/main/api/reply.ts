@@ -1,4 +1,5 @@
 import type { FastifyReply } from 'fastify';
+import { refusalStatus, type RefusalCode } from '../../shared/error-codes.ts';
 
 /** JSON text we wrote ourselves (it may hold exact big integers); sent as is. */
 export function sendRaw(reply: FastifyReply, status: number, text: string): void {
@@ -9,6 +10,7 @@ export function sendJson(reply: FastifyReply, status: number, value: unknown): v
   sendRaw(reply, status, JSON.stringify(value));
 }
 
-export function sendDetail(reply: FastifyReply, status: number, detail: string, code?: string): void {
-  sendJson(reply, status, code === undefined ? { detail } : { detail, code });
+/** An agent-facing refusal: the table's status for `code`, and `{"detail": …}` as the Python service answered. */
+export function sendDetail(reply: FastifyReply, code: RefusalCode, detail: string): void {
+  sendJson(reply, refusalStatus(code), { detail });
 }

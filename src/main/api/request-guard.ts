@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import type { RefusalCode } from '../../shared/error-codes.ts';
 
 /** 127.0.0.0/8, ::1 and the name localhost: the only places an agent may call from. */
 export function isLoopbackHost(host: string): boolean {
@@ -15,7 +16,7 @@ export function hostHeaderName(value: string): string | null {
   return m ? m[1]!.replace(/^\[|\]$/g, '') : null;
 }
 
-export type GuardVerdict = { ok: true } | { ok: false; status: number; detail: string };
+export type GuardVerdict = { ok: true } | { ok: false; code: RefusalCode; detail: string };
 
 /**
  * Refuses what a web page could send: a foreign Host (DNS rebinding) or any Origin header
@@ -26,13 +27,13 @@ export function checkRequestOrigin(
   extraHosts: readonly string[],
 ): GuardVerdict {
   const raw = headers.host;
-  if (raw === undefined || raw === '') return { ok: false, status: 400, detail: 'Host header is required' };
+  if (raw === undefined || raw === '') return { ok: false, code: 'bad_request', detail: 'Host header is required' };
   const name = hostHeaderName(raw);
   if (name === null || !(isLoopbackHost(name) || extraHosts.includes(name.toLowerCase()))) {
-    return { ok: false, status: 403, detail: `Host '${raw}' is not a loopback address: request refused` };
+    return { ok: false, code: 'foreign_origin', detail: `Host '${raw}' is not a loopback address: request refused` };
   }
   if (headers.origin !== undefined) {
-    return { ok: false, status: 403, detail: 'Requests from web pages are refused (Origin header present)' };
+    return { ok: false, code: 'foreign_origin', detail: 'Requests from web pages are refused (Origin header present)' };
   }
   return { ok: true };
 }

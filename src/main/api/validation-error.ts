@@ -18,7 +18,7 @@ export interface ValidationIssue {
 
 export class ValidationRefusal extends Refusal {
   constructor(readonly issues: ValidationIssue[]) {
-    super(422, 'invalid_request', issues.map((i) => `${i.loc.join('.')}: ${i.msg}`).join('; '));
+    super('invalid_request', issues.map((i) => `${i.loc.join('.')}: ${i.msg}`).join('; '));
     this.name = 'ValidationRefusal';
   }
 }

@@ -51,7 +51,7 @@ function positiveInt(env: Env, name: string, fallback: number, max: number): num
   return Number(raw);
 }
 
-/** `sqlite:///rel` (relative to the data directory) or `sqlite:////abs` (SPEC §4). */
+/** `sqlite:///rel` (relative to the data directory) or `sqlite:////abs` (protocol §4). */
 export function resolveDbUrl(url: string, dataDir: string): string {
   const m = /^sqlite:\/\/\/(.+)$/.exec(url);
   if (!m) {

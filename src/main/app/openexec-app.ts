@@ -16,7 +16,7 @@ import { createEventStreams } from '../api/event-stream.ts';
 import type { ConsoleApi } from '../../shared/console-api.ts';
 import { newConsoleToken, writeConsoleToken } from './console-token.ts';
 import { lockDataDir } from './data-dir-lock.ts';
-import { APP_VERSION } from './version.ts';
+import { APP_VERSION } from '../core/version.ts';
 
 export const SERVER_INFO_FILE = 'server.json';
 const CLOSE_GRACE_MS = 1000;

@@ -1,27 +1,21 @@
-/**
- * A refusal the boundary answers with. `status` and `detail` are the wire contract
- * (SPEC §2–§3 texts); `code` is our stable, machine-readable name for it.
- */
-export type RefusalCode =
-  | 'invalid_request'
-  | 'unknown_action'
-  | 'not_allowed'
-  | 'approval_required'
-  | 'approval_invalid'
-  | 'approval_used'
-  | 'nonce_conflict'
-  | 'handler_input'
-  | 'handler_failed'
-  | 'not_found'
-  | 'conflict';
+import { refusalStatus, type RefusalCode } from '../../shared/error-codes.ts';
 
+export type { RefusalCode } from '../../shared/error-codes.ts';
+
+/**
+ * A refusal the boundary answers with. `code` is our stable, machine-readable name for it;
+ * `detail` is the wire text (protocol §2–§3); `status` comes from the one table of codes
+ * (src/shared/error-codes.ts), never from the place that refuses.
+ */
 export class Refusal extends Error {
+  readonly status: number;
+
   constructor(
-    readonly status: number,
     readonly code: RefusalCode,
     readonly detail: string,
   ) {
     super(detail);
     this.name = 'Refusal';
+    this.status = refusalStatus(code);
   }
 }

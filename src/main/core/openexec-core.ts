@@ -88,7 +88,7 @@ export class OpenExecCore {
   }
 
   /**
-   * SPEC §3, stronger: valid only for an execution recorded here whose stored result hashes
+   * protocol §3, stronger: valid only for an execution recorded here whose stored result hashes
    * to the receipt, and only when the caller's result text (`json.dumps(result, sort_keys=True)`,
    * as the receipt hashed it) is that same text.
    */
@@ -97,7 +97,7 @@ export class OpenExecCore {
     return stored !== null && stored === receipt && sha256Hex(`${execId}:${resultJson}`) === receipt;
   }
 
-  /** The SPEC §3 `receipt` of an execution recorded here, or null when there is none. */
+  /** The protocol §3 `receipt` of an execution recorded here, or null when there is none. */
   legacyReceiptOf(execId: string): string | null {
     const stored = this.legacyLookup.get(execId) as string | undefined;
     // The stored text is exactly what was hashed when the receipt was issued.

@@ -2,7 +2,7 @@
  * Electron security checklist, applied in one place (docs/electron-security.md lists each item).
  */
 import type { Session, WebContents } from 'electron';
-import { isAppUrl } from '../ipc/console-ipc-dispatch';
+import { isAppUrl } from '../ipc/app-url';
 
 export interface HardenOptions {
   /** The URL the renderer is loaded from (file://…/index.html, or the dev server URL). */

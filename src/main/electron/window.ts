@@ -8,6 +8,8 @@ export interface ConsoleWindowOptions {
   preloadPath: string;
   /** The renderer: an absolute index.html path, or a loopback dev server URL. */
   renderer: { file: string } | { url: string };
+  /** DevTools only when the shell policy allows them (OPENEXEC_DEVTOOLS=1). */
+  devTools: boolean;
 }
 
 export const CONSOLE_WEB_PREFERENCES = {
@@ -24,7 +26,13 @@ export const CONSOLE_WEB_PREFERENCES = {
   safeDialogs: true,
   spellcheck: false,
   enableWebSQL: false,
+  devTools: false,
 } as const;
+
+/** The window's webPreferences: the checklist, the preload, and DevTools only when allowed. */
+export function consoleWebPreferences(preloadPath: string, devTools: boolean) {
+  return { ...CONSOLE_WEB_PREFERENCES, devTools, preload: preloadPath };
+}
 
 export async function createConsoleWindow(options: ConsoleWindowOptions): Promise<BrowserWindow> {
   const win = new BrowserWindow({
@@ -35,7 +43,7 @@ export async function createConsoleWindow(options: ConsoleWindowOptions): Promis
     show: false,
     title: 'OpenExec Console',
     backgroundColor: '#16181d',
-    webPreferences: { ...CONSOLE_WEB_PREFERENCES, preload: options.preloadPath },
+    webPreferences: consoleWebPreferences(options.preloadPath, options.devTools),
   });
   win.once('ready-to-show', () => win.show());
   if ('file' in options.renderer) await win.loadFile(options.renderer.file);

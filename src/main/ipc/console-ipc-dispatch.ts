@@ -7,6 +7,7 @@ import type { ConsoleApi, ConsoleMethod } from '../../shared/console-api';
 import { CONSOLE_METHOD_NAMES, CONSOLE_METHODS, IPC_CHANNEL_PREFIX } from '../../shared/console-api';
 import type { ConsoleResult } from '../../shared/console-result';
 import { fail } from '../../shared/console-result';
+import { isAppUrl } from './app-url';
 
 /** The parts of Electron's WebFrameMain the sender check reads. */
 export interface FrameLike {
@@ -28,30 +29,6 @@ export interface TrustedWindow {
   readonly mainFrame: FrameLike;
   /** The URL the renderer was loaded from: a file:// URL, or the dev server URL in development. */
   readonly appUrl: string;
-}
-
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
-
-/**
- * True when `url` is the app itself: the same file:// document (any #fragment), or, for a
- * development server, the same loopback http origin.
- */
-export function isAppUrl(url: string, appUrl: string): boolean {
-  let actual: URL;
-  let expected: URL;
-  try {
-    actual = new URL(url);
-    expected = new URL(appUrl);
-  } catch {
-    return false;
-  }
-  if (expected.protocol === 'file:') {
-    return actual.protocol === 'file:' && actual.host === expected.host && actual.pathname === expected.pathname;
-  }
-  if (expected.protocol === 'http:' && LOOPBACK_HOSTS.has(expected.hostname)) {
-    return actual.origin === expected.origin;
-  }
-  return false;
 }
 
 /** Null when the call comes from our window's main frame showing our app; otherwise why not. */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * The ClawShield v1 artifact (SPEC §2). Every field is a required string, as the Python model
+ * The ClawShield v1 artifact (protocol §2). Every field is a required string, as the Python model
  * declares them: a missing field, null or another type is a 422 shape error before any approval
  * check. An empty `expires_at` passes the shape and gets the contract's own 403 text ("Missing
  * expires_at in approval artifact"). The length limits are ours. Unknown fields (older clients

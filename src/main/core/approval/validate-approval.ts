@@ -34,7 +34,7 @@ export type ApprovalCheck = { ok: true; approval: VerifiedApproval } | { ok: fal
 const refuse = (detail: string): ApprovalCheck => ({ ok: false, detail });
 
 /**
- * SPEC §2's checks, in its order and with its texts, then the stronger rules. Pure: the
+ * protocol §2's checks, in its order and with its texts, then the stronger rules. Pure: the
  * single-use rule needs the ledger and is applied by the engine inside its transaction.
  */
 export function validateApproval(

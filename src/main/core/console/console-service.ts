@@ -1,6 +1,7 @@
 import type { ConsoleApi } from '../../../shared/console-api.ts';
 import type { AllowListDto, ApprovalDto, CheckpointDto, HealthDto, KeyInfoDto } from '../../../shared/console-dto.ts';
-import { fail, ok, type ConsoleErrorCode, type ConsoleResult } from '../../../shared/console-result.ts';
+import { fail, ok, type ConsoleResult } from '../../../shared/console-result.ts';
+import { consoleCodeOf } from '../../../shared/error-codes.ts';
 import type { OpenExecCore } from '../openexec-core.ts';
 import type { ProposalService } from '../proposals/proposal-service.ts';
 import { proposalDto } from '../proposals/proposal-store.ts';
@@ -33,23 +34,12 @@ export interface ConsoleServiceInfo {
   warnings: () => readonly string[];
 }
 
-function codeFor(status: number): ConsoleErrorCode {
-  if (status === 404) return 'not_found';
-  if (status === 409) return 'conflict';
-  if (status === 410) return 'expired';
-  if (status === 423) return 'locked';
-  if (status === 401) return 'unauthorized';
-  if (status === 403) return 'forbidden';
-  if (status >= 400 && status < 500) return 'invalid_input';
-  return 'internal';
-}
-
 /** Turns thrown refusals into typed values; anything else is an internal error. */
 async function guarded<T>(work: () => T | Promise<T>): Promise<ConsoleResult<T>> {
   try {
     return ok(await work());
   } catch (err) {
-    if (err instanceof Refusal) return fail(codeFor(err.status), err.detail);
+    if (err instanceof Refusal) return fail(consoleCodeOf(err.code), err.detail);
     process.stderr.write(`openexec: console error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     return fail('internal', 'Internal error; see the OpenExec log');
   }
@@ -104,7 +94,7 @@ export class ConsoleService implements ConsoleApi {
     return guarded(() => {
       const { id } = input;
       const row = this.proposals.get(id);
-      if (!row) throw new Refusal(404, 'not_found', `No proposal ${id}`);
+      if (!row) throw new Refusal('not_found', `No proposal ${id}`);
       return proposalDto(row);
     });
   }
@@ -151,9 +141,9 @@ export class ConsoleService implements ConsoleApi {
       const { action, allowed } = input;
       const { allowList, registry, db, ledger } = this.core;
       if (allowList.locked) {
-        throw new Refusal(423, 'conflict', 'The allow-list is fixed by OPENEXEC_ALLOWED_ACTIONS; change it there and restart');
+        throw new Refusal('locked', 'The allow-list is fixed by OPENEXEC_ALLOWED_ACTIONS; change it there and restart');
       }
-      if (!registry.has(action)) throw new Refusal(400, 'unknown_action', `Unknown action: ${action}`);
+      if (!registry.has(action)) throw new Refusal('unknown_action', `Unknown action: ${action}`);
       const before = allowList.list();
       let after: string[] | null = before;
       let changed = false;
@@ -188,7 +178,7 @@ export class ConsoleService implements ConsoleApi {
     return guarded(() => {
       const { seq } = input;
       const found = receiptWithNeighbours(this.core.db, seq);
-      if (!found) throw new Refusal(404, 'not_found', `No receipt ${seq}`);
+      if (!found) throw new Refusal('not_found', `No receipt ${seq}`);
       return found;
     });
   }
@@ -197,7 +187,7 @@ export class ConsoleService implements ConsoleApi {
     return guarded(() => {
       const { seq } = input;
       const check = verifyOneReceipt(this.core.db, this.core.receiptVerifier, seq);
-      if (!check) throw new Refusal(404, 'not_found', `No receipt ${seq}`);
+      if (!check) throw new Refusal('not_found', `No receipt ${seq}`);
       return check;
     });
   }

@@ -1,5 +1,5 @@
 /**
- * Ed25519 on node:crypto (OpenSSL): the hot path for approval artifacts (SPEC §2) and receipts.
+ * Ed25519 on node:crypto (OpenSSL): the hot path for approval artifacts (protocol §2) and receipts.
  *
  * Keys are checked once, at construction, with the same rules as the portable verifier in
  * src/shared/crypto/ed25519-verify.ts: OpenSSL imports any 32 bytes and verifies with the

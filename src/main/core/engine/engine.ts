@@ -10,6 +10,7 @@ import { requestHash as hashRequest, sha256Hex } from '../json/request-hash.ts';
 import { isoUtc, type Clock } from '../clock.ts';
 import type { ExecMode } from '../../../shared/console-dto.ts';
 import type { RefusalCode } from '../errors.ts';
+import { refusalStatus } from '../../../shared/error-codes.ts';
 import type { AllowList } from './allow-list.ts';
 import { ExecutionStore, type ExecutionRow } from './execution-store.ts';
 import { GroupCommit } from './group-commit.ts';
@@ -41,7 +42,7 @@ type Step =
 
 type HandlerEnding =
   | { ok: true; resultCanonical: string; legacyJson: string }
-  | { ok: false; status: number; code: RefusalCode; detail: string };
+  | { ok: false; code: 'handler_input' | 'handler_failed'; detail: string };
 
 const INTERRUPTED =
   'Interrupted: OpenExec stopped while this execution was running; its outcome is unknown and it will not run again';
@@ -127,11 +128,11 @@ export class Engine {
       return { kind: 'final', outcome };
     };
     const blocked = request.precondition?.() ?? null;
-    if (blocked !== null) return final(this.refuse(attempt, 409, 'conflict', blocked));
+    if (blocked !== null) return final(this.refuse(attempt, 'conflict', blocked));
     let previous = this.store.findByNonce(request.nonce);
     if (previous) {
       if (previous.request_hash !== attempt.requestHash) {
-        return final(this.refuse(attempt, 409, 'nonce_conflict', `Nonce '${request.nonce}' was already used for a different request`));
+        return final(this.refuse(attempt, 'nonce_conflict', `Nonce '${request.nonce}' was already used for a different request`));
       }
       if (previous.status === 'started') {
         const running = this.running.get(request.nonce);
@@ -143,25 +144,25 @@ export class Engine {
     }
     const holder = this.options.nonceHeldByProposal?.(request.nonce) ?? null;
     if (holder !== null && holder !== request.proposalId) {
-      return final(this.refuse(attempt, 409, 'nonce_conflict', `Nonce '${request.nonce}' belongs to proposal ${holder}`));
+      return final(this.refuse(attempt, 'nonce_conflict', `Nonce '${request.nonce}' belongs to proposal ${holder}`));
     }
     if (!this.allowList.isAllowed(request.action)) {
-      return final(this.refuse(attempt, 403, 'not_allowed', `Action '${request.action}' is not in the execution allow-list`));
+      return final(this.refuse(attempt, 'not_allowed', `Action '${request.action}' is not in the execution allow-list`));
     }
     const handler = this.registry.get(request.action);
-    if (!handler) return final(this.refuse(attempt, 400, 'unknown_action', `Unknown action: ${request.action}`));
+    if (!handler) return final(this.refuse(attempt, 'unknown_action', `Unknown action: ${request.action}`));
 
     let approval: VerifiedApproval | null = null;
     if (this.needsApproval(request)) {
       if (!request.artifact || !attempt.approval) {
-        return final(this.refuse(attempt, 403, 'approval_required', 'ClawShield mode requires an approval artifact'));
+        return final(this.refuse(attempt, 'approval_required', 'ClawShield mode requires an approval artifact'));
       }
-      if (!attempt.approval.ok) return final(this.refuse(attempt, 403, 'approval_invalid', attempt.approval.detail));
+      if (!attempt.approval.ok) return final(this.refuse(attempt, 'approval_invalid', attempt.approval.detail));
       approval = attempt.approval.approval;
       const used = this.store.approvalUsedBy(approval);
       if (used !== null) {
         const which = used.approvalId === approval.approvalId ? approval.approvalId : `its signed message (as ${used.approvalId})`;
-        return final(this.refuse(attempt, 403, 'approval_used', `Approval already used: ${which} authorised execution ${used.execId}`));
+        return final(this.refuse(attempt, 'approval_used', `Approval already used: ${which} authorised execution ${used.execId}`));
       }
     }
     const execId = randomUUID();
@@ -220,11 +221,12 @@ export class Engine {
       const answer = { id: reserved.execId, action: request.action, resultCanonical: ending.resultCanonical, approved: true, receipt: legacy };
       outcome = { kind: 'executed', answer, receiptSeq: receipt.seq };
     } else {
-      // A payload the handler refused (400) ran nothing; anything else may have had effects.
-      const event = ending.status === 400 ? 'refused' : 'failed';
-      const receipt = this.ledger.append({ ...fields, event, reason: ending.detail, status: ending.status });
-      this.store.end(reserved.execId, { status: 'failed', error: ending.detail, error_status: ending.status, receipt_seq: receipt.seq });
-      outcome = { kind: 'refused', status: ending.status, code: ending.code, detail: ending.detail, receiptSeq: receipt.seq };
+      // A payload the handler refused ran nothing; anything else may have had effects.
+      const event = ending.code === 'handler_input' ? 'refused' : 'failed';
+      const status = refusalStatus(ending.code);
+      const receipt = this.ledger.append({ ...fields, event, reason: ending.detail, status });
+      this.store.end(reserved.execId, { status: 'failed', error: ending.detail, error_status: status, receipt_seq: receipt.seq });
+      outcome = { kind: 'refused', status, code: ending.code, detail: ending.detail, receiptSeq: receipt.seq };
     }
     request.within?.(outcome);
     return outcome;
@@ -232,6 +234,7 @@ export class Engine {
 
   /** Ends a `started` execution whose handler outcome was never recorded, with a receipt. */
   private closeInterrupted(row: ExecutionRow, reason = INTERRUPTED): ExecuteOutcome {
+    const status = refusalStatus('handler_failed');
     const receipt = this.ledger.append({
       event: 'failed',
       action: row.action,
@@ -240,10 +243,10 @@ export class Engine {
       exec_id: row.id,
       approval_id: row.approval_id,
       reason,
-      status: 500,
+      status,
     });
-    this.store.end(row.id, { status: 'failed', error: reason, error_status: 500, receipt_seq: receipt.seq });
-    return { kind: 'refused', status: 500, code: 'handler_failed', detail: reason, receiptSeq: receipt.seq };
+    this.store.end(row.id, { status: 'failed', error: reason, error_status: status, receipt_seq: receipt.seq });
+    return { kind: 'refused', status, code: 'handler_failed', detail: reason, receiptSeq: receipt.seq };
   }
 
   private replay(attempt: Attempt, previous: ExecutionRow): ExecuteOutcome {
@@ -255,8 +258,8 @@ export class Engine {
     });
     if (previous.status !== 'executed' || previous.result === null || previous.result_legacy_json === null) {
       const detail = previous.error ?? `Action '${previous.action}' failed`;
-      const status = previous.error_status ?? 500;
-      return { kind: 'refused', status, code: status === 400 ? 'handler_input' : 'handler_failed', detail, receiptSeq: receipt.seq };
+      const code = previous.error_status === refusalStatus('handler_input') ? 'handler_input' : 'handler_failed';
+      return { kind: 'refused', status: refusalStatus(code), code, detail, receiptSeq: receipt.seq };
     }
     const answer = {
       id: previous.id,
@@ -271,10 +274,11 @@ export class Engine {
   /** A decision that threw: nothing was reserved (its savepoint rolled back); witness it. */
   private internalError(attempt: Attempt, err: unknown): ExecuteOutcome {
     const detail = `Internal error while executing '${attempt.request.action}'`;
-    return this.refuse(attempt, 500, 'handler_failed', detail, `${detail}: ${String(err)}`, 'failed');
+    return this.refuse(attempt, 'handler_failed', detail, `${detail}: ${String(err)}`, 'failed');
   }
 
-  private refuse(attempt: Attempt, status: number, code: RefusalCode, detail: string, reason = detail, event: 'refused' | 'failed' = 'refused'): ExecuteOutcome {
+  private refuse(attempt: Attempt, code: RefusalCode, detail: string, reason = detail, event: 'refused' | 'failed' = 'refused'): ExecuteOutcome {
+    const status = refusalStatus(code);
     const receipt = this.ledger.append({ ...attemptFields(attempt.request, attempt.requestHash), event, reason, status });
     return { kind: 'refused', status, code, detail, receiptSeq: receipt.seq };
   }
@@ -286,9 +290,9 @@ function serialised(result: JsonValue): HandlerEnding {
 }
 
 function failure(request: ExecuteRequest, err: unknown): HandlerEnding {
-  if (err instanceof HandlerInputError) return { ok: false, status: 400, code: 'handler_input', detail: err.message };
+  if (err instanceof HandlerInputError) return { ok: false, code: 'handler_input', detail: err.message };
   const message = err instanceof Error ? err.message : String(err);
-  return { ok: false, status: 500, code: 'handler_failed', detail: `Action '${request.action}' failed: ${message}` };
+  return { ok: false, code: 'handler_failed', detail: `Action '${request.action}' failed: ${message}` };
 }
 
 function endingOf(request: ExecuteRequest, run: () => JsonValue): HandlerEnding {

@@ -31,6 +31,7 @@ export interface ExecutionAnswer {
 
 export type ExecuteOutcome =
   | { kind: 'executed' | 'replayed'; answer: ExecutionAnswer; receiptSeq: number }
+  /** `status` is the table's for `code` (src/shared/error-codes.ts). */
   | { kind: 'refused'; status: number; code: RefusalCode; detail: string; receiptSeq: number };
 
 export interface EngineOptions {

@@ -1,7 +1,7 @@
 import type { JsonValue } from './json-value';
 
 /**
- * Writers that reproduce Python's `json.dumps(v, sort_keys=True, ...)` byte for byte (SPEC §1, §3),
+ * Writers that reproduce Python's `json.dumps(v, sort_keys=True, ...)` byte for byte (protocol §1, §3),
  * because approvals and receipts are sha256 hashes of exactly those bytes.
  */
 

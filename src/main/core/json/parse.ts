@@ -2,7 +2,7 @@ import type { JsonObject, JsonValue } from './json-value';
 
 /**
  * A JSON parser that reads wire text the way Python's `json.loads` does for everything that feeds
- * a hash (SPEC §1): integers stay exact (`bigint`), other numbers are doubles, the last duplicate
+ * a hash (protocol §1): integers stay exact (`bigint`), other numbers are doubles, the last duplicate
  * key wins, lone surrogates from `\uXXXX` survive. It is stricter than Python only where Python
  * would hash something we refuse to: `NaN`, `Infinity` and overflowing numbers. (Request bodies
  * are then refused when they hold a lone surrogate: see ill-formed-strings.ts. The parser keeps

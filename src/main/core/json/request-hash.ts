@@ -8,7 +8,7 @@ export function sha256Hex(data: string | Uint8Array): string {
 }
 
 /**
- * The canonical text of a request (SPEC §1). A missing or null payload counts as `{}`, so that
+ * The canonical text of a request (protocol §1). A missing or null payload counts as `{}`, so that
  * rule lives here rather than in every caller.
  */
 export function canonicalRequest(action: string, payload: JsonObject | null | undefined): string {
@@ -23,7 +23,7 @@ export function requestHash(action: string, payload: JsonObject | null | undefin
   return sha256Hex(canonicalRequest(action, payload));
 }
 
-/** The legacy receipt (SPEC §3): sha256 of `exec_id + ":" + json.dumps(result, sort_keys=True)`. */
+/** The legacy receipt (protocol §3): sha256 of `exec_id + ":" + json.dumps(result, sort_keys=True)`. */
 export function legacyReceipt(execId: string, result: JsonValue): string {
   return sha256Hex(`${execId}:${pythonJsonDumpsSorted(result)}`);
 }

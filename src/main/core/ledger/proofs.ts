@@ -49,7 +49,7 @@ export class LedgerProofs {
   /** The latest stored checkpoint; 404 before the first one is issued. */
   latestCheckpoint(): CheckpointView {
     const c = this.checkpoints.latest();
-    if (c === null) throw new Refusal(404, 'not_found', 'No checkpoint has been issued yet');
+    if (c === null) throw new Refusal('not_found', 'No checkpoint has been issued yet');
     return this.checkpointView(c);
   }
 
@@ -58,7 +58,7 @@ export class LedgerProofs {
     const treeSize = size ?? this.checkpoints.latest()?.size ?? this.ledger.size();
     this.checkSize(treeSize, 'size');
     if (!(Number.isSafeInteger(seq) && seq >= 1 && seq <= treeSize)) {
-      throw new Refusal(422, 'invalid_request', `Receipt ${seq} is not in a tree of size ${treeSize}`);
+      throw new Refusal('invalid_request', `Receipt ${seq} is not in a tree of size ${treeSize}`);
     }
     const { tree } = this.ledger;
     const proof = tree.inclusion(seq - 1, treeSize);
@@ -78,7 +78,7 @@ export class LedgerProofs {
     const toSize = to ?? this.ledger.size();
     this.checkSize(toSize, 'to');
     if (!(Number.isSafeInteger(from) && from >= 0 && from <= toSize)) {
-      throw new Refusal(422, 'invalid_request', `from must be a size from 0 to ${toSize}, got ${from}`);
+      throw new Refusal('invalid_request', `from must be a size from 0 to ${toSize}, got ${from}`);
     }
     const { tree } = this.ledger;
     return {
@@ -92,7 +92,7 @@ export class LedgerProofs {
 
   private checkSize(size: number, name: string): void {
     const current = this.ledger.size();
-    if (!(Number.isSafeInteger(size) && size >= 0)) throw new Refusal(422, 'invalid_request', `${name} must be a whole number`);
-    if (size > current) throw new Refusal(422, 'invalid_request', `${name} ${size} is larger than the ledger (${current} receipts)`);
+    if (!(Number.isSafeInteger(size) && size >= 0)) throw new Refusal('invalid_request', `${name} must be a whole number`);
+    if (size > current) throw new Refusal('invalid_request', `${name} ${size} is larger than the ledger (${current} receipts)`);
   }
 }

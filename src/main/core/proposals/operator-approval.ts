@@ -7,7 +7,7 @@ import { isoUtc } from '../clock.ts';
 const OPERATOR_APPROVAL_LIFETIME_MS = 60_000;
 
 /**
- * A ClawShield-v1 artifact (SPEC §2) for exactly one request, signed with the operator's own
+ * A ClawShield-v1 artifact (protocol §2) for exactly one request, signed with the operator's own
  * key. It then goes through the same validation as any external artifact.
  */
 export function mintOperatorApproval(

@@ -65,18 +65,18 @@ export class ProposalService {
     const existing = this.store.findByNonce(input.nonce);
     if (existing) {
       if (existing.request_hash !== requestHash) {
-        this.refuse(input, requestHash, new Refusal(409, 'nonce_conflict', `Nonce '${input.nonce}' was already used for a different request`));
+        this.refuse(input, requestHash, new Refusal('nonce_conflict', `Nonce '${input.nonce}' was already used for a different request`));
       }
       return { created: false, proposal: this.fresh(existing) };
     }
     const { allowList, registry } = this.core;
     if (!allowList.isAllowed(input.action)) {
-      this.refuse(input, requestHash, new Refusal(403, 'not_allowed', `Action '${input.action}' is not in the execution allow-list`));
+      this.refuse(input, requestHash, new Refusal('not_allowed', `Action '${input.action}' is not in the execution allow-list`));
     }
-    if (!registry.has(input.action)) this.refuse(input, requestHash, new Refusal(400, 'unknown_action', `Unknown action: ${input.action}`));
+    if (!registry.has(input.action)) this.refuse(input, requestHash, new Refusal('unknown_action', `Unknown action: ${input.action}`));
     const execution = this.store.executionHolding(input.nonce);
     if (execution !== null) {
-      this.refuse(input, requestHash, new Refusal(409, 'nonce_conflict', `Nonce '${input.nonce}' was already used by execution ${execution}`));
+      this.refuse(input, requestHash, new Refusal('nonce_conflict', `Nonce '${input.nonce}' was already used by execution ${execution}`));
     }
     const now = this.core.clock.now();
     const ttl = input.ttlSeconds ?? this.options.defaultTtlSeconds;
@@ -150,7 +150,7 @@ export class ProposalService {
   async approve(id: string): Promise<ProposalRow> {
     const row = this.pendingOrRefuse(id);
     // A second click while the first approval is on its way must not sign a second artifact.
-    if (this.approving.has(id)) throw new Refusal(409, 'conflict', `Proposal ${id} is already being approved`);
+    if (this.approving.has(id)) throw new Refusal('conflict', `Proposal ${id} is already being approved`);
     this.approving.add(id);
     try {
       return await this.approvePending(row);
@@ -208,11 +208,11 @@ export class ProposalService {
     if (after.status === 'pending') {
       // Refused before anything was reserved (an internal error): nothing ran; say why.
       const detail = outcome.kind === 'refused' ? outcome.detail : 'not executed';
-      throw new Refusal(500, 'handler_failed', `Proposal ${id} was not executed: ${detail}`);
+      throw new Refusal('handler_failed', `Proposal ${id} was not executed: ${detail}`);
     }
     if (after.approval_id !== approval.artifact.approval_id) {
       // Denied or expired between our approval and its execution: nothing ran.
-      throw new Refusal(409, 'conflict', `Proposal ${id} was ${after.status} before it could execute`);
+      throw new Refusal('conflict', `Proposal ${id} was ${after.status} before it could execute`);
     }
     this.changed(after);
     return after;
@@ -259,10 +259,10 @@ export class ProposalService {
 
   private pendingOrRefuse(id: string): ProposalRow {
     const row = this.get(id);
-    if (!row) throw new Refusal(404, 'not_found', `No proposal ${id}`);
-    if (row.status === 'expired') throw new Refusal(410, 'conflict', `Proposal ${id} has expired`);
-    if (row.status !== 'pending') throw new Refusal(409, 'conflict', `Proposal ${id} is already ${row.status}`);
-    if (row.exec_id !== null) throw new Refusal(409, 'conflict', `Proposal ${id} is being executed`);
+    if (!row) throw new Refusal('not_found', `No proposal ${id}`);
+    if (row.status === 'expired') throw new Refusal('expired', `Proposal ${id} has expired`);
+    if (row.status !== 'pending') throw new Refusal('conflict', `Proposal ${id} is already ${row.status}`);
+    if (row.exec_id !== null) throw new Refusal('conflict', `Proposal ${id} is being executed`);
     return row;
   }
 
