@@ -86,11 +86,15 @@ export class MerkleStore {
 /** Builds the stored nodes for a ledger that predates the tree (migration). */
 export function backfillMerkleNodes(db: SqliteDatabase): void {
   const store = new MerkleStore(db);
+  // Pages, not one open cursor: the connection cannot write while a statement iterates.
+  const page = db.prepare('SELECT hash FROM receipts WHERE seq > ? ORDER BY seq LIMIT 10000').pluck();
   let previous: Hash | null = null;
   let index = 0;
-  for (const hex of db.prepare('SELECT hash FROM receipts ORDER BY seq').pluck().iterate() as IterableIterator<string>) {
-    const hash = Buffer.from(hex, 'hex');
-    store.append(index++, hash, previous);
-    previous = hash;
+  for (let rows = page.all(0) as string[]; rows.length > 0; rows = page.all(index) as string[]) {
+    for (const hex of rows) {
+      const hash = Buffer.from(hex, 'hex');
+      store.append(index++, hash, previous);
+      previous = hash;
+    }
   }
 }

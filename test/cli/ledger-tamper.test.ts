@@ -1,0 +1,144 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { tempDir } from '../support/harness.ts';
+import { cli } from '../support/cli.ts';
+import { TestApprover } from '../support/clawshield.ts';
+import { loadConfig } from '../../src/main/app/config.ts';
+import { OpenExecCore } from '../../src/main/core/openexec-core.ts';
+import { parseJson } from '../../src/main/core/json/parse.ts';
+import type { JsonObject } from '../../src/main/core/json/json-value.ts';
+
+/**
+ * Every tampering a reviewer reproduced against the ledger, each on its own copy of one real
+ * ledger, checked offline by `openexec verify-ledger` as a reviewer runs it.
+ */
+describe('verify-ledger catches what a hash chain alone cannot', () => {
+  const approver = new TestApprover();
+  let original: string;
+  let work: string;
+  let checkpointFile: string;
+  let checkpointSize: number;
+  const envFor = (dir: string) => ({ OPENEXEC_DATA_DIR: dir, OPENEXEC_MODE: 'clawshield', CLAWSHIELD_PUBLIC_KEY: approver.publicKeyPem });
+
+  beforeAll(async () => {
+    original = tempDir();
+    work = tempDir('openexec-tamper-');
+    const core = new OpenExecCore(loadConfig(envFor(original)));
+    try {
+      for (let i = 0; i < 6; i++) {
+        const wire = `{"a":${i},"b":1}`;
+        const outcome = await core.engine.execute({
+          action: 'add',
+          payload: parseJson(wire) as JsonObject,
+          nonce: `t-${i}`,
+          artifact: approver.mint('add', wire),
+        });
+        expect(outcome.kind).toBe('executed');
+      }
+      // Three refusals at the tail: removing them breaks no side table, only the history.
+      for (let i = 0; i < 3; i++) {
+        await core.engine.execute({ action: 'add', payload: {}, nonce: `r-${i}`, artifact: null });
+      }
+      const checkpoint = core.checkpoints.issue();
+      checkpointSize = checkpoint.size;
+      checkpointFile = join(work, 'saved-checkpoint.txt');
+      writeFileSync(checkpointFile, checkpoint.note);
+    } finally {
+      core.close();
+    }
+  });
+  afterAll(() => {
+    rmSync(original, { recursive: true, force: true });
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  /** A copy of the whole data directory, changed by `tamper` through a plain SQLite connection. */
+  function tampered(name: string, tamper: (db: Database.Database) => void): string {
+    const dir = join(work, name);
+    mkdirSync(dir);
+    cpSync(original, dir, { recursive: true });
+    const db = new Database(join(dir, 'openexec.db'));
+    db.pragma('foreign_keys = OFF');
+    db.exec('DROP TRIGGER receipts_append_only_delete');
+    tamper(db);
+    db.close();
+    return dir;
+  }
+
+  test('the untouched ledger verifies, and extends its saved checkpoint', async () => {
+    const r = await cli(original, 'verify-ledger', '--checkpoint', checkpointFile);
+    expect(r.stdout).toContain(`ledger valid: ${checkpointSize} receipts`);
+    expect(r.stdout).toContain('checkpoints: the ledger extends all 1 saved');
+    expect(r.code).toBe(0);
+  });
+
+  test.each([
+    ['the last receipt', 1],
+    ['the last three', 3],
+    ['all of them', Infinity],
+  ])('deleting %s: the chain still holds, the saved checkpoint does not (exit 3)', async (_what, n) => {
+    const keep = Number.isFinite(n) ? checkpointSize - n : 0;
+    const dir = tampered(`cut-${keep}`, (db) => db.prepare('DELETE FROM receipts WHERE seq > ?').run(keep));
+    // The chain alone holds (deleting everything only shows in the side tables).
+    const chainOnly = await cli(dir, 'verify-ledger');
+    expect(chainOnly.stdout).toContain(`ledger valid: ${keep} receipts`);
+    const r = await cli(dir, 'verify-ledger', '--checkpoint', checkpointFile);
+    expect(r.code, r.stdout + r.stderr).toBe(3);
+    expect(r.stdout).toContain(`checkpoints INVALID: the ledger has ${keep} receipts, fewer than the ${checkpointSize}`);
+    expect(r.stdout).toContain('receipts were removed');
+  });
+
+  test('a fork re-signed with the stolen receipt key: chain valid, saved checkpoint names where it parts', async () => {
+    const dir = tampered('fork', (db) => db.prepare('DELETE FROM receipts WHERE seq > ?').run(checkpointSize - 2));
+    // The forger rebuilds the tree nodes too and appends other receipts with the real key.
+    const db = new Database(join(dir, 'openexec.db'));
+    db.exec('DROP TABLE merkle_nodes; DROP TABLE checkpoints;');
+    db.pragma('user_version = 3');
+    db.close();
+    const core = new OpenExecCore(loadConfig(envFor(dir)));
+    try {
+      for (let i = 0; i < 2; i++) await core.engine.execute({ action: 'echo', payload: {}, nonce: `fork-${i}`, artifact: null });
+      expect(core.ledger.size()).toBe(checkpointSize);
+    } finally {
+      core.close();
+    }
+    const earlier = join(work, 'earlier-checkpoints');
+    mkdirSync(earlier);
+    writeFileSync(join(earlier, 'b.txt'), readFileSync(checkpointFile, 'utf8'));
+    const r = await cli(dir, 'verify-ledger', '--checkpoint', earlier);
+    expect(r.stdout).toContain(`ledger valid: ${checkpointSize} receipts`);
+    expect(r.stdout).toContain(`checkpoints INVALID: the ledger's first ${checkpointSize} receipts are not the ones checkpoint`);
+    expect(r.stdout).toContain('rewritten (a fork)');
+    expect(r.code).toBe(3);
+  });
+
+  test('un-spending an approval is caught in the side tables (exit 3)', async () => {
+    const dir = tampered('unspend', (db) => db.exec('UPDATE approvals SET used_by_exec_id = NULL WHERE rowid = 1'));
+    const r = await cli(dir, 'verify-ledger');
+    expect(r.stdout).toContain('ledger valid:');
+    expect(r.stdout).toMatch(/side tables INVALID: approval \S+ authorised execution \S+ but is not recorded as spent by it/);
+    expect(r.code).toBe(3);
+  });
+
+  test('one approval made to authorise two executions is caught (exit 3)', async () => {
+    const dir = tampered('duplicate', (db) =>
+      db.exec(`UPDATE executions SET approval_id = (SELECT approval_id FROM executions WHERE rowid = 1) WHERE rowid = 2`),
+    );
+    const r = await cli(dir, 'verify-ledger', '--json');
+    const verdict = JSON.parse(r.stdout) as { valid: boolean; chainValid: boolean; sideTableProblems: string[] };
+    expect(verdict.chainValid).toBe(true);
+    expect(verdict.valid).toBe(false);
+    expect(verdict.sideTableProblems.join('\n')).toMatch(/authorised 2 executions/);
+    expect(r.code).toBe(3);
+  });
+
+  test('a checkpoint of another ledger, or an edited one, is refused with one line', async () => {
+    const edited = join(work, 'edited.txt');
+    writeFileSync(edited, readFileSync(checkpointFile, 'utf8').replace(`\n${checkpointSize}\n`, `\n${checkpointSize + 1}\n`));
+    const r = await cli(original, 'verify-ledger', '--checkpoint', edited);
+    expect(r.code).toBe(3);
+    expect(r.stderr.trim()).toBe(`openexec: ${edited}: checkpoint signature does not verify with the receipt key`);
+  });
+});
