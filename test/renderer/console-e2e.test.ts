@@ -5,7 +5,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { CONSOLE_METHOD_NAMES } from '../../src/shared/console-api.ts';
+import { BRIDGE_EXTRAS, CONSOLE_METHOD_NAMES } from '../../src/shared/console-api.ts';
 import { installConsoleBridge, type ConsoleTestBridge } from '../support/console-test-bridge.ts';
 import { consoleCall } from '../support/console-http.ts';
 import { get, post, startServer, type RunningServer } from '../support/harness.ts';
@@ -76,7 +76,7 @@ describe.skipIf(skip)('the console renderer in Chromium, against a real core', (
 
   test('the page sees exactly the contract on window.openexec, and no Node', async () => {
     const keys = await page.evaluate(() => Object.keys((globalThis as unknown as { openexec: object }).openexec).sort());
-    expect(keys).toEqual([...CONSOLE_METHOD_NAMES, 'onEvent'].sort());
+    expect(keys).toEqual([...CONSOLE_METHOD_NAMES, ...BRIDGE_EXTRAS].sort());
     expect(await page.evaluate(() => [typeof (globalThis as Record<string, unknown>)['require'], typeof (globalThis as Record<string, unknown>)['process']])).toEqual([
       'undefined',
       'undefined',
@@ -116,7 +116,11 @@ describe.skipIf(skip)('the console renderer in Chromium, against a real core', (
 
   test('approve: the dialog shows the canonical request and its hash; the agent gets the result', async () => {
     const dialog = await openDecision(page, approvedId, 'approve');
-    expect(dialog.request).toBe('{"action":"echo","payload":{"amount":125000,"subject":"Q3 report","to":"cfo@example.com"}}');
+    expect(dialog.request).toBe(
+      ['{', '  "action": "echo",', '  "payload": {', '    "amount": 125000,', '    "subject": "Q3 report",', '    "to": "cfo@example.com"', '  }', '}'].join('\n'),
+    );
+    expect(dialog.exact).toBe('{"action":"echo","payload":{"amount":125000,"subject":"Q3 report","to":"cfo@example.com"}}');
+    expect(dialog.seen).toMatch(/whole request has been on screen/);
     const [pending] = (await op('listPending')).body;
     expect(dialog.hash).toBe(pending.requestHash);
     expect(dialog.hashCheck).toMatch(/matches/);
@@ -177,7 +181,7 @@ describe.skipIf(skip)('the console renderer in Chromium, against a real core', (
     await pendingItem(page, p.body.id).waitFor();
     const waiting = get(s.url, `/proposals/${p.body.id}?wait=30`);
     const dialog = await openDecision(page, p.body.id, 'deny', 'key');
-    expect(dialog.request).toBe('{"action":"echo","payload":{"delete":"/srv/backups","recursive":true}}');
+    expect(dialog.exact).toBe('{"action":"echo","payload":{"delete":"/srv/backups","recursive":true}}');
     await confirmDecision(page, 'Backups are never deleted by agents');
     expect((await waiting).body).toMatchObject({ status: 'denied', reason: 'Backups are never deleted by agents', result: null });
     const outcome = page.getByTestId('outcome-item').filter({ hasText: 'Denied' });

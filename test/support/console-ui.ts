@@ -21,9 +21,14 @@ export function pendingItem(page: Page, id: string) {
 }
 
 export interface DialogContents {
+  /** The request box as shown: laid out for reading. */
   request: string;
+  /** The request box after E: the exact canonical bytes. */
+  exact: string;
   hash: string;
   hashCheck: string;
+  /** What the dialog says about how much of the request has been on screen. */
+  seen: string;
 }
 
 /** Selects the proposal, opens Approve or Deny (by button or by its shortcut key), reads the dialog. */
@@ -40,11 +45,29 @@ export async function openDecision(page: Page, id: string, kind: 'approve' | 'de
     const text = (globalThis as unknown as PageGlobal).document.querySelector('[data-testid="dialog-hash-check"]')?.textContent;
     return !!text && !text.includes('checking');
   });
-  return {
-    request: await page.getByTestId('dialog-request').innerText(),
-    hash: await page.getByTestId('dialog-hash').innerText(),
-    hashCheck: await hashCheck.innerText(),
-  };
+  await page.waitForFunction(() => {
+    const text = (globalThis as unknown as PageGlobal).document.querySelector('[data-testid="request-seen"]')?.textContent;
+    return !!text && !text.includes('Measuring');
+  });
+  const request = await page.getByTestId('dialog-request').innerText();
+  const seen = await page.getByTestId('request-seen').innerText();
+  // E and back: the exact bytes, then the readable form again (which measures the box anew).
+  await page.keyboard.press('e');
+  const exact = await page.getByTestId('dialog-request').innerText();
+  await page.keyboard.press('e');
+  await page.getByTestId('dialog-request').getByText('"action"').first().waitFor();
+  return { request, exact, seen, hash: await page.getByTestId('dialog-hash').innerText(), hashCheck: await hashCheck.innerText() };
+}
+
+/** Scrolls the focused request box by keyboard until the dialog says all of it was seen. */
+export async function readWholeRequest(page: Page): Promise<number> {
+  let presses = 0;
+  await page.getByTestId('dialog-request').focus();
+  while (!(await page.getByTestId('request-seen').innerText()).startsWith('✓')) {
+    if (++presses > 200) throw new Error('the request box never reported being read');
+    await page.keyboard.press('PageDown');
+  }
+  return presses;
 }
 
 /** Confirms the open dialog (typing the reason first for a denial) and waits for it to close. */

@@ -98,6 +98,10 @@ const MIGRATIONS: readonly string[] = [
   INSERT INTO receipts_fts (rowid, action, reason, context, payload)
     SELECT seq, action, reason, json_extract(body, '$.context'), json_extract(body, '$.payload') FROM receipts;
   `,
+  // 3: the last executed proposal of an action, which the console compares a new one with.
+  `
+  CREATE INDEX proposals_action_decided ON proposals(action, status, decided_at);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
