@@ -27,6 +27,8 @@ export interface ProposalOptions {
 export const MAX_TTL_SECONDS = 7 * 24 * 3600;
 /** An extension never sets the expiry further ahead of now than this. */
 export const MAX_EXTEND_AHEAD_SECONDS = 3600;
+/** An extension that would add less than this is refused rather than witnessed. */
+const MIN_EXTEND_GAIN_MS = 30_000;
 const EXPIRED_REASON = 'No decision before the proposal expired: denied by default';
 
 /**
@@ -227,7 +229,7 @@ export class ProposalService {
     const current = Date.parse(row.expires_at);
     const ceiling = Math.min(now + MAX_EXTEND_AHEAD_SECONDS * 1000, Date.parse(row.created_at) + MAX_TTL_SECONDS * 1000);
     const target = Math.min(Math.max(current, now) + seconds * 1000, ceiling);
-    if (target <= current) {
+    if (target - current < MIN_EXTEND_GAIN_MS) {
       throw new Refusal(409, 'conflict', `Proposal ${id} already expires at ${row.expires_at}, the latest allowed`);
     }
     const expiresAt = isoUtc(target);
