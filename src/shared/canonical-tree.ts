@@ -163,9 +163,21 @@ export function leaves(node: CanonNode, path = '', into = new Map<string, string
 }
 
 export interface PayloadDiff {
+  /** Leaf paths whose value differs, that are new, or that are gone. */
   changed: string[];
   added: string[];
   removed: string[];
+  /** The same at the level of top-level fields, for a one-line summary. */
+  fields: { changed: string[]; added: string[]; removed: string[] };
+}
+
+/** The top-level field a path starts in: `to` of `to`, `cc` of `cc[1]`, `"a b"` of `"a b".c`. */
+function topField(path: string): string {
+  if (path.startsWith('"')) {
+    const end = /^"(?:[^"\\]|\\.)*"/.exec(path);
+    return end ? end[0] : path;
+  }
+  return /^[^.[]*/.exec(path)?.[0] ?? path;
 }
 
 /** Field-level differences of `current` from `previous` (both canonical JSON texts). */
@@ -175,12 +187,20 @@ export function diffCanonical(current: string, previous: string): PayloadDiff | 
   if (!now || !before) return null;
   const a = leaves(now);
   const b = leaves(before);
-  const diff: PayloadDiff = { changed: [], added: [], removed: [] };
+  const diff: PayloadDiff = { changed: [], added: [], removed: [], fields: { changed: [], added: [], removed: [] } };
   for (const [path, raw] of a) {
     const old = b.get(path);
     if (old === undefined) diff.added.push(path);
     else if (old !== raw) diff.changed.push(path);
   }
   for (const path of b.keys()) if (!a.has(path)) diff.removed.push(path);
+  const topNow = new Set([...a.keys()].map(topField));
+  const topBefore = new Set([...b.keys()].map(topField));
+  const touched = new Set([...diff.changed, ...diff.added, ...diff.removed].map(topField));
+  for (const field of touched) {
+    if (!topBefore.has(field)) diff.fields.added.push(field);
+    else if (!topNow.has(field)) diff.fields.removed.push(field);
+    else diff.fields.changed.push(field);
+  }
   return diff;
 }

@@ -6,20 +6,14 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { BRIDGE_EXTRAS, CONSOLE_METHOD_NAMES } from '../../src/shared/console-api.ts';
-import { installConsoleBridge, type ConsoleTestBridge } from '../support/console-test-bridge.ts';
+import type { ConsoleTestBridge } from '../support/console-test-bridge.ts';
 import { consoleCall } from '../support/console-http.ts';
 import { get, post, startServer, type RunningServer } from '../support/harness.ts';
 import { serveStatic, type StaticServer } from '../support/static-server.ts';
-import {
-  launchChromium,
-  mustFailWhenBlocked,
-  RENDERER_DIR,
-  rendererTestBlocker,
-  VIEWPORT,
-  watchPageProblems,
-} from '../support/browser.ts';
+import { launchChromium, mustFailWhenBlocked, RENDERER_DIR, rendererTestBlocker } from '../support/browser.ts';
 import {
   confirmDecision,
+  openConsolePage,
   openDecision,
   pendingItem,
   receiptRow,
@@ -56,11 +50,7 @@ describe.skipIf(skip)('the console renderer in Chromium, against a real core', (
     s = await startServer({ OPENEXEC_MODE: 'clawshield', OPENEXEC_PROPOSAL_TTL: '600' });
     statics = await serveStatic(RENDERER_DIR);
     browser = await launchChromium();
-    page = await browser.newPage({ viewport: VIEWPORT, colorScheme: 'dark' });
-    problems = watchPageProblems(page);
-    bridge = await installConsoleBridge(page, { url: s.url, token: s.app.consoleToken });
-    await page.goto(`${statics.url}/`);
-    await page.getByTestId('view-pending').getByText('Nothing is waiting for you').waitFor();
+    ({ page, problems, bridge } = await openConsolePage(browser, statics.url, { url: s.url, token: s.app.consoleToken }));
   });
 
   afterAll(async () => {

@@ -69,8 +69,15 @@ describe('canonical JSON laid out for reading', () => {
   test('the field-level diff names changed, new and removed fields', () => {
     const before = canon('{"to":"team@example.com","amount":10,"cc":["a"],"note":"x"}');
     const now = canon('{"to":"attacker@evil.example","amount":10,"cc":["a","b"],"bcc":"me"}');
-    expect(diffCanonical(now, before)).toEqual({ changed: ['to'], added: ['bcc', 'cc[1]'], removed: ['note'] });
-    expect(diffCanonical(before, before)).toEqual({ changed: [], added: [], removed: [] });
+    expect(diffCanonical(now, before)).toEqual({
+      changed: ['to'],
+      added: ['bcc', 'cc[1]'],
+      removed: ['note'],
+      fields: { changed: ['to', 'cc'], added: ['bcc'], removed: ['note'] },
+    });
+    expect(diffCanonical(before, before)).toMatchObject({ changed: [], added: [], removed: [], fields: { changed: [], added: [], removed: [] } });
+    const quoted = diffCanonical(canon('{"a b":{"c":2}}'), canon('{"a b":{"c":1}}'));
+    expect(quoted?.fields.changed).toEqual(['"a b"']);
   });
 
   test('the queue names a proposal by its key payload fields, scalars first, long values cut', () => {

@@ -4,9 +4,27 @@
  */
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { REPO_ROOT } from './harness.ts';
-import { resultsPath, type PageElement, type PageGlobal } from './browser.ts';
+import { resultsPath, VIEWPORT, watchPageProblems, type PageElement, type PageGlobal } from './browser.ts';
+import { installConsoleBridge, type ConsoleEndpoint, type ConsoleTestBridge } from './console-test-bridge.ts';
+
+export interface ConsolePage {
+  page: Page;
+  /** Uncaught errors and console errors of the page (see watchPageProblems). */
+  problems: string[];
+  bridge: ConsoleTestBridge;
+}
+
+/** A dark-scheme console page on the served renderer, bridged to `endpoint`, loaded with an empty queue. */
+export async function openConsolePage(browser: Browser, rendererUrl: string, endpoint: ConsoleEndpoint): Promise<ConsolePage> {
+  const page = await browser.newPage({ viewport: VIEWPORT, colorScheme: 'dark' });
+  const problems = watchPageProblems(page);
+  const bridge = await installConsoleBridge(page, endpoint);
+  await page.goto(`${rendererUrl}/`);
+  await page.getByTestId('view-pending').getByText('Nothing is waiting for you').waitFor();
+  return { page, problems, bridge };
+}
 
 export type ViewName = 'pending' | 'approvals' | 'allow-list' | 'ledger' | 'status';
 
@@ -143,4 +161,12 @@ export async function screenshot(page: Page, name: string, docs = true): Promise
     copyFileSync(file, join(docs, `${name}.png`));
   }
   return file;
+}
+
+/** The same screenshot in the light and the dark colour scheme: `<name>-light.png`, `<name>-dark.png`. */
+export async function screenshotBothSchemes(page: Page, name: string): Promise<void> {
+  for (const colorScheme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme });
+    await screenshot(page, `${name}-${colorScheme}`);
+  }
 }

@@ -1,7 +1,9 @@
 import { formatTime } from '../../lib/format';
 import type { RequestFacts } from './request-facts';
 
-const list = (paths: string[]): string => paths.join(', ');
+const SHOWN = 6;
+const list = (names: string[]): string =>
+  names.length > SHOWN ? `${names.slice(0, SHOWN).join(', ')} and ${names.length - SHOWN} more` : names.join(', ');
 
 /** How this request differs from the last one of its action that ran. */
 export function ChangeSummary({ action, facts }: { action: string; facts: RequestFacts }) {
@@ -15,7 +17,8 @@ export function ChangeSummary({ action, facts }: { action: string; facts: Reques
     );
   }
   if (!diff) return null;
-  const same = diff.changed.length + diff.added.length + diff.removed.length === 0;
+  const { changed, added, removed } = diff.fields;
+  const same = changed.length + added.length + removed.length === 0;
   return (
     <div className={`notice ${same ? 'notice-ok' : 'notice-info'} change-summary`} data-testid="change-summary">
       {same ? (
@@ -25,11 +28,14 @@ export function ChangeSummary({ action, facts }: { action: string; facts: Reques
       ) : (
         <span>
           <strong>Changed since the last <code>{action}</code> that ran</strong> ({formatTime(previous.decidedAt)}):{' '}
-          {diff.changed.length ? <span data-testid="changed-fields">changed {list(diff.changed)}</span> : null}
-          {diff.changed.length && (diff.added.length || diff.removed.length) ? '; ' : null}
-          {diff.added.length ? <span>new {list(diff.added)}</span> : null}
-          {diff.added.length && diff.removed.length ? '; ' : null}
-          {diff.removed.length ? <span>gone {list(diff.removed)}</span> : null}. Marked lines are what changed.
+          {[
+            changed.length ? <span key="c" data-testid="changed-fields">changed {list(changed)}</span> : null,
+            added.length ? <span key="a">new {list(added)}</span> : null,
+            removed.length ? <span key="r">gone {list(removed)}</span> : null,
+          ]
+            .filter(Boolean)
+            .flatMap((part, i) => (i === 0 ? [part] : ['; ', part]))}
+          . Marked lines are what changed.
         </span>
       )}
     </div>

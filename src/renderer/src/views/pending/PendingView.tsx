@@ -66,6 +66,11 @@ export function PendingView() {
           Refresh
         </button>
       </header>
+      {status === 'error' && items.length > 0 ? (
+        <p className="notice notice-error" role="alert" data-testid="pending-refresh-error">
+          Could not refresh the queue: {error}
+        </p>
+      ) : null}
       {body}
       <DecisionDialog />
     </section>
