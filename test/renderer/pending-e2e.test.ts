@@ -140,6 +140,32 @@ describe.skipIf(skip)('Pending: the operator signs only what they saw (Chromium,
     await op('deny', { id: p.id, reason: 'test done' });
   });
 
+  test('2b. a declared action’s effect preview comes right after the action, above the payload, in the detail and in the dialog', async () => {
+    // Previews are rendered by the main process for declared actions, which the built-in
+    // actions are not: the real proposal's DTO is delivered again with a preview added, as the
+    // main process sends it for a declared `run` action.
+    const p = await propose('echo', { cmd: 'backup', target: '/srv/data' });
+    const dto = ((await op('listPending')).body as { id: string }[]).find((x) => x.id === p.id);
+    const preview = { kind: 'run', lines: ['/usr/bin/backup --target /srv/data'], risk: 'high', definitionHash: 'ab'.repeat(32) };
+    await page.evaluate(
+      ([event]) => (globalThis as unknown as Record<string, (e: unknown) => void>)['__openexecDispatch']!(event),
+      [{ type: 'proposal', proposal: { ...dto, preview } }] as const,
+    );
+    await select(p.id);
+    const effect = page.getByTestId('proposal-detail').getByTestId('effect-preview');
+    await expect(effect.innerText()).resolves.toMatch(/Runs this command[\s\S]*high risk[\s\S]*\/usr\/bin\/backup --target \/srv\/data/);
+    const y = async (testId: string) => (await page.getByTestId('proposal-detail').getByTestId(testId).boundingBox())!.y;
+    expect(await y('proposal-action')).toBeLessThan(await y('effect-preview'));
+    expect(await y('effect-preview')).toBeLessThan(await y('proposal-payload'));
+    await page.keyboard.press('a');
+    await dialog().waitFor({ state: 'visible' });
+    const inDialog = dialog().getByTestId('effect-preview');
+    await expect(inDialog.innerText()).resolves.toContain('/usr/bin/backup --target /srv/data');
+    expect((await inDialog.boundingBox())!.y).toBeLessThan((await dialog().getByTestId('dialog-request').boundingBox())!.y);
+    await page.keyboard.press('Escape');
+    await op('deny', { id: p.id, reason: 'test done' });
+  });
+
   test('3. bidi controls, zero-width characters and mixed-script words are marked and flagged; non-ASCII reads as text, E shows the escapes', async () => {
     const p = await propose(
       'echo',
