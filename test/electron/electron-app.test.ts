@@ -127,7 +127,8 @@ describe.skipIf(missing !== null)('the Electron app', () => {
     const id = proposed.body.id as string;
     await pendingItem(page, id).waitFor({ timeout: 5000 });
     const dialog = await openDecision(page, id, 'approve');
-    expect(dialog.request).toBe('{"action":"echo","payload":{"subject":"Q3 report","to":"cfo@example.com"}}');
+    expect(dialog.exact).toBe('{"action":"echo","payload":{"subject":"Q3 report","to":"cfo@example.com"}}');
+    expect(dialog.seen).toMatch(/whole request has been on screen/);
     expect(dialog.hash).toBe(proposed.body.request_hash);
     expect(dialog.hashCheck).toMatch(/matches/);
     const waiting = get(url, `/proposals/${id}?wait=30`);
