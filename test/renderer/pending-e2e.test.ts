@@ -284,7 +284,7 @@ describe.skipIf(skip)('Pending: the operator signs only what they saw (Chromium,
   test('14. a new proposal while the window is not focused asks for one OS notification; none while it is', async () => {
     await page.evaluate(() => (globalThis as unknown as { dispatchEvent(e: Event): void }).dispatchEvent(new Event('blur')));
     const away = await propose('echo', { n: 14 });
-    await expect.poll(() => bridge.notified.includes(away.id)).toBe(true);
+    await expect.poll(() => bridge.notified.includes(away.id), { timeout: 10_000 }).toBe(true);
     await page.evaluate(() => (globalThis as unknown as { dispatchEvent(e: Event): void }).dispatchEvent(new Event('focus')));
     const here = await propose('echo', { n: 15 });
     await bridge.settled();
@@ -318,7 +318,7 @@ describe.skipIf(skip)('Pending: the operator signs only what they saw (Chromium,
     endpoint.token = restarted.app.consoleToken;
     await page.getByTestId('disconnected-banner').waitFor({ state: 'detached', timeout: 10_000 });
     expect(bridge.connection).toEqual(['disconnected', 'connected']);
-    await expect.poll(() => bridge.calls.filter((c) => c === 'listPending').length).toBeGreaterThan(listsBefore);
+    await expect.poll(() => bridge.calls.filter((c) => c === 'listPending').length, { timeout: 10_000 }).toBeGreaterThan(listsBefore);
     await page.getByTestId('pending-refresh-error').waitFor({ state: 'detached' });
     await expect(pendingItem(page, p.id).getByTestId('countdown').innerText()).resolves.toMatch(/^\d+:\d\d$/);
     expect(await page.getByTestId('approve-button').isDisabled()).toBe(false);
