@@ -3,6 +3,7 @@ import { prettyCanonical } from '../../../../shared/canonical-pretty';
 import { CanonicalLines } from '../../components/CanonicalLines';
 import { Countdown } from '../../components/Countdown';
 import { Fields } from '../../components/Fields';
+import { RevealText } from '../../components/RevealText';
 import { formatTime } from '../../lib/format';
 import { useClockStore } from '../../stores/clock-store';
 import { useConnectionStore } from '../../stores/connection-store';
@@ -97,7 +98,7 @@ export function ProposalDetail({ proposal }: { proposal: ProposalDto }) {
         rows={[
           { label: 'Request hash', value: proposal.requestHash, mono: true, testId: 'proposal-hash' },
           { label: 'Proposal id', value: proposal.id, mono: true },
-          { label: 'Nonce', value: proposal.nonce, mono: true },
+          { label: 'Nonce', value: <RevealText text={proposal.nonce} />, mono: true },
           { label: 'Proposed', value: formatTime(proposal.createdAt) },
           { label: 'Expires', value: formatTime(proposal.expiresAt) },
         ]}
