@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadConfig } from './app/config';
 import { startOpenExec, type OpenExecApp } from './app/openexec-app';
-import { forwardConsoleEvents, registerConsoleIpc, trustedWindowOf } from './electron/console-ipc';
+import { forwardConsoleEvents, registerConsoleIpc, sendConnectionState, trustedWindowOf } from './electron/console-ipc';
 import { devRendererCsp, RENDERER_CSP_HEADER } from './electron/csp';
 import { hardenSession, hardenWebContents } from './electron/security';
 import { applicationMenuTemplate, shellPolicy } from './electron/shell-policy';
@@ -60,7 +60,7 @@ async function main(): Promise<void> {
     return;
   }
   console.log(`openexec: API listening on ${core.address}`);
-  registerConsoleIpc(ipcMain, core.console, () => trustedWindowOf(win, appUrl));
+  registerConsoleIpc(ipcMain, core.console, () => trustedWindowOf(win, appUrl), () => win);
   forwardConsoleEvents(core.events, () => win);
   await openWindow();
   app.on('activate', () => {
@@ -84,6 +84,7 @@ if (!app.requestSingleInstanceLock()) {
     const running = core;
     if (!running) return;
     core = null;
+    sendConnectionState(win, 'disconnected');
     event.preventDefault();
     running
       .close()

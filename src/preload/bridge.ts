@@ -1,12 +1,17 @@
 /**
  * Builds the object the preload exposes as `window.openexec`: exactly the console contract's
- * methods plus `onEvent`, nothing else. Electron-free so that a unit test can check the list.
+ * methods plus `onEvent`, `onConnection` and `notifyProposal`, nothing else. Electron-free so that a unit test can check the list.
  *
  * Errors are values: a rejected invoke (no handler, a serialisation failure) becomes
  * `{ ok: false, error: { code: 'unavailable', ... } }` rather than an exception.
  */
-import type { ConsoleBridge, ConsoleMethod } from '../shared/console-api';
-import { IPC_CHANNEL_PREFIX_NAME as IPC_CHANNEL_PREFIX, IPC_EVENT_CHANNEL_NAME as IPC_EVENT_CHANNEL } from '../shared/console-bridge-names';
+import type { ConnectionState, ConsoleBridge, ConsoleMethod } from '../shared/console-api';
+import {
+  IPC_CHANNEL_PREFIX_NAME as IPC_CHANNEL_PREFIX,
+  IPC_CONNECTION_CHANNEL_NAME as IPC_CONNECTION_CHANNEL,
+  IPC_EVENT_CHANNEL_NAME as IPC_EVENT_CHANNEL,
+  IPC_NOTIFY_CHANNEL_NAME as IPC_NOTIFY_CHANNEL,
+} from '../shared/console-bridge-names';
 import type { ConsoleEvent } from '../shared/console-dto';
 import type { ConsoleResult } from '../shared/console-result';
 
@@ -27,6 +32,7 @@ const BRIDGE_METHODS: Record<ConsoleMethod, true> = {
   getProposal: true,
   approve: true,
   deny: true,
+  extend: true,
   listApprovals: true,
   getAllowList: true,
   setAllowed: true,
@@ -45,22 +51,23 @@ function unavailable(method: string, err: unknown): ConsoleResult<never> {
   return { ok: false, error: { code: 'unavailable', message: `${method}: ${detail}` } };
 }
 
-export function createBridge(invoke: BridgeInvoke, subscribe: BridgeSubscribe): ConsoleBridge {
-  const bridge: Record<string, unknown> = {};
-  for (const name of BRIDGE_METHOD_NAMES) {
-    bridge[name] = async (arg?: unknown): Promise<ConsoleResult<unknown>> => {
-      try {
-        return (await invoke(IPC_CHANNEL_PREFIX + name, arg ?? {})) as ConsoleResult<unknown>;
-      } catch (err) {
-        return unavailable(name, err);
-      }
-    };
-  }
-  bridge['onEvent'] = (listener: (event: ConsoleEvent) => void): (() => void) => {
-    if (typeof listener !== 'function') throw new TypeError('onEvent needs a listener function');
+function invoker(invoke: BridgeInvoke, name: string, channel: string) {
+  return async (arg?: unknown): Promise<ConsoleResult<unknown>> => {
+    try {
+      return (await invoke(channel, arg ?? {})) as ConsoleResult<unknown>;
+    } catch (err) {
+      return unavailable(name, err);
+    }
+  };
+}
+
+/** A listener registration that hands on payloads only; its unsubscribe is idempotent. */
+function listenerOn<T>(subscribe: BridgeSubscribe, name: string, channel: string) {
+  return (listener: (payload: T) => void): (() => void) => {
+    if (typeof listener !== 'function') throw new TypeError(`${name} needs a listener function`);
     let active = true;
-    const unsubscribe = subscribe(IPC_EVENT_CHANNEL, (payload) => {
-      if (active) listener(payload as ConsoleEvent);
+    const unsubscribe = subscribe(channel, (payload) => {
+      if (active) listener(payload as T);
     });
     return () => {
       if (!active) return;
@@ -68,5 +75,13 @@ export function createBridge(invoke: BridgeInvoke, subscribe: BridgeSubscribe): 
       unsubscribe();
     };
   };
+}
+
+export function createBridge(invoke: BridgeInvoke, subscribe: BridgeSubscribe): ConsoleBridge {
+  const bridge: Record<string, unknown> = {};
+  for (const name of BRIDGE_METHOD_NAMES) bridge[name] = invoker(invoke, name, IPC_CHANNEL_PREFIX + name);
+  bridge['onEvent'] = listenerOn<ConsoleEvent>(subscribe, 'onEvent', IPC_EVENT_CHANNEL);
+  bridge['onConnection'] = listenerOn<ConnectionState>(subscribe, 'onConnection', IPC_CONNECTION_CHANNEL);
+  bridge['notifyProposal'] = invoker(invoke, 'notifyProposal', IPC_NOTIFY_CHANNEL);
   return Object.freeze(bridge) as unknown as ConsoleBridge;
 }

@@ -6,6 +6,8 @@ import type {
   ConsoleEvent,
   HealthDto,
   KeyInfoDto,
+  NotifyResultDto,
+  ProposalDetailDto,
   ProposalDto,
   ReceiptCheckDto,
   ReceiptPage,
@@ -14,6 +16,7 @@ import type {
 import type { ConsoleResult } from './console-result';
 import type {
   DenyInput,
+  ExtendInput,
   PageInput,
   ProposalIdInput,
   ReceiptQuery,
@@ -23,6 +26,7 @@ import type {
 import {
   denyInput,
   emptyInput,
+  extendInput,
   pageInput,
   proposalIdInput,
   receiptQueryInput,
@@ -37,9 +41,11 @@ import {
 export interface ConsoleApi {
   health(): Promise<ConsoleResult<HealthDto>>;
   listPending(): Promise<ConsoleResult<ProposalDto[]>>;
-  getProposal(input: ProposalIdInput): Promise<ConsoleResult<ProposalDto>>;
+  getProposal(input: ProposalIdInput): Promise<ConsoleResult<ProposalDetailDto>>;
   approve(input: ProposalIdInput): Promise<ConsoleResult<ProposalDto>>;
   deny(input: DenyInput): Promise<ConsoleResult<ProposalDto>>;
+  /** Moves a pending proposal's expiry later (bounded), witnessed by an `extended` receipt. */
+  extend(input: ExtendInput): Promise<ConsoleResult<ProposalDto>>;
   listApprovals(input: PageInput): Promise<ConsoleResult<ApprovalDto[]>>;
   getAllowList(): Promise<ConsoleResult<AllowListDto>>;
   setAllowed(input: SetAllowedInput): Promise<ConsoleResult<AllowListDto>>;
@@ -59,6 +65,7 @@ export const CONSOLE_METHODS = {
   getProposal: proposalIdInput,
   approve: proposalIdInput,
   deny: denyInput,
+  extend: extendInput,
   listApprovals: pageInput,
   getAllowList: emptyInput,
   setAllowed: setAllowedInput,
@@ -73,13 +80,33 @@ export const CONSOLE_METHODS = {
 export type ConsoleMethod = keyof ConsoleApi;
 export const CONSOLE_METHOD_NAMES = Object.keys(CONSOLE_METHODS) as ConsoleMethod[];
 
-/** What the preload puts on `window.openexec`: the methods plus an event subscription. */
+/** Whether the bridge can reach the core right now. */
+export type ConnectionState = 'connected' | 'disconnected';
+
+/**
+ * What the preload puts on `window.openexec`: the methods, an event subscription, the
+ * connection signal and the desktop notification request, which exist only in a window.
+ */
 export interface ConsoleBridge extends ConsoleApi {
   /** Pushed proposal, receipt and allow-list changes. Returns an unsubscribe function. */
   onEvent(listener: (event: ConsoleEvent) => void): () => void;
+  /** Told when the core goes away and when it is back. Returns an unsubscribe function. */
+  onConnection(listener: (state: ConnectionState) => void): () => void;
+  /**
+   * Asks for an OS notification about a pending proposal. The main process writes the text
+   * from the proposal itself and shows each proposal at most once.
+   */
+  notifyProposal(input: ProposalIdInput): Promise<ConsoleResult<NotifyResultDto>>;
 }
+
+/** The bridge's members beyond the request/response methods. */
+export const BRIDGE_EXTRAS = ['onEvent', 'onConnection', 'notifyProposal'] as const;
 
 export const BRIDGE_GLOBAL = 'openexec';
 export const IPC_CHANNEL_PREFIX = 'console:';
 export const IPC_EVENT_CHANNEL = 'console-event';
+export const IPC_CONNECTION_CHANNEL = 'console-connection';
+export const IPC_NOTIFY_CHANNEL = 'console-notify';
+/** notifyProposal's argument, validated in the main process like every method's. */
+export const NOTIFY_INPUT = proposalIdInput;
 export type { ReceiptPage };

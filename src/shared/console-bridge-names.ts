@@ -7,3 +7,5 @@
 export const BRIDGE_GLOBAL_NAME = 'openexec';
 export const IPC_CHANNEL_PREFIX_NAME = 'console:';
 export const IPC_EVENT_CHANNEL_NAME = 'console-event';
+export const IPC_CONNECTION_CHANNEL_NAME = 'console-connection';
+export const IPC_NOTIFY_CHANNEL_NAME = 'console-notify';

@@ -8,6 +8,16 @@ export type ExecMode = 'demo' | 'clawshield';
 
 export type ProposalStatus = 'pending' | 'executed' | 'denied' | 'expired' | 'failed';
 
+/** What a declared action will do, rendered from the payload by the main process. */
+export interface ActionPreview {
+  kind: 'builtin' | 'run' | 'write_file' | 'http';
+  /** The concrete command line, file path or method + URL, one item per line. */
+  lines: string[];
+  risk: 'low' | 'medium' | 'high' | null;
+  /** sha256 of the action's canonical definition, or null for built-ins. */
+  definitionHash: string | null;
+}
+
 export interface ProposalDto {
   id: string;
   action: string;
@@ -31,6 +41,25 @@ export interface ProposalDto {
   /** Sequence number of the receipt that closed the proposal. */
   receiptSeq: number | null;
   approvalId: string | null;
+  preview?: ActionPreview | null;
+}
+
+/** The last executed proposal of the same action, for the "changed since" highlight. */
+export interface PreviousApprovedDto {
+  id: string;
+  /** Canonical JSON text of its payload. */
+  payload: string;
+  decidedAt: string;
+}
+
+/** One proposal as `getProposal` answers it: with what it can be compared to. */
+export interface ProposalDetailDto extends ProposalDto {
+  previousApproved: PreviousApprovedDto | null;
+}
+
+/** Whether the main process showed an OS notification for a proposal. */
+export interface NotifyResultDto {
+  shown: boolean;
 }
 
 export type ApproverKind = 'operator' | 'clawshield';
@@ -77,6 +106,7 @@ export const RECEIPT_EVENTS = [
   'denied',
   'expired',
   'config',
+  'extended',
 ] as const;
 export type ReceiptEvent = (typeof RECEIPT_EVENTS)[number];
 

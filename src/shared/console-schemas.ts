@@ -13,6 +13,9 @@ const isoTime = z.iso.datetime({ offset: true });
 
 export const emptyInput = z.strictObject({});
 export const proposalIdInput = z.strictObject({ id });
+/** Longest single extension an operator may grant; see ProposalService.extend for the ceiling. */
+export const MAX_EXTEND_SECONDS = 3600;
+export const extendInput = z.strictObject({ id, seconds: z.int().min(30).max(MAX_EXTEND_SECONDS) });
 export const denyInput = z.strictObject({ id, reason: wellFormedString().trim().min(1).max(2000) });
 export const pageInput = z.strictObject({
   limit: z.int().min(1).max(500).optional(),
@@ -32,6 +35,7 @@ export const receiptQueryInput = z.strictObject({
 export const receiptSeqInput = z.strictObject({ seq: z.int().min(1) });
 
 export type ProposalIdInput = z.infer<typeof proposalIdInput>;
+export type ExtendInput = z.infer<typeof extendInput>;
 export type DenyInput = z.infer<typeof denyInput>;
 export type PageInput = z.infer<typeof pageInput>;
 export type SetAllowedInput = z.infer<typeof setAllowedInput>;

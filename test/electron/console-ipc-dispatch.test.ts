@@ -138,6 +138,7 @@ describe('console IPC handlers, in front of the real service', () => {
       getProposal: { id },
       approve: { id },
       deny: { id, reason: 'from another window' },
+      extend: { id, seconds: 300 },
       listApprovals: {},
       getAllowList: {},
       setAllowed: { action: 'add', allowed: false },

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { _electron, type ElectronApplication, type Page } from 'playwright-core';
 import { findElectronBinary } from '../../scripts/electron-binary.mjs';
-import { CONSOLE_METHOD_NAMES } from '../../src/shared/console-api.ts';
+import { BRIDGE_EXTRAS, CONSOLE_METHOD_NAMES } from '../../src/shared/console-api.ts';
 import { consoleCall } from '../support/console-http.ts';
 import { get, post, REPO_ROOT, tempDir } from '../support/harness.ts';
 import { watchPageProblems } from '../support/browser.ts';
@@ -121,7 +121,7 @@ describe.skipIf(missing !== null)('the Electron app', () => {
 
   test('the page sees exactly the contract on window.openexec, and no Node; window.open is refused', async () => {
     const keys = await page.evaluate(() => Object.keys((globalThis as unknown as { openexec: object }).openexec).sort());
-    expect(keys).toEqual([...CONSOLE_METHOD_NAMES, 'onEvent'].sort());
+    expect(keys).toEqual([...CONSOLE_METHOD_NAMES, ...BRIDGE_EXTRAS].sort());
     const g = await page.evaluate(() => {
       const w = globalThis as unknown as Record<string, unknown> & { open(url: string): unknown };
       return { require: typeof w['require'], process: typeof w['process'], opened: w.open('https://example.com/') === null };
@@ -140,7 +140,8 @@ describe.skipIf(missing !== null)('the Electron app', () => {
     const id = proposed.body.id as string;
     await pendingItem(page, id).waitFor({ timeout: 5000 });
     const dialog = await openDecision(page, id, 'approve');
-    expect(dialog.request).toBe('{"action":"echo","payload":{"subject":"Q3 report","to":"cfo@example.com"}}');
+    expect(dialog.exact).toBe('{"action":"echo","payload":{"subject":"Q3 report","to":"cfo@example.com"}}');
+    expect(dialog.seen).toMatch(/whole request has been on screen/);
     expect(dialog.hash).toBe(proposed.body.request_hash);
     expect(dialog.hashCheck).toMatch(/matches/);
     const waiting = get(url, `/proposals/${id}?wait=30`);

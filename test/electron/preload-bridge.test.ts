@@ -4,19 +4,24 @@ import { runInNewContext } from 'node:vm';
 import { describe, expect, test, vi } from 'vitest';
 import {
   BRIDGE_GLOBAL,
+  BRIDGE_EXTRAS,
   CONSOLE_METHOD_NAMES,
   IPC_CHANNEL_PREFIX,
+  IPC_CONNECTION_CHANNEL,
   IPC_EVENT_CHANNEL,
+  IPC_NOTIFY_CHANNEL,
 } from '../../src/shared/console-api';
 import type { ConsoleEvent } from '../../src/shared/console-dto';
 import { BRIDGE_METHOD_NAMES, createBridge, type BridgeSubscribe } from '../../src/preload/bridge';
 import {
   BRIDGE_GLOBAL_NAME,
   IPC_CHANNEL_PREFIX_NAME,
+  IPC_CONNECTION_CHANNEL_NAME,
   IPC_EVENT_CHANNEL_NAME,
+  IPC_NOTIFY_CHANNEL_NAME,
 } from '../../src/shared/console-bridge-names';
 
-const CONTRACT = [...CONSOLE_METHOD_NAMES, 'onEvent'].sort();
+const CONTRACT = [...CONSOLE_METHOD_NAMES, ...BRIDGE_EXTRAS].sort();
 
 function fakeIpc() {
   const invoke = vi.fn(async (channel: string, arg: unknown) => ({ ok: true, value: { channel, arg } }));
@@ -33,10 +38,12 @@ function fakeIpc() {
 
 describe('preload bridge (Electron-free builder)', () => {
   test('the zod-free name copies equal the contract constants', () => {
-    expect([BRIDGE_GLOBAL_NAME, IPC_CHANNEL_PREFIX_NAME, IPC_EVENT_CHANNEL_NAME]).toEqual([
+    expect([BRIDGE_GLOBAL_NAME, IPC_CHANNEL_PREFIX_NAME, IPC_EVENT_CHANNEL_NAME, IPC_CONNECTION_CHANNEL_NAME, IPC_NOTIFY_CHANNEL_NAME]).toEqual([
       BRIDGE_GLOBAL,
       IPC_CHANNEL_PREFIX,
       IPC_EVENT_CHANNEL,
+      IPC_CONNECTION_CHANNEL,
+      IPC_NOTIFY_CHANNEL,
     ]);
   });
 
@@ -87,6 +94,21 @@ describe('preload bridge (Electron-free builder)', () => {
     expect(seen).toHaveLength(1);
     expect(ipc.handlers.get(IPC_EVENT_CHANNEL)?.size).toBe(0);
     expect(() => bridge.onEvent(undefined as never)).toThrow(TypeError);
+  });
+
+  test('onConnection hands on the main process’s connection state, and notifyProposal invokes its own channel', async () => {
+    const ipc = fakeIpc();
+    const bridge = createBridge(ipc.invoke, ipc.subscribe);
+    const states: string[] = [];
+    const off = bridge.onConnection((state) => states.push(state));
+    ipc.emit(IPC_CONNECTION_CHANNEL, 'disconnected');
+    ipc.emit(IPC_CONNECTION_CHANNEL, 'connected');
+    off();
+    ipc.emit(IPC_CONNECTION_CHANNEL, 'disconnected');
+    expect(states).toEqual(['disconnected', 'connected']);
+    await bridge.notifyProposal({ id: 'p-1' });
+    expect(ipc.invoke).toHaveBeenCalledWith(IPC_NOTIFY_CHANNEL, { id: 'p-1' });
+    expect(() => bridge.onConnection(undefined as never)).toThrow(TypeError);
   });
 });
 

@@ -5,21 +5,15 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { CONSOLE_METHOD_NAMES } from '../../src/shared/console-api.ts';
-import { installConsoleBridge, type ConsoleTestBridge } from '../support/console-test-bridge.ts';
+import { BRIDGE_EXTRAS, CONSOLE_METHOD_NAMES } from '../../src/shared/console-api.ts';
+import type { ConsoleTestBridge } from '../support/console-test-bridge.ts';
 import { consoleCall } from '../support/console-http.ts';
 import { get, post, startServer, type RunningServer } from '../support/harness.ts';
 import { serveStatic, type StaticServer } from '../support/static-server.ts';
-import {
-  launchChromium,
-  mustFailWhenBlocked,
-  RENDERER_DIR,
-  rendererTestBlocker,
-  VIEWPORT,
-  watchPageProblems,
-} from '../support/browser.ts';
+import { launchChromium, mustFailWhenBlocked, RENDERER_DIR, rendererTestBlocker } from '../support/browser.ts';
 import {
   confirmDecision,
+  openConsolePage,
   openDecision,
   pendingItem,
   receiptRow,
@@ -56,11 +50,7 @@ describe.skipIf(skip)('the console renderer in Chromium, against a real core', (
     s = await startServer({ OPENEXEC_MODE: 'clawshield', OPENEXEC_PROPOSAL_TTL: '600' });
     statics = await serveStatic(RENDERER_DIR);
     browser = await launchChromium();
-    page = await browser.newPage({ viewport: VIEWPORT, colorScheme: 'dark' });
-    problems = watchPageProblems(page);
-    bridge = await installConsoleBridge(page, { url: s.url, token: s.app.consoleToken });
-    await page.goto(`${statics.url}/`);
-    await page.getByTestId('view-pending').getByText('Nothing is waiting for you').waitFor();
+    ({ page, problems, bridge } = await openConsolePage(browser, statics.url, { url: s.url, token: s.app.consoleToken }));
   });
 
   afterAll(async () => {
@@ -76,7 +66,7 @@ describe.skipIf(skip)('the console renderer in Chromium, against a real core', (
 
   test('the page sees exactly the contract on window.openexec, and no Node', async () => {
     const keys = await page.evaluate(() => Object.keys((globalThis as unknown as { openexec: object }).openexec).sort());
-    expect(keys).toEqual([...CONSOLE_METHOD_NAMES, 'onEvent'].sort());
+    expect(keys).toEqual([...CONSOLE_METHOD_NAMES, ...BRIDGE_EXTRAS].sort());
     expect(await page.evaluate(() => [typeof (globalThis as Record<string, unknown>)['require'], typeof (globalThis as Record<string, unknown>)['process']])).toEqual([
       'undefined',
       'undefined',
@@ -116,7 +106,11 @@ describe.skipIf(skip)('the console renderer in Chromium, against a real core', (
 
   test('approve: the dialog shows the canonical request and its hash; the agent gets the result', async () => {
     const dialog = await openDecision(page, approvedId, 'approve');
-    expect(dialog.request).toBe('{"action":"echo","payload":{"amount":125000,"subject":"Q3 report","to":"cfo@example.com"}}');
+    expect(dialog.request).toBe(
+      ['{', '  "action": "echo",', '  "payload": {', '    "amount": 125000,', '    "subject": "Q3 report",', '    "to": "cfo@example.com"', '  }', '}'].join('\n'),
+    );
+    expect(dialog.exact).toBe('{"action":"echo","payload":{"amount":125000,"subject":"Q3 report","to":"cfo@example.com"}}');
+    expect(dialog.seen).toMatch(/whole request has been on screen/);
     const [pending] = (await op('listPending')).body;
     expect(dialog.hash).toBe(pending.requestHash);
     expect(dialog.hashCheck).toMatch(/matches/);
@@ -177,7 +171,7 @@ describe.skipIf(skip)('the console renderer in Chromium, against a real core', (
     await pendingItem(page, p.body.id).waitFor();
     const waiting = get(s.url, `/proposals/${p.body.id}?wait=30`);
     const dialog = await openDecision(page, p.body.id, 'deny', 'key');
-    expect(dialog.request).toBe('{"action":"echo","payload":{"delete":"/srv/backups","recursive":true}}');
+    expect(dialog.exact).toBe('{"action":"echo","payload":{"delete":"/srv/backups","recursive":true}}');
     await confirmDecision(page, 'Backups are never deleted by agents');
     expect((await waiting).body).toMatchObject({ status: 'denied', reason: 'Backups are never deleted by agents', result: null });
     const outcome = page.getByTestId('outcome-item').filter({ hasText: 'Denied' });

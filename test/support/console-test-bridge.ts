@@ -6,7 +6,7 @@
  */
 import { request as httpRequest } from 'node:http';
 import type { Page } from 'playwright-core';
-import { BRIDGE_GLOBAL, CONSOLE_METHOD_NAMES } from '../../src/shared/console-api.ts';
+import { BRIDGE_GLOBAL, CONSOLE_METHOD_NAMES, NOTIFY_INPUT, type ConnectionState } from '../../src/shared/console-api.ts';
 import type { ConsoleEvent } from '../../src/shared/console-dto.ts';
 import { CONSOLE_ERROR_CODES, type ConsoleErrorCode, type ConsoleResult } from '../../src/shared/console-result.ts';
 import { consoleCodeForStatus } from '../../src/shared/error-codes.ts';
@@ -14,7 +14,7 @@ import { consoleCodeForStatus } from '../../src/shared/error-codes.ts';
 export interface ConsoleEndpoint {
   /** `http://127.0.0.1:<port>` of the running core */
   url: string;
-  /** Its console bearer token (`app.consoleToken`). */
+  /** Its console bearer token (`app.consoleToken`). Read at each call: a restarted core's new token may be set here. */
   token: string;
 }
 
@@ -23,6 +23,10 @@ export interface ConsoleTestBridge {
   readonly calls: readonly string[];
   /** Events delivered into the page, in order. */
   readonly pushed: readonly ConsoleEvent[];
+  /** Connection states delivered into the page, in order. */
+  readonly connection: readonly ConnectionState[];
+  /** Proposal ids the page asked an OS notification for (what the main process would show). */
+  readonly notified: readonly string[];
   /** Resolves when the page calls `method` (a call after the first `after` calls counts). */
   waitForCall(method: string, after?: number, timeoutMs?: number): Promise<void>;
   /** Resolves once every event received so far has been handed to the page. */
@@ -32,7 +36,10 @@ export interface ConsoleTestBridge {
 }
 
 const CALL_BINDING = '__openexecCall';
+const NOTIFY_BINDING = '__openexecNotify';
 const DISPATCH_GLOBAL = '__openexecDispatch';
+const CONNECTION_GLOBAL = '__openexecConnection';
+const RECONNECT_MS = 200;
 
 function isCode(value: unknown): value is ConsoleErrorCode {
   return typeof value === 'string' && (CONSOLE_ERROR_CODES as readonly string[]).includes(value);
@@ -70,40 +77,52 @@ async function callOverHttp(endpoint: ConsoleEndpoint, method: string, input: un
  * Runs in the page before any of its scripts (serialised by Playwright, so self-contained).
  * Mirrors src/preload/bridge.ts: exactly the contract's methods plus onEvent, frozen.
  */
-function installPageBridge(spec: { global: string; methods: string[]; call: string; dispatch: string }): void {
+function installPageBridge(spec: {
+  global: string;
+  methods: string[];
+  call: string;
+  notify: string;
+  dispatch: string;
+  connection: string;
+}): void {
   const g = globalThis as unknown as Record<string, unknown>;
-  const listeners = new Set<(event: unknown) => void>();
   const bridge: Record<string, unknown> = {};
   for (const name of spec.methods) {
     bridge[name] = (arg?: unknown) => (g[spec.call] as (m: string, a: unknown) => Promise<unknown>)(name, arg ?? {});
   }
-  bridge['onEvent'] = (listener: (event: unknown) => void) => {
-    if (typeof listener !== 'function') throw new TypeError('onEvent needs a listener function');
-    let active = true;
-    listeners.add(listener);
-    return () => {
-      if (!active) return;
-      active = false;
-      listeners.delete(listener);
+  bridge['notifyProposal'] = (arg?: unknown) => (g[spec.notify] as (a: unknown) => Promise<unknown>)(arg ?? {});
+  const channel = (name: string, global: string): void => {
+    const listeners = new Set<(payload: unknown) => void>();
+    bridge[name] = (listener: (payload: unknown) => void) => {
+      if (typeof listener !== 'function') throw new TypeError(`${name} needs a listener function`);
+      let active = true;
+      listeners.add(listener);
+      return () => {
+        if (!active) return;
+        active = false;
+        listeners.delete(listener);
+      };
     };
-  };
-  Object.defineProperty(g, spec.global, { value: Object.freeze(bridge), enumerable: true });
-  // Assigned, not written as `{ value: (event) => … }`: tsx (esbuild keepNames) wraps a named
-  // object-literal function in a `__name` helper that does not exist in the page.
-  const dispatch: PropertyDescriptor = {};
-  dispatch.value = (event: unknown) => {
-    for (const listener of [...listeners]) {
-      try {
-        listener(event);
-      } catch (err) {
-        // Surface it as the page's own uncaught error, as a throwing IPC listener would.
-        setTimeout(() => {
-          throw err;
-        });
+    // Assigned, not written as `{ value: (event) => … }`: tsx (esbuild keepNames) wraps a named
+    // object-literal function in a `__name` helper that does not exist in the page.
+    const dispatch: PropertyDescriptor = {};
+    dispatch.value = (payload: unknown) => {
+      for (const listener of [...listeners]) {
+        try {
+          listener(payload);
+        } catch (err) {
+          // Surface it as the page's own uncaught error, as a throwing IPC listener would.
+          setTimeout(() => {
+            throw err;
+          });
+        }
       }
-    }
+    };
+    Object.defineProperty(g, global, dispatch);
   };
-  Object.defineProperty(g, spec.dispatch, dispatch);
+  channel('onEvent', spec.dispatch);
+  channel('onConnection', spec.connection);
+  Object.defineProperty(g, spec.global, { value: Object.freeze(bridge), enumerable: true });
 }
 
 /**
@@ -111,7 +130,11 @@ function installPageBridge(spec: { global: string; methods: string[]; call: stri
  * open, so nothing committed afterwards is missed. node:http rather than fetch: aborting an
  * undici stream leaves a spare pooled connection that holds up the server's close for 4 s.
  */
-function openEventStream(endpoint: ConsoleEndpoint, onEvent: (event: ConsoleEvent) => void): Promise<{ close(): Promise<void> }> {
+function openEventStream(
+  endpoint: ConsoleEndpoint,
+  onEvent: (event: ConsoleEvent) => void,
+  onEnd: () => void,
+): Promise<{ close(): Promise<void> }> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(`${endpoint.url}/console/events`, { headers: { authorization: `Bearer ${endpoint.token}` }, agent: false }, (res) => {
       if (res.statusCode !== 200) {
@@ -119,7 +142,13 @@ function openEventStream(endpoint: ConsoleEndpoint, onEvent: (event: ConsoleEven
         reject(new Error(`console event stream answered ${res.statusCode}`));
         return;
       }
-      const closed = new Promise<void>((done) => res.once('close', done));
+      let closing = false;
+      const closed = new Promise<void>((done) =>
+        res.once('close', () => {
+          if (!closing) onEnd();
+          done();
+        }),
+      );
       let buffer = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
@@ -139,6 +168,7 @@ function openEventStream(endpoint: ConsoleEndpoint, onEvent: (event: ConsoleEven
       res.on('error', () => undefined);
       resolve({
         close: async () => {
+          closing = true;
           req.destroy();
           await closed;
         },
@@ -156,39 +186,85 @@ function openEventStream(endpoint: ConsoleEndpoint, onEvent: (event: ConsoleEven
 export async function installConsoleBridge(page: Page, endpoint: ConsoleEndpoint): Promise<ConsoleTestBridge> {
   const calls: string[] = [];
   const pushed: ConsoleEvent[] = [];
+  const connection: ConnectionState[] = [];
+  const notified: string[] = [];
   const callWatchers = new Set<() => void>();
   await page.exposeFunction(CALL_BINDING, (method: string, input: unknown) => {
     calls.push(method);
     for (const watcher of [...callWatchers]) watcher();
     return callOverHttp(endpoint, method, input);
   });
+  // What the main process does (src/main/ipc/proposal-notifier.ts) minus the OS: validate,
+  // look the proposal up, and record it instead of showing it.
+  await page.exposeFunction(NOTIFY_BINDING, async (input: unknown) => {
+    const parsed = NOTIFY_INPUT.safeParse(input);
+    if (!parsed.success) return { ok: false, error: { code: 'invalid_input', message: 'id is required' } };
+    const found = await callOverHttp(endpoint, 'getProposal', parsed.data);
+    if (!found.ok) return found;
+    const status = (found.value as { status?: unknown }).status;
+    if (status !== 'pending' || notified.includes(parsed.data.id)) return { ok: true, value: { shown: false } };
+    notified.push(parsed.data.id);
+    return { ok: true, value: { shown: true } };
+  });
   await page.addInitScript(installPageBridge, {
     global: BRIDGE_GLOBAL,
     methods: [...CONSOLE_METHOD_NAMES],
     call: CALL_BINDING,
+    notify: NOTIFY_BINDING,
     dispatch: DISPATCH_GLOBAL,
+    connection: CONNECTION_GLOBAL,
   });
 
-  // Events are delivered one at a time, in commit order.
+  // Events and connection changes are delivered one at a time, in order.
   let delivery: Promise<void> = Promise.resolve();
-  const stream = await openEventStream(endpoint, (event) => {
+  const deliver = (global: string, payload: unknown, record: () => void): void => {
     delivery = delivery.then(async () => {
       if (page.isClosed()) return;
       try {
         await page.evaluate(
           ([name, e]) => (globalThis as unknown as Record<string, ((x: unknown) => void) | undefined>)[name]?.(e),
-          [DISPATCH_GLOBAL, event] as const,
+          [global, payload] as const,
         );
-        pushed.push(event);
+        record();
       } catch {
         // The page navigated or closed mid-delivery: lost, as an IPC message to a reloading window is.
       }
     });
-  });
+  };
+  const onEvent = (event: ConsoleEvent): void => deliver(DISPATCH_GLOBAL, event, () => pushed.push(event));
+  const setConnection = (state: ConnectionState): void => deliver(CONNECTION_GLOBAL, state, () => connection.push(state));
+
+  // Like the preload's IPC, the stream follows the core: when it ends the page is told, and
+  // it is reopened (and the page told again) as soon as the core answers.
+  let stopped = false;
+  let stream: { close(): Promise<void> } | null = null;
+  let retry: ReturnType<typeof setTimeout> | null = null;
+  const onEnd = (): void => {
+    stream = null;
+    if (stopped) return;
+    setConnection('disconnected');
+    retry = setTimeout(reconnect, RECONNECT_MS);
+  };
+  const reconnect = (): void => {
+    retry = null;
+    openEventStream(endpoint, onEvent, onEnd).then(
+      (opened) => {
+        if (stopped) return void opened.close();
+        stream = opened;
+        setConnection('connected');
+      },
+      () => {
+        if (!stopped) retry = setTimeout(reconnect, RECONNECT_MS);
+      },
+    );
+  };
+  stream = await openEventStream(endpoint, onEvent, onEnd);
 
   return {
     calls,
     pushed,
+    connection,
+    notified,
     waitForCall: (method, after = 0, timeoutMs = 10_000) =>
       new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => {
@@ -213,7 +289,9 @@ export async function installConsoleBridge(page: Page, endpoint: ConsoleEndpoint
       }
     },
     async close() {
-      await stream.close();
+      stopped = true;
+      if (retry) clearTimeout(retry);
+      await stream?.close();
       await delivery;
     },
   };

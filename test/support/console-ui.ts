@@ -4,9 +4,27 @@
  */
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { REPO_ROOT } from './harness.ts';
-import { resultsPath, type PageElement, type PageGlobal } from './browser.ts';
+import { resultsPath, VIEWPORT, watchPageProblems, type PageElement, type PageGlobal } from './browser.ts';
+import { installConsoleBridge, type ConsoleEndpoint, type ConsoleTestBridge } from './console-test-bridge.ts';
+
+export interface ConsolePage {
+  page: Page;
+  /** Uncaught errors and console errors of the page (see watchPageProblems). */
+  problems: string[];
+  bridge: ConsoleTestBridge;
+}
+
+/** A dark-scheme console page on the served renderer, bridged to `endpoint`, loaded with an empty queue. */
+export async function openConsolePage(browser: Browser, rendererUrl: string, endpoint: ConsoleEndpoint): Promise<ConsolePage> {
+  const page = await browser.newPage({ viewport: VIEWPORT, colorScheme: 'dark' });
+  const problems = watchPageProblems(page);
+  const bridge = await installConsoleBridge(page, endpoint);
+  await page.goto(`${rendererUrl}/`);
+  await page.getByTestId('view-pending').getByText('Nothing is waiting for you').waitFor();
+  return { page, problems, bridge };
+}
 
 export type ViewName = 'pending' | 'approvals' | 'allow-list' | 'ledger' | 'status';
 
@@ -21,9 +39,14 @@ export function pendingItem(page: Page, id: string) {
 }
 
 export interface DialogContents {
+  /** The request box as shown: laid out for reading. */
   request: string;
+  /** The request box after E: the exact canonical bytes. */
+  exact: string;
   hash: string;
   hashCheck: string;
+  /** What the dialog says about how much of the request has been on screen. */
+  seen: string;
 }
 
 /** Selects the proposal, opens Approve or Deny (by button or by its shortcut key), reads the dialog. */
@@ -40,11 +63,29 @@ export async function openDecision(page: Page, id: string, kind: 'approve' | 'de
     const text = (globalThis as unknown as PageGlobal).document.querySelector('[data-testid="dialog-hash-check"]')?.textContent;
     return !!text && !text.includes('checking');
   });
-  return {
-    request: await page.getByTestId('dialog-request').innerText(),
-    hash: await page.getByTestId('dialog-hash').innerText(),
-    hashCheck: await hashCheck.innerText(),
-  };
+  await page.waitForFunction(() => {
+    const text = (globalThis as unknown as PageGlobal).document.querySelector('[data-testid="request-seen"]')?.textContent;
+    return !!text && !text.includes('Measuring');
+  });
+  const request = await page.getByTestId('dialog-request').innerText();
+  const seen = await page.getByTestId('request-seen').innerText();
+  // E and back: the exact bytes, then the readable form again (which measures the box anew).
+  await page.keyboard.press('e');
+  const exact = await page.getByTestId('dialog-request').innerText();
+  await page.keyboard.press('e');
+  await page.getByTestId('dialog-request').getByText('"action"').first().waitFor();
+  return { request, exact, seen, hash: await page.getByTestId('dialog-hash').innerText(), hashCheck: await hashCheck.innerText() };
+}
+
+/** Scrolls the focused request box by keyboard until the dialog says all of it was seen. */
+export async function readWholeRequest(page: Page): Promise<number> {
+  let presses = 0;
+  await page.getByTestId('dialog-request').focus();
+  while (!(await page.getByTestId('request-seen').innerText()).startsWith('✓')) {
+    if (++presses > 200) throw new Error('the request box never reported being read');
+    await page.keyboard.press('PageDown');
+  }
+  return presses;
 }
 
 /** Confirms the open dialog (typing the reason first for a denial) and waits for it to close. */
@@ -120,4 +161,12 @@ export async function screenshot(page: Page, name: string, docs = true): Promise
     copyFileSync(file, join(docs, `${name}.png`));
   }
   return file;
+}
+
+/** The same screenshot in the light and the dark colour scheme: `<name>-light.png`, `<name>-dark.png`. */
+export async function screenshotBothSchemes(page: Page, name: string): Promise<void> {
+  for (const colorScheme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme });
+    await screenshot(page, `${name}-${colorScheme}`);
+  }
 }

@@ -1,8 +1,11 @@
 import { useEffect } from 'react';
 import { ArrivalBanner } from './components/ArrivalBanner';
+import { ConnectionBanner } from './components/ConnectionBanner';
 import { NavBar } from './components/NavBar';
 import { getBridge } from './bridge';
-import { subscribeToEvents } from './events';
+import { resyncAll, subscribeToEvents } from './events';
+import { watchWindowFocus } from './lib/window-focus';
+import { onReconnect, watchConnection } from './stores/connection-store';
 import { useDocumentTitle } from './lib/use-document-title';
 import { startClock } from './stores/clock-store';
 import { useNavStore } from './stores/nav-store';
@@ -34,10 +37,16 @@ export function App() {
   useEffect(() => {
     const stopClock = startClock();
     const unsubscribe = subscribeToEvents();
+    const stopConnection = watchConnection();
+    const stopResync = onReconnect(resyncAll);
+    const stopFocus = watchWindowFocus();
     // Load the queue at once, whatever view is showing, so arrivals are counted everywhere.
     if (usePendingStore.getState().status === 'idle') void usePendingStore.getState().load();
     return () => {
       unsubscribe();
+      stopConnection();
+      stopResync();
+      stopFocus();
       stopClock();
     };
   }, []);
@@ -51,6 +60,7 @@ export function App() {
             The console bridge is missing: this page must be opened by OpenExec Console.
           </p>
         )}
+        <ConnectionBanner />
         <ArrivalBanner />
         <CurrentView />
       </main>

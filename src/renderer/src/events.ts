@@ -30,3 +30,11 @@ export function subscribeToEvents(): () => void {
     if (event && typeof event === 'object' && 'type' in event) routeEvent(event);
   });
 }
+
+/** After a lost connection: events sent meanwhile never arrived, so reload what is shown. */
+export function resyncAll(): void {
+  void usePendingStore.getState().load();
+  useStatusStore.getState().invalidate();
+  useApprovalsStore.getState().invalidate();
+  if (useAllowListStore.getState().status !== 'idle') void useAllowListStore.getState().load();
+}

@@ -1,5 +1,5 @@
 import type { ConsoleApi } from '../../../shared/console-api.ts';
-import type { AllowListDto, ApprovalDto, CheckpointDto, HealthDto, KeyInfoDto } from '../../../shared/console-dto.ts';
+import type { AllowListDto, ApprovalDto, CheckpointDto, HealthDto, KeyInfoDto, ProposalDetailDto } from '../../../shared/console-dto.ts';
 import { fail, ok, type ConsoleResult } from '../../../shared/console-result.ts';
 import { consoleCodeOf } from '../../../shared/error-codes.ts';
 import type { OpenExecCore } from '../openexec-core.ts';
@@ -91,12 +91,16 @@ export class ConsoleService implements ConsoleApi {
   }
 
   getProposal(input: { id: string }) {
-    return guarded(() => {
+    return guarded((): ProposalDetailDto => {
       const { id } = input;
       const row = this.proposals.get(id);
       if (!row) throw new Refusal('not_found', `No proposal ${id}`);
-      return proposalDto(row);
+      return { ...proposalDto(row), previousApproved: this.proposals.store.lastExecuted(row.action, row.id) };
     });
+  }
+
+  extend(input: { id: string; seconds: number }) {
+    return guarded(() => proposalDto(this.proposals.extend(input.id, input.seconds)));
   }
 
   approve(input: { id: string }) {

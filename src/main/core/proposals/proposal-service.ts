@@ -25,6 +25,10 @@ export interface ProposalOptions {
 }
 
 export const MAX_TTL_SECONDS = 7 * 24 * 3600;
+/** An extension never sets the expiry further ahead of now than this. */
+export const MAX_EXTEND_AHEAD_SECONDS = 3600;
+/** An extension that would add less than this is refused rather than witnessed. */
+const MIN_EXTEND_GAIN_MS = 30_000;
 const EXPIRED_REASON = 'No decision before the proposal expired: denied by default';
 
 /**
@@ -214,6 +218,40 @@ export class ProposalService {
       // Denied or expired between our approval and its execution: nothing ran.
       throw new Refusal('conflict', `Proposal ${id} was ${after.status} before it could execute`);
     }
+    this.changed(after);
+    return after;
+  }
+
+  /**
+   * Gives the operator more time to read: the expiry moves `seconds` past the later of now and
+   * the current expiry, but never more than MAX_EXTEND_AHEAD_SECONDS ahead of now nor past the
+   * proposal's longest lifetime (MAX_TTL_SECONDS from creation). Witnessed by an `extended` receipt.
+   */
+  extend(id: string, seconds: number): ProposalRow {
+    const row = this.pendingOrRefuse(id);
+    const now = this.core.clock.now();
+    const current = Date.parse(row.expires_at);
+    const ceiling = Math.min(now + MAX_EXTEND_AHEAD_SECONDS * 1000, Date.parse(row.created_at) + MAX_TTL_SECONDS * 1000);
+    const target = Math.min(Math.max(current, now) + seconds * 1000, ceiling);
+    if (target - current < MIN_EXTEND_GAIN_MS) {
+      throw new Refusal('conflict', `Proposal ${id} already expires at ${row.expires_at}, the latest allowed`);
+    }
+    const expiresAt = isoUtc(target);
+    let extended = false;
+    this.commit(() => {
+      extended = this.store.extend(id, row.expires_at, expiresAt);
+      if (!extended) throw new StaleDecision();
+      this.core.ledger.append({
+        event: 'extended',
+        action: row.action,
+        nonce: row.nonce,
+        request_hash: row.request_hash,
+        proposal_id: row.id,
+        details: Object.assign(Object.create(null) as JsonObject, { expires_at_before: row.expires_at, expires_at: expiresAt }),
+      });
+    });
+    if (!extended) throw new Refusal('conflict', `Proposal ${id} changed while it was being extended`);
+    const after = this.store.get(id)!;
     this.changed(after);
     return after;
   }

@@ -1,5 +1,5 @@
 import type { SqliteDatabase } from '../store/database.ts';
-import type { ProposalDto, ProposalStatus } from '../../../shared/console-dto.ts';
+import type { PreviousApprovedDto, ProposalDto, ProposalStatus } from '../../../shared/console-dto.ts';
 import { canonicalRequest } from '../json/request-hash.ts';
 import { parseJson } from '../json/parse.ts';
 import type { JsonObject } from '../json/json-value.ts';
@@ -44,6 +44,8 @@ export class ProposalStore {
   private readonly due;
   private readonly pendingCount;
   private readonly executionByNonce;
+  private readonly extendRow;
+  private readonly lastExecutedOf;
 
   constructor(db: SqliteDatabase) {
     this.byId = db.prepare('SELECT * FROM proposals WHERE id = ?');
@@ -75,6 +77,15 @@ export class ProposalStore {
     );
     this.pendingCount = db.prepare("SELECT count(*) FROM proposals WHERE status = 'pending'").pluck();
     this.executionByNonce = db.prepare('SELECT id FROM executions WHERE nonce = ?').pluck();
+    // Only the expiry the caller read is moved, so an extension never races a decision or another extension.
+    this.extendRow = db.prepare(
+      `UPDATE proposals SET expires_at = @expiresAt
+       WHERE id = @id AND status = 'pending' AND exec_id IS NULL AND expires_at = @before`,
+    );
+    this.lastExecutedOf = db.prepare(
+      `SELECT id, payload, decided_at FROM proposals
+       WHERE action = ? AND status = 'executed' AND id != ? ORDER BY decided_at DESC LIMIT 1`,
+    );
   }
 
   get(id: string): ProposalRow | undefined {
@@ -115,6 +126,17 @@ export class ProposalStore {
   /** Proposals and executions share one nonce space: the execution that holds a nonce, if any. */
   executionHolding(nonce: string): string | null {
     return (this.executionByNonce.get(nonce) as string | undefined) ?? null;
+  }
+
+  /** Moves a pending proposal's expiry from `before` to `expiresAt`; false if anything changed meanwhile. */
+  extend(id: string, before: string, expiresAt: string): boolean {
+    return this.extendRow.run({ id, before, expiresAt }).changes === 1;
+  }
+
+  /** The most recently executed proposal of `action` other than `exceptId`. */
+  lastExecuted(action: string, exceptId: string): PreviousApprovedDto | null {
+    const row = this.lastExecutedOf.get(action, exceptId) as { id: string; payload: string; decided_at: string } | undefined;
+    return row ? { id: row.id, payload: row.payload, decidedAt: row.decided_at } : null;
   }
 
   countPending(): number {

@@ -144,6 +144,10 @@ const MIGRATIONS: readonly Migration[] = [
     `);
     backfillMerkleNodes(db);
   },
+  // 5: the last executed proposal of an action, which the console compares a new one with.
+  `
+  CREATE INDEX proposals_action_decided ON proposals(action, status, decided_at);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

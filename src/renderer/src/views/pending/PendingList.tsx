@@ -1,8 +1,10 @@
 import { useEffect, useRef } from 'react';
+import { hasFindings, keyFields, proposalFindings } from '../../../../shared/proposal-summary';
 import { Countdown } from '../../components/Countdown';
-import { shortHash } from '../../lib/format';
+import { RevealText } from '../../components/RevealText';
 import { usePendingStore } from '../../stores/pending-store';
 
+/** The queue. A proposal is named by its action and key payload fields, never by the agent's note. */
 export function PendingList() {
   const items = usePendingStore((s) => s.items);
   const selectedId = usePendingStore((s) => s.selectedId);
@@ -21,6 +23,7 @@ export function PendingList() {
       {items.map((p) => {
         const selected = p.id === selectedId;
         const isNew = newIds.has(p.id);
+        const suspicious = hasFindings(proposalFindings(p));
         const classes = ['queue-item', selected ? 'selected' : '', isNew ? 'is-new' : ''].filter(Boolean).join(' ');
         return (
           <li key={p.id}>
@@ -33,12 +36,27 @@ export function PendingList() {
               onClick={() => select(p.id)}
             >
               <span className="queue-top">
-                <span className="queue-action">{p.action}</span>
+                <span className="queue-action">
+                  <RevealText text={p.action} />
+                </span>
+                {suspicious ? (
+                  <span className="tag tag-spoof" title="Contains characters that can hide or disguise text" data-testid="queue-spoof">
+                    ⚠ hidden text
+                  </span>
+                ) : null}
                 {isNew ? <span className="tag tag-new">New</span> : null}
                 <Countdown expiresAt={p.expiresAt} />
               </span>
-              <span className="queue-bottom mono">{shortHash(p.requestHash, 16)}</span>
-              {p.context ? <span className="queue-context">{p.context}</span> : null}
+              <span className="queue-fields" data-testid="queue-fields">
+                {keyFields(p.payloadCanonical).map((f) => (
+                  <span key={f.key} className="queue-field">
+                    <span className="queue-key">
+                      <RevealText text={f.key} />
+                    </span>{' '}
+                    <RevealText text={f.value} />
+                  </span>
+                ))}
+              </span>
             </button>
           </li>
         );

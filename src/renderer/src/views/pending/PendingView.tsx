@@ -1,7 +1,7 @@
 import { useEffect } from 'react';
 import { Empty, ErrorState, Loading } from '../../components/StateView';
 import { useNavStore } from '../../stores/nav-store';
-import { usePendingStore } from '../../stores/pending-store';
+import { selectShown, usePendingStore } from '../../stores/pending-store';
 import { useStatusStore } from '../../stores/status-store';
 import { DecisionDialog } from './DecisionDialog';
 import { OutcomeList } from './OutcomeList';
@@ -13,7 +13,7 @@ export function PendingView() {
   const status = usePendingStore((s) => s.status);
   const error = usePendingStore((s) => s.error);
   const items = usePendingStore((s) => s.items);
-  const selected = usePendingStore((s) => s.items.find((p) => p.id === s.selectedId) ?? null);
+  const selected = usePendingStore(selectShown);
   const load = usePendingStore((s) => s.load);
   const active = useNavStore((s) => s.view === 'pending');
   usePendingKeys(active);
@@ -29,7 +29,7 @@ export function PendingView() {
     body = <Loading label="Loading the queue…" />;
   } else if (status === 'error' && items.length === 0) {
     body = <ErrorState title="Could not load the queue" message={error ?? 'Unknown error'} onRetry={() => void load()} />;
-  } else if (items.length === 0) {
+  } else if (items.length === 0 && !selected) {
     body = (
       <div className="pending-empty">
         <Empty title="Nothing is waiting for you">
@@ -42,9 +42,9 @@ export function PendingView() {
     body = (
       <div className="split">
         <div className="split-list">
-          <PendingList />
+          {items.length > 0 ? <PendingList /> : <p className="muted">Nothing else is waiting.</p>}
           <p className="shortcuts muted" aria-hidden="true">
-            <kbd>J</kbd>/<kbd>K</kbd> move · <kbd>A</kbd> approve · <kbd>D</kbd> deny
+            <kbd>J</kbd>/<kbd>K</kbd> move · <kbd>A</kbd> approve · <kbd>D</kbd> deny · <kbd>E</kbd> escapes · <kbd>X</kbd> more time
           </p>
         </div>
         <div className="split-detail">
@@ -66,6 +66,11 @@ export function PendingView() {
           Refresh
         </button>
       </header>
+      {status === 'error' && items.length > 0 ? (
+        <p className="notice notice-error" role="alert" data-testid="pending-refresh-error">
+          Could not refresh the queue: {error}
+        </p>
+      ) : null}
       {body}
       <DecisionDialog />
     </section>

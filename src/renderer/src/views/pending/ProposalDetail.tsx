@@ -1,11 +1,20 @@
 import type { ProposalDto } from '../../../../shared/console-dto';
 import { prettyCanonical } from '../../../../shared/canonical-pretty';
-import { CodeBlock } from '../../components/CodeBlock';
+import { CanonicalLines } from '../../components/CanonicalLines';
 import { Countdown } from '../../components/Countdown';
 import { Fields } from '../../components/Fields';
+import { RevealText } from '../../components/RevealText';
 import { formatTime } from '../../lib/format';
 import { useClockStore } from '../../stores/clock-store';
+import { useConnectionStore } from '../../stores/connection-store';
 import { usePendingStore } from '../../stores/pending-store';
+import { AgentNote } from './AgentNote';
+import { ChangeSummary } from './ChangeSummary';
+import { EffectPreview } from './EffectPreview';
+import { ExpiryWarning } from './ExpiryWarning';
+import { ProposalOutcome } from './ProposalOutcome';
+import { useRequestFacts } from './request-facts';
+import { SpoofWarning } from './SpoofWarning';
 
 // Shown and announced here; use-pending-keys is what listens for them.
 const DECISIONS = [
@@ -13,12 +22,21 @@ const DECISIONS = [
   { kind: 'deny', label: 'Deny', key: 'D' },
 ] as const;
 
+/**
+ * One proposal, in the order that matters: what will run (action, effect, payload), then the
+ * facts about it, then the agent's note. A closed proposal stays here with its outcome.
+ */
 export function ProposalDetail({ proposal }: { proposal: ProposalDto }) {
   const openDialog = usePendingStore((s) => s.openDialog);
+  const escaped = usePendingStore((s) => s.escaped);
+  const toggleEscaped = usePendingStore((s) => s.toggleEscaped);
+  const connected = useConnectionStore((s) => s.connected);
   const now = useClockStore((s) => s.now);
-  const expired = Date.parse(proposal.expiresAt) <= now;
+  const facts = useRequestFacts(proposal);
+  const pending = proposal.status === 'pending';
+  const expired = pending && Date.parse(proposal.expiresAt) <= now;
   return (
-    <article className="detail" aria-labelledby="proposal-title" data-testid="proposal-detail">
+    <article className="detail" aria-labelledby="proposal-title" data-testid="proposal-detail" data-status={proposal.status}>
       <header className="detail-header">
         <div>
           <p className="eyebrow">Proposed action</p>
@@ -26,63 +44,67 @@ export function ProposalDetail({ proposal }: { proposal: ProposalDto }) {
             {proposal.action}
           </h2>
         </div>
-        <div className="detail-timer">
-          <span className="muted">Expires in</span> <Countdown expiresAt={proposal.expiresAt} />
-        </div>
+        {pending ? (
+          <div className="detail-timer">
+            <span className="muted">Expires in</span> <Countdown expiresAt={proposal.expiresAt} />
+          </div>
+        ) : null}
       </header>
 
+      <ProposalOutcome proposal={proposal} />
       {expired ? (
         <p className="notice notice-warn" role="status">
           This proposal has expired; the boundary will deny it by default.
         </p>
       ) : null}
+      {pending && !expired ? <ExpiryWarning proposal={proposal} /> : null}
+      <SpoofWarning findings={facts.findings} />
 
-      <div className="actions-bar">
-        {DECISIONS.map(({ kind, label, key }) => (
-          <button
-            key={kind}
-            type="button"
-            className={`btn btn-${kind}`}
-            onClick={() => openDialog(kind)}
-            disabled={expired}
-            data-testid={`${kind}-button`}
-            aria-keyshortcuts={key}
-          >
-            {`${label}… `}
-            <kbd>{key}</kbd>
-          </button>
-        ))}
-      </div>
+      {pending ? (
+        <div className="actions-bar">
+          {DECISIONS.map(({ kind, label, key }) => (
+            <button
+              key={kind}
+              type="button"
+              className={`btn btn-${kind}`}
+              onClick={() => openDialog(kind)}
+              disabled={expired || !connected}
+              data-testid={`${kind}-button`}
+              aria-keyshortcuts={key}
+            >
+              {`${label}… `}
+              <kbd>{key}</kbd>
+            </button>
+          ))}
+        </div>
+      ) : null}
 
-      <section aria-labelledby="context-heading">
-        <h3 id="context-heading" className="section-title">
-          Agent’s context <span className="muted">(untrusted, shown as text)</span>
-        </h3>
-        {proposal.context ? (
-          <p className="context-text" data-testid="proposal-context">
-            {proposal.context}
-          </p>
-        ) : (
-          <p className="muted">The agent gave no context.</p>
-        )}
-      </section>
+      <EffectPreview preview={proposal.preview} />
+      <ChangeSummary action={proposal.action} facts={facts} />
 
       <section aria-labelledby="payload-heading">
-        <h3 id="payload-heading" className="section-title">
-          Payload (canonical JSON)
+        <h3 id="payload-heading" className="section-title payload-heading">
+          <span>Payload {escaped ? '(canonical JSON, escaped)' : '(canonical JSON, text shown readably)'}</span>
+          <button type="button" className="btn btn-small btn-ghost" onClick={toggleEscaped} aria-keyshortcuts="E" data-testid="toggle-escaped">
+            {escaped ? 'Show as text' : 'Show escapes'} <kbd>E</kbd>
+          </button>
         </h3>
-        <CodeBlock text={prettyCanonical(proposal.payloadCanonical)} label="Payload" testId="proposal-payload" />
+        <pre className="code" aria-labelledby="payload-heading" data-testid="proposal-payload" tabIndex={0}>
+          {escaped ? prettyCanonical(proposal.payloadCanonical) : <CanonicalLines text={proposal.payloadCanonical} marks={facts.marks} />}
+        </pre>
       </section>
 
       <Fields
         rows={[
           { label: 'Request hash', value: proposal.requestHash, mono: true, testId: 'proposal-hash' },
           { label: 'Proposal id', value: proposal.id, mono: true },
-          { label: 'Nonce', value: proposal.nonce, mono: true },
+          { label: 'Nonce', value: <RevealText text={proposal.nonce} />, mono: true },
           { label: 'Proposed', value: formatTime(proposal.createdAt) },
           { label: 'Expires', value: formatTime(proposal.expiresAt) },
         ]}
       />
+
+      <AgentNote context={proposal.context} />
     </article>
   );
 }

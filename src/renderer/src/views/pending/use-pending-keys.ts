@@ -6,7 +6,7 @@ function isTyping(target: EventTarget | null): boolean {
   return target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName);
 }
 
-/** j/k or ↓/↑ move, a approves, d denies. Enter and Esc belong to the dialog. */
+/** j/k or ↓/↑ move, a approves, d denies, e toggles escapes. Enter and Esc belong to the dialog. */
 export function usePendingKeys(active: boolean): void {
   useEffect(() => {
     if (!active) return;
@@ -29,6 +29,13 @@ export function usePendingKeys(active: boolean): void {
           break;
         case 'd':
           store.openDialog('deny');
+          break;
+        case 'e':
+          store.toggleEscaped();
+          break;
+        case 'x':
+          // Extending needs the proposal on screen to be pending; the store checks with the core.
+          if (store.items.some((p) => p.id === store.selectedId)) void store.extend();
           break;
         default:
           return;

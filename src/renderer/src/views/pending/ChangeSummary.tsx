@@ -1,0 +1,43 @@
+import { formatTime } from '../../lib/format';
+import type { RequestFacts } from './request-facts';
+
+const SHOWN = 6;
+const list = (names: string[]): string =>
+  names.length > SHOWN ? `${names.slice(0, SHOWN).join(', ')} and ${names.length - SHOWN} more` : names.join(', ');
+
+/** How this request differs from the last one of its action that ran. */
+export function ChangeSummary({ action, facts }: { action: string; facts: RequestFacts }) {
+  const { previous, diff } = facts;
+  if (previous === undefined) return null;
+  if (previous === null) {
+    return (
+      <p className="notice notice-warn change-summary" data-testid="change-summary">
+        <strong>First of its kind:</strong> no <code>{action}</code> request has been approved and run before.
+      </p>
+    );
+  }
+  if (!diff) return null;
+  const { changed, added, removed } = diff.fields;
+  const same = changed.length + added.length + removed.length === 0;
+  return (
+    <div className={`notice ${same ? 'notice-ok' : 'notice-info'} change-summary`} data-testid="change-summary">
+      {same ? (
+        <span>
+          <strong>Same payload</strong> as the last <code>{action}</code> that ran ({formatTime(previous.decidedAt)}).
+        </span>
+      ) : (
+        <span>
+          <strong>Changed since the last <code>{action}</code> that ran</strong> ({formatTime(previous.decidedAt)}):{' '}
+          {[
+            changed.length ? <span key="c" data-testid="changed-fields">changed {list(changed)}</span> : null,
+            added.length ? <span key="a">new {list(added)}</span> : null,
+            removed.length ? <span key="r">gone {list(removed)}</span> : null,
+          ]
+            .filter(Boolean)
+            .flatMap((part, i) => (i === 0 ? [part] : ['; ', part]))}
+          . Marked lines are what changed.
+        </span>
+      )}
+    </div>
+  );
+}
