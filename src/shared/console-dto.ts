@@ -31,6 +31,39 @@ export interface ProposalDto {
   /** Sequence number of the receipt that closed the proposal. */
   receiptSeq: number | null;
   approvalId: string | null;
+  preview?: ActionPreview | null;
+}
+
+/** What a declared action will do, rendered from the payload by the main process. */
+export interface ActionPreview {
+  kind: 'builtin' | 'run' | 'write_file' | 'http';
+  /** The concrete command line, file path or method + URL, one item per line. */
+  lines: string[];
+  risk: 'low' | 'medium' | 'high' | null;
+  /** sha256 of the action's canonical definition, or null for built-ins. */
+  definitionHash: string | null;
+}
+
+/** An action as the Actions view shows it: what it is and what it does, before any payload. */
+export interface ActionInfoDto {
+  kind: ActionPreview['kind'];
+  description: string;
+  risk: ActionPreview['risk'];
+  /** What it does, one item per line: program and argv template, root and path, URL and hosts. */
+  does: string[];
+  /** The payload's JSON Schema as declared, pretty-printed; null for built-ins. */
+  payloadSchema: string | null;
+  /** MCP-style hints the manifest gives, if any. */
+  annotations: { readOnlyHint?: boolean; destructiveHint?: boolean } | null;
+  definitionHash: ActionPreview['definitionHash'];
+}
+
+/** The manifest of declared actions in force (OPENEXEC_ACTIONS). */
+export interface ManifestInfoDto {
+  path: string;
+  /** sha256 of the manifest's canonical JSON (docs/receipts.md). */
+  hash: string;
+  count: number;
 }
 
 export type ApproverKind = 'operator' | 'clawshield';
@@ -54,6 +87,8 @@ export interface ApprovalDto {
 export interface AllowListEntryDto {
   action: string;
   allowed: boolean;
+  /** What the action is; null only for an action registered without a description. */
+  info: ActionInfoDto | null;
 }
 
 export interface AllowListDto {
@@ -144,6 +179,8 @@ export interface HealthDto {
   receiptKey: KeyInfoDto;
   operatorKey: KeyInfoDto;
   clawshieldKey: KeyInfoDto | null;
+  /** The manifest of declared actions in force, or null when none is loaded. */
+  manifest: ManifestInfoDto | null;
   counts: { pending: number; receipts: number; executions: number; approvals: number };
   /** Plain-words warnings: open allow-list, demo mode, non-loopback bind. */
   warnings: string[];

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { ExecMode } from '../../shared/console-dto.ts';
@@ -24,6 +25,10 @@ export interface OpenExecConfig {
   synchronous: Synchronous;
   proposalTtlSeconds: number;
   clockSkewSeconds: number;
+  /** The manifest of declared actions: OPENEXEC_ACTIONS, else actions.yaml in the data directory if present. */
+  actionsFile: string | null;
+  /** Where the manifest's environment references (`{env: NAME}`, `inherit_env`) are read. */
+  env: Env;
 }
 
 export interface LoadConfigOptions {
@@ -34,6 +39,8 @@ export interface LoadConfigOptions {
 }
 
 type Env = Record<string, string | undefined>;
+
+export const DEFAULT_ACTIONS_FILE = 'actions.yaml';
 
 function fail(variable: string, problem: string): never {
   throw new ConfigError(`${variable}: ${problem}`);
@@ -90,6 +97,11 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): OpenExecC
   const syncRaw = (env['OPENEXEC_SYNCHRONOUS'] ?? '').trim().toUpperCase() || 'NORMAL';
   if (syncRaw !== 'NORMAL' && syncRaw !== 'FULL') fail('OPENEXEC_SYNCHRONOUS', `must be normal or full, got '${syncRaw.toLowerCase()}'`);
 
+  const actionsRaw = env['OPENEXEC_ACTIONS']?.trim();
+  const defaultActions = join(dataDir, DEFAULT_ACTIONS_FILE);
+  const actionsFile = actionsRaw ? resolve(actionsRaw) : existsSync(defaultActions) ? defaultActions : null;
+  if (actionsRaw && !existsSync(actionsFile!)) fail('OPENEXEC_ACTIONS', `${actionsFile} does not exist`);
+
   const allowNonLoopback =
     options.allowNonLoopback === true || ['1', 'true', 'yes'].includes((env['OPENEXEC_ALLOW_NON_LOOPBACK'] ?? '').trim().toLowerCase());
 
@@ -106,5 +118,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): OpenExecC
     synchronous: syncRaw,
     proposalTtlSeconds: positiveInt(env, 'OPENEXEC_PROPOSAL_TTL', 600, 7 * 24 * 3600),
     clockSkewSeconds: positiveInt(env, 'OPENEXEC_CLOCK_SKEW', 120, 3600),
+    actionsFile,
+    env,
   };
 }

@@ -11,6 +11,8 @@ export type RefusalCode =
   | 'approval_used'
   | 'nonce_conflict'
   | 'handler_input'
+  | 'invalid_payload'
+  | 'definition_changed'
   | 'handler_failed'
   | 'not_found'
   | 'conflict';

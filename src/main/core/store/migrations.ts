@@ -98,6 +98,11 @@ const MIGRATIONS: readonly string[] = [
   INSERT INTO receipts_fts (rowid, action, reason, context, payload)
     SELECT seq, action, reason, json_extract(body, '$.context'), json_extract(body, '$.payload') FROM receipts;
   `,
+  // 3: declared actions: the definition a proposal was made under and an execution ran under.
+  `
+  ALTER TABLE proposals ADD COLUMN action_def_hash TEXT;
+  ALTER TABLE executions ADD COLUMN action_def_hash TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
