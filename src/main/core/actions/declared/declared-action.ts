@@ -1,4 +1,5 @@
-import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ActionDefinition } from '../action-registry.ts';
 import type { ActionInfoDto } from '../../../../shared/console-dto.ts';
@@ -58,6 +59,10 @@ function buildRun(e: RunEntry, schema: PayloadValidator, ctx: BuildContext) {
     if (!statSync(e.program).isFile()) throw new Error('not a file');
   } catch {
     throw new ManifestFieldError('program', `${e.program} does not exist or is not an executable file`);
+  }
+  if (e.sha256 !== undefined) {
+    const digest = createHash('sha256').update(readFileSync(e.program)).digest('hex');
+    if (digest !== e.sha256) throw new ManifestFieldError('sha256', `${e.program} has sha256 ${digest}, not the pinned one`);
   }
   if (e.cwd !== undefined && !(existsSync(e.cwd) && statSync(e.cwd).isDirectory())) {
     throw new ManifestFieldError('cwd', `${e.cwd} is not a directory`);
@@ -144,6 +149,7 @@ function buildHttp(e: HttpEntry, schema: PayloadValidator, ctx: BuildContext) {
     timeoutMs: e.timeout_ms ?? DEFAULT_TIMEOUT_MS,
     maxResponseBytes: e.max_response_bytes ?? DEFAULT_MAX_RESPONSE_BYTES,
     dataDir: ctx.dataDir,
+    env: ctx.env,
   };
   const headerText = Object.entries(e.headers ?? {}).map(([n, v]) =>
     typeof v === 'string' ? `${n}: ${v}` : 'env' in v ? `${n}: (secret from $${v.env})` : `${n}: (secret from file ${v.file})`,

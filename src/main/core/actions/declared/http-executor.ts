@@ -24,6 +24,8 @@ export interface HttpSpec {
   maxResponseBytes: number;
   /** Where `{file: name}` secrets live. */
   dataDir: string;
+  /** Where `{env: NAME}` secrets are read, at request time. */
+  env: Readonly<Record<string, string | undefined>>;
 }
 
 const DEFAULT_PORTS: Record<string, string> = { 'http:': '80', 'https:': '443' };
@@ -61,7 +63,7 @@ function checkUrl(spec: HttpSpec, url: URL): void {
 async function headerValue(spec: HttpSpec, name: string, source: HeaderSource, payload: JsonObject): Promise<string> {
   if ('template' in source) return render(source.template, payload);
   if ('env' in source) {
-    const v = process.env[source.env];
+    const v = spec.env[source.env];
     if (v === undefined) throw new Error(`header ${name}: environment variable ${source.env} is not set`);
     return v;
   }
