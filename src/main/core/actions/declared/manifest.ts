@@ -1,5 +1,5 @@
 import type { ActionDefinition } from '../action-registry.ts';
-import { actionEntry, manifestShape } from './manifest-schema.ts';
+import { ACTION_NAME, actionEntry, manifestShape } from './manifest-schema.ts';
 import { buildDeclaredAction, ManifestFieldError, type BuildContext } from './declared-action.ts';
 import { manifestHash } from './definition-hash.ts';
 
@@ -32,15 +32,12 @@ export function buildManifest(tree: unknown, ctx: BuildContext, reserved: readon
   const shape = manifestShape.safeParse(tree);
   if (!shape.success) {
     const issue = shape.error.issues[0]!;
-    const [top, name, ...rest] = issue.path;
-    if (top === 'actions' && typeof name === 'string' && rest.length === 0 && issue.code === 'invalid_format') {
-      throw new ManifestError(name, 'name', issue.message);
-    }
     throw new ManifestError(null, fieldPath(issue.path) || 'manifest', issue.message);
   }
   const actions: Record<string, ActionDefinition> = {};
   const definitions: Record<string, string> = {};
   for (const [name, declared] of Object.entries(shape.data.actions)) {
+    if (!ACTION_NAME.test(name)) throw new ManifestError(name, 'name', 'must be letters, digits, _ . or - (up to 200, not starting with _ . -)');
     if (reserved.includes(name)) throw new ManifestError(name, 'name', 'is a built-in action');
     const entry = actionEntry.safeParse(declared);
     if (!entry.success) {
