@@ -67,6 +67,24 @@ export function ProposalDetail({ proposal }: { proposal: ProposalDto }) {
         )}
       </section>
 
+      {proposal.preview ? (
+        <section aria-labelledby="preview-heading" className="preview-block" data-testid="proposal-preview">
+          <h3 id="preview-heading" className="section-title">
+            What will run{' '}
+            <span className="muted">
+              ({proposal.preview.kind === 'builtin' ? 'built-in' : proposal.preview.kind}
+              {proposal.preview.risk ? `, ${proposal.preview.risk} risk` : ''})
+            </span>
+          </h3>
+          <CodeBlock text={proposal.preview.lines.join('\n')} label="What will run" testId="proposal-preview-lines" />
+          {proposal.preview.definitionHash ? (
+            <p className="muted small">
+              Definition sha256 <span className="mono">{proposal.preview.definitionHash}</span>
+            </p>
+          ) : null}
+        </section>
+      ) : null}
+
       <section aria-labelledby="payload-heading">
         <h3 id="payload-heading" className="section-title">
           Payload (canonical JSON)
