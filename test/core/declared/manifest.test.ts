@@ -5,7 +5,7 @@ import { stringify as toYaml } from 'yaml';
 import { buildManifest } from '../../../src/main/core/actions/declared/manifest.ts';
 import { closeObjects } from '../../../src/main/core/actions/declared/payload-schema.ts';
 import { loadActionsManifest } from '../../../src/main/app/actions-manifest.ts';
-import { tempDir } from '../../support/harness.ts';
+import { REPO_ROOT, tempDir } from '../../support/harness.ts';
 import { payload, stringSchema } from '../../support/declared.ts';
 
 const greet = { kind: 'run', description: 'Print a greeting', risk: 'low', program: '/usr/bin/printf', argv: ['hello %s\\n', '{name}'], payload_schema: stringSchema('name') };
@@ -84,5 +84,17 @@ describe('the manifest: validated at start-up, one line per problem', () => {
       description: 'Print a greeting',
       does: ['program /usr/bin/printf', 'argv "hello %s\\\\n" "{name}"', expect.stringMatching(/^cwd \/; env /), expect.stringMatching(/^timeout 30,000 ms/)],
     });
+  });
+});
+
+describe('examples/actions.yaml', () => {
+  test('loads, and each example renders what it will do', () => {
+    const file = join(REPO_ROOT, 'examples/actions.yaml');
+    const m = loadActionsManifest(file, tempDir(), { PATH: '/usr/bin:/bin' });
+    expect(Object.keys(m.actions).sort()).toEqual(['git-status', 'greet', 'job-status', 'write-note']);
+    expect(m.actions['git-status']!.preview!(payload({ repo: '/src/app' }))).toEqual(['/usr/bin/git -C /src/app --no-pager status --short --branch']);
+    expect(m.actions['git-status']!.checkPayload!(payload({ repo: '--upload-pack=evil' }))).toBe('payload/repo must match pattern "^/"');
+    expect(m.actions['write-note']!.preview!(payload({ name: 'todo', text: 'milk' }))[0]).toBe('write /tmp/openexec-notes/todo.md');
+    expect(m.actions['job-status']!.preview!(payload({ id: '42' }))).toEqual(['GET http://127.0.0.1:8080/jobs/42']);
   });
 });
