@@ -24,6 +24,7 @@ export async function pendingCommand(client: ConsoleClient, out: CliOutput): Pro
   if (pending.length === 0) return out.print('no pending proposals'), 0;
   for (const p of pending) {
     out.print(`${p.id}  ${p.action}  expires in ${timeLeft(p.expiresAt)}  hash ${p.requestHash.slice(0, 16)}`);
+    for (const line of p.preview?.kind === 'builtin' ? [] : (p.preview?.lines ?? [])) out.print(`    will ${oneLine(line, 300)}`);
     out.print(`    payload ${oneLine(p.payloadCanonical, 160)}`);
     if (p.context) out.print(`    context ${oneLine(p.context, 160)}`);
   }
@@ -89,6 +90,7 @@ export async function statusCommand(client: ConsoleClient, out: CliOutput): Prom
   if (out.json) return out.printJson(h), 0;
   out.print(`OpenExec ${h.version} at ${h.apiAddress}: mode ${h.mode}, signature verification ${h.signatureVerification}`);
   out.print(`keys: receipt ${h.receiptKey.keyId}, operator ${h.operatorKey.keyId}, clawshield ${h.clawshieldKey?.keyId ?? '(none)'}`);
+  if (h.manifest) out.print(`actions manifest ${h.manifest.path}: ${h.manifest.count} actions, sha256 ${h.manifest.hash}`);
   out.print(`pending ${h.counts.pending}, receipts ${h.counts.receipts}, executions ${h.counts.executions}, approvals ${h.counts.approvals}`);
   for (const w of h.warnings) out.print(`warning: ${w}`);
   return 0;
