@@ -170,3 +170,27 @@ describe('a manifest that cannot be used stops start-up', () => {
     expect(stderr).toBe(`openexec: ${file}: action 'greet': argv[0]: {who} must be a required property of payload_schema\n`);
   });
 });
+
+describe('a crash while a declared program runs', () => {
+  test('is closed as interrupted at the next start, with its definition hash, and never re-run', async () => {
+    const { spawnServer, waitForExit } = await import('../support/server-process.ts');
+    const dataDir = tempDir();
+    const work = tempDir();
+    const log = join(work, 'runs');
+    // The program kills the server that started it, mid-run.
+    const crash = { kind: 'run', description: 'Crash the host', risk: 'high', program: script(`echo ran >> ${log}; kill -9 $PPID; sleep 1`, work), payload_schema: { type: 'object' } };
+    const file = manifest({ crash }, work);
+    const server = await spawnServer({ OPENEXEC_DATA_DIR: dataDir, OPENEXEC_ACTIONS: file });
+    await expect(post(server.url, '/execute', { action: 'crash', payload: {}, nonce: 'c-1' })).rejects.toThrow();
+    expect((await waitForExit(server.child)).signal).toBe('SIGKILL');
+
+    const again = await serve({ OPENEXEC_DATA_DIR: dataDir, OPENEXEC_ACTIONS: file });
+    const interrupted = receipts(again).find((b) => b.event === 'failed')!;
+    expect(interrupted.reason).toMatch(/^Interrupted: /);
+    expect(interrupted.action_def_hash).toBe(again.app.core.registry.get('crash')!.definitionHash);
+    const retry = await post(again.url, '/execute', { action: 'crash', payload: {}, nonce: 'c-1' });
+    expect(retry.status).toBe(500);
+    expect(retry.body.detail).toMatch(/^Interrupted: /);
+    expect(readFileSync(log, 'utf8')).toBe('ran\n');
+  });
+});

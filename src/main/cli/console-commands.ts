@@ -24,7 +24,7 @@ export async function pendingCommand(client: ConsoleClient, out: CliOutput): Pro
   if (pending.length === 0) return out.print('no pending proposals'), 0;
   for (const p of pending) {
     out.print(`${p.id}  ${p.action}  expires in ${timeLeft(p.expiresAt)}  hash ${p.requestHash.slice(0, 16)}`);
-    for (const line of p.preview?.kind === 'builtin' ? [] : (p.preview?.lines ?? [])) out.print(`    will ${oneLine(line, 300)}`);
+    for (const line of p.preview?.kind === 'builtin' ? [] : (p.preview?.lines ?? [])) out.print(`    preview ${oneLine(line, 300)}`);
     out.print(`    payload ${oneLine(p.payloadCanonical, 160)}`);
     if (p.context) out.print(`    context ${oneLine(p.context, 160)}`);
   }

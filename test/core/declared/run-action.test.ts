@@ -50,6 +50,9 @@ describe('run: real programs, no shell', () => {
     expect((await run(cat, { who: 'ana' }))['stdout']).toBe('dear ana');
     const echo = declare('e', { ...base, kind: 'run', program: '/bin/echo', argv: ['hi', '{name}'], payload_schema: stringSchema('name') });
     expect(echo.preview!(payload({ name: "it's me" }))).toEqual([`/bin/echo hi 'it'\\''s me'`]);
+    // A newline or carriage return cannot hide the rest of the command line from the operator.
+    expect(echo.preview!(payload({ name: 'ok\r\n; evil' }))).toEqual([`/bin/echo hi $'ok\\r\\n; evil'`]);
+    expect(cat.preview!(payload({ who: 'x\ny' }))).toEqual(['/bin/cat', `stdin $'dear x\\ny'`]);
   });
 
   test('only PATH, HOME and LANG are inherited, plus what the manifest lists', async () => {

@@ -45,8 +45,27 @@ function template(field: string, source: string, schema: PayloadValidator): Temp
   return t;
 }
 
-function shellQuote(arg: string): string {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+const CONTROL = /[\x00-\x1f\x7f]/;
+
+/**
+ * One argument as a POSIX shell would need it written, for reading only (nothing is ever run
+ * through a shell). Control characters are shown escaped ($'…'), so a payload cannot hide part
+ * of the command line from the operator with a newline or a carriage return.
+ */
+export function shellQuote(arg: string): string {
+  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(arg)) return arg;
+  if (!CONTROL.test(arg)) return `'${arg.replace(/'/g, `'\\''`)}'`;
+  const escaped = [...arg]
+    .map((c) => {
+      const code = c.charCodeAt(0);
+      if (c === '\\' || c === "'") return `\\${c}`;
+      if (c === '\n') return '\\n';
+      if (c === '\t') return '\\t';
+      if (c === '\r') return '\\r';
+      return code < 0x20 || code === 0x7f ? `\\x${code.toString(16).padStart(2, '0')}` : c;
+    })
+    .join('');
+  return `$'${escaped}'`;
 }
 
 function ms(n: number): string {
@@ -95,7 +114,7 @@ function buildRun(e: RunEntry, schema: PayloadValidator, ctx: BuildContext) {
     run: (p: JsonObject) => runProgram(spec, p),
     preview: (p: JsonObject) => {
       const lines = [[spec.program, ...renderArgv(spec, p)].map(shellQuote).join(' ')];
-      if (spec.stdin) lines.push(`stdin: ${render(spec.stdin, p)}`);
+      if (spec.stdin) lines.push(`stdin ${shellQuote(render(spec.stdin, p))}`);
       return lines;
     },
   };
@@ -117,7 +136,7 @@ function buildWriteFile(e: WriteFileEntry, schema: PayloadValidator) {
     does: [`root ${e.root}`, `path ${e.path}`, `content ${e.content}`, policy],
     run: (p: JsonObject) => writeFileUnderRoot(spec, p),
     preview: (p: JsonObject) => [
-      `write ${join(spec.root, ...renderRelativePath(spec, p))}`,
+      `write ${shellQuote(join(spec.root, ...renderRelativePath(spec, p)))}`,
       `${Buffer.byteLength(render(spec.content, p)).toLocaleString('en-US')} bytes, ${policy}`,
     ],
   };
