@@ -97,6 +97,8 @@ describe('declared actions through the boundary', () => {
     const second = await serve({ OPENEXEC_ACTIONS: file, OPENEXEC_DATA_DIR: dataDir });
     const now = second.app.core.registry.get('touch')!.definitionHash!;
     expect(now).not.toBe(before);
+    const shown = await second.app.console.listPending();
+    expect(shown.ok && shown.value[0]!.preview!.lines[0]).toBe(`the definition changed since this was proposed (was ${before}): approving will be refused`);
     const approved = await second.app.console.approve({ id: proposed.body.id });
     if (!approved.ok) throw new Error(approved.error.message);
     expect(approved.value.status).toBe('failed');

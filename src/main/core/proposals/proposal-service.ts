@@ -298,7 +298,10 @@ export class ProposalService {
 
   /** A proposal for the console, with what its action will do rendered from its payload. */
   dto(row: ProposalRow): ProposalDto {
-    return { ...proposalDto(row), preview: actionPreview(this.core.registry.get(row.action), payloadOf(row)) };
+    return {
+      ...proposalDto(row),
+      preview: actionPreview(this.core.registry.get(row.action), payloadOf(row), row.status === 'pending' ? row.action_def_hash : undefined),
+    };
   }
 
   private changed(row: ProposalRow): void {
