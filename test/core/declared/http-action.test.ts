@@ -110,6 +110,10 @@ describe('http: allowed hosts only, secrets by reference', () => {
     expect(JSON.stringify(fromEnv['headers'])).not.toContain('secret');
     const fromFile = await call(post({ Authorization: { file: 'token' } }), { title: 'x', n: 1 });
     expect(JSON.parse(String(fromFile['body'])).auth).toBe('file-secret');
+    const traced = declare('t', { ...base, method: 'GET', url: `http://127.0.0.1:${main.port}/jobs`, allowed_hosts: [`127.0.0.1:${main.port}`], headers: { 'X-Trace': '{t}' }, payload_schema: stringSchema('t') });
+    const hits = main.hits.length;
+    await expect(call(traced, { t: 'a\r\nX-Admin: yes' })).rejects.toThrow('headers.X-Trace: a value with a line break or NUL is refused');
+    expect(main.hits.length).toBe(hits);
     expect(() => post({ Authorization: { env: 'MISSING_VAR' } })).toThrow(/headers\.Authorization: environment variable MISSING_VAR is not set/);
   });
 });

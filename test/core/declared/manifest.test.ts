@@ -27,6 +27,7 @@ describe('the manifest: validated at start-up, one line per problem', () => {
     [{ note: { kind: 'write_file', description: 'd', risk: 'low', root: '/no/such/root', path: '{f}', content: '', payload_schema: stringSchema('f') } }, /^action 'note': root: \/no\/such\/root is not a directory$/],
     [{ job: { kind: 'http', description: 'd', risk: 'low', method: 'GET', url: 'http://{host}/x', allowed_hosts: ['127.0.0.1'], payload_schema: stringSchema('host') } }, /^action 'job': url: must start with http:\/\/ or https:\/\/ and a fixed host$/],
     [{ job: { kind: 'http', description: 'd', risk: 'low', method: 'GET', url: 'http://a/x', allowed_hosts: ['a/b'], payload_schema: { type: 'object' } } }, /^action 'job': allowed_hosts\[0\]: must be host or host:port$/],
+    [{ job: { kind: 'http', description: 'd', risk: 'low', method: 'GET', url: 'http://a/x', allowed_hosts: ['a'], body: { a: 1 }, payload_schema: { type: 'object' } } }, /^action 'job': body: a GET request has no body$/],
   ])('%j', (actions, message) => {
     expect(() => build(actions)).toThrow(message);
   });

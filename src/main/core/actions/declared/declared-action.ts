@@ -156,6 +156,7 @@ function headerSource(name: string, v: NonNullable<HttpEntry['headers']>[string]
 function buildHttp(e: HttpEntry, schema: PayloadValidator, ctx: BuildContext) {
   let body: JsonValue | undefined;
   if (e.body !== undefined) {
+    if (e.method === 'GET' || e.method === 'HEAD') throw new ManifestFieldError('body', `a ${e.method} request has no body`);
     body = toJsonValue(e.body);
     jsonTemplates(body).forEach((t) => template('body', t.source, schema));
   }

@@ -104,7 +104,12 @@ export async function callHttp(spec: HttpSpec, payload: JsonObject): Promise<Jso
   let url = renderUrl(spec, payload);
   const origin = hostPort(url);
   const headers = new Headers();
-  for (const [name, source] of Object.entries(spec.headers)) headers.set(name, await headerValue(spec, name, source, payload));
+  for (const [name, source] of Object.entries(spec.headers)) {
+    const value = await headerValue(spec, name, source, payload);
+    // A line break or NUL from a field would let it add headers of its own: refused, never sent.
+    if (/[\r\n\0]/.test(value)) throw new HandlerInputError(`headers.${name}: a value with a line break or NUL is refused`);
+    headers.set(name, value);
+  }
   let method = spec.method;
   let body: string | undefined;
   if (spec.body !== undefined) {
