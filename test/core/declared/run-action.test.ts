@@ -33,6 +33,7 @@ describe('run: real programs, no shell', () => {
     const echo = declare('e', { ...base, kind: 'run', program: '/bin/echo', argv: ['{name}'], payload_schema: stringSchema('name') });
     await expect(run(echo, { name: '-n' })).rejects.toThrow(HandlerInputError);
     await expect(run(echo, { name: '-n' })).rejects.toThrow(/argv\[0\]: a value starting with '-' is refused/);
+    await expect(run(echo, { name: 'a\u0000b' })).rejects.toThrow(/argv\[0\]: a value with a NUL byte/);
     const inside = declare('i', { ...base, kind: 'run', program: '/bin/echo', argv: ['--name={name}', '{a}{name}'], payload_schema: stringSchema('name', 'a') });
     await expect(run(inside, { name: '-x', a: '-' })).rejects.toThrow(/argv\[1\]/);
     expect((await run(inside, { name: '-x', a: 'a' }))['stdout']).toBe('--name=-x a-x\n');

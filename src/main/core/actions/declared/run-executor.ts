@@ -35,6 +35,7 @@ export function renderArgv(spec: RunSpec, payload: JsonObject): string[] {
     if (value.startsWith('-') && startsWithField(t) && !(whole !== null && spec.dashAllowed.has(whole))) {
       throw new HandlerInputError(`argv[${i}]: a value starting with '-' is refused (it would be read as an option)`);
     }
+    if (value.includes('\0')) throw new HandlerInputError(`argv[${i}]: a value with a NUL byte cannot be an argument`);
     return value;
   });
 }
