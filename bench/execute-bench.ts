@@ -15,12 +15,12 @@ export interface ExecuteFigures {
   errors: number;
 }
 
-function percentile(sorted: number[], p: number): number {
+export function percentile(sorted: number[], p: number): number {
   const i = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
   return Math.round((sorted[Math.max(0, i)] ?? 0) * 1000) / 1000;
 }
 
-function postRaw(agent: Agent, url: URL, body: string): Promise<number> {
+export function postRaw(agent: Agent, url: URL, body: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = request(
       { agent, hostname: url.hostname, port: url.port, path: '/execute', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },

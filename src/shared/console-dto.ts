@@ -62,6 +62,28 @@ export interface NotifyResultDto {
   shown: boolean;
 }
 
+/** An action as the Actions view shows it: what it is and what it does, before any payload. */
+export interface ActionInfoDto {
+  kind: ActionPreview['kind'];
+  description: string;
+  risk: ActionPreview['risk'];
+  /** What it does, one item per line: program and argv template, root and path, URL and hosts. */
+  does: string[];
+  /** The payload's JSON Schema as declared, pretty-printed; null for built-ins. */
+  payloadSchema: string | null;
+  /** MCP-style hints the manifest gives, if any. */
+  annotations: { readOnlyHint?: boolean; destructiveHint?: boolean } | null;
+  definitionHash: ActionPreview['definitionHash'];
+}
+
+/** The manifest of declared actions in force (OPENEXEC_ACTIONS). */
+export interface ManifestInfoDto {
+  path: string;
+  /** sha256 of the manifest's canonical JSON (docs/receipts.md). */
+  hash: string;
+  count: number;
+}
+
 export type ApproverKind = 'operator' | 'clawshield';
 
 export interface ApprovalDto {
@@ -83,6 +105,8 @@ export interface ApprovalDto {
 export interface AllowListEntryDto {
   action: string;
   allowed: boolean;
+  /** What the action is; null only for an action registered without a description. */
+  info: ActionInfoDto | null;
 }
 
 export interface AllowListDto {
@@ -185,6 +209,8 @@ export interface HealthDto {
   receiptKey: KeyInfoDto;
   operatorKey: KeyInfoDto;
   clawshieldKey: KeyInfoDto | null;
+  /** The manifest of declared actions in force, or null when none is loaded. */
+  manifest: ManifestInfoDto | null;
   counts: { pending: number; receipts: number; executions: number; approvals: number };
   /** Plain-words warnings: open allow-list, demo mode, non-loopback bind. */
   warnings: string[];

@@ -50,6 +50,8 @@ export const REFUSALS = {
   locked: { status: 423, console: 'locked' },
   // How it ended.
   handler_input: { status: 400, console: 'invalid_input' },
+  invalid_payload: { status: 422, console: 'invalid_input' },
+  definition_changed: { status: 409, console: 'conflict' },
   handler_failed: { status: 500, console: 'internal' },
   internal: { status: 500, console: 'internal' },
   unavailable: { status: 503, console: 'unavailable' },

@@ -155,7 +155,7 @@ describe('propose → approve → execute → witness, over real HTTP', () => {
     expect(status.body.restriction).toBe('restricted');
     expect(status.body.warnings.join(' ')).not.toMatch(/allow-list/);
     const on = await op('setAllowed', { action: 'add', allowed: true });
-    expect(on.body.entries).toEqual([{ action: 'add', allowed: true }, { action: 'echo', allowed: true }]);
+    expect(on.body.entries.map((e: { action: string; allowed: boolean }) => ({ action: e.action, allowed: e.allowed }))).toEqual([{ action: 'add', allowed: true }, { action: 'echo', allowed: true }]);
     const config = s.app.core.db.prepare("SELECT count(*) FROM receipts WHERE event = 'config'").pluck().get();
     expect(config).toBe(2);
   });

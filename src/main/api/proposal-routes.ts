@@ -31,6 +31,7 @@ export function proposalWire(row: ProposalRow, legacyReceipt: string | null): st
     `"status":${JSON.stringify(row.status)}`,
     `"action":${JSON.stringify(row.action)}`,
     `"request_hash":${JSON.stringify(row.request_hash)}`,
+    `"action_def_hash":${JSON.stringify(row.action_def_hash)}`,
     `"created_at":${JSON.stringify(row.created_at)}`,
     `"expires_at":${JSON.stringify(row.expires_at)}`,
     `"decided_at":${JSON.stringify(row.decided_at)}`,

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { ExecMode } from '../../shared/console-dto.ts';
@@ -29,6 +30,10 @@ export interface OpenExecConfig {
   checkpointIntervalSeconds: number;
   /** OPENEXEC_WITNESS_DIR: every checkpoint is copied here, co-signed by the operator. */
   witnessDir: string | null;
+  /** The manifest of declared actions: OPENEXEC_ACTIONS, else actions.yaml in the data directory if present. */
+  actionsFile: string | null;
+  /** Where the manifest's environment references (`{env: NAME}`, `inherit_env`) are read. */
+  env: Env;
 }
 
 export interface LoadConfigOptions {
@@ -39,6 +44,8 @@ export interface LoadConfigOptions {
 }
 
 type Env = Record<string, string | undefined>;
+
+export const DEFAULT_ACTIONS_FILE = 'actions.yaml';
 
 function fail(variable: string, problem: string): never {
   throw new ConfigError(`${variable}: ${problem}`);
@@ -107,6 +114,11 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): OpenExecC
   const syncRaw = (env['OPENEXEC_SYNCHRONOUS'] ?? '').trim().toUpperCase() || 'NORMAL';
   if (syncRaw !== 'NORMAL' && syncRaw !== 'FULL') fail('OPENEXEC_SYNCHRONOUS', `must be normal or full, got '${syncRaw.toLowerCase()}'`);
 
+  const actionsRaw = env['OPENEXEC_ACTIONS']?.trim();
+  const defaultActions = join(dataDir, DEFAULT_ACTIONS_FILE);
+  const actionsFile = actionsRaw ? resolve(actionsRaw) : existsSync(defaultActions) ? defaultActions : null;
+  if (actionsRaw && !existsSync(actionsFile!)) fail('OPENEXEC_ACTIONS', `${actionsFile} does not exist`);
+
   const allowNonLoopback =
     options.allowNonLoopback === true || ['1', 'true', 'yes'].includes((env['OPENEXEC_ALLOW_NON_LOOPBACK'] ?? '').trim().toLowerCase());
 
@@ -126,5 +138,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): OpenExecC
     checkpointEvery: positiveInt(env, 'OPENEXEC_CHECKPOINT_EVERY', 1000, 1_000_000),
     checkpointIntervalSeconds: positiveInt(env, 'OPENEXEC_CHECKPOINT_INTERVAL', 60, 24 * 3600),
     witnessDir: witnessDirOf(env, dataDir),
+    actionsFile,
+    env,
   };
 }

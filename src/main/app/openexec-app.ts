@@ -17,6 +17,7 @@ import type { ConsoleApi } from '../../shared/console-api.ts';
 import { newConsoleToken, writeConsoleToken } from './console-token.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 import { APP_VERSION } from '../core/version.ts';
+import { loadActionsManifest } from './actions-manifest.ts';
 
 export const SERVER_INFO_FILE = 'server.json';
 const CLOSE_GRACE_MS = 1000;
@@ -56,10 +57,11 @@ function bindWarnings(config: OpenExecConfig): string[] {
 /** Starts the core and the loopback API; the headless entry and the Electron shell share this. */
 export async function startOpenExec(config: OpenExecConfig): Promise<OpenExecApp> {
   const bind = bindWarnings(config);
+  const manifest = config.actionsFile === null ? null : loadActionsManifest(config.actionsFile, config.dataDir, config.env);
   const lock = lockDataDir(config.dataDir);
   let core: OpenExecCore;
   try {
-    core = new OpenExecCore(config);
+    core = new OpenExecCore({ ...config, manifest });
   } catch (err) {
     lock.release();
     throw err;

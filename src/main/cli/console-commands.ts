@@ -72,6 +72,7 @@ export async function statusCommand(client: ConsoleClient, out: CliOutput): Prom
   if (out.json) return out.printJson(h), 0;
   out.print(`OpenExec ${h.version} at ${h.apiAddress}: mode ${h.mode}, signature verification ${h.signatureVerification}`);
   out.print(`keys: receipt ${h.receiptKey.keyId}, operator ${h.operatorKey.keyId}, clawshield ${h.clawshieldKey?.keyId ?? '(none)'}`);
+  if (h.manifest) out.print(`actions manifest ${h.manifest.path}: ${h.manifest.count} actions, sha256 ${h.manifest.hash}`);
   out.print(`pending ${h.counts.pending}, receipts ${h.counts.receipts}, executions ${h.counts.executions}, approvals ${h.counts.approvals}`);
   for (const w of h.warnings) out.print(`warning: ${w}`);
   return 0;

@@ -21,10 +21,16 @@ export async function pendingCommand(client: ConsoleClient, out: CliOutput): Pro
   for (const p of pending) {
     const whole = `openexec show ${p.id}`;
     out.print(`${p.id}  ${p.action}  expires in ${timeLeft(p.expiresAt)}  hash ${p.requestHash.slice(0, 16)}`);
+    // What a declared action will run comes first, rendered from the payload by the server.
+    for (const line of effectLines(p)) out.print('    will run ', line);
     out.print('    payload ', ...preview(jsonText(p.payloadCanonical), PENDING_PAYLOAD_BYTES, whole));
     if (p.context !== null) out.print("    context (agent's words, untrusted) ", ...preview(p.context, PENDING_CONTEXT_BYTES, whole));
   }
   return 0;
+}
+
+function effectLines(p: ProposalDto): string[] {
+  return p.preview && p.preview.kind !== 'builtin' ? p.preview.lines : [];
 }
 
 function decisionLines(p: ProposalDto): LinePart[][] {
@@ -49,6 +55,8 @@ export async function showCommand(client: ConsoleClient, id: string, out: CliOut
     [`action        ${p.action}`],
     [`expires       ${p.expiresAt}${p.status === 'pending' ? ` (in ${timeLeft(p.expiresAt)})` : ''}`],
     [`request hash  ${p.requestHash}`],
+    ...effectLines(p).map((line) => ['will run      ', line]),
+    ...(p.preview?.definitionHash ? [[`definition    sha256 ${p.preview.definitionHash}`]] : []),
     ...decisionLines(p),
     [`payload       canonical JSON, ${Buffer.byteLength(p.payloadCanonical, 'utf8')} bytes, shown whole:`],
     ['  ', jsonText(p.payloadCanonical)],

@@ -13,6 +13,8 @@ import type { TrustedApprover } from './approval/validate-approval.ts';
 import { systemClock, type Clock } from './clock.ts';
 import type { ExecMode } from '../../shared/console-dto.ts';
 import { sha256Hex } from './json/request-hash.ts';
+import type { DeclaredManifest } from './actions/declared/manifest.ts';
+import { recordManifest, type ManifestInForce } from './actions/declared/manifest-receipt.ts';
 
 export interface CoreOptions {
   mode: ExecMode;
@@ -30,6 +32,13 @@ export interface CoreOptions {
   witnessDir?: string | null;
   /** Handlers beyond the built-in echo and add; sealed with them at start-up. */
   extraActions?: Record<string, ActionDefinition | ActionHandler>;
+  /** The manifest of declared actions (OPENEXEC_ACTIONS), already validated; null for none. */
+  manifest?: LoadedManifest | null;
+}
+
+/** A validated manifest and where it was read from. */
+export interface LoadedManifest extends DeclaredManifest {
+  path: string;
 }
 
 export const RECEIPT_KEY_FILE = 'receipt-key.pem';
@@ -51,6 +60,8 @@ export class OpenExecCore {
   readonly checkpoints: Checkpoints;
   readonly proofs: LedgerProofs;
   readonly clock: Clock;
+  /** The manifest of declared actions in force, or null. */
+  readonly manifest: ManifestInForce | null;
   private readonly legacyLookup;
 
   constructor(readonly options: CoreOptions) {
@@ -68,7 +79,7 @@ export class OpenExecCore {
         witnessDir: options.witnessDir ?? null,
       });
       this.proofs = new LedgerProofs(this.ledger, this.checkpoints);
-      this.registry = sealRegistry({ ...BUILTIN_ACTIONS, ...options.extraActions });
+      this.registry = sealRegistry({ ...BUILTIN_ACTIONS, ...options.extraActions, ...options.manifest?.actions });
       this.allowList = new AllowList(this.db, this.registry, options.allowedActions);
       const approvers: TrustedApprover[] = [{ kind: 'operator', verifier: new Ed25519Verifier(this.operatorSigner.publicKey) }];
       if (this.clawshieldVerifier) approvers.unshift({ kind: 'clawshield', verifier: this.clawshieldVerifier });
@@ -78,6 +89,9 @@ export class OpenExecCore {
         nonceHeldByProposal: (nonce) => (proposalHolding.get(nonce) as string | undefined) ?? null,
         approvalPolicy: { approvers, tenantId: options.tenantId, clockSkewMs: options.clockSkewSeconds * 1000 },
       });
+      const m = options.manifest;
+      this.manifest = m ? { path: m.path, hash: m.hash, definitions: m.definitions } : null;
+      recordManifest(this.db, this.ledger, this.manifest);
       this.legacyLookup = this.db.prepare(
         "SELECT result_legacy_json FROM executions WHERE id = ? AND status = 'executed'",
       ).pluck();

@@ -10,7 +10,7 @@ import { useDocumentTitle } from './lib/use-document-title';
 import { startClock } from './stores/clock-store';
 import { useNavStore } from './stores/nav-store';
 import { usePendingStore } from './stores/pending-store';
-import { AllowListView } from './views/AllowListView';
+import { ActionsView } from './views/ActionsView';
 import { ApprovalsView } from './views/ApprovalsView';
 import { LedgerView } from './views/ledger/LedgerView';
 import { PendingView } from './views/pending/PendingView';
@@ -24,7 +24,7 @@ function CurrentView() {
     case 'approvals':
       return <ApprovalsView />;
     case 'allow-list':
-      return <AllowListView />;
+      return <ActionsView />;
     case 'ledger':
       return <LedgerView />;
     case 'status':

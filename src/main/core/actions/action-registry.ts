@@ -1,4 +1,5 @@
 import type { JsonObject, JsonValue } from '../json/json-value.ts';
+import type { ActionInfoDto } from '../../../shared/console-dto.ts';
 
 /** Thrown by a handler whose payload cannot be acted on; nothing has run. */
 export class HandlerInputError extends Error {
@@ -18,12 +19,29 @@ export type ActionHandler = (payload: JsonObject) => JsonValue | Promise<JsonVal
  * an integrator): it may touch the world, so the nonce and approval are committed as spent
  * before it runs, and its ending is committed after.
  */
-export type ActionDefinition =
+export type ActionDefinition = (
   | { kind: 'pure'; run: (payload: JsonObject) => JsonValue }
-  | { kind: 'effects'; run: ActionHandler };
+  | { kind: 'effects'; run: ActionHandler }
+) &
+  ActionDeclaration;
 
-export function pureAction(run: (payload: JsonObject) => JsonValue): ActionDefinition {
-  return { kind: 'pure', run };
+/**
+ * What a declared action (the manifest, src/main/core/actions/declared) adds: it can be read
+ * before it runs, and what the operator approves is bound to its definition by hash.
+ */
+export interface ActionDeclaration {
+  /** What the Actions view shows. */
+  info?: ActionInfoDto;
+  /** sha256 of the canonical definition; proposals and receipts carry it as `action_def_hash`. */
+  definitionHash?: string;
+  /** The payload schema's refusal (answered 422 before anything else is decided), or null. */
+  checkPayload?: (payload: JsonObject) => string | null;
+  /** The concrete command line, file path or URL this payload gives, one item per line. */
+  preview?: (payload: JsonObject) => string[];
+}
+
+export function pureAction(run: (payload: JsonObject) => JsonValue, info?: ActionInfoDto): ActionDefinition {
+  return info ? { kind: 'pure', run, info } : { kind: 'pure', run };
 }
 
 export interface ActionRegistry {

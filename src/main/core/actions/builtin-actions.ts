@@ -1,4 +1,5 @@
 import type { JsonObject, JsonValue } from '../json/json-value.ts';
+import type { ActionInfoDto } from '../../../shared/console-dto.ts';
 import { HandlerInputError, pureAction, type ActionDefinition } from './action-registry.ts';
 
 function obj(entries: Record<string, JsonValue>): JsonObject {
@@ -33,5 +34,12 @@ export const add = (payload: JsonObject): JsonValue => {
   return obj({ sum });
 };
 
+function builtin(description: string, does: string): ActionInfoDto {
+  return { kind: 'builtin', description, risk: null, does: [does], payloadSchema: null, annotations: { readOnlyHint: true }, definitionHash: null };
+}
+
 /** Both are computations only, so they run in the deciding transaction (ActionDefinition). */
-export const BUILTIN_ACTIONS: Record<string, ActionDefinition> = { echo: pureAction(echo), add: pureAction(add) };
+export const BUILTIN_ACTIONS: Record<string, ActionDefinition> = {
+  echo: pureAction(echo, builtin('Answers with the payload it was given', 'built-in: returns {"echo": payload}')),
+  add: pureAction(add, builtin('Adds two numbers', 'built-in: returns {"sum": a + b}')),
+};

@@ -4,7 +4,6 @@ import { fail, ok, type ConsoleResult } from '../../../shared/console-result.ts'
 import { consoleCodeOf } from '../../../shared/error-codes.ts';
 import type { OpenExecCore } from '../openexec-core.ts';
 import type { ProposalService } from '../proposals/proposal-service.ts';
-import { proposalDto } from '../proposals/proposal-store.ts';
 import type { EventHub } from '../events/event-hub.ts';
 import { Refusal } from '../errors.ts';
 import { publicKeyToPem } from '../crypto/ed25519.ts';
@@ -75,6 +74,9 @@ export class ConsoleService implements ConsoleApi {
         receiptKey: keyInfo(core.ledger.publicKey, core.ledger.keyId),
         operatorKey: keyInfo(core.operatorSigner.publicKey, core.operatorSigner.keyId),
         clawshieldKey: core.clawshieldVerifier ? keyInfo(core.clawshieldVerifier.publicKey, core.clawshieldVerifier.keyId) : null,
+        manifest: core.manifest
+          ? { path: core.manifest.path, hash: core.manifest.hash, count: Object.keys(core.manifest.definitions).length }
+          : null,
         counts: {
           pending: this.proposals.store.countPending(),
           receipts: count('SELECT coalesce(max(seq), 0) FROM receipts'),
@@ -87,7 +89,7 @@ export class ConsoleService implements ConsoleApi {
   }
 
   listPending() {
-    return guarded(() => this.proposals.listPending().map(proposalDto));
+    return guarded(() => this.proposals.listPending().map((r) => this.proposals.dto(r)));
   }
 
   getProposal(input: { id: string }) {
@@ -95,20 +97,20 @@ export class ConsoleService implements ConsoleApi {
       const { id } = input;
       const row = this.proposals.get(id);
       if (!row) throw new Refusal('not_found', `No proposal ${id}`);
-      return { ...proposalDto(row), previousApproved: this.proposals.store.lastExecuted(row.action, row.id) };
+      return { ...this.proposals.dto(row), previousApproved: this.proposals.store.lastExecuted(row.action, row.id) };
     });
   }
 
   extend(input: { id: string; seconds: number }) {
-    return guarded(() => proposalDto(this.proposals.extend(input.id, input.seconds)));
+    return guarded(() => this.proposals.dto(this.proposals.extend(input.id, input.seconds)));
   }
 
   approve(input: { id: string }) {
-    return guarded(async () => proposalDto(await this.proposals.approve(input.id)));
+    return guarded(async () => this.proposals.dto(await this.proposals.approve(input.id)));
   }
 
   deny(input: { id: string; reason: string }) {
-    return guarded(() => proposalDto(this.proposals.deny(input.id, input.reason)));
+    return guarded(() => this.proposals.dto(this.proposals.deny(input.id, input.reason)));
   }
 
   listApprovals(input: { limit?: number | undefined; beforeSeq?: number | undefined }) {

@@ -84,7 +84,7 @@ export class AllowList {
     return {
       restriction: listed === null ? 'open' : 'restricted',
       lockedByEnvironment: this.locked,
-      entries: this.registry.names().map((action) => ({ action, allowed: this.isAllowed(action) })),
+      entries: this.registry.names().map((action) => ({ action, allowed: this.isAllowed(action), info: this.registry.get(action)?.info ?? null })),
       unknownListed: listed === null ? [] : [...listed].filter((a) => !this.registry.has(a)).sort(),
     };
   }

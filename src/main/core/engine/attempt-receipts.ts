@@ -2,8 +2,11 @@ import type { ReceiptDraft } from '../ledger/receipt-body.ts';
 import type { VerifiedApproval } from '../approval/validate-approval.ts';
 import type { ExecuteRequest } from './execute-request.ts';
 
-/** What every receipt about an execution attempt says of the request itself. */
-export function attemptFields(request: ExecuteRequest, requestHash: string): ReceiptDraft {
+/**
+ * What every receipt about an execution attempt says of the request itself, and for a declared
+ * action the hash of the definition in force.
+ */
+export function attemptFields(request: ExecuteRequest, requestHash: string, definitionHash: string | null = null): ReceiptDraft {
   return {
     event: 'refused',
     action: request.action,
@@ -12,6 +15,7 @@ export function attemptFields(request: ExecuteRequest, requestHash: string): Rec
     request_hash: requestHash,
     proposal_id: request.proposalId ?? null,
     context: request.context ?? null,
+    action_def_hash: definitionHash,
   };
 }
 

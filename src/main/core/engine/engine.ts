@@ -17,6 +17,7 @@ import { GroupCommit } from './group-commit.ts';
 import { attemptFields, executionFields } from './attempt-receipts.ts';
 import { deferred, type Deferred } from './deferred.ts';
 import type { EngineOptions, ExecuteOutcome, ExecuteRequest } from './execute-request.ts';
+import { declaredRefusal } from './declared-checks.ts';
 
 export type { EngineOptions, ExecuteOutcome, ExecuteRequest, ExecutionAnswer } from './execute-request.ts';
 
@@ -24,6 +25,8 @@ interface Attempt {
   request: ExecuteRequest;
   requestHash: string;
   approval: ApprovalCheck | null;
+  /** The definition hash of the declared action in force (receipts' `action_def_hash`). */
+  definitionHash: string | null;
   /** Set when this attempt reserved the execution (possibly in a batch that then failed). */
   ended?: Deferred;
 }
@@ -87,7 +90,8 @@ export class Engine {
       this.needsApproval(request) && request.artifact
         ? validateApproval(request.artifact, requestHash, this.policyFor(request), this.clock.now())
         : null;
-    const attempt: Attempt = { request, requestHash, approval };
+    const definitionHash = this.registry.get(request.action)?.definitionHash ?? null;
+    const attempt: Attempt = { request, requestHash, approval, definitionHash };
     for (;;) {
       let step: Step;
       try {
@@ -151,6 +155,8 @@ export class Engine {
     }
     const handler = this.registry.get(request.action);
     if (!handler) return final(this.refuse(attempt, 'unknown_action', `Unknown action: ${request.action}`));
+    const declared = declaredRefusal(handler, request);
+    if (declared) return final(this.refuse(attempt, declared.code, declared.detail));
 
     let approval: VerifiedApproval | null = null;
     if (this.needsApproval(request)) {
@@ -175,6 +181,7 @@ export class Engine {
       created_at: isoUtc(this.clock.now()),
     });
     if (approval) this.store.spendApproval(approval, request.action, isoUtc(this.clock.now()), execId);
+    if (attempt.definitionHash !== null) this.store.bindDefinition(execId, attempt.definitionHash);
     request.claim?.(execId, approval?.approvalId ?? null);
     const ended = deferred();
     const reserved = { execId, approval, ended };
@@ -212,7 +219,7 @@ export class Engine {
 
   private finish(attempt: Attempt, reserved: Reserved, ending: HandlerEnding): ExecuteOutcome {
     const { request, requestHash } = attempt;
-    const fields = { ...attemptFields(request, requestHash), ...executionFields(reserved.execId, reserved.approval) };
+    const fields = { ...attemptFields(request, requestHash, attempt.definitionHash), ...executionFields(reserved.execId, reserved.approval) };
     let outcome: ExecuteOutcome;
     if (ending.ok) {
       const legacy = sha256Hex(`${reserved.execId}:${ending.legacyJson}`);
@@ -242,6 +249,7 @@ export class Engine {
       request_hash: row.request_hash,
       exec_id: row.id,
       approval_id: row.approval_id,
+      action_def_hash: row.action_def_hash,
       reason,
       status,
     });
@@ -251,7 +259,7 @@ export class Engine {
 
   private replay(attempt: Attempt, previous: ExecutionRow): ExecuteOutcome {
     const receipt = this.ledger.append({
-      ...attemptFields(attempt.request, attempt.requestHash),
+      ...attemptFields(attempt.request, attempt.requestHash, attempt.definitionHash),
       event: 'replayed',
       exec_id: previous.id,
       replay_of: previous.receipt_seq,
@@ -279,7 +287,7 @@ export class Engine {
 
   private refuse(attempt: Attempt, code: RefusalCode, detail: string, reason = detail, event: 'refused' | 'failed' = 'refused'): ExecuteOutcome {
     const status = refusalStatus(code);
-    const receipt = this.ledger.append({ ...attemptFields(attempt.request, attempt.requestHash), event, reason, status });
+    const receipt = this.ledger.append({ ...attemptFields(attempt.request, attempt.requestHash, attempt.definitionHash), event, reason, status });
     return { kind: 'refused', status, code, detail, receiptSeq: receipt.seq };
   }
 }

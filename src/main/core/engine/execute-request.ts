@@ -12,6 +12,11 @@ export interface ExecuteRequest {
   /** Set when an operator's decision on a proposal drives this execution. */
   proposalId?: string | null;
   context?: string | null;
+  /**
+   * The action definition the operator approved (the proposal's `action_def_hash`; null for a
+   * built-in). When set, a different definition in force now refuses the execution (409).
+   */
+  definitionHash?: string | null;
   /** Checked inside the transaction before anything else: a reason to refuse (409), or null. */
   precondition?: () => string | null;
   /** Runs in the transaction that reserves the execution, before the handler is called. */

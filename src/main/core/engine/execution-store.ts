@@ -15,6 +15,8 @@ export interface ExecutionRow {
   approval_id: string | null;
   created_at: string;
   receipt_seq: number | null;
+  /** The declared action's definition hash it runs under; null for a built-in. */
+  action_def_hash: string | null;
 }
 
 /** Which stored approval a new one collides with, and the execution that spent it. */
@@ -38,6 +40,7 @@ export class ExecutionStore {
   private readonly started;
   private readonly approvalUse;
   private readonly spendApprovalRow;
+  private readonly bindDefinitionRow;
 
   constructor(db: SqliteDatabase) {
     this.byNonce = db.prepare('SELECT * FROM executions WHERE nonce = ?');
@@ -66,6 +69,12 @@ export class ExecutionStore {
          message_hash = excluded.message_hash
          WHERE approvals.used_by_exec_id IS NULL`,
     );
+    this.bindDefinitionRow = db.prepare('UPDATE executions SET action_def_hash = ? WHERE id = ?');
+  }
+
+  /** Records which definition a reserved execution runs under, for its receipts after a crash. */
+  bindDefinition(id: string, definitionHash: string): void {
+    this.bindDefinitionRow.run(definitionHash, id);
   }
 
   findByNonce(nonce: string): ExecutionRow | undefined {

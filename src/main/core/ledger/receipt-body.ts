@@ -27,6 +27,8 @@ export interface ReceiptDraft {
   reason?: string | null;
   status?: number | null;
   replay_of?: number | null;
+  /** sha256 of the declared action's definition this attempt was decided under. */
+  action_def_hash?: string | null;
   details?: JsonObject | null;
 }
 

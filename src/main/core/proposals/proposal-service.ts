@@ -10,6 +10,9 @@ import type { ExecuteOutcome } from '../engine/engine.ts';
 import { mintOperatorApproval } from './operator-approval.ts';
 import { ProposalWaiters } from './proposal-waiters.ts';
 import { payloadOf, proposalDto, ProposalStore, type ProposalDecision, type ProposalRow } from './proposal-store.ts';
+import { declaredRefusal } from '../engine/declared-checks.ts';
+import { actionPreview } from '../actions/declared/action-preview.ts';
+import type { ProposalDto } from '../../../shared/console-dto.ts';
 
 export interface ProposeInput {
   action: string;
@@ -77,7 +80,11 @@ export class ProposalService {
     if (!allowList.isAllowed(input.action)) {
       this.refuse(input, requestHash, new Refusal('not_allowed', `Action '${input.action}' is not in the execution allow-list`));
     }
-    if (!registry.has(input.action)) this.refuse(input, requestHash, new Refusal('unknown_action', `Unknown action: ${input.action}`));
+    const action = registry.get(input.action);
+    if (!action) this.refuse(input, requestHash, new Refusal('unknown_action', `Unknown action: ${input.action}`));
+    const invalid = declaredRefusal(action, { ...input, artifact: null });
+    if (invalid) this.refuse(input, requestHash, new Refusal(invalid.code, invalid.detail));
+    const definitionHash = action.definitionHash ?? null;
     const execution = this.store.executionHolding(input.nonce);
     if (execution !== null) {
       this.refuse(input, requestHash, new Refusal('nonce_conflict', `Nonce '${input.nonce}' was already used by execution ${execution}`));
@@ -93,6 +100,7 @@ export class ProposalService {
       context: input.context ?? null,
       created_at: isoUtc(now),
       expires_at: isoUtc(now + ttl * 1000),
+      action_def_hash: definitionHash,
     };
     this.commit(() => {
       this.store.insert(row);
@@ -104,6 +112,7 @@ export class ProposalService {
         request_hash: requestHash,
         proposal_id: row.id,
         context: row.context,
+        action_def_hash: definitionHash,
         details: Object.assign(Object.create(null) as JsonObject, { expires_at: row.expires_at }),
       });
     });
@@ -122,6 +131,7 @@ export class ProposalService {
         payload: input.payload,
         request_hash: requestHash,
         context: input.context ?? null,
+        action_def_hash: this.core.registry.get(input.action)?.definitionHash ?? null,
         reason: refusal.detail,
         status: refusal.status,
         details: Object.assign(Object.create(null) as JsonObject, { proposal: true }),
@@ -176,6 +186,7 @@ export class ProposalService {
         approver: 'operator',
         approver_key_id: approval.keyId,
         tenant_id: approval.artifact.tenant_id,
+        action_def_hash: row.action_def_hash,
         details: Object.assign(Object.create(null) as JsonObject, {
           issued_at: approval.artifact.issued_at,
           expires_at: approval.artifact.expires_at,
@@ -193,6 +204,7 @@ export class ProposalService {
       artifact: approval.artifact,
       proposalId: row.id,
       context: row.context,
+      definitionHash: row.action_def_hash,
       precondition: () => {
         const now = this.store.get(id);
         if (now?.status !== 'pending') return `Proposal ${id} was ${now?.status ?? 'removed'} before it could execute`;
@@ -205,6 +217,7 @@ export class ProposalService {
       },
       within: (outcome) => {
         if (outcome.kind === 'refused' && outcome.code === 'conflict') return;
+        // A definition changed since the proposal was made can never run: close it as failed.
         this.store.decide(id, this.decisionFor(outcome, approval.artifact.approval_id, claimed));
       },
     });
@@ -325,8 +338,16 @@ export class ProposalService {
     ledger.publishCommitted();
   }
 
+  /** A proposal for the console, with what its action will do rendered from its payload. */
+  dto(row: ProposalRow): ProposalDto {
+    return {
+      ...proposalDto(row),
+      preview: actionPreview(this.core.registry.get(row.action), payloadOf(row), row.status === 'pending' ? row.action_def_hash : undefined),
+    };
+  }
+
   private changed(row: ProposalRow): void {
-    this.events.emit({ type: 'proposal', proposal: proposalDto(row) });
+    this.events.emit({ type: 'proposal', proposal: this.dto(row) });
     if (row.status !== 'pending') this.waiters.wake(row.id);
   }
 }

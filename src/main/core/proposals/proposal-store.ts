@@ -20,6 +20,8 @@ export interface ProposalRow {
   exec_id: string | null;
   approval_id: string | null;
   receipt_seq: number | null;
+  /** The declared action's definition hash when proposed; null for a built-in. */
+  action_def_hash: string | null;
 }
 
 export interface ProposalDecision {
@@ -51,8 +53,8 @@ export class ProposalStore {
     this.byId = db.prepare('SELECT * FROM proposals WHERE id = ?');
     this.byNonce = db.prepare('SELECT * FROM proposals WHERE nonce = ?');
     this.insertRow = db.prepare(
-      `INSERT INTO proposals (id, nonce, action, payload, request_hash, context, status, created_at, expires_at)
-       VALUES (@id, @nonce, @action, @payload, @request_hash, @context, 'pending', @created_at, @expires_at)`,
+      `INSERT INTO proposals (id, nonce, action, payload, request_hash, context, status, created_at, expires_at, action_def_hash)
+       VALUES (@id, @nonce, @action, @payload, @request_hash, @context, 'pending', @created_at, @expires_at, @action_def_hash)`,
     );
     // A proposal claimed by a running execution is closed only by that execution's ending.
     this.decideRow = db.prepare(

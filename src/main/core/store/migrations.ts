@@ -148,6 +148,11 @@ const MIGRATIONS: readonly Migration[] = [
   `
   CREATE INDEX proposals_action_decided ON proposals(action, status, decided_at);
   `,
+  // 6: declared actions: the definition a proposal was made under and an execution ran under.
+  `
+  ALTER TABLE proposals ADD COLUMN action_def_hash TEXT;
+  ALTER TABLE executions ADD COLUMN action_def_hash TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

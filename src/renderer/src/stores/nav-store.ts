@@ -6,7 +6,7 @@ export type View = (typeof VIEWS)[number];
 export const VIEW_LABELS: Record<View, string> = {
   pending: 'Pending',
   approvals: 'Approvals',
-  'allow-list': 'Allow-list',
+  'allow-list': 'Actions',
   ledger: 'Ledger',
   status: 'Status',
 };

@@ -75,6 +75,14 @@ export function StatusView() {
                     { label: 'Signature verification', value: health.signatureVerification === 'enabled' ? 'Enabled' : 'Disabled' },
                     { label: 'Allow-list', value: health.restriction === 'open' ? 'Open: every action may run' : 'Restricted' },
                     { label: 'Tenant', value: health.tenant ?? 'Any (no tenant configured)' },
+                    {
+                      label: 'Actions manifest',
+                      value: health.manifest
+                        ? `${health.manifest.path} (${plural(health.manifest.count, 'action')}, sha256 ${health.manifest.hash.slice(0, 16)}…)`
+                        : 'None: built-in actions only',
+                      mono: health.manifest !== null,
+                      testId: 'status-manifest',
+                    },
                     { label: 'API address', value: health.apiAddress, mono: true, testId: 'status-address' },
                     { label: 'Version', value: health.version },
                   ]}

@@ -17,7 +17,7 @@ export function EffectPreview({ preview }: { preview: ActionPreview | null | und
         {KIND_WORDS[preview.kind]}
         {preview.risk ? <span className={`tag tag-risk-${preview.risk}`}>{preview.risk} risk</span> : null}
       </h3>
-      <pre className="code effect-lines" tabIndex={0}>
+      <pre className="code effect-lines" tabIndex={0} data-testid="effect-preview-lines">
         {preview.lines.map((line, i) => (
           <span key={i} className="j-line">
             <RevealText text={line} />

@@ -82,6 +82,7 @@ export function ProposalDetail({ proposal }: { proposal: ProposalDto }) {
       <EffectPreview preview={proposal.preview} />
       <ChangeSummary action={proposal.action} facts={facts} />
 
+
       <section aria-labelledby="payload-heading">
         <h3 id="payload-heading" className="section-title payload-heading">
           <span>Payload {escaped ? '(canonical JSON, escaped)' : '(canonical JSON, text shown readably)'}</span>

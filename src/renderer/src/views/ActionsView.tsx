@@ -1,9 +1,50 @@
 import { useEffect } from 'react';
+import type { ActionInfoDto } from '../../../shared/console-dto';
+import { CodeBlock } from '../components/CodeBlock';
 import { Refreshable } from '../components/Refreshable';
 import { Empty } from '../components/StateView';
 import { useAllowListStore } from '../stores/allow-list-store';
 
-export function AllowListView() {
+const RISK_TAG: Record<NonNullable<ActionInfoDto['risk']>, string> = { low: 'tag-executed', medium: 'tag-expired', high: 'tag-denied' };
+
+/** What an action is and does, before any payload: kind, risk, its definition and schema. */
+function ActionInfo({ info }: { info: ActionInfoDto }) {
+  const hints = [info.annotations?.readOnlyHint ? 'read-only' : null, info.annotations?.destructiveHint ? 'destructive' : null].filter(Boolean);
+  return (
+    <div className="action-info" data-testid="action-info">
+      <p className="action-meta">
+        <span className="tag tag-config" data-testid="action-kind">
+          {info.kind === 'builtin' ? 'built-in' : info.kind}
+        </span>
+        {info.risk ? (
+          <span className={`tag ${RISK_TAG[info.risk]}`} data-testid="action-risk">
+            {info.risk} risk
+          </span>
+        ) : null}
+        {hints.map((h) => (
+          <span key={h} className="tag">
+            {h}
+          </span>
+        ))}
+        <span className="muted">{info.description}</span>
+      </p>
+      <CodeBlock text={info.does.join('\n')} label="What it does" testId="action-does" />
+      {info.payloadSchema ? (
+        <details>
+          <summary>Payload schema</summary>
+          <CodeBlock text={info.payloadSchema} label="Payload schema" />
+        </details>
+      ) : null}
+      {info.definitionHash ? (
+        <p className="muted small">
+          Definition sha256 <span className="mono">{info.definitionHash}</span>
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
+export function ActionsView() {
   const status = useAllowListStore((s) => s.status);
   const error = useAllowListStore((s) => s.error);
   const list = useAllowListStore((s) => s.list);
@@ -19,8 +60,8 @@ export function AllowListView() {
   return (
     <section className="view" aria-labelledby="allow-heading" data-testid="view-allow-list">
       <header className="view-header">
-        <h1 id="allow-heading">Allow-list</h1>
-        <p className="muted">Which registered actions the boundary may run</p>
+        <h1 id="allow-heading">Actions</h1>
+        <p className="muted">Every action the boundary knows, what it does, and whether it may run</p>
         <button type="button" className="btn btn-ghost" onClick={() => void load()}>
           Refresh
         </button>
@@ -54,14 +95,14 @@ export function AllowListView() {
             {list.entries.length === 0 ? (
               <Empty title="No actions are registered" />
             ) : (
-              <ul className="toggles" aria-label="Registered actions" data-testid="allow-list">
+              <ul className="toggles" aria-label="Actions" data-testid="allow-list">
                 {list.entries.map((entry) => {
                   const id = `allow-${entry.action}`;
                   const disabled = list.lockedByEnvironment || busy.has(entry.action);
                   return (
                     <li key={entry.action} className="toggle-row" data-testid="allow-entry" data-action={entry.action}>
                       <label htmlFor={id} className="toggle-label">
-                        <span className="mono">{entry.action}</span>
+                        <span className="mono action-name">{entry.action}</span>
                         <span className={entry.allowed ? 'tag tag-executed' : 'tag tag-denied'}>
                           {entry.allowed ? 'Allowed' : 'Not allowed'}
                         </span>
@@ -76,6 +117,7 @@ export function AllowListView() {
                         aria-describedby={list.lockedByEnvironment ? 'locked-reason' : undefined}
                         onChange={(e) => void setAllowed(entry.action, e.target.checked)}
                       />
+                      {entry.info ? <ActionInfo info={entry.info} /> : null}
                       {changeErrors[entry.action] ? (
                         <p className="field-error" role="alert">
                           {changeErrors[entry.action]}

@@ -1,0 +1,81 @@
+import type { SqliteDatabase } from '../../store/database.ts';
+import type { Ledger } from '../../ledger/ledger.ts';
+import type { JsonObject } from '../../json/json-value.ts';
+import type { ReceiptDto } from '../../../../shared/console-dto.ts';
+
+/** The manifest in force: where it was read from, its hash and each action's definition hash. */
+export interface ManifestInForce {
+  path: string;
+  hash: string;
+  definitions: Readonly<Record<string, string>>;
+}
+
+export const MANIFEST_RECEIPT_KIND = 'actions-manifest';
+
+interface Recorded {
+  hash: string | null;
+  definitions: Record<string, string>;
+}
+
+function lastRecorded(db: SqliteDatabase): Recorded | null {
+  const body = db
+    .prepare(
+      `SELECT body FROM receipts WHERE event = 'config' AND json_extract(body, '$.details.kind') = ?
+       ORDER BY seq DESC LIMIT 1`,
+    )
+    .pluck()
+    .get(MANIFEST_RECEIPT_KIND) as string | undefined;
+  if (body === undefined) return null;
+  const details = (JSON.parse(body) as { details: { manifest_hash: string | null; actions: Record<string, string> } }).details;
+  return { hash: details.manifest_hash, definitions: details.actions };
+}
+
+function obj(entries: Record<string, unknown>): JsonObject {
+  return Object.assign(Object.create(null) as JsonObject, entries);
+}
+
+/**
+ * At start-up: when the manifest differs from the one the ledger last recorded (or appears or
+ * goes away), a `config` receipt says which one is now in force and what changed. Returns it,
+ * or null when nothing changed.
+ */
+export function recordManifest(db: SqliteDatabase, ledger: Ledger, manifest: ManifestInForce | null): ReceiptDto | null {
+  let receipt: ReceiptDto | null = null;
+  try {
+    db.transaction(() => {
+      const previous = lastRecorded(db);
+      const hash = manifest?.hash ?? null;
+      if ((previous?.hash ?? null) === hash) return;
+      const before = previous?.definitions ?? {};
+      const after = manifest?.definitions ?? {};
+      const added = Object.keys(after).filter((n) => !(n in before)).sort();
+      const removed = Object.keys(before).filter((n) => !(n in after)).sort();
+      const changed = Object.keys(after).filter((n) => n in before && before[n] !== after[n]).sort();
+      const parts = [
+        ...(added.length ? [`added ${added.join(', ')}`] : []),
+        ...(removed.length ? [`removed ${removed.join(', ')}`] : []),
+        ...(changed.length ? [`changed ${changed.join(', ')}`] : []),
+      ];
+      const what = manifest ? `${manifest.path} (${Object.keys(after).length} actions)` : 'none';
+      receipt = ledger.append({
+        event: 'config',
+        reason: `actions manifest: ${what}${parts.length ? `; ${parts.join('; ')}` : ''}`,
+        details: obj({
+          kind: MANIFEST_RECEIPT_KIND,
+          manifest: manifest?.path ?? null,
+          manifest_hash: hash,
+          previous_hash: previous?.hash ?? null,
+          actions: obj(after),
+          added,
+          removed,
+          changed,
+        }),
+      });
+    }).immediate();
+  } catch (err) {
+    ledger.discardUncommitted();
+    throw err;
+  }
+  ledger.publishCommitted();
+  return receipt;
+}

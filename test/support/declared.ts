@@ -1,0 +1,31 @@
+import { chmodSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildManifest } from '../../src/main/core/actions/declared/manifest.ts';
+import type { ActionDefinition } from '../../src/main/core/actions/action-registry.ts';
+import { parseJson } from '../../src/main/core/json/parse.ts';
+import type { JsonObject } from '../../src/main/core/json/json-value.ts';
+import { tempDir } from './harness.ts';
+
+/** Builds one declared action through the real manifest path. */
+export function declare(name: string, definition: Record<string, unknown>, env: Record<string, string | undefined> = process.env, dataDir = tempDir()): ActionDefinition {
+  return buildManifest({ actions: { [name]: definition } }, { dataDir, env }, ['echo', 'add']).actions[name]!;
+}
+
+/** A payload as the API would parse it (integers exact, null-prototype objects); a string is raw JSON. */
+export function payload(value: unknown): JsonObject {
+  return parseJson(typeof value === 'string' ? value : JSON.stringify(value)) as JsonObject;
+}
+
+/** A small executable shell script in a temporary directory. */
+export function script(body: string, dir = tempDir()): string {
+  const file = join(dir, 'script.sh');
+  writeFileSync(file, `#!/bin/sh\n${body}\n`);
+  chmodSync(file, 0o755);
+  return file;
+}
+
+export const stringSchema = (...fields: string[]) => ({
+  type: 'object',
+  properties: Object.fromEntries(fields.map((f) => [f, { type: 'string' }])),
+  required: fields,
+});
