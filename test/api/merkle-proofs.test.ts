@@ -8,6 +8,7 @@ import { get, post, startServer, tempDir, type RunningServer } from '../support/
 import { loadConfig } from '../../src/main/app/config.ts';
 import { startOpenExec } from '../../src/main/app/openexec-app.ts';
 import { OpenExecCore } from '../../src/main/core/openexec-core.ts';
+import { migrate } from '../../src/main/core/store/migrations.ts';
 import {
   leafHash,
   StreamingRoot,
@@ -131,13 +132,12 @@ describe('the receipts Merkle log over the API', () => {
   test('a ledger from before the tree gets it at start-up, identical to one grown receipt by receipt', async () => {
     const dir = tempDir();
     try {
-      const copy = join(dir, 'openexec.db');
-      await s.app.core.db.backup(copy);
-      for (const key of ['receipt-key.pem', 'operator-key.pem']) copyFileSync(join(s.dataDir, key), join(dir, key));
-      const old = new Database(copy);
-      old.exec('DROP TABLE merkle_nodes; DROP TABLE checkpoints;');
-      old.pragma('user_version = 3');
+      // A database as version 3 left it (before the tree), holding this ledger's receipts.
+      const old = new Database(join(dir, 'openexec.db'));
+      migrate(old, 3);
+      old.exec(`ATTACH '${join(s.dataDir, 'openexec.db')}' AS live; INSERT INTO receipts SELECT * FROM live.receipts; DETACH live;`);
       old.close();
+      for (const key of ['receipt-key.pem', 'operator-key.pem']) copyFileSync(join(s.dataDir, key), join(dir, key));
       const core = new OpenExecCore(loadConfig({ OPENEXEC_DATA_DIR: dir }));
       try {
         const n = core.ledger.size();

@@ -91,12 +91,16 @@ describe('verify-ledger catches what a hash chain alone cannot', () => {
   });
 
   test('a fork re-signed with the stolen receipt key: chain valid, saved checkpoint names where it parts', async () => {
-    const dir = tampered('fork', (db) => db.prepare('DELETE FROM receipts WHERE seq > ?').run(checkpointSize - 2));
-    // The forger rebuilds the tree nodes too and appends other receipts with the real key.
-    const db = new Database(join(dir, 'openexec.db'));
-    db.exec('DROP TABLE merkle_nodes; DROP TABLE checkpoints;');
-    db.pragma('user_version = 3');
-    db.close();
+    // The forger cuts the tail, removes the tree nodes and checkpoints that covered it, and
+    // appends other receipts with the real key.
+    const keep = checkpointSize - 2;
+    tampered('fork', (db) => {
+      db.prepare('DELETE FROM receipts WHERE seq > ?').run(keep);
+      db.exec('DROP TRIGGER merkle_nodes_append_only_delete');
+      db.prepare('DELETE FROM merkle_nodes WHERE (idx + 1) * (1 << level) > ?').run(keep);
+      db.prepare('DELETE FROM checkpoints WHERE size > ?').run(keep);
+    });
+    const dir = join(work, 'fork');
     const core = new OpenExecCore(loadConfig(envFor(dir)));
     try {
       for (let i = 0; i < 2; i++) await core.engine.execute({ action: 'echo', payload: {}, nonce: `fork-${i}`, artifact: null });
