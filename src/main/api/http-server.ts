@@ -5,6 +5,7 @@ import { checkRequestOrigin } from './request-guard.ts';
 import { BODY_LIMIT_BYTES } from './json-body.ts';
 import { registerCompatRoutes } from './compat-routes.ts';
 import { sendDetail } from './reply.ts';
+import { storageFullDetail } from '../core/store/storage-full.ts';
 
 export interface HttpServerOptions {
   /** Host names accepted in the Host header besides loopback ones (a non-loopback bind). */
@@ -39,6 +40,8 @@ export function createHttpServer(core: OpenExecCore, options: HttpServerOptions 
       return sendDetail(reply, 415, 'Content-Type must be application/json');
     }
     if (code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return sendDetail(reply, 422, 'Request body must be a JSON object');
+    const full = storageFullDetail(err);
+    if (full !== null) return sendDetail(reply, 503, full);
     const status = (err as FastifyError).statusCode;
     if (status !== undefined && status >= 400 && status < 500) return sendDetail(reply, status, err.message);
     process.stderr.write(`openexec: internal error: ${err.stack ?? String(err)}\n`);

@@ -12,9 +12,12 @@ import { registerProposalRoutes } from '../api/proposal-routes.ts';
 import { registerConsoleRoutes } from '../api/console-routes.ts';
 import { createEventStreams } from '../api/event-stream.ts';
 import type { ConsoleApi } from '../../shared/console-api.ts';
-import { newConsoleToken, writeConsoleToken } from './console-token.ts';
+import { CONSOLE_TOKEN_FILE, newConsoleToken, writeConsoleToken } from './console-token.ts';
 import { lockDataDir } from './data-dir-lock.ts';
+import { checkDatabaseFiles } from './database-files.ts';
+import { coreStartError, dataDirWriteError, listenError } from './startup-errors.ts';
 import { APP_VERSION } from './version.ts';
+import { tolerateUnwritableStdio } from './tolerant-stdio.ts';
 
 export const SERVER_INFO_FILE = 'server.json';
 const CLOSE_GRACE_MS = 1000;
@@ -51,19 +54,42 @@ function bindWarnings(config: OpenExecConfig): string[] {
   return [`the API listens on ${config.host}, which is not loopback: anyone who can reach it can submit proposals and executions`];
 }
 
+const NO_CLAWSHIELD_KEY =
+  'clawshield mode without CLAWSHIELD_PUBLIC_KEY: only approvals given in this console (the operator approving a proposal) can execute; every ClawShield artifact is refused';
+
+/** The console token, then server.json, where the CLI finds the running server (atomically). */
+function writeServerFiles(dataDir: string, token: string, infoFile: string, address: string): void {
+  try {
+    writeConsoleToken(dataDir, token);
+  } catch (err) {
+    throw dataDirWriteError(err, join(dataDir, CONSOLE_TOKEN_FILE));
+  }
+  const tmp = `${infoFile}.${process.pid}.tmp`;
+  try {
+    writeFileSync(tmp, JSON.stringify({ address, pid: process.pid, startedAt: new Date().toISOString() }) + '\n', { mode: 0o600 });
+    renameSync(tmp, infoFile);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw dataDirWriteError(err, infoFile);
+  }
+}
+
 /** Starts the core and the loopback API; the headless entry and the Electron shell share this. */
 export async function startOpenExec(config: OpenExecConfig): Promise<OpenExecApp> {
+  tolerateUnwritableStdio();
   const bind = bindWarnings(config);
   const lock = lockDataDir(config.dataDir);
   let core: OpenExecCore;
   try {
+    checkDatabaseFiles(config.dbPath);
     core = new OpenExecCore(config);
   } catch (err) {
     lock.release();
-    throw err;
+    throw coreStartError(err, config);
   }
   const currentWarnings = (): string[] => [
     ...bind,
+    ...(config.mode === 'clawshield' && config.clawshieldPublicKey === null ? [NO_CLAWSHIELD_KEY] : []),
     ...(core.allowList.list() === null ? ['no execution allow-list is configured: every registered action may run'] : []),
     ...(config.mode === 'demo' ? ['demo mode: allowed actions run at /execute without any approval'] : []),
   ];
@@ -98,22 +124,26 @@ export async function startOpenExec(config: OpenExecConfig): Promise<OpenExecApp
   } catch (err) {
     core.close();
     lock.release();
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') throw new ConfigError(`OPENEXEC_PORT: ${config.host}:${config.port} is already in use`);
-    if (code === 'EADDRNOTAVAIL') throw new ConfigError(`OPENEXEC_HOST: ${config.host} is not an address of this machine`);
-    throw err;
+    throw listenError(err, config);
   }
   const bound = http.server.address();
   const port = typeof bound === 'object' && bound !== null ? bound.port : config.port;
   address = formatAddress(config.host, port);
-  proposals.start();
-
-  writeConsoleToken(config.dataDir, token);
-  // The CLI finds the running server here; written atomically, removed on a clean stop.
   const infoFile = join(config.dataDir, SERVER_INFO_FILE);
-  const tmp = `${infoFile}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify({ address, pid: process.pid, startedAt: new Date().toISOString() }) + '\n', { mode: 0o600 });
-  renameSync(tmp, infoFile);
+  try {
+    try {
+      proposals.start();
+    } catch (err) {
+      throw coreStartError(err, config);
+    }
+    writeServerFiles(config.dataDir, token, infoFile, address);
+  } catch (err) {
+    proposals.stop();
+    await http.close();
+    core.close();
+    lock.release();
+    throw err;
+  }
 
   let closed = false;
   return {

@@ -15,6 +15,7 @@ import { ExecutionStore, type ExecutionRow } from './execution-store.ts';
 import { GroupCommit } from './group-commit.ts';
 import { attemptFields, executionFields } from './attempt-receipts.ts';
 import { deferred, type Deferred } from './deferred.ts';
+import { isStorageFull, StorageFull } from '../store/storage-full.ts';
 import type { EngineOptions, ExecuteOutcome, ExecuteRequest } from './execute-request.ts';
 
 export type { EngineOptions, ExecuteOutcome, ExecuteRequest, ExecutionAnswer } from './execute-request.ts';
@@ -45,6 +46,9 @@ type HandlerEnding =
 
 const INTERRUPTED =
   'Interrupted: OpenExec stopped while this execution was running; its outcome is unknown and it will not run again';
+
+const RAN_UNRECORDED =
+  'Storage full: the action ran, but OpenExec could not record its outcome; it will be recorded as interrupted (outcome unknown) and never run again';
 
 /**
  * Decides and performs executions in two committed steps. First the decision: checks, and
@@ -194,10 +198,16 @@ export class Engine {
       } catch (err) {
         ending = failure(attempt.request, err);
       }
-      return await this.commits.submit(
-        () => this.finish(attempt, reserved, ending),
-        (err) => this.closeInterrupted(this.store.get(reserved.execId)!, `${INTERRUPTED} (${String(err)})`),
-      );
+      try {
+        return await this.commits.submit(
+          () => this.finish(attempt, reserved, ending),
+          (err) => this.closeInterrupted(this.store.get(reserved.execId)!, `${INTERRUPTED} (${String(err)})`),
+        );
+      } catch (err) {
+        // The handler did run: saying "nothing was executed" here would be a lie.
+        if (isStorageFull(err)) throw new StorageFull(RAN_UNRECORDED);
+        throw err;
+      }
     } finally {
       this.release(attempt.request.nonce, reserved.ended);
     }
@@ -210,18 +220,21 @@ export class Engine {
 
   private finish(attempt: Attempt, reserved: Reserved, ending: HandlerEnding): ExecuteOutcome {
     const { request, requestHash } = attempt;
-    const fields = { ...attemptFields(request, requestHash), ...executionFields(reserved.execId, reserved.approval) };
+    const fields = (event: 'executed' | 'failed' | 'refused') => ({
+      ...attemptFields(request, requestHash, event),
+      ...executionFields(reserved.execId, reserved.approval),
+    });
     let outcome: ExecuteOutcome;
     if (ending.ok) {
       const legacy = sha256Hex(`${reserved.execId}:${ending.legacyJson}`);
-      const receipt = this.ledger.append({ ...fields, event: 'executed', result_hash: sha256Hex(ending.resultCanonical), legacy_receipt: legacy });
+      const receipt = this.ledger.append({ ...fields('executed'), result_hash: sha256Hex(ending.resultCanonical), legacy_receipt: legacy });
       this.store.end(reserved.execId, { status: 'executed', result: ending.resultCanonical, result_legacy_json: ending.legacyJson, receipt_seq: receipt.seq });
       const answer = { id: reserved.execId, action: request.action, resultCanonical: ending.resultCanonical, approved: true, receipt: legacy };
       outcome = { kind: 'executed', answer, receiptSeq: receipt.seq };
     } else {
       // A payload the handler refused (400) ran nothing; anything else may have had effects.
       const event = ending.status === 400 ? 'refused' : 'failed';
-      const receipt = this.ledger.append({ ...fields, event, reason: ending.detail, status: ending.status });
+      const receipt = this.ledger.append({ ...fields(event), reason: ending.detail, status: ending.status });
       this.store.end(reserved.execId, { status: 'failed', error: ending.detail, error_status: ending.status, receipt_seq: receipt.seq });
       outcome = { kind: 'refused', status: ending.status, code: ending.code, detail: ending.detail, receiptSeq: receipt.seq };
     }
@@ -247,8 +260,7 @@ export class Engine {
 
   private replay(attempt: Attempt, previous: ExecutionRow): ExecuteOutcome {
     const receipt = this.ledger.append({
-      ...attemptFields(attempt.request, attempt.requestHash),
-      event: 'replayed',
+      ...attemptFields(attempt.request, attempt.requestHash, 'replayed'),
       exec_id: previous.id,
       replay_of: previous.receipt_seq,
     });
@@ -274,7 +286,7 @@ export class Engine {
   }
 
   private refuse(attempt: Attempt, status: number, code: RefusalCode, detail: string, reason = detail, event: 'refused' | 'failed' = 'refused'): ExecuteOutcome {
-    const receipt = this.ledger.append({ ...attemptFields(attempt.request, attempt.requestHash), event, reason, status });
+    const receipt = this.ledger.append({ ...attemptFields(attempt.request, attempt.requestHash, event), reason, status });
     return { kind: 'refused', status, code, detail, receiptSeq: receipt.seq };
   }
 }
