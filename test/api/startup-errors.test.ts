@@ -163,3 +163,20 @@ describe.runIf(posix)('every start-up error line names its variable or file', ()
     expect(await refusal({ OPENEXEC_PORT: '1', OPENEXEC_DATA_DIR: dir() })).toMatch(/^OPENEXEC_PORT: not permitted to listen on 127\.0\.0\.1:1/);
   });
 });
+
+describe('clawshield mode without CLAWSHIELD_PUBLIC_KEY', () => {
+  test('is named in the warnings the Status view shows, and only there when it applies', async () => {
+    const warning = /^clawshield mode without CLAWSHIELD_PUBLIC_KEY: only approvals given in this console/;
+    for (const [env, expected] of [
+      [{ OPENEXEC_MODE: 'clawshield' }, true],
+      [{ OPENEXEC_MODE: 'demo' }, false],
+    ] as const) {
+      const app = await startOpenExec(loadConfig({ OPENEXEC_PORT: '0', OPENEXEC_DATA_DIR: dir(), ...env }));
+      const health = await app.console.health();
+      await app.close();
+      expect(health.ok).toBe(true);
+      const warnings = health.ok ? health.value.warnings : [];
+      expect(warnings.some((w) => warning.test(w))).toBe(expected);
+    }
+  });
+});
