@@ -40,6 +40,9 @@ export class GroupCommit {
           outcome = this.db.transaction(work)();
         } catch (err) {
           this.ledger.forgetAfter(mark);
+          // SQLite may have rolled the whole group back on its own (it does on SQLITE_FULL):
+          // then none of the group's work exists, and every piece must fail with it.
+          if (!this.db.inTransaction) throw err;
           // With no room left nothing can be witnessed, recover's receipt included: this piece
           // fails alone and the rest of the group still commits.
           if (isStorageFull(err)) {
@@ -50,7 +53,7 @@ export class GroupCommit {
             outcome = this.db.transaction(() => recover(err))();
           } catch (recoverErr) {
             this.ledger.forgetAfter(mark);
-            if (!isStorageFull(recoverErr)) throw recoverErr;
+            if (!this.db.inTransaction || !isStorageFull(recoverErr)) throw recoverErr;
             full = recoverErr;
           }
         }
