@@ -93,6 +93,11 @@ const cases: Case[] = [
     mkdirSync(join(d, 'openexec.lock'));
     return { env: { OPENEXEC_DATA_DIR: d }, names: 'OPENEXEC_DATA_DIR' };
   }],
+  ['lock file is a FIFO', async () => {
+    const d = dir();
+    execFileSync('mkfifo', ['-m', '600', join(d, 'openexec.lock')]);
+    return { env: { OPENEXEC_DATA_DIR: d }, names: 'OPENEXEC_DATA_DIR' };
+  }],
   ['database is not a database', async () => {
     const d = dir();
     writeFileSync(join(d, 'openexec.db'), 'this is not SQLite, but it is long enough to have a header...'.repeat(20), { mode: 0o600 });

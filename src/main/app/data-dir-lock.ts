@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, lstatSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from './config.ts';
 import { codeOf, refuseUnlessPrivate } from './private-path.ts';
@@ -49,8 +49,11 @@ export function lockDataDir(dataDir: string): { release(): void } {
       if (codeOf(err) !== 'EEXIST') throw new ConfigError(`OPENEXEC_DATA_DIR: cannot create the lock file ${file}: ${codeOf(err)}`);
       let holder: number;
       try {
+        // Something other than a file (a FIFO would block the read forever) is not our lock.
+        if (!lstatSync(file).isFile()) throw new ConfigError(`OPENEXEC_DATA_DIR: the lock file ${file} is not a regular file`);
         holder = Number.parseInt(readFileSync(file, 'utf8'), 10);
       } catch (readErr) {
+        if (readErr instanceof ConfigError) throw readErr;
         throw new ConfigError(`OPENEXEC_DATA_DIR: cannot read the lock file ${file}: ${codeOf(readErr)}`);
       }
       if (Number.isInteger(holder) && holder !== process.pid && alive(holder)) {
