@@ -12,7 +12,7 @@ const CONTEXT_SHARE_BYTES = 1024;
 /** Receipts that keep the whole request: something ran (or may have) on its behalf. */
 type RanEvent = 'executed' | 'failed';
 
-/** The first `max` bytes of `text` in UTF-8, never splitting a character. */
+/** The first `max` of these UTF-8 bytes as text, never splitting a character. */
 function utf8Prefix(bytes: Buffer, max: number): string {
   let end = Math.min(max, bytes.length);
   while (end > 0 && end < bytes.length && (bytes[end]! & 0xc0) === 0x80) end--;

@@ -28,7 +28,8 @@ export class GroupCommit {
 
   /**
    * Runs `work` inside the next group transaction. If it throws, its savepoint is rolled back
-   * and `recover` (also inside the transaction) gives the result instead.
+   * and `recover` (in a savepoint of its own) gives the result instead. When storage is full
+   * there is nothing to recover with: the promise rejects with the storage error.
    */
   submit<T>(work: () => T, recover: (err: unknown) => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
