@@ -105,14 +105,16 @@ describe('start-up never hangs, and says what an operator must know', () => {
     const r = await refusedStart({ OPENEXEC_DATA_DIR: dataDir });
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(`openexec: key file ${key} is not a regular file\n`);
-    // Were the open to block, the signal below could never be handled: the child would hang.
+    // Were the open to block, the child would sit in it past this SIGTERM, unable to handle it,
+    // and never exit; now it has long failed (or, on a slow machine, stops on the signal).
     const child = spawn(NODE_BIN, ['--import', 'tsx', 'src/main/headless.ts'], {
       cwd: REPO_ROOT,
       env: { ...process.env, OPENEXEC_PORT: '0', OPENEXEC_DATA_DIR: dataDir },
       stdio: 'ignore',
     });
-    setTimeout(() => child.kill('SIGTERM'), 300);
+    const term = setTimeout(() => child.kill('SIGTERM'), 3000);
     const exit = await waitForExit(child);
+    clearTimeout(term);
     expect(exit.code === 2 || exit.signal === 'SIGTERM').toBe(true);
     rmSync(dataDir, { recursive: true, force: true });
   });
