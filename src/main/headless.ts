@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { homedir } from 'node:os';
 import { ConfigError, loadConfig } from './app/config.ts';
 import { startOpenExec, type OpenExecApp } from './app/openexec-app.ts';
+import { tolerateUnwritableStdio } from './app/tolerant-stdio.ts';
 
 function oneLine(err: unknown): string {
   const text = err instanceof Error ? err.message : String(err);
@@ -13,6 +14,7 @@ function oneLine(err: unknown): string {
 }
 
 async function main(): Promise<void> {
+  tolerateUnwritableStdio();
   const args = process.argv.slice(2);
   const unknown = args.filter((a) => a !== '--allow-non-loopback');
   if (unknown.length > 0) {

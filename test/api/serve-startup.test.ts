@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { spawn } from 'node:child_process';
-import { chmodSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, closeSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { get, post, REPO_ROOT, tempDir } from '../support/harness.ts';
 import { NODE_BIN, spawnServer, waitForExit } from '../support/server-process.ts';
@@ -94,5 +94,79 @@ describe('the data directory', () => {
     await waitForExit(server.child);
     rmSync(dataDir, { recursive: true, force: true });
     rmSync(elsewhere, { recursive: true, force: true });
+  });
+});
+
+describe('start-up never hangs, and says what an operator must know', () => {
+  test.runIf(process.platform !== 'win32')('a FIFO as receipt-key.pem fails fast with one line naming it; SIGTERM during start-up still stops it', async () => {
+    const dataDir = tempDir();
+    const key = join(dataDir, 'receipt-key.pem');
+    execFileSync('mkfifo', ['-m', '600', key]);
+    const r = await refusedStart({ OPENEXEC_DATA_DIR: dataDir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`openexec: key file ${key} is not a regular file\n`);
+    // Were the open to block, the child would sit in it past this SIGTERM, unable to handle it,
+    // and never exit; now it has long failed (or, on a slow machine, stops on the signal).
+    const child = spawn(NODE_BIN, ['--import', 'tsx', 'src/main/headless.ts'], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, OPENEXEC_PORT: '0', OPENEXEC_DATA_DIR: dataDir },
+      stdio: 'ignore',
+    });
+    const term = setTimeout(() => child.kill('SIGTERM'), 3000);
+    const exit = await waitForExit(child);
+    clearTimeout(term);
+    expect(exit.code === 2 || exit.signal === 'SIGTERM').toBe(true);
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test('clawshield mode without CLAWSHIELD_PUBLIC_KEY says that only console approvals can execute', async () => {
+    const dataDir = tempDir();
+    const server = await spawnServer({ OPENEXEC_DATA_DIR: dataDir, OPENEXEC_MODE: 'clawshield', CLAWSHIELD_PUBLIC_KEY: '' });
+    expect(server.output()).toMatch(/^openexec: warning: clawshield mode without CLAWSHIELD_PUBLIC_KEY: only approvals given in this console .* can execute/m);
+    server.child.kill('SIGTERM');
+    await waitForExit(server.child);
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+});
+
+describe('stdout and stderr that cannot be written never stop the server', () => {
+  /** The server with stderr on `stderr` (stdout stays a pipe, for its address). */
+  async function serveWithStderr(stderr: 'pipe' | number): Promise<{ child: ChildProcess; url: string; dataDir: string }> {
+    const dataDir = tempDir();
+    const child = spawn(NODE_BIN, ['--import', 'tsx', 'src/main/headless.ts'], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, OPENEXEC_PORT: '0', OPENEXEC_DATA_DIR: dataDir },
+      stdio: ['ignore', 'pipe', stderr],
+    });
+    // A reader that is gone: every write the server makes to stderr now fails with EPIPE.
+    child.stderr?.destroy();
+    let out = '';
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /OpenExec listening on (http:\/\/\S+)/.exec(out);
+        if (m) resolve(m[1]!);
+      });
+      child.on('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
+    });
+    return { child, url, dataDir };
+  }
+
+  test.each([
+    ['stderr on a full device (/dev/full: ENOSPC)', () => openSync('/dev/full', 'w')],
+    ['stderr a pipe nobody reads any more (EPIPE)', () => 'pipe' as const],
+  ])('%s', async (_name, stderr) => {
+    const fd = stderr();
+    const { child, url, dataDir } = await serveWithStderr(fd);
+    if (typeof fd === 'number') closeSync(fd);
+    // Its start-up warnings went to stderr and failed; it still serves, reads and writes.
+    for (let i = 0; i < 3; i++) {
+      expect((await get(url, '/health')).status).toBe(200);
+      expect((await post(url, '/execute', { action: 'echo', payload: { i }, nonce: `stdio-${i}` })).status).toBe(200);
+    }
+    expect(child.exitCode).toBeNull();
+    child.kill('SIGTERM');
+    expect((await waitForExit(child)).code).toBe(0);
+    rmSync(dataDir, { recursive: true, force: true });
   });
 });

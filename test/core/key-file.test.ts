@@ -1,6 +1,6 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -112,6 +112,37 @@ describe('loadOrCreateSigningKey', () => {
     }
     // Timing-dependent, so reported rather than asserted: how often the EEXIST path really ran.
     console.info(`key-file race: ${lostLinkRace} of 18 children found no file yet lost the link race`);
+  });
+});
+
+describe.runIf(posix)('a key file is the file it claims to be', () => {
+  test('a FIFO is refused at once (opened without blocking), naming the file', () => {
+    const file = join(dir, 'receipt-key.pem');
+    execFileSync('mkfifo', ['-m', '600', file]);
+    const err = keyFileError(() => loadOrCreateSigningKey(file));
+    expect(err.message).toBe(`key file ${file} is not a regular file`);
+  });
+
+  test('a symbolic link is refused, even to a good key of ours', () => {
+    const real = join(dir, 'real.pem');
+    loadOrCreateSigningKey(real);
+    const link = join(dir, 'operator-key.pem');
+    symlinkSync(real, link);
+    const err = keyFileError(() => loadOrCreateSigningKey(link));
+    expect(err.message).toMatch(new RegExp(`^key file ${link.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is a symbolic link`));
+    expect(err.message).not.toContain('\n');
+    // A dangling link is refused too, never created through.
+    const dangling = join(dir, 'dangling.pem');
+    symlinkSync(join(dir, 'nowhere.pem'), dangling);
+    expect(keyFileError(() => loadOrCreateSigningKey(dangling)).message).toContain(dangling);
+    expect(readdirSync(dir)).not.toContain('nowhere.pem');
+  });
+
+  test.runIf(process.getuid?.() === 0)('a key file owned by another user is refused', () => {
+    const file = join(dir, 'theirs.pem');
+    loadOrCreateSigningKey(file);
+    chownSync(file, 65534, 65534);
+    expect(keyFileError(() => loadOrCreateSigningKey(file)).message).toBe(`key file ${file} belongs to another user (uid 65534)`);
   });
 });
 

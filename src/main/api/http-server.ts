@@ -6,6 +6,7 @@ import { BODY_LIMIT_BYTES } from './json-body.ts';
 import { registerCompatRoutes } from './compat-routes.ts';
 import { sendDetail, sendJson, sendRaw } from './reply.ts';
 import { validationBody, ValidationRefusal } from './validation-error.ts';
+import { storageFullDetail } from '../core/store/storage-full.ts';
 
 export interface HttpServerOptions {
   /** Host names accepted in the Host header besides loopback ones (a non-loopback bind). */
@@ -41,6 +42,8 @@ export function createHttpServer(core: OpenExecCore, options: HttpServerOptions 
       return sendDetail(reply, 'unsupported_media_type', 'Content-Type must be application/json');
     }
     if (code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return sendDetail(reply, 'invalid_request', 'Request body must be a JSON object');
+    const full = storageFullDetail(err);
+    if (full !== null) return sendDetail(reply, 'unavailable', full);
     const status = (err as FastifyError).statusCode;
     // Fastify's own protocol errors (a malformed URL, say) keep Fastify's status.
     if (status !== undefined && status >= 400 && status < 500) return sendJson(reply, status, { detail: err.message });

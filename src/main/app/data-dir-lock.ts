@@ -1,6 +1,7 @@
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, lstatSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from './config.ts';
+import { codeOf, refuseUnlessPrivate } from './private-path.ts';
 
 export const LOCK_FILE = 'openexec.lock';
 
@@ -22,15 +23,11 @@ export function lockDataDir(dataDir: string): { release(): void } {
   try {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   } catch (err) {
-    throw new ConfigError(`OPENEXEC_DATA_DIR: cannot create ${dataDir}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    throw new ConfigError(`OPENEXEC_DATA_DIR: cannot create ${dataDir}: ${codeOf(err)}`);
   }
   const st = statSync(dataDir);
-  if (typeof process.getuid === 'function' && st.uid !== process.getuid()) {
-    throw new ConfigError(`OPENEXEC_DATA_DIR: ${dataDir} belongs to another user`);
-  }
-  if ((st.mode & 0o022) !== 0) {
-    throw new ConfigError(`OPENEXEC_DATA_DIR: ${dataDir} is writable by other users; run chmod 700 ${dataDir}`);
-  }
+  if (!st.isDirectory()) throw new ConfigError(`OPENEXEC_DATA_DIR: ${dataDir} is not a directory`);
+  refuseUnlessPrivate('OPENEXEC_DATA_DIR', dataDir, st);
   const file = join(dataDir, LOCK_FILE);
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
@@ -49,8 +46,16 @@ export function lockDataDir(dataDir: string): { release(): void } {
         },
       };
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const holder = Number.parseInt(readFileSync(file, 'utf8'), 10);
+      if (codeOf(err) !== 'EEXIST') throw new ConfigError(`OPENEXEC_DATA_DIR: cannot create the lock file ${file}: ${codeOf(err)}`);
+      let holder: number;
+      try {
+        // Something other than a file (a FIFO would block the read forever) is not our lock.
+        if (!lstatSync(file).isFile()) throw new ConfigError(`OPENEXEC_DATA_DIR: the lock file ${file} is not a regular file`);
+        holder = Number.parseInt(readFileSync(file, 'utf8'), 10);
+      } catch (readErr) {
+        if (readErr instanceof ConfigError) throw readErr;
+        throw new ConfigError(`OPENEXEC_DATA_DIR: cannot read the lock file ${file}: ${codeOf(readErr)}`);
+      }
       if (Number.isInteger(holder) && holder !== process.pid && alive(holder)) {
         throw new ConfigError(`OPENEXEC_DATA_DIR: another OpenExec (pid ${holder}) is using ${dataDir}`);
       }

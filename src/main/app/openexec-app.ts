@@ -14,10 +14,13 @@ import { registerProofRoutes } from '../api/proof-routes.ts';
 import { registerConsoleChallenge } from '../api/console-challenge.ts';
 import { createEventStreams } from '../api/event-stream.ts';
 import type { ConsoleApi } from '../../shared/console-api.ts';
-import { newConsoleToken, writeConsoleToken } from './console-token.ts';
+import { CONSOLE_TOKEN_FILE, newConsoleToken, writeConsoleToken } from './console-token.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 import { APP_VERSION } from '../core/version.ts';
 import { loadActionsManifest } from './actions-manifest.ts';
+import { checkDatabaseFiles } from './database-files.ts';
+import { coreStartError, dataDirWriteError, listenError } from './startup-errors.ts';
+import { tolerateUnwritableStdio } from './tolerant-stdio.ts';
 
 export const SERVER_INFO_FILE = 'server.json';
 const CLOSE_GRACE_MS = 1000;
@@ -54,17 +57,39 @@ function bindWarnings(config: OpenExecConfig): string[] {
   return [`the API listens on ${config.host}, which is not loopback: anyone who can reach it can submit proposals and executions`];
 }
 
+const NO_CLAWSHIELD_KEY =
+  'clawshield mode without CLAWSHIELD_PUBLIC_KEY: only approvals given in this console (the operator approving a proposal) can execute; every ClawShield artifact is refused';
+
+/** The console token, then server.json, where the CLI finds the running server (atomically). */
+function writeServerFiles(dataDir: string, token: string, infoFile: string, address: string): void {
+  try {
+    writeConsoleToken(dataDir, token);
+  } catch (err) {
+    throw dataDirWriteError(err, join(dataDir, CONSOLE_TOKEN_FILE));
+  }
+  const tmp = `${infoFile}.${process.pid}.tmp`;
+  try {
+    writeFileSync(tmp, JSON.stringify({ address, pid: process.pid, startedAt: new Date().toISOString() }) + '\n', { mode: 0o600 });
+    renameSync(tmp, infoFile);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw dataDirWriteError(err, infoFile);
+  }
+}
+
 /** Starts the core and the loopback API; the headless entry and the Electron shell share this. */
 export async function startOpenExec(config: OpenExecConfig): Promise<OpenExecApp> {
+  tolerateUnwritableStdio();
   const bind = bindWarnings(config);
   const manifest = config.actionsFile === null ? null : loadActionsManifest(config.actionsFile, config.dataDir, config.env);
   const lock = lockDataDir(config.dataDir);
   let core: OpenExecCore;
   try {
+    checkDatabaseFiles(config.dbPath);
     core = new OpenExecCore({ ...config, manifest });
   } catch (err) {
     lock.release();
-    throw err;
+    throw coreStartError(err, config);
   }
   try {
     core.checkpoints.checkAgainstWitness();
@@ -75,6 +100,7 @@ export async function startOpenExec(config: OpenExecConfig): Promise<OpenExecApp
   }
   const currentWarnings = (): string[] => [
     ...bind,
+    ...(config.mode === 'clawshield' && config.clawshieldPublicKey === null ? [NO_CLAWSHIELD_KEY] : []),
     ...(core.allowList.list() === null ? ['no execution allow-list is configured: every registered action may run'] : []),
     ...(config.mode === 'demo' ? ['demo mode: allowed actions run at /execute without any approval'] : []),
   ];
@@ -111,23 +137,28 @@ export async function startOpenExec(config: OpenExecConfig): Promise<OpenExecApp
   } catch (err) {
     core.close();
     lock.release();
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') throw new ConfigError(`OPENEXEC_PORT: ${config.host}:${config.port} is already in use`);
-    if (code === 'EADDRNOTAVAIL') throw new ConfigError(`OPENEXEC_HOST: ${config.host} is not an address of this machine`);
-    throw err;
+    throw listenError(err, config);
   }
   const bound = http.server.address();
   const port = typeof bound === 'object' && bound !== null ? bound.port : config.port;
   address = formatAddress(config.host, port);
-  proposals.start();
-  core.checkpoints.start();
-
-  writeConsoleToken(config.dataDir, token);
-  // The CLI finds the running server here; written atomically, removed on a clean stop.
   const infoFile = join(config.dataDir, SERVER_INFO_FILE);
-  const tmp = `${infoFile}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify({ address, pid: process.pid, startedAt: new Date().toISOString() }) + '\n', { mode: 0o600 });
-  renameSync(tmp, infoFile);
+  try {
+    try {
+      proposals.start();
+      core.checkpoints.start();
+    } catch (err) {
+      throw coreStartError(err, config);
+    }
+    writeServerFiles(config.dataDir, token, infoFile, address);
+  } catch (err) {
+    proposals.stop();
+    core.checkpoints.stop();
+    await http.close();
+    core.close();
+    lock.release();
+    throw err;
+  }
 
   let closed = false;
   return {

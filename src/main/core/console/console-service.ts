@@ -6,6 +6,7 @@ import type { OpenExecCore } from '../openexec-core.ts';
 import type { ProposalService } from '../proposals/proposal-service.ts';
 import type { EventHub } from '../events/event-hub.ts';
 import { Refusal } from '../errors.ts';
+import { storageFullDetail } from '../store/storage-full.ts';
 import { publicKeyToPem } from '../crypto/ed25519.ts';
 import { receiptWithNeighbours, searchReceipts } from '../ledger/receipt-search.ts';
 import { verifyChain, verifyOneReceipt } from '../ledger/verify-ledger.ts';
@@ -39,6 +40,8 @@ async function guarded<T>(work: () => T | Promise<T>): Promise<ConsoleResult<T>>
     return ok(await work());
   } catch (err) {
     if (err instanceof Refusal) return fail(consoleCodeOf(err.code), err.detail);
+    const full = storageFullDetail(err);
+    if (full !== null) return fail('unavailable', full);
     process.stderr.write(`openexec: console error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     return fail('internal', 'Internal error; see the OpenExec log');
   }

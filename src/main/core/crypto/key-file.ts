@@ -7,7 +7,7 @@
  * never see a half-written key, because the final name only ever points at a complete file.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, fstatSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { Ed25519Signer, KeyFormatError } from './ed25519.ts';
 
@@ -27,23 +27,41 @@ function describe(err: unknown): string {
   return errnoCode(err) ?? (err instanceof Error ? err.message : String(err));
 }
 
-/** The file's text, or null when it does not exist. Refuses (like ssh) a key others can reach. */
+/**
+ * Opened without following a link (a key must be the file it claims to be) and without
+ * blocking (a FIFO planted as the key would otherwise hang start-up, deaf to SIGTERM);
+ * O_NOFOLLOW does not exist on Windows, where the flag is 0.
+ */
+const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
+
+/**
+ * The file's text, or null when it does not exist. Refuses (like ssh) a key that is not a
+ * regular file of ours that no one else can read.
+ */
 function readKeyFile(file: string): string | null {
   let fd: number;
   try {
-    fd = openSync(file, 'r');
+    fd = openSync(file, OPEN_FLAGS);
   } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return null;
+    const code = errnoCode(err);
+    if (code === 'ENOENT') return null;
+    if (code === 'ELOOP') throw new KeyFileError(`key file ${file} is a symbolic link; OpenExec does not follow links to keys, put the key file itself there`);
     throw new KeyFileError(`cannot read key file ${file}: ${describe(err)}`);
   }
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) throw new KeyFileError(`key file ${file} is not a regular file`);
+    if (CHECK_MODE && typeof process.getuid === 'function' && st.uid !== process.getuid()) {
+      throw new KeyFileError(`key file ${file} belongs to another user (uid ${st.uid})`);
+    }
     if (CHECK_MODE && (st.mode & 0o077) !== 0) {
       const mode = (st.mode & 0o777).toString(8).padStart(4, '0');
       throw new KeyFileError(`key file ${file} is readable by other users (mode ${mode}); run chmod 600 ${file}`);
     }
     return readFileSync(fd, 'utf8');
+  } catch (err) {
+    if (err instanceof KeyFileError) throw err;
+    throw new KeyFileError(`cannot read key file ${file}: ${describe(err)}`);
   } finally {
     closeSync(fd);
   }
@@ -107,7 +125,8 @@ function createKeyFile(file: string): Ed25519Signer | null {
 /**
  * Loads the Ed25519 signing key at `file`, creating it (and its directory, mode 0700) when it
  * does not exist. Throws KeyFileError, with a one-line message naming the file, when the file is
- * reachable by other users, is not an Ed25519 PKCS#8 PEM, or cannot be read or written.
+ * a link or not a regular file, belongs to or is reachable by other users, is not an Ed25519
+ * PKCS#8 PEM, or cannot be read or written.
  */
 export function loadOrCreateSigningKey(file: string, options: { mayCreate?: boolean } = {}): { signer: Ed25519Signer; created: boolean } {
   try {

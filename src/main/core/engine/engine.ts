@@ -16,6 +16,7 @@ import { ExecutionStore, type ExecutionRow } from './execution-store.ts';
 import { GroupCommit } from './group-commit.ts';
 import { attemptFields, executionFields } from './attempt-receipts.ts';
 import { deferred, type Deferred } from './deferred.ts';
+import { isStorageFull, StorageFull } from '../store/storage-full.ts';
 import type { EngineOptions, ExecuteOutcome, ExecuteRequest } from './execute-request.ts';
 import { declaredRefusal } from './declared-checks.ts';
 
@@ -49,6 +50,9 @@ type HandlerEnding =
 
 const INTERRUPTED =
   'Interrupted: OpenExec stopped while this execution was running; its outcome is unknown and it will not run again';
+
+const RAN_UNRECORDED =
+  'Storage full: the action ran, but OpenExec could not record its outcome; it will be recorded as interrupted (outcome unknown) and never run again';
 
 /**
  * Decides and performs executions in two committed steps. First the decision: checks, and
@@ -203,10 +207,16 @@ export class Engine {
       } catch (err) {
         ending = failure(attempt.request, err);
       }
-      return await this.commits.submit(
-        () => this.finish(attempt, reserved, ending),
-        (err) => this.closeInterrupted(this.store.get(reserved.execId)!, `${INTERRUPTED} (${String(err)})`),
-      );
+      try {
+        return await this.commits.submit(
+          () => this.finish(attempt, reserved, ending),
+          (err) => this.closeInterrupted(this.store.get(reserved.execId)!, `${INTERRUPTED} (${String(err)})`),
+        );
+      } catch (err) {
+        // The handler did run: saying "nothing was executed" here would be a lie.
+        if (isStorageFull(err)) throw new StorageFull(RAN_UNRECORDED);
+        throw err;
+      }
     } finally {
       this.release(attempt.request.nonce, reserved.ended);
     }
@@ -219,11 +229,14 @@ export class Engine {
 
   private finish(attempt: Attempt, reserved: Reserved, ending: HandlerEnding): ExecuteOutcome {
     const { request, requestHash } = attempt;
-    const fields = { ...attemptFields(request, requestHash, attempt.definitionHash), ...executionFields(reserved.execId, reserved.approval) };
+    const fields = (event: 'executed' | 'failed' | 'refused') => ({
+      ...attemptFields(request, requestHash, event, attempt.definitionHash),
+      ...executionFields(reserved.execId, reserved.approval),
+    });
     let outcome: ExecuteOutcome;
     if (ending.ok) {
       const legacy = sha256Hex(`${reserved.execId}:${ending.legacyJson}`);
-      const receipt = this.ledger.append({ ...fields, event: 'executed', result_hash: sha256Hex(ending.resultCanonical), legacy_receipt: legacy });
+      const receipt = this.ledger.append({ ...fields('executed'), result_hash: sha256Hex(ending.resultCanonical), legacy_receipt: legacy });
       this.store.end(reserved.execId, { status: 'executed', result: ending.resultCanonical, result_legacy_json: ending.legacyJson, receipt_seq: receipt.seq });
       const answer = { id: reserved.execId, action: request.action, resultCanonical: ending.resultCanonical, approved: true, receipt: legacy };
       outcome = { kind: 'executed', answer, receiptSeq: receipt.seq };
@@ -231,7 +244,7 @@ export class Engine {
       // A payload the handler refused ran nothing; anything else may have had effects.
       const event = ending.code === 'handler_input' ? 'refused' : 'failed';
       const status = refusalStatus(ending.code);
-      const receipt = this.ledger.append({ ...fields, event, reason: ending.detail, status });
+      const receipt = this.ledger.append({ ...fields(event), reason: ending.detail, status });
       this.store.end(reserved.execId, { status: 'failed', error: ending.detail, error_status: status, receipt_seq: receipt.seq });
       outcome = { kind: 'refused', status, code: ending.code, detail: ending.detail, receiptSeq: receipt.seq };
     }
@@ -259,8 +272,7 @@ export class Engine {
 
   private replay(attempt: Attempt, previous: ExecutionRow): ExecuteOutcome {
     const receipt = this.ledger.append({
-      ...attemptFields(attempt.request, attempt.requestHash, attempt.definitionHash),
-      event: 'replayed',
+      ...attemptFields(attempt.request, attempt.requestHash, 'replayed', attempt.definitionHash),
       exec_id: previous.id,
       replay_of: previous.receipt_seq,
     });
@@ -287,7 +299,7 @@ export class Engine {
 
   private refuse(attempt: Attempt, code: RefusalCode, detail: string, reason = detail, event: 'refused' | 'failed' = 'refused'): ExecuteOutcome {
     const status = refusalStatus(code);
-    const receipt = this.ledger.append({ ...attemptFields(attempt.request, attempt.requestHash, attempt.definitionHash), event, reason, status });
+    const receipt = this.ledger.append({ ...attemptFields(attempt.request, attempt.requestHash, event, attempt.definitionHash), reason, status });
     return { kind: 'refused', status, code, detail, receiptSeq: receipt.seq };
   }
 }

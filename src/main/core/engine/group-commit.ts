@@ -1,5 +1,6 @@
 import type { SqliteDatabase } from '../store/database.ts';
 import type { Ledger } from '../ledger/ledger.ts';
+import { isStorageFull } from '../store/storage-full.ts';
 
 interface Pending {
   /** Runs inside the group transaction. */
@@ -27,21 +28,38 @@ export class GroupCommit {
 
   /**
    * Runs `work` inside the next group transaction. If it throws, its savepoint is rolled back
-   * and `recover` (also inside the transaction) gives the result instead.
+   * and `recover` (in a savepoint of its own) gives the result instead. When storage is full
+   * there is nothing to recover with: the promise rejects with the storage error.
    */
   submit<T>(work: () => T, recover: (err: unknown) => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       let outcome: T;
+      let full: unknown = null;
       const run = () => {
         const mark = this.ledger.uncommittedCount();
         try {
           outcome = this.db.transaction(work)();
         } catch (err) {
           this.ledger.forgetAfter(mark);
-          outcome = recover(err);
+          // SQLite may have rolled the whole group back on its own (it does on SQLITE_FULL):
+          // then none of the group's work exists, and every piece must fail with it.
+          if (!this.db.inTransaction) throw err;
+          // With no room left nothing can be witnessed, recover's receipt included: this piece
+          // fails alone and the rest of the group still commits.
+          if (isStorageFull(err)) {
+            full = err;
+            return;
+          }
+          try {
+            outcome = this.db.transaction(() => recover(err))();
+          } catch (recoverErr) {
+            this.ledger.forgetAfter(mark);
+            if (!this.db.inTransaction || !isStorageFull(recoverErr)) throw recoverErr;
+            full = recoverErr;
+          }
         }
       };
-      this.queue.push({ run, settle: () => resolve(outcome), reject });
+      this.queue.push({ run, settle: () => (full === null ? resolve(outcome) : reject(full)), reject });
       if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => this.flush());

@@ -7,6 +7,8 @@ import { requestHash as hashRequest } from '../json/request-hash.ts';
 import { isoUtc } from '../clock.ts';
 import { Refusal } from '../errors.ts';
 import type { ExecuteOutcome } from '../engine/engine.ts';
+import { boundedRequestFields } from '../engine/attempt-receipts.ts';
+import { isStorageFull } from '../store/storage-full.ts';
 import { mintOperatorApproval } from './operator-approval.ts';
 import { ProposalWaiters } from './proposal-waiters.ts';
 import { payloadOf, proposalDto, ProposalStore, type ProposalDecision, type ProposalRow } from './proposal-store.ts';
@@ -128,9 +130,8 @@ export class ProposalService {
         event: 'refused',
         action: input.action,
         nonce: input.nonce,
-        payload: input.payload,
         request_hash: requestHash,
-        context: input.context ?? null,
+        ...boundedRequestFields(input.payload, input.context),
         action_def_hash: this.core.registry.get(input.action)?.definitionHash ?? null,
         reason: refusal.detail,
         status: refusal.status,
@@ -275,8 +276,13 @@ export class ProposalService {
     return this.store.get(id)!;
   }
 
+  /** With no room to record an expiry, it is left for a later pass: reads and the sweeper go on. */
   expireDue(): void {
-    for (const row of this.store.dueForExpiry(isoUtc(this.core.clock.now()))) this.close(row, 'expired', EXPIRED_REASON);
+    try {
+      for (const row of this.store.dueForExpiry(isoUtc(this.core.clock.now()))) this.close(row, 'expired', EXPIRED_REASON);
+    } catch (err) {
+      if (!isStorageFull(err)) throw err;
+    }
   }
 
   private decisionFor(outcome: ExecuteOutcome, approvalId: string, execId: string | null): ProposalDecision {
@@ -319,7 +325,13 @@ export class ProposalService {
 
   private fresh(row: ProposalRow): ProposalRow {
     if (row.status === 'pending' && row.exec_id === null && Date.parse(row.expires_at) <= this.core.clock.now()) {
-      this.close(row, 'expired', EXPIRED_REASON);
+      try {
+        this.close(row, 'expired', EXPIRED_REASON);
+      } catch (err) {
+        // The read still answers, with the row as stored; nothing can approve it past expiry.
+        if (!isStorageFull(err)) throw err;
+        return row;
+      }
       return this.store.get(row.id)!;
     }
     return row;
