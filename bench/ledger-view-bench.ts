@@ -5,7 +5,7 @@
  * scrolling, and frame times while the virtualised list scrolls.
  */
 import type { Page } from 'playwright-core';
-import { fillLedger } from './ledger-bench.ts';
+import { fillLedger } from '../test/support/fill-ledger.ts';
 import { startServer } from '../test/support/harness.ts';
 import { consoleCall } from '../test/support/console-http.ts';
 import { serveStatic } from '../test/support/static-server.ts';

@@ -2,6 +2,7 @@ import type {
   AllowListDto,
   ApprovalDto,
   ChainCheckDto,
+  ChainRangeDto,
   ConsoleEvent,
   HealthDto,
   KeyInfoDto,
@@ -12,6 +13,7 @@ import type {
 } from './console-dto';
 import type { ConsoleResult } from './console-result';
 import type {
+  ChainRangeInput,
   DenyInput,
   PageInput,
   ProposalIdInput,
@@ -20,6 +22,7 @@ import type {
   SetAllowedInput,
 } from './console-schemas';
 import {
+  chainRangeInput,
   denyInput,
   emptyInput,
   pageInput,
@@ -46,6 +49,8 @@ export interface ConsoleApi {
   getReceipt(input: ReceiptSeqInput): Promise<ConsoleResult<ReceiptWithNeighboursDto>>;
   verifyReceipt(input: ReceiptSeqInput): Promise<ConsoleResult<ReceiptCheckDto>>;
   verifyChain(): Promise<ConsoleResult<ChainCheckDto>>;
+  /** One chunk of the whole-ledger check, so a caller can show progress and stop between chunks. */
+  verifyChainRange(input: ChainRangeInput): Promise<ConsoleResult<ChainRangeDto>>;
   receiptPublicKey(): Promise<ConsoleResult<KeyInfoDto>>;
 }
 
@@ -63,6 +68,7 @@ export const CONSOLE_METHODS = {
   getReceipt: receiptSeqInput,
   verifyReceipt: receiptSeqInput,
   verifyChain: emptyInput,
+  verifyChainRange: chainRangeInput,
   receiptPublicKey: emptyInput,
 } as const satisfies Record<keyof ConsoleApi, unknown>;
 

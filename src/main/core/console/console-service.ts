@@ -8,7 +8,7 @@ import type { EventHub } from '../events/event-hub.ts';
 import { Refusal } from '../errors.ts';
 import { publicKeyToPem } from '../crypto/ed25519.ts';
 import { receiptWithNeighbours, searchReceipts } from '../ledger/receipt-search.ts';
-import { verifyChain, verifyOneReceipt } from '../ledger/verify-ledger.ts';
+import { verifyChain, verifyChainRange, verifyOneReceipt } from '../ledger/verify-ledger.ts';
 import type { JsonObject } from '../json/json-value.ts';
 
 interface ApprovalRow {
@@ -203,6 +203,10 @@ export class ConsoleService implements ConsoleApi {
 
   verifyChain() {
     return guarded(() => verifyChain(this.core.db, this.core.receiptVerifier));
+  }
+
+  verifyChainRange(input: { fromSeq: number; limit: number }) {
+    return guarded(() => verifyChainRange(this.core.db, this.core.receiptVerifier, input.fromSeq, input.limit));
   }
 
   receiptPublicKey() {

@@ -98,6 +98,12 @@ const MIGRATIONS: readonly string[] = [
   INSERT INTO receipts_fts (rowid, action, reason, context, payload)
     SELECT seq, action, reason, json_extract(body, '$.context'), json_extract(body, '$.payload') FROM receipts;
   `,
+  // 3: the console looks receipts up by approval id and by request hash (a proposal's or an
+  // execution's id already has an index).
+  `
+  CREATE INDEX receipts_approval ON receipts(approval_id);
+  CREATE INDEX receipts_request_hash ON receipts(request_hash);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
