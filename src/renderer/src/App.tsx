@@ -1,5 +1,6 @@
 import { useEffect } from 'react';
 import { ArrivalBanner } from './components/ArrivalBanner';
+import { DemoBand } from './components/ModeIndicator';
 import { NavBar } from './components/NavBar';
 import { getBridge } from './bridge';
 import { subscribeToEvents } from './events';
@@ -7,6 +8,7 @@ import { useDocumentTitle } from './lib/use-document-title';
 import { startClock } from './stores/clock-store';
 import { useNavStore } from './stores/nav-store';
 import { usePendingStore } from './stores/pending-store';
+import { useStatusStore } from './stores/status-store';
 import { AllowListView } from './views/AllowListView';
 import { ApprovalsView } from './views/ApprovalsView';
 import { LedgerView } from './views/ledger/LedgerView';
@@ -36,6 +38,8 @@ export function App() {
     const unsubscribe = subscribeToEvents();
     // Load the queue at once, whatever view is showing, so arrivals are counted everywhere.
     if (usePendingStore.getState().status === 'idle') void usePendingStore.getState().load();
+    // The mode is shown on every view (navigation, demo band), and comes with health.
+    if (useStatusStore.getState().status === 'idle') void useStatusStore.getState().load();
     return () => {
       unsubscribe();
       stopClock();
@@ -46,6 +50,7 @@ export function App() {
     <div className="app">
       <NavBar />
       <main className="main">
+        <DemoBand />
         {getBridge() ? null : (
           <p className="notice notice-error" role="alert" data-testid="no-bridge">
             The console bridge is missing: this page must be opened by OpenExec Console.

@@ -2,7 +2,9 @@ import { create } from 'zustand';
 import type { ProposalDto } from '../../../shared/console-dto';
 import { callConsole, errorText } from '../bridge';
 
-export type LoadStatus = 'idle' | 'loading' | 'ready' | 'error';
+import type { LoadStatus } from './view-load';
+
+export type { LoadStatus };
 export type DecisionKind = 'approve' | 'deny';
 
 export interface Outcome {

@@ -2,7 +2,7 @@ import { create } from 'zustand';
 import type { KeyInfoDto, ReceiptWithNeighboursDto } from '../../../shared/console-dto';
 import { ed25519PublicKeyFromPem, verifyReceipt, type ReceiptVerification } from '../../../shared/verify-receipt';
 import { callConsole, errorText } from '../bridge';
-import type { LoadStatus } from './pending-store';
+import type { LoadStatus } from './view-load';
 
 interface ReceiptState {
   seq: number | null;
