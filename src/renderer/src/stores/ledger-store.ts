@@ -7,7 +7,7 @@ import { heldRows, pagesOverlapping, rowCount, type PageSlot } from '../lib/ledg
 import type { Loadable } from './view-load';
 
 /** Pages kept on either side of the rows on screen; the rest are released. */
-export const WINDOW_MARGIN_PAGES = 1;
+const WINDOW_MARGIN_PAGES = 1;
 /** Start fetching the next page this many rows before the end. */
 const PREFETCH_ROWS = 60;
 /** Live receipts go into the first page until it holds this many, then start a new one. */
