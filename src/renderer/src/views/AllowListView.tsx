@@ -1,6 +1,6 @@
-import { useEffect } from 'react';
 import { Refreshable } from '../components/Refreshable';
 import { Empty } from '../components/StateView';
+import { ViewFrame } from '../components/ViewFrame';
 import { useAllowListStore } from '../stores/allow-list-store';
 
 export function AllowListView() {
@@ -12,19 +12,8 @@ export function AllowListView() {
   const load = useAllowListStore((s) => s.load);
   const setAllowed = useAllowListStore((s) => s.setAllowed);
 
-  useEffect(() => {
-    void load();
-  }, [load]);
-
   return (
-    <section className="view" aria-labelledby="allow-heading" data-testid="view-allow-list">
-      <header className="view-header">
-        <h1 id="allow-heading">Allow-list</h1>
-        <p className="muted">Which registered actions the boundary may run</p>
-        <button type="button" className="btn btn-ghost" onClick={() => void load()}>
-          Refresh
-        </button>
-      </header>
+    <ViewFrame view="allow-list" title="Allow-list" lead="Which registered actions the boundary may run" load={load}>
       <Refreshable
         data={list}
         status={status}
@@ -94,6 +83,6 @@ export function AllowListView() {
           </>
         )}
       </Refreshable>
-    </section>
+    </ViewFrame>
   );
 }

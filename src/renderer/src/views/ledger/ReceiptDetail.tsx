@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'react';
+import { useShallow } from 'zustand/react/shallow';
 import type { ReceiptDto } from '../../../../shared/console-dto';
 import { prettyCanonical } from '../../../../shared/canonical-pretty';
 import { CodeBlock } from '../../components/CodeBlock';
@@ -23,10 +24,9 @@ function Neighbour({ label, receipt }: { label: string; receipt: ReceiptDto | nu
 }
 
 export function ReceiptDetail({ seq }: { seq: number }) {
-  const status = useReceiptStore((s) => s.status);
-  const error = useReceiptStore((s) => s.error);
-  const detail = useReceiptStore((s) => s.detail);
-  const open = useReceiptStore((s) => s.open);
+  const { status, error, detail, open } = useReceiptStore(
+    useShallow((s) => ({ status: s.status, error: s.error, detail: s.detail, open: s.open })),
+  );
   const select = useLedgerStore((s) => s.select);
   const [exact, setExact] = useState(false);
 
