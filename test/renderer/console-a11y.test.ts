@@ -111,7 +111,7 @@ describe.skipIf(skip)('the console is usable by everyone (Chromium, real core)',
           const cut = (await page.evaluate(CLIPPED)) as string[];
           if (cut.length) clipped[view] = cut;
           times.push(...((await page.evaluate(TIMES)) as typeof times));
-          if (size.width === 900) await screenshot(page, `${view}-900-${colorScheme}`, false);
+          if (size.width === 900) await screenshot(page, `${view}-900-${colorScheme}`, view === 'ledger');
           await leave(page, view);
         }
         expect(found).toEqual({});

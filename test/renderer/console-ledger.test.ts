@@ -190,6 +190,22 @@ describe.skipIf(skip)('navigating a 20,000-receipt ledger (Chromium, real core)'
     await scrollTo(0);
     await receiptRow(page, newest).waitFor();
     expect(await listAttr('data-held-rows')).toBeLessThanOrEqual(bound);
+
+    // A receipt pushed while the top page is released still goes on top, and the count follows.
+    await scrollTo('end');
+    await page.waitForFunction(
+      (seq) => !(globalThis as unknown as PageGlobal).document.querySelector(`[data-testid="receipt-row"][data-seq="${seq}"]`),
+      newest,
+      { polling: 'raf' },
+    );
+    const arrived = await post(session.server.url, '/proposals', { action: 'echo', payload: { late: true }, nonce: 'nav-late' });
+    expect(arrived.status).toBe(202);
+    await page.getByTestId('ledger-count').getByText(`${(newest + 1).toLocaleString('en-US')} receipts, newest first`).waitFor();
+    await scrollTo(0);
+    await receiptRow(page, newest + 1).waitFor();
+    await receiptRow(page, newest).waitFor();
+    const top = await renderedSeqs(page);
+    expect(top.slice(0, 5)).toEqual([newest + 1, newest, newest - 1, newest - 2, newest - 3]);
     expect(cp.problems).toEqual([]);
   });
 });

@@ -6,9 +6,10 @@ interface ViewFrameProps {
   title: string;
   /** One line under the title: what the view holds, or how much of it there is. */
   lead: ReactNode;
-  /** Loads the view: called when it opens, and by its Refresh button when `refreshable`. */
-  load?: () => unknown;
-  refreshable?: boolean;
+  /** Called each time the view opens. */
+  onOpen?: () => unknown;
+  /** Reloads the view; gives it a Refresh button. */
+  onRefresh?: () => unknown;
   /** Header controls beside Refresh. */
   actions?: ReactNode;
   className?: string;
@@ -19,10 +20,10 @@ interface ViewFrameProps {
  * What every view shares: its landmark, heading, lead line and Refresh, and loading itself
  * when it opens. The body's loading, empty and error states are the view's own (Refreshable).
  */
-export function ViewFrame({ view, title, lead, load, refreshable = true, actions, className, children }: ViewFrameProps) {
+export function ViewFrame({ view, title, lead, onOpen, onRefresh, actions, className, children }: ViewFrameProps) {
   useEffect(() => {
-    void load?.();
-  }, [load]);
+    void onOpen?.();
+  }, [onOpen]);
   const heading = `${view}-heading`;
   return (
     <section className={className ? `view ${className}` : 'view'} aria-labelledby={heading} data-testid={`view-${view}`}>
@@ -30,8 +31,8 @@ export function ViewFrame({ view, title, lead, load, refreshable = true, actions
         <h1 id={heading}>{title}</h1>
         <p className="muted view-lead">{lead}</p>
         {actions}
-        {load && refreshable ? (
-          <button type="button" className="btn btn-ghost" onClick={() => void load()}>
+        {onRefresh ? (
+          <button type="button" className="btn btn-ghost" onClick={() => void onRefresh()}>
             Refresh
           </button>
         ) : null}

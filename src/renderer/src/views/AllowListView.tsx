@@ -13,7 +13,7 @@ export function AllowListView() {
   const setAllowed = useAllowListStore((s) => s.setAllowed);
 
   return (
-    <ViewFrame view="allow-list" title="Allow-list" lead="Which registered actions the boundary may run" load={load}>
+    <ViewFrame view="allow-list" title="Allow-list" lead="Which registered actions the boundary may run" onOpen={load} onRefresh={load}>
       <Refreshable
         data={list}
         status={status}

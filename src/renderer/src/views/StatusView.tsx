@@ -34,7 +34,7 @@ export function StatusView() {
   );
 
   return (
-    <ViewFrame view="status" title="Status" lead="How this boundary is configured, in plain words" load={load}>
+    <ViewFrame view="status" title="Status" lead="How this boundary is configured, in plain words" onOpen={load} onRefresh={load}>
       <Refreshable
         data={health}
         status={status}

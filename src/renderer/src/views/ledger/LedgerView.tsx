@@ -122,8 +122,7 @@ export function LedgerView() {
       className="view-ledger"
       title="Ledger"
       lead={<span data-testid="ledger-count">{status === 'ready' ? countText(total, anchor) : 'Signed, hash-chained receipts of every attempt'}</span>}
-      load={open}
-      refreshable={false}
+      onOpen={open}
       actions={<ExportButton />}
     >
       <LedgerFilters />
