@@ -33,9 +33,8 @@ function ApprovalsTable({ items }: { items: ApprovalDto[] }) {
               </td>
               <td>
                 <Time iso={a.issuedAt} />
-                <span className="cell-line small">
-                  <span className="sr-only">expires </span>
-                  <Time iso={a.expiresAt} />
+                <span className="cell-line small muted">
+                  expires <Time iso={a.expiresAt} />
                 </span>
               </td>
               <td>
@@ -50,8 +49,7 @@ function ApprovalsTable({ items }: { items: ApprovalDto[] }) {
               <td className="mono small">
                 <span title={a.approvalId}>{shortHash(a.approvalId, 13)}</span>
                 <span className="cell-line muted" title={a.approverKeyId}>
-                  <span className="sr-only">key id </span>
-                  {shortHash(a.approverKeyId, 13)}
+                  key {shortHash(a.approverKeyId, 13)}
                 </span>
               </td>
             </tr>
