@@ -29,7 +29,7 @@ function ApprovalsTable({ items }: { items: ApprovalDto[] }) {
               <td className="cell-wrap">{a.action ?? <span className="muted">unknown</span>}</td>
               <td>
                 <span className={`tag tag-${a.approver}`}>{a.approver === 'operator' ? 'Operator' : 'ClawShield'}</span>
-                <span className="cell-line muted small">tenant {a.tenantId}</span>
+                <span className="cell-line cell-line-wrap muted small">tenant {a.tenantId}</span>
               </td>
               <td>
                 <Time iso={a.issuedAt} />
@@ -40,7 +40,7 @@ function ApprovalsTable({ items }: { items: ApprovalDto[] }) {
               <td>
                 {a.usedByExecId ? (
                   <span className="tag tag-executed" title={`Execution ${a.usedByExecId}`}>
-                    Used
+                    Used<span className="sr-only"> by execution {a.usedByExecId}</span>
                   </span>
                 ) : (
                   <span className="tag">Not used</span>
