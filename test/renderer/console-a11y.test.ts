@@ -43,12 +43,23 @@ const CLIPPED = `(() => {
   return out;
 })()`;
 
-/** Times on screen: their text, whether they wrap, and their white-space. */
-const TIMES = `Array.from(document.querySelectorAll('#root time'), (t) => ({
-  text: t.textContent,
-  lines: t.getClientRects().length,
-  nowrap: getComputedStyle(t).whiteSpace === 'nowrap',
-}))`;
+/**
+ * Times on screen: their text, whether they wrap, and their white-space; and any text that
+ * reads like a clock time outside a <time> element (a time not in the one format).
+ */
+const TIMES = `(() => {
+  const times = Array.from(document.querySelectorAll('#root time'), (t) => ({
+    text: t.textContent,
+    lines: t.getClientRects().length,
+    nowrap: getComputedStyle(t).whiteSpace === 'nowrap',
+  }));
+  const stray = [];
+  const walk = document.createTreeWalker(document.getElementById('root'), NodeFilter.SHOW_TEXT);
+  for (let node = walk.nextNode(); node; node = walk.nextNode()) {
+    if (/\\d{1,2}:\\d{2}:\\d{2}/.test(node.textContent) && !node.parentElement.closest('time, pre, code, .mono, .countdown')) stray.push(node.textContent);
+  }
+  return { times, stray };
+})()`;
 const ONE_FORMAT = /^[A-Z][a-z]{2} \d{2}, \d{4}, \d{2}:\d{2}:\d{2}$/;
 
 describe.skipIf(skip)('the console is usable by everyone (Chromium, real core)', () => {
@@ -104,19 +115,23 @@ describe.skipIf(skip)('the console is usable by everyone (Chromium, real core)',
         const found: Record<string, unknown> = {};
         const clipped: Record<string, string[]> = {};
         const times: { text: string; lines: number; nowrap: boolean }[] = [];
+        const stray: string[] = [];
         for (const view of VIEWS) {
           await prepare(page, view);
           const violations = await axeViolations(page);
           if (violations.length) found[view] = violations;
           const cut = (await page.evaluate(CLIPPED)) as string[];
           if (cut.length) clipped[view] = cut;
-          times.push(...((await page.evaluate(TIMES)) as typeof times));
+          const seen = (await page.evaluate(TIMES)) as { times: typeof times; stray: string[] };
+          times.push(...seen.times);
+          stray.push(...seen.stray);
           if (size.width === 900) await screenshot(page, `${view}-900-${colorScheme}`, view === 'ledger');
           await leave(page, view);
         }
         expect(found).toEqual({});
         expect(clipped).toEqual({});
         expect(times.length).toBeGreaterThan(5);
+        expect(stray).toEqual([]);
         for (const time of times) {
           expect(time.text).toMatch(ONE_FORMAT);
           expect(time, time.text).toMatchObject({ lines: 1, nowrap: true });

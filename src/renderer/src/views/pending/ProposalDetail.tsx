@@ -3,7 +3,7 @@ import { prettyCanonical } from '../../../../shared/canonical-pretty';
 import { CodeBlock } from '../../components/CodeBlock';
 import { Countdown } from '../../components/Countdown';
 import { Fields } from '../../components/Fields';
-import { formatTime } from '../../lib/format';
+import { Time } from '../../components/Time';
 import { useClockStore } from '../../stores/clock-store';
 import { usePendingStore } from '../../stores/pending-store';
 
@@ -79,8 +79,8 @@ export function ProposalDetail({ proposal }: { proposal: ProposalDto }) {
           { label: 'Request hash', value: proposal.requestHash, mono: true, testId: 'proposal-hash' },
           { label: 'Proposal id', value: proposal.id, mono: true },
           { label: 'Nonce', value: proposal.nonce, mono: true },
-          { label: 'Proposed', value: formatTime(proposal.createdAt) },
-          { label: 'Expires', value: formatTime(proposal.expiresAt) },
+          { label: 'Proposed', value: <Time iso={proposal.createdAt} /> },
+          { label: 'Expires', value: <Time iso={proposal.expiresAt} /> },
         ]}
       />
     </article>
