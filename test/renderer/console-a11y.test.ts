@@ -191,6 +191,10 @@ describe.skipIf(skip)('the console is usable by everyone (Chromium, real core)',
     await page.getByTestId('receipt-seq').filter({ hasText: `#${newest - 1}` }).waitFor();
     await page.keyboard.press('ArrowUp');
     await page.getByTestId('receipt-seq').filter({ hasText: `#${newest}` }).waitFor();
+    await page.keyboard.press('PageDown');
+    await page.getByTestId('receipt-seq').filter({ hasText: new RegExp(`^#${Math.max(1, newest - 10)}$`) }).waitFor();
+    await page.keyboard.press('Home');
+    await page.getByTestId('receipt-seq').filter({ hasText: `#${newest}` }).waitFor();
 
     // The newest receipt is the pending proposal's; the one below it ends an approved proposal,
     // whose timeline (proposed → approved → executed) is reached by Tab.

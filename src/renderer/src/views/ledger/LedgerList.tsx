@@ -7,6 +7,8 @@ import { indexOfSeq, rowAt, rowCount } from '../../lib/ledger-pages';
 import { useLedgerStore } from '../../stores/ledger-store';
 
 const ROW_HEIGHT = 40;
+/** Rows each key moves the selection by (Home goes to the top). */
+const KEY_STEPS: Record<string, number> = { j: 1, ArrowDown: 1, k: -1, ArrowUp: -1, PageDown: 10, PageUp: -10, Home: 0 };
 
 /**
  * Newest-first receipts in a virtualised list: only the rows on screen exist in the DOM, and
@@ -45,12 +47,13 @@ export function LedgerList() {
     setVisible(first, last);
   }, [first, last, rows, setVisible]);
 
+  const selectedIndex = selectedSeq === null ? -1 : indexOfSeq(pages, selectedSeq);
+
   const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
-    const delta = event.key === 'j' || event.key === 'ArrowDown' ? 1 : event.key === 'k' || event.key === 'ArrowUp' ? -1 : 0;
-    if (!delta || rows === 0) return;
+    const delta = KEY_STEPS[event.key];
+    if (delta === undefined || rows === 0) return;
     event.preventDefault();
-    const current = selectedSeq === null ? -1 : indexOfSeq(pages, selectedSeq);
-    const next = current < 0 ? first : Math.max(0, Math.min(rows - 1, current + delta));
+    const next = event.key === 'Home' ? 0 : selectedIndex < 0 ? first : Math.max(0, Math.min(rows - 1, selectedIndex + delta));
     const receipt = rowAt(pages, next);
     virtualizer.scrollToIndex(next, { align: 'auto' });
     if (receipt) select(receipt.seq);
@@ -62,8 +65,8 @@ export function LedgerList() {
       className="vlist"
       tabIndex={0}
       role="listbox"
-      aria-label="Receipts, newest first. Arrow keys move the selection."
-      aria-activedescendant={selectedSeq !== null && indexOfSeq(pages, selectedSeq) >= 0 ? `receipt-row-${selectedSeq}` : undefined}
+      aria-label="Receipts, newest first. Arrow keys, Page Up, Page Down and Home move the selection."
+      aria-activedescendant={shown.some((row) => row.index === selectedIndex) ? `receipt-row-${selectedSeq}` : undefined}
       onKeyDown={onKeyDown}
       data-testid="ledger-list"
       data-held-rows={held}
