@@ -28,7 +28,7 @@ describe('ledger navigation', () => {
     execId = approved.body.execId;
     approvalId = approved.body.approvalId;
     await get(s.url, `/proposals/${proposalId}`);
-  });
+  }, 120_000);
   afterAll(() => s.stop());
 
   test('an unfiltered count is the exact number of receipts; a filtered one is exact up to the cap, then "at least"', async () => {
@@ -98,5 +98,5 @@ describe('ledger navigation', () => {
     expect(first.body.problem).toMatch(/hash/);
     const later = await op('verifyChainRange', { fromSeq: 4001, limit: 10 });
     expect(later.body).toMatchObject({ valid: true, checked: 10 });
-  });
+  }, 120_000);
 });

@@ -48,7 +48,7 @@ describe.skipIf(skip)('navigating a 20,000-receipt ledger (Chromium, real core)'
     page = cp.page;
     await showView(page, 'ledger');
     await waitForLedgerRows(page, await expectedSeqs({}));
-  });
+  }, 180_000);
 
   afterAll(async () => {
     await session?.close();
@@ -148,7 +148,7 @@ describe.skipIf(skip)('navigating a 20,000-receipt ledger (Chromium, real core)'
     await page.locator('[data-testid="chain-result"][data-outcome="valid"]').waitFor({ timeout: 60_000 });
     await expect(result.innerText()).resolves.toBe(`All ${newest.toLocaleString('en-US')} receipts hold: hashes, links and signatures.`);
     expect(calls() - before).toBe(3 + Math.ceil(newest / CHAIN_CHUNK));
-  });
+  }, 120_000);
 
   test('rows scrolled far away are released, and fetched again on the way back', async () => {
     const list = page.getByTestId('ledger-list');
@@ -213,5 +213,5 @@ describe.skipIf(skip)('navigating a 20,000-receipt ledger (Chromium, real core)'
     const top = await renderedSeqs(page);
     expect(top.slice(0, 5)).toEqual([newest + 1, newest, newest - 1, newest - 2, newest - 3]);
     expect(cp.problems).toEqual([]);
-  });
+  }, 120_000);
 });
