@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { tempDir } from '../test/support/harness.ts';
 import { loadConfig } from '../src/main/app/config.ts';
 import { OpenExecCore } from '../src/main/core/openexec-core.ts';
-import { fillLedger, rng } from './ledger-bench.ts';
+import { fillLedger, rng } from '../test/support/fill-ledger.ts';
 import { benchExecute, percentile } from './execute-bench.ts';
 
 function timed(runs: number, work: (i: number) => void): { p50ms: number; p95ms: number } {

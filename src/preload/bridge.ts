@@ -40,6 +40,7 @@ const BRIDGE_METHODS: Record<ConsoleMethod, true> = {
   getReceipt: true,
   verifyReceipt: true,
   verifyChain: true,
+  verifyChainRange: true,
   receiptPublicKey: true,
   issueCheckpoint: true,
 };

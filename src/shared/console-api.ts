@@ -3,6 +3,7 @@ import type {
   ApprovalDto,
   ChainCheckDto,
   CheckpointDto,
+  ChainRangeDto,
   ConsoleEvent,
   HealthDto,
   KeyInfoDto,
@@ -15,6 +16,7 @@ import type {
 } from './console-dto';
 import type { ConsoleResult } from './console-result';
 import type {
+  ChainRangeInput,
   DenyInput,
   ExtendInput,
   PageInput,
@@ -24,6 +26,7 @@ import type {
   SetAllowedInput,
 } from './console-schemas';
 import {
+  chainRangeInput,
   denyInput,
   emptyInput,
   extendInput,
@@ -53,6 +56,8 @@ export interface ConsoleApi {
   getReceipt(input: ReceiptSeqInput): Promise<ConsoleResult<ReceiptWithNeighboursDto>>;
   verifyReceipt(input: ReceiptSeqInput): Promise<ConsoleResult<ReceiptCheckDto>>;
   verifyChain(): Promise<ConsoleResult<ChainCheckDto>>;
+  /** One chunk of the whole-ledger check, so a caller can show progress and stop between chunks. */
+  verifyChainRange(input: ChainRangeInput): Promise<ConsoleResult<ChainRangeDto>>;
   receiptPublicKey(): Promise<ConsoleResult<KeyInfoDto>>;
   /** Signs a checkpoint of the ledger as it is now (the latest one if nothing was added). */
   issueCheckpoint(): Promise<ConsoleResult<CheckpointDto>>;
@@ -73,6 +78,7 @@ export const CONSOLE_METHODS = {
   getReceipt: receiptSeqInput,
   verifyReceipt: receiptSeqInput,
   verifyChain: emptyInput,
+  verifyChainRange: chainRangeInput,
   receiptPublicKey: emptyInput,
   issueCheckpoint: emptyInput,
 } as const satisfies Record<keyof ConsoleApi, unknown>;

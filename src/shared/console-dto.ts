@@ -163,7 +163,20 @@ export interface ReceiptPage {
   items: ReceiptDto[];
   /** Pass as `beforeSeq` to get the next (older) page; null when there is none. */
   nextBeforeSeq: number | null;
+  /**
+   * Every match of the query, when asked for (`count: true`). Exact for an unfiltered query
+   * (seq is gapless, so it is the newest seq); for a filtered one exact up to
+   * RECEIPT_COUNT_CAP, beyond which it says "at least" (`exact: false`).
+   */
+  total?: ReceiptTotal;
 }
+
+export interface ReceiptTotal {
+  count: number;
+  exact: boolean;
+}
+
+export const RECEIPT_COUNT_CAP = 10_000;
 
 export interface ReceiptCheckDto {
   seq: number;
@@ -192,6 +205,20 @@ export interface CheckpointDto {
   createdAt: string;
   /** The note itself: what a reviewer saves, byte for byte. */
   note: string;
+}
+
+/** One chunk of a whole-ledger check, from `fromSeq` upwards. */
+export interface ChainRangeDto {
+  fromSeq: number;
+  /** Receipts of this chunk that hold. */
+  checked: number;
+  /** Where the next chunk starts; null when this one reached the end or found a break. */
+  nextSeq: number | null;
+  /** The newest seq in the ledger when the chunk ran: the denominator of progress. */
+  lastSeq: number;
+  valid: boolean;
+  firstBadSeq: number | null;
+  problem: string | null;
 }
 
 export interface KeyInfoDto {

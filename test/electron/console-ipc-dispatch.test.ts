@@ -146,6 +146,7 @@ describe('console IPC handlers, in front of the real service', () => {
       getReceipt: { seq: 1 },
       verifyReceipt: { seq: 1 },
       verifyChain: {},
+      verifyChainRange: { fromSeq: 1, limit: 10 },
       receiptPublicKey: {},
       issueCheckpoint: {},
     };

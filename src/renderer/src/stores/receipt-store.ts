@@ -2,12 +2,10 @@ import { create } from 'zustand';
 import type { KeyInfoDto, ReceiptWithNeighboursDto } from '../../../shared/console-dto';
 import { ed25519PublicKeyFromPem, verifyReceipt, type ReceiptVerification } from '../../../shared/verify-receipt';
 import { callConsole, errorText } from '../bridge';
-import type { LoadStatus } from './pending-store';
+import type { Loadable } from './view-load';
 
-interface ReceiptState {
+interface ReceiptState extends Loadable {
   seq: number | null;
-  status: LoadStatus;
-  error: string | null;
   detail: ReceiptWithNeighboursDto | null;
   verifying: boolean;
   verification: ReceiptVerification | null;

@@ -1,3 +1,4 @@
+import { useShallow } from 'zustand/react/shallow';
 import type { ReceiptCheckId } from '../../../../shared/verify-receipt';
 import { useReceiptStore } from '../../stores/receipt-store';
 
@@ -13,11 +14,9 @@ const CHECK_NAMES: Record<ReceiptCheckId, string> = {
 
 /** Verification done here, in the window, with @noble/ed25519 — not the service's word. */
 export function VerifyPanel() {
-  const verifying = useReceiptStore((s) => s.verifying);
-  const verification = useReceiptStore((s) => s.verification);
-  const verifyError = useReceiptStore((s) => s.verifyError);
-  const verify = useReceiptStore((s) => s.verify);
-  const key = useReceiptStore((s) => s.key);
+  const { verifying, verification, verifyError, verify, key } = useReceiptStore(
+    useShallow((s) => ({ verifying: s.verifying, verification: s.verification, verifyError: s.verifyError, verify: s.verify, key: s.key })),
+  );
 
   return (
     <section className="verify" aria-labelledby="verify-heading">
