@@ -30,7 +30,8 @@ commands:
                                       search the ledger, newest first
   verify-ledger [--public-key FILE] [--checkpoint FILE|DIR]
                                       walk the whole receipt chain offline; report the first bad receipt;
-                                      check the side tables, and that the ledger extends saved checkpoints
+                                      check the side tables, and that the ledger extends saved checkpoints;
+                                      signatures are checked on every core (--workers N to choose)
   checkpoint [--out FILE]             sign a checkpoint of the ledger now (C2SP tlog-checkpoint note)
   prove SEQ [--size N]                fetch and check a receipt's inclusion proof against the latest checkpoint
 
@@ -41,6 +42,12 @@ Control, bidi and invisible characters in what agents wrote are shown as escapes
 options:
   --json      machine-readable output
   --help      this text`;
+
+function optionalCount(text: string | undefined, flag: string): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^[1-9]\d{0,1}$/.test(text)) throw new CliError(`${flag} must be a whole number from 1 to 99, got '${text}'`, 2);
+  return Number(text);
+}
 
 async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -59,6 +66,7 @@ async function run(argv: string[]): Promise<number> {
       checkpoint: { type: 'string' },
       out: { type: 'string' },
       size: { type: 'string' },
+      workers: { type: 'string' },
     },
   });
   const [command, ...rest] = positionals;
@@ -79,7 +87,11 @@ async function run(argv: string[]): Promise<number> {
   switch (command) {
     case 'verify-ledger':
       noArgs();
-      return verifyLedgerCommand(config, { publicKeyFile: values['public-key'], checkpoint: values.checkpoint }, out);
+      return verifyLedgerCommand(
+        config,
+        { publicKeyFile: values['public-key'], checkpoint: values.checkpoint, workers: optionalCount(values.workers, '--workers') },
+        out,
+      );
     case 'checkpoint':
       noArgs();
       return checkpointCommand(client(), values.out, out);

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import type { OpenExecConfig } from '../app/config.ts';
-import { verifyChain } from '../core/ledger/verify-ledger.ts';
+import { verifyChainParallel } from '../core/ledger/parallel/verify-parallel.ts';
 import { sideTableProblems } from '../core/ledger/verify-side-tables.ts';
 import { compareWithCheckpoints, type CheckpointVerdict } from '../core/ledger/checkpoint/compare-checkpoints.ts';
 import { CliError, type CliOutput } from './cli-error.ts';
@@ -12,6 +12,8 @@ export interface VerifyLedgerOptions {
   publicKeyFile?: string | undefined;
   /** A checkpoint note the reviewer saved, or a directory of them. */
   checkpoint?: string | undefined;
+  /** Threads that verify signatures (default: every core). */
+  workers?: number | undefined;
 }
 
 /**
@@ -19,7 +21,7 @@ export interface VerifyLedgerOptions {
  * whether or not a server is running, and does not trust the server's word. Then checks the
  * side tables against the receipts, and that the ledger extends every saved checkpoint.
  */
-export function verifyLedgerCommand(config: OpenExecConfig, options: VerifyLedgerOptions, out: CliOutput): number {
+export async function verifyLedgerCommand(config: OpenExecConfig, options: VerifyLedgerOptions, out: CliOutput): Promise<number> {
   const verifier = trustedReceiptKey(config, options.publicKeyFile);
   const saved = options.checkpoint === undefined ? [] : loadSavedCheckpoints(options.checkpoint, verifier);
   if (!existsSync(config.dbPath)) throw new CliError(`no ledger at ${config.dbPath}`);
@@ -33,7 +35,8 @@ export function verifyLedgerCommand(config: OpenExecConfig, options: VerifyLedge
   let sideTables: string[];
   let checkpoints: CheckpointVerdict | null;
   try {
-    chain = verifyChain(db, verifier);
+    const lastSeq = db.prepare('SELECT coalesce(max(seq), 0) FROM receipts').pluck().get() as number;
+    chain = await verifyChainParallel(config.dbPath, verifier.publicKey, lastSeq, { workers: options.workers });
     sideTables = sideTableProblems(db);
     checkpoints = saved.length === 0 ? null : compareWithCheckpoints(db, saved);
   } catch (err) {
