@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CONSOLE_METHODS, type ConsoleApi, type ConsoleMethod } from '../../shared/console-api.ts';
 import type { ConsoleErrorCode } from '../../shared/console-result.ts';
 import { sendJson } from './reply.ts';
+import type { OpenEventStream } from './event-stream.ts';
 
 const STATUS: Record<ConsoleErrorCode, number> = {
   invalid_input: 400,
@@ -46,12 +47,12 @@ export function registerConsoleRoutes(
   app: FastifyInstance,
   api: ConsoleApi,
   token: string,
-  stream: (reply: FastifyReply) => void,
+  stream: OpenEventStream,
 ): void {
   app.get('/console/events', (req, reply) => {
     const problem = bearerProblem(req, token);
     if (problem !== null) return sendError(reply, 'unauthorized', problem);
-    stream(reply);
+    stream(reply, 'unavailable' satisfies ConsoleErrorCode);
   });
 
   app.post<{ Params: { method: string } }>('/console/:method', async (req, reply) => {
