@@ -1,11 +1,12 @@
 /**
  * `npm run bench`: prints JSON figures. Not a test: nothing here passes or fails on timing.
- * BENCH_ONLY=execute|ledger|view runs one part; BENCH_RECEIPTS sets the ledger size (default 1,000,000)
+ * BENCH_ONLY=execute|ledger|view|events runs one part; BENCH_RECEIPTS sets the ledger size (default 1,000,000)
  * for both the ledger and the Ledger view (Chromium, through the console test bridge).
  */
 import { benchExecute } from './execute-bench.ts';
 import { benchLedger } from './ledger-bench.ts';
 import { benchLedgerView } from './ledger-view-bench.ts';
+import { benchEvents } from './events-bench.ts';
 
 const only = process.env['BENCH_ONLY'];
 const results: Record<string, unknown> = {
@@ -22,5 +23,8 @@ if (!only || only === 'ledger') {
 }
 if (!only || only === 'view') {
   results['view'] = await benchLedgerView(Number(process.env['BENCH_RECEIPTS'] ?? 1_000_000));
+}
+if (!only || only === 'events') {
+  results['events'] = await benchEvents();
 }
 process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);

@@ -185,9 +185,15 @@ export async function installConsoleBridge(page: Page, endpoint: ConsoleEndpoint
 
   // Events are delivered one at a time, in commit order.
   let delivery: Promise<void> = Promise.resolve();
-  const stream = await openEventStream(endpoint, (event) => {
+  const deliver = (event: ConsoleEvent): void => {
     delivery = delivery.then(async () => {
       if (page.isClosed()) return;
+      if (event.type === 'resync') {
+        // The server dropped this stream. A new one is open before the page reloads its data,
+        // so nothing committed in between is missed.
+        await stream.close();
+        stream = await openEventStream(endpoint, deliver).catch(() => stream);
+      }
       try {
         await page.evaluate(
           ([name, e]) => (globalThis as unknown as Record<string, ((x: unknown) => void) | undefined>)[name]?.(e),
@@ -198,7 +204,8 @@ export async function installConsoleBridge(page: Page, endpoint: ConsoleEndpoint
         // The page navigated or closed mid-delivery: lost, as an IPC message to a reloading window is.
       }
     });
-  });
+  };
+  let stream = await openEventStream(endpoint, deliver);
 
   return {
     calls,

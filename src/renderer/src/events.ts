@@ -21,7 +21,19 @@ export function routeEvent(event: ConsoleEvent): void {
     case 'allow-list':
       useAllowListStore.getState().receive(event.allowList);
       break;
+    case 'resync':
+      reloadAll();
+      break;
   }
+}
+
+/** After missed events: every view that has data fetches it again. */
+function reloadAll(): void {
+  void usePendingStore.getState().load();
+  if (useLedgerStore.getState().status !== 'idle') void useLedgerStore.getState().search();
+  if (useAllowListStore.getState().status !== 'idle') void useAllowListStore.getState().load();
+  useApprovalsStore.getState().invalidate();
+  useStatusStore.getState().invalidate();
 }
 
 /** Subscribes once; returns the unsubscribe. */
