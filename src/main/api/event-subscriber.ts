@@ -29,6 +29,8 @@ export class SseSubscriber {
     private readonly limitBytes: number = SUBSCRIBER_BACKLOG_BYTES,
   ) {
     res.on('drain', () => this.flush());
+    // A stream that fails just ends ('close' follows); it must never take the server down.
+    res.on('error', () => this.end());
   }
 
   send(frame: Buffer): void {
