@@ -39,8 +39,9 @@ export class SseSubscriber {
       this.waiting = !this.res.write(frame);
       return;
     }
-    // A single frame larger than the limit is still taken when nothing else is waiting.
-    if (this.backlog.length > 0 && this.backlogBytes + frame.length > this.limitBytes) return this.drop();
+    // Checked before taking the frame, so one frame larger than the limit (a 1 MiB payload)
+    // does not drop a reader that is keeping up.
+    if (this.backlogBytes >= this.limitBytes) return this.drop();
     this.backlog.push(frame);
     this.backlogBytes += frame.length;
   }
