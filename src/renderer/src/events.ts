@@ -22,18 +22,9 @@ export function routeEvent(event: ConsoleEvent): void {
       useAllowListStore.getState().receive(event.allowList);
       break;
     case 'resync':
-      reloadAll();
+      resyncAll();
       break;
   }
-}
-
-/** After missed events: every view that has data fetches it again. */
-function reloadAll(): void {
-  void usePendingStore.getState().load();
-  if (useLedgerStore.getState().status !== 'idle') void useLedgerStore.getState().search();
-  if (useAllowListStore.getState().status !== 'idle') void useAllowListStore.getState().load();
-  useApprovalsStore.getState().invalidate();
-  useStatusStore.getState().invalidate();
 }
 
 /** Subscribes once; returns the unsubscribe. */
@@ -41,4 +32,13 @@ export function subscribeToEvents(): () => void {
   return onConsoleEvent((event) => {
     if (event && typeof event === 'object' && 'type' in event) routeEvent(event);
   });
+}
+
+/** After missed events (a resync event): reload what is shown. */
+export function resyncAll(): void {
+  void usePendingStore.getState().load();
+  useStatusStore.getState().invalidate();
+  useApprovalsStore.getState().invalidate();
+  if (useAllowListStore.getState().status !== 'idle') void useAllowListStore.getState().load();
+  if (useLedgerStore.getState().status !== 'idle') void useLedgerStore.getState().search();
 }
