@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ConsoleEvent } from '../../shared/console-dto.ts';
 import type { EventHub } from '../core/events/event-hub.ts';
 import { SseSubscriber } from './event-subscriber.ts';
-import { sendDetail } from './reply.ts';
+import { sendJson } from './reply.ts';
 
 const HEARTBEAT_MS = 15_000;
 const HEARTBEAT = Buffer.from(': keep-alive\n\n');
@@ -61,7 +61,7 @@ export function createEventStreams(app: FastifyInstance, hub: EventHub, options:
   return function stream(reply, code) {
     if (open.size >= options.maxSubscribers) {
       const detail = `Too many event subscribers (limit ${options.maxSubscribers}, OPENEXEC_MAX_SUBSCRIBERS); try again later`;
-      return sendDetail(reply, 503, detail, code);
+      return sendJson(reply, 503, code === undefined ? { detail } : { detail, code });
     }
     reply.hijack();
     const res = reply.raw;
