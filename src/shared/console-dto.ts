@@ -246,4 +246,6 @@ export interface HealthDto {
 export type ConsoleEvent =
   | { type: 'proposal'; proposal: ProposalDto }
   | { type: 'receipt'; receipt: ReceiptDto }
-  | { type: 'allow-list'; allowList: AllowListDto };
+  | { type: 'allow-list'; allowList: AllowListDto }
+  /** Events were missed (an HTTP stream dropped a subscriber that fell behind): reload what is shown. */
+  | { type: 'resync'; detail: string };
