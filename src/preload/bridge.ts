@@ -43,6 +43,7 @@ const BRIDGE_METHODS: Record<ConsoleMethod, true> = {
   verifyChainRange: true,
   receiptPublicKey: true,
   issueCheckpoint: true,
+  inclusionProof: true,
 };
 
 export const BRIDGE_METHOD_NAMES = Object.keys(BRIDGE_METHODS) as ConsoleMethod[];

@@ -3,6 +3,7 @@ import type {
   ApprovalDto,
   ChainCheckDto,
   CheckpointDto,
+  InclusionProofDto,
   ChainRangeDto,
   ConsoleEvent,
   HealthDto,
@@ -61,6 +62,8 @@ export interface ConsoleApi {
   receiptPublicKey(): Promise<ConsoleResult<KeyInfoDto>>;
   /** Signs a checkpoint of the ledger as it is now (the latest one if nothing was added). */
   issueCheckpoint(): Promise<ConsoleResult<CheckpointDto>>;
+  /** A receipt's inclusion proof against the latest checkpoint (one is issued if none covers it). */
+  inclusionProof(input: ReceiptSeqInput): Promise<ConsoleResult<InclusionProofDto>>;
 }
 
 /** Request/response methods and the schema that validates each one's single argument. */
@@ -81,6 +84,7 @@ export const CONSOLE_METHODS = {
   verifyChainRange: chainRangeInput,
   receiptPublicKey: emptyInput,
   issueCheckpoint: emptyInput,
+  inclusionProof: receiptSeqInput,
 } as const satisfies Record<keyof ConsoleApi, unknown>;
 
 export type ConsoleMethod = keyof ConsoleApi;

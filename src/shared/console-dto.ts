@@ -221,6 +221,18 @@ export interface ChainRangeDto {
   problem: string | null;
 }
 
+/** A receipt's RFC 9162 audit path to the root a signed checkpoint commits to. */
+export interface InclusionProofDto {
+  checkpoint: CheckpointDto;
+  leafIndex: number;
+  treeSize: number;
+  /** Hex of the receipt's hash: the leaf's entry. */
+  receiptHash: string;
+  /** Hex hashes, from the leaf upwards. */
+  proof: string[];
+  rootHash: string;
+}
+
 export interface KeyInfoDto {
   keyId: string;
   publicKeyPem: string;

@@ -149,6 +149,7 @@ describe('console IPC handlers, in front of the real service', () => {
       verifyChainRange: { fromSeq: 1, limit: 10 },
       receiptPublicKey: {},
       issueCheckpoint: {},
+      inclusionProof: { seq: 1 },
     };
     for (const method of CONSOLE_METHOD_NAMES) {
       const result = await call(method, { sender: { id: 99 }, senderFrame: mainFrame }, args[method]);

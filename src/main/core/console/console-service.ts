@@ -1,5 +1,6 @@
 import type { ConsoleApi } from '../../../shared/console-api.ts';
-import type { AllowListDto, ApprovalDto, CheckpointDto, HealthDto, KeyInfoDto, ProposalDetailDto } from '../../../shared/console-dto.ts';
+import type { AllowListDto, ApprovalDto, CheckpointDto, HealthDto, InclusionProofDto, KeyInfoDto, ProposalDetailDto } from '../../../shared/console-dto.ts';
+import type { StoredCheckpoint } from '../ledger/checkpoint/checkpoints.ts';
 import { fail, ok, type ConsoleResult } from '../../../shared/console-result.ts';
 import { consoleCodeOf } from '../../../shared/error-codes.ts';
 import type { OpenExecCore } from '../openexec-core.ts';
@@ -223,9 +224,29 @@ export class ConsoleService implements ConsoleApi {
   }
 
   issueCheckpoint() {
-    return guarded((): CheckpointDto => {
-      const c = this.core.proofs.checkpointView(this.core.checkpoints.issue());
-      return { origin: c.origin, size: c.size, rootHash: c.root_hash, createdAt: c.created_at, note: c.note };
+    return guarded((): CheckpointDto => this.checkpointDto(this.core.checkpoints.issue()));
+  }
+
+  inclusionProof(input: { seq: number }) {
+    return guarded((): InclusionProofDto => {
+      const { core } = this;
+      if (!(input.seq >= 1 && input.seq <= core.ledger.size())) throw new Refusal('not_found', `No receipt ${input.seq}`);
+      const latest = core.checkpoints.latest();
+      const checkpoint = latest !== null && latest.size >= input.seq ? latest : core.checkpoints.issue();
+      const p = core.proofs.inclusion(input.seq, checkpoint.size);
+      return {
+        checkpoint: this.checkpointDto(checkpoint),
+        leafIndex: p.leaf_index,
+        treeSize: p.tree_size,
+        receiptHash: p.receipt_hash,
+        proof: p.proof,
+        rootHash: p.root_hash,
+      };
     });
+  }
+
+  private checkpointDto(checkpoint: StoredCheckpoint): CheckpointDto {
+    const c = this.core.proofs.checkpointView(checkpoint);
+    return { origin: c.origin, size: c.size, rootHash: c.root_hash, createdAt: c.created_at, note: c.note };
   }
 }
