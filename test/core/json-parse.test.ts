@@ -168,7 +168,7 @@ describe('decodeUtf8Strict', () => {
   });
 });
 
-describe('performance', () => {
+describe('large input', () => {
   // How fast is a benchmark's question (npm run bench), not a test's: this checks the result.
   test('a 1 MiB body parses and canonicalises whole', () => {
     const items: string[] = [];
