@@ -14,6 +14,7 @@ import { trustedReceiptKey } from './receipt-key.ts';
 import { ConsoleClient } from './console-client.ts';
 import { allowCommand, approveCommand, denyCommand, receiptsCommand, statusCommand } from './console-commands.ts';
 import { pendingCommand, showCommand } from './proposal-commands.ts';
+import { runDemo } from '../demo/run-demo.ts';
 
 const USAGE = `usage: openexec <command> [options]
 
@@ -34,6 +35,8 @@ commands:
                                       signatures are checked on every core (--workers N to choose)
   checkpoint [--out FILE]             sign a checkpoint of the ledger now (C2SP tlog-checkpoint note)
   prove SEQ [--size N]                fetch and check a receipt's inclusion proof against the latest checkpoint
+  demo [--auto] [--step] [--data-dir DIR] [--scenario FILE]
+                                      start OpenExec on a fresh ledger and play a scripted agent against it
 
 The server is found through OPENEXEC_DATA_DIR (default ~/.openexec): its address and console
 token are files there. The token is sent only after the server has proved it knows it.
@@ -50,6 +53,8 @@ function optionalCount(text: string | undefined, flag: string): number | undefin
 }
 
 async function run(argv: string[]): Promise<number> {
+  // The demo starts its own server with its own settings: none of the caller's environment applies.
+  if (argv[0] === 'demo') return runDemo(argv.slice(1));
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
