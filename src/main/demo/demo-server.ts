@@ -82,7 +82,11 @@ export function startDemoServer(dataDir: string, approverPem: string, manifest: 
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  // However the demo ends (an uncaught error, process.exit), its server does not outlive it.
+  const killOnExit = () => child.kill('SIGTERM');
+  process.once('exit', killOnExit);
   const exited = new Promise<void>((done) => child.once('exit', () => done()));
+  exited.then(() => process.off('exit', killOnExit), () => undefined);
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     await exited;

@@ -16,7 +16,11 @@ export class Keyboard {
     for (const ch of chunk.toString('utf8')) this.push(ch === '\r' ? '\n' : ch);
   };
 
-  constructor(private readonly stdin: NodeJS.ReadStream) {
+  /** `onInterrupt`: Ctrl-C in raw mode, where the terminal no longer sends SIGINT itself. */
+  constructor(
+    private readonly stdin: NodeJS.ReadStream,
+    private readonly onInterrupt: () => void,
+  ) {
     if (stdin.isTTY) {
       stdin.setRawMode(true);
       stdin.on('data', this.onData);
@@ -29,7 +33,8 @@ export class Keyboard {
   }
 
   private push(key: string): void {
-    if (key === '\x03' || key === '\x04') return this.end();
+    if (key === '\x03') return this.onInterrupt();
+    if (key === '\x04') return this.end();
     const waiting = this.waiting;
     if (waiting) {
       this.waiting = null;

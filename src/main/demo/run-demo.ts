@@ -17,6 +17,7 @@ import { StepFailed, type DemoContext } from './demo-context.ts';
 import { decide, execute, propose, replay, tamper, wait } from './request-steps.ts';
 import { verify } from './verify-steps.ts';
 import { RECEIPT_EVENTS } from '../../shared/console-dto.ts';
+import { tolerateUnwritableStdio } from '../app/tolerant-stdio.ts';
 
 export const BUILTIN_SCENARIO = join(REPO_ROOT, 'demo/scenarios/tour.yaml');
 
@@ -112,6 +113,20 @@ export async function runDemo(argv: string[]): Promise<number> {
   let server: DemoServer | null = null;
   let data: { dataDir: string; temporary: boolean } | null = null;
   let current = '';
+  // Stopped by the presenter at any moment: the server is stopped and a temporary ledger removed.
+  const interrupt = () => {
+    process.stderr.write(`openexec demo: stopped${current ? ` at ${current}` : ''}\n`);
+    keyboard?.close();
+    void (server?.stop() ?? Promise.resolve()).finally(() => {
+      if (data?.temporary) rmSync(data.dataDir, { recursive: true, force: true });
+      process.exit(130);
+    });
+  };
+  process.once('SIGINT', interrupt);
+  // A reader that goes away (`| head`) stops the demo the same way; a line that cannot be
+  // written is dropped rather than ending the process before the server is stopped.
+  tolerateUnwritableStdio();
+  process.stdout.once('error', interrupt);
   try {
     data = freshDataDir(values['data-dir']);
     const { dataDir } = data;
@@ -122,7 +137,7 @@ export async function runDemo(argv: string[]): Promise<number> {
     narrator.line('demo', `declared actions: ${actions.join(', ')} (from demo/actions.yaml); the approver's key is made for this run`);
     server = await startDemoServer(dataDir, approver.publicKeyPem, manifest, actions);
     narrator.line('demo', `OpenExec is listening on ${server.url}; the agent talks to it over plain HTTP`);
-    if (needKeys) keyboard = new Keyboard(process.stdin);
+    if (needKeys) keyboard = new Keyboard(process.stdin, interrupt);
     const ctx: DemoContext = {
       agent: new DemoAgent(server.url),
       approver,
@@ -164,6 +179,8 @@ export async function runDemo(argv: string[]): Promise<number> {
     const kind = err instanceof StepFailed ? 'failed' : 'failed with an error';
     return fail(current ? `${current} ${kind}: ${why}` : `could not run: ${why}`, 1);
   } finally {
+    process.off('SIGINT', interrupt);
+    process.stdout.off('error', interrupt);
     keyboard?.close();
     await server?.stop();
     if (data?.temporary) rmSync(data.dataDir, { recursive: true, force: true });
