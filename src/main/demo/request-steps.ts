@@ -21,6 +21,13 @@ function expectStatus(a: AgentAnswer, ok: (status: number) => boolean, expected:
   if (!ok(a.status)) throw new StepFailed(`expected ${expected}, got HTTP ${a.status}: ${detailOf(a)}`);
 }
 
+/** A proposal named by an earlier step; its propose step may have expected a refusal instead. */
+function proposalNamed(ctx: DemoContext, name: string): { id: string; action: string } {
+  const p = ctx.proposals.get(name);
+  if (!p) throw new StepFailed(`there is no proposal '${name}' (its propose step was refused)`);
+  return p;
+}
+
 export async function propose(ctx: DemoContext, step: StepOf<'propose'>, index: number): Promise<void> {
   const nonce = step.nonce ?? `demo-${ctx.runId}-${index}`;
   const n = ctx.narrator;
@@ -87,7 +94,7 @@ export async function tamper(ctx: DemoContext, step: StepOf<'tamper'>, index: nu
 }
 
 export async function decide(ctx: DemoContext, step: StepOf<'decide'>): Promise<void> {
-  const { id } = ctx.proposals.get(step.proposal)!;
+  const { id } = proposalNamed(ctx, step.proposal);
   await ctx.operator.show(id);
   const { decision, proposal } = await ctx.operator.decide(id, step.decision, step.reason);
   ctx.decisions.set(step.proposal, { scripted: step.decision, actual: decision });
@@ -95,7 +102,7 @@ export async function decide(ctx: DemoContext, step: StepOf<'decide'>): Promise<
 }
 
 export async function wait(ctx: DemoContext, step: StepOf<'wait'>): Promise<void> {
-  const { id } = ctx.proposals.get(step.for)!;
+  const { id } = proposalNamed(ctx, step.for);
   const decided = ctx.decisions.get(step.for);
   // An interactive presenter may decide otherwise than the script: expect what they chose.
   const expected =
