@@ -14,7 +14,6 @@ import { trustedReceiptKey } from './receipt-key.ts';
 import { ConsoleClient } from './console-client.ts';
 import { allowCommand, approveCommand, denyCommand, receiptsCommand, statusCommand } from './console-commands.ts';
 import { pendingCommand, showCommand } from './proposal-commands.ts';
-import { runDemo } from '../demo/run-demo.ts';
 
 const USAGE = `usage: openexec <command> [options]
 
@@ -54,7 +53,8 @@ function optionalCount(text: string | undefined, flag: string): number | undefin
 
 async function run(argv: string[]): Promise<number> {
   // The demo starts its own server with its own settings: none of the caller's environment applies.
-  if (argv[0] === 'demo') return runDemo(argv.slice(1));
+  // Loaded only for the demo, so the operator's commands do not pay for it.
+  if (argv[0] === 'demo') return (await import('../demo/run-demo.ts')).runDemo(argv.slice(1));
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
