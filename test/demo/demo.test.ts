@@ -31,6 +31,12 @@ function demo(args: string[], input = ''): Promise<Run> {
   });
 }
 
+/** `[n/N] title` for every step of the built-in tour: the heading the demo prints for it. */
+function tourHeadings(): string[] {
+  const steps = (parse(readFileSync(TOUR, 'utf8')) as { steps: Record<string, { title: string }>[] }).steps;
+  return steps.map((s, i) => `[${i + 1}/${steps.length}] ${Object.values(s)[0]!.title}`);
+}
+
 function eventsIn(dataDir: string): Set<string> {
   const db = new Database(join(dataDir, 'openexec.db'), { readonly: true, fileMustExist: true });
   try {
@@ -57,11 +63,7 @@ describe('openexec demo', () => {
       const r = await demo(['--auto', '--data-dir', dir]);
       expect(r.code, r.stdout + r.stderr).toBe(0);
       expect(r.stderr).toBe('');
-      const steps = (parse(readFileSync(TOUR, 'utf8')) as { steps: Record<string, { title: string }>[] }).steps;
-      steps.forEach((s, i) => {
-        const title = Object.values(s)[0]!.title;
-        expect(r.stdout).toContain(`[${i + 1}/${steps.length}] ${title}`);
-      });
+      for (const heading of tourHeadings()) expect(r.stdout).toContain(heading);
       // The story's key moments, as the boundary told them.
       expect(r.stdout).toContain('Action hash mismatch');
       expect(r.stdout).toContain('already used for a different request');
@@ -112,6 +114,23 @@ describe('openexec demo', () => {
     expect(r.stdout).toBe('');
     // Refused before any server or data directory was made.
     expect(existsSync(dir)).toBe(false);
+  });
+
+  test('the committed recording is an asciinema v2 cast of a whole run of the current built-in tour', () => {
+    const [header, ...frames] = readFileSync(join(REPO_ROOT, 'docs/demo/demo.cast'), 'utf8').trimEnd().split('\n');
+    expect(JSON.parse(header!)).toMatchObject({ version: 2, width: expect.any(Number), height: expect.any(Number) });
+    const events = frames.map((f) => JSON.parse(f) as [number, string, string]);
+    let last = 0;
+    for (const [time, kind, text] of events) {
+      expect(kind).toBe('o');
+      expect(typeof text).toBe('string');
+      expect(time).toBeGreaterThanOrEqual(last);
+      last = time;
+    }
+    // Stale after the tour changes: `npm run demo:record` refreshes it.
+    const shown = events.map((e) => e[2]).join('').replace(/\x1b\[[0-9;]*m/g, '');
+    for (const heading of tourHeadings()) expect(shown).toContain(heading);
+    expect(shown).toContain('every attempt left a signed receipt');
   });
 
   test(
