@@ -134,7 +134,7 @@ describe('openexec demo', () => {
   });
 
   test(
-    'a custom small scenario runs, and the operator can be played from stdin (a denial the script did not expect)',
+    'a custom small scenario runs step by step, the operator played from stdin (a denial the script did not expect)',
     async () => {
       const file = scenario(
         'small',
@@ -149,10 +149,12 @@ describe('openexec demo', () => {
         ].join('\n'),
       );
       const dir = join(work, 'small');
-      // Not --auto: the presenter answers 'd' (deny) on stdin, against the script's approve.
-      const r = await demo(['--scenario', file, '--data-dir', dir], 'd\n');
+      // Not --auto: the presenter presses Enter before each step (--step) and answers 'd' (deny)
+      // on stdin, against the script's approve.
+      const r = await demo(['--step', '--scenario', file, '--data-dir', dir], '\n\n\nd\n\n\n');
       expect(r.code, r.stdout + r.stderr).toBe(0);
       expect(r.stdout).toContain('[1/5] Greet at once');
+      expect(r.stdout.split('press Enter for the next step').length - 1).toBe(5);
       expect(r.stdout).toContain("#2 executed 'greet'");
       expect(r.stdout).toContain('(the script would approve)');
       expect(r.stdout).toContain('learns: denied, because: Denied by the operator');
