@@ -66,6 +66,20 @@ export const LAYER_RULES: readonly LayerRule[] = [
     builtins: true,
   },
   {
+    scope: 'src/main/cli/openexec-cli.ts',
+    says: "the CLI's entry point puts the CLI and the demo together: it imports only src/main/cli, src/main/demo, src/main/core, src/main/api, src/main/app and src/shared (no electron)",
+    files: ['src/main/cli/', 'src/main/demo/', 'src/main/core/', 'src/main/api/', 'src/main/app/', 'src/shared/'],
+    packages: anyPackageButElectron,
+    builtins: true,
+  },
+  {
+    scope: 'src/main/demo/',
+    says: 'the demo is a client of a running OpenExec: it imports only src/main/cli, src/main/app, src/main/core, src/shared and itself (no electron, api or Electron code)',
+    files: ['src/main/cli/', 'src/main/app/', 'src/main/core/', 'src/shared/'],
+    packages: anyPackageButElectron,
+    builtins: true,
+  },
+  {
     scope: 'src/main/cli/',
     says: 'the CLI imports only src/main/core, src/main/api, src/main/app, src/shared and itself (no electron)',
     files: ['src/main/core/', 'src/main/api/', 'src/main/app/', 'src/shared/'],

@@ -34,6 +34,8 @@ commands:
                                       signatures are checked on every core (--workers N to choose)
   checkpoint [--out FILE]             sign a checkpoint of the ledger now (C2SP tlog-checkpoint note)
   prove SEQ [--size N]                fetch and check a receipt's inclusion proof against the latest checkpoint
+  demo [--auto] [--step] [--data-dir DIR] [--scenario FILE]
+                                      start OpenExec on a fresh ledger and play a scripted agent against it
 
 The server is found through OPENEXEC_DATA_DIR (default ~/.openexec): its address and console
 token are files there. The token is sent only after the server has proved it knows it.
@@ -50,6 +52,9 @@ function optionalCount(text: string | undefined, flag: string): number | undefin
 }
 
 async function run(argv: string[]): Promise<number> {
+  // The demo starts its own server with its own settings: none of the caller's environment applies.
+  // Loaded only for the demo, so the operator's commands do not pay for it.
+  if (argv[0] === 'demo') return (await import('../demo/run-demo.ts')).runDemo(argv.slice(1));
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,

@@ -1,0 +1,113 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+export const DEMO_MANIFEST = join(REPO_ROOT, 'demo/actions.yaml');
+export const OPENEXEC_BIN = join(REPO_ROOT, 'bin/openexec');
+const FILES_PLACEHOLDER = '${DEMO_FILES}';
+const STARTUP_TIMEOUT_MS = 60_000;
+
+export class DemoSetupError extends Error {}
+
+const WELCOME = `Welcome to the OpenExec demo.
+This file was read by a declared action (/usr/bin/cat), under an approval signed for exactly this request.
+`;
+
+/**
+ * The environment for every process the demo starts: the caller's, without any OpenExec or
+ * ClawShield setting, so that the demo never points at (or writes into) the caller's own ledger.
+ */
+export function demoEnv(extra: Record<string, string>): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v !== undefined && !k.startsWith('OPENEXEC_') && !k.startsWith('CLAWSHIELD_')) env[k] = v;
+  }
+  return { ...env, ...extra };
+}
+
+/** A fresh data directory: the one given (created, or empty), else a new temporary one. */
+export function freshDataDir(given: string | undefined): { dataDir: string; temporary: boolean } {
+  if (given === undefined) return { dataDir: mkdtempSync(join(tmpdir(), 'openexec-demo-')), temporary: true };
+  const dataDir = resolve(given);
+  if (existsSync(dataDir)) {
+    if (readdirSync(dataDir).length > 0) throw new DemoSetupError(`--data-dir ${dataDir} is not empty; the demo starts a fresh ledger (give a new or empty directory)`);
+    chmodSync(dataDir, 0o700);
+  } else {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  }
+  return { dataDir, temporary: false };
+}
+
+/**
+ * Writes the demo's manifest into the data directory, with its files folder filled in, and the
+ * files the actions use. Returns the manifest's path and its action names (the allow-list).
+ */
+export function installDemoActions(dataDir: string): { manifest: string; actions: string[] } {
+  const files = join(dataDir, 'files');
+  mkdirSync(join(files, 'notes'), { recursive: true, mode: 0o700 });
+  writeFileSync(join(files, 'welcome.txt'), WELCOME, { mode: 0o600 });
+  const text = readFileSync(DEMO_MANIFEST, 'utf8').replaceAll(FILES_PLACEHOLDER, files);
+  const manifest = join(dataDir, 'actions.yaml');
+  writeFileSync(manifest, text, { mode: 0o600 });
+  const actions = Object.keys((parse(text) as { actions: Record<string, unknown> }).actions);
+  return { manifest, actions };
+}
+
+export interface DemoServer {
+  url: string;
+  child: ChildProcess;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** `npm run serve` in its own process, in ClawShield mode, trusting the demo's approver key. */
+export function startDemoServer(dataDir: string, approverPem: string, manifest: string, actions: string[]): Promise<DemoServer> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'src/main/headless.ts')], {
+    cwd: REPO_ROOT,
+    env: demoEnv({
+      OPENEXEC_DATA_DIR: dataDir,
+      OPENEXEC_HOST: '127.0.0.1',
+      OPENEXEC_PORT: '0',
+      OPENEXEC_MODE: 'clawshield',
+      CLAWSHIELD_PUBLIC_KEY: approverPem,
+      OPENEXEC_ACTIONS: manifest,
+      OPENEXEC_ALLOWED_ACTIONS: actions.join(','),
+    }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  // However the demo ends (an uncaught error, process.exit), its server does not outlive it.
+  const killOnExit = () => child.kill('SIGTERM');
+  process.once('exit', killOnExit);
+  const exited = new Promise<void>((done) => child.once('exit', () => done()));
+  exited.then(() => process.off('exit', killOnExit), () => undefined);
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await exited;
+  };
+  return new Promise((resolvePromise, reject) => {
+    const lastLine = () => out.trim().split('\n').pop() ?? '';
+    const timer = setTimeout(() => {
+      void stop();
+      reject(new DemoSetupError(`OpenExec did not start within ${STARTUP_TIMEOUT_MS / 1000} s: ${lastLine()}`));
+    }, STARTUP_TIMEOUT_MS);
+    const onData = () => {
+      const m = /OpenExec listening on (http:\/\/\S+)/.exec(out);
+      if (!m) return;
+      clearTimeout(timer);
+      child.stdout!.off('data', onData);
+      resolvePromise({ url: m[1]!, child, output: () => out, stop });
+    };
+    child.stdout!.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new DemoSetupError(`OpenExec exited (code ${code}) before it was ready: ${lastLine()}`));
+    });
+  });
+}

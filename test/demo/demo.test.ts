@@ -1,0 +1,195 @@
+import { afterAll, describe, expect, test } from 'vitest';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { parse } from 'yaml';
+import { REPO_ROOT, tempDir } from '../support/harness.ts';
+import { cli } from '../support/cli.ts';
+
+const BIN = join(REPO_ROOT, 'bin/openexec');
+const TOUR = join(REPO_ROOT, 'demo/scenarios/tour.yaml');
+/** The whole tour starts a server and a dozen CLI processes: generous on a loaded machine. */
+const DEMO_TIMEOUT_MS = 240_000;
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** `openexec demo …` in its own process, with no terminal: stdin is a pipe fed `input`. */
+function demo(args: string[], input = ''): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(BIN, ['demo', ...args], { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdin.end(input);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** `[n/N] title` for every step of the built-in tour: the heading the demo prints for it. */
+function tourHeadings(): string[] {
+  const steps = (parse(readFileSync(TOUR, 'utf8')) as { steps: Record<string, { title: string }>[] }).steps;
+  return steps.map((s, i) => `[${i + 1}/${steps.length}] ${Object.values(s)[0]!.title}`);
+}
+
+function eventsIn(dataDir: string): Set<string> {
+  const db = new Database(join(dataDir, 'openexec.db'), { readonly: true, fileMustExist: true });
+  try {
+    return new Set(db.prepare('SELECT DISTINCT event FROM receipts').pluck().all() as string[]);
+  } finally {
+    db.close();
+  }
+}
+
+describe('openexec demo', () => {
+  const work = tempDir('openexec-demo-test-');
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+  const scenario = (name: string, text: string): string => {
+    const file = join(work, `${name}.yaml`);
+    writeFileSync(file, text);
+    return file;
+  };
+
+  test(
+    '--auto --data-dir: every step printed, exit 0, a ledger verify-ledger accepts with every kind of receipt',
+    async () => {
+      const dir = join(work, 'kept');
+      const r = await demo(['--auto', '--data-dir', dir]);
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      expect(r.stderr).toBe('');
+      for (const heading of tourHeadings()) expect(r.stdout).toContain(heading);
+      // The story's key moments, as the boundary told them.
+      expect(r.stdout).toContain('Action hash mismatch');
+      expect(r.stdout).toContain('already used for a different request');
+      expect(r.stdout).toContain('Signature Verified Successfully');
+      expect(r.stdout).toContain('receipts were removed');
+
+      const verified = await cli(dir, 'verify-ledger');
+      expect(verified.code, verified.stdout + verified.stderr).toBe(0);
+      expect(verified.stdout).toMatch(/^ledger valid: \d+ receipts/);
+      const events = eventsIn(dir);
+      for (const e of ['executed', 'refused', 'replayed', 'proposed', 'approved', 'denied', 'expired']) expect(events).toContain(e);
+      // The approved note was written once, the liar's never.
+      expect(readdirSync(join(dir, 'files/notes'))).toEqual(['meeting.md']);
+    },
+    DEMO_TIMEOUT_MS,
+  );
+
+  test('a data directory that is not empty is refused before anything starts', async () => {
+    const dir = join(work, 'busy');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'something'), 'x');
+    const r = await demo(['--auto', '--data-dir', dir]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`openexec demo: --data-dir ${dir} is not empty; the demo starts a fresh ledger (give a new or empty directory)\n`);
+    expect(readdirSync(dir)).toEqual(['something']);
+  });
+
+  test.each([
+    [
+      'a misspelt field',
+      'title: t\nsteps:\n  - execute: { title: ok, action: greet, payload: { name: a }, approval: approver }\n  - propose: { title: p, as: p, action: greet, ttl: 2 }\n',
+      'step 2 (propose): (the step itself): Unrecognized key: "ttl"',
+    ],
+    ['a field of the wrong type', 'title: t\nsteps:\n  - propose: { title: p, as: p, action: greet, ttl_seconds: soon }\n', 'step 1 (propose): ttl_seconds: Invalid input: expected number, received string'],
+    ['an unknown step kind', 'title: t\nsteps:\n  - approve: { title: x }\n', "step 1: unknown step kind 'approve' (one of propose, execute, replay, tamper, wait, decide, verify)"],
+    [
+      'a reference to no earlier step',
+      'title: t\nsteps:\n  - decide: { title: d, proposal: ghost, decision: approve }\n',
+      `step 1 (decide "d"): proposal: no earlier propose step is named 'ghost'`,
+    ],
+    ['no steps', 'title: t\nsteps: []\n', 'steps: Too small: expected array to have >=1 items'],
+  ])('a scenario file with %s is refused in one line naming the file, the step and the field', async (_what, text, problem) => {
+    const file = scenario(`bad-${readdirSync(work).length}`, text);
+    const dir = join(work, `unused-${readdirSync(work).length}`);
+    const r = await demo(['--auto', '--scenario', file, '--data-dir', dir]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`openexec demo: ${file}: ${problem}\n`);
+    expect(r.stdout).toBe('');
+    // Refused before any server or data directory was made.
+    expect(existsSync(dir)).toBe(false);
+  });
+
+  test('the committed recording is an asciinema v2 cast of a whole run of the current built-in tour', () => {
+    const [header, ...frames] = readFileSync(join(REPO_ROOT, 'docs/demo/demo.cast'), 'utf8').trimEnd().split('\n');
+    expect(JSON.parse(header!)).toMatchObject({ version: 2, width: expect.any(Number), height: expect.any(Number) });
+    const events = frames.map((f) => JSON.parse(f) as [number, string, string]);
+    let last = 0;
+    for (const [time, kind, text] of events) {
+      expect(kind).toBe('o');
+      expect(typeof text).toBe('string');
+      expect(time).toBeGreaterThanOrEqual(last);
+      last = time;
+    }
+    // Stale after the tour changes: `npm run demo:record` refreshes it.
+    const shown = events.map((e) => e[2]).join('').replace(/\x1b\[[0-9;]*m/g, '');
+    for (const heading of tourHeadings()) expect(shown).toContain(heading);
+    expect(shown).toContain('every attempt left a signed receipt');
+  });
+
+  test(
+    'a custom small scenario runs step by step, the operator played from stdin (a denial the script did not expect)',
+    async () => {
+      const file = scenario(
+        'small',
+        [
+          'title: A small one',
+          'steps:',
+          '  - execute: { title: Greet at once, as: hi, action: greet, payload: { name: small }, approval: approver }',
+          '  - propose: { title: Ask to write, as: w, action: write-note, payload: { name: n1, text: t } }',
+          '  - decide: { title: Decide it, proposal: w, decision: approve }',
+          '  - wait: { title: Outcome, for: w, until: executed }',
+          '  - verify: { title: Ledger, check: ledger }',
+        ].join('\n'),
+      );
+      const dir = join(work, 'small');
+      // Not --auto: the presenter presses Enter before each step (--step) and answers 'd' (deny)
+      // on stdin, against the script's approve.
+      const r = await demo(['--step', '--scenario', file, '--data-dir', dir], '\n\n\nd\n\n\n');
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      expect(r.stdout).toContain('[1/5] Greet at once');
+      expect(r.stdout.split('press Enter for the next step').length - 1).toBe(5);
+      expect(r.stdout).toContain("#2 executed 'greet'");
+      expect(r.stdout).toContain('(the script would approve)');
+      expect(r.stdout).toContain('learns: denied, because: Denied by the operator');
+      expect(r.stdout).toContain('ledger valid:');
+      const events = eventsIn(dir);
+      expect(events).toContain('denied');
+      expect(events).not.toContain('approved');
+      expect(existsSync(join(dir, 'files/notes/n1.md'))).toBe(false);
+    },
+    DEMO_TIMEOUT_MS,
+  );
+
+  test(
+    'a failing step exits non-zero, saying which step and why, and stops the server',
+    async () => {
+      const file = scenario(
+        'failing',
+        [
+          'title: Fails',
+          'steps:',
+          '  - execute: { title: Runs without approval, action: greet, payload: { name: x } }',
+          '  - verify: { title: Never reached, check: ledger }',
+        ].join('\n'),
+      );
+      const dir = join(work, 'failing');
+      const r = await demo(['--auto', '--scenario', file, '--data-dir', dir]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(
+        'openexec demo: step 1 (execute "Runs without approval") failed: expected the execution to run (200), got HTTP 403: ClawShield mode requires an approval artifact\n',
+      );
+      expect(r.stdout).not.toContain('Never reached');
+      // The server is gone: its lock is free and the ledger verifies.
+      expect(existsSync(join(dir, 'openexec.lock'))).toBe(false);
+      expect((await cli(dir, 'verify-ledger')).code).toBe(0);
+    },
+    DEMO_TIMEOUT_MS,
+  );
+});
