@@ -2,6 +2,8 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { spawn } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { connect as tcpConnect } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { chmodSync, copyFileSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT, startServer, tempDir } from '../support/harness.ts';
@@ -79,6 +81,24 @@ describe('OPENEXEC_TLS_CERT / OPENEXEC_TLS_KEY serve the API over HTTPS', () => 
       await server.stop();
     }
   });
+
+  test('a connection that stalls in the TLS handshake, or sends nothing after it, is cut after OPENEXEC_REQUEST_TIMEOUT', async () => {
+    const server = await startServer({ ...tlsEnv(), OPENEXEC_REQUEST_TIMEOUT: '1' });
+    try {
+      const port = Number(new URL(server.url).port);
+      const silent = tcpConnect(port, '127.0.0.1');
+      const afterHandshake = tlsConnect({ port, host: '127.0.0.1', ca: readFileSync(good.certFile, 'utf8') });
+      let answer = '';
+      afterHandshake.on('data', (d: Buffer) => (answer += d.toString()));
+      afterHandshake.on('error', () => {});
+      silent.on('error', () => {});
+      // Node's default handshake timeout is 120 s, far beyond this test's own limit.
+      await Promise.all([new Promise((r) => silent.once('close', r)), new Promise((r) => afterHandshake.once('close', r))]);
+      expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+    } finally {
+      await server.stop();
+    }
+  }, 30_000);
 
   test('a certificate that expires within 14 days is named in the warnings', async () => {
     const soon = selfSignedCert(dir, 'soon', { days: 3 });

@@ -33,10 +33,13 @@ export function createHttpServer(core: OpenExecCore, options: HttpServerOptions)
     requestTimeout,
     clientErrorHandler: clientErrorHandler(options.limits),
   };
-  // Fastify gives the https server only its `https` options, so the timeouts go there too.
-  // The cast: everything done with the server below exists on http and https servers alike.
-  const app = options.tls
-    ? (Fastify({ ...common, https: { ...http, cert: options.tls.cert, key: options.tls.key } }) as unknown as FastifyInstance)
+  // Fastify gives the https server only its `https` options, so the timeouts go there too;
+  // the request timer starts only once TLS is up, so a stalled handshake gets the same limit
+  // (Node's default would hold the connection for 120 s). The cast: everything done with the
+  // server below exists on http and https servers alike.
+  const tls = options.tls ? { cert: options.tls.cert, key: options.tls.key, handshakeTimeout: options.limits.requestTimeoutMs } : null;
+  const app = tls
+    ? (Fastify({ ...common, https: { ...http, ...tls } }) as unknown as FastifyInstance)
     : Fastify({ ...common, http });
   app.server.maxConnections = options.limits.maxConnections;
   const extraHosts = (options.extraHosts ?? []).map((h) => h.toLowerCase());
