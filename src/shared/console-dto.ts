@@ -244,6 +244,8 @@ export interface HealthDto {
   signatureVerification: 'enabled' | 'disabled';
   tenant: string | null;
   apiAddress: string;
+  /** The ledger's database as a URL, any password removed. */
+  database: string;
   restriction: 'open' | 'restricted';
   receiptKey: KeyInfoDto;
   operatorKey: KeyInfoDto;

@@ -23,9 +23,11 @@ describe('npm run serve: start-up and shutdown', () => {
   test.each([
     [{ OPENEXEC_MODE: 'paranoid' }, /^openexec: OPENEXEC_MODE: unknown mode 'paranoid'/],
     [{ CLAWSHIELD_PUBLIC_KEY: 'not a key' }, /^openexec: CLAWSHIELD_PUBLIC_KEY: /],
-    [{ OPENEXEC_DB_URL: 'postgresql://db/openexec' }, /^openexec: OPENEXEC_DB_URL: unsupported scheme 'postgresql'/],
+    [{ OPENEXEC_DB_URL: 'mysql://db/openexec' }, /^openexec: OPENEXEC_DB_URL: unsupported scheme 'mysql'/],
+    [{ OPENEXEC_DB_URL: 'postgresql://db/openexec' }, /^openexec: OPENEXEC_DB_URL: postgresql:\/\/db\/openexec: PostgreSQL support is not available in this version yet/],
     [{ OPENEXEC_PORT: 'eighty' }, /^openexec: OPENEXEC_PORT: /],
     [{ OPENEXEC_HOST: '0.0.0.0' }, /^openexec: OPENEXEC_HOST: 0\.0\.0\.0 is not a loopback address/],
+    [{ OPENEXEC_HOST: '0.0.0.0', OPENEXEC_ALLOW_NON_LOOPBACK: '1' }, /^openexec: OPENEXEC_HOST: 0\.0\.0\.0 is not a loopback address and OPENEXEC_TLS_CERT\/OPENEXEC_TLS_KEY are not set/],
   ])('%o stops start-up with one clear line', async (env, message) => {
     const r = await refusedStart(env);
     expect(r.code).toBe(2);
@@ -34,10 +36,11 @@ describe('npm run serve: start-up and shutdown', () => {
     expect(r.stdout).toBe('');
   });
 
-  test('a non-loopback bind needs the explicit flag, and then warns', async () => {
+  test('plain HTTP on a non-loopback bind needs the flag and OPENEXEC_ALLOW_PLAINTEXT, and then warns loudly', async () => {
     const dataDir = tempDir();
-    const server = await spawnServer({ OPENEXEC_DATA_DIR: dataDir, OPENEXEC_HOST: '0.0.0.0' }, ['--allow-non-loopback']);
+    const server = await spawnServer({ OPENEXEC_DATA_DIR: dataDir, OPENEXEC_HOST: '0.0.0.0', OPENEXEC_ALLOW_PLAINTEXT: '1' }, ['--allow-non-loopback']);
     expect(server.output()).toMatch(/warning: the API listens on 0\.0\.0\.0, which is not loopback/);
+    expect(server.output()).toMatch(/warning: PLAIN HTTP BEYOND LOOPBACK \(OPENEXEC_ALLOW_PLAINTEXT=1\): the console token/);
     server.child.kill('SIGTERM');
     await waitForExit(server.child);
     rmSync(dataDir, { recursive: true, force: true });

@@ -23,7 +23,7 @@ export function spawnServer(env: Record<string, string>, args: string[] = []): P
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 20_000);
     const onData = () => {
-      const m = /OpenExec listening on (http:\/\/\S+)/.exec(out);
+      const m = /OpenExec listening on (https?:\/\/\S+)/.exec(out);
       if (m) {
         clearTimeout(timer);
         child.stdout!.off('data', onData);

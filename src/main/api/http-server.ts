@@ -12,6 +12,8 @@ import { clientErrorHandler, requestTimeoutOptions, type ConnectionLimits } from
 export interface HttpServerOptions {
   /** Host names accepted in the Host header besides loopback ones (a non-loopback bind). */
   extraHosts?: readonly string[];
+  /** OPENEXEC_TLS_CERT / OPENEXEC_TLS_KEY as PEM text: serve HTTPS; null for plain HTTP. */
+  tls?: { cert: string; key: string } | null;
   /** Slow senders and connection count (OPENEXEC_REQUEST_TIMEOUT, OPENEXEC_MAX_CONNECTIONS). */
   limits: ConnectionLimits;
   /** Further routes (proposals, console) registered by later layers. */
@@ -23,13 +25,22 @@ export interface HttpServerOptions {
  * hash an approver signed is computed from exactly what the agent sent.
  */
 export function createHttpServer(core: OpenExecCore, options: HttpServerOptions): FastifyInstance {
-  const app = Fastify({
+  const { requestTimeout, http } = requestTimeoutOptions(options.limits);
+  const common = {
     logger: false,
     bodyLimit: BODY_LIMIT_BYTES,
     return503OnClosing: true,
-    ...requestTimeoutOptions(options.limits),
+    requestTimeout,
     clientErrorHandler: clientErrorHandler(options.limits),
-  });
+  };
+  // Fastify gives the https server only its `https` options, so the timeouts go there too;
+  // the request timer starts only once TLS is up, so a stalled handshake gets the same limit
+  // (Node's default would hold the connection for 120 s). The cast: everything done with the
+  // server below exists on http and https servers alike.
+  const tls = options.tls ? { cert: options.tls.cert, key: options.tls.key, handshakeTimeout: options.limits.requestTimeoutMs } : null;
+  const app = tls
+    ? (Fastify({ ...common, https: { ...http, ...tls } }) as unknown as FastifyInstance)
+    : Fastify({ ...common, http });
   app.server.maxConnections = options.limits.maxConnections;
   const extraHosts = (options.extraHosts ?? []).map((h) => h.toLowerCase());
 

@@ -4,6 +4,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import type { ExecMode } from '../../shared/console-dto.ts';
 import type { Synchronous } from '../core/store/database.ts';
 import { KeyFormatError, parsePublicKeyPem } from '../core/crypto/ed25519.ts';
+import { checkPostgresUrl, isPostgresUrl, redactDbUrl } from './db-url.ts';
 
 /** A setting that cannot be used: start-up stops with this one line, naming the variable. */
 export class ConfigError extends Error {
@@ -19,9 +20,17 @@ export interface OpenExecConfig {
   allowedActions: string[] | null;
   dataDir: string;
   dbPath: string;
+  /** The database as a URL fit to show (Status): never a password. */
+  dbDisplay: string;
   host: string;
   port: number;
   allowNonLoopback: boolean;
+  /** OPENEXEC_TLS_CERT (absolute): served with OPENEXEC_TLS_KEY; the certificate the CLI trusts. */
+  tlsCertFile: string | null;
+  /** OPENEXEC_TLS_KEY (absolute). The pair is checked at start-up (the CLI needs only the certificate). */
+  tlsKeyFile: string | null;
+  /** OPENEXEC_ALLOW_PLAINTEXT: plain HTTP on a non-loopback address, knowingly. */
+  allowPlaintext: boolean;
   synchronous: Synchronous;
   proposalTtlSeconds: number;
   clockSkewSeconds: number;
@@ -64,14 +73,21 @@ function positiveInt(env: Env, name: string, fallback: number, max: number): num
   return Number(raw);
 }
 
-/** `sqlite:///rel` (relative to the data directory) or `sqlite:////abs` (protocol §4). */
+/**
+ * `sqlite:///rel` (relative to the data directory) or `sqlite:////abs` (protocol §4). A
+ * PostgreSQL URL is checked, then refused: that store does not exist yet.
+ */
 export function resolveDbUrl(url: string, dataDir: string): string {
+  if (isPostgresUrl(url)) {
+    checkPostgresUrl(url);
+    fail('OPENEXEC_DB_URL', `${redactDbUrl(url)}: PostgreSQL support is not available in this version yet; use a sqlite:/// URL`);
+  }
   const m = /^sqlite:\/\/\/(.+)$/.exec(url);
   if (!m) {
     const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1];
     fail('OPENEXEC_DB_URL', scheme && scheme !== 'sqlite'
       ? `unsupported scheme '${scheme}': only sqlite:/// is supported`
-      : `'${url}' is not a sqlite:/// URL (three slashes for a relative path, four for an absolute one)`);
+      : `'${redactDbUrl(url)}' is not a sqlite:/// URL (three slashes for a relative path, four for an absolute one)`);
   }
   const path = m[1]!;
   if (path.startsWith(':memory:')) fail('OPENEXEC_DB_URL', 'an in-memory database would lose the ledger; give a file path');
@@ -88,6 +104,14 @@ function witnessDirOf(env: Env, dataDir: string): string | null {
     fail('OPENEXEC_WITNESS_DIR', 'must be outside the data directory: whoever can rewrite the ledger could rewrite its witness');
   }
   return dir;
+}
+
+const truthy = (env: Env, name: string): boolean => ['1', 'true', 'yes'].includes((env[name] ?? '').trim().toLowerCase());
+
+/** A file named by a variable; a relative path is taken from the working directory. */
+function fileOf(env: Env, name: string): string | null {
+  const raw = env[name]?.trim();
+  return raw ? resolve(raw) : null;
 }
 
 export function loadConfig(env: Env, options: LoadConfigOptions = {}): OpenExecConfig {
@@ -125,8 +149,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): OpenExecC
   const actionsFile = actionsRaw ? resolve(actionsRaw) : existsSync(defaultActions) ? defaultActions : null;
   if (actionsRaw && !existsSync(actionsFile!)) fail('OPENEXEC_ACTIONS', `${actionsFile} does not exist`);
 
-  const allowNonLoopback =
-    options.allowNonLoopback === true || ['1', 'true', 'yes'].includes((env['OPENEXEC_ALLOW_NON_LOOPBACK'] ?? '').trim().toLowerCase());
+  const allowNonLoopback = options.allowNonLoopback === true || truthy(env, 'OPENEXEC_ALLOW_NON_LOOPBACK');
 
   const maxConnections = positiveInt(env, 'OPENEXEC_MAX_CONNECTIONS', 2048, 100_000);
   const maxSubscribers = positiveInt(env, 'OPENEXEC_MAX_SUBSCRIBERS', 128, 100_000);
@@ -141,9 +164,13 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): OpenExecC
     allowedActions,
     dataDir,
     dbPath,
+    dbDisplay: `sqlite:///${dbPath}`,
     host,
     port: Number(portRaw),
     allowNonLoopback,
+    tlsCertFile: fileOf(env, 'OPENEXEC_TLS_CERT'),
+    tlsKeyFile: fileOf(env, 'OPENEXEC_TLS_KEY'),
+    allowPlaintext: truthy(env, 'OPENEXEC_ALLOW_PLAINTEXT'),
     synchronous: syncRaw,
     proposalTtlSeconds: positiveInt(env, 'OPENEXEC_PROPOSAL_TTL', 600, 7 * 24 * 3600),
     clockSkewSeconds: positiveInt(env, 'OPENEXEC_CLOCK_SKEW', 120, 3600),

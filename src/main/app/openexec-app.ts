@@ -5,6 +5,8 @@ import { OpenExecCore } from '../core/openexec-core.ts';
 import { createHttpServer } from '../api/http-server.ts';
 import { isLoopbackHost } from '../api/request-guard.ts';
 import { ConfigError, type OpenExecConfig } from './config.ts';
+import { bindWarnings } from './bind-policy.ts';
+import { loadTlsFiles, tlsExpiryWarnings } from './tls-files.ts';
 import { EventHub } from '../core/events/event-hub.ts';
 import { ProposalService } from '../core/proposals/proposal-service.ts';
 import { ConsoleService } from '../core/console/console-service.ts';
@@ -34,27 +36,15 @@ export interface OpenExecApp {
   readonly events: EventHub;
   /** The bearer token for /console/* (also in `console-token` in the data directory). */
   readonly consoleToken: string;
-  /** `http://host:port` the API listens on. */
+  /** `http://host:port` (`https://` with OPENEXEC_TLS_CERT) the API listens on. */
   readonly address: string;
   /** What an operator should know right now, in plain words (recomputed on each call). */
   warnings(): string[];
   close(): Promise<void>;
 }
 
-function formatAddress(host: string, port: number): string {
-  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-}
-
-/** Refuses a non-loopback bind unless the operator asked for it explicitly. */
-function bindWarnings(config: OpenExecConfig): string[] {
-  if (isLoopbackHost(config.host)) return [];
-  if (!config.allowNonLoopback) {
-    throw new ConfigError(
-      `OPENEXEC_HOST: ${config.host} is not a loopback address; agents elsewhere could submit executions. ` +
-        'Pass --allow-non-loopback (or OPENEXEC_ALLOW_NON_LOOPBACK=1) if that is really intended',
-    );
-  }
-  return [`the API listens on ${config.host}, which is not loopback: anyone who can reach it can submit proposals and executions`];
+function formatAddress(scheme: 'http' | 'https', host: string, port: number): string {
+  return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 const NO_CLAWSHIELD_KEY =
@@ -80,7 +70,8 @@ function writeServerFiles(dataDir: string, token: string, infoFile: string, addr
 /** Starts the core and the loopback API; the headless entry and the Electron shell share this. */
 export async function startOpenExec(config: OpenExecConfig): Promise<OpenExecApp> {
   tolerateUnwritableStdio();
-  const bind = bindWarnings(config);
+  const tls = loadTlsFiles(config);
+  const bind = bindWarnings(config, tls !== null);
   const manifest = config.actionsFile === null ? null : loadActionsManifest(config.actionsFile, config.dataDir, config.env);
   const lock = lockDataDir(config.dataDir);
   let core: OpenExecCore;
@@ -100,6 +91,7 @@ export async function startOpenExec(config: OpenExecConfig): Promise<OpenExecApp
   }
   const currentWarnings = (): string[] => [
     ...bind,
+    ...(tls === null ? [] : tlsExpiryWarnings(tls)),
     ...(config.mode === 'clawshield' && config.clawshieldPublicKey === null ? [NO_CLAWSHIELD_KEY] : []),
     ...(core.allowList.list() === null ? ['no execution allow-list is configured: every registered action may run'] : []),
     ...(config.mode === 'demo' ? ['demo mode: allowed actions run at /execute without any approval'] : []),
@@ -114,6 +106,7 @@ export async function startOpenExec(config: OpenExecConfig): Promise<OpenExecApp
   const consoleApi = new ConsoleService(core, proposals, events, {
     version: APP_VERSION,
     apiAddress: () => address,
+    database: config.dbDisplay,
     tenantId: config.tenantId,
     warnings: () => currentWarnings(),
   });
@@ -123,6 +116,7 @@ export async function startOpenExec(config: OpenExecConfig): Promise<OpenExecApp
   const extraHosts = isLoopbackHost(config.host) ? [] : [config.host];
   const http = createHttpServer(core, {
     extraHosts,
+    tls: tls === null ? null : { cert: tls.cert, key: tls.key },
     limits: { requestTimeoutMs: config.requestTimeoutSeconds * 1000, maxConnections: config.maxConnections },
     register: (app) => {
       const stream = createEventStreams(app, events, { maxSubscribers: config.maxSubscribers });
@@ -142,7 +136,7 @@ export async function startOpenExec(config: OpenExecConfig): Promise<OpenExecApp
   }
   const bound = http.server.address();
   const port = typeof bound === 'object' && bound !== null ? bound.port : config.port;
-  address = formatAddress(config.host, port);
+  address = formatAddress(tls === null ? 'http' : 'https', config.host, port);
   const infoFile = join(config.dataDir, SERVER_INFO_FILE);
   try {
     try {

@@ -5,7 +5,8 @@ import type { ConsoleApi, ConsoleMethod } from '../../shared/console-api.ts';
 import { CONSOLE_TOKEN_FILE } from '../app/console-token.ts';
 import { CliError } from './cli-error.ts';
 import { CHALLENGE_PATH, consoleTokenProof } from '../api/console-challenge.ts';
-import { findRunningServer } from './running-server.ts';
+import { findRunningServer, type ServerTrust } from './running-server.ts';
+import { postJson, TransportError, type TlsTrust } from './server-transport.ts';
 
 /** Long enough for a loaded machine; a server that says nothing for this long is not ours. */
 const CHALLENGE_TIMEOUT_MS = 10_000;
@@ -26,18 +27,19 @@ export class ConsoleClient {
     private readonly pid: number,
     private readonly token: string,
     private readonly infoFile: string,
+    private readonly trust: TlsTrust | null,
   ) {}
 
-  /** `configuredHost` (OPENEXEC_HOST) is the one non-loopback host the token may be sent to. */
-  static fromDataDir(dataDir: string, configuredHost: string): ConsoleClient {
-    const { address, pid, infoFile } = findRunningServer(dataDir, configuredHost);
+  /** `config.host` (OPENEXEC_HOST) is the one non-loopback host the token may be sent to. */
+  static fromDataDir(dataDir: string, config: ServerTrust): ConsoleClient {
+    const { address, pid, infoFile, trust } = findRunningServer(dataDir, config);
     let token: string;
     try {
       token = readFileSync(join(dataDir, CONSOLE_TOKEN_FILE), 'utf8').trim();
     } catch (err) {
       throw new CliError(`cannot read the console token in ${dataDir}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
     }
-    return new ConsoleClient(address, pid, token, infoFile);
+    return new ConsoleClient(address, pid, token, infoFile, trust);
   }
 
   /**
@@ -48,51 +50,52 @@ export class ConsoleClient {
   private async prove(): Promise<void> {
     const nonce = randomBytes(32).toString('base64url');
     const who = `the server at ${this.address} (from ${this.infoFile})`;
-    let res: Response;
+    let res: { status: number; text: string };
     try {
-      res = await fetch(`${this.address}${CHALLENGE_PATH}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ nonce }),
-        signal: AbortSignal.timeout(CHALLENGE_TIMEOUT_MS),
-      });
+      res = await postJson(`${this.address}${CHALLENGE_PATH}`, JSON.stringify({ nonce }), {}, { trust: this.trust, timeoutMs: CHALLENGE_TIMEOUT_MS });
     } catch (err) {
-      if ((err as Error).name === 'TimeoutError') throw new CliError(`${who} did not answer the token challenge; refusing to send the console token`);
-      throw new CliError(`cannot reach OpenExec at ${this.address} (is it running?)`);
+      throw this.transportFailure(err, who);
     }
     let proof: unknown = null;
     try {
-      proof = ((await res.json()) as { proof?: unknown }).proof;
+      proof = (JSON.parse(res.text) as { proof?: unknown }).proof;
     } catch {
       // not JSON (or cut off): no proof
     }
     const expected = Buffer.from(consoleTokenProof(this.token, { address: this.address, pid: this.pid }, nonce), 'base64url');
-    const got = res.ok && typeof proof === 'string' ? Buffer.from(proof, 'base64url') : Buffer.alloc(0);
+    const got = res.status === 200 && typeof proof === 'string' ? Buffer.from(proof, 'base64url') : Buffer.alloc(0);
     if (got.length !== expected.length || !timingSafeEqual(got, expected)) {
       throw new CliError(`${who} could not prove it knows the console token; refusing to send it`);
     }
   }
 
+  private transportFailure(err: unknown, who: string): CliError {
+    if (err instanceof TransportError && err.kind === 'timeout') {
+      return new CliError(`${who} did not answer the token challenge; refusing to send the console token`);
+    }
+    if (err instanceof TransportError && err.kind === 'untrusted') {
+      return new CliError(
+        `${who} did not present the certificate in OPENEXEC_TLS_CERT (${this.trust?.certFile ?? 'unset'}): ${err.message}; refusing to send the console token`,
+      );
+    }
+    return new CliError(`cannot reach OpenExec at ${this.address} (is it running?)`);
+  }
+
   async call<M extends ConsoleMethod>(method: M, input: Parameters<ConsoleApi[M]>[0] | Record<string, never> = {}): Promise<Value<M>> {
     await (this.proven ??= this.prove());
-    let res: Response;
+    let res: { status: number; text: string };
     try {
-      res = await fetch(`${this.address}/console/${method}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${this.token}` },
-        body: JSON.stringify(input ?? {}),
-      });
+      res = await postJson(`${this.address}/console/${method}`, JSON.stringify(input ?? {}), { authorization: `Bearer ${this.token}` }, { trust: this.trust });
     } catch {
       throw new CliError(`cannot reach OpenExec at ${this.address} (is it running?)`);
     }
-    const text = await res.text();
     let body: unknown;
     try {
-      body = JSON.parse(text);
+      body = JSON.parse(res.text);
     } catch {
       throw new CliError(`unexpected answer from ${this.address} (HTTP ${res.status})`);
     }
-    if (!res.ok) {
+    if (res.status < 200 || res.status > 299) {
       const detail = (body as { detail?: unknown }).detail;
       throw new CliError(typeof detail === 'string' ? detail : `HTTP ${res.status}`);
     }

@@ -71,6 +71,7 @@ export async function statusCommand(client: ConsoleClient, out: CliOutput): Prom
   const h = await client.call('health');
   if (out.json) return out.printJson(h), 0;
   out.print(`OpenExec ${h.version} at ${h.apiAddress}: mode ${h.mode}, signature verification ${h.signatureVerification}`);
+  out.print(`database ${h.database}`);
   out.print(`keys: receipt ${h.receiptKey.keyId}, operator ${h.operatorKey.keyId}, clawshield ${h.clawshieldKey?.keyId ?? '(none)'}`);
   if (h.manifest) out.print(`actions manifest ${h.manifest.path}: ${h.manifest.count} actions, sha256 ${h.manifest.hash}`);
   out.print(`pending ${h.counts.pending}, receipts ${h.counts.receipts}, executions ${h.counts.executions}, approvals ${h.counts.approvals}`);

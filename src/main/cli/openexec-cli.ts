@@ -88,7 +88,7 @@ async function run(argv: string[]): Promise<number> {
     if (rest.length !== 1 || rest[0] === undefined) throw new CliError(`${command} takes exactly one ${what}`, 2);
     return rest[0];
   };
-  const client = () => ConsoleClient.fromDataDir(config.dataDir, config.host);
+  const client = () => ConsoleClient.fromDataDir(config.dataDir, config);
   switch (command) {
     case 'verify-ledger':
       noArgs();

@@ -5,6 +5,11 @@ import { SERVER_INFO_FILE } from '../app/openexec-app.ts';
 import { LOCK_FILE } from '../app/data-dir-lock.ts';
 import { isLoopbackHost } from '../api/request-guard.ts';
 import { CliError } from './cli-error.ts';
+import { tlsTrustOf, type TlsTrust } from './server-transport.ts';
+import type { OpenExecConfig } from '../app/config.ts';
+
+/** What decides where the token may go: OPENEXEC_HOST, OPENEXEC_TLS_CERT, OPENEXEC_ALLOW_PLAINTEXT. */
+export type ServerTrust = Pick<OpenExecConfig, 'host' | 'tlsCertFile' | 'allowPlaintext'>;
 
 /** server.json as the server writes it (src/main/app/openexec-app.ts). */
 const serverInfo = z.object({ address: z.string(), pid: z.int().positive().optional() });
@@ -33,6 +38,8 @@ export interface RunningServer {
   pid: number;
   /** server.json, named in every error about it. */
   infoFile: string;
+  /** For an https address: the one certificate the server must present. */
+  trust: TlsTrust | null;
 }
 
 /**
@@ -41,7 +48,7 @@ export interface RunningServer {
  * the data directory's lock. A crashed server leaves server.json behind, and its port (or,
  * later, its pid) may have a new owner; the token challenge covers what these checks cannot.
  */
-export function findRunningServer(dataDir: string, configuredHost: string): RunningServer {
+export function findRunningServer(dataDir: string, config: ServerTrust): RunningServer {
   const infoFile = join(dataDir, SERVER_INFO_FILE);
   let text: string;
   try {
@@ -51,16 +58,27 @@ export function findRunningServer(dataDir: string, configuredHost: string): Runn
   }
   let info: z.infer<typeof serverInfo>;
   let host: string;
+  let scheme: string;
   try {
     info = serverInfo.parse(JSON.parse(text));
-    host = new URL(info.address).hostname.replace(/^\[|\]$/g, '');
+    const url = new URL(info.address);
+    host = url.hostname.replace(/^\[|\]$/g, '');
+    scheme = url.protocol;
   } catch {
     throw new CliError(`${infoFile} does not hold a server address`);
   }
   const { address, pid } = info;
+  if (scheme !== 'http:' && scheme !== 'https:') throw new CliError(`${infoFile} does not hold a server address`);
   // The token must never be sent to an address someone else wrote into server.json.
-  if (!isLoopbackHost(host) && host !== configuredHost) {
+  if (!isLoopbackHost(host) && host !== config.host) {
     throw new CliError(`${infoFile} points at ${address}, which is neither loopback nor OPENEXEC_HOST; refusing to send the console token there`);
+  }
+  if (scheme === 'http:' && !isLoopbackHost(host) && !config.allowPlaintext) {
+    throw new CliError(`${infoFile} points at ${address}, plain HTTP beyond loopback; refusing to send the console token unencrypted (OPENEXEC_ALLOW_PLAINTEXT=1 accepts that)`);
+  }
+  const trust = scheme === 'https:' ? tlsTrustOf(config.tlsCertFile) : null;
+  if (scheme === 'https:' && trust === null) {
+    throw new CliError(`${infoFile} points at ${address}, served over TLS: set OPENEXEC_TLS_CERT to its certificate so the CLI can check it is that server`);
   }
   if (pid === undefined) throw new CliError(`${infoFile} does not name the server's process; restart OpenExec so that it writes a current one`);
   const state = pidState(pid);
@@ -77,5 +95,5 @@ export function findRunningServer(dataDir: string, configuredHost: string): Runn
       `${infoFile} names pid ${pid}, which does not hold ${lockFile} (${holder === null ? 'nobody does' : `pid ${holder} does`}): it is not the OpenExec at ${address}; refusing to send the console token`,
     );
   }
-  return { address, pid, infoFile };
+  return { address, pid, infoFile, trust };
 }

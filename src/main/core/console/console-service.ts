@@ -31,6 +31,8 @@ interface ApprovalRow {
 export interface ConsoleServiceInfo {
   version: string;
   apiAddress: () => string;
+  /** The ledger's database as a URL with any password removed. */
+  database: string;
   tenantId: string | null;
   warnings: () => readonly string[];
 }
@@ -74,6 +76,7 @@ export class ConsoleService implements ConsoleApi {
         signatureVerification: core.engine.mode === 'clawshield' ? 'enabled' : 'disabled',
         tenant: this.info.tenantId,
         apiAddress: this.info.apiAddress(),
+        database: this.info.database,
         restriction: core.allowList.list() === null ? 'open' : 'restricted',
         receiptKey: keyInfo(core.ledger.publicKey, core.ledger.keyId),
         operatorKey: keyInfo(core.operatorSigner.publicKey, core.operatorSigner.keyId),

@@ -36,9 +36,9 @@ const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants
 
 /**
  * The file's text, or null when it does not exist. Refuses (like ssh) a key that is not a
- * regular file of ours that no one else can read.
+ * regular file of ours that no one else can read. Also used for the TLS private key.
  */
-function readKeyFile(file: string): string | null {
+export function readKeyFile(file: string): string | null {
   let fd: number;
   try {
     fd = openSync(file, OPEN_FLAGS);
