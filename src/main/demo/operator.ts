@@ -18,7 +18,8 @@ export class DemoOperator {
     private readonly narrator: Narrator,
     private readonly keyboard: Keyboard | null,
   ) {
-    this.client = ConsoleClient.fromDataDir(dataDir, '127.0.0.1');
+    // The demo's server is plain HTTP on loopback: nothing to pin, nothing to allow.
+    this.client = ConsoleClient.fromDataDir(dataDir, { host: '127.0.0.1', tlsCertFile: null, allowPlaintext: false });
   }
 
   /** What the console shows: the payload and what approving does first, the agent's words last. */
