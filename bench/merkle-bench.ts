@@ -5,6 +5,10 @@ import { loadConfig } from '../src/main/app/config.ts';
 import { OpenExecCore } from '../src/main/core/openexec-core.ts';
 import { fillLedger, rng } from '../test/support/fill-ledger.ts';
 import { benchExecute, percentile } from './execute-bench.ts';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { Ed25519Signer, Ed25519Verifier } from '../src/main/core/crypto/ed25519.ts';
+import { verifyChainParallel } from '../src/main/core/ledger/parallel/verify-parallel.ts';
 
 function timed(runs: number, work: (i: number) => void): { p50ms: number; p95ms: number } {
   const ms: number[] = [];
@@ -55,7 +59,28 @@ export async function benchMerkle(count: number, executePerLevel: number) {
       consistency: { ...consistency, p95OverFloor: ratio(consistency.p95ms) },
       checkpoint,
     };
+    const publicKey = core.ledger.publicKey;
     core.close();
+    // verify-ledger's walk on every core, beside its floor: one Ed25519 verification per
+    // receipt (node:crypto, measured here) shared out over the cores.
+    const signer = Ed25519Signer.generate();
+    const verifier = new Ed25519Verifier(signer.publicKey);
+    const body = Buffer.alloc(450, 'x');
+    const signature = signer.sign(body);
+    const verifyOne = timed(2000, () => verifier.verify(body, signature));
+    const cores = availableParallelism();
+    const t0 = performance.now();
+    const walk = await verifyChainParallel(join(dir, 'openexec.db'), publicKey, size + 50);
+    const walkSeconds = (performance.now() - t0) / 1000;
+    const floorSeconds = (size * verifyOne.p50ms) / 1000 / cores;
+    const verifyLedger = {
+      valid: walk.valid,
+      checked: walk.checked,
+      cores,
+      seconds: Math.round(walkSeconds * 10) / 10,
+      floorSeconds: Math.round(floorSeconds * 10) / 10,
+      overFloor: Math.round((walkSeconds / floorSeconds) * 100) / 100,
+    };
     // Checkpointing's cost to /execute at c16: a checkpoint every 1,000 receipts (the default)
     // against none at all, in the same run.
     const none = await benchExecute('NORMAL', [16], executePerLevel, { OPENEXEC_CHECKPOINT_EVERY: '1000000', OPENEXEC_CHECKPOINT_INTERVAL: '86400' });
@@ -64,6 +89,7 @@ export async function benchMerkle(count: number, executePerLevel: number) {
     const withRate = every1000[0]!.executionsPerSecond;
     return {
       ...merkle,
+      verifyLedger,
       checkpointingAtC16: {
         withoutPerSecond: noneRate,
         every1000PerSecond: withRate,
