@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { openDatabase, type SqliteDatabase, type Synchronous } from './store/database.ts';
 import { Ledger } from './ledger/ledger.ts';
@@ -15,6 +16,7 @@ import type { ExecMode } from '../../shared/console-dto.ts';
 import { sha256Hex } from './json/request-hash.ts';
 import type { DeclaredManifest } from './actions/declared/manifest.ts';
 import { recordManifest, type ManifestInForce } from './actions/declared/manifest-receipt.ts';
+import { GrantAuthority } from './grants/grant-authority.ts';
 
 export interface CoreOptions {
   mode: ExecMode;
@@ -57,6 +59,10 @@ export class OpenExecCore {
   readonly registry: ActionRegistry;
   readonly allowList: AllowList;
   readonly engine: Engine;
+  /** Operator grants, checked and spent at dispatch (src/main/core/grants). */
+  readonly grants: GrantAuthority;
+  /** This process run: `until_restart` grants issued in another run are over. */
+  readonly bootId = randomUUID();
   readonly checkpoints: Checkpoints;
   readonly proofs: LedgerProofs;
   readonly clock: Clock;
@@ -83,12 +89,18 @@ export class OpenExecCore {
       this.allowList = new AllowList(this.db, this.registry, options.allowedActions);
       const approvers: TrustedApprover[] = [{ kind: 'operator', verifier: new Ed25519Verifier(this.operatorSigner.publicKey) }];
       if (this.clawshieldVerifier) approvers.unshift({ kind: 'clawshield', verifier: this.clawshieldVerifier });
+      const operatorVerifier = approvers[approvers.length - 1]!.verifier;
+      this.grants = new GrantAuthority(this.db, this.ledger, (id) => (id === operatorVerifier.keyId ? operatorVerifier : null), this.clock, this.bootId);
       const proposalHolding = this.db.prepare('SELECT id FROM proposals WHERE nonce = ?').pluck();
       this.engine = new Engine(this.db, this.ledger, this.registry, this.allowList, this.clock, {
         mode: options.mode,
         nonceHeldByProposal: (nonce) => (proposalHolding.get(nonce) as string | undefined) ?? null,
         approvalPolicy: { approvers, tenantId: options.tenantId, clockSkewMs: options.clockSkewSeconds * 1000 },
+        grants: this.grants,
       });
+      // Grants that ended while OpenExec was stopped (expired, or valid until that restart).
+      this.db.transaction(() => this.grants.endDue()).immediate();
+      this.ledger.publishCommitted();
       const m = options.manifest;
       this.manifest = m ? { path: m.path, hash: m.hash, definitions: m.definitions } : null;
       recordManifest(this.db, this.ledger, this.manifest);

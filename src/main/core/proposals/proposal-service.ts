@@ -9,7 +9,9 @@ import { Refusal } from '../errors.ts';
 import type { ExecuteOutcome } from '../engine/engine.ts';
 import { boundedRequestFields } from '../engine/attempt-receipts.ts';
 import { isStorageFull } from '../store/storage-full.ts';
+import { commitWithReceipts } from '../ledger/commit.ts';
 import { mintOperatorApproval } from './operator-approval.ts';
+import type { ApprovalArtifact } from '../approval/approval-artifact.ts';
 import { ProposalWaiters } from './proposal-waiters.ts';
 import { payloadOf, proposalDto, ProposalStore, type ProposalDecision, type ProposalRow } from './proposal-store.ts';
 import { declaredRefusal } from '../engine/declared-checks.ts';
@@ -22,6 +24,8 @@ export interface ProposeInput {
   nonce: string;
   ttlSeconds?: number | null;
   context?: string | null;
+  /** The agent's name as the way in verified it; a grant naming an agent matches only it. */
+  agent?: string | null;
 }
 
 export interface ProposalOptions {
@@ -195,16 +199,39 @@ export class ProposalService {
         }),
       });
     });
-    // The execution this approval reserved, so that its ending (also a refusal by the handler)
+    const outcome = await this.execute(row, approval.artifact);
+    const after = this.store.get(id)!;
+    if (after.status === 'pending') {
+      // Refused before anything was reserved (an internal error): nothing ran; say why.
+      const detail = outcome.kind === 'refused' ? outcome.detail : 'not executed';
+      throw new Refusal('handler_failed', `Proposal ${id} was not executed: ${detail}`);
+    }
+    if (after.approval_id !== approval.artifact.approval_id) {
+      // Denied or expired between our approval and its execution: nothing ran.
+      throw new Refusal('conflict', `Proposal ${id} was ${after.status} before it could execute`);
+    }
+    this.changed(after);
+    return after;
+  }
+
+  /**
+   * The one way a proposal executes: with the operator's artifact, or (artifact null) under a
+   * live grant whose use the engine spends in its decision. A grant that no longer covers it
+   * when the engine decides leaves it pending for the operator.
+   */
+  private async execute(row: ProposalRow, artifact: ApprovalArtifact | null, agent: string | null = null): Promise<ExecuteOutcome> {
+    const id = row.id;
+    // The execution this decision reserved, so that its ending (also a refusal by the handler)
     // closes the proposal it claimed.
     let claimed: string | null = null;
-    const outcome = await this.core.engine.execute({
+    return this.core.engine.execute({
       action: row.action,
       payload: payloadOf(row),
       nonce: row.nonce,
-      artifact: approval.artifact,
+      artifact,
       proposalId: row.id,
       context: row.context,
+      agent,
       definitionHash: row.action_def_hash,
       precondition: () => {
         const now = this.store.get(id);
@@ -218,22 +245,32 @@ export class ProposalService {
       },
       within: (outcome) => {
         if (outcome.kind === 'refused' && outcome.code === 'conflict') return;
+        if (artifact === null && outcome.kind === 'refused' && outcome.code === 'approval_required') return;
         // A definition changed since the proposal was made can never run: close it as failed.
-        this.store.decide(id, this.decisionFor(outcome, approval.artifact.approval_id, claimed));
+        this.store.decide(id, this.decisionFor(outcome, artifact?.approval_id ?? null, claimed));
       },
     });
-    const after = this.store.get(id)!;
-    if (after.status === 'pending') {
-      // Refused before anything was reserved (an internal error): nothing ran; say why.
-      const detail = outcome.kind === 'refused' ? outcome.detail : 'not executed';
-      throw new Refusal('handler_failed', `Proposal ${id} was not executed: ${detail}`);
+  }
+
+  /**
+   * Proposes, and when a live grant covers the request, executes it under that grant at once
+   * (no new decision). Every way in that proposes goes through here, so grants apply to all.
+   */
+  async submit(input: ProposeInput): Promise<{ created: boolean; proposal: ProposalRow }> {
+    const result = this.propose(input);
+    const { proposal } = result;
+    const request = { action: proposal.action, payload: payloadOf(proposal), agent: input.agent ?? null };
+    if (!result.created || proposal.status !== 'pending' || !this.core.grants.covers(request)) return result;
+    if (this.approving.has(proposal.id)) return result;
+    this.approving.add(proposal.id);
+    try {
+      await this.execute(proposal, null, input.agent ?? null);
+    } finally {
+      this.approving.delete(proposal.id);
     }
-    if (after.approval_id !== approval.artifact.approval_id) {
-      // Denied or expired between our approval and its execution: nothing ran.
-      throw new Refusal('conflict', `Proposal ${id} was ${after.status} before it could execute`);
-    }
+    const after = this.store.get(proposal.id)!;
     this.changed(after);
-    return after;
+    return { created: true, proposal: after };
   }
 
   /**
@@ -285,7 +322,7 @@ export class ProposalService {
     }
   }
 
-  private decisionFor(outcome: ExecuteOutcome, approvalId: string, execId: string | null): ProposalDecision {
+  private decisionFor(outcome: ExecuteOutcome, approvalId: string | null, execId: string | null): ProposalDecision {
     const decidedAt = isoUtc(this.core.clock.now());
     if (outcome.kind === 'refused') {
       return { status: 'failed', decidedAt, reason: outcome.detail, result: null, execId, approvalId, receiptSeq: outcome.receiptSeq };
@@ -337,17 +374,14 @@ export class ProposalService {
     return row;
   }
 
-  /** One write transaction; receipts are announced only once it has committed. */
+  /** One write transaction; a decision someone else made first leaves no trace. */
   private commit(work: () => void): void {
-    const { db, ledger } = this.core;
     try {
-      db.transaction(work).immediate();
+      commitWithReceipts(this.core.db, this.core.ledger, work);
     } catch (err) {
-      ledger.discardUncommitted();
       if (err instanceof StaleDecision) return;
       throw err;
     }
-    ledger.publishCommitted();
   }
 
   /** A proposal for the console, with what its action will do rendered from its payload. */
