@@ -43,6 +43,10 @@ const BRIDGE_METHODS: Record<ConsoleMethod, true> = {
   verifyChainRange: true,
   receiptPublicKey: true,
   issueCheckpoint: true,
+  previewSimilar: true,
+  approveSimilar: true,
+  listGrants: true,
+  revokeGrant: true,
 };
 
 export const BRIDGE_METHOD_NAMES = Object.keys(BRIDGE_METHODS) as ConsoleMethod[];

@@ -15,6 +15,9 @@ import type {
   ReceiptWithNeighboursDto,
 } from './console-dto';
 import type { ConsoleResult } from './console-result';
+import type { GrantDto, GrantPreviewDto, SimilarApprovalDto } from './grant-dto';
+import type { ListGrantsInput, RevokeGrantInput, SimilarGrantInput } from './grant-schemas';
+import { listGrantsInput, revokeGrantInput, similarGrantInput } from './grant-schemas';
 import type {
   ChainRangeInput,
   DenyInput,
@@ -61,6 +64,14 @@ export interface ConsoleApi {
   receiptPublicKey(): Promise<ConsoleResult<KeyInfoDto>>;
   /** Signs a checkpoint of the ledger as it is now (the latest one if nothing was added). */
   issueCheckpoint(): Promise<ConsoleResult<CheckpointDto>>;
+  /** The grant "Approve similar…" would sign for this proposal, for the operator to read first. */
+  previewSimilar(input: SimilarGrantInput): Promise<ConsoleResult<GrantPreviewDto>>;
+  /** Approves the proposal once and, if it executed, signs a grant for requests like it. */
+  approveSimilar(input: SimilarGrantInput): Promise<ConsoleResult<SimilarApprovalDto<ProposalDto>>>;
+  /** Live grants, or (`all`) the latest ones whatever their state. */
+  listGrants(input: ListGrantsInput): Promise<ConsoleResult<GrantDto[]>>;
+  /** Ends a live grant now, witnessed by a `config` receipt. */
+  revokeGrant(input: RevokeGrantInput): Promise<ConsoleResult<GrantDto>>;
 }
 
 /** Request/response methods and the schema that validates each one's single argument. */
@@ -81,6 +92,10 @@ export const CONSOLE_METHODS = {
   verifyChainRange: chainRangeInput,
   receiptPublicKey: emptyInput,
   issueCheckpoint: emptyInput,
+  previewSimilar: similarGrantInput,
+  approveSimilar: similarGrantInput,
+  listGrants: listGrantsInput,
+  revokeGrant: revokeGrantInput,
 } as const satisfies Record<keyof ConsoleApi, unknown>;
 
 export type ConsoleMethod = keyof ConsoleApi;

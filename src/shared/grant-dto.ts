@@ -25,3 +25,14 @@ export interface GrantDto {
   body: string;
   signature: string;
 }
+
+/** The terms "Approve similar…" would sign, shown before signing (no id or times yet). */
+export type GrantPreviewDto = Pick<GrantDto, 'action' | 'agent' | 'fixed' | 'schema' | 'varying' | 'uses' | 'untilRestart' | 'reason'> & {
+  forSeconds: number | null;
+};
+
+/** What "Approve similar…" did: the proposal approved once, and the grant for the next ones. */
+export interface SimilarApprovalDto<P> {
+  proposal: P;
+  grant: GrantDto;
+}

@@ -119,7 +119,7 @@ export async function startOpenExec(config: OpenExecConfig): Promise<OpenExecApp
     apiAddress: () => address,
     tenantId: config.tenantId,
     warnings: () => currentWarnings(),
-  });
+  }, grants);
   // Issued before listening (the routes need it) but written only once the port is ours, so a
   // second start that fails never replaces the running server's token.
   const token = newConsoleToken();

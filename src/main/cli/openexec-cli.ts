@@ -14,6 +14,7 @@ import { trustedReceiptKey } from './receipt-key.ts';
 import { ConsoleClient } from './console-client.ts';
 import { allowCommand, approveCommand, denyCommand, receiptsCommand, statusCommand } from './console-commands.ts';
 import { pendingCommand, showCommand } from './proposal-commands.ts';
+import { approveSimilarCommand, grantsCommand, revokeCommand, wantsGrant } from './grant-commands.ts';
 
 const USAGE = `usage: openexec <command> [options]
 
@@ -24,6 +25,12 @@ commands:
   show ID                             one proposal whole: action, full payload, request hash,
                                       expiry, then the agent's context
   approve ID                          sign an approval for exactly that proposal and execute it
+  approve ID --for 15m | --uses 5 | --until-restart [--vary FIELD …] [--reason "..."]
+                                      approve it once, then sign a grant: requests like it (every
+                                      payload field fixed except each --vary FIELD, which keeps its
+                                      JSON type) run without a new decision within the limit
+  grants [--all]                      live grants (--all: also ended ones) with uses and time left
+  revoke GRANT_ID [--reason "..."]    end a grant now (witnessed in the ledger)
   deny ID --reason "..."              deny a proposal (the reason goes into the ledger)
   allow ACTION | disallow ACTION      change the allow-list (refused when the environment fixes it)
   receipts [--search TEXT] [--event E[,E]] [--action A] [--limit N]
@@ -67,6 +74,11 @@ async function run(argv: string[]): Promise<number> {
       out: { type: 'string' },
       size: { type: 'string' },
       workers: { type: 'string' },
+      for: { type: 'string' },
+      uses: { type: 'string' },
+      'until-restart': { type: 'boolean' },
+      vary: { type: 'string', multiple: true },
+      all: { type: 'boolean', default: false },
     },
   });
   const [command, ...rest] = positionals;
@@ -105,8 +117,16 @@ async function run(argv: string[]): Promise<number> {
       return pendingCommand(client(), out);
     case 'show':
       return showCommand(client(), oneArg('proposal id'), out);
-    case 'approve':
+    case 'approve': {
+      const similar = { for: values.for, uses: values.uses, untilRestart: values['until-restart'], vary: values.vary, reason: values.reason };
+      if (wantsGrant(similar)) return approveSimilarCommand(client(), oneArg('proposal id'), similar, out);
       return approveCommand(client(), oneArg('proposal id'), out);
+    }
+    case 'grants':
+      noArgs();
+      return grantsCommand(client(), values.all, out);
+    case 'revoke':
+      return revokeCommand(client(), oneArg('grant id'), values.reason, out);
     case 'deny':
       return denyCommand(client(), oneArg('proposal id'), values.reason, out);
     case 'allow':

@@ -9,6 +9,7 @@ import { EventHub } from '../../../src/main/core/events/event-hub.ts';
 import { parseJson } from '../../../src/main/core/json/parse.ts';
 import type { JsonObject } from '../../../src/main/core/json/json-value.ts';
 import type { ExecuteOutcome } from '../../../src/main/core/engine/engine.ts';
+import { searchReceipts } from '../../../src/main/core/ledger/receipt-search.ts';
 
 const obj = (text: string) => parseJson(text) as JsonObject;
 /** Sends to `to` with a free-text `body`: `to` is fixed by the grants below, `body` varies. */
@@ -135,6 +136,10 @@ describe('grants at dispatch (clawshield mode, /execute without an artifact)', (
     expect(revoked).toHaveLength(1);
     expect(JSON.parse(revoked[0]!.body).reason).toMatch(/changed my mind/);
     expect(() => grants.revoke(g.id, 'again')).toThrow(/already ended/);
+    // The ledger's id search finds the grant's whole life.
+    const found = searchReceipts(core.db, { id: g.id, limit: 500 }).items.map((r) => r.event);
+    expect(found.filter((e) => e === 'config')).toHaveLength(2);
+    expect(found.filter((e) => e === 'executed')).toHaveLength(spent);
   });
 
   test('restart: an until_restart grant ends (witnessed), the others survive with their uses', async () => {

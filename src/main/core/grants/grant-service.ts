@@ -8,7 +8,7 @@ import { isoUtc } from '../clock.ts';
 import { Refusal } from '../errors.ts';
 import { isStorageFull } from '../store/storage-full.ts';
 import { commitWithReceipts } from '../ledger/commit.ts';
-import type { GrantDto } from '../../../shared/grant-dto.ts';
+import type { GrantDto, GrantPreviewDto } from '../../../shared/grant-dto.ts';
 import { plain } from '../actions/declared/payload-schema.ts';
 import { checkTerms, GrantTermsError, GRANT_TYPE, GRANT_VERSION, signGrant, type GrantTerms } from './grant-artifact.ts';
 import { GRANT_RECEIPT_KIND, GrantAlreadyEnded, type GrantAuthority, type VerifiedGrant } from './grant-authority.ts';
@@ -64,7 +64,8 @@ export class GrantService {
     }
   }
 
-  issue(request: GrantRequest): GrantDto {
+  /** The terms a request would be signed as, checked; refused (422) when they are not acceptable. */
+  private terms(request: GrantRequest): GrantTerms {
     const { core } = this;
     if (!core.allowList.isAllowed(request.action) || !core.registry.has(request.action)) {
       throw new Refusal('not_allowed', `Action '${request.action}' is not an allowed action`);
@@ -96,6 +97,28 @@ export class GrantService {
       if (err instanceof GrantTermsError) throw new Refusal('invalid_request', `Grant refused: ${err.message}`);
       throw err;
     }
+    return terms;
+  }
+
+  /** What `issue` would sign for this request, for the operator to read first. */
+  preview(request: GrantRequest): GrantPreviewDto {
+    const terms = this.terms(request);
+    return {
+      action: terms.scope.action,
+      agent: terms.scope.agent ?? null,
+      fixed: canonicalJson(terms.scope.fixed),
+      schema: JSON.stringify(plain(terms.scope.schema), null, 2),
+      varying: varyingOf(terms),
+      uses: request.uses ?? null,
+      forSeconds: request.forSeconds ?? null,
+      untilRestart: request.untilRestart === true,
+      reason: terms.reason,
+    };
+  }
+
+  issue(request: GrantRequest): GrantDto {
+    const { core } = this;
+    const terms = this.terms(request);
     const signed = signGrant(terms, core.operatorSigner);
     this.commit(() => {
       this.authority.store.insert({
@@ -158,14 +181,13 @@ export class GrantService {
     const grant: VerifiedGrant | null = this.authority.verify(row);
     const terms = grant?.terms ?? null;
     const schema = terms?.scope.schema ?? {};
-    const props = terms ? terms.scope.schema['properties'] : undefined;
     return {
       id: row.id,
       action: row.action,
       agent: terms?.scope.agent ?? null,
       fixed: terms ? canonicalJson(terms.scope.fixed) : '{}',
       schema: JSON.stringify(plain(schema), null, 2),
-      varying: isJsonObject(props ?? null) ? Object.keys(props as JsonObject).sort() : [],
+      varying: terms ? varyingOf(terms) : [],
       uses: terms?.limit.uses ?? null,
       usesSpent: row.uses_spent,
       until: terms?.limit.until ?? null,
@@ -188,4 +210,9 @@ export class GrantService {
 
 function obj(entries: Record<string, JsonValue>): JsonObject {
   return Object.assign(Object.create(null) as JsonObject, entries);
+}
+
+function varyingOf(terms: GrantTerms): string[] {
+  const props = terms.scope.schema['properties'];
+  return isJsonObject(props) ? Object.keys(props).sort() : [];
 }
