@@ -19,6 +19,7 @@ import type { GrantDto, GrantPreviewDto, SimilarApprovalDto } from './grant-dto'
 import type { ListGrantsInput, RevokeGrantInput, SimilarGrantInput } from './grant-schemas';
 import { listGrantsInput, revokeGrantInput, similarGrantInput } from './grant-schemas';
 import type {
+  ApproveInput,
   ChainRangeInput,
   DenyInput,
   ExtendInput,
@@ -29,6 +30,7 @@ import type {
   SetAllowedInput,
 } from './console-schemas';
 import {
+  approveInput,
   chainRangeInput,
   denyInput,
   emptyInput,
@@ -48,7 +50,8 @@ export interface ConsoleApi {
   health(): Promise<ConsoleResult<HealthDto>>;
   listPending(): Promise<ConsoleResult<ProposalDto[]>>;
   getProposal(input: ProposalIdInput): Promise<ConsoleResult<ProposalDetailDto>>;
-  approve(input: ProposalIdInput): Promise<ConsoleResult<ProposalDto>>;
+  /** Approves with an operator's key; for a quorum action, short of the quorum it stays pending. */
+  approve(input: ApproveInput): Promise<ConsoleResult<ProposalDto>>;
   deny(input: DenyInput): Promise<ConsoleResult<ProposalDto>>;
   /** Moves a pending proposal's expiry later (bounded), witnessed by an `extended` receipt. */
   extend(input: ExtendInput): Promise<ConsoleResult<ProposalDto>>;
@@ -79,7 +82,7 @@ export const CONSOLE_METHODS = {
   health: emptyInput,
   listPending: emptyInput,
   getProposal: proposalIdInput,
-  approve: proposalIdInput,
+  approve: approveInput,
   deny: denyInput,
   extend: extendInput,
   listApprovals: pageInput,

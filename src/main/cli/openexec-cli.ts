@@ -15,6 +15,7 @@ import { ConsoleClient } from './console-client.ts';
 import { allowCommand, approveCommand, denyCommand, receiptsCommand, statusCommand } from './console-commands.ts';
 import { pendingCommand, showCommand } from './proposal-commands.ts';
 import { approveSimilarCommand, grantsCommand, revokeCommand, wantsGrant } from './grant-commands.ts';
+import { operatorsCommand } from './operator-commands.ts';
 
 const USAGE = `usage: openexec <command> [options]
 
@@ -31,6 +32,9 @@ commands:
                                       JSON type) run without a new decision within the limit
   grants [--all]                      live grants (--all: also ended ones) with uses and time left
   revoke GRANT_ID [--reason "..."]    end a grant now (witnessed in the ledger)
+  approve ID --as NAME                approve with operator NAME's key (actions that need a quorum)
+  operators add NAME                  make another operator key (operators/NAME.pem in the data
+                                      directory; the server loads it at its next start)
   deny ID --reason "..."              deny a proposal (the reason goes into the ledger)
   allow ACTION | disallow ACTION      change the allow-list (refused when the environment fixes it)
   receipts [--search TEXT] [--event E[,E]] [--action A] [--limit N]
@@ -79,6 +83,7 @@ async function run(argv: string[]): Promise<number> {
       'until-restart': { type: 'boolean' },
       vary: { type: 'string', multiple: true },
       all: { type: 'boolean', default: false },
+      as: { type: 'string' },
     },
   });
   const [command, ...rest] = positionals;
@@ -120,8 +125,10 @@ async function run(argv: string[]): Promise<number> {
     case 'approve': {
       const similar = { for: values.for, uses: values.uses, untilRestart: values['until-restart'], vary: values.vary, reason: values.reason };
       if (wantsGrant(similar)) return approveSimilarCommand(client(), oneArg('proposal id'), similar, out);
-      return approveCommand(client(), oneArg('proposal id'), out);
+      return approveCommand(client(), oneArg('proposal id'), values.as, out);
     }
+    case 'operators':
+      return operatorsCommand(config.dataDir, rest, out);
     case 'grants':
       noArgs();
       return grantsCommand(client(), values.all, out);

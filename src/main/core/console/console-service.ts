@@ -113,8 +113,8 @@ export class ConsoleService implements ConsoleApi {
     return guarded(() => this.proposals.dto(this.proposals.extend(input.id, input.seconds)));
   }
 
-  approve(input: { id: string }) {
-    return guarded(async () => this.proposals.dto(await this.proposals.approve(input.id)));
+  approve(input: { id: string; operator?: string | undefined }) {
+    return guarded(async () => this.proposals.dto(await this.proposals.approve(input.id, input.operator)));
   }
 
   /** The grant for requests like a pending proposal: its payload with `vary` let free. */

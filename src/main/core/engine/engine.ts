@@ -131,6 +131,23 @@ export class Engine {
     return this.options.mode === 'clawshield' || Boolean(request.proposalId);
   }
 
+  /**
+   * Why an action that needs `quorum` distinct operator keys may not run on this request, or
+   * null. Only a proposal can gather them, in any mode: its own operator artifact must verify
+   * and, with the approvals recorded for it, come from `quorum` distinct operator keys.
+   */
+  private quorumShortfall(request: ExecuteRequest, quorum: number, approval: ApprovalCheck | null): string | null {
+    if (quorum <= 1) return null;
+    const needs = `Action '${request.action}' needs approvals by ${quorum} distinct operator keys`;
+    if (!request.proposalId || !request.artifact) return `${needs}: propose it, and have ${quorum} operators approve`;
+    // An artifact that does not verify is refused as such by the approval check.
+    if (!approval?.ok) return null;
+    if (approval.approval.approver !== 'operator') return `${needs}; a ClawShield approval is not one of them`;
+    const keys = new Set(this.options.approvalKeysOf?.(request.proposalId) ?? []);
+    keys.add(approval.approval.approverKeyId);
+    return keys.size >= quorum ? null : `${needs}; proposal ${request.proposalId} has ${keys.size}`;
+  }
+
   private decide(attempt: Attempt): Step {
     const { request } = attempt;
     const final = (outcome: ExecuteOutcome): Step => {
@@ -163,6 +180,9 @@ export class Engine {
     if (!handler) return final(this.refuse(attempt, 'unknown_action', `Unknown action: ${request.action}`));
     const declared = declaredRefusal(handler, request);
     if (declared) return final(this.refuse(attempt, declared.code, declared.detail));
+
+    const quorum = this.quorumShortfall(request, handler.quorum ?? 1, attempt.approval);
+    if (quorum !== null) return final(this.refuse(attempt, 'approval_required', quorum));
 
     let approval: VerifiedApproval | null = null;
     let grant: GrantUse | null = null;

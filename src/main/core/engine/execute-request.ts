@@ -55,4 +55,6 @@ export interface EngineOptions {
    * grant covers it, spending one use in the decision's transaction.
    */
   grants?: GrantAuthority;
+  /** The distinct operator keys whose approvals of a proposal are recorded (quorum actions). */
+  approvalKeysOf?: (proposalId: string) => readonly string[];
 }

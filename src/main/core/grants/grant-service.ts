@@ -70,6 +70,9 @@ export class GrantService {
     if (!core.allowList.isAllowed(request.action) || !core.registry.has(request.action)) {
       throw new Refusal('not_allowed', `Action '${request.action}' is not an allowed action`);
     }
+    if ((core.registry.get(request.action)?.quorum ?? 1) > 1) {
+      throw new Refusal('conflict', `Action '${request.action}' needs a quorum of operators for every run; it cannot be granted`);
+    }
     const now = core.clock.now();
     const limit: GrantTerms['limit'] = {};
     if (request.uses != null) limit.uses = request.uses;

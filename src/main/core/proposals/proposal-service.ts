@@ -12,6 +12,8 @@ import { isStorageFull } from '../store/storage-full.ts';
 import { commitWithReceipts } from '../ledger/commit.ts';
 import { mintOperatorApproval } from './operator-approval.ts';
 import type { ApprovalArtifact } from '../approval/approval-artifact.ts';
+import type { Ed25519Signer } from '../crypto/ed25519.ts';
+import { PRIMARY_OPERATOR } from '../crypto/operator-keys.ts';
 import { ProposalWaiters } from './proposal-waiters.ts';
 import { payloadOf, proposalDto, ProposalStore, type ProposalDecision, type ProposalRow } from './proposal-store.ts';
 import { declaredRefusal } from '../engine/declared-checks.ts';
@@ -166,23 +168,36 @@ export class ProposalService {
     return this.get(id);
   }
 
-  async approve(id: string): Promise<ProposalRow> {
+  /**
+   * Approves with the named operator's key (the first operator's by default). For an action
+   * that needs a quorum, an approval short of it is recorded (an `approved` receipt) and the
+   * proposal stays pending; the one that completes it executes. The same key twice counts once.
+   */
+  async approve(id: string, operator: string = PRIMARY_OPERATOR): Promise<ProposalRow> {
     const row = this.pendingOrRefuse(id);
+    const signer = this.core.operators.get(operator);
+    if (!signer) throw new Refusal('not_found', `No operator '${operator}' (see openexec operators add)`);
     // A second click while the first approval is on its way must not sign a second artifact.
     if (this.approving.has(id)) throw new Refusal('conflict', `Proposal ${id} is already being approved`);
     this.approving.add(id);
     try {
-      return await this.approvePending(row);
+      const quorum = this.core.registry.get(row.action)?.quorum ?? 1;
+      const keys = this.store.approvalKeys(id);
+      if (keys.includes(signer.keyId)) {
+        throw new Refusal('conflict', `Proposal ${id} is already approved by operator key ${signer.keyId}; it needs ${quorum} distinct operator keys`);
+      }
+      return await this.approvePending(row, operator, signer, quorum, keys.length + 1);
     } finally {
       this.approving.delete(id);
     }
   }
 
-  private async approvePending(row: ProposalRow): Promise<ProposalRow> {
+  private async approvePending(row: ProposalRow, operator: string, signer: Ed25519Signer, quorum: number, count: number): Promise<ProposalRow> {
     const id = row.id;
-    const approval = mintOperatorApproval(this.core, row.request_hash, this.options.tenantId);
+    const approval = mintOperatorApproval(this.core, row.request_hash, this.options.tenantId, signer);
+    const quorumDetails = quorum > 1 ? { operator, quorum: BigInt(quorum), approvals: BigInt(count) } : {};
     this.commit(() => {
-      this.core.ledger.append({
+      const receipt = this.core.ledger.append({
         event: 'approved',
         action: row.action,
         request_hash: row.request_hash,
@@ -196,9 +211,17 @@ export class ProposalService {
           issued_at: approval.artifact.issued_at,
           expires_at: approval.artifact.expires_at,
           signature: approval.artifact.signature,
+          ...quorumDetails,
         }),
       });
+      if (quorum > 1) this.store.recordApproval(id, signer.keyId, operator, receipt.time, receipt.seq);
     });
+    if (count < quorum) {
+      // Short of the quorum: witnessed, and waiting for another operator's key.
+      const waiting = this.store.get(id)!;
+      this.changed(waiting);
+      return waiting;
+    }
     const outcome = await this.execute(row, approval.artifact);
     const after = this.store.get(id)!;
     if (after.status === 'pending') {

@@ -160,7 +160,8 @@ const MIGRATIONS: readonly Migration[] = [
   CREATE INDEX receipts_request_hash ON receipts(request_hash);
   `,
   // 8: grants (docs/receipts.md "Grants"): the signed terms as issued, the uses spent under
-  // them and how they ended; the grant a receipt and an execution were authorised by.
+  // them and how they ended; the grant a receipt and an execution were authorised by. And the
+  // operator keys that approved a proposal of an action that needs a quorum.
   `
   CREATE TABLE grants (
     id TEXT PRIMARY KEY,
@@ -180,6 +181,14 @@ const MIGRATIONS: readonly Migration[] = [
   CREATE INDEX receipts_grant ON receipts(grant_id);
   ALTER TABLE executions ADD COLUMN grant_id TEXT;
   ALTER TABLE executions ADD COLUMN grant_use INTEGER;
+  CREATE TABLE proposal_approvals (
+    proposal_id TEXT NOT NULL,
+    key_id TEXT NOT NULL,
+    operator TEXT NOT NULL,
+    approved_at TEXT NOT NULL,
+    receipt_seq INTEGER NOT NULL,
+    PRIMARY KEY (proposal_id, key_id)
+  ) STRICT;
   `,
 ];
 
