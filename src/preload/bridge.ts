@@ -44,6 +44,10 @@ const BRIDGE_METHODS: Record<ConsoleMethod, true> = {
   receiptPublicKey: true,
   issueCheckpoint: true,
   inclusionProof: true,
+  previewSimilar: true,
+  approveSimilar: true,
+  listGrants: true,
+  revokeGrant: true,
 };
 
 export const BRIDGE_METHOD_NAMES = Object.keys(BRIDGE_METHODS) as ConsoleMethod[];

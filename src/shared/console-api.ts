@@ -16,7 +16,11 @@ import type {
   ReceiptWithNeighboursDto,
 } from './console-dto';
 import type { ConsoleResult } from './console-result';
+import type { GrantDto, GrantPreviewDto, SimilarApprovalDto } from './grant-dto';
+import type { ListGrantsInput, RevokeGrantInput, SimilarGrantInput } from './grant-schemas';
+import { listGrantsInput, revokeGrantInput, similarGrantInput } from './grant-schemas';
 import type {
+  ApproveInput,
   ChainRangeInput,
   DenyInput,
   ExtendInput,
@@ -27,6 +31,7 @@ import type {
   SetAllowedInput,
 } from './console-schemas';
 import {
+  approveInput,
   chainRangeInput,
   denyInput,
   emptyInput,
@@ -46,7 +51,8 @@ export interface ConsoleApi {
   health(): Promise<ConsoleResult<HealthDto>>;
   listPending(): Promise<ConsoleResult<ProposalDto[]>>;
   getProposal(input: ProposalIdInput): Promise<ConsoleResult<ProposalDetailDto>>;
-  approve(input: ProposalIdInput): Promise<ConsoleResult<ProposalDto>>;
+  /** Approves with an operator's key; for a quorum action, short of the quorum it stays pending. */
+  approve(input: ApproveInput): Promise<ConsoleResult<ProposalDto>>;
   deny(input: DenyInput): Promise<ConsoleResult<ProposalDto>>;
   /** Moves a pending proposal's expiry later (bounded), witnessed by an `extended` receipt. */
   extend(input: ExtendInput): Promise<ConsoleResult<ProposalDto>>;
@@ -64,6 +70,14 @@ export interface ConsoleApi {
   issueCheckpoint(): Promise<ConsoleResult<CheckpointDto>>;
   /** A receipt's inclusion proof against the latest checkpoint (one is issued if none covers it). */
   inclusionProof(input: ReceiptSeqInput): Promise<ConsoleResult<InclusionProofDto>>;
+  /** The grant "Approve similar…" would sign for this proposal, for the operator to read first. */
+  previewSimilar(input: SimilarGrantInput): Promise<ConsoleResult<GrantPreviewDto>>;
+  /** Approves the proposal once and, if it executed, signs a grant for requests like it. */
+  approveSimilar(input: SimilarGrantInput): Promise<ConsoleResult<SimilarApprovalDto<ProposalDto>>>;
+  /** Live grants, or (`all`) the latest ones whatever their state. */
+  listGrants(input: ListGrantsInput): Promise<ConsoleResult<GrantDto[]>>;
+  /** Ends a live grant now, witnessed by a `config` receipt. */
+  revokeGrant(input: RevokeGrantInput): Promise<ConsoleResult<GrantDto>>;
 }
 
 /** Request/response methods and the schema that validates each one's single argument. */
@@ -71,7 +85,7 @@ export const CONSOLE_METHODS = {
   health: emptyInput,
   listPending: emptyInput,
   getProposal: proposalIdInput,
-  approve: proposalIdInput,
+  approve: approveInput,
   deny: denyInput,
   extend: extendInput,
   listApprovals: pageInput,
@@ -85,6 +99,10 @@ export const CONSOLE_METHODS = {
   receiptPublicKey: emptyInput,
   issueCheckpoint: emptyInput,
   inclusionProof: receiptSeqInput,
+  previewSimilar: similarGrantInput,
+  approveSimilar: similarGrantInput,
+  listGrants: listGrantsInput,
+  revokeGrant: revokeGrantInput,
 } as const satisfies Record<keyof ConsoleApi, unknown>;
 
 export type ConsoleMethod = keyof ConsoleApi;

@@ -15,6 +15,8 @@ export const CHAIN_RANGE_MAX = 20_000;
 
 export const emptyInput = z.strictObject({});
 export const proposalIdInput = z.strictObject({ id });
+/** `operator`: whose key signs (a name from `openexec operators add`); the first operator's by default. */
+export const approveInput = z.strictObject({ id, operator: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/).optional() });
 /** Longest single extension an operator may grant; see ProposalService.extend for the ceiling. */
 export const MAX_EXTEND_SECONDS = 3600;
 export const extendInput = z.strictObject({ id, seconds: z.int().min(30).max(MAX_EXTEND_SECONDS) });
@@ -48,6 +50,7 @@ export const chainRangeInput = z.strictObject({
 });
 
 export type ProposalIdInput = z.infer<typeof proposalIdInput>;
+export type ApproveInput = z.infer<typeof approveInput>;
 export type ExtendInput = z.infer<typeof extendInput>;
 export type DenyInput = z.infer<typeof denyInput>;
 export type PageInput = z.infer<typeof pageInput>;

@@ -17,6 +17,43 @@ describe('bin/openexec against a running headless server', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
+  test('approve --uses --vary, then /proposals and /execute inside the scope run, outside do not; grants; revoke', async () => {
+    const first = await post(server.url, '/proposals', { action: 'add', payload: { a: 1, b: 2 }, nonce: 'g-1' });
+    const noField = await cli(dataDir, 'approve', first.body.id, '--uses', '3', '--vary', 'c');
+    expect(noField.stderr).toBe("openexec: Field 'c' is not in the proposal's payload\n");
+
+    const approved = await cli(dataDir, 'approve', first.body.id, '--uses', '3', '--vary', 'b', '--json');
+    expect(approved.code).toBe(0);
+    const { proposal, grant } = JSON.parse(approved.stdout);
+    expect(proposal).toMatchObject({ status: 'executed', resultCanonical: '{"sum":3}' });
+    expect(grant).toMatchObject({ action: 'add', fixed: '{"a":1}', varying: ['b'], uses: 3, usesSpent: 0, status: 'live' });
+
+    // Inside the scope: a proposal runs at once, /execute runs without an artifact.
+    const inside = await post(server.url, '/proposals', { action: 'add', payload: { a: 1, b: 40 }, nonce: 'g-2' });
+    expect(inside.body).toMatchObject({ status: 'executed', result: { sum: 41 } });
+    const direct = await post(server.url, '/execute', { action: 'add', payload: { a: 1, b: 5 }, nonce: 'g-3' });
+    expect(direct.status).toBe(200);
+    expect(direct.body).toMatchObject({ result: { sum: 6 }, approved: true });
+    // Outside: a pending proposal; a refusal at /execute.
+    const outside = await post(server.url, '/proposals', { action: 'add', payload: { a: 2, b: 40 }, nonce: 'g-4' });
+    expect(outside.body).toMatchObject({ status: 'pending', exec_id: null });
+    const wrongType = await post(server.url, '/execute', { action: 'add', payload: { a: 1, b: 'x' }, nonce: 'g-5' });
+    expect(wrongType.status).toBe(403);
+
+    const listed = await cli(dataDir, 'grants');
+    expect(listed.stdout).toContain(`grant ${grant.id}  live  add  uses 2/3`);
+    expect(listed.stdout).toContain('vary   b');
+    const revoked = await cli(dataDir, 'revoke', grant.id, '--reason', 'enough');
+    expect(revoked.stdout).toBe(`revoked grant ${grant.id} (add) after 2 uses\n`);
+    const after = await post(server.url, '/execute', { action: 'add', payload: { a: 1, b: 7 }, nonce: 'g-6' });
+    expect(after.status).toBe(403);
+    const all = JSON.parse((await cli(dataDir, 'grants', '--all', '--json')).stdout);
+    expect(all).toMatchObject([{ id: grant.id, status: 'revoked', usesSpent: 2 }]);
+
+    // Leave nothing pending for the next test.
+    expect((await cli(dataDir, 'deny', outside.body.id, '--reason', 'outside the grant')).code).toBe(0);
+  }, 120_000);
+
   test('pending, approve, deny, receipts, allow/disallow, status, verify-ledger', async () => {
     const a = await post(server.url, '/proposals', { action: 'add', payload: { a: 1, b: 2 }, nonce: 'cli-1', context: 'from the cli test' });
     const b = await post(server.url, '/proposals', { action: 'echo', payload: { m: 'no' }, nonce: 'cli-2' });

@@ -150,6 +150,10 @@ describe('console IPC handlers, in front of the real service', () => {
       receiptPublicKey: {},
       issueCheckpoint: {},
       inclusionProof: { seq: 1 },
+      previewSimilar: { id, vary: [], uses: 2 },
+      approveSimilar: { id, vary: [], uses: 2 },
+      listGrants: {},
+      revokeGrant: { id, reason: 'from another window' },
     };
     for (const method of CONSOLE_METHOD_NAMES) {
       const result = await call(method, { sender: { id: 99 }, senderFrame: mainFrame }, args[method]);

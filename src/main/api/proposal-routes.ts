@@ -49,9 +49,9 @@ export function registerProposalRoutes(app: FastifyInstance, proposals: Proposal
   const send = (reply: Parameters<typeof sendRaw>[0], status: number, row: ProposalRow) =>
     sendRaw(reply, status, proposalWire(row, row.exec_id === null ? null : core.legacyReceiptOf(row.exec_id)));
 
-  app.post('/proposals', (req, reply) => {
+  app.post('/proposals', async (req, reply) => {
     const body = validateBody(proposeBody, parseBody(req.body));
-    const { proposal } = proposals.propose({
+    const { proposal } = await proposals.submit({
       action: body.action,
       payload: body.payload ?? (Object.create(null) as JsonObject),
       nonce: body.nonce,

@@ -9,6 +9,7 @@ import { bindWarnings } from './bind-policy.ts';
 import { loadTlsFiles, tlsExpiryWarnings } from './tls-files.ts';
 import { EventHub } from '../core/events/event-hub.ts';
 import { ProposalService } from '../core/proposals/proposal-service.ts';
+import { GrantService } from '../core/grants/grant-service.ts';
 import { ConsoleService } from '../core/console/console-service.ts';
 import { registerProposalRoutes } from '../api/proposal-routes.ts';
 import { registerConsoleRoutes } from '../api/console-routes.ts';
@@ -31,6 +32,7 @@ export interface OpenExecApp {
   readonly core: OpenExecCore;
   readonly http: FastifyInstance;
   readonly proposals: ProposalService;
+  readonly grants: GrantService;
   /** The operator's contract, for IPC; the same object serves /console/* over HTTP. */
   readonly console: ConsoleApi;
   readonly events: EventHub;
@@ -102,6 +104,7 @@ export async function startOpenExec(config: OpenExecConfig): Promise<OpenExecApp
     defaultTtlSeconds: config.proposalTtlSeconds,
     tenantId: config.tenantId,
   });
+  const grants = new GrantService(core);
   let address = '';
   const consoleApi = new ConsoleService(core, proposals, events, {
     version: APP_VERSION,
@@ -109,7 +112,7 @@ export async function startOpenExec(config: OpenExecConfig): Promise<OpenExecApp
     database: config.dbDisplay,
     tenantId: config.tenantId,
     warnings: () => currentWarnings(),
-  });
+  }, grants);
   // Issued before listening (the routes need it) but written only once the port is ours, so a
   // second start that fails never replaces the running server's token.
   const token = newConsoleToken();
@@ -141,6 +144,7 @@ export async function startOpenExec(config: OpenExecConfig): Promise<OpenExecApp
   try {
     try {
       proposals.start();
+      grants.start();
       core.checkpoints.start();
     } catch (err) {
       throw coreStartError(err, config);
@@ -148,6 +152,7 @@ export async function startOpenExec(config: OpenExecConfig): Promise<OpenExecApp
     writeServerFiles(config.dataDir, token, infoFile, address);
   } catch (err) {
     proposals.stop();
+    grants.stop();
     core.checkpoints.stop();
     await http.close();
     core.close();
@@ -160,6 +165,7 @@ export async function startOpenExec(config: OpenExecConfig): Promise<OpenExecApp
     core,
     http,
     proposals,
+    grants,
     console: consoleApi,
     events,
     consoleToken: token,
@@ -169,6 +175,7 @@ export async function startOpenExec(config: OpenExecConfig): Promise<OpenExecApp
       if (closed) return;
       closed = true;
       proposals.stop();
+      grants.stop();
       core.checkpoints.stop();
       // In-flight requests get a moment to finish; then connections that never sent a
       // request (clients keep spare sockets open) are cut, so a stop never hangs on them.

@@ -13,11 +13,12 @@ function describeDecision(p: ProposalDto): LinePart[] {
   return [`${p.status} ${p.id}${p.reason ? `: ${p.reason}` : ''}${p.receiptSeq ? ` (receipt #${p.receiptSeq})` : ''}`];
 }
 
-export async function approveCommand(client: ConsoleClient, id: string, out: CliOutput): Promise<number> {
-  const p = await client.call('approve', { id });
+export async function approveCommand(client: ConsoleClient, id: string, operator: string | undefined, out: CliOutput): Promise<number> {
+  const p = await client.call('approve', operator === undefined ? { id } : { id, operator });
   if (out.json) out.printJson(p);
+  else if (p.status === 'pending') out.print(`approved ${p.id} by ${operator ?? 'operator'}; it waits for another operator's approval`);
   else out.print(...describeDecision(p));
-  return p.status === 'executed' ? 0 : 1;
+  return p.status === 'executed' || p.status === 'pending' ? 0 : 1;
 }
 
 export async function denyCommand(client: ConsoleClient, id: string, reason: string | undefined, out: CliOutput): Promise<number> {

@@ -14,6 +14,8 @@ import { trustedReceiptKey } from './receipt-key.ts';
 import { ConsoleClient } from './console-client.ts';
 import { allowCommand, approveCommand, denyCommand, receiptsCommand, statusCommand } from './console-commands.ts';
 import { pendingCommand, showCommand } from './proposal-commands.ts';
+import { approveSimilarCommand, grantsCommand, revokeCommand, wantsGrant } from './grant-commands.ts';
+import { operatorsCommand } from './operator-commands.ts';
 
 const USAGE = `usage: openexec <command> [options]
 
@@ -24,6 +26,15 @@ commands:
   show ID                             one proposal whole: action, full payload, request hash,
                                       expiry, then the agent's context
   approve ID                          sign an approval for exactly that proposal and execute it
+  approve ID --for 15m | --uses 5 | --until-restart [--vary FIELD …] [--reason "..."]
+                                      approve it once, then sign a grant: requests like it (every
+                                      payload field fixed except each --vary FIELD, which keeps its
+                                      JSON type) run without a new decision within the limit
+  grants [--all]                      live grants (--all: also ended ones) with uses and time left
+  revoke GRANT_ID [--reason "..."]    end a grant now (witnessed in the ledger)
+  approve ID --as NAME                approve with operator NAME's key (actions that need a quorum)
+  operators add NAME                  make another operator key (operators/NAME.pem in the data
+                                      directory; the server loads it at its next start)
   deny ID --reason "..."              deny a proposal (the reason goes into the ledger)
   allow ACTION | disallow ACTION      change the allow-list (refused when the environment fixes it)
   receipts [--search TEXT] [--event E[,E]] [--action A] [--limit N]
@@ -72,6 +83,12 @@ async function run(argv: string[]): Promise<number> {
       out: { type: 'string' },
       size: { type: 'string' },
       workers: { type: 'string' },
+      for: { type: 'string' },
+      uses: { type: 'string' },
+      'until-restart': { type: 'boolean' },
+      vary: { type: 'string', multiple: true },
+      all: { type: 'boolean', default: false },
+      as: { type: 'string' },
     },
   });
   const [command, ...rest] = positionals;
@@ -110,8 +127,18 @@ async function run(argv: string[]): Promise<number> {
       return pendingCommand(client(), out);
     case 'show':
       return showCommand(client(), oneArg('proposal id'), out);
-    case 'approve':
-      return approveCommand(client(), oneArg('proposal id'), out);
+    case 'approve': {
+      const similar = { for: values.for, uses: values.uses, untilRestart: values['until-restart'], vary: values.vary, reason: values.reason };
+      if (wantsGrant(similar)) return approveSimilarCommand(client(), oneArg('proposal id'), similar, out);
+      return approveCommand(client(), oneArg('proposal id'), values.as, out);
+    }
+    case 'operators':
+      return operatorsCommand(config.dataDir, rest, out);
+    case 'grants':
+      noArgs();
+      return grantsCommand(client(), values.all, out);
+    case 'revoke':
+      return revokeCommand(client(), oneArg('grant id'), values.reason, out);
     case 'deny':
       return denyCommand(client(), oneArg('proposal id'), values.reason, out);
     case 'allow':

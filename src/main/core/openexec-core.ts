@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { openDatabase, type SqliteDatabase, type Synchronous } from './store/database.ts';
 import { Ledger } from './ledger/ledger.ts';
@@ -15,6 +16,8 @@ import type { ExecMode } from '../../shared/console-dto.ts';
 import { sha256Hex } from './json/request-hash.ts';
 import type { DeclaredManifest } from './actions/declared/manifest.ts';
 import { recordManifest, type ManifestInForce } from './actions/declared/manifest-receipt.ts';
+import { GrantAuthority } from './grants/grant-authority.ts';
+import { loadOperators, PRIMARY_OPERATOR } from './crypto/operator-keys.ts';
 
 export interface CoreOptions {
   mode: ExecMode;
@@ -53,10 +56,16 @@ export class OpenExecCore {
   readonly ledger: Ledger;
   readonly receiptVerifier: Ed25519Verifier;
   readonly operatorSigner: Ed25519Signer;
+  /** Every operator's signing key by name: the first (`operator`) and those made by `operators add`. */
+  readonly operators: ReadonlyMap<string, Ed25519Signer>;
   readonly clawshieldVerifier: Ed25519Verifier | null;
   readonly registry: ActionRegistry;
   readonly allowList: AllowList;
   readonly engine: Engine;
+  /** Operator grants, checked and spent at dispatch (src/main/core/grants). */
+  readonly grants: GrantAuthority;
+  /** This process run: `until_restart` grants issued in another run are over. */
+  readonly bootId = randomUUID();
   readonly checkpoints: Checkpoints;
   readonly proofs: LedgerProofs;
   readonly clock: Clock;
@@ -81,14 +90,23 @@ export class OpenExecCore {
       this.proofs = new LedgerProofs(this.ledger, this.checkpoints);
       this.registry = sealRegistry({ ...BUILTIN_ACTIONS, ...options.extraActions, ...options.manifest?.actions });
       this.allowList = new AllowList(this.db, this.registry, options.allowedActions);
-      const approvers: TrustedApprover[] = [{ kind: 'operator', verifier: new Ed25519Verifier(this.operatorSigner.publicKey) }];
+      this.operators = new Map([[PRIMARY_OPERATOR, this.operatorSigner], ...loadOperators(options.dataDir)]);
+      const operatorVerifiers = new Map([...this.operators.values()].map((o) => [o.keyId, new Ed25519Verifier(o.publicKey)]));
+      const approvers: TrustedApprover[] = [...operatorVerifiers.values()].map((verifier) => ({ kind: 'operator', verifier }));
       if (this.clawshieldVerifier) approvers.unshift({ kind: 'clawshield', verifier: this.clawshieldVerifier });
+      this.grants = new GrantAuthority(this.db, this.ledger, (id) => operatorVerifiers.get(id) ?? null, this.clock, this.bootId);
       const proposalHolding = this.db.prepare('SELECT id FROM proposals WHERE nonce = ?').pluck();
+      const approvalKeys = this.db.prepare('SELECT DISTINCT key_id FROM proposal_approvals WHERE proposal_id = ?').pluck();
       this.engine = new Engine(this.db, this.ledger, this.registry, this.allowList, this.clock, {
         mode: options.mode,
         nonceHeldByProposal: (nonce) => (proposalHolding.get(nonce) as string | undefined) ?? null,
         approvalPolicy: { approvers, tenantId: options.tenantId, clockSkewMs: options.clockSkewSeconds * 1000 },
+        grants: this.grants,
+        approvalKeysOf: (proposalId) => approvalKeys.all(proposalId) as string[],
       });
+      // Grants that ended while OpenExec was stopped (expired, or valid until that restart).
+      this.db.transaction(() => this.grants.endDue()).immediate();
+      this.ledger.publishCommitted();
       const m = options.manifest;
       this.manifest = m ? { path: m.path, hash: m.hash, definitions: m.definitions } : null;
       recordManifest(this.db, this.ledger, this.manifest);

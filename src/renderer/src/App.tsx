@@ -14,6 +14,7 @@ import { usePendingStore } from './stores/pending-store';
 import { useStatusStore } from './stores/status-store';
 import { ActionsView } from './views/ActionsView';
 import { ApprovalsView } from './views/ApprovalsView';
+import { GrantsView } from './views/GrantsView';
 import { LedgerView } from './views/ledger/LedgerView';
 import { PendingView } from './views/pending/PendingView';
 import { StatusView } from './views/StatusView';
@@ -25,6 +26,8 @@ function CurrentView() {
       return <PendingView />;
     case 'approvals':
       return <ApprovalsView />;
+    case 'grants':
+      return <GrantsView />;
     case 'allow-list':
       return <ActionsView />;
     case 'ledger':

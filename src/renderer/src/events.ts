@@ -3,6 +3,7 @@ import type { ConsoleEvent } from '../../shared/console-dto';
 import { onConsoleEvent } from './bridge';
 import { useAllowListStore } from './stores/allow-list-store';
 import { useApprovalsStore } from './stores/approvals-store';
+import { useGrantsStore } from './stores/grants-store';
 import { useLedgerStore } from './stores/ledger-store';
 import { usePendingStore } from './stores/pending-store';
 import { useStatusStore } from './stores/status-store';
@@ -16,6 +17,8 @@ export function routeEvent(event: ConsoleEvent): void {
     case 'receipt':
       useLedgerStore.getState().receiveLive(event.receipt);
       if (event.receipt.approvalId) useApprovalsStore.getState().invalidate();
+      // Issued, used or ended: every receipt about a grant names it in its signed body.
+      if (event.receipt.body.includes('"grant_id":')) useGrantsStore.getState().invalidate();
       useStatusStore.getState().invalidate();
       break;
     case 'allow-list':
@@ -39,6 +42,7 @@ export function resyncAll(): void {
   void usePendingStore.getState().load();
   useStatusStore.getState().invalidate();
   useApprovalsStore.getState().invalidate();
+  useGrantsStore.getState().invalidate();
   if (useAllowListStore.getState().status !== 'idle') void useAllowListStore.getState().load();
   if (useLedgerStore.getState().status !== 'idle') void useLedgerStore.getState().search();
 }

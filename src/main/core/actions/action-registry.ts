@@ -38,6 +38,8 @@ export interface ActionDeclaration {
   checkPayload?: (payload: JsonObject) => string | null;
   /** The concrete command line, file path or URL this payload gives, one item per line. */
   preview?: (payload: JsonObject) => string[];
+  /** How many distinct operator keys must approve a proposal before it runs (manifest `approval.quorum`). */
+  quorum?: number;
 }
 
 export function pureAction(run: (payload: JsonObject) => JsonValue, info?: ActionInfoDto): ActionDefinition {

@@ -13,6 +13,10 @@ import { receiptWithNeighbours, searchReceipts } from '../ledger/receipt-search.
 import { verifyChain, verifyChainRange, verifyOneReceipt } from '../ledger/verify-ledger.ts';
 import { sideTableProblems } from '../ledger/verify-side-tables.ts';
 import type { JsonObject } from '../json/json-value.ts';
+import type { GrantRequest, GrantService } from '../grants/grant-service.ts';
+import { similarScope } from '../grants/similar-grant.ts';
+import { payloadOf } from '../proposals/proposal-store.ts';
+import type { SimilarGrantInput } from '../../../shared/grant-schemas.ts';
 
 interface ApprovalRow {
   seq: number;
@@ -64,6 +68,7 @@ export class ConsoleService implements ConsoleApi {
     private readonly proposals: ProposalService,
     private readonly events: EventHub,
     private readonly info: ConsoleServiceInfo,
+    private readonly grants: GrantService,
   ) {}
 
   health() {
@@ -112,8 +117,49 @@ export class ConsoleService implements ConsoleApi {
     return guarded(() => this.proposals.dto(this.proposals.extend(input.id, input.seconds)));
   }
 
-  approve(input: { id: string }) {
-    return guarded(async () => this.proposals.dto(await this.proposals.approve(input.id)));
+  approve(input: { id: string; operator?: string | undefined }) {
+    return guarded(async () => this.proposals.dto(await this.proposals.approve(input.id, input.operator)));
+  }
+
+  /** The grant for requests like a pending proposal: its payload with `vary` let free. */
+  private similarRequest(input: SimilarGrantInput): GrantRequest {
+    const row = this.proposals.get(input.id);
+    if (!row) throw new Refusal('not_found', `No proposal ${input.id}`);
+    if (row.status !== 'pending') throw new Refusal('conflict', `Proposal ${input.id} is already ${row.status}`);
+    return {
+      action: row.action,
+      ...similarScope(payloadOf(row), input.vary),
+      uses: input.uses ?? null,
+      forSeconds: input.forSeconds ?? null,
+      untilRestart: input.untilRestart ?? false,
+      reason: input.reason || `requests like proposal ${row.id}`,
+      proposalId: row.id,
+    };
+  }
+
+  previewSimilar(input: SimilarGrantInput) {
+    return guarded(() => this.grants.preview(this.similarRequest(input)));
+  }
+
+  approveSimilar(input: SimilarGrantInput) {
+    return guarded(async () => {
+      const request = this.similarRequest(input);
+      // Refused terms stop here, before the proposal is approved.
+      this.grants.preview(request);
+      const approved = await this.proposals.approve(input.id);
+      if (approved.status !== 'executed') {
+        throw new Refusal('conflict', `Proposal ${input.id} was approved but ${approved.status}: ${approved.reason ?? ''}; no grant was issued`);
+      }
+      return { proposal: this.proposals.dto(approved), grant: this.grants.issue(request) };
+    });
+  }
+
+  listGrants(input: { all?: boolean | undefined }) {
+    return guarded(() => this.grants.list(input.all === true));
+  }
+
+  revokeGrant(input: { id: string; reason: string }) {
+    return guarded(() => this.grants.revoke(input.id, input.reason));
   }
 
   deny(input: { id: string; reason: string }) {

@@ -1,5 +1,6 @@
 import type { ReceiptDraft } from '../ledger/receipt-body.ts';
 import type { VerifiedApproval } from '../approval/validate-approval.ts';
+import type { GrantUse } from '../grants/grant-authority.ts';
 import type { JsonObject } from '../json/json-value.ts';
 import { canonicalJson } from '../json/canonical.ts';
 import type { ExecuteRequest } from './execute-request.ts';
@@ -65,8 +66,11 @@ export function attemptFields(
   };
 }
 
-/** Which execution it was and which single-use approval authorised it. */
-export function executionFields(execId: string, approval: VerifiedApproval | null): Partial<ReceiptDraft> {
+/** Which execution it was and which single-use approval (or which use of a grant) authorised it. */
+export function executionFields(execId: string, approval: VerifiedApproval | null, grant: GrantUse | null = null): Partial<ReceiptDraft> {
+  if (grant) {
+    return { exec_id: execId, approver: 'operator', approver_key_id: grant.keyId, grant_id: grant.grantId, grant_use: grant.use };
+  }
   return {
     exec_id: execId,
     approval_id: approval?.approvalId,

@@ -19,6 +19,7 @@ import { deferred, type Deferred } from './deferred.ts';
 import { isStorageFull, StorageFull } from '../store/storage-full.ts';
 import type { EngineOptions, ExecuteOutcome, ExecuteRequest } from './execute-request.ts';
 import { declaredRefusal } from './declared-checks.ts';
+import type { GrantUse } from '../grants/grant-authority.ts';
 
 export type { EngineOptions, ExecuteOutcome, ExecuteRequest, ExecutionAnswer } from './execute-request.ts';
 
@@ -35,6 +36,7 @@ interface Attempt {
 interface Reserved {
   execId: string;
   approval: VerifiedApproval | null;
+  grant: GrantUse | null;
   /** Settles when this execution's ending has committed; others with its nonce wait on it. */
   ended: Deferred;
 }
@@ -129,6 +131,23 @@ export class Engine {
     return this.options.mode === 'clawshield' || Boolean(request.proposalId);
   }
 
+  /**
+   * Why an action that needs `quorum` distinct operator keys may not run on this request, or
+   * null. Only a proposal can gather them, in any mode: its own operator artifact must verify
+   * and, with the approvals recorded for it, come from `quorum` distinct operator keys.
+   */
+  private quorumShortfall(request: ExecuteRequest, quorum: number, approval: ApprovalCheck | null): string | null {
+    if (quorum <= 1) return null;
+    const needs = `Action '${request.action}' needs approvals by ${quorum} distinct operator keys`;
+    if (!request.proposalId || !request.artifact) return `${needs}: propose it, and have ${quorum} operators approve`;
+    // An artifact that does not verify is refused as such by the approval check.
+    if (!approval?.ok) return null;
+    if (approval.approval.approver !== 'operator') return `${needs}; a ClawShield approval is not one of them`;
+    const keys = new Set(this.options.approvalKeysOf?.(request.proposalId) ?? []);
+    keys.add(approval.approval.approverKeyId);
+    return keys.size >= quorum ? null : `${needs}; proposal ${request.proposalId} has ${keys.size}`;
+  }
+
   private decide(attempt: Attempt): Step {
     const { request } = attempt;
     const final = (outcome: ExecuteOutcome): Step => {
@@ -162,8 +181,22 @@ export class Engine {
     const declared = declaredRefusal(handler, request);
     if (declared) return final(this.refuse(attempt, declared.code, declared.detail));
 
+    const quorum = this.quorumShortfall(request, handler.quorum ?? 1, attempt.approval);
+    if (quorum !== null) return final(this.refuse(attempt, 'approval_required', quorum));
+
     let approval: VerifiedApproval | null = null;
-    if (this.needsApproval(request)) {
+    let grant: GrantUse | null = null;
+    if (this.needsApproval(request) && !request.artifact) {
+      // Without an artifact only a live grant can authorise it; its use is spent right here.
+      const spent = this.options.grants?.spend(request) ?? { miss: 'no grants' };
+      if ('miss' in spent) {
+        const detail = request.proposalId
+          ? `No live grant covers this request (${spent.miss}): it waits for the operator`
+          : 'ClawShield mode requires an approval artifact';
+        return final(this.refuse(attempt, 'approval_required', detail, request.proposalId ? detail : `${detail} (${spent.miss})`));
+      }
+      grant = spent;
+    } else if (this.needsApproval(request)) {
       if (!request.artifact || !attempt.approval) {
         return final(this.refuse(attempt, 'approval_required', 'ClawShield mode requires an approval artifact'));
       }
@@ -186,9 +219,10 @@ export class Engine {
     });
     if (approval) this.store.spendApproval(approval, request.action, isoUtc(this.clock.now()), execId);
     if (attempt.definitionHash !== null) this.store.bindDefinition(execId, attempt.definitionHash);
+    if (grant) this.store.bindGrant(execId, grant.grantId, grant.use);
     request.claim?.(execId, approval?.approvalId ?? null);
     const ended = deferred();
-    const reserved = { execId, approval, ended };
+    const reserved = { execId, approval, grant, ended };
     if (handler.kind === 'pure') {
       // Decided, computed and witnessed in this one savepoint: all of it commits, or none.
       return { kind: 'final', outcome: this.finish(attempt, reserved, endingOf(request, () => handler.run(request.payload))) };
@@ -231,7 +265,7 @@ export class Engine {
     const { request, requestHash } = attempt;
     const fields = (event: 'executed' | 'failed' | 'refused') => ({
       ...attemptFields(request, requestHash, event, attempt.definitionHash),
-      ...executionFields(reserved.execId, reserved.approval),
+      ...executionFields(reserved.execId, reserved.approval, reserved.grant),
     });
     let outcome: ExecuteOutcome;
     if (ending.ok) {
@@ -263,6 +297,8 @@ export class Engine {
       exec_id: row.id,
       approval_id: row.approval_id,
       action_def_hash: row.action_def_hash,
+      grant_id: row.grant_id,
+      grant_use: row.grant_use,
       reason,
       status,
     });

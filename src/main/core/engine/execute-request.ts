@@ -3,6 +3,7 @@ import type { ApprovalPolicy } from '../approval/validate-approval.ts';
 import type { JsonObject } from '../json/json-value.ts';
 import type { ExecMode } from '../../../shared/console-dto.ts';
 import type { RefusalCode } from '../errors.ts';
+import type { GrantAuthority } from '../grants/grant-authority.ts';
 
 export interface ExecuteRequest {
   action: string;
@@ -12,6 +13,11 @@ export interface ExecuteRequest {
   /** Set when an operator's decision on a proposal drives this execution. */
   proposalId?: string | null;
   context?: string | null;
+  /**
+   * The agent's name as the way in verified it (null or absent when it verified none). A grant
+   * whose scope names an agent covers only requests carrying that exact name.
+   */
+  agent?: string | null;
   /**
    * The action definition the operator approved (the proposal's `action_def_hash`; null for a
    * built-in). When set, a different definition in force now refuses the execution (409).
@@ -44,4 +50,11 @@ export interface EngineOptions {
   approvalPolicy: ApprovalPolicy;
   /** Proposals and executions share one nonce space: the proposal holding a nonce, if any. */
   nonceHeldByProposal?: (nonce: string) => string | null;
+  /**
+   * Operator grants: a request that needs approval and brings no artifact executes when a live
+   * grant covers it, spending one use in the decision's transaction.
+   */
+  grants?: GrantAuthority;
+  /** The distinct operator keys whose approvals of a proposal are recorded (quorum actions). */
+  approvalKeysOf?: (proposalId: string) => readonly string[];
 }

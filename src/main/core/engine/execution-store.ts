@@ -17,6 +17,9 @@ export interface ExecutionRow {
   receipt_seq: number | null;
   /** The declared action's definition hash it runs under; null for a built-in. */
   action_def_hash: string | null;
+  /** The grant and its use that authorised it, when a grant did. */
+  grant_id: string | null;
+  grant_use: number | null;
 }
 
 /** Which stored approval a new one collides with, and the execution that spent it. */
@@ -41,6 +44,7 @@ export class ExecutionStore {
   private readonly approvalUse;
   private readonly spendApprovalRow;
   private readonly bindDefinitionRow;
+  private readonly bindGrantRow;
 
   constructor(db: SqliteDatabase) {
     this.byNonce = db.prepare('SELECT * FROM executions WHERE nonce = ?');
@@ -70,6 +74,12 @@ export class ExecutionStore {
          WHERE approvals.used_by_exec_id IS NULL`,
     );
     this.bindDefinitionRow = db.prepare('UPDATE executions SET action_def_hash = ? WHERE id = ?');
+    this.bindGrantRow = db.prepare('UPDATE executions SET grant_id = ?, grant_use = ? WHERE id = ?');
+  }
+
+  /** Records which use of which grant authorised a reserved execution. */
+  bindGrant(id: string, grantId: string, use: number): void {
+    this.bindGrantRow.run(grantId, use, id);
   }
 
   /** Records which definition a reserved execution runs under, for its receipts after a crash. */

@@ -33,9 +33,9 @@ export class Ledger {
   ) {
     this.insert = db.prepare(
       `INSERT INTO receipts (seq, event, time, action, hash, prev_hash, body, signature, reason,
-         exec_id, proposal_id, approval_id, approver_key_id, request_hash)
+         exec_id, proposal_id, approval_id, approver_key_id, request_hash, grant_id)
        VALUES (@seq, @event, @time, @action, @hash, @prev_hash, @body, @signature, @reason,
-         @exec_id, @proposal_id, @approval_id, @approver_key_id, @request_hash)`,
+         @exec_id, @proposal_id, @approval_id, @approver_key_id, @request_hash, @grant_id)`,
     );
     this.last = db.prepare('SELECT seq, hash FROM receipts ORDER BY seq DESC LIMIT 1');
     this.index = db.prepare('INSERT INTO receipts_fts (rowid, action, reason, context, payload) VALUES (?, ?, ?, ?, ?)');
@@ -82,6 +82,7 @@ export class Ledger {
       approval_id: draft.approval_id ?? null,
       approver_key_id: draft.approver_key_id ?? null,
       request_hash: draft.request_hash ?? null,
+      grant_id: draft.grant_id ?? null,
     };
     this.insert.run(row);
     this.tree.append(seq - 1, Buffer.from(row.hash, 'hex'), tip ? Buffer.from(tip.hash, 'hex') : null);

@@ -31,6 +31,10 @@ export interface ReceiptDraft {
   replay_of?: number | null;
   /** sha256 of the declared action's definition this attempt was decided under. */
   action_def_hash?: string | null;
+  /** The grant that authorised this execution, or that a grant `config` receipt is about. */
+  grant_id?: string | null;
+  /** Which use of that grant this execution spent: 1, 2, … */
+  grant_use?: number | null;
   details?: JsonObject | null;
 }
 

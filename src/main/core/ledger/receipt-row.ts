@@ -16,10 +16,11 @@ export interface ReceiptRow {
   approval_id: string | null;
   approver_key_id: string | null;
   request_hash: string | null;
+  grant_id: string | null;
 }
 
 export const RECEIPT_COLUMNS =
-  'seq, event, time, action, hash, prev_hash, body, signature, reason, exec_id, proposal_id, approval_id, approver_key_id, request_hash';
+  'seq, event, time, action, hash, prev_hash, body, signature, reason, exec_id, proposal_id, approval_id, approver_key_id, request_hash, grant_id';
 
 export function receiptFromRow(row: ReceiptRow): ReceiptDto {
   return {

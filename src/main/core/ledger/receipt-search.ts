@@ -46,8 +46,8 @@ function conditions(q: ReceiptQuery): Conditions {
     params.push(q.approverKeyId);
   }
   if (q.id !== undefined) {
-    where.push('(r.proposal_id = ? OR r.exec_id = ? OR r.approval_id = ?)');
-    params.push(q.id, q.id, q.id);
+    where.push('(r.proposal_id = ? OR r.exec_id = ? OR r.approval_id = ? OR r.grant_id = ?)');
+    params.push(q.id, q.id, q.id, q.id);
   }
   if (q.hash !== undefined) {
     where.push('(r.request_hash = ? OR r.hash = ?)');

@@ -18,6 +18,7 @@ const SIGNED_COLUMNS = [
   'approval_id',
   'approver_key_id',
   'request_hash',
+  'grant_id',
 ] as const satisfies readonly (keyof ReceiptRow)[];
 
 /** Everything wrong with one stored receipt, judged on its own (not its link). */

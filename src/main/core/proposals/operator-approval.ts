@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { OpenExecCore } from '../openexec-core.ts';
 import { approvalMessage, type ApprovalArtifact } from '../approval/approval-artifact.ts';
 import { isoUtc } from '../clock.ts';
+import type { Ed25519Signer } from '../crypto/ed25519.ts';
 
 /** How long an operator's artifact lives: it is consumed at once, so a minute is ample. */
 const OPERATOR_APPROVAL_LIFETIME_MS = 60_000;
@@ -14,6 +15,7 @@ export function mintOperatorApproval(
   core: OpenExecCore,
   requestHash: string,
   tenantId: string | null,
+  signer: Ed25519Signer = core.operatorSigner,
 ): { artifact: ApprovalArtifact & { expires_at: string }; keyId: string } {
   const now = core.clock.now();
   const fields = {
@@ -23,6 +25,6 @@ export function mintOperatorApproval(
     issued_at: isoUtc(now),
     expires_at: isoUtc(now + OPERATOR_APPROVAL_LIFETIME_MS),
   };
-  const signature = Buffer.from(core.operatorSigner.sign(approvalMessage(fields))).toString('base64');
-  return { artifact: { ...fields, signature }, keyId: core.operatorSigner.keyId };
+  const signature = Buffer.from(signer.sign(approvalMessage(fields))).toString('base64');
+  return { artifact: { ...fields, signature }, keyId: signer.keyId };
 }

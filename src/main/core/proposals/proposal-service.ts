@@ -9,7 +9,11 @@ import { Refusal } from '../errors.ts';
 import type { ExecuteOutcome } from '../engine/engine.ts';
 import { boundedRequestFields } from '../engine/attempt-receipts.ts';
 import { isStorageFull } from '../store/storage-full.ts';
+import { commitWithReceipts } from '../ledger/commit.ts';
 import { mintOperatorApproval } from './operator-approval.ts';
+import type { ApprovalArtifact } from '../approval/approval-artifact.ts';
+import type { Ed25519Signer } from '../crypto/ed25519.ts';
+import { PRIMARY_OPERATOR } from '../crypto/operator-keys.ts';
 import { ProposalWaiters } from './proposal-waiters.ts';
 import { payloadOf, proposalDto, ProposalStore, type ProposalDecision, type ProposalRow } from './proposal-store.ts';
 import { declaredRefusal } from '../engine/declared-checks.ts';
@@ -22,6 +26,8 @@ export interface ProposeInput {
   nonce: string;
   ttlSeconds?: number | null;
   context?: string | null;
+  /** The agent's name as the way in verified it; a grant naming an agent matches only it. */
+  agent?: string | null;
 }
 
 export interface ProposalOptions {
@@ -162,23 +168,36 @@ export class ProposalService {
     return this.get(id);
   }
 
-  async approve(id: string): Promise<ProposalRow> {
+  /**
+   * Approves with the named operator's key (the first operator's by default). For an action
+   * that needs a quorum, an approval short of it is recorded (an `approved` receipt) and the
+   * proposal stays pending; the one that completes it executes. The same key twice counts once.
+   */
+  async approve(id: string, operator: string = PRIMARY_OPERATOR): Promise<ProposalRow> {
     const row = this.pendingOrRefuse(id);
+    const signer = this.core.operators.get(operator);
+    if (!signer) throw new Refusal('not_found', `No operator '${operator}' (see openexec operators add)`);
     // A second click while the first approval is on its way must not sign a second artifact.
     if (this.approving.has(id)) throw new Refusal('conflict', `Proposal ${id} is already being approved`);
     this.approving.add(id);
     try {
-      return await this.approvePending(row);
+      const quorum = this.core.registry.get(row.action)?.quorum ?? 1;
+      const keys = this.store.approvalKeys(id);
+      if (keys.includes(signer.keyId)) {
+        throw new Refusal('conflict', `Proposal ${id} is already approved by operator key ${signer.keyId}; it needs ${quorum} distinct operator keys`);
+      }
+      return await this.approvePending(row, operator, signer, quorum, keys.length + 1);
     } finally {
       this.approving.delete(id);
     }
   }
 
-  private async approvePending(row: ProposalRow): Promise<ProposalRow> {
+  private async approvePending(row: ProposalRow, operator: string, signer: Ed25519Signer, quorum: number, count: number): Promise<ProposalRow> {
     const id = row.id;
-    const approval = mintOperatorApproval(this.core, row.request_hash, this.options.tenantId);
+    const approval = mintOperatorApproval(this.core, row.request_hash, this.options.tenantId, signer);
+    const quorumDetails = quorum > 1 ? { operator, quorum: BigInt(quorum), approvals: BigInt(count) } : {};
     this.commit(() => {
-      this.core.ledger.append({
+      const receipt = this.core.ledger.append({
         event: 'approved',
         action: row.action,
         request_hash: row.request_hash,
@@ -192,19 +211,50 @@ export class ProposalService {
           issued_at: approval.artifact.issued_at,
           expires_at: approval.artifact.expires_at,
           signature: approval.artifact.signature,
+          ...quorumDetails,
         }),
       });
+      if (quorum > 1) this.store.recordApproval(id, signer.keyId, operator, receipt.time, receipt.seq);
     });
-    // The execution this approval reserved, so that its ending (also a refusal by the handler)
+    if (count < quorum) {
+      // Short of the quorum: witnessed, and waiting for another operator's key.
+      const waiting = this.store.get(id)!;
+      this.changed(waiting);
+      return waiting;
+    }
+    const outcome = await this.execute(row, approval.artifact);
+    const after = this.store.get(id)!;
+    if (after.status === 'pending') {
+      // Refused before anything was reserved (an internal error): nothing ran; say why.
+      const detail = outcome.kind === 'refused' ? outcome.detail : 'not executed';
+      throw new Refusal('handler_failed', `Proposal ${id} was not executed: ${detail}`);
+    }
+    if (after.approval_id !== approval.artifact.approval_id) {
+      // Denied or expired between our approval and its execution: nothing ran.
+      throw new Refusal('conflict', `Proposal ${id} was ${after.status} before it could execute`);
+    }
+    this.changed(after);
+    return after;
+  }
+
+  /**
+   * The one way a proposal executes: with the operator's artifact, or (artifact null) under a
+   * live grant whose use the engine spends in its decision. A grant that no longer covers it
+   * when the engine decides leaves it pending for the operator.
+   */
+  private async execute(row: ProposalRow, artifact: ApprovalArtifact | null, agent: string | null = null): Promise<ExecuteOutcome> {
+    const id = row.id;
+    // The execution this decision reserved, so that its ending (also a refusal by the handler)
     // closes the proposal it claimed.
     let claimed: string | null = null;
-    const outcome = await this.core.engine.execute({
+    return this.core.engine.execute({
       action: row.action,
       payload: payloadOf(row),
       nonce: row.nonce,
-      artifact: approval.artifact,
+      artifact,
       proposalId: row.id,
       context: row.context,
+      agent,
       definitionHash: row.action_def_hash,
       precondition: () => {
         const now = this.store.get(id);
@@ -218,22 +268,32 @@ export class ProposalService {
       },
       within: (outcome) => {
         if (outcome.kind === 'refused' && outcome.code === 'conflict') return;
+        if (artifact === null && outcome.kind === 'refused' && outcome.code === 'approval_required') return;
         // A definition changed since the proposal was made can never run: close it as failed.
-        this.store.decide(id, this.decisionFor(outcome, approval.artifact.approval_id, claimed));
+        this.store.decide(id, this.decisionFor(outcome, artifact?.approval_id ?? null, claimed));
       },
     });
-    const after = this.store.get(id)!;
-    if (after.status === 'pending') {
-      // Refused before anything was reserved (an internal error): nothing ran; say why.
-      const detail = outcome.kind === 'refused' ? outcome.detail : 'not executed';
-      throw new Refusal('handler_failed', `Proposal ${id} was not executed: ${detail}`);
+  }
+
+  /**
+   * Proposes, and when a live grant covers the request, executes it under that grant at once
+   * (no new decision). Every way in that proposes goes through here, so grants apply to all.
+   */
+  async submit(input: ProposeInput): Promise<{ created: boolean; proposal: ProposalRow }> {
+    const result = this.propose(input);
+    const { proposal } = result;
+    const request = { action: proposal.action, payload: payloadOf(proposal), agent: input.agent ?? null };
+    if (!result.created || proposal.status !== 'pending' || !this.core.grants.covers(request)) return result;
+    if (this.approving.has(proposal.id)) return result;
+    this.approving.add(proposal.id);
+    try {
+      await this.execute(proposal, null, input.agent ?? null);
+    } finally {
+      this.approving.delete(proposal.id);
     }
-    if (after.approval_id !== approval.artifact.approval_id) {
-      // Denied or expired between our approval and its execution: nothing ran.
-      throw new Refusal('conflict', `Proposal ${id} was ${after.status} before it could execute`);
-    }
+    const after = this.store.get(proposal.id)!;
     this.changed(after);
-    return after;
+    return { created: true, proposal: after };
   }
 
   /**
@@ -285,7 +345,7 @@ export class ProposalService {
     }
   }
 
-  private decisionFor(outcome: ExecuteOutcome, approvalId: string, execId: string | null): ProposalDecision {
+  private decisionFor(outcome: ExecuteOutcome, approvalId: string | null, execId: string | null): ProposalDecision {
     const decidedAt = isoUtc(this.core.clock.now());
     if (outcome.kind === 'refused') {
       return { status: 'failed', decidedAt, reason: outcome.detail, result: null, execId, approvalId, receiptSeq: outcome.receiptSeq };
@@ -337,17 +397,14 @@ export class ProposalService {
     return row;
   }
 
-  /** One write transaction; receipts are announced only once it has committed. */
+  /** One write transaction; a decision someone else made first leaves no trace. */
   private commit(work: () => void): void {
-    const { db, ledger } = this.core;
     try {
-      db.transaction(work).immediate();
+      commitWithReceipts(this.core.db, this.core.ledger, work);
     } catch (err) {
-      ledger.discardUncommitted();
       if (err instanceof StaleDecision) return;
       throw err;
     }
-    ledger.publishCommitted();
   }
 
   /** A proposal for the console, with what its action will do rendered from its payload. */

@@ -48,8 +48,14 @@ export class ProposalStore {
   private readonly executionByNonce;
   private readonly extendRow;
   private readonly lastExecutedOf;
+  private readonly approvalKeyIds;
+  private readonly insertApproval;
 
   constructor(db: SqliteDatabase) {
+    this.approvalKeyIds = db.prepare('SELECT key_id FROM proposal_approvals WHERE proposal_id = ? ORDER BY receipt_seq').pluck();
+    this.insertApproval = db.prepare(
+      'INSERT INTO proposal_approvals (proposal_id, key_id, operator, approved_at, receipt_seq) VALUES (?, ?, ?, ?, ?)',
+    );
     this.byId = db.prepare('SELECT * FROM proposals WHERE id = ?');
     this.byNonce = db.prepare('SELECT * FROM proposals WHERE nonce = ?');
     this.insertRow = db.prepare(
@@ -108,6 +114,16 @@ export class ProposalStore {
   }
 
   /** Marks a pending proposal as being executed; false if it was decided or claimed already. */
+  /** The operator keys whose approvals of a quorum proposal are recorded, in order. */
+  approvalKeys(id: string): string[] {
+    return this.approvalKeyIds.all(id) as string[];
+  }
+
+  /** Records one operator key's approval of a quorum proposal (once per key: the primary key says so). */
+  recordApproval(id: string, keyId: string, operator: string, at: string, receiptSeq: number): void {
+    this.insertApproval.run(id, keyId, operator, at, receiptSeq);
+  }
+
   claim(id: string, execId: string, approvalId: string | null): boolean {
     return this.claimRow.run({ id, execId, approvalId }).changes === 1;
   }

@@ -159,6 +159,37 @@ const MIGRATIONS: readonly Migration[] = [
   CREATE INDEX receipts_approval ON receipts(approval_id);
   CREATE INDEX receipts_request_hash ON receipts(request_hash);
   `,
+  // 8: grants (docs/receipts.md "Grants"): the signed terms as issued, the uses spent under
+  // them and how they ended; the grant a receipt and an execution were authorised by. And the
+  // operator keys that approved a proposal of an action that needs a quorum.
+  `
+  CREATE TABLE grants (
+    id TEXT PRIMARY KEY,
+    action TEXT NOT NULL,
+    body TEXT NOT NULL,
+    signature TEXT NOT NULL,
+    key_id TEXT NOT NULL,
+    boot_id TEXT NOT NULL,
+    uses_spent INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    ended_at TEXT,
+    ended_reason TEXT CHECK (ended_reason IN ('revoked', 'expired', 'exhausted', 'restart')),
+    ended_seq INTEGER
+  ) STRICT;
+  CREATE INDEX grants_live ON grants(action) WHERE ended_at IS NULL;
+  ALTER TABLE receipts ADD COLUMN grant_id TEXT;
+  CREATE INDEX receipts_grant ON receipts(grant_id);
+  ALTER TABLE executions ADD COLUMN grant_id TEXT;
+  ALTER TABLE executions ADD COLUMN grant_use INTEGER;
+  CREATE TABLE proposal_approvals (
+    proposal_id TEXT NOT NULL,
+    key_id TEXT NOT NULL,
+    operator TEXT NOT NULL,
+    approved_at TEXT NOT NULL,
+    receipt_seq INTEGER NOT NULL,
+    PRIMARY KEY (proposal_id, key_id)
+  ) STRICT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

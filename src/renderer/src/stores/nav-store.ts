@@ -1,11 +1,12 @@
 import { create } from 'zustand';
 
-export const VIEWS = ['pending', 'approvals', 'allow-list', 'ledger', 'status'] as const;
+export const VIEWS = ['pending', 'approvals', 'grants', 'allow-list', 'ledger', 'status'] as const;
 export type View = (typeof VIEWS)[number];
 
 export const VIEW_LABELS: Record<View, string> = {
   pending: 'Pending',
   approvals: 'Approvals',
+  grants: 'Grants',
   'allow-list': 'Actions',
   ledger: 'Ledger',
   status: 'Status',

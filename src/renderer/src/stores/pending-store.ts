@@ -3,11 +3,24 @@ import type { PreviousApprovedDto, ProposalDto } from '../../../shared/console-d
 import { callConsole, errorText, requestNotification } from '../bridge';
 import { windowFocused } from '../lib/window-focus';
 import { useConnectionStore } from './connection-store';
+import { useGrantsStore } from './grants-store';
+import type { ConsoleResult } from '../../../shared/console-result';
+import type { SimilarGrantInput } from '../../../shared/grant-schemas';
 
 import type { LoadStatus } from './view-load';
 
 export type { LoadStatus };
 export type DecisionKind = 'approve' | 'deny';
+/** What "Approve similar…" asks for beyond the proposal: the fields that may vary and the limit. */
+export type SimilarTerms = Omit<SimilarGrantInput, 'id'>;
+
+/** Approves once and grants the like of it; answers with the proposal, as `approve` does. */
+async function approveSimilar(input: SimilarGrantInput): Promise<ConsoleResult<ProposalDto>> {
+  const result = await callConsole('approveSimilar', input);
+  if (!result.ok) return result;
+  useGrantsStore.getState().invalidate();
+  return { ok: true, value: result.value.proposal };
+}
 
 export interface Outcome {
   proposal: ProposalDto;
@@ -51,7 +64,8 @@ interface PendingState {
   dismissArrival: () => void;
   openDialog: (kind: DecisionKind) => void;
   closeDialog: () => void;
-  decide: (reason?: string) => Promise<boolean>;
+  /** With `grant`, an approval also signs a grant for requests like this one ("Approve similar…"). */
+  decide: (reason?: string, grant?: SimilarTerms) => Promise<boolean>;
   extend: () => Promise<void>;
 }
 
@@ -191,13 +205,15 @@ export const usePendingStore = create<PendingState>((set, get) => {
       if (!get().deciding) set({ dialog: null, decisionError: null });
     },
 
-    decide: async (reason) => {
+    decide: async (reason, grant) => {
       const { dialog } = get();
       if (!dialog) return false;
       set({ deciding: true, decisionError: null });
       const result =
         dialog.kind === 'approve'
-          ? await callConsole('approve', { id: dialog.id })
+          ? grant
+            ? await approveSimilar({ id: dialog.id, ...grant })
+            : await callConsole('approve', { id: dialog.id })
           : await callConsole('deny', { id: dialog.id, reason: reason ?? '' });
       if (!result.ok) {
         const lost = result.error.code === 'unavailable';

@@ -218,5 +218,6 @@ export function buildDeclaredAction(name: string, declared: unknown, entry: Acti
     definitionHash: hash,
     checkPayload: (payload) => schema.check(payload),
     preview: built.preview,
+    ...(entry.approval ? { quorum: entry.approval.quorum } : {}),
   };
 }

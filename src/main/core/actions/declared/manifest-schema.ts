@@ -20,6 +20,8 @@ const common = {
   risk: z.enum(['low', 'medium', 'high']),
   payload_schema: z.record(z.string(), z.unknown()),
   annotations: z.strictObject({ readOnlyHint: z.boolean().optional(), destructiveHint: z.boolean().optional() }).optional(),
+  /** Approvals by this many distinct operator keys before it runs (SECURITY.md "Two operators"). */
+  approval: z.strictObject({ quorum: z.int().min(1).max(5) }).optional(),
 };
 
 const runAction = z.strictObject({

@@ -47,7 +47,7 @@ export function closeObjects(schema: unknown): unknown {
 }
 
 /** The payload as ajv expects it: plain objects and JS numbers (integers arrive as bigint). */
-function plain(v: JsonValue): unknown {
+export function plain(v: JsonValue): unknown {
   if (typeof v === 'bigint') return Number(v);
   if (Array.isArray(v)) return v.map(plain);
   if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]));

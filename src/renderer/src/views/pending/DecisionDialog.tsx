@@ -1,15 +1,16 @@
-import { useEffect, useLayoutEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import type { ProposalDto } from '../../../../shared/console-dto';
 import { sha256Hex } from '../../../../shared/crypto/ed25519-verify';
 import { CanonicalLines } from '../../components/CanonicalLines';
 import { useConnectionStore } from '../../stores/connection-store';
-import { proposalById, usePendingStore, type DecisionKind } from '../../stores/pending-store';
+import { proposalById, usePendingStore, type DecisionKind, type SimilarTerms as Terms } from '../../stores/pending-store';
 import { useStatusStore } from '../../stores/status-store';
 import { DenyReasons, presetForKey } from './DenyReasons';
 import { EffectPreview } from './EffectPreview';
 import { ExpiryWarning } from './ExpiryWarning';
 import { ProposalOutcome } from './ProposalOutcome';
 import { useRequestFacts } from './request-facts';
+import { SimilarTerms } from './SimilarTerms';
 import { SpoofWarning } from './SpoofWarning';
 import { useSeenCoverage } from './use-seen-coverage';
 
@@ -70,6 +71,9 @@ function DecisionForm({ proposal, kind }: { proposal: ProposalDto; kind: Decisio
   const [reason, setReason] = useState('');
   const [hashCheck, setHashCheck] = useState<HashCheck>('checking');
   const [reasonMissing, setReasonMissing] = useState(false);
+  const [similar, setSimilar] = useState(false);
+  const [terms, setTerms] = useState<Terms | null>(null);
+  const onTerms = useCallback((t: Terms | null) => setTerms(t), []);
   const unseen = useSeenCoverage(requestRef, true, `${proposal.id}:${escaped}`);
 
   // The request has the focus, never the confirm button: reading comes before signing.
@@ -89,7 +93,8 @@ function DecisionForm({ proposal, kind }: { proposal: ProposalDto; kind: Decisio
 
   const pending = proposal.status === 'pending';
   const seenAll = unseen === 0;
-  const canConfirm = pending && connected && !deciding && hashCheck === 'match' && (kind === 'deny' || seenAll);
+  const canConfirm =
+    pending && connected && !deciding && hashCheck === 'match' && (kind === 'deny' || seenAll) && (!similar || terms !== null);
 
   const submit = (): void => {
     if (!canConfirm) return;
@@ -98,7 +103,7 @@ function DecisionForm({ proposal, kind }: { proposal: ProposalDto; kind: Decisio
       reasonRef.current?.focus();
       return;
     }
-    void decide(kind === 'deny' ? reason.trim() : undefined);
+    void decide(kind === 'deny' ? reason.trim() : undefined, kind === 'approve' && similar && terms ? terms : undefined);
   };
 
   const onSubmit = (event: FormEvent): void => {
@@ -182,6 +187,21 @@ function DecisionForm({ proposal, kind }: { proposal: ProposalDto; kind: Decisio
         </span>
       </p>
       {pending ? <ExpiryWarning proposal={proposal} always /> : null}
+      {kind === 'approve' && pending ? (
+        <fieldset className="similar-fieldset">
+          <legend className="field-label">Approve</legend>
+          <label className="similar-choice">
+            <input type="radio" name="approve-scope" checked={!similar} onChange={() => setSimilar(false)} data-testid="approve-once" /> Once: this request only
+          </label>
+          <label className="similar-choice">
+            <input type="radio" name="approve-scope" checked={similar} onChange={() => setSimilar(true)} data-testid="approve-similar" /> Similar…: this
+            request, and sign a grant for requests like it
+          </label>
+        </fieldset>
+      ) : null}
+      {kind === 'approve' && pending && similar ? (
+        <SimilarTerms proposalId={proposal.id} payloadCanonical={proposal.payloadCanonical} onTerms={onTerms} />
+      ) : null}
       {kind === 'deny' ? (
         <DenyReasons
           reason={reason}
@@ -208,7 +228,7 @@ function DecisionForm({ proposal, kind }: { proposal: ProposalDto; kind: Decisio
           disabled={!canConfirm}
           data-testid="confirm-decision"
         >
-          {deciding ? 'Working…' : kind === 'approve' ? 'Sign and approve' : 'Deny'} <kbd>Enter</kbd>
+          {deciding ? 'Working…' : kind === 'approve' ? (similar ? 'Sign, approve and grant' : 'Sign and approve') : 'Deny'} <kbd>Enter</kbd>
         </button>
       </div>
     </form>

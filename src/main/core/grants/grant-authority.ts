@@ -1,0 +1,166 @@
+import type { SqliteDatabase } from '../store/database.ts';
+import type { Ledger } from '../ledger/ledger.ts';
+import type { Ed25519Verifier } from '../crypto/ed25519.ts';
+import type { JsonObject } from '../json/json-value.ts';
+import type { PayloadValidator } from '../actions/declared/payload-schema.ts';
+import type { ReceiptDto } from '../../../shared/console-dto.ts';
+import type { Clock } from '../clock.ts';
+import { parseIsoTimestamp } from '../approval/iso-time.ts';
+import { checkTerms, verifyGrant, type GrantTerms } from './grant-artifact.ts';
+import { scopeMiss, type ScopedRequest } from './grant-scope.ts';
+import { GrantStore, type GrantEnding, type GrantRow } from './grant-store.ts';
+
+/** Which use of which grant authorised an execution. */
+export interface GrantUse {
+  grantId: string;
+  /** 1 for the first execution under the grant, 2 for the next, … */
+  use: number;
+  /** The operator key that signed the grant. */
+  keyId: string;
+}
+
+export interface VerifiedGrant {
+  row: GrantRow;
+  terms: GrantTerms;
+  varying: PayloadValidator;
+}
+
+export const GRANT_RECEIPT_KIND = 'grant';
+
+/**
+ * Grants at the moment of dispatch. Every method that writes runs inside the caller's
+ * transaction (the engine's decision, or a service's commit): the liveness check, the scope
+ * check and the spending of a use happen in the same transaction as the reservation of the
+ * execution, so a grant of N uses authorises exactly N executions however many race for it.
+ */
+export class GrantAuthority {
+  readonly store: GrantStore;
+  /** Terms whose signature verified, by grant id, with the body that was verified. */
+  private readonly verified = new Map<string, { body: string; signature: string; terms: GrantTerms; varying: PayloadValidator }>();
+
+  constructor(
+    db: SqliteDatabase,
+    private readonly ledger: Ledger,
+    private readonly operatorKey: (keyId: string) => Ed25519Verifier | null,
+    private readonly clock: Clock,
+    /** This process run; an `until_restart` grant issued in another run is over. */
+    readonly bootId: string,
+  ) {
+    this.store = new GrantStore(db);
+  }
+
+  /** The grant's signed terms, or null when its row does not verify under a known operator key. */
+  verify(row: GrantRow): VerifiedGrant | null {
+    const cached = this.verified.get(row.id);
+    if (cached && cached.body === row.body && cached.signature === row.signature) return { row, terms: cached.terms, varying: cached.varying };
+    const key = this.operatorKey(row.key_id);
+    const terms = key ? verifyGrant(row.body, row.signature, key) : null;
+    if (terms === null || terms.grant_id !== row.id || terms.scope.action !== row.action) return null;
+    let varying: PayloadValidator;
+    try {
+      varying = checkTerms(terms, null);
+    } catch {
+      return null;
+    }
+    this.verified.set(row.id, { body: row.body, signature: row.signature, terms, varying });
+    return { row, terms, varying };
+  }
+
+  /** Why a grant is over at `now`, or null while it is live. `until` is exclusive. */
+  endingAt(grant: VerifiedGrant, now: number): GrantEnding | null {
+    const { limit } = grant.terms;
+    if (grant.row.ended_reason !== null) return grant.row.ended_reason;
+    if (limit.until_restart && grant.row.boot_id !== this.bootId) return 'restart';
+    if (limit.until !== undefined && now >= (parseIsoTimestamp(limit.until) ?? 0)) return 'expired';
+    if (limit.uses !== undefined && grant.row.uses_spent >= limit.uses) return 'exhausted';
+    return null;
+  }
+
+  /**
+   * Spends one use of the first live grant (oldest first) whose scope covers the request, and
+   * witnesses the grant's exhaustion if that was its last use. Grants found over on the way are
+   * ended, with a receipt. Returns the use, or why no grant covers the request.
+   */
+  spend(request: ScopedRequest): GrantUse | { miss: string } {
+    const now = this.clock.now();
+    let miss = 'no live grant for this action';
+    for (const grant of this.liveGrants(request.action, now)) {
+      const outside = scopeMiss(grant.terms.scope, grant.varying, request);
+      if (outside !== null) {
+        miss = `outside grant ${grant.row.id}: ${outside}`;
+        continue;
+      }
+      if (!this.store.spend(grant.row.id, grant.row.uses_spent)) continue;
+      const use = grant.row.uses_spent + 1;
+      const uses = grant.terms.limit.uses;
+      if (uses !== undefined && use >= uses) {
+        this.end({ ...grant, row: { ...grant.row, uses_spent: use } }, 'exhausted', `use ${use} of ${uses} spent`);
+      }
+      return { grantId: grant.row.id, use, keyId: grant.row.key_id };
+    }
+    return { miss };
+  }
+
+  /** Whether a live grant covers the request now; reads only (the spend decides). */
+  covers(request: ScopedRequest): boolean {
+    const now = this.clock.now();
+    return this.store.live(request.action).some((row) => {
+      const grant = this.verify(row);
+      return grant !== null && this.endingAt(grant, now) === null && scopeMiss(grant.terms.scope, grant.varying, request) === null;
+    });
+  }
+
+  /** Ends, with a receipt each, every grant that is over (expired, or bound to an earlier run). */
+  endDue(): void {
+    this.liveGrants(undefined, this.clock.now());
+  }
+
+  /** The live grants (of one action), verified; those found over are ended and witnessed. */
+  private liveGrants(action: string | undefined, now: number): VerifiedGrant[] {
+    const live: VerifiedGrant[] = [];
+    for (const row of this.store.live(action)) {
+      const grant = this.verify(row);
+      // A row that does not verify authorises nothing; it stays for an operator to look at.
+      if (grant === null) continue;
+      const ending = this.endingAt(grant, now);
+      if (ending === null) live.push(grant);
+      else this.end(grant, ending, endingDetail(grant, ending));
+    }
+    return live;
+  }
+
+  /** Ends a live grant and witnesses it in the same transaction; null if it had already ended. */
+  end(grant: VerifiedGrant, reason: GrantEnding, detail: string): ReceiptDto | null {
+    const { row, terms } = grant;
+    const details: JsonObject = Object.assign(Object.create(null) as JsonObject, {
+      kind: GRANT_RECEIPT_KIND,
+      change: reason,
+      uses_spent: BigInt(row.uses_spent),
+    });
+    const receipt = this.ledger.append({
+      event: 'config',
+      action: terms.scope.action,
+      grant_id: row.id,
+      reason: `grant ${row.id} ${reason}: ${detail}`,
+      details,
+    });
+    if (!this.store.end(row.id, reason, receipt.time, receipt.seq)) throw new GrantAlreadyEnded(row.id);
+    return receipt;
+  }
+}
+
+/** Thrown inside a transaction to roll back a receipt about a grant someone else ended first. */
+export class GrantAlreadyEnded extends Error {
+  constructor(readonly grantId: string) {
+    super(`grant ${grantId} has already ended`);
+  }
+}
+
+function endingDetail(grant: VerifiedGrant, ending: GrantEnding): string {
+  const { limit } = grant.terms;
+  if (ending === 'expired') return `its time ran out at ${limit.until ?? '?'}`;
+  if (ending === 'restart') return 'it was valid until OpenExec restarted';
+  if (ending === 'exhausted') return `all ${limit.uses ?? '?'} uses spent`;
+  return 'revoked';
+}
+

@@ -1,0 +1,221 @@
+import { randomUUID } from 'node:crypto';
+import type { OpenExecCore } from '../openexec-core.ts';
+import type { JsonObject, JsonValue } from '../json/json-value.ts';
+import { isJsonObject } from '../json/json-value.ts';
+import { canonicalJson } from '../json/canonical.ts';
+import { parseJson } from '../json/parse.ts';
+import { isoUtc } from '../clock.ts';
+import { Refusal } from '../errors.ts';
+import { isStorageFull } from '../store/storage-full.ts';
+import { commitWithReceipts } from '../ledger/commit.ts';
+import type { GrantDto, GrantPreviewDto } from '../../../shared/grant-dto.ts';
+import { plain } from '../actions/declared/payload-schema.ts';
+import { checkTerms, GrantTermsError, GRANT_TYPE, GRANT_VERSION, signGrant, type GrantTerms } from './grant-artifact.ts';
+import { GRANT_RECEIPT_KIND, GrantAlreadyEnded, type GrantAuthority, type VerifiedGrant } from './grant-authority.ts';
+import type { GrantRow } from './grant-store.ts';
+
+/** What an operator asks for; the service turns it into signed terms. */
+export interface GrantRequest {
+  action: string;
+  agent?: string | null;
+  fixed: JsonObject;
+  /** JSON Schema (type object) of the varying fields; objects are closed. */
+  schema: JsonObject;
+  uses?: number | null;
+  /** Lifetime from now; becomes the signed `until`. */
+  forSeconds?: number | null;
+  untilRestart?: boolean;
+  reason: string;
+  proposalId?: string | null;
+}
+
+const LIST_LIMIT = 500;
+
+/**
+ * Issues, lists and revokes grants. Issuing signs the terms with the operator key and records
+ * them with a `config` receipt carrying the signed text; revoking ends the grant in one
+ * transaction with its receipt, so no decision committed after it can spend a use.
+ */
+export class GrantService {
+  private sweeper: NodeJS.Timeout | null = null;
+
+  constructor(private readonly core: OpenExecCore) {}
+
+  private get authority(): GrantAuthority {
+    return this.core.grants;
+  }
+
+  /** Expiry is checked at every dispatch; the timer only makes its receipt prompt. */
+  start(intervalMs = 1000): void {
+    this.sweeper = setInterval(() => this.endDue(), intervalMs);
+    this.sweeper.unref();
+  }
+
+  stop(): void {
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper = null;
+  }
+
+  endDue(): void {
+    try {
+      this.commit(() => this.authority.endDue());
+    } catch (err) {
+      if (!isStorageFull(err)) throw err;
+    }
+  }
+
+  /** The terms a request would be signed as, checked; refused (422) when they are not acceptable. */
+  private terms(request: GrantRequest): GrantTerms {
+    const { core } = this;
+    if (!core.allowList.isAllowed(request.action) || !core.registry.has(request.action)) {
+      throw new Refusal('not_allowed', `Action '${request.action}' is not an allowed action`);
+    }
+    if ((core.registry.get(request.action)?.quorum ?? 1) > 1) {
+      throw new Refusal('conflict', `Action '${request.action}' needs a quorum of operators for every run; it cannot be granted`);
+    }
+    const now = core.clock.now();
+    const limit: GrantTerms['limit'] = {};
+    if (request.uses != null) limit.uses = request.uses;
+    if (request.forSeconds != null) limit.until = isoUtc(now + request.forSeconds * 1000);
+    if (request.untilRestart) limit.until_restart = true;
+    const terms: GrantTerms = {
+      type: GRANT_TYPE,
+      v: GRANT_VERSION,
+      grant_id: randomUUID(),
+      issued_at: isoUtc(now),
+      operator_key_id: core.operatorSigner.keyId,
+      scope: {
+        action: request.action,
+        ...(request.agent ? { agent: request.agent } : {}),
+        fixed: request.fixed,
+        schema: request.schema,
+      },
+      limit,
+      reason: request.reason,
+      ...(request.proposalId ? { proposal_id: request.proposalId } : {}),
+    };
+    try {
+      checkTerms(terms, now);
+    } catch (err) {
+      if (err instanceof GrantTermsError) throw new Refusal('invalid_request', `Grant refused: ${err.message}`);
+      throw err;
+    }
+    return terms;
+  }
+
+  /** What `issue` would sign for this request, for the operator to read first. */
+  preview(request: GrantRequest): GrantPreviewDto {
+    const terms = this.terms(request);
+    return {
+      action: terms.scope.action,
+      agent: terms.scope.agent ?? null,
+      fixed: canonicalJson(terms.scope.fixed),
+      schema: JSON.stringify(plain(terms.scope.schema), null, 2),
+      varying: varyingOf(terms),
+      uses: request.uses ?? null,
+      forSeconds: request.forSeconds ?? null,
+      untilRestart: request.untilRestart === true,
+      reason: terms.reason,
+    };
+  }
+
+  issue(request: GrantRequest): GrantDto {
+    const { core } = this;
+    const terms = this.terms(request);
+    const signed = signGrant(terms, core.operatorSigner);
+    this.commit(() => {
+      this.authority.store.insert({
+        id: terms.grant_id,
+        action: terms.scope.action,
+        body: signed.body,
+        signature: signed.signature,
+        key_id: terms.operator_key_id,
+        boot_id: this.authority.bootId,
+        created_at: terms.issued_at,
+      });
+      core.ledger.append({
+        event: 'config',
+        action: terms.scope.action,
+        grant_id: terms.grant_id,
+        proposal_id: terms.proposal_id ?? null,
+        approver: 'operator',
+        approver_key_id: terms.operator_key_id,
+        reason: `grant ${terms.grant_id} granted: ${request.reason}`,
+        details: obj({ kind: GRANT_RECEIPT_KIND, change: 'granted', grant: parseJson(signed.body), signature: signed.signature }),
+      });
+    });
+    return this.dto(this.authority.store.get(terms.grant_id)!);
+  }
+
+  /** Ends a live grant now; decisions committed after this cannot spend it. */
+  revoke(id: string, reason: string): GrantDto {
+    const row = this.authority.store.get(id);
+    if (!row) throw new Refusal('not_found', `No grant ${id}`);
+    const grant = this.authority.verify(row);
+    if (!grant) throw new Refusal('conflict', `Grant ${id} does not verify under a known operator key`);
+    if (row.ended_reason !== null) throw new Refusal('conflict', `Grant ${id} has already ended (${row.ended_reason})`);
+    try {
+      this.commit(() => {
+        // Read again inside the transaction: a use spent just before counts in the receipt.
+        const now = this.authority.store.get(id)!;
+        this.authority.end({ ...grant, row: now }, 'revoked', reason);
+      });
+    } catch (err) {
+      if (err instanceof GrantAlreadyEnded) throw new Refusal('conflict', `Grant ${id} has already ended`);
+      throw err;
+    }
+    return this.dto(this.authority.store.get(id)!);
+  }
+
+  get(id: string): GrantDto | undefined {
+    this.endDue();
+    const row = this.authority.store.get(id);
+    return row ? this.dto(row) : undefined;
+  }
+
+  /** Live grants, or the latest ones whatever their state. */
+  list(all = false): GrantDto[] {
+    this.endDue();
+    const rows = all ? this.authority.store.latest(LIST_LIMIT) : this.authority.store.live();
+    return rows.map((row) => this.dto(row));
+  }
+
+  private dto(row: GrantRow): GrantDto {
+    const grant: VerifiedGrant | null = this.authority.verify(row);
+    const terms = grant?.terms ?? null;
+    const schema = terms?.scope.schema ?? {};
+    return {
+      id: row.id,
+      action: row.action,
+      agent: terms?.scope.agent ?? null,
+      fixed: terms ? canonicalJson(terms.scope.fixed) : '{}',
+      schema: JSON.stringify(plain(schema), null, 2),
+      varying: terms ? varyingOf(terms) : [],
+      uses: terms?.limit.uses ?? null,
+      usesSpent: row.uses_spent,
+      until: terms?.limit.until ?? null,
+      untilRestart: terms?.limit.until_restart === true,
+      reason: terms?.reason ?? '',
+      issuedAt: terms?.issued_at ?? row.created_at,
+      keyId: row.key_id,
+      proposalId: terms?.proposal_id ?? null,
+      status: row.ended_reason ?? 'live',
+      endedAt: row.ended_at,
+      body: row.body,
+      signature: row.signature,
+    };
+  }
+
+  private commit(work: () => void): void {
+    commitWithReceipts(this.core.db, this.core.ledger, work);
+  }
+}
+
+function obj(entries: Record<string, JsonValue>): JsonObject {
+  return Object.assign(Object.create(null) as JsonObject, entries);
+}
+
+function varyingOf(terms: GrantTerms): string[] {
+  const props = terms.scope.schema['properties'];
+  return isJsonObject(props) ? Object.keys(props).sort() : [];
+}

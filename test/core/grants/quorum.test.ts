@@ -1,0 +1,98 @@
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { rmSync } from 'node:fs';
+import { loadConfig } from '../../../src/main/app/config.ts';
+import { OpenExecCore, type LoadedManifest } from '../../../src/main/core/openexec-core.ts';
+import { buildManifest } from '../../../src/main/core/actions/declared/manifest.ts';
+import { addOperator } from '../../../src/main/core/crypto/operator-keys.ts';
+import { ProposalService } from '../../../src/main/core/proposals/proposal-service.ts';
+import { GrantService } from '../../../src/main/core/grants/grant-service.ts';
+import { EventHub } from '../../../src/main/core/events/event-hub.ts';
+import { mintOperatorApproval } from '../../../src/main/core/proposals/operator-approval.ts';
+import { tempDir } from '../../support/harness.ts';
+import { payload, stringSchema } from '../../support/declared.ts';
+
+/** `wire`: a declared action that needs two operators (it only echoes, so running it is harmless). */
+function manifest(dataDir: string): LoadedManifest {
+  const wire = { kind: 'run', description: 'send money', risk: 'high', program: '/bin/echo', argv: ['{to}'], payload_schema: stringSchema('to'), approval: { quorum: 2 } };
+  return { path: '/etc/openexec/actions.yaml', ...buildManifest({ actions: { wire } }, { dataDir, env: {} }, ['echo', 'add']) };
+}
+
+describe('an action that needs two operators (approval: {quorum: 2})', () => {
+  let dir: string;
+  let core: OpenExecCore;
+  let proposals: ProposalService;
+  beforeEach(() => {
+    dir = tempDir();
+    addOperator(dir, 'bob');
+    core = new OpenExecCore({ ...loadConfig({ OPENEXEC_DATA_DIR: dir }), manifest: manifest(dir) });
+    proposals = new ProposalService(core, new EventHub(), { defaultTtlSeconds: 600, tenantId: null });
+  });
+  afterEach(() => {
+    proposals.stop();
+    core.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  let n = 0;
+  const propose = () => proposals.propose({ action: 'wire', payload: payload({ to: 'acct-1' }), nonce: `w-${++n}` }).proposal.id;
+  const approvals = (id: string) =>
+    core.db
+      .prepare("SELECT approver_key_id FROM receipts WHERE event = 'approved' AND proposal_id = ? ORDER BY seq")
+      .pluck()
+      .all(id);
+
+  test('one approval leaves it pending; the same key again counts once and is refused', async () => {
+    const id = propose();
+    expect(await proposals.approve(id)).toMatchObject({ status: 'pending', exec_id: null });
+    await expect(proposals.approve(id)).rejects.toThrow(/already approved by operator key .* needs 2 distinct operator keys/);
+    expect(proposals.get(id)).toMatchObject({ status: 'pending', exec_id: null });
+    expect(approvals(id)).toEqual([core.operatorSigner.keyId]);
+  });
+
+  test('two distinct keys: it runs, and both approvals are recorded with their keys', async () => {
+    const id = propose();
+    await proposals.approve(id, 'bob');
+    const done = await proposals.approve(id);
+    expect(done).toMatchObject({ status: 'executed' });
+    expect(approvals(id)).toEqual([core.operators.get('bob')!.keyId, core.operatorSigner.keyId]);
+    const executed = JSON.parse(core.db.prepare("SELECT body FROM receipts WHERE event = 'executed'").pluck().get() as string);
+    expect(executed).toMatchObject({ proposal_id: id, approver_key_id: core.operatorSigner.keyId });
+  });
+
+  test.each([['operator'], ['bob']])('a denial by either (%s) after one approval ends it', async (denier) => {
+    const id = propose();
+    await proposals.approve(id, denier === 'bob' ? 'operator' : 'bob');
+    expect(proposals.deny(id, `no, says ${denier}`)).toMatchObject({ status: 'denied' });
+    await expect(proposals.approve(id, denier)).rejects.toThrow(/already denied/);
+    expect(core.db.prepare("SELECT count(*) FROM receipts WHERE event = 'executed'").pluck().get()).toBe(0);
+  });
+
+  test('never without a proposal (not at /execute), and never under a grant', async () => {
+    const out = await core.engine.execute({ action: 'wire', payload: payload({ to: 'acct-1' }), nonce: 'direct', artifact: null });
+    expect(out).toMatchObject({ kind: 'refused', code: 'approval_required' });
+    expect(out.kind === 'refused' && out.detail).toMatch(/needs approvals by 2 distinct operator keys/);
+    const grants = new GrantService(core);
+    expect(() => grants.issue({ action: 'wire', fixed: payload({}), schema: payload({ type: 'object', properties: { to: { type: 'string' } } }), uses: 1, reason: 'r' })).toThrow(
+      /cannot be granted/,
+    );
+  });
+
+  test('the engine itself refuses a single operator artifact for a quorum proposal', async () => {
+    const id = propose();
+    const row = proposals.get(id)!;
+    const { artifact } = mintOperatorApproval(core, row.request_hash, null);
+    const out = await core.engine.execute({ action: 'wire', payload: payload({ to: 'acct-1' }), nonce: row.nonce, artifact, proposalId: id });
+    expect(out).toMatchObject({ kind: 'refused', code: 'approval_required' });
+    expect(out.kind === 'refused' && out.detail).toMatch(/proposal .* has 1$/);
+  });
+
+  test('an unknown operator name is refused', async () => {
+    await expect(proposals.approve(propose(), 'carol')).rejects.toThrow(/No operator 'carol'/);
+  });
+
+  test('operators add refuses a taken or bad name', () => {
+    expect(() => addOperator(dir, 'bob')).toThrow(/already exists/);
+    expect(() => addOperator(dir, 'Bad Name')).toThrow(/must be/);
+    expect(() => addOperator(dir, 'operator')).toThrow(/must be/);
+  });
+});
