@@ -13,9 +13,11 @@ import type {
   ReceiptPage,
   ReceiptWithNeighboursDto,
 } from './console-dto';
+import type { BackupDto, HardeningReportDto } from './hardening';
 import type { ConsoleResult } from './console-result';
 import type {
   DenyInput,
+  BackupInput,
   ExtendInput,
   PageInput,
   ProposalIdInput,
@@ -24,6 +26,7 @@ import type {
   SetAllowedInput,
 } from './console-schemas';
 import {
+  backupInput,
   denyInput,
   emptyInput,
   extendInput,
@@ -56,6 +59,10 @@ export interface ConsoleApi {
   receiptPublicKey(): Promise<ConsoleResult<KeyInfoDto>>;
   /** Signs a checkpoint of the ledger as it is now (the latest one if nothing was added). */
   issueCheckpoint(): Promise<ConsoleResult<CheckpointDto>>;
+  /** The production hardening checklist, checked by the running server (`openexec doctor`). */
+  hardeningReport(): Promise<ConsoleResult<HardeningReportDto>>;
+  /** An online, verified copy of the database, recorded by a `config` receipt. */
+  backup(input: BackupInput): Promise<ConsoleResult<BackupDto>>;
 }
 
 /** Request/response methods and the schema that validates each one's single argument. */
@@ -75,6 +82,8 @@ export const CONSOLE_METHODS = {
   verifyChain: emptyInput,
   receiptPublicKey: emptyInput,
   issueCheckpoint: emptyInput,
+  hardeningReport: emptyInput,
+  backup: backupInput,
 } as const satisfies Record<keyof ConsoleApi, unknown>;
 
 export type ConsoleMethod = keyof ConsoleApi;

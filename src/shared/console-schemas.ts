@@ -33,6 +33,10 @@ export const receiptQueryInput = z.strictObject({
   limit: z.int().min(1).max(500).optional(),
 });
 export const receiptSeqInput = z.strictObject({ seq: z.int().min(1) });
+/** Where the server writes a backup: an absolute path (the server's working directory is not the caller's). */
+export const backupInput = z.strictObject({
+  path: wellFormedString().min(2).max(4096).refine((p) => p.startsWith('/') && !p.includes('\0'), 'must be an absolute path'),
+});
 
 export type ProposalIdInput = z.infer<typeof proposalIdInput>;
 export type ExtendInput = z.infer<typeof extendInput>;
@@ -41,3 +45,4 @@ export type PageInput = z.infer<typeof pageInput>;
 export type SetAllowedInput = z.infer<typeof setAllowedInput>;
 export type ReceiptQuery = z.infer<typeof receiptQueryInput>;
 export type ReceiptSeqInput = z.infer<typeof receiptSeqInput>;
+export type BackupInput = z.infer<typeof backupInput>;

@@ -148,6 +148,8 @@ describe('console IPC handlers, in front of the real service', () => {
       verifyChain: {},
       receiptPublicKey: {},
       issueCheckpoint: {},
+      hardeningReport: {},
+      backup: { path: '/nonexistent/backup.db' },
     };
     for (const method of CONSOLE_METHOD_NAMES) {
       const result = await call(method, { sender: { id: 99 }, senderFrame: mainFrame }, args[method]);

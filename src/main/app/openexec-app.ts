@@ -21,6 +21,8 @@ import { loadActionsManifest } from './actions-manifest.ts';
 import { checkDatabaseFiles } from './database-files.ts';
 import { coreStartError, dataDirWriteError, listenError } from './startup-errors.ts';
 import { tolerateUnwritableStdio } from './tolerant-stdio.ts';
+import { hardeningReport, probeHost } from './hardening-checks.ts';
+import { gatherServerFacts } from './hardening-facts.ts';
 
 export const SERVER_INFO_FILE = 'server.json';
 const CLOSE_GRACE_MS = 1000;
@@ -56,6 +58,8 @@ function bindWarnings(config: OpenExecConfig): string[] {
   }
   return [`the API listens on ${config.host}, which is not loopback: anyone who can reach it can submit proposals and executions`];
 }
+
+const AS_ROOT = 'running as root (uid 0): a handler that misbehaves can do anything on this host; run OpenExec as an unprivileged user';
 
 const NO_CLAWSHIELD_KEY =
   'clawshield mode without CLAWSHIELD_PUBLIC_KEY: only approvals given in this console (the operator approving a proposal) can execute; every ClawShield artifact is refused';
@@ -103,6 +107,7 @@ export async function startOpenExec(config: OpenExecConfig): Promise<OpenExecApp
     ...(config.mode === 'clawshield' && config.clawshieldPublicKey === null ? [NO_CLAWSHIELD_KEY] : []),
     ...(core.allowList.list() === null ? ['no execution allow-list is configured: every registered action may run'] : []),
     ...(config.mode === 'demo' ? ['demo mode: allowed actions run at /execute without any approval'] : []),
+    ...(process.getuid?.() === 0 ? [AS_ROOT] : []),
   ];
   const events = new EventHub();
   core.ledger.subscribe((receipt) => events.emit({ type: 'receipt', receipt }));
@@ -116,6 +121,16 @@ export async function startOpenExec(config: OpenExecConfig): Promise<OpenExecApp
     apiAddress: () => address,
     tenantId: config.tenantId,
     warnings: () => currentWarnings(),
+    hardeningReport: () => {
+      const url = new URL(address);
+      const facts = gatherServerFacts(core, {
+        boundHost: url.hostname.replace(/^\[|\]$/g, ''),
+        boundPort: Number(url.port),
+        logging: { file: null, maxBytes: 0, files: 0, level: 'off' },
+        metrics: false,
+      });
+      return hardeningReport(config, facts, probeHost());
+    },
   });
   // Issued before listening (the routes need it) but written only once the port is ours, so a
   // second start that fails never replaces the running server's token.

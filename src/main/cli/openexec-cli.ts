@@ -14,6 +14,7 @@ import { trustedReceiptKey } from './receipt-key.ts';
 import { ConsoleClient } from './console-client.ts';
 import { allowCommand, approveCommand, denyCommand, receiptsCommand, statusCommand } from './console-commands.ts';
 import { pendingCommand, showCommand } from './proposal-commands.ts';
+import { backupCommand, doctorCommand } from './ops-commands.ts';
 
 const USAGE = `usage: openexec <command> [options]
 
@@ -33,6 +34,8 @@ commands:
                                       check the side tables, and that the ledger extends saved checkpoints
   checkpoint [--out FILE]             sign a checkpoint of the ledger now (C2SP tlog-checkpoint note)
   prove SEQ [--size N]                fetch and check a receipt's inclusion proof against the latest checkpoint
+  doctor                              the production hardening checklist, checked (exit 1 when an item fails)
+  backup --out FILE                   an online copy of the database, verified and recorded in the ledger
 
 The server is found through OPENEXEC_DATA_DIR (default ~/.openexec): its address and console
 token are files there. The token is sent only after the server has proved it knows it.
@@ -85,6 +88,12 @@ async function run(argv: string[]): Promise<number> {
       return checkpointCommand(client(), values.out, out);
     case 'prove':
       return proveCommand(client(), oneArg('receipt number'), values.size, trustedReceiptKey(config, values['public-key']), out);
+    case 'doctor':
+      noArgs();
+      return doctorCommand(config, client, out);
+    case 'backup':
+      noArgs();
+      return backupCommand(client(), values.out, out);
     case 'status':
       noArgs();
       return statusCommand(client(), out);

@@ -12,6 +12,8 @@ import { receiptWithNeighbours, searchReceipts } from '../ledger/receipt-search.
 import { verifyChain, verifyOneReceipt } from '../ledger/verify-ledger.ts';
 import { sideTableProblems } from '../ledger/verify-side-tables.ts';
 import type { JsonObject } from '../json/json-value.ts';
+import type { HardeningReportDto } from '../../../shared/hardening.ts';
+import { backupLedger } from '../ledger/backup.ts';
 
 interface ApprovalRow {
   seq: number;
@@ -32,6 +34,8 @@ export interface ConsoleServiceInfo {
   apiAddress: () => string;
   tenantId: string | null;
   warnings: () => readonly string[];
+  /** The hardening checklist as the running server sees it (computed in src/main/app). */
+  hardeningReport: () => HardeningReportDto;
 }
 
 /** Turns thrown refusals into typed values; anything else is an internal error. */
@@ -218,5 +222,13 @@ export class ConsoleService implements ConsoleApi {
       const c = this.core.proofs.checkpointView(this.core.checkpoints.issue());
       return { origin: c.origin, size: c.size, rootHash: c.root_hash, createdAt: c.created_at, note: c.note };
     });
+  }
+
+  hardeningReport() {
+    return guarded(() => this.info.hardeningReport());
+  }
+
+  backup(input: { path: string }) {
+    return guarded(() => backupLedger(this.core.db, this.core.ledger, this.core.receiptVerifier, input.path));
   }
 }

@@ -50,12 +50,9 @@ function receiptProblems(row: ReceiptRow, verifier: Ed25519Verifier): { hash: bo
   return { hash, signature, problems };
 }
 
-/** Walks the whole chain in order and reports the first receipt that does not hold. */
-export function verifyChain(db: SqliteDatabase, verifier: Ed25519Verifier): ChainCheckDto {
-  let expectedSeq = 1;
-  let prevHash = GENESIS_PREV_HASH;
+/** Walks `rows` in order from `expectedSeq`, linked to `prevHash`; reports the first that does not hold. */
+function walk(rows: IterableIterator<ReceiptRow>, verifier: Ed25519Verifier, expectedSeq: number, prevHash: string): ChainCheckDto {
   let checked = 0;
-  const rows = db.prepare(`SELECT ${RECEIPT_COLUMNS} FROM receipts ORDER BY seq`).iterate() as IterableIterator<ReceiptRow>;
   for (const row of rows) {
     const bad = (problem: string): ChainCheckDto => ({ valid: false, checked, firstBadSeq: row.seq, problem });
     if (row.seq !== expectedSeq) return bad(`sequence gap: expected ${expectedSeq}, found ${row.seq}`);
@@ -67,6 +64,12 @@ export function verifyChain(db: SqliteDatabase, verifier: Ed25519Verifier): Chai
     prevHash = row.hash;
   }
   return { valid: true, checked, firstBadSeq: null, problem: null };
+}
+
+/** Walks the whole chain in order and reports the first receipt that does not hold. */
+export function verifyChain(db: SqliteDatabase, verifier: Ed25519Verifier): ChainCheckDto {
+  const rows = db.prepare(`SELECT ${RECEIPT_COLUMNS} FROM receipts ORDER BY seq`).iterate() as IterableIterator<ReceiptRow>;
+  return walk(rows, verifier, 1, GENESIS_PREV_HASH);
 }
 
 export function verifyOneReceipt(db: SqliteDatabase, verifier: Ed25519Verifier, seq: number): ReceiptCheckDto | null {
@@ -87,4 +90,16 @@ export function verifyOneReceipt(db: SqliteDatabase, verifier: Ed25519Verifier, 
     valid: problems.length === 0,
     problems,
   };
+}
+
+/**
+ * The last `count` receipts, each judged and linked to the one before it (the first of them
+ * to its stored predecessor): a quick check for doctor, not a substitute for `verifyChain`.
+ */
+export function verifyTail(db: SqliteDatabase, verifier: Ed25519Verifier, count: number): ChainCheckDto {
+  const head = db.prepare('SELECT coalesce(max(seq), 0) FROM receipts').pluck().get() as number;
+  const from = Math.max(1, head - count + 1);
+  const before = from === 1 ? GENESIS_PREV_HASH : (db.prepare('SELECT hash FROM receipts WHERE seq = ?').pluck().get(from - 1) as string | undefined);
+  const rows = db.prepare(`SELECT ${RECEIPT_COLUMNS} FROM receipts WHERE seq >= ? ORDER BY seq`).iterate(from) as IterableIterator<ReceiptRow>;
+  return walk(rows, verifier, from, before ?? '');
 }

@@ -4,6 +4,7 @@ import { Fields } from '../components/Fields';
 import { Refreshable } from '../components/Refreshable';
 import { formatTime, plural } from '../lib/format';
 import { useStatusStore } from '../stores/status-store';
+import { HardeningPanel } from './status/HardeningPanel';
 
 function KeyRow({ title, info }: { title: string; info: KeyInfoDto | null }) {
   return (
@@ -118,6 +119,7 @@ export function StatusView() {
               <KeyRow title="Operator key (signs approvals from this console)" info={health.operatorKey} />
               <KeyRow title="ClawShield key (trusted external approver)" info={health.clawshieldKey} />
             </div>
+            <HardeningPanel />
             {loadedAt ? <p className="muted small">Updated {formatTime(new Date(loadedAt).toISOString())}</p> : null}
           </>
         )}
