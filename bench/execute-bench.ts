@@ -38,7 +38,7 @@ export function postRaw(agent: Agent, url: URL, body: string): Promise<number> {
  * POST /execute in clawshield mode against a server in its own process, each request with
  * a pre-minted valid artifact and a unique nonce; every answer waits for its receipt's commit.
  */
-export async function benchExecute(synchronous: 'NORMAL' | 'FULL', concurrencies: number[], perLevel: number): Promise<ExecuteFigures[]> {
+export async function benchExecute(synchronous: 'NORMAL' | 'FULL', concurrencies: number[], perLevel: number, env: Record<string, string> = {}): Promise<ExecuteFigures[]> {
   const approver = new TestApprover();
   const dataDir = tempDir('openexec-bench-');
   const server = await spawnServer({
@@ -47,6 +47,7 @@ export async function benchExecute(synchronous: 'NORMAL' | 'FULL', concurrencies
     CLAWSHIELD_PUBLIC_KEY: approver.publicKeyPem,
     CLAWSHIELD_TENANT_ID: 'tenant-001',
     OPENEXEC_SYNCHRONOUS: synchronous,
+    ...env,
   });
   const url = new URL(server.url);
   const figures: ExecuteFigures[] = [];

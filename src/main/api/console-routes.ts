@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CONSOLE_METHODS, type ConsoleApi, type ConsoleMethod } from '../../shared/console-api.ts';
 import { consoleStatus, type ConsoleErrorCode } from '../../shared/error-codes.ts';
 import { sendJson } from './reply.ts';
+import { noteRefusal } from './request-log.ts';
 
 const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 
@@ -15,6 +16,7 @@ export function bearerProblem(req: FastifyRequest, token: string): string | null
 }
 
 function sendError(reply: FastifyReply, code: ConsoleErrorCode, detail: string): void {
+  noteRefusal(reply.request, code, detail);
   sendJson(reply, consoleStatus(code), { detail, code });
 }
 

@@ -1,4 +1,4 @@
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyBaseLogger } from 'fastify';
 import type { OpenExecCore } from '../core/openexec-core.ts';
 import { Refusal } from '../core/errors.ts';
 import { checkRequestOrigin } from './request-guard.ts';
@@ -7,12 +7,15 @@ import { registerCompatRoutes } from './compat-routes.ts';
 import { sendDetail, sendJson, sendRaw } from './reply.ts';
 import { validationBody, ValidationRefusal } from './validation-error.ts';
 import { storageFullDetail } from '../core/store/storage-full.ts';
+import { registerRequestLog } from './request-log.ts';
 
 export interface HttpServerOptions {
   /** Host names accepted in the Host header besides loopback ones (a non-loopback bind). */
   extraHosts?: readonly string[];
   /** Further routes (proposals, console) registered by later layers. */
   register?: (app: FastifyInstance) => void;
+  /** pino, for one line per request (src/main/app/logging.ts); none: nothing is logged. */
+  logger?: FastifyBaseLogger;
 }
 
 /**
@@ -20,7 +23,11 @@ export interface HttpServerOptions {
  * hash an approver signed is computed from exactly what the agent sent.
  */
 export function createHttpServer(core: OpenExecCore, options: HttpServerOptions = {}): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT_BYTES, return503OnClosing: true });
+  const app = Fastify({
+    ...(options.logger ? { loggerInstance: options.logger, logController: new LogController({ disableRequestLogging: true }) } : { logger: false }),
+    bodyLimit: BODY_LIMIT_BYTES,
+    return503OnClosing: true,
+  }) as unknown as FastifyInstance;
   const extraHosts = (options.extraHosts ?? []).map((h) => h.toLowerCase());
 
   app.removeAllContentTypeParsers();
@@ -53,6 +60,7 @@ export function createHttpServer(core: OpenExecCore, options: HttpServerOptions 
 
   app.setNotFoundHandler((_req, reply) => sendDetail(reply, 'not_found', 'Not Found'));
 
+  if (options.logger) registerRequestLog(app);
   registerCompatRoutes(app, core);
   options.register?.(app);
   return app;

@@ -23,6 +23,8 @@ import { coreStartError, dataDirWriteError, listenError } from './startup-errors
 import { tolerateUnwritableStdio } from './tolerant-stdio.ts';
 import { hardeningReport, probeHost } from './hardening-checks.ts';
 import { gatherServerFacts } from './hardening-facts.ts';
+import { createLogger } from './logging.ts';
+import { logReceipts, logStartup } from './log-events.ts';
 
 export const SERVER_INFO_FILE = 'server.json';
 const CLOSE_GRACE_MS = 1000;
@@ -81,8 +83,13 @@ function writeServerFiles(dataDir: string, token: string, infoFile: string, addr
   }
 }
 
+export interface StartOptions {
+  /** Log lines to stderr as well as logs/ in the data directory (the headless server). */
+  logToStderr?: boolean;
+}
+
 /** Starts the core and the loopback API; the headless entry and the Electron shell share this. */
-export async function startOpenExec(config: OpenExecConfig): Promise<OpenExecApp> {
+export async function startOpenExec(config: OpenExecConfig, options: StartOptions = {}): Promise<OpenExecApp> {
   tolerateUnwritableStdio();
   const bind = bindWarnings(config);
   const manifest = config.actionsFile === null ? null : loadActionsManifest(config.actionsFile, config.dataDir, config.env);
@@ -102,15 +109,18 @@ export async function startOpenExec(config: OpenExecConfig): Promise<OpenExecApp
     lock.release();
     throw new ConfigError(`OPENEXEC_WITNESS_DIR: ${(err as Error).message}`);
   }
+  const log = await createLogger(config, { stderr: options.logToStderr === true });
   const currentWarnings = (): string[] => [
     ...bind,
     ...(config.mode === 'clawshield' && config.clawshieldPublicKey === null ? [NO_CLAWSHIELD_KEY] : []),
     ...(core.allowList.list() === null ? ['no execution allow-list is configured: every registered action may run'] : []),
     ...(config.mode === 'demo' ? ['demo mode: allowed actions run at /execute without any approval'] : []),
     ...(process.getuid?.() === 0 ? [AS_ROOT] : []),
+    ...(log.problem !== null ? [`${log.problem}; no log file is written`] : []),
   ];
   const events = new EventHub();
   core.ledger.subscribe((receipt) => events.emit({ type: 'receipt', receipt }));
+  logReceipts(core.ledger, log.logger);
   const proposals = new ProposalService(core, events, {
     defaultTtlSeconds: config.proposalTtlSeconds,
     tenantId: config.tenantId,
@@ -126,7 +136,7 @@ export async function startOpenExec(config: OpenExecConfig): Promise<OpenExecApp
       const facts = gatherServerFacts(core, {
         boundHost: url.hostname.replace(/^\[|\]$/g, ''),
         boundPort: Number(url.port),
-        logging: { file: null, maxBytes: 0, files: 0, level: 'off' },
+        logging: { file: log.file, maxBytes: config.logMaxBytes, files: config.logFiles, level: config.logLevel },
         metrics: false,
       });
       return hardeningReport(config, facts, probeHost());
@@ -138,6 +148,7 @@ export async function startOpenExec(config: OpenExecConfig): Promise<OpenExecApp
   const extraHosts = isLoopbackHost(config.host) ? [] : [config.host];
   const http = createHttpServer(core, {
     extraHosts,
+    logger: log.logger,
     register: (app) => {
       const stream = createEventStreams(app, events);
       app.get('/events', (_req, reply) => stream(reply));
@@ -151,6 +162,7 @@ export async function startOpenExec(config: OpenExecConfig): Promise<OpenExecApp
     await http.listen({ host: config.host, port: config.port });
   } catch (err) {
     core.close();
+    await log.close();
     lock.release();
     throw listenError(err, config);
   }
@@ -171,9 +183,11 @@ export async function startOpenExec(config: OpenExecConfig): Promise<OpenExecApp
     core.checkpoints.stop();
     await http.close();
     core.close();
+    await log.close();
     lock.release();
     throw err;
   }
+  logStartup(log, config, address, currentWarnings());
 
   let closed = false;
   return {
@@ -200,6 +214,8 @@ export async function startOpenExec(config: OpenExecConfig): Promise<OpenExecApp
       }
       rmSync(infoFile, { force: true });
       core.close();
+      log.logger.info('stopped');
+      await log.close();
       lock.release();
     },
   };
