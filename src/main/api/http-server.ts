@@ -7,7 +7,7 @@ import { registerCompatRoutes } from './compat-routes.ts';
 import { sendDetail, sendJson, sendRaw } from './reply.ts';
 import { validationBody, ValidationRefusal } from './validation-error.ts';
 import { storageFullDetail } from '../core/store/storage-full.ts';
-import { registerRequestLog } from './request-log.ts';
+import { noteRefusal, registerRequestLog, type RequestDone } from './request-log.ts';
 
 export interface HttpServerOptions {
   /** Host names accepted in the Host header besides loopback ones (a non-loopback bind). */
@@ -16,6 +16,8 @@ export interface HttpServerOptions {
   register?: (app: FastifyInstance) => void;
   /** pino, for one line per request (src/main/app/logging.ts); none: nothing is logged. */
   logger?: FastifyBaseLogger;
+  /** Told of every request once it is answered (metrics). */
+  observe?: (done: RequestDone) => void;
 }
 
 /**
@@ -38,8 +40,11 @@ export function createHttpServer(core: OpenExecCore, options: HttpServerOptions 
     if (!verdict.ok) sendDetail(reply, verdict.code, verdict.detail);
   });
 
-  app.setErrorHandler((err: FastifyError | Refusal | Error, _req, reply) => {
-    if (err instanceof ValidationRefusal) return sendRaw(reply, 422, validationBody(err.issues));
+  app.setErrorHandler((err: FastifyError | Refusal | Error, req, reply) => {
+    if (err instanceof ValidationRefusal) {
+      noteRefusal(req, 'invalid_request', 'request body failed validation');
+      return sendRaw(reply, 422, validationBody(err.issues));
+    }
     if (err instanceof Refusal) return sendDetail(reply, err.code, err.detail);
     const code = (err as FastifyError).code;
     if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
@@ -60,7 +65,7 @@ export function createHttpServer(core: OpenExecCore, options: HttpServerOptions 
 
   app.setNotFoundHandler((_req, reply) => sendDetail(reply, 'not_found', 'Not Found'));
 
-  if (options.logger) registerRequestLog(app);
+  registerRequestLog(app, options.observe);
   registerCompatRoutes(app, core);
   options.register?.(app);
   return app;

@@ -26,14 +26,21 @@ const DETAIL_CHARS = 300;
  * receipt it produced and the refusal it was given. Never headers or bodies: tokens, artifacts
  * and payloads stay out of the log by construction.
  */
-export function registerRequestLog(app: FastifyInstance): void {
+export interface RequestDone {
+  route: string;
+  seconds: number;
+  refusal: string | null;
+}
+
+export function registerRequestLog(app: FastifyInstance, observe?: (done: RequestDone) => void): void {
   app.decorateRequest('receiptSeq', null);
   app.decorateRequest('refusal', null);
   app.addHook('onResponse', (req, reply, done) => {
     // The request id (reqId) is already bound to req.log.
+    const route = req.routeOptions.url ?? '(no route)';
     const line: Record<string, unknown> = {
       method: req.method,
-      route: req.routeOptions.url ?? '(no route)',
+      route,
       status: reply.statusCode,
       ms: Math.round(reply.elapsedTime * 100) / 100,
     };
@@ -43,6 +50,7 @@ export function registerRequestLog(app: FastifyInstance): void {
       line['reason'] = req.refusal.detail.slice(0, DETAIL_CHARS);
     }
     req.log.info(line, 'request');
+    observe?.({ route, seconds: reply.elapsedTime / 1000, refusal: req.refusal?.code ?? null });
     done();
   });
 }

@@ -25,6 +25,8 @@ import { hardeningReport, probeHost } from './hardening-checks.ts';
 import { gatherServerFacts } from './hardening-facts.ts';
 import { createLogger } from './logging.ts';
 import { logReceipts, logStartup } from './log-events.ts';
+import { OpenExecMetrics } from './metrics.ts';
+import { registerMetricsRoute } from '../api/metrics-route.ts';
 
 export const SERVER_INFO_FILE = 'server.json';
 const CLOSE_GRACE_MS = 1000;
@@ -121,6 +123,11 @@ export async function startOpenExec(config: OpenExecConfig, options: StartOption
   const events = new EventHub();
   core.ledger.subscribe((receipt) => events.emit({ type: 'receipt', receipt }));
   logReceipts(core.ledger, log.logger);
+  const metrics = new OpenExecMetrics({
+    ledger: core.ledger,
+    isAction: (name) => core.registry.has(name),
+    pendingProposals: () => proposals.store.countPending(),
+  });
   const proposals = new ProposalService(core, events, {
     defaultTtlSeconds: config.proposalTtlSeconds,
     tenantId: config.tenantId,
@@ -137,7 +144,7 @@ export async function startOpenExec(config: OpenExecConfig, options: StartOption
         boundHost: url.hostname.replace(/^\[|\]$/g, ''),
         boundPort: Number(url.port),
         logging: { file: log.file, maxBytes: config.logMaxBytes, files: config.logFiles, level: config.logLevel },
-        metrics: false,
+        metrics: true,
       });
       return hardeningReport(config, facts, probeHost());
     },
@@ -149,11 +156,13 @@ export async function startOpenExec(config: OpenExecConfig, options: StartOption
   const http = createHttpServer(core, {
     extraHosts,
     logger: log.logger,
+    observe: (done) => metrics.observeRequest(done),
     register: (app) => {
       const stream = createEventStreams(app, events);
       app.get('/events', (_req, reply) => stream(reply));
       registerProposalRoutes(app, proposals, core);
       registerProofRoutes(app, core.proofs);
+      registerMetricsRoute(app, metrics);
       registerConsoleRoutes(app, consoleApi, token, stream);
       registerConsoleChallenge(app, token, () => ({ address, pid: process.pid }));
     },
