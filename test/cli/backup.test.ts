@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { post, startServer, tempDir, type RunningServer } from '../support/harness.ts';
+import { loadConfig } from '../../src/main/app/config.ts';
+import { startOpenExec } from '../../src/main/app/openexec-app.ts';
 import { cli, CLI_BIN } from '../support/cli.ts';
 import { executeWire } from '../support/clawshield.ts';
 import { consoleCall } from '../support/console-http.ts';
@@ -80,5 +82,37 @@ describe('openexec backup', () => {
     const relative = await consoleCall(s.url, s.app.consoleToken, 'backup', { path: 'rel.db' });
     expect(relative.status).toBe(400);
     expect((await cli(s.dataDir, 'backup')).code).toBe(2);
+  });
+
+  test('restored: start-up on the copy says it is shorter than the ledger was; with a witness directory it refuses', async () => {
+    const dataDir = tempDir();
+    const witness = tempDir('openexec-witness-');
+    const env = { OPENEXEC_DATA_DIR: dataDir, OPENEXEC_PORT: '0', OPENEXEC_ALLOWED_ACTIONS: 'add' };
+    const first = await startOpenExec(loadConfig({ ...env, OPENEXEC_WITNESS_DIR: witness }));
+    for (let i = 0; i < 5; i++) await post(first.address, '/execute', executeWire('add', '{"a":1,"b":2}', `r-${i}`));
+    const file = join(outDir, 'restore-me.db');
+    const b = (await consoleCall(first.address, first.consoleToken, 'backup', { path: file })).body as BackupDto;
+    await post(first.address, '/execute', executeWire('add', '{"a":1,"b":2}', 'r-after'));
+    expect(first.warnings().join('\n')).not.toMatch(/restored/);
+    await first.close();
+
+    // The restore the README describes: the copy in place of the database, its -wal and -shm removed.
+    const db = join(dataDir, 'openexec.db');
+    for (const f of [`${db}-wal`, `${db}-shm`]) rmSync(f, { force: true });
+    copyFileSync(file, db);
+    await expect(startOpenExec(loadConfig({ ...env, OPENEXEC_WITNESS_DIR: witness }))).rejects.toThrow(
+      new RegExp(`^OPENEXEC_WITNESS_DIR: the ledger has ${b.seq} receipts, fewer than the \\d+ of the checkpoint witnessed`),
+    );
+    const restored = await startOpenExec(loadConfig(env));
+    try {
+      const notice = restored.warnings().filter((w) => /restored from an older copy/.test(w));
+      expect(notice).toEqual([
+        expect.stringContaining(`the ledger has ${b.seq} receipts, but it had ${b.receiptSeq} when the backup to ${file} was recorded`),
+      ]);
+    } finally {
+      await restored.close();
+      rmSync(dataDir, { recursive: true, force: true });
+      rmSync(witness, { recursive: true, force: true });
+    }
   });
 });

@@ -26,6 +26,7 @@ import { gatherServerFacts } from './hardening-facts.ts';
 import { createLogger } from './logging.ts';
 import { logReceipts, logStartup } from './log-events.ts';
 import { OpenExecMetrics } from './metrics.ts';
+import { restoredLedgerNotice, writeBackupMarker } from './backup-marker.ts';
 import { registerMetricsRoute } from '../api/metrics-route.ts';
 
 export const SERVER_INFO_FILE = 'server.json';
@@ -112,6 +113,7 @@ export async function startOpenExec(config: OpenExecConfig, options: StartOption
     throw new ConfigError(`OPENEXEC_WITNESS_DIR: ${(err as Error).message}`);
   }
   const log = await createLogger(config, { stderr: options.logToStderr === true });
+  const restored = restoredLedgerNotice(config.dataDir, core.ledger.size());
   const currentWarnings = (): string[] => [
     ...bind,
     ...(config.mode === 'clawshield' && config.clawshieldPublicKey === null ? [NO_CLAWSHIELD_KEY] : []),
@@ -119,6 +121,7 @@ export async function startOpenExec(config: OpenExecConfig, options: StartOption
     ...(config.mode === 'demo' ? ['demo mode: allowed actions run at /execute without any approval'] : []),
     ...(process.getuid?.() === 0 ? [AS_ROOT] : []),
     ...(log.problem !== null ? [`${log.problem}; no log file is written`] : []),
+    ...(restored !== null ? [restored] : []),
   ];
   const events = new EventHub();
   core.ledger.subscribe((receipt) => events.emit({ type: 'receipt', receipt }));
@@ -138,6 +141,7 @@ export async function startOpenExec(config: OpenExecConfig, options: StartOption
     apiAddress: () => address,
     tenantId: config.tenantId,
     warnings: () => currentWarnings(),
+    onBackup: (b) => writeBackupMarker(config.dataDir, b, new Date(core.clock.now()).toISOString()),
     hardeningReport: () => {
       const url = new URL(address);
       const facts = gatherServerFacts(core, {

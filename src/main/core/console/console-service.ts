@@ -12,7 +12,7 @@ import { receiptWithNeighbours, searchReceipts } from '../ledger/receipt-search.
 import { verifyChain, verifyOneReceipt } from '../ledger/verify-ledger.ts';
 import { sideTableProblems } from '../ledger/verify-side-tables.ts';
 import type { JsonObject } from '../json/json-value.ts';
-import type { HardeningReportDto } from '../../../shared/hardening.ts';
+import type { BackupDto, HardeningReportDto } from '../../../shared/hardening.ts';
 import { backupLedger } from '../ledger/backup.ts';
 
 interface ApprovalRow {
@@ -36,6 +36,8 @@ export interface ConsoleServiceInfo {
   warnings: () => readonly string[];
   /** The hardening checklist as the running server sees it (computed in src/main/app). */
   hardeningReport: () => HardeningReportDto;
+  /** Told of each backup once it is recorded (the app remembers the live head beside the database). */
+  onBackup: (backup: BackupDto) => void;
 }
 
 /** Turns thrown refusals into typed values; anything else is an internal error. */
@@ -229,6 +231,17 @@ export class ConsoleService implements ConsoleApi {
   }
 
   backup(input: { path: string }) {
-    return guarded(() => backupLedger(this.core.db, this.core.ledger, this.core.receiptVerifier, input.path));
+    return guarded(async () => {
+      const b = await backupLedger(this.core.db, this.core.ledger, this.core.receiptVerifier, input.path);
+      // A checkpoint now covers the backup receipt; with OPENEXEC_WITNESS_DIR its copy outside
+      // the data directory makes a later start on the (shorter) restored copy refuse.
+      try {
+        this.core.checkpoints.issue();
+      } catch {
+        // Issued again on the next receipt or tick; the backup stands.
+      }
+      this.info.onBackup(b);
+      return b;
+    });
   }
 }
