@@ -177,8 +177,8 @@ function logsAndMonitoring(facts: ServerFacts | null): HardeningCheckDto {
   if (facts === null) return check('logs_and_monitoring', 'manual', 'no server running', 'Is the log rotated and are /metrics scraped and alerted on?');
   const { logging } = facts;
   const seen = `log ${logging.file ?? '(stderr only)'} rotated at ${logging.maxBytes} bytes, ${logging.files} files kept, level ${logging.level}; /metrics ${facts.metrics ? 'on' : 'off'}`;
-  if (logging.file !== null && facts.metrics) return check('logs_and_monitoring', 'pass', seen, 'Scrape /metrics and alert on refusals and failures.');
-  return check('logs_and_monitoring', 'warn', seen, 'Keep the log file writable and scrape /metrics.');
+  if (logging.file !== null && logging.level !== 'silent' && facts.metrics) return check('logs_and_monitoring', 'pass', seen, 'Scrape /metrics and alert on refusals and failures.');
+  return check('logs_and_monitoring', 'warn', seen, 'Keep the log file writable, OPENEXEC_LOG_LEVEL above silent, and scrape /metrics.');
 }
 
 function modeOf(path: string): string {
