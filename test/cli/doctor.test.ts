@@ -95,6 +95,16 @@ describe('openexec doctor', () => {
     }
   });
 
+  test('logs and monitoring pass with the log written and /metrics on; a silent log warns', async () => {
+    expect(byId(await serverReport(s), 'logs_and_monitoring')).toMatchObject({ status: 'pass' });
+    const quiet = await startServer({ OPENEXEC_LOG_LEVEL: 'silent' });
+    try {
+      expect(byId(await serverReport(quiet), 'logs_and_monitoring')).toMatchObject({ status: 'warn' });
+    } finally {
+      await quiet.stop();
+    }
+  });
+
   test('clawshield mode without a key fails; with one, its fingerprint is printed', async () => {
     const noKey = loadConfig({ OPENEXEC_DATA_DIR: s.dataDir, OPENEXEC_MODE: 'clawshield' });
     expect(byId(hardeningReport(noKey, null, probeHost()), 'clawshield_public_key')).toMatchObject({ status: 'fail' });
