@@ -21,6 +21,7 @@ import { loadActionsManifest } from './actions-manifest.ts';
 import { checkDatabaseFiles } from './database-files.ts';
 import { coreStartError, dataDirWriteError, listenError } from './startup-errors.ts';
 import { tolerateUnwritableStdio } from './tolerant-stdio.ts';
+import { SERVER_INFO_FILE } from './server-info.ts';
 import { hardeningReport, probeHost } from './hardening-checks.ts';
 import { gatherServerFacts } from './hardening-facts.ts';
 import { createLogger } from './logging.ts';
@@ -29,7 +30,7 @@ import { OpenExecMetrics } from './metrics.ts';
 import { restoredLedgerNotice, writeBackupMarker } from './backup-marker.ts';
 import { registerMetricsRoute } from '../api/metrics-route.ts';
 
-export const SERVER_INFO_FILE = 'server.json';
+export { SERVER_INFO_FILE };
 const CLOSE_GRACE_MS = 1000;
 
 export interface OpenExecApp {

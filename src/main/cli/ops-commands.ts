@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { OpenExecConfig } from '../app/config.ts';
 import { hardeningReport, probeHost } from '../app/hardening-checks.ts';
-import { SERVER_INFO_FILE } from '../app/openexec-app.ts';
+import { SERVER_INFO_FILE } from '../app/server-info.ts';
 import type { HardeningReportDto } from '../../shared/hardening.ts';
 import type { ConsoleClient } from './console-client.ts';
 import { CliError, type CliOutput } from './cli-error.ts';
