@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: prints JSON figures. Not a test: nothing here passes or fails on timing.
- * BENCH_ONLY=execute|ledger|view|actions|merkle|events runs one part; BENCH_RECEIPTS sets the ledger size (default 1,000,000)
+ * BENCH_ONLY=execute|logging|ledger|view|actions|merkle|events runs one part; BENCH_RECEIPTS sets the ledger size (default 1,000,000)
  * for both the ledger and the Ledger view (Chromium, through the console test bridge).
  */
 import { benchExecute } from './execute-bench.ts';
@@ -9,6 +9,7 @@ import { benchLedgerView } from './ledger-view-bench.ts';
 import { benchActions } from './actions-bench.ts';
 import { benchMerkle } from './merkle-bench.ts';
 import { benchEvents } from './events-bench.ts';
+import { benchLoggingCost } from './logging-bench.ts';
 
 const only = process.env['BENCH_ONLY'];
 const results: Record<string, unknown> = {
@@ -19,6 +20,9 @@ if (!only || only === 'execute') {
     ...(await benchExecute('NORMAL', [1, 16, 64], 6000)),
     ...(await benchExecute('FULL', [1, 16, 64], 3000)),
   ];
+}
+if (!only || only === 'logging') {
+  results['logging'] = await benchLoggingCost(Number(process.env['BENCH_ROUNDS'] ?? 3), 4000);
 }
 if (!only || only === 'ledger') {
   results['ledger'] = benchLedger(Number(process.env['BENCH_RECEIPTS'] ?? 1_000_000));

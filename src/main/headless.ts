@@ -50,7 +50,7 @@ async function main(): Promise<void> {
       dataDirDefault: join(homedir(), '.openexec'),
       allowNonLoopback: args.includes('--allow-non-loopback'),
     });
-    app = await startOpenExec(config);
+    app = await startOpenExec(config, { logToStderr: true });
     for (const w of app.warnings()) process.stderr.write(`openexec: warning: ${w}\n`);
     process.stdout.write(`OpenExec listening on ${app.address} (mode ${config.mode}, data ${config.dataDir})\n`);
   } catch (err) {

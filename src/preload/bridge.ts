@@ -48,6 +48,8 @@ const BRIDGE_METHODS: Record<ConsoleMethod, true> = {
   approveSimilar: true,
   listGrants: true,
   revokeGrant: true,
+  hardeningReport: true,
+  backup: true,
 };
 
 export const BRIDGE_METHOD_NAMES = Object.keys(BRIDGE_METHODS) as ConsoleMethod[];

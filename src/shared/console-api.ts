@@ -15,6 +15,7 @@ import type {
   ReceiptPage,
   ReceiptWithNeighboursDto,
 } from './console-dto';
+import type { BackupDto, HardeningReportDto } from './hardening';
 import type { ConsoleResult } from './console-result';
 import type { GrantDto, GrantPreviewDto, SimilarApprovalDto } from './grant-dto';
 import type { ListGrantsInput, RevokeGrantInput, SimilarGrantInput } from './grant-schemas';
@@ -23,6 +24,7 @@ import type {
   ApproveInput,
   ChainRangeInput,
   DenyInput,
+  BackupInput,
   ExtendInput,
   PageInput,
   ProposalIdInput,
@@ -33,6 +35,7 @@ import type {
 import {
   approveInput,
   chainRangeInput,
+  backupInput,
   denyInput,
   emptyInput,
   extendInput,
@@ -78,6 +81,10 @@ export interface ConsoleApi {
   listGrants(input: ListGrantsInput): Promise<ConsoleResult<GrantDto[]>>;
   /** Ends a live grant now, witnessed by a `config` receipt. */
   revokeGrant(input: RevokeGrantInput): Promise<ConsoleResult<GrantDto>>;
+  /** The production hardening checklist, checked by the running server (`openexec doctor`). */
+  hardeningReport(): Promise<ConsoleResult<HardeningReportDto>>;
+  /** An online, verified copy of the database, recorded by a `config` receipt. */
+  backup(input: BackupInput): Promise<ConsoleResult<BackupDto>>;
 }
 
 /** Request/response methods and the schema that validates each one's single argument. */
@@ -103,6 +110,8 @@ export const CONSOLE_METHODS = {
   approveSimilar: similarGrantInput,
   listGrants: listGrantsInput,
   revokeGrant: revokeGrantInput,
+  hardeningReport: emptyInput,
+  backup: backupInput,
 } as const satisfies Record<keyof ConsoleApi, unknown>;
 
 export type ConsoleMethod = keyof ConsoleApi;

@@ -43,6 +43,10 @@ export const receiptQueryInput = z.strictObject({
   count: z.boolean().optional(),
 });
 export const receiptSeqInput = z.strictObject({ seq: z.int().min(1) });
+/** Where the server writes a backup: an absolute path (the server's working directory is not the caller's). */
+export const backupInput = z.strictObject({
+  path: wellFormedString().min(2).max(4096).refine((p) => p.startsWith('/') && !p.includes('\0'), 'must be an absolute path'),
+});
 
 export const chainRangeInput = z.strictObject({
   fromSeq: z.int().min(1),
@@ -58,3 +62,4 @@ export type SetAllowedInput = z.infer<typeof setAllowedInput>;
 export type ReceiptQuery = z.infer<typeof receiptQueryInput>;
 export type ReceiptSeqInput = z.infer<typeof receiptSeqInput>;
 export type ChainRangeInput = z.infer<typeof chainRangeInput>;
+export type BackupInput = z.infer<typeof backupInput>;

@@ -1,10 +1,9 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { stringify as toYaml } from 'yaml';
 import { get, post, startServer, tempDir, type RunningServer } from '../support/harness.ts';
-import { script, stringSchema } from '../support/declared.ts';
+import { jobAction, script, startJobService, stringSchema } from '../support/declared.ts';
 
 const running: RunningServer[] = [];
 afterEach(async () => {
@@ -129,22 +128,15 @@ describe('declared actions through the boundary', () => {
   });
 
   test('header secrets reach the service but never a receipt', async () => {
-    let seen = '';
-    const service = createServer((req, res) => {
-      seen = String(req.headers['authorization']);
-      res.setHeader('content-type', 'application/json');
-      res.end('{"state":"done"}');
-    });
-    await new Promise<void>((r) => service.listen(0, '127.0.0.1', r));
-    const port = (service.address() as { port: number }).port;
+    const service = await startJobService();
     const dataDir = tempDir();
     writeFileSync(join(dataDir, 'job-token'), 'Bearer s3cr3t-from-file\n', { mode: 0o600 });
-    const job = { kind: 'http', description: 'Job status', risk: 'low', method: 'GET', url: `http://127.0.0.1:${port}/jobs/{id}`, allowed_hosts: [`127.0.0.1:${port}`], headers: { Authorization: { file: 'job-token' } }, payload_schema: stringSchema('id') };
+    const job = jobAction(service.port, { file: 'job-token' });
     try {
       const s = await serve({ OPENEXEC_ACTIONS: manifest({ job }), OPENEXEC_DATA_DIR: dataDir });
       const r = await post(s.url, '/execute', { action: 'job', payload: { id: '7' }, nonce: 'j-1' });
       expect(r.body.result).toEqual({ status: 200, headers: { 'content-type': 'application/json', 'content-length': '16' }, body: '{"state":"done"}', truncated: false });
-      expect(seen).toBe('Bearer s3cr3t-from-file');
+      expect(service.authorization()).toBe('Bearer s3cr3t-from-file');
       const all = s.app.core.db.prepare('SELECT body FROM receipts').pluck().all().join('\n');
       expect(all).not.toContain('s3cr3t');
       expect((await get(s.url, '/health')).status).toBe(200);

@@ -154,6 +154,8 @@ describe('console IPC handlers, in front of the real service', () => {
       approveSimilar: { id, vary: [], uses: 2 },
       listGrants: {},
       revokeGrant: { id, reason: 'from another window' },
+      hardeningReport: {},
+      backup: { path: '/nonexistent/backup.db' },
     };
     for (const method of CONSOLE_METHOD_NAMES) {
       const result = await call(method, { sender: { id: 99 }, senderFrame: mainFrame }, args[method]);

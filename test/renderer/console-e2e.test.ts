@@ -231,6 +231,15 @@ describe.skipIf(skip)('the console renderer in Chromium, against a real core', (
     await screenshot(page, 'status');
   });
 
+  test('status: the Hardening panel lists every check with what to do', async () => {
+    await showView(page, 'status');
+    const allowed = page.getByTestId('hardening-allowed_actions');
+    await allowed.waitFor();
+    await expect(page.getByTestId('hardening-bind').getAttribute('data-status')).resolves.toBe('pass');
+    await expect(page.getByTestId('hardening-receipt_key_backup').innerText()).resolves.toMatch(/What to do: Run openexec backup/);
+    await expect(page.getByTestId('hardening-logs_and_monitoring').count()).resolves.toBe(1);
+  });
+
   test('a receipt tampered in the database is shown as invalid', async () => {
     await showView(page, 'ledger');
     await page.getByTestId('ledger-search').fill('');

@@ -29,3 +29,28 @@ export const stringSchema = (...fields: string[]) => ({
   properties: Object.fromEntries(fields.map((f) => [f, { type: 'string' }])),
   required: fields,
 });
+
+/** A local job-status service on 127.0.0.1 for `http` actions; it remembers the Authorization it was sent. */
+export async function startJobService(): Promise<{ port: number; authorization: () => string; close: () => void }> {
+  const { createServer } = await import('node:http');
+  let seen = '';
+  const service = createServer((req, res) => {
+    seen = String(req.headers['authorization']);
+    res.setHeader('content-type', 'application/json');
+    res.end('{"state":"done"}');
+  });
+  await new Promise<void>((r) => service.listen(0, '127.0.0.1', r));
+  return { port: (service.address() as { port: number }).port, authorization: () => seen, close: () => service.close() };
+}
+
+/** The `http` action that reads the job service's status, with an Authorization header from `auth`. */
+export const jobAction = (port: number, auth: Record<string, string>) => ({
+  kind: 'http',
+  description: 'Job status',
+  risk: 'low',
+  method: 'GET',
+  url: `http://127.0.0.1:${port}/jobs/{id}`,
+  allowed_hosts: [`127.0.0.1:${port}`],
+  headers: { Authorization: auth },
+  payload_schema: stringSchema('id'),
+});

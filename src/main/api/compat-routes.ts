@@ -10,6 +10,7 @@ import { Refusal } from '../core/errors.ts';
 import { APP_VERSION } from '../core/version.ts';
 import { jsonObject, parseBody, validateBody } from './json-body.ts';
 import { sendJson, sendRaw } from './reply.ts';
+import { noteReceipt } from './request-log.ts';
 
 // Pydantic ignored unknown fields; so do we (loose objects).
 export const executeBody = z.looseObject({
@@ -78,6 +79,7 @@ export function registerCompatRoutes(app: FastifyInstance, core: OpenExecCore): 
       nonce: body.nonce,
       artifact: body.approval_artifact ?? null,
     });
+    if (outcome.receiptSeq !== undefined) noteReceipt(req, outcome.receiptSeq);
     sendOutcome(reply, outcome);
   });
 

@@ -4,6 +4,7 @@ import { CONSOLE_METHODS, type ConsoleApi, type ConsoleMethod } from '../../shar
 import { consoleStatus, type ConsoleErrorCode } from '../../shared/error-codes.ts';
 import { sendJson } from './reply.ts';
 import type { OpenEventStream } from './event-stream.ts';
+import { noteRefusal } from './request-log.ts';
 
 const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 
@@ -16,6 +17,7 @@ export function bearerProblem(req: FastifyRequest, token: string): string | null
 }
 
 function sendError(reply: FastifyReply, code: ConsoleErrorCode, detail: string): void {
+  noteRefusal(reply.request, code, detail);
   sendJson(reply, consoleStatus(code), { detail, code });
 }
 

@@ -1,4 +1,4 @@
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyBaseLogger } from 'fastify';
 import type { OpenExecCore } from '../core/openexec-core.ts';
 import { Refusal } from '../core/errors.ts';
 import { checkRequestOrigin } from './request-guard.ts';
@@ -8,6 +8,7 @@ import { sendDetail, sendJson, sendRaw } from './reply.ts';
 import { validationBody, ValidationRefusal } from './validation-error.ts';
 import { storageFullDetail } from '../core/store/storage-full.ts';
 import { clientErrorHandler, requestTimeoutOptions, type ConnectionLimits } from './connection-limits.ts';
+import { noteRefusal, registerRequestLog, type RequestDone } from './request-log.ts';
 
 export interface HttpServerOptions {
   /** Host names accepted in the Host header besides loopback ones (a non-loopback bind). */
@@ -18,6 +19,10 @@ export interface HttpServerOptions {
   limits: ConnectionLimits;
   /** Further routes (proposals, console) registered by later layers. */
   register?: (app: FastifyInstance) => void;
+  /** pino, for one line per request (src/main/app/logging.ts); none: nothing is logged. */
+  logger?: FastifyBaseLogger;
+  /** Told of every request once it is answered (metrics). */
+  observe?: (done: RequestDone) => void;
 }
 
 /**
@@ -27,7 +32,7 @@ export interface HttpServerOptions {
 export function createHttpServer(core: OpenExecCore, options: HttpServerOptions): FastifyInstance {
   const { requestTimeout, http } = requestTimeoutOptions(options.limits);
   const common = {
-    logger: false,
+    ...(options.logger ? { loggerInstance: options.logger, logController: new LogController({ disableRequestLogging: true }) } : { logger: false }),
     bodyLimit: BODY_LIMIT_BYTES,
     return503OnClosing: true,
     requestTimeout,
@@ -52,8 +57,11 @@ export function createHttpServer(core: OpenExecCore, options: HttpServerOptions)
     if (!verdict.ok) sendDetail(reply, verdict.code, verdict.detail);
   });
 
-  app.setErrorHandler((err: FastifyError | Refusal | Error, _req, reply) => {
-    if (err instanceof ValidationRefusal) return sendRaw(reply, 422, validationBody(err.issues));
+  app.setErrorHandler((err: FastifyError | Refusal | Error, req, reply) => {
+    if (err instanceof ValidationRefusal) {
+      noteRefusal(req, 'invalid_request', 'request body failed validation');
+      return sendRaw(reply, 422, validationBody(err.issues));
+    }
     if (err instanceof Refusal) return sendDetail(reply, err.code, err.detail);
     const code = (err as FastifyError).code;
     if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
@@ -74,6 +82,7 @@ export function createHttpServer(core: OpenExecCore, options: HttpServerOptions)
 
   app.setNotFoundHandler((_req, reply) => sendDetail(reply, 'not_found', 'Not Found'));
 
+  registerRequestLog(app, options.observe);
   registerCompatRoutes(app, core);
   options.register?.(app);
   return app;

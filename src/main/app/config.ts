@@ -41,6 +41,12 @@ export interface OpenExecConfig {
   witnessDir: string | null;
   /** The manifest of declared actions: OPENEXEC_ACTIONS, else actions.yaml in the data directory if present. */
   actionsFile: string | null;
+  /** OPENEXEC_LOG_LEVEL: pino's level for logs/ in the data directory (and stderr headless). */
+  logLevel: LogLevel;
+  /** A log file is rolled over at this size (OPENEXEC_LOG_MAX_BYTES)… */
+  logMaxBytes: number;
+  /** …and this many rolled files are kept besides the current one (OPENEXEC_LOG_FILES). */
+  logFiles: number;
   /** Where the manifest's environment references (`{env: NAME}`, `inherit_env`) are read. */
   env: Env;
   /** OPENEXEC_REQUEST_TIMEOUT: a request's headers and body must arrive within this. */
@@ -59,6 +65,15 @@ export interface LoadConfigOptions {
 }
 
 type Env = Record<string, string | undefined>;
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+function logLevelOf(env: Env): LogLevel {
+  const raw = (env['OPENEXEC_LOG_LEVEL'] ?? '').trim().toLowerCase() || 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(raw)) fail('OPENEXEC_LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}, got '${raw}'`);
+  return raw as LogLevel;
+}
 
 export const DEFAULT_ACTIONS_FILE = 'actions.yaml';
 
@@ -177,6 +192,9 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): OpenExecC
     checkpointEvery: positiveInt(env, 'OPENEXEC_CHECKPOINT_EVERY', 1000, 1_000_000),
     checkpointIntervalSeconds: positiveInt(env, 'OPENEXEC_CHECKPOINT_INTERVAL', 60, 24 * 3600),
     witnessDir: witnessDirOf(env, dataDir),
+    logLevel: logLevelOf(env),
+    logMaxBytes: positiveInt(env, 'OPENEXEC_LOG_MAX_BYTES', 10 * 1024 * 1024, 1024 ** 3),
+    logFiles: positiveInt(env, 'OPENEXEC_LOG_FILES', 5, 100),
     actionsFile,
     env,
     requestTimeoutSeconds: positiveInt(env, 'OPENEXEC_REQUEST_TIMEOUT', 10, 300),

@@ -24,8 +24,16 @@ import { loadActionsManifest } from './actions-manifest.ts';
 import { checkDatabaseFiles } from './database-files.ts';
 import { coreStartError, dataDirWriteError, listenError } from './startup-errors.ts';
 import { tolerateUnwritableStdio } from './tolerant-stdio.ts';
+import { SERVER_INFO_FILE } from './server-info.ts';
+import { hardeningReport, probeHost } from './hardening-checks.ts';
+import { gatherServerFacts } from './hardening-facts.ts';
+import { createLogger } from './logging.ts';
+import { logReceipts, logStartup } from './log-events.ts';
+import { OpenExecMetrics } from './metrics.ts';
+import { restoredLedgerNotice, writeBackupMarker } from './backup-marker.ts';
+import { registerMetricsRoute } from '../api/metrics-route.ts';
 
-export const SERVER_INFO_FILE = 'server.json';
+export { SERVER_INFO_FILE };
 const CLOSE_GRACE_MS = 1000;
 
 export interface OpenExecApp {
@@ -49,6 +57,8 @@ function formatAddress(scheme: 'http' | 'https', host: string, port: number): st
   return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
+const AS_ROOT = 'running as root (uid 0): a handler that misbehaves can do anything on this host; run OpenExec as an unprivileged user';
+
 const NO_CLAWSHIELD_KEY =
   'clawshield mode without CLAWSHIELD_PUBLIC_KEY: only approvals given in this console (the operator approving a proposal) can execute; every ClawShield artifact is refused';
 
@@ -69,8 +79,13 @@ function writeServerFiles(dataDir: string, token: string, infoFile: string, addr
   }
 }
 
+export interface StartOptions {
+  /** Log lines to stderr as well as logs/ in the data directory (the headless server). */
+  logToStderr?: boolean;
+}
+
 /** Starts the core and the loopback API; the headless entry and the Electron shell share this. */
-export async function startOpenExec(config: OpenExecConfig): Promise<OpenExecApp> {
+export async function startOpenExec(config: OpenExecConfig, options: StartOptions = {}): Promise<OpenExecApp> {
   tolerateUnwritableStdio();
   const tls = loadTlsFiles(config);
   const bind = bindWarnings(config, tls !== null);
@@ -91,15 +106,26 @@ export async function startOpenExec(config: OpenExecConfig): Promise<OpenExecApp
     lock.release();
     throw new ConfigError(`OPENEXEC_WITNESS_DIR: ${(err as Error).message}`);
   }
+  const log = await createLogger(config, { stderr: options.logToStderr === true });
+  const restored = restoredLedgerNotice(config.dataDir, core.ledger.size());
   const currentWarnings = (): string[] => [
     ...bind,
     ...(tls === null ? [] : tlsExpiryWarnings(tls)),
     ...(config.mode === 'clawshield' && config.clawshieldPublicKey === null ? [NO_CLAWSHIELD_KEY] : []),
     ...(core.allowList.list() === null ? ['no execution allow-list is configured: every registered action may run'] : []),
     ...(config.mode === 'demo' ? ['demo mode: allowed actions run at /execute without any approval'] : []),
+    ...(process.getuid?.() === 0 ? [AS_ROOT] : []),
+    ...(log.problem !== null ? [`${log.problem}; no log file is written`] : []),
+    ...(restored !== null ? [restored] : []),
   ];
   const events = new EventHub();
   core.ledger.subscribe((receipt) => events.emit({ type: 'receipt', receipt }));
+  logReceipts(core.ledger, log.logger);
+  const metrics = new OpenExecMetrics({
+    ledger: core.ledger,
+    isAction: (name) => core.registry.has(name),
+    pendingProposals: () => proposals.store.countPending(),
+  });
   const proposals = new ProposalService(core, events, {
     defaultTtlSeconds: config.proposalTtlSeconds,
     tenantId: config.tenantId,
@@ -112,6 +138,17 @@ export async function startOpenExec(config: OpenExecConfig): Promise<OpenExecApp
     database: config.dbDisplay,
     tenantId: config.tenantId,
     warnings: () => currentWarnings(),
+    onBackup: (b) => writeBackupMarker(config.dataDir, b, new Date(core.clock.now()).toISOString()),
+    hardeningReport: () => {
+      const url = new URL(address);
+      const facts = gatherServerFacts(core, {
+        boundHost: url.hostname.replace(/^\[|\]$/g, ''),
+        boundPort: Number(url.port),
+        logging: { file: log.file, maxBytes: config.logMaxBytes, files: config.logFiles, level: config.logLevel },
+        metrics: true,
+      });
+      return hardeningReport(config, facts, probeHost());
+    },
   }, grants);
   // Issued before listening (the routes need it) but written only once the port is ours, so a
   // second start that fails never replaces the running server's token.
@@ -121,11 +158,14 @@ export async function startOpenExec(config: OpenExecConfig): Promise<OpenExecApp
     extraHosts,
     tls: tls === null ? null : { cert: tls.cert, key: tls.key },
     limits: { requestTimeoutMs: config.requestTimeoutSeconds * 1000, maxConnections: config.maxConnections },
+    logger: log.logger,
+    observe: (done) => metrics.observeRequest(done),
     register: (app) => {
       const stream = createEventStreams(app, events, { maxSubscribers: config.maxSubscribers });
       app.get('/events', (_req, reply) => stream(reply));
       registerProposalRoutes(app, proposals, core);
       registerProofRoutes(app, core.proofs);
+      registerMetricsRoute(app, metrics);
       registerConsoleRoutes(app, consoleApi, token, stream);
       registerConsoleChallenge(app, token, () => ({ address, pid: process.pid }));
     },
@@ -134,6 +174,7 @@ export async function startOpenExec(config: OpenExecConfig): Promise<OpenExecApp
     await http.listen({ host: config.host, port: config.port });
   } catch (err) {
     core.close();
+    await log.close();
     lock.release();
     throw listenError(err, config);
   }
@@ -156,9 +197,11 @@ export async function startOpenExec(config: OpenExecConfig): Promise<OpenExecApp
     core.checkpoints.stop();
     await http.close();
     core.close();
+    await log.close();
     lock.release();
     throw err;
   }
+  logStartup(log, config, address, currentWarnings());
 
   let closed = false;
   return {
@@ -187,6 +230,8 @@ export async function startOpenExec(config: OpenExecConfig): Promise<OpenExecApp
       }
       rmSync(infoFile, { force: true });
       core.close();
+      log.logger.info('stopped');
+      await log.close();
       lock.release();
     },
   };

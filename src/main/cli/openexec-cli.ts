@@ -16,6 +16,7 @@ import { allowCommand, approveCommand, denyCommand, receiptsCommand, statusComma
 import { pendingCommand, showCommand } from './proposal-commands.ts';
 import { approveSimilarCommand, grantsCommand, revokeCommand, wantsGrant } from './grant-commands.ts';
 import { operatorsCommand } from './operator-commands.ts';
+import { backupCommand, doctorCommand } from './ops-commands.ts';
 
 const USAGE = `usage: openexec <command> [options]
 
@@ -47,6 +48,8 @@ commands:
   prove SEQ [--size N]                fetch and check a receipt's inclusion proof against the latest checkpoint
   demo [--auto] [--step] [--data-dir DIR] [--scenario FILE]
                                       start OpenExec on a fresh ledger and play a scripted agent against it
+  doctor                              the production hardening checklist, checked (exit 1 when an item fails)
+  backup --out FILE                   an online copy of the database, verified and recorded in the ledger
 
 The server is found through OPENEXEC_DATA_DIR (default ~/.openexec): its address and console
 token are files there. The token is sent only after the server has proved it knows it.
@@ -119,6 +122,12 @@ async function run(argv: string[]): Promise<number> {
       return checkpointCommand(client(), values.out, out);
     case 'prove':
       return proveCommand(client(), oneArg('receipt number'), values.size, trustedReceiptKey(config, values['public-key']), out);
+    case 'doctor':
+      noArgs();
+      return doctorCommand(config, client, out);
+    case 'backup':
+      noArgs();
+      return backupCommand(client(), values.out, out);
     case 'status':
       noArgs();
       return statusCommand(client(), out);

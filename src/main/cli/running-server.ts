@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { SERVER_INFO_FILE } from '../app/openexec-app.ts';
+import { SERVER_INFO_FILE } from '../app/server-info.ts';
 import { LOCK_FILE } from '../app/data-dir-lock.ts';
 import { isLoopbackHost } from '../api/request-guard.ts';
 import { CliError } from './cli-error.ts';

@@ -17,6 +17,8 @@ import type { GrantRequest, GrantService } from '../grants/grant-service.ts';
 import { similarScope } from '../grants/similar-grant.ts';
 import { payloadOf } from '../proposals/proposal-store.ts';
 import type { SimilarGrantInput } from '../../../shared/grant-schemas.ts';
+import type { BackupDto, HardeningReportDto } from '../../../shared/hardening.ts';
+import { backupLedger } from '../ledger/backup.ts';
 
 interface ApprovalRow {
   seq: number;
@@ -39,6 +41,10 @@ export interface ConsoleServiceInfo {
   database: string;
   tenantId: string | null;
   warnings: () => readonly string[];
+  /** The hardening checklist as the running server sees it (computed in src/main/app). */
+  hardeningReport: () => HardeningReportDto;
+  /** Told of each backup once it is recorded (the app remembers the live head beside the database). */
+  onBackup: (backup: BackupDto) => void;
 }
 
 /** Turns thrown refusals into typed values; anything else is an internal error. */
@@ -297,5 +303,24 @@ export class ConsoleService implements ConsoleApi {
   private checkpointDto(checkpoint: StoredCheckpoint): CheckpointDto {
     const c = this.core.proofs.checkpointView(checkpoint);
     return { origin: c.origin, size: c.size, rootHash: c.root_hash, createdAt: c.created_at, note: c.note };
+  }
+
+  hardeningReport() {
+    return guarded(() => this.info.hardeningReport());
+  }
+
+  backup(input: { path: string }) {
+    return guarded(async () => {
+      const b = await backupLedger(this.core.db, this.core.ledger, this.core.receiptVerifier, input.path);
+      // A checkpoint now covers the backup receipt; with OPENEXEC_WITNESS_DIR its copy outside
+      // the data directory makes a later start on the (shorter) restored copy refuse.
+      try {
+        this.core.checkpoints.issue();
+      } catch {
+        // Issued again on the next receipt or tick; the backup stands.
+      }
+      this.info.onBackup(b);
+      return b;
+    });
   }
 }

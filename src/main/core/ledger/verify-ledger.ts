@@ -126,3 +126,14 @@ export function verifyOneReceipt(db: SqliteDatabase, verifier: Ed25519Verifier, 
     problems,
   };
 }
+
+/**
+ * The last `count` receipts, each judged and linked to the one before it (the first of them
+ * to its stored predecessor): a quick check for doctor, not a substitute for `verifyChain`.
+ */
+export function verifyTail(db: SqliteDatabase, verifier: Ed25519Verifier, count: number): ChainCheckDto {
+  const head = db.prepare('SELECT coalesce(max(seq), 0) FROM receipts').pluck().get() as number;
+  const from = Math.max(1, head - count + 1);
+  const range = verifyChainRange(db, verifier, from, count);
+  return { valid: range.valid, checked: range.checked, firstBadSeq: range.firstBadSeq, problem: range.problem };
+}

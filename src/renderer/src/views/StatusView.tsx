@@ -8,6 +8,7 @@ import { Time } from '../components/Time';
 import { ViewFrame } from '../components/ViewFrame';
 import { plural } from '../lib/format';
 import { useStatusStore } from '../stores/status-store';
+import { HardeningPanel } from './status/HardeningPanel';
 
 function KeyRow({ title, info }: { title: string; info: KeyInfoDto | null }) {
   return (
@@ -95,6 +96,7 @@ export function StatusView() {
               <KeyRow title="Operator key (signs approvals from this console)" info={health.operatorKey} />
               <KeyRow title="ClawShield key (trusted external approver)" info={health.clawshieldKey} />
             </div>
+            <HardeningPanel />
             {loadedAt ? (
               <p className="muted small">
                 Updated <Time iso={new Date(loadedAt).toISOString()} />

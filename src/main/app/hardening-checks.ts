@@ -1,0 +1,288 @@
+import { readCertificate, TLS_EXPIRY_WARNING_DAYS } from './tls-files.ts';
+import { execFileSync } from 'node:child_process';
+import { createHash, createPublicKey } from 'node:crypto';
+import { existsSync, readFileSync, statSync, statfsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { HardeningCheckDto, HardeningCheckId, HardeningReportDto, HardeningStatus } from '../../shared/hardening.ts';
+import { isLoopbackHost } from '../api/request-guard.ts';
+import type { OpenExecConfig } from './config.ts';
+
+/**
+ * The production checklist, checked. Core-free: it reads the configuration, the filesystem,
+ * the process and what the running server says about itself (`ServerFacts`, gathered where the
+ * core lives), so `openexec doctor` can run it with or without a server.
+ */
+
+/** What only the running server knows. */
+export interface ServerFacts {
+  boundHost: string;
+  boundPort: number;
+  allowList: readonly string[] | null;
+  allowListLocked: boolean;
+  /** Every registered action and its definition hash (null for built-ins). */
+  actions: readonly { name: string; definitionHash: string | null }[];
+  manifest: { path: string; hash: string; recordedSeq: number | null } | null;
+  /** The last receipts re-verified: hash, link and signature. */
+  tail: { checked: number; valid: boolean; problem: string | null; firstBadSeq: number | null };
+  /** The last `config` receipt of kind backup, if any. */
+  lastBackup: { receiptSeq: number; time: string; seq: number } | null;
+  logging: { file: string | null; maxBytes: number; files: number; level: string };
+  metrics: boolean;
+}
+
+/** What the machine looks like; a parameter so tests can vary it. */
+export interface HostProbe {
+  uid: number | null;
+  containerMarkers: string[];
+}
+
+/** Free space below this warns; below the floor fails (a full disk makes every write a 503). */
+const DISK_WARN_BYTES = 1024 ** 3;
+const DISK_FAIL_BYTES = 100 * 1024 ** 2;
+/** statfs f_type of network filesystems: a SQLite file there risks broken locking. */
+const NETWORK_FS: Record<number, string> = { 0x6969: 'NFS', 0xff534d42: 'CIFS', 0xfe534d42: 'SMB2', 0x517b: 'SMB' };
+
+/**
+ * OPENEXEC_DOCTOR_UID is a test hook (documented as such): it replaces the effective uid in
+ * this report only; nothing else reads it, and it never changes what the process may do.
+ */
+export function probeHost(env: Record<string, string | undefined> = process.env): HostProbe {
+  const injected = env['OPENEXEC_DOCTOR_UID']?.trim();
+  const uid = injected && /^\d+$/.test(injected) ? Number(injected) : typeof process.getuid === 'function' ? process.getuid() : null;
+  return { uid, containerMarkers: containerMarkers() };
+}
+
+function containerMarkers(): string[] {
+  const found: string[] = [];
+  for (const file of ['/.dockerenv', '/run/.containerenv']) if (existsSync(file)) found.push(file);
+  try {
+    const cgroup = readFileSync('/proc/1/cgroup', 'utf8');
+    const m = /docker|kubepods|containerd|libpod|lxc/.exec(cgroup);
+    if (m) found.push(`/proc/1/cgroup mentions ${m[0]}`);
+  } catch {
+    // not Linux, or not readable: no marker
+  }
+  try {
+    const virt = execFileSync('systemd-detect-virt', [], { encoding: 'utf8', timeout: 2000, stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    if (virt && virt !== 'none') found.push(`systemd-detect-virt: ${virt}`);
+  } catch {
+    // absent, or it said "none" (exit 1)
+  }
+  return found;
+}
+
+function check(id: HardeningCheckId, status: HardeningStatus, evidence: string, remedy: string): HardeningCheckDto {
+  return { id, status, evidence, remedy };
+}
+
+/** SHA-256 of the key's DER SubjectPublicKeyInfo, as `openssl pkey -pubin -outform DER | sha256sum` prints it. */
+export function publicKeyFingerprint(raw: Uint8Array): string {
+  const der = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(raw).toString('base64url') }, format: 'jwk' }).export({
+    type: 'spki',
+    format: 'der',
+  });
+  return createHash('sha256').update(der).digest('hex');
+}
+
+function bindChecks(config: OpenExecConfig, facts: ServerFacts | null): HardeningCheckDto[] {
+  const host = facts?.boundHost ?? config.host;
+  const port = facts?.boundPort ?? config.port;
+  const seen = facts ? `bound to ${host}:${port}` : `configured for ${host}:${port} (no server running)`;
+  if (isLoopbackHost(host)) {
+    return [
+      check('bind', 'pass', `${seen}: loopback only`, 'Keep OPENEXEC_HOST on loopback.'),
+      check('firewall', 'pass', 'loopback bind: no other host can connect to the API', 'Nothing to do while the bind stays on loopback.'),
+      check('tls', 'pass', 'loopback bind: traffic never leaves this host', 'Nothing to do while the bind stays on loopback.'),
+    ];
+  }
+  return [
+    check('bind', 'warn', `${seen}: not loopback, anyone who can reach it can submit proposals`, 'Bind to 127.0.0.1 and let agents reach it through a local proxy or tunnel.'),
+    check('firewall', 'manual', `${seen}`, `Does a firewall admit only the agents' hosts to port ${port}?`),
+    tlsCheck(config, seen),
+  ];
+}
+
+/** Off loopback the API must be HTTPS (OPENEXEC_TLS_CERT/KEY) with a certificate still valid. */
+function tlsCheck(config: OpenExecConfig, seen: string): HardeningCheckDto {
+  if (config.tlsCertFile === null) {
+    return check('tls', 'fail', `${seen}: plain HTTP (OPENEXEC_ALLOW_PLAINTEXT), so tokens and payloads cross the network unencrypted`, 'Set OPENEXEC_TLS_CERT and OPENEXEC_TLS_KEY, or bind to loopback.');
+  }
+  let validTo: Date;
+  try {
+    validTo = new Date(readCertificate(config.tlsCertFile).leaf.validTo);
+  } catch (err) {
+    return check('tls', 'fail', `OPENEXEC_TLS_CERT ${config.tlsCertFile}: ${(err as Error).message}`, 'Point OPENEXEC_TLS_CERT at a readable PEM certificate.');
+  }
+  const days = Math.floor((validTo.getTime() - Date.now()) / 86_400_000);
+  const evidence = `${seen}: HTTPS with ${config.tlsCertFile}, valid until ${validTo.toISOString()} (${days} days)`;
+  if (days < 0) return check('tls', 'fail', evidence, 'The certificate has expired: replace it and restart.');
+  if (days <= TLS_EXPIRY_WARNING_DAYS) return check('tls', 'warn', evidence, 'Renew the certificate before it expires, then restart.');
+  return check('tls', 'pass', evidence, 'Renew the certificate before it expires.');
+}
+
+/** The app's package.json pins every dependency exactly and a lockfile sits beside it. */
+function pinnedDependencies(): HardeningCheckDto {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  const pkgFile = join(dir, 'package.json');
+  if (!existsSync(pkgFile)) return check('pinned_dependencies', 'manual', 'no package.json found beside the program', 'Are the installed dependencies pinned and reviewed?');
+  try {
+    const pkg = JSON.parse(readFileSync(pkgFile, 'utf8')) as Record<string, Record<string, string> | undefined>;
+    const all = { ...pkg['dependencies'], ...pkg['devDependencies'] };
+    const loose = Object.entries(all).filter(([, v]) => !/^\d+\.\d+\.\d+(-[\w.]+)?$/.test(v)).map(([n, v]) => `${n}@${v}`);
+    const lock = existsSync(join(dir, 'package-lock.json'));
+    if (loose.length === 0 && lock) return check('pinned_dependencies', 'pass', `${Object.keys(all).length} dependencies pinned exactly, package-lock.json present`, 'Install with npm ci; review each upgrade.');
+    return check('pinned_dependencies', 'warn', `${loose.length ? `not exact: ${loose.slice(0, 5).join(', ')}` : 'exact versions'}${lock ? '' : '; no package-lock.json'}`, 'Pin exact versions and install with npm ci from the lockfile.');
+  } catch (err) {
+    return check('pinned_dependencies', 'manual', `${pkgFile} unreadable: ${(err as Error).message}`, 'Are the installed dependencies pinned and reviewed?');
+  }
+}
+
+function isolation(probe: HostProbe): HardeningCheckDto {
+  if (probe.containerMarkers.length > 0) return check('isolation', 'pass', probe.containerMarkers.join('; '), 'Keep the container or VM free of other services.');
+  return check('isolation', 'warn', 'no container or VM marker (/.dockerenv, /run/.containerenv, /proc/1/cgroup, systemd-detect-virt)', 'Run OpenExec in a container or VM of its own, so a handler that misbehaves reaches nothing else.');
+}
+
+function notRoot(uid: number | null): HardeningCheckDto {
+  if (uid === null) return check('not_root', 'manual', 'no POSIX uid on this platform', 'Does OpenExec run as an unprivileged account?');
+  if (uid === 0) return check('not_root', 'fail', 'running as root (uid 0)', 'Run OpenExec as an unprivileged user that owns only its data directory.');
+  return check('not_root', 'pass', `running as uid ${uid}`, 'Keep it unprivileged.');
+}
+
+function allowedActions(config: OpenExecConfig, facts: ServerFacts | null): HardeningCheckDto {
+  const list = facts ? facts.allowList : config.allowedActions;
+  if (list !== null) {
+    const how = (facts?.allowListLocked ?? true) ? 'fixed by OPENEXEC_ALLOWED_ACTIONS' : "the operator's list";
+    return check('allowed_actions', 'pass', `allow-list in force (${how}): ${list.length ? list.join(', ') : '(none)'}`, 'Allow only the actions agents need.');
+  }
+  if (facts === null) return check('allowed_actions', 'warn', 'OPENEXEC_ALLOWED_ACTIONS unset; the console may hold a list (no server running to ask)', 'Set OPENEXEC_ALLOWED_ACTIONS, or start the server and run doctor again.');
+  return check('allowed_actions', 'fail', 'no allow-list: every registered action may run', 'Set OPENEXEC_ALLOWED_ACTIONS (or allow actions one by one in the console).');
+}
+
+function clawshieldKey(config: OpenExecConfig): HardeningCheckDto {
+  const key = config.clawshieldPublicKey;
+  if (key !== null) {
+    return check('clawshield_public_key', config.mode === 'clawshield' ? 'pass' : 'warn', `CLAWSHIELD_PUBLIC_KEY parses; SHA-256 of its DER: ${publicKeyFingerprint(key)}${config.mode === 'demo' ? ' (unused: demo mode)' : ''}`, 'Compare this fingerprint with the approver\'s, out of band.');
+  }
+  if (config.mode === 'clawshield') return check('clawshield_public_key', 'fail', 'clawshield mode without CLAWSHIELD_PUBLIC_KEY: every ClawShield artifact is refused', 'Set CLAWSHIELD_PUBLIC_KEY to the approver\'s Ed25519 PEM key.');
+  return check('clawshield_public_key', 'warn', 'demo mode: allowed actions run without any approval', 'Set OPENEXEC_MODE=clawshield and CLAWSHIELD_PUBLIC_KEY.');
+}
+
+function tenant(config: OpenExecConfig): HardeningCheckDto {
+  if (config.tenantId !== null) return check('tenant_id', 'pass', `CLAWSHIELD_TENANT_ID = ${config.tenantId}`, 'Keep the environment that sets it readable only by the service account.');
+  return check('tenant_id', config.mode === 'clawshield' ? 'warn' : 'manual', 'CLAWSHIELD_TENANT_ID unset: artifacts for any tenant are accepted', 'Set CLAWSHIELD_TENANT_ID to this deployment\'s tenant.');
+}
+
+function handlers(facts: ServerFacts | null): HardeningCheckDto {
+  if (facts === null) return check('handlers_audited', 'manual', 'no server running to list the actions', 'Has someone reviewed every action handler and the manifest?');
+  const list = facts.actions.map((a) => `${a.name}${a.definitionHash ? ` ${a.definitionHash.slice(0, 12)}` : ' (built-in)'}`).join(', ');
+  const manifest = facts.manifest ? `; manifest ${facts.manifest.path} sha256 ${facts.manifest.hash}${facts.manifest.recordedSeq ? `, recorded at receipt #${facts.manifest.recordedSeq}` : ''}` : '; no manifest';
+  return check('handlers_audited', 'manual', `actions: ${list}${manifest}`, 'Has someone reviewed each of these definitions (hash by hash) since it last changed?');
+}
+
+function remoteDb(config: OpenExecConfig): HardeningCheckDto {
+  try {
+    const type = statfsSync(dirname(config.dbPath)).type;
+    const network = NETWORK_FS[type];
+    if (network) return check('remote_db_trust', 'warn', `SQLite file ${config.dbPath} is on ${network}`, 'Keep the database on a local disk: network filesystems break SQLite locking.');
+  } catch {
+    // the directory may not exist yet; the start-up check reports that
+  }
+  return check('remote_db_trust', 'pass', `local SQLite file ${config.dbPath}: no database server, no network, no password`, 'Nothing to do; OpenExec supports only a local SQLite file.');
+}
+
+function logsAndMonitoring(facts: ServerFacts | null): HardeningCheckDto {
+  if (facts === null) return check('logs_and_monitoring', 'manual', 'no server running', 'Is the log rotated and are /metrics scraped and alerted on?');
+  const { logging } = facts;
+  const seen = `log ${logging.file ?? '(stderr only)'} rotated at ${logging.maxBytes} bytes, ${logging.files} files kept, level ${logging.level}; /metrics ${facts.metrics ? 'on' : 'off'}`;
+  if (logging.file !== null && logging.level !== 'silent' && facts.metrics) return check('logs_and_monitoring', 'pass', seen, 'Scrape /metrics and alert on refusals and failures.');
+  return check('logs_and_monitoring', 'warn', seen, 'Keep the log file writable, OPENEXEC_LOG_LEVEL above silent, and scrape /metrics.');
+}
+
+function modeOf(path: string): string {
+  return (statSync(path).mode & 0o777).toString(8).padStart(3, '0');
+}
+
+function dataDirModes(config: OpenExecConfig, uid: number | null): HardeningCheckDto {
+  try {
+    const st = statSync(config.dataDir);
+    const problems = [
+      ...(uid !== null && st.uid !== uid ? [`owned by uid ${st.uid}`] : []),
+      ...((st.mode & 0o077) !== 0 ? [`mode ${modeOf(config.dataDir)} lets others in`] : []),
+    ];
+    if (problems.length === 0) return check('data_dir_modes', 'pass', `${config.dataDir} mode ${modeOf(config.dataDir)}`, 'Keep it 0700.');
+    return check('data_dir_modes', (st.mode & 0o022) !== 0 ? 'fail' : 'warn', `${config.dataDir}: ${problems.join(', ')}`, `chmod 700 ${config.dataDir}`);
+  } catch (err) {
+    return check('data_dir_modes', 'warn', `${config.dataDir}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, 'Start OpenExec once to create it.');
+  }
+}
+
+function keyFileModes(config: OpenExecConfig): HardeningCheckDto {
+  const seen: string[] = [];
+  const open: string[] = [];
+  for (const name of ['receipt-key.pem', 'operator-key.pem']) {
+    const file = join(config.dataDir, name);
+    if (!existsSync(file)) continue;
+    const mode = modeOf(file);
+    seen.push(`${name} ${mode}`);
+    if ((statSync(file).mode & 0o077) !== 0) open.push(file);
+  }
+  if (seen.length === 0) return check('key_file_modes', 'warn', 'no key files yet', 'Start OpenExec once to create them.');
+  if (open.length > 0) return check('key_file_modes', 'fail', seen.join(', '), `chmod 600 ${open.join(' ')}`);
+  return check('key_file_modes', 'pass', seen.join(', '), 'Keep them 0600.');
+}
+
+function diskSpace(config: OpenExecConfig): HardeningCheckDto {
+  let free: number;
+  try {
+    let dir = dirname(config.dbPath);
+    while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir);
+    const st = statfsSync(dir);
+    free = st.bavail * st.bsize;
+  } catch (err) {
+    return check('disk_space', 'warn', `cannot read free space: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, 'Check the database directory exists.');
+  }
+  const mib = `${Math.floor(free / 1024 ** 2)} MiB free where the database lives`;
+  if (free < DISK_FAIL_BYTES) return check('disk_space', 'fail', mib, 'Free space now: a full disk makes every write a 503.');
+  if (free < DISK_WARN_BYTES) return check('disk_space', 'warn', mib, 'Free space, or move the data directory to a larger disk.');
+  return check('disk_space', 'pass', mib, 'Alert when it runs low.');
+}
+
+function ledgerTail(facts: ServerFacts | null): HardeningCheckDto {
+  if (facts === null) return check('ledger_tail', 'manual', 'no server running', 'Run openexec verify-ledger.');
+  const { tail } = facts;
+  if (tail.valid) return check('ledger_tail', 'pass', `the last ${tail.checked} receipts hold: hashes, links and signatures`, 'Run openexec verify-ledger now and then for the whole chain.');
+  return check('ledger_tail', 'fail', `receipt #${tail.firstBadSeq ?? '?'}: ${tail.problem ?? 'does not verify'}`, 'Stop, run openexec verify-ledger, and restore from a backup that verifies.');
+}
+
+function receiptKeyBackup(facts: ServerFacts | null): HardeningCheckDto {
+  if (facts === null) return check('receipt_key_backup', 'manual', 'no server running', 'Have you a backup of the ledger and of receipt-key.pem?');
+  if (facts.lastBackup === null) return check('receipt_key_backup', 'warn', 'the ledger records no backup', 'Run openexec backup --out FILE, and keep receipt-key.pem and operator-key.pem with it.');
+  const b = facts.lastBackup;
+  return check('receipt_key_backup', 'pass', `last backup at ${b.time} (receipt #${b.receiptSeq}) copied ${b.seq} receipts`, 'Back up again regularly; keep the key files with the copies.');
+}
+
+/** Facts are the running server's, gathered in its own process (so is the probe), or null offline. */
+export function hardeningReport(config: OpenExecConfig, facts: ServerFacts | null, probe: HostProbe): HardeningReportDto {
+  const { uid } = probe;
+  return {
+    checks: [
+      ...bindChecks(config, facts),
+      pinnedDependencies(),
+      isolation(probe),
+      notRoot(uid),
+      allowedActions(config, facts),
+      clawshieldKey(config),
+      tenant(config),
+      handlers(facts),
+      remoteDb(config),
+      logsAndMonitoring(facts),
+      dataDirModes(config, uid),
+      keyFileModes(config),
+      diskSpace(config),
+      ledgerTail(facts),
+      receiptKeyBackup(facts),
+    ],
+  };
+}

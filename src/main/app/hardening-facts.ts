@@ -1,0 +1,33 @@
+import type { OpenExecCore } from '../core/openexec-core.ts';
+import { verifyTail } from '../core/ledger/verify-ledger.ts';
+import { lastBackup } from '../core/ledger/backup.ts';
+import { MANIFEST_RECEIPT_KIND } from '../core/actions/declared/manifest-receipt.ts';
+import type { ServerFacts } from './hardening-checks.ts';
+
+/** How many of the newest receipts doctor re-verifies (the whole chain is verify-ledger's job). */
+export const TAIL_RECEIPTS = 1000;
+
+export interface ServingFacts {
+  boundHost: string;
+  boundPort: number;
+  logging: ServerFacts['logging'];
+  metrics: boolean;
+}
+
+/** What the running server knows about itself, for the hardening report. */
+export function gatherServerFacts(core: OpenExecCore, serving: ServingFacts): ServerFacts {
+  const definitions = core.manifest?.definitions ?? {};
+  const recordedSeq = core.db
+    .prepare("SELECT max(seq) FROM receipts WHERE event = 'config' AND json_extract(body, '$.details.kind') = ?")
+    .pluck()
+    .get(MANIFEST_RECEIPT_KIND) as number | null;
+  return {
+    ...serving,
+    allowList: core.allowList.list(),
+    allowListLocked: core.allowList.locked,
+    actions: core.registry.names().map((name) => ({ name, definitionHash: definitions[name] ?? null })),
+    manifest: core.manifest ? { path: core.manifest.path, hash: core.manifest.hash, recordedSeq } : null,
+    tail: verifyTail(core.db, core.receiptVerifier, TAIL_RECEIPTS),
+    lastBackup: lastBackup(core.db),
+  };
+}
