@@ -42,6 +42,7 @@ const BRIDGE_METHODS: Record<ConsoleMethod, true> = {
   verifyChain: true,
   receiptPublicKey: true,
   issueCheckpoint: true,
+  exportBundle: true,
 };
 
 export const BRIDGE_METHOD_NAMES = Object.keys(BRIDGE_METHODS) as ConsoleMethod[];

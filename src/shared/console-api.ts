@@ -4,6 +4,7 @@ import type {
   ChainCheckDto,
   CheckpointDto,
   ConsoleEvent,
+  ExportBundleDto,
   HealthDto,
   KeyInfoDto,
   NotifyResultDto,
@@ -16,6 +17,7 @@ import type {
 import type { ConsoleResult } from './console-result';
 import type {
   DenyInput,
+  ExportQuery,
   ExtendInput,
   PageInput,
   ProposalIdInput,
@@ -26,6 +28,7 @@ import type {
 import {
   denyInput,
   emptyInput,
+  exportQueryInput,
   extendInput,
   pageInput,
   proposalIdInput,
@@ -56,6 +59,11 @@ export interface ConsoleApi {
   receiptPublicKey(): Promise<ConsoleResult<KeyInfoDto>>;
   /** Signs a checkpoint of the ledger as it is now (the latest one if nothing was added). */
   issueCheckpoint(): Promise<ConsoleResult<CheckpointDto>>;
+  /**
+   * The receipts a query matches as a bundle a reviewer verifies offline: ascending seq, a
+   * signed checkpoint, each receipt's inclusion proof and result. `openexec export` calls this.
+   */
+  exportBundle(input: ExportQuery): Promise<ConsoleResult<ExportBundleDto>>;
 }
 
 /** Request/response methods and the schema that validates each one's single argument. */
@@ -75,6 +83,7 @@ export const CONSOLE_METHODS = {
   verifyChain: emptyInput,
   receiptPublicKey: emptyInput,
   issueCheckpoint: emptyInput,
+  exportBundle: exportQueryInput,
 } as const satisfies Record<keyof ConsoleApi, unknown>;
 
 export type ConsoleMethod = keyof ConsoleApi;

@@ -33,6 +33,15 @@ export const receiptQueryInput = z.strictObject({
   limit: z.int().min(1).max(500).optional(),
 });
 export const receiptSeqInput = z.strictObject({ seq: z.int().min(1) });
+/** At most this many receipts go into one export bundle; beyond it the newest are kept. */
+export const EXPORT_CAP = 10_000;
+/** What an export bundle holds: the search's filters, optionally bounded to a range of seq. */
+export const exportQueryInput = receiptQueryInput
+  .omit({ beforeSeq: true, limit: true })
+  .extend({ fromSeq: z.int().min(1).optional(), toSeq: z.int().min(1).optional() })
+  .refine((q) => q.fromSeq === undefined || q.toSeq === undefined || q.fromSeq <= q.toSeq, {
+    message: 'fromSeq must not be after toSeq',
+  });
 
 export type ProposalIdInput = z.infer<typeof proposalIdInput>;
 export type ExtendInput = z.infer<typeof extendInput>;
@@ -41,3 +50,4 @@ export type PageInput = z.infer<typeof pageInput>;
 export type SetAllowedInput = z.infer<typeof setAllowedInput>;
 export type ReceiptQuery = z.infer<typeof receiptQueryInput>;
 export type ReceiptSeqInput = z.infer<typeof receiptSeqInput>;
+export type ExportQuery = z.infer<typeof exportQueryInput>;

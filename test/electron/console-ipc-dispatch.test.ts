@@ -148,6 +148,7 @@ describe('console IPC handlers, in front of the real service', () => {
       verifyChain: {},
       receiptPublicKey: {},
       issueCheckpoint: {},
+      exportBundle: {},
     };
     for (const method of CONSOLE_METHOD_NAMES) {
       const result = await call(method, { sender: { id: 99 }, senderFrame: mainFrame }, args[method]);

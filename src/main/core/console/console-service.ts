@@ -7,11 +7,14 @@ import type { ProposalService } from '../proposals/proposal-service.ts';
 import type { EventHub } from '../events/event-hub.ts';
 import { Refusal } from '../errors.ts';
 import { storageFullDetail } from '../store/storage-full.ts';
-import { publicKeyToPem } from '../crypto/ed25519.ts';
+import { Ed25519Verifier, publicKeyToPem } from '../crypto/ed25519.ts';
+import { approverKeyMap } from '../approval/check-evidence.ts';
 import { receiptWithNeighbours, searchReceipts } from '../ledger/receipt-search.ts';
 import { verifyChain, verifyOneReceipt } from '../ledger/verify-ledger.ts';
 import { sideTableProblems } from '../ledger/verify-side-tables.ts';
 import type { JsonObject } from '../json/json-value.ts';
+import type { ExportQuery } from '../../../shared/console-schemas.ts';
+import { buildBundle } from '../ledger/bundle/build-bundle.ts';
 
 interface ApprovalRow {
   seq: number;
@@ -195,7 +198,7 @@ export class ConsoleService implements ConsoleApi {
   verifyReceipt(input: { seq: number }) {
     return guarded(() => {
       const { seq } = input;
-      const check = verifyOneReceipt(this.core.db, this.core.receiptVerifier, seq);
+      const check = verifyOneReceipt(this.core.db, this.core.receiptVerifier, seq, this.approvers());
       if (!check) throw new Refusal('not_found', `No receipt ${seq}`);
       return check;
     });
@@ -203,7 +206,7 @@ export class ConsoleService implements ConsoleApi {
 
   verifyChain() {
     return guarded(() => {
-      const chain = verifyChain(this.core.db, this.core.receiptVerifier);
+      const chain = verifyChain(this.core.db, this.core.receiptVerifier, this.approvers());
       const side = chain.valid ? sideTableProblems(this.core.db, 1) : [];
       return side.length === 0 ? chain : { ...chain, valid: false, problem: `side tables: ${side[0]}` };
     });
@@ -218,5 +221,14 @@ export class ConsoleService implements ConsoleApi {
       const c = this.core.proofs.checkpointView(this.core.checkpoints.issue());
       return { origin: c.origin, size: c.size, rootHash: c.root_hash, createdAt: c.created_at, note: c.note };
     });
+  }
+
+  /** The approver keys receipts' approval evidence must verify with. */
+  private approvers() {
+    return approverKeyMap([this.core.clawshieldVerifier, new Ed25519Verifier(this.core.operatorSigner.publicKey)]);
+  }
+
+  exportBundle(query: ExportQuery) {
+    return guarded(() => buildBundle(this.core, query));
   }
 }

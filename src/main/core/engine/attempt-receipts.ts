@@ -1,5 +1,6 @@
 import type { ReceiptDraft } from '../ledger/receipt-body.ts';
 import type { VerifiedApproval } from '../approval/validate-approval.ts';
+import type { ApprovalArtifact } from '../approval/approval-artifact.ts';
 import type { JsonObject } from '../json/json-value.ts';
 import { canonicalJson } from '../json/canonical.ts';
 import type { ExecuteRequest } from './execute-request.ts';
@@ -65,13 +66,33 @@ export function attemptFields(
   };
 }
 
-/** Which execution it was and which single-use approval authorised it. */
-export function executionFields(execId: string, approval: VerifiedApproval | null): Partial<ReceiptDraft> {
+/**
+ * The approval evidence: the whole signed artifact as it was verified, with the signer's key
+ * id, so a reviewer can check the approver's signature from the receipt alone.
+ */
+function approvalEvidence(approval: VerifiedApproval, artifact: ApprovalArtifact): JsonObject {
+  const evidence: JsonObject = Object.create(null) as JsonObject;
+  evidence['approval_id'] = approval.approvalId;
+  evidence['tenant_id'] = approval.tenantId;
+  evidence['action_hash'] = approval.actionHash;
+  evidence['issued_at'] = approval.issuedAt;
+  evidence['expires_at'] = approval.expiresAt;
+  evidence['signature'] = artifact.signature;
+  evidence['key_id'] = approval.approverKeyId;
+  return evidence;
+}
+
+/**
+ * Which execution it was and which single-use approval authorised it, with that approval's
+ * evidence when the artifact is at hand (it is not kept across a restart).
+ */
+export function executionFields(execId: string, approval: VerifiedApproval | null, artifact: ApprovalArtifact | null = null): Partial<ReceiptDraft> {
   return {
     exec_id: execId,
     approval_id: approval?.approvalId,
     approver: approval?.approver,
     approver_key_id: approval?.approverKeyId,
     tenant_id: approval?.tenantId,
+    approval: approval && artifact ? approvalEvidence(approval, artifact) : null,
   };
 }

@@ -231,7 +231,7 @@ export class Engine {
     const { request, requestHash } = attempt;
     const fields = (event: 'executed' | 'failed' | 'refused') => ({
       ...attemptFields(request, requestHash, event, attempt.definitionHash),
-      ...executionFields(reserved.execId, reserved.approval),
+      ...executionFields(reserved.execId, reserved.approval, request.artifact),
     });
     let outcome: ExecuteOutcome;
     if (ending.ok) {

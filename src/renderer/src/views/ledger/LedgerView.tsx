@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import { Empty, ErrorState, Loading } from '../../components/StateView';
-import { collectBundle, downloadJson, EXPORT_CAP } from '../../lib/export-bundle';
+import { collectBundle, downloadText, EXPORT_CAP } from '../../lib/export-bundle';
 import { hasAnyFilter } from '../../lib/ledger-query';
 import { useLedgerStore } from '../../stores/ledger-store';
 import { LedgerFilters } from './LedgerFilters';
@@ -22,7 +22,7 @@ function ExportButton() {
       return;
     }
     const stamp = result.bundle.exportedAt.replace(/[:.]/g, '-');
-    downloadJson(result.bundle, `openexec-receipts-${stamp}.json`);
+    downloadText(result.bundle.text, `openexec-receipts-${stamp}.json`);
     setMessage(
       result.bundle.complete
         ? `Exported ${result.bundle.count.toLocaleString()} receipts with the public key.`
