@@ -1,22 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { request as httpRequest } from 'node:http';
+import { raw } from '../support/raw-request.ts';
 import { post, request, startServer, type RunningServer } from '../support/harness.ts';
-
-/** A request with a Host header of our choosing (fetch will not forge one). */
-function withHost(url: string, host: string, body: string): Promise<number> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      { hostname, port, method: 'POST', path: '/execute', headers: { host, 'content-type': 'application/json' }, setHost: false },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 /** docs/receipts.md, "Which requests leave no receipt": each refusal listed there, and one that does. */
 describe('requests refused before anything is decided leave no receipt', () => {
@@ -35,7 +19,7 @@ describe('requests refused before anything is decided leave no receipt', () => {
       ['wrong media type', (await request(s.url, 'POST', '/execute', '{}', { 'content-type': 'text/plain' })).status, 415],
       ['empty body', (await request(s.url, 'POST', '/execute', '', { 'content-type': 'application/json' })).status, 422],
       ['too large', (await post(s.url, '/execute', { action: 'echo', payload: { x: 'a'.repeat(1024 * 1024) }, nonce: 'big' })).status, 413],
-      ['foreign Host', await withHost(s.url, 'evil.example', '{"action":"echo","payload":{},"nonce":"h"}'), 403],
+      ['foreign Host', (await raw(s.url, 'POST', '/execute', { host: 'evil.example', 'content-type': 'application/json' }, '{"action":"echo","payload":{},"nonce":"h"}')).status, 403],
       ['Origin', (await post(s.url, '/execute', { action: 'echo', payload: {}, nonce: 'o' }, { origin: 'https://evil.example' })).status, 403],
     ];
     for (const [what, status, expected] of answers) expect(status, what).toBe(expected);
