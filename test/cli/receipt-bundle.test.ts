@@ -65,6 +65,7 @@ describe('export and verify-bundle', () => {
     const verified = await cli(s.dataDir, 'verify-bundle', file, '--key-id', keyId);
     expect(verified.stdout).toContain(`trusted receipt key ${keyId} (from the bundle itself, pinned by --key-id)`);
     expect(verified.stdout).toContain('bundle valid');
+    expect(verified.stdout).not.toContain('nothing pinned this key');
     expect(verified.code).toBe(0);
   });
 
@@ -83,6 +84,7 @@ describe('export and verify-bundle', () => {
       expect(JSON.parse(r.body).event).toBe('executed');
     }
     const verified = await cli(s.dataDir, 'verify-bundle', file);
+    expect(verified.stdout).toContain(`note: nothing pinned this key; whoever can change the evidence can usually change it too — pass --key-id ${keyId}`);
     expect(verified.stdout).toContain('bundle valid');
     expect(verified.code).toBe(0);
   });

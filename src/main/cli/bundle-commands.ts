@@ -8,7 +8,7 @@ import { approverKeyMap } from '../core/approval/check-evidence.ts';
 import type { ConsoleClient } from './console-client.ts';
 import { CliError, type CliOutput } from './cli-error.ts';
 import { parseEvents } from './console-commands.ts';
-import { describeKey, pinned, readPublicKeyFile, type TrustedKey } from './receipt-key.ts';
+import { describeKey, pinned, readPublicKeyFile, unpinnedWarning, type TrustedKey } from './receipt-key.ts';
 
 export interface ExportOptions {
   search?: string | undefined;
@@ -97,7 +97,7 @@ function bundleKey(bundle: ReceiptBundle): TrustedKey {
  */
 export function verifyBundleCommand(file: string, options: VerifyBundleOptions, out: CliOutput): number {
   const bundle = readBundle(file);
-  const key = pinned(options.publicKeyFile !== undefined ? { verifier: readPublicKeyFile(options.publicKeyFile), source: `--public-key ${options.publicKeyFile}` } : bundleKey(bundle), options.keyId);
+  const key = pinned(options.publicKeyFile !== undefined ? { verifier: readPublicKeyFile(options.publicKeyFile), source: `--public-key ${options.publicKeyFile}`, pinned: true } : bundleKey(bundle), options.keyId);
   let approverSource: string;
   let approvers;
   if (options.approverKeyFiles && options.approverKeyFiles.length > 0) {
@@ -118,6 +118,8 @@ export function verifyBundleCommand(file: string, options: VerifyBundleOptions, 
     return verdict.valid ? 0 : 3;
   }
   out.print(`trusted ${describeKey(key)}; approver keys ${approverIds.join(', ') || '(none)'} (from ${approverSource})`);
+  const warning = unpinnedWarning(key);
+  if (warning) out.print(warning);
   if (verdict.valid) {
     out.print(
       `bundle valid: ${bundle.receipts.length} receipts, signatures, hashes, links between consecutive receipts and inclusion proofs ` +

@@ -11,6 +11,8 @@ export interface TrustedKey {
   verifier: Ed25519Verifier;
   /** `--public-key FILE`, `bundle` or `key file beside the ledger FILE`, in words. */
   source: string;
+  /** True when the reviewer chose it: `--public-key` or `--key-id`. */
+  pinned?: boolean;
 }
 
 const firstLine = (err: unknown) => (err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err));
@@ -47,7 +49,7 @@ export function pinned(key: TrustedKey, keyId: string | undefined): TrustedKey {
   if (key.verifier.keyId !== keyId) {
     throw new CliError(`the receipt key from ${key.source} has id ${key.verifier.keyId}, not the pinned --key-id ${keyId}`, 3);
   }
-  return { ...key, source: `${key.source}, pinned by --key-id` };
+  return { ...key, source: `${key.source}, pinned by --key-id`, pinned: true };
 }
 
 /** `receipt key 0123456789abcdef (from --public-key k.pem)`: how every verdict names its key. */
@@ -55,12 +57,19 @@ export function describeKey(key: TrustedKey): string {
   return `receipt key ${key.verifier.keyId} (from ${key.source})`;
 }
 
+/** What a verdict adds when the key came from beside the evidence and nobody pinned it. */
+export function unpinnedWarning(key: TrustedKey): string | null {
+  return key.pinned
+    ? null
+    : `note: nothing pinned this key; whoever can change the evidence can usually change it too — pass --key-id ${key.verifier.keyId} if that is the id you hold`;
+}
+
 /**
  * The receipt key a ledger verdict trusts: `--public-key FILE`, else the key file beside the
  * ledger — which whoever can rewrite the database can usually replace too, hence `--key-id`.
  */
 export function trustedReceiptKey(config: OpenExecConfig, publicKeyFile: string | undefined, keyId?: string): TrustedKey {
-  if (publicKeyFile !== undefined) return pinned({ verifier: readPublicKeyFile(publicKeyFile), source: `--public-key ${publicKeyFile}` }, keyId);
+  if (publicKeyFile !== undefined) return pinned({ verifier: readPublicKeyFile(publicKeyFile), source: `--public-key ${publicKeyFile}`, pinned: true }, keyId);
   const file = join(config.dataDir, RECEIPT_KEY_FILE);
   let verifier: Ed25519Verifier;
   try {

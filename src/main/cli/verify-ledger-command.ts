@@ -5,7 +5,7 @@ import { verifyChain } from '../core/ledger/verify-ledger.ts';
 import { sideTableProblems } from '../core/ledger/verify-side-tables.ts';
 import { compareWithCheckpoints, type CheckpointVerdict } from '../core/ledger/checkpoint/compare-checkpoints.ts';
 import { CliError, type CliOutput } from './cli-error.ts';
-import { describeKey, ledgerApproverKeys, trustedReceiptKey } from './receipt-key.ts';
+import { describeKey, ledgerApproverKeys, trustedReceiptKey, unpinnedWarning } from './receipt-key.ts';
 import { loadSavedCheckpoints } from './proof-commands.ts';
 
 export interface VerifyLedgerOptions {
@@ -84,6 +84,8 @@ export function verifyLedgerCommand(config: OpenExecConfig, options: VerifyLedge
     return valid ? 0 : 3;
   }
   out.print(`trusted ${describeKey(key)}`);
+  const warning = unpinnedWarning(key);
+  if (warning) out.print(warning);
   if (chain.valid) out.print(`ledger valid: ${chain.checked} receipts, hash chain and signatures hold`);
   else out.print(`ledger INVALID at receipt ${chain.firstBadSeq}: ${chain.problem} (${chain.checked} receipts before it hold)`);
   if (chain.approvalsWithoutEvidence > 0) {
