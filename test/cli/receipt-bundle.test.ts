@@ -89,6 +89,23 @@ describe('export and verify-bundle', () => {
     expect(verified.code).toBe(0);
   });
 
+  test('the time and approver filters, and a bad filter is one line', async () => {
+    const file = bundleFile('filters.json');
+    const health = await s.app.console.health();
+    if (!health.ok) throw new Error(health.error.message);
+    const query = { approverKeyId: health.value.operatorKey.keyId, from: '2000-01-01T00:00:00.000Z', to: '2100-01-01T00:00:00.000Z' };
+    const run = await cli(s.dataDir, 'export', '--out', file, '--approver-key-id', query.approverKeyId, '--from', query.from, '--to', query.to);
+    expect(run.code).toBe(0);
+    const viaConsole = await s.app.console.exportBundle(query);
+    expect(viaConsole.ok && viaConsole.value.text).toBe(readFileSync(file, 'utf8'));
+    // The operator's approval and the execution it authorised.
+    expect(JSON.parse(readFileSync(file, 'utf8')).receipts.map((r: { body: string }) => JSON.parse(r.body).event)).toEqual(['approved', 'executed']);
+    const bad = await cli(s.dataDir, 'export', '--out', bundleFile('bad.json'), '--from', 'yesterday');
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    expect(bad.stderr).toContain('from');
+  });
+
   test('--public-key takes PEM and the JSON of GET /receipts/public-key; another key or id is refused', async () => {
     const file = bundleFile('all.json');
     const json = bundleFile('public-key.json');

@@ -14,6 +14,10 @@ export interface ExportOptions {
   search?: string | undefined;
   event?: string | undefined;
   action?: string | undefined;
+  approverKeyId?: string | undefined;
+  /** ISO 8601 times, as the console's time filters. */
+  from?: string | undefined;
+  to?: string | undefined;
   fromSeq?: string | undefined;
   toSeq?: string | undefined;
 }
@@ -38,6 +42,9 @@ export async function exportCommand(client: ConsoleClient, outFile: string | und
     ...(o.search !== undefined ? { text: o.search } : {}),
     ...(events?.length ? { events } : {}),
     ...(o.action !== undefined ? { action: o.action } : {}),
+    ...(o.approverKeyId !== undefined ? { approverKeyId: o.approverKeyId } : {}),
+    ...(o.from !== undefined ? { from: o.from } : {}),
+    ...(o.to !== undefined ? { to: o.to } : {}),
     ...(fromSeq !== undefined ? { fromSeq } : {}),
     ...(toSeq !== undefined ? { toSeq } : {}),
   };

@@ -37,7 +37,8 @@ commands:
   checkpoint [--out FILE]             sign a checkpoint of the ledger now (C2SP tlog-checkpoint note)
   prove SEQ [--size N] [--public-key FILE] [--key-id ID]
                                       fetch and check a receipt's inclusion proof against the latest checkpoint
-  export --out FILE [--search TEXT] [--event E[,E]] [--action A] [--from-seq N] [--to-seq M]
+  export --out FILE [--search TEXT] [--event E[,E]] [--action A] [--approver-key-id ID]
+         [--from TIME] [--to TIME] [--from-seq N] [--to-seq M]
                                       write a receipt bundle (the window's Export, byte for byte)
   verify-bundle FILE [--public-key FILE | --key-id ID] [--approver-key FILE]...
                                       check a bundle offline: signatures, hashes, links, checkpoint,
@@ -77,6 +78,9 @@ async function run(argv: string[]): Promise<number> {
       'from-seq': { type: 'string' },
       'to-seq': { type: 'string' },
       'approver-key': { type: 'string', multiple: true },
+      'approver-key-id': { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
     },
   });
   const [command, ...rest] = positionals;
@@ -119,7 +123,16 @@ async function run(argv: string[]): Promise<number> {
       return exportCommand(
         client(),
         values.out,
-        { search: values.search, event: values.event, action: values.action, fromSeq: values['from-seq'], toSeq: values['to-seq'] },
+        {
+          search: values.search,
+          event: values.event,
+          action: values.action,
+          approverKeyId: values['approver-key-id'],
+          from: values.from,
+          to: values.to,
+          fromSeq: values['from-seq'],
+          toSeq: values['to-seq'],
+        },
         out,
       );
     case 'checkpoint':
