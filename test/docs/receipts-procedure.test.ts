@@ -90,6 +90,7 @@ describe('the verification procedure in docs/receipts.md, run as written', () =>
       ['proof', (b) => b.receipts[2].inclusion_proof.pop(), 'inclusion proof'],
       ['approver', (b) => (b.approver_keys = b.approver_keys.slice(0, 0)), `receipt ${original.receipts[withApproval].seq}: approval signature`],
       ['key', (b) => (b.key_id = '0000000000000000'), 'pinned receipt key'],
+      ['removed', (b) => (b.receipts.splice(5, 1), (b.count -= 1)), 'a whole-ledger bundle must hold receipts 1 to'],
     ];
     for (const [name, tamper, expected] of cases) {
       const dir = await reviewerDir(`bundle-${name}`);
