@@ -5,6 +5,7 @@ import { get, post, startServer, tempDir, type RunningServer } from '../support/
 import { cli } from '../support/cli.ts';
 import { executeWire, TestApprover } from '../support/clawshield.ts';
 import { Ed25519Signer, publicKeyToPem } from '../../src/main/core/crypto/ed25519.ts';
+import { buildBundle } from '../../src/main/core/ledger/bundle/build-bundle.ts';
 
 /**
  * Bundles made by `openexec export` and by the console contract (the window's Export) from a
@@ -104,6 +105,18 @@ describe('export and verify-bundle', () => {
     expect(bad.code).not.toBe(0);
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
     expect(bad.stderr).toContain('from');
+  });
+
+  test('beyond the cap only the newest are kept, complete is false, and it still verifies', async () => {
+    const file = bundleFile('capped.json');
+    const capped = buildBundle(s.app.core, {}, 3);
+    writeFileSync(file, capped.text);
+    const bundle = JSON.parse(capped.text);
+    expect(bundle.complete).toBe(false);
+    expect(bundle.receipts.map((r: { seq: number }) => r.seq)).toEqual([capped.checkpointSize - 2, capped.checkpointSize - 1, capped.checkpointSize]);
+    const run = await cli(s.dataDir, 'verify-bundle', file);
+    expect(run.stdout).toContain('(the bundle is not complete: only the newest matches)');
+    expect(run.code).toBe(0);
   });
 
   test('--public-key takes PEM and the JSON of GET /receipts/public-key; another key or id is refused', async () => {

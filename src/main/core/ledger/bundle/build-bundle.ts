@@ -22,7 +22,7 @@ export function approverKeys(core: OpenExecCore): ApproverKey[] {
 }
 
 /** The receipts the query matches among the first `size`, newest first, up to the cap. */
-function matching(core: OpenExecCore, query: ExportQuery, size: number): { receipts: ReceiptDto[]; complete: boolean } {
+function matching(core: OpenExecCore, query: ExportQuery, size: number, cap: number): { receipts: ReceiptDto[]; complete: boolean } {
   const { fromSeq, toSeq, ...filters } = query;
   const lowest = fromSeq ?? 1;
   let beforeSeq = Math.min(size, toSeq ?? size) + 1;
@@ -31,7 +31,7 @@ function matching(core: OpenExecCore, query: ExportQuery, size: number): { recei
     const page = searchReceipts(core.db, { ...filters, beforeSeq, limit: PAGE });
     for (const r of page.items) {
       if (r.seq < lowest) return { receipts, complete: true };
-      if (receipts.length === EXPORT_CAP) return { receipts, complete: false };
+      if (receipts.length === cap) return { receipts, complete: false };
       receipts.push(r);
     }
     if (page.nextBeforeSeq === null) break;
@@ -46,9 +46,10 @@ function matching(core: OpenExecCore, query: ExportQuery, size: number): { recei
  * covers, each with its inclusion proof, so every receipt is tied to the whole ledger even
  * when the query picks a few. Synchronous, so no receipt is appended while it runs.
  */
-export function buildBundle(core: OpenExecCore, query: ExportQuery): ExportBundleDto {
+/** `cap`: at most this many receipts, the newest (a parameter so tests can reach it). */
+export function buildBundle(core: OpenExecCore, query: ExportQuery, cap = EXPORT_CAP): ExportBundleDto {
   const checkpoint = core.checkpoints.issue();
-  const { receipts, complete } = matching(core, query, checkpoint.size);
+  const { receipts, complete } = matching(core, query, checkpoint.size, cap);
   receipts.reverse();
   const resultOf = core.db.prepare("SELECT result FROM executions WHERE id = ? AND status = 'executed'").pluck();
   const entries = receipts.map((r): BundleReceipt => {
