@@ -20,10 +20,10 @@ export function percentile(sorted: number[], p: number): number {
   return Math.round((sorted[Math.max(0, i)] ?? 0) * 1000) / 1000;
 }
 
-export function postRaw(agent: Agent, url: URL, body: string): Promise<number> {
+export function postRaw(agent: Agent, url: URL, body: string, path = '/execute'): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { agent, hostname: url.hostname, port: url.port, path: '/execute', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      { agent, hostname: url.hostname, port: url.port, path, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
       (res) => {
         res.resume();
         res.on('end', () => resolve(res.statusCode ?? 0));
@@ -34,11 +34,45 @@ export function postRaw(agent: Agent, url: URL, body: string): Promise<number> {
   });
 }
 
+export interface LoadRun {
+  /** Milliseconds per request, sorted. */
+  latencies: number[];
+  /** Answers other than `okStatus`. */
+  errors: number;
+  seconds: number;
+}
+
+/** POSTs every body to `path`, `concurrency` at a time, timing each one. */
+export async function runLoad(agent: Agent, url: URL, bodies: string[], concurrency: number, path = '/execute', okStatus = 200): Promise<LoadRun> {
+  const latencies: number[] = [];
+  let next = 0;
+  let errors = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < bodies.length) {
+        const body = bodies[next++]!;
+        const t0 = performance.now();
+        const status = await postRaw(agent, url, body, path);
+        latencies.push(performance.now() - t0);
+        if (status !== okStatus) errors++;
+      }
+    }),
+  );
+  latencies.sort((a, b) => a - b);
+  return { latencies, errors, seconds: (performance.now() - started) / 1000 };
+}
+
 /**
  * POST /execute in clawshield mode against a server in its own process, each request with
  * a pre-minted valid artifact and a unique nonce; every answer waits for its receipt's commit.
  */
-export async function benchExecute(synchronous: 'NORMAL' | 'FULL', concurrencies: number[], perLevel: number): Promise<ExecuteFigures[]> {
+export async function benchExecute(
+  synchronous: 'NORMAL' | 'FULL',
+  concurrencies: number[],
+  perLevel: number,
+  env: Record<string, string> = {},
+): Promise<ExecuteFigures[]> {
   const approver = new TestApprover();
   const dataDir = tempDir('openexec-bench-');
   const server = await spawnServer({
@@ -47,6 +81,7 @@ export async function benchExecute(synchronous: 'NORMAL' | 'FULL', concurrencies
     CLAWSHIELD_PUBLIC_KEY: approver.publicKeyPem,
     CLAWSHIELD_TENANT_ID: 'tenant-001',
     OPENEXEC_SYNCHRONOUS: synchronous,
+    ...env,
   });
   const url = new URL(server.url);
   const figures: ExecuteFigures[] = [];
@@ -59,24 +94,8 @@ export async function benchExecute(synchronous: 'NORMAL' | 'FULL', concurrencies
       const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
       // Warm-up: connections, JIT, page cache.
       await Promise.all(Array.from({ length: concurrency }, (_, i) => postRaw(agent, url, executeWire('echo', '{}', `warm-${synchronous}-${concurrency}-${i}`, approver.mint('echo', '{}')))));
-      const latencies: number[] = [];
-      let next = 0;
-      let errors = 0;
-      const started = performance.now();
-      await Promise.all(
-        Array.from({ length: concurrency }, async () => {
-          while (next < bodies.length) {
-            const body = bodies[next++]!;
-            const t0 = performance.now();
-            const status = await postRaw(agent, url, body);
-            latencies.push(performance.now() - t0);
-            if (status !== 200) errors++;
-          }
-        }),
-      );
-      const seconds = (performance.now() - started) / 1000;
+      const { latencies, errors, seconds } = await runLoad(agent, url, bodies, concurrency);
       agent.destroy();
-      latencies.sort((a, b) => a - b);
       figures.push({
         synchronous,
         concurrency,

@@ -2,10 +2,12 @@
  * The Ledger view over a real core holding `count` receipts, in Chromium, through the same
  * test bridge the end-to-end tests use (window.openexec → /console HTTP). Times what the
  * operator waits for: the first rows, a search, a filter change, the next page while
- * scrolling, and frame times while the virtualised list scrolls.
+ * scrolling, and frame times while the virtualised list scrolls. Also the page's JS heap (after
+ * a forced GC) at the first page, after 20,000 rows have scrolled by, and back at the top: the
+ * list keeps a window of pages, so it should not grow with the distance scrolled.
  */
 import type { Page } from 'playwright-core';
-import { fillLedger } from './ledger-bench.ts';
+import { fillLedger } from '../test/support/fill-ledger.ts';
 import { startServer } from '../test/support/harness.ts';
 import { consoleCall } from '../test/support/console-http.ts';
 import { serveStatic } from '../test/support/static-server.ts';
@@ -132,24 +134,55 @@ export async function benchLedgerView(count: number) {
     // Unfiltered again, then scroll: each time the end comes near, the next keyset page loads.
     await page.goto(`${statics.url}/`);
     await timeSearch(page, b, () => page.getByTestId('nav-ledger').click());
-    const nextPage: number[] = [];
-    for (let i = 0; i < 5; i++) {
-      const before = await page.getByTestId('ledger-count').innerText();
-      const t0 = performance.now();
-      await page.getByTestId('ledger-list').evaluate((el) => {
+    const rowsKnown = async () => Number(await page.getByTestId('ledger-list').getAttribute('data-rows'));
+    const held = async () => Number(await page.getByTestId('ledger-list').getAttribute('data-held-rows'));
+    const toEnd = () =>
+      page.getByTestId('ledger-list').evaluate((el) => {
         const list = el as unknown as { scrollTop: number; scrollHeight: number };
         list.scrollTop = list.scrollHeight;
       });
+    /** Scrolls to the end and waits for the next keyset page to be added to the list. */
+    const nextPageLoaded = async () => {
+      const before = await rowsKnown();
+      await toEnd();
       await page.waitForFunction(
-        (old) => (globalThis as unknown as PageGlobal).document.querySelector('[data-testid="ledger-count"]')?.textContent !== old,
+        (old) => Number((globalThis as unknown as PageGlobal).document.querySelector('[data-testid="ledger-list"]')?.dataset['rows']) > old,
         before,
-        { polling: 'raf' },
+        { polling: 'raf', timeout: 60_000 },
       );
+    };
+    const cdp = await page.context().newCDPSession(page);
+    /** The page's JS heap after a full garbage collection, in MB. */
+    const heapMb = async () => {
+      await cdp.send('HeapProfiler.collectGarbage');
+      const { usedSize } = (await cdp.send('Runtime.getHeapUsage')) as { usedSize: number };
+      return Math.round((usedSize / 1e6) * 10) / 10;
+    };
+    const heapAtFirstPage = { rows: await rowsKnown(), heldRows: await held(), heapMb: await heapMb() };
+
+    const nextPage: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t0 = performance.now();
+      await nextPageLoaded();
       nextPage.push(performance.now() - t0);
     }
     const gaps = (await page.evaluate(SCROLL_FRAMES)) as number[];
     gaps.sort((x, y) => x - y);
-    const loadedRows = await page.getByTestId('ledger-count').innerText();
+    const listAfterwards = `${(await rowsKnown()).toLocaleString()} rows known, ${(await held()).toLocaleString()} held`;
+
+    // Scroll on until 20,000 rows (or the whole ledger) have gone by: the store holds a window.
+    const far = Math.min(20_000, count);
+    let mostHeld = 0;
+    while ((await rowsKnown()) < far) {
+      await nextPageLoaded();
+      mostHeld = Math.max(mostHeld, await held());
+    }
+    const heapAfterScrolling = { rows: await rowsKnown(), heldRows: await held(), mostHeldRows: mostHeld, heapMb: await heapMb() };
+    await page.getByTestId('ledger-list').evaluate((el) => {
+      (el as unknown as { scrollTop: number }).scrollTop = 0;
+    });
+    await page.locator('[data-testid="receipt-row"]').first().waitFor();
+    const heapBackAtTop = { heldRows: await held(), heapMb: await heapMb() };
 
     return {
       receipts: count,
@@ -167,8 +200,9 @@ export async function benchLedgerView(count: number) {
         p50ms: round(gaps[Math.floor(gaps.length * 0.5)] ?? 0),
         p95ms: round(gaps[Math.floor(gaps.length * 0.95)] ?? 0),
         maxMs: round(gaps.at(-1) ?? 0),
-        listAfterwards: loadedRows,
+        listAfterwards,
       },
+      memory: { firstPage: heapAtFirstPage, afterScrolling: heapAfterScrolling, backAtTop: heapBackAtTop },
       pageProblems: problems,
     };
   } finally {

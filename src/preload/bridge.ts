@@ -40,9 +40,11 @@ const BRIDGE_METHODS: Record<ConsoleMethod, true> = {
   getReceipt: true,
   verifyReceipt: true,
   verifyChain: true,
+  verifyChainRange: true,
   receiptPublicKey: true,
   issueCheckpoint: true,
   exportBundle: true,
+  inclusionProof: true,
 };
 
 export const BRIDGE_METHOD_NAMES = Object.keys(BRIDGE_METHODS) as ConsoleMethod[];

@@ -3,6 +3,8 @@ import type {
   ApprovalDto,
   ChainCheckDto,
   CheckpointDto,
+  InclusionProofDto,
+  ChainRangeDto,
   ConsoleEvent,
   ExportBundleDto,
   HealthDto,
@@ -16,6 +18,7 @@ import type {
 } from './console-dto';
 import type { ConsoleResult } from './console-result';
 import type {
+  ChainRangeInput,
   DenyInput,
   ExportQuery,
   ExtendInput,
@@ -26,6 +29,7 @@ import type {
   SetAllowedInput,
 } from './console-schemas';
 import {
+  chainRangeInput,
   denyInput,
   emptyInput,
   exportQueryInput,
@@ -56,6 +60,8 @@ export interface ConsoleApi {
   getReceipt(input: ReceiptSeqInput): Promise<ConsoleResult<ReceiptWithNeighboursDto>>;
   verifyReceipt(input: ReceiptSeqInput): Promise<ConsoleResult<ReceiptCheckDto>>;
   verifyChain(): Promise<ConsoleResult<ChainCheckDto>>;
+  /** One chunk of the whole-ledger check, so a caller can show progress and stop between chunks. */
+  verifyChainRange(input: ChainRangeInput): Promise<ConsoleResult<ChainRangeDto>>;
   receiptPublicKey(): Promise<ConsoleResult<KeyInfoDto>>;
   /** Signs a checkpoint of the ledger as it is now (the latest one if nothing was added). */
   issueCheckpoint(): Promise<ConsoleResult<CheckpointDto>>;
@@ -64,6 +70,8 @@ export interface ConsoleApi {
    * signed checkpoint, each receipt's inclusion proof and result. `openexec export` calls this.
    */
   exportBundle(input: ExportQuery): Promise<ConsoleResult<ExportBundleDto>>;
+  /** A receipt's inclusion proof against the latest checkpoint (one is issued if none covers it). */
+  inclusionProof(input: ReceiptSeqInput): Promise<ConsoleResult<InclusionProofDto>>;
 }
 
 /** Request/response methods and the schema that validates each one's single argument. */
@@ -81,9 +89,11 @@ export const CONSOLE_METHODS = {
   getReceipt: receiptSeqInput,
   verifyReceipt: receiptSeqInput,
   verifyChain: emptyInput,
+  verifyChainRange: chainRangeInput,
   receiptPublicKey: emptyInput,
   issueCheckpoint: emptyInput,
   exportBundle: exportQueryInput,
+  inclusionProof: receiptSeqInput,
 } as const satisfies Record<keyof ConsoleApi, unknown>;
 
 export type ConsoleMethod = keyof ConsoleApi;

@@ -163,7 +163,20 @@ export interface ReceiptPage {
   items: ReceiptDto[];
   /** Pass as `beforeSeq` to get the next (older) page; null when there is none. */
   nextBeforeSeq: number | null;
+  /**
+   * Every match of the query, when asked for (`count: true`). Exact for an unfiltered query
+   * (seq is gapless, so it is the newest seq); for a filtered one exact up to
+   * RECEIPT_COUNT_CAP, beyond which it says "at least" (`exact: false`).
+   */
+  total?: ReceiptTotal;
 }
+
+export interface ReceiptTotal {
+  count: number;
+  exact: boolean;
+}
+
+export const RECEIPT_COUNT_CAP = 10_000;
 
 export interface ReceiptCheckDto {
   seq: number;
@@ -205,6 +218,32 @@ export interface ExportBundleDto {
   checkpointSize: number;
 }
 
+/** One chunk of a whole-ledger check, from `fromSeq` upwards. */
+export interface ChainRangeDto {
+  fromSeq: number;
+  /** Receipts of this chunk that hold. */
+  checked: number;
+  /** Where the next chunk starts; null when this one reached the end or found a break. */
+  nextSeq: number | null;
+  /** The newest seq in the ledger when the chunk ran: the denominator of progress. */
+  lastSeq: number;
+  valid: boolean;
+  firstBadSeq: number | null;
+  problem: string | null;
+}
+
+/** A receipt's RFC 9162 audit path to the root a signed checkpoint commits to. */
+export interface InclusionProofDto {
+  checkpoint: CheckpointDto;
+  leafIndex: number;
+  treeSize: number;
+  /** Hex of the receipt's hash: the leaf's entry. */
+  receiptHash: string;
+  /** Hex hashes, from the leaf upwards. */
+  proof: string[];
+  rootHash: string;
+}
+
 export interface KeyInfoDto {
   keyId: string;
   publicKeyPem: string;
@@ -230,4 +269,6 @@ export interface HealthDto {
 export type ConsoleEvent =
   | { type: 'proposal'; proposal: ProposalDto }
   | { type: 'receipt'; receipt: ReceiptDto }
-  | { type: 'allow-list'; allowList: AllowListDto };
+  | { type: 'allow-list'; allowList: AllowListDto }
+  /** Events were missed (an HTTP stream dropped a subscriber that fell behind): reload what is shown. */
+  | { type: 'resync'; detail: string };

@@ -10,6 +10,8 @@ import { wellFormedString } from './well-formed-unicode';
 const id = wellFormedString().min(1).max(128);
 const action = wellFormedString().min(1).max(200);
 const isoTime = z.iso.datetime({ offset: true });
+/** The most receipts one verifyChainRange call checks: a chunk the caller can show progress between. */
+export const CHAIN_RANGE_MAX = 20_000;
 
 export const emptyInput = z.strictObject({});
 export const proposalIdInput = z.strictObject({ id });
@@ -29,8 +31,14 @@ export const receiptQueryInput = z.strictObject({
   approverKeyId: z.string().regex(/^[0-9a-f]{1,64}$/).optional(),
   from: isoTime.optional(),
   to: isoTime.optional(),
+  /** A proposal, execution or approval id: receipts that carry it in any of the three. */
+  id: id.optional(),
+  /** A sha256 (hex): receipts whose request hash or own hash it is. */
+  hash: z.string().regex(/^[0-9a-f]{64}$/).optional(),
   beforeSeq: z.int().min(1).optional(),
   limit: z.int().min(1).max(500).optional(),
+  /** Also count every match (ignoring beforeSeq and limit): see ReceiptPage.total. */
+  count: z.boolean().optional(),
 });
 export const receiptSeqInput = z.strictObject({ seq: z.int().min(1) });
 /** At most this many receipts go into one export bundle; beyond it the newest are kept. */
@@ -43,6 +51,11 @@ export const exportQueryInput = receiptQueryInput
     message: 'fromSeq must not be after toSeq',
   });
 
+export const chainRangeInput = z.strictObject({
+  fromSeq: z.int().min(1),
+  limit: z.int().min(1).max(CHAIN_RANGE_MAX),
+});
+
 export type ProposalIdInput = z.infer<typeof proposalIdInput>;
 export type ExtendInput = z.infer<typeof extendInput>;
 export type DenyInput = z.infer<typeof denyInput>;
@@ -51,3 +64,4 @@ export type SetAllowedInput = z.infer<typeof setAllowedInput>;
 export type ReceiptQuery = z.infer<typeof receiptQueryInput>;
 export type ReceiptSeqInput = z.infer<typeof receiptSeqInput>;
 export type ExportQuery = z.infer<typeof exportQueryInput>;
+export type ChainRangeInput = z.infer<typeof chainRangeInput>;

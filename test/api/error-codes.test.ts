@@ -52,6 +52,7 @@ describe('the HTTP layer answers the table', () => {
     s = await startServer({ OPENEXEC_ALLOWED_ACTIONS: 'echo,add' });
     // The real HTTP server on the real core, plus one route that refuses with whatever code it is told.
     probe = createHttpServer(s.app.core, {
+      limits: { requestTimeoutMs: 10_000, maxConnections: 64 },
       register: (app) =>
         app.get<{ Params: { code: string } }>('/probe/:code', (req) => {
           throw new Refusal(req.params.code as RefusalCode, `refused: ${req.params.code}`);

@@ -168,8 +168,9 @@ describe('decodeUtf8Strict', () => {
   });
 });
 
-describe('performance', () => {
-  test('a 1 MiB body parses and canonicalises quickly', () => {
+describe('large input', () => {
+  // How fast is a benchmark's question (npm run bench), not a test's: this checks the result.
+  test('a 1 MiB body parses and canonicalises whole', () => {
     const items: string[] = [];
     let size = 0;
     for (let i = 0; size < 1 << 20; i++) {
@@ -178,10 +179,8 @@ describe('performance', () => {
       size += item.length + 1;
     }
     const text = `{"items":[${items.join(',')}]}`;
-    const t0 = performance.now();
     const out = canonicalJson(parseJson(text));
-    const ms = performance.now() - t0;
     expect(out.startsWith('{"items":[{"id":0,"name":"item \\u00e9 0","ok":true,"score":0.25,"tags":["a","b\\n"]}')).toBe(true);
-    expect(ms).toBeLessThan(1000);
+    expect(out.length).toBeGreaterThan(1 << 20);
   });
 });

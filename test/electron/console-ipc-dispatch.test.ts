@@ -146,9 +146,11 @@ describe('console IPC handlers, in front of the real service', () => {
       getReceipt: { seq: 1 },
       verifyReceipt: { seq: 1 },
       verifyChain: {},
+      verifyChainRange: { fromSeq: 1, limit: 10 },
       receiptPublicKey: {},
       issueCheckpoint: {},
       exportBundle: {},
+      inclusionProof: { seq: 1 },
     };
     for (const method of CONSOLE_METHOD_NAMES) {
       const result = await call(method, { sender: { id: 99 }, senderFrame: mainFrame }, args[method]);

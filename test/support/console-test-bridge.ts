@@ -29,6 +29,11 @@ export interface ConsoleTestBridge {
   readonly notified: readonly string[];
   /** Resolves when the page calls `method` (a call after the first `after` calls counts). */
   waitForCall(method: string, after?: number, timeoutMs?: number): Promise<void>;
+  /**
+   * Holds the page's calls of `method` after the first `after` of them (counted from now) until
+   * the returned function is called: a test's way to catch the page between two calls.
+   */
+  hold(method: string, after: number): () => void;
   /** Resolves once every event received so far has been handed to the page. */
   settled(): Promise<void>;
   /** Stops the event stream (the page's calls fail with `unavailable` afterwards). */
@@ -189,9 +194,12 @@ export async function installConsoleBridge(page: Page, endpoint: ConsoleEndpoint
   const connection: ConnectionState[] = [];
   const notified: string[] = [];
   const callWatchers = new Set<() => void>();
-  await page.exposeFunction(CALL_BINDING, (method: string, input: unknown) => {
+  const holds = new Map<string, { after: number; seen: number; released: Promise<void> }>();
+  await page.exposeFunction(CALL_BINDING, async (method: string, input: unknown) => {
     calls.push(method);
     for (const watcher of [...callWatchers]) watcher();
+    const held = holds.get(method);
+    if (held && held.seen++ >= held.after) await held.released;
     return callOverHttp(endpoint, method, input);
   });
   // What the main process does (src/main/ipc/proposal-notifier.ts) minus the OS: validate,
@@ -280,6 +288,17 @@ export async function installConsoleBridge(page: Page, endpoint: ConsoleEndpoint
         callWatchers.add(check);
         check();
       }),
+    hold(method, after) {
+      let release = () => undefined as void;
+      const released = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      holds.set(method, { after, seen: 0, released });
+      return () => {
+        holds.delete(method);
+        release();
+      };
+    },
     settled: async () => {
       // A delivery may queue another while we wait; loop until the chain stops growing.
       let seen: Promise<void> | null = null;

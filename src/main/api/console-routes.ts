@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CONSOLE_METHODS, type ConsoleApi, type ConsoleMethod } from '../../shared/console-api.ts';
 import { consoleStatus, type ConsoleErrorCode } from '../../shared/error-codes.ts';
 import { sendJson } from './reply.ts';
+import type { OpenEventStream } from './event-stream.ts';
 
 const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 
@@ -30,12 +31,12 @@ export function registerConsoleRoutes(
   app: FastifyInstance,
   api: ConsoleApi,
   token: string,
-  stream: (reply: FastifyReply) => void,
+  stream: OpenEventStream,
 ): void {
   app.get('/console/events', (req, reply) => {
     const problem = bearerProblem(req, token);
     if (problem !== null) return sendError(reply, 'unauthorized', problem);
-    stream(reply);
+    stream(reply, 'unavailable' satisfies ConsoleErrorCode);
   });
 
   app.post<{ Params: { method: string } }>('/console/:method', async (req, reply) => {

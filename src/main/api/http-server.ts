@@ -7,10 +7,13 @@ import { registerCompatRoutes } from './compat-routes.ts';
 import { sendDetail, sendJson, sendRaw } from './reply.ts';
 import { validationBody, ValidationRefusal } from './validation-error.ts';
 import { storageFullDetail } from '../core/store/storage-full.ts';
+import { clientErrorHandler, requestTimeoutOptions, type ConnectionLimits } from './connection-limits.ts';
 
 export interface HttpServerOptions {
   /** Host names accepted in the Host header besides loopback ones (a non-loopback bind). */
   extraHosts?: readonly string[];
+  /** Slow senders and connection count (OPENEXEC_REQUEST_TIMEOUT, OPENEXEC_MAX_CONNECTIONS). */
+  limits: ConnectionLimits;
   /** Further routes (proposals, console) registered by later layers. */
   register?: (app: FastifyInstance) => void;
 }
@@ -19,8 +22,15 @@ export interface HttpServerOptions {
  * The loopback API. Bodies are taken as raw bytes and parsed by our lossless parser, so the
  * hash an approver signed is computed from exactly what the agent sent.
  */
-export function createHttpServer(core: OpenExecCore, options: HttpServerOptions = {}): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT_BYTES, return503OnClosing: true });
+export function createHttpServer(core: OpenExecCore, options: HttpServerOptions): FastifyInstance {
+  const app = Fastify({
+    logger: false,
+    bodyLimit: BODY_LIMIT_BYTES,
+    return503OnClosing: true,
+    ...requestTimeoutOptions(options.limits),
+    clientErrorHandler: clientErrorHandler(options.limits),
+  });
+  app.server.maxConnections = options.limits.maxConnections;
   const extraHosts = (options.extraHosts ?? []).map((h) => h.toLowerCase());
 
   app.removeAllContentTypeParsers();

@@ -34,6 +34,12 @@ export interface OpenExecConfig {
   actionsFile: string | null;
   /** Where the manifest's environment references (`{env: NAME}`, `inherit_env`) are read. */
   env: Env;
+  /** OPENEXEC_REQUEST_TIMEOUT: a request's headers and body must arrive within this. */
+  requestTimeoutSeconds: number;
+  /** OPENEXEC_MAX_CONNECTIONS: open connections beyond this are closed at once. */
+  maxConnections: number;
+  /** OPENEXEC_MAX_SUBSCRIBERS: open event streams beyond this are refused with 503. */
+  maxSubscribers: number;
 }
 
 export interface LoadConfigOptions {
@@ -122,6 +128,12 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): OpenExecC
   const allowNonLoopback =
     options.allowNonLoopback === true || ['1', 'true', 'yes'].includes((env['OPENEXEC_ALLOW_NON_LOOPBACK'] ?? '').trim().toLowerCase());
 
+  const maxConnections = positiveInt(env, 'OPENEXEC_MAX_CONNECTIONS', 2048, 100_000);
+  const maxSubscribers = positiveInt(env, 'OPENEXEC_MAX_SUBSCRIBERS', 128, 100_000);
+  if (maxSubscribers >= maxConnections) {
+    fail('OPENEXEC_MAX_SUBSCRIBERS', `must be below OPENEXEC_MAX_CONNECTIONS (${maxConnections}), or event streams could hold every connection`);
+  }
+
   return {
     mode: modeRaw,
     clawshieldPublicKey,
@@ -140,5 +152,8 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): OpenExecC
     witnessDir: witnessDirOf(env, dataDir),
     actionsFile,
     env,
+    requestTimeoutSeconds: positiveInt(env, 'OPENEXEC_REQUEST_TIMEOUT', 10, 300),
+    maxConnections,
+    maxSubscribers,
   };
 }

@@ -123,8 +123,9 @@ export async function startOpenExec(config: OpenExecConfig): Promise<OpenExecApp
   const extraHosts = isLoopbackHost(config.host) ? [] : [config.host];
   const http = createHttpServer(core, {
     extraHosts,
+    limits: { requestTimeoutMs: config.requestTimeoutSeconds * 1000, maxConnections: config.maxConnections },
     register: (app) => {
-      const stream = createEventStreams(app, events);
+      const stream = createEventStreams(app, events, { maxSubscribers: config.maxSubscribers });
       app.get('/events', (_req, reply) => stream(reply));
       registerProposalRoutes(app, proposals, core);
       registerProofRoutes(app, core.proofs);

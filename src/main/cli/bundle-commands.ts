@@ -102,7 +102,7 @@ function bundleKey(bundle: ReceiptBundle): TrustedKey {
  * `--public-key`, else the bundle's own (which proves nothing about who made the bundle unless
  * `--key-id` pins it to the id the reviewer got out of band).
  */
-export function verifyBundleCommand(file: string, options: VerifyBundleOptions, out: CliOutput): number {
+export async function verifyBundleCommand(file: string, options: VerifyBundleOptions, out: CliOutput): Promise<number> {
   const bundle = readBundle(file);
   const key = pinned(options.publicKeyFile !== undefined ? { verifier: readPublicKeyFile(options.publicKeyFile), source: `--public-key ${options.publicKeyFile}`, pinned: true } : bundleKey(bundle), options.keyId);
   let approverSource: string;
@@ -118,7 +118,7 @@ export function verifyBundleCommand(file: string, options: VerifyBundleOptions, 
     }
     approverSource = 'the bundle itself';
   }
-  const verdict = verifyBundle(bundle, key.verifier, approvers);
+  const verdict = await verifyBundle(bundle, key.verifier, approvers);
   const approverIds = [...approvers.keys()];
   if (out.json) {
     out.printJson({ ...verdict, file, trustedKey: { keyId: key.verifier.keyId, source: key.source }, approverKeys: { keyIds: approverIds, source: approverSource } });

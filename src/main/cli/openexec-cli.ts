@@ -30,10 +30,11 @@ commands:
   receipts [--search TEXT] [--event E[,E]] [--action A] [--limit N]
                                       search the ledger, newest first
   verify-ledger [--public-key FILE] [--key-id ID] [--checkpoint FILE|DIR] [--expect-head SEQ:HASH]
-                [--approver-key FILE]...
+                [--approver-key FILE]... [--workers N]
                                       walk the whole receipt chain offline; report the first bad receipt;
                                       check the side tables, approval evidence, that the ledger extends
-                                      saved checkpoints and still holds the head you recorded
+                                      saved checkpoints and still holds the head you recorded;
+                                      signatures are checked on every core (--workers N to choose)
   checkpoint [--out FILE]             sign a checkpoint of the ledger now (C2SP tlog-checkpoint note)
   prove SEQ [--size N] [--public-key FILE] [--key-id ID]
                                       fetch and check a receipt's inclusion proof against the latest checkpoint
@@ -55,6 +56,12 @@ Control, bidi and invisible characters in what agents wrote are shown as escapes
 options:
   --json      machine-readable output
   --help      this text`;
+
+function optionalCount(text: string | undefined, flag: string): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^[1-9]\d{0,1}$/.test(text)) throw new CliError(`${flag} must be a whole number from 1 to 99, got '${text}'`, 2);
+  return Number(text);
+}
 
 async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -81,6 +88,7 @@ async function run(argv: string[]): Promise<number> {
       'approver-key-id': { type: 'string' },
       from: { type: 'string' },
       to: { type: 'string' },
+      workers: { type: 'string' },
     },
   });
   const [command, ...rest] = positionals;
@@ -109,6 +117,7 @@ async function run(argv: string[]): Promise<number> {
           checkpoint: values.checkpoint,
           expectHead: values['expect-head'],
           approverKeyFiles: values['approver-key'],
+          workers: optionalCount(values.workers, '--workers'),
         },
         out,
       );

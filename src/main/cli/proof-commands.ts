@@ -3,7 +3,8 @@ import { writeWhole } from './write-whole.ts';
 import { join } from 'node:path';
 import type { Ed25519Verifier } from '../core/crypto/ed25519.ts';
 import { sha256Hex } from '../core/json/request-hash.ts';
-import { hashesEqual, leafHash, verifyInclusion } from '../core/ledger/merkle/rfc9162.ts';
+import { hashesEqual, leafHash } from '../core/ledger/merkle/rfc9162.ts';
+import { verifyInclusion } from '../../shared/merkle-verify.ts';
 import { CheckpointError, verifyCheckpointNote } from '../core/ledger/checkpoint/checkpoint-note.ts';
 import type { SavedCheckpoint } from '../core/ledger/checkpoint/compare-checkpoints.ts';
 import type { CheckpointView, InclusionView } from '../core/ledger/proofs.ts';
@@ -70,7 +71,7 @@ export async function proveCommand(
   if (proof.receipt_hash !== receipt.hash) problems.push('the proof is for another receipt hash');
   const leaf = leafHash(bytes(receipt.hash));
   const root = signedRoot ?? bytes(proof.root_hash);
-  if (!verifyInclusion(seq - 1, proof.tree_size, leaf, proof.proof.map(bytes), root)) problems.push('the inclusion proof does not lead to the root');
+  if (!(await verifyInclusion(seq - 1, proof.tree_size, leaf, proof.proof.map(bytes), root))) problems.push('the inclusion proof does not lead to the root');
   if (signedRoot !== null && !hashesEqual(signedRoot, bytes(proof.root_hash))) problems.push('the proof is against another root than the checkpoint');
   const valid = problems.length === 0;
   if (out.json) out.printJson({ valid, problems, signed_checkpoint: signedRoot !== null, trustedKey: { keyId: receiptKey.keyId, source: key.source }, ...proof });

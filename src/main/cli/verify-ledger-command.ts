@@ -1,7 +1,8 @@
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import type { OpenExecConfig } from '../app/config.ts';
-import { verifyChain } from '../core/ledger/verify-ledger.ts';
+import { verifyChainParallel } from '../core/ledger/parallel/verify-parallel.ts';
+import { approvalsWithoutEvidence } from '../core/ledger/verify-ledger.ts';
 import { sideTableProblems } from '../core/ledger/verify-side-tables.ts';
 import { compareWithCheckpoints, type CheckpointVerdict } from '../core/ledger/checkpoint/compare-checkpoints.ts';
 import { CliError, type CliOutput } from './cli-error.ts';
@@ -18,6 +19,8 @@ export interface VerifyLedgerOptions {
   expectHead?: string | undefined;
   /** Approver public keys beyond the configured ones (ClawShield's, when not in the environment). */
   approverKeyFiles?: string[] | undefined;
+  /** Threads that verify signatures (default: every core). */
+  workers?: number | undefined;
 }
 
 interface ExpectedHead {
@@ -32,12 +35,13 @@ function parseHead(text: string): ExpectedHead {
 }
 
 /**
- * Walks the whole chain offline, read-only, straight from the database file: it works
- * whether or not a server is running, and does not trust the server's word. Then checks the
+ * Walks the whole chain offline, read-only, straight from the database file (signatures
+ * checked on every core): it works whether or not a server is running, and does not trust
+ * the server's word. Then checks the
  * side tables against the receipts, the recorded head, and that the ledger extends every
  * saved checkpoint.
  */
-export function verifyLedgerCommand(config: OpenExecConfig, options: VerifyLedgerOptions, out: CliOutput): number {
+export async function verifyLedgerCommand(config: OpenExecConfig, options: VerifyLedgerOptions, out: CliOutput): Promise<number> {
   const head = options.expectHead === undefined ? null : parseHead(options.expectHead);
   const key = trustedReceiptKey(config, options.publicKeyFile, options.keyId);
   const verifier = key.verifier;
@@ -54,8 +58,12 @@ export function verifyLedgerCommand(config: OpenExecConfig, options: VerifyLedge
   let sideTables: string[];
   let checkpoints: CheckpointVerdict | null;
   let headProblem: string | null = null;
+  let withoutEvidence: number;
   try {
-    chain = verifyChain(db, verifier, approvers.keys);
+    const lastSeq = db.prepare('SELECT coalesce(max(seq), 0) FROM receipts').pluck().get() as number;
+    const approverKeys = [...approvers.keys.values()].map((v) => v.publicKey);
+    chain = await verifyChainParallel(config.dbPath, verifier.publicKey, lastSeq, { workers: options.workers, approverKeys });
+    withoutEvidence = approvalsWithoutEvidence(db);
     sideTables = sideTableProblems(db);
     checkpoints = saved.length === 0 ? null : compareWithCheckpoints(db, saved);
     if (head) {
@@ -73,6 +81,7 @@ export function verifyLedgerCommand(config: OpenExecConfig, options: VerifyLedge
   if (out.json) {
     out.printJson({
       ...chain,
+      approvalsWithoutEvidence: withoutEvidence,
       valid,
       chainValid: chain.valid,
       trustedKey: trusted,
@@ -88,8 +97,8 @@ export function verifyLedgerCommand(config: OpenExecConfig, options: VerifyLedge
   if (warning) out.print(warning);
   if (chain.valid) out.print(`ledger valid: ${chain.checked} receipts, hash chain and signatures hold`);
   else out.print(`ledger INVALID at receipt ${chain.firstBadSeq}: ${chain.problem} (${chain.checked} receipts before it hold)`);
-  if (chain.approvalsWithoutEvidence > 0) {
-    out.print(`note: ${chain.approvalsWithoutEvidence} receipts name an approval but keep no approval evidence (written before it was recorded, or closed after a restart)`);
+  if (withoutEvidence > 0) {
+    out.print(`note: ${withoutEvidence} receipts name an approval but keep no approval evidence (written before it was recorded, or closed after a restart)`);
   }
   if (approvers.sources.length > 0) out.print(`approval evidence checked with: ${approvers.sources.join(', ')}`);
   for (const p of sideTables) out.print(`side tables INVALID: ${p}`);

@@ -1,6 +1,7 @@
 import { useEffect } from 'react';
 import { ArrivalBanner } from './components/ArrivalBanner';
 import { ConnectionBanner } from './components/ConnectionBanner';
+import { DemoBand } from './components/ModeIndicator';
 import { NavBar } from './components/NavBar';
 import { getBridge } from './bridge';
 import { resyncAll, subscribeToEvents } from './events';
@@ -10,6 +11,7 @@ import { useDocumentTitle } from './lib/use-document-title';
 import { startClock } from './stores/clock-store';
 import { useNavStore } from './stores/nav-store';
 import { usePendingStore } from './stores/pending-store';
+import { useStatusStore } from './stores/status-store';
 import { ActionsView } from './views/ActionsView';
 import { ApprovalsView } from './views/ApprovalsView';
 import { LedgerView } from './views/ledger/LedgerView';
@@ -42,6 +44,8 @@ export function App() {
     const stopFocus = watchWindowFocus();
     // Load the queue at once, whatever view is showing, so arrivals are counted everywhere.
     if (usePendingStore.getState().status === 'idle') void usePendingStore.getState().load();
+    // The mode is shown on every view (navigation, demo band), and comes with health.
+    if (useStatusStore.getState().status === 'idle') void useStatusStore.getState().load();
     return () => {
       unsubscribe();
       stopConnection();
@@ -55,6 +59,7 @@ export function App() {
     <div className="app">
       <NavBar />
       <main className="main">
+        <DemoBand />
         {getBridge() ? null : (
           <p className="notice notice-error" role="alert" data-testid="no-bridge">
             The console bridge is missing: this page must be opened by OpenExec Console.

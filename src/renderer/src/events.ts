@@ -21,6 +21,9 @@ export function routeEvent(event: ConsoleEvent): void {
     case 'allow-list':
       useAllowListStore.getState().receive(event.allowList);
       break;
+    case 'resync':
+      resyncAll();
+      break;
   }
 }
 
@@ -31,10 +34,11 @@ export function subscribeToEvents(): () => void {
   });
 }
 
-/** After a lost connection: events sent meanwhile never arrived, so reload what is shown. */
+/** After a lost connection or missed events (a resync event): reload what is shown. */
 export function resyncAll(): void {
   void usePendingStore.getState().load();
   useStatusStore.getState().invalidate();
   useApprovalsStore.getState().invalidate();
   if (useAllowListStore.getState().status !== 'idle') void useAllowListStore.getState().load();
+  if (useLedgerStore.getState().status !== 'idle') void useLedgerStore.getState().search();
 }

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { createHash } from 'node:crypto';
+import { verifyConsistency, verifyInclusion } from '../../../src/shared/merkle-verify.ts';
 import {
   consistencyProof,
   EMPTY_ROOT,
@@ -8,8 +9,6 @@ import {
   nodeHash,
   StreamingRoot,
   subtreeFromPerfect,
-  verifyConsistency,
-  verifyInclusion,
   type Hash,
 } from '../../../src/main/core/ledger/merkle/rfc9162.ts';
 
@@ -58,8 +57,8 @@ function generatorOver(leaves: readonly Hash[]) {
 
 const ctLeafHashes = CT_LEAVES.map(leafHash);
 
-describe('RFC 9162 Merkle tree', () => {
-  test('roots of the CT reference tree, sizes 0..8, three ways', () => {
+describe('RFC 9162 Merkle tree', async () => {
+  test('roots of the CT reference tree, sizes 0..8, three ways', async () => {
     expect(hex(EMPTY_ROOT)).toBe(CT_ROOTS[0]);
     const streaming = new StreamingRoot();
     expect(hex(streaming.root())).toBe(CT_ROOTS[0]);
@@ -71,19 +70,19 @@ describe('RFC 9162 Merkle tree', () => {
     }
   });
 
-  test('the published inclusion proofs, generated and verified', () => {
+  test('the published inclusion proofs, generated and verified', async () => {
     const mth = generatorOver(ctLeafHashes);
     for (const v of CT_INCLUSION) {
       expect(inclusionProof(v.index, v.size, mth).map(hex)).toEqual(v.proof);
-      expect(verifyInclusion(v.index, v.size, ctLeafHashes[v.index]!, v.proof.map(unhex), unhex(CT_ROOTS[v.size]!))).toBe(true);
+      expect(await verifyInclusion(v.index, v.size, ctLeafHashes[v.index]!, v.proof.map(unhex), unhex(CT_ROOTS[v.size]!))).toBe(true);
     }
   });
 
-  test('the published consistency proofs, generated and verified', () => {
+  test('the published consistency proofs, generated and verified', async () => {
     const mth = generatorOver(ctLeafHashes);
     for (const v of CT_CONSISTENCY) {
       expect(consistencyProof(v.first, v.second, mth).map(hex)).toEqual(v.proof);
-      expect(verifyConsistency(v.first, v.second, unhex(CT_ROOTS[v.first]!), unhex(CT_ROOTS[v.second]!), v.proof.map(unhex))).toBe(true);
+      expect(await verifyConsistency(v.first, v.second, unhex(CT_ROOTS[v.first]!), unhex(CT_ROOTS[v.second]!), v.proof.map(unhex))).toBe(true);
     }
   });
 
@@ -91,40 +90,40 @@ describe('RFC 9162 Merkle tree', () => {
   const roots = Array.from({ length: 41 }, (_, n) => naiveMth(leaves.slice(0, n)));
   const mth = generatorOver(leaves);
 
-  test('every inclusion proof of every size up to 40 verifies; a mangled one never does', () => {
+  test('every inclusion proof of every size up to 40 verifies; a mangled one never does', async () => {
     for (let n = 1; n <= 40; n++) {
       for (let i = 0; i < n; i++) {
         const proof = inclusionProof(i, n, mth);
-        expect(verifyInclusion(i, n, leaves[i]!, proof, roots[n]!), `${i}/${n}`).toBe(true);
+        expect(await verifyInclusion(i, n, leaves[i]!, proof, roots[n]!), `${i}/${n}`).toBe(true);
         if (proof.length > 0) {
           const flipped = proof.map((p) => Uint8Array.from(p));
           flipped[0]![0]! ^= 1;
-          expect(verifyInclusion(i, n, leaves[i]!, flipped, roots[n]!)).toBe(false);
-          expect(verifyInclusion(i, n, leaves[i]!, proof.slice(1), roots[n]!)).toBe(false);
+          expect(await verifyInclusion(i, n, leaves[i]!, flipped, roots[n]!)).toBe(false);
+          expect(await verifyInclusion(i, n, leaves[i]!, proof.slice(1), roots[n]!)).toBe(false);
         }
-        expect(verifyInclusion(i, n, leaves[i]!, [...proof, leaves[0]!], roots[n]!)).toBe(false);
-        if (n > 1) expect(verifyInclusion((i + 1) % n, n, leaves[i]!, proof, roots[n]!)).toBe(false);
+        expect(await verifyInclusion(i, n, leaves[i]!, [...proof, leaves[0]!], roots[n]!)).toBe(false);
+        if (n > 1) expect(await verifyInclusion((i + 1) % n, n, leaves[i]!, proof, roots[n]!)).toBe(false);
       }
     }
   });
 
-  test('every consistency proof between sizes up to 40 verifies; a mangled one never does', () => {
+  test('every consistency proof between sizes up to 40 verifies; a mangled one never does', async () => {
     for (let n = 0; n <= 40; n++) {
       for (let m = 0; m <= n; m++) {
         const proof = consistencyProof(m, n, mth);
-        expect(verifyConsistency(m, n, roots[m]!, roots[n]!, proof), `${m}→${n}`).toBe(true);
+        expect(await verifyConsistency(m, n, roots[m]!, roots[n]!, proof), `${m}→${n}`).toBe(true);
         if (m > 0 && m < n) {
           const flipped = proof.map((p) => Uint8Array.from(p));
           flipped.at(-1)![5]! ^= 1;
-          expect(verifyConsistency(m, n, roots[m]!, roots[n]!, flipped)).toBe(false);
-          expect(verifyConsistency(m, n, roots[m]!, roots[n]!, proof.slice(0, -1))).toBe(false);
+          expect(await verifyConsistency(m, n, roots[m]!, roots[n]!, flipped)).toBe(false);
+          expect(await verifyConsistency(m, n, roots[m]!, roots[n]!, proof.slice(0, -1))).toBe(false);
           // A different history of the same length: the old root no longer fits.
-          expect(verifyConsistency(m, n, roots[m - 1] ?? EMPTY_ROOT, roots[n]!, proof)).toBe(false);
+          expect(await verifyConsistency(m, n, roots[m - 1] ?? EMPTY_ROOT, roots[n]!, proof)).toBe(false);
         }
       }
     }
-    expect(verifyConsistency(0, 8, unhex(CT_ROOTS[1]!), unhex(CT_ROOTS[8]!), [])).toBe(false);
-    expect(verifyConsistency(4, 4, roots[4]!, roots[5]!, [])).toBe(false);
-    expect(verifyConsistency(5, 4, roots[5]!, roots[4]!, [])).toBe(false);
+    expect(await verifyConsistency(0, 8, unhex(CT_ROOTS[1]!), unhex(CT_ROOTS[8]!), [])).toBe(false);
+    expect(await verifyConsistency(4, 4, roots[4]!, roots[5]!, [])).toBe(false);
+    expect(await verifyConsistency(5, 4, roots[5]!, roots[4]!, [])).toBe(false);
   });
 });

@@ -1,5 +1,6 @@
 import type { ConsoleApi } from '../../../shared/console-api.ts';
-import type { AllowListDto, ApprovalDto, CheckpointDto, HealthDto, KeyInfoDto, ProposalDetailDto } from '../../../shared/console-dto.ts';
+import type { AllowListDto, ApprovalDto, CheckpointDto, HealthDto, InclusionProofDto, KeyInfoDto, ProposalDetailDto } from '../../../shared/console-dto.ts';
+import type { StoredCheckpoint } from '../ledger/checkpoint/checkpoints.ts';
 import { fail, ok, type ConsoleResult } from '../../../shared/console-result.ts';
 import { consoleCodeOf } from '../../../shared/error-codes.ts';
 import type { OpenExecCore } from '../openexec-core.ts';
@@ -10,7 +11,7 @@ import { storageFullDetail } from '../store/storage-full.ts';
 import { Ed25519Verifier, publicKeyToPem } from '../crypto/ed25519.ts';
 import { approverKeyMap } from '../approval/check-evidence.ts';
 import { receiptWithNeighbours, searchReceipts } from '../ledger/receipt-search.ts';
-import { verifyChain, verifyOneReceipt } from '../ledger/verify-ledger.ts';
+import { verifyChain, verifyChainRange, verifyOneReceipt } from '../ledger/verify-ledger.ts';
 import { sideTableProblems } from '../ledger/verify-side-tables.ts';
 import type { JsonObject } from '../json/json-value.ts';
 import type { ExportQuery } from '../../../shared/console-schemas.ts';
@@ -212,14 +213,38 @@ export class ConsoleService implements ConsoleApi {
     });
   }
 
+  verifyChainRange(input: { fromSeq: number; limit: number }) {
+    return guarded(() => {
+      const range = verifyChainRange(this.core.db, this.core.receiptVerifier, input.fromSeq, input.limit, this.approvers());
+      // The last chunk of a whole-ledger check also holds the side tables to the receipts.
+      const side = range.valid && range.nextSeq === null ? sideTableProblems(this.core.db, 1) : [];
+      return side.length === 0 ? range : { ...range, valid: false, problem: `side tables: ${side[0]}` };
+    });
+  }
+
   receiptPublicKey() {
     return guarded(() => keyInfo(this.core.ledger.publicKey, this.core.ledger.keyId));
   }
 
   issueCheckpoint() {
-    return guarded((): CheckpointDto => {
-      const c = this.core.proofs.checkpointView(this.core.checkpoints.issue());
-      return { origin: c.origin, size: c.size, rootHash: c.root_hash, createdAt: c.created_at, note: c.note };
+    return guarded((): CheckpointDto => this.checkpointDto(this.core.checkpoints.issue()));
+  }
+
+  inclusionProof(input: { seq: number }) {
+    return guarded((): InclusionProofDto => {
+      const { core } = this;
+      if (!(input.seq >= 1 && input.seq <= core.ledger.size())) throw new Refusal('not_found', `No receipt ${input.seq}`);
+      const latest = core.checkpoints.latest();
+      const checkpoint = latest !== null && latest.size >= input.seq ? latest : core.checkpoints.issue();
+      const p = core.proofs.inclusion(input.seq, checkpoint.size);
+      return {
+        checkpoint: this.checkpointDto(checkpoint),
+        leafIndex: p.leaf_index,
+        treeSize: p.tree_size,
+        receiptHash: p.receipt_hash,
+        proof: p.proof,
+        rootHash: p.root_hash,
+      };
     });
   }
 
@@ -230,5 +255,10 @@ export class ConsoleService implements ConsoleApi {
 
   exportBundle(query: ExportQuery) {
     return guarded(() => buildBundle(this.core, query));
+  }
+
+  private checkpointDto(checkpoint: StoredCheckpoint): CheckpointDto {
+    const c = this.core.proofs.checkpointView(checkpoint);
+    return { origin: c.origin, size: c.size, rootHash: c.root_hash, createdAt: c.created_at, note: c.note };
   }
 }

@@ -1,5 +1,5 @@
 import type { SqliteDatabase } from '../store/database.ts';
-import type { ReceiptPage, ReceiptWithNeighboursDto } from '../../../shared/console-dto.ts';
+import { RECEIPT_COUNT_CAP, type ReceiptPage, type ReceiptTotal, type ReceiptWithNeighboursDto } from '../../../shared/console-dto.ts';
 import type { ReceiptQuery } from '../../../shared/console-schemas.ts';
 import { RECEIPT_COLUMNS, receiptFromRow, type ReceiptRow } from './receipt-row.ts';
 
@@ -15,9 +15,15 @@ export function ftsQuery(text: string): string | null {
   return words.slice(0, 16).map((w) => `"${w}"*`).join(' AND ');
 }
 
-/** Newest first, keyset-paginated on `seq`; full text via the contentless FTS5 index. */
-export function searchReceipts(db: SqliteDatabase, q: ReceiptQuery): ReceiptPage {
-  const limit = q.limit ?? DEFAULT_PAGE;
+interface Conditions {
+  from: string;
+  order: string;
+  where: string[];
+  params: unknown[];
+}
+
+/** The query's FROM and WHERE, without its page bounds. */
+function conditions(q: ReceiptQuery): Conditions {
   const where: string[] = [];
   const params: unknown[] = [];
   const match = q.text === undefined ? null : ftsQuery(q.text);
@@ -26,10 +32,6 @@ export function searchReceipts(db: SqliteDatabase, q: ReceiptQuery): ReceiptPage
     // instead of gathering every match of a common word first.
     where.push('receipts_fts MATCH ?');
     params.push(match);
-  }
-  if (q.beforeSeq !== undefined) {
-    where.push(match !== null ? 'f.rowid < ?' : 'r.seq < ?');
-    params.push(q.beforeSeq);
   }
   if (q.events && q.events.length > 0) {
     where.push(`r.event IN (${q.events.map(() => '?').join(', ')})`);
@@ -43,6 +45,14 @@ export function searchReceipts(db: SqliteDatabase, q: ReceiptQuery): ReceiptPage
     where.push('r.approver_key_id = ?');
     params.push(q.approverKeyId);
   }
+  if (q.id !== undefined) {
+    where.push('(r.proposal_id = ? OR r.exec_id = ? OR r.approval_id = ?)');
+    params.push(q.id, q.id, q.id);
+  }
+  if (q.hash !== undefined) {
+    where.push('(r.request_hash = ? OR r.hash = ?)');
+    params.push(q.hash, q.hash);
+  }
   // Stored times are toISOString() text, so normalising the bounds makes text order time order.
   if (q.from !== undefined) {
     where.push('r.time >= ?');
@@ -52,14 +62,44 @@ export function searchReceipts(db: SqliteDatabase, q: ReceiptQuery): ReceiptPage
     where.push('r.time <= ?');
     params.push(new Date(q.to).toISOString());
   }
-  const columns = RECEIPT_COLUMNS.split(', ').map((c) => `r.${c}`).join(', ');
-  const from = match !== null ? 'receipts_fts f JOIN receipts r ON r.seq = f.rowid' : 'receipts r';
-  const order = match !== null ? 'f.rowid' : 'r.seq';
-  const sql = `SELECT ${columns} FROM ${from} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} DESC LIMIT ?`;
+  return match !== null
+    ? { from: 'receipts_fts f JOIN receipts r ON r.seq = f.rowid', order: 'f.rowid', where, params }
+    : { from: 'receipts r', order: 'r.seq', where, params };
+}
+
+const whereSql = (where: readonly string[]) => (where.length ? `WHERE ${where.join(' AND ')}` : '');
+
+/**
+ * Every match of the query. Unfiltered, the newest seq is the exact count (seq is gapless);
+ * filtered, matches are counted up to the cap, so a common word never scans a million rows.
+ */
+function countReceipts(db: SqliteDatabase, c: Conditions): ReceiptTotal {
+  if (c.where.length === 0) {
+    return { count: db.prepare('SELECT coalesce(max(seq), 0) FROM receipts').pluck().get() as number, exact: true };
+  }
+  const sql = `SELECT count(*) FROM (SELECT 1 FROM ${c.from} ${whereSql(c.where)} LIMIT ?)`;
+  const count = db.prepare(sql).pluck().get(...c.params, RECEIPT_COUNT_CAP + 1) as number;
+  return count > RECEIPT_COUNT_CAP ? { count: RECEIPT_COUNT_CAP, exact: false } : { count, exact: true };
+}
+
+/** Newest first, keyset-paginated on `seq`; full text via the contentless FTS5 index. */
+export function searchReceipts(db: SqliteDatabase, q: ReceiptQuery): ReceiptPage {
+  const limit = q.limit ?? DEFAULT_PAGE;
+  const c = conditions(q);
+  const where = [...c.where];
+  const params = [...c.params];
+  if (q.beforeSeq !== undefined) {
+    where.push(`${c.order} < ?`);
+    params.push(q.beforeSeq);
+  }
+  const columns = RECEIPT_COLUMNS.split(', ').map((col) => `r.${col}`).join(', ');
+  const sql = `SELECT ${columns} FROM ${c.from} ${whereSql(where)} ORDER BY ${c.order} DESC LIMIT ?`;
   const rows = db.prepare(sql).all(...params, limit + 1) as ReceiptRow[];
   const more = rows.length > limit;
   const items = rows.slice(0, limit).map(receiptFromRow);
-  return { items, nextBeforeSeq: more && items.length > 0 ? items[items.length - 1]!.seq : null };
+  const page: ReceiptPage = { items, nextBeforeSeq: more && items.length > 0 ? items[items.length - 1]!.seq : null };
+  if (q.count) page.total = countReceipts(db, c);
+  return page;
 }
 
 export function receiptWithNeighbours(db: SqliteDatabase, seq: number): ReceiptWithNeighboursDto | null {

@@ -3,7 +3,8 @@ import { decodeSignatureBase64, type Ed25519Verifier } from '../crypto/ed25519.t
 import { parseJson } from '../json/parse.ts';
 import { isJsonObject } from '../json/json-value.ts';
 import { sha256Hex } from '../json/request-hash.ts';
-import type { ChainCheckDto, ReceiptCheckDto } from '../../../shared/console-dto.ts';
+import type { ChainCheckDto, ChainRangeDto, ReceiptCheckDto } from '../../../shared/console-dto.ts';
+import { Refusal } from '../errors.ts';
 import { GENESIS_PREV_HASH } from './receipt-body.ts';
 import { RECEIPT_COLUMNS, type ReceiptRow } from './receipt-row.ts';
 import { evidenceProblem, type ApproverKeys } from '../approval/check-evidence.ts';
@@ -85,30 +86,79 @@ function receiptProblems(row: ReceiptRow, verifier: Ed25519Verifier, approvers: 
   return check;
 }
 
-export interface ChainVerdict extends ChainCheckDto {
-  /** Receipts that name an approval but keep no evidence of it (see evidenceProblem). */
-  approvalsWithoutEvidence: number;
+/**
+ * Receipts that name the approval that authorised an ending but keep no evidence of it
+ * (written before evidence was recorded, or closing an interrupted execution).
+ */
+export function approvalsWithoutEvidence(db: SqliteDatabase): number {
+  return db
+    .prepare(
+      `SELECT count(*) FROM receipts WHERE event IN ('executed', 'failed', 'refused')
+         AND approval_id IS NOT NULL AND json_extract(body, '$.approval') IS NULL`,
+    )
+    .pluck()
+    .get() as number;
 }
 
-/** Walks the whole chain in order and reports the first receipt that does not hold. */
-export function verifyChain(db: SqliteDatabase, verifier: Ed25519Verifier, approvers: ApproverKeys | null = null): ChainVerdict {
-  let expectedSeq = 1;
-  let prevHash = GENESIS_PREV_HASH;
+/**
+ * Checks `limit` receipts from `fromSeq` upwards: each one's hash, signature, signed columns,
+ * sequence and link to the receipt before it. The link into the chunk is checked against the
+ * stored hash of `fromSeq - 1`, which the chunk before verified (its hash is recomputed there
+ * from its body), so chunks run one after the other add up to the whole chain.
+ */
+export function verifyChainRange(
+  db: SqliteDatabase,
+  verifier: Ed25519Verifier,
+  fromSeq: number,
+  limit: number,
+  approvers: ApproverKeys | null = null,
+): ChainRangeDto {
+  const lastSeq = db.prepare('SELECT coalesce(max(seq), 0) FROM receipts').pluck().get() as number;
+  if (fromSeq > 1 && fromSeq > lastSeq) throw new Refusal('not_found', `No receipt ${fromSeq}: the ledger ends at ${lastSeq}`);
   let checked = 0;
-  let approvalsWithoutEvidence = 0;
-  const rows = db.prepare(`SELECT ${RECEIPT_COLUMNS} FROM receipts ORDER BY seq`).iterate() as IterableIterator<ReceiptRow>;
+  const result = (bad: { seq: number; problem: string } | null, nextSeq: number | null): ChainRangeDto => ({
+    fromSeq,
+    checked,
+    nextSeq: bad ? null : nextSeq,
+    lastSeq,
+    valid: bad === null,
+    firstBadSeq: bad?.seq ?? null,
+    problem: bad?.problem ?? null,
+  });
+  let prevHash = GENESIS_PREV_HASH;
+  if (fromSeq > 1) {
+    const prev = db.prepare('SELECT hash FROM receipts WHERE seq = ?').pluck().get(fromSeq - 1) as string | undefined;
+    if (prev === undefined) return result({ seq: fromSeq - 1, problem: `sequence gap: receipt ${fromSeq - 1} is missing` }, null);
+    prevHash = prev;
+  }
+  let expectedSeq = fromSeq;
+  const rows = db
+    .prepare(`SELECT ${RECEIPT_COLUMNS} FROM receipts WHERE seq >= ? ORDER BY seq LIMIT ?`)
+    .iterate(fromSeq, limit) as IterableIterator<ReceiptRow>;
   for (const row of rows) {
-    const bad = (problem: string): ChainVerdict => ({ valid: false, checked, firstBadSeq: row.seq, problem, approvalsWithoutEvidence });
-    if (row.seq !== expectedSeq) return bad(`sequence gap: expected ${expectedSeq}, found ${row.seq}`);
-    if (row.prev_hash !== prevHash) return bad('link broken: prev_hash is not the previous receipt\'s hash');
-    const { problems, evidenceAbsent } = receiptProblems(row, verifier, approvers);
-    if (problems.length > 0) return bad(problems.join('; '));
-    if (evidenceAbsent) approvalsWithoutEvidence++;
+    const bad = (problem: string) => ({ seq: row.seq, problem });
+    if (row.seq !== expectedSeq) return result(bad(`sequence gap: expected ${expectedSeq}, found ${row.seq}`), null);
+    if (row.prev_hash !== prevHash) return result(bad('link broken: prev_hash is not the previous receipt\'s hash'), null);
+    const { problems } = receiptProblems(row, verifier, approvers);
+    if (problems.length > 0) return result(bad(problems.join('; ')), null);
     checked++;
     expectedSeq++;
     prevHash = row.hash;
   }
-  return { valid: true, checked, firstBadSeq: null, problem: null, approvalsWithoutEvidence };
+  return result(null, checked === limit && expectedSeq <= lastSeq ? expectedSeq : null);
+}
+
+/** Walks the whole chain in order and reports the first receipt that does not hold. */
+export function verifyChain(db: SqliteDatabase, verifier: Ed25519Verifier, approvers: ApproverKeys | null = null): ChainCheckDto {
+  let checked = 0;
+  let from: number | null = 1;
+  while (from !== null) {
+    const chunk = verifyChainRange(db, verifier, from, 10_000, approvers);
+    checked += chunk.checked;
+    if (!chunk.valid) return { valid: false, checked, firstBadSeq: chunk.firstBadSeq, problem: chunk.problem };
+    from = chunk.nextSeq;
+  }
+  return { valid: true, checked, firstBadSeq: null, problem: null };
 }
 
 export function verifyOneReceipt(db: SqliteDatabase, verifier: Ed25519Verifier, seq: number, approvers: ApproverKeys | null = null): ReceiptCheckDto | null {

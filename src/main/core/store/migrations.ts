@@ -153,6 +153,12 @@ const MIGRATIONS: readonly Migration[] = [
   ALTER TABLE proposals ADD COLUMN action_def_hash TEXT;
   ALTER TABLE executions ADD COLUMN action_def_hash TEXT;
   `,
+  // 7: the console looks receipts up by approval id and by request hash (a proposal's or an
+  // execution's id already has an index).
+  `
+  CREATE INDEX receipts_approval ON receipts(approval_id);
+  CREATE INDEX receipts_request_hash ON receipts(request_hash);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,4 +1,4 @@
-import { formatTime } from '../lib/format';
+import { Time } from './Time';
 import { useConnectionStore } from '../stores/connection-store';
 
 /** On every view for as long as the core cannot be reached. */
@@ -11,7 +11,7 @@ export function ConnectionBanner() {
       <strong>Disconnected from OpenExec.</strong>{' '}
       <span>
         Nothing can be approved or denied, and what is shown may be out of date (since{' '}
-        {lostAt ? formatTime(new Date(lostAt).toISOString()) : 'just now'}). The console reconnects by itself and then
+        {lostAt ? <Time iso={new Date(lostAt).toISOString()} /> : 'just now'}). The console reconnects by itself and then
         reloads the queue.
       </span>
     </div>

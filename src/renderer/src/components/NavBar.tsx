@@ -1,5 +1,6 @@
 import { usePendingStore } from '../stores/pending-store';
 import { useNavStore, VIEW_LABELS, VIEWS } from '../stores/nav-store';
+import { ModeIndicator } from './ModeIndicator';
 
 export function NavBar() {
   const view = useNavStore((s) => s.view);
@@ -35,6 +36,7 @@ export function NavBar() {
           </li>
         ))}
       </ul>
+      <ModeIndicator />
     </nav>
   );
 }

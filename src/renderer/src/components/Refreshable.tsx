@@ -1,5 +1,5 @@
 import type { ReactNode } from 'react';
-import type { LoadStatus } from '../stores/pending-store';
+import type { LoadStatus } from '../stores/view-load';
 import { ErrorState, Loading } from './StateView';
 
 interface RefreshableProps<T> {

@@ -1,15 +1,19 @@
-const DAY_AND_CLOCK: Intl.DateTimeFormatOptions = { month: 'short', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' };
-const FULL: Intl.DateTimeFormatOptions = { year: 'numeric', ...DAY_AND_CLOCK };
-const COMPACT: Intl.DateTimeFormatOptions = { ...DAY_AND_CLOCK, hourCycle: 'h23' };
+/** The console's one time format: local, 24-hour, to the second, with the year ("Nov 25, 2026, 08:25:30"). */
+const TIME_FORMAT: Intl.DateTimeFormatOptions = {
+  year: 'numeric',
+  month: 'short',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+  hourCycle: 'h23',
+};
 
 // A time that does not parse is shown as it came, never as "Invalid Date".
-function localTime(iso: string, options: Intl.DateTimeFormatOptions): string {
-  const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? iso : date.toLocaleString(undefined, options);
-}
-
 export function formatTime(iso: string | null | undefined): string {
-  return iso ? localTime(iso, FULL) : '—';
+  if (!iso) return '—';
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso : date.toLocaleString(undefined, TIME_FORMAT);
 }
 
 export function shortHash(hash: string | null | undefined, length = 12): string {
@@ -29,9 +33,4 @@ export function formatRemaining(ms: number): string {
 
 export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n.toLocaleString()} ${n === 1 ? one : many}`;
-}
-
-/** Compact 24-hour form for dense rows: "Nov 25, 08:25:30". */
-export function formatTimeCompact(iso: string): string {
-  return localTime(iso, COMPACT);
 }

@@ -21,12 +21,31 @@ function localToIso(value: string): string | null {
   return Number.isNaN(time) ? null : new Date(time).toISOString();
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const SHA256 = /^[0-9a-f]{64}$/i;
+
+/**
+ * What the search box holds: an id (a UUID, or anything after "id:") looks up the receipts of
+ * that proposal, execution or approval; 64 hex digits look up a request hash or a receipt hash;
+ * anything else is full text.
+ */
+export function searchShape(raw: string): { id: string } | { hash: string } | { text: string } | null {
+  const text = raw.trim();
+  if (!text) return null;
+  const prefixed = /^id:\s*(\S.*)$/i.exec(text);
+  if (prefixed?.[1]) return { id: prefixed[1].trim() };
+  if (UUID.test(text)) return { id: text.toLowerCase() };
+  if (SHA256.test(text)) return { hash: text.toLowerCase() };
+  return { text };
+}
+
 /** Builds the contract query, or says in plain words which filter is not usable. */
 export function filtersToQuery(filters: LedgerFilters): { query: ReceiptQuery } | { error: string } {
   const query: ReceiptQuery = {};
-  const text = filters.text.trim();
-  if (text.length > 500) return { error: 'The search text is longer than 500 characters.' };
-  if (text) query.text = text;
+  const shape = searchShape(filters.text);
+  if (shape && 'text' in shape && shape.text.length > 500) return { error: 'The search text is longer than 500 characters.' };
+  if (shape && 'id' in shape && shape.id.length > 128) return { error: 'An id is at most 128 characters.' };
+  if (shape) Object.assign(query, shape);
   if (filters.events.length) query.events = [...filters.events];
   const action = filters.action.trim();
   if (action.length > 200) return { error: 'The action name is longer than 200 characters.' };
@@ -52,6 +71,8 @@ export function filtersToQuery(filters: LedgerFilters): { query: ReceiptQuery } 
  */
 export function liveMatch(receipt: ReceiptDto, query: ReceiptQuery): boolean | 'unknown' {
   if (query.text) return 'unknown';
+  if (query.id && ![receipt.proposalId, receipt.execId, receipt.approvalId].includes(query.id)) return false;
+  if (query.hash && receipt.requestHash !== query.hash && receipt.hash !== query.hash) return false;
   if (query.events && !query.events.includes(receipt.event)) return false;
   if (query.action && receipt.action !== query.action) return false;
   if (query.approverKeyId && receipt.approverKeyId !== query.approverKeyId) return false;

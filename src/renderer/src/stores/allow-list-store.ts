@@ -1,7 +1,7 @@
 import { create } from 'zustand';
 import type { AllowListDto } from '../../../shared/console-dto';
 import { callConsole, errorText } from '../bridge';
-import type { LoadStatus } from './pending-store';
+import type { LoadStatus } from './view-load';
 
 interface AllowListState {
   status: LoadStatus;

@@ -1,15 +1,13 @@
 import { create } from 'zustand';
 import type { ApprovalDto } from '../../../shared/console-dto';
 import { callConsole } from '../bridge';
-import type { LoadStatus } from './pending-store';
-import { loadView, reloadSoon } from './view-load';
+import { loadView, reloadSoon, type Loadable } from './view-load';
 
 export const APPROVALS_LIMIT = 500;
 
-interface ApprovalsState {
-  status: LoadStatus;
-  error: string | null;
-  items: ApprovalDto[];
+interface ApprovalsState extends Loadable {
+  /** Null until the first load has answered. */
+  items: ApprovalDto[] | null;
   load: () => Promise<void>;
   /** Something changed (an approval was used or verified): reload if we have loaded before. */
   invalidate: () => void;
@@ -18,11 +16,11 @@ interface ApprovalsState {
 export const useApprovalsStore = create<ApprovalsState>((set, get) => ({
   status: 'idle',
   error: null,
-  items: [],
+  items: null,
   load: () =>
     loadView(
       set,
-      get().status === 'ready',
+      get().items !== null,
       () => callConsole('listApprovals', { limit: APPROVALS_LIMIT }),
       (items) => set({ status: 'ready', items }),
     ),

@@ -4,7 +4,9 @@ import { callConsole, errorText, requestNotification } from '../bridge';
 import { windowFocused } from '../lib/window-focus';
 import { useConnectionStore } from './connection-store';
 
-export type LoadStatus = 'idle' | 'loading' | 'ready' | 'error';
+import type { LoadStatus } from './view-load';
+
+export type { LoadStatus };
 export type DecisionKind = 'approve' | 'deny';
 
 export interface Outcome {

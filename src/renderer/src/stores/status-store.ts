@@ -1,19 +1,14 @@
 import { create } from 'zustand';
-import type { ChainCheckDto, HealthDto } from '../../../shared/console-dto';
-import { callConsole, errorText } from '../bridge';
-import type { LoadStatus } from './pending-store';
-import { loadView, reloadSoon } from './view-load';
+import type { HealthDto } from '../../../shared/console-dto';
+import { callConsole } from '../bridge';
+import { loadView, reloadSoon, type Loadable } from './view-load';
 
-interface StatusState {
-  status: LoadStatus;
-  error: string | null;
+interface StatusState extends Loadable {
   health: HealthDto | null;
   loadedAt: number | null;
-  chain: { running: boolean; result: ChainCheckDto | null; error: string | null };
   load: () => Promise<void>;
   /** Counts changed: refresh soon if we have loaded before. */
   invalidate: () => void;
-  verifyChain: () => Promise<void>;
 }
 
 export const useStatusStore = create<StatusState>((set, get) => ({
@@ -21,17 +16,7 @@ export const useStatusStore = create<StatusState>((set, get) => ({
   error: null,
   health: null,
   loadedAt: null,
-  chain: { running: false, result: null, error: null },
   load: () =>
     loadView(set, get().health !== null, () => callConsole('health'), (health) => set({ status: 'ready', health, loadedAt: Date.now() })),
   invalidate: reloadSoon(get, 500),
-  verifyChain: async () => {
-    set({ chain: { running: true, result: null, error: null } });
-    const result = await callConsole('verifyChain');
-    set({
-      chain: result.ok
-        ? { running: false, result: result.value, error: null }
-        : { running: false, result: null, error: errorText(result.error) },
-    });
-  },
 }));

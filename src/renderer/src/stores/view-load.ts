@@ -1,8 +1,11 @@
 import type { ConsoleResult } from '../../../shared/console-result';
 import { errorText } from '../bridge';
-import type { LoadStatus } from './pending-store';
 
-interface Loadable {
+/** Where a view's data stands: never asked, on its way, on screen, or failed. */
+export type LoadStatus = 'idle' | 'loading' | 'ready' | 'error';
+
+/** The load status every view store carries. */
+export interface Loadable {
   status: LoadStatus;
   error: string | null;
 }

@@ -1,8 +1,8 @@
-import { useEffect } from 'react';
 import type { ActionInfoDto } from '../../../shared/console-dto';
 import { CodeBlock } from '../components/CodeBlock';
 import { Refreshable } from '../components/Refreshable';
 import { Empty } from '../components/StateView';
+import { ViewFrame } from '../components/ViewFrame';
 import { useAllowListStore } from '../stores/allow-list-store';
 
 const RISK_TAG: Record<NonNullable<ActionInfoDto['risk']>, string> = { low: 'tag-executed', medium: 'tag-expired', high: 'tag-denied' };
@@ -53,19 +53,8 @@ export function ActionsView() {
   const load = useAllowListStore((s) => s.load);
   const setAllowed = useAllowListStore((s) => s.setAllowed);
 
-  useEffect(() => {
-    void load();
-  }, [load]);
-
   return (
-    <section className="view" aria-labelledby="allow-heading" data-testid="view-allow-list">
-      <header className="view-header">
-        <h1 id="allow-heading">Actions</h1>
-        <p className="muted">Every action the boundary knows, what it does, and whether it may run</p>
-        <button type="button" className="btn btn-ghost" onClick={() => void load()}>
-          Refresh
-        </button>
-      </header>
+    <ViewFrame view="allow-list" title="Actions" lead="Every action the boundary knows, what it does, and whether it may run" onOpen={load} onRefresh={load}>
       <Refreshable
         data={list}
         status={status}
@@ -136,6 +125,6 @@ export function ActionsView() {
           </>
         )}
       </Refreshable>
-    </section>
+    </ViewFrame>
   );
 }

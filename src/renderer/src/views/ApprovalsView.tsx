@@ -1,91 +1,85 @@
-import { useEffect } from 'react';
-import { Empty, ErrorState, Loading } from '../components/StateView';
-import { formatTime, shortHash } from '../lib/format';
+import { useShallow } from 'zustand/react/shallow';
+import { Refreshable } from '../components/Refreshable';
+import { Empty } from '../components/StateView';
+import { Time } from '../components/Time';
+import { ViewFrame } from '../components/ViewFrame';
+import { shortHash } from '../lib/format';
+import { useRowKeys } from '../lib/use-row-keys';
 import { APPROVALS_LIMIT, useApprovalsStore } from '../stores/approvals-store';
+import type { ApprovalDto } from '../../../shared/console-dto';
+
+function ApprovalsTable({ items }: { items: ApprovalDto[] }) {
+  const { onKeyDown, rowProps } = useRowKeys(items.length);
+  return (
+    <div className="table-wrap">
+      <table className="table" data-testid="approvals-table" onKeyDown={onKeyDown}>
+        <caption className="sr-only">Verified approval artifacts, newest first. Arrow keys move between rows.</caption>
+        <thead>
+          <tr>
+            <th scope="col">Action</th>
+            <th scope="col">Approver</th>
+            <th scope="col">Issued / expires</th>
+            <th scope="col">Used</th>
+            <th scope="col">Approval id / key id</th>
+          </tr>
+        </thead>
+        <tbody>
+          {items.map((a, index) => (
+            <tr key={a.approvalId} data-testid="approval-row" {...rowProps(index)}>
+              <td className="cell-wrap">{a.action ?? <span className="muted">unknown</span>}</td>
+              <td>
+                <span className={`tag tag-${a.approver}`}>{a.approver === 'operator' ? 'Operator' : 'ClawShield'}</span>
+                <span className="cell-line cell-line-wrap muted small">tenant {a.tenantId}</span>
+              </td>
+              <td>
+                <Time iso={a.issuedAt} />
+                <span className="cell-line small muted">
+                  expires <Time iso={a.expiresAt} />
+                </span>
+              </td>
+              <td>
+                {a.usedByExecId ? (
+                  <span className="tag tag-executed" title={`Execution ${a.usedByExecId}`}>
+                    Used<span className="sr-only"> by execution {a.usedByExecId}</span>
+                  </span>
+                ) : (
+                  <span className="tag">Not used</span>
+                )}
+              </td>
+              <td className="mono small">
+                <span title={a.approvalId}>{shortHash(a.approvalId, 13)}</span>
+                <span className="cell-line muted" title={a.approverKeyId}>
+                  key {shortHash(a.approverKeyId, 13)}
+                </span>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {items.length >= APPROVALS_LIMIT ? (
+        <p className="muted table-note">Showing the newest {APPROVALS_LIMIT}. Search the ledger for older ones.</p>
+      ) : null}
+    </div>
+  );
+}
 
 export function ApprovalsView() {
-  const status = useApprovalsStore((s) => s.status);
-  const error = useApprovalsStore((s) => s.error);
-  const items = useApprovalsStore((s) => s.items);
-  const load = useApprovalsStore((s) => s.load);
-
-  useEffect(() => {
-    void load();
-  }, [load]);
-
-  let body;
-  if (status === 'idle' || (status === 'loading' && items.length === 0)) body = <Loading label="Loading approvals…" />;
-  else if (status === 'error') {
-    body = <ErrorState title="Could not load approvals" message={error ?? 'Unknown error'} onRetry={() => void load()} />;
-  } else if (items.length === 0) {
-    body = (
-      <Empty title="No approvals yet">
-        Every approval the boundary verifies — signed here by the operator or by ClawShield — is listed here.
-      </Empty>
-    );
-  } else {
-    body = (
-      <div className="table-wrap">
-        <table className="table" data-testid="approvals-table">
-          <caption className="sr-only">Verified approval artifacts, newest first</caption>
-          <thead>
-            <tr>
-              <th scope="col">Action</th>
-              <th scope="col">Approver</th>
-              <th scope="col">Key id</th>
-              <th scope="col">Tenant</th>
-              <th scope="col">Issued</th>
-              <th scope="col">Expires</th>
-              <th scope="col">Used</th>
-              <th scope="col">Approval id</th>
-            </tr>
-          </thead>
-          <tbody>
-            {items.map((a) => (
-              <tr key={a.approvalId} data-testid="approval-row">
-                <td>{a.action ?? <span className="muted">unknown</span>}</td>
-                <td>
-                  <span className={`tag tag-${a.approver}`}>{a.approver === 'operator' ? 'Operator' : 'ClawShield'}</span>
-                </td>
-                <td className="mono" title={a.approverKeyId}>
-                  {shortHash(a.approverKeyId, 16)}
-                </td>
-                <td>{a.tenantId}</td>
-                <td>{formatTime(a.issuedAt)}</td>
-                <td>{formatTime(a.expiresAt)}</td>
-                <td>
-                  {a.usedByExecId ? (
-                    <span className="tag tag-executed" title={`Execution ${a.usedByExecId}`}>
-                      Used
-                    </span>
-                  ) : (
-                    <span className="tag">Not used</span>
-                  )}
-                </td>
-                <td className="mono" title={a.approvalId}>
-                  {shortHash(a.approvalId, 13)}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-        {items.length >= APPROVALS_LIMIT ? (
-          <p className="muted table-note">Showing the newest {APPROVALS_LIMIT}. Search the ledger for older ones.</p>
-        ) : null}
-      </div>
-    );
-  }
-
+  const { status, error, items, load } = useApprovalsStore(
+    useShallow((s) => ({ status: s.status, error: s.error, items: s.items, load: s.load })),
+  );
   return (
-    <section className="view" aria-labelledby="approvals-heading" data-testid="view-approvals">
-      <header className="view-header">
-        <h1 id="approvals-heading">Approvals</h1>
-        <p className="muted">Verified approval artifacts: who signed, for what, and whether they were used</p>
-        <button type="button" className="btn btn-ghost" onClick={() => void load()}>
-          Refresh
-        </button>
-      </header>
-      {body}
-    </section>
+    <ViewFrame view="approvals" title="Approvals" lead="Verified approval artifacts: who signed, for what, and whether they were used" onOpen={load} onRefresh={load}>
+      <Refreshable data={items} status={status} error={error} loadingLabel="Loading approvals…" errorTitle="Could not load approvals" onRetry={() => void load()}>
+        {(items) =>
+          items.length === 0 ? (
+            <Empty title="No approvals yet">
+              Every approval the boundary verifies — signed here by the operator or by ClawShield — is listed here.
+            </Empty>
+          ) : (
+            <ApprovalsTable items={items} />
+          )
+        }
+      </Refreshable>
+    </ViewFrame>
   );
 }

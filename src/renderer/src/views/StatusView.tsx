@@ -1,8 +1,12 @@
-import { useEffect } from 'react';
+import { useShallow } from 'zustand/react/shallow';
 import type { KeyInfoDto } from '../../../shared/console-dto';
+import { ChainCheck } from '../components/ChainCheck';
 import { Fields } from '../components/Fields';
+import { MODE_WORDS } from '../components/ModeIndicator';
 import { Refreshable } from '../components/Refreshable';
-import { formatTime, plural } from '../lib/format';
+import { Time } from '../components/Time';
+import { ViewFrame } from '../components/ViewFrame';
+import { plural } from '../lib/format';
 import { useStatusStore } from '../stores/status-store';
 
 function KeyRow({ title, info }: { title: string; info: KeyInfoDto | null }) {
@@ -25,27 +29,12 @@ function KeyRow({ title, info }: { title: string; info: KeyInfoDto | null }) {
 }
 
 export function StatusView() {
-  const status = useStatusStore((s) => s.status);
-  const error = useStatusStore((s) => s.error);
-  const health = useStatusStore((s) => s.health);
-  const loadedAt = useStatusStore((s) => s.loadedAt);
-  const chain = useStatusStore((s) => s.chain);
-  const load = useStatusStore((s) => s.load);
-  const verifyChain = useStatusStore((s) => s.verifyChain);
-
-  useEffect(() => {
-    void load();
-  }, [load]);
+  const { status, error, health, loadedAt, load } = useStatusStore(
+    useShallow((s) => ({ status: s.status, error: s.error, health: s.health, loadedAt: s.loadedAt, load: s.load })),
+  );
 
   return (
-    <section className="view" aria-labelledby="status-heading" data-testid="view-status">
-      <header className="view-header">
-        <h1 id="status-heading">Status</h1>
-        <p className="muted">How this boundary is configured, in plain words</p>
-        <button type="button" className="btn btn-ghost" onClick={() => void load()}>
-          Refresh
-        </button>
-      </header>
+    <ViewFrame view="status" title="Status" lead="How this boundary is configured, in plain words" onOpen={load} onRefresh={load}>
       <Refreshable
         data={health}
         status={status}
@@ -71,7 +60,7 @@ export function StatusView() {
               <div className="card">
                 <Fields
                   rows={[
-                    { label: 'Mode', value: health.mode === 'demo' ? 'Demo (no approval needed)' : 'ClawShield (approval required)', testId: 'status-mode' },
+                    { label: 'Mode', value: MODE_WORDS[health.mode], testId: 'status-mode' },
                     { label: 'Signature verification', value: health.signatureVerification === 'enabled' ? 'Enabled' : 'Disabled' },
                     { label: 'Allow-list', value: health.restriction === 'open' ? 'Open: every action may run' : 'Restricted' },
                     { label: 'Tenant', value: health.tenant ?? 'Any (no tenant configured)' },
@@ -97,20 +86,8 @@ export function StatusView() {
                     { label: 'Approvals', value: plural(health.counts.approvals, 'approval') },
                   ]}
                 />
-                <div className="chain-check">
-                  <button type="button" className="btn" onClick={() => void verifyChain()} disabled={chain.running}>
-                    {chain.running ? 'Verifying the ledger…' : 'Verify the whole ledger'}
-                  </button>
-                  <p className="muted small">Done by the service; the Ledger view verifies single receipts here in the window.</p>
-                  {chain.error ? <p className="notice notice-error">{chain.error}</p> : null}
-                  {chain.result ? (
-                    <p className={chain.result.valid ? 'notice notice-ok' : 'notice notice-error'} data-testid="chain-result">
-                      {chain.result.valid
-                        ? `All ${chain.result.checked.toLocaleString()} receipts hold: hashes, links and signatures.`
-                        : `Broken at receipt #${chain.result.firstBadSeq ?? '?'}: ${chain.result.problem ?? 'unknown problem'}`}
-                    </p>
-                  ) : null}
-                </div>
+                <ChainCheck />
+                <p className="muted small">Done by the service in chunks; the Ledger view verifies single receipts here in the window.</p>
               </div>
             </div>
             <div className="cards">
@@ -118,10 +95,14 @@ export function StatusView() {
               <KeyRow title="Operator key (signs approvals from this console)" info={health.operatorKey} />
               <KeyRow title="ClawShield key (trusted external approver)" info={health.clawshieldKey} />
             </div>
-            {loadedAt ? <p className="muted small">Updated {formatTime(new Date(loadedAt).toISOString())}</p> : null}
+            {loadedAt ? (
+              <p className="muted small">
+                Updated <Time iso={new Date(loadedAt).toISOString()} />
+              </p>
+            ) : null}
           </>
         )}
       </Refreshable>
-    </section>
+    </ViewFrame>
   );
 }

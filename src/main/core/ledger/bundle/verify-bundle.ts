@@ -4,7 +4,8 @@ import { pythonJsonDumpsSorted } from '../../json/canonical.ts';
 import { sha256Hex } from '../../json/request-hash.ts';
 import type { ApproverKeys } from '../../approval/check-evidence.ts';
 import { CheckpointError, verifyCheckpointNote } from '../checkpoint/checkpoint-note.ts';
-import { hashesEqual, leafHash, verifyInclusion } from '../merkle/rfc9162.ts';
+import { hashesEqual, leafHash } from '../merkle/rfc9162.ts';
+import { verifyInclusion } from '../../../../shared/merkle-verify.ts';
 import { GENESIS_PREV_HASH } from '../receipt-body.ts';
 import { checkSignedReceipt } from '../verify-ledger.ts';
 import type { BundleReceipt, ReceiptBundle } from './bundle-format.ts';
@@ -51,7 +52,7 @@ function resultProblems(r: BundleReceipt, body: Record<string, unknown>): string
  * no others); the checkpoint note's signature; each receipt's inclusion proof against that
  * checkpoint; results against `result_hash` and `legacy_receipt`; approval evidence.
  */
-export function verifyBundle(bundle: ReceiptBundle, receiptKey: Ed25519Verifier, approvers: ApproverKeys): BundleVerdict {
+export async function verifyBundle(bundle: ReceiptBundle, receiptKey: Ed25519Verifier, approvers: ApproverKeys): Promise<BundleVerdict> {
   const problems: string[] = [];
   let checked = 0;
   let resultsChecked = 0;
@@ -88,7 +89,7 @@ export function verifyBundle(bundle: ReceiptBundle, receiptKey: Ed25519Verifier,
     if (size !== null && root !== null) {
       if (r.seq > size) note(`receipt ${r.seq} is beyond the checkpoint (${size} receipts)`);
       else if (r.inclusion_proof === undefined) note(`receipt ${r.seq}: no inclusion proof`);
-      else if (!verifyInclusion(r.seq - 1, size, leafHash(bytes(r.hash)), r.inclusion_proof.map(bytes), root)) {
+      else if (!(await verifyInclusion(r.seq - 1, size, leafHash(bytes(r.hash)), r.inclusion_proof.map(bytes), root))) {
         note(`receipt ${r.seq}: the inclusion proof does not lead to the checkpoint's root`);
       }
     }

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 
 /**
- * The Merkle tree of RFC 9162 (Certificate Transparency v2) §2.1, as pure functions: hashing,
- * proof generation over any source of subtree hashes, and the RFC's own verification
- * algorithms. Sizes and indexes are plain numbers: a ledger stays far below 2^53 receipts.
+ * The Merkle tree of RFC 9162 (Certificate Transparency v2) §2.1, as pure functions: hashing
+ * and proof generation over any source of subtree hashes. Verification is the RFC's own
+ * algorithms in src/shared/merkle-verify.ts, shared with the renderer. Sizes and indexes are
+ * plain numbers: a ledger stays far below 2^53 receipts.
  */
 
 export type Hash = Uint8Array;
@@ -99,70 +100,6 @@ export function consistencyProof(first: number, second: number, mth: SubtreeHash
 
 export function hashesEqual(a: Hash, b: Hash): boolean {
   return a.length === b.length && a.every((byte, i) => byte === b[i]);
-}
-
-/** RFC 9162 §2.1.3.2, step by step. */
-export function verifyInclusion(index: number, size: number, leaf: Hash, proof: readonly Hash[], root: Hash): boolean {
-  if (!(Number.isSafeInteger(index) && Number.isSafeInteger(size) && index >= 0 && index < size)) return false;
-  if (leaf.length !== 32 || root.length !== 32 || proof.some((p) => p.length !== 32)) return false;
-  let fn = index;
-  let sn = size - 1;
-  let r = leaf;
-  for (const p of proof) {
-    if (sn === 0) return false;
-    if (fn % 2 === 1 || fn === sn) {
-      r = nodeHash(p, r);
-      if (fn % 2 === 0) {
-        while (fn % 2 === 0 && fn !== 0) {
-          fn = Math.floor(fn / 2);
-          sn = Math.floor(sn / 2);
-        }
-      }
-    } else {
-      r = nodeHash(r, p);
-    }
-    fn = Math.floor(fn / 2);
-    sn = Math.floor(sn / 2);
-  }
-  return sn === 0 && hashesEqual(r, root);
-}
-
-/** RFC 9162 §2.1.4.2, with the two cases the RFC leaves to the caller (first = 0, first = second). */
-export function verifyConsistency(first: number, second: number, firstRoot: Hash, secondRoot: Hash, proof: readonly Hash[]): boolean {
-  if (!(Number.isSafeInteger(first) && Number.isSafeInteger(second) && first >= 0 && first <= second)) return false;
-  if (firstRoot.length !== 32 || secondRoot.length !== 32 || proof.some((p) => p.length !== 32)) return false;
-  if (first === 0) {
-    return proof.length === 0 && hashesEqual(firstRoot, EMPTY_ROOT) && (second > 0 || hashesEqual(secondRoot, EMPTY_ROOT));
-  }
-  if (first === second) return proof.length === 0 && hashesEqual(firstRoot, secondRoot);
-  if (proof.length === 0) return false;
-  const path = isPowerOfTwo(first) ? [firstRoot, ...proof] : [...proof];
-  let fn = first - 1;
-  let sn = second - 1;
-  while (fn % 2 === 1) {
-    fn = Math.floor(fn / 2);
-    sn = Math.floor(sn / 2);
-  }
-  let fr = path[0]!;
-  let sr = path[0]!;
-  for (const c of path.slice(1)) {
-    if (sn === 0) return false;
-    if (fn % 2 === 1 || fn === sn) {
-      fr = nodeHash(c, fr);
-      sr = nodeHash(c, sr);
-      if (fn % 2 === 0) {
-        while (fn % 2 === 0 && fn !== 0) {
-          fn = Math.floor(fn / 2);
-          sn = Math.floor(sn / 2);
-        }
-      }
-    } else {
-      sr = nodeHash(sr, c);
-    }
-    fn = Math.floor(fn / 2);
-    sn = Math.floor(sn / 2);
-  }
-  return sn === 0 && hashesEqual(fr, firstRoot) && hashesEqual(sr, secondRoot);
 }
 
 /**

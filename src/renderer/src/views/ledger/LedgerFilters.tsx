@@ -1,6 +1,7 @@
 import { useEffect, useRef, type InputHTMLAttributes } from 'react';
 import { RECEIPT_EVENTS, type ReceiptEvent } from '../../../../shared/console-dto';
-import type { LedgerFilters as Filters } from '../../lib/ledger-query';
+import { useShallow } from 'zustand/react/shallow';
+import { searchShape, type LedgerFilters as Filters } from '../../lib/ledger-query';
 import { useLedgerStore } from '../../stores/ledger-store';
 
 const TEXT_DEBOUNCE_MS = 250;
@@ -17,10 +18,10 @@ function FilterField({ label, onValue, ...input }: FilterFieldProps) {
 }
 
 export function LedgerFilters() {
-  const filters = useLedgerStore((s) => s.filters);
-  const filterError = useLedgerStore((s) => s.filterError);
-  const setFilters = useLedgerStore((s) => s.setFilters);
-  const search = useLedgerStore((s) => s.search);
+  const { filters, filterError, setFilters, search } = useLedgerStore(
+    useShallow((s) => ({ filters: s.filters, filterError: s.filterError, setFilters: s.setFilters, search: s.search })),
+  );
+  const shape = searchShape(filters.text);
   const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
 
   useEffect(() => () => {
@@ -66,7 +67,8 @@ export function LedgerFilters() {
           id="ledger-text"
           type="search"
           className="search-input"
-          placeholder="Search action, reason, context, payload…"
+          placeholder="Search text, or paste an id or a hash…"
+          aria-describedby="ledger-search-hint"
           value={filters.text}
           maxLength={500}
           onChange={(e) => edit({ text: e.target.value }, TEXT_DEBOUNCE_MS)}
@@ -90,6 +92,13 @@ export function LedgerFilters() {
         <FilterField label="From" type="datetime-local" step={1} value={filters.from} onValue={(from) => edit({ from }, 0)} />
         <FilterField label="To" type="datetime-local" step={1} value={filters.to} onValue={(to) => edit({ to }, 0)} />
       </div>
+      <p id="ledger-search-hint" className="muted small search-hint" data-testid="ledger-search-shape">
+        {shape && 'id' in shape
+          ? 'Looking up the receipts of this proposal, execution or approval id.'
+          : shape && 'hash' in shape
+            ? 'Looking up receipts by this request hash or receipt hash.'
+            : 'Words search action, reason, context and payload. A proposal, execution or approval id (or id:…) or a sha256 hash looks that up.'}
+      </p>
       <fieldset className="filters-row chips">
         <legend className="sr-only">Events</legend>
         {RECEIPT_EVENTS.map((event) => (

@@ -1,5 +1,9 @@
-import { useEffect, useState } from 'react';
+import { useCallback, useState } from 'react';
+import { useShallow } from 'zustand/react/shallow';
+import type { ReceiptTotal } from '../../../../shared/console-dto';
+import { ChainCheck } from '../../components/ChainCheck';
 import { Empty, ErrorState, Loading } from '../../components/StateView';
+import { ViewFrame } from '../../components/ViewFrame';
 import { collectBundle, downloadText, EXPORT_CAP } from '../../lib/export-bundle';
 import { hasAnyFilter } from '../../lib/ledger-query';
 import { useLedgerStore } from '../../stores/ledger-store';
@@ -49,17 +53,52 @@ function ExportButton() {
   );
 }
 
-export function LedgerView() {
-  const status = useLedgerStore((s) => s.status);
-  const error = useLedgerStore((s) => s.error);
-  const items = useLedgerStore((s) => s.items);
-  const query = useLedgerStore((s) => s.query);
-  const nextBeforeSeq = useLedgerStore((s) => s.nextBeforeSeq);
-  const newSinceSearch = useLedgerStore((s) => s.newSinceSearch);
-  const selectedSeq = useLedgerStore((s) => s.selectedSeq);
-  const search = useLedgerStore((s) => s.search);
+function GoToSeq() {
+  const jumpTo = useLedgerStore((s) => s.jumpTo);
+  const [value, setValue] = useState('');
+  const seq = Number(value);
+  const usable = Number.isSafeInteger(seq) && seq >= 1;
+  return (
+    <form
+      className="goto"
+      aria-label="Go to a receipt"
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (usable) void jumpTo(seq);
+      }}
+    >
+      <label htmlFor="ledger-goto">Go to #</label>
+      <input id="ledger-goto" type="number" min={1} step={1} inputMode="numeric" value={value} onChange={(e) => setValue(e.target.value)} data-testid="ledger-goto" />
+      <button type="submit" className="btn btn-small" disabled={!usable}>
+        Go
+      </button>
+    </form>
+  );
+}
 
-  useEffect(() => {
+function countText(total: ReceiptTotal | null, anchor: number | null): string {
+  const where = anchor === null ? 'newest first' : `from #${anchor.toLocaleString()} down`;
+  if (!total) return `Receipts, ${where}`;
+  const count = `${total.exact ? '' : 'at least '}${total.count.toLocaleString()} ${total.count === 1 && total.exact ? 'receipt' : 'receipts'}`;
+  return `${count}, ${where}`;
+}
+
+export function LedgerView() {
+  const { status, error, rows, query, anchor, total, newSinceSearch, selectedSeq, search, showNewest } = useLedgerStore(
+    useShallow((s) => ({
+      status: s.status,
+      error: s.error,
+      rows: s.pages.length,
+      query: s.query,
+      anchor: s.anchor,
+      total: s.total,
+      newSinceSearch: s.newSinceSearch,
+      selectedSeq: s.selectedSeq,
+      search: s.search,
+      showNewest: s.showNewest,
+    })),
+  );
+  const open = useCallback(() => {
     if (useLedgerStore.getState().status === 'idle') void search();
   }, [search]);
 
@@ -67,7 +106,7 @@ export function LedgerView() {
   if (status === 'idle' || status === 'loading') list = <Loading label="Searching the ledger…" />;
   else if (status === 'error') {
     list = <ErrorState title="The search failed" message={error ?? 'Unknown error'} onRetry={() => void search()} />;
-  } else if (items.length === 0) {
+  } else if (rows === 0) {
     list = hasAnyFilter(query) ? (
       <Empty title="No receipts match this search">Try fewer words or clear a filter.</Empty>
     ) : (
@@ -78,22 +117,29 @@ export function LedgerView() {
   }
 
   return (
-    <section className="view view-ledger" aria-labelledby="ledger-heading" data-testid="view-ledger">
-      <header className="view-header">
-        <h1 id="ledger-heading">Ledger</h1>
-        <p className="muted" data-testid="ledger-count">
-          {status === 'ready'
-            ? `${items.length.toLocaleString()}${nextBeforeSeq !== null ? '+' : ''} ${items.length === 1 && nextBeforeSeq === null ? 'receipt' : 'receipts'}, newest first`
-            : 'Signed, hash-chained receipts of every attempt'}
-        </p>
-        <ExportButton />
-      </header>
+    <ViewFrame
+      view="ledger"
+      className="view-ledger"
+      title="Ledger"
+      lead={<span data-testid="ledger-count">{status === 'ready' ? countText(total, anchor) : 'Signed, hash-chained receipts of every attempt'}</span>}
+      onOpen={open}
+      actions={<ExportButton />}
+    >
       <LedgerFilters />
-      {newSinceSearch > 0 ? (
-        <button type="button" className="btn btn-small new-results" onClick={() => void search()}>
-          {newSinceSearch} new receipt{newSinceSearch === 1 ? '' : 's'} since this search — show
-        </button>
-      ) : null}
+      <div className="ledger-tools">
+        <GoToSeq />
+        {anchor !== null ? (
+          <button type="button" className="btn btn-small" onClick={() => void showNewest()} data-testid="ledger-newest">
+            Back to the newest
+          </button>
+        ) : null}
+        {newSinceSearch > 0 ? (
+          <button type="button" className="btn btn-small new-results" onClick={() => void search()}>
+            {newSinceSearch} new receipt{newSinceSearch === 1 ? '' : 's'} since this search — show
+          </button>
+        ) : null}
+        <ChainCheck />
+      </div>
       <div className={selectedSeq !== null ? 'split ledger-split' : 'ledger-full'}>
         <div className="split-list ledger-list">{list}</div>
         {selectedSeq !== null ? (
@@ -102,6 +148,6 @@ export function LedgerView() {
           </div>
         ) : null}
       </div>
-    </section>
+    </ViewFrame>
   );
 }

@@ -1,36 +1,32 @@
 import { useEffect, useState } from 'react';
+import { useShallow } from 'zustand/react/shallow';
 import type { ReceiptDto } from '../../../../shared/console-dto';
 import { prettyCanonical } from '../../../../shared/canonical-pretty';
 import { CodeBlock } from '../../components/CodeBlock';
 import { Fields } from '../../components/Fields';
 import { ErrorState, Loading } from '../../components/StateView';
-import { formatTime, shortHash } from '../../lib/format';
+import { Time } from '../../components/Time';
 import { useLedgerStore } from '../../stores/ledger-store';
 import { useReceiptStore } from '../../stores/receipt-store';
+import { ProposalTimeline } from './ProposalTimeline';
 import { VerifyPanel } from './VerifyPanel';
 
 function Neighbour({ label, receipt }: { label: string; receipt: ReceiptDto | null }) {
   const select = useLedgerStore((s) => s.select);
   if (!receipt) return <span className="neighbour muted">{label}: none</span>;
   return (
-    <button
-      type="button"
-      className="neighbour btn"
-      onClick={() => select(receipt.seq)}
-      aria-label={`${label} receipt #${receipt.seq}, ${receipt.event}`}
-      data-testid={`neighbour-${label.toLowerCase()}`}
-    >
-      {label === 'Previous' ? '←' : null} #{receipt.seq} <span className={`tag tag-${receipt.event}`}>{receipt.event}</span>
-      <span className="mono muted">{shortHash(receipt.hash, 8)}</span> {label === 'Next' ? '→' : null}
+    <button type="button" className="neighbour btn" onClick={() => select(receipt.seq)} data-testid={`neighbour-${label.toLowerCase()}`}>
+      {label === 'Previous' ? <span aria-hidden="true">←</span> : null} {label} #{receipt.seq}{' '}
+      <span className={`tag tag-${receipt.event}`}>{receipt.event}</span>
+      {label === 'Next' ? <span aria-hidden="true">→</span> : null}
     </button>
   );
 }
 
 export function ReceiptDetail({ seq }: { seq: number }) {
-  const status = useReceiptStore((s) => s.status);
-  const error = useReceiptStore((s) => s.error);
-  const detail = useReceiptStore((s) => s.detail);
-  const open = useReceiptStore((s) => s.open);
+  const { status, error, detail, open } = useReceiptStore(
+    useShallow((s) => ({ status: s.status, error: s.error, detail: s.detail, open: s.open })),
+  );
   const select = useLedgerStore((s) => s.select);
   const [exact, setExact] = useState(false);
 
@@ -52,11 +48,12 @@ export function ReceiptDetail({ seq }: { seq: number }) {
           <Neighbour label="Next" receipt={detail.next} />
         </nav>
         <VerifyPanel />
+        {r.proposalId ? <ProposalTimeline proposalId={r.proposalId} currentSeq={r.seq} /> : null}
         <Fields
           rows={[
             { label: 'Sequence', value: `#${r.seq}`, mono: true, testId: 'receipt-seq' },
             { label: 'Event', value: <span className={`tag tag-${r.event}`}>{r.event}</span> },
-            { label: 'Time', value: `${formatTime(r.time)} (${r.time})` },
+            { label: 'Time', value: <Time iso={r.time} /> },
             { label: 'Action', value: r.action, mono: true },
             { label: 'Reason', value: r.reason },
             { label: 'Hash', value: r.hash, mono: true, testId: 'receipt-hash' },

@@ -1,3 +1,4 @@
+import { useShallow } from 'zustand/react/shallow';
 import type { ReceiptCheckId } from '../../../../shared/verify-receipt';
 import { useReceiptStore } from '../../stores/receipt-store';
 
@@ -14,11 +15,16 @@ const CHECK_NAMES: Record<ReceiptCheckId, string> = {
 
 /** Verification done here, in the window, with @noble/ed25519 — not the service's word. */
 export function VerifyPanel() {
-  const verifying = useReceiptStore((s) => s.verifying);
-  const verification = useReceiptStore((s) => s.verification);
-  const verifyError = useReceiptStore((s) => s.verifyError);
-  const verify = useReceiptStore((s) => s.verify);
-  const key = useReceiptStore((s) => s.key);
+  const { verifying, verification, inclusion, verifyError, verify, key } = useReceiptStore(
+    useShallow((s) => ({
+      verifying: s.verifying,
+      verification: s.verification,
+      inclusion: s.inclusion,
+      verifyError: s.verifyError,
+      verify: s.verify,
+      key: s.key,
+    })),
+  );
 
   return (
     <section className="verify" aria-labelledby="verify-heading">
@@ -37,8 +43,8 @@ export function VerifyPanel() {
         </button>
       </div>
       <p className="muted small">
-        Checks the hash, the chain link and the Ed25519 signature inside this window, against the receipt public key
-        {key ? ` ${key.keyId}` : ''}.
+        Checks the hash, the chain link, the Ed25519 signature and the receipt's inclusion proof to the latest signed
+        checkpoint inside this window, against the receipt public key{key ? ` ${key.keyId}` : ''}.
       </p>
       {verifyError ? (
         <p className="notice notice-error" role="alert" data-testid="verify-result" data-valid="false">
@@ -69,6 +75,18 @@ export function VerifyPanel() {
                 </span>
               </li>
             ))}
+            {inclusion ? (
+              <li className={inclusion.ok ? 'check check-ok' : 'check check-bad'} data-testid="check-inclusion">
+                <span className="check-mark" aria-hidden="true">
+                  {inclusion.ok ? '✓' : '✗'}
+                </span>
+                <span className="check-name">In the Merkle log</span>
+                <span className="check-detail">
+                  <span className="sr-only">{inclusion.ok ? 'passed: ' : 'failed: '}</span>
+                  {inclusion.detail}
+                </span>
+              </li>
+            ) : null}
           </ul>
         </div>
       ) : null}

@@ -1,4 +1,4 @@
-import { formatTime } from '../../lib/format';
+import { Time } from '../../components/Time';
 import { usePendingStore } from '../../stores/pending-store';
 
 const OUTCOME_WORDS: Record<string, string> = {
@@ -23,7 +23,9 @@ export function OutcomeList() {
           <li key={proposal.id} className={`outcome outcome-${proposal.status}`} data-testid="outcome-item">
             <span className={`tag tag-${proposal.status}`}>{OUTCOME_WORDS[proposal.status] ?? proposal.status}</span>
             <span className="outcome-action">{proposal.action}</span>
-            <span className="muted">{formatTime(proposal.decidedAt)}</span>
+            <span className="muted">
+              <Time iso={proposal.decidedAt} />
+            </span>
             {proposal.receiptSeq !== null ? <span className="muted mono">receipt #{proposal.receiptSeq}</span> : null}
             {proposal.reason ? <span className="outcome-reason">{proposal.reason}</span> : null}
           </li>

@@ -1,5 +1,6 @@
 import { useEffect } from 'react';
 import { Empty, ErrorState, Loading } from '../../components/StateView';
+import { ViewFrame } from '../../components/ViewFrame';
 import { useNavStore } from '../../stores/nav-store';
 import { selectShown, usePendingStore } from '../../stores/pending-store';
 import { useStatusStore } from '../../stores/status-store';
@@ -56,16 +57,12 @@ export function PendingView() {
   }
 
   return (
-    <section className="view" aria-labelledby="pending-heading" data-testid="view-pending">
-      <header className="view-header">
-        <h1 id="pending-heading">Pending</h1>
-        <p className="muted">
-          {items.length > 0 ? `${items.length} waiting for a decision` : 'Proposals that need a human decision'}
-        </p>
-        <button type="button" className="btn btn-ghost" onClick={() => void load()}>
-          Refresh
-        </button>
-      </header>
+    <ViewFrame
+      view="pending"
+      title="Pending"
+      lead={items.length > 0 ? `${items.length} waiting for a decision` : 'Proposals that need a human decision'}
+      onRefresh={load}
+    >
       {status === 'error' && items.length > 0 ? (
         <p className="notice notice-error" role="alert" data-testid="pending-refresh-error">
           Could not refresh the queue: {error}
@@ -73,6 +70,6 @@ export function PendingView() {
       ) : null}
       {body}
       <DecisionDialog />
-    </section>
+    </ViewFrame>
   );
 }

@@ -4,7 +4,7 @@ import { CanonicalLines } from '../../components/CanonicalLines';
 import { Countdown } from '../../components/Countdown';
 import { Fields } from '../../components/Fields';
 import { RevealText } from '../../components/RevealText';
-import { formatTime } from '../../lib/format';
+import { Time } from '../../components/Time';
 import { useClockStore } from '../../stores/clock-store';
 import { useConnectionStore } from '../../stores/connection-store';
 import { usePendingStore } from '../../stores/pending-store';
@@ -100,8 +100,8 @@ export function ProposalDetail({ proposal }: { proposal: ProposalDto }) {
           { label: 'Request hash', value: proposal.requestHash, mono: true, testId: 'proposal-hash' },
           { label: 'Proposal id', value: proposal.id, mono: true },
           { label: 'Nonce', value: <RevealText text={proposal.nonce} />, mono: true },
-          { label: 'Proposed', value: formatTime(proposal.createdAt) },
-          { label: 'Expires', value: formatTime(proposal.expiresAt) },
+          { label: 'Proposed', value: <Time iso={proposal.createdAt} /> },
+          { label: 'Expires', value: <Time iso={proposal.expiresAt} /> },
         ]}
       />
 

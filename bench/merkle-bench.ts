@@ -1,0 +1,77 @@
+import { rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { tempDir } from '../test/support/harness.ts';
+import { loadConfig } from '../src/main/app/config.ts';
+import { OpenExecCore } from '../src/main/core/openexec-core.ts';
+import { fillLedger, rng } from '../test/support/fill-ledger.ts';
+import { benchExecute, percentile } from './execute-bench.ts';
+
+function timed(runs: number, work: (i: number) => void): { p50ms: number; p95ms: number } {
+  const ms: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    work(i);
+    ms.push(performance.now() - t0);
+  }
+  ms.sort((a, b) => a - b);
+  return { p50ms: percentile(ms, 50), p95ms: percentile(ms, 95) };
+}
+
+/**
+ * The Merkle log at scale: proofs and checkpoints over a ledger of `count` receipts, each
+ * beside the machine's floor for the same work (one primary-key read plus one SHA-256 per tree
+ * level: what a proof cannot do without), and what checkpointing costs /execute at c16.
+ */
+export async function benchMerkle(count: number, executePerLevel: number) {
+  const dir = tempDir('openexec-merkle-bench-');
+  const core = new OpenExecCore({ ...loadConfig({ OPENEXEC_DATA_DIR: dir }), checkpointEvery: 1_000_000_000 });
+  try {
+    const fillSeconds = fillLedger(core, count);
+    const size = core.ledger.size();
+    const random = rng(7);
+    const levels = Math.ceil(Math.log2(size));
+    // The floor: random primary-key reads of stored nodes, and SHA-256 of two node hashes.
+    const read = core.db.prepare('SELECT hash FROM merkle_nodes WHERE level = ? AND idx = ?').pluck();
+    const readFloor = timed(2000, () => {
+      const level = 1 + Math.floor(random() * (levels - 2));
+      read.get(level, Math.floor(random() * (size >> level)));
+    });
+    const block = Buffer.alloc(65, 7);
+    const hashFloor = timed(2000, () => createHash('sha256').update(block).digest());
+    const floorMs = levels * (readFloor.p50ms + hashFloor.p50ms);
+
+    const inclusion = timed(500, () => core.proofs.inclusion(1 + Math.floor(random() * size), size));
+    const consistency = timed(500, () => core.proofs.consistency(1 + Math.floor(random() * (size - 1)), size));
+    const checkpoint = timed(50, (i) => {
+      core.db.transaction(() => core.ledger.append({ event: 'config', reason: `bench checkpoint ${i}` })).immediate();
+      core.checkpoints.issue();
+    });
+    const ratio = (ms: number) => Math.round((ms / floorMs) * 10) / 10;
+    const merkle = {
+      receipts: size,
+      fillSeconds: Math.round(fillSeconds * 10) / 10,
+      floor: { levels, pkReadP50ms: readFloor.p50ms, sha256P50ms: hashFloor.p50ms, proofFloorMs: Math.round(floorMs * 1000) / 1000 },
+      inclusion: { ...inclusion, p95OverFloor: ratio(inclusion.p95ms) },
+      consistency: { ...consistency, p95OverFloor: ratio(consistency.p95ms) },
+      checkpoint,
+    };
+    core.close();
+    // Checkpointing's cost to /execute at c16: a checkpoint every 1,000 receipts (the default)
+    // against none at all, in the same run.
+    const none = await benchExecute('NORMAL', [16], executePerLevel, { OPENEXEC_CHECKPOINT_EVERY: '1000000', OPENEXEC_CHECKPOINT_INTERVAL: '86400' });
+    const every1000 = await benchExecute('NORMAL', [16], executePerLevel, { OPENEXEC_CHECKPOINT_EVERY: '1000' });
+    const noneRate = none[0]!.executionsPerSecond;
+    const withRate = every1000[0]!.executionsPerSecond;
+    return {
+      ...merkle,
+      checkpointingAtC16: {
+        withoutPerSecond: noneRate,
+        every1000PerSecond: withRate,
+        costPercent: Math.round(((noneRate - withRate) / noneRate) * 1000) / 10,
+      },
+    };
+  } finally {
+    if (core.db.open) core.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
