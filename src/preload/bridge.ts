@@ -43,6 +43,7 @@ const BRIDGE_METHODS: Record<ConsoleMethod, true> = {
   verifyChainRange: true,
   receiptPublicKey: true,
   issueCheckpoint: true,
+  exportBundle: true,
   inclusionProof: true,
   previewSimilar: true,
   approveSimilar: true,

@@ -6,6 +6,7 @@ import type {
   InclusionProofDto,
   ChainRangeDto,
   ConsoleEvent,
+  ExportBundleDto,
   HealthDto,
   KeyInfoDto,
   NotifyResultDto,
@@ -25,6 +26,7 @@ import type {
   ChainRangeInput,
   DenyInput,
   BackupInput,
+  ExportQuery,
   ExtendInput,
   PageInput,
   ProposalIdInput,
@@ -38,6 +40,7 @@ import {
   backupInput,
   denyInput,
   emptyInput,
+  exportQueryInput,
   extendInput,
   pageInput,
   proposalIdInput,
@@ -71,6 +74,11 @@ export interface ConsoleApi {
   receiptPublicKey(): Promise<ConsoleResult<KeyInfoDto>>;
   /** Signs a checkpoint of the ledger as it is now (the latest one if nothing was added). */
   issueCheckpoint(): Promise<ConsoleResult<CheckpointDto>>;
+  /**
+   * The receipts a query matches as a bundle a reviewer verifies offline: ascending seq, a
+   * signed checkpoint, each receipt's inclusion proof and result. `openexec export` calls this.
+   */
+  exportBundle(input: ExportQuery): Promise<ConsoleResult<ExportBundleDto>>;
   /** A receipt's inclusion proof against the latest checkpoint (one is issued if none covers it). */
   inclusionProof(input: ReceiptSeqInput): Promise<ConsoleResult<InclusionProofDto>>;
   /** The grant "Approve similar…" would sign for this proposal, for the operator to read first. */
@@ -105,6 +113,7 @@ export const CONSOLE_METHODS = {
   verifyChainRange: chainRangeInput,
   receiptPublicKey: emptyInput,
   issueCheckpoint: emptyInput,
+  exportBundle: exportQueryInput,
   inclusionProof: receiptSeqInput,
   previewSimilar: similarGrantInput,
   approveSimilar: similarGrantInput,

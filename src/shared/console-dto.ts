@@ -207,6 +207,17 @@ export interface CheckpointDto {
   note: string;
 }
 
+/** An export bundle, serialised once in the main process so every caller gets the same bytes. */
+export interface ExportBundleDto {
+  /** The bundle file's text (docs/receipts.md, "Export bundles"). */
+  text: string;
+  count: number;
+  /** False when the query matched more than the export cap and only the newest were taken. */
+  complete: boolean;
+  /** The size of the signed checkpoint the bundle carries. */
+  checkpointSize: number;
+}
+
 /** One chunk of a whole-ledger check, from `fromSeq` upwards. */
 export interface ChainRangeDto {
   fromSeq: number;

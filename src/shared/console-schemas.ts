@@ -47,6 +47,15 @@ export const receiptSeqInput = z.strictObject({ seq: z.int().min(1) });
 export const backupInput = z.strictObject({
   path: wellFormedString().min(2).max(4096).refine((p) => p.startsWith('/') && !p.includes('\0'), 'must be an absolute path'),
 });
+/** At most this many receipts go into one export bundle; beyond it the newest are kept. */
+export const EXPORT_CAP = 10_000;
+/** What an export bundle holds: the search's filters, optionally bounded to a range of seq. */
+export const exportQueryInput = receiptQueryInput
+  .omit({ beforeSeq: true, limit: true })
+  .extend({ fromSeq: z.int().min(1).optional(), toSeq: z.int().min(1).optional() })
+  .refine((q) => q.fromSeq === undefined || q.toSeq === undefined || q.fromSeq <= q.toSeq, {
+    message: 'fromSeq must not be after toSeq',
+  });
 
 export const chainRangeInput = z.strictObject({
   fromSeq: z.int().min(1),
@@ -61,5 +70,6 @@ export type PageInput = z.infer<typeof pageInput>;
 export type SetAllowedInput = z.infer<typeof setAllowedInput>;
 export type ReceiptQuery = z.infer<typeof receiptQueryInput>;
 export type ReceiptSeqInput = z.infer<typeof receiptSeqInput>;
+export type ExportQuery = z.infer<typeof exportQueryInput>;
 export type ChainRangeInput = z.infer<typeof chainRangeInput>;
 export type BackupInput = z.infer<typeof backupInput>;

@@ -10,10 +10,13 @@
  * - key: the body names the receipt key it was signed with, and that is the key we hold;
  * - link: `prevHash` is the recomputed hash of the previous receipt (or the genesis value);
  * - next link: when the next receipt is known, its `prevHash` is this receipt's hash;
- * - signature: Ed25519 over the UTF-8 body verifies against the receipt public key.
+ * - signature: Ed25519 over the UTF-8 body verifies against the receipt public key;
+ * - approval: when approver keys are given, the approval evidence an execution carries is
+ *   its own approval and verifies with one of them.
  */
 import type { ReceiptDto } from './console-dto';
 import { base64ToBytes, decodeSignatureBase64, sha256Hex, verifyEd25519 } from './crypto/ed25519-verify';
+import { approvalEvidence } from './approval-evidence';
 
 export const GENESIS_PREV_HASH = '0'.repeat(64);
 
@@ -22,7 +25,14 @@ const ED25519_SPKI_PREFIX = [
   0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
 ] as const;
 
-export type ReceiptCheckId = 'hash' | 'body' | 'fields' | 'key' | 'link' | 'next-link' | 'signature';
+export type ReceiptCheckId = 'hash' | 'body' | 'fields' | 'key' | 'link' | 'next-link' | 'signature' | 'approval';
+
+/** An approver public key the console trusts (ClawShield's, the operator's). */
+export interface ApproverPublicKey {
+  keyId: string;
+  /** Raw 32-byte Ed25519 public key. */
+  publicKey: Uint8Array;
+}
 
 export interface ReceiptCheck {
   id: ReceiptCheckId;
@@ -49,6 +59,8 @@ export interface VerifyReceiptInput {
   publicKey: Uint8Array;
   /** The receipt key's id; when given, the body's `receipt_key_id` must equal it. */
   keyId?: string | null;
+  /** When given, approval evidence is checked against these keys (docs/receipts.md). */
+  approverKeys?: readonly ApproverPublicKey[] | null;
 }
 
 export class PemError extends Error {
@@ -188,6 +200,35 @@ async function checkSignature(receipt: ReceiptDto, publicKey: Uint8Array): Promi
     : { id: 'signature', ok: false, detail: 'The Ed25519 signature does not verify with the receipt key.' };
 }
 
+async function checkApproval(
+  parsed: Record<string, unknown> | null,
+  approverKeys: readonly ApproverPublicKey[] | null | undefined,
+): Promise<ReceiptCheck | null> {
+  if (!parsed || !approverKeys) return null;
+  const evidence = approvalEvidence(parsed);
+  switch (evidence.kind) {
+    case 'none':
+      return null;
+    case 'absent':
+      return { id: 'approval', ok: true, detail: `Names approval ${evidence.approvalId} but keeps no evidence of it (an older receipt, or one closed after a restart).` };
+    case 'malformed':
+      return { id: 'approval', ok: false, detail: `${evidence.problem}.` };
+    case 'signed': {
+      const key = approverKeys.find((k) => k.keyId === evidence.keyId);
+      if (!key) return { id: 'approval', ok: false, detail: `Approval ${evidence.approvalId} is signed by key ${evidence.keyId}, not a trusted approver key.` };
+      let verified = false;
+      try {
+        verified = await verifyEd25519(key.publicKey, evidence.message, evidence.signature);
+      } catch {
+        verified = false;
+      }
+      return verified
+        ? { id: 'approval', ok: true, detail: `Approval ${evidence.approvalId} is signed by approver key ${evidence.keyId}.` }
+        : { id: 'approval', ok: false, detail: `Approval ${evidence.approvalId}: the signature does not verify with approver key ${evidence.keyId}.` };
+    }
+  }
+}
+
 export async function verifyReceipt(input: VerifyReceiptInput): Promise<ReceiptVerification> {
   const { receipt, previous, next, publicKey, keyId } = input;
   const parsed = parseBody(receipt.body);
@@ -205,6 +246,8 @@ export async function verifyReceipt(input: VerifyReceiptInput): Promise<ReceiptV
   const nextLink = checkNextLink(receipt, next);
   if (nextLink) checks.push(nextLink);
   checks.push(await checkSignature(receipt, publicKey));
+  const approval = await checkApproval(parsed, input.approverKeys);
+  if (approval) checks.push(approval);
   const problems = checks.filter((c) => !c.ok).map((c) => c.detail);
   return { seq: receipt.seq, valid: problems.length === 0, checks, problems };
 }

@@ -20,11 +20,15 @@ describe('verify-ledger catches what a hash chain alone cannot', () => {
   let work: string;
   let checkpointFile: string;
   let checkpointSize: number;
+  /** ClawShield's public key as a reviewer holds it: its approvals' evidence is checked with it. */
+  let approverFile: string;
   const envFor = (dir: string) => ({ OPENEXEC_DATA_DIR: dir, OPENEXEC_MODE: 'clawshield', CLAWSHIELD_PUBLIC_KEY: approver.publicKeyPem });
 
   beforeAll(async () => {
     original = tempDir();
     work = tempDir('openexec-tamper-');
+    approverFile = join(work, 'clawshield.pem');
+    writeFileSync(approverFile, approver.publicKeyPem);
     const core = new OpenExecCore(loadConfig(envFor(original)));
     try {
       for (let i = 0; i < 6; i++) {
@@ -68,7 +72,7 @@ describe('verify-ledger catches what a hash chain alone cannot', () => {
   }
 
   test('the untouched ledger verifies, and extends its saved checkpoint', async () => {
-    const r = await cli(original, 'verify-ledger', '--checkpoint', checkpointFile);
+    const r = await cli(original, 'verify-ledger', '--approver-key', approverFile, '--checkpoint', checkpointFile);
     expect(r.stdout).toContain(`ledger valid: ${checkpointSize} receipts`);
     expect(r.stdout).toContain('checkpoints: the ledger extends all 1 saved');
     expect(r.code).toBe(0);
@@ -82,9 +86,9 @@ describe('verify-ledger catches what a hash chain alone cannot', () => {
     const keep = Number.isFinite(n) ? checkpointSize - n : 0;
     const dir = tampered(`cut-${keep}`, (db) => db.prepare('DELETE FROM receipts WHERE seq > ?').run(keep));
     // The chain alone holds (deleting everything only shows in the side tables).
-    const chainOnly = await cli(dir, 'verify-ledger');
+    const chainOnly = await cli(dir, 'verify-ledger', '--approver-key', approverFile);
     expect(chainOnly.stdout).toContain(`ledger valid: ${keep} receipts`);
-    const r = await cli(dir, 'verify-ledger', '--checkpoint', checkpointFile);
+    const r = await cli(dir, 'verify-ledger', '--approver-key', approverFile, '--checkpoint', checkpointFile);
     expect(r.code, r.stdout + r.stderr).toBe(3);
     expect(r.stdout).toContain(`checkpoints INVALID: the ledger has ${keep} receipts, fewer than the ${checkpointSize}`);
     expect(r.stdout).toContain('receipts were removed');
@@ -111,7 +115,7 @@ describe('verify-ledger catches what a hash chain alone cannot', () => {
     const earlier = join(work, 'earlier-checkpoints');
     mkdirSync(earlier);
     writeFileSync(join(earlier, 'b.txt'), readFileSync(checkpointFile, 'utf8'));
-    const r = await cli(dir, 'verify-ledger', '--checkpoint', earlier);
+    const r = await cli(dir, 'verify-ledger', '--approver-key', approverFile, '--checkpoint', earlier);
     expect(r.stdout).toContain(`ledger valid: ${checkpointSize} receipts`);
     expect(r.stdout).toContain(`checkpoints INVALID: the ledger's first ${checkpointSize} receipts are not the ones checkpoint`);
     expect(r.stdout).toContain('rewritten (a fork)');
@@ -120,7 +124,7 @@ describe('verify-ledger catches what a hash chain alone cannot', () => {
 
   test('un-spending an approval is caught in the side tables (exit 3)', async () => {
     const dir = tampered('unspend', (db) => db.exec('UPDATE approvals SET used_by_exec_id = NULL WHERE rowid = 1'));
-    const r = await cli(dir, 'verify-ledger');
+    const r = await cli(dir, 'verify-ledger', '--approver-key', approverFile);
     expect(r.stdout).toContain('ledger valid:');
     expect(r.stdout).toMatch(/side tables INVALID: approval \S+ authorised execution \S+ but is not recorded as spent by it/);
     expect(r.code).toBe(3);
@@ -130,7 +134,7 @@ describe('verify-ledger catches what a hash chain alone cannot', () => {
     const dir = tampered('duplicate', (db) =>
       db.exec(`UPDATE executions SET approval_id = (SELECT approval_id FROM executions WHERE rowid = 1) WHERE rowid = 2`),
     );
-    const r = await cli(dir, 'verify-ledger', '--json');
+    const r = await cli(dir, 'verify-ledger', '--approver-key', approverFile, '--json');
     const verdict = JSON.parse(r.stdout) as { valid: boolean; chainValid: boolean; sideTableProblems: string[] };
     expect(verdict.chainValid).toBe(true);
     expect(verdict.valid).toBe(false);
@@ -141,7 +145,7 @@ describe('verify-ledger catches what a hash chain alone cannot', () => {
   test('a checkpoint of another ledger, or an edited one, is refused with one line', async () => {
     const edited = join(work, 'edited.txt');
     writeFileSync(edited, readFileSync(checkpointFile, 'utf8').replace(`\n${checkpointSize}\n`, `\n${checkpointSize + 1}\n`));
-    const r = await cli(original, 'verify-ledger', '--checkpoint', edited);
+    const r = await cli(original, 'verify-ledger', '--approver-key', approverFile, '--checkpoint', edited);
     expect(r.code).toBe(3);
     expect(r.stderr.trim()).toBe(`openexec: ${edited}: checkpoint signature does not verify with the receipt key`);
   });

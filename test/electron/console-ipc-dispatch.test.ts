@@ -149,6 +149,7 @@ describe('console IPC handlers, in front of the real service', () => {
       verifyChainRange: { fromSeq: 1, limit: 10 },
       receiptPublicKey: {},
       issueCheckpoint: {},
+      exportBundle: {},
       inclusionProof: { seq: 1 },
       previewSimilar: { id, vary: [], uses: 2 },
       approveSimilar: { id, vary: [], uses: 2 },

@@ -199,3 +199,53 @@ describe('verifyReceipt', () => {
     expect(failed(result)).toEqual(['body', 'fields']);
   });
 });
+
+describe('approval evidence', () => {
+  /** An executed receipt (seq 1) carrying the evidence of an approval signed by `approver`. */
+  function approvedReceipt(approver: Keys, change: (evidence: Record<string, string>) => void = () => {}): ReceiptDto {
+    const requestHash = sha256('request');
+    const evidence: Record<string, string> = {
+      approval_id: 'appr-1',
+      tenant_id: 'tenant-001',
+      action_hash: requestHash,
+      issued_at: '2026-02-17T12:00:00.000Z',
+      expires_at: '2026-02-17T12:05:00.000Z',
+      key_id: approver.keyId,
+      signature: '',
+    };
+    const message = evidence['approval_id']! + evidence['tenant_id'] + evidence['action_hash'] + evidence['issued_at'] + evidence['expires_at'];
+    evidence['signature'] = sign(null, Buffer.from(message, 'utf8'), approver.privateKey).toString('base64');
+    change(evidence);
+    const time = '2026-02-17T12:00:01.000Z';
+    const body = canonical({
+      v: 1, seq: 1, prev_hash: GENESIS_PREV_HASH, time, receipt_key_id: keys.keyId, event: 'executed', action: 'echo',
+      request_hash: requestHash, exec_id: 'exec-1', approval_id: 'appr-1', approver: 'clawshield', approver_key_id: approver.keyId,
+      tenant_id: 'tenant-001', approval: Object.fromEntries(Object.keys(evidence).sort().map((k) => [k, evidence[k]])),
+    });
+    return {
+      seq: 1, event: 'executed', time, action: 'echo', hash: sha256(body), prevHash: GENESIS_PREV_HASH, body,
+      signature: sign(null, Buffer.from(body, 'utf8'), keys.privateKey).toString('base64'),
+      reason: null, execId: 'exec-1', proposalId: null, approvalId: 'appr-1', approverKeyId: approver.keyId, requestHash,
+    };
+  }
+  const verifyWith = (receipt: ReceiptDto, approvers: Keys[]) =>
+    verifyReceipt({ receipt, previous: null, publicKey: keys.raw, keyId: keys.keyId, approverKeys: approvers.map((a) => ({ keyId: a.keyId, publicKey: a.raw })) });
+
+  test('evidence signed by a trusted approver key verifies', async () => {
+    const approver = makeKeys();
+    const result = await verifyWith(approvedReceipt(approver), [approver]);
+    expect(result.checks.find((c) => c.id === 'approval')).toMatchObject({ ok: true });
+    expect(result.valid).toBe(true);
+  });
+
+  test('a changed expiry (receipt re-signed), an unknown key, or evidence of another request fails', async () => {
+    const approver = makeKeys();
+    const later = await verifyWith(approvedReceipt(approver, (e) => (e['expires_at'] = '2099-01-01T00:00:00.000Z')), [approver]);
+    expect(failed(later)).toEqual(['approval']);
+    const unknown = await verifyWith(approvedReceipt(approver), [makeKeys()]);
+    expect(failed(unknown)).toEqual(['approval']);
+    expect(unknown.problems[0]).toContain('not a trusted approver key');
+    const other = await verifyWith(approvedReceipt(approver, (e) => (e['action_hash'] = sha256('another'))), [approver]);
+    expect(failed(other)).toEqual(['approval']);
+  });
+});

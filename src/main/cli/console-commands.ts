@@ -44,16 +44,22 @@ export interface ReceiptsOptions {
   limit?: string | undefined;
 }
 
-export async function receiptsCommand(client: ConsoleClient, o: ReceiptsOptions, out: CliOutput): Promise<number> {
-  const events = o.event?.split(',').map((e) => e.trim()).filter(Boolean);
+/** `--event E[,E]` as event names; an unknown one is refused. */
+export function parseEvents(text: string | undefined): ReceiptEvent[] | undefined {
+  const events = text?.split(',').map((e) => e.trim()).filter(Boolean);
   for (const e of events ?? []) {
     if (!(RECEIPT_EVENTS as readonly string[]).includes(e)) throw new CliError(`unknown event '${e}' (one of ${RECEIPT_EVENTS.join(', ')})`, 2);
   }
+  return events as ReceiptEvent[] | undefined;
+}
+
+export async function receiptsCommand(client: ConsoleClient, o: ReceiptsOptions, out: CliOutput): Promise<number> {
+  const events = parseEvents(o.event);
   const limit = o.limit === undefined ? 20 : Number(o.limit);
   if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new CliError('--limit must be a whole number from 1 to 500', 2);
   const page = await client.call('searchReceipts', {
     ...(o.search !== undefined ? { text: o.search } : {}),
-    ...(events?.length ? { events: events as ReceiptEvent[] } : {}),
+    ...(events?.length ? { events } : {}),
     ...(o.action !== undefined ? { action: o.action } : {}),
     limit,
   });

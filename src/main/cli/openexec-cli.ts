@@ -11,6 +11,7 @@ import { terminalSafe } from './terminal-text.ts';
 import { verifyLedgerCommand } from './verify-ledger-command.ts';
 import { checkpointCommand, proveCommand } from './proof-commands.ts';
 import { trustedReceiptKey } from './receipt-key.ts';
+import { exportCommand, verifyBundleCommand } from './bundle-commands.ts';
 import { ConsoleClient } from './console-client.ts';
 import { allowCommand, approveCommand, denyCommand, receiptsCommand, statusCommand } from './console-commands.ts';
 import { pendingCommand, showCommand } from './proposal-commands.ts';
@@ -40,16 +41,29 @@ commands:
   allow ACTION | disallow ACTION      change the allow-list (refused when the environment fixes it)
   receipts [--search TEXT] [--event E[,E]] [--action A] [--limit N]
                                       search the ledger, newest first
-  verify-ledger [--public-key FILE] [--checkpoint FILE|DIR]
+  verify-ledger [--public-key FILE] [--key-id ID] [--checkpoint FILE|DIR] [--expect-head SEQ:HASH]
+                [--approver-key FILE]... [--workers N]
                                       walk the whole receipt chain offline; report the first bad receipt;
-                                      check the side tables, and that the ledger extends saved checkpoints;
+                                      check the side tables, approval evidence, that the ledger extends
+                                      saved checkpoints and still holds the head you recorded;
                                       signatures are checked on every core (--workers N to choose)
   checkpoint [--out FILE]             sign a checkpoint of the ledger now (C2SP tlog-checkpoint note)
-  prove SEQ [--size N]                fetch and check a receipt's inclusion proof against the latest checkpoint
+  prove SEQ [--size N] [--public-key FILE] [--key-id ID]
+                                      fetch and check a receipt's inclusion proof against the latest checkpoint
+  export --out FILE [--search TEXT] [--event E[,E]] [--action A] [--approver-key-id ID]
+         [--from TIME] [--to TIME] [--from-seq N] [--to-seq M]
+                                      write a receipt bundle (the window's Export, byte for byte)
+  verify-bundle FILE [--public-key FILE | --key-id ID] [--approver-key FILE]...
+                                      check a bundle offline: signatures, hashes, links, checkpoint,
+                                      inclusion proofs, results and approval evidence
   demo [--auto] [--step] [--data-dir DIR] [--scenario FILE]
                                       start OpenExec on a fresh ledger and play a scripted agent against it
   doctor                              the production hardening checklist, checked (exit 1 when an item fails)
   backup --out FILE                   an online copy of the database, verified and recorded in the ledger
+
+Every verdict names the receipt key it trusted and where it came from. Pin the key id you got
+out of band with --key-id: a key found beside the ledger or inside a bundle proves nothing alone.
+--public-key takes PEM or the JSON of GET /receipts/public-key. Exit 3: something does not verify.
 
 The server is found through OPENEXEC_DATA_DIR (default ~/.openexec): its address and console
 token are files there. The token is sent only after the server has proved it knows it.
@@ -85,6 +99,14 @@ async function run(argv: string[]): Promise<number> {
       checkpoint: { type: 'string' },
       out: { type: 'string' },
       size: { type: 'string' },
+      'key-id': { type: 'string' },
+      'expect-head': { type: 'string' },
+      'from-seq': { type: 'string' },
+      'to-seq': { type: 'string' },
+      'approver-key': { type: 'string', multiple: true },
+      'approver-key-id': { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
       workers: { type: 'string' },
       for: { type: 'string' },
       uses: { type: 'string' },
@@ -114,14 +136,44 @@ async function run(argv: string[]): Promise<number> {
       noArgs();
       return verifyLedgerCommand(
         config,
-        { publicKeyFile: values['public-key'], checkpoint: values.checkpoint, workers: optionalCount(values.workers, '--workers') },
+        {
+          publicKeyFile: values['public-key'],
+          keyId: values['key-id'],
+          checkpoint: values.checkpoint,
+          expectHead: values['expect-head'],
+          approverKeyFiles: values['approver-key'],
+          workers: optionalCount(values.workers, '--workers'),
+        },
+        out,
+      );
+    case 'verify-bundle':
+      return verifyBundleCommand(
+        oneArg('bundle file'),
+        { publicKeyFile: values['public-key'], keyId: values['key-id'], approverKeyFiles: values['approver-key'] },
+        out,
+      );
+    case 'export':
+      noArgs();
+      return exportCommand(
+        client(),
+        values.out,
+        {
+          search: values.search,
+          event: values.event,
+          action: values.action,
+          approverKeyId: values['approver-key-id'],
+          from: values.from,
+          to: values.to,
+          fromSeq: values['from-seq'],
+          toSeq: values['to-seq'],
+        },
         out,
       );
     case 'checkpoint':
       noArgs();
       return checkpointCommand(client(), values.out, out);
     case 'prove':
-      return proveCommand(client(), oneArg('receipt number'), values.size, trustedReceiptKey(config, values['public-key']), out);
+      return proveCommand(client(), oneArg('receipt number'), values.size, trustedReceiptKey(config, values['public-key'], values['key-id']), out);
     case 'doctor':
       noArgs();
       return doctorCommand(config, client, out);

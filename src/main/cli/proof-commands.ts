@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { writeWhole } from './write-whole.ts';
 import { join } from 'node:path';
 import type { Ed25519Verifier } from '../core/crypto/ed25519.ts';
 import { sha256Hex } from '../core/json/request-hash.ts';
@@ -9,21 +10,14 @@ import type { SavedCheckpoint } from '../core/ledger/checkpoint/compare-checkpoi
 import type { CheckpointView, InclusionView } from '../core/ledger/proofs.ts';
 import type { ConsoleClient } from './console-client.ts';
 import { CliError, type CliOutput } from './cli-error.ts';
+import { describeKey, type TrustedKey } from './receipt-key.ts';
 
 const bytes = (hex: string) => new Uint8Array(Buffer.from(hex, 'hex'));
 
 /** `openexec checkpoint [--out FILE]`: a signed checkpoint of the ledger as it is now. */
 export async function checkpointCommand(client: ConsoleClient, outFile: string | undefined, out: CliOutput): Promise<number> {
   const c = await client.call('issueCheckpoint');
-  if (outFile !== undefined) {
-    const tmp = `${outFile}.${process.pid}.tmp`;
-    try {
-      writeFileSync(tmp, c.note, { mode: 0o644 });
-      renameSync(tmp, outFile);
-    } catch (err) {
-      throw new CliError(`cannot write the checkpoint to ${outFile}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-    }
-  }
+  if (outFile !== undefined) writeWhole(outFile, c.note, 'checkpoint');
   if (out.json) out.printJson(c);
   else if (outFile !== undefined) out.print(`checkpoint of ${c.size} receipts (root ${c.rootHash}) saved to ${outFile}`);
   else out.print(c.note.trimEnd());
@@ -51,9 +45,10 @@ export async function proveCommand(
   client: ConsoleClient,
   seqText: string,
   sizeText: string | undefined,
-  receiptKey: Ed25519Verifier,
+  key: TrustedKey,
   out: CliOutput,
 ): Promise<number> {
+  const receiptKey = key.verifier;
   const seq = wholeNumber(seqText, 'receipt number');
   const size = sizeText === undefined ? undefined : wholeNumber(sizeText, '--size');
   let signedRoot: Uint8Array | null = null;
@@ -63,7 +58,7 @@ export async function proveCommand(
     try {
       signedRoot = verifyCheckpointNote(checkpoint.note, receiptKey).root;
     } catch (err) {
-      throw new CliError(`the server's checkpoint does not verify: ${(err as Error).message}`, 3);
+      throw new CliError(`the server's checkpoint does not verify with ${describeKey(key)}: ${(err as Error).message}`, 3);
     }
     query = `?size=${checkpoint.size}`;
   } else {
@@ -79,14 +74,18 @@ export async function proveCommand(
   if (!(await verifyInclusion(seq - 1, proof.tree_size, leaf, proof.proof.map(bytes), root))) problems.push('the inclusion proof does not lead to the root');
   if (signedRoot !== null && !hashesEqual(signedRoot, bytes(proof.root_hash))) problems.push('the proof is against another root than the checkpoint');
   const valid = problems.length === 0;
-  if (out.json) out.printJson({ valid, problems, signed_checkpoint: signedRoot !== null, ...proof });
+  if (out.json) out.printJson({ valid, problems, signed_checkpoint: signedRoot !== null, trustedKey: { keyId: receiptKey.keyId, source: key.source }, ...proof });
   else if (valid) {
+    out.print(`trusted ${describeKey(key)}`);
     out.print(
       `receipt ${seq} is in the tree of ${proof.tree_size} receipts (root ${proof.root_hash})` +
         `${signedRoot ? ', the root of the latest signed checkpoint' : ' (a root no checkpoint signs: pass no --size to check against one)'}` +
         `: ${proof.proof.length} hashes verified`,
     );
-  } else out.print(`receipt ${seq}: proof INVALID: ${problems.join('; ')}`);
+  } else {
+    out.print(`trusted ${describeKey(key)}`);
+    out.print(`receipt ${seq}: proof INVALID: ${problems.join('; ')}`);
+  }
   return valid ? 0 : 3;
 }
 

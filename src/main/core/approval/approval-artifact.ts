@@ -17,13 +17,5 @@ export const approvalArtifactSchema = z.looseObject({
 });
 export type ApprovalArtifact = z.infer<typeof approvalArtifactSchema>;
 
-/** The exact bytes a ClawShield approver signs. */
-export function approvalMessage(a: {
-  approval_id: string;
-  tenant_id: string;
-  action_hash: string;
-  issued_at: string;
-  expires_at: string;
-}): Uint8Array {
-  return Buffer.from(a.approval_id + a.tenant_id + a.action_hash + a.issued_at + a.expires_at, 'utf8');
-}
+/** The exact bytes a ClawShield approver signs (shared with the receipt evidence checks). */
+export { approvalMessage } from '../../../shared/approval-evidence.ts';

@@ -8,7 +8,8 @@ import type { ProposalService } from '../proposals/proposal-service.ts';
 import type { EventHub } from '../events/event-hub.ts';
 import { Refusal } from '../errors.ts';
 import { storageFullDetail } from '../store/storage-full.ts';
-import { publicKeyToPem } from '../crypto/ed25519.ts';
+import { Ed25519Verifier, publicKeyToPem } from '../crypto/ed25519.ts';
+import { approverKeyMap } from '../approval/check-evidence.ts';
 import { receiptWithNeighbours, searchReceipts } from '../ledger/receipt-search.ts';
 import { verifyChain, verifyChainRange, verifyOneReceipt } from '../ledger/verify-ledger.ts';
 import { sideTableProblems } from '../ledger/verify-side-tables.ts';
@@ -19,6 +20,8 @@ import { payloadOf } from '../proposals/proposal-store.ts';
 import type { SimilarGrantInput } from '../../../shared/grant-schemas.ts';
 import type { BackupDto, HardeningReportDto } from '../../../shared/hardening.ts';
 import { backupLedger } from '../ledger/backup.ts';
+import type { ExportQuery } from '../../../shared/console-schemas.ts';
+import { buildBundle } from '../ledger/bundle/build-bundle.ts';
 
 interface ApprovalRow {
   seq: number;
@@ -251,7 +254,7 @@ export class ConsoleService implements ConsoleApi {
   verifyReceipt(input: { seq: number }) {
     return guarded(() => {
       const { seq } = input;
-      const check = verifyOneReceipt(this.core.db, this.core.receiptVerifier, seq);
+      const check = verifyOneReceipt(this.core.db, this.core.receiptVerifier, seq, this.approvers());
       if (!check) throw new Refusal('not_found', `No receipt ${seq}`);
       return check;
     });
@@ -259,7 +262,7 @@ export class ConsoleService implements ConsoleApi {
 
   verifyChain() {
     return guarded(() => {
-      const chain = verifyChain(this.core.db, this.core.receiptVerifier);
+      const chain = verifyChain(this.core.db, this.core.receiptVerifier, this.approvers());
       const side = chain.valid ? sideTableProblems(this.core.db, 1) : [];
       return side.length === 0 ? chain : { ...chain, valid: false, problem: `side tables: ${side[0]}` };
     });
@@ -267,7 +270,7 @@ export class ConsoleService implements ConsoleApi {
 
   verifyChainRange(input: { fromSeq: number; limit: number }) {
     return guarded(() => {
-      const range = verifyChainRange(this.core.db, this.core.receiptVerifier, input.fromSeq, input.limit);
+      const range = verifyChainRange(this.core.db, this.core.receiptVerifier, input.fromSeq, input.limit, this.approvers());
       // The last chunk of a whole-ledger check also holds the side tables to the receipts.
       const side = range.valid && range.nextSeq === null ? sideTableProblems(this.core.db, 1) : [];
       return side.length === 0 ? range : { ...range, valid: false, problem: `side tables: ${side[0]}` };
@@ -298,6 +301,15 @@ export class ConsoleService implements ConsoleApi {
         rootHash: p.root_hash,
       };
     });
+  }
+
+  /** The approver keys receipts' approval evidence must verify with. */
+  private approvers() {
+    return approverKeyMap([this.core.clawshieldVerifier, new Ed25519Verifier(this.core.operatorSigner.publicKey)]);
+  }
+
+  exportBundle(query: ExportQuery) {
+    return guarded(() => buildBundle(this.core, query));
   }
 
   private checkpointDto(checkpoint: StoredCheckpoint): CheckpointDto {

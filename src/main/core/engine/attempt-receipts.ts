@@ -1,6 +1,7 @@
 import type { ReceiptDraft } from '../ledger/receipt-body.ts';
 import type { VerifiedApproval } from '../approval/validate-approval.ts';
 import type { GrantUse } from '../grants/grant-authority.ts';
+import type { ApprovalArtifact } from '../approval/approval-artifact.ts';
 import type { JsonObject } from '../json/json-value.ts';
 import { canonicalJson } from '../json/canonical.ts';
 import type { ExecuteRequest } from './execute-request.ts';
@@ -66,8 +67,32 @@ export function attemptFields(
   };
 }
 
-/** Which execution it was and which single-use approval (or which use of a grant) authorised it. */
-export function executionFields(execId: string, approval: VerifiedApproval | null, grant: GrantUse | null = null): Partial<ReceiptDraft> {
+/**
+ * The approval evidence: the whole signed artifact as it was verified, with the signer's key
+ * id, so a reviewer can check the approver's signature from the receipt alone.
+ */
+function approvalEvidence(approval: VerifiedApproval, artifact: ApprovalArtifact): JsonObject {
+  const evidence: JsonObject = Object.create(null) as JsonObject;
+  evidence['approval_id'] = approval.approvalId;
+  evidence['tenant_id'] = approval.tenantId;
+  evidence['action_hash'] = approval.actionHash;
+  evidence['issued_at'] = approval.issuedAt;
+  evidence['expires_at'] = approval.expiresAt;
+  evidence['signature'] = artifact.signature;
+  evidence['key_id'] = approval.approverKeyId;
+  return evidence;
+}
+
+/**
+ * Which execution it was and which single-use approval (or which use of a grant) authorised it,
+ * with that approval's evidence when the artifact is at hand (it is not kept across a restart).
+ */
+export function executionFields(
+  execId: string,
+  approval: VerifiedApproval | null,
+  artifact: ApprovalArtifact | null = null,
+  grant: GrantUse | null = null,
+): Partial<ReceiptDraft> {
   if (grant) {
     return { exec_id: execId, approver: 'operator', approver_key_id: grant.keyId, grant_id: grant.grantId, grant_use: grant.use };
   }
@@ -77,5 +102,6 @@ export function executionFields(execId: string, approval: VerifiedApproval | nul
     approver: approval?.approver,
     approver_key_id: approval?.approverKeyId,
     tenant_id: approval?.tenantId,
+    approval: approval && artifact ? approvalEvidence(approval, artifact) : null,
   };
 }

@@ -265,7 +265,7 @@ export class Engine {
     const { request, requestHash } = attempt;
     const fields = (event: 'executed' | 'failed' | 'refused') => ({
       ...attemptFields(request, requestHash, event, attempt.definitionHash),
-      ...executionFields(reserved.execId, reserved.approval, reserved.grant),
+      ...executionFields(reserved.execId, reserved.approval, request.artifact, reserved.grant),
     });
     let outcome: ExecuteOutcome;
     if (ending.ok) {

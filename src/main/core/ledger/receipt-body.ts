@@ -22,6 +22,8 @@ export interface ReceiptDraft {
   approver?: string | null;
   approver_key_id?: string | null;
   tenant_id?: string | null;
+  /** The approval artifact that authorised an execution, with its signer's key id. */
+  approval?: JsonObject | null;
   proposal_id?: string | null;
   context?: string | null;
   /** Instead of `payload` and `context` when a request that ran nothing was too big to keep. */

@@ -7,6 +7,7 @@ import type { ChainCheckDto, ChainRangeDto, ReceiptCheckDto } from '../../../sha
 import { Refusal } from '../errors.ts';
 import { GENESIS_PREV_HASH } from './receipt-body.ts';
 import { RECEIPT_COLUMNS, type ReceiptRow } from './receipt-row.ts';
+import { evidenceProblem, type ApproverKeys } from '../approval/check-evidence.ts';
 
 const SIGNED_COLUMNS = [
   'event',
@@ -21,35 +22,83 @@ const SIGNED_COLUMNS = [
   'grant_id',
 ] as const satisfies readonly (keyof ReceiptRow)[];
 
-/** Everything wrong with one stored receipt, judged on its own (not its link). */
-function receiptProblems(row: ReceiptRow, verifier: Ed25519Verifier): { hash: boolean; signature: boolean; problems: string[] } {
+/** A receipt as stored or exported: the fields its signature and hash cover. */
+export interface SignedReceipt {
+  seq: number;
+  hash: string;
+  prev_hash: string;
+  body: string;
+  signature: string;
+}
+
+export interface SignedReceiptCheck {
+  hash: boolean;
+  signature: boolean;
+  problems: string[];
+  /** The parsed body, or null when it is not a JSON object. */
+  body: Record<string, unknown> | null;
+  /** True when the receipt names an approval but keeps no evidence of it. */
+  evidenceAbsent: boolean;
+}
+
+/**
+ * Everything wrong with one receipt judged on its own (not its link): its hash, its
+ * signature by the receipt key, its body's seq and prev_hash, and its approval evidence
+ * (its signature only when approver keys are given: null checks the evidence's form alone).
+ */
+export function checkSignedReceipt(r: SignedReceipt, verifier: Ed25519Verifier, approvers: ApproverKeys | null): SignedReceiptCheck {
   const problems: string[] = [];
-  const bodyBytes = Buffer.from(row.body, 'utf8');
-  const hash = sha256Hex(bodyBytes) === row.hash;
+  const bodyBytes = Buffer.from(r.body, 'utf8');
+  const hash = sha256Hex(bodyBytes) === r.hash;
   if (!hash) problems.push('hash does not match the receipt body');
-  const signatureBytes = decodeSignatureBase64(row.signature);
+  const signatureBytes = decodeSignatureBase64(r.signature);
   const signature = signatureBytes !== null && verifier.verify(bodyBytes, signatureBytes);
   if (signatureBytes === null) problems.push('signature is not strict base64 of 64 bytes');
   else if (!signature) problems.push('signature does not verify with the receipt key');
   let body;
   try {
-    body = parseJson(row.body);
+    body = parseJson(r.body);
   } catch {
     problems.push('body is not valid JSON');
-    return { hash, signature, problems };
+    return { hash, signature, problems, body: null, evidenceAbsent: false };
   }
   if (!isJsonObject(body)) {
     problems.push('body is not a JSON object');
-    return { hash, signature, problems };
+    return { hash, signature, problems, body: null, evidenceAbsent: false };
   }
-  if (body['seq'] !== BigInt(row.seq)) problems.push('body seq differs from the stored sequence number');
-  if (body['prev_hash'] !== row.prev_hash) problems.push('body prev_hash differs from the stored link');
-  // Search, filters and the CLI read these columns, so each must say what the signed body says.
-  for (const column of SIGNED_COLUMNS) {
-    if ((body[column] ?? null) !== row[column]) problems.push(`stored ${column} differs from the signed body`);
-  }
+  if (body['seq'] !== BigInt(r.seq)) problems.push('body seq differs from the stored sequence number');
+  if (body['prev_hash'] !== r.prev_hash) problems.push('body prev_hash differs from the stored link');
   if (body['receipt_key_id'] !== verifier.keyId) problems.push('signed by a different receipt key');
-  return { hash, signature, problems };
+  const evidence = evidenceProblem(body, approvers);
+  if (evidence.problem !== null) problems.push(evidence.problem);
+  return { hash, signature, problems, body, evidenceAbsent: evidence.absent };
+}
+
+/** Everything wrong with one stored receipt, judged on its own (not its link). */
+function receiptProblems(row: ReceiptRow, verifier: Ed25519Verifier, approvers: ApproverKeys | null): SignedReceiptCheck {
+  const check = checkSignedReceipt(row, verifier, approvers);
+  const { body } = check;
+  // Search, filters and the CLI read these columns, so each must say what the signed body says.
+  if (body) {
+    for (const column of SIGNED_COLUMNS) {
+      if ((body[column] ?? null) !== row[column]) check.problems.push(`stored ${column} differs from the signed body`);
+    }
+  }
+  return check;
+}
+
+/**
+ * Receipts that name the approval that authorised an ending but keep no evidence of it
+ * (written before evidence was recorded, or closing an interrupted execution).
+ */
+export function approvalsWithoutEvidence(db: SqliteDatabase): number {
+  return db
+    .prepare(
+      `SELECT count(*) FROM receipts WHERE event IN ('executed', 'failed', 'refused')
+         AND approval_id IS NOT NULL AND json_extract(body, '$.approval') IS NULL`,
+    )
+    .pluck()
+    .get() as number;
 }
 
 /**
@@ -58,7 +107,13 @@ function receiptProblems(row: ReceiptRow, verifier: Ed25519Verifier): { hash: bo
  * stored hash of `fromSeq - 1`, which the chunk before verified (its hash is recomputed there
  * from its body), so chunks run one after the other add up to the whole chain.
  */
-export function verifyChainRange(db: SqliteDatabase, verifier: Ed25519Verifier, fromSeq: number, limit: number): ChainRangeDto {
+export function verifyChainRange(
+  db: SqliteDatabase,
+  verifier: Ed25519Verifier,
+  fromSeq: number,
+  limit: number,
+  approvers: ApproverKeys | null = null,
+): ChainRangeDto {
   const lastSeq = db.prepare('SELECT coalesce(max(seq), 0) FROM receipts').pluck().get() as number;
   if (fromSeq > 1 && fromSeq > lastSeq) throw new Refusal('not_found', `No receipt ${fromSeq}: the ledger ends at ${lastSeq}`);
   let checked = 0;
@@ -85,7 +140,7 @@ export function verifyChainRange(db: SqliteDatabase, verifier: Ed25519Verifier, 
     const bad = (problem: string) => ({ seq: row.seq, problem });
     if (row.seq !== expectedSeq) return result(bad(`sequence gap: expected ${expectedSeq}, found ${row.seq}`), null);
     if (row.prev_hash !== prevHash) return result(bad('link broken: prev_hash is not the previous receipt\'s hash'), null);
-    const { problems } = receiptProblems(row, verifier);
+    const { problems } = receiptProblems(row, verifier, approvers);
     if (problems.length > 0) return result(bad(problems.join('; ')), null);
     checked++;
     expectedSeq++;
@@ -95,11 +150,11 @@ export function verifyChainRange(db: SqliteDatabase, verifier: Ed25519Verifier, 
 }
 
 /** Walks the whole chain in order and reports the first receipt that does not hold. */
-export function verifyChain(db: SqliteDatabase, verifier: Ed25519Verifier): ChainCheckDto {
+export function verifyChain(db: SqliteDatabase, verifier: Ed25519Verifier, approvers: ApproverKeys | null = null): ChainCheckDto {
   let checked = 0;
   let from: number | null = 1;
   while (from !== null) {
-    const chunk = verifyChainRange(db, verifier, from, 10_000);
+    const chunk = verifyChainRange(db, verifier, from, 10_000, approvers);
     checked += chunk.checked;
     if (!chunk.valid) return { valid: false, checked, firstBadSeq: chunk.firstBadSeq, problem: chunk.problem };
     from = chunk.nextSeq;
@@ -107,11 +162,11 @@ export function verifyChain(db: SqliteDatabase, verifier: Ed25519Verifier): Chai
   return { valid: true, checked, firstBadSeq: null, problem: null };
 }
 
-export function verifyOneReceipt(db: SqliteDatabase, verifier: Ed25519Verifier, seq: number): ReceiptCheckDto | null {
+export function verifyOneReceipt(db: SqliteDatabase, verifier: Ed25519Verifier, seq: number, approvers: ApproverKeys | null = null): ReceiptCheckDto | null {
   const select = db.prepare(`SELECT ${RECEIPT_COLUMNS} FROM receipts WHERE seq = ?`);
   const row = select.get(seq) as ReceiptRow | undefined;
   if (!row) return null;
-  const { hash, signature, problems } = receiptProblems(row, verifier);
+  const { hash, signature, problems } = receiptProblems(row, verifier, approvers);
   const prev = seq > 1 ? (select.get(seq - 1) as ReceiptRow | undefined) : undefined;
   const expectedPrev = seq === 1 ? GENESIS_PREV_HASH : prev?.hash;
   const linkValid = expectedPrev !== undefined && row.prev_hash === expectedPrev;

@@ -1,6 +1,6 @@
 import { create } from 'zustand';
 import type { KeyInfoDto, ReceiptWithNeighboursDto } from '../../../shared/console-dto';
-import { ed25519PublicKeyFromPem, verifyReceipt, type ReceiptVerification } from '../../../shared/verify-receipt';
+import { ed25519PublicKeyFromPem, verifyReceipt, type ApproverPublicKey, type ReceiptVerification } from '../../../shared/verify-receipt';
 import { verifyCheckpointNote } from '../../../shared/checkpoint-verify';
 import { merkleLeafHash, verifyInclusion } from '../../../shared/merkle-verify';
 import { hexToBytes } from '../../../shared/crypto/ed25519-verify';
@@ -21,6 +21,14 @@ interface ReceiptState extends Loadable {
   verify: () => Promise<void>;
   /** The receipt public key, fetched once. */
   loadKey: () => Promise<KeyInfoDto | string>;
+}
+
+/** The approver keys the console runs with (ClawShield's, the operator's), for approval evidence. */
+async function approverKeys(): Promise<ApproverPublicKey[]> {
+  const health = await callConsole('health');
+  if (!health.ok) throw new Error(`Could not get the approver keys: ${errorText(health.error)}`);
+  const { operatorKey, clawshieldKey } = health.value;
+  return [operatorKey, ...(clawshieldKey ? [clawshieldKey] : [])].map((k) => ({ keyId: k.keyId, publicKey: ed25519PublicKeyFromPem(k.publicKeyPem) }));
 }
 
 export const useReceiptStore = create<ReceiptState>((set, get) => ({
@@ -67,7 +75,7 @@ export const useReceiptStore = create<ReceiptState>((set, get) => ({
       // Verify what the ledger holds now, with its neighbours, not what we showed earlier.
       const fresh = await callConsole('getReceipt', { seq });
       if (!fresh.ok) throw new Error(errorText(fresh.error));
-      const verification = await verifyReceipt({ ...fresh.value, publicKey, keyId: key.keyId });
+      const verification = await verifyReceipt({ ...fresh.value, publicKey, keyId: key.keyId, approverKeys: await approverKeys() });
       const inclusion = await checkInclusion(seq, fresh.value.receipt.hash, publicKey, key.keyId);
       if (get().seq !== seq) return;
       set({ verifying: false, verification, inclusion, detail: fresh.value });

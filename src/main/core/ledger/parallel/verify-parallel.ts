@@ -10,6 +10,8 @@ export interface ParallelVerifyOptions {
   workers?: number;
   /** Receipts per range handed to a thread. */
   chunk?: number;
+  /** Raw approver public keys the approval evidence must verify with; omitted: its form only. */
+  approverKeys?: Uint8Array[];
 }
 
 /**
@@ -37,7 +39,7 @@ export async function verifyChainParallel(
   let firstBad = Infinity;
   let next = 0;
   const pool = Array.from({ length: Math.min(threads, ranges.length) }, () =>
-    new Worker(new URL('./verify-worker.ts', import.meta.url), { workerData: { dbPath, publicKey } }),
+    new Worker(new URL('./verify-worker.ts', import.meta.url), { workerData: { dbPath, publicKey, approverKeys: options.approverKeys ?? null } }),
   );
   try {
     await Promise.all(

@@ -4,7 +4,7 @@ import type { ReceiptTotal } from '../../../../shared/console-dto';
 import { ChainCheck } from '../../components/ChainCheck';
 import { Empty, ErrorState, Loading } from '../../components/StateView';
 import { ViewFrame } from '../../components/ViewFrame';
-import { collectBundle, downloadJson, EXPORT_CAP } from '../../lib/export-bundle';
+import { collectBundle, downloadText, EXPORT_CAP } from '../../lib/export-bundle';
 import { hasAnyFilter } from '../../lib/ledger-query';
 import { useLedgerStore } from '../../stores/ledger-store';
 import { LedgerFilters } from './LedgerFilters';
@@ -26,7 +26,7 @@ function ExportButton() {
       return;
     }
     const stamp = result.bundle.exportedAt.replace(/[:.]/g, '-');
-    downloadJson(result.bundle, `openexec-receipts-${stamp}.json`);
+    downloadText(result.bundle.text, `openexec-receipts-${stamp}.json`);
     setMessage(
       result.bundle.complete
         ? `Exported ${result.bundle.count.toLocaleString()} receipts with the public key.`

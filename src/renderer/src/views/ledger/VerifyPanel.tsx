@@ -10,6 +10,7 @@ const CHECK_NAMES: Record<ReceiptCheckId, string> = {
   link: 'Chain link (previous)',
   'next-link': 'Chain link (next)',
   signature: 'Signature',
+  approval: 'Approval evidence',
 };
 
 /** Verification done here, in the window, with @noble/ed25519 — not the service's word. */

@@ -1,0 +1,80 @@
+import type { ExportBundleDto } from '../../../../shared/console-dto.ts';
+import { EXPORT_CAP, type ExportQuery } from '../../../../shared/console-schemas.ts';
+import { publicKeyToPem } from '../../crypto/ed25519.ts';
+import type { OpenExecCore } from '../../openexec-core.ts';
+import { searchReceipts } from '../receipt-search.ts';
+import type { ReceiptDto } from '../../../../shared/console-dto.ts';
+import { BUNDLE_FORMAT, BUNDLE_VERSION, bundleText, type ApproverKey, type BundleReceipt, type ReceiptBundle } from './bundle-format.ts';
+
+const PAGE = 500;
+const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
+
+/** The approver keys this console trusts now: what a bundle's approval evidence is checked with. */
+export function approverKeys(core: OpenExecCore): ApproverKey[] {
+  const keys: ApproverKey[] = [];
+  if (core.clawshieldVerifier) {
+    const v = core.clawshieldVerifier;
+    keys.push({ approver: 'clawshield', key_id: v.keyId, public_key_pem: publicKeyToPem(v.publicKey) });
+  }
+  const op = core.operatorSigner;
+  keys.push({ approver: 'operator', key_id: op.keyId, public_key_pem: publicKeyToPem(op.publicKey) });
+  return keys;
+}
+
+/** The receipts the query matches among the first `size`, newest first, up to the cap. */
+function matching(core: OpenExecCore, query: ExportQuery, size: number, cap: number): { receipts: ReceiptDto[]; complete: boolean } {
+  const { fromSeq, toSeq, ...filters } = query;
+  const lowest = fromSeq ?? 1;
+  let beforeSeq = Math.min(size, toSeq ?? size) + 1;
+  const receipts: ReceiptDto[] = [];
+  while (beforeSeq > lowest) {
+    const page = searchReceipts(core.db, { ...filters, beforeSeq, limit: PAGE });
+    for (const r of page.items) {
+      if (r.seq < lowest) return { receipts, complete: true };
+      if (receipts.length === cap) return { receipts, complete: false };
+      receipts.push(r);
+    }
+    if (page.nextBeforeSeq === null) break;
+    beforeSeq = page.nextBeforeSeq;
+  }
+  return { receipts, complete: true };
+}
+
+/**
+ * The one place a bundle is made, for the window's Export and `openexec export` alike. It
+ * signs a checkpoint of the ledger as it is now and exports only receipts that checkpoint
+ * covers, each with its inclusion proof, so every receipt is tied to the whole ledger even
+ * when the query picks a few. Synchronous, so no receipt is appended while it runs.
+ */
+/** `cap`: at most this many receipts, the newest (a parameter so tests can reach it). */
+export function buildBundle(core: OpenExecCore, query: ExportQuery, cap = EXPORT_CAP): ExportBundleDto {
+  const checkpoint = core.checkpoints.issue();
+  const { receipts, complete } = matching(core, query, checkpoint.size, cap);
+  receipts.reverse();
+  const resultOf = core.db.prepare("SELECT result FROM executions WHERE id = ? AND status = 'executed'").pluck();
+  const entries = receipts.map((r): BundleReceipt => {
+    const result = r.event === 'executed' && r.execId !== null ? (resultOf.get(r.execId) as string | null | undefined) : null;
+    return {
+      seq: r.seq,
+      hash: r.hash,
+      prev_hash: r.prevHash,
+      body: r.body,
+      signature: r.signature,
+      ...(typeof result === 'string' ? { result } : {}),
+      inclusion_proof: core.proofs.inclusion(r.seq, checkpoint.size).proof,
+    };
+  });
+  const bundle: ReceiptBundle = {
+    format: BUNDLE_FORMAT,
+    version: BUNDLE_VERSION,
+    public_key_pem: publicKeyToPem(core.ledger.publicKey),
+    key_id: core.ledger.keyId,
+    query,
+    complete,
+    count: entries.length,
+    checkpoint: { size: checkpoint.size, root_hash: hex(checkpoint.root), note: checkpoint.note },
+    approver_keys: approverKeys(core),
+    receipts: entries,
+  };
+  return { text: bundleText(bundle), count: entries.length, complete, checkpointSize: checkpoint.size };
+}
