@@ -42,6 +42,9 @@ const BRIDGE_METHODS: Record<ConsoleMethod, true> = {
   verifyChain: true,
   receiptPublicKey: true,
   issueCheckpoint: true,
+  addAgent: true,
+  listAgents: true,
+  revokeAgent: true,
 };
 
 export const BRIDGE_METHOD_NAMES = Object.keys(BRIDGE_METHODS) as ConsoleMethod[];

@@ -1,4 +1,6 @@
 import type {
+  AgentDto,
+  AgentTokenDto,
   AllowListDto,
   ApprovalDto,
   ChainCheckDto,
@@ -15,6 +17,7 @@ import type {
 } from './console-dto';
 import type { ConsoleResult } from './console-result';
 import type {
+  AgentNameInput,
   DenyInput,
   ExtendInput,
   PageInput,
@@ -24,6 +27,7 @@ import type {
   SetAllowedInput,
 } from './console-schemas';
 import {
+  agentNameInput,
   denyInput,
   emptyInput,
   extendInput,
@@ -56,6 +60,11 @@ export interface ConsoleApi {
   receiptPublicKey(): Promise<ConsoleResult<KeyInfoDto>>;
   /** Signs a checkpoint of the ledger as it is now (the latest one if nothing was added). */
   issueCheckpoint(): Promise<ConsoleResult<CheckpointDto>>;
+  /** Registers an agent; the answer holds its token, which is never shown again. */
+  addAgent(input: AgentNameInput): Promise<ConsoleResult<AgentTokenDto>>;
+  listAgents(): Promise<ConsoleResult<AgentDto[]>>;
+  /** Its token stops working at once; the name stays in the ledger and is never reused. */
+  revokeAgent(input: AgentNameInput): Promise<ConsoleResult<AgentDto>>;
 }
 
 /** Request/response methods and the schema that validates each one's single argument. */
@@ -75,6 +84,9 @@ export const CONSOLE_METHODS = {
   verifyChain: emptyInput,
   receiptPublicKey: emptyInput,
   issueCheckpoint: emptyInput,
+  addAgent: agentNameInput,
+  listAgents: emptyInput,
+  revokeAgent: agentNameInput,
 } as const satisfies Record<keyof ConsoleApi, unknown>;
 
 export type ConsoleMethod = keyof ConsoleApi;

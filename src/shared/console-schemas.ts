@@ -21,11 +21,16 @@ export const pageInput = z.strictObject({
   limit: z.int().min(1).max(500).optional(),
   beforeSeq: z.int().min(1).optional(),
 });
+/** An agent's name: what receipts, proposals and the console show as verified. */
+export const AGENT_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const agentName = z.string().regex(AGENT_NAME_PATTERN, "1-64 letters, digits, '.', '_' or '-'");
+export const agentNameInput = z.strictObject({ name: agentName });
 export const setAllowedInput = z.strictObject({ action, allowed: z.boolean() });
 export const receiptQueryInput = z.strictObject({
   text: wellFormedString().max(500).optional(),
   events: z.array(z.enum(RECEIPT_EVENTS)).max(RECEIPT_EVENTS.length).optional(),
   action: action.optional(),
+  agent: agentName.optional(),
   approverKeyId: z.string().regex(/^[0-9a-f]{1,64}$/).optional(),
   from: isoTime.optional(),
   to: isoTime.optional(),
@@ -40,4 +45,5 @@ export type DenyInput = z.infer<typeof denyInput>;
 export type PageInput = z.infer<typeof pageInput>;
 export type SetAllowedInput = z.infer<typeof setAllowedInput>;
 export type ReceiptQuery = z.infer<typeof receiptQueryInput>;
+export type AgentNameInput = z.infer<typeof agentNameInput>;
 export type ReceiptSeqInput = z.infer<typeof receiptSeqInput>;

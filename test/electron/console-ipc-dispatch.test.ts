@@ -148,6 +148,9 @@ describe('console IPC handlers, in front of the real service', () => {
       verifyChain: {},
       receiptPublicKey: {},
       issueCheckpoint: {},
+      addAgent: { name: 'from-another-window' },
+      listAgents: {},
+      revokeAgent: { name: 'nobody' },
     };
     for (const method of CONSOLE_METHOD_NAMES) {
       const result = await call(method, { sender: { id: 99 }, senderFrame: mainFrame }, args[method]);

@@ -10,6 +10,7 @@ import { Refusal } from '../core/errors.ts';
 import { APP_VERSION } from '../core/version.ts';
 import { jsonObject, parseBody, validateBody } from './json-body.ts';
 import { sendJson, sendRaw } from './reply.ts';
+import type { AgentAuth } from './agent-auth.ts';
 
 // Pydantic ignored unknown fields; so do we (loose objects).
 export const executeBody = z.looseObject({
@@ -50,7 +51,7 @@ function sendOutcome(reply: FastifyReply, outcome: ExecuteOutcome): void {
 }
 
 /** The surface the Python service offered (protocol §3), answer for answer. */
-export function registerCompatRoutes(app: FastifyInstance, core: OpenExecCore): void {
+export function registerCompatRoutes(app: FastifyInstance, core: OpenExecCore, agentAuth: AgentAuth): void {
   app.get('/', (_req, reply) => sendJson(reply, 200, { service: 'OpenExec', status: 'running', version: APP_VERSION }));
 
   app.get('/health', (_req, reply) => {
@@ -71,12 +72,14 @@ export function registerCompatRoutes(app: FastifyInstance, core: OpenExecCore): 
   );
 
   app.post('/execute', async (req, reply) => {
+    const agent = agentAuth.of(req);
     const body = validateBody(executeBody, parseBody(req.body));
     const outcome = await core.engine.execute({
       action: body.action,
       payload: body.payload ?? (Object.create(null) as JsonObject),
       nonce: body.nonce,
       artifact: body.approval_artifact ?? null,
+      agent,
     });
     sendOutcome(reply, outcome);
   });

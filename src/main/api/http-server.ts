@@ -7,12 +7,15 @@ import { registerCompatRoutes } from './compat-routes.ts';
 import { sendDetail, sendJson, sendRaw } from './reply.ts';
 import { validationBody, ValidationRefusal } from './validation-error.ts';
 import { storageFullDetail } from '../core/store/storage-full.ts';
+import { AgentAuth } from './agent-auth.ts';
 
 export interface HttpServerOptions {
   /** Host names accepted in the Host header besides loopback ones (a non-loopback bind). */
   extraHosts?: readonly string[];
   /** Further routes (proposals, console) registered by later layers. */
   register?: (app: FastifyInstance) => void;
+  /** Who is calling agent routes; by default tokens are checked when given, and optional. */
+  agentAuth?: AgentAuth;
 }
 
 /**
@@ -53,7 +56,7 @@ export function createHttpServer(core: OpenExecCore, options: HttpServerOptions 
 
   app.setNotFoundHandler((_req, reply) => sendDetail(reply, 'not_found', 'Not Found'));
 
-  registerCompatRoutes(app, core);
+  registerCompatRoutes(app, core, options.agentAuth ?? new AgentAuth(core.agents, false));
   options.register?.(app);
   return app;
 }

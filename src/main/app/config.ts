@@ -32,6 +32,10 @@ export interface OpenExecConfig {
   witnessDir: string | null;
   /** The manifest of declared actions: OPENEXEC_ACTIONS, else actions.yaml in the data directory if present. */
   actionsFile: string | null;
+  /** OPENEXEC_REQUIRE_AGENT_TOKEN=1: agent routes refuse a request without a valid agent token. */
+  requireAgentToken: boolean;
+  /** OPENEXEC_HOOK_HOLD_SECONDS: how long the Claude Code hook route holds a pending decision. */
+  hookHoldSeconds: number;
   /** Where the manifest's environment references (`{env: NAME}`, `inherit_env`) are read. */
   env: Env;
 }
@@ -49,6 +53,13 @@ export const DEFAULT_ACTIONS_FILE = 'actions.yaml';
 
 function fail(variable: string, problem: string): never {
   throw new ConfigError(`${variable}: ${problem}`);
+}
+
+function flag(env: Env, name: string): boolean {
+  const raw = (env[name] ?? '').trim().toLowerCase();
+  if (['', '0', 'false', 'no'].includes(raw)) return false;
+  if (['1', 'true', 'yes'].includes(raw)) return true;
+  fail(name, `must be 1 or 0, got '${raw}'`);
 }
 
 function positiveInt(env: Env, name: string, fallback: number, max: number): number {
@@ -139,6 +150,8 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): OpenExecC
     checkpointIntervalSeconds: positiveInt(env, 'OPENEXEC_CHECKPOINT_INTERVAL', 60, 24 * 3600),
     witnessDir: witnessDirOf(env, dataDir),
     actionsFile,
+    requireAgentToken: flag(env, 'OPENEXEC_REQUIRE_AGENT_TOKEN'),
+    hookHoldSeconds: positiveInt(env, 'OPENEXEC_HOOK_HOLD_SECONDS', 50, 3600),
     env,
   };
 }

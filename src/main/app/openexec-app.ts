@@ -9,6 +9,7 @@ import { EventHub } from '../core/events/event-hub.ts';
 import { ProposalService } from '../core/proposals/proposal-service.ts';
 import { ConsoleService } from '../core/console/console-service.ts';
 import { registerProposalRoutes } from '../api/proposal-routes.ts';
+import { AgentAuth } from '../api/agent-auth.ts';
 import { registerConsoleRoutes } from '../api/console-routes.ts';
 import { registerProofRoutes } from '../api/proof-routes.ts';
 import { registerConsoleChallenge } from '../api/console-challenge.ts';
@@ -121,12 +122,14 @@ export async function startOpenExec(config: OpenExecConfig): Promise<OpenExecApp
   // second start that fails never replaces the running server's token.
   const token = newConsoleToken();
   const extraHosts = isLoopbackHost(config.host) ? [] : [config.host];
+  const agentAuth = new AgentAuth(core.agents, config.requireAgentToken);
   const http = createHttpServer(core, {
     extraHosts,
+    agentAuth,
     register: (app) => {
       const stream = createEventStreams(app, events);
       app.get('/events', (_req, reply) => stream(reply));
-      registerProposalRoutes(app, proposals, core);
+      registerProposalRoutes(app, proposals, core, agentAuth);
       registerProofRoutes(app, core.proofs);
       registerConsoleRoutes(app, consoleApi, token, stream);
       registerConsoleChallenge(app, token, () => ({ address, pid: process.pid }));

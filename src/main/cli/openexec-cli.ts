@@ -14,6 +14,7 @@ import { trustedReceiptKey } from './receipt-key.ts';
 import { ConsoleClient } from './console-client.ts';
 import { allowCommand, approveCommand, denyCommand, receiptsCommand, statusCommand } from './console-commands.ts';
 import { pendingCommand, showCommand } from './proposal-commands.ts';
+import { agentsCommand } from './agent-commands.ts';
 
 const USAGE = `usage: openexec <command> [options]
 
@@ -28,6 +29,9 @@ commands:
   allow ACTION | disallow ACTION      change the allow-list (refused when the environment fixes it)
   receipts [--search TEXT] [--event E[,E]] [--action A] [--limit N]
                                       search the ledger, newest first
+  agents add NAME | list | revoke NAME
+                                      register an agent (its token is printed once; only its hash
+                                      is kept), list agents, or revoke one's token at once
   verify-ledger [--public-key FILE] [--checkpoint FILE|DIR]
                                       walk the whole receipt chain offline; report the first bad receipt;
                                       check the side tables, and that the ledger extends saved checkpoints
@@ -100,6 +104,8 @@ async function run(argv: string[]): Promise<number> {
     case 'allow':
     case 'disallow':
       return allowCommand(client(), oneArg('action name'), command === 'allow', out);
+    case 'agents':
+      return agentsCommand(client(), rest, out);
     case 'receipts':
       noArgs();
       return receiptsCommand(client(), { search: values.search, event: values.event, action: values.action, limit: values.limit }, out);

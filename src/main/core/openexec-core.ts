@@ -15,6 +15,7 @@ import type { ExecMode } from '../../shared/console-dto.ts';
 import { sha256Hex } from './json/request-hash.ts';
 import type { DeclaredManifest } from './actions/declared/manifest.ts';
 import { recordManifest, type ManifestInForce } from './actions/declared/manifest-receipt.ts';
+import { AgentRegistry } from './agents/agent-registry.ts';
 
 export interface CoreOptions {
   mode: ExecMode;
@@ -62,6 +63,8 @@ export class OpenExecCore {
   readonly clock: Clock;
   /** The manifest of declared actions in force, or null. */
   readonly manifest: ManifestInForce | null;
+  /** Registered agents and their (hashed) tokens. */
+  readonly agents: AgentRegistry;
   private readonly legacyLookup;
 
   constructor(readonly options: CoreOptions) {
@@ -79,6 +82,7 @@ export class OpenExecCore {
         witnessDir: options.witnessDir ?? null,
       });
       this.proofs = new LedgerProofs(this.ledger, this.checkpoints);
+      this.agents = new AgentRegistry(this.db, this.ledger, this.clock);
       this.registry = sealRegistry({ ...BUILTIN_ACTIONS, ...options.extraActions, ...options.manifest?.actions });
       this.allowList = new AllowList(this.db, this.registry, options.allowedActions);
       const approvers: TrustedApprover[] = [{ kind: 'operator', verifier: new Ed25519Verifier(this.operatorSigner.publicKey) }];

@@ -213,6 +213,21 @@ export class ConsoleService implements ConsoleApi {
     return guarded(() => keyInfo(this.core.ledger.publicKey, this.core.ledger.keyId));
   }
 
+  addAgent(input: { name: string }) {
+    return guarded(() => {
+      const { agent, token } = this.core.agents.add(input.name);
+      return { name: agent.name, token };
+    });
+  }
+
+  listAgents() {
+    return guarded(() => this.core.agents.list());
+  }
+
+  revokeAgent(input: { name: string }) {
+    return guarded(() => this.core.agents.revoke(input.name));
+  }
+
   issueCheckpoint() {
     return guarded((): CheckpointDto => {
       const c = this.core.proofs.checkpointView(this.core.checkpoints.issue());

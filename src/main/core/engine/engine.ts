@@ -142,6 +142,10 @@ export class Engine {
       if (previous.request_hash !== attempt.requestHash) {
         return final(this.refuse(attempt, 'nonce_conflict', `Nonce '${request.nonce}' was already used for a different request`));
       }
+      // A result goes back only to the agent whose request produced it.
+      if (previous.agent !== (request.agent ?? null)) {
+        return final(this.refuse(attempt, 'nonce_conflict', `Nonce '${request.nonce}' was already used by another agent`));
+      }
       if (previous.status === 'started') {
         const running = this.running.get(request.nonce);
         if (running) return { kind: 'wait', running: running.promise };
@@ -183,6 +187,7 @@ export class Engine {
       action: request.action,
       approval_id: approval?.approvalId ?? null,
       created_at: isoUtc(this.clock.now()),
+      agent: request.agent ?? null,
     });
     if (approval) this.store.spendApproval(approval, request.action, isoUtc(this.clock.now()), execId);
     if (attempt.definitionHash !== null) this.store.bindDefinition(execId, attempt.definitionHash);
@@ -263,6 +268,7 @@ export class Engine {
       exec_id: row.id,
       approval_id: row.approval_id,
       action_def_hash: row.action_def_hash,
+      agent: row.agent,
       reason,
       status,
     });

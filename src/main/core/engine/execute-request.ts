@@ -12,6 +12,8 @@ export interface ExecuteRequest {
   /** Set when an operator's decision on a proposal drives this execution. */
   proposalId?: string | null;
   context?: string | null;
+  /** The verified agent making the request (its token), or null when none was presented. */
+  agent?: string | null;
   /**
    * The action definition the operator approved (the proposal's `action_def_hash`; null for a
    * built-in). When set, a different definition in force now refuses the execution (409).

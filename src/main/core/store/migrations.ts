@@ -153,6 +153,18 @@ const MIGRATIONS: readonly Migration[] = [
   ALTER TABLE proposals ADD COLUMN action_def_hash TEXT;
   ALTER TABLE executions ADD COLUMN action_def_hash TEXT;
   `,
+  // 7: agent identity: named bearer tokens (only their sha256 is kept), and the verified agent
+  // a proposal or an execution was made by (null: no token was presented).
+  `
+  CREATE TABLE agents (
+    name TEXT PRIMARY KEY,
+    token_hash TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL,
+    revoked_at TEXT
+  ) STRICT;
+  ALTER TABLE proposals ADD COLUMN agent TEXT;
+  ALTER TABLE executions ADD COLUMN agent TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
