@@ -36,6 +36,8 @@ export interface OpenExecConfig {
   requireAgentToken: boolean;
   /** OPENEXEC_HOOK_HOLD_SECONDS: how long the Claude Code hook route holds a pending decision. */
   hookHoldSeconds: number;
+  /** OPENEXEC_MCP_HOLD_SECONDS: how long /mcp holds a call without a progress token before "pending, retry". */
+  mcpHoldSeconds: number;
   /** Where the manifest's environment references (`{env: NAME}`, `inherit_env`) are read. */
   env: Env;
 }
@@ -152,6 +154,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): OpenExecC
     actionsFile,
     requireAgentToken: flag(env, 'OPENEXEC_REQUIRE_AGENT_TOKEN'),
     hookHoldSeconds: positiveInt(env, 'OPENEXEC_HOOK_HOLD_SECONDS', 50, 3600),
+    mcpHoldSeconds: positiveInt(env, 'OPENEXEC_MCP_HOLD_SECONDS', 50, 3600),
     env,
   };
 }

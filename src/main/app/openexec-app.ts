@@ -10,6 +10,9 @@ import { ProposalService } from '../core/proposals/proposal-service.ts';
 import { ConsoleService } from '../core/console/console-service.ts';
 import { registerProposalRoutes } from '../api/proposal-routes.ts';
 import { AgentAuth } from '../api/agent-auth.ts';
+import { registerClaudeCodeHook } from '../api/claude-code-hook.ts';
+import { McpGateway } from '../mcp/gateway.ts';
+import { registerMcpRoute } from '../mcp/mcp-http-route.ts';
 import { registerConsoleRoutes } from '../api/console-routes.ts';
 import { registerProofRoutes } from '../api/proof-routes.ts';
 import { registerConsoleChallenge } from '../api/console-challenge.ts';
@@ -130,6 +133,8 @@ export async function startOpenExec(config: OpenExecConfig): Promise<OpenExecApp
       const stream = createEventStreams(app, events);
       app.get('/events', (_req, reply) => stream(reply));
       registerProposalRoutes(app, proposals, core, agentAuth);
+      registerClaudeCodeHook(app, core, proposals, agentAuth, config.hookHoldSeconds * 1000);
+      registerMcpRoute(app, new McpGateway(core, proposals, { holdMs: config.mcpHoldSeconds * 1000 }), agentAuth);
       registerProofRoutes(app, core.proofs);
       registerConsoleRoutes(app, consoleApi, token, stream);
       registerConsoleChallenge(app, token, () => ({ address, pid: process.pid }));

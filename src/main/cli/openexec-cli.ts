@@ -15,6 +15,8 @@ import { ConsoleClient } from './console-client.ts';
 import { allowCommand, approveCommand, denyCommand, receiptsCommand, statusCommand } from './console-commands.ts';
 import { pendingCommand, showCommand } from './proposal-commands.ts';
 import { agentsCommand } from './agent-commands.ts';
+import { hookCommand } from './hook-command.ts';
+import { mcpCommand } from './mcp-command.ts';
 
 const USAGE = `usage: openexec <command> [options]
 
@@ -32,6 +34,13 @@ commands:
   agents add NAME | list | revoke NAME
                                       register an agent (its token is printed once; only its hash
                                       is kept), list agents, or revoke one's token at once
+  mcp serve                           the MCP gateway on stdio (allowed actions as tools, each call a
+                                      proposal), relayed to the running OpenExec's /mcp as the agent
+                                      in OPENEXEC_AGENT_TOKEN (OPENEXEC_URL or server.json)
+  hook claude-code                    Claude Code's command hook: reads the hook input on stdin, asks
+                                      the running OpenExec as the agent in OPENEXEC_AGENT_TOKEN
+                                      (OPENEXEC_URL or server.json), prints its decision; exits 2
+                                      on any failure so that the tool call is blocked
   verify-ledger [--public-key FILE] [--checkpoint FILE|DIR]
                                       walk the whole receipt chain offline; report the first bad receipt;
                                       check the side tables, and that the ledger extends saved checkpoints
@@ -104,6 +113,10 @@ async function run(argv: string[]): Promise<number> {
     case 'allow':
     case 'disallow':
       return allowCommand(client(), oneArg('action name'), command === 'allow', out);
+    case 'mcp':
+      return mcpCommand(rest, process.env, config.dataDir, config.host);
+    case 'hook':
+      return hookCommand(rest, process.env, config.dataDir, config.host);
     case 'agents':
       return agentsCommand(client(), rest, out);
     case 'receipts':

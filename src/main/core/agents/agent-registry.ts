@@ -5,6 +5,7 @@ import type { Clock } from '../clock.ts';
 import { isoUtc } from '../clock.ts';
 import { sha256Hex } from '../json/request-hash.ts';
 import { Refusal } from '../errors.ts';
+import { witnessedWrite } from '../ledger/witnessed-write.ts';
 import type { AgentDto } from '../../../shared/console-dto.ts';
 import { AGENT_NAME_PATTERN } from '../../../shared/console-schemas.ts';
 
@@ -73,16 +74,10 @@ export class AgentRegistry {
   }
 
   private witnessed(reason: string, write: () => void): void {
-    try {
-      this.db.transaction(() => {
-        write();
-        this.ledger.append({ event: 'config', reason });
-      }).immediate();
-    } catch (err) {
-      this.ledger.discardUncommitted();
-      throw err;
-    }
-    this.ledger.publishCommitted();
+    witnessedWrite(this.db, this.ledger, () => {
+      write();
+      this.ledger.append({ event: 'config', reason });
+    });
   }
 }
 
