@@ -45,6 +45,7 @@ const BRIDGE_METHODS: Record<ConsoleMethod, true> = {
   addAgent: true,
   listAgents: true,
   revokeAgent: true,
+  acceptToolDefinition: true,
 };
 
 export const BRIDGE_METHOD_NAMES = Object.keys(BRIDGE_METHODS) as ConsoleMethod[];

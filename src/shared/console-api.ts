@@ -1,6 +1,7 @@
 import type {
   AgentDto,
   AgentTokenDto,
+  ToolPinDto,
   AllowListDto,
   ApprovalDto,
   ChainCheckDto,
@@ -18,6 +19,7 @@ import type {
 import type { ConsoleResult } from './console-result';
 import type {
   AgentNameInput,
+  ToolActionInput,
   DenyInput,
   ExtendInput,
   PageInput,
@@ -28,6 +30,7 @@ import type {
 } from './console-schemas';
 import {
   agentNameInput,
+  toolActionInput,
   denyInput,
   emptyInput,
   extendInput,
@@ -65,6 +68,8 @@ export interface ConsoleApi {
   listAgents(): Promise<ConsoleResult<AgentDto[]>>;
   /** Its token stops working at once; the name stays in the ledger and is never reused. */
   revokeAgent(input: AgentNameInput): Promise<ConsoleResult<AgentDto>>;
+  /** Accepts the changed upstream definition of an MCP tool; until then its calls are refused. */
+  acceptToolDefinition(input: ToolActionInput): Promise<ConsoleResult<ToolPinDto>>;
 }
 
 /** Request/response methods and the schema that validates each one's single argument. */
@@ -87,6 +92,7 @@ export const CONSOLE_METHODS = {
   addAgent: agentNameInput,
   listAgents: emptyInput,
   revokeAgent: agentNameInput,
+  acceptToolDefinition: toolActionInput,
 } as const satisfies Record<keyof ConsoleApi, unknown>;
 
 export type ConsoleMethod = keyof ConsoleApi;

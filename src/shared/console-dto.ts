@@ -232,6 +232,13 @@ export interface AgentTokenDto {
   token: string;
 }
 
+/** A changed MCP tool definition the operator accepted (`config` receipt). */
+export interface ToolPinDto {
+  action: string;
+  before: string;
+  after: string;
+}
+
 export type ConsoleEvent =
   | { type: 'proposal'; proposal: ProposalDto }
   | { type: 'receipt'; receipt: ReceiptDto }

@@ -25,6 +25,8 @@ export const pageInput = z.strictObject({
 export const AGENT_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const agentName = z.string().regex(AGENT_NAME_PATTERN, "1-64 letters, digits, '.', '_' or '-'");
 export const agentNameInput = z.strictObject({ name: agentName });
+/** An MCP tool behind `openexec mcp proxy`, as its action name `mcp:SERVER/TOOL`. */
+export const toolActionInput = z.strictObject({ action: z.string().regex(/^mcp:[A-Za-z0-9._-]{1,64}\/[A-Za-z0-9_.\-/]{1,128}$/, 'mcp:SERVER/TOOL') });
 export const setAllowedInput = z.strictObject({ action, allowed: z.boolean() });
 export const receiptQueryInput = z.strictObject({
   text: wellFormedString().max(500).optional(),
@@ -46,4 +48,5 @@ export type PageInput = z.infer<typeof pageInput>;
 export type SetAllowedInput = z.infer<typeof setAllowedInput>;
 export type ReceiptQuery = z.infer<typeof receiptQueryInput>;
 export type AgentNameInput = z.infer<typeof agentNameInput>;
+export type ToolActionInput = z.infer<typeof toolActionInput>;
 export type ReceiptSeqInput = z.infer<typeof receiptSeqInput>;

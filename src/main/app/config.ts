@@ -38,6 +38,8 @@ export interface OpenExecConfig {
   hookHoldSeconds: number;
   /** OPENEXEC_MCP_HOLD_SECONDS: how long /mcp holds a call without a progress token before "pending, retry". */
   mcpHoldSeconds: number;
+  /** OPENEXEC_MCP_READ_ONLY_DIRECT: proxied servers whose read-only tools run with no decision (still witnessed). */
+  mcpReadOnlyDirect: string[];
   /** Where the manifest's environment references (`{env: NAME}`, `inherit_env`) are read. */
   env: Env;
 }
@@ -62,6 +64,13 @@ function flag(env: Env, name: string): boolean {
   if (['', '0', 'false', 'no'].includes(raw)) return false;
   if (['1', 'true', 'yes'].includes(raw)) return true;
   fail(name, `must be 1 or 0, got '${raw}'`);
+}
+
+function serverNames(env: Env, name: string): string[] {
+  const names = (env[name] ?? '').split(',').map((n) => n.trim()).filter((n) => n !== '');
+  const bad = names.find((n) => !/^[A-Za-z0-9._-]{1,64}$/.test(n));
+  if (bad !== undefined) fail(name, `'${bad}' is not a server name (1-64 letters, digits, '.', '_' or '-')`);
+  return names;
 }
 
 function positiveInt(env: Env, name: string, fallback: number, max: number): number {
@@ -155,6 +164,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): OpenExecC
     requireAgentToken: flag(env, 'OPENEXEC_REQUIRE_AGENT_TOKEN'),
     hookHoldSeconds: positiveInt(env, 'OPENEXEC_HOOK_HOLD_SECONDS', 50, 3600),
     mcpHoldSeconds: positiveInt(env, 'OPENEXEC_MCP_HOLD_SECONDS', 50, 3600),
+    mcpReadOnlyDirect: serverNames(env, 'OPENEXEC_MCP_READ_ONLY_DIRECT'),
     env,
   };
 }

@@ -13,6 +13,7 @@ import { AgentAuth } from '../api/agent-auth.ts';
 import { registerClaudeCodeHook } from '../api/claude-code-hook.ts';
 import { McpGateway } from '../mcp/gateway.ts';
 import { registerMcpRoute } from '../mcp/mcp-http-route.ts';
+import { registerProxyRoutes } from '../mcp/proxy-routes.ts';
 import { registerConsoleRoutes } from '../api/console-routes.ts';
 import { registerProofRoutes } from '../api/proof-routes.ts';
 import { registerConsoleChallenge } from '../api/console-challenge.ts';
@@ -135,6 +136,7 @@ export async function startOpenExec(config: OpenExecConfig): Promise<OpenExecApp
       registerProposalRoutes(app, proposals, core, agentAuth);
       registerClaudeCodeHook(app, core, proposals, agentAuth, config.hookHoldSeconds * 1000);
       registerMcpRoute(app, new McpGateway(core, proposals, { holdMs: config.mcpHoldSeconds * 1000 }), agentAuth);
+      registerProxyRoutes(app, core, proposals, agentAuth, config.mcpReadOnlyDirect);
       registerProofRoutes(app, core.proofs);
       registerConsoleRoutes(app, consoleApi, token, stream);
       registerConsoleChallenge(app, token, () => ({ address, pid: process.pid }));

@@ -37,6 +37,10 @@ commands:
   mcp serve                           the MCP gateway on stdio (allowed actions as tools, each call a
                                       proposal), relayed to the running OpenExec's /mcp as the agent
                                       in OPENEXEC_AGENT_TOKEN (OPENEXEC_URL or server.json)
+  mcp proxy --name NAME [--url URL] [-- COMMAND ARGS…]
+                                      an upstream MCP server behind the boundary: its tool definitions
+                                      pinned, every call a proposal for mcp:NAME/TOOL, forwarded once
+  mcp accept mcp:NAME/TOOL            accept an upstream tool's changed definition (config receipt)
   hook claude-code                    Claude Code's command hook: reads the hook input on stdin, asks
                                       the running OpenExec as the agent in OPENEXEC_AGENT_TOKEN
                                       (OPENEXEC_URL or server.json), prints its decision; exits 2
@@ -72,6 +76,8 @@ async function run(argv: string[]): Promise<number> {
       checkpoint: { type: 'string' },
       out: { type: 'string' },
       size: { type: 'string' },
+      name: { type: 'string' },
+      url: { type: 'string' },
     },
   });
   const [command, ...rest] = positionals;
@@ -114,7 +120,7 @@ async function run(argv: string[]): Promise<number> {
     case 'disallow':
       return allowCommand(client(), oneArg('action name'), command === 'allow', out);
     case 'mcp':
-      return mcpCommand(rest, process.env, config.dataDir, config.host);
+      return mcpCommand(rest, { name: values.name, url: values.url }, process.env, { dataDir: config.dataDir, host: config.host }, client, out);
     case 'hook':
       return hookCommand(rest, process.env, config.dataDir, config.host);
     case 'agents':

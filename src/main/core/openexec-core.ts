@@ -16,6 +16,7 @@ import { sha256Hex } from './json/request-hash.ts';
 import type { DeclaredManifest } from './actions/declared/manifest.ts';
 import { recordManifest, type ManifestInForce } from './actions/declared/manifest-receipt.ts';
 import { AgentRegistry } from './agents/agent-registry.ts';
+import { ToolPins } from './actions/tool-pins.ts';
 
 export interface CoreOptions {
   mode: ExecMode;
@@ -65,6 +66,8 @@ export class OpenExecCore {
   readonly manifest: ManifestInForce | null;
   /** Registered agents and their (hashed) tokens. */
   readonly agents: AgentRegistry;
+  /** Pinned tool definitions of upstream MCP servers (openexec mcp proxy). */
+  readonly toolPins: ToolPins;
   private readonly legacyLookup;
 
   constructor(readonly options: CoreOptions) {
@@ -83,7 +86,8 @@ export class OpenExecCore {
       });
       this.proofs = new LedgerProofs(this.ledger, this.checkpoints);
       this.agents = new AgentRegistry(this.db, this.ledger, this.clock);
-      this.registry = sealRegistry({ ...BUILTIN_ACTIONS, ...options.extraActions, ...options.manifest?.actions });
+      this.toolPins = new ToolPins(this.db, this.ledger, this.clock);
+      this.registry = sealRegistry({ ...BUILTIN_ACTIONS, ...options.extraActions, ...options.manifest?.actions }, (a) => this.toolPins.hashOf(a));
       this.allowList = new AllowList(this.db, this.registry, options.allowedActions);
       const approvers: TrustedApprover[] = [{ kind: 'operator', verifier: new Ed25519Verifier(this.operatorSigner.publicKey) }];
       if (this.clawshieldVerifier) approvers.unshift({ kind: 'clawshield', verifier: this.clawshieldVerifier });

@@ -8,6 +8,8 @@ import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { ProgressReport, ToolCallResult, ToolDescriptor } from './gate-result.ts';
 import { APP_VERSION } from '../core/version.ts';
@@ -81,4 +83,60 @@ export async function relayStdioToHttp(url: URL, token: string): Promise<void> {
   await stdio.start();
   await closed;
   await http.close();
+}
+
+/** Serves the handlers on this process's stdin/stdout; resolves when stdin closes. */
+export async function serveStdio(name: string, handlers: ToolHandlers): Promise<void> {
+  const transport = new StdioServerTransport();
+  const closed = new Promise<void>((resolve) => (transport.onclose = resolve));
+  await toolServer(name, handlers).connect(transport);
+  await closed;
+}
+
+/** Where the upstream MCP server is: a command to start (stdio) or a streamable HTTP URL. */
+export type UpstreamTarget = { command: string; args: string[] } | { url: URL };
+
+/** An upstream tool call's answer, as the upstream gave it (MCP CallToolResult). */
+export type UpstreamResult = Record<string, unknown> & { isError?: boolean };
+
+export interface Upstream {
+  listTools(): Promise<ToolDescriptor[]>;
+  /** Sends the call once; rejects if the upstream dies or its answer is lost. */
+  callTool(name: string, args: Record<string, unknown>): Promise<UpstreamResult>;
+  /** The upstream's process id (stdio), for operators and tests; null over HTTP. */
+  readonly pid: number | null;
+  close(): Promise<void>;
+}
+
+/** Upstream calls may run long: a call that says nothing for this long has lost its answer. */
+const UPSTREAM_SILENCE_MS = 600_000;
+
+/**
+ * Starts or reaches the upstream server as an SDK Client. A stdio upstream gets the SDK's
+ * default environment (PATH, HOME …), never the agent's token.
+ */
+export async function connectUpstream(target: UpstreamTarget): Promise<Upstream> {
+  const client = new Client({ name: 'openexec-mcp-proxy', version: APP_VERSION });
+  const transport = 'url' in target ? new StreamableHTTPClientTransport(target.url) : new StdioClientTransport({ command: target.command, args: target.args, stderr: 'inherit' });
+  await client.connect(transport);
+  return {
+    async listTools() {
+      const tools: ToolDescriptor[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await client.listTools(cursor === undefined ? {} : { cursor });
+        tools.push(...(page.tools as ToolDescriptor[]));
+        cursor = page.nextCursor;
+      } while (cursor !== undefined);
+      return tools;
+    },
+    async callTool(name, args) {
+      const result = await client.callTool({ name, arguments: args }, undefined, { timeout: UPSTREAM_SILENCE_MS, resetTimeoutOnProgress: true });
+      return result as UpstreamResult;
+    },
+    get pid() {
+      return transport instanceof StdioClientTransport ? transport.pid : null;
+    },
+    close: () => client.close(),
+  };
 }

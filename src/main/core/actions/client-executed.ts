@@ -41,6 +41,13 @@ export function needsExplicitListing(name: string): boolean {
 
 const DEFINITION: ActionDefinition = Object.freeze({ kind: 'pure', run: () => CLIENT_DECISION });
 
-export function clientExecutedAction(action: string): ActionDefinition | undefined {
-  return isClientExecuted(action) ? DEFINITION : undefined;
+/**
+ * The definition of a client-executed action. An MCP tool's carries its pinned definition hash
+ * (tool-pins.ts), so that an approval is bound to the definition the operator saw and refused
+ * at dispatch if another was accepted since.
+ */
+export function clientExecutedAction(action: string, pinnedHash: (action: string) => string | null): ActionDefinition | undefined {
+  if (!isClientExecuted(action)) return undefined;
+  const hash = action.startsWith('mcp:') ? pinnedHash(action) : null;
+  return hash === null ? DEFINITION : Object.freeze({ ...DEFINITION, definitionHash: hash });
 }

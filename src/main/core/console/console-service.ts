@@ -228,6 +228,10 @@ export class ConsoleService implements ConsoleApi {
     return guarded(() => this.core.agents.revoke(input.name));
   }
 
+  acceptToolDefinition(input: { action: string }) {
+    return guarded(() => this.core.toolPins.accept(input.action));
+  }
+
   issueCheckpoint() {
     return guarded((): CheckpointDto => {
       const c = this.core.proofs.checkpointView(this.core.checkpoints.issue());

@@ -22,6 +22,8 @@ export interface ClientReport {
   outcome: 'reported' | 'outcome_unknown';
   /** What the client says came back; null when nothing did. */
   result: JsonValue | null;
+  /** Run with no decision because the operator lets this server's read-only tools run (mcp proxy). */
+  readOnlyDirect?: boolean;
 }
 
 /**
@@ -33,15 +35,19 @@ export interface ClientReport {
 export function recordClientReport(core: OpenExecCore, report: ClientReport): ReceiptDto {
   const requestHash = hashRequest(report.action, report.payload);
   const p = report.proposal;
-  const matched = p !== null && p.status === 'executed' && p.agent === report.agent && p.request_hash === requestHash;
+  const approved = p !== null && p.status === 'executed' && p.agent === report.agent && p.request_hash === requestHash;
+  const matched = approved || (p === null && report.readOnlyDirect === true);
   const details = Object.assign(Object.create(null) as JsonObject, {
     executed_by: 'client',
     client: report.client,
     outcome: report.outcome,
     matched,
+    authorised_by: approved ? 'proposal' : matched ? 'read-only' : null,
   });
   const reason = !matched
     ? `Reported by the client (${report.client}), but no approved proposal of this agent matches this call`
+    : !approved
+      ? `Read-only tool run by the client (${report.client}) with no decision, as the operator allows for this server`
     : report.outcome === 'outcome_unknown'
       ? `Sent by the client (${report.client}) once; its answer was lost: outcome unknown, never resent`
       : `Executed by the client (${report.client}), not by OpenExec: outcome as the client reported it`;

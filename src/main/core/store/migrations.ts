@@ -164,6 +164,16 @@ const MIGRATIONS: readonly Migration[] = [
   ) STRICT;
   ALTER TABLE proposals ADD COLUMN agent TEXT;
   ALTER TABLE executions ADD COLUMN agent TEXT;
+  -- The tool definitions of upstream MCP servers behind 'openexec mcp proxy', pinned by hash;
+  -- a definition seen to change waits in pending_* until the operator accepts it.
+  CREATE TABLE mcp_tool_pins (
+    action TEXT PRIMARY KEY,
+    definition_hash TEXT NOT NULL,
+    definition TEXT NOT NULL,
+    pending_hash TEXT,
+    pending_definition TEXT,
+    pinned_at TEXT NOT NULL
+  ) STRICT;
   `,
 ];
 
