@@ -1,12 +1,13 @@
 /**
  * `npm run bench`: prints JSON figures. Not a test: nothing here passes or fails on timing.
- * BENCH_ONLY=execute|ledger|view|actions runs one part; BENCH_RECEIPTS sets the ledger size (default 1,000,000)
+ * BENCH_ONLY=execute|ledger|view|actions|mcp runs one part; BENCH_RECEIPTS sets the ledger size (default 1,000,000)
  * for both the ledger and the Ledger view (Chromium, through the console test bridge).
  */
 import { benchExecute } from './execute-bench.ts';
 import { benchLedger } from './ledger-bench.ts';
 import { benchLedgerView } from './ledger-view-bench.ts';
 import { benchActions } from './actions-bench.ts';
+import { benchMcp } from './mcp-bench.ts';
 
 const only = process.env['BENCH_ONLY'];
 const results: Record<string, unknown> = {
@@ -26,5 +27,8 @@ if (!only || only === 'view') {
 }
 if (!only || only === 'actions') {
   results['actions'] = await benchActions(Number(process.env['BENCH_RUNS'] ?? 1000));
+}
+if (!only || only === 'mcp') {
+  results['mcp'] = await benchMcp(Number(process.env['BENCH_CALLS'] ?? 1000));
 }
 process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);

@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { post, REPO_ROOT, startServer, tempDir, type RunningServer } from '../support/harness.ts';
+import { pendingId } from '../support/pending.ts';
 import { CLI_BIN } from '../support/cli.ts';
 
 const FIXTURES = join(REPO_ROOT, 'test/fixtures/claude-code');
@@ -17,15 +18,6 @@ async function setUp(hold: string): Promise<{ s: RunningServer; token: string }>
   return { s, token: added.value.token };
 }
 
-/** Waits until the proposal with this nonce is pending (the hook is holding it). */
-async function pendingId(s: RunningServer, nonce: string): Promise<string> {
-  for (;;) {
-    const list = await s.app.console.listPending();
-    const hit = list.ok ? list.value.find((p) => p.nonce === nonce) : undefined;
-    if (hit) return hit.id;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 function decision(body: any): { decision: string; reason: string } {
   expect(body.hookSpecificOutput.hookEventName).toBe('PreToolUse');
@@ -72,7 +64,7 @@ describe('POST /hooks/claude-code holding the decision', () => {
     for (const name of ['pre-bash-again', 'pre-edit', 'pre-mcp']) {
       const input = name === 'pre-bash-again' ? { ...recorded('pre-bash'), tool_use_id: 'toolu_01BashSecond' } : recorded(name);
       const held = post(s.url, '/hooks/claude-code', input, bearer(token));
-      const id = await pendingId(s, input.tool_use_id);
+      const id = await pendingId(s, (p) => p.nonce === input.tool_use_id);
       const detail = await s.app.console.getProposal({ id });
       expect(detail).toMatchObject({ ok: true, value: { action: `claude-code:${input.tool_name}`, agent: 'claude' } });
       expect(detail.ok && JSON.parse(detail.value.payloadCanonical)).toEqual(input.tool_input);
@@ -93,7 +85,7 @@ describe('POST /hooks/claude-code holding the decision', () => {
   test("the operator denies a Write: deny, with the operator's reason", async () => {
     const input = recorded('pre-write');
     const held = post(s.url, '/hooks/claude-code', input, bearer(token));
-    const id = await pendingId(s, input.tool_use_id);
+    const id = await pendingId(s, (p) => p.nonce === input.tool_use_id);
     await s.app.console.deny({ id, reason: 'never write .env' });
     expect(decision((await held).body)).toMatchObject({ decision: 'deny', reason: expect.stringContaining('never write .env') });
   });
@@ -119,7 +111,7 @@ describe('POST /hooks/claude-code when the hold runs out', () => {
   test('still pending: deny telling the agent to retry; the retry joins the same proposal and gets its decision', async () => {
     const first = await post(s.url, '/hooks/claude-code', recorded('pre-bash'), bearer(token));
     expect(decision(first.body)).toMatchObject({ decision: 'deny', reason: expect.stringContaining('Make the same tool call again') });
-    const id = await pendingId(s, recorded('pre-bash').tool_use_id);
+    const id = await pendingId(s, (p) => p.nonce === recorded('pre-bash').tool_use_id);
     const again = await post(s.url, '/hooks/claude-code', { ...recorded('pre-bash'), tool_use_id: 'toolu_01Retry1' }, bearer(token));
     expect(decision(again.body).decision).toBe('deny');
     const pending = await s.app.console.listPending();

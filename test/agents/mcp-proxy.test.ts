@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { REPO_ROOT, startServer, tempDir, type RunningServer } from '../support/harness.ts';
+import { pendingId } from '../support/pending.ts';
 import { CLI_BIN } from '../support/cli.ts';
 
 /** A real third-party MCP server from the registry, over stdio. */
@@ -44,14 +45,6 @@ function pidWith(marker: string): number | null {
   return null;
 }
 
-async function pendingId(s: RunningServer, action: string): Promise<string> {
-  for (;;) {
-    const list = await s.app.console.listPending();
-    const hit = list.ok ? list.value.find((p) => p.action === action) : undefined;
-    if (hit) return hit.id;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 const gate = (r: { _meta?: Record<string, unknown> }) => r._meta?.['openexec/gate'] as Record<string, any>;
 const receipt = (s: RunningServer, seq: number) => JSON.parse(s.app.core.db.prepare('SELECT body FROM receipts WHERE seq = ?').pluck().get(seq) as string);
@@ -82,7 +75,7 @@ describe('openexec mcp proxy in front of @modelcontextprotocol/server-everything
 
   test('approved: forwarded once, the upstream result returned and witnessed as reported by the client', async () => {
     const call = p.client.callTool({ name: 'echo', arguments: { message: 'through the boundary' } }, undefined, held);
-    const id = await pendingId(s, 'mcp:everything/echo');
+    const id = await pendingId(s, (p) => p.action === 'mcp:everything/echo');
     expect(await s.app.console.getProposal({ id })).toMatchObject({ ok: true, value: { agent: 'proxied-agent', payloadCanonical: '{"message":"through the boundary"}' } });
     await s.app.console.approve({ id });
     const r = await call;
@@ -101,7 +94,7 @@ describe('openexec mcp proxy in front of @modelcontextprotocol/server-everything
 
   test("denied: never forwarded; isError with the operator's reason", async () => {
     const call = p.client.callTool({ name: 'get-sum', arguments: { a: 1, b: 2 } }, undefined, held);
-    const id = await pendingId(s, 'mcp:everything/get-sum');
+    const id = await pendingId(s, (p) => p.action === 'mcp:everything/get-sum');
     await s.app.console.deny({ id, reason: 'no sums today' });
     const r = await call;
     expect(r.isError).toBe(true);
@@ -120,7 +113,7 @@ describe('openexec mcp proxy in front of @modelcontextprotocol/server-everything
 
   test('the upstream crashing mid-call: outcome_unknown in the receipt, and the call is never sent again', async () => {
     const call = p.client.callTool({ name: 'trigger-long-running-operation', arguments: { duration: 30, steps: 30 } }, undefined, held);
-    const id = await pendingId(s, 'mcp:everything/trigger-long-running-operation');
+    const id = await pendingId(s, (p) => p.action === 'mcp:everything/trigger-long-running-operation');
     await s.app.console.approve({ id });
     const upstream = pidWith(p.marker);
     expect(upstream).not.toBeNull();

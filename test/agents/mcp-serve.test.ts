@@ -6,6 +6,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { post, startServer, tempDir, type RunningServer } from '../support/harness.ts';
+import { pendingId } from '../support/pending.ts';
 import { CLI_BIN } from '../support/cli.ts';
 import { stringSchema } from '../support/declared.ts';
 
@@ -38,14 +39,6 @@ async function httpClient(s: RunningServer, token: string): Promise<Client> {
   return client;
 }
 
-async function pendingId(s: RunningServer, action: string): Promise<string> {
-  for (;;) {
-    const list = await s.app.console.listPending();
-    const hit = list.ok ? list.value.find((p) => p.action === action && p.status === 'pending') : undefined;
-    if (hit) return hit.id;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 const gate = (r: { _meta?: Record<string, unknown> }) => r._meta?.['openexec/gate'] as Record<string, unknown>;
 
@@ -81,7 +74,7 @@ describe('openexec mcp gateway over streamable HTTP (the SDK client)', () => {
       resetTimeoutOnProgress: true,
       timeout: 120_000,
     });
-    const id = await pendingId(s, 'greet');
+    const id = await pendingId(s, (p) => p.action === 'greet');
     // Held past one progress interval (5 s), so at least one notification arrived.
     while (progress.length === 0) await new Promise((r) => setTimeout(r, 100));
     const detail = await s.app.console.getProposal({ id });
@@ -114,7 +107,7 @@ describe('openexec mcp gateway over streamable HTTP (the SDK client)', () => {
 
   test("denied: isError with the operator's reason; not allowed and invalid are refused", async () => {
     const call = client.callTool({ name: 'greet', arguments: { name: 'bob' } }, undefined, { onprogress: () => {}, timeout: 120_000 });
-    const id = await pendingId(s, 'greet');
+    const id = await pendingId(s, (p) => p.action === 'greet');
     await s.app.console.deny({ id, reason: 'not bob' });
     const r = await call;
     expect(r.isError).toBe(true);

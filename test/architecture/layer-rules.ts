@@ -89,6 +89,13 @@ export const LAYER_RULES: readonly LayerRule[] = [
     builtins: true,
   },
   {
+    scope: 'src/client/',
+    says: 'the agent client (openexec-console/client) imports only src/main/core/json, src/shared and itself: no server, no electron, no MCP SDK',
+    files: ['src/main/core/json/', 'src/shared/'],
+    packages: anyPackageButElectron,
+    builtins: true,
+  },
+  {
     scope: 'src/main/ipc/',
     says: 'the IPC dispatch is Electron-free: it imports only src/shared and itself (no electron, no src/main/electron)',
     files: ['src/shared/'],
