@@ -15,6 +15,8 @@ export interface McpFigures {
   proxyP50ms: number;
   proxyP99ms: number;
   addedP50ms: number;
+  /** One loopback HTTP round trip to the server (GET /health) in the same run: the machine's floor for each of the proxy's two. */
+  httpRoundTripP50ms: number;
   errors: number;
 }
 
@@ -65,16 +67,23 @@ export async function benchMcp(calls: number): Promise<McpFigures> {
     }
     const d: number[] = [];
     const p: number[] = [];
+    const h: number[] = [];
     const rounds = 10;
     for (let r = 0; r < rounds; r++) {
       for (let i = 0; i < calls / rounds; i++) d.push(await once(direct, i));
       for (let i = 0; i < calls / rounds; i++) p.push(await once(proxy, i));
+      for (let i = 0; i < calls / rounds; i++) {
+        const t0 = performance.now();
+        await (await fetch(`${server.url}/health`)).text();
+        h.push(performance.now() - t0);
+      }
     }
+    h.sort((a, b) => a - b);
     d.sort((a, b) => a - b);
     p.sort((a, b) => a - b);
     const directP50ms = percentile(d, 50);
     const proxyP50ms = percentile(p, 50);
-    return { calls, directP50ms, proxyP50ms, proxyP99ms: percentile(p, 99), addedP50ms: Math.round((proxyP50ms - directP50ms) * 1000) / 1000, errors };
+    return { calls, directP50ms, proxyP50ms, proxyP99ms: percentile(p, 99), addedP50ms: Math.round((proxyP50ms - directP50ms) * 1000) / 1000, httpRoundTripP50ms: percentile(h, 50), errors };
   } finally {
     for (const c of clients) await c.close();
     server.child.kill('SIGTERM');

@@ -69,6 +69,7 @@ export async function mcpCommand(
         }
         await serveStdio(`openexec-proxy-${name}`, { listTools: () => proxy.listTools(), callTool: (t, a, p, s) => proxy.callTool(t, a, p, s) });
       } finally {
+        openexec.close();
         await upstream.close();
       }
       return 0;
