@@ -15,8 +15,6 @@ import { ConsoleClient } from './console-client.ts';
 import { allowCommand, approveCommand, denyCommand, receiptsCommand, statusCommand } from './console-commands.ts';
 import { pendingCommand, showCommand } from './proposal-commands.ts';
 import { agentsCommand } from './agent-commands.ts';
-import { hookCommand } from './hook-command.ts';
-import { mcpCommand } from './mcp-command.ts';
 
 const USAGE = `usage: openexec <command> [options]
 
@@ -119,10 +117,15 @@ async function run(argv: string[]): Promise<number> {
     case 'allow':
     case 'disallow':
       return allowCommand(client(), oneArg('action name'), command === 'allow', out);
-    case 'mcp':
+    case 'mcp': {
+      // Loaded only here (like hook): the MCP SDK would slow every other command's start.
+      const { mcpCommand } = await import('./mcp-command.ts');
       return mcpCommand(rest, { name: values.name, url: values.url }, process.env, { dataDir: config.dataDir, host: config.host }, client, out);
-    case 'hook':
+    }
+    case 'hook': {
+      const { hookCommand } = await import('./hook-command.ts');
       return hookCommand(rest, process.env, config.dataDir, config.host);
+    }
     case 'agents':
       return agentsCommand(client(), rest, out);
     case 'receipts':
