@@ -22,12 +22,19 @@ export function registerMcpRoute(app: FastifyInstance, gateway: McpGateway, agen
       return sendDetail(reply, 'bad_request', 'Request body is not valid JSON');
     }
     reply.hijack();
-    await serveStreamableHttp(
-      { listTools: () => gateway.listTools(), callTool: (name, args, progress, signal) => gateway.callTool(agent, name, args, progress, signal) },
-      req.raw,
-      reply.raw,
-      body,
-    );
+    try {
+      await serveStreamableHttp(
+        { listTools: () => gateway.listTools(), callTool: (name, args, progress, signal) => gateway.callTool(agent, name, args, progress, signal) },
+        req.raw,
+        reply.raw,
+        body,
+      );
+    } catch (err) {
+      // The reply is ours now (hijacked): answer a failure ourselves, never leave it hanging.
+      process.stderr.write(`openexec: /mcp error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      if (!reply.raw.headersSent) reply.raw.writeHead(500, { 'content-type': 'application/json' });
+      if (!reply.raw.writableEnded) reply.raw.end(JSON.stringify({ detail: 'Internal Server Error' }));
+    }
   });
   // Stateless: no server-initiated stream and no session to end.
   const notHere = (_req: unknown, reply: Parameters<typeof sendDetail>[0]) =>
