@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: prints JSON figures. Not a test: nothing here passes or fails on timing.
- * BENCH_ONLY=execute|logging|ledger|view|actions|merkle|events runs one part; BENCH_RECEIPTS sets the ledger size (default 1,000,000)
+ * BENCH_ONLY=execute|logging|ledger|view|actions|merkle|events|mcp runs one part; BENCH_RECEIPTS sets the ledger size (default 1,000,000)
  * for both the ledger and the Ledger view (Chromium, through the console test bridge).
  */
 import { benchExecute } from './execute-bench.ts';
@@ -10,6 +10,7 @@ import { benchActions } from './actions-bench.ts';
 import { benchMerkle } from './merkle-bench.ts';
 import { benchEvents } from './events-bench.ts';
 import { benchLoggingCost } from './logging-bench.ts';
+import { benchMcp } from './mcp-bench.ts';
 
 const only = process.env['BENCH_ONLY'];
 const results: Record<string, unknown> = {
@@ -38,5 +39,8 @@ if (!only || only === 'merkle') {
 }
 if (!only || only === 'events') {
   results['events'] = await benchEvents();
+}
+if (!only || only === 'mcp') {
+  results['mcp'] = await benchMcp(Number(process.env['BENCH_CALLS'] ?? 1000));
 }
 process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);

@@ -51,6 +51,10 @@ const BRIDGE_METHODS: Record<ConsoleMethod, true> = {
   revokeGrant: true,
   hardeningReport: true,
   backup: true,
+  addAgent: true,
+  listAgents: true,
+  revokeAgent: true,
+  acceptToolDefinition: true,
 };
 
 export const BRIDGE_METHOD_NAMES = Object.keys(BRIDGE_METHODS) as ConsoleMethod[];

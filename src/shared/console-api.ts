@@ -1,4 +1,7 @@
 import type {
+  AgentDto,
+  AgentTokenDto,
+  ToolPinDto,
   AllowListDto,
   ApprovalDto,
   ChainCheckDto,
@@ -24,6 +27,8 @@ import { listGrantsInput, revokeGrantInput, similarGrantInput } from './grant-sc
 import type {
   ApproveInput,
   ChainRangeInput,
+  AgentNameInput,
+  ToolActionInput,
   DenyInput,
   BackupInput,
   ExportQuery,
@@ -38,6 +43,8 @@ import {
   approveInput,
   chainRangeInput,
   backupInput,
+  agentNameInput,
+  toolActionInput,
   denyInput,
   emptyInput,
   exportQueryInput,
@@ -93,6 +100,13 @@ export interface ConsoleApi {
   hardeningReport(): Promise<ConsoleResult<HardeningReportDto>>;
   /** An online, verified copy of the database, recorded by a `config` receipt. */
   backup(input: BackupInput): Promise<ConsoleResult<BackupDto>>;
+  /** Registers an agent; the answer holds its token, which is never shown again. */
+  addAgent(input: AgentNameInput): Promise<ConsoleResult<AgentTokenDto>>;
+  listAgents(): Promise<ConsoleResult<AgentDto[]>>;
+  /** Its token stops working at once; the name stays in the ledger and is never reused. */
+  revokeAgent(input: AgentNameInput): Promise<ConsoleResult<AgentDto>>;
+  /** Accepts the changed upstream definition of an MCP tool; until then its calls are refused. */
+  acceptToolDefinition(input: ToolActionInput): Promise<ConsoleResult<ToolPinDto>>;
 }
 
 /** Request/response methods and the schema that validates each one's single argument. */
@@ -121,6 +135,10 @@ export const CONSOLE_METHODS = {
   revokeGrant: revokeGrantInput,
   hardeningReport: emptyInput,
   backup: backupInput,
+  addAgent: agentNameInput,
+  listAgents: emptyInput,
+  revokeAgent: agentNameInput,
+  acceptToolDefinition: toolActionInput,
 } as const satisfies Record<keyof ConsoleApi, unknown>;
 
 export type ConsoleMethod = keyof ConsoleApi;

@@ -29,6 +29,8 @@ export interface ProposalDto {
   requestHash: string;
   /** Free text the agent gives the human; untrusted, display as text only. */
   context: string | null;
+  /** The agent whose token made the proposal (verified, unlike `context`); null without a token. */
+  agent: string | null;
   status: ProposalStatus;
   createdAt: string;
   expiresAt: string;
@@ -131,6 +133,7 @@ export const RECEIPT_EVENTS = [
   'expired',
   'config',
   'extended',
+  'reported',
 ] as const;
 export type ReceiptEvent = (typeof RECEIPT_EVENTS)[number];
 
@@ -266,6 +269,26 @@ export interface HealthDto {
   counts: { pending: number; receipts: number; executions: number; approvals: number };
   /** Plain-words warnings: open allow-list, demo mode, non-loopback bind. */
   warnings: string[];
+}
+
+/** A registered agent (its token is shown once, when it is added, and never stored). */
+export interface AgentDto {
+  name: string;
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+/** `addAgent`'s answer: the only time the token exists outside the agent's hands. */
+export interface AgentTokenDto {
+  name: string;
+  token: string;
+}
+
+/** A changed MCP tool definition the operator accepted (`config` receipt). */
+export interface ToolPinDto {
+  action: string;
+  before: string;
+  after: string;
 }
 
 export type ConsoleEvent =

@@ -25,11 +25,18 @@ export const pageInput = z.strictObject({
   limit: z.int().min(1).max(500).optional(),
   beforeSeq: z.int().min(1).optional(),
 });
+/** An agent's name: what receipts, proposals and the console show as verified. */
+export const AGENT_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const agentName = z.string().regex(AGENT_NAME_PATTERN, "1-64 letters, digits, '.', '_' or '-'");
+export const agentNameInput = z.strictObject({ name: agentName });
+/** An MCP tool behind `openexec mcp proxy`, as its action name `mcp:SERVER/TOOL`. */
+export const toolActionInput = z.strictObject({ action: z.string().regex(/^mcp:[A-Za-z0-9._-]{1,64}\/[A-Za-z0-9_.\-/]{1,128}$/, 'mcp:SERVER/TOOL') });
 export const setAllowedInput = z.strictObject({ action, allowed: z.boolean() });
 export const receiptQueryInput = z.strictObject({
   text: wellFormedString().max(500).optional(),
   events: z.array(z.enum(RECEIPT_EVENTS)).max(RECEIPT_EVENTS.length).optional(),
   action: action.optional(),
+  agent: agentName.optional(),
   approverKeyId: z.string().regex(/^[0-9a-f]{1,64}$/).optional(),
   from: isoTime.optional(),
   to: isoTime.optional(),
@@ -69,6 +76,8 @@ export type DenyInput = z.infer<typeof denyInput>;
 export type PageInput = z.infer<typeof pageInput>;
 export type SetAllowedInput = z.infer<typeof setAllowedInput>;
 export type ReceiptQuery = z.infer<typeof receiptQueryInput>;
+export type AgentNameInput = z.infer<typeof agentNameInput>;
+export type ToolActionInput = z.infer<typeof toolActionInput>;
 export type ReceiptSeqInput = z.infer<typeof receiptSeqInput>;
 export type ExportQuery = z.infer<typeof exportQueryInput>;
 export type ChainRangeInput = z.infer<typeof chainRangeInput>;

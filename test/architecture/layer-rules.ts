@@ -36,7 +36,9 @@ export interface Violation {
   rule: string;
 }
 
-const anyPackageButElectron = (name: string) => name !== 'electron';
+/** The MCP SDK is reached only through src/main/mcp/sdk-adapter.ts (its v1 line is in maintenance). */
+const isMcpSdk = (name: string) => name.startsWith('@modelcontextprotocol/');
+const anyPackageButElectron = (name: string) => name !== 'electron' && !isMcpSdk(name);
 const RENDERER_PACKAGES = new Set(['react', 'react-dom', 'zustand', '@tanstack/react-virtual']);
 
 /**
@@ -59,16 +61,30 @@ export const LAYER_RULES: readonly LayerRule[] = [
     builtins: true,
   },
   {
-    scope: 'src/main/app/',
-    says: 'start-up is shared by the headless server and Electron: it imports only src/main/core, src/main/api, src/shared and itself (no electron)',
+    scope: 'src/main/mcp/sdk-adapter.ts',
+    says: 'the MCP SDK adapter imports only the SDK, src/main/core, src/shared and src/main/mcp',
+    files: ['src/main/core/', 'src/shared/', 'src/main/mcp/'],
+    packages: (name) => name !== 'electron',
+    builtins: true,
+  },
+  {
+    scope: 'src/main/mcp/',
+    says: 'the MCP gateway and proxy import only src/main/core, src/main/api, src/shared and themselves; the SDK only through src/main/mcp/sdk-adapter.ts',
     files: ['src/main/core/', 'src/main/api/', 'src/shared/'],
     packages: anyPackageButElectron,
     builtins: true,
   },
   {
+    scope: 'src/main/app/',
+    says: 'start-up is shared by the headless server and Electron: it imports only src/main/core, src/main/api, src/main/mcp, src/shared and itself (no electron)',
+    files: ['src/main/core/', 'src/main/api/', 'src/main/mcp/', 'src/shared/'],
+    packages: anyPackageButElectron,
+    builtins: true,
+  },
+  {
     scope: 'src/main/cli/openexec-cli.ts',
-    says: "the CLI's entry point puts the CLI and the demo together: it imports only src/main/cli, src/main/demo, src/main/core, src/main/api, src/main/app and src/shared (no electron)",
-    files: ['src/main/cli/', 'src/main/demo/', 'src/main/core/', 'src/main/api/', 'src/main/app/', 'src/shared/'],
+    says: "the CLI's entry point puts the CLI and the demo together: it imports only src/main/cli, src/main/demo, src/main/core, src/main/api, src/main/app, src/main/mcp and src/shared (no electron)",
+    files: ['src/main/cli/', 'src/main/demo/', 'src/main/core/', 'src/main/api/', 'src/main/app/', 'src/main/mcp/', 'src/shared/'],
     packages: anyPackageButElectron,
     builtins: true,
   },
@@ -81,8 +97,15 @@ export const LAYER_RULES: readonly LayerRule[] = [
   },
   {
     scope: 'src/main/cli/',
-    says: 'the CLI imports only src/main/core, src/main/api, src/main/app, src/shared and itself (no electron)',
-    files: ['src/main/core/', 'src/main/api/', 'src/main/app/', 'src/shared/'],
+    says: 'the CLI imports only src/main/core, src/main/api, src/main/app, src/main/mcp, src/shared and itself (no electron)',
+    files: ['src/main/core/', 'src/main/api/', 'src/main/app/', 'src/main/mcp/', 'src/shared/'],
+    packages: anyPackageButElectron,
+    builtins: true,
+  },
+  {
+    scope: 'src/client/',
+    says: 'the agent client (openexec-console/client) imports only src/main/core/json, src/shared and itself: no server, no electron, no MCP SDK',
+    files: ['src/main/core/json/', 'src/shared/'],
     packages: anyPackageButElectron,
     builtins: true,
   },

@@ -49,6 +49,15 @@ describe('the rule checker', () => {
       edge('src/shared/console-api.ts', 'react', { kind: 'package', name: 'react' }),
       edge('src/main/app/config.ts', '../../../test/support/harness.ts', { kind: 'file', path: 'test/support/harness.ts' }),
       edge('src/main/headless.ts', '../test/support/harness.ts', { kind: 'file', path: 'test/support/harness.ts' }),
+      // The MCP SDK only behind its adapter; the core never reaches the MCP layer.
+      edge('src/main/core/x.ts', '@modelcontextprotocol/sdk', { kind: 'package', name: '@modelcontextprotocol/sdk' }),
+      edge('src/main/core/x.ts', '../mcp/gateway.ts', { kind: 'file', path: 'src/main/mcp/gateway.ts' }),
+      edge('src/main/api/x.ts', '../mcp/gateway.ts', { kind: 'file', path: 'src/main/mcp/gateway.ts' }),
+      edge('src/main/mcp/gateway.ts', '@modelcontextprotocol/sdk', { kind: 'package', name: '@modelcontextprotocol/sdk' }),
+      edge('src/main/cli/mcp-command.ts', '@modelcontextprotocol/sdk', { kind: 'package', name: '@modelcontextprotocol/sdk' }),
+      edge('src/main/app/openexec-app.ts', '@modelcontextprotocol/sdk', { kind: 'package', name: '@modelcontextprotocol/sdk' }),
+      edge('src/main/mcp/sdk-adapter.ts', '../app/config.ts', { kind: 'file', path: 'src/main/app/config.ts' }),
+      edge('src/main/mcp/gateway.ts', '../cli/cli-error.ts', { kind: 'file', path: 'src/main/cli/cli-error.ts' }),
       edge('src/main/index.ts', './nowhere', { kind: 'unresolved' }),
     ];
     const violations = checkLayers(bad);
@@ -71,6 +80,10 @@ describe('the rule checker', () => {
       edge('src/renderer/src/App.tsx', './styles.css', { kind: 'file', path: 'src/renderer/src/styles.css' }),
       edge('src/preload/index.ts', 'electron', { kind: 'package', name: 'electron' }),
       edge('src/shared/x.ts', 'zod', { kind: 'package', name: 'zod' }),
+      edge('src/main/mcp/sdk-adapter.ts', '@modelcontextprotocol/sdk', { kind: 'package', name: '@modelcontextprotocol/sdk' }),
+      edge('src/main/mcp/gateway.ts', '../core/errors.ts', { kind: 'file', path: 'src/main/core/errors.ts' }),
+      edge('src/main/app/openexec-app.ts', '../mcp/gateway.ts', { kind: 'file', path: 'src/main/mcp/gateway.ts' }),
+      edge('src/main/cli/mcp-command.ts', '../mcp/sdk-adapter.ts', { kind: 'file', path: 'src/main/mcp/sdk-adapter.ts' }),
       edge('test/core/x.test.ts', '../../src/main/core/errors.ts', { kind: 'file', path: 'src/main/core/errors.ts' }),
     ];
     expect(good.map((e) => brokenRule(e))).toEqual(good.map(() => null));

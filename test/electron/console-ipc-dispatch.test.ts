@@ -157,6 +157,10 @@ describe('console IPC handlers, in front of the real service', () => {
       revokeGrant: { id, reason: 'from another window' },
       hardeningReport: {},
       backup: { path: '/nonexistent/backup.db' },
+      addAgent: { name: 'from-another-window' },
+      listAgents: {},
+      revokeAgent: { name: 'nobody' },
+      acceptToolDefinition: { action: 'mcp:nobody/nothing' },
     };
     for (const method of CONSOLE_METHOD_NAMES) {
       const result = await call(method, { sender: { id: 99 }, senderFrame: mainFrame }, args[method]);

@@ -11,6 +11,7 @@ import { APP_VERSION } from '../core/version.ts';
 import { jsonObject, parseBody, validateBody } from './json-body.ts';
 import { sendJson, sendRaw } from './reply.ts';
 import { noteReceipt } from './request-log.ts';
+import type { AgentAuth } from './agent-auth.ts';
 
 // Pydantic ignored unknown fields; so do we (loose objects).
 export const executeBody = z.looseObject({
@@ -51,7 +52,7 @@ function sendOutcome(reply: FastifyReply, outcome: ExecuteOutcome): void {
 }
 
 /** The surface the Python service offered (protocol §3), answer for answer. */
-export function registerCompatRoutes(app: FastifyInstance, core: OpenExecCore): void {
+export function registerCompatRoutes(app: FastifyInstance, core: OpenExecCore, agentAuth: AgentAuth): void {
   app.get('/', (_req, reply) => sendJson(reply, 200, { service: 'OpenExec', status: 'running', version: APP_VERSION }));
 
   app.get('/health', (_req, reply) => {
@@ -72,12 +73,14 @@ export function registerCompatRoutes(app: FastifyInstance, core: OpenExecCore): 
   );
 
   app.post('/execute', async (req, reply) => {
+    const agent = agentAuth.of(req);
     const body = validateBody(executeBody, parseBody(req.body));
     const outcome = await core.engine.execute({
       action: body.action,
       payload: body.payload ?? (Object.create(null) as JsonObject),
       nonce: body.nonce,
       artifact: body.approval_artifact ?? null,
+      agent,
     });
     if (outcome.receiptSeq !== undefined) noteReceipt(req, outcome.receiptSeq);
     sendOutcome(reply, outcome);

@@ -9,6 +9,7 @@ import { validationBody, ValidationRefusal } from './validation-error.ts';
 import { storageFullDetail } from '../core/store/storage-full.ts';
 import { clientErrorHandler, requestTimeoutOptions, type ConnectionLimits } from './connection-limits.ts';
 import { noteRefusal, registerRequestLog, type RequestDone } from './request-log.ts';
+import { AgentAuth } from './agent-auth.ts';
 
 export interface HttpServerOptions {
   /** Host names accepted in the Host header besides loopback ones (a non-loopback bind). */
@@ -23,6 +24,8 @@ export interface HttpServerOptions {
   logger?: FastifyBaseLogger;
   /** Told of every request once it is answered (metrics). */
   observe?: (done: RequestDone) => void;
+  /** Who is calling agent routes; by default tokens are checked when given, and optional. */
+  agentAuth?: AgentAuth;
 }
 
 /**
@@ -83,7 +86,7 @@ export function createHttpServer(core: OpenExecCore, options: HttpServerOptions)
   app.setNotFoundHandler((_req, reply) => sendDetail(reply, 'not_found', 'Not Found'));
 
   registerRequestLog(app, options.observe);
-  registerCompatRoutes(app, core);
+  registerCompatRoutes(app, core, options.agentAuth ?? new AgentAuth(core.agents, false));
   options.register?.(app);
   return app;
 }

@@ -9,6 +9,7 @@ import type { OpenExecCore } from '../core/openexec-core.ts';
 import { jsonInt, jsonObject, parseBody, validateBody } from './json-body.ts';
 import { sendRaw } from './reply.ts';
 import { issuesFromZod, ValidationRefusal } from './validation-error.ts';
+import type { AgentAuth } from './agent-auth.ts';
 
 export const MAX_CONTEXT_CHARS = 4000;
 export const MAX_WAIT_SECONDS = 60;
@@ -45,11 +46,12 @@ export function proposalWire(row: ProposalRow, legacyReceipt: string | null): st
   return `{${fields.join(',')}}`;
 }
 
-export function registerProposalRoutes(app: FastifyInstance, proposals: ProposalService, core: OpenExecCore): void {
+export function registerProposalRoutes(app: FastifyInstance, proposals: ProposalService, core: OpenExecCore, agentAuth: AgentAuth): void {
   const send = (reply: Parameters<typeof sendRaw>[0], status: number, row: ProposalRow) =>
     sendRaw(reply, status, proposalWire(row, row.exec_id === null ? null : core.legacyReceiptOf(row.exec_id)));
 
   app.post('/proposals', async (req, reply) => {
+    const agent = agentAuth.of(req);
     const body = validateBody(proposeBody, parseBody(req.body));
     const { proposal } = await proposals.submit({
       action: body.action,
@@ -57,17 +59,20 @@ export function registerProposalRoutes(app: FastifyInstance, proposals: Proposal
       nonce: body.nonce,
       ttlSeconds: body.ttl_seconds ?? null,
       context: body.context ?? null,
+      agent,
     });
     send(reply, 202, proposal);
   });
 
   app.get('/proposals/:id', async (req, reply) => {
+    const agent = agentAuth.of(req);
     const params = idParams.safeParse(req.params);
     if (!params.success) throw new Refusal('not_found', 'No such proposal');
     const query = waitQuery.safeParse(req.query);
     if (!query.success) throw new ValidationRefusal(issuesFromZod(query.error, req.query, 'query'));
     const row = await proposals.wait(params.data.id, (query.data.wait ?? 0) * 1000);
-    if (!row) throw new Refusal('not_found', `No proposal ${params.data.id}`);
+    // An agent's proposal (and its result) is answered to that agent only.
+    if (!row || (row.agent !== null && row.agent !== agent)) throw new Refusal('not_found', `No proposal ${params.data.id}`);
     send(reply, 200, row);
   });
 }

@@ -47,6 +47,14 @@ export interface OpenExecConfig {
   logMaxBytes: number;
   /** …and this many rolled files are kept besides the current one (OPENEXEC_LOG_FILES). */
   logFiles: number;
+  /** OPENEXEC_REQUIRE_AGENT_TOKEN=1: agent routes refuse a request without a valid agent token. */
+  requireAgentToken: boolean;
+  /** OPENEXEC_HOOK_HOLD_SECONDS: how long the Claude Code hook route holds a pending decision. */
+  hookHoldSeconds: number;
+  /** OPENEXEC_MCP_HOLD_SECONDS: how long /mcp holds a call without a progress token before "pending, retry". */
+  mcpHoldSeconds: number;
+  /** OPENEXEC_MCP_READ_ONLY_DIRECT: proxied servers whose read-only tools run with no decision (still witnessed). */
+  mcpReadOnlyDirect: string[];
   /** Where the manifest's environment references (`{env: NAME}`, `inherit_env`) are read. */
   env: Env;
   /** OPENEXEC_REQUEST_TIMEOUT: a request's headers and body must arrive within this. */
@@ -79,6 +87,20 @@ export const DEFAULT_ACTIONS_FILE = 'actions.yaml';
 
 function fail(variable: string, problem: string): never {
   throw new ConfigError(`${variable}: ${problem}`);
+}
+
+function flag(env: Env, name: string): boolean {
+  const raw = (env[name] ?? '').trim().toLowerCase();
+  if (['', '0', 'false', 'no'].includes(raw)) return false;
+  if (['1', 'true', 'yes'].includes(raw)) return true;
+  fail(name, `must be 1 or 0, got '${raw}'`);
+}
+
+function serverNames(env: Env, name: string): string[] {
+  const names = (env[name] ?? '').split(',').map((n) => n.trim()).filter((n) => n !== '');
+  const bad = names.find((n) => !/^[A-Za-z0-9._-]{1,64}$/.test(n));
+  if (bad !== undefined) fail(name, `'${bad}' is not a server name (1-64 letters, digits, '.', '_' or '-')`);
+  return names;
 }
 
 function positiveInt(env: Env, name: string, fallback: number, max: number): number {
@@ -196,6 +218,10 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): OpenExecC
     logMaxBytes: positiveInt(env, 'OPENEXEC_LOG_MAX_BYTES', 10 * 1024 * 1024, 1024 ** 3),
     logFiles: positiveInt(env, 'OPENEXEC_LOG_FILES', 5, 100),
     actionsFile,
+    requireAgentToken: flag(env, 'OPENEXEC_REQUIRE_AGENT_TOKEN'),
+    hookHoldSeconds: positiveInt(env, 'OPENEXEC_HOOK_HOLD_SECONDS', 50, 3600),
+    mcpHoldSeconds: positiveInt(env, 'OPENEXEC_MCP_HOLD_SECONDS', 50, 3600),
+    mcpReadOnlyDirect: serverNames(env, 'OPENEXEC_MCP_READ_ONLY_DIRECT'),
     env,
     requestTimeoutSeconds: positiveInt(env, 'OPENEXEC_REQUEST_TIMEOUT', 10, 300),
     maxConnections,

@@ -12,6 +12,11 @@ import { ProposalService } from '../core/proposals/proposal-service.ts';
 import { GrantService } from '../core/grants/grant-service.ts';
 import { ConsoleService } from '../core/console/console-service.ts';
 import { registerProposalRoutes } from '../api/proposal-routes.ts';
+import { AgentAuth } from '../api/agent-auth.ts';
+import { registerClaudeCodeHook } from '../api/claude-code-hook.ts';
+import { McpGateway } from '../mcp/gateway.ts';
+import { registerMcpRoute } from '../mcp/mcp-http-route.ts';
+import { registerProxyRoutes } from '../mcp/proxy-routes.ts';
 import { registerConsoleRoutes } from '../api/console-routes.ts';
 import { registerProofRoutes } from '../api/proof-routes.ts';
 import { registerConsoleChallenge } from '../api/console-challenge.ts';
@@ -154,16 +159,21 @@ export async function startOpenExec(config: OpenExecConfig, options: StartOption
   // second start that fails never replaces the running server's token.
   const token = newConsoleToken();
   const extraHosts = isLoopbackHost(config.host) ? [] : [config.host];
+  const agentAuth = new AgentAuth(core.agents, config.requireAgentToken);
   const http = createHttpServer(core, {
     extraHosts,
     tls: tls === null ? null : { cert: tls.cert, key: tls.key },
     limits: { requestTimeoutMs: config.requestTimeoutSeconds * 1000, maxConnections: config.maxConnections },
     logger: log.logger,
     observe: (done) => metrics.observeRequest(done),
+    agentAuth,
     register: (app) => {
       const stream = createEventStreams(app, events, { maxSubscribers: config.maxSubscribers });
       app.get('/events', (_req, reply) => stream(reply));
-      registerProposalRoutes(app, proposals, core);
+      registerProposalRoutes(app, proposals, core, agentAuth);
+      registerClaudeCodeHook(app, core, proposals, agentAuth, config.hookHoldSeconds * 1000);
+      registerMcpRoute(app, new McpGateway(core, proposals, { holdMs: config.mcpHoldSeconds * 1000 }), agentAuth);
+      registerProxyRoutes(app, core, proposals, agentAuth, config.mcpReadOnlyDirect);
       registerProofRoutes(app, core.proofs);
       registerMetricsRoute(app, metrics);
       registerConsoleRoutes(app, consoleApi, token, stream);

@@ -18,6 +18,7 @@ import { pendingCommand, showCommand } from './proposal-commands.ts';
 import { approveSimilarCommand, grantsCommand, revokeCommand, wantsGrant } from './grant-commands.ts';
 import { operatorsCommand } from './operator-commands.ts';
 import { backupCommand, doctorCommand } from './ops-commands.ts';
+import { agentsCommand } from './agent-commands.ts';
 
 const USAGE = `usage: openexec <command> [options]
 
@@ -41,6 +42,20 @@ commands:
   allow ACTION | disallow ACTION      change the allow-list (refused when the environment fixes it)
   receipts [--search TEXT] [--event E[,E]] [--action A] [--limit N]
                                       search the ledger, newest first
+  agents add NAME | list | revoke NAME
+                                      register an agent (its token is printed once; only its hash
+                                      is kept), list agents, or revoke one's token at once
+  mcp serve                           the MCP gateway on stdio (allowed actions as tools, each call a
+                                      proposal), relayed to the running OpenExec's /mcp as the agent
+                                      in OPENEXEC_AGENT_TOKEN (OPENEXEC_URL or server.json)
+  mcp proxy --name NAME [--url URL] [-- COMMAND ARGS…]
+                                      an upstream MCP server behind the boundary: its tool definitions
+                                      pinned, every call a proposal for mcp:NAME/TOOL, forwarded once
+  mcp accept mcp:NAME/TOOL            accept an upstream tool's changed definition (config receipt)
+  hook claude-code                    Claude Code's command hook: reads the hook input on stdin, asks
+                                      the running OpenExec as the agent in OPENEXEC_AGENT_TOKEN
+                                      (OPENEXEC_URL or server.json), prints its decision; exits 2
+                                      on any failure so that the tool call is blocked
   verify-ledger [--public-key FILE] [--key-id ID] [--checkpoint FILE|DIR] [--expect-head SEQ:HASH]
                 [--approver-key FILE]... [--workers N]
                                       walk the whole receipt chain offline; report the first bad receipt;
@@ -114,6 +129,8 @@ async function run(argv: string[]): Promise<number> {
       vary: { type: 'string', multiple: true },
       all: { type: 'boolean', default: false },
       as: { type: 'string' },
+      name: { type: 'string' },
+      url: { type: 'string' },
     },
   });
   const [command, ...rest] = positionals;
@@ -205,6 +222,17 @@ async function run(argv: string[]): Promise<number> {
     case 'allow':
     case 'disallow':
       return allowCommand(client(), oneArg('action name'), command === 'allow', out);
+    case 'mcp': {
+      // Loaded only here (like hook): the MCP SDK would slow every other command's start.
+      const { mcpCommand } = await import('./mcp-command.ts');
+      return mcpCommand(rest, { name: values.name, url: values.url }, process.env, { dataDir: config.dataDir, trust: config }, client, out);
+    }
+    case 'hook': {
+      const { hookCommand } = await import('./hook-command.ts');
+      return hookCommand(rest, process.env, config.dataDir, config);
+    }
+    case 'agents':
+      return agentsCommand(client(), rest, out);
     case 'receipts':
       noArgs();
       return receiptsCommand(client(), { search: values.search, event: values.event, action: values.action, limit: values.limit }, out);

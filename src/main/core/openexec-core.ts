@@ -18,6 +18,8 @@ import type { DeclaredManifest } from './actions/declared/manifest.ts';
 import { recordManifest, type ManifestInForce } from './actions/declared/manifest-receipt.ts';
 import { GrantAuthority } from './grants/grant-authority.ts';
 import { loadOperators, PRIMARY_OPERATOR } from './crypto/operator-keys.ts';
+import { AgentRegistry } from './agents/agent-registry.ts';
+import { ToolPins } from './actions/tool-pins.ts';
 
 export interface CoreOptions {
   mode: ExecMode;
@@ -71,6 +73,10 @@ export class OpenExecCore {
   readonly clock: Clock;
   /** The manifest of declared actions in force, or null. */
   readonly manifest: ManifestInForce | null;
+  /** Registered agents and their (hashed) tokens. */
+  readonly agents: AgentRegistry;
+  /** Pinned tool definitions of upstream MCP servers (openexec mcp proxy). */
+  readonly toolPins: ToolPins;
   private readonly legacyLookup;
 
   constructor(readonly options: CoreOptions) {
@@ -88,7 +94,9 @@ export class OpenExecCore {
         witnessDir: options.witnessDir ?? null,
       });
       this.proofs = new LedgerProofs(this.ledger, this.checkpoints);
-      this.registry = sealRegistry({ ...BUILTIN_ACTIONS, ...options.extraActions, ...options.manifest?.actions });
+      this.agents = new AgentRegistry(this.db, this.ledger, this.clock);
+      this.toolPins = new ToolPins(this.db, this.ledger, this.clock);
+      this.registry = sealRegistry({ ...BUILTIN_ACTIONS, ...options.extraActions, ...options.manifest?.actions }, (a) => this.toolPins.hashOf(a));
       this.allowList = new AllowList(this.db, this.registry, options.allowedActions);
       this.operators = new Map([[PRIMARY_OPERATOR, this.operatorSigner], ...loadOperators(options.dataDir)]);
       const operatorVerifiers = new Map([...this.operators.values()].map((o) => [o.keyId, new Ed25519Verifier(o.publicKey)]));

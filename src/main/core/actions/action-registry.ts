@@ -1,5 +1,6 @@
 import type { JsonObject, JsonValue } from '../json/json-value.ts';
 import type { ActionInfoDto } from '../../../shared/console-dto.ts';
+import { clientExecutedAction, needsExplicitListing } from './client-executed.ts';
 
 /** Thrown by a handler whose payload cannot be acted on; nothing has run. */
 export class HandlerInputError extends Error {
@@ -52,15 +53,21 @@ export interface ActionRegistry {
   names(): readonly string[];
 }
 
-/** Builds the registry once at start-up; it cannot be changed afterwards. */
-export function sealRegistry(actions: Record<string, ActionDefinition | ActionHandler>): ActionRegistry {
+/**
+ * Builds the registry once at start-up; it cannot be changed afterwards. Client-executed
+ * actions (client-executed.ts) are known by name besides; `names()` lists the registered ones.
+ */
+export function sealRegistry(
+  actions: Record<string, ActionDefinition | ActionHandler>,
+  pinnedHash: (action: string) => string | null = () => null,
+): ActionRegistry {
   const map = new Map<string, ActionDefinition>(
     Object.entries(actions).map(([name, a]) => [name, typeof a === 'function' ? { kind: 'effects', run: a } : a]),
   );
   const names = Object.freeze([...map.keys()].sort());
   return Object.freeze({
-    get: (action: string) => map.get(action),
-    has: (action: string) => map.has(action),
+    get: (action: string) => map.get(action) ?? clientExecutedAction(action, pinnedHash),
+    has: (action: string) => map.has(action) || needsExplicitListing(action),
     names: () => names,
   });
 }

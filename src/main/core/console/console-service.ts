@@ -281,6 +281,25 @@ export class ConsoleService implements ConsoleApi {
     return guarded(() => keyInfo(this.core.ledger.publicKey, this.core.ledger.keyId));
   }
 
+  addAgent(input: { name: string }) {
+    return guarded(() => {
+      const { agent, token } = this.core.agents.add(input.name);
+      return { name: agent.name, token };
+    });
+  }
+
+  listAgents() {
+    return guarded(() => this.core.agents.list());
+  }
+
+  revokeAgent(input: { name: string }) {
+    return guarded(() => this.core.agents.revoke(input.name));
+  }
+
+  acceptToolDefinition(input: { action: string }) {
+    return guarded(() => this.core.toolPins.accept(input.action));
+  }
+
   issueCheckpoint() {
     return guarded((): CheckpointDto => this.checkpointDto(this.core.checkpoints.issue()));
   }

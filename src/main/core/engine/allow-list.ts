@@ -1,6 +1,7 @@
 import type { SqliteDatabase } from '../store/database.ts';
 import type { ActionRegistry } from '../actions/action-registry.ts';
 import type { AllowListDto } from '../../../shared/console-dto.ts';
+import { familyOf, isClientExecuted, needsExplicitListing } from '../actions/client-executed.ts';
 
 const SETTING_KEY = 'allow_list';
 
@@ -40,8 +41,13 @@ export class AllowList {
     return this.fromEnvironment !== null;
   }
 
+  /** Client-executed actions (and their families) are allowed only by an explicit entry. */
   isAllowed(action: string): boolean {
-    return this.current === null || this.current.has(action);
+    const listed = this.current;
+    if (needsExplicitListing(action)) {
+      return listed !== null && (listed.has(action) || (isClientExecuted(action) && listed.has(familyOf(action))));
+    }
+    return listed === null || listed.has(action);
   }
 
   /** The configured list in its configured order (as the Python service lists it), or null when open. */
@@ -56,7 +62,8 @@ export class AllowList {
    */
   private next(action: string, allowed: boolean): Set<string> | null {
     if (this.current === null) {
-      if (allowed) return null;
+      // A client-executed entry needs a list to be in: every registered action, and it.
+      if (allowed) return needsExplicitListing(action) ? new Set([...this.registry.names(), action]) : null;
       return new Set(this.registry.names().filter((a) => a !== action));
     }
     const next = new Set(this.current);
@@ -81,10 +88,15 @@ export class AllowList {
 
   snapshot(): AllowListDto {
     const listed = this.current;
+    const clientListed = listed === null ? [] : [...listed].filter(needsExplicitListing).sort();
     return {
       restriction: listed === null ? 'open' : 'restricted',
       lockedByEnvironment: this.locked,
-      entries: this.registry.names().map((action) => ({ action, allowed: this.isAllowed(action), info: this.registry.get(action)?.info ?? null })),
+      entries: [...this.registry.names(), ...clientListed].map((action) => ({
+        action,
+        allowed: this.isAllowed(action),
+        info: this.registry.get(action)?.info ?? null,
+      })),
       unknownListed: listed === null ? [] : [...listed].filter((a) => !this.registry.has(a)).sort(),
     };
   }

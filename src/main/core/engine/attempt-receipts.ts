@@ -62,6 +62,7 @@ export function attemptFields(
     nonce: request.nonce,
     request_hash: requestHash,
     proposal_id: request.proposalId ?? null,
+    agent: request.agent ?? null,
     ...(ran ? { payload: request.payload, context: request.context ?? null } : boundedRequestFields(request.payload, request.context)),
     action_def_hash: definitionHash,
   };

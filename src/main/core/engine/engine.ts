@@ -161,6 +161,10 @@ export class Engine {
       if (previous.request_hash !== attempt.requestHash) {
         return final(this.refuse(attempt, 'nonce_conflict', `Nonce '${request.nonce}' was already used for a different request`));
       }
+      // A result goes back only to the agent whose request produced it.
+      if (previous.agent !== (request.agent ?? null)) {
+        return final(this.refuse(attempt, 'nonce_conflict', `Nonce '${request.nonce}' was already used by another agent`));
+      }
       if (previous.status === 'started') {
         const running = this.running.get(request.nonce);
         if (running) return { kind: 'wait', running: running.promise };
@@ -216,6 +220,7 @@ export class Engine {
       action: request.action,
       approval_id: approval?.approvalId ?? null,
       created_at: isoUtc(this.clock.now()),
+      agent: request.agent ?? null,
     });
     if (approval) this.store.spendApproval(approval, request.action, isoUtc(this.clock.now()), execId);
     if (attempt.definitionHash !== null) this.store.bindDefinition(execId, attempt.definitionHash);
@@ -299,6 +304,7 @@ export class Engine {
       action_def_hash: row.action_def_hash,
       grant_id: row.grant_id,
       grant_use: row.grant_use,
+      agent: row.agent,
       reason,
       status,
     });

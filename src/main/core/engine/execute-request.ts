@@ -14,8 +14,8 @@ export interface ExecuteRequest {
   proposalId?: string | null;
   context?: string | null;
   /**
-   * The agent's name as the way in verified it (null or absent when it verified none). A grant
-   * whose scope names an agent covers only requests carrying that exact name.
+   * The agent's name as the way in verified it (its token; null or absent when none was
+   * presented). A grant whose scope names an agent covers only requests carrying that exact name.
    */
   agent?: string | null;
   /**

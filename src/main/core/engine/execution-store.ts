@@ -20,6 +20,8 @@ export interface ExecutionRow {
   /** The grant and its use that authorised it, when a grant did. */
   grant_id: string | null;
   grant_use: number | null;
+  /** The verified agent that made the request; null when no token was presented. */
+  agent: string | null;
 }
 
 /** Which stored approval a new one collides with, and the execution that spent it. */
@@ -28,7 +30,7 @@ export interface ApprovalUse {
   execId: string;
 }
 
-export type Reservation = Pick<ExecutionRow, 'id' | 'nonce' | 'request_hash' | 'action' | 'approval_id' | 'created_at'>;
+export type Reservation = Pick<ExecutionRow, 'id' | 'nonce' | 'request_hash' | 'action' | 'approval_id' | 'created_at' | 'agent'>;
 
 export type Ending =
   | { status: 'executed'; result: string; result_legacy_json: string; receipt_seq: number }
@@ -50,8 +52,8 @@ export class ExecutionStore {
     this.byNonce = db.prepare('SELECT * FROM executions WHERE nonce = ?');
     this.byId = db.prepare('SELECT * FROM executions WHERE id = ?');
     this.insertStarted = db.prepare(
-      `INSERT INTO executions (id, nonce, request_hash, action, status, approved, approval_id, created_at)
-       VALUES (@id, @nonce, @request_hash, @action, 'started', 1, @approval_id, @created_at)`,
+      `INSERT INTO executions (id, nonce, request_hash, action, status, approved, approval_id, created_at, agent)
+       VALUES (@id, @nonce, @request_hash, @action, 'started', 1, @approval_id, @created_at, @agent)`,
     );
     this.endRow = db.prepare(
       `UPDATE executions SET status = @status, result = @result, result_legacy_json = @result_legacy_json,

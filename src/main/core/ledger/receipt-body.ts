@@ -26,6 +26,8 @@ export interface ReceiptDraft {
   approval?: JsonObject | null;
   proposal_id?: string | null;
   context?: string | null;
+  /** The agent whose token made the request: verified, unlike `context`. */
+  agent?: string | null;
   /** Instead of `payload` and `context` when a request that ran nothing was too big to keep. */
   preview?: JsonObject | null;
   reason?: string | null;

@@ -41,6 +41,10 @@ function conditions(q: ReceiptQuery): Conditions {
     where.push('r.action = ?');
     params.push(q.action);
   }
+  if (q.agent !== undefined) {
+    where.push("json_extract(r.body, '$.agent') = ?");
+    params.push(q.agent);
+  }
   if (q.approverKeyId !== undefined) {
     where.push('r.approver_key_id = ?');
     params.push(q.approverKeyId);

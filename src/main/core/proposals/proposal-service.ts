@@ -26,7 +26,7 @@ export interface ProposeInput {
   nonce: string;
   ttlSeconds?: number | null;
   context?: string | null;
-  /** The agent's name as the way in verified it; a grant naming an agent matches only it. */
+  /** The verified agent (its token), or null when none was presented; a grant naming an agent matches only it. */
   agent?: string | null;
 }
 
@@ -82,6 +82,9 @@ export class ProposalService {
       if (existing.request_hash !== requestHash) {
         this.refuse(input, requestHash, new Refusal('nonce_conflict', `Nonce '${input.nonce}' was already used for a different request`));
       }
+      if (existing.agent !== (input.agent ?? null)) {
+        this.refuse(input, requestHash, new Refusal('nonce_conflict', `Nonce '${input.nonce}' was already used by another agent`));
+      }
       return { created: false, proposal: this.fresh(existing) };
     }
     const { allowList, registry } = this.core;
@@ -109,6 +112,7 @@ export class ProposalService {
       created_at: isoUtc(now),
       expires_at: isoUtc(now + ttl * 1000),
       action_def_hash: definitionHash,
+      agent: input.agent ?? null,
     };
     this.commit(() => {
       this.store.insert(row);
@@ -120,6 +124,7 @@ export class ProposalService {
         request_hash: requestHash,
         proposal_id: row.id,
         context: row.context,
+        agent: row.agent,
         action_def_hash: definitionHash,
         details: Object.assign(Object.create(null) as JsonObject, { expires_at: row.expires_at }),
       });
@@ -138,6 +143,7 @@ export class ProposalService {
         nonce: input.nonce,
         request_hash: requestHash,
         ...boundedRequestFields(input.payload, input.context),
+        agent: input.agent ?? null,
         action_def_hash: this.core.registry.get(input.action)?.definitionHash ?? null,
         reason: refusal.detail,
         status: refusal.status,
@@ -204,6 +210,7 @@ export class ProposalService {
         proposal_id: row.id,
         approval_id: approval.artifact.approval_id,
         approver: 'operator',
+        agent: row.agent,
         approver_key_id: approval.keyId,
         tenant_id: approval.artifact.tenant_id,
         action_def_hash: row.action_def_hash,
@@ -254,7 +261,7 @@ export class ProposalService {
       artifact,
       proposalId: row.id,
       context: row.context,
-      agent,
+      agent: row.agent ?? agent,
       definitionHash: row.action_def_hash,
       precondition: () => {
         const now = this.store.get(id);
@@ -363,6 +370,7 @@ export class ProposalService {
         nonce: row.nonce,
         request_hash: row.request_hash,
         proposal_id: row.id,
+        agent: row.agent,
         reason,
       });
       closed = this.store.decide(row.id, {

@@ -22,6 +22,8 @@ export interface ProposalRow {
   receipt_seq: number | null;
   /** The declared action's definition hash when proposed; null for a built-in. */
   action_def_hash: string | null;
+  /** The verified agent that proposed it; null when no token was presented. */
+  agent: string | null;
 }
 
 export interface ProposalDecision {
@@ -59,8 +61,8 @@ export class ProposalStore {
     this.byId = db.prepare('SELECT * FROM proposals WHERE id = ?');
     this.byNonce = db.prepare('SELECT * FROM proposals WHERE nonce = ?');
     this.insertRow = db.prepare(
-      `INSERT INTO proposals (id, nonce, action, payload, request_hash, context, status, created_at, expires_at, action_def_hash)
-       VALUES (@id, @nonce, @action, @payload, @request_hash, @context, 'pending', @created_at, @expires_at, @action_def_hash)`,
+      `INSERT INTO proposals (id, nonce, action, payload, request_hash, context, status, created_at, expires_at, action_def_hash, agent)
+       VALUES (@id, @nonce, @action, @payload, @request_hash, @context, 'pending', @created_at, @expires_at, @action_def_hash, @agent)`,
     );
     // A proposal claimed by a running execution is closed only by that execution's ending.
     this.decideRow = db.prepare(
@@ -175,6 +177,7 @@ export function proposalDto(row: ProposalRow): ProposalDto {
     requestCanonical: canonicalRequest(row.action, payloadOf(row)),
     requestHash: row.request_hash,
     context: row.context,
+    agent: row.agent,
     status: row.status,
     createdAt: row.created_at,
     expiresAt: row.expires_at,

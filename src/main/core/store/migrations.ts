@@ -190,6 +190,28 @@ const MIGRATIONS: readonly Migration[] = [
     PRIMARY KEY (proposal_id, key_id)
   ) STRICT;
   `,
+  // 9: agent identity: named bearer tokens (only their sha256 is kept), and the verified agent
+  // a proposal or an execution was made by (null: no token was presented).
+  `
+  CREATE TABLE agents (
+    name TEXT PRIMARY KEY,
+    token_hash TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL,
+    revoked_at TEXT
+  ) STRICT;
+  ALTER TABLE proposals ADD COLUMN agent TEXT;
+  ALTER TABLE executions ADD COLUMN agent TEXT;
+  -- The tool definitions of upstream MCP servers behind 'openexec mcp proxy', pinned by hash;
+  -- a definition seen to change waits in pending_* until the operator accepts it.
+  CREATE TABLE mcp_tool_pins (
+    action TEXT PRIMARY KEY,
+    definition_hash TEXT NOT NULL,
+    definition TEXT NOT NULL,
+    pending_hash TEXT,
+    pending_definition TEXT,
+    pinned_at TEXT NOT NULL
+  ) STRICT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

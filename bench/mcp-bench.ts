@@ -1,0 +1,93 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { REPO_ROOT, tempDir } from '../test/support/harness.ts';
+import { spawnServer, waitForExit } from '../test/support/server-process.ts';
+import { cli, CLI_BIN } from '../test/support/cli.ts';
+import { percentile } from './execute-bench.ts';
+
+export interface McpFigures {
+  calls: number;
+  /** The SDK Client calling server-everything's `echo` directly over stdio: the floor. */
+  directP50ms: number;
+  /** The same call through `openexec mcp proxy` with no decision needed (a read-only tool, OPENEXEC_MCP_READ_ONLY_DIRECT). */
+  proxyP50ms: number;
+  proxyP99ms: number;
+  addedP50ms: number;
+  /** One loopback HTTP round trip to the server (GET /health) in the same run: the machine's floor for each of the proxy's two. */
+  httpRoundTripP50ms: number;
+  errors: number;
+}
+
+const EVERYTHING = join(REPO_ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js');
+
+async function connected(command: string, args: string[], env?: Record<string, string>): Promise<Client> {
+  const client = new Client({ name: 'openexec-bench', version: '1.0.0' });
+  await client.connect(new StdioClientTransport({ command, args, ...(env ? { env } : {}), stderr: 'ignore' }));
+  return client;
+}
+
+/**
+ * A call through the proxy that needs no decision (gate, forward, witness: two loopback
+ * requests and a signed receipt) against the same call made to the upstream directly,
+ * interleaved in rounds so that a busy neighbour weighs on both alike.
+ */
+export async function benchMcp(calls: number): Promise<McpFigures> {
+  const dataDir = tempDir('openexec-bench-');
+  const server = await spawnServer({
+    OPENEXEC_DATA_DIR: dataDir,
+    OPENEXEC_MODE: 'clawshield',
+    OPENEXEC_ALLOWED_ACTIONS: 'mcp:everything/*',
+    OPENEXEC_MCP_READ_ONLY_DIRECT: 'everything',
+  });
+  const clients: Client[] = [];
+  let errors = 0;
+  try {
+    const added = await cli(dataDir, 'agents', 'add', 'bench', '--json');
+    const { token } = JSON.parse(added.stdout) as { token: string };
+    const direct = await connected(process.execPath, [EVERYTHING, 'stdio']);
+    const proxy = await connected(CLI_BIN, ['mcp', 'proxy', '--name', 'everything', '--', process.execPath, EVERYTHING, 'stdio'], {
+      ...(process.env as Record<string, string>),
+      OPENEXEC_DATA_DIR: dataDir,
+      OPENEXEC_URL: server.url,
+      OPENEXEC_AGENT_TOKEN: token,
+    });
+    clients.push(direct, proxy);
+    const once = async (client: Client, i: number): Promise<number> => {
+      const t0 = performance.now();
+      const r = await client.callTool({ name: 'echo', arguments: { message: `bench ${i}` } });
+      const ms = performance.now() - t0;
+      if (r.isError) errors++;
+      return ms;
+    };
+    for (let i = 0; i < 50; i++) {
+      await once(direct, i);
+      await once(proxy, i);
+    }
+    const d: number[] = [];
+    const p: number[] = [];
+    const h: number[] = [];
+    const rounds = 10;
+    for (let r = 0; r < rounds; r++) {
+      for (let i = 0; i < calls / rounds; i++) d.push(await once(direct, i));
+      for (let i = 0; i < calls / rounds; i++) p.push(await once(proxy, i));
+      for (let i = 0; i < calls / rounds; i++) {
+        const t0 = performance.now();
+        await (await fetch(`${server.url}/health`)).text();
+        h.push(performance.now() - t0);
+      }
+    }
+    h.sort((a, b) => a - b);
+    d.sort((a, b) => a - b);
+    p.sort((a, b) => a - b);
+    const directP50ms = percentile(d, 50);
+    const proxyP50ms = percentile(p, 50);
+    return { calls, directP50ms, proxyP50ms, proxyP99ms: percentile(p, 99), addedP50ms: Math.round((proxyP50ms - directP50ms) * 1000) / 1000, httpRoundTripP50ms: percentile(h, 50), errors };
+  } finally {
+    for (const c of clients) await c.close();
+    server.child.kill('SIGTERM');
+    await waitForExit(server.child);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,165 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { post, REPO_ROOT, startServer, tempDir, type RunningServer } from '../support/harness.ts';
+import { pendingId } from '../support/pending.ts';
+import { CLI_BIN } from '../support/cli.ts';
+
+const FIXTURES = join(REPO_ROOT, 'test/fixtures/claude-code');
+type HookInput = Record<string, unknown> & { tool_name: string; tool_input: Record<string, unknown>; tool_use_id: string };
+const recorded = (name: string): HookInput => JSON.parse(readFileSync(join(FIXTURES, `${name}.json`), 'utf8')) as HookInput;
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+async function setUp(hold: string): Promise<{ s: RunningServer; token: string }> {
+  const s = await startServer({ OPENEXEC_HOOK_HOLD_SECONDS: hold, OPENEXEC_REQUIRE_AGENT_TOKEN: '1' });
+  const added = await s.app.console.addAgent({ name: 'claude' });
+  if (!added.ok) throw new Error(added.error.message);
+  return { s, token: added.value.token };
+}
+
+
+function decision(body: any): { decision: string; reason: string } {
+  expect(body.hookSpecificOutput.hookEventName).toBe('PreToolUse');
+  return { decision: body.hookSpecificOutput.permissionDecision, reason: body.hookSpecificOutput.permissionDecisionReason };
+}
+
+const receipts = (s: RunningServer, nonce: string) =>
+  (s.app.core.db.prepare("SELECT body FROM receipts WHERE json_extract(body, '$.nonce') = ? ORDER BY seq").pluck().all(nonce) as string[]).map(
+    (b) => JSON.parse(b) as Record<string, any>,
+  );
+
+describe('POST /hooks/claude-code holding the decision', () => {
+  let s: RunningServer;
+  let token: string;
+  beforeAll(async () => {
+    ({ s, token } = await setUp('60'));
+  });
+  afterAll(() => s.stop());
+
+  test('an action the allow-list does not name is denied at once, even with an open allow-list', async () => {
+    expect(s.app.core.allowList.list()).toBeNull();
+    const r = await post(s.url, '/hooks/claude-code', recorded('pre-bash'), bearer(token));
+    expect(r.status).toBe(200);
+    expect(decision(r.body)).toMatchObject({ decision: 'deny', reason: expect.stringContaining('allow-list') });
+    expect(receipts(s, recorded('pre-bash').tool_use_id).map((b) => b['event'])).toEqual(['refused']);
+  });
+
+  test('no token, a bad token or input that is not a hook: 200 deny, nothing proposed', async () => {
+    for (const [body, headers] of [
+      [recorded('pre-edit'), {}],
+      [recorded('pre-edit'), bearer('oxa_nope')],
+      [{ hook_event_name: 'PreToolUse', tool_name: 'Bash' }, bearer(token)],
+    ] as const) {
+      const r = await post(s.url, '/hooks/claude-code', body, headers);
+      expect(r.status).toBe(200);
+      expect(decision(r.body).decision).toBe('deny');
+    }
+    expect(receipts(s, recorded('pre-edit').tool_use_id)).toEqual([]);
+  });
+
+  test('Bash, Edit and an MCP tool: the operator approves, the hook allows; PostToolUse is a reported receipt', async () => {
+    const allowed = await s.app.console.setAllowed({ action: 'claude-code:*', allowed: true });
+    expect(allowed.ok).toBe(true);
+    for (const name of ['pre-bash-again', 'pre-edit', 'pre-mcp']) {
+      const input = name === 'pre-bash-again' ? { ...recorded('pre-bash'), tool_use_id: 'toolu_01BashSecond' } : recorded(name);
+      const held = post(s.url, '/hooks/claude-code', input, bearer(token));
+      const id = await pendingId(s, (p) => p.nonce === input.tool_use_id);
+      const detail = await s.app.console.getProposal({ id });
+      expect(detail).toMatchObject({ ok: true, value: { action: `claude-code:${input.tool_name}`, agent: 'claude' } });
+      expect(detail.ok && JSON.parse(detail.value.payloadCanonical)).toEqual(input.tool_input);
+      await s.app.console.approve({ id });
+      const r = await held;
+      expect(decision(r.body)).toMatchObject({ decision: 'allow', reason: expect.stringContaining(id) });
+    }
+    const post1 = await post(s.url, '/hooks/claude-code', { ...recorded('post-bash'), tool_use_id: 'toolu_01BashSecond' }, bearer(token));
+    expect(post1.status).toBe(200);
+    const bodies = receipts(s, 'toolu_01BashSecond');
+    expect(bodies.map((b) => b['event'])).toEqual(['proposed', 'executed', 'reported']);
+    expect(bodies.every((b) => b['agent'] === 'claude')).toBe(true);
+    expect(bodies[1]!['payload']).toEqual(recorded('pre-bash').tool_input);
+    expect(bodies[2]).toMatchObject({ details: { executed_by: 'client', client: 'claude-code', matched: true, outcome: 'reported' } });
+    expect(bodies[2]!['result_hash']).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  test("the operator denies a Write: deny, with the operator's reason", async () => {
+    const input = recorded('pre-write');
+    const held = post(s.url, '/hooks/claude-code', input, bearer(token));
+    const id = await pendingId(s, (p) => p.nonce === input.tool_use_id);
+    await s.app.console.deny({ id, reason: 'never write .env' });
+    expect(decision((await held).body)).toMatchObject({ decision: 'deny', reason: expect.stringContaining('never write .env') });
+  });
+
+  test('a PostToolUse with no approved proposal behind it is recorded as unmatched', async () => {
+    const r = await post(s.url, '/hooks/claude-code', { ...recorded('post-bash'), tool_use_id: 'toolu_01NeverAsked' }, bearer(token));
+    expect(r.status).toBe(200);
+    expect(receipts(s, 'toolu_01NeverAsked')).toEqual([
+      expect.objectContaining({ event: 'reported', details: expect.objectContaining({ matched: false }) }),
+    ]);
+  });
+});
+
+describe('POST /hooks/claude-code when the hold runs out', () => {
+  let s: RunningServer;
+  let token: string;
+  beforeAll(async () => {
+    ({ s, token } = await setUp('1'));
+    await s.app.console.setAllowed({ action: 'claude-code:Bash', allowed: true });
+  });
+  afterAll(() => s.stop());
+
+  test('still pending: deny telling the agent to retry; the retry joins the same proposal and gets its decision', async () => {
+    const first = await post(s.url, '/hooks/claude-code', recorded('pre-bash'), bearer(token));
+    expect(decision(first.body)).toMatchObject({ decision: 'deny', reason: expect.stringContaining('Make the same tool call again') });
+    const id = await pendingId(s, (p) => p.nonce === recorded('pre-bash').tool_use_id);
+    const again = await post(s.url, '/hooks/claude-code', { ...recorded('pre-bash'), tool_use_id: 'toolu_01Retry1' }, bearer(token));
+    expect(decision(again.body).decision).toBe('deny');
+    const pending = await s.app.console.listPending();
+    expect(pending.ok && pending.value.map((p) => p.id)).toEqual([id]);
+    await s.app.console.approve({ id });
+    const retry = await post(s.url, '/hooks/claude-code', { ...recorded('pre-bash'), tool_use_id: 'toolu_01Retry2' }, bearer(token));
+    expect(decision(retry.body)).toMatchObject({ decision: 'allow', reason: expect.stringContaining(id) });
+    await post(s.url, '/hooks/claude-code', { ...recorded('post-bash'), tool_use_id: 'toolu_01Retry2' }, bearer(token));
+    expect(receipts(s, 'toolu_01Retry2')).toEqual([expect.objectContaining({ event: 'reported', proposal_id: id, details: expect.objectContaining({ matched: true }) })]);
+    // Delivered once: the same call made afterwards is a new request.
+    const later = await post(s.url, '/hooks/claude-code', { ...recorded('pre-bash'), tool_use_id: 'toolu_01Later' }, bearer(token));
+    expect(decision(later.body).decision).toBe('deny');
+    expect(receipts(s, 'toolu_01Later').map((b) => b['event'])).toEqual(['proposed']);
+  });
+});
+
+function hookCli(input: string, env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(CLI_BIN, ['hook', 'claude-code'], { env: { ...process.env, OPENEXEC_DATA_DIR: tempDir(), ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    child.stdin.end(input);
+  });
+}
+
+describe('openexec hook claude-code (a command hook)', () => {
+  let s: RunningServer;
+  let token: string;
+  beforeAll(async () => {
+    ({ s, token } = await setUp('1'));
+  });
+  afterAll(() => s.stop());
+
+  test("prints the route's decision and exits 0", async () => {
+    const r = await hookCli(JSON.stringify(recorded('pre-mcp')), { OPENEXEC_URL: s.url, OPENEXEC_AGENT_TOKEN: token });
+    expect(r.code).toBe(0);
+    expect(decision(JSON.parse(r.stdout))).toMatchObject({ decision: 'deny', reason: expect.stringContaining('allow-list') });
+  });
+
+  test('exits 2 on any failure: no server, input that is not JSON, a URL that is not loopback', async () => {
+    const dead = await hookCli(JSON.stringify(recorded('pre-mcp')), { OPENEXEC_URL: 'http://127.0.0.1:9', OPENEXEC_AGENT_TOKEN: token });
+    expect(dead.code).toBe(2);
+    expect(dead.stderr).toMatch(/^openexec hook: cannot reach OpenExec .*; blocking the tool call\n$/);
+    expect((await hookCli('not json', { OPENEXEC_URL: s.url, OPENEXEC_AGENT_TOKEN: token })).code).toBe(2);
+    expect((await hookCli('{}', { OPENEXEC_URL: 'http://example.com', OPENEXEC_AGENT_TOKEN: token })).code).toBe(2);
+    expect((await hookCli('{}', {})).code).toBe(2);
+  });
+});
