@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { readFileSync, readdirSync, rmSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { get, post, startServer, tempDir, type RunningServer } from '../support/harness.ts';
 import { cli } from '../support/cli.ts';
@@ -33,7 +33,11 @@ describe('agent identity (tokens optional)', () => {
 
   test('only the token hash is stored; a second agent of the same name is refused', async () => {
     expect(alpha).toMatch(/^oxa_[A-Za-z0-9_-]{43}$/);
-    const files = readdirSync(s.dataDir).map((f) => readFileSync(join(s.dataDir, f)).toString('latin1'));
+    // Every file OpenExec wrote, logs included, and the database.
+    const files = (readdirSync(s.dataDir, { recursive: true }) as string[])
+      .map((f) => join(s.dataDir, f))
+      .filter((f) => statSync(f).isFile())
+      .map((f) => readFileSync(f).toString('latin1'));
     expect(files.some((text) => text.includes(alpha.slice(4)))).toBe(false);
     const again = await s.app.console.addAgent({ name: 'alpha' });
     expect(again).toMatchObject({ ok: false, error: { code: 'conflict' } });

@@ -1,7 +1,7 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify as toYaml } from 'yaml';
-import { get, post, startServer, tempDir, type RunningServer } from './harness.ts';
+import { get, post, REPO_ROOT, startServer, tempDir, type RunningServer } from './harness.ts';
 import { executeWire, TestApprover } from './clawshield.ts';
 
 export interface EveryEventLedger {
@@ -76,6 +76,9 @@ export async function everyEventLedger(): Promise<EveryEventLedger> {
   const expiringP = await post(url, '/proposals', { action: 'add', payload: { a: 8, b: 9 }, nonce: 'every-8', ttl_seconds: 1 });
   const expired = await get(url, `/proposals/${expiringP.body.id}?wait=15`);
   if (expired.body?.status !== 'expired') throw new Error(`expected an expired proposal, got ${expired.text}`);
+  // reported: a client (Claude Code's PostToolUse) tells what it ran itself.
+  const postToolUse = JSON.parse(readFileSync(join(REPO_ROOT, 'test/fixtures/claude-code/post-bash.json'), 'utf8')) as object;
+  await expectStatus('reported', post(url, '/hooks/claude-code', { ...postToolUse, tool_use_id: 'every-hook' }), 200);
   // config: an allow-list change.
   okValue('allow-list', await server.app.console.setAllowed({ action: 'stall', allowed: false }));
   return { server, approver, dir, approverKeyFile };

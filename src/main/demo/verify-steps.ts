@@ -42,8 +42,22 @@ export async function verify(ctx: DemoContext, step: StepOf<'verify'>): Promise<
   return truncation(ctx, step.remove);
 }
 
+/** The demo approver's public key as a file: verify-ledger checks every approval's evidence against it. */
+function approverKeyFile(ctx: DemoContext): string {
+  const file = join(ctx.evidenceDir, 'approver-key.pem');
+  writeFileSync(file, ctx.approver.publicKeyPem, { mode: 0o600 });
+  return file;
+}
+
 async function verifyLedger(ctx: DemoContext): Promise<void> {
-  const r = await shown(ctx, `OPENEXEC_DATA_DIR=${ctx.dataDir} openexec verify-ledger`, OPENEXEC_BIN, ['verify-ledger'], { OPENEXEC_DATA_DIR: ctx.dataDir });
+  const approver = approverKeyFile(ctx);
+  const r = await shown(
+    ctx,
+    `OPENEXEC_DATA_DIR=${ctx.dataDir} openexec verify-ledger --approver-key ${approver}`,
+    OPENEXEC_BIN,
+    ['verify-ledger', '--approver-key', approver],
+    { OPENEXEC_DATA_DIR: ctx.dataDir },
+  );
   if (r.code !== 0) throw new StepFailed(`openexec verify-ledger exited ${r.code}`);
 }
 
@@ -121,7 +135,14 @@ async function truncation(ctx: DemoContext, remove: number): Promise<void> {
   n.line('check', `a copy of the ledger loses its newest ${remove} receipts (#${removed.first}–#${removed.last}), as if someone cut its tail`);
   const key = await receiptKeyFile(ctx);
   const copyEnv = { OPENEXEC_DATA_DIR: copyDir };
-  const chainOnly = await shown(ctx, `OPENEXEC_DATA_DIR=${copyDir} openexec verify-ledger --public-key ${key}`, OPENEXEC_BIN, ['verify-ledger', '--public-key', key], copyEnv);
+  const approver = approverKeyFile(ctx);
+  const chainOnly = await shown(
+    ctx,
+    `OPENEXEC_DATA_DIR=${copyDir} openexec verify-ledger --public-key ${key} --approver-key ${approver}`,
+    OPENEXEC_BIN,
+    ['verify-ledger', '--public-key', key, '--approver-key', approver],
+    copyEnv,
+  );
   n.line(
     'check',
     chainOnly.code === 0
@@ -130,9 +151,9 @@ async function truncation(ctx: DemoContext, remove: number): Promise<void> {
   );
   const r = await shown(
     ctx,
-    `OPENEXEC_DATA_DIR=${copyDir} openexec verify-ledger --public-key ${key} --checkpoint ${checkpoint}`,
+    `OPENEXEC_DATA_DIR=${copyDir} openexec verify-ledger --public-key ${key} --approver-key ${approver} --checkpoint ${checkpoint}`,
     OPENEXEC_BIN,
-    ['verify-ledger', '--public-key', key, '--checkpoint', checkpoint],
+    ['verify-ledger', '--public-key', key, '--approver-key', approver, '--checkpoint', checkpoint],
     copyEnv,
   );
   if (r.code !== 3) throw new StepFailed(`expected verify-ledger --checkpoint to exit 3 on the cut copy, it exited ${r.code}`);
