@@ -252,6 +252,16 @@ export interface KeyInfoDto {
   publicKeyPem: string;
 }
 
+export interface CheckpointStatusDto {
+  latest: { size: number; rootHash: string; createdAt: string } | null;
+  /** OPENEXEC_WITNESS_DIR, or null when checkpoints are not witnessed. */
+  witnessDir: string | null;
+  /** The largest checkpoint there that the receipt and operator keys both sign. */
+  witnessed: { size: number; file: string } | null;
+  /** Why the last copy to the witness directory failed, if it did. */
+  witnessProblem: string | null;
+}
+
 export interface HealthDto {
   version: string;
   mode: ExecMode;
@@ -267,6 +277,8 @@ export interface HealthDto {
   /** The manifest of declared actions in force, or null when none is loaded. */
   manifest: ManifestInfoDto | null;
   counts: { pending: number; receipts: number; executions: number; approvals: number };
+  /** The latest signed checkpoint, and the latest copy witnessed outside the data directory. */
+  checkpoints: CheckpointStatusDto;
   /** Plain-words warnings: open allow-list, demo mode, non-loopback bind. */
   warnings: string[];
 }

@@ -166,6 +166,10 @@ describe('witnessed checkpoints', () => {
       expect(note.startsWith(c.value.note)).toBe(true);
       expect(note.slice(c.value.note.length)).toMatch(/^\u2014 openexec\.local\/operator\/[0-9a-f]{16} \S+\n$/);
       expect(s.app.core.checkpoints.latestWitnessed()?.size).toBe(4);
+      // Status shows both: the latest checkpoint and the latest witnessed one.
+      const health = await s.app.console.health();
+      if (!health.ok) throw new Error(health.error.message);
+      expect(health.value.checkpoints).toMatchObject({ latest: { size: 4 }, witnessDir: witness, witnessed: { size: 4, file }, witnessProblem: null });
       await s.app.close();
 
       // Someone with the data directory removes the newest receipt.

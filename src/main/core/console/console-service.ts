@@ -1,5 +1,5 @@
 import type { ConsoleApi } from '../../../shared/console-api.ts';
-import type { AllowListDto, ApprovalDto, CheckpointDto, HealthDto, InclusionProofDto, KeyInfoDto, ProposalDetailDto } from '../../../shared/console-dto.ts';
+import type { AllowListDto, ApprovalDto, CheckpointDto, CheckpointStatusDto, HealthDto, InclusionProofDto, KeyInfoDto, ProposalDetailDto } from '../../../shared/console-dto.ts';
 import type { StoredCheckpoint } from '../ledger/checkpoint/checkpoints.ts';
 import { fail, ok, type ConsoleResult } from '../../../shared/console-result.ts';
 import { consoleCodeOf } from '../../../shared/error-codes.ts';
@@ -104,9 +104,22 @@ export class ConsoleService implements ConsoleApi {
           executions: count("SELECT count(*) FROM executions WHERE status = 'executed'"),
           approvals: count('SELECT count(*) FROM approvals'),
         },
+        checkpoints: this.checkpointStatus(),
         warnings: [...this.info.warnings()],
       };
     });
+  }
+
+  private checkpointStatus(): CheckpointStatusDto {
+    const { checkpoints } = this.core;
+    const latest = checkpoints.latest();
+    const witnessed = checkpoints.latestWitnessed();
+    return {
+      latest: latest && { size: latest.size, rootHash: Buffer.from(latest.root).toString('hex'), createdAt: latest.createdAt },
+      witnessDir: checkpoints.witnessDir,
+      witnessed: witnessed && { size: witnessed.size, file: witnessed.file },
+      witnessProblem: checkpoints.witnessProblem(),
+    };
   }
 
   listPending() {

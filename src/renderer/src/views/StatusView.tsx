@@ -73,6 +73,24 @@ export function StatusView() {
                       mono: health.manifest !== null,
                       testId: 'status-manifest',
                     },
+                    {
+                      label: 'Latest checkpoint',
+                      value: health.checkpoints.latest
+                        ? `${plural(health.checkpoints.latest.size, 'receipt')}, root ${health.checkpoints.latest.rootHash.slice(0, 16)}…`
+                        : 'None yet (one is signed every 1,000 receipts or minute, and on demand)',
+                      testId: 'status-checkpoint',
+                    },
+                    {
+                      label: 'Last witnessed',
+                      value: health.checkpoints.witnessProblem
+                        ? `Copy failed: ${health.checkpoints.witnessProblem}`
+                        : health.checkpoints.witnessed
+                          ? `${plural(health.checkpoints.witnessed.size, 'receipt')} in ${health.checkpoints.witnessed.file}`
+                          : health.checkpoints.witnessDir
+                            ? `Nothing yet in ${health.checkpoints.witnessDir}`
+                            : 'Not witnessed: set OPENEXEC_WITNESS_DIR to keep co-signed checkpoints outside the data directory',
+                      testId: 'status-witnessed',
+                    },
                     { label: 'API address', value: health.apiAddress, mono: true, testId: 'status-address' },
                     { label: 'Version', value: health.version },
                   ]}

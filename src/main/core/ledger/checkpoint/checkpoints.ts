@@ -119,6 +119,10 @@ export class Checkpoints {
     this.timer = null;
   }
 
+  get witnessDir(): string | null {
+    return this.options.witnessDir;
+  }
+
   /** The problem with the witness directory, if copying the last checkpoint there failed. */
   witnessProblem(): string | null {
     return this.witnessError;
