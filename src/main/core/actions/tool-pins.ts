@@ -5,7 +5,6 @@ import { isoUtc } from '../clock.ts';
 import type { JsonObject, JsonValue } from '../json/json-value.ts';
 import { canonicalJson } from '../json/canonical.ts';
 import { sha256Hex } from '../json/request-hash.ts';
-import { witnessedWrite } from '../ledger/witnessed-write.ts';
 import { Refusal } from '../errors.ts';
 
 interface PinRow {
@@ -36,7 +35,7 @@ export class ToolPins {
   private readonly acceptRow;
 
   constructor(
-    private readonly db: SqliteDatabase,
+    db: SqliteDatabase,
     private readonly ledger: Ledger,
     private readonly clock: Clock,
   ) {
@@ -64,7 +63,7 @@ export class ToolPins {
     const row = this.byAction.get(action) as PinRow | undefined;
     if (row?.definition_hash === hash) return { status: 'pinned', hash };
     if (row === undefined) {
-      witnessedWrite(this.db, this.ledger, () => {
+      this.ledger.witness(() => {
         this.insertRow.run(action, hash, canonicalJson(definition), isoUtc(this.clock.now()));
         this.ledger.append({ event: 'config', action, reason: `mcp tool pinned: ${action}`, details: pinDetails(null, hash, definition) });
       });
@@ -81,7 +80,7 @@ export class ToolPins {
     if (row.pending_hash === null || row.pending_definition === null) throw new Refusal('conflict', `No changed definition of '${action}' is waiting`);
     const after = row.pending_hash;
     const definition = JSON.parse(row.pending_definition) as JsonValue as JsonObject;
-    witnessedWrite(this.db, this.ledger, () => {
+    this.ledger.witness(() => {
       this.acceptRow.run(isoUtc(this.clock.now()), action, after);
       this.ledger.append({ event: 'config', action, reason: `mcp tool definition accepted: ${action}`, details: pinDetails(row.definition_hash, after, definition) });
     });

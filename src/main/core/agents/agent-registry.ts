@@ -5,7 +5,6 @@ import type { Clock } from '../clock.ts';
 import { isoUtc } from '../clock.ts';
 import { sha256Hex } from '../json/request-hash.ts';
 import { Refusal } from '../errors.ts';
-import { witnessedWrite } from '../ledger/witnessed-write.ts';
 import type { AgentDto } from '../../../shared/console-dto.ts';
 import { AGENT_NAME_PATTERN } from '../../../shared/console-schemas.ts';
 
@@ -35,7 +34,7 @@ export class AgentRegistry {
   private readonly revokeRow;
 
   constructor(
-    private readonly db: SqliteDatabase,
+    db: SqliteDatabase,
     private readonly ledger: Ledger,
     private readonly clock: Clock,
   ) {
@@ -74,7 +73,7 @@ export class AgentRegistry {
   }
 
   private witnessed(reason: string, write: () => void): void {
-    witnessedWrite(this.db, this.ledger, () => {
+    this.ledger.witness(() => {
       write();
       this.ledger.append({ event: 'config', reason });
     });

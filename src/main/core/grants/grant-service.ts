@@ -7,7 +7,6 @@ import { parseJson } from '../json/parse.ts';
 import { isoUtc } from '../clock.ts';
 import { Refusal } from '../errors.ts';
 import { isStorageFull } from '../store/storage-full.ts';
-import { commitWithReceipts } from '../ledger/commit.ts';
 import type { GrantDto, GrantPreviewDto } from '../../../shared/grant-dto.ts';
 import { plain } from '../actions/declared/payload-schema.ts';
 import { checkTerms, GrantTermsError, GRANT_TYPE, GRANT_VERSION, signGrant, type GrantTerms } from './grant-artifact.ts';
@@ -207,7 +206,7 @@ export class GrantService {
   }
 
   private commit(work: () => void): void {
-    commitWithReceipts(this.core.db, this.core.ledger, work);
+    this.core.ledger.witness(work);
   }
 }
 

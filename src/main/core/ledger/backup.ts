@@ -82,15 +82,6 @@ export async function backupLedger(db: SqliteDatabase, ledger: Ledger, verifier:
     sha256,
     bytes: BigInt(bytes.length),
   });
-  let receiptSeq = 0;
-  try {
-    db.transaction(() => {
-      receiptSeq = ledger.append({ event: 'config', reason: `backup: ${head.seq} receipts copied to ${path}`, details }).seq;
-    }).immediate();
-  } catch (err) {
-    ledger.discardUncommitted();
-    throw err;
-  }
-  ledger.publishCommitted();
+  const receiptSeq = ledger.witness(() => ledger.append({ event: 'config', reason: `backup: ${head.seq} receipts copied to ${path}`, details }).seq);
   return { path, bytes: statSync(path).size, sha256, seq: head.seq, hash: head.hash, receiptSeq };
 }

@@ -92,6 +92,24 @@ export class Ledger {
     return dto;
   }
 
+  /**
+   * The witnessed write: `work` (a state change and the receipts that witness it) in one
+   * immediate write transaction; the receipts are announced once it has committed and
+   * forgotten if it rolls back (the error is rethrown). The engine's group commit is the one
+   * other owner of this protocol, with a savepoint per request.
+   */
+  witness<T>(work: () => T): T {
+    let result: T;
+    try {
+      result = this.db.transaction(work).immediate();
+    } catch (err) {
+      this.discardUncommitted();
+      throw err;
+    }
+    this.publishCommitted();
+    return result;
+  }
+
   /** Called by the transaction owner after COMMIT: tells listeners what is now durable. */
   publishCommitted(): void {
     if (this.pending.length === 0) return;

@@ -3,7 +3,6 @@ import type { JsonObject, JsonValue } from '../json/json-value.ts';
 import { canonicalJson } from '../json/canonical.ts';
 import { requestHash as hashRequest, sha256Hex } from '../json/request-hash.ts';
 import { boundedRequestFields } from '../engine/attempt-receipts.ts';
-import { witnessedWrite } from '../ledger/witnessed-write.ts';
 import type { ProposalRow } from './proposal-store.ts';
 import type { ReceiptDto } from '../../../shared/console-dto.ts';
 
@@ -51,7 +50,7 @@ export function recordClientReport(core: OpenExecCore, report: ClientReport): Re
     : report.outcome === 'outcome_unknown'
       ? `Sent by the client (${report.client}) once; its answer was lost: outcome unknown, never resent`
       : `Executed by the client (${report.client}), not by OpenExec: outcome as the client reported it`;
-  return witnessedWrite(core.db, core.ledger, () =>
+  return core.ledger.witness(() =>
     core.ledger.append({
       event: 'reported',
       action: report.action,

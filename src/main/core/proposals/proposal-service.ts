@@ -9,7 +9,6 @@ import { Refusal } from '../errors.ts';
 import type { ExecuteOutcome } from '../engine/engine.ts';
 import { boundedRequestFields } from '../engine/attempt-receipts.ts';
 import { isStorageFull } from '../store/storage-full.ts';
-import { commitWithReceipts } from '../ledger/commit.ts';
 import { mintOperatorApproval } from './operator-approval.ts';
 import type { ApprovalArtifact } from '../approval/approval-artifact.ts';
 import type { Ed25519Signer } from '../crypto/ed25519.ts';
@@ -408,7 +407,7 @@ export class ProposalService {
   /** One write transaction; a decision someone else made first leaves no trace. */
   private commit(work: () => void): void {
     try {
-      commitWithReceipts(this.core.db, this.core.ledger, work);
+      this.core.ledger.witness(work);
     } catch (err) {
       if (err instanceof StaleDecision) return;
       throw err;

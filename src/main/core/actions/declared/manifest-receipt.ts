@@ -41,41 +41,35 @@ function obj(entries: Record<string, unknown>): JsonObject {
  */
 export function recordManifest(db: SqliteDatabase, ledger: Ledger, manifest: ManifestInForce | null): ReceiptDto | null {
   let receipt: ReceiptDto | null = null;
-  try {
-    db.transaction(() => {
-      const previous = lastRecorded(db);
-      const hash = manifest?.hash ?? null;
-      if ((previous?.hash ?? null) === hash) return;
-      const before = previous?.definitions ?? {};
-      const after = manifest?.definitions ?? {};
-      const added = Object.keys(after).filter((n) => !(n in before)).sort();
-      const removed = Object.keys(before).filter((n) => !(n in after)).sort();
-      const changed = Object.keys(after).filter((n) => n in before && before[n] !== after[n]).sort();
-      const parts = [
-        ...(added.length ? [`added ${added.join(', ')}`] : []),
-        ...(removed.length ? [`removed ${removed.join(', ')}`] : []),
-        ...(changed.length ? [`changed ${changed.join(', ')}`] : []),
-      ];
-      const what = manifest ? `${manifest.path} (${Object.keys(after).length} actions)` : 'none';
-      receipt = ledger.append({
-        event: 'config',
-        reason: `actions manifest: ${what}${parts.length ? `; ${parts.join('; ')}` : ''}`,
-        details: obj({
-          kind: MANIFEST_RECEIPT_KIND,
-          manifest: manifest?.path ?? null,
-          manifest_hash: hash,
-          previous_hash: previous?.hash ?? null,
-          actions: obj(after),
-          added,
-          removed,
-          changed,
-        }),
-      });
-    }).immediate();
-  } catch (err) {
-    ledger.discardUncommitted();
-    throw err;
-  }
-  ledger.publishCommitted();
+  ledger.witness(() => {
+    const previous = lastRecorded(db);
+    const hash = manifest?.hash ?? null;
+    if ((previous?.hash ?? null) === hash) return;
+    const before = previous?.definitions ?? {};
+    const after = manifest?.definitions ?? {};
+    const added = Object.keys(after).filter((n) => !(n in before)).sort();
+    const removed = Object.keys(before).filter((n) => !(n in after)).sort();
+    const changed = Object.keys(after).filter((n) => n in before && before[n] !== after[n]).sort();
+    const parts = [
+      ...(added.length ? [`added ${added.join(', ')}`] : []),
+      ...(removed.length ? [`removed ${removed.join(', ')}`] : []),
+      ...(changed.length ? [`changed ${changed.join(', ')}`] : []),
+    ];
+    const what = manifest ? `${manifest.path} (${Object.keys(after).length} actions)` : 'none';
+    receipt = ledger.append({
+      event: 'config',
+      reason: `actions manifest: ${what}${parts.length ? `; ${parts.join('; ')}` : ''}`,
+      details: obj({
+        kind: MANIFEST_RECEIPT_KIND,
+        manifest: manifest?.path ?? null,
+        manifest_hash: hash,
+        previous_hash: previous?.hash ?? null,
+        actions: obj(after),
+        added,
+        removed,
+        changed,
+      }),
+    });
+  });
   return receipt;
 }
