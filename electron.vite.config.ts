@@ -15,10 +15,7 @@ function devCspPlugin(): Plugin {
     transformIndexHtml(html, ctx) {
       const origin = ctx.server?.resolvedUrls?.local[0] ?? 'http://localhost:5173';
       const policy = devRendererCsp(new URL(origin).origin);
-      return html.replace(
-        /(<meta http-equiv="Content-Security-Policy" content=")[^"]*(")/,
-        `$1${policy}$2`,
-      );
+      return html.replace(/(<meta http-equiv="Content-Security-Policy" content=")[^"]*(")/, `$1${policy}$2`);
     },
   };
 }

@@ -45,7 +45,10 @@ async function timed(n: number, once: (i: number) => Promise<unknown>): Promise<
 export async function benchActions(runs: number): Promise<ActionsFigures> {
   const dataDir = tempDir('openexec-bench-');
   const manifest = join(dataDir, 'bench-actions.yaml');
-  writeFileSync(manifest, 'actions:\n  true:\n    kind: run\n    description: bench\n    risk: low\n    program: /bin/true\n    payload_schema: {type: object}\n');
+  writeFileSync(
+    manifest,
+    'actions:\n  true:\n    kind: run\n    description: bench\n    risk: low\n    program: /bin/true\n    payload_schema: {type: object}\n',
+  );
   const server = await spawnServer({ OPENEXEC_DATA_DIR: dataDir, OPENEXEC_MODE: 'demo', OPENEXEC_ACTIONS: manifest });
   const url = new URL(server.url);
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });

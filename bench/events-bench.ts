@@ -30,7 +30,9 @@ function rssBytes(pid: number): number | null {
 /** CPU seconds (user + system) a process has used, from /proc (Linux); null elsewhere. */
 function cpuSeconds(pid: number): number | null {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      .replace(/^.*\) /, '')
+      .split(' ');
     // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100 a second on Linux).
     return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
@@ -40,7 +42,12 @@ function cpuSeconds(pid: number): number | null {
 
 async function withServer<T>(env: Record<string, string>, work: (server: ServerProcess, url: URL) => Promise<T>): Promise<T> {
   const dataDir = tempDir('openexec-bench-');
-  const server = await spawnServer({ OPENEXEC_DATA_DIR: dataDir, OPENEXEC_MAX_SUBSCRIBERS: '1000', OPENEXEC_MAX_CONNECTIONS: '2048', ...env });
+  const server = await spawnServer({
+    OPENEXEC_DATA_DIR: dataDir,
+    OPENEXEC_MAX_SUBSCRIBERS: '1000',
+    OPENEXEC_MAX_CONNECTIONS: '2048',
+    ...env,
+  });
   try {
     return await work(server, new URL(server.url));
   } finally {
@@ -52,7 +59,12 @@ async function withServer<T>(env: Record<string, string>, work: (server: ServerP
 
 /** A proposal of about 1.8 KB, as in the report that found the problem (17.6 MiB for 10,000). */
 function proposalBody(i: number, tag: string): string {
-  return JSON.stringify({ action: 'echo', payload: { to: 'cfo@example.com', amount: i, note: 'n'.repeat(1500) }, nonce: `${tag}-${i}`, context: 'Quarterly report' });
+  return JSON.stringify({
+    action: 'echo',
+    payload: { to: 'cfo@example.com', amount: i, note: 'n'.repeat(1500) },
+    nonce: `${tag}-${i}`,
+    context: 'Quarterly report',
+  });
 }
 
 /** What a stream received: its byte count and its last few hundred bytes. */
@@ -141,9 +153,19 @@ async function executeRun(subscribers: number, requests: number) {
         const payload = `{"a":${i},"b":${subscribers}}`;
         return executeWire('add', payload, `events-${tag}-${subscribers}-${i}`, approver.mint('add', payload));
       };
-      await runLoad(agent, url, Array.from({ length: 200 }, (_, i) => mint(i, 'warm')), CONCURRENCY);
+      await runLoad(
+        agent,
+        url,
+        Array.from({ length: 200 }, (_, i) => mint(i, 'warm')),
+        CONCURRENCY,
+      );
       const cpu0 = cpuSeconds(server.child.pid!);
-      const run = await runLoad(agent, url, Array.from({ length: requests }, (_, i) => mint(i, 'run')), CONCURRENCY);
+      const run = await runLoad(
+        agent,
+        url,
+        Array.from({ length: requests }, (_, i) => mint(i, 'run')),
+        CONCURRENCY,
+      );
       const cpu1 = cpuSeconds(server.child.pid!);
       agent.destroy();
       await new Promise((r) => setTimeout(r, 500));

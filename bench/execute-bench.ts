@@ -23,7 +23,14 @@ export function percentile(sorted: number[], p: number): number {
 export function postRaw(agent: Agent, url: URL, body: string, path = '/execute'): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { agent, hostname: url.hostname, port: url.port, path, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      {
+        agent,
+        hostname: url.hostname,
+        port: url.port,
+        path,
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
       (res) => {
         res.resume();
         res.on('end', () => resolve(res.statusCode ?? 0));
@@ -43,7 +50,14 @@ export interface LoadRun {
 }
 
 /** POSTs every body to `path`, `concurrency` at a time, timing each one. */
-export async function runLoad(agent: Agent, url: URL, bodies: string[], concurrency: number, path = '/execute', okStatus = 200): Promise<LoadRun> {
+export async function runLoad(
+  agent: Agent,
+  url: URL,
+  bodies: string[],
+  concurrency: number,
+  path = '/execute',
+  okStatus = 200,
+): Promise<LoadRun> {
   const latencies: number[] = [];
   let next = 0;
   let errors = 0;
@@ -93,7 +107,11 @@ export async function benchExecute(
       });
       const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
       // Warm-up: connections, JIT, page cache.
-      await Promise.all(Array.from({ length: concurrency }, (_, i) => postRaw(agent, url, executeWire('echo', '{}', `warm-${synchronous}-${concurrency}-${i}`, approver.mint('echo', '{}')))));
+      await Promise.all(
+        Array.from({ length: concurrency }, (_, i) =>
+          postRaw(agent, url, executeWire('echo', '{}', `warm-${synchronous}-${concurrency}-${i}`, approver.mint('echo', '{}'))),
+        ),
+      );
       const { latencies, errors, seconds } = await runLoad(agent, url, bodies, concurrency);
       agent.destroy();
       figures.push({

@@ -23,7 +23,10 @@ export function benchLedger(count: number) {
     const queries: [string, (i: number) => ReceiptQuery][] = [
       ['text (common word) + event filter', () => ({ text: pick(WORDS), events: ['executed'], limit: 100 })],
       ['text (two words) + action filter', () => ({ text: `${pick(WORDS)} ${pick(WORDS)}`, action: 'add', limit: 100 })],
-      ['text (rare: one recipient) + approver filter', (i) => ({ text: `${pick(WORDS)} ${i % 997}`, approverKeyId: '0123456789abcdef', limit: 100 })],
+      [
+        'text (rare: one recipient) + approver filter',
+        (i) => ({ text: `${pick(WORDS)} ${i % 997}`, approverKeyId: '0123456789abcdef', limit: 100 }),
+      ],
       ['text + time range', () => ({ text: pick(WORDS), from: new Date(Date.now() - 3_600_000).toISOString(), limit: 100 })],
       ['filters only (event + action), newest first', () => ({ events: ['denied'], action: 'echo', limit: 100 })],
       ['second page (keyset) of a text search', () => ({ text: pick(WORDS), beforeSeq: Math.floor(count / 2), limit: 100 })],
@@ -49,7 +52,11 @@ export function benchLedger(count: number) {
       appendSeconds: Math.round(appendSeconds * 10) / 10,
       appendsPerSecond: Math.round(count / appendSeconds),
       search,
-      verifyChain: { valid: chain.valid, seconds: Math.round(verifySeconds * 10) / 10, receiptsPerSecond: Math.round(count / verifySeconds) },
+      verifyChain: {
+        valid: chain.valid,
+        seconds: Math.round(verifySeconds * 10) / 10,
+        receiptsPerSecond: Math.round(count / verifySeconds),
+      },
     };
   } finally {
     core.close();

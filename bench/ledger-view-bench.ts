@@ -12,7 +12,14 @@ import { startServer } from '../test/support/harness.ts';
 import { consoleCall } from '../test/support/console-http.ts';
 import { serveStatic } from '../test/support/static-server.ts';
 import { installConsoleBridge, type ConsoleTestBridge } from '../test/support/console-test-bridge.ts';
-import { launchChromium, RENDERER_DIR, rendererTestBlocker, VIEWPORT, watchPageProblems, type PageGlobal } from '../test/support/browser.ts';
+import {
+  launchChromium,
+  RENDERER_DIR,
+  rendererTestBlocker,
+  VIEWPORT,
+  watchPageProblems,
+  type PageGlobal,
+} from '../test/support/browser.ts';
 import { renderedSeqs } from '../test/support/console-ui.ts';
 import type { ReceiptQuery } from '../src/shared/console-schemas.ts';
 
@@ -75,9 +82,9 @@ export async function benchLedgerView(count: number) {
   try {
     const fillSeconds = fillLedger(s.app.core, count);
     const expected = async (query: ReceiptQuery) =>
-      ((await consoleCall(s.url, s.app.consoleToken, 'searchReceipts', { ...query, limit: PAGE_SIZE })).body.items as { seq: number }[]).map(
-        (r) => r.seq,
-      );
+      (
+        (await consoleCall(s.url, s.app.consoleToken, 'searchReceipts', { ...query, limit: PAGE_SIZE })).body.items as { seq: number }[]
+      ).map((r) => r.seq);
     const page = await browser.newPage({ viewport: VIEWPORT });
     const problems = watchPageProblems(page);
     bridge = await installConsoleBridge(page, { url: s.url, token: s.app.consoleToken });
@@ -101,7 +108,14 @@ export async function benchLedgerView(count: number) {
     const firstRowsCorrect = await matches({});
 
     const search = [];
-    for (const text of ['invoice', 'refund payroll', 'vendor-421', 'urgent requested agent', 'quarterly budget 77777', 'nothing-matches-this']) {
+    for (const text of [
+      'invoice',
+      'refund payroll',
+      'vendor-421',
+      'urgent requested agent',
+      'quarterly budget 77777',
+      'nothing-matches-this',
+    ]) {
       const ms = await timeSearch(page, b, () => page.getByTestId('ledger-search').fill(text));
       search.push({ text, ms: round(ms), withoutDebounceMs: round(ms - SEARCH_DEBOUNCE_MS), correct: await matches({ text }) });
     }
@@ -112,7 +126,12 @@ export async function benchLedgerView(count: number) {
     const steps: [string, () => Promise<void>, ReceiptQuery, number][] = [
       ['events = denied', chip('denied'), { events: ['denied'] }, 0],
       ['events = denied, refused', chip('refused'), { events: ['denied', 'refused'] }, 0],
-      ['+ action = add', () => page.getByTestId('ledger-filter-action').fill('add'), { events: ['denied', 'refused'], action: 'add' }, SEARCH_DEBOUNCE_MS],
+      [
+        '+ action = add',
+        () => page.getByTestId('ledger-filter-action').fill('add'),
+        { events: ['denied', 'refused'], action: 'add' },
+        SEARCH_DEBOUNCE_MS,
+      ],
       [
         '+ approver key id',
         () => page.getByTestId('ledger-filter-approver').fill('0123456789abcdef'),

@@ -45,7 +45,10 @@ export async function benchLoggingCost(rounds: number, perRound: number): Promis
   const silent: number[] = [];
   for (let i = 0; i < rounds; i++) {
     // Which goes first alternates too: a warm page cache or a quiet neighbour favours neither.
-    const order = [['info', logged], ['silent', silent]] as const;
+    const order = [
+      ['info', logged],
+      ['silent', silent],
+    ] as const;
     for (const [level, into] of i % 2 === 0 ? order : [...order].reverse()) {
       const [f] = await benchExecute('NORMAL', [16], perRound, { OPENEXEC_LOG_LEVEL: level });
       if (!f || f.errors > 0) throw new Error(`logging bench: ${f?.errors ?? 'no'} errors at level ${level}`);

@@ -83,7 +83,15 @@ export async function benchMcp(calls: number): Promise<McpFigures> {
     p.sort((a, b) => a - b);
     const directP50ms = percentile(d, 50);
     const proxyP50ms = percentile(p, 50);
-    return { calls, directP50ms, proxyP50ms, proxyP99ms: percentile(p, 99), addedP50ms: Math.round((proxyP50ms - directP50ms) * 1000) / 1000, httpRoundTripP50ms: percentile(h, 50), errors };
+    return {
+      calls,
+      directP50ms,
+      proxyP50ms,
+      proxyP99ms: percentile(p, 99),
+      addedP50ms: Math.round((proxyP50ms - directP50ms) * 1000) / 1000,
+      httpRoundTripP50ms: percentile(h, 50),
+      errors,
+    };
   } finally {
     for (const c of clients) await c.close();
     server.child.kill('SIGTERM');

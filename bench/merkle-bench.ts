@@ -83,7 +83,10 @@ export async function benchMerkle(count: number, executePerLevel: number) {
     };
     // Checkpointing's cost to /execute at c16: a checkpoint every 1,000 receipts (the default)
     // against none at all, in the same run.
-    const none = await benchExecute('NORMAL', [16], executePerLevel, { OPENEXEC_CHECKPOINT_EVERY: '1000000', OPENEXEC_CHECKPOINT_INTERVAL: '86400' });
+    const none = await benchExecute('NORMAL', [16], executePerLevel, {
+      OPENEXEC_CHECKPOINT_EVERY: '1000000',
+      OPENEXEC_CHECKPOINT_INTERVAL: '86400',
+    });
     const every1000 = await benchExecute('NORMAL', [16], executePerLevel, { OPENEXEC_CHECKPOINT_EVERY: '1000' });
     const noneRate = none[0]!.executionsPerSecond;
     const withRate = every1000[0]!.executionsPerSecond;

@@ -17,10 +17,7 @@ const results: Record<string, unknown> = {
   machine: { node: process.versions.node, cpus: (await import('node:os')).cpus().length },
 };
 if (!only || only === 'execute') {
-  results['execute'] = [
-    ...(await benchExecute('NORMAL', [1, 16, 64], 6000)),
-    ...(await benchExecute('FULL', [1, 16, 64], 3000)),
-  ];
+  results['execute'] = [...(await benchExecute('NORMAL', [1, 16, 64], 6000)), ...(await benchExecute('FULL', [1, 16, 64], 3000))];
 }
 if (!only || only === 'logging') {
   results['logging'] = await benchLoggingCost(Number(process.env['BENCH_ROUNDS'] ?? 3), 4000);

@@ -32,7 +32,11 @@ export const tools = [
   },
   {
     type: 'function',
-    function: { name: 'echo', description: 'Echo a message back', parameters: { type: 'object', properties: { message: { type: 'string' } } } },
+    function: {
+      name: 'echo',
+      description: 'Echo a message back',
+      parameters: { type: 'object', properties: { message: { type: 'string' } } },
+    },
   },
 ];
 
@@ -89,7 +93,10 @@ export async function toolLoop(client: OpenExecClient, runId: string, prompt: st
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const client = new OpenExecClient({ url: process.env['OPENEXEC_URL'] ?? 'http://127.0.0.1:5000', token: process.env['OPENEXEC_AGENT_TOKEN'] });
+  const client = new OpenExecClient({
+    url: process.env['OPENEXEC_URL'] ?? 'http://127.0.0.1:5000',
+    token: process.env['OPENEXEC_AGENT_TOKEN'],
+  });
   const answer = await toolLoop(client, process.env['RUN_ID'] ?? `run-${Date.now()}`, 'What is 2 + 40? Then say hello.');
   process.stdout.write(`${answer}\n`);
 }

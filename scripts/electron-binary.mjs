@@ -14,9 +14,7 @@ export function findElectronBinary(env = process.env, root = PROJECT_ROOT) {
   const relative = existsSync(pathFile) ? readFileSync(pathFile, 'utf8').trim() : null;
   if (env.ELECTRON_OVERRIDE_DIST_PATH) {
     const candidate = join(env.ELECTRON_OVERRIDE_DIST_PATH, relative || 'electron');
-    return existsSync(candidate)
-      ? { path: candidate }
-      : { missing: `ELECTRON_OVERRIDE_DIST_PATH is set but ${candidate} does not exist` };
+    return existsSync(candidate) ? { path: candidate } : { missing: `ELECTRON_OVERRIDE_DIST_PATH is set but ${candidate} does not exist` };
   }
   if (!relative) return { missing: 'the Electron binary was never downloaded (node_modules/electron/path.txt is missing)' };
   const candidate = join(pkgDir, 'dist', relative);

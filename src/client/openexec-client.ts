@@ -134,7 +134,12 @@ export class OpenExecClient {
 
   /** The proposal now, or once decided within `waitSeconds` (0 to 60). */
   get(id: string, waitSeconds = 0, signal?: AbortSignal): Promise<Proposal> {
-    return this.call<Proposal>('GET', `/proposals/${encodeURIComponent(id)}?wait=${Math.min(MAX_WAIT_SECONDS, Math.max(0, waitSeconds))}`, undefined, signal);
+    return this.call<Proposal>(
+      'GET',
+      `/proposals/${encodeURIComponent(id)}?wait=${Math.min(MAX_WAIT_SECONDS, Math.max(0, waitSeconds))}`,
+      undefined,
+      signal,
+    );
   }
 
   /**

@@ -60,7 +60,12 @@ async function main(): Promise<void> {
     return;
   }
   console.log(`openexec: API listening on ${core.address}`);
-  registerConsoleIpc(ipcMain, core.console, () => trustedWindowOf(win, appUrl), () => win);
+  registerConsoleIpc(
+    ipcMain,
+    core.console,
+    () => trustedWindowOf(win, appUrl),
+    () => win,
+  );
   forwardConsoleEvents(core.events, () => win);
   await openWindow();
   app.on('activate', () => {

@@ -11,7 +11,13 @@ const AUTHORISED_ENDINGS = new Set(['executed', 'failed', 'refused']);
 const FIELDS = ['approval_id', 'tenant_id', 'action_hash', 'issued_at', 'expires_at', 'signature', 'key_id'] as const;
 
 /** The exact bytes a ClawShield-v1 approver (or the operator, with its own key) signs: protocol §2. */
-export function approvalMessage(a: { approval_id: string; tenant_id: string; action_hash: string; issued_at: string; expires_at: string }): Uint8Array {
+export function approvalMessage(a: {
+  approval_id: string;
+  tenant_id: string;
+  action_hash: string;
+  issued_at: string;
+  expires_at: string;
+}): Uint8Array {
   return new TextEncoder().encode(a.approval_id + a.tenant_id + a.action_hash + a.issued_at + a.expires_at);
 }
 
@@ -49,7 +55,8 @@ export function approvalEvidence(body: Record<string, unknown>): ApprovalEvidenc
     }
   }
   const signature = decodeSignatureBase64(text('signature'));
-  if (signature === null) return { kind: 'malformed', problem: `approval evidence of ${approvalId}: signature is not strict base64 of 64 bytes` };
+  if (signature === null)
+    return { kind: 'malformed', problem: `approval evidence of ${approvalId}: signature is not strict base64 of 64 bytes` };
   const message = approvalMessage({
     approval_id: text('approval_id'),
     tenant_id: text('tenant_id'),

@@ -22,7 +22,8 @@ export async function verifyCheckpointNote(note: string, publicKey: Uint8Array, 
   const [origin, sizeText, rootText, ...rest] = text.slice(0, -1).split('\n');
   const expected = `openexec.local/receipts/${keyId}`;
   if (origin !== expected) return { ok: false, problem: `checkpoint is for '${origin ?? ''}', not this ledger` };
-  if (rest.length > 0 || sizeText === undefined || !/^(0|[1-9]\d{0,15})$/.test(sizeText)) return { ok: false, problem: 'not a checkpoint body' };
+  if (rest.length > 0 || sizeText === undefined || !/^(0|[1-9]\d{0,15})$/.test(sizeText))
+    return { ok: false, problem: 'not a checkpoint body' };
   const root = rootText === undefined ? null : base64ToBytes(rootText);
   if (root === null || root.length !== 32) return { ok: false, problem: 'the root is not base64 of 32 bytes' };
   const encoder = new TextEncoder();

@@ -16,7 +16,13 @@ export const CHAIN_RANGE_MAX = 20_000;
 export const emptyInput = z.strictObject({});
 export const proposalIdInput = z.strictObject({ id });
 /** `operator`: whose key signs (a name from `openexec operators add`); the first operator's by default. */
-export const approveInput = z.strictObject({ id, operator: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/).optional() });
+export const approveInput = z.strictObject({
+  id,
+  operator: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{0,31}$/)
+    .optional(),
+});
 /** Longest single extension an operator may grant; see ProposalService.extend for the ceiling. */
 export const MAX_EXTEND_SECONDS = 3600;
 export const extendInput = z.strictObject({ id, seconds: z.int().min(30).max(MAX_EXTEND_SECONDS) });
@@ -30,20 +36,28 @@ export const AGENT_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const agentName = z.string().regex(AGENT_NAME_PATTERN, "1-64 letters, digits, '.', '_' or '-'");
 export const agentNameInput = z.strictObject({ name: agentName });
 /** An MCP tool behind `openexec mcp proxy`, as its action name `mcp:SERVER/TOOL`. */
-export const toolActionInput = z.strictObject({ action: z.string().regex(/^mcp:[A-Za-z0-9._-]{1,64}\/[A-Za-z0-9_.\-/]{1,128}$/, 'mcp:SERVER/TOOL') });
+export const toolActionInput = z.strictObject({
+  action: z.string().regex(/^mcp:[A-Za-z0-9._-]{1,64}\/[A-Za-z0-9_.\-/]{1,128}$/, 'mcp:SERVER/TOOL'),
+});
 export const setAllowedInput = z.strictObject({ action, allowed: z.boolean() });
 export const receiptQueryInput = z.strictObject({
   text: wellFormedString().max(500).optional(),
   events: z.array(z.enum(RECEIPT_EVENTS)).max(RECEIPT_EVENTS.length).optional(),
   action: action.optional(),
   agent: agentName.optional(),
-  approverKeyId: z.string().regex(/^[0-9a-f]{1,64}$/).optional(),
+  approverKeyId: z
+    .string()
+    .regex(/^[0-9a-f]{1,64}$/)
+    .optional(),
   from: isoTime.optional(),
   to: isoTime.optional(),
   /** A proposal, execution or approval id: receipts that carry it in any of the three. */
   id: id.optional(),
   /** A sha256 (hex): receipts whose request hash or own hash it is. */
-  hash: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  hash: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
   beforeSeq: z.int().min(1).optional(),
   limit: z.int().min(1).max(500).optional(),
   /** Also count every match (ignoring beforeSeq and limit): see ReceiptPage.total. */
@@ -52,7 +66,10 @@ export const receiptQueryInput = z.strictObject({
 export const receiptSeqInput = z.strictObject({ seq: z.int().min(1) });
 /** Where the server writes a backup: an absolute path (the server's working directory is not the caller's). */
 export const backupInput = z.strictObject({
-  path: wellFormedString().min(2).max(4096).refine((p) => p.startsWith('/') && !p.includes('\0'), 'must be an absolute path'),
+  path: wellFormedString()
+    .min(2)
+    .max(4096)
+    .refine((p) => p.startsWith('/') && !p.includes('\0'), 'must be an absolute path'),
 });
 /** At most this many receipts go into one export bundle; beyond it the newest are kept. */
 export const EXPORT_CAP = 10_000;

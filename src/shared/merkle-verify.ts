@@ -29,7 +29,13 @@ const wellFormed = (hashes: readonly Uint8Array[]) => hashes.every((h) => h inst
 const half = (n: number) => Math.floor(n / 2);
 
 /** RFC 9162 §2.1.3.2: leaf `index` of a tree of `size` leaves, by its audit path, to `root`. */
-export async function verifyInclusion(index: number, size: number, leaf: MerkleHash, proof: readonly MerkleHash[], root: MerkleHash): Promise<boolean> {
+export async function verifyInclusion(
+  index: number,
+  size: number,
+  leaf: MerkleHash,
+  proof: readonly MerkleHash[],
+  root: MerkleHash,
+): Promise<boolean> {
   if (!(Number.isSafeInteger(index) && Number.isSafeInteger(size) && index >= 0 && index < size)) return false;
   if (!wellFormed([leaf, root, ...proof])) return false;
   let fn = index;

@@ -21,9 +21,7 @@ import { approvalEvidence } from './approval-evidence';
 export const GENESIS_PREV_HASH = '0'.repeat(64);
 
 /** DER prefix of an Ed25519 SubjectPublicKeyInfo: SEQUENCE, AlgorithmIdentifier 1.3.101.112, BIT STRING. */
-const ED25519_SPKI_PREFIX = [
-  0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
-] as const;
+const ED25519_SPKI_PREFIX = [0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00] as const;
 
 export type ReceiptCheckId = 'hash' | 'body' | 'fields' | 'key' | 'link' | 'next-link' | 'signature' | 'approval';
 
@@ -210,12 +208,21 @@ async function checkApproval(
     case 'none':
       return null;
     case 'absent':
-      return { id: 'approval', ok: true, detail: `Names approval ${evidence.approvalId} but keeps no evidence of it (an older receipt, or one closed after a restart).` };
+      return {
+        id: 'approval',
+        ok: true,
+        detail: `Names approval ${evidence.approvalId} but keeps no evidence of it (an older receipt, or one closed after a restart).`,
+      };
     case 'malformed':
       return { id: 'approval', ok: false, detail: `${evidence.problem}.` };
     case 'signed': {
       const key = approverKeys.find((k) => k.keyId === evidence.keyId);
-      if (!key) return { id: 'approval', ok: false, detail: `Approval ${evidence.approvalId} is signed by key ${evidence.keyId}, not a trusted approver key.` };
+      if (!key)
+        return {
+          id: 'approval',
+          ok: false,
+          detail: `Approval ${evidence.approvalId} is signed by key ${evidence.keyId}, not a trusted approver key.`,
+        };
       let verified = false;
       try {
         verified = await verifyEd25519(key.publicKey, evidence.message, evidence.signature);
@@ -224,7 +231,11 @@ async function checkApproval(
       }
       return verified
         ? { id: 'approval', ok: true, detail: `Approval ${evidence.approvalId} is signed by approver key ${evidence.keyId}.` }
-        : { id: 'approval', ok: false, detail: `Approval ${evidence.approvalId}: the signature does not verify with approver key ${evidence.keyId}.` };
+        : {
+            id: 'approval',
+            ok: false,
+            detail: `Approval ${evidence.approvalId}: the signature does not verify with approver key ${evidence.keyId}.`,
+          };
     }
   }
 }

@@ -15,9 +15,9 @@ async function addAgent(s: RunningServer, name: string): Promise<string> {
 }
 
 function receiptBodies(s: RunningServer, nonce: string): Record<string, unknown>[] {
-  return (s.app.core.db.prepare("SELECT body FROM receipts WHERE json_extract(body, '$.nonce') = ? ORDER BY seq").pluck().all(nonce) as string[]).map(
-    (b) => JSON.parse(b) as Record<string, unknown>,
-  );
+  return (
+    s.app.core.db.prepare("SELECT body FROM receipts WHERE json_extract(body, '$.nonce') = ? ORDER BY seq").pluck().all(nonce) as string[]
+  ).map((b) => JSON.parse(b) as Record<string, unknown>);
 }
 
 describe('agent identity (tokens optional)', () => {
@@ -44,7 +44,12 @@ describe('agent identity (tokens optional)', () => {
   });
 
   test('a proposal carries the verified agent apart from its context, in the row and in every receipt', async () => {
-    const r = await post(s.url, '/proposals', { action: 'add', payload: { a: 1, b: 2 }, nonce: 'id-1', context: 'I am beta, trust me' }, bearer(alpha));
+    const r = await post(
+      s.url,
+      '/proposals',
+      { action: 'add', payload: { a: 1, b: 2 }, nonce: 'id-1', context: 'I am beta, trust me' },
+      bearer(alpha),
+    );
     expect(r.status).toBe(202);
     const pending = await s.app.console.listPending();
     if (!pending.ok) throw new Error('listPending failed');
@@ -124,7 +129,9 @@ describe('OPENEXEC_REQUIRE_AGENT_TOKEN', () => {
   });
 
   test('a value that is not a flag stops start-up with one line naming the variable', () => {
-    expect(() => loadConfig({ OPENEXEC_REQUIRE_AGENT_TOKEN: 'maybe' })).toThrow(/^OPENEXEC_REQUIRE_AGENT_TOKEN: must be 1 or 0, got 'maybe'$/);
+    expect(() => loadConfig({ OPENEXEC_REQUIRE_AGENT_TOKEN: 'maybe' })).toThrow(
+      /^OPENEXEC_REQUIRE_AGENT_TOKEN: must be 1 or 0, got 'maybe'$/,
+    );
   });
 });
 

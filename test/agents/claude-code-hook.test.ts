@@ -18,16 +18,15 @@ async function setUp(hold: string): Promise<{ s: RunningServer; token: string }>
   return { s, token: added.value.token };
 }
 
-
 function decision(body: any): { decision: string; reason: string } {
   expect(body.hookSpecificOutput.hookEventName).toBe('PreToolUse');
   return { decision: body.hookSpecificOutput.permissionDecision, reason: body.hookSpecificOutput.permissionDecisionReason };
 }
 
 const receipts = (s: RunningServer, nonce: string) =>
-  (s.app.core.db.prepare("SELECT body FROM receipts WHERE json_extract(body, '$.nonce') = ? ORDER BY seq").pluck().all(nonce) as string[]).map(
-    (b) => JSON.parse(b) as Record<string, any>,
-  );
+  (
+    s.app.core.db.prepare("SELECT body FROM receipts WHERE json_extract(body, '$.nonce') = ? ORDER BY seq").pluck().all(nonce) as string[]
+  ).map((b) => JSON.parse(b) as Record<string, any>);
 
 describe('POST /hooks/claude-code holding the decision', () => {
   let s: RunningServer;
@@ -120,7 +119,9 @@ describe('POST /hooks/claude-code when the hold runs out', () => {
     const retry = await post(s.url, '/hooks/claude-code', { ...recorded('pre-bash'), tool_use_id: 'toolu_01Retry2' }, bearer(token));
     expect(decision(retry.body)).toMatchObject({ decision: 'allow', reason: expect.stringContaining(id) });
     await post(s.url, '/hooks/claude-code', { ...recorded('post-bash'), tool_use_id: 'toolu_01Retry2' }, bearer(token));
-    expect(receipts(s, 'toolu_01Retry2')).toEqual([expect.objectContaining({ event: 'reported', proposal_id: id, details: expect.objectContaining({ matched: true }) })]);
+    expect(receipts(s, 'toolu_01Retry2')).toEqual([
+      expect.objectContaining({ event: 'reported', proposal_id: id, details: expect.objectContaining({ matched: true }) }),
+    ]);
     // Delivered once: the same call made afterwards is a new request.
     const later = await post(s.url, '/hooks/claude-code', { ...recorded('pre-bash'), tool_use_id: 'toolu_01Later' }, bearer(token));
     expect(decision(later.body).decision).toBe('deny');

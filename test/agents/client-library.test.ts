@@ -8,7 +8,6 @@ import { pendingId } from '../support/pending.ts';
 
 const { publicKey, privateKey } = generateKeyPairSync('ed25519');
 
-
 describe('openexec-console/client', () => {
   let s: RunningServer;
   let client: OpenExecClient;
@@ -72,7 +71,10 @@ describe('openexec-console/client', () => {
     const exited = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? -1)));
     await s.app.console.approve({ id: await pendingId(s, (p) => p.action === 'add') });
     const echo = await pendingId(s, (p) => p.action === 'echo');
-    expect(await s.app.console.getProposal({ id: echo })).toMatchObject({ ok: true, value: { agent: 'sdk-user', nonce: 'example-run:call_echo_1' } });
+    expect(await s.app.console.getProposal({ id: echo })).toMatchObject({
+      ok: true,
+      value: { agent: 'sdk-user', nonce: 'example-run:call_echo_1' },
+    });
     await s.app.console.deny({ id: echo, reason: 'no echo today' });
     expect(await exited, stderr).toBe(0);
     expect(stdout.trim()).toBe('Tool results: {"sum":42}; not run: denied (no echo today)');

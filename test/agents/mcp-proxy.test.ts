@@ -24,7 +24,13 @@ async function proxied(s: RunningServer, token: string, hold = '1'): Promise<Pro
     new StdioClientTransport({
       command: CLI_BIN,
       args: ['mcp', 'proxy', '--name', 'everything', '--', process.execPath, EVERYTHING, 'stdio', marker],
-      env: { ...(process.env as Record<string, string>), OPENEXEC_DATA_DIR: tempDir(), OPENEXEC_URL: s.url, OPENEXEC_AGENT_TOKEN: token, OPENEXEC_MCP_HOLD_SECONDS: hold },
+      env: {
+        ...(process.env as Record<string, string>),
+        OPENEXEC_DATA_DIR: tempDir(),
+        OPENEXEC_URL: s.url,
+        OPENEXEC_AGENT_TOKEN: token,
+        OPENEXEC_MCP_HOLD_SECONDS: hold,
+      },
       stderr: 'pipe',
     }),
   );
@@ -45,9 +51,9 @@ function pidWith(marker: string): number | null {
   return null;
 }
 
-
 const gate = (r: { _meta?: Record<string, unknown> }) => r._meta?.['openexec/gate'] as Record<string, any>;
-const receipt = (s: RunningServer, seq: number) => JSON.parse(s.app.core.db.prepare('SELECT body FROM receipts WHERE seq = ?').pluck().get(seq) as string);
+const receipt = (s: RunningServer, seq: number) =>
+  JSON.parse(s.app.core.db.prepare('SELECT body FROM receipts WHERE seq = ?').pluck().get(seq) as string);
 const held = { onprogress: () => {}, resetTimeoutOnProgress: true, timeout: 120_000 };
 
 describe('openexec mcp proxy in front of @modelcontextprotocol/server-everything', () => {
@@ -69,14 +75,20 @@ describe('openexec mcp proxy in front of @modelcontextprotocol/server-everything
   test("the upstream's tools are listed and each definition is pinned with a config receipt", async () => {
     const { tools } = await p.client.listTools();
     expect(tools.map((t) => t.name)).toEqual(expect.arrayContaining(['echo', 'get-sum', 'trigger-long-running-operation']));
-    const pinned = s.app.core.db.prepare("SELECT reason FROM receipts WHERE event = 'config' AND reason LIKE 'mcp tool pinned:%'").pluck().all();
+    const pinned = s.app.core.db
+      .prepare("SELECT reason FROM receipts WHERE event = 'config' AND reason LIKE 'mcp tool pinned:%'")
+      .pluck()
+      .all();
     expect(pinned).toEqual(expect.arrayContaining(['mcp tool pinned: mcp:everything/echo', 'mcp tool pinned: mcp:everything/get-sum']));
   });
 
   test('approved: forwarded once, the upstream result returned and witnessed as reported by the client', async () => {
     const call = p.client.callTool({ name: 'echo', arguments: { message: 'through the boundary' } }, undefined, held);
     const id = await pendingId(s, (p) => p.action === 'mcp:everything/echo');
-    expect(await s.app.console.getProposal({ id })).toMatchObject({ ok: true, value: { agent: 'proxied-agent', payloadCanonical: '{"message":"through the boundary"}' } });
+    expect(await s.app.console.getProposal({ id })).toMatchObject({
+      ok: true,
+      value: { agent: 'proxied-agent', payloadCanonical: '{"message":"through the boundary"}' },
+    });
     await s.app.console.approve({ id });
     const r = await call;
     expect(r.content).toEqual([{ type: 'text', text: 'Echo: through the boundary' }]);
@@ -140,7 +152,11 @@ describe('openexec mcp proxy in front of @modelcontextprotocol/server-everything
 
 describe('a changed upstream tool definition', () => {
   test('is refused until the operator accepts it (a config receipt); read-only tools may run undecided where the operator said so', async () => {
-    const s = await startServer({ OPENEXEC_MODE: 'clawshield', OPENEXEC_ALLOWED_ACTIONS: 'mcp:everything/*', OPENEXEC_MCP_READ_ONLY_DIRECT: 'everything' });
+    const s = await startServer({
+      OPENEXEC_MODE: 'clawshield',
+      OPENEXEC_ALLOWED_ACTIONS: 'mcp:everything/*',
+      OPENEXEC_MCP_READ_ONLY_DIRECT: 'everything',
+    });
     try {
       const added = await s.app.console.addAgent({ name: 'proxied-agent' });
       if (!added.ok) throw new Error(added.error.message);
@@ -148,12 +164,17 @@ describe('a changed upstream tool definition', () => {
       // Read-only (the pinned readOnlyHint) and the operator named this server: no decision, still a receipt.
       const direct = await first.client.callTool({ name: 'get-sum', arguments: { a: 2, b: 3 } });
       expect(direct.content).toEqual([{ type: 'text', text: 'The sum of 2 and 3 is 5.' }]);
-      expect(receipt(s, gate(direct)['receipt_seq'])).toMatchObject({ event: 'reported', details: { matched: true, authorised_by: 'read-only' } });
+      expect(receipt(s, gate(direct)['receipt_seq'])).toMatchObject({
+        event: 'reported',
+        details: { matched: true, authorised_by: 'read-only' },
+      });
       await first.client.close();
 
       // What the operator pinned earlier differs from what the upstream offers now.
       const old = { name: 'echo', description: 'Echoes back the input string (older)', inputSchema: { type: 'object' }, annotations: null };
-      s.app.core.db.prepare("UPDATE mcp_tool_pins SET definition_hash = ?, definition = ? WHERE action = 'mcp:everything/echo'").run('ab'.repeat(32), JSON.stringify(old));
+      s.app.core.db
+        .prepare("UPDATE mcp_tool_pins SET definition_hash = ?, definition = ? WHERE action = 'mcp:everything/echo'")
+        .run('ab'.repeat(32), JSON.stringify(old));
       const second = await proxied(s, added.value.token);
       try {
         const refused = await second.client.callTool({ name: 'echo', arguments: { message: 'x' } });

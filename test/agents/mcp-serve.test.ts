@@ -35,10 +35,11 @@ async function serve(env: Record<string, string>): Promise<{ s: RunningServer; t
 
 async function httpClient(s: RunningServer, token: string): Promise<Client> {
   const client = new Client({ name: 'openexec-test', version: '1.0.0' });
-  await client.connect(new StreamableHTTPClientTransport(new URL(`${s.url}/mcp`), { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL(`${s.url}/mcp`), { requestInit: { headers: { authorization: `Bearer ${token}` } } }),
+  );
   return client;
 }
-
 
 const gate = (r: { _meta?: Record<string, unknown> }) => r._meta?.['openexec/gate'] as Record<string, unknown>;
 
@@ -64,7 +65,9 @@ describe('openexec mcp gateway over streamable HTTP (the SDK client)', () => {
 
   test('no token or a bad token: 401, nothing reaches the gateway', async () => {
     expect((await post(s.url, '/mcp', { jsonrpc: '2.0', id: 1, method: 'tools/list' })).status).toBe(401);
-    expect((await post(s.url, '/mcp', { jsonrpc: '2.0', id: 1, method: 'tools/list' }, { authorization: 'Bearer oxa_x' })).status).toBe(401);
+    expect((await post(s.url, '/mcp', { jsonrpc: '2.0', id: 1, method: 'tools/list' }, { authorization: 'Bearer oxa_x' })).status).toBe(
+      401,
+    );
   });
 
   test('approved while the call is open: progress notifications, then the result with its receipt', async () => {
@@ -163,7 +166,10 @@ describe('openexec mcp serve on stdio (the SDK client starting it)', () => {
 
   test('without OPENEXEC_AGENT_TOKEN it refuses to start, with one line', async () => {
     const { spawnSync } = await import('node:child_process');
-    const r = spawnSync(CLI_BIN, ['mcp', 'serve'], { env: { ...process.env, OPENEXEC_DATA_DIR: tempDir(), OPENEXEC_URL: s.url, OPENEXEC_AGENT_TOKEN: '' }, encoding: 'utf8' });
+    const r = spawnSync(CLI_BIN, ['mcp', 'serve'], {
+      env: { ...process.env, OPENEXEC_DATA_DIR: tempDir(), OPENEXEC_URL: s.url, OPENEXEC_AGENT_TOKEN: '' },
+      encoding: 'utf8',
+    });
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/^openexec: OPENEXEC_AGENT_TOKEN: required/);
     expect(r.stdout).toBe('');

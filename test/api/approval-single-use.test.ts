@@ -33,7 +33,11 @@ describe('one signature, one execution (no tenant configured)', () => {
   });
   afterAll(() => s.stop());
 
-  const count = (sql: string, ...args: unknown[]) => s.app.core.db.prepare(sql).pluck().get(...args) as number;
+  const count = (sql: string, ...args: unknown[]) =>
+    s.app.core.db
+      .prepare(sql)
+      .pluck()
+      .get(...args) as number;
 
   test('in sequence: the genuine split executes, every other split of its message is refused', async () => {
     const payload = '{"msg":"pay 10 to alice"}';

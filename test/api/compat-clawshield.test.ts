@@ -80,7 +80,11 @@ describe('constitutional enforcement (ported from the Python tests)', () => {
 
   test('valid artifact executes', async () => {
     const s = await start({ CLAWSHIELD_PUBLIC_KEY: approver.publicKeyPem, CLAWSHIELD_TENANT_ID: 'tenant-001' });
-    const r = await post(s.url, '/execute', executeWire('echo', '{"msg":"constitutional"}', 'c-1', approver.mint('echo', '{"msg":"constitutional"}')));
+    const r = await post(
+      s.url,
+      '/execute',
+      executeWire('echo', '{"msg":"constitutional"}', 'c-1', approver.mint('echo', '{"msg":"constitutional"}')),
+    );
     expect(r.status).toBe(200);
     expect(r.body.result.echo.msg).toBe('constitutional');
 
@@ -88,7 +92,11 @@ describe('constitutional enforcement (ported from the Python tests)', () => {
     expect(missing.status).toBe(403);
     expect(missing.body.detail).toBe('ClawShield mode requires an approval artifact');
 
-    const tampered = await post(s.url, '/execute', executeWire('echo', '{"msg":"tampered"}', 'c-3', approver.mint('echo', '{"msg":"original"}')));
+    const tampered = await post(
+      s.url,
+      '/execute',
+      executeWire('echo', '{"msg":"tampered"}', 'c-3', approver.mint('echo', '{"msg":"original"}')),
+    );
     expect(tampered.status).toBe(403);
     expect(tampered.body.detail).toContain('hash mismatch');
 
@@ -97,7 +105,11 @@ describe('constitutional enforcement (ported from the Python tests)', () => {
     expect(wrongKey.body.detail).toBe('Invalid signature: approval artifact is not authentic');
 
     const past = (m: number) => new Date(Date.now() - m * 60_000).toISOString().replace('Z', '000');
-    const expired = await post(s.url, '/execute', executeWire('echo', payload, 'c-5', approver.mint('echo', payload, { issuedAt: past(15), expiresAt: past(10) })));
+    const expired = await post(
+      s.url,
+      '/execute',
+      executeWire('echo', payload, 'c-5', approver.mint('echo', payload, { issuedAt: past(15), expiresAt: past(10) })),
+    );
     expect(expired.status).toBe(403);
     expect(expired.body.detail).toBe('Approval artifact expired');
 
@@ -126,11 +138,19 @@ describe('constitutional enforcement (ported from the Python tests)', () => {
   test('stronger rules: future issued_at, issued after expiry, non-strict base64, offsets honoured', async () => {
     const s = await start({ CLAWSHIELD_PUBLIC_KEY: approver.publicKeyPem });
     const at = (m: number) => new Date(Date.now() + m * 60_000).toISOString();
-    const future = await post(s.url, '/execute', executeWire('echo', payload, 's-1', approver.mint('echo', payload, { issuedAt: at(30), expiresAt: at(60) })));
+    const future = await post(
+      s.url,
+      '/execute',
+      executeWire('echo', payload, 's-1', approver.mint('echo', payload, { issuedAt: at(30), expiresAt: at(60) })),
+    );
     expect(future.status).toBe(403);
     expect(future.body.detail).toMatch(/^Approval issued in the future/);
 
-    const inverted = await post(s.url, '/execute', executeWire('echo', payload, 's-2', approver.mint('echo', payload, { issuedAt: at(1), expiresAt: at(0.5) })));
+    const inverted = await post(
+      s.url,
+      '/execute',
+      executeWire('echo', payload, 's-2', approver.mint('echo', payload, { issuedAt: at(1), expiresAt: at(0.5) })),
+    );
     expect(inverted.status).toBe(403);
     expect(inverted.body.detail).toMatch(/^Approval issued after it expires/);
 
@@ -142,10 +162,18 @@ describe('constitutional enforcement (ported from the Python tests)', () => {
 
     // +02:00 offset: expires two hours "earlier" in UTC than the digits say.
     const local = new Date(Date.now() + 60 * 60_000).toISOString().slice(0, 19);
-    const offset = await post(s.url, '/execute', executeWire('echo', payload, 's-4', approver.mint('echo', payload, { issuedAt: at(-1), expiresAt: `${local}+02:00` })));
+    const offset = await post(
+      s.url,
+      '/execute',
+      executeWire('echo', payload, 's-4', approver.mint('echo', payload, { issuedAt: at(-1), expiresAt: `${local}+02:00` })),
+    );
     expect(offset.status).toBe(403);
     expect(offset.body.detail).toBe('Approval artifact expired');
-    const z = await post(s.url, '/execute', executeWire('echo', payload, 's-5', approver.mint('echo', payload, { issuedAt: at(-1), expiresAt: `${local}Z` })));
+    const z = await post(
+      s.url,
+      '/execute',
+      executeWire('echo', payload, 's-5', approver.mint('echo', payload, { issuedAt: at(-1), expiresAt: `${local}Z` })),
+    );
     expect(z.status).toBe(200);
   });
 });

@@ -36,7 +36,7 @@ describe('POST /receipts/verify as the Python README calls it', () => {
     expect(otherId.body).toEqual({ valid: false });
   });
 
-  test('nested and non-ASCII results: the text is Python\'s json.dumps(result, sort_keys=True)', async () => {
+  test("nested and non-ASCII results: the text is Python's json.dumps(result, sort_keys=True)", async () => {
     const r = await post(s.url, '/execute', { action: 'echo', payload: { z: 1, a: ['x', 'é'] }, nonce: 'curl-2' });
     const text = '{"echo": {"a": ["x", "\\u00e9"], "z": 1}}';
     const ok = await post(s.url, '/receipts/verify', curlBody(r.body.id, text, r.body.receipt));

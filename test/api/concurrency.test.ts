@@ -12,7 +12,11 @@ describe('64 concurrent requests', () => {
   });
   afterAll(() => s.stop());
 
-  const count = (sql: string, ...args: unknown[]) => s.app.core.db.prepare(sql).pluck().get(...args) as number;
+  const count = (sql: string, ...args: unknown[]) =>
+    s.app.core.db
+      .prepare(sql)
+      .pluck()
+      .get(...args) as number;
 
   test('one nonce → exactly one execution and one executed receipt; the rest replay it', async () => {
     const payload = '{"a":1,"b":2}';

@@ -23,13 +23,17 @@ describe('slow senders and connection counts', () => {
   test('a body sent one byte at a time is cut with 408 once OPENEXEC_REQUEST_TIMEOUT has passed', async () => {
     s = await start({ OPENEXEC_REQUEST_TIMEOUT: '1' });
     const body = JSON.stringify({ action: 'echo', payload: { x: 'y'.repeat(40) }, nonce: 'slow-1' });
-    const c = await connect(`POST /proposals HTTP/1.1\r\nHost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n`);
+    const c = await connect(
+      `POST /proposals HTTP/1.1\r\nHost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n`,
+    );
     // At 5 bytes a second the body would take ~17 s; the server must not wait for it.
     const sent = await trickle(c, body, 200);
     await c.closed;
     expect(sent).toBeLessThan(body.length);
     expect(c.text()).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n/);
-    expect(JSON.parse(c.text().split('\r\n\r\n')[1]!)).toEqual({ detail: 'The request did not arrive within 1 s (OPENEXEC_REQUEST_TIMEOUT)' });
+    expect(JSON.parse(c.text().split('\r\n\r\n')[1]!)).toEqual({
+      detail: 'The request did not arrive within 1 s (OPENEXEC_REQUEST_TIMEOUT)',
+    });
     // Nothing of it was stored.
     expect(s.app.proposals.listPending()).toEqual([]);
   });

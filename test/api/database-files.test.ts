@@ -49,12 +49,15 @@ function expectOneLine(message: string | null, pattern: RegExp): void {
 
 const quoted = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-describe.runIf(posix)('a database named by OPENEXEC_DB_URL gets the data directory\'s rules', () => {
+describe.runIf(posix)("a database named by OPENEXEC_DB_URL gets the data directory's rules", () => {
   test('a database directory other users can write to is refused, naming the variable and the directory', async () => {
     const elsewhere = dir();
     chmodSync(elsewhere, 0o777);
     const dbPath = join(elsewhere, 'ledger.db');
-    expectOneLine(await startWith(dbPath), new RegExp(`^OPENEXEC_DB_URL: ${quoted(elsewhere)} is writable by other users; run chmod 700 ${quoted(elsewhere)}$`));
+    expectOneLine(
+      await startWith(dbPath),
+      new RegExp(`^OPENEXEC_DB_URL: ${quoted(elsewhere)} is writable by other users; run chmod 700 ${quoted(elsewhere)}$`),
+    );
     chmodSync(elsewhere, 0o1777); // sticky, like /tmp: still writable by others, still refused
     expectOneLine(await startWith(dbPath), /^OPENEXEC_DB_URL: .* is writable by other users/);
     chmodSync(elsewhere, 0o770);
@@ -73,7 +76,10 @@ describe.runIf(posix)('a database named by OPENEXEC_DB_URL gets the data directo
     ] as const) {
       writeFileSync(file, '', { flag: 'a' });
       chmodSync(file, mode);
-      expectOneLine(await startWith(dbPath, dataDir), new RegExp(`^OPENEXEC_DB_URL: ${quoted(file)} is writable by other users; run chmod 600 ${quoted(file)}$`));
+      expectOneLine(
+        await startWith(dbPath, dataDir),
+        new RegExp(`^OPENEXEC_DB_URL: ${quoted(file)} is writable by other users; run chmod 600 ${quoted(file)}$`),
+      );
       chmodSync(file, 0o600);
     }
     // Refusals released the data directory's lock; the database itself is intact.
@@ -98,7 +104,10 @@ describe.runIf(posix)('a database named by OPENEXEC_DB_URL gets the data directo
     expectOneLine(await startWith(fifo, dataDir), new RegExp(`^OPENEXEC_DB_URL: ${quoted(fifo)} is not a regular file$`));
     const notDir = join(dir(), 'plain');
     writeFileSync(notDir, '');
-    expectOneLine(await startWith(join(notDir, 'x.db'), dataDir), /^OPENEXEC_DB_URL: cannot create the database directory .*plain: (EEXIST|ENOTDIR)$/);
+    expectOneLine(
+      await startWith(join(notDir, 'x.db'), dataDir),
+      /^OPENEXEC_DB_URL: cannot create the database directory .*plain: (EEXIST|ENOTDIR)$/,
+    );
   });
 
   test('a missing database directory is created 0700 and the database starts', async () => {

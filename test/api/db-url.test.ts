@@ -26,9 +26,15 @@ function expectNoSecret(text: string): void {
 
 describe('redactDbUrl', () => {
   test.each([
-    [`postgresql://alice:${SECRET}@db.example:5432/ledger?sslmode=verify-full`, 'postgresql://alice:redacted@db.example:5432/ledger?sslmode=verify-full'],
+    [
+      `postgresql://alice:${SECRET}@db.example:5432/ledger?sslmode=verify-full`,
+      'postgresql://alice:redacted@db.example:5432/ledger?sslmode=verify-full',
+    ],
     [`postgres://alice:p%40ss%2F${SECRET}@db/ledger`, 'postgres://alice:redacted@db/ledger'],
-    [`postgresql://db/ledger?user=alice&password=${SECRET}&sslpassword=${SECRET}`, 'postgresql://db/ledger?user=alice&password=redacted&sslpassword=redacted'],
+    [
+      `postgresql://db/ledger?user=alice&password=${SECRET}&sslpassword=${SECRET}`,
+      'postgresql://db/ledger?user=alice&password=redacted&sslpassword=redacted',
+    ],
     ['postgresql://alice@db/ledger', 'postgresql://alice@db/ledger'],
     [`postgresql://alice:${SECRET}@db:99999/ledger`, 'postgresql://… (not a valid URL, not shown)'],
     ['sqlite:////var/lib/openexec/openexec.db', 'sqlite:////var/lib/openexec/openexec.db'],
@@ -42,18 +48,26 @@ describe('OPENEXEC_DB_URL=postgresql://…: checked, never shown with its passwo
   test('a well-formed URL is refused with one line saying PostgreSQL is not available yet', () => {
     for (const scheme of ['postgresql', 'postgres']) {
       const line = refusal(`${scheme}://alice:${SECRET}@db.example:5432/ledger?sslmode=require`);
-      expect(line).toBe(`OPENEXEC_DB_URL: ${scheme}://alice:redacted@db.example:5432/ledger?sslmode=require: PostgreSQL support is not available in this version yet; use a sqlite:/// URL`);
+      expect(line).toBe(
+        `OPENEXEC_DB_URL: ${scheme}://alice:redacted@db.example:5432/ledger?sslmode=require: PostgreSQL support is not available in this version yet; use a sqlite:/// URL`,
+      );
     }
     expectNoSecret(refusal(`postgresql://db/ledger?password=${SECRET}`));
   });
 
   test.each([
-    [`postgresql://alice:${SECRET}@db/ledger?sslmode=sometimes`, /sslmode must be one of disable, allow, prefer, require, verify-ca, verify-full, got 'sometimes'$/],
+    [
+      `postgresql://alice:${SECRET}@db/ledger?sslmode=sometimes`,
+      /sslmode must be one of disable, allow, prefer, require, verify-ca, verify-full, got 'sometimes'$/,
+    ],
     [`postgresql://alice:${SECRET}@db/ledger?sslmode=require&sslmode=disable`, /sslmode is given 2 times$/],
     [`postgresql:///ledger?password=${SECRET}`, /names no host$/],
     [`postgresql://alice:${SECRET}@db/ledger/extra`, /the database name is one path segment$/],
     [`postgresql://alice:${SECRET}%ZZ@db/ledger`, /the user name or password is not valid percent-encoding$/],
-    [`postgresql://alice:${SECRET}@db:99999/ledger`, /^OPENEXEC_DB_URL: postgresql:\/\/… \(not a valid URL, not shown\) is not a valid URL/],
+    [
+      `postgresql://alice:${SECRET}@db:99999/ledger`,
+      /^OPENEXEC_DB_URL: postgresql:\/\/… \(not a valid URL, not shown\) is not a valid URL/,
+    ],
   ])('%s: one line naming the problem, without the password', (url, problem) => {
     const line = refusal(url);
     expect(line).toMatch(/^OPENEXEC_DB_URL: /);
@@ -71,7 +85,12 @@ describe('OPENEXEC_DB_URL=postgresql://…: checked, never shown with its passwo
   test('the headless server stops with exit 2 and one line, the password nowhere in its output', async () => {
     const child = spawn(NODE_BIN, ['--import', 'tsx', 'src/main/headless.ts'], {
       cwd: REPO_ROOT,
-      env: { ...process.env, OPENEXEC_PORT: '0', OPENEXEC_DATA_DIR: tempDir(), OPENEXEC_DB_URL: `postgresql://alice:${SECRET}@127.0.0.1:5432/ledger` },
+      env: {
+        ...process.env,
+        OPENEXEC_PORT: '0',
+        OPENEXEC_DATA_DIR: tempDir(),
+        OPENEXEC_DB_URL: `postgresql://alice:${SECRET}@127.0.0.1:5432/ledger`,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -79,7 +98,9 @@ describe('OPENEXEC_DB_URL=postgresql://…: checked, never shown with its passwo
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     expect(code).toBe(2);
-    expect(output).toMatch(/^openexec: OPENEXEC_DB_URL: postgresql:\/\/alice:redacted@127\.0\.0\.1:5432\/ledger: PostgreSQL support is not available in this version yet/);
+    expect(output).toMatch(
+      /^openexec: OPENEXEC_DB_URL: postgresql:\/\/alice:redacted@127\.0\.0\.1:5432\/ledger: PostgreSQL support is not available in this version yet/,
+    );
     expect(output.trim().split('\n')).toHaveLength(1);
     expectNoSecret(output);
   });

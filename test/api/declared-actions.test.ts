@@ -27,7 +27,14 @@ function receipts(s: RunningServer): Record<string, any>[] {
   return rows.map((b) => JSON.parse(b));
 }
 
-const greet = { kind: 'run', description: 'Print a greeting', risk: 'low', program: '/usr/bin/printf', argv: ['hello %s\\n', '{name}'], payload_schema: stringSchema('name') };
+const greet = {
+  kind: 'run',
+  description: 'Print a greeting',
+  risk: 'low',
+  program: '/usr/bin/printf',
+  argv: ['hello %s\\n', '{name}'],
+  payload_schema: stringSchema('name'),
+};
 
 describe('declared actions through the boundary', () => {
   test('/execute runs a declared action and every receipt carries its definition hash', async () => {
@@ -46,7 +53,13 @@ describe('declared actions through the boundary', () => {
   test('a payload that fails its schema is refused 422 with the schema message, at /execute and /proposals, before anything runs', async () => {
     const dir = tempDir();
     const marker = join(dir, 'ran');
-    const touch = { kind: 'run', description: 'Touch', risk: 'low', program: script(`touch ${marker}`, dir), payload_schema: stringSchema('name') };
+    const touch = {
+      kind: 'run',
+      description: 'Touch',
+      risk: 'low',
+      program: script(`touch ${marker}`, dir),
+      payload_schema: stringSchema('name'),
+    };
     const s = await serve({ OPENEXEC_ACTIONS: manifest({ touch }), OPENEXEC_MODE: 'clawshield' });
     const execute = await post(s.url, '/execute', { action: 'touch', payload: { name: 'x', extra: true }, nonce: 'e-1' });
     expect(execute.status).toBe(422);
@@ -55,12 +68,24 @@ describe('declared actions through the boundary', () => {
     expect(proposal.status).toBe(422);
     expect(proposal.body.detail).toBe("Payload refused by the schema of 'touch': payload must have required property 'name'");
     expect(existsSync(marker)).toBe(false);
-    expect(receipts(s).filter((b) => b.event === 'refused').map((b) => b.status)).toEqual([422, 422]);
+    expect(
+      receipts(s)
+        .filter((b) => b.event === 'refused')
+        .map((b) => b.status),
+    ).toEqual([422, 422]);
   });
 
   test('propose, see exactly what will run, approve: the receipts name the definition', async () => {
     const root = tempDir();
-    const note = { kind: 'write_file', description: 'Write a note', risk: 'medium', root, path: 'notes/{file}', content: '{text}', payload_schema: stringSchema('file', 'text') };
+    const note = {
+      kind: 'write_file',
+      description: 'Write a note',
+      risk: 'medium',
+      root,
+      path: 'notes/{file}',
+      content: '{text}',
+      payload_schema: stringSchema('file', 'text'),
+    };
     const s = await serve({ OPENEXEC_ACTIONS: manifest({ greet, note }) });
     const defHash = s.app.core.registry.get('note')!.definitionHash!;
     const proposed = await post(s.url, '/proposals', { action: 'note', payload: { file: 'a.txt', text: 'hi' }, nonce: 'p-1' });
@@ -68,7 +93,12 @@ describe('declared actions through the boundary', () => {
     expect(proposed.body.action_def_hash).toBe(defHash);
     const pending = await s.app.console.listPending();
     if (!pending.ok) throw new Error(pending.error.message);
-    expect(pending.value[0]!.preview).toEqual({ kind: 'write_file', lines: [`write ${root}/notes/a.txt`, '2 bytes, mode 0600, refused if the file exists'], risk: 'medium', definitionHash: defHash });
+    expect(pending.value[0]!.preview).toEqual({
+      kind: 'write_file',
+      lines: [`write ${root}/notes/a.txt`, '2 bytes, mode 0600, refused if the file exists'],
+      risk: 'medium',
+      definitionHash: defHash,
+    });
     const approved = await s.app.console.approve({ id: proposed.body.id });
     expect(approved.ok && approved.value.status).toBe('executed');
     expect(readFileSync(join(root, 'notes/a.txt'), 'utf8')).toBe('hi');
@@ -84,7 +114,14 @@ describe('declared actions through the boundary', () => {
     const dataDir = tempDir();
     const work = tempDir();
     const marker = join(work, 'ran');
-    const touch = (argv: string[]) => ({ kind: 'run', description: 'Touch', risk: 'high', program: '/usr/bin/touch', argv, payload_schema: stringSchema('name') });
+    const touch = (argv: string[]) => ({
+      kind: 'run',
+      description: 'Touch',
+      risk: 'high',
+      program: '/usr/bin/touch',
+      argv,
+      payload_schema: stringSchema('name'),
+    });
     const file = manifest({ touch: touch([`${marker}-{name}`]) }, work);
     const first = await serve({ OPENEXEC_ACTIONS: file, OPENEXEC_DATA_DIR: dataDir });
     const proposed = await post(first.url, '/proposals', { action: 'touch', payload: { name: 'x' }, nonce: 'p-1' });
@@ -97,11 +134,15 @@ describe('declared actions through the boundary', () => {
     const now = second.app.core.registry.get('touch')!.definitionHash!;
     expect(now).not.toBe(before);
     const shown = await second.app.console.listPending();
-    expect(shown.ok && shown.value[0]!.preview!.lines[0]).toBe(`the definition changed since this was proposed (was ${before}): approving will be refused`);
+    expect(shown.ok && shown.value[0]!.preview!.lines[0]).toBe(
+      `the definition changed since this was proposed (was ${before}): approving will be refused`,
+    );
     const approved = await second.app.console.approve({ id: proposed.body.id });
     if (!approved.ok) throw new Error(approved.error.message);
     expect(approved.value.status).toBe('failed');
-    expect(approved.value.reason).toBe(`The definition of 'touch' changed after it was proposed (proposed ${before}, now ${now}); not executed`);
+    expect(approved.value.reason).toBe(
+      `The definition of 'touch' changed after it was proposed (proposed ${before}, now ${now}); not executed`,
+    );
     expect(existsSync(`${marker}-x`)).toBe(false);
     const refused = receipts(second).find((b) => b.event === 'refused' && b.proposal_id === proposed.body.id)!;
     expect(refused).toMatchObject({ status: 409, action_def_hash: now });
@@ -119,9 +160,17 @@ describe('declared actions through the boundary', () => {
   test('64 concurrent requests with one nonce run the program once', async () => {
     const work = tempDir();
     const log = join(work, 'runs');
-    const once = { kind: 'run', description: 'Append', risk: 'low', program: script(`echo ran >> ${log}; sleep 0.2`, work), payload_schema: { type: 'object' } };
+    const once = {
+      kind: 'run',
+      description: 'Append',
+      risk: 'low',
+      program: script(`echo ran >> ${log}; sleep 0.2`, work),
+      payload_schema: { type: 'object' },
+    };
     const s = await serve({ OPENEXEC_ACTIONS: manifest({ once }) });
-    const answers = await Promise.all(Array.from({ length: 64 }, () => post(s.url, '/execute', { action: 'once', payload: {}, nonce: 'same' })));
+    const answers = await Promise.all(
+      Array.from({ length: 64 }, () => post(s.url, '/execute', { action: 'once', payload: {}, nonce: 'same' })),
+    );
     expect(answers.map((a) => a.status)).toEqual(Array(64).fill(200));
     expect(new Set(answers.map((a) => a.body.id)).size).toBe(1);
     expect(readFileSync(log, 'utf8')).toBe('ran\n');
@@ -135,7 +184,12 @@ describe('declared actions through the boundary', () => {
     try {
       const s = await serve({ OPENEXEC_ACTIONS: manifest({ job }), OPENEXEC_DATA_DIR: dataDir });
       const r = await post(s.url, '/execute', { action: 'job', payload: { id: '7' }, nonce: 'j-1' });
-      expect(r.body.result).toEqual({ status: 200, headers: { 'content-type': 'application/json', 'content-length': '16' }, body: '{"state":"done"}', truncated: false });
+      expect(r.body.result).toEqual({
+        status: 200,
+        headers: { 'content-type': 'application/json', 'content-length': '16' },
+        body: '{"state":"done"}',
+        truncated: false,
+      });
       expect(service.authorization()).toBe('Bearer s3cr3t-from-file');
       const all = s.app.core.db.prepare('SELECT body FROM receipts').pluck().all().join('\n');
       expect(all).not.toContain('s3cr3t');
@@ -172,7 +226,13 @@ describe('a crash while a declared program runs', () => {
     const work = tempDir();
     const log = join(work, 'runs');
     // The program kills the server that started it, mid-run.
-    const crash = { kind: 'run', description: 'Crash the host', risk: 'high', program: script(`echo ran >> ${log}; kill -9 $PPID; sleep 1`, work), payload_schema: { type: 'object' } };
+    const crash = {
+      kind: 'run',
+      description: 'Crash the host',
+      risk: 'high',
+      program: script(`echo ran >> ${log}; kill -9 $PPID; sleep 1`, work),
+      payload_schema: { type: 'object' },
+    };
     const file = manifest({ crash }, work);
     const server = await spawnServer({ OPENEXEC_DATA_DIR: dataDir, OPENEXEC_ACTIONS: file });
     await expect(post(server.url, '/execute', { action: 'crash', payload: {}, nonce: 'c-1' })).rejects.toThrow();

@@ -86,7 +86,11 @@ describe('event streams are bounded', () => {
     for (const c of streams) c.socket.resume();
 
     let serialised = 0;
-    const allowList = { source: 'open', actions: [], toJSON: () => (serialised++, { source: 'open', actions: [] }) } as unknown as AllowListDto;
+    const allowList = {
+      source: 'open',
+      actions: [],
+      toJSON: () => (serialised++, { source: 'open', actions: [] }),
+    } as unknown as AllowListDto;
     s.app.events.emit({ type: 'allow-list', allowList });
 
     for (const c of streams) await expect.poll(() => sseEventNames(c.text())).toEqual(['allow-list']);

@@ -2,7 +2,12 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { post, startServer, type RunningServer } from '../support/harness.ts';
 
 /** Reads SSE frames from a real stream until `done` says enough. */
-async function collect(url: string, headers: Record<string, string>, done: (events: { event: string; data: any }[]) => boolean, start: () => Promise<void>) {
+async function collect(
+  url: string,
+  headers: Record<string, string>,
+  done: (events: { event: string; data: any }[]) => boolean,
+  start: () => Promise<void>,
+) {
   const controller = new AbortController();
   const res = await fetch(url, { headers, signal: controller.signal });
   expect(res.status).toBe(200);
@@ -36,9 +41,14 @@ describe('Server-Sent Events', () => {
   afterAll(() => s.stop());
 
   test('agents see proposal and receipt changes as they commit', async () => {
-    const events = await collect(`${s.url}/events`, {}, (e) => e.some((x) => x.event === 'receipt'), async () => {
-      await post(s.url, '/proposals', { action: 'echo', payload: { hi: 1 }, nonce: 'sse-1' });
-    });
+    const events = await collect(
+      `${s.url}/events`,
+      {},
+      (e) => e.some((x) => x.event === 'receipt'),
+      async () => {
+        await post(s.url, '/proposals', { action: 'echo', payload: { hi: 1 }, nonce: 'sse-1' });
+      },
+    );
     expect(events.find((e) => e.event === 'proposal')?.data.proposal).toMatchObject({ status: 'pending', action: 'echo' });
     expect(events.find((e) => e.event === 'receipt')?.data.receipt).toMatchObject({ event: 'proposed', action: 'echo' });
   });
@@ -46,10 +56,15 @@ describe('Server-Sent Events', () => {
   test('the console stream needs the token', async () => {
     const r = await fetch(`${s.url}/console/events`);
     expect(r.status).toBe(401);
-    const events = await collect(`${s.url}/console/events`, { authorization: `Bearer ${s.app.consoleToken}` }, (e) => e.length >= 2, async () => {
-      await post(s.url, '/execute', { action: 'echo', payload: {}, nonce: 'sse-2' });
-      await post(s.url, '/execute', { action: 'echo', payload: {}, nonce: 'sse-2' });
-    });
+    const events = await collect(
+      `${s.url}/console/events`,
+      { authorization: `Bearer ${s.app.consoleToken}` },
+      (e) => e.length >= 2,
+      async () => {
+        await post(s.url, '/execute', { action: 'echo', payload: {}, nonce: 'sse-2' });
+        await post(s.url, '/execute', { action: 'echo', payload: {}, nonce: 'sse-2' });
+      },
+    );
     expect(events.map((e) => e.data.receipt.event)).toEqual(['executed', 'replayed']);
   });
 

@@ -38,10 +38,16 @@ describe('ledger navigation', () => {
     expect(denied).toBeLessThan(RECEIPT_COUNT_CAP);
     expect((await op('searchReceipts', { events: ['denied'], limit: 1, count: true })).body.total).toEqual({ count: denied, exact: true });
     // 'example' is in every filled receipt's payload: more matches than the cap.
-    expect((await op('searchReceipts', { text: 'example', limit: 1, count: true })).body.total).toEqual({ count: RECEIPT_COUNT_CAP, exact: false });
+    expect((await op('searchReceipts', { text: 'example', limit: 1, count: true })).body.total).toEqual({
+      count: RECEIPT_COUNT_CAP,
+      exact: false,
+    });
     // Without `count` no total is computed, and a page deeper down counts the whole query.
     expect((await op('searchReceipts', { limit: 1 })).body.total).toBeUndefined();
-    expect((await op('searchReceipts', { events: ['denied'], beforeSeq: 100, count: true })).body.total).toEqual({ count: denied, exact: true });
+    expect((await op('searchReceipts', { events: ['denied'], beforeSeq: 100, count: true })).body.total).toEqual({
+      count: denied,
+      exact: true,
+    });
   });
 
   test('a proposal, execution or approval id finds its receipts; so does a request hash or a receipt hash', async () => {

@@ -22,12 +22,21 @@ function logText(dataDir: string): string {
     .join('');
 }
 
-const lines = (text: string) => text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+const lines = (text: string) =>
+  text
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 
 describe('the log', () => {
   test('one JSON line per request, with route, status, duration and receipt seq; start-up and refusals; files 0600, rolled by size', async () => {
     const dataDir = tempDir();
-    const s = await startServer({ OPENEXEC_DATA_DIR: dataDir, OPENEXEC_LOG_MAX_BYTES: '4000', OPENEXEC_LOG_FILES: '2', OPENEXEC_ALLOWED_ACTIONS: 'add' });
+    const s = await startServer({
+      OPENEXEC_DATA_DIR: dataDir,
+      OPENEXEC_LOG_MAX_BYTES: '4000',
+      OPENEXEC_LOG_FILES: '2',
+      OPENEXEC_ALLOWED_ACTIONS: 'add',
+    });
     for (let i = 0; i < 40; i++) expect((await post(s.url, '/execute', executeWire('add', '{"a":1,"b":2}', `roll-${i}`))).status).toBe(200);
     const refused = await post(s.url, '/execute', executeWire('echo', '{}', 'not-allowed'));
     expect(refused.status).toBe(403);
@@ -38,7 +47,8 @@ describe('the log', () => {
     expect(statSync(dir).mode & 0o777).toBe(0o700);
     const files = readdirSync(dir).filter((f) => /^openexec\.\d+\.log$/.test(f));
     // pino-roll removes the oldest after a roll, asynchronously: at most the current file and two more remain.
-    for (let i = 0; i < 100 && readdirSync(dir).filter((f) => /^openexec\.\d+\.log$/.test(f)).length > 3; i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 100 && readdirSync(dir).filter((f) => /^openexec\.\d+\.log$/.test(f)).length > 3; i++)
+      await new Promise((r) => setTimeout(r, 20));
     expect(files.length).toBeGreaterThan(1);
     expect(readdirSync(dir).filter((f) => /^openexec\.\d+\.log$/.test(f)).length).toBeLessThanOrEqual(3);
     for (const f of readdirSync(dir).filter((f) => f.endsWith('.log') && f !== 'current.log')) {
@@ -86,14 +96,21 @@ describe('the log', () => {
     const token = readFileSync(join(dataDir, 'console-token'), 'utf8').trim();
     const signatures: string[] = [];
     try {
-      for (const [action, wire] of [['job', '{"id":"7"}'], ['add', '{"a":1,"b":2}']] as const) {
+      for (const [action, wire] of [
+        ['job', '{"id":"7"}'],
+        ['add', '{"a":1,"b":2}'],
+      ] as const) {
         const artifact = approver.mint(action, wire);
         signatures.push(artifact.signature);
         const r = await post(server.url, '/execute', executeWire(action, wire, `sec-${action}`, artifact));
         expect(r.status, r.text).toBe(200);
         // A replay and a forged artifact carry the signature too.
         await post(server.url, '/execute', executeWire(action, wire, `sec-${action}`, artifact));
-        await post(server.url, '/execute', executeWire(action, wire, `sec2-${action}`, { ...artifact, signature: `${artifact.signature.slice(0, -4)}AAA=` }));
+        await post(
+          server.url,
+          '/execute',
+          executeWire(action, wire, `sec2-${action}`, { ...artifact, signature: `${artifact.signature.slice(0, -4)}AAA=` }),
+        );
       }
       expect(service.authorization()).toBe(headerSecret);
       // The console token, sent the ways an operator and a stranger would.
@@ -111,7 +128,9 @@ describe('the log', () => {
     const logged = logText(dataDir) + server.output();
     expect(lines(logText(dataDir)).filter((l) => l['msg'] === 'request').length).toBeGreaterThanOrEqual(10);
     const keyBodies = ['receipt-key.pem', 'operator-key.pem'].flatMap((f) =>
-      readFileSync(join(dataDir, f), 'utf8').split('\n').filter((l) => l !== '' && !l.startsWith('-----')),
+      readFileSync(join(dataDir, f), 'utf8')
+        .split('\n')
+        .filter((l) => l !== '' && !l.startsWith('-----')),
     );
     const secrets = [token, headerSecret, 'hdr-s3cr3t-7731', ...signatures, ...keyBodies, 'db-pa55word-x', 'agent-t0ken-x'];
     for (const secret of secrets) expect(logged.includes(secret), `a secret reached the log: ${secret.slice(0, 12)}…`).toBe(false);
@@ -124,7 +143,8 @@ describe('the log', () => {
     symlinkSync('/dev/full', join(dataDir, 'logs', 'openexec.1.log'));
     const s = await startServer({ OPENEXEC_DATA_DIR: dataDir, OPENEXEC_ALLOWED_ACTIONS: 'add' });
     running.push(s);
-    for (let i = 0; i < 200; i++) expect((await post(s.url, '/execute', executeWire('add', '{"a":1,"b":2}', `full-${i}`))).status).toBe(200);
+    for (let i = 0; i < 200; i++)
+      expect((await post(s.url, '/execute', executeWire('add', '{"a":1,"b":2}', `full-${i}`))).status).toBe(200);
     expect((await post(s.url, '/execute', executeWire('echo', '{}', 'full-refused'))).status).toBe(403);
     expect(s.app.core.ledger.size()).toBeGreaterThanOrEqual(201);
   });

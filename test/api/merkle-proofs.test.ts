@@ -10,10 +10,7 @@ import { startOpenExec } from '../../src/main/app/openexec-app.ts';
 import { OpenExecCore } from '../../src/main/core/openexec-core.ts';
 import { migrate } from '../../src/main/core/store/migrations.ts';
 import { verifyConsistency, verifyInclusion } from '../../src/shared/merkle-verify.ts';
-import {
-  leafHash,
-  StreamingRoot,
-} from '../../src/main/core/ledger/merkle/rfc9162.ts';
+import { leafHash, StreamingRoot } from '../../src/main/core/ledger/merkle/rfc9162.ts';
 
 const bytes = (hex: string) => new Uint8Array(Buffer.from(hex, 'hex'));
 const b64 = (text: string) => new Uint8Array(Buffer.from(text, 'base64'));
@@ -26,7 +23,10 @@ async function independentlyVerifyCheckpoint(note: string, publicKey: Uint8Array
   const cut = note.lastIndexOf('\n\n');
   const text = note.slice(0, cut + 1);
   const [origin, size, root] = text.trimEnd().split('\n');
-  const lines = note.slice(cut + 2).trimEnd().split('\n');
+  const lines = note
+    .slice(cut + 2)
+    .trimEnd()
+    .split('\n');
   const verdicts = await Promise.all(
     lines.map(async (line) => {
       const [dash, name, blob] = line.split(' ');
@@ -134,7 +134,9 @@ describe('the receipts Merkle log over the API', () => {
       // A database as version 3 left it (before the tree), holding this ledger's receipts.
       const old = new Database(join(dir, 'openexec.db'));
       migrate(old, 3);
-      old.exec(`ATTACH '${join(s.dataDir, 'openexec.db')}' AS live; INSERT INTO receipts SELECT seq, event, time, action, hash, prev_hash, body, signature, reason, exec_id, proposal_id, approval_id, approver_key_id, request_hash FROM live.receipts; DETACH live;`);
+      old.exec(
+        `ATTACH '${join(s.dataDir, 'openexec.db')}' AS live; INSERT INTO receipts SELECT seq, event, time, action, hash, prev_hash, body, signature, reason, exec_id, proposal_id, approval_id, approver_key_id, request_hash FROM live.receipts; DETACH live;`,
+      );
       old.close();
       for (const key of ['receipt-key.pem', 'operator-key.pem']) copyFileSync(join(s.dataDir, key), join(dir, key));
       const core = new OpenExecCore(loadConfig({ OPENEXEC_DATA_DIR: dir }));
@@ -169,7 +171,12 @@ describe('witnessed checkpoints', () => {
       // Status shows both: the latest checkpoint and the latest witnessed one.
       const health = await s.app.console.health();
       if (!health.ok) throw new Error(health.error.message);
-      expect(health.value.checkpoints).toMatchObject({ latest: { size: 4 }, witnessDir: witness, witnessed: { size: 4, file }, witnessProblem: null });
+      expect(health.value.checkpoints).toMatchObject({
+        latest: { size: 4 },
+        witnessDir: witness,
+        witnessed: { size: 4, file },
+        witnessProblem: null,
+      });
       await s.app.close();
 
       // Someone with the data directory removes the newest receipt.

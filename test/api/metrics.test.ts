@@ -29,7 +29,8 @@ describe('GET /metrics', () => {
     // Not on the allow-list, so refused as not_allowed; its name is the agent's own invention.
     expect((await post(s.url, '/execute', executeWire('agent-made-up-xyz', '{}', 'm-made-up'))).status).toBe(403);
     expect((await post(s.url, '/execute', '{"action":"add"}')).status).toBe(422);
-    const proposal = async (nonce: string) => (await post(s.url, '/proposals', { action: 'add', payload: { a: 2, b: 2 }, nonce })).body.id as string;
+    const proposal = async (nonce: string) =>
+      (await post(s.url, '/proposals', { action: 'add', payload: { a: 2, b: 2 }, nonce })).body.id as string;
     const p1 = await proposal('m-p1');
     const p2 = await proposal('m-p2');
     await proposal('m-p3');

@@ -19,8 +19,24 @@ describe('requests refused before anything is decided leave no receipt', () => {
       ['wrong media type', (await request(s.url, 'POST', '/execute', '{}', { 'content-type': 'text/plain' })).status, 415],
       ['empty body', (await request(s.url, 'POST', '/execute', '', { 'content-type': 'application/json' })).status, 422],
       ['too large', (await post(s.url, '/execute', { action: 'echo', payload: { x: 'a'.repeat(1024 * 1024) }, nonce: 'big' })).status, 413],
-      ['foreign Host', (await raw(s.url, 'POST', '/execute', { host: 'evil.example', 'content-type': 'application/json' }, '{"action":"echo","payload":{},"nonce":"h"}')).status, 403],
-      ['Origin', (await post(s.url, '/execute', { action: 'echo', payload: {}, nonce: 'o' }, { origin: 'https://evil.example' })).status, 403],
+      [
+        'foreign Host',
+        (
+          await raw(
+            s.url,
+            'POST',
+            '/execute',
+            { host: 'evil.example', 'content-type': 'application/json' },
+            '{"action":"echo","payload":{},"nonce":"h"}',
+          )
+        ).status,
+        403,
+      ],
+      [
+        'Origin',
+        (await post(s.url, '/execute', { action: 'echo', payload: {}, nonce: 'o' }, { origin: 'https://evil.example' })).status,
+        403,
+      ],
     ];
     for (const [what, status, expected] of answers) expect(status, what).toBe(expected);
     expect(receipts()).toBe(before);

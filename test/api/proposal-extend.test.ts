@@ -22,7 +22,10 @@ describe('extending a proposal, and the last approved request of its action', ()
     return r.body as { id: string; expires_at: string };
   };
   const receipts = (id: string) =>
-    s.app.core.db.prepare('SELECT event, body FROM receipts WHERE proposal_id = ? ORDER BY seq').all(id) as { event: string; body: string }[];
+    s.app.core.db.prepare('SELECT event, body FROM receipts WHERE proposal_id = ? ORDER BY seq').all(id) as {
+      event: string;
+      body: string;
+    }[];
 
   test('extend moves the expiry, is witnessed by a signed `extended` receipt, and the agent sees the new expiry', async () => {
     const p = await propose('extend-1', { n: 1 }, 60);

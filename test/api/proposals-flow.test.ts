@@ -44,11 +44,12 @@ describe('propose → approve → execute → witness, over real HTTP', () => {
     expect(answer.body.receipt).toMatch(/^[0-9a-f]{64}$/);
     expect(latency).toBeLessThan(1000); // long-poll answers on the decision, not on a polling tick
 
-    const events = s.app.core.db
-      .prepare('SELECT event FROM receipts WHERE proposal_id = ? ORDER BY seq')
-      .all(id) as { event: string }[];
+    const events = s.app.core.db.prepare('SELECT event FROM receipts WHERE proposal_id = ? ORDER BY seq').all(id) as { event: string }[];
     expect(events.map((e) => e.event)).toEqual(['proposed', 'approved', 'executed']);
-    const executed = s.app.core.db.prepare("SELECT body FROM receipts WHERE proposal_id = ? AND event = 'executed'").pluck().get(id) as string;
+    const executed = s.app.core.db
+      .prepare("SELECT body FROM receipts WHERE proposal_id = ? AND event = 'executed'")
+      .pluck()
+      .get(id) as string;
     expect(JSON.parse(executed)).toMatchObject({ approver: 'operator', approver_key_id: s.app.core.operatorSigner.keyId });
 
     const chain = await op('verifyChain');
@@ -123,7 +124,9 @@ describe('propose → approve → execute → witness, over real HTTP', () => {
     expect(answer.body.reason).toMatch(/denied by default/);
     const late = await op('approve', { id: p.body.id });
     expect(late.status).toBe(410);
-    expect(s.app.core.db.prepare("SELECT count(*) FROM receipts WHERE event = 'expired' AND proposal_id = ?").pluck().get(p.body.id)).toBe(1);
+    expect(s.app.core.db.prepare("SELECT count(*) FROM receipts WHERE event = 'expired' AND proposal_id = ?").pluck().get(p.body.id)).toBe(
+      1,
+    );
   });
 
   test('nonces: same request → same proposal; different → 409; /execute cannot run around it', async () => {
@@ -141,8 +144,16 @@ describe('propose → approve → execute → witness, over real HTTP', () => {
     const unknown = await post(s.url, '/proposals', { action: 'wire_money', payload: {}, nonce: 'u-1' });
     expect(unknown.status).toBe(400);
     expect(unknown.body.detail).toBe('Unknown action: wire_money');
-    const witnessed = s.app.core.db.prepare("SELECT body FROM receipts WHERE event = 'refused' AND action = 'wire_money'").pluck().get() as string;
-    expect(JSON.parse(witnessed)).toMatchObject({ nonce: 'u-1', status: 400, reason: 'Unknown action: wire_money', details: { proposal: true } });
+    const witnessed = s.app.core.db
+      .prepare("SELECT body FROM receipts WHERE event = 'refused' AND action = 'wire_money'")
+      .pluck()
+      .get() as string;
+    expect(JSON.parse(witnessed)).toMatchObject({
+      nonce: 'u-1',
+      status: 400,
+      reason: 'Unknown action: wire_money',
+      details: { proposal: true },
+    });
     const off = await op('setAllowed', { action: 'add', allowed: false });
     expect(off.status).toBe(200);
     expect(off.body.restriction).toBe('restricted');
@@ -155,7 +166,10 @@ describe('propose → approve → execute → witness, over real HTTP', () => {
     expect(status.body.restriction).toBe('restricted');
     expect(status.body.warnings.join(' ')).not.toMatch(/allow-list/);
     const on = await op('setAllowed', { action: 'add', allowed: true });
-    expect(on.body.entries.map((e: { action: string; allowed: boolean }) => ({ action: e.action, allowed: e.allowed }))).toEqual([{ action: 'add', allowed: true }, { action: 'echo', allowed: true }]);
+    expect(on.body.entries.map((e: { action: string; allowed: boolean }) => ({ action: e.action, allowed: e.allowed }))).toEqual([
+      { action: 'add', allowed: true },
+      { action: 'echo', allowed: true },
+    ]);
     const config = s.app.core.db.prepare("SELECT count(*) FROM receipts WHERE event = 'config'").pluck().get();
     expect(config).toBe(2);
   });
@@ -174,7 +188,11 @@ describe('propose → approve → execute → witness, over real HTTP', () => {
       ['PATCH', `/proposals/${p.body.id}`],
       ['POST', '/approve'],
     ] as const) {
-      const r = await fetch(s.url + path, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ status: 'executed' }) });
+      const r = await fetch(s.url + path, {
+        method,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ status: 'executed' }),
+      });
       expect(r.status, `${method} ${path}`).toBe(404);
     }
     expect((await get(s.url, `/proposals/${p.body.id}`)).body.status).toBe('pending');
@@ -192,7 +210,9 @@ describe('propose → approve → execute → witness, over real HTTP', () => {
     expect(byPayload.body.items).toHaveLength(1);
     const page1 = await op('searchReceipts', { limit: 3 });
     const page2 = await op('searchReceipts', { limit: 3, beforeSeq: page1.body.nextBeforeSeq });
-    expect(page1.body.items.map((r: { seq: number }) => r.seq)).toEqual([...page1.body.items.map((r: { seq: number }) => r.seq)].sort((a, b) => b - a));
+    expect(page1.body.items.map((r: { seq: number }) => r.seq)).toEqual(
+      [...page1.body.items.map((r: { seq: number }) => r.seq)].sort((a, b) => b - a),
+    );
     expect(page2.body.items[0].seq).toBe(page1.body.items[2].seq - 1);
     const weird = await op('searchReceipts', { text: '"unbalanced AND OR (' });
     expect(weird.status).toBe(200);
@@ -205,7 +225,9 @@ describe('propose → approve → execute → witness, over real HTTP', () => {
 
   test('1,000 proposals pending at once', async () => {
     const ids = await Promise.all(
-      Array.from({ length: 1000 }, (_, i) => post(s.url, '/proposals', { action: 'echo', payload: { i }, nonce: `bulk-${i}` }).then((r) => r.body.id as string)),
+      Array.from({ length: 1000 }, (_, i) =>
+        post(s.url, '/proposals', { action: 'echo', payload: { i }, nonce: `bulk-${i}` }).then((r) => r.body.id as string),
+      ),
     );
     expect(new Set(ids).size).toBe(1000);
     const pending = await op('listPending');

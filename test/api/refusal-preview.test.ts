@@ -74,7 +74,8 @@ describe('a refused request keeps its hash and a bounded preview, not its body',
   test('replays are bounded too; an execution keeps its whole payload; a small refusal keeps its payload as before', async () => {
     const first = await post(server.url, '/execute', { action: 'echo', payload: junk, nonce: 'big-run' });
     expect(first.status).toBe(200);
-    for (let i = 0; i < 3; i++) expect((await post(server.url, '/execute', { action: 'echo', payload: junk, nonce: 'big-run' })).status).toBe(200);
+    for (let i = 0; i < 3; i++)
+      expect((await post(server.url, '/execute', { action: 'echo', payload: junk, nonce: 'big-run' })).status).toBe(200);
     const [executed] = receipts('executed');
     expect(executed!['payload']).toEqual(junk);
     const replays = receipts('replayed');

@@ -24,10 +24,16 @@ describe('npm run serve: start-up and shutdown', () => {
     [{ OPENEXEC_MODE: 'paranoid' }, /^openexec: OPENEXEC_MODE: unknown mode 'paranoid'/],
     [{ CLAWSHIELD_PUBLIC_KEY: 'not a key' }, /^openexec: CLAWSHIELD_PUBLIC_KEY: /],
     [{ OPENEXEC_DB_URL: 'mysql://db/openexec' }, /^openexec: OPENEXEC_DB_URL: unsupported scheme 'mysql'/],
-    [{ OPENEXEC_DB_URL: 'postgresql://db/openexec' }, /^openexec: OPENEXEC_DB_URL: postgresql:\/\/db\/openexec: PostgreSQL support is not available in this version yet/],
+    [
+      { OPENEXEC_DB_URL: 'postgresql://db/openexec' },
+      /^openexec: OPENEXEC_DB_URL: postgresql:\/\/db\/openexec: PostgreSQL support is not available in this version yet/,
+    ],
     [{ OPENEXEC_PORT: 'eighty' }, /^openexec: OPENEXEC_PORT: /],
     [{ OPENEXEC_HOST: '0.0.0.0' }, /^openexec: OPENEXEC_HOST: 0\.0\.0\.0 is not a loopback address/],
-    [{ OPENEXEC_HOST: '0.0.0.0', OPENEXEC_ALLOW_NON_LOOPBACK: '1' }, /^openexec: OPENEXEC_HOST: 0\.0\.0\.0 is not a loopback address and OPENEXEC_TLS_CERT\/OPENEXEC_TLS_KEY are not set/],
+    [
+      { OPENEXEC_HOST: '0.0.0.0', OPENEXEC_ALLOW_NON_LOOPBACK: '1' },
+      /^openexec: OPENEXEC_HOST: 0\.0\.0\.0 is not a loopback address and OPENEXEC_TLS_CERT\/OPENEXEC_TLS_KEY are not set/,
+    ],
   ])('%o stops start-up with one clear line', async (env, message) => {
     const r = await refusedStart(env);
     expect(r.code).toBe(2);
@@ -38,7 +44,9 @@ describe('npm run serve: start-up and shutdown', () => {
 
   test('plain HTTP on a non-loopback bind needs the flag and OPENEXEC_ALLOW_PLAINTEXT, and then warns loudly', async () => {
     const dataDir = tempDir();
-    const server = await spawnServer({ OPENEXEC_DATA_DIR: dataDir, OPENEXEC_HOST: '0.0.0.0', OPENEXEC_ALLOW_PLAINTEXT: '1' }, ['--allow-non-loopback']);
+    const server = await spawnServer({ OPENEXEC_DATA_DIR: dataDir, OPENEXEC_HOST: '0.0.0.0', OPENEXEC_ALLOW_PLAINTEXT: '1' }, [
+      '--allow-non-loopback',
+    ]);
     expect(server.output()).toMatch(/warning: the API listens on 0\.0\.0\.0, which is not loopback/);
     expect(server.output()).toMatch(/warning: PLAIN HTTP BEYOND LOOPBACK \(OPENEXEC_ALLOW_PLAINTEXT=1\): the console token/);
     server.child.kill('SIGTERM');
@@ -66,7 +74,7 @@ describe('npm run serve: start-up and shutdown', () => {
 });
 
 describe('the data directory', () => {
-  test('one OpenExec at a time; a second start leaves the first one\'s token alone', async () => {
+  test("one OpenExec at a time; a second start leaves the first one's token alone", async () => {
     const dataDir = tempDir();
     const first = await spawnServer({ OPENEXEC_DATA_DIR: dataDir });
     const token = readFileSync(join(dataDir, 'console-token'), 'utf8');
@@ -101,31 +109,36 @@ describe('the data directory', () => {
 });
 
 describe('start-up never hangs, and says what an operator must know', () => {
-  test.runIf(process.platform !== 'win32')('a FIFO as receipt-key.pem fails fast with one line naming it; SIGTERM during start-up still stops it', async () => {
-    const dataDir = tempDir();
-    const key = join(dataDir, 'receipt-key.pem');
-    execFileSync('mkfifo', ['-m', '600', key]);
-    const r = await refusedStart({ OPENEXEC_DATA_DIR: dataDir });
-    expect(r.code).toBe(2);
-    expect(r.stderr).toBe(`openexec: key file ${key} is not a regular file\n`);
-    // Were the open to block, the child would sit in it past this SIGTERM, unable to handle it,
-    // and never exit; now it has long failed (or, on a slow machine, stops on the signal).
-    const child = spawn(NODE_BIN, ['--import', 'tsx', 'src/main/headless.ts'], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, OPENEXEC_PORT: '0', OPENEXEC_DATA_DIR: dataDir },
-      stdio: 'ignore',
-    });
-    const term = setTimeout(() => child.kill('SIGTERM'), 3000);
-    const exit = await waitForExit(child);
-    clearTimeout(term);
-    expect(exit.code === 2 || exit.signal === 'SIGTERM').toBe(true);
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  test.runIf(process.platform !== 'win32')(
+    'a FIFO as receipt-key.pem fails fast with one line naming it; SIGTERM during start-up still stops it',
+    async () => {
+      const dataDir = tempDir();
+      const key = join(dataDir, 'receipt-key.pem');
+      execFileSync('mkfifo', ['-m', '600', key]);
+      const r = await refusedStart({ OPENEXEC_DATA_DIR: dataDir });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe(`openexec: key file ${key} is not a regular file\n`);
+      // Were the open to block, the child would sit in it past this SIGTERM, unable to handle it,
+      // and never exit; now it has long failed (or, on a slow machine, stops on the signal).
+      const child = spawn(NODE_BIN, ['--import', 'tsx', 'src/main/headless.ts'], {
+        cwd: REPO_ROOT,
+        env: { ...process.env, OPENEXEC_PORT: '0', OPENEXEC_DATA_DIR: dataDir },
+        stdio: 'ignore',
+      });
+      const term = setTimeout(() => child.kill('SIGTERM'), 3000);
+      const exit = await waitForExit(child);
+      clearTimeout(term);
+      expect(exit.code === 2 || exit.signal === 'SIGTERM').toBe(true);
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  );
 
   test('clawshield mode without CLAWSHIELD_PUBLIC_KEY says that only console approvals can execute', async () => {
     const dataDir = tempDir();
     const server = await spawnServer({ OPENEXEC_DATA_DIR: dataDir, OPENEXEC_MODE: 'clawshield', CLAWSHIELD_PUBLIC_KEY: '' });
-    expect(server.output()).toMatch(/^openexec: warning: clawshield mode without CLAWSHIELD_PUBLIC_KEY: only approvals given in this console .* can execute/m);
+    expect(server.output()).toMatch(
+      /^openexec: warning: clawshield mode without CLAWSHIELD_PUBLIC_KEY: only approvals given in this console .* can execute/m,
+    );
     server.child.kill('SIGTERM');
     await waitForExit(server.child);
     rmSync(dataDir, { recursive: true, force: true });

@@ -60,9 +60,15 @@ const VARIABLE_LINE = /^(OPENEXEC_[A-Z_]+|CLAWSHIELD_[A-Z_]+)(\/OPENEXEC_[A-Z_]+
  */
 const cases: Case[] = [
   ['unknown mode', async () => ({ env: { OPENEXEC_MODE: 'paranoid', OPENEXEC_DATA_DIR: dir() }, names: 'OPENEXEC_MODE' })],
-  ['bad ClawShield key', async () => ({ env: { CLAWSHIELD_PUBLIC_KEY: 'nope', OPENEXEC_DATA_DIR: dir() }, names: 'CLAWSHIELD_PUBLIC_KEY' })],
+  [
+    'bad ClawShield key',
+    async () => ({ env: { CLAWSHIELD_PUBLIC_KEY: 'nope', OPENEXEC_DATA_DIR: dir() }, names: 'CLAWSHIELD_PUBLIC_KEY' }),
+  ],
   ['database URL scheme', async () => ({ env: { OPENEXEC_DB_URL: 'postgres://x/y', OPENEXEC_DATA_DIR: dir() }, names: 'OPENEXEC_DB_URL' })],
-  ['in-memory database', async () => ({ env: { OPENEXEC_DB_URL: 'sqlite:///:memory:', OPENEXEC_DATA_DIR: dir() }, names: 'OPENEXEC_DB_URL' })],
+  [
+    'in-memory database',
+    async () => ({ env: { OPENEXEC_DB_URL: 'sqlite:///:memory:', OPENEXEC_DATA_DIR: dir() }, names: 'OPENEXEC_DB_URL' }),
+  ],
   ['port text', async () => ({ env: { OPENEXEC_PORT: 'eighty', OPENEXEC_DATA_DIR: dir() }, names: 'OPENEXEC_PORT' })],
   ['synchronous', async () => ({ env: { OPENEXEC_SYNCHRONOUS: 'sometimes', OPENEXEC_DATA_DIR: dir() }, names: 'OPENEXEC_SYNCHRONOUS' })],
   ['proposal TTL', async () => ({ env: { OPENEXEC_PROPOSAL_TTL: '0', OPENEXEC_DATA_DIR: dir() }, names: 'OPENEXEC_PROPOSAL_TTL' })],
@@ -70,82 +76,128 @@ const cases: Case[] = [
   ['non-loopback host', async () => ({ env: { OPENEXEC_HOST: '0.0.0.0', OPENEXEC_DATA_DIR: dir() }, names: 'OPENEXEC_HOST' })],
   [
     'host not of this machine',
-    async () => ({ env: { OPENEXEC_HOST: '192.0.2.1', OPENEXEC_DATA_DIR: dir() }, options: { allowNonLoopback: true }, names: 'OPENEXEC_HOST' }),
+    async () => ({
+      env: { OPENEXEC_HOST: '192.0.2.1', OPENEXEC_DATA_DIR: dir() },
+      options: { allowNonLoopback: true },
+      names: 'OPENEXEC_HOST',
+    }),
   ],
   ['port in use', async () => ({ env: { OPENEXEC_PORT: String(await occupiedPort()), OPENEXEC_DATA_DIR: dir() }, names: 'OPENEXEC_PORT' })],
-  ['data directory is a file', async () => {
-    const file = join(dir(), 'file');
-    writeFileSync(file, '');
-    return { env: { OPENEXEC_DATA_DIR: file }, names: 'OPENEXEC_DATA_DIR' };
-  }],
-  ['data directory under a file', async () => {
-    const file = join(dir(), 'file');
-    writeFileSync(file, '');
-    return { env: { OPENEXEC_DATA_DIR: join(file, 'data') }, names: 'OPENEXEC_DATA_DIR' };
-  }],
-  ['data directory writable by others', async () => {
-    const d = dir();
-    chmodSync(d, 0o777);
-    return { env: { OPENEXEC_DATA_DIR: d }, names: 'OPENEXEC_DATA_DIR' };
-  }],
-  ['lock file is a directory', async () => {
-    const d = dir();
-    mkdirSync(join(d, 'openexec.lock'));
-    return { env: { OPENEXEC_DATA_DIR: d }, names: 'OPENEXEC_DATA_DIR' };
-  }],
-  ['lock file is a FIFO', async () => {
-    const d = dir();
-    execFileSync('mkfifo', ['-m', '600', join(d, 'openexec.lock')]);
-    return { env: { OPENEXEC_DATA_DIR: d }, names: 'OPENEXEC_DATA_DIR' };
-  }],
-  ['database is not a database', async () => {
-    const d = dir();
-    writeFileSync(join(d, 'openexec.db'), 'this is not SQLite, but it is long enough to have a header...'.repeat(20), { mode: 0o600 });
-    return { env: { OPENEXEC_DATA_DIR: d }, names: 'OPENEXEC_DB_URL' };
-  }],
-  ['stored allow-list corrupt', async () => {
-    const d = await usedDataDir();
-    const db = new Database(join(d, 'openexec.db'));
-    db.prepare("INSERT OR REPLACE INTO settings (key, value) VALUES ('allow_list', '{\"not\":\"a list\"}')").run();
-    db.close();
-    return { env: { OPENEXEC_DATA_DIR: d }, names: 'OPENEXEC_DB_URL' };
-  }],
-  ['receipt key is not a key', async () => {
-    const d = dir();
-    writeFileSync(join(d, 'receipt-key.pem'), 'garbage\n', { mode: 0o600 });
-    return { env: { OPENEXEC_DATA_DIR: d }, names: join(d, 'receipt-key.pem') };
-  }],
-  ['receipt key missing under a signed ledger', async () => {
-    const d = await usedDataDir();
-    rmSync(join(d, 'receipt-key.pem'));
-    return { env: { OPENEXEC_DATA_DIR: d }, names: join(d, 'receipt-key.pem') };
-  }],
-  ['operator key readable by others', async () => {
-    const d = await usedDataDir();
-    chmodSync(join(d, 'operator-key.pem'), 0o644);
-    return { env: { OPENEXEC_DATA_DIR: d }, names: join(d, 'operator-key.pem') };
-  }],
-  ['receipt key is a FIFO', async () => {
-    const d = dir();
-    execFileSync('mkfifo', ['-m', '600', join(d, 'receipt-key.pem')]);
-    return { env: { OPENEXEC_DATA_DIR: d }, names: join(d, 'receipt-key.pem') };
-  }],
-  ['operator key is a link', async () => {
-    const d = await usedDataDir();
-    rmSync(join(d, 'operator-key.pem'));
-    symlinkSync(join(d, 'receipt-key.pem'), join(d, 'operator-key.pem'));
-    return { env: { OPENEXEC_DATA_DIR: d }, names: join(d, 'operator-key.pem') };
-  }],
-  ['console token cannot be written', async () => {
-    const d = dir();
-    mkdirSync(join(d, 'console-token', 'occupied'), { recursive: true });
-    return { env: { OPENEXEC_DATA_DIR: d }, names: 'OPENEXEC_DATA_DIR' };
-  }],
-  ['server.json cannot be written', async () => {
-    const d = dir();
-    mkdirSync(join(d, 'server.json', 'occupied'), { recursive: true });
-    return { env: { OPENEXEC_DATA_DIR: d }, names: 'OPENEXEC_DATA_DIR' };
-  }],
+  [
+    'data directory is a file',
+    async () => {
+      const file = join(dir(), 'file');
+      writeFileSync(file, '');
+      return { env: { OPENEXEC_DATA_DIR: file }, names: 'OPENEXEC_DATA_DIR' };
+    },
+  ],
+  [
+    'data directory under a file',
+    async () => {
+      const file = join(dir(), 'file');
+      writeFileSync(file, '');
+      return { env: { OPENEXEC_DATA_DIR: join(file, 'data') }, names: 'OPENEXEC_DATA_DIR' };
+    },
+  ],
+  [
+    'data directory writable by others',
+    async () => {
+      const d = dir();
+      chmodSync(d, 0o777);
+      return { env: { OPENEXEC_DATA_DIR: d }, names: 'OPENEXEC_DATA_DIR' };
+    },
+  ],
+  [
+    'lock file is a directory',
+    async () => {
+      const d = dir();
+      mkdirSync(join(d, 'openexec.lock'));
+      return { env: { OPENEXEC_DATA_DIR: d }, names: 'OPENEXEC_DATA_DIR' };
+    },
+  ],
+  [
+    'lock file is a FIFO',
+    async () => {
+      const d = dir();
+      execFileSync('mkfifo', ['-m', '600', join(d, 'openexec.lock')]);
+      return { env: { OPENEXEC_DATA_DIR: d }, names: 'OPENEXEC_DATA_DIR' };
+    },
+  ],
+  [
+    'database is not a database',
+    async () => {
+      const d = dir();
+      writeFileSync(join(d, 'openexec.db'), 'this is not SQLite, but it is long enough to have a header...'.repeat(20), { mode: 0o600 });
+      return { env: { OPENEXEC_DATA_DIR: d }, names: 'OPENEXEC_DB_URL' };
+    },
+  ],
+  [
+    'stored allow-list corrupt',
+    async () => {
+      const d = await usedDataDir();
+      const db = new Database(join(d, 'openexec.db'));
+      db.prepare('INSERT OR REPLACE INTO settings (key, value) VALUES (\'allow_list\', \'{"not":"a list"}\')').run();
+      db.close();
+      return { env: { OPENEXEC_DATA_DIR: d }, names: 'OPENEXEC_DB_URL' };
+    },
+  ],
+  [
+    'receipt key is not a key',
+    async () => {
+      const d = dir();
+      writeFileSync(join(d, 'receipt-key.pem'), 'garbage\n', { mode: 0o600 });
+      return { env: { OPENEXEC_DATA_DIR: d }, names: join(d, 'receipt-key.pem') };
+    },
+  ],
+  [
+    'receipt key missing under a signed ledger',
+    async () => {
+      const d = await usedDataDir();
+      rmSync(join(d, 'receipt-key.pem'));
+      return { env: { OPENEXEC_DATA_DIR: d }, names: join(d, 'receipt-key.pem') };
+    },
+  ],
+  [
+    'operator key readable by others',
+    async () => {
+      const d = await usedDataDir();
+      chmodSync(join(d, 'operator-key.pem'), 0o644);
+      return { env: { OPENEXEC_DATA_DIR: d }, names: join(d, 'operator-key.pem') };
+    },
+  ],
+  [
+    'receipt key is a FIFO',
+    async () => {
+      const d = dir();
+      execFileSync('mkfifo', ['-m', '600', join(d, 'receipt-key.pem')]);
+      return { env: { OPENEXEC_DATA_DIR: d }, names: join(d, 'receipt-key.pem') };
+    },
+  ],
+  [
+    'operator key is a link',
+    async () => {
+      const d = await usedDataDir();
+      rmSync(join(d, 'operator-key.pem'));
+      symlinkSync(join(d, 'receipt-key.pem'), join(d, 'operator-key.pem'));
+      return { env: { OPENEXEC_DATA_DIR: d }, names: join(d, 'operator-key.pem') };
+    },
+  ],
+  [
+    'console token cannot be written',
+    async () => {
+      const d = dir();
+      mkdirSync(join(d, 'console-token', 'occupied'), { recursive: true });
+      return { env: { OPENEXEC_DATA_DIR: d }, names: 'OPENEXEC_DATA_DIR' };
+    },
+  ],
+  [
+    'server.json cannot be written',
+    async () => {
+      const d = dir();
+      mkdirSync(join(d, 'server.json', 'occupied'), { recursive: true });
+      return { env: { OPENEXEC_DATA_DIR: d }, names: 'OPENEXEC_DATA_DIR' };
+    },
+  ],
 ];
 
 describe.runIf(posix)('every start-up error line names its variable or file', () => {
@@ -161,11 +213,14 @@ describe.runIf(posix)('every start-up error line names its variable or file', ()
     }
     // Whatever failed, the data directory's lock was released and no server.json is left behind.
     const dataDir = env['OPENEXEC_DATA_DIR']!;
-    for (const f of ['openexec.lock', 'server.json']) expect(statSync(join(dataDir, f), { throwIfNoEntry: false })?.isFile() ?? false, f).toBe(false);
+    for (const f of ['openexec.lock', 'server.json'])
+      expect(statSync(join(dataDir, f), { throwIfNoEntry: false })?.isFile() ?? false, f).toBe(false);
   });
 
   test.runIf(!root)('a port that needs privileges names OPENEXEC_PORT', async () => {
-    expect(await refusal({ OPENEXEC_PORT: '1', OPENEXEC_DATA_DIR: dir() })).toMatch(/^OPENEXEC_PORT: not permitted to listen on 127\.0\.0\.1:1/);
+    expect(await refusal({ OPENEXEC_PORT: '1', OPENEXEC_DATA_DIR: dir() })).toMatch(
+      /^OPENEXEC_PORT: not permitted to listen on 127\.0\.0\.1:1/,
+    );
   });
 });
 

@@ -65,7 +65,11 @@ describe('a full disk answers 503, keeps serving reads, and recovers when space 
     expect((await get(url, '/health')).status).toBe(200);
     expect((await get(url, '/ready')).status).toBe(200);
     expect((await get(url, '/receipts/public-key')).status).toBe(200);
-    const verified = await post(url, '/receipts/verify', { exec_id: first.body.id, result: first.body.result, receipt: first.body.receipt });
+    const verified = await post(url, '/receipts/verify', {
+      exec_id: first.body.id,
+      result: first.body.result,
+      receipt: first.body.receipt,
+    });
     expect(verified.body).toEqual({ valid: true });
     for (const read of [
       () => app.console.health(),

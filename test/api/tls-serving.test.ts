@@ -69,7 +69,9 @@ describe('OPENEXEC_TLS_CERT / OPENEXEC_TLS_KEY serve the API over HTTPS', () => 
       const res = await httpsGet(`${server.url}/health`, readFileSync(good.certFile, 'utf8'));
       expect(res).toMatchObject({ status: 200 });
       // A client trusting another certificate refuses this server: the server presents ours.
-      expect(await httpsGet(`${server.url}/health`, readFileSync(other.certFile, 'utf8'))).toEqual({ error: 'DEPTH_ZERO_SELF_SIGNED_CERT' });
+      expect(await httpsGet(`${server.url}/health`, readFileSync(other.certFile, 'utf8'))).toEqual({
+        error: 'DEPTH_ZERO_SELF_SIGNED_CERT',
+      });
       // The port speaks TLS only: a plain HTTP request gets no answer.
       expect(await plainGet(server.url.replace('https:', 'http:') + '/health')).not.toMatch(/^HTTP /);
       const info = JSON.parse(readFileSync(join(server.dataDir, 'server.json'), 'utf8')) as { address: string };
@@ -119,11 +121,13 @@ describe('OPENEXEC_TLS_CERT / OPENEXEC_TLS_KEY serve the API over HTTPS', () => 
       new RegExp(`^OPENEXEC_TLS_CERT: the certificate .*good\\.crt expired on ${tls!.validTo.toISOString().replace(/\./g, '\\.')}$`),
     );
     const before = new Date(Date.now() - 2 * 24 * 3600 * 1000);
-    expect(() => loadTlsFiles({ tlsCertFile: good.certFile, tlsKeyFile: good.keyFile }, before)).toThrow(/^OPENEXEC_TLS_CERT: the certificate .*good\.crt is not valid before /);
+    expect(() => loadTlsFiles({ tlsCertFile: good.certFile, tlsKeyFile: good.keyFile }, before)).toThrow(
+      /^OPENEXEC_TLS_CERT: the certificate .*good\.crt is not valid before /,
+    );
     expect(tlsExpiryWarnings(tls!, after)[0]).toMatch(/has expired/);
   });
 
-  test('a key that is not the certificate\'s is refused with one line naming both files', async () => {
+  test("a key that is not the certificate's is refused with one line naming both files", async () => {
     expectOneLine(
       await startRefusal({ OPENEXEC_TLS_CERT: good.certFile, OPENEXEC_TLS_KEY: other.keyFile }),
       /^OPENEXEC_TLS_KEY: .*other\.key is not the key of the certificate .*good\.crt \(OPENEXEC_TLS_CERT\)$/,
@@ -133,7 +137,13 @@ describe('OPENEXEC_TLS_CERT / OPENEXEC_TLS_KEY serve the API over HTTPS', () => 
   test('the headless server refuses a mismatched pair with exit 2 and one line', async () => {
     const child = spawn(NODE_BIN, ['--import', 'tsx', 'src/main/headless.ts'], {
       cwd: REPO_ROOT,
-      env: { ...process.env, OPENEXEC_PORT: '0', OPENEXEC_DATA_DIR: tempDir(), OPENEXEC_TLS_CERT: other.certFile, OPENEXEC_TLS_KEY: good.keyFile },
+      env: {
+        ...process.env,
+        OPENEXEC_PORT: '0',
+        OPENEXEC_DATA_DIR: tempDir(),
+        OPENEXEC_TLS_CERT: other.certFile,
+        OPENEXEC_TLS_KEY: good.keyFile,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';
@@ -144,7 +154,7 @@ describe('OPENEXEC_TLS_CERT / OPENEXEC_TLS_KEY serve the API over HTTPS', () => 
     expect(stderr.trim().split('\n')).toHaveLength(1);
   });
 
-  test.runIf(posix)('the key file is checked like OpenExec\'s own keys: mode, link, owner-only', async () => {
+  test.runIf(posix)("the key file is checked like OpenExec's own keys: mode, link, owner-only", async () => {
     const loose = join(dir, 'loose.key');
     copyFileSync(good.keyFile, loose);
     chmodSync(loose, 0o640);
@@ -154,21 +164,42 @@ describe('OPENEXEC_TLS_CERT / OPENEXEC_TLS_KEY serve the API over HTTPS', () => 
     );
     const link = join(dir, 'link.key');
     symlinkSync(good.keyFile, link);
-    expectOneLine(await startRefusal({ OPENEXEC_TLS_CERT: good.certFile, OPENEXEC_TLS_KEY: link }), /^OPENEXEC_TLS_KEY: key file .*link\.key is a symbolic link/);
+    expectOneLine(
+      await startRefusal({ OPENEXEC_TLS_CERT: good.certFile, OPENEXEC_TLS_KEY: link }),
+      /^OPENEXEC_TLS_KEY: key file .*link\.key is a symbolic link/,
+    );
   });
 
   test('every other bad setting is one line naming the variable', async () => {
-    expectOneLine(await startRefusal({ OPENEXEC_TLS_CERT: good.certFile }), /^OPENEXEC_TLS_KEY: must be set together with OPENEXEC_TLS_CERT/);
+    expectOneLine(
+      await startRefusal({ OPENEXEC_TLS_CERT: good.certFile }),
+      /^OPENEXEC_TLS_KEY: must be set together with OPENEXEC_TLS_CERT/,
+    );
     expectOneLine(await startRefusal({ OPENEXEC_TLS_KEY: good.keyFile }), /^OPENEXEC_TLS_CERT: must be set together with OPENEXEC_TLS_KEY/);
-    expectOneLine(await startRefusal(tlsEnv({ certFile: join(dir, 'missing.crt'), keyFile: good.keyFile })), /^OPENEXEC_TLS_CERT: cannot read .*missing\.crt: ENOENT$/);
-    expectOneLine(await startRefusal(tlsEnv({ certFile: good.keyFile, keyFile: good.keyFile })), /^OPENEXEC_TLS_CERT: .*good\.key contains a private key/);
+    expectOneLine(
+      await startRefusal(tlsEnv({ certFile: join(dir, 'missing.crt'), keyFile: good.keyFile })),
+      /^OPENEXEC_TLS_CERT: cannot read .*missing\.crt: ENOENT$/,
+    );
+    expectOneLine(
+      await startRefusal(tlsEnv({ certFile: good.keyFile, keyFile: good.keyFile })),
+      /^OPENEXEC_TLS_CERT: .*good\.key contains a private key/,
+    );
     const notPem = join(dir, 'not.crt');
     writeFileSync(notPem, 'hello\n');
-    expectOneLine(await startRefusal(tlsEnv({ certFile: notPem, keyFile: good.keyFile })), /^OPENEXEC_TLS_CERT: .*not\.crt is not a PEM certificate$/);
-    expectOneLine(await startRefusal(tlsEnv({ certFile: good.certFile, keyFile: join(dir, 'missing.key') })), /^OPENEXEC_TLS_KEY: key file .*missing\.key does not exist$/);
+    expectOneLine(
+      await startRefusal(tlsEnv({ certFile: notPem, keyFile: good.keyFile })),
+      /^OPENEXEC_TLS_CERT: .*not\.crt is not a PEM certificate$/,
+    );
+    expectOneLine(
+      await startRefusal(tlsEnv({ certFile: good.certFile, keyFile: join(dir, 'missing.key') })),
+      /^OPENEXEC_TLS_KEY: key file .*missing\.key does not exist$/,
+    );
     const notKey = join(dir, 'not.key');
     writeFileSync(notKey, 'hello\n', { mode: 0o600 });
-    expectOneLine(await startRefusal(tlsEnv({ certFile: good.certFile, keyFile: notKey })), /^OPENEXEC_TLS_KEY: .*not\.key is not a PEM private key$/);
+    expectOneLine(
+      await startRefusal(tlsEnv({ certFile: good.certFile, keyFile: notKey })),
+      /^OPENEXEC_TLS_KEY: .*not\.key is not a PEM private key$/,
+    );
   });
 });
 
@@ -177,7 +208,9 @@ describe('beyond loopback: TLS, or plain HTTP only when allowed twice', () => {
   const configFor = (env: Record<string, string>) => loadConfig({ OPENEXEC_HOST: host, OPENEXEC_ALLOW_NON_LOOPBACK: '1', ...env });
 
   test('decided from the configuration, before anything binds', () => {
-    expect(() => bindWarnings(loadConfig({ OPENEXEC_HOST: host }), true)).toThrow(/^OPENEXEC_HOST: 192\.0\.2\.77 is not a loopback address; .*--allow-non-loopback/);
+    expect(() => bindWarnings(loadConfig({ OPENEXEC_HOST: host }), true)).toThrow(
+      /^OPENEXEC_HOST: 192\.0\.2\.77 is not a loopback address; .*--allow-non-loopback/,
+    );
     expect(() => bindWarnings(configFor({}), false)).toThrow(
       /^OPENEXEC_HOST: 192\.0\.2\.77 is not a loopback address and OPENEXEC_TLS_CERT\/OPENEXEC_TLS_KEY are not set: .*OPENEXEC_ALLOW_PLAINTEXT=1/,
     );

@@ -88,11 +88,23 @@ describe('422 bodies in the FastAPI list shape', () => {
   });
 
   test('a body that is not an object, and no body at all', async () => {
-    for (const [text, input] of [['[1,2]', [1, 2]], ['"echo"', 'echo'], ['null', null], ['5', 5]] as const) {
+    for (const [text, input] of [
+      ['[1,2]', [1, 2]],
+      ['"echo"', 'echo'],
+      ['null', null],
+      ['5', 5],
+    ] as const) {
       const r = await post(s.url, '/execute', text);
       expect(r.status, text).toBe(422);
       expect(r.body).toEqual({
-        detail: [{ type: 'model_attributes_type', loc: ['body'], msg: 'Input should be a valid dictionary or object to extract fields from', input }],
+        detail: [
+          {
+            type: 'model_attributes_type',
+            loc: ['body'],
+            msg: 'Input should be a valid dictionary or object to extract fields from',
+            input,
+          },
+        ],
       });
     }
     const empty = await post(s.url, '/execute', '');
@@ -100,10 +112,16 @@ describe('422 bodies in the FastAPI list shape', () => {
     expect(empty.body).toEqual({ detail: [{ type: 'missing', loc: ['body'], msg: 'Field required', input: null }] });
   });
 
-  test('our own limits use pydantic\'s constraint types', async () => {
+  test("our own limits use pydantic's constraint types", async () => {
     const r = await post(s.url, '/execute', { action: '', nonce: 'n'.repeat(300) });
     expect(r.body.detail).toEqual([
-      { type: 'string_too_short', loc: ['body', 'action'], msg: 'String should have at least 1 character', input: '', ctx: { min_length: 1 } },
+      {
+        type: 'string_too_short',
+        loc: ['body', 'action'],
+        msg: 'String should have at least 1 character',
+        input: '',
+        ctx: { min_length: 1 },
+      },
       {
         type: 'string_too_long',
         loc: ['body', 'nonce'],
@@ -137,7 +155,13 @@ describe('422 bodies in the FastAPI list shape', () => {
     ]);
     const ttl = await post(s.url, '/proposals', { action: 'echo', nonce: 'p-422', ttl_seconds: 0 });
     expect(ttl.body.detail).toEqual([
-      { type: 'greater_than_equal', loc: ['body', 'ttl_seconds'], msg: 'Input should be greater than or equal to 1', input: 0, ctx: { ge: 1 } },
+      {
+        type: 'greater_than_equal',
+        loc: ['body', 'ttl_seconds'],
+        msg: 'Input should be greater than or equal to 1',
+        input: 0,
+        ctx: { ge: 1 },
+      },
     ]);
     const malformed = await post(s.url, '/proposals', '{');
     expect(malformed.body.detail[0]).toMatchObject({ type: 'json_invalid', loc: ['body', 1] });
@@ -148,7 +172,12 @@ describe('422 bodies in the FastAPI list shape', () => {
     const wait = await get(s.url, `/proposals/${created.body.id}?wait=abc`);
     expect(wait.status).toBe(422);
     expect(wait.body.detail).toEqual([
-      { type: 'float_parsing', loc: ['query', 'wait'], msg: 'Input should be a valid number, unable to parse string as a number', input: 'abc' },
+      {
+        type: 'float_parsing',
+        loc: ['query', 'wait'],
+        msg: 'Input should be a valid number, unable to parse string as a number',
+        input: 'abc',
+      },
     ]);
     const tooLong = await get(s.url, `/proposals/${created.body.id}?wait=61`);
     expect(tooLong.body.detail).toEqual([
@@ -203,7 +232,7 @@ describe('an approval artifact of the wrong shape is 422 before any approval che
     ]);
   });
 
-  test('an empty expires_at is a string, so it gets the contract\'s 403 text', async () => {
+  test("an empty expires_at is a string, so it gets the contract's 403 text", async () => {
     const artifact = { ...approver.mint('echo', payload), expires_at: '' };
     const r = await post(s.url, '/execute', executeWire('echo', payload, 'shape-empty', artifact));
     expect(r.status).toBe(403);

@@ -26,7 +26,10 @@ describe('strings that are not well-formed Unicode are refused before anything i
 
   test('the two lone-surrogate nonces are each 422, and nothing is stored', async () => {
     const before = stored();
-    for (const [escape, value] of [['\\ud800', '\ud800'], ['\\udc00', '\udc00']] as const) {
+    for (const [escape, value] of [
+      ['\\ud800', '\ud800'],
+      ['\\udc00', '\udc00'],
+    ] as const) {
       const r = await post(s.url, '/execute', `{"action":"echo","payload":{},"nonce":"${escape}"}`);
       expect(r.status).toBe(422);
       expect(r.body).toEqual({ detail: [{ type: 'string_unicode', loc: ['body', 'nonce'], msg: UNICODE_MSG, input: value }] });
@@ -57,7 +60,10 @@ describe('strings that are not well-formed Unicode are refused before anything i
     }
     // One entry per ill-formed string.
     const two = await post(s.url, '/execute', '{"action":"\\ud800","nonce":"\\udc00"}');
-    expect(two.body.detail.map((e: { loc: unknown[] }) => e.loc)).toEqual([['body', 'action'], ['body', 'nonce']]);
+    expect(two.body.detail.map((e: { loc: unknown[] }) => e.loc)).toEqual([
+      ['body', 'action'],
+      ['body', 'nonce'],
+    ]);
     expect(stored()).toEqual(before);
   });
 
@@ -85,12 +91,15 @@ describe('strings that are not well-formed Unicode are refused before anything i
     const p = await post(s.url, '/proposals', { action: 'echo', nonce: 'p-deny' });
     const deny = await consoleCall(s.url, s.app.consoleToken, 'deny', { id: p.body.id, reason: 'no \ud800' });
     expect(deny.status).toBe(400);
-    expect(deny.body).toEqual({ detail: expect.stringMatching(/^Invalid input: reason: must be well-formed Unicode/), code: 'invalid_input' });
+    expect(deny.body).toEqual({
+      detail: expect.stringMatching(/^Invalid input: reason: must be well-formed Unicode/),
+      code: 'invalid_input',
+    });
     const search = await consoleCall(s.url, s.app.consoleToken, 'searchReceipts', { text: '\udc00' });
     expect(search.status).toBe(400);
     const allow = await consoleCall(s.url, s.app.consoleToken, 'setAllowed', { action: 'echo\ud800', allowed: true });
     expect(allow.status).toBe(400);
-    const pending = s.app.core.db.prepare("SELECT status FROM proposals WHERE id = ?").pluck().get(p.body.id);
+    const pending = s.app.core.db.prepare('SELECT status FROM proposals WHERE id = ?').pluck().get(p.body.id);
     expect(pending).toBe('pending');
     const ok = await consoleCall(s.url, s.app.consoleToken, 'deny', { id: p.body.id, reason: 'no 😀' });
     expect(ok.status).toBe(200);

@@ -5,10 +5,7 @@ import { scanImports } from './import-scanner.ts';
 
 /** What an import names, once resolved. Paths are repository-relative with `/` separators. */
 export type ImportTarget =
-  | { kind: 'file'; path: string }
-  | { kind: 'package'; name: string }
-  | { kind: 'builtin'; name: string }
-  | { kind: 'unresolved' };
+  { kind: 'file'; path: string } | { kind: 'package'; name: string } | { kind: 'builtin'; name: string } | { kind: 'unresolved' };
 
 export interface ImportEdge {
   /** The importing file, repository-relative. */

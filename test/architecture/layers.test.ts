@@ -1,7 +1,15 @@
 import { describe, expect, test } from 'vitest';
 import { REPO_ROOT } from '../support/harness.ts';
 import { scanImports } from './import-scanner.ts';
-import { brokenRule, checkLayers, collectEdges, describeViolation, type ImportEdge, type ImportTarget, LAYER_RULES } from './layer-rules.ts';
+import {
+  brokenRule,
+  checkLayers,
+  collectEdges,
+  describeViolation,
+  type ImportEdge,
+  type ImportTarget,
+  LAYER_RULES,
+} from './layer-rules.ts';
 
 const edges = collectEdges(REPO_ROOT, ['src', 'test', 'bench', 'scripts']);
 
@@ -20,7 +28,10 @@ describe('the layer rules hold in this repository', () => {
     expect(from('src/renderer/src/main.tsx')).toEqual(expect.arrayContaining(['react', 'react-dom/client']));
     expect(from('src/main/api/console-routes.ts')).toContain('../../shared/console-result.ts');
     for (const rule of LAYER_RULES) {
-      expect(edges.some((e) => e.file.startsWith(rule.scope)), `no imports found under ${rule.scope}`).toBe(true);
+      expect(
+        edges.some((e) => e.file.startsWith(rule.scope)),
+        `no imports found under ${rule.scope}`,
+      ).toBe(true);
     }
     expect(edges.length).toBeGreaterThan(300);
   });
@@ -65,7 +76,9 @@ describe('the rule checker', () => {
     expect(describeViolation(violations[0]!)).toBe(
       `src/main/core/engine/engine.ts:7 imports 'electron' (package electron), which breaks: ${LAYER_RULES[0]!.says}`,
     );
-    expect(describeViolation(violations[6]!)).toMatch(/^src\/main\/api\/compat-routes\.ts:7 imports '\.\.\/app\/version\.ts' \(src\/main\/app\/version\.ts\), which breaks: the HTTP API/);
+    expect(describeViolation(violations[6]!)).toMatch(
+      /^src\/main\/api\/compat-routes\.ts:7 imports '\.\.\/app\/version\.ts' \(src\/main\/app\/version\.ts\), which breaks: the HTTP API/,
+    );
     expect(describeViolation(violations.at(-1)!)).toContain('every relative import names a file that exists');
   });
 
@@ -114,8 +127,22 @@ describe('the import scanner', () => {
       } from './p';
     `;
     expect(scanImports(source).map((s) => s.specifier)).toEqual([
-      './a', './b', './e', './f', './g', './side-effect.css', './i', './j', './k', './l', './from', './m', './n', './o',
-      '../../package.json', './p',
+      './a',
+      './b',
+      './e',
+      './f',
+      './g',
+      './side-effect.css',
+      './i',
+      './j',
+      './k',
+      './l',
+      './from',
+      './m',
+      './n',
+      './o',
+      '../../package.json',
+      './p',
     ]);
     expect(scanImports(source).find((s) => s.specifier === './p')?.line).toBe(17);
   });

@@ -13,8 +13,11 @@ import type { BackupDto, HardeningReportDto } from '../../src/shared/hardening.t
 
 function verifyCopy(dataDir: string, copy: string): Promise<{ code: number; out: string }> {
   return new Promise((resolve) =>
-    execFile(CLI_BIN, ['verify-ledger', '--json'], { env: { ...process.env, OPENEXEC_DATA_DIR: dataDir, OPENEXEC_DB_URL: `sqlite:///${copy}` } }, (err, out) =>
-      resolve({ code: err ? Number((err as { code?: number }).code) : 0, out }),
+    execFile(
+      CLI_BIN,
+      ['verify-ledger', '--json'],
+      { env: { ...process.env, OPENEXEC_DATA_DIR: dataDir, OPENEXEC_DB_URL: `sqlite:///${copy}` } },
+      (err, out) => resolve({ code: err ? Number((err as { code?: number }).code) : 0, out }),
     ),
   );
 }

@@ -59,11 +59,17 @@ describe('openexec doctor', () => {
   test('root fails not_root (uid injected), an unprivileged uid passes; exit 1 on a failure', async () => {
     const config = loadConfig({ OPENEXEC_DATA_DIR: s.dataDir });
     expect(byId(hardeningReport(config, null, { uid: 0, containerMarkers: [] }), 'not_root')).toMatchObject({ status: 'fail' });
-    expect(byId(hardeningReport(config, null, { uid: 1000, containerMarkers: [] }), 'not_root')).toMatchObject({ status: 'pass', evidence: 'running as uid 1000' });
+    expect(byId(hardeningReport(config, null, { uid: 1000, containerMarkers: [] }), 'not_root')).toMatchObject({
+      status: 'pass',
+      evidence: 'running as uid 1000',
+    });
     expect(probeHost({ OPENEXEC_DOCTOR_UID: '0' }).uid).toBe(0);
     const asRoot = await new Promise<{ code: number; out: string }>((resolve) =>
-      execFile(CLI_BIN, ['doctor', '--json'], { env: { ...process.env, OPENEXEC_DATA_DIR: join(s.dataDir, 'offline'), OPENEXEC_DOCTOR_UID: '0' } }, (err, out) =>
-        resolve({ code: err ? Number((err as { code?: number }).code) : 0, out }),
+      execFile(
+        CLI_BIN,
+        ['doctor', '--json'],
+        { env: { ...process.env, OPENEXEC_DATA_DIR: join(s.dataDir, 'offline'), OPENEXEC_DOCTOR_UID: '0' } },
+        (err, out) => resolve({ code: err ? Number((err as { code?: number }).code) : 0, out }),
       ),
     );
     expect(asRoot.code).toBe(1);
@@ -72,18 +78,26 @@ describe('openexec doctor', () => {
 
   test('run as a real unprivileged user (nobody) it passes not_root', async (ctx) => {
     if (process.getuid?.() !== 0) return ctx.skip('not root: cannot switch to another user');
-    const nobody = await new Promise<string | null>((resolve) => execFile('id', ['-u', 'nobody'], (err, out) => resolve(err ? null : out.trim())));
+    const nobody = await new Promise<string | null>((resolve) =>
+      execFile('id', ['-u', 'nobody'], (err, out) => resolve(err ? null : out.trim())),
+    );
     if (nobody === null) return ctx.skip('no user nobody on this machine');
     const dir = tempDir();
     chmodSync(dir, 0o755);
     const run = await new Promise<{ code: number; out: string; err: string }>((resolve) =>
-      execFile('runuser', ['-u', 'nobody', '--', 'env', `OPENEXEC_DATA_DIR=${join(dir, 'data')}`, CLI_BIN, 'doctor', '--json'], { timeout: 30_000 }, (err, out, stderr) =>
-        resolve({ code: err ? Number((err as { code?: number }).code) : 0, out, err: stderr }),
+      execFile(
+        'runuser',
+        ['-u', 'nobody', '--', 'env', `OPENEXEC_DATA_DIR=${join(dir, 'data')}`, CLI_BIN, 'doctor', '--json'],
+        { timeout: 30_000 },
+        (err, out, stderr) => resolve({ code: err ? Number((err as { code?: number }).code) : 0, out, err: stderr }),
       ),
     );
     rmSync(dir, { recursive: true, force: true });
     expect(run.err).toBe('');
-    expect(byId(JSON.parse(run.out) as HardeningReportDto, 'not_root')).toMatchObject({ status: 'pass', evidence: `running as uid ${nobody}` });
+    expect(byId(JSON.parse(run.out) as HardeningReportDto, 'not_root')).toMatchObject({
+      status: 'pass',
+      evidence: `running as uid ${nobody}`,
+    });
   });
 
   test('an open allow-list fails allowed_actions', async () => {
@@ -133,7 +147,13 @@ describe('openexec doctor', () => {
     const long = selfSignedCert(dir, 'long', { days: 90 });
     const short = selfSignedCert(dir, 'short', { days: 5 });
     const tlsConfig = (c: CertFiles) =>
-      loadConfig({ OPENEXEC_DATA_DIR: s.dataDir, OPENEXEC_HOST: '0.0.0.0', OPENEXEC_ALLOW_NON_LOOPBACK: '1', OPENEXEC_TLS_CERT: c.certFile, OPENEXEC_TLS_KEY: c.keyFile });
+      loadConfig({
+        OPENEXEC_DATA_DIR: s.dataDir,
+        OPENEXEC_HOST: '0.0.0.0',
+        OPENEXEC_ALLOW_NON_LOOPBACK: '1',
+        OPENEXEC_TLS_CERT: c.certFile,
+        OPENEXEC_TLS_KEY: c.keyFile,
+      });
     const good = byId(hardeningReport(tlsConfig(long), null, probeHost()), 'tls');
     expect(good.status).toBe('pass');
     expect(good.evidence).toContain(long.certFile);

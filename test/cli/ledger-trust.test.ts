@@ -27,12 +27,19 @@ describe('verify-ledger: the trusted key, the head, approval evidence', () => {
     work = tempDir('openexec-trust-');
     approverFile = join(work, 'clawshield.pem');
     writeFileSync(approverFile, approver.publicKeyPem);
-    const core = new OpenExecCore(loadConfig({ OPENEXEC_DATA_DIR: original, OPENEXEC_MODE: 'clawshield', CLAWSHIELD_PUBLIC_KEY: approver.publicKeyPem }));
+    const core = new OpenExecCore(
+      loadConfig({ OPENEXEC_DATA_DIR: original, OPENEXEC_MODE: 'clawshield', CLAWSHIELD_PUBLIC_KEY: approver.publicKeyPem }),
+    );
     try {
       await core.engine.execute({ action: 'add', payload: {}, nonce: 'refused', artifact: null });
       for (let i = 0; i < 3; i++) {
         const wire = `{"a":${i},"b":1}`;
-        const o = await core.engine.execute({ action: 'add', payload: parseJson(wire) as JsonObject, nonce: `t-${i}`, artifact: approver.mint('add', wire) });
+        const o = await core.engine.execute({
+          action: 'add',
+          payload: parseJson(wire) as JsonObject,
+          nonce: `t-${i}`,
+          artifact: approver.mint('add', wire),
+        });
         expect(o.kind).toBe('executed');
       }
       const tip = core.db.prepare('SELECT seq, hash FROM receipts ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string };
@@ -59,8 +66,19 @@ describe('verify-ledger: the trusted key, the head, approval evidence', () => {
   }
 
   test('the verdict names the key and where it came from; the recorded head holds', async () => {
-    const r = await cli(original, 'verify-ledger', '--approver-key', approverFile, '--key-id', keyId, '--expect-head', `${head.seq}:${head.hash}`);
-    expect(r.stdout).toContain(`trusted receipt key ${keyId} (from the key file beside the ledger, ${join(original, 'receipt-key.pem')}, pinned by --key-id)`);
+    const r = await cli(
+      original,
+      'verify-ledger',
+      '--approver-key',
+      approverFile,
+      '--key-id',
+      keyId,
+      '--expect-head',
+      `${head.seq}:${head.hash}`,
+    );
+    expect(r.stdout).toContain(
+      `trusted receipt key ${keyId} (from the key file beside the ledger, ${join(original, 'receipt-key.pem')}, pinned by --key-id)`,
+    );
     expect(r.stdout).toContain(`head: receipt ${head.seq} is the recorded ${head.hash}`);
     expect(r.stdout).toContain(`ledger valid: ${head.seq} receipts`);
     expect(r.code).toBe(0);
@@ -89,12 +107,27 @@ describe('verify-ledger: the trusted key, the head, approval evidence', () => {
 
   test('approval evidence: every approved ending carries the artifact; a forged one is caught even when re-signed', async () => {
     const db = new Database(join(original, 'openexec.db'), { readonly: true });
-    const bodies = (db.prepare("SELECT body FROM receipts WHERE event = 'executed' ORDER BY seq").pluck().all() as string[]).map((b) => JSON.parse(b));
+    const bodies = (db.prepare("SELECT body FROM receipts WHERE event = 'executed' ORDER BY seq").pluck().all() as string[]).map((b) =>
+      JSON.parse(b),
+    );
     db.close();
     expect(bodies).toHaveLength(3);
     for (const b of bodies) {
-      expect(Object.keys(b.approval).sort()).toEqual(['action_hash', 'approval_id', 'expires_at', 'issued_at', 'key_id', 'signature', 'tenant_id']);
-      expect(b.approval).toMatchObject({ approval_id: b.approval_id, tenant_id: b.tenant_id, action_hash: b.request_hash, key_id: b.approver_key_id });
+      expect(Object.keys(b.approval).sort()).toEqual([
+        'action_hash',
+        'approval_id',
+        'expires_at',
+        'issued_at',
+        'key_id',
+        'signature',
+        'tenant_id',
+      ]);
+      expect(b.approval).toMatchObject({
+        approval_id: b.approval_id,
+        tenant_id: b.tenant_id,
+        action_hash: b.request_hash,
+        key_id: b.approver_key_id,
+      });
     }
     // The forger holds the receipt key: a later expiry, re-signed so hash and signature hold.
     const signer = Ed25519Signer.fromPkcs8Pem(readFileSync(join(original, 'receipt-key.pem'), 'utf8'));

@@ -55,7 +55,12 @@ describe('bin/openexec against a running headless server', () => {
   }, 120_000);
 
   test('pending, approve, deny, receipts, allow/disallow, status, verify-ledger', async () => {
-    const a = await post(server.url, '/proposals', { action: 'add', payload: { a: 1, b: 2 }, nonce: 'cli-1', context: 'from the cli test' });
+    const a = await post(server.url, '/proposals', {
+      action: 'add',
+      payload: { a: 1, b: 2 },
+      nonce: 'cli-1',
+      context: 'from the cli test',
+    });
     const b = await post(server.url, '/proposals', { action: 'echo', payload: { m: 'no' }, nonce: 'cli-2' });
 
     const pending = await cli(dataDir, 'pending', '--json');
@@ -113,7 +118,9 @@ describe('bin/openexec against a running headless server', () => {
     writeFileSync(pub, (await get(server.url, '/receipts/public-key')).body.public_key_pem);
     const notDb = await cli(broken, 'verify-ledger', '--public-key', pub);
     expect(notDb.code).toBe(1);
-    expect(notDb.stderr).toMatch(new RegExp(`^openexec: cannot (open|read) the ledger ${join(broken, 'openexec.db')}: file is not a database\n$`));
+    expect(notDb.stderr).toMatch(
+      new RegExp(`^openexec: cannot (open|read) the ledger ${join(broken, 'openexec.db')}: file is not a database\n$`),
+    );
 
     writeFileSync(join(broken, 'server.json'), JSON.stringify({ address: 'http://evil.example:5000' }));
     writeFileSync(join(broken, 'console-token'), 'secret');

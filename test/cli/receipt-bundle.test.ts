@@ -48,7 +48,16 @@ describe('export and verify-bundle', () => {
     expect(viaConsole.ok && viaConsole.value.text).toBe(text);
     const bundle = JSON.parse(text);
     expect(Object.keys(bundle)).toEqual([
-      'format', 'version', 'public_key_pem', 'key_id', 'query', 'complete', 'count', 'checkpoint', 'approver_keys', 'receipts',
+      'format',
+      'version',
+      'public_key_pem',
+      'key_id',
+      'query',
+      'complete',
+      'count',
+      'checkpoint',
+      'approver_keys',
+      'receipts',
     ]);
     expect(bundle).toMatchObject({ format: 'openexec-receipt-bundle', version: 1, key_id: keyId, complete: true, query: {} });
     const seqs = bundle.receipts.map((r: { seq: number }) => r.seq);
@@ -85,7 +94,9 @@ describe('export and verify-bundle', () => {
       expect(JSON.parse(r.body).event).toBe('executed');
     }
     const verified = await cli(s.dataDir, 'verify-bundle', file);
-    expect(verified.stdout).toContain(`note: nothing pinned this key; whoever can change the evidence can usually change it too — pass --key-id ${keyId}`);
+    expect(verified.stdout).toContain(
+      `note: nothing pinned this key; whoever can change the evidence can usually change it too — pass --key-id ${keyId}`,
+    );
     expect(verified.stdout).toContain('bundle valid');
     expect(verified.code).toBe(0);
   });
@@ -95,12 +106,26 @@ describe('export and verify-bundle', () => {
     const health = await s.app.console.health();
     if (!health.ok) throw new Error(health.error.message);
     const query = { approverKeyId: health.value.operatorKey.keyId, from: '2000-01-01T00:00:00.000Z', to: '2100-01-01T00:00:00.000Z' };
-    const run = await cli(s.dataDir, 'export', '--out', file, '--approver-key-id', query.approverKeyId, '--from', query.from, '--to', query.to);
+    const run = await cli(
+      s.dataDir,
+      'export',
+      '--out',
+      file,
+      '--approver-key-id',
+      query.approverKeyId,
+      '--from',
+      query.from,
+      '--to',
+      query.to,
+    );
     expect(run.code).toBe(0);
     const viaConsole = await s.app.console.exportBundle(query);
     expect(viaConsole.ok && viaConsole.value.text).toBe(readFileSync(file, 'utf8'));
     // The operator's approval and the execution it authorised.
-    expect(JSON.parse(readFileSync(file, 'utf8')).receipts.map((r: { body: string }) => JSON.parse(r.body).event)).toEqual(['approved', 'executed']);
+    expect(JSON.parse(readFileSync(file, 'utf8')).receipts.map((r: { body: string }) => JSON.parse(r.body).event)).toEqual([
+      'approved',
+      'executed',
+    ]);
     const bad = await cli(s.dataDir, 'export', '--out', bundleFile('bad.json'), '--from', 'yesterday');
     expect(bad.code).not.toBe(0);
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
@@ -113,7 +138,11 @@ describe('export and verify-bundle', () => {
     writeFileSync(file, capped.text);
     const bundle = JSON.parse(capped.text);
     expect(bundle.complete).toBe(false);
-    expect(bundle.receipts.map((r: { seq: number }) => r.seq)).toEqual([capped.checkpointSize - 2, capped.checkpointSize - 1, capped.checkpointSize]);
+    expect(bundle.receipts.map((r: { seq: number }) => r.seq)).toEqual([
+      capped.checkpointSize - 2,
+      capped.checkpointSize - 1,
+      capped.checkpointSize,
+    ]);
     const run = await cli(s.dataDir, 'verify-bundle', file);
     expect(run.stdout).toContain('(the bundle is not complete: only the newest matches)');
     expect(run.code).toBe(0);

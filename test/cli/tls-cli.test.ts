@@ -45,7 +45,9 @@ describe('the CLI over https trusts exactly the certificate in OPENEXEC_TLS_CERT
   test('with another certificate configured it refuses before any HTTP is spoken', async () => {
     const r = await cliWithEnv({ OPENEXEC_DATA_DIR: dataDir, OPENEXEC_TLS_CERT: other.certFile }, 'status');
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toMatch(/^openexec: the server at https:\/\/127\.0\.0\.1:\d+ .* did not present the certificate in OPENEXEC_TLS_CERT \(.*other\.crt\).*refusing to send the console token/);
+    expect(r.stderr).toMatch(
+      /^openexec: the server at https:\/\/127\.0\.0\.1:\d+ .* did not present the certificate in OPENEXEC_TLS_CERT \(.*other\.crt\).*refusing to send the console token/,
+    );
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });
 });
@@ -68,7 +70,9 @@ describe('a TLS server that is not ours never receives a request, let alone the 
     dataDir = tempDir();
     dataDirs.push(dataDir);
     // This test process is alive and "holds" the lock: only the certificate can tell the CLI apart.
-    writeFileSync(join(dataDir, 'server.json'), JSON.stringify({ address: `https://127.0.0.1:${port}`, pid: process.pid }), { mode: 0o600 });
+    writeFileSync(join(dataDir, 'server.json'), JSON.stringify({ address: `https://127.0.0.1:${port}`, pid: process.pid }), {
+      mode: 0o600,
+    });
     writeFileSync(join(dataDir, 'openexec.lock'), `${process.pid}\n`, { mode: 0o600 });
     writeFileSync(join(dataDir, 'console-token'), 'secret-token-value\n', { mode: 0o600 });
   }
@@ -99,7 +103,7 @@ describe('a TLS server that is not ours never receives a request, let alone the 
   });
 });
 
-describe('the CLI against a server beyond loopback (this machine\'s own address)', () => {
+describe("the CLI against a server beyond loopback (this machine's own address)", () => {
   const own = ownNonLoopbackAddress();
   if (own === null) console.log('skipping the CLI beyond-loopback tests: this machine has no non-loopback IPv4 address');
 
@@ -115,23 +119,33 @@ describe('the CLI against a server beyond loopback (this machine\'s own address)
     }
   }
 
-  test.runIf(own !== null)('over TLS the pinned certificate is enough, whatever names it carries', async () => {
-    // `good` names only 127.0.0.1: a name check would fail here, the pin does not.
-    await withServer({ OPENEXEC_TLS_CERT: good.certFile, OPENEXEC_TLS_KEY: good.keyFile }, async (dataDir) => {
-      const r = await cliWithEnv({ OPENEXEC_DATA_DIR: dataDir, OPENEXEC_HOST: own!, OPENEXEC_TLS_CERT: good.certFile }, 'status');
-      expect(r.stderr).toBe('');
-      expect(r.stdout).toContain(`at https://${own}:`);
-    });
-  }, 60_000);
+  test.runIf(own !== null)(
+    'over TLS the pinned certificate is enough, whatever names it carries',
+    async () => {
+      // `good` names only 127.0.0.1: a name check would fail here, the pin does not.
+      await withServer({ OPENEXEC_TLS_CERT: good.certFile, OPENEXEC_TLS_KEY: good.keyFile }, async (dataDir) => {
+        const r = await cliWithEnv({ OPENEXEC_DATA_DIR: dataDir, OPENEXEC_HOST: own!, OPENEXEC_TLS_CERT: good.certFile }, 'status');
+        expect(r.stderr).toBe('');
+        expect(r.stdout).toContain(`at https://${own}:`);
+      });
+    },
+    60_000,
+  );
 
-  test.runIf(own !== null)('over plain HTTP the CLI too needs OPENEXEC_ALLOW_PLAINTEXT=1 before it sends the token', async () => {
-    await withServer({ OPENEXEC_ALLOW_PLAINTEXT: '1' }, async (dataDir) => {
-      const refused = await cliWithEnv({ OPENEXEC_DATA_DIR: dataDir, OPENEXEC_HOST: own!, OPENEXEC_ALLOW_PLAINTEXT: '' }, 'status');
-      expect(refused.code).not.toBe(0);
-      expect(refused.stderr).toMatch(/plain HTTP beyond loopback; refusing to send the console token unencrypted \(OPENEXEC_ALLOW_PLAINTEXT=1/);
-      const allowed = await cliWithEnv({ OPENEXEC_DATA_DIR: dataDir, OPENEXEC_HOST: own!, OPENEXEC_ALLOW_PLAINTEXT: '1' }, 'status');
-      expect(allowed.stderr).toBe('');
-      expect(allowed.stdout).toContain(`at http://${own}:`);
-    });
-  }, 60_000);
+  test.runIf(own !== null)(
+    'over plain HTTP the CLI too needs OPENEXEC_ALLOW_PLAINTEXT=1 before it sends the token',
+    async () => {
+      await withServer({ OPENEXEC_ALLOW_PLAINTEXT: '1' }, async (dataDir) => {
+        const refused = await cliWithEnv({ OPENEXEC_DATA_DIR: dataDir, OPENEXEC_HOST: own!, OPENEXEC_ALLOW_PLAINTEXT: '' }, 'status');
+        expect(refused.code).not.toBe(0);
+        expect(refused.stderr).toMatch(
+          /plain HTTP beyond loopback; refusing to send the console token unencrypted \(OPENEXEC_ALLOW_PLAINTEXT=1/,
+        );
+        const allowed = await cliWithEnv({ OPENEXEC_DATA_DIR: dataDir, OPENEXEC_HOST: own!, OPENEXEC_ALLOW_PLAINTEXT: '1' }, 'status');
+        expect(allowed.stderr).toBe('');
+        expect(allowed.stdout).toContain(`at http://${own}:`);
+      });
+    },
+    60_000,
+  );
 });

@@ -26,7 +26,8 @@ async function foreignServer(behaviour: Behaviour, realUrl: string): Promise<{ u
     req.on('data', (d: Buffer) => (body += d.toString()));
     req.on('end', () => {
       seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
-      const answer = (status: number, value: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
+      const answer = (status: number, value: unknown) =>
+        res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
       if (behaviour === 'not-found' || req.url !== '/console/challenge') return answer(404, { detail: 'Not Found' });
       if (behaviour === 'made-up-proof') return answer(200, { proof: randomBytes(32).toString('base64url') });
       // Asks the real OpenExec (which does know the token) to answer the CLI's nonce for it.

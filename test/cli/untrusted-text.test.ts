@@ -25,8 +25,28 @@ const CONTEXT = [
 /** Sorted first in canonical JSON, so it is in the part of the payload `pending` shows. */
 const PAYLOAD = { a_rtl: '\u202e01 tnuoma', amount: 1_000_000, to: 'attacker@evil.example', note: 'x'.repeat(5000) };
 
-const MARKS = ['\\x1b[2J', '\\x1b[H', '\\x1b[3A', '\\r', '\\u202e', '\\u202c', '\\u2066', '\\u2069', '\\u200e', '\\u200f', '\\u061c',
-  '\\u200b', '\\u200c', '\\u200d', '\\u2060', '\\ufeff', '\\x9b', '\\x7f', '\\u{e0041}', 'a literal \\\\x1b stays'];
+const MARKS = [
+  '\\x1b[2J',
+  '\\x1b[H',
+  '\\x1b[3A',
+  '\\r',
+  '\\u202e',
+  '\\u202c',
+  '\\u2066',
+  '\\u2069',
+  '\\u200e',
+  '\\u200f',
+  '\\u061c',
+  '\\u200b',
+  '\\u200c',
+  '\\u200d',
+  '\\u2060',
+  '\\ufeff',
+  '\\x9b',
+  '\\x7f',
+  '\\u{e0041}',
+  'a literal \\\\x1b stays',
+];
 
 describe('agent-written text reaches the operator as visible text', () => {
   const dataDir = tempDir();

@@ -126,9 +126,7 @@ describe('canonicalJson and pythonJsonDumpsSorted', () => {
 
   test('keys sort by code point, not UTF-16 unit', () => {
     const v = o({ '😀': 1n, '\uffff': 2n, '\ue000': 3n, é: 4n, z: 5n, '': 6n, '\ud800': 7n, '\ud800x': 8n });
-    expect(canonicalJson(v)).toBe(
-      '{"":6,"z":5,"\\u00e9":4,"\\ud800":7,"\\ud800x":8,"\\ue000":3,"\\uffff":2,"\\ud83d\\ude00":1}',
-    );
+    expect(canonicalJson(v)).toBe('{"":6,"z":5,"\\u00e9":4,"\\ud800":7,"\\ud800x":8,"\\ue000":3,"\\uffff":2,"\\ud83d\\ude00":1}');
     // A pair whose high half is shared with a lone surrogate sorts after it.
     const w = o({ '\ud83d\ude00': 1n, '\ud83dx': 2n, '\ud83d\uffff': 3n });
     expect(canonicalJson(w)).toBe('{"\\ud83dx":2,"\\ud83d\\uffff":3,"\\ud83d\\ude00":1}');
@@ -140,9 +138,7 @@ describe('canonicalJson and pythonJsonDumpsSorted', () => {
   });
 
   test('numbers: bigint as integers, number always as a Python float', () => {
-    expect(canonicalJson([5n, -0n, 5, -0, 1e16, 12345678901234567890123n])).toBe(
-      '[5,0,5.0,-0.0,1e+16,12345678901234567890123]',
-    );
+    expect(canonicalJson([5n, -0n, 5, -0, 1e16, 12345678901234567890123n])).toBe('[5,0,5.0,-0.0,1e+16,12345678901234567890123]');
     expect(() => canonicalJson([NaN])).toThrow();
   });
 

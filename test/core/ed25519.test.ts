@@ -24,7 +24,14 @@ const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
 /** Deterministic test bytes, so a failure reproduces. */
 function det(label: string, n: number): Uint8Array {
   const out = new Uint8Array(n);
-  for (let i = 0; i < n; i += 32) out.set(createHash('sha256').update(`${label}/${i}`).digest().subarray(0, Math.min(32, n - i)), i);
+  for (let i = 0; i < n; i += 32)
+    out.set(
+      createHash('sha256')
+        .update(`${label}/${i}`)
+        .digest()
+        .subarray(0, Math.min(32, n - i)),
+      i,
+    );
   return out;
 }
 /** Node verdict through our class: a key it refuses verifies nothing. */
@@ -63,23 +70,49 @@ const TEST_1024_MSG = [
   'c60c905c15fc910840b94c00a0b9d0',
 ].join('');
 const RFC8032 = [
-  { name: 'TEST 1', seed: '9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60', pub: 'd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a', msg: '',
-    sig: 'e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b' },
-  { name: 'TEST 2', seed: '4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb', pub: '3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c', msg: '72',
-    sig: '92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00' },
-  { name: 'TEST 3', seed: 'c5aa8df43f9f837bedb7442f31dcb7b166d38535076f094b85ce3a2e0b4458f7', pub: 'fc51cd8e6218a1a38da47ed00230f0580816ed13ba3303ac5deb911548908025', msg: 'af82',
-    sig: '6291d657deec24024827e69c3abe01a30ce548a284743a445e3680d7db5ac3ac18ff9b538d16f290ae67f760984dc6594a7c15e9716ed28dc027beceea1ec40a' },
-  { name: 'TEST 1024', seed: 'f5e5767cf153319517630f226876b86c8160cc583bc013744c6bf255f5cc0ee5', pub: '278117fc144c72340f67d0f2316e8386ceffbf2b2428c9c51fef7c597f1d426e', msg: TEST_1024_MSG,
-    sig: '0aab4c900501b3e24d7cdf4663326a3a87df5e4843b2cbdb67cbf6e460fec350aa5371b1508f9f4528ecea23c436d94b5e8fcd4f681e30a6ac00a9704a188a03' },
-  { name: 'TEST SHA(abc)', seed: '833fe62409237b9d62ec77587520911e9a759cec1d19755b7da901b96dca3d42', pub: 'ec172b93ad5e563bf4932c70e1245034c35467ef2efd4d64ebf819683467e2bf',
+  {
+    name: 'TEST 1',
+    seed: '9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60',
+    pub: 'd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a',
+    msg: '',
+    sig: 'e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b',
+  },
+  {
+    name: 'TEST 2',
+    seed: '4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb',
+    pub: '3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c',
+    msg: '72',
+    sig: '92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00',
+  },
+  {
+    name: 'TEST 3',
+    seed: 'c5aa8df43f9f837bedb7442f31dcb7b166d38535076f094b85ce3a2e0b4458f7',
+    pub: 'fc51cd8e6218a1a38da47ed00230f0580816ed13ba3303ac5deb911548908025',
+    msg: 'af82',
+    sig: '6291d657deec24024827e69c3abe01a30ce548a284743a445e3680d7db5ac3ac18ff9b538d16f290ae67f760984dc6594a7c15e9716ed28dc027beceea1ec40a',
+  },
+  {
+    name: 'TEST 1024',
+    seed: 'f5e5767cf153319517630f226876b86c8160cc583bc013744c6bf255f5cc0ee5',
+    pub: '278117fc144c72340f67d0f2316e8386ceffbf2b2428c9c51fef7c597f1d426e',
+    msg: TEST_1024_MSG,
+    sig: '0aab4c900501b3e24d7cdf4663326a3a87df5e4843b2cbdb67cbf6e460fec350aa5371b1508f9f4528ecea23c436d94b5e8fcd4f681e30a6ac00a9704a188a03',
+  },
+  {
+    name: 'TEST SHA(abc)',
+    seed: '833fe62409237b9d62ec77587520911e9a759cec1d19755b7da901b96dca3d42',
+    pub: 'ec172b93ad5e563bf4932c70e1245034c35467ef2efd4d64ebf819683467e2bf',
     msg: createHash('sha512').update('abc').digest('hex'),
-    sig: 'dc2a4459e7369633a52b1bf277839a00201009a3efbf3ecb69bea2186c26b58909351fc9ac90b3ecfdfbc7c66431e0303dca179c138ac17ad9bef1177331a704' },
+    sig: 'dc2a4459e7369633a52b1bf277839a00201009a3efbf3ecb69bea2186c26b58909351fc9ac90b3ecfdfbc7c66431e0303dca179c138ac17ad9bef1177331a704',
+  },
 ];
 
 describe('RFC 8032 §7.1 vectors', () => {
   test('the 1023-byte message is the RFC one', () => {
     expect(TEST_1024_MSG.length).toBe(2046);
-    expect(createHash('sha256').update(h(TEST_1024_MSG)).digest('hex')).toBe('358c67baee6b3e0265787951d1840a8468b9e9044852f1c67229a892b2cc0d22');
+    expect(createHash('sha256').update(h(TEST_1024_MSG)).digest('hex')).toBe(
+      '358c67baee6b3e0265787951d1840a8468b9e9044852f1c67229a892b2cc0d22',
+    );
   });
   test.each(RFC8032)('$name: node:crypto and noble derive, sign and verify', async (v) => {
     const [seed, pub, msg, sig] = [h(v.seed), h(v.pub), h(v.msg), h(v.sig)];
@@ -159,7 +192,12 @@ describe('edge cases where raw OpenSSL and raw noble differ, and what our verifi
   const { n: L, p: P } = Point.CURVE();
   const le = (n: bigint): Uint8Array => h(n.toString(16).padStart(64, '0')).reverse();
   const leNum = (b: Uint8Array): bigint => BigInt(`0x${bytesToHex(Uint8Array.from(b).reverse()) || '0'}`);
-  const challenge = (r: Uint8Array, a: Uint8Array, m: Uint8Array): bigint => leNum(createHash('sha512').update(cat(r, a, m)).digest()) % L;
+  const challenge = (r: Uint8Array, a: Uint8Array, m: Uint8Array): bigint =>
+    leNum(
+      createHash('sha512')
+        .update(cat(r, a, m))
+        .digest(),
+    ) % L;
   const rawOpenssl = (pk: Uint8Array, m: Uint8Array, s: Uint8Array): boolean =>
     opensslVerify(null, m, createPublicKey({ key: Buffer.from(cat(h('302a300506032b6570032100'), pk)), format: 'der', type: 'spki' }), s);
   const rawNoble = (pk: Uint8Array, m: Uint8Array, s: Uint8Array): boolean => {
@@ -193,8 +231,11 @@ describe('edge cases where raw OpenSSL and raw noble differ, and what our verifi
   const table: Record<string, { openssl: boolean | string; noble: boolean | string }> = {};
 
   test('small-order keys: OpenSSL accepts a universal forgery, noble refuses, we refuse the key', () => {
-    const encodings = { ...Object.fromEntries(torsion.map((t, j) => [`order-${j === 0 ? 1 : 8 / (j & -j)} #${j}`, t.toBytes()])),
-      'identity as y = p + 1': le(P + 1n), 'identity with x sign bit (-0)': le(1n + (1n << 255n)) };
+    const encodings = {
+      ...Object.fromEntries(torsion.map((t, j) => [`order-${j === 0 ? 1 : 8 / (j & -j)} #${j}`, t.toBytes()])),
+      'identity as y = p + 1': le(P + 1n),
+      'identity with x sign bit (-0)': le(1n + (1n << 255n)),
+    };
     for (const [name, pk] of Object.entries(encodings)) {
       table[`forgery under ${name}`] = { openssl: rawOpenssl(pk, msg, forged), noble: rawNoble(pk, msg, forged) };
       expect(() => new Ed25519Verifier(pk)).toThrow(KeyFormatError);
@@ -237,7 +278,10 @@ describe('edge cases where raw OpenSSL and raw noble differ, and what our verifi
     const good = signWithR(A, msg, 5n);
     const sPlusL = cat(good.subarray(0, 32), le(leNum(good.subarray(32)) + L));
     const rNonCanonical = cat(le(P + 1n), le((challenge(le(P + 1n), A, msg) * a) % L)); // R = identity as y = p + 1
-    for (const [name, s] of [['S + L', sPlusL], ['R identity as y = p + 1', rNonCanonical]] as const) {
+    for (const [name, s] of [
+      ['S + L', sPlusL],
+      ['R identity as y = p + 1', rNonCanonical],
+    ] as const) {
       table[name] = { openssl: rawOpenssl(A, msg, s), noble: rawNoble(A, msg, s) };
       expect(table[name]).toEqual({ openssl: false, noble: false });
       expect([nodeVerdict(A, msg, s), nobleVerifySync(A, msg, s)]).toEqual([false, false]);
@@ -254,7 +298,11 @@ describe('malformed input', () => {
 
   test('signatures of 63/65 bytes and all zeros are false, never thrown', async () => {
     for (const s of [new Uint8Array(63), new Uint8Array(65), new Uint8Array(64), new Uint8Array(0)]) {
-      expect([new Ed25519Verifier(pk).verify(msg, s), nobleVerifySync(pk, msg, s), await verifyEd25519(pk, msg, s)]).toEqual([false, false, false]);
+      expect([new Ed25519Verifier(pk).verify(msg, s), nobleVerifySync(pk, msg, s), await verifyEd25519(pk, msg, s)]).toEqual([
+        false,
+        false,
+        false,
+      ]);
     }
   });
   test('keys: wrong length, off-curve, other algorithms, garbage, wrong header', () => {
@@ -276,7 +324,9 @@ describe('malformed input', () => {
     const p256 = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
     expect(err(() => parsePublicKeyPem(x25519)).message).toBe('PEM key is not Ed25519 (OID 1.3.101.112)');
     expect(err(() => parsePublicKeyPem(p256)).message).toBe('PEM key is not Ed25519 (OID 1.3.101.112)');
-    expect(err(() => parsePublicKeyPem('-----BEGIN PUBLIC KEY-----\nMCow!BQYDK2VwAyEA\n-----END PUBLIC KEY-----')).message).toMatch(/not valid base64/);
+    expect(err(() => parsePublicKeyPem('-----BEGIN PUBLIC KEY-----\nMCow!BQYDK2VwAyEA\n-----END PUBLIC KEY-----')).message).toMatch(
+      /not valid base64/,
+    );
     expect(err(() => parsePublicKeyPem(spki(pk).replace(/PUBLIC KEY/g, 'RSA PUBLIC KEY'))).message).toBe('not a PEM PUBLIC KEY block');
     expect(err(() => parsePublicKeyPem(signer.toPkcs8Pem())).message).toBe('not a PEM PUBLIC KEY block');
     expect(err(() => parsePublicKeyPem(spki(pk) + spki(pk))).message).toBe('not a PEM PUBLIC KEY block');
@@ -285,7 +335,9 @@ describe('malformed input', () => {
     expect(err(() => parsePublicKeyPem(`-----BEGIN PUBLIC KEY-----\n${withNull}\n-----END PUBLIC KEY-----`)).message).toMatch(/RFC 8410/);
     const xPriv = generateKeyPairSync('x25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     expect(err(() => Ed25519Signer.fromPkcs8Pem(xPriv)).message).toMatch(/not Ed25519/);
-    expect(err(() => Ed25519Signer.fromPkcs8Pem('-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----')).message).toMatch(/does not parse/);
+    expect(err(() => Ed25519Signer.fromPkcs8Pem('-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----')).message).toMatch(
+      /does not parse/,
+    );
     expect(err(() => Ed25519Signer.fromSeed(new Uint8Array(31))).message).toMatch(/seed must be 32 bytes/);
   });
   test('PEM tolerance: CRLF, surrounding whitespace, literal \\n from env vars, one line', () => {
@@ -314,10 +366,19 @@ describe('strict base64 and hex helpers', () => {
     expect(decodeSignatureBase64(sig)?.length).toBe(64);
     const lastData = sig.charAt(85); // the character before '==' carries 4 unused bits
     for (const bad of [
-      sig.slice(0, 10) + '!' + sig.slice(10), sig.slice(0, 10) + '*' + sig.slice(11), sig.slice(0, -2), sig.slice(0, -1),
-      ` ${sig}`, `${sig}\n`, sig.slice(0, 44) + '\n' + sig.slice(44), sig.replace(/\+/g, '-').replace(/\//g, '_'),
-      sig.slice(0, 85) + String.fromCharCode(lastData.charCodeAt(0) + 1) + '==', Buffer.alloc(63).toString('base64'),
-      Buffer.alloc(65).toString('base64'), '', sig + 'AAAA',
+      sig.slice(0, 10) + '!' + sig.slice(10),
+      sig.slice(0, 10) + '*' + sig.slice(11),
+      sig.slice(0, -2),
+      sig.slice(0, -1),
+      ` ${sig}`,
+      `${sig}\n`,
+      sig.slice(0, 44) + '\n' + sig.slice(44),
+      sig.replace(/\+/g, '-').replace(/\//g, '_'),
+      sig.slice(0, 85) + String.fromCharCode(lastData.charCodeAt(0) + 1) + '==',
+      Buffer.alloc(63).toString('base64'),
+      Buffer.alloc(65).toString('base64'),
+      '',
+      sig + 'AAAA',
     ]) {
       expect(decodeSignatureBase64(bad)).toBeNull();
     }
@@ -329,7 +390,8 @@ describe('strict base64 and hex helpers', () => {
       expect(bytesToBase64(b)).toBe(s);
       expect(base64ToBytes(s)).toEqual(b);
     }
-    for (const bad of ['Zh==', 'Zm9=', 'Zg', 'Zg=', 'Z===', '=Zg=', 'Zg==Zg==', 'Zm9v\u00e9===', 'Zm 9']) expect(base64ToBytes(bad)).toBeNull();
+    for (const bad of ['Zh==', 'Zm9=', 'Zg', 'Zg=', 'Z===', '=Zg=', 'Zg==Zg==', 'Zm9v\u00e9===', 'Zm 9'])
+      expect(base64ToBytes(bad)).toBeNull();
     expect(base64ToBytes('Zm9v')).toEqual(utf8('foo'));
   });
   test('hex and sha256Hex', async () => {

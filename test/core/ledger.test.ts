@@ -28,7 +28,11 @@ describe('the receipt ledger (real SQLite file)', () => {
 
   test('receipts form a gapless, signed hash chain that a reviewer can check by hand', () => {
     const rows = core.db.prepare('SELECT seq, hash, prev_hash, body, signature FROM receipts ORDER BY seq').all() as {
-      seq: number; hash: string; prev_hash: string; body: string; signature: string;
+      seq: number;
+      hash: string;
+      prev_hash: string;
+      body: string;
+      signature: string;
     }[];
     expect(rows.map((r) => r.seq)).toEqual([1, 2, 3, 4, 5, 6]);
     let prev = '0'.repeat(64);

@@ -31,7 +31,12 @@ describe('a proposal whose approved execution is running', () => {
   });
 
   test('cannot be denied, expired or approved again meanwhile, and ends executed', async () => {
-    const { proposal } = proposals.propose({ action: 'send', payload: parseJson('{"to":"cfo"}') as JsonObject, nonce: 'p-1', ttlSeconds: 1 });
+    const { proposal } = proposals.propose({
+      action: 'send',
+      payload: parseJson('{"to":"cfo"}') as JsonObject,
+      nonce: 'p-1',
+      ttlSeconds: 1,
+    });
     const approving = proposals.approve(proposal.id);
     for (let i = 0; i < 50 && proposals.get(proposal.id)?.exec_id === null; i++) await new Promise((r) => setTimeout(r, 5));
     expect(proposals.get(proposal.id)).toMatchObject({ status: 'pending', exec_id: expect.any(String) });

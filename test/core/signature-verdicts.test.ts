@@ -36,7 +36,10 @@ describe('one signature rule: the same corrupted receipts get the same verdict f
     s = await startServer();
     for (let i = 0; i < 12; i++) await post(s.url, '/execute', { action: 'add', payload: { a: i, b: 1 }, nonce: `sig-${i}` });
     // The url-safe case needs a signature holding '+' or '/'; one of 12 does, all but surely.
-    const rows = s.app.core.db.prepare('SELECT seq, signature FROM receipts WHERE seq > 1 ORDER BY seq').all() as { seq: number; signature: string }[];
+    const rows = s.app.core.db.prepare('SELECT seq, signature FROM receipts WHERE seq > 1 ORDER BY seq').all() as {
+      seq: number;
+      signature: string;
+    }[];
     const chosen = rows.find((r) => /[+/]/.test(r.signature));
     if (!chosen) throw new Error('no receipt signature holds + or /');
     ({ seq, signature: genuine } = chosen);

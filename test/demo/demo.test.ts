@@ -88,7 +88,9 @@ describe('openexec demo', () => {
     writeFileSync(join(dir, 'something'), 'x');
     const r = await demo(['--auto', '--data-dir', dir]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe(`openexec demo: --data-dir ${dir} is not empty; the demo starts a fresh ledger (give a new or empty directory)\n`);
+    expect(r.stderr).toBe(
+      `openexec demo: --data-dir ${dir} is not empty; the demo starts a fresh ledger (give a new or empty directory)\n`,
+    );
     expect(readdirSync(dir)).toEqual(['something']);
   });
 
@@ -98,8 +100,16 @@ describe('openexec demo', () => {
       'title: t\nsteps:\n  - execute: { title: ok, action: greet, payload: { name: a }, approval: approver }\n  - propose: { title: p, as: p, action: greet, ttl: 2 }\n',
       'step 2 (propose): (the step itself): Unrecognized key: "ttl"',
     ],
-    ['a field of the wrong type', 'title: t\nsteps:\n  - propose: { title: p, as: p, action: greet, ttl_seconds: soon }\n', 'step 1 (propose): ttl_seconds: Invalid input: expected number, received string'],
-    ['an unknown step kind', 'title: t\nsteps:\n  - approve: { title: x }\n', "step 1: unknown step kind 'approve' (one of propose, execute, replay, tamper, wait, decide, verify)"],
+    [
+      'a field of the wrong type',
+      'title: t\nsteps:\n  - propose: { title: p, as: p, action: greet, ttl_seconds: soon }\n',
+      'step 1 (propose): ttl_seconds: Invalid input: expected number, received string',
+    ],
+    [
+      'an unknown step kind',
+      'title: t\nsteps:\n  - approve: { title: x }\n',
+      "step 1: unknown step kind 'approve' (one of propose, execute, replay, tamper, wait, decide, verify)",
+    ],
     [
       'a reference to no earlier step',
       'title: t\nsteps:\n  - decide: { title: d, proposal: ghost, decision: approve }\n',
@@ -129,7 +139,10 @@ describe('openexec demo', () => {
       last = time;
     }
     // Stale after the tour changes: `npm run demo:record` refreshes it.
-    const shown = events.map((e) => e[2]).join('').replace(/\x1b\[[0-9;]*m/g, '');
+    const shown = events
+      .map((e) => e[2])
+      .join('')
+      .replace(/\x1b\[[0-9;]*m/g, '');
     for (const heading of tourHeadings()) expect(shown).toContain(heading);
     expect(shown).toContain('every attempt left a signed receipt');
   });

@@ -16,7 +16,10 @@ function documentedFields(): Map<string, { always: string[]; sometimes: string[]
   if (!block) throw new Error('docs/receipts.md has no receipt-fields table');
   const table = new Map<string, { always: string[]; sometimes: string[] }>();
   for (const line of block.split('\n')) {
-    const cells = line.split('|').slice(1, -1).map((c) => c.trim());
+    const cells = line
+      .split('|')
+      .slice(1, -1)
+      .map((c) => c.trim());
     const [event, always, sometimes] = cells;
     if (event === undefined || always === undefined || sometimes === undefined || !event.startsWith('`')) continue;
     table.set(names(event)[0]!, { always: names(always), sometimes: names(sometimes) });
@@ -27,7 +30,12 @@ function documentedFields(): Map<string, { always: string[]; sometimes: string[]
 /** The field names the "What each field means" table explains. */
 function explainedFields(): Set<string> {
   const section = DOC.slice(DOC.indexOf('### What each field means'), DOC.indexOf('### Which requests leave no receipt'));
-  return new Set(section.split('\n').filter((l) => l.startsWith('| `')).flatMap((l) => names(l.split('|')[1]!)));
+  return new Set(
+    section
+      .split('\n')
+      .filter((l) => l.startsWith('| `'))
+      .flatMap((l) => names(l.split('|')[1]!)),
+  );
 }
 
 describe('docs/receipts.md field table against a real ledger with every event', () => {
@@ -59,9 +67,12 @@ describe('docs/receipts.md field table against a real ledger with every event', 
     for (const body of bodies) {
       const row = table.get(String(body['event']))!;
       const keys = Object.keys(body);
-      for (const field of row.always) expect(keys, `receipt ${String(body['seq'])} (${String(body['event'])}) lacks ${field}`).toContain(field);
+      for (const field of row.always)
+        expect(keys, `receipt ${String(body['seq'])} (${String(body['event'])}) lacks ${field}`).toContain(field);
       for (const key of keys) {
-        expect([...row.always, ...row.sometimes], `receipt ${String(body['seq'])} (${String(body['event'])}) carries ${key}`).toContain(key);
+        expect([...row.always, ...row.sometimes], `receipt ${String(body['seq'])} (${String(body['event'])}) carries ${key}`).toContain(
+          key,
+        );
       }
     }
   });
@@ -69,7 +80,9 @@ describe('docs/receipts.md field table against a real ledger with every event', 
   test('a missing payload is recorded as {}, and approved endings carry their evidence', () => {
     const noPayload = bodies.find((b) => b['nonce'] === 'every-2')!;
     expect(noPayload['payload']).toEqual({});
-    const authorised = bodies.filter((b) => ['executed', 'failed', 'refused'].includes(String(b['event'])) && b['approval_id'] !== undefined);
+    const authorised = bodies.filter(
+      (b) => ['executed', 'failed', 'refused'].includes(String(b['event'])) && b['approval_id'] !== undefined,
+    );
     expect(authorised.map((b) => b['event']).sort()).toEqual(['executed', 'executed', 'failed', 'refused']);
     for (const b of authorised) expect(b['approval']).toMatchObject({ approval_id: b['approval_id'], key_id: b['approver_key_id'] });
   });

@@ -88,7 +88,11 @@ describe('the verification procedure in docs/receipts.md, run as written', () =>
       ['body', (b) => (b.receipts[3].body = b.receipts[3].body.replace('"v":1', '"v":2')), `receipt ${original.receipts[3].seq}: hash`],
       ['result', (b) => (b.receipts[withResult].result = '{"x":1}'), 'result_hash'],
       ['proof', (b) => b.receipts[2].inclusion_proof.pop(), 'inclusion proof'],
-      ['approver', (b) => (b.approver_keys = b.approver_keys.slice(0, 0)), `receipt ${original.receipts[withApproval].seq}: approval signature`],
+      [
+        'approver',
+        (b) => (b.approver_keys = b.approver_keys.slice(0, 0)),
+        `receipt ${original.receipts[withApproval].seq}: approval signature`,
+      ],
       ['key', (b) => (b.key_id = '0000000000000000'), 'pinned receipt key'],
       ['removed', (b) => (b.receipts.splice(5, 1), (b.count -= 1)), 'a whole-ledger bundle must hold receipts 1 to'],
     ];
@@ -110,14 +114,17 @@ describe('the verification procedure in docs/receipts.md, run as written', () =>
     expect(existsSync(join(dir, 'ledger-copy.db'))).toBe(true);
     const verified = await runBlock(block('verify-ledger'), dir, ledger.server.dataDir);
     expect(verified.stderr).toBe('');
-    const tip = ledger.server.app.core.db.prepare('SELECT seq, hash FROM receipts ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string };
+    const tip = ledger.server.app.core.db.prepare('SELECT seq, hash FROM receipts ORDER BY seq DESC LIMIT 1').get() as {
+      seq: number;
+      hash: string;
+    };
     expect(verified.stdout).toContain(`ledger valid: ${tip.seq} receipts`);
     expect(verified.stdout).toContain(`record the head: ${tip.seq}:${tip.hash}`);
     expect(verified.code).toBe(0);
 
     const tampers: [string, string, string][] = [
       ['column', "UPDATE receipts SET action = 'echo' WHERE seq = 2", 'receipt 2: column action'],
-      ['body', "UPDATE receipts SET body = replace(body, '\"v\":1', '\"v\":2') WHERE seq = 3", 'receipt 3: hash'],
+      ['body', 'UPDATE receipts SET body = replace(body, \'"v":1\', \'"v":2\') WHERE seq = 3', 'receipt 3: hash'],
       ['removed', 'DELETE FROM receipts WHERE seq = 4', 'receipt 5: sequence or link'],
     ];
     for (const [name, sql, expected] of tampers) {

@@ -110,9 +110,7 @@ describe('senderProblem', () => {
   test('refuses other windows, subframes, gone frames and foreign pages', () => {
     const { win, mainFrame } = setup();
     expect(senderProblem({ sender: { id: 2 }, senderFrame: mainFrame }, win)).toMatch(/console window/);
-    expect(senderProblem({ sender: win.webContents, senderFrame: frame({ parent: mainFrame, routingId: 9 }) }, win)).toMatch(
-      /main frame/,
-    );
+    expect(senderProblem({ sender: win.webContents, senderFrame: frame({ parent: mainFrame, routingId: 9 }) }, win)).toMatch(/main frame/);
     expect(senderProblem({ sender: win.webContents, senderFrame: null }, win)).toMatch(/gone/);
     expect(senderProblem({ sender: win.webContents, senderFrame: frame({ url: 'https://evil.example/' }) }, win)).toMatch(
       /not showing the console/,
@@ -229,7 +227,10 @@ describe('console IPC handlers, in front of the real service', () => {
 
     const approveId = await propose('ipc-approve');
     const approved = await call('approve', good, { id: approveId });
-    expect(approved).toMatchObject({ ok: true, value: { id: approveId, status: 'executed', resultCanonical: '{"echo":{"nonce":"ipc-approve"}}' } });
+    expect(approved).toMatchObject({
+      ok: true,
+      value: { id: approveId, status: 'executed', resultCanonical: '{"echo":{"nonce":"ipc-approve"}}' },
+    });
     expect((await get(s.url, `/proposals/${approveId}`)).body.status).toBe('executed');
 
     // A refusal by the service comes back as its own error value.
@@ -237,7 +238,10 @@ describe('console IPC handlers, in front of the real service', () => {
     await new Promise((r) => setTimeout(r, 1100));
     const expired = await call('approve', good, { id: late });
     expect(expired).toEqual({ ok: false, error: { code: 'expired', message: expect.any(String) } });
-    await expect(call('approve', good, { id: denyId })).resolves.toEqual({ ok: false, error: { code: 'conflict', message: expect.any(String) } });
+    await expect(call('approve', good, { id: denyId })).resolves.toEqual({
+      ok: false,
+      error: { code: 'conflict', message: expect.any(String) },
+    });
   });
 
   test('a service that breaks the contract (throws, or returns no result) becomes an internal error value', async () => {

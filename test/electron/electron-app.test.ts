@@ -46,7 +46,13 @@ describe.skipIf(missing !== null)('the Electron app', () => {
       args: [REPO_ROOT],
       cwd: REPO_ROOT,
       // ELECTRON_RENDERER_URL as a stray shell variable: the built app must ignore it.
-      env: { ...env, OPENEXEC_DATA_DIR: dataDir, OPENEXEC_PORT: '0', OPENEXEC_MODE: 'clawshield', ELECTRON_RENDERER_URL: 'http://127.0.0.1:9/' },
+      env: {
+        ...env,
+        OPENEXEC_DATA_DIR: dataDir,
+        OPENEXEC_PORT: '0',
+        OPENEXEC_MODE: 'clawshield',
+        ELECTRON_RENDERER_URL: 'http://127.0.0.1:9/',
+      },
       timeout: 60_000,
     });
     // A console already open on this machine holds the single-instance lock (keyed by the

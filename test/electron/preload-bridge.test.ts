@@ -38,13 +38,13 @@ function fakeIpc() {
 
 describe('preload bridge (Electron-free builder)', () => {
   test('the zod-free name copies equal the contract constants', () => {
-    expect([BRIDGE_GLOBAL_NAME, IPC_CHANNEL_PREFIX_NAME, IPC_EVENT_CHANNEL_NAME, IPC_CONNECTION_CHANNEL_NAME, IPC_NOTIFY_CHANNEL_NAME]).toEqual([
-      BRIDGE_GLOBAL,
-      IPC_CHANNEL_PREFIX,
-      IPC_EVENT_CHANNEL,
-      IPC_CONNECTION_CHANNEL,
-      IPC_NOTIFY_CHANNEL,
-    ]);
+    expect([
+      BRIDGE_GLOBAL_NAME,
+      IPC_CHANNEL_PREFIX_NAME,
+      IPC_EVENT_CHANNEL_NAME,
+      IPC_CONNECTION_CHANNEL_NAME,
+      IPC_NOTIFY_CHANNEL_NAME,
+    ]).toEqual([BRIDGE_GLOBAL, IPC_CHANNEL_PREFIX, IPC_EVENT_CHANNEL, IPC_CONNECTION_CHANNEL, IPC_NOTIFY_CHANNEL]);
   });
 
   test('exposes exactly the contract methods plus onEvent, all functions, frozen', () => {

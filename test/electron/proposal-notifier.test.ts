@@ -53,7 +53,10 @@ describe('desktop notification of a new proposal', () => {
     const id = await propose('notify-2', { n: 2 });
     await expect(notify(good, { id })).resolves.toEqual({ ok: true, value: { shown: false } });
     focus(false);
-    await expect(notify({ sender: { id: 99 }, senderFrame: mainFrame }, { id })).resolves.toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    await expect(notify({ sender: { id: 99 }, senderFrame: mainFrame }, { id })).resolves.toMatchObject({
+      ok: false,
+      error: { code: 'forbidden' },
+    });
     await expect(notify(good, {})).resolves.toMatchObject({ ok: false, error: { code: 'invalid_input' } });
     await expect(notify(good, { id: 'no-such-proposal' })).resolves.toMatchObject({ ok: false, error: { code: 'not_found' } });
     await s.app.console.deny({ id, reason: 'closed before the notification' });

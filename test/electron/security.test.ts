@@ -91,7 +91,7 @@ describe('hardenSession', () => {
   test('the CSP header replaces any policy a response brings', () => {
     let out: { responseHeaders?: Record<string, string[]> } = {};
     (calls['headers'] as (d: unknown, cb: (r: typeof out) => void) => void)(
-      { url: APP_URL, responseHeaders: { 'content-security-policy': ["default-src *"], 'X-Other': ['1'] } },
+      { url: APP_URL, responseHeaders: { 'content-security-policy': ['default-src *'], 'X-Other': ['1'] } },
       (r) => (out = r),
     );
     expect(out.responseHeaders).toEqual({ 'Content-Security-Policy': [RENDERER_CSP_HEADER], 'X-Other': ['1'] });

@@ -20,9 +20,15 @@ describe('ELECTRON_RENDERER_URL', () => {
   });
 
   test.each([
-    ['npm start (a production bundle, the variable set in the shell)', { ...electronViteDev, devBuild: false, env: { ELECTRON_RENDERER_URL: DEV_URL } }],
+    [
+      'npm start (a production bundle, the variable set in the shell)',
+      { ...electronViteDev, devBuild: false, env: { ELECTRON_RENDERER_URL: DEV_URL } },
+    ],
     ['npm start with NODE_ENV_ELECTRON_VITE forged too', { ...electronViteDev, devBuild: false }],
-    ['electron-vite preview', { ...electronViteDev, devBuild: false, env: { ...electronViteDev.env, NODE_ENV_ELECTRON_VITE: 'production' } }],
+    [
+      'electron-vite preview',
+      { ...electronViteDev, devBuild: false, env: { ...electronViteDev.env, NODE_ENV_ELECTRON_VITE: 'production' } },
+    ],
     ['a dev bundle not started by electron-vite dev', { ...electronViteDev, env: { ELECTRON_RENDERER_URL: DEV_URL } }],
     ['a packaged app', { ...electronViteDev, isPackaged: true }],
   ])('is ignored, with a notice: %s', (_name, inputs) => {
@@ -77,10 +83,7 @@ describe('DevTools', () => {
 
 describe('the application menu', () => {
   function roles(items: readonly MenuItemConstructorOptions[]): string[] {
-    return items.flatMap((item) => [
-      ...(item.role ? [item.role] : []),
-      ...(Array.isArray(item.submenu) ? roles(item.submenu) : []),
-    ]);
+    return items.flatMap((item) => [...(item.role ? [item.role] : []), ...(Array.isArray(item.submenu) ? roles(item.submenu) : [])]);
   }
 
   test.each(['linux', 'win32', 'darwin'] as const)('%s: edit, window and quit; no reload, no DevTools', (platform) => {

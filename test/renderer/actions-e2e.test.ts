@@ -31,8 +31,24 @@ describe.skipIf(skip)('declared actions in the console', () => {
       manifest,
       toYaml({
         actions: {
-          greet: { kind: 'run', description: 'Print a greeting', risk: 'low', program: '/usr/bin/printf', argv: ['hello %s\\n', '{name}'], payload_schema: stringSchema('name'), annotations: { readOnlyHint: true } },
-          note: { kind: 'write_file', description: 'Write a note', risk: 'medium', root: notes, path: '{file}', content: '{text}', payload_schema: stringSchema('file', 'text') },
+          greet: {
+            kind: 'run',
+            description: 'Print a greeting',
+            risk: 'low',
+            program: '/usr/bin/printf',
+            argv: ['hello %s\\n', '{name}'],
+            payload_schema: stringSchema('name'),
+            annotations: { readOnlyHint: true },
+          },
+          note: {
+            kind: 'write_file',
+            description: 'Write a note',
+            risk: 'medium',
+            root: notes,
+            path: '{file}',
+            content: '{text}',
+            payload_schema: stringSchema('file', 'text'),
+          },
         },
       }),
     );
@@ -56,7 +72,9 @@ describe.skipIf(skip)('declared actions in the console', () => {
     await expect(greet.getByTestId('action-does').innerText()).resolves.toContain('program /usr/bin/printf');
     const note = page.locator('[data-testid="allow-entry"][data-action="note"]');
     await expect(note.getByTestId('action-does').innerText()).resolves.toContain(`root ${notes}`);
-    await expect(page.locator('[data-testid="allow-entry"][data-action="echo"]').getByTestId('action-kind').innerText()).resolves.toBe('built-in');
+    await expect(page.locator('[data-testid="allow-entry"][data-action="echo"]').getByTestId('action-kind').innerText()).resolves.toBe(
+      'built-in',
+    );
     expect(await page.locator('#allow-greet').isChecked()).toBe(true);
     await screenshot(page, 'actions');
     expect(problems).toEqual([]);

@@ -98,10 +98,18 @@ describe.skipIf(skip)('the console is usable by everyone (Chromium, real core)',
     if (blocker) throw new Error(`CI=true and the console cannot be tested: ${blocker}`);
     session = await startConsoleSession({ OPENEXEC_MODE: 'clawshield', OPENEXEC_PROPOSAL_TTL: '600' });
     // First, so that the receipts the keyboard test walks through come after its grant's.
-    const similar = await post(session.server.url, '/proposals', { action: 'echo', payload: { to: 'ops@example.com', n: 9 }, nonce: 'a11y-grant' });
+    const similar = await post(session.server.url, '/proposals', {
+      action: 'echo',
+      payload: { to: 'ops@example.com', n: 9 },
+      nonce: 'a11y-grant',
+    });
     expect((await session.op('approveSimilar', { id: similar.body.id, vary: ['n'], forSeconds: 3600 })).status).toBe(200);
     for (const n of [1, 2, 3]) {
-      const p = await post(session.server.url, '/proposals', { action: 'echo', payload: { to: `team${n}@example.com`, n }, nonce: `a11y-${n}` });
+      const p = await post(session.server.url, '/proposals', {
+        action: 'echo',
+        payload: { to: `team${n}@example.com`, n },
+        nonce: `a11y-${n}`,
+      });
       expect((await session.op('approve', { id: p.body.id })).status).toBe(200);
     }
     await post(session.server.url, '/proposals', {
@@ -151,7 +159,10 @@ describe.skipIf(skip)('the console is usable by everyone (Chromium, real core)',
 
   test('keyboard alone: the navigation, the Approvals table, the Ledger list, a proposal’s timeline, Status', async () => {
     const { page, problems } = await session.open();
-    const focused = () => page.evaluate('document.activeElement && (document.activeElement.dataset.testid || document.activeElement.textContent.trim().slice(0, 40))');
+    const focused = () =>
+      page.evaluate(
+        'document.activeElement && (document.activeElement.dataset.testid || document.activeElement.textContent.trim().slice(0, 40))',
+      );
     /** Tabs forward until the focused element matches; fails after `max` presses. */
     const tabTo = async (selector: string, max = 40) => {
       for (let i = 0; i < max; i++) {
@@ -170,7 +181,8 @@ describe.skipIf(skip)('the console is usable by everyone (Chromium, real core)',
 
     // The table is one Tab stop; the arrow keys, Home and End move between its rows.
     await tabTo('[data-testid="approval-row"]');
-    const rowIndex = () => page.evaluate('Array.from(document.querySelectorAll("[data-testid=approval-row]")).indexOf(document.activeElement)');
+    const rowIndex = () =>
+      page.evaluate('Array.from(document.querySelectorAll("[data-testid=approval-row]")).indexOf(document.activeElement)');
     expect(await rowIndex()).toBe(0);
     await page.keyboard.press('ArrowDown');
     expect(await rowIndex()).toBe(1);
@@ -195,15 +207,30 @@ describe.skipIf(skip)('the console is usable by everyone (Chromium, real core)',
     await tabTo('[data-testid="ledger-list"]');
     const newest = session.server.app.core.db.prepare('SELECT max(seq) FROM receipts').pluck().get() as number;
     await page.keyboard.press('ArrowDown');
-    await page.getByTestId('receipt-seq').filter({ hasText: `#${newest}` }).waitFor();
+    await page
+      .getByTestId('receipt-seq')
+      .filter({ hasText: `#${newest}` })
+      .waitFor();
     await page.keyboard.press('ArrowDown');
-    await page.getByTestId('receipt-seq').filter({ hasText: `#${newest - 1}` }).waitFor();
+    await page
+      .getByTestId('receipt-seq')
+      .filter({ hasText: `#${newest - 1}` })
+      .waitFor();
     await page.keyboard.press('ArrowUp');
-    await page.getByTestId('receipt-seq').filter({ hasText: `#${newest}` }).waitFor();
+    await page
+      .getByTestId('receipt-seq')
+      .filter({ hasText: `#${newest}` })
+      .waitFor();
     await page.keyboard.press('PageDown');
-    await page.getByTestId('receipt-seq').filter({ hasText: new RegExp(`^#${Math.max(1, newest - 10)}$`) }).waitFor();
+    await page
+      .getByTestId('receipt-seq')
+      .filter({ hasText: new RegExp(`^#${Math.max(1, newest - 10)}$`) })
+      .waitFor();
     await page.keyboard.press('Home');
-    await page.getByTestId('receipt-seq').filter({ hasText: `#${newest}` }).waitFor();
+    await page
+      .getByTestId('receipt-seq')
+      .filter({ hasText: `#${newest}` })
+      .waitFor();
 
     // The newest receipt is the pending proposal's; the one below it ends an approved proposal,
     // whose timeline (proposed → approved → executed) is reached by Tab.
@@ -211,7 +238,10 @@ describe.skipIf(skip)('the console is usable by everyone (Chromium, real core)',
     const executed = session.server.app.core.db
       .prepare("SELECT seq, proposal_id FROM receipts WHERE event = 'executed' ORDER BY seq DESC LIMIT 1")
       .get() as { seq: number; proposal_id: string };
-    await page.getByTestId('receipt-seq').filter({ hasText: `#${executed.seq}` }).waitFor();
+    await page
+      .getByTestId('receipt-seq')
+      .filter({ hasText: `#${executed.seq}` })
+      .waitFor();
     const steps = page.getByTestId('timeline-step');
     await steps.nth(2).waitFor();
     await tabTo('[data-testid="timeline-step"]');
@@ -220,7 +250,10 @@ describe.skipIf(skip)('the console is usable by everyone (Chromium, real core)',
       .prepare("SELECT seq FROM receipts WHERE event = 'proposed' AND proposal_id = ?")
       .pluck()
       .get(executed.proposal_id) as number;
-    await page.getByTestId('receipt-seq').filter({ hasText: `#${proposed}` }).waitFor();
+    await page
+      .getByTestId('receipt-seq')
+      .filter({ hasText: `#${proposed}` })
+      .waitFor();
 
     // Status: the whole-ledger check, started with the keyboard.
     await page.locator('body').focus();

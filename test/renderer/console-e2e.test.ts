@@ -38,7 +38,10 @@ describe.skipIf(skip)('the console renderer in Chromium, against a real core', (
   let problems: string[];
   const op = (method: string, input: unknown = {}) => consoleCall(s.url, s.app.consoleToken, method, input);
   const receiptsOf = (proposalId: string) =>
-    s.app.core.db.prepare('SELECT seq, event FROM receipts WHERE proposal_id = ? ORDER BY seq').all(proposalId) as { seq: number; event: string }[];
+    s.app.core.db.prepare('SELECT seq, event FROM receipts WHERE proposal_id = ? ORDER BY seq').all(proposalId) as {
+      seq: number;
+      event: string;
+    }[];
   const expectedSeqs = async (query: Record<string, unknown>) =>
     ((await op('searchReceipts', { ...query, limit: 200 })).body.items as { seq: number }[]).map((r) => r.seq);
   let approvedId = '';
@@ -67,10 +70,12 @@ describe.skipIf(skip)('the console renderer in Chromium, against a real core', (
   test('the page sees exactly the contract on window.openexec, and no Node', async () => {
     const keys = await page.evaluate(() => Object.keys((globalThis as unknown as { openexec: object }).openexec).sort());
     expect(keys).toEqual([...CONSOLE_METHOD_NAMES, ...BRIDGE_EXTRAS].sort());
-    expect(await page.evaluate(() => [typeof (globalThis as Record<string, unknown>)['require'], typeof (globalThis as Record<string, unknown>)['process']])).toEqual([
-      'undefined',
-      'undefined',
-    ]);
+    expect(
+      await page.evaluate(() => [
+        typeof (globalThis as Record<string, unknown>)['require'],
+        typeof (globalThis as Record<string, unknown>)['process'],
+      ]),
+    ).toEqual(['undefined', 'undefined']);
     // Refusals come back as error values with the contract's codes, as over IPC.
     const refusals = await page.evaluate(async () => {
       const api = (globalThis as unknown as { openexec: Record<string, (arg?: unknown) => Promise<unknown>> }).openexec;
@@ -99,7 +104,9 @@ describe.skipIf(skip)('the console renderer in Chromium, against a real core', (
     await expect(page.getByTestId('pending-badge').innerText()).resolves.toBe('1');
     await pendingItem(page, approvedId).click();
     await expect(page.getByTestId('proposal-action').innerText()).resolves.toBe('echo');
-    await expect(page.getByTestId('proposal-context').innerText()).resolves.toBe('Send the Q3 report to the CFO before the board meeting on Friday.');
+    await expect(page.getByTestId('proposal-context').innerText()).resolves.toBe(
+      'Send the Q3 report to the CFO before the board meeting on Friday.',
+    );
     await expect(page.getByTestId('proposal-hash').innerText()).resolves.toBe(proposed.body.request_hash);
     await expect(page.getByTestId('proposal-payload').innerText()).resolves.toContain('"cfo@example.com"');
   });
@@ -107,7 +114,16 @@ describe.skipIf(skip)('the console renderer in Chromium, against a real core', (
   test('approve: the dialog shows the canonical request and its hash; the agent gets the result', async () => {
     const dialog = await openDecision(page, approvedId, 'approve');
     expect(dialog.request).toBe(
-      ['{', '  "action": "echo",', '  "payload": {', '    "amount": 125000,', '    "subject": "Q3 report",', '    "to": "cfo@example.com"', '  }', '}'].join('\n'),
+      [
+        '{',
+        '  "action": "echo",',
+        '  "payload": {',
+        '    "amount": 125000,',
+        '    "subject": "Q3 report",',
+        '    "to": "cfo@example.com"',
+        '  }',
+        '}',
+      ].join('\n'),
     );
     expect(dialog.exact).toBe('{"action":"echo","payload":{"amount":125000,"subject":"Q3 report","to":"cfo@example.com"}}');
     expect(dialog.seen).toMatch(/whole request has been on screen/);

@@ -40,9 +40,19 @@ describe.skipIf(skip)('navigating a 20,000-receipt ledger (Chromium, real core)'
     if (blocker) throw new Error(`CI=true and the console cannot be tested: ${blocker}`);
     session = await startConsoleSession({ OPENEXEC_MODE: 'clawshield', OPENEXEC_PROPOSAL_TTL: '600' });
     fillLedger(session.server.app.core, FILLED);
-    const p = await post(session.server.url, '/proposals', { action: 'echo', payload: { to: 'audit@example.com' }, nonce: 'nav-e2e', context: 'Audit trail.' });
+    const p = await post(session.server.url, '/proposals', {
+      action: 'echo',
+      payload: { to: 'audit@example.com' },
+      nonce: 'nav-e2e',
+      context: 'Audit trail.',
+    });
     const approved = await session.op('approve', { id: p.body.id });
-    Object.assign(ids, { proposal: p.body.id, exec: approved.body.execId, approval: approved.body.approvalId, requestHash: p.body.request_hash });
+    Object.assign(ids, {
+      proposal: p.body.id,
+      exec: approved.body.execId,
+      approval: approved.body.approvalId,
+      requestHash: p.body.request_hash,
+    });
     newest = db().prepare('SELECT max(seq) FROM receipts').pluck().get() as number;
     cp = await session.open();
     page = cp.page;
@@ -80,12 +90,16 @@ describe.skipIf(skip)('navigating a 20,000-receipt ledger (Chromium, real core)'
       // All of them: a short answer is on screen whole.
       await page.waitForFunction(
         (seqs) =>
-          Array.from((globalThis as unknown as PageGlobal).document.querySelectorAll('[data-testid="receipt-row"]'), (r) => r.dataset['seq']).join() ===
-          seqs.join(),
+          Array.from(
+            (globalThis as unknown as PageGlobal).document.querySelectorAll('[data-testid="receipt-row"]'),
+            (r) => r.dataset['seq'],
+          ).join() === seqs.join(),
         want,
         { polling: 'raf' },
       );
-      await expect(page.getByTestId('ledger-search-shape').innerText()).resolves.toMatch('id' in query ? /proposal, execution or approval id/ : /request hash/);
+      await expect(page.getByTestId('ledger-search-shape').innerText()).resolves.toMatch(
+        'id' in query ? /proposal, execution or approval id/ : /request hash/,
+      );
     }
     const events = db().prepare('SELECT event FROM receipts WHERE proposal_id = ? ORDER BY seq').pluck().all(ids.proposal);
     expect(events).toEqual(['proposed', 'approved', 'executed']);
@@ -105,14 +119,20 @@ describe.skipIf(skip)('navigating a 20,000-receipt ledger (Chromium, real core)'
     ]);
     await expect(steps.nth(2).getAttribute('aria-current')).resolves.toBe('step');
     await steps.nth(0).click();
-    await page.getByTestId('receipt-seq').filter({ hasText: `#${seqs[0]}` }).waitFor();
+    await page
+      .getByTestId('receipt-seq')
+      .filter({ hasText: `#${seqs[0]}` })
+      .waitFor();
     await screenshot(page, 'ledger-timeline');
   });
 
   test('Go to # shows the ledger from that receipt down, with it open; Back to the newest returns', async () => {
     await page.getByTestId('ledger-search').fill('');
     // The count, not the rows: the lookup's three rows are also the first rows of the ledger.
-    await page.getByTestId('ledger-count').getByText(`${newest.toLocaleString('en-US')} receipts, newest first`).waitFor();
+    await page
+      .getByTestId('ledger-count')
+      .getByText(`${newest.toLocaleString('en-US')} receipts, newest first`)
+      .waitFor();
     await waitForLedgerRows(page, await expectedSeqs({}));
     await page.getByTestId('ledger-goto').fill('12345');
     await page.getByTestId('ledger-goto').press('Enter');
@@ -133,7 +153,9 @@ describe.skipIf(skip)('navigating a 20,000-receipt ledger (Chromium, real core)'
     const release = cp.bridge.hold('verifyChainRange', 2);
     await page.getByRole('button', { name: 'Verify the whole ledger' }).click();
     const progress = page.getByTestId('chain-progress');
-    await progress.getByText(`${(2 * CHAIN_CHUNK).toLocaleString('en-US')} of ${newest.toLocaleString('en-US')} receipts checked`).waitFor();
+    await progress
+      .getByText(`${(2 * CHAIN_CHUNK).toLocaleString('en-US')} of ${newest.toLocaleString('en-US')} receipts checked`)
+      .waitFor();
     await expect(progress.locator('progress').getAttribute('value')).resolves.toBe(String(2 * CHAIN_CHUNK));
     await screenshot(page, 'ledger-verify-progress');
     await page.getByTestId('chain-cancel').click();
@@ -206,7 +228,10 @@ describe.skipIf(skip)('navigating a 20,000-receipt ledger (Chromium, real core)'
     );
     const arrived = await post(session.server.url, '/proposals', { action: 'echo', payload: { late: true }, nonce: 'nav-late' });
     expect(arrived.status).toBe(202);
-    await page.getByTestId('ledger-count').getByText(`${(newest + 1).toLocaleString('en-US')} receipts, newest first`).waitFor();
+    await page
+      .getByTestId('ledger-count')
+      .getByText(`${(newest + 1).toLocaleString('en-US')} receipts, newest first`)
+      .waitFor();
     await scrollTo(0);
     await receiptRow(page, newest + 1).waitFor();
     await receiptRow(page, newest).waitFor();

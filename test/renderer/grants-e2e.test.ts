@@ -25,7 +25,11 @@ describe.skipIf(skip)('grants in the console (Chromium, real core)', () => {
 
   test('Approve similar… shows the terms, signs them, the grant covers the like of it; revoke in the Grants view', async () => {
     const { page, problems } = await session.open();
-    const first = await post(session.server.url, '/proposals', { action: 'echo', payload: { to: 'cfo@example.com', body: 'report 1' }, nonce: 'ui-g-1' });
+    const first = await post(session.server.url, '/proposals', {
+      action: 'echo',
+      payload: { to: 'cfo@example.com', body: 'report 1' },
+      nonce: 'ui-g-1',
+    });
     await pendingItem(page, first.body.id).click();
     await page.getByTestId('approve-button').click();
     await page.getByTestId('decision-dialog').waitFor({ state: 'visible' });
@@ -44,9 +48,17 @@ describe.skipIf(skip)('grants in the console (Chromium, real core)', () => {
     await page.getByTestId('decision-dialog').waitFor({ state: 'hidden' });
 
     // Like it: runs at once. Not like it: waits for the operator.
-    const like = await post(session.server.url, '/proposals', { action: 'echo', payload: { to: 'cfo@example.com', body: 'report 2' }, nonce: 'ui-g-2' });
+    const like = await post(session.server.url, '/proposals', {
+      action: 'echo',
+      payload: { to: 'cfo@example.com', body: 'report 2' },
+      nonce: 'ui-g-2',
+    });
     expect(like.body).toMatchObject({ status: 'executed' });
-    const unlike = await post(session.server.url, '/proposals', { action: 'echo', payload: { to: 'press@example.com', body: 'report 2' }, nonce: 'ui-g-3' });
+    const unlike = await post(session.server.url, '/proposals', {
+      action: 'echo',
+      payload: { to: 'press@example.com', body: 'report 2' },
+      nonce: 'ui-g-3',
+    });
     expect(unlike.body).toMatchObject({ status: 'pending' });
 
     await showView(page, 'grants');
@@ -54,7 +66,11 @@ describe.skipIf(skip)('grants in the console (Chromium, real core)', () => {
     await expect(row.getByTestId('grant-uses-left').innerText()).resolves.toBe('1 of 2 uses left');
     await row.getByTestId('revoke-grant').click();
     await page.getByText('No live grants').waitFor();
-    const after = await post(session.server.url, '/proposals', { action: 'echo', payload: { to: 'cfo@example.com', body: 'report 3' }, nonce: 'ui-g-4' });
+    const after = await post(session.server.url, '/proposals', {
+      action: 'echo',
+      payload: { to: 'cfo@example.com', body: 'report 3' },
+      nonce: 'ui-g-4',
+    });
     expect(after.body).toMatchObject({ status: 'pending' });
     await page.getByTestId('grants-show-ended').check();
     await expect(page.getByTestId('grant-row').innerText()).resolves.toContain('Revoked');

@@ -42,7 +42,13 @@ describe.skipIf(skip)('Pending: the operator signs only what they saw (Chromium,
     await pendingItem(page, id).click();
     await page.locator(`[data-testid="proposal-detail"]`).waitFor();
   };
-  const focusedTestId = () => page.evaluate(() => (globalThis as unknown as { document: { activeElement: { getAttribute(n: string): string | null } | null } }).document.activeElement?.getAttribute('data-testid') ?? null);
+  const focusedTestId = () =>
+    page.evaluate(
+      () =>
+        (
+          globalThis as unknown as { document: { activeElement: { getAttribute(n: string): string | null } | null } }
+        ).document.activeElement?.getAttribute('data-testid') ?? null,
+    );
   /** One round trip through the page: whatever it was going to call synchronously has been called. */
   const roundTrip = () => page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 0)));
   const dialog = () => page.getByTestId('decision-dialog');
@@ -147,10 +153,9 @@ describe.skipIf(skip)('Pending: the operator signs only what they saw (Chromium,
     const p = await propose('echo', { cmd: 'backup', target: '/srv/data' });
     const dto = ((await op('listPending')).body as { id: string }[]).find((x) => x.id === p.id);
     const preview = { kind: 'run', lines: ['/usr/bin/backup --target /srv/data'], risk: 'high', definitionHash: 'ab'.repeat(32) };
-    await page.evaluate(
-      ([event]) => (globalThis as unknown as Record<string, (e: unknown) => void>)['__openexecDispatch']!(event),
-      [{ type: 'proposal', proposal: { ...dto, preview } }] as const,
-    );
+    await page.evaluate(([event]) => (globalThis as unknown as Record<string, (e: unknown) => void>)['__openexecDispatch']!(event), [
+      { type: 'proposal', proposal: { ...dto, preview } },
+    ] as const);
     await select(p.id);
     const effect = page.getByTestId('proposal-detail').getByTestId('effect-preview');
     await expect(effect.innerText()).resolves.toMatch(/Runs this command[\s\S]*high risk[\s\S]*\/usr\/bin\/backup --target \/srv\/data/);
@@ -256,7 +261,10 @@ describe.skipIf(skip)('Pending: the operator signs only what they saw (Chromium,
     await dialog().getByTestId('expiry-line').waitFor();
     const after = (await get(core().url, `/proposals/${p.id}`)).body.expires_at as string;
     expect(Date.parse(after) - Date.parse(before)).toBe(300_000);
-    const receipt = core().app.core.db.prepare("SELECT body FROM receipts WHERE proposal_id = ? AND event = 'extended'").pluck().get(p.id) as string;
+    const receipt = core()
+      .app.core.db.prepare("SELECT body FROM receipts WHERE proposal_id = ? AND event = 'extended'")
+      .pluck()
+      .get(p.id) as string;
     expect(JSON.parse(receipt)).toMatchObject({ details: { expires_at_before: before, expires_at: after } });
     await page.keyboard.press('Escape');
     await expect(page.getByTestId('proposal-detail').getByTestId('expiry-warning').count()).resolves.toBe(0);

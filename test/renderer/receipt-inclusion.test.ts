@@ -49,7 +49,7 @@ describe.skipIf(skip)('a receipt verified in the window is also proven in the Me
   test('a tree node rewritten in the database: the window says the proof fails', async () => {
     const db = session.server.app.core.db;
     db.exec('DROP TRIGGER merkle_nodes_append_only_update');
-    db.prepare("UPDATE merkle_nodes SET hash = zeroblob(32) WHERE level = 1 AND idx = 0").run();
+    db.prepare('UPDATE merkle_nodes SET hash = zeroblob(32) WHERE level = 1 AND idx = 0').run();
     const { ok, text } = await verifySeq(4);
     expect(ok).toBe(false);
     expect(text).toContain('the proof does not lead to the root of the signed checkpoint of 6 receipts');

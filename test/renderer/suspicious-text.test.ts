@@ -75,7 +75,12 @@ describe('canonical JSON laid out for reading', () => {
       removed: ['note'],
       fields: { changed: ['to', 'cc'], added: ['bcc'], removed: ['note'] },
     });
-    expect(diffCanonical(before, before)).toMatchObject({ changed: [], added: [], removed: [], fields: { changed: [], added: [], removed: [] } });
+    expect(diffCanonical(before, before)).toMatchObject({
+      changed: [],
+      added: [],
+      removed: [],
+      fields: { changed: [], added: [], removed: [] },
+    });
     const quoted = diffCanonical(canon('{"a b":{"c":2}}'), canon('{"a b":{"c":1}}'));
     expect(quoted?.fields.changed).toEqual(['"a b"']);
   });

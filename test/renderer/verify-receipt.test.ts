@@ -11,7 +11,11 @@ import {
 
 /** Canonical enough for these tests: sorted keys, no whitespace, ASCII content. */
 function canonical(value: Record<string, unknown>): string {
-  const sorted = Object.fromEntries(Object.keys(value).sort().map((k) => [k, value[k]]));
+  const sorted = Object.fromEntries(
+    Object.keys(value)
+      .sort()
+      .map((k) => [k, value[k]]),
+  );
   return JSON.stringify(sorted);
 }
 
@@ -213,23 +217,56 @@ describe('approval evidence', () => {
       key_id: approver.keyId,
       signature: '',
     };
-    const message = evidence['approval_id']! + evidence['tenant_id'] + evidence['action_hash'] + evidence['issued_at'] + evidence['expires_at'];
+    const message =
+      evidence['approval_id']! + evidence['tenant_id'] + evidence['action_hash'] + evidence['issued_at'] + evidence['expires_at'];
     evidence['signature'] = sign(null, Buffer.from(message, 'utf8'), approver.privateKey).toString('base64');
     change(evidence);
     const time = '2026-02-17T12:00:01.000Z';
     const body = canonical({
-      v: 1, seq: 1, prev_hash: GENESIS_PREV_HASH, time, receipt_key_id: keys.keyId, event: 'executed', action: 'echo',
-      request_hash: requestHash, exec_id: 'exec-1', approval_id: 'appr-1', approver: 'clawshield', approver_key_id: approver.keyId,
-      tenant_id: 'tenant-001', approval: Object.fromEntries(Object.keys(evidence).sort().map((k) => [k, evidence[k]])),
+      v: 1,
+      seq: 1,
+      prev_hash: GENESIS_PREV_HASH,
+      time,
+      receipt_key_id: keys.keyId,
+      event: 'executed',
+      action: 'echo',
+      request_hash: requestHash,
+      exec_id: 'exec-1',
+      approval_id: 'appr-1',
+      approver: 'clawshield',
+      approver_key_id: approver.keyId,
+      tenant_id: 'tenant-001',
+      approval: Object.fromEntries(
+        Object.keys(evidence)
+          .sort()
+          .map((k) => [k, evidence[k]]),
+      ),
     });
     return {
-      seq: 1, event: 'executed', time, action: 'echo', hash: sha256(body), prevHash: GENESIS_PREV_HASH, body,
+      seq: 1,
+      event: 'executed',
+      time,
+      action: 'echo',
+      hash: sha256(body),
+      prevHash: GENESIS_PREV_HASH,
+      body,
       signature: sign(null, Buffer.from(body, 'utf8'), keys.privateKey).toString('base64'),
-      reason: null, execId: 'exec-1', proposalId: null, approvalId: 'appr-1', approverKeyId: approver.keyId, requestHash,
+      reason: null,
+      execId: 'exec-1',
+      proposalId: null,
+      approvalId: 'appr-1',
+      approverKeyId: approver.keyId,
+      requestHash,
     };
   }
   const verifyWith = (receipt: ReceiptDto, approvers: Keys[]) =>
-    verifyReceipt({ receipt, previous: null, publicKey: keys.raw, keyId: keys.keyId, approverKeys: approvers.map((a) => ({ keyId: a.keyId, publicKey: a.raw })) });
+    verifyReceipt({
+      receipt,
+      previous: null,
+      publicKey: keys.raw,
+      keyId: keys.keyId,
+      approverKeys: approvers.map((a) => ({ keyId: a.keyId, publicKey: a.raw })),
+    });
 
   test('evidence signed by a trusted approver key verifies', async () => {
     const approver = makeKeys();
@@ -240,12 +277,18 @@ describe('approval evidence', () => {
 
   test('a changed expiry (receipt re-signed), an unknown key, or evidence of another request fails', async () => {
     const approver = makeKeys();
-    const later = await verifyWith(approvedReceipt(approver, (e) => (e['expires_at'] = '2099-01-01T00:00:00.000Z')), [approver]);
+    const later = await verifyWith(
+      approvedReceipt(approver, (e) => (e['expires_at'] = '2099-01-01T00:00:00.000Z')),
+      [approver],
+    );
     expect(failed(later)).toEqual(['approval']);
     const unknown = await verifyWith(approvedReceipt(approver), [makeKeys()]);
     expect(failed(unknown)).toEqual(['approval']);
     expect(unknown.problems[0]).toContain('not a trusted approver key');
-    const other = await verifyWith(approvedReceipt(approver, (e) => (e['action_hash'] = sha256('another'))), [approver]);
+    const other = await verifyWith(
+      approvedReceipt(approver, (e) => (e['action_hash'] = sha256('another'))),
+      [approver],
+    );
     expect(failed(other)).toEqual(['approval']);
   });
 });

@@ -5,11 +5,7 @@ import type { SerializedError } from 'vitest';
 // A test file that fails to import has no test cases, so it is counted as one failure.
 // A suite hook that fails counts too.
 export default class ClosingLineReporter implements Reporter {
-  onTestRunEnd(
-    modules: ReadonlyArray<TestModule>,
-    errors: ReadonlyArray<SerializedError>,
-    _reason: TestRunEndReason,
-  ): void {
+  onTestRunEnd(modules: ReadonlyArray<TestModule>, errors: ReadonlyArray<SerializedError>, _reason: TestRunEndReason): void {
     let passed = 0;
     let failed = errors.length;
     let skipped = 0;

@@ -141,44 +141,48 @@ function openEventStream(
   onEnd: () => void,
 ): Promise<{ close(): Promise<void> }> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(`${endpoint.url}/console/events`, { headers: { authorization: `Bearer ${endpoint.token}` }, agent: false }, (res) => {
-      if (res.statusCode !== 200) {
-        res.resume();
-        reject(new Error(`console event stream answered ${res.statusCode}`));
-        return;
-      }
-      let closing = false;
-      const closed = new Promise<void>((done) =>
-        res.once('close', () => {
-          if (!closing) onEnd();
-          done();
-        }),
-      );
-      let buffer = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        buffer += chunk;
-        let cut;
-        while ((cut = buffer.indexOf('\n\n')) >= 0) {
-          const frame = buffer.slice(0, cut);
-          buffer = buffer.slice(cut + 2);
-          const data = frame
-            .split('\n')
-            .filter((line) => line.startsWith('data: '))
-            .map((line) => line.slice(6))
-            .join('\n');
-          if (data) onEvent(JSON.parse(data) as ConsoleEvent);
+    const req = httpRequest(
+      `${endpoint.url}/console/events`,
+      { headers: { authorization: `Bearer ${endpoint.token}` }, agent: false },
+      (res) => {
+        if (res.statusCode !== 200) {
+          res.resume();
+          reject(new Error(`console event stream answered ${res.statusCode}`));
+          return;
         }
-      });
-      res.on('error', () => undefined);
-      resolve({
-        close: async () => {
-          closing = true;
-          req.destroy();
-          await closed;
-        },
-      });
-    });
+        let closing = false;
+        const closed = new Promise<void>((done) =>
+          res.once('close', () => {
+            if (!closing) onEnd();
+            done();
+          }),
+        );
+        let buffer = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          buffer += chunk;
+          let cut;
+          while ((cut = buffer.indexOf('\n\n')) >= 0) {
+            const frame = buffer.slice(0, cut);
+            buffer = buffer.slice(cut + 2);
+            const data = frame
+              .split('\n')
+              .filter((line) => line.startsWith('data: '))
+              .map((line) => line.slice(6))
+              .join('\n');
+            if (data) onEvent(JSON.parse(data) as ConsoleEvent);
+          }
+        });
+        res.on('error', () => undefined);
+        resolve({
+          close: async () => {
+            closing = true;
+            req.destroy();
+            await closed;
+          },
+        });
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -229,10 +233,10 @@ export async function installConsoleBridge(page: Page, endpoint: ConsoleEndpoint
     delivery = delivery.then(async () => {
       if (page.isClosed()) return;
       try {
-        await page.evaluate(
-          ([name, e]) => (globalThis as unknown as Record<string, ((x: unknown) => void) | undefined>)[name]?.(e),
-          [global, payload] as const,
-        );
+        await page.evaluate(([name, e]) => (globalThis as unknown as Record<string, ((x: unknown) => void) | undefined>)[name]?.(e), [
+          global,
+          payload,
+        ] as const);
         record();
       } catch {
         // The page navigated or closed mid-delivery: lost, as an IPC message to a reloading window is.

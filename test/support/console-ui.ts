@@ -50,7 +50,12 @@ export interface DialogContents {
 }
 
 /** Selects the proposal, opens Approve or Deny (by button or by its shortcut key), reads the dialog. */
-export async function openDecision(page: Page, id: string, kind: 'approve' | 'deny', via: 'button' | 'key' = 'button'): Promise<DialogContents> {
+export async function openDecision(
+  page: Page,
+  id: string,
+  kind: 'approve' | 'deny',
+  via: 'button' | 'key' = 'button',
+): Promise<DialogContents> {
   await pendingItem(page, id).click();
   await page.getByTestId('proposal-detail').waitFor();
   if (via === 'button') await page.getByTestId(`${kind}-button`).click();
@@ -135,7 +140,10 @@ export async function verifyReceiptInUi(page: Page, seq: number): Promise<{ vali
   if ((await page.getByTestId('receipt-seq').count()) === 0 || (await page.getByTestId('receipt-seq').innerText()) !== `#${seq}`) {
     await receiptRow(page, seq).click();
   }
-  await page.getByTestId('receipt-seq').filter({ hasText: `#${seq}` }).waitFor();
+  await page
+    .getByTestId('receipt-seq')
+    .filter({ hasText: `#${seq}` })
+    .waitFor();
   await page.getByTestId('verify-button').click();
   await page.waitForFunction(() => {
     const doc = (globalThis as unknown as PageGlobal).document;

@@ -7,7 +7,12 @@ import type { JsonObject } from '../../src/main/core/json/json-value.ts';
 import { tempDir } from './harness.ts';
 
 /** Builds one declared action through the real manifest path. */
-export function declare(name: string, definition: Record<string, unknown>, env: Record<string, string | undefined> = process.env, dataDir = tempDir()): ActionDefinition {
+export function declare(
+  name: string,
+  definition: Record<string, unknown>,
+  env: Record<string, string | undefined> = process.env,
+  dataDir = tempDir(),
+): ActionDefinition {
   return buildManifest({ actions: { [name]: definition } }, { dataDir, env }, ['echo', 'add']).actions[name]!;
 }
 

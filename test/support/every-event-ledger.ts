@@ -49,7 +49,11 @@ export async function everyEventLedger(): Promise<EveryEventLedger> {
     }),
   );
   // config: the manifest's receipt at start-up.
-  const server = await startServer({ OPENEXEC_MODE: 'clawshield', CLAWSHIELD_PUBLIC_KEY: approver.publicKeyPem, OPENEXEC_ACTIONS: manifest });
+  const server = await startServer({
+    OPENEXEC_MODE: 'clawshield',
+    CLAWSHIELD_PUBLIC_KEY: approver.publicKeyPem,
+    OPENEXEC_ACTIONS: manifest,
+  });
   const { url } = server;
   const add = '{"a":1,"b":2.5}';
   const artifact = approver.mint('add', add);

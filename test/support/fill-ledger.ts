@@ -2,13 +2,33 @@ import type { OpenExecCore } from '../../src/main/core/openexec-core.ts';
 import type { ReceiptEvent } from '../../src/shared/console-dto.ts';
 import type { JsonObject } from '../../src/main/core/json/json-value.ts';
 
-export const WORDS = ['invoice', 'refund', 'payroll', 'deploy', 'backup', 'rotate', 'archive', 'email', 'wire', 'ticket',
-  'customer', 'vendor', 'quarterly', 'urgent', 'database', 'cleanup', 'report', 'budget', 'contract', 'renewal'];
+export const WORDS = [
+  'invoice',
+  'refund',
+  'payroll',
+  'deploy',
+  'backup',
+  'rotate',
+  'archive',
+  'email',
+  'wire',
+  'ticket',
+  'customer',
+  'vendor',
+  'quarterly',
+  'urgent',
+  'database',
+  'cleanup',
+  'report',
+  'budget',
+  'contract',
+  'renewal',
+];
 const EVENTS: ReceiptEvent[] = ['executed', 'executed', 'executed', 'refused', 'replayed', 'proposed', 'denied'];
 
 export function rng(seed: number) {
   let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
 }
 
 /**
@@ -20,28 +40,29 @@ export function fillLedger(core: OpenExecCore, count: number, random: () => numb
   const batch = 10_000;
   const t0 = performance.now();
   for (let done = 0; done < count; done += batch) {
-    core.db.transaction(() => {
-      for (let i = done; i < Math.min(count, done + batch); i++) {
-        const payload = Object.assign(Object.create(null) as JsonObject, {
-          to: `${pick(WORDS)}-${i % 997}@example.com`,
-          subject: `${pick(WORDS)} ${pick(WORDS)} ${i}`,
-          amount: BigInt(i % 10_000),
-        });
-        const event = pick(EVENTS);
-        core.ledger.append({
-          event,
-          action: i % 3 === 0 ? 'add' : 'echo',
-          nonce: `bench-${i}`,
-          payload,
-          request_hash: 'ab'.repeat(32),
-          context: i % 5 === 0 ? `${pick(WORDS)} requested by agent ${i % 17}` : null,
-          reason: event === 'refused' ? `Action refused: ${pick(WORDS)}` : null,
-          approver_key_id: i % 2 === 0 ? '0123456789abcdef' : 'fedcba9876543210',
-        });
-      }
-    }).immediate();
+    core.db
+      .transaction(() => {
+        for (let i = done; i < Math.min(count, done + batch); i++) {
+          const payload = Object.assign(Object.create(null) as JsonObject, {
+            to: `${pick(WORDS)}-${i % 997}@example.com`,
+            subject: `${pick(WORDS)} ${pick(WORDS)} ${i}`,
+            amount: BigInt(i % 10_000),
+          });
+          const event = pick(EVENTS);
+          core.ledger.append({
+            event,
+            action: i % 3 === 0 ? 'add' : 'echo',
+            nonce: `bench-${i}`,
+            payload,
+            request_hash: 'ab'.repeat(32),
+            context: i % 5 === 0 ? `${pick(WORDS)} requested by agent ${i % 17}` : null,
+            reason: event === 'refused' ? `Action refused: ${pick(WORDS)}` : null,
+            approver_key_id: i % 2 === 0 ? '0123456789abcdef' : 'fedcba9876543210',
+          });
+        }
+      })
+      .immediate();
     core.ledger.publishCommitted();
   }
   return (performance.now() - t0) / 1000;
 }
-

@@ -65,5 +65,4 @@ export async function request(
 
 export const post = (url: string, path: string, body: unknown, headers?: Record<string, string>) =>
   request(url, 'POST', path, body, headers);
-export const get = (url: string, path: string, headers?: Record<string, string>) =>
-  request(url, 'GET', path, undefined, headers);
+export const get = (url: string, path: string, headers?: Record<string, string>) => request(url, 'GET', path, undefined, headers);

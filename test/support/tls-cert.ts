@@ -16,13 +16,27 @@ export function selfSignedCert(dir: string, name: string, options: { days?: numb
   const certFile = join(dir, `${name}.crt`);
   const keyFile = join(dir, `${name}.key`);
   const san = ['IP:127.0.0.1', ...(options.ips ?? []).map((ip) => `IP:${ip}`)].join(',');
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'ed25519', '-nodes',
-    '-keyout', keyFile, '-out', certFile,
-    '-days', String(options.days ?? 30),
-    '-subj', `/CN=openexec-test-${name}`,
-    '-addext', `subjectAltName=${san}`,
-  ], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ed25519',
+      '-nodes',
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+      '-days',
+      String(options.days ?? 30),
+      '-subj',
+      `/CN=openexec-test-${name}`,
+      '-addext',
+      `subjectAltName=${san}`,
+    ],
+    { stdio: 'ignore' },
+  );
   chmodSync(keyFile, 0o600);
   return { certFile, keyFile };
 }

@@ -68,9 +68,7 @@ export function registerCompatRoutes(app: FastifyInstance, core: OpenExecCore, a
 
   app.get('/ready', (_req, reply) => sendJson(reply, 200, { ready: true }));
 
-  app.get('/version', (_req, reply) =>
-    sendJson(reply, 200, { version: APP_VERSION, timestamp: pythonUtcNow(core.clock.now()) }),
-  );
+  app.get('/version', (_req, reply) => sendJson(reply, 200, { version: APP_VERSION, timestamp: pythonUtcNow(core.clock.now()) }));
 
   app.post('/execute', async (req, reply) => {
     const agent = agentAuth.of(req);

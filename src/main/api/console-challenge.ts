@@ -41,7 +41,8 @@ export function registerConsoleChallenge(app: FastifyInstance, token: string, id
       return sendJson(reply, consoleStatus('invalid_input'), { detail: 'Request body is not valid JSON', code: 'invalid_input' });
     }
     const parsed = challengeInput.safeParse(input);
-    if (!parsed.success) return sendJson(reply, consoleStatus('invalid_input'), {
+    if (!parsed.success)
+      return sendJson(reply, consoleStatus('invalid_input'), {
         detail: 'nonce: 43 to 128 base64url characters required',
         code: 'invalid_input',
       });

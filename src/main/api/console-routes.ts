@@ -29,12 +29,7 @@ function isMethod(name: string): name is ConsoleMethod {
  * The console contract over HTTP for headless operators and the CLI:
  * `POST /console/<method>` with the method's input as a JSON body. Never given to agents.
  */
-export function registerConsoleRoutes(
-  app: FastifyInstance,
-  api: ConsoleApi,
-  token: string,
-  stream: OpenEventStream,
-): void {
+export function registerConsoleRoutes(app: FastifyInstance, api: ConsoleApi, token: string, stream: OpenEventStream): void {
   app.get('/console/events', (req, reply) => {
     const problem = bearerProblem(req, token);
     if (problem !== null) return sendError(reply, 'unauthorized', problem);

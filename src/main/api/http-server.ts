@@ -35,7 +35,9 @@ export interface HttpServerOptions {
 export function createHttpServer(core: OpenExecCore, options: HttpServerOptions): FastifyInstance {
   const { requestTimeout, http } = requestTimeoutOptions(options.limits);
   const common = {
-    ...(options.logger ? { loggerInstance: options.logger, logController: new LogController({ disableRequestLogging: true }) } : { logger: false }),
+    ...(options.logger
+      ? { loggerInstance: options.logger, logController: new LogController({ disableRequestLogging: true }) }
+      : { logger: false }),
     bodyLimit: BODY_LIMIT_BYTES,
     return503OnClosing: true,
     requestTimeout,
@@ -46,9 +48,7 @@ export function createHttpServer(core: OpenExecCore, options: HttpServerOptions)
   // (Node's default would hold the connection for 120 s). The cast: everything done with the
   // server below exists on http and https servers alike.
   const tls = options.tls ? { cert: options.tls.cert, key: options.tls.key, handshakeTimeout: options.limits.requestTimeoutMs } : null;
-  const app = tls
-    ? (Fastify({ ...common, https: { ...http, ...tls } }) as unknown as FastifyInstance)
-    : Fastify({ ...common, http });
+  const app = tls ? (Fastify({ ...common, https: { ...http, ...tls } }) as unknown as FastifyInstance) : Fastify({ ...common, http });
   app.server.maxConnections = options.limits.maxConnections;
   const extraHosts = (options.extraHosts ?? []).map((h) => h.toLowerCase());
 

@@ -5,7 +5,10 @@ import type { LedgerProofs } from '../core/ledger/proofs.ts';
 import { sendJson } from './reply.ts';
 
 /** A query parameter that is a whole number, written in plain decimal. */
-const count = z.string().regex(/^\d{1,15}$/, 'must be a whole number').transform(Number);
+const count = z
+  .string()
+  .regex(/^\d{1,15}$/, 'must be a whole number')
+  .transform(Number);
 const inclusionQuery = z.object({ size: count.optional() });
 const consistencyQuery = z.object({ from: count, to: count.optional() });
 const seqParam = z.object({ seq: count });

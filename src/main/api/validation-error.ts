@@ -116,7 +116,12 @@ export function issuesFromZod(error: z.ZodError, root: unknown, where: 'body' | 
       }
       case 'unrecognized_keys':
         for (const key of issue.keys) {
-          out.push({ loc: [...loc, key], input: toJson(at(root, [...path, key])), type: 'extra_forbidden', msg: 'Extra inputs are not permitted' });
+          out.push({
+            loc: [...loc, key],
+            input: toJson(at(root, [...path, key])),
+            type: 'extra_forbidden',
+            msg: 'Extra inputs are not permitted',
+          });
         }
         break;
       case 'custom': {

@@ -23,7 +23,8 @@ export function loadActionsManifest(file: string, dataDir: string, env: Record<s
   } catch (err) {
     if (err instanceof ConfigError) throw err;
     const where = err instanceof YAMLParseError && err.linePos ? `line ${err.linePos[0].line}: ` : '';
-    const message = err instanceof YAMLParseError ? err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '') : (err as Error).message;
+    const message =
+      err instanceof YAMLParseError ? err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '') : (err as Error).message;
     throw new ConfigError(`${file}: ${where}${message}`);
   }
   try {

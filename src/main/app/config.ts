@@ -97,7 +97,10 @@ function flag(env: Env, name: string): boolean {
 }
 
 function serverNames(env: Env, name: string): string[] {
-  const names = (env[name] ?? '').split(',').map((n) => n.trim()).filter((n) => n !== '');
+  const names = (env[name] ?? '')
+    .split(',')
+    .map((n) => n.trim())
+    .filter((n) => n !== '');
   const bad = names.find((n) => !/^[A-Za-z0-9._-]{1,64}$/.test(n));
   if (bad !== undefined) fail(name, `'${bad}' is not a server name (1-64 letters, digits, '.', '_' or '-')`);
   return names;
@@ -122,9 +125,12 @@ export function resolveDbUrl(url: string, dataDir: string): string {
   const m = /^sqlite:\/\/\/(.+)$/.exec(url);
   if (!m) {
     const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1];
-    fail('OPENEXEC_DB_URL', scheme && scheme !== 'sqlite'
-      ? `unsupported scheme '${scheme}': only sqlite:/// is supported`
-      : `'${redactDbUrl(url)}' is not a sqlite:/// URL (three slashes for a relative path, four for an absolute one)`);
+    fail(
+      'OPENEXEC_DB_URL',
+      scheme && scheme !== 'sqlite'
+        ? `unsupported scheme '${scheme}': only sqlite:/// is supported`
+        : `'${redactDbUrl(url)}' is not a sqlite:/// URL (three slashes for a relative path, four for an absolute one)`,
+    );
   }
   const path = m[1]!;
   if (path.startsWith(':memory:')) fail('OPENEXEC_DB_URL', 'an in-memory database would lose the ledger; give a file path');
@@ -167,7 +173,11 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): OpenExecC
   const tenantId = env['CLAWSHIELD_TENANT_ID']?.trim() || null;
 
   const listRaw = env['OPENEXEC_ALLOWED_ACTIONS'];
-  const listed = listRaw?.split(',').map((a) => a.trim()).filter((a) => a !== '') ?? [];
+  const listed =
+    listRaw
+      ?.split(',')
+      .map((a) => a.trim())
+      .filter((a) => a !== '') ?? [];
   const allowedActions = listed.length > 0 ? [...new Set(listed)] : null;
 
   const dataDirRaw = env['OPENEXEC_DATA_DIR']?.trim() || options.dataDirDefault || join(homedir(), '.openexec');
@@ -191,7 +201,10 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): OpenExecC
   const maxConnections = positiveInt(env, 'OPENEXEC_MAX_CONNECTIONS', 2048, 100_000);
   const maxSubscribers = positiveInt(env, 'OPENEXEC_MAX_SUBSCRIBERS', 128, 100_000);
   if (maxSubscribers >= maxConnections) {
-    fail('OPENEXEC_MAX_SUBSCRIBERS', `must be below OPENEXEC_MAX_CONNECTIONS (${maxConnections}), or event streams could hold every connection`);
+    fail(
+      'OPENEXEC_MAX_SUBSCRIBERS',
+      `must be below OPENEXEC_MAX_CONNECTIONS (${maxConnections}), or event streams could hold every connection`,
+    );
   }
 
   return {

@@ -97,7 +97,12 @@ function bindChecks(config: OpenExecConfig, facts: ServerFacts | null): Hardenin
     ];
   }
   return [
-    check('bind', 'warn', `${seen}: not loopback, anyone who can reach it can submit proposals`, 'Bind to 127.0.0.1 and let agents reach it through a local proxy or tunnel.'),
+    check(
+      'bind',
+      'warn',
+      `${seen}: not loopback, anyone who can reach it can submit proposals`,
+      'Bind to 127.0.0.1 and let agents reach it through a local proxy or tunnel.',
+    ),
     check('firewall', 'manual', `${seen}`, `Does a firewall admit only the agents' hosts to port ${port}?`),
     tlsCheck(config, seen),
   ];
@@ -106,13 +111,23 @@ function bindChecks(config: OpenExecConfig, facts: ServerFacts | null): Hardenin
 /** Off loopback the API must be HTTPS (OPENEXEC_TLS_CERT/KEY) with a certificate still valid. */
 function tlsCheck(config: OpenExecConfig, seen: string): HardeningCheckDto {
   if (config.tlsCertFile === null) {
-    return check('tls', 'fail', `${seen}: plain HTTP (OPENEXEC_ALLOW_PLAINTEXT), so tokens and payloads cross the network unencrypted`, 'Set OPENEXEC_TLS_CERT and OPENEXEC_TLS_KEY, or bind to loopback.');
+    return check(
+      'tls',
+      'fail',
+      `${seen}: plain HTTP (OPENEXEC_ALLOW_PLAINTEXT), so tokens and payloads cross the network unencrypted`,
+      'Set OPENEXEC_TLS_CERT and OPENEXEC_TLS_KEY, or bind to loopback.',
+    );
   }
   let validTo: Date;
   try {
     validTo = new Date(readCertificate(config.tlsCertFile).leaf.validTo);
   } catch (err) {
-    return check('tls', 'fail', `OPENEXEC_TLS_CERT ${config.tlsCertFile}: ${(err as Error).message}`, 'Point OPENEXEC_TLS_CERT at a readable PEM certificate.');
+    return check(
+      'tls',
+      'fail',
+      `OPENEXEC_TLS_CERT ${config.tlsCertFile}: ${(err as Error).message}`,
+      'Point OPENEXEC_TLS_CERT at a readable PEM certificate.',
+    );
   }
   const days = Math.floor((validTo.getTime() - Date.now()) / 86_400_000);
   const evidence = `${seen}: HTTPS with ${config.tlsCertFile}, valid until ${validTo.toISOString()} (${days} days)`;
@@ -126,27 +141,58 @@ function pinnedDependencies(): HardeningCheckDto {
   let dir = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
   const pkgFile = join(dir, 'package.json');
-  if (!existsSync(pkgFile)) return check('pinned_dependencies', 'manual', 'no package.json found beside the program', 'Are the installed dependencies pinned and reviewed?');
+  if (!existsSync(pkgFile))
+    return check(
+      'pinned_dependencies',
+      'manual',
+      'no package.json found beside the program',
+      'Are the installed dependencies pinned and reviewed?',
+    );
   try {
     const pkg = JSON.parse(readFileSync(pkgFile, 'utf8')) as Record<string, Record<string, string> | undefined>;
     const all = { ...pkg['dependencies'], ...pkg['devDependencies'] };
-    const loose = Object.entries(all).filter(([, v]) => !/^\d+\.\d+\.\d+(-[\w.]+)?$/.test(v)).map(([n, v]) => `${n}@${v}`);
+    const loose = Object.entries(all)
+      .filter(([, v]) => !/^\d+\.\d+\.\d+(-[\w.]+)?$/.test(v))
+      .map(([n, v]) => `${n}@${v}`);
     const lock = existsSync(join(dir, 'package-lock.json'));
-    if (loose.length === 0 && lock) return check('pinned_dependencies', 'pass', `${Object.keys(all).length} dependencies pinned exactly, package-lock.json present`, 'Install with npm ci; review each upgrade.');
-    return check('pinned_dependencies', 'warn', `${loose.length ? `not exact: ${loose.slice(0, 5).join(', ')}` : 'exact versions'}${lock ? '' : '; no package-lock.json'}`, 'Pin exact versions and install with npm ci from the lockfile.');
+    if (loose.length === 0 && lock)
+      return check(
+        'pinned_dependencies',
+        'pass',
+        `${Object.keys(all).length} dependencies pinned exactly, package-lock.json present`,
+        'Install with npm ci; review each upgrade.',
+      );
+    return check(
+      'pinned_dependencies',
+      'warn',
+      `${loose.length ? `not exact: ${loose.slice(0, 5).join(', ')}` : 'exact versions'}${lock ? '' : '; no package-lock.json'}`,
+      'Pin exact versions and install with npm ci from the lockfile.',
+    );
   } catch (err) {
-    return check('pinned_dependencies', 'manual', `${pkgFile} unreadable: ${(err as Error).message}`, 'Are the installed dependencies pinned and reviewed?');
+    return check(
+      'pinned_dependencies',
+      'manual',
+      `${pkgFile} unreadable: ${(err as Error).message}`,
+      'Are the installed dependencies pinned and reviewed?',
+    );
   }
 }
 
 function isolation(probe: HostProbe): HardeningCheckDto {
-  if (probe.containerMarkers.length > 0) return check('isolation', 'pass', probe.containerMarkers.join('; '), 'Keep the container or VM free of other services.');
-  return check('isolation', 'warn', 'no container or VM marker (/.dockerenv, /run/.containerenv, /proc/1/cgroup, systemd-detect-virt)', 'Run OpenExec in a container or VM of its own, so a handler that misbehaves reaches nothing else.');
+  if (probe.containerMarkers.length > 0)
+    return check('isolation', 'pass', probe.containerMarkers.join('; '), 'Keep the container or VM free of other services.');
+  return check(
+    'isolation',
+    'warn',
+    'no container or VM marker (/.dockerenv, /run/.containerenv, /proc/1/cgroup, systemd-detect-virt)',
+    'Run OpenExec in a container or VM of its own, so a handler that misbehaves reaches nothing else.',
+  );
 }
 
 function notRoot(uid: number | null): HardeningCheckDto {
   if (uid === null) return check('not_root', 'manual', 'no POSIX uid on this platform', 'Does OpenExec run as an unprivileged account?');
-  if (uid === 0) return check('not_root', 'fail', 'running as root (uid 0)', 'Run OpenExec as an unprivileged user that owns only its data directory.');
+  if (uid === 0)
+    return check('not_root', 'fail', 'running as root (uid 0)', 'Run OpenExec as an unprivileged user that owns only its data directory.');
   return check('not_root', 'pass', `running as uid ${uid}`, 'Keep it unprivileged.');
 }
 
@@ -154,49 +200,118 @@ function allowedActions(config: OpenExecConfig, facts: ServerFacts | null): Hard
   const list = facts ? facts.allowList : config.allowedActions;
   if (list !== null) {
     const how = (facts?.allowListLocked ?? true) ? 'fixed by OPENEXEC_ALLOWED_ACTIONS' : "the operator's list";
-    return check('allowed_actions', 'pass', `allow-list in force (${how}): ${list.length ? list.join(', ') : '(none)'}`, 'Allow only the actions agents need.');
+    return check(
+      'allowed_actions',
+      'pass',
+      `allow-list in force (${how}): ${list.length ? list.join(', ') : '(none)'}`,
+      'Allow only the actions agents need.',
+    );
   }
-  if (facts === null) return check('allowed_actions', 'warn', 'OPENEXEC_ALLOWED_ACTIONS unset; the console may hold a list (no server running to ask)', 'Set OPENEXEC_ALLOWED_ACTIONS, or start the server and run doctor again.');
-  return check('allowed_actions', 'fail', 'no allow-list: every registered action may run', 'Set OPENEXEC_ALLOWED_ACTIONS (or allow actions one by one in the console).');
+  if (facts === null)
+    return check(
+      'allowed_actions',
+      'warn',
+      'OPENEXEC_ALLOWED_ACTIONS unset; the console may hold a list (no server running to ask)',
+      'Set OPENEXEC_ALLOWED_ACTIONS, or start the server and run doctor again.',
+    );
+  return check(
+    'allowed_actions',
+    'fail',
+    'no allow-list: every registered action may run',
+    'Set OPENEXEC_ALLOWED_ACTIONS (or allow actions one by one in the console).',
+  );
 }
 
 function clawshieldKey(config: OpenExecConfig): HardeningCheckDto {
   const key = config.clawshieldPublicKey;
   if (key !== null) {
-    return check('clawshield_public_key', config.mode === 'clawshield' ? 'pass' : 'warn', `CLAWSHIELD_PUBLIC_KEY parses; SHA-256 of its DER: ${publicKeyFingerprint(key)}${config.mode === 'demo' ? ' (unused: demo mode)' : ''}`, 'Compare this fingerprint with the approver\'s, out of band.');
+    return check(
+      'clawshield_public_key',
+      config.mode === 'clawshield' ? 'pass' : 'warn',
+      `CLAWSHIELD_PUBLIC_KEY parses; SHA-256 of its DER: ${publicKeyFingerprint(key)}${config.mode === 'demo' ? ' (unused: demo mode)' : ''}`,
+      "Compare this fingerprint with the approver's, out of band.",
+    );
   }
-  if (config.mode === 'clawshield') return check('clawshield_public_key', 'fail', 'clawshield mode without CLAWSHIELD_PUBLIC_KEY: every ClawShield artifact is refused', 'Set CLAWSHIELD_PUBLIC_KEY to the approver\'s Ed25519 PEM key.');
-  return check('clawshield_public_key', 'warn', 'demo mode: allowed actions run without any approval', 'Set OPENEXEC_MODE=clawshield and CLAWSHIELD_PUBLIC_KEY.');
+  if (config.mode === 'clawshield')
+    return check(
+      'clawshield_public_key',
+      'fail',
+      'clawshield mode without CLAWSHIELD_PUBLIC_KEY: every ClawShield artifact is refused',
+      "Set CLAWSHIELD_PUBLIC_KEY to the approver's Ed25519 PEM key.",
+    );
+  return check(
+    'clawshield_public_key',
+    'warn',
+    'demo mode: allowed actions run without any approval',
+    'Set OPENEXEC_MODE=clawshield and CLAWSHIELD_PUBLIC_KEY.',
+  );
 }
 
 function tenant(config: OpenExecConfig): HardeningCheckDto {
-  if (config.tenantId !== null) return check('tenant_id', 'pass', `CLAWSHIELD_TENANT_ID = ${config.tenantId}`, 'Keep the environment that sets it readable only by the service account.');
-  return check('tenant_id', config.mode === 'clawshield' ? 'warn' : 'manual', 'CLAWSHIELD_TENANT_ID unset: artifacts for any tenant are accepted', 'Set CLAWSHIELD_TENANT_ID to this deployment\'s tenant.');
+  if (config.tenantId !== null)
+    return check(
+      'tenant_id',
+      'pass',
+      `CLAWSHIELD_TENANT_ID = ${config.tenantId}`,
+      'Keep the environment that sets it readable only by the service account.',
+    );
+  return check(
+    'tenant_id',
+    config.mode === 'clawshield' ? 'warn' : 'manual',
+    'CLAWSHIELD_TENANT_ID unset: artifacts for any tenant are accepted',
+    "Set CLAWSHIELD_TENANT_ID to this deployment's tenant.",
+  );
 }
 
 function handlers(facts: ServerFacts | null): HardeningCheckDto {
-  if (facts === null) return check('handlers_audited', 'manual', 'no server running to list the actions', 'Has someone reviewed every action handler and the manifest?');
+  if (facts === null)
+    return check(
+      'handlers_audited',
+      'manual',
+      'no server running to list the actions',
+      'Has someone reviewed every action handler and the manifest?',
+    );
   const list = facts.actions.map((a) => `${a.name}${a.definitionHash ? ` ${a.definitionHash.slice(0, 12)}` : ' (built-in)'}`).join(', ');
-  const manifest = facts.manifest ? `; manifest ${facts.manifest.path} sha256 ${facts.manifest.hash}${facts.manifest.recordedSeq ? `, recorded at receipt #${facts.manifest.recordedSeq}` : ''}` : '; no manifest';
-  return check('handlers_audited', 'manual', `actions: ${list}${manifest}`, 'Has someone reviewed each of these definitions (hash by hash) since it last changed?');
+  const manifest = facts.manifest
+    ? `; manifest ${facts.manifest.path} sha256 ${facts.manifest.hash}${facts.manifest.recordedSeq ? `, recorded at receipt #${facts.manifest.recordedSeq}` : ''}`
+    : '; no manifest';
+  return check(
+    'handlers_audited',
+    'manual',
+    `actions: ${list}${manifest}`,
+    'Has someone reviewed each of these definitions (hash by hash) since it last changed?',
+  );
 }
 
 function remoteDb(config: OpenExecConfig): HardeningCheckDto {
   try {
     const type = statfsSync(dirname(config.dbPath)).type;
     const network = NETWORK_FS[type];
-    if (network) return check('remote_db_trust', 'warn', `SQLite file ${config.dbPath} is on ${network}`, 'Keep the database on a local disk: network filesystems break SQLite locking.');
+    if (network)
+      return check(
+        'remote_db_trust',
+        'warn',
+        `SQLite file ${config.dbPath} is on ${network}`,
+        'Keep the database on a local disk: network filesystems break SQLite locking.',
+      );
   } catch {
     // the directory may not exist yet; the start-up check reports that
   }
-  return check('remote_db_trust', 'pass', `local SQLite file ${config.dbPath}: no database server, no network, no password`, 'Nothing to do; OpenExec supports only a local SQLite file.');
+  return check(
+    'remote_db_trust',
+    'pass',
+    `local SQLite file ${config.dbPath}: no database server, no network, no password`,
+    'Nothing to do; OpenExec supports only a local SQLite file.',
+  );
 }
 
 function logsAndMonitoring(facts: ServerFacts | null): HardeningCheckDto {
-  if (facts === null) return check('logs_and_monitoring', 'manual', 'no server running', 'Is the log rotated and are /metrics scraped and alerted on?');
+  if (facts === null)
+    return check('logs_and_monitoring', 'manual', 'no server running', 'Is the log rotated and are /metrics scraped and alerted on?');
   const { logging } = facts;
   const seen = `log ${logging.file ?? '(stderr only)'} rotated at ${logging.maxBytes} bytes, ${logging.files} files kept, level ${logging.level}; /metrics ${facts.metrics ? 'on' : 'off'}`;
-  if (logging.file !== null && logging.level !== 'silent' && facts.metrics) return check('logs_and_monitoring', 'pass', seen, 'Scrape /metrics and alert on refusals and failures.');
+  if (logging.file !== null && logging.level !== 'silent' && facts.metrics)
+    return check('logs_and_monitoring', 'pass', seen, 'Scrape /metrics and alert on refusals and failures.');
   return check('logs_and_monitoring', 'warn', seen, 'Keep the log file writable, OPENEXEC_LOG_LEVEL above silent, and scrape /metrics.');
 }
 
@@ -212,9 +327,19 @@ function dataDirModes(config: OpenExecConfig, uid: number | null): HardeningChec
       ...((st.mode & 0o077) !== 0 ? [`mode ${modeOf(config.dataDir)} lets others in`] : []),
     ];
     if (problems.length === 0) return check('data_dir_modes', 'pass', `${config.dataDir} mode ${modeOf(config.dataDir)}`, 'Keep it 0700.');
-    return check('data_dir_modes', (st.mode & 0o022) !== 0 ? 'fail' : 'warn', `${config.dataDir}: ${problems.join(', ')}`, `chmod 700 ${config.dataDir}`);
+    return check(
+      'data_dir_modes',
+      (st.mode & 0o022) !== 0 ? 'fail' : 'warn',
+      `${config.dataDir}: ${problems.join(', ')}`,
+      `chmod 700 ${config.dataDir}`,
+    );
   } catch (err) {
-    return check('data_dir_modes', 'warn', `${config.dataDir}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, 'Start OpenExec once to create it.');
+    return check(
+      'data_dir_modes',
+      'warn',
+      `${config.dataDir}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+      'Start OpenExec once to create it.',
+    );
   }
 }
 
@@ -241,7 +366,12 @@ function diskSpace(config: OpenExecConfig): HardeningCheckDto {
     const st = statfsSync(dir);
     free = st.bavail * st.bsize;
   } catch (err) {
-    return check('disk_space', 'warn', `cannot read free space: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, 'Check the database directory exists.');
+    return check(
+      'disk_space',
+      'warn',
+      `cannot read free space: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+      'Check the database directory exists.',
+    );
   }
   const mib = `${Math.floor(free / 1024 ** 2)} MiB free where the database lives`;
   if (free < DISK_FAIL_BYTES) return check('disk_space', 'fail', mib, 'Free space now: a full disk makes every write a 503.');
@@ -252,15 +382,38 @@ function diskSpace(config: OpenExecConfig): HardeningCheckDto {
 function ledgerTail(facts: ServerFacts | null): HardeningCheckDto {
   if (facts === null) return check('ledger_tail', 'manual', 'no server running', 'Run openexec verify-ledger.');
   const { tail } = facts;
-  if (tail.valid) return check('ledger_tail', 'pass', `the last ${tail.checked} receipts hold: hashes, links and signatures`, 'Run openexec verify-ledger now and then for the whole chain.');
-  return check('ledger_tail', 'fail', `receipt #${tail.firstBadSeq ?? '?'}: ${tail.problem ?? 'does not verify'}`, 'Stop, run openexec verify-ledger, and restore from a backup that verifies.');
+  if (tail.valid)
+    return check(
+      'ledger_tail',
+      'pass',
+      `the last ${tail.checked} receipts hold: hashes, links and signatures`,
+      'Run openexec verify-ledger now and then for the whole chain.',
+    );
+  return check(
+    'ledger_tail',
+    'fail',
+    `receipt #${tail.firstBadSeq ?? '?'}: ${tail.problem ?? 'does not verify'}`,
+    'Stop, run openexec verify-ledger, and restore from a backup that verifies.',
+  );
 }
 
 function receiptKeyBackup(facts: ServerFacts | null): HardeningCheckDto {
-  if (facts === null) return check('receipt_key_backup', 'manual', 'no server running', 'Have you a backup of the ledger and of receipt-key.pem?');
-  if (facts.lastBackup === null) return check('receipt_key_backup', 'warn', 'the ledger records no backup', 'Run openexec backup --out FILE, and keep receipt-key.pem and operator-key.pem with it.');
+  if (facts === null)
+    return check('receipt_key_backup', 'manual', 'no server running', 'Have you a backup of the ledger and of receipt-key.pem?');
+  if (facts.lastBackup === null)
+    return check(
+      'receipt_key_backup',
+      'warn',
+      'the ledger records no backup',
+      'Run openexec backup --out FILE, and keep receipt-key.pem and operator-key.pem with it.',
+    );
   const b = facts.lastBackup;
-  return check('receipt_key_backup', 'pass', `last backup at ${b.time} (receipt #${b.receiptSeq}) copied ${b.seq} receipts`, 'Back up again regularly; keep the key files with the copies.');
+  return check(
+    'receipt_key_backup',
+    'pass',
+    `last backup at ${b.time} (receipt #${b.receiptSeq}) copied ${b.seq} receipts`,
+    'Back up again regularly; keep the key files with the copies.',
+  );
 }
 
 /** Facts are the running server's, gathered in its own process (so is the probe), or null offline. */

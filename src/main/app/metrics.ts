@@ -6,7 +6,12 @@ import { CONSOLE_ERROR_CODES, REFUSAL_CODES } from '../../shared/error-codes.ts'
 /** An action or code nobody configured becomes this label: agents never choose a label value. */
 export const OTHER = 'other';
 
-const OUTCOMES: Partial<Record<ReceiptDto['event'], string>> = { executed: 'executed', refused: 'refused', replayed: 'replayed', failed: 'failed' };
+const OUTCOMES: Partial<Record<ReceiptDto['event'], string>> = {
+  executed: 'executed',
+  refused: 'refused',
+  replayed: 'replayed',
+  failed: 'failed',
+};
 const DECISIONS: Partial<Record<ReceiptDto['event'], string>> = { approved: 'approved', denied: 'denied', expired: 'expired' };
 const KNOWN_CODES = new Set<string>([...REFUSAL_CODES, ...CONSOLE_ERROR_CODES]);
 
@@ -41,9 +46,24 @@ export class OpenExecMetrics {
   constructor(private readonly sources: MetricsSources) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
-    this.executions = new Counter({ name: 'openexec_executions_total', help: 'Execution attempts by configured action and outcome', labelNames: ['action', 'outcome'], registers });
-    this.refusals = new Counter({ name: 'openexec_refusals_total', help: 'Requests refused, by refusal code', labelNames: ['code'], registers });
-    this.decisions = new Counter({ name: 'openexec_decisions_total', help: 'Proposals decided: approved, denied, expired', labelNames: ['decision'], registers });
+    this.executions = new Counter({
+      name: 'openexec_executions_total',
+      help: 'Execution attempts by configured action and outcome',
+      labelNames: ['action', 'outcome'],
+      registers,
+    });
+    this.refusals = new Counter({
+      name: 'openexec_refusals_total',
+      help: 'Requests refused, by refusal code',
+      labelNames: ['code'],
+      registers,
+    });
+    this.decisions = new Counter({
+      name: 'openexec_decisions_total',
+      help: 'Proposals decided: approved, denied, expired',
+      labelNames: ['decision'],
+      registers,
+    });
     this.duration = new Histogram({
       name: 'openexec_request_duration_seconds',
       help: 'HTTP request duration by route pattern',
@@ -51,9 +71,28 @@ export class OpenExecMetrics {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
       registers,
     });
-    this.commitSize = new Histogram({ name: 'openexec_group_commit_size', help: 'Receipts made durable by one commit', buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256], registers });
-    new Gauge({ name: 'openexec_pending_proposals', help: 'Proposals waiting for a decision', registers, collect() { this.set(sources.pendingProposals()); } });
-    new Gauge({ name: 'openexec_ledger_receipts', help: 'Receipts in the ledger', registers, collect() { this.set(sources.ledger.size()); } });
+    this.commitSize = new Histogram({
+      name: 'openexec_group_commit_size',
+      help: 'Receipts made durable by one commit',
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
+      registers,
+    });
+    new Gauge({
+      name: 'openexec_pending_proposals',
+      help: 'Proposals waiting for a decision',
+      registers,
+      collect() {
+        this.set(sources.pendingProposals());
+      },
+    });
+    new Gauge({
+      name: 'openexec_ledger_receipts',
+      help: 'Receipts in the ledger',
+      registers,
+      collect() {
+        this.set(sources.ledger.size());
+      },
+    });
     sources.ledger.subscribe((r) => this.onReceipt(r));
   }
 
@@ -66,7 +105,8 @@ export class OpenExecMetrics {
       });
     }
     const outcome = OUTCOMES[r.event];
-    if (outcome !== undefined) this.executions.inc({ action: r.action !== null && this.sources.isAction(r.action) ? r.action : OTHER, outcome });
+    if (outcome !== undefined)
+      this.executions.inc({ action: r.action !== null && this.sources.isAction(r.action) ? r.action : OTHER, outcome });
     const decision = DECISIONS[r.event];
     if (decision !== undefined) this.decisions.inc({ decision });
   }

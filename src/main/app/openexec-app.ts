@@ -137,24 +137,30 @@ export async function startOpenExec(config: OpenExecConfig, options: StartOption
   });
   const grants = new GrantService(core);
   let address = '';
-  const consoleApi = new ConsoleService(core, proposals, events, {
-    version: APP_VERSION,
-    apiAddress: () => address,
-    database: config.dbDisplay,
-    tenantId: config.tenantId,
-    warnings: () => currentWarnings(),
-    onBackup: (b) => writeBackupMarker(config.dataDir, b, new Date(core.clock.now()).toISOString()),
-    hardeningReport: () => {
-      const url = new URL(address);
-      const facts = gatherServerFacts(core, {
-        boundHost: url.hostname.replace(/^\[|\]$/g, ''),
-        boundPort: Number(url.port),
-        logging: { file: log.file, maxBytes: config.logMaxBytes, files: config.logFiles, level: config.logLevel },
-        metrics: true,
-      });
-      return hardeningReport(config, facts, probeHost());
+  const consoleApi = new ConsoleService(
+    core,
+    proposals,
+    events,
+    {
+      version: APP_VERSION,
+      apiAddress: () => address,
+      database: config.dbDisplay,
+      tenantId: config.tenantId,
+      warnings: () => currentWarnings(),
+      onBackup: (b) => writeBackupMarker(config.dataDir, b, new Date(core.clock.now()).toISOString()),
+      hardeningReport: () => {
+        const url = new URL(address);
+        const facts = gatherServerFacts(core, {
+          boundHost: url.hostname.replace(/^\[|\]$/g, ''),
+          boundPort: Number(url.port),
+          logging: { file: log.file, maxBytes: config.logMaxBytes, files: config.logFiles, level: config.logLevel },
+          metrics: true,
+        });
+        return hardeningReport(config, facts, probeHost());
+      },
     },
-  }, grants);
+    grants,
+  );
   // Issued before listening (the routes need it) but written only once the port is ours, so a
   // second start that fails never replaces the running server's token.
   const token = newConsoleToken();

@@ -71,8 +71,10 @@ function readPrivateKey(file: string): { pem: string; key: KeyObject } {
 export function loadTlsFiles(files: TlsFiles, now: Date = new Date()): TlsMaterial | null {
   const { tlsCertFile: certFile, tlsKeyFile: keyFile } = files;
   if (certFile === null && keyFile === null) return null;
-  if (certFile === null) throw new ConfigError('OPENEXEC_TLS_CERT: must be set together with OPENEXEC_TLS_KEY (the certificate of that key)');
-  if (keyFile === null) throw new ConfigError('OPENEXEC_TLS_KEY: must be set together with OPENEXEC_TLS_CERT (the private key of that certificate)');
+  if (certFile === null)
+    throw new ConfigError('OPENEXEC_TLS_CERT: must be set together with OPENEXEC_TLS_KEY (the certificate of that key)');
+  if (keyFile === null)
+    throw new ConfigError('OPENEXEC_TLS_KEY: must be set together with OPENEXEC_TLS_CERT (the private key of that certificate)');
   const { pem: cert, leaf } = readCertificate(certFile);
   const { pem: key, key: keyObject } = readPrivateKey(keyFile);
   if (!leaf.checkPrivateKey(keyObject)) {

@@ -14,7 +14,7 @@ export async function agentsCommand(client: ConsoleClient, args: readonly string
   switch (sub) {
     case 'add': {
       const added = await client.call('addAgent', { name: needName() });
-      if (out.json) return out.printJson(added), 0;
+      if (out.json) return (out.printJson(added), 0);
       out.print(`agent ${added.name} added; its token (shown only now, set it as OPENEXEC_AGENT_TOKEN):`);
       out.print(added.token);
       return 0;
@@ -22,14 +22,14 @@ export async function agentsCommand(client: ConsoleClient, args: readonly string
     case 'list': {
       if (name !== undefined) throw new CliError(`agents list: unexpected argument '${name}'`, 2);
       const agents = await client.call('listAgents');
-      if (out.json) return out.printJson(agents), 0;
-      if (agents.length === 0) return out.print('no agents (add one with: openexec agents add NAME)'), 0;
+      if (out.json) return (out.printJson(agents), 0);
+      if (agents.length === 0) return (out.print('no agents (add one with: openexec agents add NAME)'), 0);
       for (const a of agents) out.print(`${a.name}  added ${a.createdAt}${a.revokedAt ? `  revoked ${a.revokedAt}` : ''}`);
       return 0;
     }
     case 'revoke': {
       const revoked = await client.call('revokeAgent', { name: needName() });
-      if (out.json) return out.printJson(revoked), 0;
+      if (out.json) return (out.printJson(revoked), 0);
       out.print(`agent ${revoked.name} revoked at ${revoked.revokedAt}`);
       return 0;
     }

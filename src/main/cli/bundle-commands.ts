@@ -84,7 +84,10 @@ function readBundle(file: string): ReceiptBundle {
   const parsed = bundleSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new CliError(`${file} is not a receipt bundle: ${issue ? `${issue.path.join('.') || '(top)'}: ${issue.message}` : 'bad shape'}`, 3);
+    throw new CliError(
+      `${file} is not a receipt bundle: ${issue ? `${issue.path.join('.') || '(top)'}: ${issue.message}` : 'bad shape'}`,
+      3,
+    );
   }
   return parsed.data;
 }
@@ -104,7 +107,12 @@ function bundleKey(bundle: ReceiptBundle): TrustedKey {
  */
 export async function verifyBundleCommand(file: string, options: VerifyBundleOptions, out: CliOutput): Promise<number> {
   const bundle = readBundle(file);
-  const key = pinned(options.publicKeyFile !== undefined ? { verifier: readPublicKeyFile(options.publicKeyFile), source: `--public-key ${options.publicKeyFile}`, pinned: true } : bundleKey(bundle), options.keyId);
+  const key = pinned(
+    options.publicKeyFile !== undefined
+      ? { verifier: readPublicKeyFile(options.publicKeyFile), source: `--public-key ${options.publicKeyFile}`, pinned: true }
+      : bundleKey(bundle),
+    options.keyId,
+  );
   let approverSource: string;
   let approvers;
   if (options.approverKeyFiles && options.approverKeyFiles.length > 0) {
@@ -121,7 +129,12 @@ export async function verifyBundleCommand(file: string, options: VerifyBundleOpt
   const verdict = await verifyBundle(bundle, key.verifier, approvers);
   const approverIds = [...approvers.keys()];
   if (out.json) {
-    out.printJson({ ...verdict, file, trustedKey: { keyId: key.verifier.keyId, source: key.source }, approverKeys: { keyIds: approverIds, source: approverSource } });
+    out.printJson({
+      ...verdict,
+      file,
+      trustedKey: { keyId: key.verifier.keyId, source: key.source },
+      approverKeys: { keyIds: approverIds, source: approverSource },
+    });
     return verdict.valid ? 0 : 3;
   }
   out.print(`trusted ${describeKey(key)}; approver keys ${approverIds.join(', ') || '(none)'} (from ${approverSource})`);
@@ -133,7 +146,8 @@ export async function verifyBundleCommand(file: string, options: VerifyBundleOpt
         `against the signed checkpoint of ${verdict.checkpointSize} receipts hold; ${verdict.resultsChecked} results and ` +
         `${verdict.approvalsChecked} approvals checked${bundle.complete ? '' : ' (the bundle is not complete: only the newest matches)'}`,
     );
-    if (verdict.approvalsWithoutEvidence > 0) out.print(`note: ${verdict.approvalsWithoutEvidence} receipts name an approval but keep no approval evidence`);
+    if (verdict.approvalsWithoutEvidence > 0)
+      out.print(`note: ${verdict.approvalsWithoutEvidence} receipts name an approval but keep no approval evidence`);
   } else {
     out.print(`bundle INVALID: ${verdict.problems[0]}`);
     for (const p of verdict.problems.slice(1)) out.print(`  also: ${p}`);

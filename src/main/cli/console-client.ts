@@ -52,7 +52,12 @@ export class ConsoleClient {
     const who = `the server at ${this.address} (from ${this.infoFile})`;
     let res: { status: number; text: string };
     try {
-      res = await postJson(`${this.address}${CHALLENGE_PATH}`, JSON.stringify({ nonce }), {}, { trust: this.trust, timeoutMs: CHALLENGE_TIMEOUT_MS });
+      res = await postJson(
+        `${this.address}${CHALLENGE_PATH}`,
+        JSON.stringify({ nonce }),
+        {},
+        { trust: this.trust, timeoutMs: CHALLENGE_TIMEOUT_MS },
+      );
     } catch (err) {
       throw this.transportFailure(err, who);
     }
@@ -85,7 +90,12 @@ export class ConsoleClient {
     await (this.proven ??= this.prove());
     let res: { status: number; text: string };
     try {
-      res = await postJson(`${this.address}/console/${method}`, JSON.stringify(input ?? {}), { authorization: `Bearer ${this.token}` }, { trust: this.trust });
+      res = await postJson(
+        `${this.address}/console/${method}`,
+        JSON.stringify(input ?? {}),
+        { authorization: `Bearer ${this.token}` },
+        { trust: this.trust },
+      );
     } catch {
       throw new CliError(`cannot reach OpenExec at ${this.address} (is it running?)`);
     }

@@ -31,7 +31,7 @@ export async function denyCommand(client: ConsoleClient, id: string, reason: str
 
 export async function allowCommand(client: ConsoleClient, action: string, allowed: boolean, out: CliOutput): Promise<number> {
   const list = await client.call('setAllowed', { action, allowed });
-  if (out.json) return out.printJson(list), 0;
+  if (out.json) return (out.printJson(list), 0);
   const names = list.entries.filter((e) => e.allowed).map((e) => e.action);
   out.print(`${action} is now ${allowed ? 'allowed' : 'not allowed'}; allowed: ${names.length ? names.join(', ') : '(none)'}`);
   return 0;
@@ -46,9 +46,13 @@ export interface ReceiptsOptions {
 
 /** `--event E[,E]` as event names; an unknown one is refused. */
 export function parseEvents(text: string | undefined): ReceiptEvent[] | undefined {
-  const events = text?.split(',').map((e) => e.trim()).filter(Boolean);
+  const events = text
+    ?.split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
   for (const e of events ?? []) {
-    if (!(RECEIPT_EVENTS as readonly string[]).includes(e)) throw new CliError(`unknown event '${e}' (one of ${RECEIPT_EVENTS.join(', ')})`, 2);
+    if (!(RECEIPT_EVENTS as readonly string[]).includes(e))
+      throw new CliError(`unknown event '${e}' (one of ${RECEIPT_EVENTS.join(', ')})`, 2);
   }
   return events as ReceiptEvent[] | undefined;
 }
@@ -63,8 +67,8 @@ export async function receiptsCommand(client: ConsoleClient, o: ReceiptsOptions,
     ...(o.action !== undefined ? { action: o.action } : {}),
     limit,
   });
-  if (out.json) return out.printJson(page), 0;
-  if (page.items.length === 0) return out.print('no receipts match'), 0;
+  if (out.json) return (out.printJson(page), 0);
+  if (page.items.length === 0) return (out.print('no receipts match'), 0);
   for (const r of page.items) out.print(...receiptLine(r));
   return 0;
 }
@@ -76,12 +80,14 @@ function receiptLine(r: ReceiptDto): LinePart[] {
 
 export async function statusCommand(client: ConsoleClient, out: CliOutput): Promise<number> {
   const h = await client.call('health');
-  if (out.json) return out.printJson(h), 0;
+  if (out.json) return (out.printJson(h), 0);
   out.print(`OpenExec ${h.version} at ${h.apiAddress}: mode ${h.mode}, signature verification ${h.signatureVerification}`);
   out.print(`database ${h.database}`);
   out.print(`keys: receipt ${h.receiptKey.keyId}, operator ${h.operatorKey.keyId}, clawshield ${h.clawshieldKey?.keyId ?? '(none)'}`);
   if (h.manifest) out.print(`actions manifest ${h.manifest.path}: ${h.manifest.count} actions, sha256 ${h.manifest.hash}`);
-  out.print(`pending ${h.counts.pending}, receipts ${h.counts.receipts}, executions ${h.counts.executions}, approvals ${h.counts.approvals}`);
+  out.print(
+    `pending ${h.counts.pending}, receipts ${h.counts.receipts}, executions ${h.counts.executions}, approvals ${h.counts.approvals}`,
+  );
   for (const w of h.warnings) out.print(`warning: ${w}`);
   return 0;
 }

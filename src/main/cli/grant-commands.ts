@@ -10,7 +10,8 @@ const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
 export function parseDuration(text: string): number {
   const m = /^([1-9]\d{0,6})([smhd])$/.exec(text);
   const seconds = m ? Number(m[1]) * UNIT_SECONDS[m[2]!]! : NaN;
-  if (!(seconds <= MAX_GRANT_SECONDS)) throw new CliError(`--for must be a duration such as 90s, 15m, 1h or 2d, at most 7d; got '${text}'`, 2);
+  if (!(seconds <= MAX_GRANT_SECONDS))
+    throw new CliError(`--for must be a duration such as 90s, 15m, 1h or 2d, at most 7d; got '${text}'`, 2);
   return seconds;
 }
 
@@ -48,7 +49,7 @@ export async function approveSimilarCommand(client: ConsoleClient, id: string, o
     ...(o.reason !== undefined ? { reason: o.reason } : {}),
   };
   const done = await client.call('approveSimilar', input);
-  if (out.json) return out.printJson(done), 0;
+  if (out.json) return (out.printJson(done), 0);
   const p = done.proposal;
   out.print(`executed ${p.id}: exec ${p.execId}, result `, jsonText(p.resultCanonical ?? 'null'), `, receipt #${p.receiptSeq}`);
   for (const line of grantLines(done.grant)) out.print(...line);
@@ -75,8 +76,8 @@ function grantLines(g: GrantDto): LinePart[][] {
 /** `grants [--all]`: live grants (or the latest ones), with uses and time left. */
 export async function grantsCommand(client: ConsoleClient, all: boolean, out: CliOutput): Promise<number> {
   const grants = await client.call('listGrants', all ? { all: true } : {});
-  if (out.json) return out.printJson(grants), 0;
-  if (grants.length === 0) return out.print(all ? 'no grants' : 'no live grants'), 0;
+  if (out.json) return (out.printJson(grants), 0);
+  if (grants.length === 0) return (out.print(all ? 'no grants' : 'no live grants'), 0);
   for (const g of grants) for (const line of grantLines(g)) out.print(...line);
   return 0;
 }
@@ -84,9 +85,10 @@ export async function grantsCommand(client: ConsoleClient, all: boolean, out: Cl
 /** `revoke GRANT_ID [--reason …]`: ends the grant now; the reason goes into the ledger. */
 export async function revokeCommand(client: ConsoleClient, id: string, reason: string | undefined, out: CliOutput): Promise<number> {
   const input = { id, reason: reason ?? 'revoked from the command line' };
-  if (!revokeGrantInput.safeParse(input).success) throw new CliError('revoke: a grant id is 1 to 128 characters and the reason 1 to 2000', 2);
+  if (!revokeGrantInput.safeParse(input).success)
+    throw new CliError('revoke: a grant id is 1 to 128 characters and the reason 1 to 2000', 2);
   const g = await client.call('revokeGrant', input);
-  if (out.json) return out.printJson(g), 0;
+  if (out.json) return (out.printJson(g), 0);
   out.print(`revoked grant ${g.id} (${g.action}) after ${g.usesSpent} use${g.usesSpent === 1 ? '' : 's'}`);
   return 0;
 }

@@ -16,7 +16,8 @@ export interface McpOptions {
 function holdMs(env: NodeJS.ProcessEnv): number {
   const raw = env['OPENEXEC_MCP_HOLD_SECONDS']?.trim();
   if (!raw) return 50_000;
-  if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > 3600) throw new CliError(`OPENEXEC_MCP_HOLD_SECONDS: must be a whole number from 1 to 3600, got '${raw}'`, 2);
+  if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > 3600)
+    throw new CliError(`OPENEXEC_MCP_HOLD_SECONDS: must be a whole number from 1 to 3600, got '${raw}'`, 2);
   return Number(raw) * 1000;
 }
 
@@ -59,16 +60,23 @@ export async function mcpCommand(
     }
     case 'proxy': {
       const name = options.name;
-      if (name === undefined || !/^[A-Za-z0-9._-]{1,64}$/.test(name)) throw new CliError("mcp proxy: --name NAME required (1-64 letters, digits, '.', '_' or '-')", 2);
+      if (name === undefined || !/^[A-Za-z0-9._-]{1,64}$/.test(name))
+        throw new CliError("mcp proxy: --name NAME required (1-64 letters, digits, '.', '_' or '-')", 2);
       const openexec = new AgentHttp(agentApiBase(env, where.dataDir, where.trust), agentToken(env));
       const hold = holdMs(env);
       const upstream = await connectUpstream(upstreamOf(options, rest));
       try {
         const proxy = new McpProxy(name, upstream, openexec, hold);
         for (const pin of await proxy.pin()) {
-          if (pin.status === 'changed') process.stderr.write(`openexec mcp proxy: the definition of mcp:${name}/${pin.name} changed; its calls are refused until the operator accepts it\n`);
+          if (pin.status === 'changed')
+            process.stderr.write(
+              `openexec mcp proxy: the definition of mcp:${name}/${pin.name} changed; its calls are refused until the operator accepts it\n`,
+            );
         }
-        await serveStdio(`openexec-proxy-${name}`, { listTools: () => proxy.listTools(), callTool: (t, a, p, s) => proxy.callTool(t, a, p, s) });
+        await serveStdio(`openexec-proxy-${name}`, {
+          listTools: () => proxy.listTools(),
+          callTool: (t, a, p, s) => proxy.callTool(t, a, p, s),
+        });
       } finally {
         openexec.close();
         await upstream.close();
@@ -79,7 +87,7 @@ export async function mcpCommand(
       const [action, extra] = rest;
       if (action === undefined || extra !== undefined) throw new CliError('mcp accept takes exactly one action (mcp:SERVER/TOOL)', 2);
       const pin = await operator().call('acceptToolDefinition', { action });
-      if (out.json) return out.printJson(pin), 0;
+      if (out.json) return (out.printJson(pin), 0);
       out.print(`${pin.action}: definition ${pin.after} accepted (was ${pin.before})`);
       return 0;
     }

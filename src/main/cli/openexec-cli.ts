@@ -190,7 +190,13 @@ async function run(argv: string[]): Promise<number> {
       noArgs();
       return checkpointCommand(client(), values.out, out);
     case 'prove':
-      return proveCommand(client(), oneArg('receipt number'), values.size, trustedReceiptKey(config, values['public-key'], values['key-id']), out);
+      return proveCommand(
+        client(),
+        oneArg('receipt number'),
+        values.size,
+        trustedReceiptKey(config, values['public-key'], values['key-id']),
+        out,
+      );
     case 'doctor':
       noArgs();
       return doctorCommand(config, client, out);
@@ -206,7 +212,13 @@ async function run(argv: string[]): Promise<number> {
     case 'show':
       return showCommand(client(), oneArg('proposal id'), out);
     case 'approve': {
-      const similar = { for: values.for, uses: values.uses, untilRestart: values['until-restart'], vary: values.vary, reason: values.reason };
+      const similar = {
+        for: values.for,
+        uses: values.uses,
+        untilRestart: values['until-restart'],
+        vary: values.vary,
+        reason: values.reason,
+      };
       if (wantsGrant(similar)) return approveSimilarCommand(client(), oneArg('proposal id'), similar, out);
       return approveCommand(client(), oneArg('proposal id'), values.as, out);
     }

@@ -13,7 +13,7 @@ export function operatorsCommand(dataDir: string, args: string[], out: CliOutput
     if (err instanceof KeyFileError) throw new CliError(err.message);
     throw err;
   }
-  if (out.json) return out.printJson({ name, keyId }), 0;
+  if (out.json) return (out.printJson({ name, keyId }), 0);
   out.print(`operator ${name}: key ${keyId} (restart OpenExec to load it)`);
   return 0;
 }

@@ -71,10 +71,19 @@ export async function proveCommand(
   if (proof.receipt_hash !== receipt.hash) problems.push('the proof is for another receipt hash');
   const leaf = leafHash(bytes(receipt.hash));
   const root = signedRoot ?? bytes(proof.root_hash);
-  if (!(await verifyInclusion(seq - 1, proof.tree_size, leaf, proof.proof.map(bytes), root))) problems.push('the inclusion proof does not lead to the root');
-  if (signedRoot !== null && !hashesEqual(signedRoot, bytes(proof.root_hash))) problems.push('the proof is against another root than the checkpoint');
+  if (!(await verifyInclusion(seq - 1, proof.tree_size, leaf, proof.proof.map(bytes), root)))
+    problems.push('the inclusion proof does not lead to the root');
+  if (signedRoot !== null && !hashesEqual(signedRoot, bytes(proof.root_hash)))
+    problems.push('the proof is against another root than the checkpoint');
   const valid = problems.length === 0;
-  if (out.json) out.printJson({ valid, problems, signed_checkpoint: signedRoot !== null, trustedKey: { keyId: receiptKey.keyId, source: key.source }, ...proof });
+  if (out.json)
+    out.printJson({
+      valid,
+      problems,
+      signed_checkpoint: signedRoot !== null,
+      trustedKey: { keyId: receiptKey.keyId, source: key.source },
+      ...proof,
+    });
   else if (valid) {
     out.print(`trusted ${describeKey(key)}`);
     out.print(
@@ -99,7 +108,9 @@ export function loadSavedCheckpoints(path: string, receiptKey: Ed25519Verifier):
   let files: string[];
   try {
     files = statSync(path).isDirectory()
-      ? readdirSync(path).filter((f) => f.endsWith('.txt')).map((f) => join(path, f))
+      ? readdirSync(path)
+          .filter((f) => f.endsWith('.txt'))
+          .map((f) => join(path, f))
       : [path];
   } catch (err) {
     throw new CliError(`cannot read checkpoints from ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
@@ -110,7 +121,7 @@ export function loadSavedCheckpoints(path: string, receiptKey: Ed25519Verifier):
       const c = verifyCheckpointNote(readFileSync(file, 'utf8'), receiptKey);
       return { size: c.size, root: c.root, source: file };
     } catch (err) {
-      const why = err instanceof CheckpointError ? err.message : (err as NodeJS.ErrnoException).code ?? String(err);
+      const why = err instanceof CheckpointError ? err.message : ((err as NodeJS.ErrnoException).code ?? String(err));
       throw new CliError(`${file}: ${why}`, 3);
     }
   });

@@ -16,8 +16,8 @@ function timeLeft(expiresAt: string): string {
 /** Payload before context: what will run comes first, the agent's account of it after. */
 export async function pendingCommand(client: ConsoleClient, out: CliOutput): Promise<number> {
   const pending = await client.call('listPending');
-  if (out.json) return out.printJson(pending), 0;
-  if (pending.length === 0) return out.print('no pending proposals'), 0;
+  if (out.json) return (out.printJson(pending), 0);
+  if (pending.length === 0) return (out.print('no pending proposals'), 0);
   for (const p of pending) {
     const whole = `openexec show ${p.id}`;
     out.print(`${p.id}  ${p.action}  expires in ${timeLeft(p.expiresAt)}  hash ${p.requestHash.slice(0, 16)}`);
@@ -48,7 +48,7 @@ function decisionLines(p: ProposalDto): LinePart[][] {
 export async function showCommand(client: ConsoleClient, id: string, out: CliOutput): Promise<number> {
   if (!proposalIdInput.safeParse({ id }).success) throw new CliError('show: a proposal id is 1 to 128 characters', 2);
   const p = await client.call('getProposal', { id });
-  if (out.json) return out.printJson(p), 0;
+  if (out.json) return (out.printJson(p), 0);
   const lines: LinePart[][] = [
     [`proposal      ${p.id}`],
     [`status        ${p.status}`],

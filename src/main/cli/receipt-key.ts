@@ -69,7 +69,8 @@ export function unpinnedWarning(key: TrustedKey): string | null {
  * ledger — which whoever can rewrite the database can usually replace too, hence `--key-id`.
  */
 export function trustedReceiptKey(config: OpenExecConfig, publicKeyFile: string | undefined, keyId?: string): TrustedKey {
-  if (publicKeyFile !== undefined) return pinned({ verifier: readPublicKeyFile(publicKeyFile), source: `--public-key ${publicKeyFile}`, pinned: true }, keyId);
+  if (publicKeyFile !== undefined)
+    return pinned({ verifier: readPublicKeyFile(publicKeyFile), source: `--public-key ${publicKeyFile}`, pinned: true }, keyId);
   const file = join(config.dataDir, RECEIPT_KEY_FILE);
   let verifier: Ed25519Verifier;
   try {

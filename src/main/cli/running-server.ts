@@ -71,22 +71,33 @@ export function findRunningServer(dataDir: string, config: ServerTrust): Running
   if (scheme !== 'http:' && scheme !== 'https:') throw new CliError(`${infoFile} does not hold a server address`);
   // The token must never be sent to an address someone else wrote into server.json.
   if (!isLoopbackHost(host) && host !== config.host) {
-    throw new CliError(`${infoFile} points at ${address}, which is neither loopback nor OPENEXEC_HOST; refusing to send the console token there`);
+    throw new CliError(
+      `${infoFile} points at ${address}, which is neither loopback nor OPENEXEC_HOST; refusing to send the console token there`,
+    );
   }
   if (scheme === 'http:' && !isLoopbackHost(host) && !config.allowPlaintext) {
-    throw new CliError(`${infoFile} points at ${address}, plain HTTP beyond loopback; refusing to send the console token unencrypted (OPENEXEC_ALLOW_PLAINTEXT=1 accepts that)`);
+    throw new CliError(
+      `${infoFile} points at ${address}, plain HTTP beyond loopback; refusing to send the console token unencrypted (OPENEXEC_ALLOW_PLAINTEXT=1 accepts that)`,
+    );
   }
   const trust = scheme === 'https:' ? tlsTrustOf(config.tlsCertFile) : null;
   if (scheme === 'https:' && trust === null) {
-    throw new CliError(`${infoFile} points at ${address}, served over TLS: set OPENEXEC_TLS_CERT to its certificate so the CLI can check it is that server`);
+    throw new CliError(
+      `${infoFile} points at ${address}, served over TLS: set OPENEXEC_TLS_CERT to its certificate so the CLI can check it is that server`,
+    );
   }
-  if (pid === undefined) throw new CliError(`${infoFile} does not name the server's process; restart OpenExec so that it writes a current one`);
+  if (pid === undefined)
+    throw new CliError(`${infoFile} does not name the server's process; restart OpenExec so that it writes a current one`);
   const state = pidState(pid);
   if (state === 'gone') {
-    throw new CliError(`${infoFile} names pid ${pid}, which is not running: the OpenExec at ${address} did not stop cleanly; start it again`);
+    throw new CliError(
+      `${infoFile} names pid ${pid}, which is not running: the OpenExec at ${address} did not stop cleanly; start it again`,
+    );
   }
   if (state === 'foreign') {
-    throw new CliError(`${infoFile} names pid ${pid}, a process of another user: it is not the OpenExec at ${address}; refusing to send the console token`);
+    throw new CliError(
+      `${infoFile} names pid ${pid}, a process of another user: it is not the OpenExec at ${address}; refusing to send the console token`,
+    );
   }
   const lockFile = join(dataDir, LOCK_FILE);
   const holder = lockHolder(lockFile);

@@ -67,7 +67,9 @@ export function postJson(
           ca: trust.ca,
           rejectUnauthorized: true,
           checkServerIdentity: (_host: string, cert: PeerCertificate) =>
-            cert.fingerprint256 === trust.fingerprint256 ? undefined : new Error('ERR_TLS_CERT_NOT_PINNED: not the certificate in OPENEXEC_TLS_CERT'),
+            cert.fingerprint256 === trust.fingerprint256
+              ? undefined
+              : new Error('ERR_TLS_CERT_NOT_PINNED: not the certificate in OPENEXEC_TLS_CERT'),
         },
         onResponse,
       );

@@ -30,7 +30,8 @@ interface ExpectedHead {
 
 function parseHead(text: string): ExpectedHead {
   const m = /^(\d{1,15}):([0-9a-f]{64})$/.exec(text);
-  if (!m || Number(m[1]) < 1) throw new CliError(`--expect-head must be SEQ:HASH (a receipt number and its 64 lowercase hex hash), got '${text}'`, 2);
+  if (!m || Number(m[1]) < 1)
+    throw new CliError(`--expect-head must be SEQ:HASH (a receipt number and its 64 lowercase hex hash), got '${text}'`, 2);
   return { seq: Number(m[1]), hash: m[2]! };
 }
 
@@ -69,7 +70,8 @@ export async function verifyLedgerCommand(config: OpenExecConfig, options: Verif
     if (head) {
       const found = db.prepare('SELECT hash FROM receipts WHERE seq = ?').pluck().get(head.seq) as string | undefined;
       if (found === undefined) headProblem = `the ledger has no receipt ${head.seq}: receipts were removed from its end`;
-      else if (found !== head.hash) headProblem = `receipt ${head.seq} has hash ${found}, not the recorded ${head.hash}: the ledger was rewritten`;
+      else if (found !== head.hash)
+        headProblem = `receipt ${head.seq} has hash ${found}, not the recorded ${head.hash}: the ledger was rewritten`;
     }
   } catch (err) {
     throw new CliError(`cannot read the ledger ${config.dbPath}: ${(err as Error).message}`);
@@ -98,12 +100,16 @@ export async function verifyLedgerCommand(config: OpenExecConfig, options: Verif
   if (chain.valid) out.print(`ledger valid: ${chain.checked} receipts, hash chain and signatures hold`);
   else out.print(`ledger INVALID at receipt ${chain.firstBadSeq}: ${chain.problem} (${chain.checked} receipts before it hold)`);
   if (withoutEvidence > 0) {
-    out.print(`note: ${withoutEvidence} receipts name an approval but keep no approval evidence (written before it was recorded, or closed after a restart)`);
+    out.print(
+      `note: ${withoutEvidence} receipts name an approval but keep no approval evidence (written before it was recorded, or closed after a restart)`,
+    );
   }
   if (approvers.sources.length > 0) out.print(`approval evidence checked with: ${approvers.sources.join(', ')}`);
   for (const p of sideTables) out.print(`side tables INVALID: ${p}`);
   if (checkpoints?.ok) {
-    out.print(`checkpoints: the ledger extends all ${saved.length} saved (the largest covers ${checkpoints.agreesWith?.size ?? 0} receipts)`);
+    out.print(
+      `checkpoints: the ledger extends all ${saved.length} saved (the largest covers ${checkpoints.agreesWith?.size ?? 0} receipts)`,
+    );
   } else if (checkpoints) out.print(`checkpoints INVALID: ${checkpoints.problem}`);
   if (head && headProblem === null) out.print(`head: receipt ${head.seq} is the recorded ${head.hash}`);
   else if (headProblem !== null) out.print(`head INVALID: ${headProblem}`);

@@ -96,7 +96,9 @@ export class OpenExecCore {
       this.proofs = new LedgerProofs(this.ledger, this.checkpoints);
       this.agents = new AgentRegistry(this.db, this.ledger, this.clock);
       this.toolPins = new ToolPins(this.db, this.ledger, this.clock);
-      this.registry = sealRegistry({ ...BUILTIN_ACTIONS, ...options.extraActions, ...options.manifest?.actions }, (a) => this.toolPins.hashOf(a));
+      this.registry = sealRegistry({ ...BUILTIN_ACTIONS, ...options.extraActions, ...options.manifest?.actions }, (a) =>
+        this.toolPins.hashOf(a),
+      );
       this.allowList = new AllowList(this.db, this.registry, options.allowedActions);
       this.operators = new Map([[PRIMARY_OPERATOR, this.operatorSigner], ...loadOperators(options.dataDir)]);
       const operatorVerifiers = new Map([...this.operators.values()].map((o) => [o.keyId, new Ed25519Verifier(o.publicKey)]));
@@ -118,9 +120,7 @@ export class OpenExecCore {
       const m = options.manifest;
       this.manifest = m ? { path: m.path, hash: m.hash, definitions: m.definitions } : null;
       recordManifest(this.db, this.ledger, this.manifest);
-      this.legacyLookup = this.db.prepare(
-        "SELECT result_legacy_json FROM executions WHERE id = ? AND status = 'executed'",
-      ).pluck();
+      this.legacyLookup = this.db.prepare("SELECT result_legacy_json FROM executions WHERE id = ? AND status = 'executed'").pluck();
     } catch (err) {
       this.db.close();
       throw err;
@@ -154,10 +154,8 @@ export class OpenExecCore {
  * make every earlier signature unverifiable, so a missing or different key stops start-up.
  */
 function loadReceiptKey(db: SqliteDatabase, file: string): Ed25519Signer {
-  const signedBy = db
-    .prepare("SELECT json_extract(body, '$.receipt_key_id') FROM receipts ORDER BY seq DESC LIMIT 1")
-    .pluck()
-    .get() as string | undefined;
+  const signedBy = db.prepare("SELECT json_extract(body, '$.receipt_key_id') FROM receipts ORDER BY seq DESC LIMIT 1").pluck().get() as
+    string | undefined;
   if (signedBy === undefined) return loadOrCreateSigningKey(file).signer;
   let signer: Ed25519Signer;
   try {
@@ -169,7 +167,9 @@ function loadReceiptKey(db: SqliteDatabase, file: string): Ed25519Signer {
     throw err;
   }
   if (signer.keyId !== signedBy) {
-    throw new KeyFileError(`${file} holds key ${signer.keyId}, but the ledger is signed by receipt key ${signedBy}: restore the original key file`);
+    throw new KeyFileError(
+      `${file} holds key ${signer.keyId}, but the ledger is signed by receipt key ${signedBy}: restore the original key file`,
+    );
   }
   return signer;
 }

@@ -61,7 +61,8 @@ export class DemoAgent {
     } catch {
       parsed = { detail: text };
     }
-    const record = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : { value: parsed };
+    const record =
+      typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : { value: parsed };
     return { status: res.status, body: record };
   }
 }

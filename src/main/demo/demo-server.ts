@@ -34,7 +34,8 @@ export function freshDataDir(given: string | undefined): { dataDir: string; temp
   if (given === undefined) return { dataDir: mkdtempSync(join(tmpdir(), 'openexec-demo-')), temporary: true };
   const dataDir = resolve(given);
   if (existsSync(dataDir)) {
-    if (readdirSync(dataDir).length > 0) throw new DemoSetupError(`--data-dir ${dataDir} is not empty; the demo starts a fresh ledger (give a new or empty directory)`);
+    if (readdirSync(dataDir).length > 0)
+      throw new DemoSetupError(`--data-dir ${dataDir} is not empty; the demo starts a fresh ledger (give a new or empty directory)`);
     chmodSync(dataDir, 0o700);
   } else {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -86,7 +87,10 @@ export function startDemoServer(dataDir: string, approverPem: string, manifest: 
   const killOnExit = () => child.kill('SIGTERM');
   process.once('exit', killOnExit);
   const exited = new Promise<void>((done) => child.once('exit', () => done()));
-  exited.then(() => process.off('exit', killOnExit), () => undefined);
+  exited.then(
+    () => process.off('exit', killOnExit),
+    () => undefined,
+  );
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     await exited;

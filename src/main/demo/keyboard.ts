@@ -60,7 +60,8 @@ export class Keyboard {
   async key(allowed: readonly string[]): Promise<string> {
     for (;;) {
       const key = await this.next();
-      if (key === null) throw new KeyboardClosed('the presenter stopped the demo (Ctrl-C, or stdin closed; use --auto for a hands-off run)');
+      if (key === null)
+        throw new KeyboardClosed('the presenter stopped the demo (Ctrl-C, or stdin closed; use --auto for a hands-off run)');
       const k = key.toLowerCase();
       if (allowed.includes(k)) return k;
     }

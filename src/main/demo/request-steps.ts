@@ -34,7 +34,13 @@ export async function propose(ctx: DemoContext, step: StepOf<'propose'>, index: 
   n.line('agent', `proposes '${step.action}' with payload `, json(step.payload));
   if (step.context !== undefined) n.line('agent', `and says: "${step.context}"`);
   if (step.ttl_seconds !== undefined) n.line('agent', `the proposal may wait ${step.ttl_seconds} s for a decision`);
-  const a = await ctx.agent.propose({ action: step.action, payload: step.payload, nonce, context: step.context, ttl_seconds: step.ttl_seconds });
+  const a = await ctx.agent.propose({
+    action: step.action,
+    payload: step.payload,
+    nonce,
+    context: step.context,
+    ttl_seconds: step.ttl_seconds,
+  });
   boundarySays(ctx, a);
   if (step.expect === 'refused') return expectStatus(a, (s) => s >= 400, 'a refusal');
   expectStatus(a, (s) => s === 202, 'the proposal to be accepted (202)');
@@ -47,7 +53,8 @@ export async function execute(ctx: DemoContext, step: StepOf<'execute'>, index: 
   const nonce = step.nonce ?? `demo-${ctx.runId}-${index}`;
   const n = ctx.narrator;
   const artifact = step.approval === 'approver' ? ctx.approver.approve(step.action, step.payload) : undefined;
-  if (artifact) n.line('agent', `holds an approval the approver signed for exactly this request (approval ${artifact['approval_id']!.slice(0, 8)}…)`);
+  if (artifact)
+    n.line('agent', `holds an approval the approver signed for exactly this request (approval ${artifact['approval_id']!.slice(0, 8)}…)`);
   n.line('agent', `executes '${step.action}' with payload `, json(step.payload), ` (nonce ${nonce})`);
   const a = await ctx.agent.execute({ action: step.action, payload: step.payload, nonce, approval_artifact: artifact });
   boundarySays(ctx, a);
@@ -56,7 +63,10 @@ export async function execute(ctx: DemoContext, step: StepOf<'execute'>, index: 
   if (step.expect === 'refused') return expectStatus(a, (s) => s >= 400 && s !== 409, 'a refusal');
   expectStatus(a, (s) => s === 200, 'the execution to run (200)');
   sent.execId = String(a.body['id']);
-  n.line('boundary', `checks the signature against the request, spends the nonce and the approval, runs it once (execution ${sent.execId.slice(0, 8)}…)`);
+  n.line(
+    'boundary',
+    `checks the signature against the request, spends the nonce and the approval, runs it once (execution ${sent.execId.slice(0, 8)}…)`,
+  );
   n.line('agent', `gets the result: `, json(a.body['result']));
 }
 
@@ -78,7 +88,10 @@ export async function replay(ctx: DemoContext, step: StepOf<'replay'>): Promise<
   if (first.execId !== null && a.body['id'] !== first.execId) {
     throw new StepFailed(`expected the stored execution ${first.execId}, got ${String(a.body['id'])}`);
   }
-  n.line('boundary', `recognises the nonce: answers with the stored result of execution ${String(a.body['id']).slice(0, 8)}…; the action does not run a second time`);
+  n.line(
+    'boundary',
+    `recognises the nonce: answers with the stored result of execution ${String(a.body['id']).slice(0, 8)}…; the action does not run a second time`,
+  );
   n.line('agent', `gets the same result: `, json(a.body['result']));
 }
 
@@ -87,7 +100,12 @@ export async function tamper(ctx: DemoContext, step: StepOf<'tamper'>, index: nu
   const artifact = ctx.approver.approve(step.action, step.approved_payload);
   n.line('agent', `holds an approval signed for '${step.action}' with payload `, json(step.approved_payload));
   n.line('agent', `sends it with payload `, json(step.sent_payload));
-  const a = await ctx.agent.execute({ action: step.action, payload: step.sent_payload, nonce: `demo-${ctx.runId}-${index}`, approval_artifact: artifact });
+  const a = await ctx.agent.execute({
+    action: step.action,
+    payload: step.sent_payload,
+    nonce: `demo-${ctx.runId}-${index}`,
+    approval_artifact: artifact,
+  });
   boundarySays(ctx, a);
   expectStatus(a, (s) => s === 403, 'the approval to be refused (403)');
   n.line('boundary', 'the hash of the request it received is not the one that was signed: refused, nothing ran');
@@ -105,8 +123,7 @@ export async function wait(ctx: DemoContext, step: StepOf<'wait'>): Promise<void
   const { id } = proposalNamed(ctx, step.for);
   const decided = ctx.decisions.get(step.for);
   // An interactive presenter may decide otherwise than the script: expect what they chose.
-  const expected =
-    decided && decided.actual !== decided.scripted ? (decided.actual === 'approve' ? 'executed' : 'denied') : step.until;
+  const expected = decided && decided.actual !== decided.scripted ? (decided.actual === 'approve' ? 'executed' : 'denied') : step.until;
   const n = ctx.narrator;
   n.line('agent', `waits for the decision (long-poll GET /proposals/${id.slice(0, 8)}…?wait=…)`);
   const deadline = Date.now() + step.timeout_seconds * 1000;

@@ -170,7 +170,8 @@ export async function runDemo(argv: string[]): Promise<number> {
     narrator.banner('The ledger');
     const tally = RECEIPT_EVENTS.filter((e) => counts.has(e)).map((e) => `${counts.get(e)} ${e}`);
     narrator.line('demo', `${tally.join(', ')}: every attempt left a signed receipt`);
-    if (!data.temporary) narrator.line(
+    if (!data.temporary)
+      narrator.line(
         'demo',
         `kept in ${dataDir}: OPENEXEC_DATA_DIR=${dataDir} openexec verify-ledger --approver-key ${join(dataDir, 'demo-evidence/approver-key.pem')}`,
       );

@@ -23,7 +23,11 @@ const propose = z.strictObject({
   action: z.string().min(1).max(200),
   payload: payload.default({}),
   context: z.string().max(4000).optional(),
-  ttl_seconds: z.int().min(1).max(7 * 24 * 3600).optional(),
+  ttl_seconds: z
+    .int()
+    .min(1)
+    .max(7 * 24 * 3600)
+    .optional(),
   nonce: z.string().min(1).max(200).optional(),
   expect: z.enum(['proposed', 'refused']).default('proposed'),
 });

@@ -94,13 +94,21 @@ async function verifyReceipt(ctx: DemoContext, of: string | undefined): Promise<
     n.line('check', `OpenSSL 3 is not here, so this check is skipped; run it where it is: ${command}`);
     return;
   }
-  n.line('check', `the Ed25519 signature, checked by ${version.output.trim().split(' (')[0]} with the receipt public key (GET /receipts/public-key):`);
+  n.line(
+    'check',
+    `the Ed25519 signature, checked by ${version.output.trim().split(' (')[0]} with the receipt public key (GET /receipts/public-key):`,
+  );
   const ok = await shown(ctx, command, 'openssl', args);
   if (ok.code !== 0) throw new StepFailed(`openssl did not verify receipt #${seq}: ${ok.output.trim().split('\n')[0]}`);
   const forged = join(ctx.evidenceDir, `receipt-${seq}-edited.json`);
   writeFileSync(forged, receipt.body.replace(`"seq":${seq}`, `"seq":${seq + 1000}`));
   n.line('check', 'and the same body with one number changed:');
-  const bad = await shown(ctx, command.replace(body, forged), 'openssl', args.map((a) => (a === body ? forged : a)));
+  const bad = await shown(
+    ctx,
+    command.replace(body, forged),
+    'openssl',
+    args.map((a) => (a === body ? forged : a)),
+  );
   if (bad.code === 0) throw new StepFailed('openssl verified an edited receipt body');
 }
 
@@ -132,7 +140,10 @@ async function truncation(ctx: DemoContext, remove: number): Promise<void> {
   } finally {
     db.close();
   }
-  n.line('check', `a copy of the ledger loses its newest ${remove} receipts (#${removed.first}–#${removed.last}), as if someone cut its tail`);
+  n.line(
+    'check',
+    `a copy of the ledger loses its newest ${remove} receipts (#${removed.first}–#${removed.last}), as if someone cut its tail`,
+  );
   const key = await receiptKeyFile(ctx);
   const copyEnv = { OPENEXEC_DATA_DIR: copyDir };
   const approver = approverKeyFile(ctx);

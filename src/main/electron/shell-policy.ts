@@ -57,7 +57,8 @@ export function shellPolicy({ isPackaged, devBuild, env }: ShellInputs): ShellPo
   const flag = env['OPENEXEC_DEVTOOLS'];
   const devTools = flag === '1';
   if (devTools) notices.push('DevTools are enabled (OPENEXEC_DEVTOOLS=1): whoever uses them can act as the operator');
-  else if (flag !== undefined && flag !== '' && flag !== '0') notices.push(`ignoring OPENEXEC_DEVTOOLS=${flag}: set it to 1 to enable DevTools`);
+  else if (flag !== undefined && flag !== '' && flag !== '0')
+    notices.push(`ignoring OPENEXEC_DEVTOOLS=${flag}: set it to 1 to enable DevTools`);
   return { devServerUrl, devTools, notices };
 }
 

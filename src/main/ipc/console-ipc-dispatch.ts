@@ -39,9 +39,7 @@ export function senderProblem(event: InvokeEventLike, win: TrustedWindow | null)
   if (!frame) return 'the calling frame is gone';
   const isMainFrame =
     frame === win.mainFrame ||
-    (frame.parent === null &&
-      frame.processId === win.mainFrame.processId &&
-      frame.routingId === win.mainFrame.routingId);
+    (frame.parent === null && frame.processId === win.mainFrame.processId && frame.routingId === win.mainFrame.routingId);
   if (!isMainFrame) return 'the call does not come from the console window’s main frame';
   if (!isAppUrl(frame.url, win.appUrl)) return 'the calling frame is not showing the console';
   return null;
@@ -49,17 +47,11 @@ export function senderProblem(event: InvokeEventLike, win: TrustedWindow | null)
 
 /** Turns a schema failure into one line: "path: message; path: message". */
 function describeIssues(issues: readonly { path: readonly PropertyKey[]; message: string }[]): string {
-  return issues
-    .map((issue) => (issue.path.length ? `${issue.path.map(String).join('.')}: ${issue.message}` : issue.message))
-    .join('; ');
+  return issues.map((issue) => (issue.path.length ? `${issue.path.map(String).join('.')}: ${issue.message}` : issue.message)).join('; ');
 }
 
 /** Validates `arg` with the method's shared schema, then calls the service. Never throws. */
-export async function dispatchConsoleCall(
-  api: ConsoleApi,
-  method: ConsoleMethod,
-  arg: unknown,
-): Promise<ConsoleResult<unknown>> {
+export async function dispatchConsoleCall(api: ConsoleApi, method: ConsoleMethod, arg: unknown): Promise<ConsoleResult<unknown>> {
   const schema = CONSOLE_METHODS[method];
   if (!schema) return fail('invalid_input', `unknown method ${String(method)}`);
   const parsed = schema.safeParse(arg ?? {});
@@ -82,10 +74,7 @@ export type ConsoleIpcHandler = (event: InvokeEventLike, arg: unknown) => Promis
  * One handler per contract method, keyed by IPC channel. Each refuses callers other than the
  * trusted window (`forbidden`) before looking at the argument.
  */
-export function createConsoleIpcHandlers(
-  api: ConsoleApi,
-  currentWindow: () => TrustedWindow | null,
-): Map<string, ConsoleIpcHandler> {
+export function createConsoleIpcHandlers(api: ConsoleApi, currentWindow: () => TrustedWindow | null): Map<string, ConsoleIpcHandler> {
   const handlers = new Map<string, ConsoleIpcHandler>();
   for (const method of CONSOLE_METHOD_NAMES) {
     handlers.set(IPC_CHANNEL_PREFIX + method, async (event, arg) => {

@@ -29,7 +29,8 @@ export class AgentHttp {
     } catch {
       throw new Error(`OpenExec answered HTTP ${status} with something that is not JSON`);
     }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error(`OpenExec answered HTTP ${status} with no object`);
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+      throw new Error(`OpenExec answered HTTP ${status} with no object`);
     return { status, body: parsed as Record<string, unknown> };
   }
 

@@ -27,7 +27,11 @@ export interface ToolDescriptor {
 export type ProgressReport = (progress: number, message: string) => Promise<void>;
 
 export function refused(outcome: string, reason: string): ToolCallResult {
-  return { content: [{ type: 'text', text: `OpenExec refused this call (${outcome}): ${reason}` }], isError: true, _meta: { 'openexec/gate': { outcome, reason } } };
+  return {
+    content: [{ type: 'text', text: `OpenExec refused this call (${outcome}): ${reason}` }],
+    isError: true,
+    _meta: { 'openexec/gate': { outcome, reason } },
+  };
 }
 
 /** A result that ran: its canonical JSON as text, and as structured content when it is an object. */

@@ -52,7 +52,13 @@ export class McpGateway {
       });
   }
 
-  async callTool(agent: string, name: string, args: unknown, progress: ProgressReport | null, signal: AbortSignal): Promise<ToolCallResult> {
+  async callTool(
+    agent: string,
+    name: string,
+    args: unknown,
+    progress: ProgressReport | null,
+    signal: AbortSignal,
+  ): Promise<ToolCallResult> {
     try {
       const payload = fromPlainJson(args ?? {});
       if (payload === undefined || !isJsonObject(payload)) return refused('invalid', 'arguments must be a JSON object');
@@ -69,10 +75,20 @@ export class McpGateway {
   private async direct(agent: string, action: string, payload: JsonObject): Promise<ToolCallResult> {
     const outcome = await this.core.engine.execute({ action, payload, nonce: `mcp-${randomUUID()}`, artifact: null, agent });
     if (outcome.kind === 'refused') return refused(outcome.code, outcome.detail);
-    return executed(outcome.answer.resultCanonical, { outcome: 'executed', receipt_seq: outcome.receiptSeq, receipt: outcome.answer.receipt });
+    return executed(outcome.answer.resultCanonical, {
+      outcome: 'executed',
+      receipt_seq: outcome.receiptSeq,
+      receipt: outcome.answer.receipt,
+    });
   }
 
-  private async gated(agent: string, action: string, payload: JsonObject, progress: ProgressReport | null, signal: AbortSignal): Promise<ToolCallResult> {
+  private async gated(
+    agent: string,
+    action: string,
+    payload: JsonObject,
+    progress: ProgressReport | null,
+    signal: AbortSignal,
+  ): Promise<ToolCallResult> {
     const hash = hashRequest(action, payload);
     const joinedId = this.joins.joined(agent, hash);
     let row = joinedId === null ? undefined : this.proposals.get(joinedId);
@@ -81,7 +97,8 @@ export class McpGateway {
     let step = 0;
     while (row.status === 'pending' && Date.now() < deadline && !signal.aborted) {
       row = (await this.proposals.wait(row.id, Math.min(PROGRESS_EVERY_MS, deadline - Date.now()))) ?? row;
-      if (row.status === 'pending' && progress) await progress(++step, `Waiting for the OpenExec operator's decision on proposal ${row.id}`);
+      if (row.status === 'pending' && progress)
+        await progress(++step, `Waiting for the OpenExec operator's decision on proposal ${row.id}`);
     }
     if (row.status === 'pending') this.joins.remember(agent, hash, row.id);
     else this.joins.settled(agent, hash, null, row.id);
@@ -99,7 +116,12 @@ export class McpGateway {
         });
       case 'pending':
         return {
-          content: [{ type: 'text', text: `Waiting for the OpenExec operator's decision on proposal ${row.id}; make the same call again to keep waiting` }],
+          content: [
+            {
+              type: 'text',
+              text: `Waiting for the OpenExec operator's decision on proposal ${row.id}; make the same call again to keep waiting`,
+            },
+          ],
           isError: true,
           _meta: { 'openexec/gate': { outcome: 'pending', proposal_id: row.id, request_hash: row.request_hash, retry: true } },
         };

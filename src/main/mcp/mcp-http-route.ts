@@ -24,7 +24,10 @@ export function registerMcpRoute(app: FastifyInstance, gateway: McpGateway, agen
     reply.hijack();
     try {
       await serveStreamableHttp(
-        { listTools: () => gateway.listTools(), callTool: (name, args, progress, signal) => gateway.callTool(agent, name, args, progress, signal) },
+        {
+          listTools: () => gateway.listTools(),
+          callTool: (name, args, progress, signal) => gateway.callTool(agent, name, args, progress, signal),
+        },
         req.raw,
         reply.raw,
         body,

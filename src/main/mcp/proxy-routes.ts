@@ -18,9 +18,24 @@ const toolName = z.string().regex(/^[A-Za-z0-9_.\-/]{1,128}$/);
 const hash = z.string().regex(/^[0-9a-f]{64}$/);
 const toolsBody = z.strictObject({
   server,
-  tools: z.array(z.looseObject({ name: toolName, description: z.string().optional(), inputSchema: z.record(z.string(), z.unknown()), annotations: z.record(z.string(), z.unknown()).optional() })).max(1000),
+  tools: z
+    .array(
+      z.looseObject({
+        name: toolName,
+        description: z.string().optional(),
+        inputSchema: z.record(z.string(), z.unknown()),
+        annotations: z.record(z.string(), z.unknown()).optional(),
+      }),
+    )
+    .max(1000),
 });
-const callBody = z.strictObject({ server, tool: toolName, arguments: z.record(z.string(), z.unknown()), definition_hash: hash, nonce: z.string().min(1).max(256) });
+const callBody = z.strictObject({
+  server,
+  tool: toolName,
+  arguments: z.record(z.string(), z.unknown()),
+  definition_hash: hash,
+  nonce: z.string().min(1).max(256),
+});
 const reportBody = z.strictObject({
   server,
   tool: toolName,
@@ -67,7 +82,13 @@ function withCodes(handler: (req: FastifyRequest, reply: FastifyReply) => void):
   };
 }
 
-export function registerProxyRoutes(app: FastifyInstance, core: OpenExecCore, proposals: ProposalService, agentAuth: AgentAuth, readOnlyDirect: readonly string[]): void {
+export function registerProxyRoutes(
+  app: FastifyInstance,
+  core: OpenExecCore,
+  proposals: ProposalService,
+  agentAuth: AgentAuth,
+  readOnlyDirect: readonly string[],
+): void {
   const agentOf = (req: FastifyRequest): string => {
     const agent = agentAuth.of(req);
     if (agent === null) throw new Refusal('unauthorized', 'Agent token required for the MCP proxy (Authorization: Bearer <agent-token>)');
@@ -84,59 +105,77 @@ export function registerProxyRoutes(app: FastifyInstance, core: OpenExecCore, pr
     core.allowList.isAllowed(action) &&
     (core.toolPins.definitionOf(action)?.['annotations'] as { readOnlyHint?: unknown } | null)?.readOnlyHint === true;
 
-  app.post(`${PROXY_PATH}/tools`, withCodes((req, reply) => {
-    agentOf(req);
-    const body = parsed(toolsBody, req);
-    const tools = body.tools.map((t) => {
-      const action = actionOf(body.server, t.name);
-      const definition = json({ name: t.name, description: t.description ?? null, inputSchema: t.inputSchema, annotations: t.annotations ?? null }, 'a tool definition');
-      const pin = core.toolPins.observe(action, definition);
-      return { name: t.name, action, definition_hash: pin.hash, status: pin.status, ...(pin.status === 'changed' ? { pinned_hash: pin.pinnedHash } : {}) };
-    });
-    sendJson(reply, 200, { tools });
-  }));
+  app.post(
+    `${PROXY_PATH}/tools`,
+    withCodes((req, reply) => {
+      agentOf(req);
+      const body = parsed(toolsBody, req);
+      const tools = body.tools.map((t) => {
+        const action = actionOf(body.server, t.name);
+        const definition = json(
+          { name: t.name, description: t.description ?? null, inputSchema: t.inputSchema, annotations: t.annotations ?? null },
+          'a tool definition',
+        );
+        const pin = core.toolPins.observe(action, definition);
+        return {
+          name: t.name,
+          action,
+          definition_hash: pin.hash,
+          status: pin.status,
+          ...(pin.status === 'changed' ? { pinned_hash: pin.pinnedHash } : {}),
+        };
+      });
+      sendJson(reply, 200, { tools });
+    }),
+  );
 
-  app.post(`${PROXY_PATH}/call`, withCodes((req, reply) => {
-    const agent = agentOf(req);
-    const body = parsed(callBody, req);
-    const action = actionOf(body.server, body.tool);
-    const pinned = core.toolPins.hashOf(action);
-    if (pinned === null) throw new Refusal('not_found', `'${action}' has no pinned definition: the proxy must list it first`);
-    if (pinned !== body.definition_hash) {
-      throw new Refusal(
-        'definition_changed',
-        `The definition of '${action}' changed since it was pinned (pinned ${pinned}, now ${body.definition_hash}): refused until the operator accepts it`,
-      );
-    }
-    if (runsUndecided(body.server, action)) return sendJson(reply, 200, { decision: 'direct' });
-    const { proposal } = proposals.propose({
-      action,
-      payload: json(body.arguments, 'arguments'),
-      nonce: body.nonce,
-      context: `MCP tools/call through openexec mcp proxy --name ${body.server}`,
-      agent,
-    });
-    sendRaw(reply, 202, proposalWire(proposal, null));
-  }));
+  app.post(
+    `${PROXY_PATH}/call`,
+    withCodes((req, reply) => {
+      const agent = agentOf(req);
+      const body = parsed(callBody, req);
+      const action = actionOf(body.server, body.tool);
+      const pinned = core.toolPins.hashOf(action);
+      if (pinned === null) throw new Refusal('not_found', `'${action}' has no pinned definition: the proxy must list it first`);
+      if (pinned !== body.definition_hash) {
+        throw new Refusal(
+          'definition_changed',
+          `The definition of '${action}' changed since it was pinned (pinned ${pinned}, now ${body.definition_hash}): refused until the operator accepts it`,
+        );
+      }
+      if (runsUndecided(body.server, action)) return sendJson(reply, 200, { decision: 'direct' });
+      const { proposal } = proposals.propose({
+        action,
+        payload: json(body.arguments, 'arguments'),
+        nonce: body.nonce,
+        context: `MCP tools/call through openexec mcp proxy --name ${body.server}`,
+        agent,
+      });
+      sendRaw(reply, 202, proposalWire(proposal, null));
+    }),
+  );
 
-  app.post(`${PROXY_PATH}/report`, withCodes((req, reply) => {
-    const agent = agentOf(req);
-    const body = parsed(reportBody, req);
-    const action = actionOf(body.server, body.tool);
-    const proposal = body.proposal_id === null ? null : (proposals.get(body.proposal_id) ?? null);
-    if (proposal !== null && proposal.agent !== agent) throw new Refusal('not_found', `No proposal ${body.proposal_id}`);
-    const result = body.result === null ? null : fromPlainJson(body.result);
-    const receipt = recordClientReport(core, {
-      client: 'mcp-proxy',
-      action,
-      payload: json(body.arguments, 'arguments'),
-      nonce: body.nonce,
-      agent,
-      proposal,
-      outcome: body.outcome,
-      result: (result ?? null) as JsonValue | null,
-      readOnlyDirect: proposal === null && runsUndecided(body.server, action),
-    });
-    sendJson(reply, 200, { receipt_seq: receipt.seq });
-  }));
+  app.post(
+    `${PROXY_PATH}/report`,
+    withCodes((req, reply) => {
+      const agent = agentOf(req);
+      const body = parsed(reportBody, req);
+      const action = actionOf(body.server, body.tool);
+      const proposal = body.proposal_id === null ? null : (proposals.get(body.proposal_id) ?? null);
+      if (proposal !== null && proposal.agent !== agent) throw new Refusal('not_found', `No proposal ${body.proposal_id}`);
+      const result = body.result === null ? null : fromPlainJson(body.result);
+      const receipt = recordClientReport(core, {
+        client: 'mcp-proxy',
+        action,
+        payload: json(body.arguments, 'arguments'),
+        nonce: body.nonce,
+        agent,
+        proposal,
+        outcome: body.outcome,
+        result: (result ?? null) as JsonValue | null,
+        readOnlyDirect: proposal === null && runsUndecided(body.server, action),
+      });
+      sendJson(reply, 200, { receipt_seq: receipt.seq });
+    }),
+  );
 }

@@ -43,7 +43,9 @@ export class McpProxy {
     const listed = await this.upstream.listTools();
     const { body } = await this.openexec.expectOk('POST', `${PROXY_PATH}/tools`, { server: this.server, tools: listed });
     const pins = body['tools'] as { name: string; definition_hash: string; status: string }[];
-    this.tools = new Map(listed.map((t) => [t.name, { descriptor: t, definitionHash: pins.find((p) => p.name === t.name)!.definition_hash }]));
+    this.tools = new Map(
+      listed.map((t) => [t.name, { descriptor: t, definitionHash: pins.find((p) => p.name === t.name)!.definition_hash }]),
+    );
     return pins.map((p) => ({ name: p.name, status: p.status }));
   }
 
@@ -64,11 +66,15 @@ export class McpProxy {
       gate = await this.gate(name, tool, approvedArgs, nonce, hashRequest(`mcp:${this.server}/${name}`, payload), progress, signal);
     } catch (err) {
       if (err instanceof Refusal) return refused(err.code, err.detail);
-      return refused('error', `OpenExec could not decide this call (${err instanceof Error ? err.message : String(err)}); nothing was forwarded`);
+      return refused(
+        'error',
+        `OpenExec could not decide this call (${err instanceof Error ? err.message : String(err)}); nothing was forwarded`,
+      );
     }
     if (gate.kind === 'answer') return gate.result;
     if (gate.kind === 'approved') {
-      if (this.forwarded.has(gate.proposalId)) return refused('approval_used', `Proposal ${gate.proposalId} was already forwarded for another call`);
+      if (this.forwarded.has(gate.proposalId))
+        return refused('approval_used', `Proposal ${gate.proposalId} was already forwarded for another call`);
       this.forwarded.add(gate.proposalId);
     }
     return this.forward(name, approvedArgs, nonce, gate.kind === 'approved' ? gate.proposalId : null);
@@ -111,7 +117,16 @@ export class McpProxy {
       const meta: GateMeta = { outcome: 'pending', proposal_id: id, request_hash: row['request_hash'] as string, retry: true };
       return {
         kind: 'answer',
-        result: { content: [{ type: 'text', text: `Waiting for the OpenExec operator's decision on proposal ${id}; make the same call again to keep waiting` }], isError: true, _meta: { 'openexec/gate': meta } },
+        result: {
+          content: [
+            {
+              type: 'text',
+              text: `Waiting for the OpenExec operator's decision on proposal ${id}; make the same call again to keep waiting`,
+            },
+          ],
+          isError: true,
+          _meta: { 'openexec/gate': meta },
+        },
       };
     }
     this.joins.settled(agentKey, requestHash, null, id);
@@ -119,7 +134,11 @@ export class McpProxy {
     const reason = (row['reason'] as string | null) ?? null;
     return {
       kind: 'answer',
-      result: { content: [{ type: 'text', text: `OpenExec: ${status}${reason ? `: ${reason}` : ''}` }], isError: true, _meta: { 'openexec/gate': { outcome: status as 'denied', proposal_id: id, reason } } },
+      result: {
+        content: [{ type: 'text', text: `OpenExec: ${status}${reason ? `: ${reason}` : ''}` }],
+        isError: true,
+        _meta: { 'openexec/gate': { outcome: status as 'denied', proposal_id: id, reason } },
+      },
     };
   }
 
@@ -135,18 +154,42 @@ export class McpProxy {
     const report = { server: this.server, tool: name, arguments: args, nonce, proposal_id: proposalId };
     let receiptSeq: number;
     try {
-      const { body } = await this.openexec.expectOk('POST', `${PROXY_PATH}/report`, { ...report, outcome: lost === null ? 'reported' : 'outcome_unknown', result });
+      const { body } = await this.openexec.expectOk('POST', `${PROXY_PATH}/report`, {
+        ...report,
+        outcome: lost === null ? 'reported' : 'outcome_unknown',
+        result,
+      });
       receiptSeq = body['receipt_seq'] as number;
     } catch (err) {
       const why = err instanceof Error ? err.message : String(err);
-      return refused('unwitnessed', `The call was forwarded to '${this.server}' once, but OpenExec could not record its outcome (${why}); it is not resent`);
+      return refused(
+        'unwitnessed',
+        `The call was forwarded to '${this.server}' once, but OpenExec could not record its outcome (${why}); it is not resent`,
+      );
     }
     if (lost !== null) {
-      const meta = { outcome: 'outcome_unknown', reason: `forwarded once; the upstream's answer was lost (${lost}); never resent`, receipt_seq: receiptSeq, ...(proposalId ? { proposal_id: proposalId } : {}) };
-      return { content: [{ type: 'text', text: `OpenExec: outcome unknown: ${meta.reason}` }], isError: true, _meta: { 'openexec/gate': meta } };
+      const meta = {
+        outcome: 'outcome_unknown',
+        reason: `forwarded once; the upstream's answer was lost (${lost}); never resent`,
+        receipt_seq: receiptSeq,
+        ...(proposalId ? { proposal_id: proposalId } : {}),
+      };
+      return {
+        content: [{ type: 'text', text: `OpenExec: outcome unknown: ${meta.reason}` }],
+        isError: true,
+        _meta: { 'openexec/gate': meta },
+      };
     }
     const upstream = result!;
-    const meta = { outcome: 'executed', receipt_seq: receiptSeq, receipt: null, ...(proposalId ? { proposal_id: proposalId } : {}) } as const;
-    return { ...(upstream as unknown as ToolCallResult), _meta: { ...((upstream['_meta'] as Record<string, unknown> | undefined) ?? {}), 'openexec/gate': meta } } as ToolCallResult;
+    const meta = {
+      outcome: 'executed',
+      receipt_seq: receiptSeq,
+      receipt: null,
+      ...(proposalId ? { proposal_id: proposalId } : {}),
+    } as const;
+    return {
+      ...(upstream as unknown as ToolCallResult),
+      _meta: { ...((upstream['_meta'] as Record<string, unknown> | undefined) ?? {}), 'openexec/gate': meta },
+    } as ToolCallResult;
   }
 }

@@ -10,7 +10,12 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import {
+  CallToolRequestSchema,
+  ListToolsRequestSchema,
+  type CallToolResult,
+  type JSONRPCMessage,
+} from '@modelcontextprotocol/sdk/types.js';
 import type { ProgressReport, ToolCallResult, ToolDescriptor } from './gate-result.ts';
 import { APP_VERSION } from '../core/version.ts';
 
@@ -30,7 +35,8 @@ export function toolServer(name: string, handlers: ToolHandlers): Server {
     const progress: ProgressReport | null =
       token === undefined
         ? null
-        : (progress, message) => extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress, message } });
+        : (progress, message) =>
+            extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress, message } });
     const result = await handlers.callTool(request.params.name, request.params.arguments ?? {}, progress, extra.signal);
     return { ...result };
   });
@@ -76,7 +82,11 @@ export async function relayStdioToHttp(url: URL, token: string): Promise<void> {
     http.send(message).catch((err: unknown) => {
       if (!isRequest(message)) return;
       const detail = err instanceof Error ? err.message : String(err);
-      void stdio.send({ jsonrpc: '2.0', id: message.id, error: { code: -32603, message: `OpenExec refused: cannot reach ${url.origin} (${detail})` } });
+      void stdio.send({
+        jsonrpc: '2.0',
+        id: message.id,
+        error: { code: -32603, message: `OpenExec refused: cannot reach ${url.origin} (${detail})` },
+      });
     });
   };
   await http.start();
@@ -117,7 +127,10 @@ const UPSTREAM_SILENCE_MS = 600_000;
  */
 export async function connectUpstream(target: UpstreamTarget): Promise<Upstream> {
   const client = new Client({ name: 'openexec-mcp-proxy', version: APP_VERSION });
-  const transport = 'url' in target ? new StreamableHTTPClientTransport(target.url) : new StdioClientTransport({ command: target.command, args: target.args, stderr: 'inherit' });
+  const transport =
+    'url' in target
+      ? new StreamableHTTPClientTransport(target.url)
+      : new StdioClientTransport({ command: target.command, args: target.args, stderr: 'inherit' });
   await client.connect(transport);
   return {
     async listTools() {
@@ -131,7 +144,10 @@ export async function connectUpstream(target: UpstreamTarget): Promise<Upstream>
       return tools;
     },
     async callTool(name, args) {
-      const result = await client.callTool({ name, arguments: args }, undefined, { timeout: UPSTREAM_SILENCE_MS, resetTimeoutOnProgress: true });
+      const result = await client.callTool({ name, arguments: args }, undefined, {
+        timeout: UPSTREAM_SILENCE_MS,
+        resetTimeoutOnProgress: true,
+      });
       return result as UpstreamResult;
     },
     get pid() {

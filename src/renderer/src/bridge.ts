@@ -8,8 +8,7 @@ import { BRIDGE_GLOBAL_NAME } from '../../shared/console-bridge-names';
 import type { ConsoleEvent, NotifyResultDto } from '../../shared/console-dto';
 import type { ConsoleResult } from '../../shared/console-result';
 
-export type ValueOf<M extends ConsoleMethod> =
-  Awaited<ReturnType<ConsoleApi[M]>> extends ConsoleResult<infer T> ? T : never;
+export type ValueOf<M extends ConsoleMethod> = Awaited<ReturnType<ConsoleApi[M]>> extends ConsoleResult<infer T> ? T : never;
 
 export function getBridge(): ConsoleBridge | null {
   const candidate = (globalThis as Record<string, unknown>)[BRIDGE_GLOBAL_NAME];
@@ -37,7 +36,9 @@ async function invokeBridge<T>(name: string, arg: unknown): Promise<ConsoleResul
   let result: ConsoleResult<T>;
   try {
     const answer = await fn.apply(bridge, arg === undefined ? [] : [arg]);
-    result = isResult(answer) ? (answer as ConsoleResult<T>) : { ok: false, error: { code: 'internal', message: `${name} returned no result.` } };
+    result = isResult(answer)
+      ? (answer as ConsoleResult<T>)
+      : { ok: false, error: { code: 'internal', message: `${name} returned no result.` } };
   } catch (err) {
     result = { ok: false, error: { code: 'unavailable', message: err instanceof Error ? err.message : String(err) } };
   }

@@ -14,7 +14,9 @@ interface Hit {
 }
 
 /** A real local service; every request it receives is recorded. */
-async function service(handle: (req: IncomingMessage, body: string, res: import('node:http').ServerResponse) => void): Promise<{ server: Server; port: number; hits: Hit[] }> {
+async function service(
+  handle: (req: IncomingMessage, body: string, res: import('node:http').ServerResponse) => void,
+): Promise<{ server: Server; port: number; hits: Hit[] }> {
   const hits: Hit[] = [];
   const server = createServer((req, res) => {
     let body = '';
@@ -32,7 +34,8 @@ async function service(handle: (req: IncomingMessage, body: string, res: import(
 let main: Awaited<ReturnType<typeof service>>;
 let other: Awaited<ReturnType<typeof service>>;
 const base = { description: 'test', risk: 'low', kind: 'http' };
-const call = (action: ReturnType<typeof declare>, p: unknown) => Promise.resolve(action.run(payload(p))) as Promise<Record<string, unknown>>;
+const call = (action: ReturnType<typeof declare>, p: unknown) =>
+  Promise.resolve(action.run(payload(p))) as Promise<Record<string, unknown>>;
 
 beforeAll(async () => {
   other = await service((_req, _body, res) => res.end('other host'));
@@ -58,7 +61,13 @@ afterAll(() => {
 
 describe('http: allowed hosts only, secrets by reference', () => {
   test('a GET to the allowed host; fields are URL-encoded; only the documented headers come back', async () => {
-    const job = declare('job', { ...base, method: 'GET', url: `http://127.0.0.1:${main.port}/jobs/{id}`, allowed_hosts: [`127.0.0.1:${main.port}`], payload_schema: stringSchema('id') });
+    const job = declare('job', {
+      ...base,
+      method: 'GET',
+      url: `http://127.0.0.1:${main.port}/jobs/{id}`,
+      allowed_hosts: [`127.0.0.1:${main.port}`],
+      payload_schema: stringSchema('id'),
+    });
     const r = await call(job, { id: 'a b/c?d' });
     expect(r['status']).toBe(201n);
     expect(r['headers']).toEqual({ 'content-type': 'application/json', etag: '"v1"' });
@@ -69,10 +78,22 @@ describe('http: allowed hosts only, secrets by reference', () => {
 
   test('a host smuggled through a template field never leaves the allowed host', async () => {
     const before = other.hits.length;
-    const job = declare('job', { ...base, method: 'GET', url: `http://127.0.0.1:${main.port}/jobs/{id}`, allowed_hosts: [`127.0.0.1:${main.port}`], payload_schema: stringSchema('id') });
+    const job = declare('job', {
+      ...base,
+      method: 'GET',
+      url: `http://127.0.0.1:${main.port}/jobs/{id}`,
+      allowed_hosts: [`127.0.0.1:${main.port}`],
+      payload_schema: stringSchema('id'),
+    });
     const r = await call(job, { id: `x@127.0.0.1:${other.port}/stolen` });
     expect(JSON.parse(String(r['body'])).url).toBe(`/jobs/x%40127.0.0.1%3A${other.port}%2Fstolen`);
-    const byPort = declare('p', { ...base, method: 'GET', url: 'http://127.0.0.1:{port}/stolen', allowed_hosts: [`127.0.0.1:${main.port}`], payload_schema: stringSchema('port') });
+    const byPort = declare('p', {
+      ...base,
+      method: 'GET',
+      url: 'http://127.0.0.1:{port}/stolen',
+      allowed_hosts: [`127.0.0.1:${main.port}`],
+      payload_schema: stringSchema('port'),
+    });
     await expect(call(byPort, { port: String(other.port) })).rejects.toThrow(HandlerInputError);
     await expect(call(byPort, { port: String(other.port) })).rejects.toThrow(`host 127.0.0.1:${other.port} is not in allowed_hosts`);
     expect(other.hits.length).toBe(before);
@@ -80,18 +101,44 @@ describe('http: allowed hosts only, secrets by reference', () => {
 
   test('a redirect to the same host is followed; to another host it is not', async () => {
     const allowed = [`127.0.0.1:${main.port}`, `127.0.0.1:${other.port}`];
-    const same = declare('s', { ...base, method: 'GET', url: `http://127.0.0.1:${main.port}/same`, allowed_hosts: allowed, payload_schema: { type: 'object' } });
+    const same = declare('s', {
+      ...base,
+      method: 'GET',
+      url: `http://127.0.0.1:${main.port}/same`,
+      allowed_hosts: allowed,
+      payload_schema: { type: 'object' },
+    });
     expect(JSON.parse(String((await call(same, {}))['body'])).url).toBe('/jobs/after-redirect');
     const before = other.hits.length;
-    const away = declare('o', { ...base, method: 'GET', url: `http://127.0.0.1:${main.port}/other`, allowed_hosts: allowed, payload_schema: { type: 'object' } });
+    const away = declare('o', {
+      ...base,
+      method: 'GET',
+      url: `http://127.0.0.1:${main.port}/other`,
+      allowed_hosts: allowed,
+      payload_schema: { type: 'object' },
+    });
     await expect(call(away, {})).rejects.toThrow(`redirect to another host (127.0.0.1:${other.port}) not followed`);
     expect(other.hits.length).toBe(before);
   });
 
   test('a slow response times out; a huge one is cut at the cap', async () => {
-    const slow = declare('slow', { ...base, method: 'GET', url: `http://127.0.0.1:${main.port}/slow`, allowed_hosts: [`127.0.0.1:${main.port}`], timeout_ms: 300, payload_schema: { type: 'object' } });
+    const slow = declare('slow', {
+      ...base,
+      method: 'GET',
+      url: `http://127.0.0.1:${main.port}/slow`,
+      allowed_hosts: [`127.0.0.1:${main.port}`],
+      timeout_ms: 300,
+      payload_schema: { type: 'object' },
+    });
     await expect(call(slow, {})).rejects.toThrow('timed out after 300 ms');
-    const huge = declare('huge', { ...base, method: 'GET', url: `http://127.0.0.1:${main.port}/huge`, allowed_hosts: [`127.0.0.1:${main.port}`], max_response_bytes: 10_000, payload_schema: { type: 'object' } });
+    const huge = declare('huge', {
+      ...base,
+      method: 'GET',
+      url: `http://127.0.0.1:${main.port}/huge`,
+      allowed_hosts: [`127.0.0.1:${main.port}`],
+      max_response_bytes: 10_000,
+      payload_schema: { type: 'object' },
+    });
     const r = await call(huge, {});
     expect(r['truncated']).toBe(true);
     expect(String(r['body'])).toBe('y'.repeat(10_000));
@@ -102,7 +149,20 @@ describe('http: allowed hosts only, secrets by reference', () => {
     writeFileSync(join(dataDir, 'token'), 'file-secret\n');
     const schema = { type: 'object', properties: { title: { type: 'string' }, n: { type: 'integer' } }, required: ['title', 'n'] };
     const post = (headers: unknown) =>
-      declare('post', { ...base, method: 'POST', url: `http://127.0.0.1:${main.port}/jobs`, allowed_hosts: [`127.0.0.1:${main.port}`], headers, body: { title: 'Job: {title}', count: '{n}', fixed: [1, true] }, payload_schema: schema }, { API_TOKEN: 'env-secret' }, dataDir);
+      declare(
+        'post',
+        {
+          ...base,
+          method: 'POST',
+          url: `http://127.0.0.1:${main.port}/jobs`,
+          allowed_hosts: [`127.0.0.1:${main.port}`],
+          headers,
+          body: { title: 'Job: {title}', count: '{n}', fixed: [1, true] },
+          payload_schema: schema,
+        },
+        { API_TOKEN: 'env-secret' },
+        dataDir,
+      );
     const fromEnv = await call(post({ Authorization: { env: 'API_TOKEN' } }), '{"title": "x", "n": 12345678901234567890}');
     const seen = JSON.parse(String(fromEnv['body']));
     expect(seen.auth).toBe('env-secret');
@@ -110,10 +170,19 @@ describe('http: allowed hosts only, secrets by reference', () => {
     expect(JSON.stringify(fromEnv['headers'])).not.toContain('secret');
     const fromFile = await call(post({ Authorization: { file: 'token' } }), { title: 'x', n: 1 });
     expect(JSON.parse(String(fromFile['body'])).auth).toBe('file-secret');
-    const traced = declare('t', { ...base, method: 'GET', url: `http://127.0.0.1:${main.port}/jobs`, allowed_hosts: [`127.0.0.1:${main.port}`], headers: { 'X-Trace': '{t}' }, payload_schema: stringSchema('t') });
+    const traced = declare('t', {
+      ...base,
+      method: 'GET',
+      url: `http://127.0.0.1:${main.port}/jobs`,
+      allowed_hosts: [`127.0.0.1:${main.port}`],
+      headers: { 'X-Trace': '{t}' },
+      payload_schema: stringSchema('t'),
+    });
     const hits = main.hits.length;
     await expect(call(traced, { t: 'a\r\nX-Admin: yes' })).rejects.toThrow('headers.X-Trace: a value with a line break or NUL is refused');
     expect(main.hits.length).toBe(hits);
-    expect(() => post({ Authorization: { env: 'MISSING_VAR' } })).toThrow(/headers\.Authorization: environment variable MISSING_VAR is not set/);
+    expect(() => post({ Authorization: { env: 'MISSING_VAR' } })).toThrow(
+      /headers\.Authorization: environment variable MISSING_VAR is not set/,
+    );
   });
 });

@@ -6,7 +6,14 @@ import { verifyChain } from '../../../src/main/core/ledger/verify-ledger.ts';
 import { tempDir } from '../../support/harness.ts';
 import { stringSchema } from '../../support/declared.ts';
 
-const action = (argv: string[]) => ({ kind: 'run', description: 'd', risk: 'low', program: '/bin/echo', argv, payload_schema: stringSchema('x') });
+const action = (argv: string[]) => ({
+  kind: 'run',
+  description: 'd',
+  risk: 'low',
+  program: '/bin/echo',
+  argv,
+  payload_schema: stringSchema('x'),
+});
 
 function manifestOf(actions: Record<string, unknown>): LoadedManifest {
   return { path: '/etc/openexec/actions.yaml', ...buildManifest({ actions }, { dataDir: tempDir(), env: {} }, ['echo', 'add']) };
@@ -32,7 +39,15 @@ describe('the manifest config receipt', () => {
     expect(open(first).details).toHaveLength(1);
     const { details, valid } = open(second);
     expect(valid).toBe(true);
-    expect(details[1]!.details).toMatchObject({ kind: 'actions-manifest', manifest_hash: second.hash, previous_hash: first.hash, added: ['c'], removed: [], changed: ['b'], actions: second.definitions });
+    expect(details[1]!.details).toMatchObject({
+      kind: 'actions-manifest',
+      manifest_hash: second.hash,
+      previous_hash: first.hash,
+      added: ['c'],
+      removed: [],
+      changed: ['b'],
+      actions: second.definitions,
+    });
     expect(details[1]!.reason).toBe('actions manifest: /etc/openexec/actions.yaml (3 actions); added c; changed b');
     const gone = open(null).details;
     expect(gone[2]!.details).toMatchObject({ manifest: null, manifest_hash: null, previous_hash: second.hash, removed: ['a', 'b', 'c'] });

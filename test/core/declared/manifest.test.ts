@@ -8,26 +8,92 @@ import { loadActionsManifest } from '../../../src/main/app/actions-manifest.ts';
 import { REPO_ROOT, tempDir } from '../../support/harness.ts';
 import { payload, stringSchema } from '../../support/declared.ts';
 
-const greet = { kind: 'run', description: 'Print a greeting', risk: 'low', program: '/usr/bin/printf', argv: ['hello %s\\n', '{name}'], payload_schema: stringSchema('name') };
+const greet = {
+  kind: 'run',
+  description: 'Print a greeting',
+  risk: 'low',
+  program: '/usr/bin/printf',
+  argv: ['hello %s\\n', '{name}'],
+  payload_schema: stringSchema('name'),
+};
 const build = (actions: Record<string, unknown>) => buildManifest({ actions }, { dataDir: tempDir(), env: {} }, ['echo', 'add']);
 
 describe('the manifest: validated at start-up, one line per problem', () => {
   test.each([
     [{ greet: { ...greet, kind: 'shell' } }, /^action 'greet': kind: /],
     [{ greet: { ...greet, program: 'printf' } }, /^action 'greet': program: must be an absolute path$/],
-    [{ greet: { ...greet, program: '/no/such/program' } }, /^action 'greet': program: \/no\/such\/program does not exist or is not an executable file$/],
+    [
+      { greet: { ...greet, program: '/no/such/program' } },
+      /^action 'greet': program: \/no\/such\/program does not exist or is not an executable file$/,
+    ],
     [{ greet: { ...greet, argv: ['{nme}'] } }, /^action 'greet': argv\[0\]: \{nme\} must be a required property of payload_schema$/],
     [{ greet: { ...greet, argv: ['{name'] } }, /^action 'greet': argv\[0\]: '\{' at 0 does not open a \{field\}/],
     [{ greet: { ...greet, risk: 'none' } }, /^action 'greet': risk: /],
     [{ greet: { ...greet, shell: true } }, /^action 'greet': .*shell/],
-    [{ greet: { ...greet, payload_schema: { type: 'object', properties: { n: { type: 'strin' } } } } }, /^action 'greet': payload_schema: /],
+    [
+      { greet: { ...greet, payload_schema: { type: 'object', properties: { n: { type: 'strin' } } } } },
+      /^action 'greet': payload_schema: /,
+    ],
     [{ greet: { ...greet, payload_schema: { type: 'string' } } }, /^action 'greet': payload_schema: must be a schema of type 'object'/],
     [{ echo: greet }, /^action 'echo': name: is a built-in action$/],
     [{ 'bad name!': greet }, /^action 'bad name!': name: /],
-    [{ note: { kind: 'write_file', description: 'd', risk: 'low', root: '/no/such/root', path: '{f}', content: '', payload_schema: stringSchema('f') } }, /^action 'note': root: \/no\/such\/root is not a directory$/],
-    [{ job: { kind: 'http', description: 'd', risk: 'low', method: 'GET', url: 'http://{host}/x', allowed_hosts: ['127.0.0.1'], payload_schema: stringSchema('host') } }, /^action 'job': url: must start with http:\/\/ or https:\/\/ and a fixed host$/],
-    [{ job: { kind: 'http', description: 'd', risk: 'low', method: 'GET', url: 'http://a/x', allowed_hosts: ['a/b'], payload_schema: { type: 'object' } } }, /^action 'job': allowed_hosts\[0\]: must be host or host:port$/],
-    [{ job: { kind: 'http', description: 'd', risk: 'low', method: 'GET', url: 'http://a/x', allowed_hosts: ['a'], body: { a: 1 }, payload_schema: { type: 'object' } } }, /^action 'job': body: a GET request has no body$/],
+    [
+      {
+        note: {
+          kind: 'write_file',
+          description: 'd',
+          risk: 'low',
+          root: '/no/such/root',
+          path: '{f}',
+          content: '',
+          payload_schema: stringSchema('f'),
+        },
+      },
+      /^action 'note': root: \/no\/such\/root is not a directory$/,
+    ],
+    [
+      {
+        job: {
+          kind: 'http',
+          description: 'd',
+          risk: 'low',
+          method: 'GET',
+          url: 'http://{host}/x',
+          allowed_hosts: ['127.0.0.1'],
+          payload_schema: stringSchema('host'),
+        },
+      },
+      /^action 'job': url: must start with http:\/\/ or https:\/\/ and a fixed host$/,
+    ],
+    [
+      {
+        job: {
+          kind: 'http',
+          description: 'd',
+          risk: 'low',
+          method: 'GET',
+          url: 'http://a/x',
+          allowed_hosts: ['a/b'],
+          payload_schema: { type: 'object' },
+        },
+      },
+      /^action 'job': allowed_hosts\[0\]: must be host or host:port$/,
+    ],
+    [
+      {
+        job: {
+          kind: 'http',
+          description: 'd',
+          risk: 'low',
+          method: 'GET',
+          url: 'http://a/x',
+          allowed_hosts: ['a'],
+          body: { a: 1 },
+          payload_schema: { type: 'object' },
+        },
+      },
+      /^action 'job': body: a GET request has no body$/,
+    ],
   ])('%j', (actions, message) => {
     expect(() => build(actions)).toThrow(message);
   });
@@ -36,7 +102,9 @@ describe('the manifest: validated at start-up, one line per problem', () => {
     const dir = tempDir();
     const file = join(dir, 'actions.yaml');
     writeFileSync(file, toYaml({ actions: { greet: { ...greet, argv: ['{who}'] } } }));
-    expect(() => loadActionsManifest(file, dir, {})).toThrow(`${file}: action 'greet': argv[0]: {who} must be a required property of payload_schema`);
+    expect(() => loadActionsManifest(file, dir, {})).toThrow(
+      `${file}: action 'greet': argv[0]: {who} must be a required property of payload_schema`,
+    );
     writeFileSync(file, 'actions:\n  greet: [unclosed\n');
     expect(() => loadActionsManifest(file, dir, {})).toThrow(new RegExp(`^${file}: line \\d+: `));
     const txt = join(dir, 'actions.txt');
@@ -70,7 +138,9 @@ describe('the manifest: validated at start-up, one line per problem', () => {
     expect(check(payload({ name: 'ana' }))).toBeNull();
     expect(check(payload({ name: 'ana', opts: { loud: true } }))).toBeNull();
     expect(check(payload({ name: 'ana', extra: 1 }))).toBe("payload must NOT have additional properties ('extra')");
-    expect(check(payload({ name: 'ana', opts: { loud: true, color: 'red' } }))).toBe("payload/opts must NOT have additional properties ('color')");
+    expect(check(payload({ name: 'ana', opts: { loud: true, color: 'red' } }))).toBe(
+      "payload/opts must NOT have additional properties ('color')",
+    );
     expect(check(payload({ name: 'anastasia' }))).toBe('payload/name must NOT have more than 5 characters');
     expect(check(payload({}))).toBe("payload must have required property 'name'");
     // An explicit choice is kept.
@@ -83,7 +153,12 @@ describe('the manifest: validated at start-up, one line per problem', () => {
       kind: 'run',
       risk: 'low',
       description: 'Print a greeting',
-      does: ['program /usr/bin/printf', 'argv "hello %s\\\\n" "{name}"', expect.stringMatching(/^cwd \/; env /), expect.stringMatching(/^timeout 30,000 ms/)],
+      does: [
+        'program /usr/bin/printf',
+        'argv "hello %s\\\\n" "{name}"',
+        expect.stringMatching(/^cwd \/; env /),
+        expect.stringMatching(/^timeout 30,000 ms/),
+      ],
     });
   });
 });
@@ -93,7 +168,9 @@ describe('examples/actions.yaml', () => {
     const file = join(REPO_ROOT, 'examples/actions.yaml');
     const m = loadActionsManifest(file, tempDir(), { PATH: '/usr/bin:/bin' });
     expect(Object.keys(m.actions).sort()).toEqual(['git-status', 'greet', 'job-status', 'write-note']);
-    expect(m.actions['git-status']!.preview!(payload({ repo: '/src/app' }))).toEqual(['/usr/bin/git -C /src/app --no-pager status --short --branch']);
+    expect(m.actions['git-status']!.preview!(payload({ repo: '/src/app' }))).toEqual([
+      '/usr/bin/git -C /src/app --no-pager status --short --branch',
+    ]);
     expect(m.actions['git-status']!.checkPayload!(payload({ repo: '--upload-pack=evil' }))).toBe('payload/repo must match pattern "^/"');
     expect(m.actions['write-note']!.preview!(payload({ name: 'todo', text: 'milk' }))[0]).toBe('write /tmp/openexec-notes/todo.md');
     expect(m.actions['job-status']!.preview!(payload({ id: '42' }))).toEqual(['GET http://127.0.0.1:8080/jobs/42']);

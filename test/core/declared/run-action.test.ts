@@ -21,11 +21,23 @@ function running(pid: number): boolean {
 
 describe('run: real programs, no shell', () => {
   test('/bin/echo with a whole-element field and /usr/bin/printf with a format', async () => {
-    const echo = declare('e', { ...base, kind: 'run', program: '/bin/echo', argv: ['hello', '{name}'], payload_schema: stringSchema('name') });
+    const echo = declare('e', {
+      ...base,
+      kind: 'run',
+      program: '/bin/echo',
+      argv: ['hello', '{name}'],
+      payload_schema: stringSchema('name'),
+    });
     const r = await run(echo, { name: 'world; rm -rf / $(id)' });
     expect(r).toMatchObject({ exit_code: 0n, signal: null, stdout: 'hello world; rm -rf / $(id)\n', stderr: '', truncated: false });
     expect(typeof r['duration_ms']).toBe('bigint');
-    const printf = declare('p', { ...base, kind: 'run', program: '/usr/bin/printf', argv: ['hello %s, id=%s\\n', '{name}', 'x{name}y'], payload_schema: stringSchema('name') });
+    const printf = declare('p', {
+      ...base,
+      kind: 'run',
+      program: '/usr/bin/printf',
+      argv: ['hello %s, id=%s\\n', '{name}', 'x{name}y'],
+      payload_schema: stringSchema('name'),
+    });
     expect((await run(printf, { name: 'ana' }))['stdout']).toBe('hello ana, id=xanay\n');
   });
 
@@ -34,11 +46,20 @@ describe('run: real programs, no shell', () => {
     await expect(run(echo, { name: '-n' })).rejects.toThrow(HandlerInputError);
     await expect(run(echo, { name: '-n' })).rejects.toThrow(/argv\[0\]: a value starting with '-' is refused/);
     await expect(run(echo, { name: 'a\u0000b' })).rejects.toThrow(/argv\[0\]: a value with a NUL byte/);
-    const inside = declare('i', { ...base, kind: 'run', program: '/bin/echo', argv: ['--name={name}', '{a}{name}'], payload_schema: stringSchema('name', 'a') });
+    const inside = declare('i', {
+      ...base,
+      kind: 'run',
+      program: '/bin/echo',
+      argv: ['--name={name}', '{a}{name}'],
+      payload_schema: stringSchema('name', 'a'),
+    });
     await expect(run(inside, { name: '-x', a: '-' })).rejects.toThrow(/argv\[1\]/);
     expect((await run(inside, { name: '-x', a: 'a' }))['stdout']).toBe('--name=-x a-x\n');
     const allowed = declare('a', {
-      ...base, kind: 'run', program: '/bin/echo', argv: ['{n}'],
+      ...base,
+      kind: 'run',
+      program: '/bin/echo',
+      argv: ['{n}'],
       payload_schema: { type: 'object', properties: { n: { type: 'string', 'x-allow-leading-dash': true } }, required: ['n'] },
     });
     expect((await run(allowed, { n: '-e' }))['stdout']).toBe('\n');
@@ -58,13 +79,26 @@ describe('run: real programs, no shell', () => {
 
   test('only PATH, HOME and LANG are inherited, plus what the manifest lists', async () => {
     const env = { PATH: '/usr/bin:/bin', HOME: '/home/x', SECRET: 'hunter2', KEEP: 'kept' };
-    const action = declare('env', { ...base, kind: 'run', program: '/usr/bin/env', env: { MODE: 'test' }, inherit_env: ['KEEP'], payload_schema: { type: 'object' } }, env);
-    const lines = String((await run(action, {}))['stdout']).trim().split('\n').sort();
+    const action = declare(
+      'env',
+      { ...base, kind: 'run', program: '/usr/bin/env', env: { MODE: 'test' }, inherit_env: ['KEEP'], payload_schema: { type: 'object' } },
+      env,
+    );
+    const lines = String((await run(action, {}))['stdout'])
+      .trim()
+      .split('\n')
+      .sort();
     expect(lines).toEqual(['HOME=/home/x', 'KEEP=kept', 'MODE=test', 'PATH=/usr/bin:/bin']);
   });
 
   test('output over the cap is cut and marked, and the program still finishes', async () => {
-    const flood = declare('flood', { ...base, kind: 'run', program: script('head -c 3000000 /dev/zero | tr "\\0" x; echo done >&2'), max_output_bytes: 1000, payload_schema: { type: 'object' } });
+    const flood = declare('flood', {
+      ...base,
+      kind: 'run',
+      program: script('head -c 3000000 /dev/zero | tr "\\0" x; echo done >&2'),
+      max_output_bytes: 1000,
+      payload_schema: { type: 'object' },
+    });
     const r = await run(flood, {});
     expect(r['truncated']).toBe(true);
     expect(String(r['stdout'])).toBe('x'.repeat(1000));
@@ -76,7 +110,10 @@ describe('run: real programs, no shell', () => {
     const dir = tempDir();
     const pids = join(dir, 'pids');
     const forker = declare('fork', {
-      ...base, kind: 'run', timeout_ms: 500, payload_schema: { type: 'object' },
+      ...base,
+      kind: 'run',
+      timeout_ms: 500,
+      payload_schema: { type: 'object' },
       program: script(`sleep 30 & echo $! >> ${pids}\n(sleep 30; echo never) & echo $! >> ${pids}\necho $$ >> ${pids}\nsleep 30`, dir),
     });
     await expect(run(forker, {})).rejects.toThrow(/timed out after 500 ms; its process group was killed/);
@@ -90,7 +127,12 @@ describe('run: real programs, no shell', () => {
   test('background children are killed when the program exits, and do not hold the result', async () => {
     const dir = tempDir();
     const pids = join(dir, 'pids');
-    const action = declare('bg', { ...base, kind: 'run', payload_schema: { type: 'object' }, program: script(`sleep 30 & echo $! >> ${pids}\necho started`, dir) });
+    const action = declare('bg', {
+      ...base,
+      kind: 'run',
+      payload_schema: { type: 'object' },
+      program: script(`sleep 30 & echo $! >> ${pids}\necho started`, dir),
+    });
     const r = await run(action, {});
     expect(r['stdout']).toBe('started\n');
     const [pid] = readFileSync(pids, 'utf8').trim().split('\n').map(Number);
@@ -102,7 +144,9 @@ describe('run: real programs, no shell', () => {
     const dir = tempDir();
     const file = script('echo original', dir);
     const pin = createHash('sha256').update(readFileSync(file)).digest('hex');
-    expect(() => declare('x', { ...base, kind: 'run', program: file, sha256: '0'.repeat(64), payload_schema: { type: 'object' } })).toThrow(/sha256/);
+    expect(() => declare('x', { ...base, kind: 'run', program: file, sha256: '0'.repeat(64), payload_schema: { type: 'object' } })).toThrow(
+      /sha256/,
+    );
     const pinned = declare('x', { ...base, kind: 'run', program: file, sha256: pin, payload_schema: { type: 'object' } });
     expect((await run(pinned, {}))['stdout']).toBe('original\n');
     const marker = join(dir, 'ran');

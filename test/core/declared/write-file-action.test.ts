@@ -8,8 +8,16 @@ import { parseTemplate } from '../../../src/main/core/actions/declared/template.
 import { tempDir } from '../../support/harness.ts';
 import { declare, payload, stringSchema } from '../../support/declared.ts';
 
-const base = { description: 'test', risk: 'medium', kind: 'write_file', path: '{file}', content: '{text}', payload_schema: stringSchema('file', 'text') };
-const write = (action: ReturnType<typeof declare>, p: unknown) => Promise.resolve(action.run(payload(p))) as Promise<Record<string, unknown>>;
+const base = {
+  description: 'test',
+  risk: 'medium',
+  kind: 'write_file',
+  path: '{file}',
+  content: '{text}',
+  payload_schema: stringSchema('file', 'text'),
+};
+const write = (action: ReturnType<typeof declare>, p: unknown) =>
+  Promise.resolve(action.run(payload(p))) as Promise<Record<string, unknown>>;
 
 describe('write_file: under root, never through a link', () => {
   test('writes atomically with mode 0600, creating folders, and answers path, bytes and sha256', async () => {
@@ -17,14 +25,21 @@ describe('write_file: under root, never through a link', () => {
     const note = declare('note', { ...base, root });
     const r = await write(note, { file: 'a/b/note.txt', text: 'héllo' });
     const bytes = Buffer.from('héllo');
-    expect(r).toEqual({ path: join(root, 'a/b/note.txt'), bytes: BigInt(bytes.length), sha256: createHash('sha256').update(bytes).digest('hex') });
+    expect(r).toEqual({
+      path: join(root, 'a/b/note.txt'),
+      bytes: BigInt(bytes.length),
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+    });
     expect(readFileSync(join(root, 'a/b/note.txt'), 'utf8')).toBe('héllo');
     expect(statSync(join(root, 'a/b/note.txt')).mode & 0o777).toBe(0o600);
     expect(readdirSync(join(root, 'a/b'))).toEqual(['note.txt']); // no temporary file left behind
     const shared = declare('shared', { ...base, root, mode: '0640', overwrite: true });
     await write(shared, { file: 'm.txt', text: 'x' });
     expect(statSync(join(root, 'm.txt')).mode & 0o777).toBe(0o640);
-    expect(note.preview!(payload({ file: 'a/n.txt', text: 'abc' }))).toEqual([`write ${join(root, 'a/n.txt')}`, '3 bytes, mode 0600, refused if the file exists']);
+    expect(note.preview!(payload({ file: 'a/n.txt', text: 'abc' }))).toEqual([
+      `write ${join(root, 'a/n.txt')}`,
+      '3 bytes, mode 0600, refused if the file exists',
+    ]);
   });
 
   test.each(['../escape.txt', 'a/../../escape.txt', '/etc/passwd', 'a//b', './x', ''])('path %j is refused', async (file) => {
@@ -37,7 +52,9 @@ describe('write_file: under root, never through a link', () => {
   test('an existing file is refused unless overwrite is on, and then replaced', async () => {
     const root = tempDir();
     writeFileSync(join(root, 'n.txt'), 'old');
-    await expect(write(declare('n', { ...base, root }), { file: 'n.txt', text: 'new' })).rejects.toThrow(/already exists and overwrite is off/);
+    await expect(write(declare('n', { ...base, root }), { file: 'n.txt', text: 'new' })).rejects.toThrow(
+      /already exists and overwrite is off/,
+    );
     expect(readFileSync(join(root, 'n.txt'), 'utf8')).toBe('old');
     await write(declare('n', { ...base, root, overwrite: true }), { file: 'n.txt', text: 'new' });
     expect(readFileSync(join(root, 'n.txt'), 'utf8')).toBe('new');
@@ -47,7 +64,9 @@ describe('write_file: under root, never through a link', () => {
     const root = tempDir();
     const outside = tempDir();
     symlinkSync(outside, join(root, 'link'));
-    await expect(write(declare('n', { ...base, root }), { file: 'link/x.txt', text: 'x' })).rejects.toThrow(/'link' is a link or not a directory/);
+    await expect(write(declare('n', { ...base, root }), { file: 'link/x.txt', text: 'x' })).rejects.toThrow(
+      /'link' is a link or not a directory/,
+    );
     expect(readdirSync(outside)).toEqual([]);
   });
 

@@ -115,7 +115,9 @@ describe('grants at dispatch (clawshield mode, /execute without an artifact)', (
     now += 1;
     expect(await send('{"to":"cfo","body":"b"}')).toMatchObject({ code: 'approval_required' });
     expect(ran).toHaveLength(1);
-    const ended = receipts(g.id).filter((r) => r.event === 'config').map((r) => JSON.parse(r.body).details.change);
+    const ended = receipts(g.id)
+      .filter((r) => r.event === 'config')
+      .map((r) => JSON.parse(r.body).details.change);
     expect(ended).toEqual(['granted', 'expired']);
     expect(grants.get(g.id)?.status).toBe('expired');
   });
@@ -158,7 +160,7 @@ describe('grants at dispatch (clawshield mode, /execute without an artifact)', (
 
   test('a grant row edited in the database authorises nothing', async () => {
     const g = grant({ uses: 5 });
-    core.db.prepare("UPDATE grants SET body = replace(body, '\"cfo\"', '\"press\"') WHERE id = ?").run(g.id);
+    core.db.prepare('UPDATE grants SET body = replace(body, \'"cfo"\', \'"press"\') WHERE id = ?').run(g.id);
     core.close();
     open();
     expect(await send('{"to":"press","body":"a"}')).toMatchObject({ code: 'approval_required' });
@@ -169,10 +171,12 @@ describe('grants at dispatch (clawshield mode, /execute without an artifact)', (
   test('terms are refused without a limit, with a past or too distant until, or a field both fixed and varying', () => {
     expect(() => grant({})).toThrow(/needs a limit/);
     expect(() => grant({ forSeconds: 8 * 24 * 3600 })).toThrow(/7 days/);
-    expect(() =>
-      grants.issue({ action: 'send', fixed: obj('{"body":"x"}'), schema: SEND_SCHEMA, reason: 'r', uses: 1 }),
-    ).toThrow(/both fixed and varying/);
-    expect(() => grants.issue({ action: 'nope', fixed: obj('{}'), schema: SEND_SCHEMA, reason: 'r', uses: 1 })).toThrow(/not an allowed action/);
+    expect(() => grants.issue({ action: 'send', fixed: obj('{"body":"x"}'), schema: SEND_SCHEMA, reason: 'r', uses: 1 })).toThrow(
+      /both fixed and varying/,
+    );
+    expect(() => grants.issue({ action: 'nope', fixed: obj('{}'), schema: SEND_SCHEMA, reason: 'r', uses: 1 })).toThrow(
+      /not an allowed action/,
+    );
   });
 });
 
@@ -211,7 +215,9 @@ describe('grants for proposals', () => {
   test('concurrent proposals against a grant of 5 uses: 5 execute, the rest stay pending', async () => {
     grants.issue({ action: 'send', fixed: obj('{"to":"cfo"}'), schema: SEND_SCHEMA, reason: 'r', uses: 5 });
     const outs = await Promise.all(
-      Array.from({ length: 32 }, (_, i) => proposals.submit({ action: 'send', payload: obj(`{"to":"cfo","body":"m${i}"}`), nonce: `q${i}` })),
+      Array.from({ length: 32 }, (_, i) =>
+        proposals.submit({ action: 'send', payload: obj(`{"to":"cfo","body":"m${i}"}`), nonce: `q${i}` }),
+      ),
     );
     expect(outs.filter((o) => o.proposal.status === 'executed')).toHaveLength(5);
     expect(outs.filter((o) => o.proposal.status === 'pending' && o.proposal.exec_id === null)).toHaveLength(27);

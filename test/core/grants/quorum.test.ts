@@ -13,7 +13,15 @@ import { payload, stringSchema } from '../../support/declared.ts';
 
 /** `wire`: a declared action that needs two operators (it only echoes, so running it is harmless). */
 function manifest(dataDir: string): LoadedManifest {
-  const wire = { kind: 'run', description: 'send money', risk: 'high', program: '/bin/echo', argv: ['{to}'], payload_schema: stringSchema('to'), approval: { quorum: 2 } };
+  const wire = {
+    kind: 'run',
+    description: 'send money',
+    risk: 'high',
+    program: '/bin/echo',
+    argv: ['{to}'],
+    payload_schema: stringSchema('to'),
+    approval: { quorum: 2 },
+  };
   return { path: '/etc/openexec/actions.yaml', ...buildManifest({ actions: { wire } }, { dataDir, env: {} }, ['echo', 'add']) };
 }
 
@@ -36,10 +44,7 @@ describe('an action that needs two operators (approval: {quorum: 2})', () => {
   let n = 0;
   const propose = () => proposals.propose({ action: 'wire', payload: payload({ to: 'acct-1' }), nonce: `w-${++n}` }).proposal.id;
   const approvals = (id: string) =>
-    core.db
-      .prepare("SELECT approver_key_id FROM receipts WHERE event = 'approved' AND proposal_id = ? ORDER BY seq")
-      .pluck()
-      .all(id);
+    core.db.prepare("SELECT approver_key_id FROM receipts WHERE event = 'approved' AND proposal_id = ? ORDER BY seq").pluck().all(id);
 
   test('one approval leaves it pending; the same key again counts once and is refused', async () => {
     const id = propose();
@@ -72,16 +77,28 @@ describe('an action that needs two operators (approval: {quorum: 2})', () => {
     expect(out).toMatchObject({ kind: 'refused', code: 'approval_required' });
     expect(out.kind === 'refused' && out.detail).toMatch(/needs approvals by 2 distinct operator keys/);
     const grants = new GrantService(core);
-    expect(() => grants.issue({ action: 'wire', fixed: payload({}), schema: payload({ type: 'object', properties: { to: { type: 'string' } } }), uses: 1, reason: 'r' })).toThrow(
-      /cannot be granted/,
-    );
+    expect(() =>
+      grants.issue({
+        action: 'wire',
+        fixed: payload({}),
+        schema: payload({ type: 'object', properties: { to: { type: 'string' } } }),
+        uses: 1,
+        reason: 'r',
+      }),
+    ).toThrow(/cannot be granted/);
   });
 
   test('the engine itself refuses a single operator artifact for a quorum proposal', async () => {
     const id = propose();
     const row = proposals.get(id)!;
     const { artifact } = mintOperatorApproval(core, row.request_hash, null);
-    const out = await core.engine.execute({ action: 'wire', payload: payload({ to: 'acct-1' }), nonce: row.nonce, artifact, proposalId: id });
+    const out = await core.engine.execute({
+      action: 'wire',
+      payload: payload({ to: 'acct-1' }),
+      nonce: row.nonce,
+      artifact,
+      proposalId: id,
+    });
     expect(out).toMatchObject({ kind: 'refused', code: 'approval_required' });
     expect(out.kind === 'refused' && out.detail).toMatch(/proposal .* has 1$/);
   });

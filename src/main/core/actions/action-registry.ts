@@ -20,10 +20,7 @@ export type ActionHandler = (payload: JsonObject) => JsonValue | Promise<JsonVal
  * an integrator): it may touch the world, so the nonce and approval are committed as spent
  * before it runs, and its ending is committed after.
  */
-export type ActionDefinition = (
-  | { kind: 'pure'; run: (payload: JsonObject) => JsonValue }
-  | { kind: 'effects'; run: ActionHandler }
-) &
+export type ActionDefinition = ({ kind: 'pure'; run: (payload: JsonObject) => JsonValue } | { kind: 'effects'; run: ActionHandler }) &
   ActionDeclaration;
 
 /**

@@ -35,7 +35,15 @@ export const add = (payload: JsonObject): JsonValue => {
 };
 
 function builtin(description: string, does: string): ActionInfoDto {
-  return { kind: 'builtin', description, risk: null, does: [does], payloadSchema: null, annotations: { readOnlyHint: true }, definitionHash: null };
+  return {
+    kind: 'builtin',
+    description,
+    risk: null,
+    does: [does],
+    payloadSchema: null,
+    annotations: { readOnlyHint: true },
+    definitionHash: null,
+  };
 }
 
 /** Both are computations only, so they run in the deciding transaction (ActionDefinition). */

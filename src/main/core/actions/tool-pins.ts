@@ -77,12 +77,18 @@ export class ToolPins {
   accept(action: string): { action: string; before: string; after: string } {
     const row = this.byAction.get(action) as PinRow | undefined;
     if (!row) throw new Refusal('not_found', `No pinned MCP tool '${action}'`);
-    if (row.pending_hash === null || row.pending_definition === null) throw new Refusal('conflict', `No changed definition of '${action}' is waiting`);
+    if (row.pending_hash === null || row.pending_definition === null)
+      throw new Refusal('conflict', `No changed definition of '${action}' is waiting`);
     const after = row.pending_hash;
     const definition = JSON.parse(row.pending_definition) as JsonValue as JsonObject;
     this.ledger.witness(() => {
       this.acceptRow.run(isoUtc(this.clock.now()), action, after);
-      this.ledger.append({ event: 'config', action, reason: `mcp tool definition accepted: ${action}`, details: pinDetails(row.definition_hash, after, definition) });
+      this.ledger.append({
+        event: 'config',
+        action,
+        reason: `mcp tool definition accepted: ${action}`,
+        details: pinDetails(row.definition_hash, after, definition),
+      });
     });
     return { action, before: row.definition_hash, after };
   }

@@ -57,8 +57,10 @@ export class AgentRegistry {
 
   /** Registers `name` and returns its token, which exists nowhere else afterwards. */
   add(name: string): { agent: AgentDto; token: string } {
-    if (!AGENT_NAME_PATTERN.test(name)) throw new Refusal('invalid_request', `Agent name '${name}' must be 1-64 letters, digits, '.', '_' or '-'`);
-    if (this.byName.get(name) !== undefined) throw new Refusal('conflict', `An agent named '${name}' already exists (revoked names are not reused)`);
+    if (!AGENT_NAME_PATTERN.test(name))
+      throw new Refusal('invalid_request', `Agent name '${name}' must be 1-64 letters, digits, '.', '_' or '-'`);
+    if (this.byName.get(name) !== undefined)
+      throw new Refusal('conflict', `An agent named '${name}' already exists (revoked names are not reused)`);
     const token = AGENT_TOKEN_PREFIX + randomBytes(32).toString('base64url');
     this.witnessed(`agent added: ${name}`, () => this.insertRow.run(name, tokenHash(token), isoUtc(this.clock.now())));
     return { agent: agentDto(this.byName.get(name) as AgentRow), token };

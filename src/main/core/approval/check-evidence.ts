@@ -14,7 +14,10 @@ export function approverKeyMap(verifiers: readonly (Ed25519Verifier | null)[]): 
  * With no approver keys (null) only the evidence's form is checked. A receipt that names an approval without evidence is not wrong (older receipts, and an
  * execution closed after a restart, have none); `absent` lets callers count them.
  */
-export function evidenceProblem(body: Record<string, unknown>, approvers: ApproverKeys | null): { problem: string | null; absent: boolean } {
+export function evidenceProblem(
+  body: Record<string, unknown>,
+  approvers: ApproverKeys | null,
+): { problem: string | null; absent: boolean } {
   const evidence = approvalEvidence(body);
   switch (evidence.kind) {
     case 'none':
@@ -26,7 +29,11 @@ export function evidenceProblem(body: Record<string, unknown>, approvers: Approv
     case 'signed': {
       if (approvers === null) return { problem: null, absent: false };
       const key = approvers.get(evidence.keyId);
-      if (!key) return { problem: `approval ${evidence.approvalId} is signed by key ${evidence.keyId}, not a trusted approver key (configure it: CLAWSHIELD_PUBLIC_KEY or --approver-key)`, absent: false };
+      if (!key)
+        return {
+          problem: `approval ${evidence.approvalId} is signed by key ${evidence.keyId}, not a trusted approver key (configure it: CLAWSHIELD_PUBLIC_KEY or --approver-key)`,
+          absent: false,
+        };
       return key.verify(evidence.message, evidence.signature)
         ? { problem: null, absent: false }
         : { problem: `approval ${evidence.approvalId}: the signature does not verify with approver key ${evidence.keyId}`, absent: false };

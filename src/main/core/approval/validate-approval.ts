@@ -37,12 +37,7 @@ const refuse = (detail: string): ApprovalCheck => ({ ok: false, detail });
  * protocol §2's checks, in its order and with its texts, then the stronger rules. Pure: the
  * single-use rule needs the ledger and is applied by the engine inside its transaction.
  */
-export function validateApproval(
-  artifact: ApprovalArtifact,
-  requestHash: string,
-  policy: ApprovalPolicy,
-  nowMs: number,
-): ApprovalCheck {
+export function validateApproval(artifact: ApprovalArtifact, requestHash: string, policy: ApprovalPolicy, nowMs: number): ApprovalCheck {
   if (artifact.action_hash !== requestHash) {
     return refuse('Action hash mismatch: approval does not match this request');
   }

@@ -1,5 +1,14 @@
 import type { ConsoleApi } from '../../../shared/console-api.ts';
-import type { AllowListDto, ApprovalDto, CheckpointDto, CheckpointStatusDto, HealthDto, InclusionProofDto, KeyInfoDto, ProposalDetailDto } from '../../../shared/console-dto.ts';
+import type {
+  AllowListDto,
+  ApprovalDto,
+  CheckpointDto,
+  CheckpointStatusDto,
+  HealthDto,
+  InclusionProofDto,
+  KeyInfoDto,
+  ProposalDetailDto,
+} from '../../../shared/console-dto.ts';
 import type { StoredCheckpoint } from '../ledger/checkpoint/checkpoints.ts';
 import { fail, ok, type ConsoleResult } from '../../../shared/console-result.ts';
 import { consoleCodeOf } from '../../../shared/error-codes.ts';
@@ -170,7 +179,10 @@ export class ConsoleService implements ConsoleApi {
       this.grants.preview(request);
       const approved = await this.proposals.approve(input.id);
       if (approved.status !== 'executed') {
-        throw new Refusal('conflict', `Proposal ${input.id} was approved but ${approved.status}: ${approved.reason ?? ''}; no grant was issued`);
+        throw new Refusal(
+          'conflict',
+          `Proposal ${input.id} was approved but ${approved.status}: ${approved.reason ?? ''}; no grant was issued`,
+        );
       }
       return { proposal: this.proposals.dto(approved), grant: this.grants.issue(request) };
     });

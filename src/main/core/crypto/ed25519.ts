@@ -26,9 +26,7 @@ export class KeyFormatError extends Error {
 /** DER of an Ed25519 SubjectPublicKeyInfo (RFC 8410) up to the 32 key bytes. */
 const SPKI_PREFIX = Uint8Array.from([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00]);
 /** DER of an Ed25519 PKCS#8 PrivateKeyInfo (RFC 8410) up to the 32 seed bytes. */
-const PKCS8_PREFIX = Uint8Array.from([
-  0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
-]);
+const PKCS8_PREFIX = Uint8Array.from([0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20]);
 const ED25519_OID = [0x2b, 0x65, 0x70];
 
 const KEY_PROBLEM_MESSAGES = {
@@ -111,7 +109,10 @@ function spkiDer(raw: Uint8Array): Buffer {
 
 /** PEM `PUBLIC KEY` with LF line endings, the form the conformance vectors and OpenSSL write. */
 export function publicKeyToPem(raw: Uint8Array): string {
-  const lines = spkiDer(raw).toString('base64').match(/.{1,64}/g) ?? [];
+  const lines =
+    spkiDer(raw)
+      .toString('base64')
+      .match(/.{1,64}/g) ?? [];
   return `-----BEGIN PUBLIC KEY-----\n${lines.join('\n')}\n-----END PUBLIC KEY-----\n`;
 }
 

@@ -7,7 +7,18 @@
  * never see a half-written key, because the final name only ever points at a complete file.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, fstatSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  fsyncSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { Ed25519Signer, KeyFormatError } from './ed25519.ts';
 
@@ -45,7 +56,8 @@ export function readKeyFile(file: string): string | null {
   } catch (err) {
     const code = errnoCode(err);
     if (code === 'ENOENT') return null;
-    if (code === 'ELOOP') throw new KeyFileError(`key file ${file} is a symbolic link; OpenExec does not follow links to keys, put the key file itself there`);
+    if (code === 'ELOOP')
+      throw new KeyFileError(`key file ${file} is a symbolic link; OpenExec does not follow links to keys, put the key file itself there`);
     throw new KeyFileError(`cannot read key file ${file}: ${describe(err)}`);
   }
   try {

@@ -9,11 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { hashes, sign, verify } from '@noble/ed25519';
-import {
-  ed25519RIsPrimeOrder,
-  ed25519VerifyPrecheck,
-  verifyEd25519,
-} from '../../../shared/crypto/ed25519-verify.ts';
+import { ed25519RIsPrimeOrder, ed25519VerifyPrecheck, verifyEd25519 } from '../../../shared/crypto/ed25519-verify.ts';
 
 // noble's sync API refuses to run until a SHA-512 is configured. This is process-global noble
 // state; only fill it when nobody else has, and with a correct SHA-512 it cannot change results.

@@ -16,7 +16,9 @@ function keyFile(dataDir: string, name: string): string {
 /** Makes a new operator key `operators/NAME.pem`; refuses a bad or taken name. */
 export function addOperator(dataDir: string, name: string): Ed25519Signer {
   if (!OPERATOR_NAME.test(name) || name === PRIMARY_OPERATOR) {
-    throw new KeyFileError(`operator name '${name}' must be 1-32 of a-z, 0-9 and '-', start with a letter, and not be '${PRIMARY_OPERATOR}'`);
+    throw new KeyFileError(
+      `operator name '${name}' must be 1-32 of a-z, 0-9 and '-', start with a letter, and not be '${PRIMARY_OPERATOR}'`,
+    );
   }
   const file = keyFile(dataDir, name);
   if (existsSync(file)) throw new KeyFileError(`operator '${name}' already exists (${file})`);

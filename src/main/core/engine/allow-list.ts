@@ -21,9 +21,7 @@ export class AllowList {
     private readonly fromEnvironment: readonly string[] | null,
   ) {
     this.read = db.prepare('SELECT value FROM settings WHERE key = ?').pluck();
-    this.write = db.prepare(
-      'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
-    );
+    this.write = db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
     this.current = fromEnvironment ? new Set(fromEnvironment) : this.load();
   }
 

@@ -47,11 +47,9 @@ type Step =
   | { kind: 'wait'; running: Promise<unknown> };
 
 type HandlerEnding =
-  | { ok: true; resultCanonical: string; legacyJson: string }
-  | { ok: false; code: 'handler_input' | 'handler_failed'; detail: string };
+  { ok: true; resultCanonical: string; legacyJson: string } | { ok: false; code: 'handler_input' | 'handler_failed'; detail: string };
 
-const INTERRUPTED =
-  'Interrupted: OpenExec stopped while this execution was running; its outcome is unknown and it will not run again';
+const INTERRUPTED = 'Interrupted: OpenExec stopped while this execution was running; its outcome is unknown and it will not run again';
 
 const RAN_UNRECORDED =
   'Storage full: the action ran, but OpenExec could not record its outcome; it will be recorded as interrupted (outcome unknown) and never run again';
@@ -230,7 +228,14 @@ export class Engine {
     const reserved = { execId, approval, grant, ended };
     if (handler.kind === 'pure') {
       // Decided, computed and witnessed in this one savepoint: all of it commits, or none.
-      return { kind: 'final', outcome: this.finish(attempt, reserved, endingOf(request, () => handler.run(request.payload))) };
+      return {
+        kind: 'final',
+        outcome: this.finish(
+          attempt,
+          reserved,
+          endingOf(request, () => handler.run(request.payload)),
+        ),
+      };
     }
     this.running.set(request.nonce, ended);
     attempt.ended = ended;
@@ -276,8 +281,19 @@ export class Engine {
     if (ending.ok) {
       const legacy = sha256Hex(`${reserved.execId}:${ending.legacyJson}`);
       const receipt = this.ledger.append({ ...fields('executed'), result_hash: sha256Hex(ending.resultCanonical), legacy_receipt: legacy });
-      this.store.end(reserved.execId, { status: 'executed', result: ending.resultCanonical, result_legacy_json: ending.legacyJson, receipt_seq: receipt.seq });
-      const answer = { id: reserved.execId, action: request.action, resultCanonical: ending.resultCanonical, approved: true, receipt: legacy };
+      this.store.end(reserved.execId, {
+        status: 'executed',
+        result: ending.resultCanonical,
+        result_legacy_json: ending.legacyJson,
+        receipt_seq: receipt.seq,
+      });
+      const answer = {
+        id: reserved.execId,
+        action: request.action,
+        resultCanonical: ending.resultCanonical,
+        approved: true,
+        receipt: legacy,
+      };
       outcome = { kind: 'executed', answer, receiptSeq: receipt.seq };
     } else {
       // A payload the handler refused ran nothing; anything else may have had effects.
@@ -339,9 +355,19 @@ export class Engine {
     return this.refuse(attempt, 'handler_failed', detail, `${detail}: ${String(err)}`, 'failed');
   }
 
-  private refuse(attempt: Attempt, code: RefusalCode, detail: string, reason = detail, event: 'refused' | 'failed' = 'refused'): ExecuteOutcome {
+  private refuse(
+    attempt: Attempt,
+    code: RefusalCode,
+    detail: string,
+    reason = detail,
+    event: 'refused' | 'failed' = 'refused',
+  ): ExecuteOutcome {
     const status = refusalStatus(code);
-    const receipt = this.ledger.append({ ...attemptFields(attempt.request, attempt.requestHash, event, attempt.definitionHash), reason, status });
+    const receipt = this.ledger.append({
+      ...attemptFields(attempt.request, attempt.requestHash, event, attempt.definitionHash),
+      reason,
+      status,
+    });
     return { kind: 'refused', status, code, detail, receiptSeq: receipt.seq };
   }
 }

@@ -72,9 +72,11 @@ export class GroupCommit {
     this.queue = [];
     this.scheduled = false;
     try {
-      this.db.transaction(() => {
-        for (const p of batch) p.run();
-      }).immediate();
+      this.db
+        .transaction(() => {
+          for (const p of batch) p.run();
+        })
+        .immediate();
     } catch (err) {
       this.ledger.discardUncommitted();
       for (const p of batch) p.reject(err);

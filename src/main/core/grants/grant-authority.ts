@@ -52,7 +52,8 @@ export class GrantAuthority {
   /** The grant's signed terms, or null when its row does not verify under a known operator key. */
   verify(row: GrantRow): VerifiedGrant | null {
     const cached = this.verified.get(row.id);
-    if (cached && cached.body === row.body && cached.signature === row.signature) return { row, terms: cached.terms, varying: cached.varying };
+    if (cached && cached.body === row.body && cached.signature === row.signature)
+      return { row, terms: cached.terms, varying: cached.varying };
     const key = this.operatorKey(row.key_id);
     const terms = key ? verifyGrant(row.body, row.signature, key) : null;
     if (terms === null || terms.grant_id !== row.id || terms.scope.action !== row.action) return null;
@@ -163,4 +164,3 @@ function endingDetail(grant: VerifiedGrant, ending: GrantEnding): string {
   if (ending === 'exhausted') return `all ${limit.uses ?? '?'} uses spent`;
   return 'revoked';
 }
-

@@ -37,8 +37,19 @@ const DEFAULT_MAX_DEPTH = 512;
 const MAX_INT_DIGITS = 4300;
 
 // Character codes the scanner branches on.
-const QUOTE = 0x22, BACKSLASH = 0x5c, COMMA = 0x2c, COLON = 0x3a, MINUS = 0x2d, PLUS = 0x2b;
-const DOT = 0x2e, ZERO = 0x30, NINE = 0x39, LBRACKET = 0x5b, RBRACKET = 0x5d, LBRACE = 0x7b, RBRACE = 0x7d;
+const QUOTE = 0x22,
+  BACKSLASH = 0x5c,
+  COMMA = 0x2c,
+  COLON = 0x3a,
+  MINUS = 0x2d,
+  PLUS = 0x2b;
+const DOT = 0x2e,
+  ZERO = 0x30,
+  NINE = 0x39,
+  LBRACKET = 0x5b,
+  RBRACKET = 0x5d,
+  LBRACE = 0x7b,
+  RBRACE = 0x7d;
 
 function isDigit(c: number): boolean {
   return c >= ZERO && c <= NINE;
@@ -138,7 +149,7 @@ class Parser {
     const obj: JsonObject = Object.create(null) as JsonObject;
     if (this.opensEmpty(RBRACE)) return obj;
     do {
-      if (this.text.charCodeAt(this.pos) !== QUOTE) this.expected("a property name in double quotes");
+      if (this.text.charCodeAt(this.pos) !== QUOTE) this.expected('a property name in double quotes');
       const key = this.string();
       this.skipWs();
       if (this.text.charCodeAt(this.pos) !== COLON) this.expected("':'");
@@ -251,14 +262,22 @@ class Parser {
   escape(p: number): string {
     const c = this.text.charCodeAt(p);
     switch (c) {
-      case QUOTE: return '"';
-      case BACKSLASH: return '\\';
-      case 0x2f: return '/';
-      case 0x62: return '\b';
-      case 0x66: return '\f';
-      case 0x6e: return '\n';
-      case 0x72: return '\r';
-      case 0x74: return '\t';
+      case QUOTE:
+        return '"';
+      case BACKSLASH:
+        return '\\';
+      case 0x2f:
+        return '/';
+      case 0x62:
+        return '\b';
+      case 0x66:
+        return '\f';
+      case 0x6e:
+        return '\n';
+      case 0x72:
+        return '\r';
+      case 0x74:
+        return '\t';
       case 0x75: {
         let code = 0;
         for (let i = 1; i <= 4; i++) {

@@ -40,7 +40,8 @@ function verifyCopy(path: string, verifier: Ed25519Verifier): { seq: number; has
     if (!chain.valid) throw new Error(`the copy does not verify at receipt #${chain.firstBadSeq}: ${chain.problem}`);
     const side = sideTableProblems(copy, 1);
     if (side.length > 0) throw new Error(`the copy's side tables do not verify: ${side[0]}`);
-    const head = copy.prepare('SELECT seq, hash FROM receipts ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
+    const head = copy.prepare('SELECT seq, hash FROM receipts ORDER BY seq DESC LIMIT 1').get() as
+      { seq: number; hash: string } | undefined;
     return head ?? { seq: 0, hash: '0'.repeat(64) };
   } finally {
     copy.close();
@@ -82,6 +83,8 @@ export async function backupLedger(db: SqliteDatabase, ledger: Ledger, verifier:
     sha256,
     bytes: BigInt(bytes.length),
   });
-  const receiptSeq = ledger.witness(() => ledger.append({ event: 'config', reason: `backup: ${head.seq} receipts copied to ${path}`, details }).seq);
+  const receiptSeq = ledger.witness(
+    () => ledger.append({ event: 'config', reason: `backup: ${head.seq} receipts copied to ${path}`, details }).seq,
+  );
   return { path, bytes: statSync(path).size, sha256, seq: head.seq, hash: head.hash, receiptSeq };
 }

@@ -42,13 +42,7 @@ export interface ReceiptDraft {
   details?: JsonObject | null;
 }
 
-export function buildReceiptBody(
-  draft: ReceiptDraft,
-  seq: number,
-  prevHash: string,
-  time: string,
-  receiptKeyId: string,
-): JsonObject {
+export function buildReceiptBody(draft: ReceiptDraft, seq: number, prevHash: string, time: string, receiptKeyId: string): JsonObject {
   const body: JsonObject = Object.create(null) as JsonObject;
   body['v'] = BigInt(RECEIPT_FORMAT_VERSION);
   body['seq'] = BigInt(seq);

@@ -12,7 +12,10 @@ export const DEFAULT_PAGE = 100;
 export function ftsQuery(text: string): string | null {
   const words = text.match(/[\p{L}\p{N}_]+/gu);
   if (!words || words.length === 0) return null;
-  return words.slice(0, 16).map((w) => `"${w}"*`).join(' AND ');
+  return words
+    .slice(0, 16)
+    .map((w) => `"${w}"*`)
+    .join(' AND ');
 }
 
 interface Conditions {
@@ -82,7 +85,10 @@ function countReceipts(db: SqliteDatabase, c: Conditions): ReceiptTotal {
     return { count: db.prepare('SELECT coalesce(max(seq), 0) FROM receipts').pluck().get() as number, exact: true };
   }
   const sql = `SELECT count(*) FROM (SELECT 1 FROM ${c.from} ${whereSql(c.where)} LIMIT ?)`;
-  const count = db.prepare(sql).pluck().get(...c.params, RECEIPT_COUNT_CAP + 1) as number;
+  const count = db
+    .prepare(sql)
+    .pluck()
+    .get(...c.params, RECEIPT_COUNT_CAP + 1) as number;
   return count > RECEIPT_COUNT_CAP ? { count: RECEIPT_COUNT_CAP, exact: false } : { count, exact: true };
 }
 
@@ -96,7 +102,9 @@ export function searchReceipts(db: SqliteDatabase, q: ReceiptQuery): ReceiptPage
     where.push(`${c.order} < ?`);
     params.push(q.beforeSeq);
   }
-  const columns = RECEIPT_COLUMNS.split(', ').map((col) => `r.${col}`).join(', ');
+  const columns = RECEIPT_COLUMNS.split(', ')
+    .map((col) => `r.${col}`)
+    .join(', ');
   const sql = `SELECT ${columns} FROM ${c.from} ${whereSql(where)} ORDER BY ${c.order} DESC LIMIT ?`;
   const rows = db.prepare(sql).all(...params, limit + 1) as ReceiptRow[];
   const more = rows.length > limit;

@@ -128,7 +128,10 @@ export function verifyChainRange(
   });
   let prevHash = GENESIS_PREV_HASH;
   if (fromSeq > 1) {
-    const prev = db.prepare('SELECT hash FROM receipts WHERE seq = ?').pluck().get(fromSeq - 1) as string | undefined;
+    const prev = db
+      .prepare('SELECT hash FROM receipts WHERE seq = ?')
+      .pluck()
+      .get(fromSeq - 1) as string | undefined;
     if (prev === undefined) return result({ seq: fromSeq - 1, problem: `sequence gap: receipt ${fromSeq - 1} is missing` }, null);
     prevHash = prev;
   }
@@ -139,7 +142,7 @@ export function verifyChainRange(
   for (const row of rows) {
     const bad = (problem: string) => ({ seq: row.seq, problem });
     if (row.seq !== expectedSeq) return result(bad(`sequence gap: expected ${expectedSeq}, found ${row.seq}`), null);
-    if (row.prev_hash !== prevHash) return result(bad('link broken: prev_hash is not the previous receipt\'s hash'), null);
+    if (row.prev_hash !== prevHash) return result(bad("link broken: prev_hash is not the previous receipt's hash"), null);
     const { problems } = receiptProblems(row, verifier, approvers);
     if (problems.length > 0) return result(bad(problems.join('; ')), null);
     checked++;
@@ -162,7 +165,12 @@ export function verifyChain(db: SqliteDatabase, verifier: Ed25519Verifier, appro
   return { valid: true, checked, firstBadSeq: null, problem: null };
 }
 
-export function verifyOneReceipt(db: SqliteDatabase, verifier: Ed25519Verifier, seq: number, approvers: ApproverKeys | null = null): ReceiptCheckDto | null {
+export function verifyOneReceipt(
+  db: SqliteDatabase,
+  verifier: Ed25519Verifier,
+  seq: number,
+  approvers: ApproverKeys | null = null,
+): ReceiptCheckDto | null {
   const select = db.prepare(`SELECT ${RECEIPT_COLUMNS} FROM receipts WHERE seq = ?`);
   const row = select.get(seq) as ReceiptRow | undefined;
   if (!row) return null;
@@ -170,7 +178,7 @@ export function verifyOneReceipt(db: SqliteDatabase, verifier: Ed25519Verifier, 
   const prev = seq > 1 ? (select.get(seq - 1) as ReceiptRow | undefined) : undefined;
   const expectedPrev = seq === 1 ? GENESIS_PREV_HASH : prev?.hash;
   const linkValid = expectedPrev !== undefined && row.prev_hash === expectedPrev;
-  if (!linkValid) problems.push('link broken: prev_hash is not the previous receipt\'s hash');
+  if (!linkValid) problems.push("link broken: prev_hash is not the previous receipt's hash");
   return {
     seq,
     hashValid: hash,

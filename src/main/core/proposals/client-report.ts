@@ -47,9 +47,9 @@ export function recordClientReport(core: OpenExecCore, report: ClientReport): Re
     ? `Reported by the client (${report.client}), but no approved proposal of this agent matches this call`
     : !approved
       ? `Read-only tool run by the client (${report.client}) with no decision, as the operator allows for this server`
-    : report.outcome === 'outcome_unknown'
-      ? `Sent by the client (${report.client}) once; its answer was lost: outcome unknown, never resent`
-      : `Executed by the client (${report.client}), not by OpenExec: outcome as the client reported it`;
+      : report.outcome === 'outcome_unknown'
+        ? `Sent by the client (${report.client}) once; its answer was lost: outcome unknown, never resent`
+        : `Executed by the client (${report.client}), not by OpenExec: outcome as the client reported it`;
   return core.ledger.witness(() =>
     core.ledger.append({
       event: 'reported',

@@ -189,7 +189,10 @@ export class ProposalService {
       const quorum = this.core.registry.get(row.action)?.quorum ?? 1;
       const keys = this.store.approvalKeys(id);
       if (keys.includes(signer.keyId)) {
-        throw new Refusal('conflict', `Proposal ${id} is already approved by operator key ${signer.keyId}; it needs ${quorum} distinct operator keys`);
+        throw new Refusal(
+          'conflict',
+          `Proposal ${id} is already approved by operator key ${signer.keyId}; it needs ${quorum} distinct operator keys`,
+        );
       }
       return await this.approvePending(row, operator, signer, quorum, keys.length + 1);
     } finally {
@@ -197,7 +200,13 @@ export class ProposalService {
     }
   }
 
-  private async approvePending(row: ProposalRow, operator: string, signer: Ed25519Signer, quorum: number, count: number): Promise<ProposalRow> {
+  private async approvePending(
+    row: ProposalRow,
+    operator: string,
+    signer: Ed25519Signer,
+    quorum: number,
+    count: number,
+  ): Promise<ProposalRow> {
     const id = row.id;
     const approval = mintOperatorApproval(this.core, row.request_hash, this.options.tenantId, signer);
     const quorumDetails = quorum > 1 ? { operator, quorum: BigInt(quorum), approvals: BigInt(count) } : {};
@@ -357,7 +366,15 @@ export class ProposalService {
       return { status: 'failed', decidedAt, reason: outcome.detail, result: null, execId, approvalId, receiptSeq: outcome.receiptSeq };
     }
     const { answer } = outcome;
-    return { status: 'executed', decidedAt, reason: null, result: answer.resultCanonical, execId: answer.id, approvalId, receiptSeq: outcome.receiptSeq };
+    return {
+      status: 'executed',
+      decidedAt,
+      reason: null,
+      result: answer.resultCanonical,
+      execId: answer.id,
+      approvalId,
+      receiptSeq: outcome.receiptSeq,
+    };
   }
 
   private close(row: ProposalRow, status: 'denied' | 'expired', reason: string): void {
@@ -373,7 +390,13 @@ export class ProposalService {
         reason,
       });
       closed = this.store.decide(row.id, {
-        status, decidedAt: receipt.time, reason, result: null, execId: null, approvalId: null, receiptSeq: receipt.seq,
+        status,
+        decidedAt: receipt.time,
+        reason,
+        result: null,
+        execId: null,
+        approvalId: null,
+        receiptSeq: receipt.seq,
       });
       // Someone else decided first: leave no receipt claiming otherwise.
       if (!closed) throw new StaleDecision();
@@ -418,7 +441,11 @@ export class ProposalService {
   dto(row: ProposalRow): ProposalDto {
     return {
       ...proposalDto(row),
-      preview: actionPreview(this.core.registry.get(row.action), payloadOf(row), row.status === 'pending' ? row.action_def_hash : undefined),
+      preview: actionPreview(
+        this.core.registry.get(row.action),
+        payloadOf(row),
+        row.status === 'pending' ? row.action_def_hash : undefined,
+      ),
     };
   }
 

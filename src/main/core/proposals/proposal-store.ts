@@ -82,9 +82,7 @@ export class ProposalStore {
        WHERE proposals.exec_id = e.id AND proposals.status = 'pending' AND e.status != 'started'`,
     );
     this.pending = db.prepare("SELECT * FROM proposals WHERE status = 'pending' ORDER BY created_at, id");
-    this.due = db.prepare(
-      "SELECT * FROM proposals WHERE status = 'pending' AND exec_id IS NULL AND expires_at <= ? ORDER BY expires_at",
-    );
+    this.due = db.prepare("SELECT * FROM proposals WHERE status = 'pending' AND exec_id IS NULL AND expires_at <= ? ORDER BY expires_at");
     this.pendingCount = db.prepare("SELECT count(*) FROM proposals WHERE status = 'pending'").pluck();
     this.executionByNonce = db.prepare('SELECT id FROM executions WHERE nonce = ?').pluck();
     // Only the expiry the caller read is moved, so an extension never races a decision or another extension.

@@ -220,9 +220,7 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
 export function migrate(db: Database.Database, target = SCHEMA_VERSION): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > SCHEMA_VERSION) {
-    throw new Error(
-      `database schema version ${current} is newer than this OpenExec (${SCHEMA_VERSION}); refusing to touch it`,
-    );
+    throw new Error(`database schema version ${current} is newer than this OpenExec (${SCHEMA_VERSION}); refusing to touch it`);
   }
   for (let version = current; version < target; version++) {
     const step = MIGRATIONS[version];

@@ -27,10 +27,28 @@ function layout(node: CanonNode, path: string, depth: number, prefix: ReactNode,
   if (node.kind === 'object' || node.kind === 'array') {
     const children = node.kind === 'object' ? node.entries : node.items;
     if (children.length === 0) {
-      lines.push({ depth, path, content: <>{prefix}{open + close + tail}</> });
+      lines.push({
+        depth,
+        path,
+        content: (
+          <>
+            {prefix}
+            {open + close + tail}
+          </>
+        ),
+      });
       return;
     }
-    lines.push({ depth, path: null, content: <>{prefix}{open}</> });
+    lines.push({
+      depth,
+      path: null,
+      content: (
+        <>
+          {prefix}
+          {open}
+        </>
+      ),
+    });
     if (node.kind === 'object') {
       node.entries.forEach((e, i) => {
         const key = <>{token(e.keyRaw, 'key')}: </>;
@@ -42,7 +60,17 @@ function layout(node: CanonNode, path: string, depth: number, prefix: ReactNode,
     lines.push({ depth, path: null, content: close + tail });
     return;
   }
-  lines.push({ depth, path, content: <>{prefix}{token(node.raw, node.kind === 'string' ? 'string' : 'literal')}{tail}</> });
+  lines.push({
+    depth,
+    path,
+    content: (
+      <>
+        {prefix}
+        {token(node.raw, node.kind === 'string' ? 'string' : 'literal')}
+        {tail}
+      </>
+    ),
+  });
 }
 
 /**
@@ -52,7 +80,15 @@ function layout(node: CanonNode, path: string, depth: number, prefix: ReactNode,
  * spelling of escapes differ from the canonical text; `pathPrefix` names the root (e.g. the
  * `payload` of a request) when `marks` are keyed relative to it.
  */
-export function CanonicalLines({ text, marks, pathPrefix }: { text: string; marks?: ReadonlyMap<string, ChangeMark>; pathPrefix?: string }) {
+export function CanonicalLines({
+  text,
+  marks,
+  pathPrefix,
+}: {
+  text: string;
+  marks?: ReadonlyMap<string, ChangeMark>;
+  pathPrefix?: string;
+}) {
   const root = parseCanonical(text);
   if (!root) return <>{text}</>;
   const lines: Line[] = [];

@@ -17,7 +17,14 @@ function outcomeText(outcome: ChainOutcome): string {
 /** "Verify the whole ledger", run by the core chunk by chunk, with progress and Cancel. */
 export function ChainCheck() {
   const { running, checked, lastSeq, outcome, start, cancel } = useChainCheckStore(
-    useShallow((s) => ({ running: s.running, checked: s.checked, lastSeq: s.lastSeq, outcome: s.outcome, start: s.start, cancel: s.cancel })),
+    useShallow((s) => ({
+      running: s.running,
+      checked: s.checked,
+      lastSeq: s.lastSeq,
+      outcome: s.outcome,
+      start: s.start,
+      cancel: s.cancel,
+    })),
   );
   return (
     <div className="chain-check" data-testid="chain-check">
@@ -41,7 +48,9 @@ export function ChainCheck() {
       ) : null}
       {outcome ? (
         <p
-          className={outcome.kind === 'valid' ? 'notice notice-ok' : outcome.kind === 'cancelled' ? 'notice notice-warn' : 'notice notice-error'}
+          className={
+            outcome.kind === 'valid' ? 'notice notice-ok' : outcome.kind === 'cancelled' ? 'notice notice-warn' : 'notice notice-error'
+          }
           role="status"
           data-testid="chain-result"
           data-outcome={outcome.kind}

@@ -11,8 +11,7 @@ export function ConnectionBanner() {
       <strong>Disconnected from OpenExec.</strong>{' '}
       <span>
         Nothing can be approved or denied, and what is shown may be out of date (since{' '}
-        {lostAt ? <Time iso={new Date(lostAt).toISOString()} /> : 'just now'}). The console reconnects by itself and then
-        reloads the queue.
+        {lostAt ? <Time iso={new Date(lostAt).toISOString()} /> : 'just now'}). The console reconnects by itself and then reloads the queue.
       </span>
     </div>
   );

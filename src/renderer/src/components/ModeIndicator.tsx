@@ -14,7 +14,9 @@ export function ModeIndicator() {
   return (
     <p className={`mode mode-${mode ?? 'unknown'}`} data-testid="nav-mode" data-mode={mode ?? 'unknown'}>
       <span className="mode-label">Mode</span>
-      <strong>{mode === 'demo' ? 'Demo: runs without approval' : mode === 'clawshield' ? 'ClawShield: approval required' : 'Not known yet'}</strong>
+      <strong>
+        {mode === 'demo' ? 'Demo: runs without approval' : mode === 'clawshield' ? 'ClawShield: approval required' : 'Not known yet'}
+      </strong>
     </p>
   );
 }
@@ -24,8 +26,8 @@ export function DemoBand() {
   if (useMode() !== 'demo') return null;
   return (
     <div className="demo-band" role="region" aria-label="Demo mode warning" data-testid="demo-band">
-      <strong>Demo mode: requests run without approval.</strong> Every allowed action an agent sends to /execute runs at
-      once, with no human decision and no signed approval. Set OPENEXEC_MODE=clawshield to require one.
+      <strong>Demo mode: requests run without approval.</strong> Every allowed action an agent sends to /execute runs at once, with no human
+      decision and no signed approval. Set OPENEXEC_MODE=clawshield to require one.
     </div>
   );
 }

@@ -27,7 +27,11 @@ export function RevealText({ text }: { text: string }) {
                 {letters.map((ch, j) => {
                   const script = scriptOf(ch);
                   return script && script !== first ? (
-                    <span key={j} className="odd-script" title={`${script} ${ch} (U+${(ch.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')})`}>
+                    <span
+                      key={j}
+                      className="odd-script"
+                      title={`${script} ${ch} (U+${(ch.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')})`}
+                    >
                       {ch}
                     </span>
                   ) : (

@@ -28,7 +28,10 @@ async function approverKeys(): Promise<ApproverPublicKey[]> {
   const health = await callConsole('health');
   if (!health.ok) throw new Error(`Could not get the approver keys: ${errorText(health.error)}`);
   const { operatorKey, clawshieldKey } = health.value;
-  return [operatorKey, ...(clawshieldKey ? [clawshieldKey] : [])].map((k) => ({ keyId: k.keyId, publicKey: ed25519PublicKeyFromPem(k.publicKeyPem) }));
+  return [operatorKey, ...(clawshieldKey ? [clawshieldKey] : [])].map((k) => ({
+    keyId: k.keyId,
+    publicKey: ed25519PublicKeyFromPem(k.publicKeyPem),
+  }));
 }
 
 export const useReceiptStore = create<ReceiptState>((set, get) => ({
@@ -90,7 +93,12 @@ export const useReceiptStore = create<ReceiptState>((set, get) => ({
  * Asks for the receipt's audit path and checks all of it here: the checkpoint's signature by
  * the receipt key, and the path from this receipt's hash to the root the checkpoint signs.
  */
-async function checkInclusion(seq: number, receiptHash: string, publicKey: Uint8Array, keyId: string): Promise<{ ok: boolean; detail: string }> {
+async function checkInclusion(
+  seq: number,
+  receiptHash: string,
+  publicKey: Uint8Array,
+  keyId: string,
+): Promise<{ ok: boolean; detail: string }> {
   const answer = await callConsole('inclusionProof', { seq });
   if (!answer.ok) return { ok: false, detail: `no proof: ${errorText(answer.error)}` };
   const p = answer.value;

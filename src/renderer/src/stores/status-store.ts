@@ -17,6 +17,11 @@ export const useStatusStore = create<StatusState>((set, get) => ({
   health: null,
   loadedAt: null,
   load: () =>
-    loadView(set, get().health !== null, () => callConsole('health'), (health) => set({ status: 'ready', health, loadedAt: Date.now() })),
+    loadView(
+      set,
+      get().health !== null,
+      () => callConsole('health'),
+      (health) => set({ status: 'ready', health, loadedAt: Date.now() }),
+    ),
   invalidate: reloadSoon(get, 500),
 }));

@@ -9,7 +9,9 @@ const RISK_TAG: Record<NonNullable<ActionInfoDto['risk']>, string> = { low: 'tag
 
 /** What an action is and does, before any payload: kind, risk, its definition and schema. */
 function ActionInfo({ info }: { info: ActionInfoDto }) {
-  const hints = [info.annotations?.readOnlyHint ? 'read-only' : null, info.annotations?.destructiveHint ? 'destructive' : null].filter(Boolean);
+  const hints = [info.annotations?.readOnlyHint ? 'read-only' : null, info.annotations?.destructiveHint ? 'destructive' : null].filter(
+    Boolean,
+  );
   return (
     <div className="action-info" data-testid="action-info">
       <p className="action-meta">
@@ -54,7 +56,13 @@ export function ActionsView() {
   const setAllowed = useAllowListStore((s) => s.setAllowed);
 
   return (
-    <ViewFrame view="allow-list" title="Actions" lead="Every action the boundary knows, what it does, and whether it may run" onOpen={load} onRefresh={load}>
+    <ViewFrame
+      view="allow-list"
+      title="Actions"
+      lead="Every action the boundary knows, what it does, and whether it may run"
+      onOpen={load}
+      onRefresh={load}
+    >
       <Refreshable
         data={list}
         status={status}
@@ -67,8 +75,8 @@ export function ActionsView() {
           <>
             {list.lockedByEnvironment ? (
               <p className="notice notice-info" data-testid="allow-list-locked">
-                The allow-list is fixed by <code>OPENEXEC_ALLOWED_ACTIONS</code> in the environment, so it cannot be changed
-                here. Change that variable and restart to change it.
+                The allow-list is fixed by <code>OPENEXEC_ALLOWED_ACTIONS</code> in the environment, so it cannot be changed here. Change
+                that variable and restart to change it.
               </p>
             ) : null}
             {list.restriction === 'open' ? (

@@ -68,8 +68,21 @@ export function ApprovalsView() {
     useShallow((s) => ({ status: s.status, error: s.error, items: s.items, load: s.load })),
   );
   return (
-    <ViewFrame view="approvals" title="Approvals" lead="Verified approval artifacts: who signed, for what, and whether they were used" onOpen={load} onRefresh={load}>
-      <Refreshable data={items} status={status} error={error} loadingLabel="Loading approvals…" errorTitle="Could not load approvals" onRetry={() => void load()}>
+    <ViewFrame
+      view="approvals"
+      title="Approvals"
+      lead="Verified approval artifacts: who signed, for what, and whether they were used"
+      onOpen={load}
+      onRefresh={load}
+    >
+      <Refreshable
+        data={items}
+        status={status}
+        error={error}
+        loadingLabel="Loading approvals…"
+        errorTitle="Could not load approvals"
+        onRetry={() => void load()}
+      >
         {(items) =>
           items.length === 0 ? (
             <Empty title="No approvals yet">

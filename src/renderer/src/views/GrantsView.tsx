@@ -27,9 +27,7 @@ function Limit({ g }: { g: GrantDto }) {
         <span className="cell-line">used {g.usesSpent}×</span>
       )}
       {g.until !== null ? (
-        <span className="cell-line small">
-          {g.status === 'live' ? <Countdown expiresAt={g.until} /> : <Time iso={g.until} />}
-        </span>
+        <span className="cell-line small">{g.status === 'live' ? <Countdown expiresAt={g.until} /> : <Time iso={g.until} />}</span>
       ) : null}
       {g.untilRestart ? <span className="cell-line small muted">until restart</span> : null}
     </>
@@ -99,7 +97,15 @@ function GrantsTable({ items }: { items: GrantDto[] }) {
 
 export function GrantsView() {
   const { status, error, items, load, showEnded, setShowEnded, revokeError } = useGrantsStore(
-    useShallow((s) => ({ status: s.status, error: s.error, items: s.items, load: s.load, showEnded: s.showEnded, setShowEnded: s.setShowEnded, revokeError: s.revokeError })),
+    useShallow((s) => ({
+      status: s.status,
+      error: s.error,
+      items: s.items,
+      load: s.load,
+      showEnded: s.showEnded,
+      setShowEnded: s.setShowEnded,
+      revokeError: s.revokeError,
+    })),
   );
   return (
     <ViewFrame
@@ -110,7 +116,8 @@ export function GrantsView() {
       onRefresh={load}
       actions={
         <label className="similar-choice">
-          <input type="checkbox" checked={showEnded} onChange={(e) => setShowEnded(e.target.checked)} data-testid="grants-show-ended" /> Show ended
+          <input type="checkbox" checked={showEnded} onChange={(e) => setShowEnded(e.target.checked)} data-testid="grants-show-ended" />{' '}
+          Show ended
         </label>
       }
     >
@@ -119,11 +126,19 @@ export function GrantsView() {
           {revokeError}
         </p>
       ) : null}
-      <Refreshable data={items} status={status} error={error} loadingLabel="Loading grants…" errorTitle="Could not load grants" onRetry={() => void load()}>
+      <Refreshable
+        data={items}
+        status={status}
+        error={error}
+        loadingLabel="Loading grants…"
+        errorTitle="Could not load grants"
+        onRetry={() => void load()}
+      >
         {(items) =>
           items.length === 0 ? (
             <Empty title={showEnded ? 'No grants yet' : 'No live grants'}>
-              “Approve similar…” in the decision dialog signs a grant: requests like the one approved then run without a new decision, within its limit.
+              “Approve similar…” in the decision dialog signs a grant: requests like the one approved then run without a new decision,
+              within its limit.
             </Empty>
           ) : (
             <GrantsTable items={items} />

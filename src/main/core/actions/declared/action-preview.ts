@@ -7,7 +7,11 @@ import type { ActionDefinition } from '../action-registry.ts';
  * `proposedUnder` is the definition hash the proposal was made under (undefined: not a proposal);
  * when the definition in force differs, approving will be refused, and the first line says so.
  */
-export function actionPreview(action: ActionDefinition | undefined, payload: JsonObject, proposedUnder?: string | null): ActionPreview | null {
+export function actionPreview(
+  action: ActionDefinition | undefined,
+  payload: JsonObject,
+  proposedUnder?: string | null,
+): ActionPreview | null {
   if (!action?.info) return null;
   const { kind, risk, definitionHash } = action.info;
   let lines: string[];

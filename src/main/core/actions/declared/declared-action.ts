@@ -96,7 +96,11 @@ function buildRun(e: RunEntry, schema: PayloadValidator, ctx: BuildContext) {
     program: e.program,
     sha256: e.sha256 ?? null,
     argv: (e.argv ?? []).map((a, i) => template(`argv[${i}]`, a, schema)),
-    dashAllowed: new Set(Object.entries(schema.properties).filter(([, p]) => p[ALLOW_LEADING_DASH] === true).map(([k]) => k)),
+    dashAllowed: new Set(
+      Object.entries(schema.properties)
+        .filter(([, p]) => p[ALLOW_LEADING_DASH] === true)
+        .map(([k]) => k),
+    ),
     cwd: e.cwd ?? '/',
     env,
     stdin: e.stdin === undefined ? null : template('stdin', e.stdin, schema),
@@ -122,7 +126,8 @@ function buildRun(e: RunEntry, schema: PayloadValidator, ctx: BuildContext) {
 
 function buildWriteFile(e: WriteFileEntry, schema: PayloadValidator) {
   if (!(existsSync(e.root) && statSync(e.root).isDirectory())) throw new ManifestFieldError('root', `${e.root} is not a directory`);
-  if (!existsSync('/proc/self/fd')) throw new ManifestFieldError('kind', 'write_file needs Linux /proc to resolve paths without following links');
+  if (!existsSync('/proc/self/fd'))
+    throw new ManifestFieldError('kind', 'write_file needs Linux /proc to resolve paths without following links');
   const spec: WriteFileSpec = {
     root: e.root,
     path: template('path', e.path, schema),
@@ -142,7 +147,12 @@ function buildWriteFile(e: WriteFileEntry, schema: PayloadValidator) {
   };
 }
 
-function headerSource(name: string, v: NonNullable<HttpEntry['headers']>[string], schema: PayloadValidator, ctx: BuildContext): HeaderSource {
+function headerSource(
+  name: string,
+  v: NonNullable<HttpEntry['headers']>[string],
+  schema: PayloadValidator,
+  ctx: BuildContext,
+): HeaderSource {
   const field = `headers.${name}`;
   if (typeof v === 'string') return { template: template(field, v, schema) };
   if ('env' in v) {
@@ -200,7 +210,11 @@ export function buildDeclaredAction(name: string, declared: unknown, entry: Acti
     throw new ManifestFieldError('payload_schema', (err as PayloadSchemaError).message);
   }
   const built =
-    entry.kind === 'run' ? buildRun(entry, schema, ctx) : entry.kind === 'write_file' ? buildWriteFile(entry, schema) : buildHttp(entry, schema, ctx);
+    entry.kind === 'run'
+      ? buildRun(entry, schema, ctx)
+      : entry.kind === 'write_file'
+        ? buildWriteFile(entry, schema)
+        : buildHttp(entry, schema, ctx);
   const hash = definitionHash(name, declared);
   const info: ActionInfoDto = {
     kind: entry.kind,

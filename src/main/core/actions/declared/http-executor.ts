@@ -55,7 +55,8 @@ export function renderUrl(spec: HttpSpec, payload: JsonObject): URL {
 }
 
 function checkUrl(spec: HttpSpec, url: URL): void {
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new HandlerInputError(`url: scheme ${url.protocol} is not http or https`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new HandlerInputError(`url: scheme ${url.protocol} is not http or https`);
   if (url.username !== '' || url.password !== '') throw new HandlerInputError('url: credentials in the URL are refused');
   if (!hostAllowed(spec.allowedHosts, url)) throw new HandlerInputError(`url: host ${url.host} is not in allowed_hosts`);
 }

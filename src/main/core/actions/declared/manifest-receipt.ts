@@ -47,9 +47,15 @@ export function recordManifest(db: SqliteDatabase, ledger: Ledger, manifest: Man
     if ((previous?.hash ?? null) === hash) return;
     const before = previous?.definitions ?? {};
     const after = manifest?.definitions ?? {};
-    const added = Object.keys(after).filter((n) => !(n in before)).sort();
-    const removed = Object.keys(before).filter((n) => !(n in after)).sort();
-    const changed = Object.keys(after).filter((n) => n in before && before[n] !== after[n]).sort();
+    const added = Object.keys(after)
+      .filter((n) => !(n in before))
+      .sort();
+    const removed = Object.keys(before)
+      .filter((n) => !(n in after))
+      .sort();
+    const changed = Object.keys(after)
+      .filter((n) => n in before && before[n] !== after[n])
+      .sort();
     const parts = [
       ...(added.length ? [`added ${added.join(', ')}`] : []),
       ...(removed.length ? [`removed ${removed.join(', ')}`] : []),

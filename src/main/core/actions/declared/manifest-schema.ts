@@ -12,8 +12,14 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const HOST = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/;
 
 const absolutePath = z.string().refine((p) => isAbsolute(p) && !p.includes('\0'), 'must be an absolute path');
-const millis = z.int().min(1).max(24 * 3600 * 1000);
-const bytes = z.int().min(1).max(64 * 1024 * 1024);
+const millis = z
+  .int()
+  .min(1)
+  .max(24 * 3600 * 1000);
+const bytes = z
+  .int()
+  .min(1)
+  .max(64 * 1024 * 1024);
 
 const common = {
   description: z.string().min(1).max(2000),
@@ -28,7 +34,10 @@ const runAction = z.strictObject({
   kind: z.literal('run'),
   ...common,
   program: absolutePath,
-  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits').optional(),
+  sha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits')
+    .optional(),
   argv: z.array(z.string()).max(1000).optional(),
   cwd: absolutePath.optional(),
   env: z.record(z.string().regex(ENV_NAME, 'must be an environment variable name'), z.string()).optional(),
@@ -39,10 +48,15 @@ const runAction = z.strictObject({
 });
 
 /** `0600` as YAML writes it is the number 600, so a mode is an octal string or a number ≤ 0o777. */
-const fileMode = z.union([
-  z.string().regex(/^0?o?[0-7]{3,4}$/, "must be an octal mode such as '0600'").transform((s) => parseInt(s.replace(/^0?o?/, ''), 8)),
-  z.int().min(0).max(0o777),
-]).refine((m) => m <= 0o777, 'must be at most 0777');
+const fileMode = z
+  .union([
+    z
+      .string()
+      .regex(/^0?o?[0-7]{3,4}$/, "must be an octal mode such as '0600'")
+      .transform((s) => parseInt(s.replace(/^0?o?/, ''), 8)),
+    z.int().min(0).max(0o777),
+  ])
+  .refine((m) => m <= 0o777, 'must be at most 0777');
 
 const writeFileAction = z.strictObject({
   kind: z.literal('write_file'),

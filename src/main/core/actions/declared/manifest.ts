@@ -37,7 +37,8 @@ export function buildManifest(tree: unknown, ctx: BuildContext, reserved: readon
   const actions: Record<string, ActionDefinition> = {};
   const definitions: Record<string, string> = {};
   for (const [name, declared] of Object.entries(shape.data.actions)) {
-    if (!ACTION_NAME.test(name)) throw new ManifestError(name, 'name', 'must be letters, digits, _ . or - (up to 200, not starting with _ . -)');
+    if (!ACTION_NAME.test(name))
+      throw new ManifestError(name, 'name', 'must be letters, digits, _ . or - (up to 200, not starting with _ . -)');
     if (reserved.includes(name)) throw new ManifestError(name, 'name', 'is a built-in action');
     const entry = actionEntry.safeParse(declared);
     if (!entry.success) {

@@ -41,7 +41,9 @@ export function renderArgv(spec: RunSpec, payload: JsonObject): string[] {
 }
 
 export async function programDigest(program: string): Promise<string> {
-  return createHash('sha256').update(await readFile(program)).digest('hex');
+  return createHash('sha256')
+    .update(await readFile(program))
+    .digest('hex');
 }
 
 /** Collects a stream up to a cap, draining the rest so the program never blocks on a full pipe. */

@@ -56,7 +56,8 @@ async function openSubdirectory(parent: FileHandle, name: string, shown: string)
   try {
     return await open(under(parent, name), O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
   } catch (err) {
-    if (isCode(err, 'ELOOP', 'ENOTDIR')) throw new HandlerInputError(`path: '${shown}' is a link or not a directory; links are never followed`);
+    if (isCode(err, 'ELOOP', 'ENOTDIR'))
+      throw new HandlerInputError(`path: '${shown}' is a link or not a directory; links are never followed`);
     throw err;
   }
 }
@@ -95,7 +96,8 @@ export async function writeFileUnderRoot(spec: WriteFileSpec, payload: JsonObjec
         });
       } else {
         await link(under(dir, tmp), under(dir, name)).catch((err: unknown) => {
-          if (isCode(err, 'EEXIST')) throw new HandlerInputError(`path: '${[...parts, name].join('/')}' already exists and overwrite is off`);
+          if (isCode(err, 'EEXIST'))
+            throw new HandlerInputError(`path: '${[...parts, name].join('/')}' already exists and overwrite is off`);
           throw err;
         });
       }

@@ -70,7 +70,8 @@ export async function verifyBundle(bundle: ReceiptBundle, receiptKey: Ed25519Ver
     const c = verifyCheckpointNote(bundle.checkpoint.note, receiptKey);
     root = c.root;
     size = c.size;
-    if (c.size !== bundle.checkpoint.size) note(`the checkpoint note covers ${c.size} receipts, its size field says ${bundle.checkpoint.size}`);
+    if (c.size !== bundle.checkpoint.size)
+      note(`the checkpoint note covers ${c.size} receipts, its size field says ${bundle.checkpoint.size}`);
     if (!hashesEqual(c.root, bytes(bundle.checkpoint.root_hash))) note('the checkpoint note signs another root than its root_hash field');
   } catch (err) {
     note(`the checkpoint does not verify: ${err instanceof CheckpointError ? err.message : String(err)}`);
@@ -79,7 +80,8 @@ export async function verifyBundle(bundle: ReceiptBundle, receiptKey: Ed25519Ver
   let previous: BundleReceipt | null = null;
   for (const r of bundle.receipts) {
     const before = problems.length;
-    if (previous !== null && r.seq <= previous.seq) note(`receipt ${r.seq} follows receipt ${previous.seq}: receipts must be in ascending seq`);
+    if (previous !== null && r.seq <= previous.seq)
+      note(`receipt ${r.seq} follows receipt ${previous.seq}: receipts must be in ascending seq`);
     const check = checkSignedReceipt(r, receiptKey, approvers);
     for (const p of check.problems) note(`receipt ${r.seq}: ${p}`);
     if (r.seq === 1 && r.prev_hash !== GENESIS_PREV_HASH) note('receipt 1: prev_hash is not the genesis value');

@@ -52,12 +52,14 @@ export function verifyCheckpointNote(note: string, receiptVerifier: Ed25519Verif
   }
   const lines = parsed.text.split('\n');
   const [origin, sizeText, rootText] = lines;
-  if (origin === undefined || sizeText === undefined || rootText === undefined) throw new CheckpointError('not a checkpoint: fewer than three lines');
+  if (origin === undefined || sizeText === undefined || rootText === undefined)
+    throw new CheckpointError('not a checkpoint: fewer than three lines');
   if (!/^(0|[1-9]\d{0,15})$/.test(sizeText)) throw new CheckpointError(`not a checkpoint: tree size '${sizeText}' is not a decimal number`);
   const root = base64ToBytes(rootText);
   if (root === null || root.length !== 32) throw new CheckpointError('not a checkpoint: the root is not base64 of 32 bytes');
   const expected = ledgerOrigin(receiptVerifier.keyId);
   if (origin !== expected) throw new CheckpointError(`checkpoint is for '${origin}', not this ledger ('${expected}')`);
-  if (!noteSignedBy(parsed, origin, receiptVerifier)) throw new CheckpointError('checkpoint signature does not verify with the receipt key');
+  if (!noteSignedBy(parsed, origin, receiptVerifier))
+    throw new CheckpointError('checkpoint signature does not verify with the receipt key');
   return { origin, size: Number(sizeText), root, note };
 }

@@ -40,7 +40,10 @@ export function compareWithCheckpoints(db: SqliteDatabase, saved: readonly Saved
   const settle = (): CheckpointVerdict | null => {
     for (let c = ordered[next]; c !== undefined && c.size === tree.size; c = ordered[++next]) {
       if (!hashesEqual(tree.root(), c.root)) {
-        return verdictAt(c, `the ledger's first ${c.size} receipts are not the ones checkpoint ${c.source} covers: they were rewritten (a fork)`);
+        return verdictAt(
+          c,
+          `the ledger's first ${c.size} receipts are not the ones checkpoint ${c.source} covers: they were rewritten (a fork)`,
+        );
       }
       agreesWith = c;
     }
@@ -56,7 +59,10 @@ export function compareWithCheckpoints(db: SqliteDatabase, saved: readonly Saved
   }
   const beyond = ordered[next];
   if (beyond !== undefined) {
-    return verdictAt(beyond, `the ledger has ${ledgerSize} receipts, fewer than the ${beyond.size} that checkpoint ${beyond.source} covers: receipts were removed`);
+    return verdictAt(
+      beyond,
+      `the ledger has ${ledgerSize} receipts, fewer than the ${beyond.size} that checkpoint ${beyond.source} covers: receipts were removed`,
+    );
   }
   return { ok: true, ledgerSize, agreesWith, partsFrom: null, problem: null };
 }

@@ -38,8 +38,12 @@ export async function verifyChainParallel(
   // Ranges past the first bad one need not run: the verdict is already decided there.
   let firstBad = Infinity;
   let next = 0;
-  const pool = Array.from({ length: Math.min(threads, ranges.length) }, () =>
-    new Worker(new URL('./verify-worker.ts', import.meta.url), { workerData: { dbPath, publicKey, approverKeys: options.approverKeys ?? null } }),
+  const pool = Array.from(
+    { length: Math.min(threads, ranges.length) },
+    () =>
+      new Worker(new URL('./verify-worker.ts', import.meta.url), {
+        workerData: { dbPath, publicKey, approverKeys: options.approverKeys ?? null },
+      }),
   );
   try {
     await Promise.all(

@@ -24,9 +24,12 @@ export function LedgerFilters() {
   const shape = searchShape(filters.text);
   const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
 
-  useEffect(() => () => {
-    if (timer.current) clearTimeout(timer.current);
-  }, []);
+  useEffect(
+    () => () => {
+      if (timer.current) clearTimeout(timer.current);
+    },
+    [],
+  );
 
   const searchSoon = (delay: number) => {
     if (timer.current) clearTimeout(timer.current);
@@ -40,14 +43,11 @@ export function LedgerFilters() {
   };
 
   const toggleEvent = (event: ReceiptEvent) => {
-    const events = filters.events.includes(event)
-      ? filters.events.filter((e) => e !== event)
-      : [...filters.events, event];
+    const events = filters.events.includes(event) ? filters.events.filter((e) => e !== event) : [...filters.events, event];
     edit({ events }, 0);
   };
 
-  const hasFilters =
-    filters.text || filters.events.length || filters.action || filters.approverKeyId || filters.from || filters.to;
+  const hasFilters = filters.text || filters.events.length || filters.action || filters.approverKeyId || filters.from || filters.to;
 
   return (
     <form

@@ -94,7 +94,13 @@ export function LedgerList() {
           const receipt = rowAt(pages, row.index);
           if (!receipt) {
             return (
-              <div key={`placeholder-${row.index}`} className="vrow vrow-placeholder" style={style} role="presentation" data-testid="receipt-placeholder">
+              <div
+                key={`placeholder-${row.index}`}
+                className="vrow vrow-placeholder"
+                style={style}
+                role="presentation"
+                data-testid="receipt-placeholder"
+              >
                 <span className="muted">…</span>
               </div>
             );

@@ -68,7 +68,16 @@ function GoToSeq() {
       }}
     >
       <label htmlFor="ledger-goto">Go to #</label>
-      <input id="ledger-goto" type="number" min={1} step={1} inputMode="numeric" value={value} onChange={(e) => setValue(e.target.value)} data-testid="ledger-goto" />
+      <input
+        id="ledger-goto"
+        type="number"
+        min={1}
+        step={1}
+        inputMode="numeric"
+        value={value}
+        onChange={(e) => setValue(e.target.value)}
+        data-testid="ledger-goto"
+      />
       <button type="submit" className="btn btn-small" disabled={!usable}>
         Go
       </button>
@@ -121,7 +130,11 @@ export function LedgerView() {
       view="ledger"
       className="view-ledger"
       title="Ledger"
-      lead={<span data-testid="ledger-count">{status === 'ready' ? countText(total, anchor) : 'Signed, hash-chained receipts of every attempt'}</span>}
+      lead={
+        <span data-testid="ledger-count">
+          {status === 'ready' ? countText(total, anchor) : 'Signed, hash-chained receipts of every attempt'}
+        </span>
+      }
       onOpen={open}
       actions={<ExportButton />}
     >

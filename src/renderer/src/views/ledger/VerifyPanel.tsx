@@ -32,19 +32,13 @@ export function VerifyPanel() {
         <h3 id="verify-heading" className="section-title">
           Verification
         </h3>
-        <button
-          type="button"
-          className="btn btn-primary"
-          onClick={() => void verify()}
-          disabled={verifying}
-          data-testid="verify-button"
-        >
+        <button type="button" className="btn btn-primary" onClick={() => void verify()} disabled={verifying} data-testid="verify-button">
           {verifying ? 'Verifying…' : 'Verify'}
         </button>
       </div>
       <p className="muted small">
-        Checks the hash, the chain link, the Ed25519 signature and the receipt's inclusion proof to the latest signed
-        checkpoint inside this window, against the receipt public key{key ? ` ${key.keyId}` : ''}.
+        Checks the hash, the chain link, the Ed25519 signature and the receipt's inclusion proof to the latest signed checkpoint inside this
+        window, against the receipt public key{key ? ` ${key.keyId}` : ''}.
       </p>
       {verifyError ? (
         <p className="notice notice-error" role="alert" data-testid="verify-result" data-valid="false">

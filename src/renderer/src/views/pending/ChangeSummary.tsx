@@ -23,13 +23,22 @@ export function ChangeSummary({ action, facts }: { action: string; facts: Reques
     <div className={`notice ${same ? 'notice-ok' : 'notice-info'} change-summary`} data-testid="change-summary">
       {same ? (
         <span>
-          <strong>Same payload</strong> as the last <code>{action}</code> that ran (<Time iso={previous.decidedAt} />).
+          <strong>Same payload</strong> as the last <code>{action}</code> that ran (<Time iso={previous.decidedAt} />
+          ).
         </span>
       ) : (
         <span>
-          <strong>Changed since the last <code>{action}</code> that ran</strong> (<Time iso={previous.decidedAt} />):{' '}
+          <strong>
+            Changed since the last <code>{action}</code> that ran
+          </strong>{' '}
+          (<Time iso={previous.decidedAt} />
+          ):{' '}
           {[
-            changed.length ? <span key="c" data-testid="changed-fields">changed {list(changed)}</span> : null,
+            changed.length ? (
+              <span key="c" data-testid="changed-fields">
+                changed {list(changed)}
+              </span>
+            ) : null,
             added.length ? <span key="a">new {list(added)}</span> : null,
             removed.length ? <span key="r">gone {list(removed)}</span> : null,
           ]

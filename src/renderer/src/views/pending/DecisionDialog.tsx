@@ -191,11 +191,12 @@ function DecisionForm({ proposal, kind }: { proposal: ProposalDto; kind: Decisio
         <fieldset className="similar-fieldset">
           <legend className="field-label">Approve</legend>
           <label className="similar-choice">
-            <input type="radio" name="approve-scope" checked={!similar} onChange={() => setSimilar(false)} data-testid="approve-once" /> Once: this request only
+            <input type="radio" name="approve-scope" checked={!similar} onChange={() => setSimilar(false)} data-testid="approve-once" />{' '}
+            Once: this request only
           </label>
           <label className="similar-choice">
-            <input type="radio" name="approve-scope" checked={similar} onChange={() => setSimilar(true)} data-testid="approve-similar" /> Similar…: this
-            request, and sign a grant for requests like it
+            <input type="radio" name="approve-scope" checked={similar} onChange={() => setSimilar(true)} data-testid="approve-similar" />{' '}
+            Similar…: this request, and sign a grant for requests like it
           </label>
         </fieldset>
       ) : null}
@@ -228,7 +229,8 @@ function DecisionForm({ proposal, kind }: { proposal: ProposalDto; kind: Decisio
           disabled={!canConfirm}
           data-testid="confirm-decision"
         >
-          {deciding ? 'Working…' : kind === 'approve' ? (similar ? 'Sign, approve and grant' : 'Sign and approve') : 'Deny'} <kbd>Enter</kbd>
+          {deciding ? 'Working…' : kind === 'approve' ? (similar ? 'Sign, approve and grant' : 'Sign and approve') : 'Deny'}{' '}
+          <kbd>Enter</kbd>
         </button>
       </div>
     </form>

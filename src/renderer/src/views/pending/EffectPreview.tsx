@@ -24,9 +24,7 @@ export function EffectPreview({ preview }: { preview: ActionPreview | null | und
           </span>
         ))}
       </pre>
-      {preview.definitionHash ? (
-        <p className="muted small mono">definition sha256 {preview.definitionHash}</p>
-      ) : null}
+      {preview.definitionHash ? <p className="muted small mono">definition sha256 {preview.definitionHash}</p> : null}
     </section>
   );
 }

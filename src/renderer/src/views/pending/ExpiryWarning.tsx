@@ -20,7 +20,11 @@ export function ExpiryWarning({ proposal, always = false }: { proposal: Proposal
   const soon = left > 0 && left < WARN_BEFORE_MS;
   if (!soon && !always) return null;
   return (
-    <div className={soon ? 'notice notice-warn expiry-warning' : 'expiry-line'} role={soon ? 'alert' : undefined} data-testid={soon ? 'expiry-warning' : 'expiry-line'}>
+    <div
+      className={soon ? 'notice notice-warn expiry-warning' : 'expiry-line'}
+      role={soon ? 'alert' : undefined}
+      data-testid={soon ? 'expiry-warning' : 'expiry-line'}
+    >
       <span>
         {soon ? (
           <strong>Expires in {formatRemaining(left)}: then it is denied by default.</strong>

@@ -44,7 +44,11 @@ export function PendingList() {
                     ⚠ hidden text
                   </span>
                 ) : null}
-                {p.agent !== null ? <span className="tag" data-testid="queue-agent" title="Verified by its agent token">agent {p.agent}</span> : null}
+                {p.agent !== null ? (
+                  <span className="tag" data-testid="queue-agent" title="Verified by its agent token">
+                    agent {p.agent}
+                  </span>
+                ) : null}
                 {isNew ? <span className="tag tag-new">New</span> : null}
                 <Countdown expiresAt={p.expiresAt} />
               </span>

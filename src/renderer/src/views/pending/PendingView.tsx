@@ -33,9 +33,7 @@ export function PendingView() {
   } else if (items.length === 0 && !selected) {
     body = (
       <div className="pending-empty">
-        <Empty title="Nothing is waiting for you">
-          New proposals from agents appear here the moment they arrive.
-        </Empty>
+        <Empty title="Nothing is waiting for you">New proposals from agents appear here the moment they arrive.</Empty>
         <OutcomeList />
       </div>
     );

@@ -82,11 +82,16 @@ export function ProposalDetail({ proposal }: { proposal: ProposalDto }) {
       <EffectPreview preview={proposal.preview} />
       <ChangeSummary action={proposal.action} facts={facts} />
 
-
       <section aria-labelledby="payload-heading">
         <h3 id="payload-heading" className="section-title payload-heading">
           <span>Payload {escaped ? '(canonical JSON, escaped)' : '(canonical JSON, text shown readably)'}</span>
-          <button type="button" className="btn btn-small btn-ghost" onClick={toggleEscaped} aria-keyshortcuts="E" data-testid="toggle-escaped">
+          <button
+            type="button"
+            className="btn btn-small btn-ghost"
+            onClick={toggleEscaped}
+            aria-keyshortcuts="E"
+            data-testid="toggle-escaped"
+          >
             {escaped ? 'Show as text' : 'Show escapes'} <kbd>E</kbd>
           </button>
         </h3>

@@ -17,7 +17,9 @@ export function ProposalOutcome({ proposal }: { proposal: ProposalDto }) {
       <strong>{WORDS[proposal.status]}</strong> <Time iso={proposal.decidedAt} />
       {proposal.receiptSeq !== null ? <span className="muted mono"> · receipt #{proposal.receiptSeq}</span> : null}
       {proposal.reason ? <p className="outcome-reason">{proposal.reason}</p> : null}
-      <p className="muted small">Nothing more can be decided here. <kbd>J</kbd>/<kbd>K</kbd> move to the next proposal.</p>
+      <p className="muted small">
+        Nothing more can be decided here. <kbd>J</kbd>/<kbd>K</kbd> move to the next proposal.
+      </p>
     </div>
   );
 }

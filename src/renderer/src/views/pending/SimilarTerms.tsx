@@ -21,7 +21,8 @@ function limitOf(preset: Preset, uses: number): Pick<Terms, 'forSeconds' | 'unti
 function limitText(p: GrantPreviewDto): string {
   const parts: string[] = [];
   if (p.uses !== null) parts.push(`${p.uses} more ${p.uses === 1 ? 'request' : 'requests'}`);
-  if (p.forSeconds !== null) parts.push(`requests in the next ${p.forSeconds >= 3600 ? `${p.forSeconds / 3600} h` : `${p.forSeconds / 60} min`}`);
+  if (p.forSeconds !== null)
+    parts.push(`requests in the next ${p.forSeconds >= 3600 ? `${p.forSeconds / 3600} h` : `${p.forSeconds / 60} min`}`);
   if (p.untilRestart) parts.push('requests until OpenExec restarts');
   return parts.join(', and ');
 }
@@ -32,7 +33,15 @@ function limitText(p: GrantPreviewDto): string {
  * limit), fetched from it so that what is shown is what is signed. `onTerms` gets the request
  * once its terms are on screen, null while they are not.
  */
-export function SimilarTerms({ proposalId, payloadCanonical, onTerms }: { proposalId: string; payloadCanonical: string; onTerms: (terms: Terms | null) => void }) {
+export function SimilarTerms({
+  proposalId,
+  payloadCanonical,
+  onTerms,
+}: {
+  proposalId: string;
+  payloadCanonical: string;
+  onTerms: (terms: Terms | null) => void;
+}) {
   const fields = useMemo(() => {
     try {
       return Object.keys(JSON.parse(payloadCanonical) as Record<string, unknown>);
@@ -85,7 +94,14 @@ export function SimilarTerms({ proposalId, payloadCanonical, onTerms }: { propos
         <legend className="field-label">For how long</legend>
         {PRESETS.map((p) => (
           <label key={p.value} className="similar-choice">
-            <input type="radio" name="grant-limit" value={p.value} checked={preset === p.value} data-testid={`preset-${p.value}`} onChange={() => setPreset(p.value)} />{' '}
+            <input
+              type="radio"
+              name="grant-limit"
+              value={p.value}
+              checked={preset === p.value}
+              data-testid={`preset-${p.value}`}
+              onChange={() => setPreset(p.value)}
+            />{' '}
             {p.label}
           </label>
         ))}
@@ -110,13 +126,20 @@ export function SimilarTerms({ proposalId, payloadCanonical, onTerms }: { propos
       ) : null}
       {preview ? (
         <div data-testid="grant-preview">
-          <p className="field-label">The grant you will sign: without a new decision, OpenExec will run {limitText(preview)} for <code>{preview.action}</code> whose payload has</p>
-          <p className="field-label" id="grant-fixed-label">exactly these fields and values</p>
+          <p className="field-label">
+            The grant you will sign: without a new decision, OpenExec will run {limitText(preview)} for <code>{preview.action}</code> whose
+            payload has
+          </p>
+          <p className="field-label" id="grant-fixed-label">
+            exactly these fields and values
+          </p>
           <pre className="code code-exact" aria-labelledby="grant-fixed-label" data-testid="grant-fixed" tabIndex={0}>
             {preview.fixed}
           </pre>
           <p className="field-label" id="grant-schema-label">
-            {preview.varying.length ? `and ${preview.varying.join(', ')} as this schema allows (any value of the same JSON type)` : 'and no other field'}
+            {preview.varying.length
+              ? `and ${preview.varying.join(', ')} as this schema allows (any value of the same JSON type)`
+              : 'and no other field'}
           </p>
           {preview.varying.length ? (
             <pre className="code code-exact" aria-labelledby="grant-schema-label" data-testid="grant-schema" tabIndex={0}>

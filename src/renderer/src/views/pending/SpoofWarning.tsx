@@ -26,8 +26,7 @@ export function SpoofWarning({ findings }: { findings: ProposalFindings }) {
   if (parts.length === 0) return null;
   return (
     <div className="notice notice-error spoof-warning" role="alert" data-testid="spoof-warning">
-      <strong>Characters that can hide or disguise text.</strong> They are shown as marked boxes below; read the marked
-      places with care.
+      <strong>Characters that can hide or disguise text.</strong> They are shown as marked boxes below; read the marked places with care.
       <ul>
         {parts.map(([key, where]) => (
           <li key={key}>
