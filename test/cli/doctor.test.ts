@@ -82,6 +82,11 @@ describe('openexec doctor', () => {
       execFile('id', ['-u', 'nobody'], (err, out) => resolve(err ? null : out.trim())),
     );
     if (nobody === null) return ctx.skip('no user nobody on this machine');
+    // A clone in a private directory (mktemp -d is 0700) is out of nobody's reach.
+    const reachable = await new Promise<boolean>((resolve) =>
+      execFile('runuser', ['-u', 'nobody', '--', 'test', '-x', CLI_BIN], (err) => resolve(err === null)),
+    );
+    if (!reachable) return ctx.skip(`user nobody cannot run ${CLI_BIN} (a parent directory is private): the injected uid covers not_root`);
     const dir = tempDir();
     chmodSync(dir, 0o755);
     const run = await new Promise<{ code: number; out: string; err: string }>((resolve) =>
