@@ -8,17 +8,9 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { post, startServer, tempDir, type RunningServer } from '../support/harness.ts';
 import { pendingId } from '../support/pending.ts';
 import { CLI_BIN } from '../support/cli.ts';
-import { stringSchema } from '../support/declared.ts';
+import { GREET, stringSchema } from '../support/declared.ts';
 
-const greet = {
-  kind: 'run',
-  description: 'Print a greeting',
-  risk: 'low',
-  program: '/usr/bin/printf',
-  argv: ['hello %s\\n', '{name}'],
-  payload_schema: stringSchema('name'),
-  annotations: { readOnlyHint: true },
-};
+const greet = { ...GREET, annotations: { readOnlyHint: true } };
 
 function manifestFile(): string {
   const file = join(tempDir(), 'actions.yaml');

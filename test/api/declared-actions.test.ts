@@ -3,7 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify as toYaml } from 'yaml';
 import { get, post, startServer, tempDir, type RunningServer } from '../support/harness.ts';
-import { jobAction, script, startJobService, stringSchema } from '../support/declared.ts';
+import { jobAction, script, startJobService, GREET, stringSchema } from '../support/declared.ts';
 
 const running: RunningServer[] = [];
 afterEach(async () => {
@@ -27,14 +27,7 @@ function receipts(s: RunningServer): Record<string, any>[] {
   return rows.map((b) => JSON.parse(b));
 }
 
-const greet = {
-  kind: 'run',
-  description: 'Print a greeting',
-  risk: 'low',
-  program: '/usr/bin/printf',
-  argv: ['hello %s\\n', '{name}'],
-  payload_schema: stringSchema('name'),
-};
+const greet = GREET;
 
 describe('declared actions through the boundary', () => {
   test('/execute runs a declared action and every receipt carries its definition hash', async () => {

@@ -11,7 +11,7 @@ import { post, startServer, tempDir, type RunningServer } from '../support/harne
 import { mustFailWhenBlocked, rendererTestBlocker } from '../support/browser.ts';
 import { openConsolePage, type ConsolePage } from '../support/console-page.ts';
 import { pendingItem, screenshot, showView } from '../support/console-ui.ts';
-import { stringSchema } from '../support/declared.ts';
+import { GREET, stringSchema } from '../support/declared.ts';
 
 const blocker = rendererTestBlocker();
 const skip = blocker !== null && !mustFailWhenBlocked();
@@ -31,15 +31,7 @@ describe.skipIf(skip)('declared actions in the console', () => {
       manifest,
       toYaml({
         actions: {
-          greet: {
-            kind: 'run',
-            description: 'Print a greeting',
-            risk: 'low',
-            program: '/usr/bin/printf',
-            argv: ['hello %s\\n', '{name}'],
-            payload_schema: stringSchema('name'),
-            annotations: { readOnlyHint: true },
-          },
+          greet: { ...GREET, annotations: { readOnlyHint: true } },
           note: {
             kind: 'write_file',
             description: 'Write a note',

@@ -59,3 +59,13 @@ export const jobAction = (port: number, auth: Record<string, string>) => ({
   headers: { Authorization: auth },
   payload_schema: stringSchema('id'),
 });
+
+/** The manifest's smallest useful action (the issue's own example): `printf` greets `{name}`. */
+export const GREET = {
+  kind: 'run',
+  description: 'Print a greeting',
+  risk: 'low',
+  program: '/usr/bin/printf',
+  argv: ['hello %s\\n', '{name}'],
+  payload_schema: stringSchema('name'),
+} as const;

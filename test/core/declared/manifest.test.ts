@@ -6,16 +6,9 @@ import { buildManifest } from '../../../src/main/core/actions/declared/manifest.
 import { closeObjects } from '../../../src/main/core/actions/declared/payload-schema.ts';
 import { loadActionsManifest } from '../../../src/main/app/actions-manifest.ts';
 import { REPO_ROOT, tempDir } from '../../support/harness.ts';
-import { payload, stringSchema } from '../../support/declared.ts';
+import { payload, GREET, stringSchema } from '../../support/declared.ts';
 
-const greet = {
-  kind: 'run',
-  description: 'Print a greeting',
-  risk: 'low',
-  program: '/usr/bin/printf',
-  argv: ['hello %s\\n', '{name}'],
-  payload_schema: stringSchema('name'),
-};
+const greet = GREET;
 const build = (actions: Record<string, unknown>) => buildManifest({ actions }, { dataDir: tempDir(), env: {} }, ['echo', 'add']);
 
 describe('the manifest: validated at start-up, one line per problem', () => {
