@@ -1,0 +1,63 @@
+/**
+ * The boundary's exactly-once state behind one asynchronous interface: the receipt chain, the
+ * spent nonces and the spent approvals, written together in witnessed transactions. The
+ * PostgreSQL store (./postgres) implements it; the SQLite adapter comes with the engine's
+ * move onto this interface (today the engine writes SQLite synchronously, see ../engine).
+ */
+import type { ReceiptDto, ReceiptPage } from '../../../shared/console-dto.ts';
+import type { ReceiptQuery } from '../../../shared/console-schemas.ts';
+import type { VerifiedApproval } from '../approval/validate-approval.ts';
+import type { ApprovalUse, Reservation } from '../engine/execution-store.ts';
+import type { ReceiptDraft } from '../ledger/receipt-body.ts';
+
+/** The chain's newest receipt: seq 0 and the genesis hash while the ledger is empty. */
+export interface LedgerHead {
+  seq: number;
+  hash: string;
+}
+
+export interface ApprovalSpend {
+  approval: VerifiedApproval;
+  action: string;
+  verifiedAt: string;
+  /** The execution (reserved in the same transaction) that consumes it. */
+  execId: string;
+}
+
+/** What a witnessed write may do; valid only until its `work` settles. */
+export interface LedgerTransaction {
+  /** Seals and appends one receipt at the next seq, linked to the current head. */
+  append(draft: ReceiptDraft): Promise<ReceiptDto>;
+  /** Spends the nonce: true if this transaction took it, false if it was spent before. */
+  reserveNonce(reservation: Reservation): Promise<boolean>;
+  /**
+   * Spends the approval, keyed by its id and by its signed message's hash: null when this
+   * transaction spent it, otherwise the earlier use (under either key).
+   */
+  spendApproval(spend: ApprovalSpend): Promise<ApprovalUse | null>;
+}
+
+/** What another process committed, as far as a follower can tell. */
+export interface LedgerChange {
+  head: number;
+  /** Proposals those receipts are about; null when unknown (too many, or missed while reconnecting). */
+  proposalIds: string[] | null;
+}
+
+export interface LedgerStore {
+  /**
+   * Runs `work` in the next group transaction (with others submitted meanwhile, each in its
+   * own savepoint): its receipts, nonces and approvals commit together or not at all, and the
+   * promise settles after COMMIT. If `work` throws, its part is rolled back and the promise
+   * rejects; the rest of the group still commits.
+   */
+  witness<T>(work: (tx: LedgerTransaction) => Promise<T>): Promise<T>;
+  head(): Promise<LedgerHead>;
+  /** Up to `limit` receipts from `fromSeq` upwards, in seq order. */
+  readRange(fromSeq: number, limit: number): Promise<ReceiptDto[]>;
+  /** The console's search (filters, full text, newest first, keyset pages). */
+  search(query: ReceiptQuery): Promise<ReceiptPage>;
+  /** Hears this store's receipts after they commit. */
+  subscribe(listener: (receipts: readonly ReceiptDto[]) => void): () => void;
+  close(): Promise<void>;
+}

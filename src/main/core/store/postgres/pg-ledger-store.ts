@@ -1,0 +1,174 @@
+import type pg from 'pg';
+import type { Clock } from '../../clock.ts';
+import { systemClock } from '../../clock.ts';
+import type { Ed25519Signer } from '../../crypto/ed25519.ts';
+import type { ReceiptDto, ReceiptPage } from '../../../../shared/console-dto.ts';
+import type { ReceiptQuery } from '../../../../shared/console-schemas.ts';
+import type { LedgerHead, LedgerStore, LedgerTransaction } from '../ledger-store.ts';
+import { LEDGER_CHANNEL, LEDGER_LOCK } from './pg-locks.ts';
+import { PG_SCHEMA_VERSION } from './pg-migrations.ts';
+import { changeNotice } from './pg-notice.ts';
+import { describeServer, openPool, PostgresStoreError } from './pg-pool.ts';
+import { receiptFromPgRow, searchPostgres, SELECT_RECEIPT, type PgReceiptRow } from './pg-search.ts';
+import { GroupTransaction, readHead } from './pg-transaction.ts';
+
+interface Piece {
+  work: (tx: LedgerTransaction) => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (err: unknown) => void;
+}
+
+export interface PostgresLedgerOptions {
+  /** The application role's URL (SECURITY.md): it may append receipts, never change them. */
+  url: string;
+  /** This instance's receipt key. */
+  signer: Ed25519Signer;
+  clock?: Clock;
+  maxConnections?: number;
+  onIdleError?: (err: PostgresStoreError) => void;
+}
+
+/**
+ * The ledger on PostgreSQL, for several OpenExec processes on one database. Appends are
+ * group-committed: the work submitted while a group is being written waits for the next one,
+ * which runs in one transaction holding a transaction-scoped advisory lock (so processes take
+ * turns and seq stays gapless), each piece in a savepoint. The group's NOTIFY is delivered
+ * by the server when, and only if, it commits.
+ */
+export class PostgresLedgerStore implements LedgerStore {
+  private queue: Piece[] = [];
+  private flushing = false;
+  private closed = false;
+  private readonly listeners = new Set<(receipts: readonly ReceiptDto[]) => void>();
+
+  private constructor(
+    private readonly pool: pg.Pool,
+    private readonly signer: Ed25519Signer,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Connects as the application role; the schema must be at this version (the owner migrates). */
+  static async open(options: PostgresLedgerOptions): Promise<PostgresLedgerStore> {
+    const pool = await openPool(options.url, { max: options.maxConnections ?? 10, onIdleError: options.onIdleError });
+    try {
+      const { rows } = await pool.query<{ v: number | null }>(
+        "SELECT CASE WHEN to_regclass('schema_migrations') IS NULL THEN 0 ELSE (SELECT max(version) FROM schema_migrations) END AS v",
+      );
+      const version = rows[0]?.v ?? 0;
+      if (version !== PG_SCHEMA_VERSION) {
+        throw new PostgresStoreError(
+          'schema',
+          `PostgreSQL at ${describeServer(options.url)} has schema version ${version}, this OpenExec needs ${PG_SCHEMA_VERSION}` +
+            (version < PG_SCHEMA_VERSION ? ' (run the migrations as the database owner)' : ''),
+        );
+      }
+    } catch (err) {
+      await pool.end().catch(() => undefined);
+      if (err instanceof PostgresStoreError) throw err;
+      throw PostgresStoreError.from('unavailable', `cannot read the schema version at ${describeServer(options.url)}`, err);
+    }
+    return new PostgresLedgerStore(pool, options.signer, options.clock ?? systemClock);
+  }
+
+  witness<T>(work: (tx: LedgerTransaction) => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new Error('the ledger store is closed'));
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.flushing || this.queue.length === 0) return;
+    this.flushing = true;
+    setImmediate(() => {
+      void this.flush().finally(() => {
+        this.flushing = false;
+        this.schedule();
+      });
+    });
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.queue;
+    this.queue = [];
+    const outcomes: ({ ok: true; value: unknown } | { ok: false; err: unknown })[] = [];
+    let client: pg.PoolClient | undefined;
+    let tx: GroupTransaction;
+    try {
+      client = await this.pool.connect();
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock($1)', [LEDGER_LOCK]);
+      tx = new GroupTransaction(client, this.signer, this.clock, await readHead(client));
+      for (const piece of batch) outcomes.push(await this.runPiece(client, tx, piece));
+      if (tx.appended.length > 0) await client.query('SELECT pg_notify($1, $2)', [LEDGER_CHANNEL, changeNotice(tx.appended)]);
+    } catch (err) {
+      await client?.query('ROLLBACK').catch(() => undefined);
+      client?.release(true);
+      for (const piece of batch) piece.reject(PostgresStoreError.from('unavailable', 'the witnessed write was rolled back', err));
+      return;
+    }
+    try {
+      await client.query('COMMIT');
+    } catch (err) {
+      client.release(true);
+      // Without an answer from the server the transaction may or may not have committed.
+      const state = (err as { code?: unknown }).code;
+      const code = typeof state === 'string' ? 'unavailable' : 'commit_unknown';
+      for (const piece of batch) piece.reject(PostgresStoreError.from(code, 'COMMIT of the witnessed write failed', err));
+      return;
+    }
+    client.release();
+    if (tx.appended.length > 0) for (const l of this.listeners) l(tx.appended);
+    batch.forEach((piece, i) => {
+      const outcome = outcomes[i]!;
+      if (outcome.ok) piece.resolve(outcome.value);
+      else piece.reject(outcome.err);
+    });
+  }
+
+  /** One piece in its savepoint; its failure rolls back its part only (a lost connection is thrown). */
+  private async runPiece(client: pg.PoolClient, tx: GroupTransaction, piece: Piece) {
+    const mark = tx.mark();
+    let open = true;
+    await client.query('SAVEPOINT piece');
+    try {
+      const value = await piece.work(tx.view(() => open));
+      open = false;
+      await tx.settled();
+      await client.query('RELEASE SAVEPOINT piece');
+      return { ok: true as const, value };
+    } catch (err) {
+      open = false;
+      await tx.settled();
+      await client.query('ROLLBACK TO SAVEPOINT piece');
+      tx.rollbackTo(mark);
+      return { ok: false as const, err };
+    }
+  }
+
+  head(): Promise<LedgerHead> {
+    return readHead(this.pool);
+  }
+
+  async readRange(fromSeq: number, limit: number): Promise<ReceiptDto[]> {
+    const { rows } = await this.pool.query<PgReceiptRow>(`${SELECT_RECEIPT} WHERE seq >= $1 ORDER BY seq LIMIT $2`, [fromSeq, limit]);
+    return rows.map(receiptFromPgRow);
+  }
+
+  search(query: ReceiptQuery): Promise<ReceiptPage> {
+    return searchPostgres(this.pool, query);
+  }
+
+  subscribe(listener: (receipts: readonly ReceiptDto[]) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Waits for the writes already submitted, then closes the pool. */
+  async close(): Promise<void> {
+    this.closed = true;
+    while (this.flushing || this.queue.length > 0) await new Promise((r) => setTimeout(r, 5));
+    await this.pool.end();
+  }
+}

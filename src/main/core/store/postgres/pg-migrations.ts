@@ -1,0 +1,181 @@
+import pg from 'pg';
+import { PostgresStoreError } from './pg-pool.ts';
+import { MIGRATION_LOCK } from './pg-locks.ts';
+
+/**
+ * The PostgreSQL schema, one version per entry, recorded in schema_migrations. Never edit a
+ * shipped migration: add a new one. README "PostgreSQL" describes the tables and guarantees.
+ */
+const MIGRATIONS: readonly string[] = [
+  // 1: the receipt chain, spent nonces and approvals, and the receipts' Merkle tree.
+  `
+  CREATE FUNCTION openexec_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    RAISE EXCEPTION '% are append-only', TG_TABLE_NAME USING ERRCODE = 'integrity_constraint_violation';
+  END $$;
+
+  CREATE TABLE receipts (
+    seq bigint PRIMARY KEY CHECK (seq >= 1),
+    event text NOT NULL,
+    time text NOT NULL,
+    action text,
+    hash text NOT NULL UNIQUE CHECK (hash ~ '^[0-9a-f]{64}$'),
+    -- Unique: two receipts naming the same predecessor would fork the chain.
+    prev_hash text NOT NULL UNIQUE CHECK (prev_hash ~ '^[0-9a-f]{64}$'),
+    body text NOT NULL,
+    signature text NOT NULL,
+    reason text,
+    exec_id text,
+    proposal_id text,
+    approval_id text,
+    approver_key_id text,
+    request_hash text,
+    grant_id text,
+    agent text,
+    search tsvector NOT NULL
+  );
+  CREATE INDEX receipts_event ON receipts (event, seq);
+  CREATE INDEX receipts_action ON receipts (action, seq);
+  CREATE INDEX receipts_approver ON receipts (approver_key_id, seq);
+  CREATE INDEX receipts_agent ON receipts (agent, seq);
+  CREATE INDEX receipts_time ON receipts (time);
+  CREATE INDEX receipts_exec ON receipts (exec_id);
+  CREATE INDEX receipts_proposal ON receipts (proposal_id);
+  CREATE INDEX receipts_approval ON receipts (approval_id);
+  CREATE INDEX receipts_request_hash ON receipts (request_hash);
+  CREATE INDEX receipts_grant ON receipts (grant_id);
+  CREATE INDEX receipts_search ON receipts USING gin (search);
+
+  -- Whoever inserts, with or without OpenExec's lock: receipt n links to receipt n - 1, so seq
+  -- stays gapless and the chain single (with the primary key and the unique prev_hash).
+  CREATE FUNCTION openexec_receipt_link() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    IF NEW.seq = 1 THEN
+      IF NEW.prev_hash <> repeat('0', 64) THEN
+        RAISE EXCEPTION 'receipt 1 must link to the genesis hash' USING ERRCODE = 'integrity_constraint_violation';
+      END IF;
+    ELSIF NEW.prev_hash IS DISTINCT FROM (SELECT hash FROM receipts WHERE seq = NEW.seq - 1) THEN
+      RAISE EXCEPTION 'receipt % does not follow receipt %: a gap or a broken link', NEW.seq, NEW.seq - 1
+        USING ERRCODE = 'integrity_constraint_violation';
+    END IF;
+    RETURN NEW;
+  END $$;
+  CREATE TRIGGER receipts_link BEFORE INSERT ON receipts FOR EACH ROW EXECUTE FUNCTION openexec_receipt_link();
+  -- Statement triggers: refused even when no row matches, and TRUNCATE too.
+  CREATE TRIGGER receipts_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON receipts
+    FOR EACH STATEMENT EXECUTE FUNCTION openexec_refuse_change();
+
+  -- A row is a spent nonce: 'started' commits before the handler runs.
+  CREATE TABLE executions (
+    id text PRIMARY KEY,
+    nonce text NOT NULL UNIQUE,
+    request_hash text NOT NULL,
+    action text NOT NULL,
+    status text NOT NULL CHECK (status IN ('started', 'executed', 'failed')),
+    result text,
+    result_legacy_json text,
+    error text,
+    error_status integer,
+    approved integer NOT NULL,
+    approval_id text,
+    created_at text NOT NULL,
+    receipt_seq bigint REFERENCES receipts (seq),
+    action_def_hash text,
+    grant_id text,
+    grant_use integer,
+    agent text
+  );
+
+  -- A row is a spent approval, unique by its id and by the hash of the signed message.
+  CREATE TABLE approvals (
+    approval_id text PRIMARY KEY,
+    message_hash text NOT NULL UNIQUE,
+    tenant_id text NOT NULL,
+    action_hash text NOT NULL,
+    issued_at text NOT NULL,
+    expires_at text NOT NULL,
+    approver text NOT NULL,
+    approver_key_id text NOT NULL,
+    verified_at text NOT NULL,
+    action text,
+    used_by_exec_id text NOT NULL REFERENCES executions (id)
+  );
+
+  CREATE TABLE merkle_nodes (
+    level integer NOT NULL CHECK (level >= 1),
+    idx bigint NOT NULL CHECK (idx >= 0),
+    hash bytea NOT NULL CHECK (length(hash) = 32),
+    PRIMARY KEY (level, idx)
+  );
+  CREATE TRIGGER merkle_nodes_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON merkle_nodes
+    FOR EACH STATEMENT EXECUTE FUNCTION openexec_refuse_change();
+  `,
+];
+
+export const PG_SCHEMA_VERSION = MIGRATIONS.length;
+
+const ROLE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/**
+ * What the application role may do: read everything, append receipts and Merkle nodes (never
+ * UPDATE, DELETE or TRUNCATE them), spend and end executions and approvals. Applied on every
+ * start, so a role created later or a privilege revoked by hand is put right.
+ */
+function grants(role: string): string {
+  const r = pg.escapeIdentifier(role);
+  return `
+  REVOKE ALL ON receipts, merkle_nodes, executions, approvals, schema_migrations FROM ${r};
+  GRANT SELECT, INSERT ON receipts, merkle_nodes TO ${r};
+  GRANT SELECT, INSERT, UPDATE ON executions, approvals TO ${r};
+  GRANT SELECT ON schema_migrations TO ${r};
+  `;
+}
+
+export interface MigrateOptions {
+  /** The role OpenExec connects as at run time; granted only what it needs (SECURITY.md). */
+  appRole?: string;
+  /** For tests that need a database as an older version left it. */
+  target?: number;
+}
+
+/**
+ * Brings the database to this version, as its owner. Every step runs in one transaction
+ * holding an advisory lock, so two instances starting together apply each migration once
+ * and neither sees half a schema. Returns the versions it applied.
+ */
+export async function migratePostgres(pool: pg.Pool, options: MigrateOptions = {}): Promise<number[]> {
+  const target = options.target ?? PG_SCHEMA_VERSION;
+  if (options.appRole !== undefined && !ROLE_NAME.test(options.appRole)) {
+    throw new PostgresStoreError('schema', `application role '${options.appRole}' is not a plain lower-case identifier`);
+  }
+  const client = await pool.connect();
+  const applied: number[] = [];
+  try {
+    await client.query('BEGIN');
+    await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
+    const { rows } = await client.query<{ v: number }>('SELECT coalesce(max(version), 0)::integer AS v FROM schema_migrations');
+    const current = rows[0]?.v ?? 0;
+    if (current > PG_SCHEMA_VERSION) {
+      throw new PostgresStoreError(
+        'schema',
+        `database schema version ${current} is newer than this OpenExec (${PG_SCHEMA_VERSION}); refusing to touch it`,
+      );
+    }
+    for (let version = current + 1; version <= target; version++) {
+      await client.query(MIGRATIONS[version - 1]!);
+      await client.query('INSERT INTO schema_migrations (version) VALUES ($1)', [version]);
+      applied.push(version);
+    }
+    if (options.appRole !== undefined) await client.query(grants(options.appRole));
+    await client.query('COMMIT');
+    return applied;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    if (err instanceof PostgresStoreError) throw err;
+    throw PostgresStoreError.from('schema', 'migrating the PostgreSQL schema failed', err);
+  } finally {
+    client.release();
+  }
+}

@@ -1,0 +1,32 @@
+import { z } from 'zod';
+import type { ReceiptDto } from '../../../../shared/console-dto.ts';
+import type { LedgerChange } from '../ledger-store.ts';
+
+/** NOTIFY payloads must stay under 8000 bytes; past this the proposals are left for the reader to find. */
+const MAX_NOTICE = 7000;
+
+const notice = z.strictObject({
+  head: z.int().min(1),
+  proposals: z.array(z.string()).nullable(),
+});
+
+/** What a committed group tells the other instances: the new head and the proposals it touched. */
+export function changeNotice(receipts: readonly ReceiptDto[]): string {
+  const head = receipts[receipts.length - 1]!.seq;
+  const proposals = [...new Set(receipts.flatMap((r) => (r.proposalId === null ? [] : [r.proposalId])))];
+  const full = JSON.stringify({ head, proposals });
+  return Buffer.byteLength(full, 'utf8') <= MAX_NOTICE ? full : JSON.stringify({ head, proposals: null });
+}
+
+/** A notice from the channel, or null when it is not one of ours. */
+export function parseChangeNotice(payload: string | undefined): LedgerChange | null {
+  if (payload === undefined) return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(payload);
+  } catch {
+    return null;
+  }
+  const parsed = notice.safeParse(value);
+  return parsed.success ? { head: parsed.data.head, proposalIds: parsed.data.proposals } : null;
+}

@@ -1,0 +1,68 @@
+import pg from 'pg';
+
+/**
+ * Who and where a PostgreSQL URL points at, fit to print: `user@host:port/database`. Built
+ * from the parsed URL's parts, so no password (in the user part or the query) can reach it.
+ */
+export function describeServer(url: string): string {
+  try {
+    const u = new URL(url);
+    const user = u.username === '' ? '' : `${decodeURIComponent(u.username)}@`;
+    const host = u.hostname === '' ? (u.searchParams.get('host') ?? '(default host)') : u.hostname;
+    return `${user}${host}:${u.port === '' ? '5432' : u.port}${u.pathname}`;
+  } catch {
+    return 'the PostgreSQL server (its URL does not parse, so it is not shown)';
+  }
+}
+
+/** PostgreSQL's SQLSTATE and message, never the connection's configuration. */
+function serverSays(err: unknown): string {
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    return typeof code === 'string' && code !== '' ? `${err.message} (${code})` : err.message;
+  }
+  return String(err);
+}
+
+/**
+ * A failure to reach or use the PostgreSQL store. The message names the server as
+ * describeServer() does; the driver's error is not kept as `cause`, so nothing that held the
+ * connection string travels with it.
+ */
+export class PostgresStoreError extends Error {
+  constructor(
+    readonly code: 'unavailable' | 'schema' | 'commit_unknown',
+    message: string,
+    readonly sqlState: string | null = null,
+  ) {
+    super(message);
+    this.name = 'PostgresStoreError';
+  }
+
+  static from(code: PostgresStoreError['code'], context: string, err: unknown): PostgresStoreError {
+    const state = (err as { code?: unknown } | null)?.code;
+    return new PostgresStoreError(code, `${context}: ${serverSays(err)}`, typeof state === 'string' ? state : null);
+  }
+}
+
+export interface OpenPoolOptions {
+  /** Connections kept; appends use one at a time, reads the rest. */
+  max?: number;
+  /** Reported for errors on idle connections (the server restarting, a network cut). */
+  onIdleError?: (err: PostgresStoreError) => void;
+}
+
+/** A pool for `url`, checked by one round trip, so a bad address or password fails here. */
+export async function openPool(url: string, options: OpenPoolOptions = {}): Promise<pg.Pool> {
+  const where = describeServer(url);
+  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, connectionTimeoutMillis: 10_000 });
+  // An idle connection's error would otherwise be an uncaught 'error' event.
+  pool.on('error', (err) => options.onIdleError?.(PostgresStoreError.from('unavailable', `connection to ${where} lost`, err)));
+  try {
+    await pool.query('SELECT 1');
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    throw PostgresStoreError.from('unavailable', `cannot use PostgreSQL at ${where}`, err);
+  }
+  return pool;
+}

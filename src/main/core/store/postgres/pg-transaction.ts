@@ -1,0 +1,176 @@
+import type pg from 'pg';
+import type { Clock } from '../../clock.ts';
+import { isoUtc } from '../../clock.ts';
+import type { Ed25519Signer } from '../../crypto/ed25519.ts';
+import type { ApprovalUse, Reservation } from '../../engine/execution-store.ts';
+import { leafHash, nodeHash, type Hash } from '../../ledger/merkle/rfc9162.ts';
+import { GENESIS_PREV_HASH, type ReceiptDraft } from '../../ledger/receipt-body.ts';
+import { receiptFromRow } from '../../ledger/receipt-row.ts';
+import { sealReceipt } from '../../ledger/seal-receipt.ts';
+import type { ReceiptDto } from '../../../../shared/console-dto.ts';
+import type { ApprovalSpend, LedgerHead, LedgerTransaction } from '../ledger-store.ts';
+import { receiptTsvector } from './pg-search-text.ts';
+
+const INSERT_RECEIPT = `INSERT INTO receipts (seq, event, time, action, hash, prev_hash, body, signature, reason,
+    exec_id, proposal_id, approval_id, approver_key_id, request_hash, grant_id, agent, search)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17::tsvector)`;
+
+const RESERVE_NONCE = `INSERT INTO executions (id, nonce, request_hash, action, status, approved, approval_id, created_at, agent)
+  VALUES ($1, $2, $3, $4, 'started', 1, $5, $6, $7) ON CONFLICT (nonce) DO NOTHING RETURNING id`;
+
+// No conflict target: a spent approval_id and a spent message hash both leave the row out.
+const SPEND_APPROVAL = `INSERT INTO approvals (approval_id, message_hash, tenant_id, action_hash, issued_at, expires_at,
+    approver, approver_key_id, verified_at, action, used_by_exec_id)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING RETURNING approval_id`;
+
+const EARLIER_USE = `SELECT approval_id, used_by_exec_id FROM approvals
+  WHERE approval_id = $1 OR message_hash = $2 ORDER BY approval_id = $1 DESC LIMIT 1`;
+
+export async function readHead(db: pg.Pool | pg.PoolClient): Promise<LedgerHead> {
+  const { rows } = await db.query<{ seq: string; hash: string }>('SELECT seq, hash FROM receipts ORDER BY seq DESC LIMIT 1');
+  const tip = rows[0];
+  return tip ? { seq: Number(tip.seq), hash: tip.hash } : { seq: 0, hash: GENESIS_PREV_HASH };
+}
+
+const bytes = (hex: string): Hash => Buffer.from(hex, 'hex');
+
+/**
+ * One group transaction's writes, on the connection that holds the ledger lock. Operations
+ * run one at a time in call order (a piece may start several without awaiting each), and the
+ * head moves in memory with each receipt, so a group of many receipts reads it once.
+ */
+export class GroupTransaction {
+  private queue: Promise<unknown> = Promise.resolve();
+  /** Receipts appended in this transaction, in seq order (announced after COMMIT). */
+  readonly appended: ReceiptDto[] = [];
+
+  constructor(
+    private readonly client: pg.PoolClient,
+    private readonly signer: Ed25519Signer,
+    private readonly clock: Clock,
+    private head: LedgerHead,
+  ) {}
+
+  /** Where a piece starts: restored if its savepoint rolls back. */
+  mark(): { head: LedgerHead; appended: number } {
+    return { head: this.head, appended: this.appended.length };
+  }
+
+  rollbackTo(mark: { head: LedgerHead; appended: number }): void {
+    this.head = mark.head;
+    this.appended.length = mark.appended;
+  }
+
+  /** Waits for every operation started so far (settled either way). */
+  async settled(): Promise<void> {
+    await this.queue.catch(() => undefined);
+  }
+
+  /** A handle for one piece of work, refused once `isOpen` says the piece is over. */
+  view(isOpen: () => boolean): LedgerTransaction {
+    const guard =
+      <A extends unknown[], R>(op: (...args: A) => Promise<R>) =>
+      (...args: A): Promise<R> => {
+        if (!isOpen()) return Promise.reject(new Error('this witnessed write has already ended'));
+        return this.serial(() => op(...args));
+      };
+    return {
+      append: guard((draft: ReceiptDraft) => this.append(draft)),
+      reserveNonce: guard((r: Reservation) => this.reserveNonce(r)),
+      spendApproval: guard((s: ApprovalSpend) => this.spendApproval(s)),
+    };
+  }
+
+  private serial<R>(op: () => Promise<R>): Promise<R> {
+    const next = this.queue.catch(() => undefined).then(op);
+    this.queue = next;
+    return next;
+  }
+
+  private async append(draft: ReceiptDraft): Promise<ReceiptDto> {
+    const previous = this.head;
+    const row = sealReceipt(draft, previous.seq + 1, previous.hash, isoUtc(this.clock.now()), this.signer);
+    await this.client.query(INSERT_RECEIPT, [
+      row.seq,
+      row.event,
+      row.time,
+      row.action,
+      row.hash,
+      row.prev_hash,
+      row.body,
+      row.signature,
+      row.reason,
+      row.exec_id,
+      row.proposal_id,
+      row.approval_id,
+      row.approver_key_id,
+      row.request_hash,
+      row.grant_id,
+      draft.agent ?? null,
+      receiptTsvector(draft),
+    ]);
+    await this.growTree(row.seq - 1, bytes(row.hash), previous.seq === 0 ? null : bytes(previous.hash));
+    this.head = { seq: row.seq, hash: row.hash };
+    const dto = receiptFromRow(row);
+    this.appended.push(dto);
+    return dto;
+  }
+
+  /** The Merkle tree's new perfect subtrees (the layout MerkleStore keeps on SQLite). */
+  private async growTree(index: number, receiptHash: Hash, previousReceiptHash: Hash | null): Promise<void> {
+    let node = leafHash(receiptHash);
+    let level = 0;
+    let i = index;
+    while (i % 2 === 1) {
+      let left: Hash;
+      if (level === 0) {
+        left = leafHash(previousReceiptHash!);
+      } else {
+        const { rows } = await this.client.query<{ hash: Buffer }>('SELECT hash FROM merkle_nodes WHERE level = $1 AND idx = $2', [
+          level,
+          i - 1,
+        ]);
+        if (rows[0] === undefined) throw new Error(`Merkle node ${level}/${i - 1} is missing`);
+        left = rows[0].hash;
+      }
+      node = nodeHash(left, node);
+      level++;
+      i = (i - 1) / 2;
+      await this.client.query('INSERT INTO merkle_nodes (level, idx, hash) VALUES ($1, $2, $3)', [level, i, Buffer.from(node)]);
+    }
+  }
+
+  private async reserveNonce(r: Reservation): Promise<boolean> {
+    const { rowCount } = await this.client.query(RESERVE_NONCE, [
+      r.id,
+      r.nonce,
+      r.request_hash,
+      r.action,
+      r.approval_id,
+      r.created_at,
+      r.agent,
+    ]);
+    return rowCount === 1;
+  }
+
+  private async spendApproval({ approval: a, action, verifiedAt, execId }: ApprovalSpend): Promise<ApprovalUse | null> {
+    const inserted = await this.client.query(SPEND_APPROVAL, [
+      a.approvalId,
+      a.messageHash,
+      a.tenantId,
+      a.actionHash,
+      a.issuedAt,
+      a.expiresAt,
+      a.approver,
+      a.approverKeyId,
+      verifiedAt,
+      action,
+      execId,
+    ]);
+    if (inserted.rowCount === 1) return null;
+    const { rows } = await this.client.query<{ approval_id: string; used_by_exec_id: string }>(EARLIER_USE, [a.approvalId, a.messageHash]);
+    const earlier = rows[0];
+    if (earlier === undefined) throw new Error(`approval ${a.approvalId} was neither spent now nor before`);
+    return { approvalId: earlier.approval_id, execId: earlier.used_by_exec_id };
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * One OpenExec-like process appending to a PostgreSQL ledger, for the multi-process tests. It
+ * opens its store, prints "ready", waits for a line on stdin, then submits all its writes at
+ * once and prints one JSON line with what happened.
+ *   nonce:  `count` requests with the same nonce; each one that takes it appends 'executed',
+ *           each one refused appends 'replayed'.
+ *   append: `count` receipts of its own.
+ */
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { Ed25519Signer } from '../../src/main/core/crypto/ed25519.ts';
+import { PostgresLedgerStore } from '../../src/main/core/store/postgres/pg-ledger-store.ts';
+
+const [url, seedHex, mode, countText, tag] = process.argv.slice(2);
+if (!url || !seedHex || !mode || !countText || !tag) throw new Error('usage: pg-ledger-child <url> <seed> <nonce|append> <count> <tag>');
+const count = Number(countText);
+const store = await PostgresLedgerStore.open({ url, signer: Ed25519Signer.fromSeed(Buffer.from(seedHex, 'hex')) });
+process.stdout.write('ready\n');
+await once(process.stdin, 'data');
+
+const writes = Array.from({ length: count }, (_, i) =>
+  store.witness(async (tx) => {
+    if (mode === 'append') {
+      await tx.append({ event: 'config', action: 'child', reason: `${tag} ${i}` });
+      return false;
+    }
+    const id = randomUUID();
+    const won = await tx.reserveNonce({
+      id,
+      nonce: 'the-one-nonce',
+      request_hash: 'f'.repeat(64),
+      action: 'greet',
+      approval_id: null,
+      created_at: new Date().toISOString(),
+      agent: null,
+    });
+    await tx.append(
+      won
+        ? { event: 'executed', action: 'greet', nonce: 'the-one-nonce', exec_id: id }
+        : { event: 'replayed', action: 'greet', nonce: 'the-one-nonce', reason: 'nonce already used' },
+    );
+    return won;
+  }),
+);
+const outcomes = await Promise.allSettled(writes);
+await store.close();
+process.stdout.write(
+  `${JSON.stringify({
+    won: outcomes.filter((o) => o.status === 'fulfilled' && o.value).length,
+    failed: outcomes.filter((o) => o.status === 'rejected').map((o) => String((o as PromiseRejectedResult).reason)),
+  })}\n`,
+);
+process.stdin.destroy();
