@@ -4,7 +4,7 @@
  * once and prints one JSON line with what happened.
  *   nonce:  `count` requests with the same nonce; each one that takes it appends 'executed',
  *           each one refused appends 'replayed'.
- *   append: `count` receipts of its own.
+ *   append: `count` receipts of its own, in waves of ten (many groups, each taking the lock).
  */
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
@@ -18,12 +18,22 @@ const store = await PostgresLedgerStore.open({ url, signer: Ed25519Signer.fromSe
 process.stdout.write('ready\n');
 await once(process.stdin, 'data');
 
-const writes = Array.from({ length: count }, (_, i) =>
+async function appendInWaves(): Promise<PromiseSettledResult<boolean>[]> {
+  const outcomes: PromiseSettledResult<boolean>[] = [];
+  for (let wave = 0; wave < count; wave += 10) {
+    const writes = Array.from({ length: Math.min(10, count - wave) }, (_, i) =>
+      store.witness(async (tx) => {
+        await tx.append({ event: 'config', action: 'child', reason: `${tag} ${wave + i}` });
+        return false;
+      }),
+    );
+    outcomes.push(...(await Promise.allSettled(writes)));
+  }
+  return outcomes;
+}
+
+const spendOneNonce = () =>
   store.witness(async (tx) => {
-    if (mode === 'append') {
-      await tx.append({ event: 'config', action: 'child', reason: `${tag} ${i}` });
-      return false;
-    }
     const id = randomUUID();
     const won = await tx.reserveNonce({
       id,
@@ -40,9 +50,9 @@ const writes = Array.from({ length: count }, (_, i) =>
         : { event: 'replayed', action: 'greet', nonce: 'the-one-nonce', reason: 'nonce already used' },
     );
     return won;
-  }),
-);
-const outcomes = await Promise.allSettled(writes);
+  });
+
+const outcomes = mode === 'append' ? await appendInWaves() : await Promise.allSettled(Array.from({ length: count }, spendOneNonce));
 await store.close();
 process.stdout.write(
   `${JSON.stringify({

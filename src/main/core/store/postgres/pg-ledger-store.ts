@@ -51,9 +51,9 @@ export class PostgresLedgerStore implements LedgerStore {
   static async open(options: PostgresLedgerOptions): Promise<PostgresLedgerStore> {
     const pool = await openPool(options.url, { max: options.maxConnections ?? 10, onIdleError: options.onIdleError });
     try {
-      const { rows } = await pool.query<{ v: number | null }>(
-        "SELECT CASE WHEN to_regclass('schema_migrations') IS NULL THEN 0 ELSE (SELECT max(version) FROM schema_migrations) END AS v",
-      );
+      const { rows: table } = await pool.query<{ t: string | null }>("SELECT to_regclass('schema_migrations')::text AS t");
+      const { rows } =
+        table[0]?.t == null ? { rows: [] } : await pool.query<{ v: number | null }>('SELECT max(version) AS v FROM schema_migrations');
       const version = rows[0]?.v ?? 0;
       if (version !== PG_SCHEMA_VERSION) {
         throw new PostgresStoreError(
