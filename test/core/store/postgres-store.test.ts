@@ -99,6 +99,49 @@ describe.skipIf(!available.ok)('the PostgreSQL ledger store (real throwaway clus
     expect((await store.readRange(1, 10)).map((r) => r.reason)).toEqual(['one', 'two']);
   });
 
+  test('a spent nonce or approval is never freed: no DELETE for anyone, the app may only record an outcome', async () => {
+    const db = await fresh();
+    const store = await openStore(db);
+    const execId = await store.witness(async (tx) => {
+      const r = {
+        id: 'exec-1',
+        nonce: 'n-1',
+        request_hash: 'e'.repeat(64),
+        action: 'greet',
+        approval_id: 'a-1',
+        created_at: 'now',
+        agent: null,
+      };
+      await tx.reserveNonce(r);
+      const approval = {
+        approvalId: 'a-1',
+        tenantId: 't',
+        actionHash: 'e'.repeat(64),
+        issuedAt: 'i',
+        expiresAt: 'x',
+        approver: 'operator' as const,
+        approverKeyId: 'k',
+        messageHash: 'm'.repeat(64),
+      };
+      await tx.spendApproval({ approval, action: 'greet', verifiedAt: 'now', execId: r.id });
+      return r.id;
+    });
+    const [app, owner] = [pool(db.appUrl), pool(db.ownerUrl)];
+    await expect(app.query("UPDATE executions SET nonce = 'n-2'")).rejects.toMatchObject({ code: '42501' });
+    await expect(app.query("UPDATE executions SET id = 'other'")).rejects.toMatchObject({ code: '42501' });
+    await expect(app.query("UPDATE approvals SET message_hash = 'x'")).rejects.toMatchObject({ code: '42501' });
+    for (const table of ['executions', 'approvals']) {
+      await expect(app.query(`DELETE FROM ${table}`)).rejects.toMatchObject({ code: '42501' });
+      await expect(app.query(`TRUNCATE ${table} CASCADE`)).rejects.toMatchObject({ code: '42501' });
+      await expect(owner.query(`DELETE FROM ${table}`)).rejects.toThrow(`${table} are append-only`);
+      await expect(owner.query(`TRUNCATE ${table} CASCADE`)).rejects.toThrow(/are append-only/);
+    }
+    await expect(owner.query("UPDATE approvals SET message_hash = 'x'")).rejects.toThrow('approvals are append-only');
+    // Recording the outcome is what the app may do.
+    const ended = await app.query("UPDATE executions SET status = 'executed', result = '{}' WHERE id = $1", [execId]);
+    expect(ended.rowCount).toBe(1);
+  });
+
   test('the database itself keeps seq gapless and the chain single, whoever inserts', async () => {
     const db = await fresh();
     const store = await openStore(db);

@@ -100,6 +100,11 @@ const MIGRATIONS: readonly string[] = [
     action text,
     used_by_exec_id text NOT NULL REFERENCES executions (id)
   );
+  -- A spent nonce or approval is never freed, whoever asks.
+  CREATE TRIGGER executions_never_freed BEFORE DELETE OR TRUNCATE ON executions
+    FOR EACH STATEMENT EXECUTE FUNCTION openexec_refuse_change();
+  CREATE TRIGGER approvals_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON approvals
+    FOR EACH STATEMENT EXECUTE FUNCTION openexec_refuse_change();
 
   CREATE TABLE merkle_nodes (
     level integer NOT NULL CHECK (level >= 1),
@@ -116,17 +121,31 @@ export const PG_SCHEMA_VERSION = MIGRATIONS.length;
 
 const ROLE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
+/** An execution's outcome, the only part of it that changes after it is reserved. */
+const EXECUTION_OUTCOME = [
+  'status',
+  'result',
+  'result_legacy_json',
+  'error',
+  'error_status',
+  'receipt_seq',
+  'action_def_hash',
+  'grant_id',
+  'grant_use',
+];
+
 /**
- * What the application role may do: read everything, append receipts and Merkle nodes (never
- * UPDATE, DELETE or TRUNCATE them), spend and end executions and approvals. Applied on every
- * start, so a role created later or a privilege revoked by hand is put right.
+ * What the application role may do: read everything; append receipts, Merkle nodes and spent
+ * approvals (never UPDATE, DELETE or TRUNCATE them); reserve executions and record their
+ * outcome, never their id or nonce. Applied on every start, so a role created later or a
+ * privilege granted by hand is put right.
  */
 function grants(role: string): string {
   const r = pg.escapeIdentifier(role);
   return `
   REVOKE ALL ON receipts, merkle_nodes, executions, approvals, schema_migrations FROM ${r};
-  GRANT SELECT, INSERT ON receipts, merkle_nodes TO ${r};
-  GRANT SELECT, INSERT, UPDATE ON executions, approvals TO ${r};
+  GRANT SELECT, INSERT ON receipts, merkle_nodes, approvals, executions TO ${r};
+  GRANT UPDATE (${EXECUTION_OUTCOME.join(', ')}) ON executions TO ${r};
   GRANT SELECT ON schema_migrations TO ${r};
   `;
 }
