@@ -4,7 +4,7 @@
  * stopped and removed at the end. Without PostgreSQL the tests skip with a printed reason,
  * except under CI=true, where a missing server is a failure.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chownSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -91,9 +91,13 @@ function freePort(): Promise<number> {
   });
 }
 
-function run(bindir: string, runAs: RunAs | null, tool: string, args: string[]): Promise<string> {
+function command(bindir: string, runAs: RunAs | null, tool: string, args: string[]): [string, string[]] {
   const file = join(bindir, tool);
-  const [cmd, argv] = runAs ? ['runuser', ['-u', runAs.user, '--', file, ...args]] : [file, args];
+  return runAs ? ['runuser', ['-u', runAs.user, '--', file, ...args]] : [file, args];
+}
+
+function run(bindir: string, runAs: RunAs | null, tool: string, args: string[]): Promise<string> {
+  const [cmd, argv] = command(bindir, runAs, tool, args);
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
     let out = '';
@@ -201,9 +205,18 @@ export async function startCluster(available: Extract<PostgresAvailability, { ok
   }
 
   let stopped = false;
+  // A test process that ends without afterAll (a crash, a timeout) still stops its server.
+  const stopNow = () => {
+    if (stopped) return;
+    const [cmd, argv] = command(bindir, runAs, 'pg_ctl', ['stop', '-D', data, '-m', 'immediate', '-w']);
+    spawnSync(cmd, argv, { stdio: 'ignore' });
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('exit', stopNow);
   const stop = async () => {
     if (stopped) return;
     stopped = true;
+    process.off('exit', stopNow);
     try {
       await run(bindir, runAs, 'pg_ctl', ['stop', '-D', data, '-m', 'immediate', '-w']);
     } finally {

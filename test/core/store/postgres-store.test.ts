@@ -159,6 +159,30 @@ describe.skipIf(!available.ok)('the PostgreSQL ledger store (real throwaway clus
     await expect(insert(2, 'c'.repeat(64), '0'.repeat(64))).rejects.toThrow(/does not follow|duplicate key/);
   });
 
+  test('a process that hangs inside a group cannot hold the ledger: the server ends its session and the others go on', async () => {
+    const db = await fresh();
+    const stuck = await PostgresLedgerStore.open({ url: db.appUrl, signer: Ed25519Signer.generate(), idleInTransactionMs: 500 });
+    closers.push(() => stuck.close());
+    const other = await openStore(db);
+    let release!: () => void;
+    const hung = stuck.witness(async (tx) => {
+      await tx.append({ event: 'config', reason: 'stuck' });
+      await new Promise<void>((r) => (release = r));
+    });
+    const locks = pool(db.superUrl);
+    const held = async () =>
+      (await locks.query("SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND granted")).rows[0].n as number;
+    while ((await held()) === 0) await new Promise((r) => setTimeout(r, 20));
+    // Waits for the lock until the server ends the stuck session, then appends as receipt 1.
+    const appended = await other.witness((tx) => tx.append({ event: 'config', reason: 'other' }));
+    expect(appended.seq).toBe(1);
+    release();
+    await expect(hung).rejects.toMatchObject({ name: 'PostgresStoreError', code: 'unavailable' });
+    expect((await other.readRange(1, 10)).map((r) => r.reason)).toEqual(['other']);
+    // The stuck instance's pool recovers: its next write is receipt 2.
+    expect((await stuck.witness((tx) => tx.append({ event: 'config', reason: 'again' }))).seq).toBe(2);
+  });
+
   test('the password never appears in an error: wrong password, password in the query, unreachable server', async () => {
     const db = await fresh();
     const secret = `Wr0ng-${randomBytes(9).toString('hex')}`;

@@ -49,7 +49,8 @@ export interface LedgerStore {
    * Runs `work` in the next group transaction (with others submitted meanwhile, each in its
    * own savepoint): its receipts, nonces and approvals commit together or not at all, and the
    * promise settles after COMMIT. If `work` throws, its part is rolled back and the promise
-   * rejects; the rest of the group still commits.
+   * rejects; the rest of the group still commits. `work` should do nothing but its
+   * transaction's operations: the group holds the ledger, for every instance, until it ends.
    */
   witness<T>(work: (tx: LedgerTransaction) => Promise<T>): Promise<T>;
   head(): Promise<LedgerHead>;

@@ -8,7 +8,7 @@ import type { LedgerHead, LedgerStore, LedgerTransaction } from '../ledger-store
 import { LEDGER_CHANNEL, LEDGER_LOCK } from './pg-locks.ts';
 import { PG_SCHEMA_VERSION } from './pg-migrations.ts';
 import { changeNotice } from './pg-notice.ts';
-import { describeServer, openPool, PostgresStoreError } from './pg-pool.ts';
+import { checkout, describeServer, openPool, PostgresStoreError } from './pg-pool.ts';
 import { receiptFromPgRow, searchPostgres, SELECT_RECEIPT, type PgReceiptRow } from './pg-search.ts';
 import { GroupTransaction, readHead } from './pg-transaction.ts';
 
@@ -26,6 +26,8 @@ export interface PostgresLedgerOptions {
   clock?: Clock;
   maxConnections?: number;
   onIdleError?: (err: PostgresStoreError) => void;
+  /** See OpenPoolOptions.idleInTransactionMs. */
+  idleInTransactionMs?: number;
 }
 
 /**
@@ -39,6 +41,8 @@ export class PostgresLedgerStore implements LedgerStore {
   private queue: Piece[] = [];
   private flushing = false;
   private closed = false;
+  /** Called once nothing is queued or being written (close() waits for it). */
+  private onDrained: (() => void) | null = null;
   private readonly listeners = new Set<(receipts: readonly ReceiptDto[]) => void>();
 
   private constructor(
@@ -49,7 +53,11 @@ export class PostgresLedgerStore implements LedgerStore {
 
   /** Connects as the application role; the schema must be at this version (the owner migrates). */
   static async open(options: PostgresLedgerOptions): Promise<PostgresLedgerStore> {
-    const pool = await openPool(options.url, { max: options.maxConnections ?? 10, onIdleError: options.onIdleError });
+    const pool = await openPool(options.url, {
+      max: options.maxConnections ?? 10,
+      onIdleError: options.onIdleError,
+      idleInTransactionMs: options.idleInTransactionMs,
+    });
     try {
       const { rows: table } = await pool.query<{ t: string | null }>("SELECT to_regclass('schema_migrations')::text AS t");
       const { rows } =
@@ -79,7 +87,11 @@ export class PostgresLedgerStore implements LedgerStore {
   }
 
   private schedule(): void {
-    if (this.flushing || this.queue.length === 0) return;
+    if (this.flushing) return;
+    if (this.queue.length === 0) {
+      this.onDrained?.();
+      return;
+    }
     this.flushing = true;
     setImmediate(() => {
       void this.flush().finally(() => {
@@ -96,7 +108,7 @@ export class PostgresLedgerStore implements LedgerStore {
     let client: pg.PoolClient | undefined;
     let tx: GroupTransaction;
     try {
-      client = await this.pool.connect();
+      client = await checkout(this.pool);
       await client.query('BEGIN');
       await client.query('SELECT pg_advisory_xact_lock($1)', [LEDGER_LOCK]);
       tx = new GroupTransaction(client, this.signer, this.clock, await readHead(client));
@@ -168,7 +180,7 @@ export class PostgresLedgerStore implements LedgerStore {
   /** Waits for the writes already submitted, then closes the pool. */
   async close(): Promise<void> {
     this.closed = true;
-    while (this.flushing || this.queue.length > 0) await new Promise((r) => setTimeout(r, 5));
+    if (this.flushing || this.queue.length > 0) await new Promise<void>((resolve) => (this.onDrained = resolve));
     await this.pool.end();
   }
 }

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { PostgresStoreError } from './pg-pool.ts';
+import { checkout, PostgresStoreError } from './pg-pool.ts';
 import { MIGRATION_LOCK } from './pg-locks.ts';
 
 /**
@@ -167,7 +167,7 @@ export async function migratePostgres(pool: pg.Pool, options: MigrateOptions = {
   if (options.appRole !== undefined && !ROLE_NAME.test(options.appRole)) {
     throw new PostgresStoreError('schema', `application role '${options.appRole}' is not a plain lower-case identifier`);
   }
-  const client = await pool.connect();
+  const client = await checkout(pool);
   const applied: number[] = [];
   try {
     await client.query('BEGIN');

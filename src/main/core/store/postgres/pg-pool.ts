@@ -50,12 +50,22 @@ export interface OpenPoolOptions {
   max?: number;
   /** Reported for errors on idle connections (the server restarting, a network cut). */
   onIdleError?: (err: PostgresStoreError) => void;
+  /**
+   * The server ends a session that sits this long inside a transaction, so a process that hangs
+   * while holding the ledger lock cannot stall the other instances for ever.
+   */
+  idleInTransactionMs?: number;
 }
 
 /** A pool for `url`, checked by one round trip, so a bad address or password fails here. */
 export async function openPool(url: string, options: OpenPoolOptions = {}): Promise<pg.Pool> {
   const where = describeServer(url);
-  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, connectionTimeoutMillis: 10_000 });
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.max ?? 10,
+    connectionTimeoutMillis: 10_000,
+    idle_in_transaction_session_timeout: options.idleInTransactionMs ?? 30_000,
+  });
   // An idle connection's error would otherwise be an uncaught 'error' event.
   pool.on('error', (err) => options.onIdleError?.(PostgresStoreError.from('unavailable', `connection to ${where} lost`, err)));
   try {
@@ -65,4 +75,22 @@ export async function openPool(url: string, options: OpenPoolOptions = {}): Prom
     throw PostgresStoreError.from('unavailable', `cannot use PostgreSQL at ${where}`, err);
   }
   return pool;
+}
+
+/**
+ * A pooled connection for a transaction. The pool listens for errors only on idle connections;
+ * one checked out here may see the server end its session (a restart, the idle-in-transaction
+ * timeout) between queries, which would otherwise be an uncaught 'error' event. Its next query
+ * fails with the reason instead.
+ */
+export async function checkout(pool: pg.Pool): Promise<pg.PoolClient> {
+  const client = await pool.connect();
+  const ignore = () => undefined;
+  client.on('error', ignore);
+  const release = client.release.bind(client);
+  client.release = (destroy?: Error | boolean) => {
+    client.off('error', ignore);
+    release(destroy);
+  };
+  return client;
 }
