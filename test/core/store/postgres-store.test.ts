@@ -263,9 +263,28 @@ describe.skipIf(!available.ok)('the PostgreSQL ledger store (real throwaway clus
     const signer = Ed25519Signer.generate();
     const drafts = corpusDrafts();
     const db = await fresh();
-    const store = await PostgresLedgerStore.open({ url: db.appUrl, signer, clock: steppingClock() });
+    // The SQLite reference's clock, which forgets the instant a rolled-back receipt took.
+    let ticks = 0;
+    const clock = { now: () => Date.UTC(2026, 0, 1, 12, 0, 0) + 1000 * ++ticks };
+    const store = await PostgresLedgerStore.open({ url: db.appUrl, signer, clock });
     closers.push(() => store.close());
-    await Promise.all(drafts.map((d) => store.witness((tx) => tx.append(d))));
+    // One group, with pieces that write Merkle nodes and roll back among the others.
+    const writes = drafts.flatMap((d, i) => [
+      store.witness((tx) => tx.append(d)),
+      ...(i % 6 === 2
+        ? [
+            store
+              .witness(async (tx) => {
+                await tx.append({ event: 'config', reason: 'rolled back' });
+                await tx.append({ event: 'config', reason: 'rolled back' });
+                ticks -= 2;
+                throw new Error('rolled back');
+              })
+              .catch(() => null),
+          ]
+        : []),
+    ]);
+    await Promise.all(writes);
     const sqlite = sqliteReference(drafts, signer, steppingClock());
     const want = sqlite.prepare('SELECT level, idx, hex(hash) AS hash FROM merkle_nodes ORDER BY level, idx').all() as {
       level: number;

@@ -41,6 +41,13 @@ const bytes = (hex: string): Hash => Buffer.from(hex, 'hex');
  */
 export class GroupTransaction {
   private queue: Promise<unknown> = Promise.resolve();
+  /**
+   * Merkle nodes this group wrote, so a group of many receipts reads its left siblings from
+   * memory. A rolled-back piece's nodes may stay here, but a node is written when the last
+   * leaf under it is appended, so each is written again (and replaced here) before any later
+   * leaf can need it.
+   */
+  private readonly written = new Map<string, Hash>();
   /** Receipts appended in this transaction, in seq order (announced after COMMIT). */
   readonly appended: ReceiptDto[] = [];
 
@@ -122,22 +129,23 @@ export class GroupTransaction {
     let level = 0;
     let i = index;
     while (i % 2 === 1) {
-      let left: Hash;
-      if (level === 0) {
-        left = leafHash(previousReceiptHash!);
-      } else {
-        const { rows } = await this.client.query<{ hash: Buffer }>('SELECT hash FROM merkle_nodes WHERE level = $1 AND idx = $2', [
-          level,
-          i - 1,
-        ]);
-        if (rows[0] === undefined) throw new Error(`Merkle node ${level}/${i - 1} is missing`);
-        left = rows[0].hash;
-      }
+      const left =
+        level === 0 ? leafHash(previousReceiptHash!) : (this.written.get(`${level}/${i - 1}`) ?? (await this.storedNode(level, i - 1)));
       node = nodeHash(left, node);
       level++;
       i = (i - 1) / 2;
       await this.client.query('INSERT INTO merkle_nodes (level, idx, hash) VALUES ($1, $2, $3)', [level, i, Buffer.from(node)]);
+      this.written.set(`${level}/${i}`, node);
     }
+  }
+
+  private async storedNode(level: number, index: number): Promise<Hash> {
+    const { rows } = await this.client.query<{ hash: Buffer }>('SELECT hash FROM merkle_nodes WHERE level = $1 AND idx = $2', [
+      level,
+      index,
+    ]);
+    if (rows[0] === undefined) throw new Error(`Merkle node ${level}/${index} is missing`);
+    return rows[0].hash;
   }
 
   private async reserveNonce(r: Reservation): Promise<boolean> {
