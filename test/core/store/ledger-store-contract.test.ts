@@ -120,6 +120,10 @@ describe.each(IMPLEMENTATIONS)('LedgerStore contract: $name', (impl) => {
   test.skipIf(impl.skip !== null)('a group commits together; a failing piece rolls back alone and is never announced', async () => {
     const store = await open(await env.fresh());
     const heard: number[] = [];
+    // A listener that throws keeps neither the others from hearing nor a write from being answered.
+    store.subscribe(() => {
+      throw new Error('a broken listener');
+    });
     store.subscribe((receipts) => heard.push(...receipts.map((r) => r.seq)));
     const outcomes = await Promise.allSettled(
       Array.from({ length: 30 }, (_, i) =>

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import type { LedgerChange } from '../ledger-store.ts';
 import { LEDGER_CHANNEL } from './pg-locks.ts';
-import { parseChangeNotice } from './pg-notice.ts';
+import { announce, parseChangeNotice } from './pg-notice.ts';
 import { describeServer, PostgresStoreError } from './pg-pool.ts';
 
 /** Seen in pg_stat_activity, so an operator can tell the listening connection apart. */
@@ -78,7 +78,7 @@ export class LedgerFollower {
 
   private report(change: LedgerChange): void {
     this.lastHead = Math.max(this.lastHead, change.head);
-    this.options.onChange(change);
+    announce([this.options.onChange], change);
   }
 
   private lost(client: pg.Client, err: unknown): void {

@@ -7,7 +7,7 @@ import type { ReceiptQuery } from '../../../../shared/console-schemas.ts';
 import type { LedgerHead, LedgerStore, LedgerTransaction } from '../ledger-store.ts';
 import { LEDGER_CHANNEL, LEDGER_LOCK } from './pg-locks.ts';
 import { PG_SCHEMA_VERSION } from './pg-migrations.ts';
-import { changeNotice } from './pg-notice.ts';
+import { announce, changeNotice } from './pg-notice.ts';
 import { checkout, describeServer, openPool, PostgresStoreError } from './pg-pool.ts';
 import { receiptFromPgRow, searchPostgres, SELECT_RECEIPT, type PgReceiptRow } from './pg-search.ts';
 import { GroupTransaction, readHead } from './pg-transaction.ts';
@@ -131,12 +131,12 @@ export class PostgresLedgerStore implements LedgerStore {
       return;
     }
     client.release();
-    if (tx.appended.length > 0) for (const l of this.listeners) l(tx.appended);
     batch.forEach((piece, i) => {
       const outcome = outcomes[i]!;
       if (outcome.ok) piece.resolve(outcome.value);
       else piece.reject(outcome.err);
     });
+    if (tx.appended.length > 0) announce(this.listeners, tx.appended);
   }
 
   /** One piece in its savepoint; its failure rolls back its part only (a lost connection is thrown). */

@@ -30,3 +30,14 @@ export function parseChangeNotice(payload: string | undefined): LedgerChange | n
   const parsed = notice.safeParse(value);
   return parsed.success ? { head: parsed.data.head, proposalIds: parsed.data.proposals } : null;
 }
+
+/** Calls each listener; one that throws cannot keep the others from hearing, nor a write from being answered. */
+export function announce<T>(listeners: Iterable<(value: T) => void>, value: T): void {
+  for (const listener of listeners) {
+    try {
+      listener(value);
+    } catch {
+      // The listener's failure is its own: what it hears of has committed either way.
+    }
+  }
+}
