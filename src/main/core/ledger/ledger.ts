@@ -2,11 +2,10 @@ import type { SqliteDatabase } from '../store/database.ts';
 import type { Ed25519Signer } from '../crypto/ed25519.ts';
 import type { Clock } from '../clock.ts';
 import { isoUtc } from '../clock.ts';
-import { canonicalJson } from '../json/canonical.ts';
-import { sha256Hex } from '../json/request-hash.ts';
 import type { ReceiptDto } from '../../../shared/console-dto.ts';
-import { buildReceiptBody, GENESIS_PREV_HASH, type ReceiptDraft } from './receipt-body.ts';
-import { receiptFromRow, type ReceiptRow } from './receipt-row.ts';
+import { GENESIS_PREV_HASH, type ReceiptDraft } from './receipt-body.ts';
+import { receiptFromRow } from './receipt-row.ts';
+import { sealReceipt } from './seal-receipt.ts';
 import { searchableText } from './searchable-text.ts';
 import { MerkleStore } from './merkle/merkle-store.ts';
 
@@ -64,26 +63,7 @@ export class Ledger {
     const tip = this.last.get() as { seq: number; hash: string } | undefined;
     const seq = (tip?.seq ?? 0) + 1;
     const prevHash = tip?.hash ?? GENESIS_PREV_HASH;
-    const time = isoUtc(this.clock.now());
-    const body = canonicalJson(buildReceiptBody(draft, seq, prevHash, time, this.signer.keyId));
-    const bodyBytes = Buffer.from(body, 'utf8');
-    const row: ReceiptRow = {
-      seq,
-      event: draft.event,
-      time,
-      action: draft.action ?? null,
-      hash: sha256Hex(bodyBytes),
-      prev_hash: prevHash,
-      body,
-      signature: Buffer.from(this.signer.sign(bodyBytes)).toString('base64'),
-      reason: draft.reason ?? null,
-      exec_id: draft.exec_id ?? null,
-      proposal_id: draft.proposal_id ?? null,
-      approval_id: draft.approval_id ?? null,
-      approver_key_id: draft.approver_key_id ?? null,
-      request_hash: draft.request_hash ?? null,
-      grant_id: draft.grant_id ?? null,
-    };
+    const row = sealReceipt(draft, seq, prevHash, isoUtc(this.clock.now()), this.signer);
     this.insert.run(row);
     this.tree.append(seq - 1, Buffer.from(row.hash, 'hex'), tip ? Buffer.from(tip.hash, 'hex') : null);
     this.index.run(seq, row.action, row.reason, draft.context ?? null, searchableText(draft.payload));
