@@ -9,6 +9,10 @@ import { buildReceiptBody, GENESIS_PREV_HASH, type ReceiptDraft } from './receip
 import { receiptFromRow, type ReceiptRow } from './receipt-row.ts';
 import { searchableText } from './searchable-text.ts';
 import { MerkleStore } from './merkle/merkle-store.ts';
+import { LedgerReader } from './ledger-reader.ts';
+import { backupLedger } from './backup.ts';
+import type { Ed25519Verifier } from '../crypto/ed25519.ts';
+import type { BackupDto } from '../../../shared/hardening.ts';
 
 export type ReceiptListener = (receipt: ReceiptDto) => void;
 
@@ -25,6 +29,8 @@ export class Ledger {
   private readonly listeners = new Set<ReceiptListener>();
   /** The receipts' Merkle tree, grown in the same transaction as each receipt. */
   readonly tree: MerkleStore;
+  /** Search, neighbours and verification, for everything outside the ledger package. */
+  readonly read: LedgerReader;
 
   constructor(
     private readonly db: SqliteDatabase,
@@ -40,6 +46,7 @@ export class Ledger {
     this.last = db.prepare('SELECT seq, hash FROM receipts ORDER BY seq DESC LIMIT 1');
     this.index = db.prepare('INSERT INTO receipts_fts (rowid, action, reason, context, payload) VALUES (?, ?, ?, ?, ?)');
     this.tree = new MerkleStore(db);
+    this.read = new LedgerReader(db);
   }
 
   /** How many receipts the ledger holds (seq is gapless, so the last seq). */
@@ -130,6 +137,11 @@ export class Ledger {
   /** Called after ROLLBACK: nothing appended since the last publish exists. */
   discardUncommitted(): void {
     this.pending.length = 0;
+  }
+
+  /** An online copy of the whole database, verified, then witnessed by a `config` receipt (see backup.ts). */
+  backup(verifier: Ed25519Verifier, path: string): Promise<BackupDto> {
+    return backupLedger(this.db, this, verifier, path);
   }
 
   subscribe(listener: ReceiptListener): () => void {
