@@ -1,4 +1,3 @@
-import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import type { OpenExecConfig } from '../app/config.ts';
 import { verifyChainParallel } from '../core/ledger/parallel/verify-parallel.ts';
@@ -48,9 +47,9 @@ export async function verifyLedgerCommand(config: OpenExecConfig, options: Verif
   const approvers = ledgerApproverKeys(config, options.approverKeyFiles);
   const saved = options.checkpoint === undefined ? [] : loadSavedCheckpoints(options.checkpoint, verifier);
   if (!existsSync(config.dbPath)) throw new CliError(`no ledger at ${config.dbPath}`);
-  let db: Database.Database;
+  let read: LedgerReader;
   try {
-    db = new Database(config.dbPath, { readonly: true, fileMustExist: true });
+    read = LedgerReader.openReadOnly(config.dbPath);
   } catch (err) {
     throw new CliError(`cannot open the ledger ${config.dbPath}: ${(err as Error).message}`);
   }
@@ -60,7 +59,6 @@ export async function verifyLedgerCommand(config: OpenExecConfig, options: Verif
   let headProblem: string | null = null;
   let withoutEvidence: number;
   try {
-    const read = new LedgerReader(db);
     const lastSeq = read.size();
     const approverKeys = [...approvers.keys.values()].map((v) => v.publicKey);
     chain = await verifyChainParallel(config.dbPath, verifier.publicKey, lastSeq, { workers: options.workers, approverKeys });
@@ -76,7 +74,7 @@ export async function verifyLedgerCommand(config: OpenExecConfig, options: Verif
   } catch (err) {
     throw new CliError(`cannot read the ledger ${config.dbPath}: ${(err as Error).message}`);
   } finally {
-    db.close();
+    read.close();
   }
   const valid = chain.valid && sideTables.length === 0 && (checkpoints?.ok ?? true) && headProblem === null;
   const trusted = { keyId: verifier.keyId, source: key.source };

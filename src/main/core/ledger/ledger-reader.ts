@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import type { SqliteDatabase } from '../store/database.ts';
 import type { Ed25519Verifier } from '../crypto/ed25519.ts';
 import type { ApproverKeys } from '../approval/check-evidence.ts';
@@ -28,7 +29,23 @@ export class LedgerReader {
   private readonly newestConfig;
   private readonly newestKey;
 
-  constructor(private readonly db: SqliteDatabase) {
+  /** A reader over its own read-only connection to the file at `path`: `close` it when done. */
+  static openReadOnly(path: string): LedgerReader {
+    const db = new Database(path, { readonly: true, fileMustExist: true });
+    try {
+      return new LedgerReader(db, true);
+    } catch (err) {
+      // Not a ledger (no receipts table): nothing to read, nothing left open.
+      db.close();
+      throw err;
+    }
+  }
+
+  constructor(
+    private readonly db: SqliteDatabase,
+    /** Whether the connection is this reader's own (openReadOnly), to close with it. */
+    private readonly ownsConnection = false,
+  ) {
     this.tip = db.prepare('SELECT coalesce(max(seq), 0) FROM receipts').pluck();
     this.hashOf = db.prepare('SELECT hash FROM receipts WHERE seq = ?').pluck();
     this.newestConfig = db.prepare(
@@ -38,6 +55,11 @@ export class LedgerReader {
     this.newestKey = db
       .prepare("SELECT coalesce(json_extract(body, '$.receipt_key_id'), '') FROM receipts ORDER BY seq DESC LIMIT 1")
       .pluck();
+  }
+
+  /** Closes the connection if it is this reader's own; the running core's stays open. */
+  close(): void {
+    if (this.ownsConnection) this.db.close();
   }
 
   /** How many receipts there are (seq is gapless, so the last seq). */
