@@ -4,7 +4,7 @@ import { openDatabase, type SqliteDatabase, type Synchronous } from './store/dat
 import { Ledger } from './ledger/ledger.ts';
 import { LedgerReader } from './ledger/ledger-reader.ts';
 import { SettingsStore } from './store/settings-store.ts';
-import { ExecutionStore } from './engine/execution-store.ts';
+import { ExecutionStore, type ExecutionReads } from './engine/execution-store.ts';
 import { ProposalStore } from './proposals/proposal-store.ts';
 import { Checkpoints } from './ledger/checkpoint/checkpoints.ts';
 import { LedgerProofs } from './ledger/proofs.ts';
@@ -86,8 +86,8 @@ export class OpenExecCore {
   readonly agents: AgentRegistry;
   /** Pinned tool definitions of upstream MCP servers (openexec mcp proxy). */
   readonly toolPins: ToolPins;
-  /** Executions and the approvals they spent (the engine writes them; readers ask here). */
-  readonly executionStore: ExecutionStore;
+  /** Executions and the approvals they spent, to read: the engine (its own store) alone writes them. */
+  readonly executionStore: ExecutionReads;
   /** Proposals and their quorum approvals (the proposal service writes them). */
   readonly proposalStore: ProposalStore;
 

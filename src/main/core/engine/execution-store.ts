@@ -51,6 +51,12 @@ export type Ending =
   | { status: 'executed'; result: string; result_legacy_json: string; receipt_seq: number }
   | { status: 'failed'; error: string; error_status: number; receipt_seq: number };
 
+/** What the rest of the core may read of the executions; only the engine writes them. */
+export type ExecutionReads = Pick<
+  ExecutionStore,
+  'get' | 'findByNonce' | 'executedResult' | 'countExecuted' | 'countApprovals' | 'listApprovals'
+>;
+
 /**
  * The `executions` and `approvals` tables, prepared once. Every write must run inside the
  * engine's transaction; the reads at the end serve the console, bundles and protocol §3.
