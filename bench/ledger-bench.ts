@@ -6,6 +6,7 @@ import { searchReceipts } from '../src/main/core/ledger/receipt-search.ts';
 import { verifyChain } from '../src/main/core/ledger/verify-ledger.ts';
 import type { ReceiptQuery } from '../src/shared/console-schemas.ts';
 import { fillLedger, rng, WORDS } from '../test/support/fill-ledger.ts';
+import { rawDb } from '../test/support/raw-db.ts';
 
 function percentile(sorted: number[], p: number): number {
   return Math.round((sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0) * 100) / 100;
@@ -37,7 +38,7 @@ export function benchLedger(count: number) {
       for (let i = 0; i < 60; i++) {
         const q = make(i);
         const s = performance.now();
-        searchReceipts(core.db, q);
+        searchReceipts(rawDb(core), q);
         times.push(performance.now() - s);
       }
       times.sort((a, b) => a - b);
@@ -45,7 +46,7 @@ export function benchLedger(count: number) {
     }
 
     const v0 = performance.now();
-    const chain = verifyChain(core.db, core.receiptVerifier);
+    const chain = verifyChain(rawDb(core), core.receiptVerifier);
     const verifySeconds = (performance.now() - v0) / 1000;
     return {
       receipts: count,

@@ -9,6 +9,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Ed25519Signer, Ed25519Verifier } from '../src/main/core/crypto/ed25519.ts';
 import { verifyChainParallel } from '../src/main/core/ledger/parallel/verify-parallel.ts';
+import { rawDb } from '../test/support/raw-db.ts';
 
 function timed(runs: number, work: (i: number) => void): { p50ms: number; p95ms: number } {
   const ms: number[] = [];
@@ -35,7 +36,7 @@ export async function benchMerkle(count: number, executePerLevel: number) {
     const random = rng(7);
     const levels = Math.ceil(Math.log2(size));
     // The floor: random primary-key reads of stored nodes, and SHA-256 of two node hashes.
-    const read = core.db.prepare('SELECT hash FROM merkle_nodes WHERE level = ? AND idx = ?').pluck();
+    const read = rawDb(core).prepare('SELECT hash FROM merkle_nodes WHERE level = ? AND idx = ?').pluck();
     const readFloor = timed(2000, () => {
       const level = 1 + Math.floor(random() * (levels - 2));
       read.get(level, Math.floor(random() * (size >> level)));
@@ -47,7 +48,9 @@ export async function benchMerkle(count: number, executePerLevel: number) {
     const inclusion = timed(500, () => core.proofs.inclusion(1 + Math.floor(random() * size), size));
     const consistency = timed(500, () => core.proofs.consistency(1 + Math.floor(random() * (size - 1)), size));
     const checkpoint = timed(50, (i) => {
-      core.db.transaction(() => core.ledger.append({ event: 'config', reason: `bench checkpoint ${i}` })).immediate();
+      rawDb(core)
+        .transaction(() => core.ledger.append({ event: 'config', reason: `bench checkpoint ${i}` }))
+        .immediate();
       core.checkpoints.issue();
     });
     const ratio = (ms: number) => Math.round((ms / floorMs) * 10) / 10;
@@ -100,7 +103,7 @@ export async function benchMerkle(count: number, executePerLevel: number) {
       },
     };
   } finally {
-    if (core.db.open) core.close();
+    if (rawDb(core).open) core.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -5,6 +5,7 @@ import { get, post, startServer, tempDir, type RunningServer } from '../support/
 import { cli } from '../support/cli.ts';
 import { spawnServer, waitForExit, type ServerProcess } from '../support/server-process.ts';
 import { loadConfig } from '../../src/main/app/config.ts';
+import { rawDb } from '../support/raw-db.ts';
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
@@ -16,7 +17,10 @@ async function addAgent(s: RunningServer, name: string): Promise<string> {
 
 function receiptBodies(s: RunningServer, nonce: string): Record<string, unknown>[] {
   return (
-    s.app.core.db.prepare("SELECT body FROM receipts WHERE json_extract(body, '$.nonce') = ? ORDER BY seq").pluck().all(nonce) as string[]
+    rawDb(s.app.core)
+      .prepare("SELECT body FROM receipts WHERE json_extract(body, '$.nonce') = ? ORDER BY seq")
+      .pluck()
+      .all(nonce) as string[]
   ).map((b) => JSON.parse(b) as Record<string, unknown>);
 }
 
@@ -85,7 +89,7 @@ describe('agent identity (tokens optional)', () => {
     const revoked = await s.app.console.revokeAgent({ name: 'gamma' });
     expect(revoked).toMatchObject({ ok: true, value: { name: 'gamma' } });
     expect((await post(s.url, '/proposals', { action: 'echo', payload: {}, nonce: 'id-5' }, bearer(token))).status).toBe(401);
-    const config = s.app.core.db.prepare("SELECT reason FROM receipts WHERE event = 'config' ORDER BY seq").pluck().all();
+    const config = rawDb(s.app.core).prepare("SELECT reason FROM receipts WHERE event = 'config' ORDER BY seq").pluck().all();
     expect(config).toEqual(expect.arrayContaining(['agent added: gamma', 'agent revoked: gamma']));
   });
 });
@@ -109,7 +113,7 @@ describe('a replayed nonce at /execute answers only the agent that made it', () 
     const anonymous = { ...body, nonce: 'replay-2' };
     expect((await post(s.url, '/execute', anonymous)).status).toBe(200);
     expect((await post(s.url, '/execute', anonymous)).status).toBe(200);
-    const row = s.app.core.db.prepare('SELECT agent FROM executions WHERE nonce = ?').pluck();
+    const row = rawDb(s.app.core).prepare('SELECT agent FROM executions WHERE nonce = ?').pluck();
     expect([row.get('replay-1'), row.get('replay-2')]).toEqual(['alpha', null]);
   });
 });

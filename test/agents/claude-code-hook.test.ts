@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { post, REPO_ROOT, startServer, tempDir, type RunningServer } from '../support/harness.ts';
 import { pendingId } from '../support/pending.ts';
 import { CLI_BIN } from '../support/cli.ts';
+import { rawDb } from '../support/raw-db.ts';
 
 const FIXTURES = join(REPO_ROOT, 'test/fixtures/claude-code');
 type HookInput = Record<string, unknown> & { tool_name: string; tool_input: Record<string, unknown>; tool_use_id: string };
@@ -25,7 +26,10 @@ function decision(body: any): { decision: string; reason: string } {
 
 const receipts = (s: RunningServer, nonce: string) =>
   (
-    s.app.core.db.prepare("SELECT body FROM receipts WHERE json_extract(body, '$.nonce') = ? ORDER BY seq").pluck().all(nonce) as string[]
+    rawDb(s.app.core)
+      .prepare("SELECT body FROM receipts WHERE json_extract(body, '$.nonce') = ? ORDER BY seq")
+      .pluck()
+      .all(nonce) as string[]
   ).map((b) => JSON.parse(b) as Record<string, any>);
 
 describe('POST /hooks/claude-code holding the decision', () => {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { OpenExecClient, OpenExecError, clawshieldArtifact } from 'openexec-console/client';
 import { REPO_ROOT, startServer, type RunningServer } from '../support/harness.ts';
 import { pendingId } from '../support/pending.ts';
+import { rawDb } from '../support/raw-db.ts';
 
 const { publicKey, privateKey } = generateKeyPairSync('ed25519');
 
@@ -32,7 +33,7 @@ describe('openexec-console/client', () => {
     await s.app.console.approve({ id: await pendingId(s, (p) => p.action === 'add') });
     const decided = await waiting;
     expect(decided).toMatchObject({ status: 'executed', result: { sum: 11 }, receipt: expect.stringMatching(/^[0-9a-f]{64}$/) });
-    expect(s.app.core.db.prepare('SELECT agent FROM proposals WHERE id = ?').pluck().get(p.id)).toBe('sdk-user');
+    expect(rawDb(s.app.core).prepare('SELECT agent FROM proposals WHERE id = ?').pluck().get(p.id)).toBe('sdk-user');
   });
 
   test("a denial comes back with the operator's reason; a timeout returns the proposal still pending", async () => {

@@ -7,6 +7,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { REPO_ROOT, startServer, tempDir, type RunningServer } from '../support/harness.ts';
 import { pendingId } from '../support/pending.ts';
 import { CLI_BIN } from '../support/cli.ts';
+import { rawDb } from '../support/raw-db.ts';
 
 /** A real third-party MCP server from the registry, over stdio. */
 const EVERYTHING = join(REPO_ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js');
@@ -53,7 +54,7 @@ function pidWith(marker: string): number | null {
 
 const gate = (r: { _meta?: Record<string, unknown> }) => r._meta?.['openexec/gate'] as Record<string, any>;
 const receipt = (s: RunningServer, seq: number) =>
-  JSON.parse(s.app.core.db.prepare('SELECT body FROM receipts WHERE seq = ?').pluck().get(seq) as string);
+  JSON.parse(rawDb(s.app.core).prepare('SELECT body FROM receipts WHERE seq = ?').pluck().get(seq) as string);
 const held = { onprogress: () => {}, resetTimeoutOnProgress: true, timeout: 120_000 };
 
 describe('openexec mcp proxy in front of @modelcontextprotocol/server-everything', () => {
@@ -75,7 +76,7 @@ describe('openexec mcp proxy in front of @modelcontextprotocol/server-everything
   test("the upstream's tools are listed and each definition is pinned with a config receipt", async () => {
     const { tools } = await p.client.listTools();
     expect(tools.map((t) => t.name)).toEqual(expect.arrayContaining(['echo', 'get-sum', 'trigger-long-running-operation']));
-    const pinned = s.app.core.db
+    const pinned = rawDb(s.app.core)
       .prepare("SELECT reason FROM receipts WHERE event = 'config' AND reason LIKE 'mcp tool pinned:%'")
       .pluck()
       .all();
@@ -101,7 +102,7 @@ describe('openexec mcp proxy in front of @modelcontextprotocol/server-everything
       details: { executed_by: 'client', client: 'mcp-proxy', outcome: 'reported', matched: true, authorised_by: 'proposal' },
     });
     const defHash = s.app.core.toolPins.hashOf('mcp:everything/echo');
-    expect(s.app.core.db.prepare('SELECT action_def_hash FROM proposals WHERE id = ?').pluck().get(id)).toBe(defHash);
+    expect(rawDb(s.app.core).prepare('SELECT action_def_hash FROM proposals WHERE id = ?').pluck().get(id)).toBe(defHash);
   });
 
   test("denied: never forwarded; isError with the operator's reason", async () => {
@@ -111,14 +112,14 @@ describe('openexec mcp proxy in front of @modelcontextprotocol/server-everything
     const r = await call;
     expect(r.isError).toBe(true);
     expect(gate(r)).toEqual({ outcome: 'denied', proposal_id: id, reason: 'no sums today' });
-    expect(s.app.core.db.prepare("SELECT count(*) FROM receipts WHERE event = 'reported' AND proposal_id = ?").pluck().get(id)).toBe(0);
+    expect(rawDb(s.app.core).prepare("SELECT count(*) FROM receipts WHERE event = 'reported' AND proposal_id = ?").pluck().get(id)).toBe(0);
   });
 
   test('expired: "pending, retry" first; the retry joins the proposal, which has expired', async () => {
     const first = await p.client.callTool({ name: 'get-sum', arguments: { a: 40, b: 2 } });
     expect(gate(first)).toMatchObject({ outcome: 'pending', retry: true });
     const id = gate(first)['proposal_id'] as string;
-    s.app.core.db.prepare("UPDATE proposals SET expires_at = '2000-01-01T00:00:00.000Z' WHERE id = ?").run(id);
+    rawDb(s.app.core).prepare("UPDATE proposals SET expires_at = '2000-01-01T00:00:00.000Z' WHERE id = ?").run(id);
     const again = await p.client.callTool({ name: 'get-sum', arguments: { a: 40, b: 2 } });
     expect(gate(again)).toMatchObject({ outcome: 'expired', proposal_id: id });
   });
@@ -140,7 +141,7 @@ describe('openexec mcp proxy in front of @modelcontextprotocol/server-everything
       proposal_id: id,
       details: { outcome: 'outcome_unknown', matched: true },
     });
-    const reported = s.app.core.db.prepare("SELECT count(*) FROM receipts WHERE event = 'reported' AND proposal_id = ?").pluck();
+    const reported = rawDb(s.app.core).prepare("SELECT count(*) FROM receipts WHERE event = 'reported' AND proposal_id = ?").pluck();
     expect(reported.get(id)).toBe(1);
     // Nothing resends it: the proxy is still there, and a later call is a new request needing its own decision.
     const later = await p.client.callTool({ name: 'echo', arguments: { message: 'after the crash' } });
@@ -172,7 +173,7 @@ describe('a changed upstream tool definition', () => {
 
       // What the operator pinned earlier differs from what the upstream offers now.
       const old = { name: 'echo', description: 'Echoes back the input string (older)', inputSchema: { type: 'object' }, annotations: null };
-      s.app.core.db
+      rawDb(s.app.core)
         .prepare("UPDATE mcp_tool_pins SET definition_hash = ?, definition = ? WHERE action = 'mcp:everything/echo'")
         .run('ab'.repeat(32), JSON.stringify(old));
       const second = await proxied(s, added.value.token);
@@ -182,7 +183,10 @@ describe('a changed upstream tool definition', () => {
         expect(gate(refused)).toMatchObject({ outcome: 'definition_changed' });
         const accepted = await s.app.console.acceptToolDefinition({ action: 'mcp:everything/echo' });
         expect(accepted).toMatchObject({ ok: true, value: { before: 'ab'.repeat(32) } });
-        const config = s.app.core.db.prepare("SELECT reason FROM receipts WHERE event = 'config' ORDER BY seq DESC LIMIT 1").pluck().get();
+        const config = rawDb(s.app.core)
+          .prepare("SELECT reason FROM receipts WHERE event = 'config' ORDER BY seq DESC LIMIT 1")
+          .pluck()
+          .get();
         expect(config).toBe('mcp tool definition accepted: mcp:everything/echo');
         const ok = await second.client.callTool({ name: 'echo', arguments: { message: 'accepted' } });
         expect(ok.content).toEqual([{ type: 'text', text: 'Echo: accepted' }]);

@@ -9,6 +9,7 @@ import { post, startServer, tempDir, type RunningServer } from '../support/harne
 import { pendingId } from '../support/pending.ts';
 import { CLI_BIN } from '../support/cli.ts';
 import { GREET, stringSchema } from '../support/declared.ts';
+import { rawDb } from '../support/raw-db.ts';
 
 const greet = { ...GREET, annotations: { readOnlyHint: true } };
 
@@ -81,7 +82,7 @@ describe('openexec mcp gateway over streamable HTTP (the SDK client)', () => {
     expect(JSON.parse((r.content as { text: string }[])[0]!.text)).toMatchObject({ stdout: 'hello ana\n' });
     expect(gate(r)).toMatchObject({ outcome: 'executed', proposal_id: id, receipt: expect.stringMatching(/^[0-9a-f]{64}$/) });
     const seq = gate(r)['receipt_seq'] as number;
-    const body = JSON.parse(s.app.core.db.prepare('SELECT body FROM receipts WHERE seq = ?').pluck().get(seq) as string);
+    const body = JSON.parse(rawDb(s.app.core).prepare('SELECT body FROM receipts WHERE seq = ?').pluck().get(seq) as string);
     expect(body).toMatchObject({ event: 'executed', agent: 'mcp-agent', proposal_id: id });
   }, 60_000);
 
@@ -117,7 +118,7 @@ describe('openexec mcp gateway over streamable HTTP (the SDK client)', () => {
   test('expired: the proposal expires into a denial, and the call says so', async () => {
     const first = await client.callTool({ name: 'add', arguments: { a: 40, b: 2 } });
     const id = gate(first)['proposal_id'] as string;
-    s.app.core.db.prepare("UPDATE proposals SET expires_at = '2000-01-01T00:00:00.000Z' WHERE id = ?").run(id);
+    rawDb(s.app.core).prepare("UPDATE proposals SET expires_at = '2000-01-01T00:00:00.000Z' WHERE id = ?").run(id);
     const again = await client.callTool({ name: 'add', arguments: { a: 40, b: 2 } });
     expect(gate(again)).toMatchObject({ outcome: 'expired', proposal_id: id });
   });
@@ -147,7 +148,7 @@ describe('openexec mcp serve on stdio (the SDK client starting it)', () => {
       const r = await client.callTool({ name: 'add', arguments: { a: 20, b: 22 } });
       expect(r.structuredContent).toEqual({ sum: 42 });
       const seq = gate(r)['receipt_seq'] as number;
-      expect(JSON.parse(s.app.core.db.prepare('SELECT body FROM receipts WHERE seq = ?').pluck().get(seq) as string)).toMatchObject({
+      expect(JSON.parse(rawDb(s.app.core).prepare('SELECT body FROM receipts WHERE seq = ?').pluck().get(seq) as string)).toMatchObject({
         event: 'executed',
         agent: 'mcp-agent',
       });

@@ -10,6 +10,7 @@ import { migrate } from '../../src/main/core/store/migrations.ts';
 import { parseJson } from '../../src/main/core/json/parse.ts';
 import type { JsonObject } from '../../src/main/core/json/json-value.ts';
 import type { ApprovalArtifact } from '../../src/main/core/approval/approval-artifact.ts';
+import { rawDb } from '../support/raw-db.ts';
 
 /**
  * ClawShield v1 signs approval_id + tenant_id + … with no separators. With no tenant
@@ -34,7 +35,7 @@ describe('one signature, one execution (no tenant configured)', () => {
   afterAll(() => s.stop());
 
   const count = (sql: string, ...args: unknown[]) =>
-    s.app.core.db
+    rawDb(s.app.core)
       .prepare(sql)
       .pluck()
       .get(...args) as number;
@@ -130,6 +131,6 @@ describe('one signature, one execution on the effects path', () => {
     });
     const third = await core.engine.execute({ action: 'echo', payload: {}, nonce: 'up-1', artifact: splits[3]! });
     expect(third).toMatchObject({ kind: 'refused', code: 'approval_used' });
-    expect(core.db.prepare('SELECT count(DISTINCT message_hash) FROM approvals').pluck().get()).toBe(1);
+    expect(rawDb(core).prepare('SELECT count(DISTINCT message_hash) FROM approvals').pluck().get()).toBe(1);
   });
 });

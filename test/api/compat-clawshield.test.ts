@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { conformance, get, post, startServer, type RunningServer } from '../support/harness.ts';
 import { executeWire, TestApprover } from '../support/clawshield.ts';
+import { rawDb } from '../support/raw-db.ts';
 
 interface ApprovalVectors {
   public_key_pem: string;
@@ -39,7 +40,7 @@ describe('ClawShield conformance vectors over HTTP', () => {
       if (c.expect === 'execute') {
         expect(r.status, r.text).toBe(200);
         expect(r.body.approved).toBe(true);
-        const row = s.app.core.db.prepare('SELECT approval_id FROM executions WHERE id = ?').get(r.body.id) as { approval_id: string };
+        const row = rawDb(s.app.core).prepare('SELECT approval_id FROM executions WHERE id = ?').get(r.body.id) as { approval_id: string };
         expect(row.approval_id).toBe(c.artifact['approval_id']);
       } else {
         const detail = REJECT_TEXT[c.expect];

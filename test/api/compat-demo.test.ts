@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createHash } from 'node:crypto';
 import { get, post, startServer, type RunningServer } from '../support/harness.ts';
+import { rawDb } from '../support/raw-db.ts';
 
 // Ports tests/test_demo_flow.py of the Python service, against the real server over HTTP.
 describe('demo mode, compatible surface', () => {
@@ -60,7 +61,7 @@ describe('demo mode, compatible surface', () => {
     expect(r2.status).toBe(200);
     expect(r1.body.result).toEqual({ sum: 5 });
     expect(r2.body).toEqual(r1.body);
-    const count = s.app.core.db.prepare("SELECT count(*) FROM executions WHERE nonce = 'test-nonce-2'").pluck().get();
+    const count = rawDb(s.app.core).prepare("SELECT count(*) FROM executions WHERE nonce = 'test-nonce-2'").pluck().get();
     expect(count).toBe(1);
   });
 
@@ -98,7 +99,7 @@ describe('demo mode, compatible surface', () => {
   });
 
   test('every attempt has a receipt: executed, refused and replayed', async () => {
-    const events = s.app.core.db.prepare('SELECT DISTINCT event FROM receipts').pluck().all();
+    const events = rawDb(s.app.core).prepare('SELECT DISTINCT event FROM receipts').pluck().all();
     expect(events).toEqual(expect.arrayContaining(['executed', 'refused', 'replayed']));
   });
 });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { post, startServer, type RunningServer } from '../support/harness.ts';
 import { executeWire, TestApprover } from '../support/clawshield.ts';
+import { rawDb } from '../support/raw-db.ts';
 
 const N = 64;
 
@@ -13,7 +14,7 @@ describe('64 concurrent requests', () => {
   afterAll(() => s.stop());
 
   const count = (sql: string, ...args: unknown[]) =>
-    s.app.core.db
+    rawDb(s.app.core)
       .prepare(sql)
       .pluck()
       .get(...args) as number;

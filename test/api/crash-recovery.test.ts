@@ -5,6 +5,7 @@ import { spawnServer, waitForExit } from '../support/server-process.ts';
 import { loadConfig } from '../../src/main/app/config.ts';
 import { OpenExecCore } from '../../src/main/core/openexec-core.ts';
 import { verifyChain } from '../../src/main/core/ledger/verify-ledger.ts';
+import { rawDb } from '../support/raw-db.ts';
 
 describe('SIGKILL in the middle of a stream of executions', () => {
   const dataDir = tempDir();
@@ -33,8 +34,8 @@ describe('SIGKILL in the middle of a stream of executions', () => {
 
     const core = new OpenExecCore(loadConfig({ OPENEXEC_DATA_DIR: dataDir }));
     try {
-      expect(verifyChain(core.db, core.receiptVerifier)).toMatchObject({ valid: true, firstBadSeq: null });
-      const receiptFor = core.db.prepare("SELECT count(*) FROM receipts WHERE event = 'executed' AND exec_id = ?").pluck();
+      expect(verifyChain(rawDb(core), core.receiptVerifier)).toMatchObject({ valid: true, firstBadSeq: null });
+      const receiptFor = rawDb(core).prepare("SELECT count(*) FROM receipts WHERE event = 'executed' AND exec_id = ?").pluck();
       const missing = acknowledged.filter((id) => receiptFor.get(id) !== 1);
       expect(missing).toEqual([]);
     } finally {
@@ -49,7 +50,7 @@ describe('SIGKILL in the middle of a stream of executions', () => {
     expect((await waitForExit(again.child)).code).toBe(0);
     const core2 = new OpenExecCore(loadConfig({ OPENEXEC_DATA_DIR: dataDir }));
     try {
-      const check = verifyChain(core2.db, core2.receiptVerifier);
+      const check = verifyChain(rawDb(core2), core2.receiptVerifier);
       expect(check.valid).toBe(true);
       expect(check.checked).toBeGreaterThan(acknowledged.length);
     } finally {

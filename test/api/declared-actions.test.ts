@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { stringify as toYaml } from 'yaml';
 import { get, post, startServer, tempDir, type RunningServer } from '../support/harness.ts';
 import { jobAction, script, startJobService, GREET, stringSchema } from '../support/declared.ts';
+import { rawDb } from '../support/raw-db.ts';
 
 const running: RunningServer[] = [];
 afterEach(async () => {
@@ -23,7 +24,7 @@ async function serve(env: Record<string, string>): Promise<RunningServer> {
 }
 
 function receipts(s: RunningServer): Record<string, any>[] {
-  const rows = s.app.core.db.prepare('SELECT body FROM receipts ORDER BY seq').pluck().all() as string[];
+  const rows = rawDb(s.app.core).prepare('SELECT body FROM receipts ORDER BY seq').pluck().all() as string[];
   return rows.map((b) => JSON.parse(b));
 }
 
@@ -184,7 +185,7 @@ describe('declared actions through the boundary', () => {
         truncated: false,
       });
       expect(service.authorization()).toBe('Bearer s3cr3t-from-file');
-      const all = s.app.core.db.prepare('SELECT body FROM receipts').pluck().all().join('\n');
+      const all = rawDb(s.app.core).prepare('SELECT body FROM receipts').pluck().all().join('\n');
       expect(all).not.toContain('s3cr3t');
       expect((await get(s.url, '/health')).status).toBe(200);
     } finally {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { raw } from '../support/raw-request.ts';
 import { get, post, startServer, type RunningServer } from '../support/harness.ts';
+import { rawDb } from '../support/raw-db.ts';
 
 describe('the loopback API refuses what it must', () => {
   let s: RunningServer;
@@ -9,7 +10,7 @@ describe('the loopback API refuses what it must', () => {
   });
   afterAll(() => s.stop());
   const port = () => new URL(s.url).port;
-  const executions = () => s.app.core.db.prepare('SELECT count(*) FROM executions').pluck().get() as number;
+  const executions = () => rawDb(s.app.core).prepare('SELECT count(*) FROM executions').pluck().get() as number;
 
   test('a foreign Host header (DNS rebinding) is refused', async () => {
     const r = await raw(s.url, 'GET', '/health', { host: `evil.example:${port()}` });

@@ -7,6 +7,7 @@ import { RECEIPT_COUNT_CAP } from '../../src/shared/console-dto.ts';
 import { consoleCall } from '../support/console-http.ts';
 import { fillLedger } from '../support/fill-ledger.ts';
 import { get, post, startServer, type RunningServer } from '../support/harness.ts';
+import { rawDb } from '../support/raw-db.ts';
 
 describe('ledger navigation', () => {
   let s: RunningServer;
@@ -32,9 +33,9 @@ describe('ledger navigation', () => {
   afterAll(() => s.stop());
 
   test('an unfiltered count is the exact number of receipts; a filtered one is exact up to the cap, then "at least"', async () => {
-    const max = s.app.core.db.prepare('SELECT max(seq) FROM receipts').pluck().get() as number;
+    const max = rawDb(s.app.core).prepare('SELECT max(seq) FROM receipts').pluck().get() as number;
     expect((await op('searchReceipts', { limit: 1, count: true })).body.total).toEqual({ count: max, exact: true });
-    const denied = s.app.core.db.prepare("SELECT count(*) FROM receipts WHERE event = 'denied'").pluck().get() as number;
+    const denied = rawDb(s.app.core).prepare("SELECT count(*) FROM receipts WHERE event = 'denied'").pluck().get() as number;
     expect(denied).toBeLessThan(RECEIPT_COUNT_CAP);
     expect((await op('searchReceipts', { events: ['denied'], limit: 1, count: true })).body.total).toEqual({ count: denied, exact: true });
     // 'example' is in every filled receipt's payload: more matches than the cap.
@@ -68,7 +69,7 @@ describe('ledger navigation', () => {
 
   test('the lookups use an index, not a scan of the ledger', () => {
     const plan = (sql: string) =>
-      (s.app.core.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all('x', 'x', 'x') as { detail: string }[]).map((r) => r.detail).join('\n');
+      (rawDb(s.app.core).prepare(`EXPLAIN QUERY PLAN ${sql}`).all('x', 'x', 'x') as { detail: string }[]).map((r) => r.detail).join('\n');
     expect(plan('SELECT seq FROM receipts WHERE proposal_id = ? OR exec_id = ? OR approval_id = ?')).not.toMatch(/SCAN receipts/);
     expect(plan('SELECT seq FROM receipts WHERE request_hash = ? OR hash = ? OR hash = ?')).not.toMatch(/SCAN receipts/);
   });
@@ -96,9 +97,9 @@ describe('ledger navigation', () => {
 
     // Tamper with receipt 4000, the last of the first chunk: that chunk names it; the next one
     // starts from its stored hash, which the first chunk is the one to check.
-    s.app.core.db.exec('DROP TRIGGER receipts_append_only_update');
-    const body = s.app.core.db.prepare('SELECT body FROM receipts WHERE seq = 4000').pluck().get() as string;
-    s.app.core.db.prepare('UPDATE receipts SET body = ? WHERE seq = 4000').run(body.replace('example.com', 'evil.example'));
+    rawDb(s.app.core).exec('DROP TRIGGER receipts_append_only_update');
+    const body = rawDb(s.app.core).prepare('SELECT body FROM receipts WHERE seq = 4000').pluck().get() as string;
+    rawDb(s.app.core).prepare('UPDATE receipts SET body = ? WHERE seq = 4000').run(body.replace('example.com', 'evil.example'));
     const first = await op('verifyChainRange', { fromSeq: 1, limit: 4000 });
     expect(first.body).toMatchObject({ valid: false, firstBadSeq: 4000, checked: 3999, nextSeq: null });
     expect(first.body.problem).toMatch(/hash/);

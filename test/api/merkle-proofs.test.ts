@@ -11,6 +11,7 @@ import { OpenExecCore } from '../../src/main/core/openexec-core.ts';
 import { migrate } from '../../src/main/core/store/migrations.ts';
 import { verifyConsistency, verifyInclusion } from '../../src/shared/merkle-verify.ts';
 import { leafHash, StreamingRoot } from '../../src/main/core/ledger/merkle/rfc9162.ts';
+import { rawDb } from '../support/raw-db.ts';
 
 const bytes = (hex: string) => new Uint8Array(Buffer.from(hex, 'hex'));
 const b64 = (text: string) => new Uint8Array(Buffer.from(text, 'base64'));
@@ -52,7 +53,7 @@ describe('the receipts Merkle log over the API', () => {
   });
   afterAll(() => s.stop());
 
-  const receiptHashes = () => s.app.core.db.prepare('SELECT hash FROM receipts ORDER BY seq').pluck().all() as string[];
+  const receiptHashes = () => rawDb(s.app.core).prepare('SELECT hash FROM receipts ORDER BY seq').pluck().all() as string[];
   const streamingRoot = (hashes: string[]) => {
     const tree = new StreamingRoot();
     for (const h of hashes) tree.push(leafHash(bytes(h)));
@@ -144,7 +145,7 @@ describe('the receipts Merkle log over the API', () => {
         const n = core.ledger.size();
         expect(Buffer.from(core.ledger.tree.root(n)).toString('hex')).toBe(Buffer.from(s.app.core.ledger.tree.root(n)).toString('hex'));
         const nodes = (db: Database.Database) => db.prepare('SELECT level, idx, hex(hash) AS h FROM merkle_nodes ORDER BY 1, 2').all();
-        expect(nodes(core.db)).toEqual(nodes(s.app.core.db));
+        expect(nodes(rawDb(core))).toEqual(nodes(rawDb(s.app.core)));
       } finally {
         core.close();
       }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { raw } from '../support/raw-request.ts';
 import { post, request, startServer, type RunningServer } from '../support/harness.ts';
+import { rawDb } from '../support/raw-db.ts';
 
 /** docs/receipts.md, "Which requests leave no receipt": each refusal listed there, and one that does. */
 describe('requests refused before anything is decided leave no receipt', () => {
@@ -9,7 +10,7 @@ describe('requests refused before anything is decided leave no receipt', () => {
     s = await startServer();
   });
   afterAll(() => s.stop());
-  const receipts = () => s.app.core.db.prepare('SELECT count(*) FROM receipts').pluck().get() as number;
+  const receipts = () => rawDb(s.app.core).prepare('SELECT count(*) FROM receipts').pluck().get() as number;
 
   test('422 shape errors (an empty body too), 415, 413, Host and Origin refusals: none', async () => {
     const before = receipts();

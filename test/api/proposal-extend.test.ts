@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { get, post, startServer, type RunningServer } from '../support/harness.ts';
 import { consoleCall } from '../support/console-http.ts';
 import { MAX_EXTEND_AHEAD_SECONDS } from '../../src/main/core/proposals/proposal-service.ts';
+import { rawDb } from '../support/raw-db.ts';
 
 describe('extending a proposal, and the last approved request of its action', () => {
   let s: RunningServer;
@@ -22,7 +23,7 @@ describe('extending a proposal, and the last approved request of its action', ()
     return r.body as { id: string; expires_at: string };
   };
   const receipts = (id: string) =>
-    s.app.core.db.prepare('SELECT event, body FROM receipts WHERE proposal_id = ? ORDER BY seq').all(id) as {
+    rawDb(s.app.core).prepare('SELECT event, body FROM receipts WHERE proposal_id = ? ORDER BY seq').all(id) as {
       event: string;
       body: string;
     }[];

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { get, post, startServer, type RunningServer } from '../support/harness.ts';
 import { consoleCall } from '../support/console-http.ts';
+import { rawDb } from '../support/raw-db.ts';
 
 describe('propose → approve → execute → witness, over real HTTP', () => {
   let s: RunningServer;
@@ -44,9 +45,11 @@ describe('propose → approve → execute → witness, over real HTTP', () => {
     expect(answer.body.receipt).toMatch(/^[0-9a-f]{64}$/);
     expect(latency).toBeLessThan(1000); // long-poll answers on the decision, not on a polling tick
 
-    const events = s.app.core.db.prepare('SELECT event FROM receipts WHERE proposal_id = ? ORDER BY seq').all(id) as { event: string }[];
+    const events = rawDb(s.app.core).prepare('SELECT event FROM receipts WHERE proposal_id = ? ORDER BY seq').all(id) as {
+      event: string;
+    }[];
     expect(events.map((e) => e.event)).toEqual(['proposed', 'approved', 'executed']);
-    const executed = s.app.core.db
+    const executed = rawDb(s.app.core)
       .prepare("SELECT body FROM receipts WHERE proposal_id = ? AND event = 'executed'")
       .pluck()
       .get(id) as string;
@@ -66,7 +69,7 @@ describe('propose → approve → execute → witness, over real HTTP', () => {
     const p = await post(s.url, '/proposals', { action: 'echo', payload: { twice: true }, nonce: 'double-click' });
     const [a, b] = await Promise.all([op('approve', { id: p.body.id }), op('approve', { id: p.body.id })]);
     expect([a.status, b.status].sort()).toEqual([200, 409]);
-    const count = (sql: string) => s.app.core.db.prepare(sql).pluck().get(p.body.id) as number;
+    const count = (sql: string) => rawDb(s.app.core).prepare(sql).pluck().get(p.body.id) as number;
     expect(count("SELECT count(*) FROM receipts WHERE proposal_id = ? AND event = 'approved'")).toBe(1);
     expect(count("SELECT count(*) FROM receipts WHERE proposal_id = ? AND event = 'executed'")).toBe(1);
   });
@@ -75,7 +78,7 @@ describe('propose → approve → execute → witness, over real HTTP', () => {
     const p = await post(s.url, '/proposals', { action: 'echo', payload: { pay: 1 }, nonce: 'op-art' });
     await op('approve', { id: p.body.id });
     const body = JSON.parse(
-      s.app.core.db.prepare("SELECT body FROM receipts WHERE proposal_id = ? AND event = 'approved'").pluck().get(p.body.id) as string,
+      rawDb(s.app.core).prepare("SELECT body FROM receipts WHERE proposal_id = ? AND event = 'approved'").pluck().get(p.body.id) as string,
     );
     const artifact = {
       approval_id: body.approval_id,
@@ -111,7 +114,7 @@ describe('propose → approve → execute → witness, over real HTTP', () => {
     expect(denied.body).toMatchObject({ status: 'denied', reason: 'not today' });
     const answer = await waiting;
     expect(answer.body).toMatchObject({ status: 'denied', reason: 'not today', result: null, exec_id: null });
-    expect(s.app.core.db.prepare("SELECT count(*) FROM executions WHERE nonce = 'deny-1'").pluck().get()).toBe(0);
+    expect(rawDb(s.app.core).prepare("SELECT count(*) FROM executions WHERE nonce = 'deny-1'").pluck().get()).toBe(0);
     const noReason = await op('deny', { id: p.body.id, reason: '  ' });
     expect(noReason.status).toBe(400);
   });
@@ -124,9 +127,9 @@ describe('propose → approve → execute → witness, over real HTTP', () => {
     expect(answer.body.reason).toMatch(/denied by default/);
     const late = await op('approve', { id: p.body.id });
     expect(late.status).toBe(410);
-    expect(s.app.core.db.prepare("SELECT count(*) FROM receipts WHERE event = 'expired' AND proposal_id = ?").pluck().get(p.body.id)).toBe(
-      1,
-    );
+    expect(
+      rawDb(s.app.core).prepare("SELECT count(*) FROM receipts WHERE event = 'expired' AND proposal_id = ?").pluck().get(p.body.id),
+    ).toBe(1);
   });
 
   test('nonces: same request → same proposal; different → 409; /execute cannot run around it', async () => {
@@ -144,7 +147,7 @@ describe('propose → approve → execute → witness, over real HTTP', () => {
     const unknown = await post(s.url, '/proposals', { action: 'wire_money', payload: {}, nonce: 'u-1' });
     expect(unknown.status).toBe(400);
     expect(unknown.body.detail).toBe('Unknown action: wire_money');
-    const witnessed = s.app.core.db
+    const witnessed = rawDb(s.app.core)
       .prepare("SELECT body FROM receipts WHERE event = 'refused' AND action = 'wire_money'")
       .pluck()
       .get() as string;
@@ -170,7 +173,7 @@ describe('propose → approve → execute → witness, over real HTTP', () => {
       { action: 'add', allowed: true },
       { action: 'echo', allowed: true },
     ]);
-    const config = s.app.core.db.prepare("SELECT count(*) FROM receipts WHERE event = 'config'").pluck().get();
+    const config = rawDb(s.app.core).prepare("SELECT count(*) FROM receipts WHERE event = 'config'").pluck().get();
     expect(config).toBe(2);
   });
 

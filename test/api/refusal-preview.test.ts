@@ -6,6 +6,7 @@ import type { JsonObject } from '../../src/main/core/json/json-value.ts';
 import { requestHash } from '../../src/main/core/json/request-hash.ts';
 import { PREVIEW_LIMIT_BYTES } from '../../src/main/core/engine/attempt-receipts.ts';
 import { post, startServer, type RunningServer } from '../support/harness.ts';
+import { rawDb } from '../support/raw-db.ts';
 
 /** ~0.9 MiB of junk, with a non-ASCII tail so that cutting must respect characters. */
 const junk = { to: 'someone', blob: 'x'.repeat(900 * 1024), tail: 'é€😀' };
@@ -21,14 +22,14 @@ afterEach(async () => {
 });
 
 function receipts(event: string): Record<string, unknown>[] {
-  return (server.app.core.db.prepare('SELECT body FROM receipts WHERE event = ? ORDER BY seq').pluck().all(event) as string[]).map(
+  return (rawDb(server.app.core).prepare('SELECT body FROM receipts WHERE event = ? ORDER BY seq').pluck().all(event) as string[]).map(
     (b) => JSON.parse(b) as Record<string, unknown>,
   );
 }
 
 /** The database's size on disk once the WAL is folded in. */
 function ledgerBytes(): number {
-  const db = server.app.core.db;
+  const db = rawDb(server.app.core);
   db.pragma('wal_checkpoint(TRUNCATE)');
   return statSync(server.app.core.options.dbPath).size;
 }

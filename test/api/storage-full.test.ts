@@ -5,6 +5,7 @@ import { startOpenExec, type OpenExecApp } from '../../src/main/app/openexec-app
 import type { CoreOptions } from '../../src/main/core/openexec-core.ts';
 import type { SqliteDatabase } from '../../src/main/core/store/database.ts';
 import { get, post, tempDir } from '../support/harness.ts';
+import { rawDb } from '../support/raw-db.ts';
 
 const FULL = /^Storage full: OpenExec cannot record receipts; nothing was executed/;
 
@@ -34,7 +35,7 @@ async function start(extra: Partial<CoreOptions> = {}): Promise<{ app: OpenExecA
   dataDir = tempDir();
   const config = { ...loadConfig({ OPENEXEC_PORT: '0', OPENEXEC_DATA_DIR: dataDir }), ...extra } as OpenExecConfig;
   app = await startOpenExec(config);
-  return { app, db: app.core.db, url: app.address };
+  return { app, db: rawDb(app.core), url: app.address };
 }
 
 describe('a full disk answers 503, keeps serving reads, and recovers when space returns', () => {

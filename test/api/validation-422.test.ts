@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { get, post, startServer, type RunningServer } from '../support/harness.ts';
 import { consoleCall } from '../support/console-http.ts';
 import { executeWire, TestApprover } from '../support/clawshield.ts';
+import { rawDb } from '../support/raw-db.ts';
 
 /**
  * Shape errors on every agent route answer as the Python service's FastAPI 0.129 / pydantic 2.12
@@ -13,7 +14,7 @@ describe('422 bodies in the FastAPI list shape', () => {
     s = await startServer();
   });
   afterAll(() => s.stop());
-  const count = (table: string) => s.app.core.db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number;
+  const count = (table: string) => rawDb(s.app.core).prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number;
   const stored = () => ({ executions: count('executions'), receipts: count('receipts'), proposals: count('proposals') });
 
   test('missing fields: one `missing` entry each, its input the enclosing object', async () => {
@@ -206,7 +207,7 @@ describe('an approval artifact of the wrong shape is 422 before any approval che
     s = await startServer({ OPENEXEC_MODE: 'clawshield', CLAWSHIELD_PUBLIC_KEY: approver.publicKeyPem });
   });
   afterAll(() => s.stop());
-  const receipts = () => s.app.core.db.prepare('SELECT count(*) FROM receipts').pluck().get() as number;
+  const receipts = () => rawDb(s.app.core).prepare('SELECT count(*) FROM receipts').pluck().get() as number;
 
   test('each field missing in turn is `missing` at its place, the artifact as input', async () => {
     const before = receipts();

@@ -6,6 +6,7 @@ import { CONSOLE_METHODS } from '../../src/shared/console-api.ts';
 import { parseJson } from '../../src/main/core/json/parse.ts';
 import { illFormedStrings } from '../../src/main/core/json/ill-formed-strings.ts';
 import { isWellFormedUnicode } from '../../src/shared/well-formed-unicode.ts';
+import { rawDb } from '../support/raw-db.ts';
 
 const UNICODE_MSG = 'Input should be a valid string, unable to parse raw data as a unicode string';
 
@@ -21,7 +22,7 @@ describe('strings that are not well-formed Unicode are refused before anything i
     s = await startServer({ CLAWSHIELD_PUBLIC_KEY: approver.publicKeyPem });
   });
   afterAll(() => s.stop());
-  const count = (table: string) => s.app.core.db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number;
+  const count = (table: string) => rawDb(s.app.core).prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number;
   const stored = () => ({ executions: count('executions'), receipts: count('receipts'), proposals: count('proposals') });
 
   test('the two lone-surrogate nonces are each 422, and nothing is stored', async () => {
@@ -75,7 +76,7 @@ describe('strings that are not well-formed Unicode are refused before anything i
     // The same nonce and the same request: the replay of the first, not a second execution.
     expect(escaped.status).toBe(200);
     expect(escaped.body).toEqual(raw.body);
-    const nonces = s.app.core.db.prepare("SELECT nonce FROM executions WHERE nonce LIKE 'smile-%'").pluck().all();
+    const nonces = rawDb(s.app.core).prepare("SELECT nonce FROM executions WHERE nonce LIKE 'smile-%'").pluck().all();
     expect(nonces).toEqual(['smile-😀']);
     const verify = await post(s.url, '/receipts/verify', {
       exec_id: raw.body.id,
@@ -99,7 +100,7 @@ describe('strings that are not well-formed Unicode are refused before anything i
     expect(search.status).toBe(400);
     const allow = await consoleCall(s.url, s.app.consoleToken, 'setAllowed', { action: 'echo\ud800', allowed: true });
     expect(allow.status).toBe(400);
-    const pending = s.app.core.db.prepare('SELECT status FROM proposals WHERE id = ?').pluck().get(p.body.id);
+    const pending = rawDb(s.app.core).prepare('SELECT status FROM proposals WHERE id = ?').pluck().get(p.body.id);
     expect(pending).toBe('pending');
     const ok = await consoleCall(s.url, s.app.consoleToken, 'deny', { id: p.body.id, reason: 'no 😀' });
     expect(ok.status).toBe(200);

@@ -193,7 +193,7 @@ export function describeViolation({ edge, rule }: Violation): string {
   return `${edge.file}:${edge.line} imports '${edge.specifier}' (${what}), which breaks: ${rule}`;
 }
 
-function sourceFiles(root: string, dir: string): string[] {
+export function sourceFiles(root: string, dir: string): string[] {
   const abs = join(root, dir);
   if (!existsSync(abs)) return [];
   return readdirSync(abs, { recursive: true, encoding: 'utf8' })

@@ -10,6 +10,7 @@ import { cli, CLI_BIN } from '../support/cli.ts';
 import { executeWire } from '../support/clawshield.ts';
 import { consoleCall } from '../support/console-http.ts';
 import type { BackupDto, HardeningReportDto } from '../../src/shared/hardening.ts';
+import { rawDb } from '../support/raw-db.ts';
 
 function verifyCopy(dataDir: string, copy: string): Promise<{ code: number; out: string }> {
   return new Promise((resolve) =>
@@ -61,9 +62,9 @@ describe('openexec backup', () => {
     expect(verified.code).toBe(0);
     expect(JSON.parse(verified.out)).toMatchObject({ valid: true, checked: b.seq, sideTableProblems: [] });
     // The copy's head is the live ledger's receipt of that number; the backup receipt names it.
-    const live = s.app.core.db.prepare('SELECT hash FROM receipts WHERE seq = ?').pluck().get(b.seq);
+    const live = rawDb(s.app.core).prepare('SELECT hash FROM receipts WHERE seq = ?').pluck().get(b.seq);
     expect(live).toBe(b.hash);
-    const receipt = JSON.parse(s.app.core.db.prepare('SELECT body FROM receipts WHERE seq = ?').pluck().get(b.receiptSeq) as string);
+    const receipt = JSON.parse(rawDb(s.app.core).prepare('SELECT body FROM receipts WHERE seq = ?').pluck().get(b.receiptSeq) as string);
     expect(receipt).toMatchObject({ event: 'config', details: { kind: 'backup', seq: b.seq, hash: b.hash, sha256: b.sha256, file } });
     expect(b.receiptSeq).toBeGreaterThan(b.seq);
 

@@ -12,6 +12,7 @@ import { canonicalJson } from '../../src/main/core/json/canonical.ts';
 import { parseJson } from '../../src/main/core/json/parse.ts';
 import { sha256Hex } from '../../src/main/core/json/request-hash.ts';
 import type { JsonObject } from '../../src/main/core/json/json-value.ts';
+import { rawDb } from '../support/raw-db.ts';
 
 /** Which key a verdict trusts, the recorded head, and approval evidence, on a real ledger. */
 describe('verify-ledger: the trusted key, the head, approval evidence', () => {
@@ -42,7 +43,7 @@ describe('verify-ledger: the trusted key, the head, approval evidence', () => {
         });
         expect(o.kind).toBe('executed');
       }
-      const tip = core.db.prepare('SELECT seq, hash FROM receipts ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string };
+      const tip = rawDb(core).prepare('SELECT seq, hash FROM receipts ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string };
       head = tip;
       keyId = core.ledger.keyId;
     } finally {

@@ -11,6 +11,7 @@ import { verifyChain } from '../../src/main/core/ledger/verify-ledger.ts';
 import { parseJson } from '../../src/main/core/json/parse.ts';
 import type { JsonObject, JsonValue } from '../../src/main/core/json/json-value.ts';
 import type { ActionHandler } from '../../src/main/core/actions/action-registry.ts';
+import { rawDb } from '../support/raw-db.ts';
 
 const approver = new TestApprover();
 const obj = (text: string) => parseJson(text) as JsonObject;
@@ -53,10 +54,10 @@ describe('the engine spends a nonce and an approval before a handler runs', () =
 
     let ran = 0;
     const c = open({ pay: () => ((ran += 1), null) });
-    const row = c.db.prepare("SELECT status, error FROM executions WHERE nonce = 'pay-1'").get() as { status: string; error: string };
+    const row = rawDb(c).prepare("SELECT status, error FROM executions WHERE nonce = 'pay-1'").get() as { status: string; error: string };
     expect(row.status).toBe('failed');
     expect(row.error).toMatch(/^Interrupted: /);
-    const failed = JSON.parse(c.db.prepare("SELECT body FROM receipts WHERE event = 'failed'").pluck().get() as string);
+    const failed = JSON.parse(rawDb(c).prepare("SELECT body FROM receipts WHERE event = 'failed'").pluck().get() as string);
     expect(failed).toMatchObject({ nonce: 'pay-1', approval_id: artifact.approval_id, status: 500 });
 
     return (async () => {
@@ -66,7 +67,7 @@ describe('the engine spends a nonce and an approval before a handler runs', () =
       expect(fresh).toMatchObject({ kind: 'refused', status: 403, code: 'approval_used' });
       expect(ran).toBe(0);
       expect(readFileSync(effects, 'utf8')).toBe('paid 5\n');
-      expect(verifyChain(c.db, c.receiptVerifier).valid).toBe(true);
+      expect(verifyChain(rawDb(c), c.receiptVerifier).valid).toBe(true);
     })();
   });
 

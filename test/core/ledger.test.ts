@@ -9,6 +9,7 @@ import { parseJson } from '../../src/main/core/json/parse.ts';
 import type { JsonObject } from '../../src/main/core/json/json-value.ts';
 import { Ed25519Signer, Ed25519Verifier } from '../../src/main/core/crypto/ed25519.ts';
 import { createHash } from 'node:crypto';
+import { rawDb } from '../support/raw-db.ts';
 
 describe('the receipt ledger (real SQLite file)', () => {
   let dir: string;
@@ -27,7 +28,7 @@ describe('the receipt ledger (real SQLite file)', () => {
   });
 
   test('receipts form a gapless, signed hash chain that a reviewer can check by hand', () => {
-    const rows = core.db.prepare('SELECT seq, hash, prev_hash, body, signature FROM receipts ORDER BY seq').all() as {
+    const rows = rawDb(core).prepare('SELECT seq, hash, prev_hash, body, signature FROM receipts ORDER BY seq').all() as {
       seq: number;
       hash: string;
       prev_hash: string;
@@ -48,34 +49,34 @@ describe('the receipt ledger (real SQLite file)', () => {
     }
     const refused = JSON.parse(rows[5]!.body) as Record<string, unknown>;
     expect(refused).toMatchObject({ event: 'refused', action: 'nope', reason: 'Unknown action: nope', status: 400 });
-    expect(verifyChain(core.db, core.receiptVerifier)).toEqual({ valid: true, checked: 6, firstBadSeq: null, problem: null });
+    expect(verifyChain(rawDb(core), core.receiptVerifier)).toEqual({ valid: true, checked: 6, firstBadSeq: null, problem: null });
   });
 
   test('receipts are append-only: UPDATE and DELETE are refused by the database', () => {
-    expect(() => core.db.prepare("UPDATE receipts SET reason = 'x' WHERE seq = 1").run()).toThrow(/append-only/);
-    expect(() => core.db.prepare('DELETE FROM receipts WHERE seq = 1').run()).toThrow(/append-only/);
+    expect(() => rawDb(core).prepare("UPDATE receipts SET reason = 'x' WHERE seq = 1").run()).toThrow(/append-only/);
+    expect(() => rawDb(core).prepare('DELETE FROM receipts WHERE seq = 1').run()).toThrow(/append-only/);
   });
 
   test('a tampered body, a forged re-hash and a deleted receipt are each found at the right place', () => {
-    core.db.exec('DROP TRIGGER receipts_append_only_update; DROP TRIGGER receipts_append_only_delete;');
-    const body3 = core.db.prepare('SELECT body FROM receipts WHERE seq = 3').pluck().get() as string;
-    const hash3 = core.db.prepare('SELECT hash FROM receipts WHERE seq = 3').pluck().get() as string;
-    core.db.prepare('UPDATE receipts SET body = ? WHERE seq = 3').run(body3.replace('"b":1', '"b":9'));
-    expect(verifyChain(core.db, core.receiptVerifier)).toMatchObject({ valid: false, firstBadSeq: 3, checked: 2 });
-    expect(verifyOneReceipt(core.db, core.receiptVerifier, 3)).toMatchObject({ valid: false, hashValid: false });
+    rawDb(core).exec('DROP TRIGGER receipts_append_only_update; DROP TRIGGER receipts_append_only_delete;');
+    const body3 = rawDb(core).prepare('SELECT body FROM receipts WHERE seq = 3').pluck().get() as string;
+    const hash3 = rawDb(core).prepare('SELECT hash FROM receipts WHERE seq = 3').pluck().get() as string;
+    rawDb(core).prepare('UPDATE receipts SET body = ? WHERE seq = 3').run(body3.replace('"b":1', '"b":9'));
+    expect(verifyChain(rawDb(core), core.receiptVerifier)).toMatchObject({ valid: false, firstBadSeq: 3, checked: 2 });
+    expect(verifyOneReceipt(rawDb(core), core.receiptVerifier, 3)).toMatchObject({ valid: false, hashValid: false });
 
     // An attacker who also fixes the hash still cannot sign: the signature gives it away.
     const forged = body3.replace('"b":1', '"b":9');
-    core.db.prepare('UPDATE receipts SET hash = ? WHERE seq = 3').run(createHash('sha256').update(forged).digest('hex'));
-    const check = verifyChain(core.db, core.receiptVerifier);
+    rawDb(core).prepare('UPDATE receipts SET hash = ? WHERE seq = 3').run(createHash('sha256').update(forged).digest('hex'));
+    const check = verifyChain(rawDb(core), core.receiptVerifier);
     expect(check.firstBadSeq).toBe(3);
     expect(check.problem).toMatch(/signature/);
 
-    core.db.prepare('UPDATE receipts SET body = ?, hash = ? WHERE seq = 3').run(body3, hash3);
-    expect(verifyChain(core.db, core.receiptVerifier).valid).toBe(true);
-    core.db.pragma('foreign_keys = OFF');
-    core.db.prepare('DELETE FROM receipts WHERE seq = 5').run();
-    const gap = verifyChain(core.db, core.receiptVerifier);
+    rawDb(core).prepare('UPDATE receipts SET body = ?, hash = ? WHERE seq = 3').run(body3, hash3);
+    expect(verifyChain(rawDb(core), core.receiptVerifier).valid).toBe(true);
+    rawDb(core).pragma('foreign_keys = OFF');
+    rawDb(core).prepare('DELETE FROM receipts WHERE seq = 5').run();
+    const gap = verifyChain(rawDb(core), core.receiptVerifier);
     expect(gap).toMatchObject({ valid: false, firstBadSeq: 6, checked: 4 });
     expect(gap.problem).toMatch(/sequence gap/);
   });
@@ -92,13 +93,13 @@ describe('the receipt ledger (real SQLite file)', () => {
     expect(open).toThrow(/holds key [0-9a-f]{16}, but the ledger is signed by receipt key/);
     writeFileSync(keyFile, original, { mode: 0o600 });
     core = open();
-    expect(verifyChain(core.db, core.receiptVerifier).valid).toBe(true);
+    expect(verifyChain(rawDb(core), core.receiptVerifier).valid).toBe(true);
   });
 
   test('a column edited beside its signed body (what search and the CLI show) is found', () => {
-    core.db.exec('DROP TRIGGER receipts_append_only_update');
-    core.db.prepare("UPDATE receipts SET reason = 'nothing to see', time = '2020-01-01T00:00:00.000Z' WHERE seq = 6").run();
-    const check = verifyChain(core.db, core.receiptVerifier);
+    rawDb(core).exec('DROP TRIGGER receipts_append_only_update');
+    rawDb(core).prepare("UPDATE receipts SET reason = 'nothing to see', time = '2020-01-01T00:00:00.000Z' WHERE seq = 6").run();
+    const check = verifyChain(rawDb(core), core.receiptVerifier);
     expect(check).toMatchObject({ valid: false, firstBadSeq: 6 });
     expect(check.problem).toBe('stored time differs from the signed body; stored reason differs from the signed body');
   });
@@ -108,6 +109,6 @@ describe('the receipt ledger (real SQLite file)', () => {
     core.close();
     core = new OpenExecCore(loadConfig({ OPENEXEC_DATA_DIR: dir }));
     expect(core.ledger.keyId).toBe(keyId);
-    expect(verifyChain(core.db, core.receiptVerifier).valid).toBe(true);
+    expect(verifyChain(rawDb(core), core.receiptVerifier).valid).toBe(true);
   });
 });

@@ -7,6 +7,7 @@ import { ProposalService } from '../../src/main/core/proposals/proposal-service.
 import { EventHub } from '../../src/main/core/events/event-hub.ts';
 import { parseJson } from '../../src/main/core/json/parse.ts';
 import type { JsonObject } from '../../src/main/core/json/json-value.ts';
+import { rawDb } from '../support/raw-db.ts';
 
 describe('a proposal whose approved execution is running', () => {
   let dir: string;
@@ -48,7 +49,35 @@ describe('a proposal whose approved execution is running', () => {
     release();
     const done = await approving;
     expect(done).toMatchObject({ status: 'executed', result: '{"to":"cfo"}' });
-    const events = core.db.prepare('SELECT event FROM receipts WHERE proposal_id = ? ORDER BY seq').pluck().all(proposal.id);
+    const events = rawDb(core).prepare('SELECT event FROM receipts WHERE proposal_id = ? ORDER BY seq').pluck().all(proposal.id);
     expect(events).toEqual(['proposed', 'approved', 'executed']);
+  });
+
+  test('stopped while it runs: at the next start it is closed as its execution was, at that receipt', async () => {
+    const { proposal } = proposals.propose({ action: 'send', payload: parseJson('{"to":"cfo"}') as JsonObject, nonce: 'p-2' });
+    void proposals.approve(proposal.id);
+    for (let i = 0; i < 50 && proposals.get(proposal.id)?.exec_id === null; i++) await new Promise((r) => setTimeout(r, 5));
+    const execId = proposals.get(proposal.id)?.exec_id;
+    expect(execId).toEqual(expect.any(String));
+    // The process stops with the handler still running; the next start closes the execution.
+    proposals.stop();
+    core.close();
+    core = new OpenExecCore({ ...loadConfig({ OPENEXEC_DATA_DIR: dir }), extraActions: { send: (payload) => payload } });
+    proposals = new ProposalService(core, new EventHub(), { defaultTtlSeconds: 600, tenantId: null });
+    expect(proposals.get(proposal.id)).toMatchObject({ status: 'pending', exec_id: execId });
+    proposals.start();
+    const closing = rawDb(core).prepare("SELECT seq, time, reason FROM receipts WHERE exec_id = ? AND event = 'failed'").get(execId) as {
+      seq: number;
+      time: string;
+      reason: string;
+    };
+    expect(closing.reason).toMatch(/^Interrupted/);
+    expect(proposals.get(proposal.id)).toMatchObject({
+      status: 'failed',
+      exec_id: execId,
+      receipt_seq: closing.seq,
+      decided_at: closing.time,
+      reason: closing.reason,
+    });
   });
 });

@@ -7,6 +7,7 @@ import { ProposalService } from '../../src/main/core/proposals/proposal-service.
 import { EventHub } from '../../src/main/core/events/event-hub.ts';
 import { Refusal } from '../../src/main/core/errors.ts';
 import { HandlerInputError } from '../../src/main/core/actions/action-registry.ts';
+import { rawDb } from '../support/raw-db.ts';
 
 describe('an approved proposal whose handler refuses its payload', () => {
   let dir: string;
@@ -36,7 +37,7 @@ describe('an approved proposal whose handler refuses its payload', () => {
   });
 
   const receiptsOf = (id: string) =>
-    core.db.prepare('SELECT event FROM receipts WHERE proposal_id = ? ORDER BY seq').pluck().all(id) as string[];
+    rawDb(core).prepare('SELECT event FROM receipts WHERE proposal_id = ? ORDER BY seq').pluck().all(id) as string[];
 
   test.each([
     ['pure', 'add', { a: 'two', b: 3 }],
@@ -48,17 +49,17 @@ describe('an approved proposal whose handler refuses its payload', () => {
     expect(after.reason).toMatch(/must be/);
     expect(after.exec_id).not.toBeNull();
     expect(receiptsOf(proposal.id)).toEqual(['proposed', 'approved', 'refused']);
-    expect(after.receipt_seq).toBe(core.db.prepare("SELECT max(seq) FROM receipts WHERE event = 'refused'").pluck().get());
+    expect(after.receipt_seq).toBe(rawDb(core).prepare("SELECT max(seq) FROM receipts WHERE event = 'refused'").pluck().get());
     expect(proposals.listPending().map((p) => p.id)).not.toContain(proposal.id);
     expect(() => proposals.deny(proposal.id, 'too late')).toThrow(Refusal);
     expect(() => proposals.deny(proposal.id, 'too late')).toThrow(/already failed/);
 
     // A restart changes nothing and writes nothing.
-    const before = core.db.prepare('SELECT count(*) FROM receipts').pluck().get();
+    const before = rawDb(core).prepare('SELECT count(*) FROM receipts').pluck().get();
     proposals.stop();
     core.close();
     open();
     expect(proposals.get(proposal.id)).toMatchObject({ status: 'failed', reason: after.reason, receipt_seq: after.receipt_seq });
-    expect(core.db.prepare('SELECT count(*) FROM receipts').pluck().get()).toBe(before);
+    expect(rawDb(core).prepare('SELECT count(*) FROM receipts').pluck().get()).toBe(before);
   });
 });

@@ -6,6 +6,7 @@ import { verifyChain, verifyOneReceipt } from '../../src/main/core/ledger/verify
 import { Ed25519Verifier } from '../../src/main/core/crypto/ed25519.ts';
 import { ed25519PublicKeyFromPem, verifyReceipt } from '../../src/shared/verify-receipt.ts';
 import type { ReceiptWithNeighboursDto } from '../../src/shared/console-dto.ts';
+import { rawDb } from '../support/raw-db.ts';
 
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 
@@ -36,20 +37,20 @@ describe('one signature rule: the same corrupted receipts get the same verdict f
     s = await startServer();
     for (let i = 0; i < 12; i++) await post(s.url, '/execute', { action: 'add', payload: { a: i, b: 1 }, nonce: `sig-${i}` });
     // The url-safe case needs a signature holding '+' or '/'; one of 12 does, all but surely.
-    const rows = s.app.core.db.prepare('SELECT seq, signature FROM receipts WHERE seq > 1 ORDER BY seq').all() as {
+    const rows = rawDb(s.app.core).prepare('SELECT seq, signature FROM receipts WHERE seq > 1 ORDER BY seq').all() as {
       seq: number;
       signature: string;
     }[];
     const chosen = rows.find((r) => /[+/]/.test(r.signature));
     if (!chosen) throw new Error('no receipt signature holds + or /');
     ({ seq, signature: genuine } = chosen);
-    s.app.core.db.exec('DROP TRIGGER receipts_append_only_update');
+    rawDb(s.app.core).exec('DROP TRIGGER receipts_append_only_update');
   });
   afterAll(() => s.stop());
 
   /** [core verify-ledger: one receipt, whole chain], [console service: one, chain], [renderer]. */
   async function verdicts(): Promise<boolean[]> {
-    const db = new Database(s.app.core.db.name, { readonly: true, fileMustExist: true });
+    const db = new Database(rawDb(s.app.core).name, { readonly: true, fileMustExist: true });
     const verifier = new Ed25519Verifier(s.app.core.ledger.publicKey);
     const core = [verifyOneReceipt(db, verifier, seq)?.valid, verifyChain(db, verifier).valid];
     db.close();
@@ -61,7 +62,7 @@ describe('one signature rule: the same corrupted receipts get the same verdict f
     return [...core, ...consoleVerdicts, renderer.valid].map((v) => v === true);
   }
 
-  const store = (signature: string) => s.app.core.db.prepare('UPDATE receipts SET signature = ? WHERE seq = ?').run(signature, seq);
+  const store = (signature: string) => rawDb(s.app.core).prepare('UPDATE receipts SET signature = ? WHERE seq = ?').run(signature, seq);
 
   test('the genuine signature is valid everywhere', async () => {
     expect(await verdicts()).toEqual([true, true, true, true, true]);
@@ -83,7 +84,7 @@ describe('one signature rule: the same corrupted receipts get the same verdict f
   test('the ledger says why', async () => {
     store(`${genuine}AAAA`);
     try {
-      const db = new Database(s.app.core.db.name, { readonly: true });
+      const db = new Database(rawDb(s.app.core).name, { readonly: true });
       const r = verifyOneReceipt(db, new Ed25519Verifier(s.app.core.ledger.publicKey), seq);
       db.close();
       expect(r?.problems).toEqual(['signature is not strict base64 of 64 bytes']);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { REPO_ROOT } from '../support/harness.ts';
 import { everyEventLedger, type EveryEventLedger } from '../support/every-event-ledger.ts';
 import { RECEIPT_EVENTS } from '../../src/shared/console-dto.ts';
+import { rawDb } from '../support/raw-db.ts';
 
 const DOC = readFileSync(join(REPO_ROOT, 'docs/receipts.md'), 'utf8');
 
@@ -44,7 +45,7 @@ describe('docs/receipts.md field table against a real ledger with every event', 
 
   beforeAll(async () => {
     ledger = await everyEventLedger();
-    const rows = ledger.server.app.core.db.prepare('SELECT body FROM receipts ORDER BY seq').pluck().all() as string[];
+    const rows = rawDb(ledger.server.app.core).prepare('SELECT body FROM receipts ORDER BY seq').pluck().all() as string[];
     bodies = rows.map((b) => JSON.parse(b) as Record<string, unknown>);
   }, 60_000);
   afterAll(async () => {

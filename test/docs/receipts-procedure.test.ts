@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import { get, REPO_ROOT, tempDir } from '../support/harness.ts';
 import { cli } from '../support/cli.ts';
 import { everyEventLedger, type EveryEventLedger } from '../support/every-event-ledger.ts';
+import { rawDb } from '../support/raw-db.ts';
 
 /** The fenced blocks of docs/receipts.md marked ```sh title="NAME"```, by name, exactly as written. */
 function procedure(): Map<string, string> {
@@ -114,7 +115,7 @@ describe('the verification procedure in docs/receipts.md, run as written', () =>
     expect(existsSync(join(dir, 'ledger-copy.db'))).toBe(true);
     const verified = await runBlock(block('verify-ledger'), dir, ledger.server.dataDir);
     expect(verified.stderr).toBe('');
-    const tip = ledger.server.app.core.db.prepare('SELECT seq, hash FROM receipts ORDER BY seq DESC LIMIT 1').get() as {
+    const tip = rawDb(ledger.server.app.core).prepare('SELECT seq, hash FROM receipts ORDER BY seq DESC LIMIT 1').get() as {
       seq: number;
       hash: string;
     };

@@ -17,6 +17,7 @@ import {
 } from '../../src/main/ipc/console-ipc-dispatch';
 import { isAppUrl } from '../../src/main/ipc/app-url';
 import { get, post, startServer, type RunningServer } from '../support/harness';
+import { rawDb } from '../support/raw-db.ts';
 
 const APP_URL = 'file:///opt/openexec/resources/app/out/renderer/index.html';
 
@@ -73,8 +74,8 @@ async function propose(nonce: string, extra: Record<string, unknown> = {}): Prom
 async function coreState(id: string) {
   return {
     status: (await get(s.url, `/proposals/${id}`)).body.status as string,
-    receipts: s.app.core.db.prepare('SELECT count(*) FROM receipts').pluck().get() as number,
-    executions: s.app.core.db.prepare('SELECT count(*) FROM executions').pluck().get() as number,
+    receipts: rawDb(s.app.core).prepare('SELECT count(*) FROM receipts').pluck().get() as number,
+    executions: rawDb(s.app.core).prepare('SELECT count(*) FROM executions').pluck().get() as number,
     allowList: await s.app.console.getAllowList(),
   };
 }

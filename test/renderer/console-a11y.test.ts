@@ -10,6 +10,7 @@ import { post } from '../support/harness.ts';
 import { mustFailWhenBlocked, rendererTestBlocker } from '../support/browser.ts';
 import { axeViolations, startConsoleSession, type ConsoleSession } from '../support/console-session.ts';
 import { screenshot, showView, type ViewName } from '../support/console-ui.ts';
+import { rawDb } from '../support/raw-db.ts';
 
 const blocker = rendererTestBlocker();
 const skip = blocker !== null && !mustFailWhenBlocked();
@@ -205,7 +206,7 @@ describe.skipIf(skip)('the console is usable by everyone (Chromium, real core)',
     await page.keyboard.press('Enter');
     await page.getByTestId('receipt-row').first().waitFor();
     await tabTo('[data-testid="ledger-list"]');
-    const newest = session.server.app.core.db.prepare('SELECT max(seq) FROM receipts').pluck().get() as number;
+    const newest = rawDb(session.server.app.core).prepare('SELECT max(seq) FROM receipts').pluck().get() as number;
     await page.keyboard.press('ArrowDown');
     await page
       .getByTestId('receipt-seq')
@@ -235,7 +236,7 @@ describe.skipIf(skip)('the console is usable by everyone (Chromium, real core)',
     // The newest receipt is the pending proposal's; the one below it ends an approved proposal,
     // whose timeline (proposed → approved → executed) is reached by Tab.
     await page.keyboard.press('ArrowDown');
-    const executed = session.server.app.core.db
+    const executed = rawDb(session.server.app.core)
       .prepare("SELECT seq, proposal_id FROM receipts WHERE event = 'executed' ORDER BY seq DESC LIMIT 1")
       .get() as { seq: number; proposal_id: string };
     await page
@@ -246,7 +247,7 @@ describe.skipIf(skip)('the console is usable by everyone (Chromium, real core)',
     await steps.nth(2).waitFor();
     await tabTo('[data-testid="timeline-step"]');
     await page.keyboard.press('Enter');
-    const proposed = session.server.app.core.db
+    const proposed = rawDb(session.server.app.core)
       .prepare("SELECT seq FROM receipts WHERE event = 'proposed' AND proposal_id = ?")
       .pluck()
       .get(executed.proposal_id) as number;

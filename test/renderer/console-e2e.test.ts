@@ -24,6 +24,7 @@ import {
   verifyReceiptInUi,
   waitForLedgerRows,
 } from '../support/console-ui.ts';
+import { rawDb } from '../support/raw-db.ts';
 
 const blocker = rendererTestBlocker();
 const skip = blocker !== null && !mustFailWhenBlocked();
@@ -38,7 +39,7 @@ describe.skipIf(skip)('the console renderer in Chromium, against a real core', (
   let problems: string[];
   const op = (method: string, input: unknown = {}) => consoleCall(s.url, s.app.consoleToken, method, input);
   const receiptsOf = (proposalId: string) =>
-    s.app.core.db.prepare('SELECT seq, event FROM receipts WHERE proposal_id = ? ORDER BY seq').all(proposalId) as {
+    rawDb(s.app.core).prepare('SELECT seq, event FROM receipts WHERE proposal_id = ? ORDER BY seq').all(proposalId) as {
       seq: number;
       event: string;
     }[];
@@ -192,7 +193,7 @@ describe.skipIf(skip)('the console renderer in Chromium, against a real core', (
     expect((await waiting).body).toMatchObject({ status: 'denied', reason: 'Backups are never deleted by agents', result: null });
     const outcome = page.getByTestId('outcome-item').filter({ hasText: 'Denied' });
     await expect(outcome.innerText()).resolves.toContain('Backups are never deleted by agents');
-    expect(s.app.core.db.prepare("SELECT count(*) FROM executions WHERE nonce = 'e2e-deny'").pluck().get()).toBe(0);
+    expect(rawDb(s.app.core).prepare("SELECT count(*) FROM executions WHERE nonce = 'e2e-deny'").pluck().get()).toBe(0);
 
     await showView(page, 'ledger');
     // Full width: with a receipt open beside it, the list hides its reason column.
@@ -219,7 +220,7 @@ describe.skipIf(skip)('the console renderer in Chromium, against a real core', (
   test('allow-list: turning an action off writes a config receipt', async () => {
     await showView(page, 'allow-list');
     await page.getByTestId('allow-list-open').waitFor();
-    const configs = () => s.app.core.db.prepare("SELECT count(*) FROM receipts WHERE event = 'config'").pluck().get();
+    const configs = () => rawDb(s.app.core).prepare("SELECT count(*) FROM receipts WHERE event = 'config'").pluck().get();
     expect(configs()).toBe(0);
     // A click, not uncheck(): the switch is controlled and shows the list the core returns,
     // so it flips only when setAllowed has answered, and uncheck() checks at once.
@@ -242,7 +243,7 @@ describe.skipIf(skip)('the console renderer in Chromium, against a real core', (
     const text = await page.getByTestId('view-status').innerText();
     expect(text).toContain(s.app.core.ledger.keyId);
     expect(text).toContain(s.app.core.operatorSigner.keyId);
-    const receipts = s.app.core.db.prepare('SELECT max(seq) FROM receipts').pluck().get() as number;
+    const receipts = rawDb(s.app.core).prepare('SELECT max(seq) FROM receipts').pluck().get() as number;
     await expect(page.getByTestId('status-receipts').innerText()).resolves.toMatch(new RegExp(`^${receipts} receipts`));
     await screenshot(page, 'status');
   });
@@ -263,11 +264,11 @@ describe.skipIf(skip)('the console renderer in Chromium, against a real core', (
     await waitForLedgerRows(page, [executedSeq]);
     expect((await verifyReceiptInUi(page, executedSeq)).valid).toBe(true);
 
-    s.app.core.db.exec('DROP TRIGGER receipts_append_only_update');
-    const body = s.app.core.db.prepare('SELECT body FROM receipts WHERE seq = ?').pluck().get(executedSeq) as string;
+    rawDb(s.app.core).exec('DROP TRIGGER receipts_append_only_update');
+    const body = rawDb(s.app.core).prepare('SELECT body FROM receipts WHERE seq = ?').pluck().get(executedSeq) as string;
     const forged = body.replace('cfo@example.com', 'attacker@example.com');
     expect(forged).not.toBe(body);
-    s.app.core.db.prepare('UPDATE receipts SET body = ? WHERE seq = ?').run(forged, executedSeq);
+    rawDb(s.app.core).prepare('UPDATE receipts SET body = ? WHERE seq = ?').run(forged, executedSeq);
 
     const verdict = await verifyReceiptInUi(page, executedSeq);
     expect(verdict).toEqual({ valid: false, text: `Invalid: receipt #${executedSeq} does not hold.` });

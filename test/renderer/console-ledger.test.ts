@@ -12,6 +12,7 @@ import { fillLedger } from '../support/fill-ledger.ts';
 import { mustFailWhenBlocked, rendererTestBlocker, type PageGlobal } from '../support/browser.ts';
 import { axeViolations, startConsoleSession, type ConsolePage, type ConsoleSession } from '../support/console-session.ts';
 import { receiptRow, renderedSeqs, screenshot, showView, waitForLedgerRows } from '../support/console-ui.ts';
+import { rawDb } from '../support/raw-db.ts';
 
 const blocker = rendererTestBlocker();
 const skip = blocker !== null && !mustFailWhenBlocked();
@@ -30,7 +31,7 @@ describe.skipIf(skip)('navigating a 20,000-receipt ledger (Chromium, real core)'
   let page: Page;
   let newest = 0;
   const ids = { proposal: '', exec: '', approval: '', requestHash: '' };
-  const db = () => session.server.app.core.db;
+  const db = () => rawDb(session.server.app.core);
   const expectedSeqs = async (query: Record<string, unknown>) =>
     ((await session.op('searchReceipts', { ...query, limit: 200 })).body.items as { seq: number }[]).map((r) => r.seq);
   const listAttr = async (name: string) => Number(await page.getByTestId('ledger-list').getAttribute(name));

@@ -11,6 +11,7 @@ import { get, post, startServer, type RunningServer } from '../support/harness.t
 import { serveStatic, type StaticServer } from '../support/static-server.ts';
 import { launchChromium, mustFailWhenBlocked, RENDERER_DIR, rendererTestBlocker } from '../support/browser.ts';
 import { openConsolePage, openDecision, pendingItem, readWholeRequest, screenshotBothSchemes } from '../support/console-ui.ts';
+import { rawDb } from '../support/raw-db.ts';
 
 const blocker = rendererTestBlocker();
 const skip = blocker !== null && !mustFailWhenBlocked();
@@ -30,7 +31,7 @@ describe.skipIf(skip)('Pending: the operator signs only what they saw (Chromium,
   let nonce = 0;
   const core = () => restarted ?? s;
   const op = (method: string, input: unknown = {}) => consoleCall(core().url, core().app.consoleToken, method, input);
-  const status = (id: string) => core().app.core.db.prepare('SELECT status FROM proposals WHERE id = ?').pluck().get(id) as string;
+  const status = (id: string) => rawDb(core().app.core).prepare('SELECT status FROM proposals WHERE id = ?').pluck().get(id) as string;
   /** An agent's proposal over the loopback API, shown in the queue; returns its id and hash. */
   const propose = async (action: string, payload: unknown, extra: Record<string, unknown> = {}) => {
     const r = await post(core().url, '/proposals', { action, payload, nonce: `pending-e2e-${++nonce}`, ...extra });
@@ -261,8 +262,8 @@ describe.skipIf(skip)('Pending: the operator signs only what they saw (Chromium,
     await dialog().getByTestId('expiry-line').waitFor();
     const after = (await get(core().url, `/proposals/${p.id}`)).body.expires_at as string;
     expect(Date.parse(after) - Date.parse(before)).toBe(300_000);
-    const receipt = core()
-      .app.core.db.prepare("SELECT body FROM receipts WHERE proposal_id = ? AND event = 'extended'")
+    const receipt = rawDb(core().app.core)
+      .prepare("SELECT body FROM receipts WHERE proposal_id = ? AND event = 'extended'")
       .pluck()
       .get(p.id) as string;
     expect(JSON.parse(receipt)).toMatchObject({ details: { expires_at_before: before, expires_at: after } });

@@ -9,6 +9,7 @@ import { post } from '../support/harness.ts';
 import { mustFailWhenBlocked, rendererTestBlocker } from '../support/browser.ts';
 import { startConsoleSession, type ConsoleSession } from '../support/console-session.ts';
 import { receiptRow, showView } from '../support/console-ui.ts';
+import { rawDb } from '../support/raw-db.ts';
 
 const blocker = rendererTestBlocker();
 const skip = blocker !== null && !mustFailWhenBlocked();
@@ -47,7 +48,7 @@ describe.skipIf(skip)('a receipt verified in the window is also proven in the Me
   });
 
   test('a tree node rewritten in the database: the window says the proof fails', async () => {
-    const db = session.server.app.core.db;
+    const db = rawDb(session.server.app.core);
     db.exec('DROP TRIGGER merkle_nodes_append_only_update');
     db.prepare('UPDATE merkle_nodes SET hash = zeroblob(32) WHERE level = 1 AND idx = 0').run();
     const { ok, text } = await verifySeq(4);

@@ -1,6 +1,7 @@
 import type { OpenExecCore } from '../../src/main/core/openexec-core.ts';
 import type { ReceiptEvent } from '../../src/shared/console-dto.ts';
 import type { JsonObject } from '../../src/main/core/json/json-value.ts';
+import { rawDb } from './raw-db.ts';
 
 export const WORDS = [
   'invoice',
@@ -40,7 +41,7 @@ export function fillLedger(core: OpenExecCore, count: number, random: () => numb
   const batch = 10_000;
   const t0 = performance.now();
   for (let done = 0; done < count; done += batch) {
-    core.db
+    rawDb(core)
       .transaction(() => {
         for (let i = done; i < Math.min(count, done + batch); i++) {
           const payload = Object.assign(Object.create(null) as JsonObject, {

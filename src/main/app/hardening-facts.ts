@@ -1,6 +1,4 @@
 import type { OpenExecCore } from '../core/openexec-core.ts';
-import { verifyTail } from '../core/ledger/verify-ledger.ts';
-import { lastBackup } from '../core/ledger/backup.ts';
 import { MANIFEST_RECEIPT_KIND } from '../core/actions/declared/manifest-receipt.ts';
 import type { ServerFacts } from './hardening-checks.ts';
 
@@ -17,17 +15,15 @@ export interface ServingFacts {
 /** What the running server knows about itself, for the hardening report. */
 export function gatherServerFacts(core: OpenExecCore, serving: ServingFacts): ServerFacts {
   const definitions = core.manifest?.definitions ?? {};
-  const recordedSeq = core.db
-    .prepare("SELECT max(seq) FROM receipts WHERE event = 'config' AND json_extract(body, '$.details.kind') = ?")
-    .pluck()
-    .get(MANIFEST_RECEIPT_KIND) as number | null;
+  const read = core.ledger.read;
+  const recordedSeq = read.latestConfig(MANIFEST_RECEIPT_KIND)?.seq ?? null;
   return {
     ...serving,
     allowList: core.allowList.list(),
     allowListLocked: core.allowList.locked,
     actions: core.registry.names().map((name) => ({ name, definitionHash: definitions[name] ?? null })),
     manifest: core.manifest ? { path: core.manifest.path, hash: core.manifest.hash, recordedSeq } : null,
-    tail: verifyTail(core.db, core.receiptVerifier, TAIL_RECEIPTS),
-    lastBackup: lastBackup(core.db),
+    tail: read.verifyTail(core.receiptVerifier, TAIL_RECEIPTS),
+    lastBackup: read.lastBackup(),
   };
 }

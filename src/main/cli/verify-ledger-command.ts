@@ -1,10 +1,8 @@
-import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import type { OpenExecConfig } from '../app/config.ts';
 import { verifyChainParallel } from '../core/ledger/parallel/verify-parallel.ts';
-import { approvalsWithoutEvidence } from '../core/ledger/verify-ledger.ts';
-import { sideTableProblems } from '../core/ledger/verify-side-tables.ts';
-import { compareWithCheckpoints, type CheckpointVerdict } from '../core/ledger/checkpoint/compare-checkpoints.ts';
+import { LedgerReader } from '../core/ledger/ledger-reader.ts';
+import type { CheckpointVerdict } from '../core/ledger/checkpoint/compare-checkpoints.ts';
 import { CliError, type CliOutput } from './cli-error.ts';
 import { describeKey, ledgerApproverKeys, trustedReceiptKey, unpinnedWarning } from './receipt-key.ts';
 import { loadSavedCheckpoints } from './proof-commands.ts';
@@ -49,9 +47,9 @@ export async function verifyLedgerCommand(config: OpenExecConfig, options: Verif
   const approvers = ledgerApproverKeys(config, options.approverKeyFiles);
   const saved = options.checkpoint === undefined ? [] : loadSavedCheckpoints(options.checkpoint, verifier);
   if (!existsSync(config.dbPath)) throw new CliError(`no ledger at ${config.dbPath}`);
-  let db: Database.Database;
+  let read: LedgerReader;
   try {
-    db = new Database(config.dbPath, { readonly: true, fileMustExist: true });
+    read = LedgerReader.openReadOnly(config.dbPath);
   } catch (err) {
     throw new CliError(`cannot open the ledger ${config.dbPath}: ${(err as Error).message}`);
   }
@@ -61,22 +59,22 @@ export async function verifyLedgerCommand(config: OpenExecConfig, options: Verif
   let headProblem: string | null = null;
   let withoutEvidence: number;
   try {
-    const lastSeq = db.prepare('SELECT coalesce(max(seq), 0) FROM receipts').pluck().get() as number;
+    const lastSeq = read.size();
     const approverKeys = [...approvers.keys.values()].map((v) => v.publicKey);
     chain = await verifyChainParallel(config.dbPath, verifier.publicKey, lastSeq, { workers: options.workers, approverKeys });
-    withoutEvidence = approvalsWithoutEvidence(db);
-    sideTables = sideTableProblems(db);
-    checkpoints = saved.length === 0 ? null : compareWithCheckpoints(db, saved);
+    withoutEvidence = read.approvalsWithoutEvidence();
+    sideTables = read.sideTableProblems();
+    checkpoints = saved.length === 0 ? null : read.compareWithCheckpoints(saved);
     if (head) {
-      const found = db.prepare('SELECT hash FROM receipts WHERE seq = ?').pluck().get(head.seq) as string | undefined;
-      if (found === undefined) headProblem = `the ledger has no receipt ${head.seq}: receipts were removed from its end`;
+      const found = read.hashAt(head.seq);
+      if (found === null) headProblem = `the ledger has no receipt ${head.seq}: receipts were removed from its end`;
       else if (found !== head.hash)
         headProblem = `receipt ${head.seq} has hash ${found}, not the recorded ${head.hash}: the ledger was rewritten`;
     }
   } catch (err) {
     throw new CliError(`cannot read the ledger ${config.dbPath}: ${(err as Error).message}`);
   } finally {
-    db.close();
+    read.close();
   }
   const valid = chain.valid && sideTables.length === 0 && (checkpoints?.ok ?? true) && headProblem === null;
   const trusted = { keyId: verifier.keyId, source: key.source };

@@ -2,6 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { openDatabase, type SqliteDatabase, type Synchronous } from './store/database.ts';
 import { Ledger } from './ledger/ledger.ts';
+import { LedgerReader } from './ledger/ledger-reader.ts';
+import { SettingsStore } from './store/settings-store.ts';
+import { ExecutionStore, type ExecutionReads } from './engine/execution-store.ts';
+import { ProposalStore } from './proposals/proposal-store.ts';
 import { Checkpoints } from './ledger/checkpoint/checkpoints.ts';
 import { LedgerProofs } from './ledger/proofs.ts';
 import { Ed25519Verifier, type Ed25519Signer } from './crypto/ed25519.ts';
@@ -17,6 +21,7 @@ import { sha256Hex } from './json/request-hash.ts';
 import type { DeclaredManifest } from './actions/declared/manifest.ts';
 import { recordManifest, type ManifestInForce } from './actions/declared/manifest-receipt.ts';
 import { GrantAuthority } from './grants/grant-authority.ts';
+import { GrantStore } from './grants/grant-store.ts';
 import { loadOperators, PRIMARY_OPERATOR } from './crypto/operator-keys.ts';
 import { AgentRegistry } from './agents/agent-registry.ts';
 import { ToolPins } from './actions/tool-pins.ts';
@@ -54,7 +59,11 @@ export const OPERATOR_KEY_FILE = 'operator-key.pem';
  * Plain Node; the HTTP API, the headless entry and the Electron shell all sit on top of it.
  */
 export class OpenExecCore {
-  readonly db: SqliteDatabase;
+  /**
+   * The one connection, private: each table is read and written only through its store
+   * (README, "Layout"; test/architecture/table-owners.test.ts), which the core constructs here.
+   */
+  private readonly db: SqliteDatabase;
   readonly ledger: Ledger;
   readonly receiptVerifier: Ed25519Verifier;
   readonly operatorSigner: Ed25519Signer;
@@ -77,13 +86,16 @@ export class OpenExecCore {
   readonly agents: AgentRegistry;
   /** Pinned tool definitions of upstream MCP servers (openexec mcp proxy). */
   readonly toolPins: ToolPins;
-  private readonly legacyLookup;
+  /** Executions and the approvals they spent, to read: the engine (its own store) alone writes them. */
+  readonly executionStore: ExecutionReads;
+  /** Proposals and their quorum approvals (the proposal service writes them). */
+  readonly proposalStore: ProposalStore;
 
   constructor(readonly options: CoreOptions) {
     this.clock = options.clock ?? systemClock;
     this.db = openDatabase(options.dbPath, { synchronous: options.synchronous });
     try {
-      const receiptKey = loadReceiptKey(this.db, join(options.dataDir, RECEIPT_KEY_FILE));
+      const receiptKey = loadReceiptKey(new LedgerReader(this.db).signedBy(), join(options.dataDir, RECEIPT_KEY_FILE));
       this.operatorSigner = loadOrCreateSigningKey(join(options.dataDir, OPERATOR_KEY_FILE)).signer;
       this.receiptVerifier = new Ed25519Verifier(receiptKey.publicKey);
       this.clawshieldVerifier = options.clawshieldPublicKey ? new Ed25519Verifier(options.clawshieldPublicKey) : null;
@@ -99,28 +111,33 @@ export class OpenExecCore {
       this.registry = sealRegistry({ ...BUILTIN_ACTIONS, ...options.extraActions, ...options.manifest?.actions }, (a) =>
         this.toolPins.hashOf(a),
       );
-      this.allowList = new AllowList(this.db, this.registry, options.allowedActions);
+      this.allowList = new AllowList(new SettingsStore(this.db), this.registry, options.allowedActions);
+      this.executionStore = new ExecutionStore(this.db);
+      this.proposalStore = new ProposalStore(this.db);
+      const proposals = this.proposalStore;
       this.operators = new Map([[PRIMARY_OPERATOR, this.operatorSigner], ...loadOperators(options.dataDir)]);
       const operatorVerifiers = new Map([...this.operators.values()].map((o) => [o.keyId, new Ed25519Verifier(o.publicKey)]));
       const approvers: TrustedApprover[] = [...operatorVerifiers.values()].map((verifier) => ({ kind: 'operator', verifier }));
       if (this.clawshieldVerifier) approvers.unshift({ kind: 'clawshield', verifier: this.clawshieldVerifier });
-      this.grants = new GrantAuthority(this.db, this.ledger, (id) => operatorVerifiers.get(id) ?? null, this.clock, this.bootId);
-      const proposalHolding = this.db.prepare('SELECT id FROM proposals WHERE nonce = ?').pluck();
-      const approvalKeys = this.db.prepare('SELECT DISTINCT key_id FROM proposal_approvals WHERE proposal_id = ?').pluck();
+      this.grants = new GrantAuthority(
+        new GrantStore(this.db),
+        this.ledger,
+        (id) => operatorVerifiers.get(id) ?? null,
+        this.clock,
+        this.bootId,
+      );
       this.engine = new Engine(this.db, this.ledger, this.registry, this.allowList, this.clock, {
         mode: options.mode,
-        nonceHeldByProposal: (nonce) => (proposalHolding.get(nonce) as string | undefined) ?? null,
+        nonceHeldByProposal: (nonce) => proposals.findByNonce(nonce)?.id ?? null,
         approvalPolicy: { approvers, tenantId: options.tenantId, clockSkewMs: options.clockSkewSeconds * 1000 },
         grants: this.grants,
-        approvalKeysOf: (proposalId) => approvalKeys.all(proposalId) as string[],
+        approvalKeysOf: (proposalId) => proposals.approvalKeys(proposalId),
       });
       // Grants that ended while OpenExec was stopped (expired, or valid until that restart).
-      this.db.transaction(() => this.grants.endDue()).immediate();
-      this.ledger.publishCommitted();
+      this.ledger.witness(() => this.grants.endDue());
       const m = options.manifest;
       this.manifest = m ? { path: m.path, hash: m.hash, definitions: m.definitions } : null;
-      recordManifest(this.db, this.ledger, this.manifest);
-      this.legacyLookup = this.db.prepare("SELECT result_legacy_json FROM executions WHERE id = ? AND status = 'executed'").pluck();
+      recordManifest(this.ledger, this.manifest);
     } catch (err) {
       this.db.close();
       throw err;
@@ -139,9 +156,9 @@ export class OpenExecCore {
 
   /** The protocol §3 `receipt` of an execution recorded here, or null when there is none. */
   legacyReceiptOf(execId: string): string | null {
-    const stored = this.legacyLookup.get(execId) as string | undefined;
+    const stored = this.executionStore.executedResult(execId);
     // The stored text is exactly what was hashed when the receipt was issued.
-    return stored === undefined ? null : sha256Hex(`${execId}:${stored}`);
+    return stored === null ? null : sha256Hex(`${execId}:${stored.legacyJson}`);
   }
 
   close(): void {
@@ -153,10 +170,8 @@ export class OpenExecCore {
  * The receipt key, created only for an empty ledger: a new key over existing receipts would
  * make every earlier signature unverifiable, so a missing or different key stops start-up.
  */
-function loadReceiptKey(db: SqliteDatabase, file: string): Ed25519Signer {
-  const signedBy = db.prepare("SELECT json_extract(body, '$.receipt_key_id') FROM receipts ORDER BY seq DESC LIMIT 1").pluck().get() as
-    string | undefined;
-  if (signedBy === undefined) return loadOrCreateSigningKey(file).signer;
+function loadReceiptKey(signedBy: string | null, file: string): Ed25519Signer {
+  if (signedBy === null) return loadOrCreateSigningKey(file).signer;
   let signer: Ed25519Signer;
   try {
     signer = loadOrCreateSigningKey(file, { mayCreate: false }).signer;

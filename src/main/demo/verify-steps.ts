@@ -133,7 +133,8 @@ async function truncation(ctx: DemoContext, remove: number): Promise<void> {
   try {
     const last = db.prepare('SELECT max(seq) FROM receipts').pluck().get() as number;
     if (remove >= last) throw new StepFailed(`cannot remove ${remove} receipts from a ledger of ${last}`);
-    // What a tamperer with write access does: lift the append-only guard, cut the tail.
+    // What a tamperer with write access does: lift the append-only guard, cut the tail. On a
+    // copy, and past the ledger's store on purpose (a named exception in test/architecture/table-owners.ts).
     db.exec('DROP TRIGGER IF EXISTS receipts_append_only_delete');
     db.prepare('DELETE FROM receipts WHERE seq > ?').run(last - remove);
     removed = { first: last - remove + 1, last };

@@ -5,6 +5,7 @@ import { buildManifest } from '../../../src/main/core/actions/declared/manifest.
 import { verifyChain } from '../../../src/main/core/ledger/verify-ledger.ts';
 import { tempDir } from '../../support/harness.ts';
 import { stringSchema } from '../../support/declared.ts';
+import { rawDb } from '../../support/raw-db.ts';
 
 const action = (argv: string[]) => ({
   kind: 'run',
@@ -24,12 +25,12 @@ describe('the manifest config receipt', () => {
     const dataDir = tempDir();
     const open = (manifest: LoadedManifest | null) => {
       const core = new OpenExecCore({ ...loadConfig({ OPENEXEC_DATA_DIR: dataDir }), manifest });
-      const details = core.db
+      const details = rawDb(core)
         .prepare("SELECT body FROM receipts WHERE event = 'config' ORDER BY seq")
         .pluck()
         .all()
         .map((b) => JSON.parse(b as string) as { reason: string; details: Record<string, unknown> });
-      const valid = verifyChain(core.db, core.receiptVerifier).valid;
+      const valid = verifyChain(rawDb(core), core.receiptVerifier).valid;
       core.close();
       return { details, valid };
     };

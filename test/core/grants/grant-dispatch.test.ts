@@ -10,6 +10,7 @@ import { parseJson } from '../../../src/main/core/json/parse.ts';
 import type { JsonObject } from '../../../src/main/core/json/json-value.ts';
 import type { ExecuteOutcome } from '../../../src/main/core/engine/engine.ts';
 import { searchReceipts } from '../../../src/main/core/ledger/receipt-search.ts';
+import { rawDb } from '../../support/raw-db.ts';
 
 const obj = (text: string) => parseJson(text) as JsonObject;
 /** Sends to `to` with a free-text `body`: `to` is fixed by the grants below, `body` varies. */
@@ -52,7 +53,10 @@ describe('grants at dispatch (clawshield mode, /execute without an artifact)', (
   const grant = (limit: { uses?: number; forSeconds?: number; untilRestart?: boolean }, agent: string | null = null) =>
     grants.issue({ action: 'send', agent, fixed: obj('{"to":"cfo"}'), schema: SEND_SCHEMA, reason: 'weekly report', ...limit });
   const receipts = (grantId: string) =>
-    core.db.prepare('SELECT event, body FROM receipts WHERE grant_id = ? ORDER BY seq').all(grantId) as { event: string; body: string }[];
+    rawDb(core).prepare('SELECT event, body FROM receipts WHERE grant_id = ? ORDER BY seq').all(grantId) as {
+      event: string;
+      body: string;
+    }[];
 
   test('without a grant the request is refused as needing approval and nothing runs', async () => {
     const out = await send('{"to":"cfo","body":"hi"}');
@@ -68,7 +72,7 @@ describe('grants at dispatch (clawshield mode, /execute without an artifact)', (
     expect(executed).toHaveLength(1);
     const body = JSON.parse(executed[0]!.body);
     expect(body).toMatchObject({ grant_id: g.id, grant_use: 1, approver: 'operator', approver_key_id: core.operatorSigner.keyId });
-    expect(core.db.prepare('SELECT grant_id, grant_use FROM executions').get()).toEqual({ grant_id: g.id, grant_use: 1 });
+    expect(rawDb(core).prepare('SELECT grant_id, grant_use FROM executions').get()).toEqual({ grant_id: g.id, grant_use: 1 });
   });
 
   test.each([
@@ -139,7 +143,7 @@ describe('grants at dispatch (clawshield mode, /execute without an artifact)', (
     expect(JSON.parse(revoked[0]!.body).reason).toMatch(/changed my mind/);
     expect(() => grants.revoke(g.id, 'again')).toThrow(/already ended/);
     // The ledger's id search finds the grant's whole life.
-    const found = searchReceipts(core.db, { id: g.id, limit: 500 }).items.map((r) => r.event);
+    const found = searchReceipts(rawDb(core), { id: g.id, limit: 500 }).items.map((r) => r.event);
     expect(found.filter((e) => e === 'config')).toHaveLength(2);
     expect(found.filter((e) => e === 'executed')).toHaveLength(spent);
   });
@@ -160,7 +164,7 @@ describe('grants at dispatch (clawshield mode, /execute without an artifact)', (
 
   test('a grant row edited in the database authorises nothing', async () => {
     const g = grant({ uses: 5 });
-    core.db.prepare('UPDATE grants SET body = replace(body, \'"cfo"\', \'"press"\') WHERE id = ?').run(g.id);
+    rawDb(core).prepare('UPDATE grants SET body = replace(body, \'"cfo"\', \'"press"\') WHERE id = ?').run(g.id);
     core.close();
     open();
     expect(await send('{"to":"press","body":"a"}')).toMatchObject({ code: 'approval_required' });
@@ -206,9 +210,9 @@ describe('grants for proposals', () => {
     // Exhausted: the next one inside the old scope waits for the operator too.
     const after = await proposals.submit({ action: 'send', payload: obj('{"to":"cfo","body":"b"}'), nonce: 'p3' });
     expect(after.proposal).toMatchObject({ status: 'pending', exec_id: null });
-    const events = core.db.prepare('SELECT event FROM receipts WHERE proposal_id = ? ORDER BY seq').pluck().all(inside.proposal.id);
+    const events = rawDb(core).prepare('SELECT event FROM receipts WHERE proposal_id = ? ORDER BY seq').pluck().all(inside.proposal.id);
     expect(events).toEqual(['proposed', 'executed']);
-    const executed = core.db.prepare("SELECT grant_id FROM receipts WHERE event = 'executed'").pluck().all();
+    const executed = rawDb(core).prepare("SELECT grant_id FROM receipts WHERE event = 'executed'").pluck().all();
     expect(executed).toEqual([g.id]);
   });
 

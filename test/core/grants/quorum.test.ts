@@ -10,6 +10,7 @@ import { EventHub } from '../../../src/main/core/events/event-hub.ts';
 import { mintOperatorApproval } from '../../../src/main/core/proposals/operator-approval.ts';
 import { tempDir } from '../../support/harness.ts';
 import { payload, stringSchema } from '../../support/declared.ts';
+import { rawDb } from '../../support/raw-db.ts';
 
 /** `wire`: a declared action that needs two operators (it only echoes, so running it is harmless). */
 function manifest(dataDir: string): LoadedManifest {
@@ -44,7 +45,7 @@ describe('an action that needs two operators (approval: {quorum: 2})', () => {
   let n = 0;
   const propose = () => proposals.propose({ action: 'wire', payload: payload({ to: 'acct-1' }), nonce: `w-${++n}` }).proposal.id;
   const approvals = (id: string) =>
-    core.db.prepare("SELECT approver_key_id FROM receipts WHERE event = 'approved' AND proposal_id = ? ORDER BY seq").pluck().all(id);
+    rawDb(core).prepare("SELECT approver_key_id FROM receipts WHERE event = 'approved' AND proposal_id = ? ORDER BY seq").pluck().all(id);
 
   test('one approval leaves it pending; the same key again counts once and is refused', async () => {
     const id = propose();
@@ -60,7 +61,7 @@ describe('an action that needs two operators (approval: {quorum: 2})', () => {
     const done = await proposals.approve(id);
     expect(done).toMatchObject({ status: 'executed' });
     expect(approvals(id)).toEqual([core.operators.get('bob')!.keyId, core.operatorSigner.keyId]);
-    const executed = JSON.parse(core.db.prepare("SELECT body FROM receipts WHERE event = 'executed'").pluck().get() as string);
+    const executed = JSON.parse(rawDb(core).prepare("SELECT body FROM receipts WHERE event = 'executed'").pluck().get() as string);
     expect(executed).toMatchObject({ proposal_id: id, approver_key_id: core.operatorSigner.keyId });
   });
 
@@ -69,7 +70,7 @@ describe('an action that needs two operators (approval: {quorum: 2})', () => {
     await proposals.approve(id, denier === 'bob' ? 'operator' : 'bob');
     expect(proposals.deny(id, `no, says ${denier}`)).toMatchObject({ status: 'denied' });
     await expect(proposals.approve(id, denier)).rejects.toThrow(/already denied/);
-    expect(core.db.prepare("SELECT count(*) FROM receipts WHERE event = 'executed'").pluck().get()).toBe(0);
+    expect(rawDb(core).prepare("SELECT count(*) FROM receipts WHERE event = 'executed'").pluck().get()).toBe(0);
   });
 
   test('never without a proposal (not at /execute), and never under a grant', async () => {

@@ -1,4 +1,4 @@
-import type { SqliteDatabase } from '../store/database.ts';
+import type { SettingsStore } from '../store/settings-store.ts';
 import type { ActionRegistry } from '../actions/action-registry.ts';
 import type { AllowListDto } from '../../../shared/console-dto.ts';
 import { familyOf, isClientExecuted, needsExplicitListing } from '../actions/client-executed.ts';
@@ -12,22 +12,18 @@ const SETTING_KEY = 'allow_list';
  */
 export class AllowList {
   private current: ReadonlySet<string> | null;
-  private readonly read;
-  private readonly write;
 
   constructor(
-    db: SqliteDatabase,
+    private readonly settings: SettingsStore,
     private readonly registry: ActionRegistry,
     private readonly fromEnvironment: readonly string[] | null,
   ) {
-    this.read = db.prepare('SELECT value FROM settings WHERE key = ?').pluck();
-    this.write = db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
     this.current = fromEnvironment ? new Set(fromEnvironment) : this.load();
   }
 
   private load(): ReadonlySet<string> | null {
-    const raw = this.read.get(SETTING_KEY) as string | undefined;
-    if (raw === undefined) return null;
+    const raw = this.settings.get(SETTING_KEY);
+    if (raw === null) return null;
     const parsed: unknown = JSON.parse(raw);
     if (!Array.isArray(parsed) || !parsed.every((a) => typeof a === 'string')) {
       throw new Error('the stored allow-list is corrupt');
@@ -75,7 +71,7 @@ export class AllowList {
     if (this.locked) throw new Error('allow-list is fixed by OPENEXEC_ALLOWED_ACTIONS');
     const next = this.next(action, allowed);
     const changed = this.isAllowed(action) !== allowed;
-    if (changed && next !== null) this.write.run(SETTING_KEY, JSON.stringify([...next].sort()));
+    if (changed && next !== null) this.settings.put(SETTING_KEY, JSON.stringify([...next].sort()));
     return { changed, list: next === null ? null : [...next].sort() };
   }
 

@@ -1,5 +1,6 @@
 import type { SqliteDatabase } from '../store/database.ts';
 import type { VerifiedApproval } from '../approval/validate-approval.ts';
+import type { ApprovalDto } from '../../../shared/console-dto.ts';
 
 export interface ExecutionRow {
   id: string;
@@ -32,11 +33,34 @@ export interface ApprovalUse {
 
 export type Reservation = Pick<ExecutionRow, 'id' | 'nonce' | 'request_hash' | 'action' | 'approval_id' | 'created_at' | 'agent'>;
 
+interface ApprovalRow {
+  seq: number;
+  approval_id: string;
+  tenant_id: string;
+  action_hash: string;
+  issued_at: string;
+  expires_at: string;
+  approver: ApprovalDto['approver'];
+  approver_key_id: string;
+  verified_at: string;
+  action: string | null;
+  used_by_exec_id: string | null;
+}
+
 export type Ending =
   | { status: 'executed'; result: string; result_legacy_json: string; receipt_seq: number }
   | { status: 'failed'; error: string; error_status: number; receipt_seq: number };
 
-/** The engine's SQL, prepared once. Every method must run inside the engine's transaction. */
+/** What the rest of the core may read of the executions; only the engine writes them. */
+export type ExecutionReads = Pick<
+  ExecutionStore,
+  'get' | 'findByNonce' | 'executedResult' | 'countExecuted' | 'countApprovals' | 'listApprovals'
+>;
+
+/**
+ * The `executions` and `approvals` tables, prepared once. Every write must run inside the
+ * engine's transaction; the reads at the end serve the console, bundles and protocol §3.
+ */
 export class ExecutionStore {
   private readonly byNonce;
   private readonly byId;
@@ -47,6 +71,11 @@ export class ExecutionStore {
   private readonly spendApprovalRow;
   private readonly bindDefinitionRow;
   private readonly bindGrantRow;
+  private readonly executedRow;
+  private readonly executedCount;
+  private readonly approvalCount;
+  private readonly newestApprovals;
+  private readonly approvalsBefore;
 
   constructor(db: SqliteDatabase) {
     this.byNonce = db.prepare('SELECT * FROM executions WHERE nonce = ?');
@@ -77,6 +106,11 @@ export class ExecutionStore {
     );
     this.bindDefinitionRow = db.prepare('UPDATE executions SET action_def_hash = ? WHERE id = ?');
     this.bindGrantRow = db.prepare('UPDATE executions SET grant_id = ?, grant_use = ? WHERE id = ?');
+    this.executedRow = db.prepare("SELECT result, result_legacy_json FROM executions WHERE id = ? AND status = 'executed'");
+    this.executedCount = db.prepare("SELECT count(*) FROM executions WHERE status = 'executed'").pluck();
+    this.approvalCount = db.prepare('SELECT count(*) FROM approvals').pluck();
+    this.newestApprovals = db.prepare('SELECT rowid AS seq, * FROM approvals ORDER BY rowid DESC LIMIT ?');
+    this.approvalsBefore = db.prepare('SELECT rowid AS seq, * FROM approvals WHERE rowid < ? ORDER BY rowid DESC LIMIT ?');
   }
 
   /** Records which use of which grant authorised a reserved execution. */
@@ -125,5 +159,37 @@ export class ExecutionStore {
   spendApproval(approval: VerifiedApproval, action: string, verifiedAt: string, execId: string): void {
     const { changes } = this.spendApprovalRow.run({ ...approval, action, verifiedAt, execId });
     if (changes !== 1) throw new Error(`approval ${approval.approvalId} could not be consumed`);
+  }
+
+  /** The stored results of an execution that succeeded (canonical, and the protocol §3 text); null otherwise. */
+  executedResult(id: string): { result: string | null; legacyJson: string | null } | null {
+    const row = this.executedRow.get(id) as { result: string | null; result_legacy_json: string | null } | undefined;
+    return row ? { result: row.result, legacyJson: row.result_legacy_json } : null;
+  }
+
+  countExecuted(): number {
+    return this.executedCount.get() as number;
+  }
+
+  countApprovals(): number {
+    return this.approvalCount.get() as number;
+  }
+
+  /** Verified approvals, newest first, `limit` of them before `beforeSeq` (their order of arrival). */
+  listApprovals(limit: number, beforeSeq?: number): ApprovalDto[] {
+    const rows = (beforeSeq === undefined ? this.newestApprovals.all(limit) : this.approvalsBefore.all(beforeSeq, limit)) as ApprovalRow[];
+    return rows.map((r) => ({
+      seq: r.seq,
+      approvalId: r.approval_id,
+      tenantId: r.tenant_id,
+      actionHash: r.action_hash,
+      issuedAt: r.issued_at,
+      expiresAt: r.expires_at,
+      approver: r.approver,
+      approverKeyId: r.approver_key_id,
+      verifiedAt: r.verified_at,
+      action: r.action,
+      usedByExecId: r.used_by_exec_id,
+    }));
   }
 }

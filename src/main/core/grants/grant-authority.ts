@@ -1,4 +1,3 @@
-import type { SqliteDatabase } from '../store/database.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import type { Ed25519Verifier } from '../crypto/ed25519.ts';
 import type { JsonObject } from '../json/json-value.ts';
@@ -8,7 +7,7 @@ import type { Clock } from '../clock.ts';
 import { parseIsoTimestamp } from '../approval/iso-time.ts';
 import { checkTerms, verifyGrant, type GrantTerms } from './grant-artifact.ts';
 import { scopeMiss, type ScopedRequest } from './grant-scope.ts';
-import { GrantStore, type GrantEnding, type GrantRow } from './grant-store.ts';
+import type { GrantEnding, GrantRow, GrantStore } from './grant-store.ts';
 
 /** Which use of which grant authorised an execution. */
 export interface GrantUse {
@@ -34,20 +33,17 @@ export const GRANT_RECEIPT_KIND = 'grant';
  * execution, so a grant of N uses authorises exactly N executions however many race for it.
  */
 export class GrantAuthority {
-  readonly store: GrantStore;
   /** Terms whose signature verified, by grant id, with the body that was verified. */
   private readonly verified = new Map<string, { body: string; signature: string; terms: GrantTerms; varying: PayloadValidator }>();
 
   constructor(
-    db: SqliteDatabase,
+    readonly store: GrantStore,
     private readonly ledger: Ledger,
     private readonly operatorKey: (keyId: string) => Ed25519Verifier | null,
     private readonly clock: Clock,
     /** This process run; an `until_restart` grant issued in another run is over. */
     readonly bootId: string,
-  ) {
-    this.store = new GrantStore(db);
-  }
+  ) {}
 
   /** The grant's signed terms, or null when its row does not verify under a known operator key. */
   verify(row: GrantRow): VerifiedGrant | null {

@@ -8,6 +8,10 @@ import { receiptFromRow } from './receipt-row.ts';
 import { sealReceipt } from './seal-receipt.ts';
 import { searchableText } from './searchable-text.ts';
 import { MerkleStore } from './merkle/merkle-store.ts';
+import { LedgerReader } from './ledger-reader.ts';
+import { backupLedger } from './backup.ts';
+import type { Ed25519Verifier } from '../crypto/ed25519.ts';
+import type { BackupDto } from '../../../shared/hardening.ts';
 
 export type ReceiptListener = (receipt: ReceiptDto) => void;
 
@@ -24,6 +28,8 @@ export class Ledger {
   private readonly listeners = new Set<ReceiptListener>();
   /** The receipts' Merkle tree, grown in the same transaction as each receipt. */
   readonly tree: MerkleStore;
+  /** Search, neighbours and verification, for everything outside the ledger package. */
+  readonly read: LedgerReader;
 
   constructor(
     private readonly db: SqliteDatabase,
@@ -39,6 +45,7 @@ export class Ledger {
     this.last = db.prepare('SELECT seq, hash FROM receipts ORDER BY seq DESC LIMIT 1');
     this.index = db.prepare('INSERT INTO receipts_fts (rowid, action, reason, context, payload) VALUES (?, ?, ?, ?, ?)');
     this.tree = new MerkleStore(db);
+    this.read = new LedgerReader(db);
   }
 
   /** How many receipts the ledger holds (seq is gapless, so the last seq). */
@@ -110,6 +117,11 @@ export class Ledger {
   /** Called after ROLLBACK: nothing appended since the last publish exists. */
   discardUncommitted(): void {
     this.pending.length = 0;
+  }
+
+  /** An online copy of the whole database, verified, then witnessed by a `config` receipt (see backup.ts). */
+  backup(verifier: Ed25519Verifier, path: string): Promise<BackupDto> {
+    return backupLedger(this.db, this, verifier, path);
   }
 
   subscribe(listener: ReceiptListener): () => void {

@@ -6,15 +6,15 @@ import { canonicalJson } from '../json/canonical.ts';
 import { requestHash as hashRequest } from '../json/request-hash.ts';
 import { isoUtc } from '../clock.ts';
 import { Refusal } from '../errors.ts';
-import type { ExecuteOutcome } from '../engine/engine.ts';
-import { boundedRequestFields } from '../engine/attempt-receipts.ts';
 import { isStorageFull } from '../store/storage-full.ts';
 import { mintOperatorApproval } from './operator-approval.ts';
-import type { ApprovalArtifact } from '../approval/approval-artifact.ts';
 import type { Ed25519Signer } from '../crypto/ed25519.ts';
 import { PRIMARY_OPERATOR } from '../crypto/operator-keys.ts';
 import { ProposalWaiters } from './proposal-waiters.ts';
-import { payloadOf, proposalDto, ProposalStore, type ProposalDecision, type ProposalRow } from './proposal-store.ts';
+import { payloadOf, proposalDto, type ProposalRow, type ProposalStore } from './proposal-store.ts';
+import { approvedReceipt, closedReceipt, extendedReceipt, proposedReceipt, refusedProposalReceipt } from './proposal-receipts.ts';
+import { extendedExpiry, settleEndedExecutions } from './proposal-decisions.ts';
+import { executeProposal } from './proposal-execution.ts';
 import { declaredRefusal } from '../engine/declared-checks.ts';
 import { actionPreview } from '../actions/declared/action-preview.ts';
 import type { ProposalDto } from '../../../shared/console-dto.ts';
@@ -34,11 +34,7 @@ export interface ProposalOptions {
   tenantId: string | null;
 }
 
-export const MAX_TTL_SECONDS = 7 * 24 * 3600;
-/** An extension never sets the expiry further ahead of now than this. */
-export const MAX_EXTEND_AHEAD_SECONDS = 3600;
-/** An extension that would add less than this is refused rather than witnessed. */
-const MIN_EXTEND_GAIN_MS = 30_000;
+export { MAX_EXTEND_AHEAD_SECONDS, MAX_TTL_SECONDS } from './proposal-decisions.ts';
 const EXPIRED_REASON = 'No decision before the proposal expired: denied by default';
 
 /**
@@ -57,12 +53,12 @@ export class ProposalService {
     private readonly events: EventHub,
     private readonly options: ProposalOptions,
   ) {
-    this.store = new ProposalStore(core.db);
+    this.store = core.proposalStore;
   }
 
   /** Expiry is checked on every read as well; the timer only makes it prompt when nobody asks. */
   start(intervalMs = 500): void {
-    this.store.settleEndedExecutions();
+    settleEndedExecutions(this.core, this.store);
     this.expireDue();
     this.sweeper = setInterval(() => this.expireDue(), intervalMs);
     this.sweeper.unref();
@@ -95,9 +91,14 @@ export class ProposalService {
     const invalid = declaredRefusal(action, { ...input, artifact: null });
     if (invalid) this.refuse(input, requestHash, new Refusal(invalid.code, invalid.detail));
     const definitionHash = action.definitionHash ?? null;
-    const execution = this.store.executionHolding(input.nonce);
-    if (execution !== null) {
-      this.refuse(input, requestHash, new Refusal('nonce_conflict', `Nonce '${input.nonce}' was already used by execution ${execution}`));
+    // Proposals and executions share one nonce space.
+    const execution = this.core.executionStore.findByNonce(input.nonce);
+    if (execution !== undefined) {
+      this.refuse(
+        input,
+        requestHash,
+        new Refusal('nonce_conflict', `Nonce '${input.nonce}' was already used by execution ${execution.id}`),
+      );
     }
     const now = this.core.clock.now();
     const ttl = input.ttlSeconds ?? this.options.defaultTtlSeconds;
@@ -115,18 +116,7 @@ export class ProposalService {
     };
     this.commit(() => {
       this.store.insert(row);
-      this.core.ledger.append({
-        event: 'proposed',
-        action: row.action,
-        nonce: row.nonce,
-        payload: input.payload,
-        request_hash: requestHash,
-        proposal_id: row.id,
-        context: row.context,
-        agent: row.agent,
-        action_def_hash: definitionHash,
-        details: Object.assign(Object.create(null) as JsonObject, { expires_at: row.expires_at }),
-      });
+      this.core.ledger.append(proposedReceipt(row, input.payload));
     });
     const created = this.store.get(row.id)!;
     this.changed(created);
@@ -135,20 +125,8 @@ export class ProposalService {
 
   /** A proposal refused at once is an attempt like any other: witnessed, then answered. */
   private refuse(input: ProposeInput, requestHash: string, refusal: Refusal): never {
-    this.commit(() => {
-      this.core.ledger.append({
-        event: 'refused',
-        action: input.action,
-        nonce: input.nonce,
-        request_hash: requestHash,
-        ...boundedRequestFields(input.payload, input.context),
-        agent: input.agent ?? null,
-        action_def_hash: this.core.registry.get(input.action)?.definitionHash ?? null,
-        reason: refusal.detail,
-        status: refusal.status,
-        details: Object.assign(Object.create(null) as JsonObject, { proposal: true }),
-      });
-    });
+    const definitionHash = this.core.registry.get(input.action)?.definitionHash ?? null;
+    this.commit(() => this.core.ledger.append(refusedProposalReceipt(input, requestHash, refusal, definitionHash)));
     throw refusal;
   }
 
@@ -211,24 +189,7 @@ export class ProposalService {
     const approval = mintOperatorApproval(this.core, row.request_hash, this.options.tenantId, signer);
     const quorumDetails = quorum > 1 ? { operator, quorum: BigInt(quorum), approvals: BigInt(count) } : {};
     this.commit(() => {
-      const receipt = this.core.ledger.append({
-        event: 'approved',
-        action: row.action,
-        request_hash: row.request_hash,
-        proposal_id: row.id,
-        approval_id: approval.artifact.approval_id,
-        approver: 'operator',
-        agent: row.agent,
-        approver_key_id: approval.keyId,
-        tenant_id: approval.artifact.tenant_id,
-        action_def_hash: row.action_def_hash,
-        details: Object.assign(Object.create(null) as JsonObject, {
-          issued_at: approval.artifact.issued_at,
-          expires_at: approval.artifact.expires_at,
-          signature: approval.artifact.signature,
-          ...quorumDetails,
-        }),
-      });
+      const receipt = this.core.ledger.append(approvedReceipt(row, approval, quorumDetails));
       if (quorum > 1) this.store.recordApproval(id, signer.keyId, operator, receipt.time, receipt.seq);
     });
     if (count < quorum) {
@@ -237,7 +198,7 @@ export class ProposalService {
       this.changed(waiting);
       return waiting;
     }
-    const outcome = await this.execute(row, approval.artifact);
+    const outcome = await executeProposal(this.core, this.store, row, approval.artifact, null);
     const after = this.store.get(id)!;
     if (after.status === 'pending') {
       // Refused before anything was reserved (an internal error): nothing ran; say why.
@@ -253,44 +214,6 @@ export class ProposalService {
   }
 
   /**
-   * The one way a proposal executes: with the operator's artifact, or (artifact null) under a
-   * live grant whose use the engine spends in its decision. A grant that no longer covers it
-   * when the engine decides leaves it pending for the operator.
-   */
-  private async execute(row: ProposalRow, artifact: ApprovalArtifact | null, agent: string | null = null): Promise<ExecuteOutcome> {
-    const id = row.id;
-    // The execution this decision reserved, so that its ending (also a refusal by the handler)
-    // closes the proposal it claimed.
-    let claimed: string | null = null;
-    return this.core.engine.execute({
-      action: row.action,
-      payload: payloadOf(row),
-      nonce: row.nonce,
-      artifact,
-      proposalId: row.id,
-      context: row.context,
-      agent: row.agent ?? agent,
-      definitionHash: row.action_def_hash,
-      precondition: () => {
-        const now = this.store.get(id);
-        if (now?.status !== 'pending') return `Proposal ${id} was ${now?.status ?? 'removed'} before it could execute`;
-        if (Date.parse(now.expires_at) <= this.core.clock.now()) return `Proposal ${id} expired before it could execute`;
-        return null;
-      },
-      claim: (execId, approvalId) => {
-        if (!this.store.claim(id, execId, approvalId)) throw new Error(`proposal ${id} could not be claimed`);
-        claimed = execId;
-      },
-      within: (outcome) => {
-        if (outcome.kind === 'refused' && outcome.code === 'conflict') return;
-        if (artifact === null && outcome.kind === 'refused' && outcome.code === 'approval_required') return;
-        // A definition changed since the proposal was made can never run: close it as failed.
-        this.store.decide(id, this.decisionFor(outcome, artifact?.approval_id ?? null, claimed));
-      },
-    });
-  }
-
-  /**
    * Proposes, and when a live grant covers the request, executes it under that grant at once
    * (no new decision). Every way in that proposes goes through here, so grants apply to all.
    */
@@ -302,7 +225,7 @@ export class ProposalService {
     if (this.approving.has(proposal.id)) return result;
     this.approving.add(proposal.id);
     try {
-      await this.execute(proposal, null, input.agent ?? null);
+      await executeProposal(this.core, this.store, proposal, null, input.agent ?? null);
     } finally {
       this.approving.delete(proposal.id);
     }
@@ -311,33 +234,15 @@ export class ProposalService {
     return { created: true, proposal: after };
   }
 
-  /**
-   * Gives the operator more time to read: the expiry moves `seconds` past the later of now and
-   * the current expiry, but never more than MAX_EXTEND_AHEAD_SECONDS ahead of now nor past the
-   * proposal's longest lifetime (MAX_TTL_SECONDS from creation). Witnessed by an `extended` receipt.
-   */
+  /** Gives the operator more time to read (see extendedExpiry), witnessed by an `extended` receipt. */
   extend(id: string, seconds: number): ProposalRow {
     const row = this.pendingOrRefuse(id);
-    const now = this.core.clock.now();
-    const current = Date.parse(row.expires_at);
-    const ceiling = Math.min(now + MAX_EXTEND_AHEAD_SECONDS * 1000, Date.parse(row.created_at) + MAX_TTL_SECONDS * 1000);
-    const target = Math.min(Math.max(current, now) + seconds * 1000, ceiling);
-    if (target - current < MIN_EXTEND_GAIN_MS) {
-      throw new Refusal('conflict', `Proposal ${id} already expires at ${row.expires_at}, the latest allowed`);
-    }
-    const expiresAt = isoUtc(target);
+    const expiresAt = extendedExpiry(row, seconds, this.core.clock.now());
     let extended = false;
     this.commit(() => {
       extended = this.store.extend(id, row.expires_at, expiresAt);
       if (!extended) throw new StaleDecision();
-      this.core.ledger.append({
-        event: 'extended',
-        action: row.action,
-        nonce: row.nonce,
-        request_hash: row.request_hash,
-        proposal_id: row.id,
-        details: Object.assign(Object.create(null) as JsonObject, { expires_at_before: row.expires_at, expires_at: expiresAt }),
-      });
+      this.core.ledger.append(extendedReceipt(row, expiresAt));
     });
     if (!extended) throw new Refusal('conflict', `Proposal ${id} changed while it was being extended`);
     const after = this.store.get(id)!;
@@ -360,35 +265,10 @@ export class ProposalService {
     }
   }
 
-  private decisionFor(outcome: ExecuteOutcome, approvalId: string | null, execId: string | null): ProposalDecision {
-    const decidedAt = isoUtc(this.core.clock.now());
-    if (outcome.kind === 'refused') {
-      return { status: 'failed', decidedAt, reason: outcome.detail, result: null, execId, approvalId, receiptSeq: outcome.receiptSeq };
-    }
-    const { answer } = outcome;
-    return {
-      status: 'executed',
-      decidedAt,
-      reason: null,
-      result: answer.resultCanonical,
-      execId: answer.id,
-      approvalId,
-      receiptSeq: outcome.receiptSeq,
-    };
-  }
-
   private close(row: ProposalRow, status: 'denied' | 'expired', reason: string): void {
     let closed = false;
     this.commit(() => {
-      const receipt = this.core.ledger.append({
-        event: status,
-        action: row.action,
-        nonce: row.nonce,
-        request_hash: row.request_hash,
-        proposal_id: row.id,
-        agent: row.agent,
-        reason,
-      });
+      const receipt = this.core.ledger.append(closedReceipt(row, status, reason));
       closed = this.store.decide(row.id, {
         status,
         decidedAt: receipt.time,

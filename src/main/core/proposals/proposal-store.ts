@@ -43,11 +43,10 @@ export class ProposalStore {
   private readonly insertRow;
   private readonly decideRow;
   private readonly claimRow;
-  private readonly settleFromExecutions;
   private readonly pending;
+  private readonly claimedPending;
   private readonly due;
   private readonly pendingCount;
-  private readonly executionByNonce;
   private readonly extendRow;
   private readonly lastExecutedOf;
   private readonly approvalKeyIds;
@@ -74,17 +73,10 @@ export class ProposalStore {
       `UPDATE proposals SET exec_id = @execId, approval_id = @approvalId
        WHERE id = @id AND status = 'pending' AND exec_id IS NULL`,
     );
-    this.settleFromExecutions = db.prepare(
-      `UPDATE proposals SET
-         status = CASE e.status WHEN 'executed' THEN 'executed' ELSE 'failed' END,
-         decided_at = r.time, reason = e.error, result = e.result, receipt_seq = e.receipt_seq
-       FROM executions e JOIN receipts r ON r.seq = e.receipt_seq
-       WHERE proposals.exec_id = e.id AND proposals.status = 'pending' AND e.status != 'started'`,
-    );
     this.pending = db.prepare("SELECT * FROM proposals WHERE status = 'pending' ORDER BY created_at, id");
     this.due = db.prepare("SELECT * FROM proposals WHERE status = 'pending' AND exec_id IS NULL AND expires_at <= ? ORDER BY expires_at");
     this.pendingCount = db.prepare("SELECT count(*) FROM proposals WHERE status = 'pending'").pluck();
-    this.executionByNonce = db.prepare('SELECT id FROM executions WHERE nonce = ?').pluck();
+    this.claimedPending = db.prepare("SELECT * FROM proposals WHERE status = 'pending' AND exec_id IS NOT NULL ORDER BY created_at, id");
     // Only the expiry the caller read is moved, so an extension never races a decision or another extension.
     this.extendRow = db.prepare(
       `UPDATE proposals SET expires_at = @expiresAt
@@ -128,9 +120,9 @@ export class ProposalStore {
     return this.claimRow.run({ id, execId, approvalId }).changes === 1;
   }
 
-  /** After a restart: proposals whose execution ended (or was closed as interrupted) meanwhile. */
-  settleEndedExecutions(): number {
-    return this.settleFromExecutions.run().changes;
+  /** Pending proposals an execution has claimed: after a restart, those whose execution ended are settled. */
+  listClaimedPending(): ProposalRow[] {
+    return this.claimedPending.all() as ProposalRow[];
   }
 
   listPending(): ProposalRow[] {
@@ -139,11 +131,6 @@ export class ProposalStore {
 
   dueForExpiry(nowIso: string): ProposalRow[] {
     return this.due.all(nowIso) as ProposalRow[];
-  }
-
-  /** Proposals and executions share one nonce space: the execution that holds a nonce, if any. */
-  executionHolding(nonce: string): string | null {
-    return (this.executionByNonce.get(nonce) as string | undefined) ?? null;
   }
 
   /** Moves a pending proposal's expiry from `before` to `expiresAt`; false if anything changed meanwhile. */

@@ -1,4 +1,3 @@
-import type { SqliteDatabase } from '../../store/database.ts';
 import type { Ledger } from '../../ledger/ledger.ts';
 import type { JsonObject } from '../../json/json-value.ts';
 import type { ReceiptDto } from '../../../../shared/console-dto.ts';
@@ -17,14 +16,8 @@ interface Recorded {
   definitions: Record<string, string>;
 }
 
-function lastRecorded(db: SqliteDatabase): Recorded | null {
-  const body = db
-    .prepare(
-      `SELECT body FROM receipts WHERE event = 'config' AND json_extract(body, '$.details.kind') = ?
-       ORDER BY seq DESC LIMIT 1`,
-    )
-    .pluck()
-    .get(MANIFEST_RECEIPT_KIND) as string | undefined;
+function lastRecorded(ledger: Ledger): Recorded | null {
+  const body = ledger.read.latestConfig(MANIFEST_RECEIPT_KIND)?.body;
   if (body === undefined) return null;
   const details = (JSON.parse(body) as { details: { manifest_hash: string | null; actions: Record<string, string> } }).details;
   return { hash: details.manifest_hash, definitions: details.actions };
@@ -39,10 +32,10 @@ function obj(entries: Record<string, unknown>): JsonObject {
  * goes away), a `config` receipt says which one is now in force and what changed. Returns it,
  * or null when nothing changed.
  */
-export function recordManifest(db: SqliteDatabase, ledger: Ledger, manifest: ManifestInForce | null): ReceiptDto | null {
+export function recordManifest(ledger: Ledger, manifest: ManifestInForce | null): ReceiptDto | null {
   let receipt: ReceiptDto | null = null;
   ledger.witness(() => {
-    const previous = lastRecorded(db);
+    const previous = lastRecorded(ledger);
     const hash = manifest?.hash ?? null;
     if ((previous?.hash ?? null) === hash) return;
     const before = previous?.definitions ?? {};

@@ -2,7 +2,6 @@ import type { ExportBundleDto } from '../../../../shared/console-dto.ts';
 import { EXPORT_CAP, type ExportQuery } from '../../../../shared/console-schemas.ts';
 import { publicKeyToPem } from '../../crypto/ed25519.ts';
 import type { OpenExecCore } from '../../openexec-core.ts';
-import { searchReceipts } from '../receipt-search.ts';
 import type { ReceiptDto } from '../../../../shared/console-dto.ts';
 import { BUNDLE_FORMAT, BUNDLE_VERSION, bundleText, type ApproverKey, type BundleReceipt, type ReceiptBundle } from './bundle-format.ts';
 
@@ -28,7 +27,7 @@ function matching(core: OpenExecCore, query: ExportQuery, size: number, cap: num
   let beforeSeq = Math.min(size, toSeq ?? size) + 1;
   const receipts: ReceiptDto[] = [];
   while (beforeSeq > lowest) {
-    const page = searchReceipts(core.db, { ...filters, beforeSeq, limit: PAGE });
+    const page = core.ledger.read.search({ ...filters, beforeSeq, limit: PAGE });
     for (const r of page.items) {
       if (r.seq < lowest) return { receipts, complete: true };
       if (receipts.length === cap) return { receipts, complete: false };
@@ -51,9 +50,8 @@ export function buildBundle(core: OpenExecCore, query: ExportQuery, cap = EXPORT
   const checkpoint = core.checkpoints.issue();
   const { receipts, complete } = matching(core, query, checkpoint.size, cap);
   receipts.reverse();
-  const resultOf = core.db.prepare("SELECT result FROM executions WHERE id = ? AND status = 'executed'").pluck();
   const entries = receipts.map((r): BundleReceipt => {
-    const result = r.event === 'executed' && r.execId !== null ? (resultOf.get(r.execId) as string | null | undefined) : null;
+    const result = r.event === 'executed' && r.execId !== null ? core.executionStore.executedResult(r.execId)?.result : null;
     return {
       seq: r.seq,
       hash: r.hash,

@@ -1,0 +1,60 @@
+import type { ConsoleApi } from '../../../shared/console-api.ts';
+import type { SimilarGrantInput } from '../../../shared/grant-schemas.ts';
+import type { ProposalService } from '../proposals/proposal-service.ts';
+import type { GrantRequest, GrantService } from '../grants/grant-service.ts';
+import { similarScope } from '../grants/similar-grant.ts';
+import { payloadOf } from '../proposals/proposal-store.ts';
+import { Refusal } from '../errors.ts';
+import { guarded } from './console-guard.ts';
+
+/** The console's grants: "Approve similar…", the list, and revocation. */
+export class ConsoleGrants implements Pick<ConsoleApi, 'previewSimilar' | 'approveSimilar' | 'listGrants' | 'revokeGrant'> {
+  constructor(
+    private readonly proposals: ProposalService,
+    private readonly grants: GrantService,
+  ) {}
+
+  /** The grant for requests like a pending proposal: its payload with `vary` let free. */
+  private similarRequest(input: SimilarGrantInput): GrantRequest {
+    const row = this.proposals.get(input.id);
+    if (!row) throw new Refusal('not_found', `No proposal ${input.id}`);
+    if (row.status !== 'pending') throw new Refusal('conflict', `Proposal ${input.id} is already ${row.status}`);
+    return {
+      action: row.action,
+      ...similarScope(payloadOf(row), input.vary),
+      uses: input.uses ?? null,
+      forSeconds: input.forSeconds ?? null,
+      untilRestart: input.untilRestart ?? false,
+      reason: input.reason || `requests like proposal ${row.id}`,
+      proposalId: row.id,
+    };
+  }
+
+  previewSimilar(input: SimilarGrantInput) {
+    return guarded(() => this.grants.preview(this.similarRequest(input)));
+  }
+
+  approveSimilar(input: SimilarGrantInput) {
+    return guarded(async () => {
+      const request = this.similarRequest(input);
+      // Refused terms stop here, before the proposal is approved.
+      this.grants.preview(request);
+      const approved = await this.proposals.approve(input.id);
+      if (approved.status !== 'executed') {
+        throw new Refusal(
+          'conflict',
+          `Proposal ${input.id} was approved but ${approved.status}: ${approved.reason ?? ''}; no grant was issued`,
+        );
+      }
+      return { proposal: this.proposals.dto(approved), grant: this.grants.issue(request) };
+    });
+  }
+
+  listGrants(input: { all?: boolean | undefined }) {
+    return guarded(() => this.grants.list(input.all === true));
+  }
+
+  revokeGrant(input: { id: string; reason: string }) {
+    return guarded(() => this.grants.revoke(input.id, input.reason));
+  }
+}

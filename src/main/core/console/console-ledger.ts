@@ -1,0 +1,140 @@
+import type { ConsoleApi } from '../../../shared/console-api.ts';
+import type { CheckpointDto, CheckpointStatusDto, InclusionProofDto } from '../../../shared/console-dto.ts';
+import type { ExportQuery } from '../../../shared/console-schemas.ts';
+import type { BackupDto } from '../../../shared/hardening.ts';
+import type { StoredCheckpoint } from '../ledger/checkpoint/checkpoints.ts';
+import type { OpenExecCore } from '../openexec-core.ts';
+import { Refusal } from '../errors.ts';
+import { Ed25519Verifier } from '../crypto/ed25519.ts';
+import { approverKeyMap } from '../approval/check-evidence.ts';
+import { buildBundle } from '../ledger/bundle/build-bundle.ts';
+import { guarded, keyInfo } from './console-guard.ts';
+
+type LedgerMethods =
+  | 'searchReceipts'
+  | 'getReceipt'
+  | 'verifyReceipt'
+  | 'verifyChain'
+  | 'verifyChainRange'
+  | 'receiptPublicKey'
+  | 'issueCheckpoint'
+  | 'inclusionProof'
+  | 'exportBundle'
+  | 'backup';
+
+/** The console's view of the ledger: search, verification, checkpoints, proofs, bundles and backups. */
+export class ConsoleLedger implements Pick<ConsoleApi, LedgerMethods> {
+  constructor(
+    private readonly core: OpenExecCore,
+    private readonly onBackup: (backup: BackupDto) => void,
+  ) {}
+
+  searchReceipts(query: Parameters<ConsoleApi['searchReceipts']>[0]) {
+    return guarded(() => this.core.ledger.read.search(query));
+  }
+
+  getReceipt(input: { seq: number }) {
+    return guarded(() => {
+      const { seq } = input;
+      const found = this.core.ledger.read.withNeighbours(seq);
+      if (!found) throw new Refusal('not_found', `No receipt ${seq}`);
+      return found;
+    });
+  }
+
+  verifyReceipt(input: { seq: number }) {
+    return guarded(() => {
+      const { seq } = input;
+      const check = this.core.ledger.read.verifyOne(this.core.receiptVerifier, seq, this.approvers());
+      if (!check) throw new Refusal('not_found', `No receipt ${seq}`);
+      return check;
+    });
+  }
+
+  verifyChain() {
+    return guarded(() => {
+      const read = this.core.ledger.read;
+      const chain = read.verifyChain(this.core.receiptVerifier, this.approvers());
+      const side = chain.valid ? read.sideTableProblems(1) : [];
+      return side.length === 0 ? chain : { ...chain, valid: false, problem: `side tables: ${side[0]}` };
+    });
+  }
+
+  verifyChainRange(input: { fromSeq: number; limit: number }) {
+    return guarded(() => {
+      const read = this.core.ledger.read;
+      const range = read.verifyRange(this.core.receiptVerifier, input.fromSeq, input.limit, this.approvers());
+      // The last chunk of a whole-ledger check also holds the side tables to the receipts.
+      const side = range.valid && range.nextSeq === null ? read.sideTableProblems(1) : [];
+      return side.length === 0 ? range : { ...range, valid: false, problem: `side tables: ${side[0]}` };
+    });
+  }
+
+  receiptPublicKey() {
+    return guarded(() => keyInfo(this.core.ledger.publicKey, this.core.ledger.keyId));
+  }
+
+  issueCheckpoint() {
+    return guarded((): CheckpointDto => this.checkpointDto(this.core.checkpoints.issue()));
+  }
+
+  inclusionProof(input: { seq: number }) {
+    return guarded((): InclusionProofDto => {
+      const { core } = this;
+      if (!(input.seq >= 1 && input.seq <= core.ledger.size())) throw new Refusal('not_found', `No receipt ${input.seq}`);
+      const latest = core.checkpoints.latest();
+      const checkpoint = latest !== null && latest.size >= input.seq ? latest : core.checkpoints.issue();
+      const p = core.proofs.inclusion(input.seq, checkpoint.size);
+      return {
+        checkpoint: this.checkpointDto(checkpoint),
+        leafIndex: p.leaf_index,
+        treeSize: p.tree_size,
+        receiptHash: p.receipt_hash,
+        proof: p.proof,
+        rootHash: p.root_hash,
+      };
+    });
+  }
+
+  exportBundle(query: ExportQuery) {
+    return guarded(() => buildBundle(this.core, query));
+  }
+
+  backup(input: { path: string }) {
+    return guarded(async () => {
+      const b = await this.core.ledger.backup(this.core.receiptVerifier, input.path);
+      // A checkpoint now covers the backup receipt; with OPENEXEC_WITNESS_DIR its copy outside
+      // the data directory makes a later start on the (shorter) restored copy refuse.
+      try {
+        this.core.checkpoints.issue();
+      } catch {
+        // Issued again on the next receipt or tick; the backup stands.
+      }
+      this.onBackup(b);
+      return b;
+    });
+  }
+
+  /** The checkpoint part of `health`. */
+  checkpointStatus(): CheckpointStatusDto {
+    const { checkpoints } = this.core;
+    const latest = checkpoints.latest();
+    const witnessed = checkpoints.latestWitnessed();
+    return {
+      latest: latest && { size: latest.size, rootHash: Buffer.from(latest.root).toString('hex'), createdAt: latest.createdAt },
+      witnessDir: checkpoints.witnessDir,
+      witnessed: witnessed && { size: witnessed.size, file: witnessed.file },
+      witnessProblem: checkpoints.witnessProblem(),
+    };
+  }
+
+  /** The approver keys receipts' approval evidence must verify with. */
+  private approvers() {
+    return approverKeyMap([this.core.clawshieldVerifier, new Ed25519Verifier(this.core.operatorSigner.publicKey)]);
+  }
+
+  private checkpointDto(checkpoint: StoredCheckpoint): CheckpointDto {
+    const c = this.core.proofs.checkpointView(checkpoint);
+    return { origin: c.origin, size: c.size, rootHash: c.root_hash, createdAt: c.created_at, note: c.note };
+  }
+}

@@ -1,0 +1,75 @@
+import { isoUtc } from '../clock.ts';
+import { Refusal } from '../errors.ts';
+import type { ExecuteOutcome } from '../engine/engine.ts';
+import type { OpenExecCore } from '../openexec-core.ts';
+import type { ProposalDecision, ProposalRow, ProposalStore } from './proposal-store.ts';
+
+export const MAX_TTL_SECONDS = 7 * 24 * 3600;
+/** An extension never sets the expiry further ahead of now than this. */
+export const MAX_EXTEND_AHEAD_SECONDS = 3600;
+/** An extension that would add less than this is refused rather than witnessed. */
+const MIN_EXTEND_GAIN_MS = 30_000;
+
+/** How a proposal closes once the engine has decided its execution. */
+export function decisionFor(
+  outcome: ExecuteOutcome,
+  approvalId: string | null,
+  execId: string | null,
+  decidedAt: string,
+): ProposalDecision {
+  if (outcome.kind === 'refused') {
+    return { status: 'failed', decidedAt, reason: outcome.detail, result: null, execId, approvalId, receiptSeq: outcome.receiptSeq };
+  }
+  const { answer } = outcome;
+  return {
+    status: 'executed',
+    decidedAt,
+    reason: null,
+    result: answer.resultCanonical,
+    execId: answer.id,
+    approvalId,
+    receiptSeq: outcome.receiptSeq,
+  };
+}
+
+/**
+ * The new expiry of an extension: `seconds` past the later of now and the current expiry, but
+ * never more than MAX_EXTEND_AHEAD_SECONDS ahead of now nor past the proposal's longest
+ * lifetime (MAX_TTL_SECONDS from creation). Refused when that gains too little.
+ */
+export function extendedExpiry(row: ProposalRow, seconds: number, now: number): string {
+  const current = Date.parse(row.expires_at);
+  const ceiling = Math.min(now + MAX_EXTEND_AHEAD_SECONDS * 1000, Date.parse(row.created_at) + MAX_TTL_SECONDS * 1000);
+  const target = Math.min(Math.max(current, now) + seconds * 1000, ceiling);
+  if (target - current < MIN_EXTEND_GAIN_MS) {
+    throw new Refusal('conflict', `Proposal ${row.id} already expires at ${row.expires_at}, the latest allowed`);
+  }
+  return isoUtc(target);
+}
+
+/**
+ * After a restart: pending proposals whose claimed execution ended (or was closed as
+ * interrupted) while nothing was listening are closed as that execution ended, at its receipt's time.
+ */
+export function settleEndedExecutions(core: Pick<OpenExecCore, 'ledger' | 'executionStore'>, store: ProposalStore): number {
+  let settled = 0;
+  core.ledger.witness(() => {
+    for (const p of store.listClaimedPending()) {
+      const e = p.exec_id === null ? undefined : core.executionStore.get(p.exec_id);
+      if (!e || e.status === 'started' || e.receipt_seq === null) continue;
+      const time = core.ledger.read.withNeighbours(e.receipt_seq)?.receipt.time;
+      if (time === undefined) continue;
+      const decision: ProposalDecision = {
+        status: e.status === 'executed' ? 'executed' : 'failed',
+        decidedAt: time,
+        reason: e.error,
+        result: e.result,
+        execId: e.id,
+        approvalId: p.approval_id,
+        receiptSeq: e.receipt_seq,
+      };
+      if (store.decide(p.id, decision)) settled++;
+    }
+  });
+  return settled;
+}

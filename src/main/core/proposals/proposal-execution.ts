@@ -1,0 +1,50 @@
+import type { OpenExecCore } from '../openexec-core.ts';
+import type { ExecuteOutcome } from '../engine/engine.ts';
+import type { ApprovalArtifact } from '../approval/approval-artifact.ts';
+import { isoUtc } from '../clock.ts';
+import { payloadOf, type ProposalRow, type ProposalStore } from './proposal-store.ts';
+import { decisionFor } from './proposal-decisions.ts';
+
+/**
+ * The one way a proposal executes: with the operator's artifact, or (artifact null) under a
+ * live grant whose use the engine spends in its decision. A grant that no longer covers it
+ * when the engine decides leaves it pending for the operator.
+ */
+export function executeProposal(
+  core: OpenExecCore,
+  store: ProposalStore,
+  row: ProposalRow,
+  artifact: ApprovalArtifact | null,
+  agent: string | null,
+): Promise<ExecuteOutcome> {
+  const id = row.id;
+  // The execution this decision reserved, so that its ending (also a refusal by the handler)
+  // closes the proposal it claimed.
+  let claimed: string | null = null;
+  return core.engine.execute({
+    action: row.action,
+    payload: payloadOf(row),
+    nonce: row.nonce,
+    artifact,
+    proposalId: row.id,
+    context: row.context,
+    agent: row.agent ?? agent,
+    definitionHash: row.action_def_hash,
+    precondition: () => {
+      const now = store.get(id);
+      if (now?.status !== 'pending') return `Proposal ${id} was ${now?.status ?? 'removed'} before it could execute`;
+      if (Date.parse(now.expires_at) <= core.clock.now()) return `Proposal ${id} expired before it could execute`;
+      return null;
+    },
+    claim: (execId, approvalId) => {
+      if (!store.claim(id, execId, approvalId)) throw new Error(`proposal ${id} could not be claimed`);
+      claimed = execId;
+    },
+    within: (outcome) => {
+      if (outcome.kind === 'refused' && outcome.code === 'conflict') return;
+      if (artifact === null && outcome.kind === 'refused' && outcome.code === 'approval_required') return;
+      // A definition changed since the proposal was made can never run: close it as failed.
+      store.decide(id, decisionFor(outcome, artifact?.approval_id ?? null, claimed, isoUtc(core.clock.now())));
+    },
+  });
+}
