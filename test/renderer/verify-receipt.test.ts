@@ -75,6 +75,7 @@ function makeChain(keys: Keys, count: number): ReceiptDto[] {
       approvalId: null,
       approverKeyId: null,
       requestHash: fields['request_hash'] as string,
+      agent: null,
     });
     prevHash = hash;
   }
@@ -257,6 +258,7 @@ describe('approval evidence', () => {
       approvalId: 'appr-1',
       approverKeyId: approver.keyId,
       requestHash,
+      agent: null,
     };
   }
   const verifyWith = (receipt: ReceiptDto, approvers: Keys[]) =>

@@ -17,7 +17,7 @@ import { sha256Hex } from './json/request-hash.ts';
 import type { DeclaredManifest } from './actions/declared/manifest.ts';
 import { recordManifest, type ManifestInForce } from './actions/declared/manifest-receipt.ts';
 import { GrantAuthority } from './grants/grant-authority.ts';
-import { loadOperators, PRIMARY_OPERATOR } from './crypto/operator-keys.ts';
+import { OperatorRegistry } from './approval/operator-registry.ts';
 import { AgentRegistry } from './agents/agent-registry.ts';
 import { ToolPins } from './actions/tool-pins.ts';
 
@@ -58,8 +58,8 @@ export class OpenExecCore {
   readonly ledger: Ledger;
   readonly receiptVerifier: Ed25519Verifier;
   readonly operatorSigner: Ed25519Signer;
-  /** Every operator's signing key by name: the first (`operator`) and those made by `operators add`. */
-  readonly operators: ReadonlyMap<string, Ed25519Signer>;
+  /** Every operator's signing key by name: the first (`operator`) and those made by `operators add`, loaded when first named. */
+  readonly operators: OperatorRegistry;
   readonly clawshieldVerifier: Ed25519Verifier | null;
   readonly registry: ActionRegistry;
   readonly allowList: AllowList;
@@ -100,11 +100,11 @@ export class OpenExecCore {
         this.toolPins.hashOf(a),
       );
       this.allowList = new AllowList(this.db, this.registry, options.allowedActions);
-      this.operators = new Map([[PRIMARY_OPERATOR, this.operatorSigner], ...loadOperators(options.dataDir)]);
-      const operatorVerifiers = new Map([...this.operators.values()].map((o) => [o.keyId, new Ed25519Verifier(o.publicKey)]));
-      const approvers: TrustedApprover[] = [...operatorVerifiers.values()].map((verifier) => ({ kind: 'operator', verifier }));
-      if (this.clawshieldVerifier) approvers.unshift({ kind: 'clawshield', verifier: this.clawshieldVerifier });
-      this.grants = new GrantAuthority(this.db, this.ledger, (id) => operatorVerifiers.get(id) ?? null, this.clock, this.bootId);
+      const clawshield: TrustedApprover[] = this.clawshieldVerifier ? [{ kind: 'clawshield', verifier: this.clawshieldVerifier }] : [];
+      this.operators = new OperatorRegistry(options.dataDir, this.operatorSigner, this.db, this.ledger, clawshield);
+      // Operator keys added while running join this array: the policy reads it at every decision.
+      const approvers = this.operators.approvers;
+      this.grants = new GrantAuthority(this.db, this.ledger, (id) => this.operators.verifier(id), this.clock, this.bootId);
       const proposalHolding = this.db.prepare('SELECT id FROM proposals WHERE nonce = ?').pluck();
       const approvalKeys = this.db.prepare('SELECT DISTINCT key_id FROM proposal_approvals WHERE proposal_id = ?').pluck();
       this.engine = new Engine(this.db, this.ledger, this.registry, this.allowList, this.clock, {

@@ -17,7 +17,7 @@ import type { ProposalService } from '../proposals/proposal-service.ts';
 import type { EventHub } from '../events/event-hub.ts';
 import { Refusal } from '../errors.ts';
 import { storageFullDetail } from '../store/storage-full.ts';
-import { Ed25519Verifier, publicKeyToPem } from '../crypto/ed25519.ts';
+import { publicKeyToPem } from '../crypto/ed25519.ts';
 import { approverKeyMap } from '../approval/check-evidence.ts';
 import { receiptWithNeighbours, searchReceipts } from '../ledger/receipt-search.ts';
 import { verifyChain, verifyChainRange, verifyOneReceipt } from '../ledger/verify-ledger.ts';
@@ -159,6 +159,8 @@ export class ConsoleService implements ConsoleApi {
     if (row.status !== 'pending') throw new Refusal('conflict', `Proposal ${input.id} is already ${row.status}`);
     return {
       action: row.action,
+      // Only the agent whose verified token made the proposal; a proposal without one grants any.
+      agent: row.agent,
       ...similarScope(payloadOf(row), input.vary),
       uses: input.uses ?? null,
       forSeconds: input.forSeconds ?? null,
@@ -321,8 +323,16 @@ export class ConsoleService implements ConsoleApi {
     return guarded(() => this.core.agents.revoke(input.name));
   }
 
-  acceptToolDefinition(input: { action: string }) {
-    return guarded(() => this.core.toolPins.accept(input.action));
+  acceptToolDefinition(input: { action: string; hash?: string | undefined }) {
+    return guarded(() => this.core.toolPins.accept(input.action, input.hash));
+  }
+
+  listOperators() {
+    return guarded(() => this.core.operators.list());
+  }
+
+  listToolPins() {
+    return guarded(() => this.core.toolPins.list());
   }
 
   issueCheckpoint() {
@@ -349,7 +359,8 @@ export class ConsoleService implements ConsoleApi {
 
   /** The approver keys receipts' approval evidence must verify with. */
   private approvers() {
-    return approverKeyMap([this.core.clawshieldVerifier, new Ed25519Verifier(this.core.operatorSigner.publicKey)]);
+    // ClawShield's key and every operator key loaded so far (operators added while running too).
+    return approverKeyMap(this.core.operators.approvers.map((a) => a.verifier));
   }
 
   exportBundle(query: ExportQuery) {

@@ -14,6 +14,7 @@ import type { ApprovalArtifact } from '../approval/approval-artifact.ts';
 import type { Ed25519Signer } from '../crypto/ed25519.ts';
 import { PRIMARY_OPERATOR } from '../crypto/operator-keys.ts';
 import { ProposalWaiters } from './proposal-waiters.ts';
+import { QuorumView } from './quorum-view.ts';
 import { payloadOf, proposalDto, ProposalStore, type ProposalDecision, type ProposalRow } from './proposal-store.ts';
 import { declaredRefusal } from '../engine/declared-checks.ts';
 import { actionPreview } from '../actions/declared/action-preview.ts';
@@ -50,6 +51,7 @@ export class ProposalService {
   readonly store: ProposalStore;
   private readonly waiters = new ProposalWaiters();
   private readonly approving = new Set<string>();
+  private readonly quorum: QuorumView;
   private sweeper: NodeJS.Timeout | null = null;
 
   constructor(
@@ -58,6 +60,7 @@ export class ProposalService {
     private readonly options: ProposalOptions,
   ) {
     this.store = new ProposalStore(core.db);
+    this.quorum = new QuorumView(core.db, core.registry);
   }
 
   /** Expiry is checked on every read as well; the timer only makes it prompt when nobody asks. */
@@ -439,8 +442,10 @@ export class ProposalService {
 
   /** A proposal for the console, with what its action will do rendered from its payload. */
   dto(row: ProposalRow): ProposalDto {
+    const quorum = this.quorum.of(row.id, row.action);
     return {
       ...proposalDto(row),
+      ...(quorum ? { quorum } : {}),
       preview: actionPreview(
         this.core.registry.get(row.action),
         payloadOf(row),
