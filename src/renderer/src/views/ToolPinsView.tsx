@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'react';
+import { useMemo, useState, type ReactNode } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { prettyCanonical } from '../../../shared/canonical-pretty';
 import { diffCanonical } from '../../../shared/canonical-tree';
@@ -24,7 +24,7 @@ function Definition({
   escaped,
 }: {
   id: string;
-  title: string;
+  title: ReactNode;
   text: string;
   marks: ReadonlyMap<string, ChangeMark>;
   escaped: boolean;
@@ -76,7 +76,11 @@ function ChangedPin({ pin, index }: { pin: ToolPinStateDto & { changedHash: stri
       <div className="pin-sides">
         <Definition
           id={`old-${index}`}
-          title={`Pinned ${shortHash(pin.pinnedHash, 12)} (since ${new Date(pin.pinnedAt).toISOString().slice(0, 19)}Z)`}
+          title={
+            <>
+              Pinned {shortHash(pin.pinnedHash, 12)}, since <Time iso={pin.pinnedAt} />
+            </>
+          }
           text={pin.pinnedDefinition}
           marks={oldMarks}
           escaped={escaped}
