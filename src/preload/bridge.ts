@@ -54,6 +54,8 @@ const BRIDGE_METHODS: Record<ConsoleMethod, true> = {
   addAgent: true,
   listAgents: true,
   revokeAgent: true,
+  listOperators: true,
+  listToolPins: true,
   acceptToolDefinition: true,
 };
 

@@ -2,6 +2,8 @@ import type {
   AgentDto,
   AgentTokenDto,
   ToolPinDto,
+  ToolPinStateDto,
+  OperatorDto,
   AllowListDto,
   ApprovalDto,
   ChainCheckDto,
@@ -105,7 +107,14 @@ export interface ConsoleApi {
   listAgents(): Promise<ConsoleResult<AgentDto[]>>;
   /** Its token stops working at once; the name stays in the ledger and is never reused. */
   revokeAgent(input: AgentNameInput): Promise<ConsoleResult<AgentDto>>;
-  /** Accepts the changed upstream definition of an MCP tool; until then its calls are refused. */
+  /** The operator keys that can sign approvals (the primary first); keys added while running are loaded. */
+  listOperators(): Promise<ConsoleResult<OperatorDto[]>>;
+  /** Pinned MCP tools, those whose upstream definition changed (and what to) first. */
+  listToolPins(): Promise<ConsoleResult<ToolPinStateDto[]>>;
+  /**
+   * Accepts the changed upstream definition of an MCP tool; until then its calls are refused.
+   * With `hash`, only that definition (refused if the upstream changed again since).
+   */
   acceptToolDefinition(input: ToolActionInput): Promise<ConsoleResult<ToolPinDto>>;
 }
 
@@ -138,6 +147,8 @@ export const CONSOLE_METHODS = {
   addAgent: agentNameInput,
   listAgents: emptyInput,
   revokeAgent: agentNameInput,
+  listOperators: emptyInput,
+  listToolPins: emptyInput,
   acceptToolDefinition: toolActionInput,
 } as const satisfies Record<keyof ConsoleApi, unknown>;
 

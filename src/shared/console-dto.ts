@@ -44,6 +44,8 @@ export interface ProposalDto {
   receiptSeq: number | null;
   approvalId: string | null;
   preview?: ActionPreview | null;
+  /** Present for an action that needs a quorum of operators: who has approved so far. */
+  quorum?: QuorumDto;
 }
 
 /** The last executed proposal of the same action, for the "changed since" highlight. */
@@ -154,6 +156,8 @@ export interface ReceiptDto {
   approvalId: string | null;
   approverKeyId: string | null;
   requestHash: string | null;
+  /** The verified agent the receipt names (its `agent` field), or null. */
+  agent: string | null;
 }
 
 export interface ReceiptWithNeighboursDto {
@@ -296,11 +300,37 @@ export interface AgentTokenDto {
   token: string;
 }
 
+/** An operator key: the first (`operator`, primary) or one `openexec operators add NAME` made. */
+export interface OperatorDto {
+  name: string;
+  keyId: string;
+  primary: boolean;
+}
+
+/** For an action that needs approvals by `needed` distinct operator keys: those given so far. */
+export interface QuorumDto {
+  needed: number;
+  approvals: { operator: string; keyId: string; approvedAt: string }[];
+}
+
 /** A changed MCP tool definition the operator accepted (`config` receipt). */
 export interface ToolPinDto {
   action: string;
   before: string;
   after: string;
+}
+
+/** A pinned MCP tool: its definition as pinned and, when the upstream now offers another, that one. */
+export interface ToolPinStateDto {
+  /** `mcp:SERVER/TOOL` */
+  action: string;
+  pinnedHash: string;
+  /** Canonical JSON of `{name, description, inputSchema, annotations}` as pinned. */
+  pinnedDefinition: string;
+  pinnedAt: string;
+  /** The changed definition waiting for the operator (its calls are refused meanwhile), or null. */
+  changedHash: string | null;
+  changedDefinition: string | null;
 }
 
 export type ConsoleEvent =

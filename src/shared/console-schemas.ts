@@ -38,6 +38,11 @@ export const agentNameInput = z.strictObject({ name: agentName });
 /** An MCP tool behind `openexec mcp proxy`, as its action name `mcp:SERVER/TOOL`. */
 export const toolActionInput = z.strictObject({
   action: z.string().regex(/^mcp:[A-Za-z0-9._-]{1,64}\/[A-Za-z0-9_.\-/]{1,128}$/, 'mcp:SERVER/TOOL'),
+  /** The changed definition's hash as the operator read it: refused if another is waiting now. */
+  hash: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
 });
 export const setAllowedInput = z.strictObject({ action, allowed: z.boolean() });
 export const receiptQueryInput = z.strictObject({

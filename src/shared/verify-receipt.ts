@@ -92,6 +92,7 @@ const MIRRORED_FIELDS = [
   ['approval_id', 'approvalId'],
   ['approver_key_id', 'approverKeyId'],
   ['request_hash', 'requestHash'],
+  ['agent', 'agent'],
 ] as const satisfies readonly (readonly [string, keyof ReceiptDto])[];
 
 function parseBody(body: string): Record<string, unknown> | null {

@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { post, REPO_ROOT, startServer, tempDir, type RunningServer } from '../support/harness.ts';
 import { pendingId } from '../support/pending.ts';
-import { CLI_BIN } from '../support/cli.ts';
+import { hookCli as runHook } from '../support/cli.ts';
 import { rawDb } from '../support/raw-db.ts';
 
 const FIXTURES = join(REPO_ROOT, 'test/fixtures/claude-code');
@@ -133,16 +132,8 @@ describe('POST /hooks/claude-code when the hold runs out', () => {
   });
 });
 
-function hookCli(input: string, env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(CLI_BIN, ['hook', 'claude-code'], { env: { ...process.env, OPENEXEC_DATA_DIR: tempDir(), ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(input);
-  });
+function hookCli(input: string, env: Record<string, string>) {
+  return runHook(input, { OPENEXEC_DATA_DIR: tempDir(), ...env });
 }
 
 describe('openexec hook claude-code (a command hook)', () => {

@@ -159,6 +159,8 @@ describe('console IPC handlers, in front of the real service', () => {
       addAgent: { name: 'from-another-window' },
       listAgents: {},
       revokeAgent: { name: 'nobody' },
+      listOperators: {},
+      listToolPins: {},
       acceptToolDefinition: { action: 'mcp:nobody/nothing' },
     };
     for (const method of CONSOLE_METHOD_NAMES) {
@@ -195,6 +197,9 @@ describe('console IPC handlers, in front of the real service', () => {
       ['health', { anything: 1 }],
       ['health', 'string'],
       ['listApprovals', { limit: 0 }],
+      ['listToolPins', { action: 'mcp:a/b' }],
+      ['listOperators', { name: 'bob' }],
+      ['acceptToolDefinition', { action: 'mcp:a/b', hash: 'not-a-sha256' }],
     ];
     for (const [method, arg] of cases) {
       const result = await call(method, good, arg);

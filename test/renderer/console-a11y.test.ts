@@ -16,7 +16,7 @@ const blocker = rendererTestBlocker();
 const skip = blocker !== null && !mustFailWhenBlocked();
 if (skip) console.log(`console accessibility tests skipped: ${blocker}`);
 
-const VIEWS: ViewName[] = ['pending', 'approvals', 'grants', 'allow-list', 'ledger', 'status'];
+const VIEWS: ViewName[] = ['pending', 'approvals', 'grants', 'allow-list', 'tools', 'ledger', 'status'];
 const SIZES = [
   { width: 1280, height: 800 },
   { width: 900, height: 700 },

@@ -75,6 +75,7 @@ function makeChain(keys: Keys, count: number): ReceiptDto[] {
       approvalId: null,
       approverKeyId: null,
       requestHash: fields['request_hash'] as string,
+      agent: null,
     });
     prevHash = hash;
   }
@@ -169,6 +170,10 @@ describe('verifyReceipt', () => {
     const result = await verifyReceipt({ receipt, previous: at(3), publicKey: keys.raw });
     expect(failed(result)).toEqual(['fields']);
     expect(result.problems[0]).toMatch(/reason/);
+    // The agent the ledger shows (and filters by) must be the signed one too.
+    const agent = await verifyReceipt({ receipt: { ...at(4), agent: 'trusted-bot' }, previous: at(3), publicKey: keys.raw });
+    expect(failed(agent)).toEqual(['fields']);
+    expect(agent.problems[0]).toMatch(/agent \(signed absent, shown "trusted-bot"\)/);
   });
 
   test('a bad signature fails', async () => {
@@ -257,6 +262,7 @@ describe('approval evidence', () => {
       approvalId: 'appr-1',
       approverKeyId: approver.keyId,
       requestHash,
+      agent: null,
     };
   }
   const verifyWith = (receipt: ReceiptDto, approvers: Keys[]) =>

@@ -26,7 +26,7 @@ export async function openConsolePage(browser: Browser, rendererUrl: string, end
   return { page, problems, bridge };
 }
 
-export type ViewName = 'pending' | 'approvals' | 'grants' | 'allow-list' | 'ledger' | 'status';
+export type ViewName = 'pending' | 'approvals' | 'grants' | 'allow-list' | 'tools' | 'ledger' | 'status';
 
 export async function showView(page: Page, view: ViewName): Promise<void> {
   await page.getByTestId(`nav-${view}`).click();

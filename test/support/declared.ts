@@ -69,3 +69,14 @@ export const GREET = {
   argv: ['hello %s\\n', '{name}'],
   payload_schema: stringSchema('name'),
 } as const;
+
+/** A declared action that needs two operators (`approval: {quorum: 2}`); it only echoes, so running it is harmless. */
+export const WIRE = {
+  kind: 'run',
+  description: 'send money',
+  risk: 'high',
+  program: '/bin/echo',
+  argv: ['{to}'],
+  payload_schema: stringSchema('to'),
+  approval: { quorum: 2 },
+} as const;

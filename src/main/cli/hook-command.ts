@@ -1,7 +1,8 @@
 import type { ServerTrust } from './running-server.ts';
 import { z } from 'zod';
 import { CLAUDE_CODE_HOOK_PATH } from '../api/claude-code-hook.ts';
-import { agentApiBase } from './agent-endpoint.ts';
+import { agentEndpoint } from './agent-endpoint.ts';
+import { postJson, TransportError } from './server-transport.ts';
 import { CliError } from './cli-error.ts';
 
 const MAX_INPUT_BYTES = 1024 * 1024;
@@ -36,20 +37,20 @@ export async function hookCommand(args: readonly string[], env: NodeJS.ProcessEn
   try {
     if (args.length !== 1 || args[0] !== 'claude-code') throw new CliError('hook: expected `hook claude-code`');
     const input = await readStdin();
-    const base = agentApiBase(env, dataDir, trust);
+    const { base, tls } = agentEndpoint(env, dataDir, trust);
     const token = env['OPENEXEC_AGENT_TOKEN']?.trim();
-    let res: Response;
+    let answer: { status: number; text: string };
     try {
-      res = await fetch(base + CLAUDE_CODE_HOOK_PATH, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-        body: input,
+      answer = await postJson(base + CLAUDE_CODE_HOOK_PATH, input, token ? { authorization: `Bearer ${token}` } : {}, {
+        trust: tls,
       });
-    } catch {
-      throw new CliError(`cannot reach OpenExec at ${base}`);
+    } catch (err) {
+      const why =
+        err instanceof TransportError && err.kind === 'untrusted' ? `: not the certificate in OPENEXEC_TLS_CERT (${err.message})` : '';
+      throw new CliError(`cannot reach OpenExec at ${base}${why}`);
     }
-    const text = await res.text();
-    if (res.status !== 200) throw new CliError(`OpenExec answered HTTP ${res.status}: ${text.slice(0, 200)}`);
+    const { status, text } = answer;
+    if (status !== 200) throw new CliError(`OpenExec answered HTTP ${status}: ${text.slice(0, 200)}`);
     let body: unknown;
     try {
       body = JSON.parse(text);

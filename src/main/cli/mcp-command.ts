@@ -3,7 +3,8 @@ import { relayStdioToHttp, connectUpstream, serveStdio, type UpstreamTarget } fr
 import { MCP_PATH } from '../mcp/mcp-http-route.ts';
 import { McpProxy } from '../mcp/proxy.ts';
 import { AgentHttp } from '../mcp/agent-http.ts';
-import { agentApiBase, agentToken } from './agent-endpoint.ts';
+import { pinnedFetch } from '../mcp/pinned-tls.ts';
+import { agentEndpoint, agentToken } from './agent-endpoint.ts';
 import { CliError, type CliOutput } from './cli-error.ts';
 import type { ConsoleClient } from './console-client.ts';
 
@@ -55,14 +56,16 @@ export async function mcpCommand(
     case 'serve': {
       if (rest.length > 0) throw new CliError(`mcp serve: unexpected argument '${rest[0]}'`, 2);
       const token = agentToken(env);
-      await relayStdioToHttp(new URL(MCP_PATH, agentApiBase(env, where.dataDir, where.trust)), token);
+      const { base, tls } = agentEndpoint(env, where.dataDir, where.trust);
+      await relayStdioToHttp(new URL(MCP_PATH, base), token, tls === null ? undefined : pinnedFetch(tls));
       return 0;
     }
     case 'proxy': {
       const name = options.name;
       if (name === undefined || !/^[A-Za-z0-9._-]{1,64}$/.test(name))
         throw new CliError("mcp proxy: --name NAME required (1-64 letters, digits, '.', '_' or '-')", 2);
-      const openexec = new AgentHttp(agentApiBase(env, where.dataDir, where.trust), agentToken(env));
+      const { base, tls } = agentEndpoint(env, where.dataDir, where.trust);
+      const openexec = new AgentHttp(base, agentToken(env), tls);
       const hold = holdMs(env);
       const upstream = await connectUpstream(upstreamOf(options, rest));
       try {

@@ -6,14 +6,11 @@
  */
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { PeerCertificate } from 'node:tls';
 import { readCertificate } from '../app/tls-files.ts';
+import { isCertificateError, pinnedTlsOptions, type TlsPin } from '../mcp/pinned-tls.ts';
 
-export interface TlsTrust {
+export interface TlsTrust extends TlsPin {
   certFile: string;
-  /** The certificate file's PEM: the leaf, then any chain up to its root. */
-  ca: string;
-  fingerprint256: string;
 }
 
 /** OPENEXEC_TLS_CERT as the CLI's only trust anchor, or null when it is unset. */
@@ -33,13 +30,11 @@ export class TransportError extends Error {
   }
 }
 
-const CERT_ERRORS = /CERT|SELF_SIGNED|UNABLE_TO_GET_ISSUER|UNABLE_TO_VERIFY|ERR_TLS_CERT_ALTNAME/;
-
 export function postJson(
   url: string,
-  body: string,
+  body: string | Buffer,
   headers: Record<string, string>,
-  options: { trust: TlsTrust | null; timeoutMs?: number },
+  options: { trust: TlsPin | null; timeoutMs?: number },
 ): Promise<{ status: number; text: string }> {
   const target = new URL(url);
   const common = {
@@ -60,26 +55,14 @@ export function postJson(
     if (target.protocol === 'https:') {
       const trust = options.trust;
       if (trust === null) return reject(new TransportError('untrusted', 'no certificate to trust (OPENEXEC_TLS_CERT is not set)'));
-      req = httpsRequest(
-        target,
-        {
-          ...common,
-          ca: trust.ca,
-          rejectUnauthorized: true,
-          checkServerIdentity: (_host: string, cert: PeerCertificate) =>
-            cert.fingerprint256 === trust.fingerprint256
-              ? undefined
-              : new Error('ERR_TLS_CERT_NOT_PINNED: not the certificate in OPENEXEC_TLS_CERT'),
-        },
-        onResponse,
-      );
+      req = httpsRequest(target, { ...common, ...pinnedTlsOptions(trust) }, onResponse);
     } else {
       req = httpRequest(target, common, onResponse);
     }
     req.on('timeout', () => req.destroy(new TransportError('timeout', 'timed out')));
     req.on('error', (err: NodeJS.ErrnoException) => {
       if (err instanceof TransportError) return reject(err);
-      const untrusted = CERT_ERRORS.test(`${err.code ?? ''} ${err.message}`);
+      const untrusted = isCertificateError(err);
       reject(new TransportError(untrusted ? 'untrusted' : 'unreachable', err.code ?? err.message));
     });
     req.end(body);

@@ -22,7 +22,7 @@ import type { DeclaredManifest } from './actions/declared/manifest.ts';
 import { recordManifest, type ManifestInForce } from './actions/declared/manifest-receipt.ts';
 import { GrantAuthority } from './grants/grant-authority.ts';
 import { GrantStore } from './grants/grant-store.ts';
-import { loadOperators, PRIMARY_OPERATOR } from './crypto/operator-keys.ts';
+import { OperatorRegistry } from './approval/operator-registry.ts';
 import { AgentRegistry } from './agents/agent-registry.ts';
 import { ToolPins } from './actions/tool-pins.ts';
 
@@ -67,8 +67,8 @@ export class OpenExecCore {
   readonly ledger: Ledger;
   readonly receiptVerifier: Ed25519Verifier;
   readonly operatorSigner: Ed25519Signer;
-  /** Every operator's signing key by name: the first (`operator`) and those made by `operators add`. */
-  readonly operators: ReadonlyMap<string, Ed25519Signer>;
+  /** Every operator's signing key by name: the first (`operator`) and those made by `operators add`, loaded when first named. */
+  readonly operators: OperatorRegistry;
   readonly clawshieldVerifier: Ed25519Verifier | null;
   readonly registry: ActionRegistry;
   readonly allowList: AllowList;
@@ -115,17 +115,11 @@ export class OpenExecCore {
       this.executionStore = new ExecutionStore(this.db);
       this.proposalStore = new ProposalStore(this.db);
       const proposals = this.proposalStore;
-      this.operators = new Map([[PRIMARY_OPERATOR, this.operatorSigner], ...loadOperators(options.dataDir)]);
-      const operatorVerifiers = new Map([...this.operators.values()].map((o) => [o.keyId, new Ed25519Verifier(o.publicKey)]));
-      const approvers: TrustedApprover[] = [...operatorVerifiers.values()].map((verifier) => ({ kind: 'operator', verifier }));
-      if (this.clawshieldVerifier) approvers.unshift({ kind: 'clawshield', verifier: this.clawshieldVerifier });
-      this.grants = new GrantAuthority(
-        new GrantStore(this.db),
-        this.ledger,
-        (id) => operatorVerifiers.get(id) ?? null,
-        this.clock,
-        this.bootId,
-      );
+      const clawshield: TrustedApprover[] = this.clawshieldVerifier ? [{ kind: 'clawshield', verifier: this.clawshieldVerifier }] : [];
+      this.operators = new OperatorRegistry(options.dataDir, this.operatorSigner, this.ledger, clawshield);
+      // Operator keys added while running join this array: the policy reads it at every decision.
+      const approvers = this.operators.approvers;
+      this.grants = new GrantAuthority(new GrantStore(this.db), this.ledger, (id) => this.operators.verifier(id), this.clock, this.bootId);
       this.engine = new Engine(this.db, this.ledger, this.registry, this.allowList, this.clock, {
         mode: options.mode,
         nonceHeldByProposal: (nonce) => proposals.findByNonce(nonce)?.id ?? null,

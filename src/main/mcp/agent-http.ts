@@ -1,4 +1,6 @@
 import { Agent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { connectionError, pinnedTlsOptions, type TlsPin } from './pinned-tls.ts';
 import { Refusal } from '../core/errors.ts';
 import { REFUSAL_CODES, type RefusalCode } from '../../shared/error-codes.ts';
 
@@ -13,13 +15,22 @@ export interface AgentAnswer {
  * get a JSON answer throws; a refusal keeps its `detail`.
  */
 export class AgentHttp {
+  /** Kept-alive connections without Nagle: each call is two small round trips. */
+  private readonly agent: Agent;
+  private readonly send1: typeof httpRequest;
+
+  /** `tls`: for an https base, the one certificate the server must present (pinned-tls.ts). */
   constructor(
     readonly base: string,
     private readonly token: string,
-  ) {}
-
-  /** Kept-alive connections without Nagle: each call is two small round trips. */
-  private readonly agent = new Agent({ keepAlive: true, maxSockets: 4, noDelay: true });
+    tls: TlsPin | null = null,
+  ) {
+    const https = new URL(base).protocol === 'https:';
+    if (https && tls === null) throw new Error(`${base} is https: a pinned certificate is required`);
+    const keep = { keepAlive: true, maxSockets: 4, noDelay: true };
+    this.agent = https && tls !== null ? new HttpsAgent({ ...keep, ...pinnedTlsOptions(tls) }) : new Agent(keep);
+    this.send1 = https ? httpsRequest : httpRequest;
+  }
 
   async request(method: 'GET' | 'POST', path: string, body?: unknown): Promise<AgentAnswer> {
     const { status, text } = await this.send(method, path, body === undefined ? null : JSON.stringify(body));
@@ -37,7 +48,7 @@ export class AgentHttp {
   private send(method: string, path: string, body: string | null): Promise<{ status: number; text: string }> {
     const url = new URL(path, this.base);
     return new Promise((resolve, reject) => {
-      const req = httpRequest(
+      const req = this.send1(
         url,
         {
           method,
@@ -54,7 +65,7 @@ export class AgentHttp {
           res.on('error', reject);
         },
       );
-      req.on('error', reject);
+      req.on('error', (err) => reject(connectionError(err, url.origin)));
       req.end(body ?? undefined);
     });
   }

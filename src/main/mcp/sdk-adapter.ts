@@ -69,12 +69,20 @@ function isRequest(m: JSONRPCMessage): m is JSONRPCMessage & { id: string | numb
 
 /**
  * `openexec mcp serve` on stdio: every message is relayed to the running OpenExec's /mcp with
- * the agent's token, so there is one gateway. A request that cannot be relayed is answered
+ * the agent's token, so there is one gateway (over https, through `fetch`, which pins the
+ * server's certificate: pinned-tls.ts). A request that cannot be relayed is answered
  * with an error (the call is refused); resolves when stdin closes.
  */
-export async function relayStdioToHttp(url: URL, token: string): Promise<void> {
+export async function relayStdioToHttp(
+  url: URL,
+  token: string,
+  fetch?: (url: string | URL, init?: RequestInit) => Promise<Response>,
+): Promise<void> {
   const stdio = new StdioServerTransport();
-  const http = new StreamableHTTPClientTransport(url, { requestInit: { headers: { authorization: `Bearer ${token}` } } });
+  const http = new StreamableHTTPClientTransport(url, {
+    requestInit: { headers: { authorization: `Bearer ${token}` } },
+    ...(fetch === undefined ? {} : { fetch }),
+  });
   const closed = new Promise<void>((resolve) => (stdio.onclose = resolve));
   http.onmessage = (message) => void stdio.send(message);
   http.onerror = (err) => process.stderr.write(`openexec mcp serve: ${err.message}\n`);

@@ -18,6 +18,7 @@ import { GrantsView } from './views/GrantsView';
 import { LedgerView } from './views/ledger/LedgerView';
 import { PendingView } from './views/pending/PendingView';
 import { StatusView } from './views/StatusView';
+import { ToolPinsView } from './views/ToolPinsView';
 
 function CurrentView() {
   const view = useNavStore((s) => s.view);
@@ -30,6 +31,8 @@ function CurrentView() {
       return <GrantsView />;
     case 'allow-list':
       return <ActionsView />;
+    case 'tools':
+      return <ToolPinsView />;
     case 'ledger':
       return <LedgerView />;
     case 'status':

@@ -7,6 +7,7 @@ import { useGrantsStore } from './stores/grants-store';
 import { useLedgerStore } from './stores/ledger-store';
 import { usePendingStore } from './stores/pending-store';
 import { useStatusStore } from './stores/status-store';
+import { useToolPinsStore } from './stores/tool-pins-store';
 
 export function routeEvent(event: ConsoleEvent): void {
   switch (event.type) {
@@ -19,6 +20,9 @@ export function routeEvent(event: ConsoleEvent): void {
       if (event.receipt.approvalId) useApprovalsStore.getState().invalidate();
       // Issued, used or ended: every receipt about a grant names it in its signed body.
       if (event.receipt.body.includes('"grant_id":')) useGrantsStore.getState().invalidate();
+      // A tool pinned or a changed definition accepted (docs/receipts.md: `kind: mcp-tool-pin`).
+      if (event.receipt.event === 'config' && event.receipt.body.includes('"kind":"mcp-tool-pin"'))
+        useToolPinsStore.getState().invalidate();
       useStatusStore.getState().invalidate();
       break;
     case 'allow-list':
@@ -43,6 +47,7 @@ export function resyncAll(): void {
   useStatusStore.getState().invalidate();
   useApprovalsStore.getState().invalidate();
   useGrantsStore.getState().invalidate();
+  useToolPinsStore.getState().invalidate();
   if (useAllowListStore.getState().status !== 'idle') void useAllowListStore.getState().load();
   if (useLedgerStore.getState().status !== 'idle') void useLedgerStore.getState().search();
 }

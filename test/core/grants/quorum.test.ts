@@ -9,21 +9,12 @@ import { GrantService } from '../../../src/main/core/grants/grant-service.ts';
 import { EventHub } from '../../../src/main/core/events/event-hub.ts';
 import { mintOperatorApproval } from '../../../src/main/core/proposals/operator-approval.ts';
 import { tempDir } from '../../support/harness.ts';
-import { payload, stringSchema } from '../../support/declared.ts';
+import { payload, WIRE } from '../../support/declared.ts';
 import { rawDb } from '../../support/raw-db.ts';
 
-/** `wire`: a declared action that needs two operators (it only echoes, so running it is harmless). */
+/** `wire`: a declared action that needs two operators. */
 function manifest(dataDir: string): LoadedManifest {
-  const wire = {
-    kind: 'run',
-    description: 'send money',
-    risk: 'high',
-    program: '/bin/echo',
-    argv: ['{to}'],
-    payload_schema: stringSchema('to'),
-    approval: { quorum: 2 },
-  };
-  return { path: '/etc/openexec/actions.yaml', ...buildManifest({ actions: { wire } }, { dataDir, env: {} }, ['echo', 'add']) };
+  return { path: '/etc/openexec/actions.yaml', ...buildManifest({ actions: { wire: WIRE } }, { dataDir, env: {} }, ['echo', 'add']) };
 }
 
 describe('an action that needs two operators (approval: {quorum: 2})', () => {

@@ -6,6 +6,7 @@ import type { JsonObject, JsonValue } from '../json/json-value.ts';
 import { canonicalJson } from '../json/canonical.ts';
 import { sha256Hex } from '../json/request-hash.ts';
 import { Refusal } from '../errors.ts';
+import type { ToolPinStateDto } from '../../../shared/console-dto.ts';
 
 interface PinRow {
   action: string;
@@ -13,6 +14,7 @@ interface PinRow {
   definition: string;
   pending_hash: string | null;
   pending_definition: string | null;
+  pinned_at: string;
 }
 
 export type PinStatus = { status: 'pinned'; hash: string } | { status: 'changed'; hash: string; pinnedHash: string };
@@ -30,6 +32,7 @@ export function toolDefinitionHash(definition: JsonObject): string {
  */
 export class ToolPins {
   private readonly byAction;
+  private readonly all;
   private readonly insertRow;
   private readonly markPending;
   private readonly acceptRow;
@@ -40,6 +43,7 @@ export class ToolPins {
     private readonly clock: Clock,
   ) {
     this.byAction = db.prepare('SELECT * FROM mcp_tool_pins WHERE action = ?');
+    this.all = db.prepare('SELECT * FROM mcp_tool_pins ORDER BY pending_hash IS NULL, action');
     this.insertRow = db.prepare('INSERT INTO mcp_tool_pins (action, definition_hash, definition, pinned_at) VALUES (?, ?, ?, ?)');
     this.markPending = db.prepare('UPDATE mcp_tool_pins SET pending_hash = ?, pending_definition = ? WHERE action = ?');
     this.acceptRow = db.prepare(
@@ -73,12 +77,34 @@ export class ToolPins {
     return { status: 'changed', hash, pinnedHash: row.definition_hash };
   }
 
-  /** The operator accepts the changed definition now pending for `action`. */
-  accept(action: string): { action: string; before: string; after: string } {
+  /** Every pinned tool, those whose upstream definition changed first (then by name). */
+  list(): ToolPinStateDto[] {
+    return (this.all.all() as PinRow[]).map((row) => ({
+      action: row.action,
+      pinnedHash: row.definition_hash,
+      pinnedDefinition: row.definition,
+      pinnedAt: row.pinned_at,
+      changedHash: row.pending_hash,
+      changedDefinition: row.pending_definition,
+    }));
+  }
+
+  /**
+   * The operator accepts the changed definition now pending for `action`. With `expected`, only
+   * if that is still the one pending: an upstream that changed again since the operator read it
+   * must not have its newer definition accepted unread.
+   */
+  accept(action: string, expected?: string): { action: string; before: string; after: string } {
     const row = this.byAction.get(action) as PinRow | undefined;
     if (!row) throw new Refusal('not_found', `No pinned MCP tool '${action}'`);
     if (row.pending_hash === null || row.pending_definition === null)
       throw new Refusal('conflict', `No changed definition of '${action}' is waiting`);
+    if (expected !== undefined && expected !== row.pending_hash) {
+      throw new Refusal(
+        'conflict',
+        `The changed definition of '${action}' waiting now is ${row.pending_hash}, not ${expected}: read it again before accepting`,
+      );
+    }
     const after = row.pending_hash;
     const definition = JSON.parse(row.pending_definition) as JsonValue as JsonObject;
     this.ledger.witness(() => {

@@ -21,6 +21,8 @@ export class ConsoleGrants implements Pick<ConsoleApi, 'previewSimilar' | 'appro
     if (row.status !== 'pending') throw new Refusal('conflict', `Proposal ${input.id} is already ${row.status}`);
     return {
       action: row.action,
+      // Only the agent whose verified token made the proposal; a proposal without one grants any.
+      agent: row.agent,
       ...similarScope(payloadOf(row), input.vary),
       uses: input.uses ?? null,
       forSeconds: input.forSeconds ?? null,

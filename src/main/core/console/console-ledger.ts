@@ -5,7 +5,6 @@ import type { BackupDto } from '../../../shared/hardening.ts';
 import type { StoredCheckpoint } from '../ledger/checkpoint/checkpoints.ts';
 import type { OpenExecCore } from '../openexec-core.ts';
 import { Refusal } from '../errors.ts';
-import { Ed25519Verifier } from '../crypto/ed25519.ts';
 import { approverKeyMap } from '../approval/check-evidence.ts';
 import { buildBundle } from '../ledger/bundle/build-bundle.ts';
 import { guarded, keyInfo } from './console-guard.ts';
@@ -130,7 +129,8 @@ export class ConsoleLedger implements Pick<ConsoleApi, LedgerMethods> {
 
   /** The approver keys receipts' approval evidence must verify with. */
   private approvers() {
-    return approverKeyMap([this.core.clawshieldVerifier, new Ed25519Verifier(this.core.operatorSigner.publicKey)]);
+    // ClawShield's key and every operator key loaded so far (operators added while running too).
+    return approverKeyMap(this.core.operators.approvers.map((a) => a.verifier));
   }
 
   private checkpointDto(checkpoint: StoredCheckpoint): CheckpointDto {

@@ -7,7 +7,15 @@ import { Refusal } from '../errors.ts';
 import { guarded } from './console-guard.ts';
 
 type OperationsMethods =
-  'listApprovals' | 'getAllowList' | 'setAllowed' | 'addAgent' | 'listAgents' | 'revokeAgent' | 'acceptToolDefinition';
+  | 'listApprovals'
+  | 'getAllowList'
+  | 'setAllowed'
+  | 'addAgent'
+  | 'listAgents'
+  | 'revokeAgent'
+  | 'acceptToolDefinition'
+  | 'listOperators'
+  | 'listToolPins';
 
 /** The console's configuration: the allow-list, agents, MCP tool pins, and the approvals spent. */
 export class ConsoleOperations implements Pick<ConsoleApi, OperationsMethods> {
@@ -65,7 +73,15 @@ export class ConsoleOperations implements Pick<ConsoleApi, OperationsMethods> {
     return guarded(() => this.core.agents.revoke(input.name));
   }
 
-  acceptToolDefinition(input: { action: string }) {
-    return guarded(() => this.core.toolPins.accept(input.action));
+  acceptToolDefinition(input: { action: string; hash?: string | undefined }) {
+    return guarded(() => this.core.toolPins.accept(input.action, input.hash));
+  }
+
+  listOperators() {
+    return guarded(() => this.core.operators.list());
+  }
+
+  listToolPins() {
+    return guarded(() => this.core.toolPins.list());
   }
 }

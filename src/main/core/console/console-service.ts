@@ -154,6 +154,14 @@ export class ConsoleService implements ConsoleApi {
     return this.operationsPart.acceptToolDefinition(input);
   }
 
+  listOperators() {
+    return this.operationsPart.listOperators();
+  }
+
+  listToolPins() {
+    return this.operationsPart.listToolPins();
+  }
+
   // The ledger (console-ledger.ts).
   searchReceipts(query: Input<'searchReceipts'>) {
     return this.ledgerPart.searchReceipts(query);

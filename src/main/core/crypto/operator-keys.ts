@@ -27,16 +27,23 @@ export function addOperator(dataDir: string, name: string): Ed25519Signer {
   return signer;
 }
 
-/** The further operators' keys, by name (each file checked as every key file is). */
-export function loadOperators(dataDir: string): Map<string, Ed25519Signer> {
+/** The names of the further operators whose key files are in the data directory now. */
+export function operatorNames(dataDir: string): string[] {
   const dir = join(dataDir, OPERATORS_DIR);
-  const out = new Map<string, Ed25519Signer>();
-  if (!existsSync(dir)) return out;
+  if (!existsSync(dir)) return [];
+  const names: string[] = [];
   for (const entry of readdirSync(dir).sort()) {
     const name = entry.endsWith('.pem') ? entry.slice(0, -4) : null;
     // Anything else in the directory (a temporary file of an interrupted add) is not a key.
-    if (name === null || !OPERATOR_NAME.test(name) || name === PRIMARY_OPERATOR) continue;
-    out.set(name, loadOrCreateSigningKey(keyFile(dataDir, name), { mayCreate: false }).signer);
+    if (name !== null && OPERATOR_NAME.test(name) && name !== PRIMARY_OPERATOR) names.push(name);
   }
-  return out;
+  return names;
+}
+
+/** One further operator's key (the file checked as every key file is), or null when there is no such file. */
+export function loadOperator(dataDir: string, name: string): Ed25519Signer | null {
+  if (!OPERATOR_NAME.test(name) || name === PRIMARY_OPERATOR) return null;
+  const file = keyFile(dataDir, name);
+  if (!existsSync(file)) return null;
+  return loadOrCreateSigningKey(file, { mayCreate: false }).signer;
 }

@@ -28,6 +28,7 @@ export class LedgerReader {
   private readonly hashOf;
   private readonly newestConfig;
   private readonly newestKey;
+  private readonly configBy;
 
   /** A reader over its own read-only connection to the file at `path`: `close` it when done. */
   static openReadOnly(path: string): LedgerReader {
@@ -52,6 +53,9 @@ export class LedgerReader {
       `SELECT seq, time, body FROM receipts WHERE event = 'config' AND json_extract(body, '$.details.kind') = ?
        ORDER BY seq DESC LIMIT 1`,
     );
+    this.configBy = db
+      .prepare(`SELECT 1 FROM receipts WHERE event = 'config' AND approver_key_id = ? AND json_extract(body, '$.details.kind') = ? LIMIT 1`)
+      .pluck();
     this.newestKey = db
       .prepare("SELECT coalesce(json_extract(body, '$.receipt_key_id'), '') FROM receipts ORDER BY seq DESC LIMIT 1")
       .pluck();
@@ -75,6 +79,11 @@ export class LedgerReader {
   /** The receipt key id the newest receipt was signed with ('' when it names none); null for an empty ledger. */
   signedBy(): string | null {
     return (this.newestKey.get() as string | undefined) ?? null;
+  }
+
+  /** Whether a `config` receipt of this kind was signed off by this approver key. */
+  hasConfigBy(kind: string, approverKeyId: string): boolean {
+    return this.configBy.get(approverKeyId, kind) !== undefined;
   }
 
   latestConfig(kind: string): ConfigReceipt | null {

@@ -74,7 +74,7 @@ export class Ledger {
     this.insert.run(row);
     this.tree.append(seq - 1, Buffer.from(row.hash, 'hex'), tip ? Buffer.from(tip.hash, 'hex') : null);
     this.index.run(seq, row.action, row.reason, draft.context ?? null, searchableText(draft.payload));
-    const dto = receiptFromRow(row);
+    const dto = receiptFromRow({ ...row, agent: draft.agent ?? null });
     this.pending.push(dto);
     return dto;
   }

@@ -22,7 +22,10 @@ export interface ReceiptRow {
 export const RECEIPT_COLUMNS =
   'seq, event, time, action, hash, prev_hash, body, signature, reason, exec_id, proposal_id, approval_id, approver_key_id, request_hash, grant_id';
 
-export function receiptFromRow(row: ReceiptRow): ReceiptDto {
+/** The receipt body's verified `agent`, selected beside the row's columns (receipts has no column of its own). */
+export const RECEIPT_AGENT_COLUMN = "json_extract(body, '$.agent') AS agent";
+
+export function receiptFromRow(row: ReceiptRow & { agent?: string | null }): ReceiptDto {
   return {
     seq: row.seq,
     event: row.event as ReceiptEvent,
@@ -38,5 +41,6 @@ export function receiptFromRow(row: ReceiptRow): ReceiptDto {
     approvalId: row.approval_id,
     approverKeyId: row.approver_key_id,
     requestHash: row.request_hash,
+    agent: row.agent ?? null,
   };
 }

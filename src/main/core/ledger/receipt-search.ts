@@ -1,7 +1,7 @@
 import type { SqliteDatabase } from '../store/database.ts';
 import { RECEIPT_COUNT_CAP, type ReceiptPage, type ReceiptTotal, type ReceiptWithNeighboursDto } from '../../../shared/console-dto.ts';
 import type { ReceiptQuery } from '../../../shared/console-schemas.ts';
-import { RECEIPT_COLUMNS, receiptFromRow, type ReceiptRow } from './receipt-row.ts';
+import { RECEIPT_AGENT_COLUMN, RECEIPT_COLUMNS, receiptFromRow, type ReceiptRow } from './receipt-row.ts';
 
 export const DEFAULT_PAGE = 100;
 
@@ -104,6 +104,7 @@ export function searchReceipts(db: SqliteDatabase, q: ReceiptQuery): ReceiptPage
   }
   const columns = RECEIPT_COLUMNS.split(', ')
     .map((col) => `r.${col}`)
+    .concat(RECEIPT_AGENT_COLUMN)
     .join(', ');
   const sql = `SELECT ${columns} FROM ${c.from} ${whereSql(where)} ORDER BY ${c.order} DESC LIMIT ?`;
   const rows = db.prepare(sql).all(...params, limit + 1) as ReceiptRow[];
@@ -116,7 +117,7 @@ export function searchReceipts(db: SqliteDatabase, q: ReceiptQuery): ReceiptPage
 
 export function receiptWithNeighbours(db: SqliteDatabase, seq: number): ReceiptWithNeighboursDto | null {
   const rows = db
-    .prepare(`SELECT ${RECEIPT_COLUMNS} FROM receipts WHERE seq BETWEEN ? AND ? ORDER BY seq`)
+    .prepare(`SELECT ${RECEIPT_COLUMNS}, ${RECEIPT_AGENT_COLUMN} FROM receipts WHERE seq BETWEEN ? AND ? ORDER BY seq`)
     .all(seq - 1, seq + 1) as ReceiptRow[];
   const at = (s: number) => {
     const row = rows.find((r) => r.seq === s);

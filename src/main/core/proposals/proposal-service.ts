@@ -11,6 +11,7 @@ import { mintOperatorApproval } from './operator-approval.ts';
 import type { Ed25519Signer } from '../crypto/ed25519.ts';
 import { PRIMARY_OPERATOR } from '../crypto/operator-keys.ts';
 import { ProposalWaiters } from './proposal-waiters.ts';
+import { QuorumView } from './quorum-view.ts';
 import { payloadOf, proposalDto, type ProposalRow, type ProposalStore } from './proposal-store.ts';
 import { approvedReceipt, closedReceipt, extendedReceipt, proposedReceipt, refusedProposalReceipt } from './proposal-receipts.ts';
 import { extendedExpiry, settleEndedExecutions } from './proposal-decisions.ts';
@@ -46,6 +47,7 @@ export class ProposalService {
   readonly store: ProposalStore;
   private readonly waiters = new ProposalWaiters();
   private readonly approving = new Set<string>();
+  private readonly quorum: QuorumView;
   private sweeper: NodeJS.Timeout | null = null;
 
   constructor(
@@ -54,6 +56,7 @@ export class ProposalService {
     private readonly options: ProposalOptions,
   ) {
     this.store = core.proposalStore;
+    this.quorum = new QuorumView(this.store, core.registry);
   }
 
   /** Expiry is checked on every read as well; the timer only makes it prompt when nobody asks. */
@@ -319,8 +322,10 @@ export class ProposalService {
 
   /** A proposal for the console, with what its action will do rendered from its payload. */
   dto(row: ProposalRow): ProposalDto {
+    const quorum = this.quorum.of(row.id, row.action);
     return {
       ...proposalDto(row),
+      ...(quorum ? { quorum } : {}),
       preview: actionPreview(
         this.core.registry.get(row.action),
         payloadOf(row),

@@ -50,9 +50,13 @@ export class ProposalStore {
   private readonly extendRow;
   private readonly lastExecutedOf;
   private readonly approvalKeyIds;
+  private readonly approvalsBy;
   private readonly insertApproval;
 
   constructor(db: SqliteDatabase) {
+    this.approvalsBy = db.prepare(
+      'SELECT operator, key_id AS keyId, approved_at AS approvedAt FROM proposal_approvals WHERE proposal_id = ? ORDER BY receipt_seq',
+    );
     this.approvalKeyIds = db.prepare('SELECT key_id FROM proposal_approvals WHERE proposal_id = ? ORDER BY receipt_seq').pluck();
     this.insertApproval = db.prepare(
       'INSERT INTO proposal_approvals (proposal_id, key_id, operator, approved_at, receipt_seq) VALUES (?, ?, ?, ?, ?)',
@@ -107,6 +111,11 @@ export class ProposalStore {
 
   /** Marks a pending proposal as being executed; false if it was decided or claimed already. */
   /** The operator keys whose approvals of a quorum proposal are recorded, in order. */
+  /** Each operator approval of a quorum proposal, in the order they were given. */
+  approvalsOf(id: string): { operator: string; keyId: string; approvedAt: string }[] {
+    return this.approvalsBy.all(id) as { operator: string; keyId: string; approvedAt: string }[];
+  }
+
   approvalKeys(id: string): string[] {
     return this.approvalKeyIds.all(id) as string[];
   }

@@ -1,17 +1,19 @@
 import type { ReceiptDto, ReceiptEvent } from '../../../shared/console-dto';
-import type { ReceiptQuery } from '../../../shared/console-schemas';
+import { AGENT_NAME_PATTERN, type ReceiptQuery } from '../../../shared/console-schemas';
 
 /** What the filter bar holds, as typed. `from`/`to` are datetime-local values (local time). */
 export interface LedgerFilters {
   text: string;
   events: ReceiptEvent[];
   action: string;
+  /** A verified agent's name (as `openexec agents add` registered it). */
+  agent: string;
   approverKeyId: string;
   from: string;
   to: string;
 }
 
-export const EMPTY_FILTERS: LedgerFilters = { text: '', events: [], action: '', approverKeyId: '', from: '', to: '' };
+export const EMPTY_FILTERS: LedgerFilters = { text: '', events: [], action: '', agent: '', approverKeyId: '', from: '', to: '' };
 
 export const PAGE_SIZE = 200;
 
@@ -50,6 +52,11 @@ export function filtersToQuery(filters: LedgerFilters): { query: ReceiptQuery } 
   const action = filters.action.trim();
   if (action.length > 200) return { error: 'The action name is longer than 200 characters.' };
   if (action) query.action = action;
+  const agent = filters.agent.trim();
+  if (agent) {
+    if (!AGENT_NAME_PATTERN.test(agent)) return { error: "An agent name is 1-64 letters, digits, '.', '_' or '-'." };
+    query.agent = agent;
+  }
   const keyId = filters.approverKeyId.trim().toLowerCase();
   if (keyId) {
     if (!/^[0-9a-f]{1,64}$/.test(keyId)) return { error: 'An approver key id is hexadecimal (0-9, a-f).' };
@@ -75,6 +82,7 @@ export function liveMatch(receipt: ReceiptDto, query: ReceiptQuery): boolean | '
   if (query.hash && receipt.requestHash !== query.hash && receipt.hash !== query.hash) return false;
   if (query.events && !query.events.includes(receipt.event)) return false;
   if (query.action && receipt.action !== query.action) return false;
+  if (query.agent && receipt.agent !== query.agent) return false;
   if (query.approverKeyId && receipt.approverKeyId !== query.approverKeyId) return false;
   const time = Date.parse(receipt.time);
   if (query.from && time < Date.parse(query.from)) return false;

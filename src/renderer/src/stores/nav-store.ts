@@ -1,6 +1,6 @@
 import { create } from 'zustand';
 
-export const VIEWS = ['pending', 'approvals', 'grants', 'allow-list', 'ledger', 'status'] as const;
+export const VIEWS = ['pending', 'approvals', 'grants', 'allow-list', 'tools', 'ledger', 'status'] as const;
 export type View = (typeof VIEWS)[number];
 
 export const VIEW_LABELS: Record<View, string> = {
@@ -8,6 +8,7 @@ export const VIEW_LABELS: Record<View, string> = {
   approvals: 'Approvals',
   grants: 'Grants',
   'allow-list': 'Actions',
+  tools: 'MCP tools',
   ledger: 'Ledger',
   status: 'Status',
 };

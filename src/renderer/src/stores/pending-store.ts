@@ -64,8 +64,11 @@ interface PendingState {
   dismissArrival: () => void;
   openDialog: (kind: DecisionKind) => void;
   closeDialog: () => void;
-  /** With `grant`, an approval also signs a grant for requests like this one ("Approve similar…"). */
-  decide: (reason?: string, grant?: SimilarTerms) => Promise<boolean>;
+  /**
+   * With `grant`, an approval also signs a grant for requests like this one ("Approve similar…").
+   * `operator`: whose key signs an approval (the primary's when absent).
+   */
+  decide: (reason?: string, grant?: SimilarTerms, operator?: string) => Promise<boolean>;
   extend: () => Promise<void>;
 }
 
@@ -205,7 +208,7 @@ export const usePendingStore = create<PendingState>((set, get) => {
       if (!get().deciding) set({ dialog: null, decisionError: null });
     },
 
-    decide: async (reason, grant) => {
+    decide: async (reason, grant, operator) => {
       const { dialog } = get();
       if (!dialog) return false;
       set({ deciding: true, decisionError: null });
@@ -213,7 +216,7 @@ export const usePendingStore = create<PendingState>((set, get) => {
         dialog.kind === 'approve'
           ? grant
             ? await approveSimilar({ id: dialog.id, ...grant })
-            : await callConsole('approve', { id: dialog.id })
+            : await callConsole('approve', { id: dialog.id, ...(operator ? { operator } : {}) })
           : await callConsole('deny', { id: dialog.id, reason: reason ?? '' });
       if (!result.ok) {
         const lost = result.error.code === 'unavailable';

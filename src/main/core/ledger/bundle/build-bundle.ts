@@ -10,14 +10,12 @@ const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
 
 /** The approver keys this console trusts now: what a bundle's approval evidence is checked with. */
 export function approverKeys(core: OpenExecCore): ApproverKey[] {
-  const keys: ApproverKey[] = [];
-  if (core.clawshieldVerifier) {
-    const v = core.clawshieldVerifier;
-    keys.push({ approver: 'clawshield', key_id: v.keyId, public_key_pem: publicKeyToPem(v.publicKey) });
-  }
-  const op = core.operatorSigner;
-  keys.push({ approver: 'operator', key_id: op.keyId, public_key_pem: publicKeyToPem(op.publicKey) });
-  return keys;
+  // ClawShield's key first, then every operator key loaded so far (`operators add` ones too).
+  return core.operators.approvers.map(({ kind, verifier: v }) => ({
+    approver: kind,
+    key_id: v.keyId,
+    public_key_pem: publicKeyToPem(v.publicKey),
+  }));
 }
 
 /** The receipts the query matches among the first `size`, newest first, up to the cap. */

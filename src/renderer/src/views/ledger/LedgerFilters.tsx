@@ -1,7 +1,7 @@
 import { useEffect, useRef, type InputHTMLAttributes } from 'react';
 import { RECEIPT_EVENTS, type ReceiptEvent } from '../../../../shared/console-dto';
 import { useShallow } from 'zustand/react/shallow';
-import { searchShape, type LedgerFilters as Filters } from '../../lib/ledger-query';
+import { EMPTY_FILTERS, searchShape, type LedgerFilters as Filters } from '../../lib/ledger-query';
 import { useLedgerStore } from '../../stores/ledger-store';
 
 const TEXT_DEBOUNCE_MS = 250;
@@ -47,7 +47,8 @@ export function LedgerFilters() {
     edit({ events }, 0);
   };
 
-  const hasFilters = filters.text || filters.events.length || filters.action || filters.approverKeyId || filters.from || filters.to;
+  const hasFilters =
+    filters.text || filters.events.length || filters.action || filters.agent || filters.approverKeyId || filters.from || filters.to;
 
   return (
     <form
@@ -82,6 +83,13 @@ export function LedgerFilters() {
           data-testid="ledger-filter-action"
         />
         <FilterField
+          label="Agent"
+          value={filters.agent}
+          onValue={(agent) => edit({ agent }, TEXT_DEBOUNCE_MS)}
+          placeholder="any"
+          data-testid="ledger-filter-agent"
+        />
+        <FilterField
           label="Approver key id"
           value={filters.approverKeyId}
           onValue={(approverKeyId) => edit({ approverKeyId }, TEXT_DEBOUNCE_MS)}
@@ -113,11 +121,7 @@ export function LedgerFilters() {
           </label>
         ))}
         {hasFilters ? (
-          <button
-            type="button"
-            className="btn btn-small btn-ghost"
-            onClick={() => edit({ text: '', events: [], action: '', approverKeyId: '', from: '', to: '' }, 0)}
-          >
+          <button type="button" className="btn btn-small btn-ghost" onClick={() => edit(EMPTY_FILTERS, 0)}>
             Clear filters
           </button>
         ) : null}

@@ -125,7 +125,17 @@ export function LedgerList() {
               <span className="vcell time">
                 <Time iso={receipt.time} />
               </span>
-              <span className="vcell action">{receipt.action ?? <span className="muted">—</span>}</span>
+              <span className="vcell action">
+                {receipt.action ?? <span className="muted">—</span>}
+                {receipt.agent !== null ? (
+                  <>
+                    {' '}
+                    <span className="muted small" data-testid="receipt-agent" title="Verified by its agent token">
+                      · agent {receipt.agent}
+                    </span>
+                  </>
+                ) : null}
+              </span>
               <span className="vcell reason">{receipt.reason ?? ''}</span>
               <span className="vcell hash mono muted">{shortHash(receipt.hash, 10)}</span>
             </div>

@@ -7,6 +7,7 @@ import { ViewFrame } from '../../components/ViewFrame';
 import { collectBundle, downloadText, EXPORT_CAP } from '../../lib/export-bundle';
 import { hasAnyFilter } from '../../lib/ledger-query';
 import { useLedgerStore } from '../../stores/ledger-store';
+import { AgentGroups } from './AgentGroups';
 import { LedgerFilters } from './LedgerFilters';
 import { LedgerList } from './LedgerList';
 import { ReceiptDetail } from './ReceiptDetail';
@@ -107,6 +108,7 @@ export function LedgerView() {
       showNewest: s.showNewest,
     })),
   );
+  const [byAgent, setByAgent] = useState(false);
   const open = useCallback(() => {
     if (useLedgerStore.getState().status === 'idle') void search();
   }, [search]);
@@ -151,8 +153,18 @@ export function LedgerView() {
             {newSinceSearch} new receipt{newSinceSearch === 1 ? '' : 's'} since this search — show
           </button>
         ) : null}
+        <button
+          type="button"
+          className="btn btn-small"
+          aria-expanded={byAgent}
+          onClick={() => setByAgent((shown) => !shown)}
+          data-testid="ledger-by-agent"
+        >
+          Group by agent
+        </button>
         <ChainCheck />
       </div>
+      {byAgent && status === 'ready' ? <AgentGroups onClose={() => setByAgent(false)} /> : null}
       <div className={selectedSeq !== null ? 'split ledger-split' : 'ledger-full'}>
         <div className="split-list ledger-list">{list}</div>
         {selectedSeq !== null ? (

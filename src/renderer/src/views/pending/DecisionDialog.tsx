@@ -10,6 +10,8 @@ import { EffectPreview } from './EffectPreview';
 import { ExpiryWarning } from './ExpiryWarning';
 import { ProposalOutcome } from './ProposalOutcome';
 import { useRequestFacts } from './request-facts';
+import { alreadyApproved, OperatorChoice, useOperators } from './OperatorChoice';
+import { QuorumStatus } from './QuorumStatus';
 import { SimilarTerms } from './SimilarTerms';
 import { SpoofWarning } from './SpoofWarning';
 import { useSeenCoverage } from './use-seen-coverage';
@@ -75,6 +77,11 @@ function DecisionForm({ proposal, kind }: { proposal: ProposalDto; kind: Decisio
   const [terms, setTerms] = useState<Terms | null>(null);
   const onTerms = useCallback((t: Terms | null) => setTerms(t), []);
   const unseen = useSeenCoverage(requestRef, true, `${proposal.id}:${escaped}`);
+  const { operators } = useOperators();
+  const [operatorName, setOperatorName] = useState<string | null>(null);
+  // The primary unless the operator chose another; grants ("Approve similar…") are signed by the primary.
+  const signer = operators?.find((o) => (operatorName === null || similar ? o.primary : o.name === operatorName));
+  const signsTwice = kind === 'approve' && alreadyApproved(proposal.quorum, signer);
 
   // The request has the focus, never the confirm button: reading comes before signing.
   useEffect(() => requestRef.current?.focus(), []);
@@ -94,7 +101,13 @@ function DecisionForm({ proposal, kind }: { proposal: ProposalDto; kind: Decisio
   const pending = proposal.status === 'pending';
   const seenAll = unseen === 0;
   const canConfirm =
-    pending && connected && !deciding && hashCheck === 'match' && (kind === 'deny' || seenAll) && (!similar || terms !== null);
+    pending &&
+    connected &&
+    !deciding &&
+    hashCheck === 'match' &&
+    (kind === 'deny' || seenAll) &&
+    (!similar || terms !== null) &&
+    !signsTwice;
 
   const submit = (): void => {
     if (!canConfirm) return;
@@ -103,7 +116,11 @@ function DecisionForm({ proposal, kind }: { proposal: ProposalDto; kind: Decisio
       reasonRef.current?.focus();
       return;
     }
-    void decide(kind === 'deny' ? reason.trim() : undefined, kind === 'approve' && similar && terms ? terms : undefined);
+    void decide(
+      kind === 'deny' ? reason.trim() : undefined,
+      kind === 'approve' && similar && terms ? terms : undefined,
+      kind === 'approve' && !similar && signer && !signer.primary ? signer.name : undefined,
+    );
   };
 
   const onSubmit = (event: FormEvent): void => {
@@ -138,7 +155,9 @@ function DecisionForm({ proposal, kind }: { proposal: ProposalDto; kind: Decisio
       </h2>
       <p className="dialog-lead">
         {kind === 'approve'
-          ? `The console will sign a single-use approval with the operator key${operatorKeyId ? ` ${operatorKeyId}` : ''} for exactly this request, and the boundary will execute it at once.`
+          ? proposal.quorum
+            ? `The console will sign a single-use approval with ${signer ? `${signer.name}'s key ${signer.keyId}` : 'the operator key'} for exactly this request; the boundary executes it once ${proposal.quorum.needed} distinct operator keys have approved.`
+            : `The console will sign a single-use approval with ${signer && !signer.primary ? `${signer.name}'s key ${signer.keyId}` : `the operator key${operatorKeyId ? ` ${operatorKeyId}` : ''}`} for exactly this request, and the boundary will execute it at once.`
           : 'The proposal will be closed without running, and your reason written to the ledger and given to the agent.'}
       </p>
       <ProposalOutcome proposal={proposal} />
@@ -187,7 +206,11 @@ function DecisionForm({ proposal, kind }: { proposal: ProposalDto; kind: Decisio
         </span>
       </p>
       {pending ? <ExpiryWarning proposal={proposal} always /> : null}
-      {kind === 'approve' && pending ? (
+      {proposal.quorum ? <QuorumStatus quorum={proposal.quorum} /> : null}
+      {kind === 'approve' && pending && operators && operators.length > 1 && !similar ? (
+        <OperatorChoice operators={operators} chosen={signer} onChoose={setOperatorName} quorum={proposal.quorum} />
+      ) : null}
+      {kind === 'approve' && pending && !proposal.quorum ? (
         <fieldset className="similar-fieldset">
           <legend className="field-label">Approve</legend>
           <label className="similar-choice">

@@ -10,6 +10,7 @@ import { useConnectionStore } from '../../stores/connection-store';
 import { usePendingStore } from '../../stores/pending-store';
 import { AgentNote } from './AgentNote';
 import { ChangeSummary } from './ChangeSummary';
+import { QuorumStatus } from './QuorumStatus';
 import { EffectPreview } from './EffectPreview';
 import { ExpiryWarning } from './ExpiryWarning';
 import { ProposalOutcome } from './ProposalOutcome';
@@ -81,6 +82,7 @@ export function ProposalDetail({ proposal }: { proposal: ProposalDto }) {
 
       <EffectPreview preview={proposal.preview} />
       <ChangeSummary action={proposal.action} facts={facts} />
+      {proposal.quorum ? <QuorumStatus quorum={proposal.quorum} /> : null}
 
       <section aria-labelledby="payload-heading">
         <h3 id="payload-heading" className="section-title payload-heading">

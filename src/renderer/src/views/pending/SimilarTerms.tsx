@@ -127,8 +127,17 @@ export function SimilarTerms({
       {preview ? (
         <div data-testid="grant-preview">
           <p className="field-label">
-            The grant you will sign: without a new decision, OpenExec will run {limitText(preview)} for <code>{preview.action}</code> whose
-            payload has
+            The grant you will sign: without a new decision, OpenExec will run {limitText(preview)} for <code>{preview.action}</code>{' '}
+            <span data-testid="grant-agent">
+              {preview.agent !== null ? (
+                <>
+                  from agent <code>{preview.agent}</code> only (verified by its token)
+                </>
+              ) : (
+                'from any agent (this request came without an agent token)'
+              )}
+            </span>{' '}
+            whose payload has
           </p>
           <p className="field-label" id="grant-fixed-label">
             exactly these fields and values

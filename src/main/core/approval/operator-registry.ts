@@ -1,0 +1,96 @@
+import { Ed25519Verifier, type Ed25519Signer } from '../crypto/ed25519.ts';
+import { KeyFileError } from '../crypto/key-file.ts';
+import { loadOperator, operatorNames, PRIMARY_OPERATOR } from '../crypto/operator-keys.ts';
+import type { Ledger } from '../ledger/ledger.ts';
+import type { JsonObject } from '../json/json-value.ts';
+import { Refusal } from '../errors.ts';
+import type { TrustedApprover } from './validate-approval.ts';
+import type { OperatorDto } from '../../../shared/console-dto.ts';
+
+/** `details.kind` of the `config` receipt that records an operator key the first time it is loaded. */
+export const OPERATOR_KEY_RECEIPT_KIND = 'operator-key';
+
+/**
+ * The operators' signing keys by name: the first (`operator-key.pem`) and those `openexec
+ * operators add NAME` made (`operators/NAME.pem`). A name it does not know yet is looked up in
+ * the data directory when it is asked for (and the directory is read again when the operators
+ * are listed), so a key added while OpenExec runs is usable without a restart. A further key is
+ * recorded by a `config` receipt the first time this ledger loads it; from then on it is a
+ * trusted operator approver (`approvers`, which the engine's approval policy reads at every
+ * decision) and may verify grants.
+ */
+export class OperatorRegistry {
+  private readonly byName = new Map<string, Ed25519Signer>();
+  private readonly verifiers = new Map<string, Ed25519Verifier>();
+  /**
+   * The approval policy's trusted approvers: `others` (ClawShield's key) first, then every
+   * operator key, appended as it loads. The engine's policy holds this very array.
+   */
+  readonly approvers: TrustedApprover[];
+
+  constructor(
+    private readonly dataDir: string,
+    primary: Ed25519Signer,
+    private readonly ledger: Ledger,
+    others: readonly TrustedApprover[] = [],
+  ) {
+    this.approvers = [...others];
+    this.adopt(PRIMARY_OPERATOR, primary);
+    for (const name of operatorNames(dataDir)) this.load(name);
+  }
+
+  /** The named operator's key, loading it from the data directory if it is new; undefined if there is none. */
+  get(name: string): Ed25519Signer | undefined {
+    return this.byName.get(name) ?? this.load(name) ?? undefined;
+  }
+
+  /** The operator key with this id, for verifying what it signed. */
+  verifier(keyId: string): Ed25519Verifier | null {
+    return this.verifiers.get(keyId) ?? null;
+  }
+
+  /** Every operator, the primary first, after reading the directory again for keys added since. */
+  list(): OperatorDto[] {
+    for (const name of operatorNames(this.dataDir)) if (!this.byName.has(name)) this.load(name);
+    return [...this.byName].map(([name, signer]) => ({ name, keyId: signer.keyId, primary: name === PRIMARY_OPERATOR }));
+  }
+
+  private load(name: string): Ed25519Signer | null {
+    let signer: Ed25519Signer | null;
+    try {
+      signer = loadOperator(this.dataDir, name);
+    } catch (err) {
+      // A key file that fails its checks is refused, never half-trusted.
+      if (err instanceof KeyFileError) throw new Refusal('conflict', `Operator '${name}' cannot be loaded: ${err.message}`);
+      throw err;
+    }
+    if (signer === null) return null;
+    if (!this.ledger.read.hasConfigBy(OPERATOR_KEY_RECEIPT_KIND, signer.keyId)) {
+      const details = Object.assign(Object.create(null) as JsonObject, {
+        kind: OPERATOR_KEY_RECEIPT_KIND,
+        change: 'loaded',
+        operator: name,
+        public_key: Buffer.from(signer.publicKey).toString('base64'),
+      });
+      this.ledger.witness(() => {
+        this.ledger.append({
+          event: 'config',
+          approver: 'operator',
+          approver_key_id: signer.keyId,
+          reason: `operator key loaded: ${name} (key ${signer.keyId})`,
+          details,
+        });
+      });
+    }
+    this.adopt(name, signer);
+    return signer;
+  }
+
+  private adopt(name: string, signer: Ed25519Signer): void {
+    this.byName.set(name, signer);
+    if (this.verifiers.has(signer.keyId)) return;
+    const verifier = new Ed25519Verifier(signer.publicKey);
+    this.verifiers.set(signer.keyId, verifier);
+    this.approvers.push({ kind: 'operator', verifier });
+  }
+}
