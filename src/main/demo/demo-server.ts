@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import { DEMO_TENANT } from './approver.ts';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 export const DEMO_MANIFEST = join(REPO_ROOT, 'demo/actions.yaml');
@@ -14,7 +15,7 @@ const STARTUP_TIMEOUT_MS = 60_000;
 export class DemoSetupError extends Error {}
 
 const WELCOME = `Welcome to the OpenExec demo.
-This file was read by a declared action (/usr/bin/cat), under an approval signed for exactly this request.
+This file was read by a declared action (/usr/bin/cat), on a signed decision of the operator.
 `;
 
 /**
@@ -75,6 +76,9 @@ export function startDemoServer(dataDir: string, approverPem: string, manifest: 
       OPENEXEC_PORT: '0',
       OPENEXEC_MODE: 'clawshield',
       CLAWSHIELD_PUBLIC_KEY: approverPem,
+      CLAWSHIELD_TENANT_ID: DEMO_TENANT,
+      // Every agent request names its agent: the receipts say who asked.
+      OPENEXEC_REQUIRE_AGENT_TOKEN: '1',
       OPENEXEC_ACTIONS: manifest,
       OPENEXEC_ALLOWED_ACTIONS: actions.join(','),
     }),

@@ -1,5 +1,8 @@
 import { ConsoleClient } from '../cli/console-client.ts';
 import type { ProposalDetailDto, ProposalDto, ReceiptDto } from '../../shared/console-dto.ts';
+import type { GrantDto } from '../../shared/grant-dto.ts';
+import type { SimilarGrantInput } from '../../shared/grant-schemas.ts';
+import { jsonText } from '../cli/terminal-text.ts';
 import type { Narrator } from './narrator.ts';
 import type { Keyboard } from './keyboard.ts';
 
@@ -52,10 +55,46 @@ export class DemoOperator {
     return { decision, proposal: await this.client.call('deny', { id, reason: why }) };
   }
 
+  /**
+   * "Approve similar…": the terms are shown as the console shows them before signing; then the
+   * proposal is approved once and the grant signed, or (the presenter's choice) the proposal is
+   * denied and nothing is granted.
+   */
+  async grant(input: SimilarGrantInput): Promise<{ decision: Decision; proposal: ProposalDto; grant: GrantDto | null }> {
+    const n = this.narrator;
+    const terms = await this.client.call('previewSimilar', input);
+    n.line(
+      'operator',
+      `reads the terms of the grant before signing: action '${terms.action}', ${terms.agent ? `agent ${terms.agent}` : 'any agent'}`,
+    );
+    n.line('operator', '  payload fixed to ', jsonText(terms.fixed));
+    n.line('operator', `  may vary: ${terms.varying.length ? terms.varying.join(', ') : 'nothing'}`);
+    n.line('operator', `  limit: ${limitWords(terms.uses, terms.forSeconds)}`);
+    let decision: Decision = 'approve';
+    if (this.keyboard) {
+      n.line('operator', 'your decision: [g] approve and grant  [d] deny  (the script would grant)');
+      decision = (await this.keyboard.key(['g', 'd'])) === 'g' ? 'approve' : 'deny';
+    }
+    if (decision === 'deny') {
+      n.line('operator', `denies, with the reason: ${DEFAULT_DENY_REASON}; nothing is granted`);
+      return { decision, proposal: await this.client.call('deny', { id: input.id, reason: DEFAULT_DENY_REASON }), grant: null };
+    }
+    const done = await this.client.call('approveSimilar', input);
+    const g = done.grant;
+    n.line('operator', `approves this request once, and signs grant ${g.id} with the operator key (key id ${g.keyId})`);
+    return { decision, proposal: done.proposal, grant: g };
+  }
+
   /** Receipts newer than `afterSeq`, oldest first (a demo's ledger is small). */
   async receiptsAfter(afterSeq: number): Promise<ReceiptDto[]> {
     const page = await this.client.call('searchReceipts', { limit: 500 });
     return page.items.filter((r) => r.seq > afterSeq).reverse();
+  }
+
+  /** The receipt that witnessed an execution (its `executed` or `failed` receipt). */
+  async executionReceipt(execId: string): Promise<ReceiptDto | undefined> {
+    const page = await this.client.call('searchReceipts', { id: execId, events: ['executed', 'failed'], limit: 1 });
+    return page.items[0];
   }
 
   async receipt(seq: number): Promise<ReceiptDto> {
@@ -72,4 +111,12 @@ export class DemoOperator {
       beforeSeq = page.nextBeforeSeq;
     }
   }
+}
+
+/** "3 uses, for 10 min": a grant's limit in words. */
+export function limitWords(uses: number | null, forSeconds: number | null): string {
+  const parts: string[] = [];
+  if (uses !== null) parts.push(`${uses} use${uses === 1 ? '' : 's'}`);
+  if (forSeconds !== null) parts.push(forSeconds % 60 === 0 ? `for ${forSeconds / 60} min` : `for ${forSeconds} s`);
+  return parts.join(', ');
 }
