@@ -258,6 +258,46 @@ describe('openexec demo', () => {
   );
 
   test(
+    'interactive: a decision taken in another console (here `openexec deny`) while the demo waits for a key is the one that counts',
+    async () => {
+      const file = scenario(
+        'elsewhere',
+        [
+          'title: Elsewhere',
+          'steps:',
+          '  - propose: { title: Ask, as: ask, action: greet, payload: { name: room } }',
+          '  - decide: { title: Decide it, proposal: ask, decision: approve }',
+          '  - wait: { title: Outcome, for: ask, until: executed }',
+        ].join('\n'),
+      );
+      const dir = join(work, 'elsewhere');
+      // stdin stays open and silent: the presenter presses nothing in the terminal.
+      const child = spawn(BIN, ['demo', '--scenario', file, '--data-dir', dir], { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+      while (!stdout.includes('your decision:')) {
+        if (child.exitCode !== null) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const pending = await cli(dir, 'pending', '--json');
+      const id = /"id":\s*"([0-9a-f-]{36})"/.exec(pending.stdout)?.[1];
+      expect(id, pending.stdout + pending.stderr).toBeDefined();
+      const denied = await cli(dir, 'deny', id!, '--reason', 'Decided in the console');
+      expect(denied.code, denied.stderr).toBe(0);
+      const code = await closed;
+      child.stdin.end();
+      expect(code, stdout + stderr).toBe(0);
+      expect(stdout).toContain('decided elsewhere (a console on this ledger): the proposal is denied');
+      expect(stdout).toContain('learns: denied, because: Decided in the console');
+      expect(eventsIn(dir)).not.toContain('executed');
+    },
+    DEMO_TIMEOUT_MS,
+  );
+
+  test(
     'a failing step exits non-zero, saying which step and why, and stops the server',
     async () => {
       const file = scenario(
