@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +22,14 @@ export interface LoggingCostFigures {
   requestsPerRun: number;
   /** Executions per second of each run, pair by pair. */
   samples: { logged: number[]; silent: number[] };
+  /** The server process's own CPU time (user + system) per request in each run, microseconds. */
+  cpuSamples: { logged: number[]; silent: number[] };
+  /**
+   * Logged CPU per request over silent, geometric mean of the pairs, as a cost in percent: what
+   * logging adds to the server's work. A busy neighbour slows a run down but barely changes the
+   * CPU the server itself spends on a request, so this is the firmer figure on a shared machine.
+   */
+  cpuCostPercent: number;
   /** logged / silent of each pair. */
   pairRatios: number[];
   /** The geometric mean of the pair ratios: logged throughput as a share of silent. */
@@ -85,8 +93,24 @@ async function stopServer(s: BenchServer): Promise<void> {
   rmSync(s.dataDir, { recursive: true, force: true });
 }
 
-/** One run of `n` fresh executions at concurrency 16; executions per second. */
-async function run(s: BenchServer, approver: TestApprover, tag: string, n: number): Promise<number> {
+/** CPU seconds (user + system) the process has used so far, from /proc (Linux). */
+function cpuSeconds(pid: number): number {
+  // Fields after the command name, which is in parentheses and may hold spaces.
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime are fields 14 and 15 of the whole line: 12 and 13 after the name.
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+/** USER_HZ: 100 on every Linux this runs on. */
+const CLOCK_TICKS = 100;
+
+interface RunFigures {
+  perSecond: number;
+  cpuMicrosPerRequest: number;
+}
+
+/** One run of `n` fresh executions at concurrency 16: executions per second, and the server's CPU per request. */
+async function run(s: BenchServer, approver: TestApprover, tag: string, n: number): Promise<RunFigures> {
   const bodies = Array.from({ length: n }, (_, i) => {
     const payload = `{"a":${i},"b":16}`;
     return executeWire('add', payload, `${tag}-${i}`, approver.mint('add', payload));
@@ -99,9 +123,11 @@ async function run(s: BenchServer, approver: TestApprover, tag: string, n: numbe
         postRaw(agent, s.url, executeWire('echo', '{}', `${tag}-warm-${i}`, approver.mint('echo', '{}'))),
       ),
     );
+    const cpuBefore = cpuSeconds(s.child.pid!);
     const { errors, seconds } = await runLoad(agent, s.url, bodies, CONCURRENCY);
+    const cpu = cpuSeconds(s.child.pid!) - cpuBefore;
     if (errors > 0) throw new Error(`logging bench: ${errors} errors in run ${tag}`);
-    return Math.round(n / seconds);
+    return { perSecond: Math.round(n / seconds), cpuMicrosPerRequest: Math.round((cpu * 1e6) / n) };
   } finally {
     agent.destroy();
   }
@@ -121,6 +147,7 @@ async function lineCost(n: number): Promise<number> {
 }
 
 const round1 = (x: number) => Math.round(x * 10) / 10;
+const geometricMean = (xs: number[]) => Math.exp(xs.reduce((sum, x) => sum + Math.log(x), 0) / xs.length);
 
 /**
  * What logging costs /execute at concurrency 16. Two servers run side by side, one logging
@@ -141,6 +168,7 @@ export async function benchLoggingCost(pairs: number, perRun: number): Promise<L
     throw err;
   });
   const samples = { logged: [] as number[], silent: [] as number[] };
+  const cpuSamples = { logged: [] as number[], silent: [] as number[] };
   let filesLeft: string[] = [];
   try {
     await run(logged, approver, 'warm-logged', perRun / 4);
@@ -151,7 +179,9 @@ export async function benchLoggingCost(pairs: number, perRun: number): Promise<L
         ['silent', silent],
       ] as const;
       for (const [name, server] of i % 2 === 0 ? order : [...order].reverse()) {
-        samples[name].push(await run(server, approver, `${name}-${i}`, perRun));
+        const f = await run(server, approver, `${name}-${i}`, perRun);
+        samples[name].push(f.perSecond);
+        cpuSamples[name].push(f.cpuMicrosPerRequest);
       }
     }
     filesLeft = readdirSync(join(logged.dataDir, LOG_DIR)).sort();
@@ -160,13 +190,16 @@ export async function benchLoggingCost(pairs: number, perRun: number): Promise<L
     await stopServer(silent);
   }
   const pairRatios = samples.logged.map((l, i) => l / samples.silent[i]!);
-  const ratio = Math.exp(pairRatios.reduce((sum, r) => sum + Math.log(r), 0) / pairRatios.length);
+  const ratio = geometricMean(pairRatios);
+  const cpuRatio = geometricMean(cpuSamples.logged.map((l, i) => l / cpuSamples.silent[i]!));
   const costs = pairRatios.map((r) => (1 - r) * 100);
   return {
     concurrency: CONCURRENCY,
     pairs,
     requestsPerRun: perRun,
     samples,
+    cpuSamples,
+    cpuCostPercent: round1((cpuRatio - 1) * 100),
     pairRatios: pairRatios.map((r) => Math.round(r * 1000) / 1000),
     throughputRatio: Math.round(ratio * 1000) / 1000,
     costPercent: round1((1 - ratio) * 100),

@@ -20,30 +20,53 @@ const CLOSE_WAIT_MS = 1000;
 const stderrStream: DestinationStream = { write: (line: string) => void process.stderr.write(line) };
 
 /**
- * What must never reach a log line, wherever a caller might put it. We never log bodies or
- * headers in the first place; these paths are the second line of defence.
+ * What must never reach a log line, wherever a caller might put it: these keys at the top of a
+ * line or of a child logger's bindings (pino's `redact`), and one level down in a line
+ * (`{req: {headers}}`, censorNested). We never log bodies or headers in the first place; this
+ * is the second line of defence.
  */
-export const REDACT_PATHS = [
+export const SECRET_KEYS: readonly string[] = [
   'authorization',
-  '*.authorization',
   'headers',
-  '*.headers',
   'token',
-  '*.token',
   'consoleToken',
   'approval_artifact',
-  '*.approval_artifact',
   'signature',
-  '*.signature',
   'payload',
-  '*.payload',
   'body',
-  '*.body',
   'key',
-  '*.key',
   'password',
-  '*.password',
 ];
+const SECRET = new Set(SECRET_KEYS);
+export const CENSORED = '[redacted]';
+
+function hasSecret(o: object): boolean {
+  for (const k in o) if (SECRET.has(k)) return true;
+  return false;
+}
+
+/** A copy of `o` with its secret keys censored (an Error keeps its type, message and stack). */
+function censoredCopy(o: object): Record<string, unknown> {
+  const copy: Record<string, unknown> = o instanceof Error ? { type: o.name, message: o.message, stack: o.stack } : {};
+  for (const [k, v] of Object.entries(o)) copy[k] = SECRET.has(k) ? CENSORED : v;
+  return copy;
+}
+
+/**
+ * The line with every secret key one level down censored. pino's `redact` did this with
+ * wildcard paths (`*.token`), which cost ~11 µs of CPU a line, most of what logging added to a
+ * request (README "Logs"); this walks the keys once and copies only when something must go.
+ */
+export function censorNested(line: Record<string, unknown>): Record<string, unknown> {
+  let out = line;
+  for (const k in line) {
+    const v = line[k];
+    if (typeof v !== 'object' || v === null || Array.isArray(v) || !hasSecret(v)) continue;
+    if (out === line) out = { ...line };
+    out[k] = censoredCopy(v);
+  }
+  return out;
+}
 
 export interface OpenExecLogger {
   readonly logger: Logger;
@@ -96,7 +119,12 @@ export async function createLogger(config: OpenExecConfig, options: LoggerOption
   }
   if (options.stderr) streams.push({ stream: stderrStream, level });
   const logger = pino(
-    { level, base: { pid: process.pid }, redact: { paths: REDACT_PATHS, censor: '[redacted]' } },
+    {
+      level,
+      base: { pid: process.pid },
+      redact: { paths: [...SECRET_KEYS], censor: CENSORED },
+      formatters: { log: censorNested },
+    },
     streams.length > 0 ? pino.multistream(streams) : pino.destination('/dev/null'),
   );
   return {
