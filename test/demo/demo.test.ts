@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import { parse } from 'yaml';
 import { REPO_ROOT, tempDir } from '../support/harness.ts';
 import { cli } from '../support/cli.ts';
+import { findElectronBinary } from '../../scripts/electron-binary.mjs';
 
 const BIN = join(REPO_ROOT, 'bin/openexec');
 const TOUR = join(REPO_ROOT, 'demo/scenarios/tour.yaml');
@@ -293,6 +294,34 @@ describe('openexec demo', () => {
       expect(stdout).toContain('decided elsewhere (a console on this ledger): the proposal is denied');
       expect(stdout).toContain('learns: denied, because: Decided in the console');
       expect(eventsIn(dir)).not.toContain('executed');
+    },
+    DEMO_TIMEOUT_MS,
+  );
+
+  test.skipIf('path' in findElectronBinary())(
+    'interactive with a display but no Electron binary: it says why there is no console window and runs headless',
+    async () => {
+      const file = scenario('windowless', 'title: Windowless\nsteps:\n  - verify: { title: Ledger, check: ledger }\n');
+      const dir = join(work, 'windowless');
+      const r = await new Promise<Run>((resolve) => {
+        const child = spawn(BIN, ['demo', '--scenario', file, '--data-dir', dir], {
+          cwd: REPO_ROOT,
+          env: { ...process.env, DISPLAY: ':99' },
+          stdio: ['pipe', 'pipe', 'pipe'],
+        });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        child.stdin.end();
+        child.on('close', (code) => resolve({ code, stdout, stderr }));
+      });
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      const flat = r.stdout.replace(/\n\s+\| /g, ' ');
+      expect(flat).toContain('starting OpenExec in its console window');
+      expect(flat).toContain('no console window: OpenExec exited (code 1) before it was ready: openexec: cannot open the console window:');
+      expect(flat).toContain('starting OpenExec headless');
+      expect(flat).toContain('ledger valid:');
     },
     DEMO_TIMEOUT_MS,
   );

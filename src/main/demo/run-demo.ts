@@ -11,7 +11,16 @@ import { Keyboard, KeyboardClosed } from './keyboard.ts';
 import { Narrator } from './narrator.ts';
 import { DemoOperator } from './operator.ts';
 import { loadScenario, ScenarioError, type Step } from './scenario.ts';
-import { DemoSetupError, freshDataDir, installDemoActions, REPO_ROOT, startDemoServer, type DemoServer } from './demo-server.ts';
+import {
+  DemoSetupError,
+  displayAvailable,
+  freshDataDir,
+  installDemoActions,
+  REPO_ROOT,
+  startDemoServer,
+  WindowUnavailable,
+  type DemoServer,
+} from './demo-server.ts';
 import { StepFailed, type DemoContext } from './demo-context.ts';
 import { decide, execute, grant, propose, replay, tamper, wait } from './request-steps.ts';
 import { registerAgent } from './agent-identity.ts';
@@ -21,9 +30,10 @@ import { tolerateUnwritableStdio } from '../app/tolerant-stdio.ts';
 
 export const BUILTIN_SCENARIO = join(REPO_ROOT, 'demo/scenarios/tour.yaml');
 
-export const DEMO_USAGE = `usage: openexec demo [--auto] [--step] [--data-dir DIR] [--scenario FILE]
+export const DEMO_USAGE = `usage: openexec demo [--auto] [--step] [--headless] [--data-dir DIR] [--scenario FILE]
 
-  --auto            play the operator's decisions too (no keys needed)
+  --auto            play the operator's decisions too (no keys needed, no window)
+  --headless        no console window even where Electron runs (decide with keys here)
   --step            wait for Enter before each step
   --data-dir DIR    keep the demo's ledger in DIR (new or empty); default: a temporary folder
   --scenario FILE   run this scenario (YAML, docs/demo/scenarios.md) instead of the built-in one`;
@@ -98,6 +108,7 @@ export async function runDemo(argv: string[]): Promise<number> {
     strict: true,
     options: {
       auto: { type: 'boolean', default: false },
+      headless: { type: 'boolean', default: false },
       step: { type: 'boolean', default: false },
       'data-dir': { type: 'string' },
       scenario: { type: 'string' },
@@ -148,9 +159,24 @@ export async function runDemo(argv: string[]): Promise<number> {
     const approver = new DemoApprover();
     const { manifest, actions } = installDemoActions(dataDir);
     narrator.banner(scenario.title);
-    narrator.line('demo', `starting OpenExec headless on ${dataDir} (ClawShield mode: nothing runs without an approval)`);
     narrator.line('demo', `declared actions: ${actions.join(', ')} (from demo/actions.yaml); the approver's key is made for this run`);
-    server = await startDemoServer(dataDir, approver.publicKeyPem, manifest, actions);
+    const start = (host: 'window' | 'headless') => {
+      narrator.line(
+        'demo',
+        `starting OpenExec ${host === 'window' ? 'in its console window' : 'headless'} on ${dataDir} (ClawShield mode: nothing runs without an approval)`,
+      );
+      return startDemoServer(host, dataDir, approver.publicKeyPem, manifest, actions);
+    };
+    // The presenter's console window where Electron runs; hands-off runs need none.
+    if (!values.auto && !values.headless && displayAvailable()) {
+      server = await start('window').catch((err: unknown) => {
+        if (!(err instanceof WindowUnavailable)) throw err;
+        narrator.line('demo', `no console window: ${err.message}`);
+        return null;
+      });
+      if (server) narrator.line('operator', 'decide in the console window (Pending), or with single keys here');
+    }
+    server ??= await start('headless');
     narrator.line('demo', `OpenExec is listening on ${server.url}; every agent request must carry an agent token`);
     const agent = await registerAgent(narrator, dataDir, scenario.agent, server.url);
     if (needKeys) keyboard = new Keyboard(process.stdin, interrupt);
