@@ -21,7 +21,7 @@ if (!only || only === 'execute') {
 }
 if (!only || only === 'logging') {
   // At least 3 logged/silent pairs: fewer cannot tell the cost from a neighbour's burst.
-  results['logging'] = await benchLoggingCost(Math.max(3, Number(process.env['BENCH_PAIRS'] ?? 8)), 2000);
+  results['logging'] = await benchLoggingCost(Math.max(3, Number(process.env['BENCH_PAIRS'] ?? 20)), 600);
 }
 if (!only || only === 'ledger') {
   results['ledger'] = benchLedger(Number(process.env['BENCH_RECEIPTS'] ?? 1_000_000));
