@@ -43,6 +43,13 @@ export interface LoggingCostFigures {
   meanThroughputRatio: number;
   /** The lowest and highest pair's cost: how far machine noise moves one comparison. */
   costRangePercent: [number, number];
+  /**
+   * A 95 % interval of costPercent (bootstrap of the median over the pairs): the figure is
+   * known to within this on this machine at this load. Too wide to decide 5 %? Run more pairs.
+   */
+  costInterval95Percent: [number, number];
+  /** The same interval for cpuCostPercent. */
+  cpuCostInterval95Percent: [number, number];
   /** What the logged server was configured with, and the files it left (evidence it rolled). */
   logging: { level: string; maxBytes: number; files: number; stderr: string; filesLeft: string[] };
   /** 1-minute load average before and after (a shared machine: read the figures with it). */
@@ -157,6 +164,13 @@ const median = (xs: number[]) => {
   const mid = sorted.length / 2;
   return sorted.length % 2 === 1 ? sorted[Math.floor(mid)]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 };
+/** A 95 % bootstrap interval of the median of `xs`. */
+function medianInterval(xs: number[], resamples = 4000): [number, number] {
+  const medians = Array.from({ length: resamples }, () => median(xs.map(() => xs[Math.floor(Math.random() * xs.length)]!))).sort(
+    (a, b) => a - b,
+  );
+  return [medians[Math.floor(resamples * 0.025)]!, medians[Math.ceil(resamples * 0.975) - 1]!];
+}
 const geometricMean = (xs: number[]) => Math.exp(xs.reduce((sum, x) => sum + Math.log(x), 0) / xs.length);
 
 /**
@@ -201,7 +215,10 @@ export async function benchLoggingCost(pairs: number, perRun: number): Promise<L
   }
   const pairRatios = samples.logged.map((l, i) => l / samples.silent[i]!);
   const ratio = median(pairRatios);
-  const cpuRatio = median(cpuSamples.logged.map((l, i) => l / cpuSamples.silent[i]!));
+  const cpuRatios = cpuSamples.logged.map((l, i) => l / cpuSamples.silent[i]!);
+  const cpuRatio = median(cpuRatios);
+  const [ratioLow, ratioHigh] = medianInterval(pairRatios);
+  const [cpuLow, cpuHigh] = medianInterval(cpuRatios);
   const costs = pairRatios.map((r) => (1 - r) * 100);
   return {
     concurrency: CONCURRENCY,
@@ -215,6 +232,8 @@ export async function benchLoggingCost(pairs: number, perRun: number): Promise<L
     costPercent: round1((1 - ratio) * 100),
     meanThroughputRatio: Math.round(geometricMean(pairRatios) * 1000) / 1000,
     costRangePercent: [round1(Math.min(...costs)), round1(Math.max(...costs))],
+    costInterval95Percent: [round1((1 - ratioHigh) * 100), round1((1 - ratioLow) * 100)],
+    cpuCostInterval95Percent: [round1((cpuLow - 1) * 100), round1((cpuHigh - 1) * 100)],
     logging: { level: 'info', maxBytes: LOG_MAX_BYTES, files: LOG_FILES, stderr: '/dev/null', filesLeft },
     loadAverage: { before, after: loadavg()[0]!, cpus: cpus().length },
     microsecondsPerLine: await lineCost(50_000),

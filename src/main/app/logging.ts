@@ -16,7 +16,9 @@ const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
  * (README "Logs"). A crash can lose the last second of lines; a stop flushes them. A small
  * OPENEXEC_LOG_MAX_BYTES gets smaller batches, so a file still ends close to its limit.
  */
-const WRITE_BATCH_BYTES = 4096;
+const WRITE_BATCH_BYTES = 16 * 1024;
+/** sonic-boom's largest single write; a batch must stay below it. */
+const MAX_WRITE_BYTES = 64 * 1024;
 const FLUSH_EVERY_MS = 1000;
 /** A log file that cannot take its last lines (a full disk) does not hold up a stop for longer. */
 const CLOSE_WAIT_MS = 1000;
@@ -112,6 +114,7 @@ export async function createLogger(config: OpenExecConfig, options: LoggerOption
       mode: 0o600,
       maxLength: MAX_BUFFERED_BYTES,
       minLength: Math.min(WRITE_BATCH_BYTES, Math.floor(config.logMaxBytes / 8)),
+      maxWrite: MAX_WRITE_BYTES,
       periodicFlush: FLUSH_EVERY_MS,
     });
     roll.on('error', () => {});
