@@ -12,7 +12,7 @@ const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 /**
  * Lines are written to the file in batches of at least this many bytes, and at least once a
  * second. One write per line cost a request a thread-pool round trip, and on a busy machine the
- * hand-off often stalled the event loop for a scheduler slice: most of what logging cost
+ * hand-off often stalled the event loop for a scheduler slice: a large part of what logging cost
  * (README "Logs"). A crash can lose the last second of lines; a stop flushes them. A small
  * OPENEXEC_LOG_MAX_BYTES gets smaller batches, so a file still ends close to its limit.
  */
@@ -65,7 +65,7 @@ function censoredCopy(o: object): Record<string, unknown> {
 
 /**
  * The line with every secret key one level down censored. pino's `redact` did this with
- * wildcard paths (`*.token`), which cost ~11 µs of CPU a line, most of what logging added to a
+ *  wildcard paths (`*.token`), which cost ~11 µs of CPU a line, much of what logging added to a
  * request (README "Logs"); this walks the keys once and copies only when something must go.
  */
 export function censorNested(line: Record<string, unknown>): Record<string, unknown> {
