@@ -65,7 +65,7 @@ function censoredCopy(o: object): Record<string, unknown> {
 
 /**
  * The line with every secret key one level down censored. pino's `redact` did this with
- *  wildcard paths (`*.token`), which cost ~11 µs of CPU a line, much of what logging added to a
+ * wildcard paths (`*.token`), which cost ~11 µs of CPU a line, much of what logging added to a
  * request (README "Logs"); this walks the keys once and copies only when something must go.
  */
 export function censorNested(line: Record<string, unknown>): Record<string, unknown> {
