@@ -20,7 +20,8 @@ if (!only || only === 'execute') {
   results['execute'] = [...(await benchExecute('NORMAL', [1, 16, 64], 6000)), ...(await benchExecute('FULL', [1, 16, 64], 3000))];
 }
 if (!only || only === 'logging') {
-  results['logging'] = await benchLoggingCost(Number(process.env['BENCH_ROUNDS'] ?? 3), 4000);
+  // At least 3 logged/silent pairs: fewer cannot tell the cost from a neighbour's burst.
+  results['logging'] = await benchLoggingCost(Math.max(3, Number(process.env['BENCH_PAIRS'] ?? 20)), 600);
 }
 if (!only || only === 'ledger') {
   results['ledger'] = benchLedger(Number(process.env['BENCH_RECEIPTS'] ?? 1_000_000));

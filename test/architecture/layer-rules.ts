@@ -87,8 +87,8 @@ export const LAYER_RULES: readonly LayerRule[] = [
   },
   {
     scope: 'src/main/demo/',
-    says: 'the demo is a client of a running OpenExec: it imports only src/main/cli, src/main/app, src/main/core, src/shared and itself (no electron, api or Electron code)',
-    files: ['src/main/cli/', 'src/main/app/', 'src/main/core/', 'src/shared/'],
+    says: 'the demo is a client of a running OpenExec: it imports only src/client (its agent is what an integrator writes), src/main/cli, src/main/app, src/main/core, src/shared and itself (no electron, api or Electron code)',
+    files: ['src/client/', 'src/main/cli/', 'src/main/app/', 'src/main/core/', 'src/shared/'],
     packages: anyPackageButElectron,
     builtins: true,
   },

@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import { parse } from 'yaml';
 import { REPO_ROOT, tempDir } from '../support/harness.ts';
 import { cli } from '../support/cli.ts';
+import { findElectronBinary } from '../../scripts/electron-binary.mjs';
 
 const BIN = join(REPO_ROOT, 'bin/openexec');
 const TOUR = join(REPO_ROOT, 'demo/scenarios/tour.yaml');
@@ -37,13 +38,19 @@ function tourHeadings(): string[] {
   return steps.map((s, i) => `[${i + 1}/${steps.length}] ${Object.values(s)[0]!.title}`);
 }
 
-function eventsIn(dataDir: string): Set<string> {
+/** Every receipt's signed body, oldest first, straight from the ledger file. */
+function receiptsIn(dataDir: string): Record<string, unknown>[] {
   const db = new Database(join(dataDir, 'openexec.db'), { readonly: true, fileMustExist: true });
   try {
-    return new Set(db.prepare('SELECT DISTINCT event FROM receipts').pluck().all() as string[]);
+    const bodies = db.prepare('SELECT body FROM receipts ORDER BY seq').pluck().all() as string[];
+    return bodies.map((b) => JSON.parse(b) as Record<string, unknown>);
   } finally {
     db.close();
   }
+}
+
+function eventsIn(dataDir: string): Set<string> {
+  return new Set(receiptsIn(dataDir).map((r) => String(r['event'])));
 }
 
 describe('openexec demo', () => {
@@ -78,6 +85,30 @@ describe('openexec demo', () => {
       for (const e of ['executed', 'refused', 'replayed', 'proposed', 'approved', 'denied', 'expired']) expect(events).toContain(e);
       // The approved note was written once, the liar's never.
       expect(readdirSync(join(dir, 'files/notes'))).toEqual(['meeting.md']);
+
+      // The read ran under the grant the operator signed: no approval of its own, and its
+      // receipt names the grant and the use; the replay of it spent no second use.
+      const receipts = receiptsIn(dir);
+      const granted = receipts.filter((r) => r['event'] === 'config' && String(r['reason']).includes(' granted: '));
+      expect(granted).toHaveLength(1);
+      const grantId = granted[0]!['grant_id'];
+      expect(grantId).toMatch(/^[0-9a-f-]{36}$/);
+      const underGrant = receipts.filter((r) => r['grant_id'] === grantId && r['event'] === 'executed');
+      expect(underGrant).toHaveLength(1);
+      expect(underGrant[0]).toMatchObject({ action: 'read-file', grant_use: 1, approver: 'operator', agent: 'demo-agent' });
+      expect(underGrant[0]).not.toHaveProperty('approval_id');
+      expect(r.stdout).toContain(`under grant ${String(grantId).slice(0, 8)}… (use 1)`);
+      // The agent went through the client with its own identity: every receipt about an agent's
+      // request names it.
+      const byAgent = receipts.filter((r) =>
+        ['proposed', 'approved', 'executed', 'refused', 'replayed', 'denied', 'expired'].includes(String(r['event'])),
+      );
+      expect(byAgent.length).toBeGreaterThan(10);
+      for (const receipt of byAgent) expect(receipt['agent'], JSON.stringify(receipt)).toBe('demo-agent');
+      expect(r.stdout).toContain('$ openexec agents add demo-agent');
+      expect(r.stdout).toContain('> await openexec.execute({ action, payload, nonce })');
+      // The truncated copy fails on the checkpoint alone, not on keys it could not find.
+      expect(r.stdout).toContain('the chain alone still holds');
     },
     DEMO_TIMEOUT_MS,
   );
@@ -108,7 +139,22 @@ describe('openexec demo', () => {
     [
       'an unknown step kind',
       'title: t\nsteps:\n  - approve: { title: x }\n',
-      "step 1: unknown step kind 'approve' (one of propose, execute, replay, tamper, wait, decide, verify)",
+      "step 1: unknown step kind 'approve' (one of propose, execute, replay, tamper, wait, decide, grant, verify)",
+    ],
+    [
+      'a grant without a limit',
+      'title: t\nsteps:\n  - propose: { title: p, as: p, action: greet, payload: { name: a } }\n  - grant: { title: g, as: g, proposal: p }\n',
+      'step 2 (grant): uses: a grant needs a limit: uses and/or for_seconds',
+    ],
+    [
+      'an execution under a grant no earlier step issued',
+      'title: t\nsteps:\n  - execute: { title: e, action: greet, payload: { name: a }, grant: g }\n',
+      `step 1 (execute "e"): grant: no earlier grant step is named 'g'`,
+    ],
+    [
+      'an agent name that cannot be registered',
+      'title: t\nagent: "no spaces"\nsteps:\n  - propose: { title: p, as: p, action: greet }\n',
+      "agent: must be 1-64 letters, digits, '.', '_' or '-'",
     ],
     [
       'a reference to no earlier step',
@@ -154,6 +200,7 @@ describe('openexec demo', () => {
         'small',
         [
           'title: A small one',
+          'agent: small-agent',
           'steps:',
           '  - execute: { title: Greet at once, as: hi, action: greet, payload: { name: small }, approval: approver }',
           '  - propose: { title: Ask to write, as: w, action: write-note, payload: { name: n1, text: t } }',
@@ -169,7 +216,8 @@ describe('openexec demo', () => {
       expect(r.code, r.stdout + r.stderr).toBe(0);
       expect(r.stdout).toContain('[1/5] Greet at once');
       expect(r.stdout.split('press Enter for the next step').length - 1).toBe(5);
-      expect(r.stdout).toContain("#2 executed 'greet'");
+      // The scenario's own agent name, registered before the first step (receipt #2).
+      expect(r.stdout).toContain("#3 executed 'greet' by agent small-agent");
       expect(r.stdout).toContain('(the script would approve)');
       expect(r.stdout).toContain('learns: denied, because: Denied by the operator');
       expect(r.stdout).toContain('ledger valid:');
@@ -177,6 +225,103 @@ describe('openexec demo', () => {
       expect(events).toContain('denied');
       expect(events).not.toContain('approved');
       expect(existsSync(join(dir, 'files/notes/n1.md'))).toBe(false);
+    },
+    DEMO_TIMEOUT_MS,
+  );
+
+  test(
+    'a presenter who declines the grant: the proposal is denied, nothing is granted, and the read that needed it is refused',
+    async () => {
+      const file = scenario(
+        'declined',
+        [
+          'title: Declined',
+          'steps:',
+          '  - propose: { title: Ask, as: ask, action: read-file, payload: { file: welcome.txt } }',
+          '  - grant: { title: Grant it, as: g, proposal: ask, uses: 2 }',
+          '  - execute: { title: Read under it, action: read-file, payload: { file: welcome.txt }, grant: g }',
+          '  - wait: { title: Outcome, for: ask, until: executed }',
+        ].join('\n'),
+      );
+      const dir = join(work, 'declined');
+      const r = await demo(['--scenario', file, '--data-dir', dir], 'd\n');
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      expect(r.stdout).toContain('limit: 2 uses');
+      expect(r.stdout).toContain('[g] approve and grant [d] deny (the script would grant)');
+      expect(r.stdout).toContain('no grant covers it (the operator did not grant one): refused, nothing ran');
+      expect(r.stdout).toContain('learns: denied');
+      const receipts = receiptsIn(dir);
+      expect(receipts.some((x) => 'grant_id' in x)).toBe(false);
+      expect(receipts.filter((x) => x['event'] === 'executed')).toEqual([]);
+      expect(receipts.filter((x) => x['event'] === 'refused')).toHaveLength(1);
+    },
+    DEMO_TIMEOUT_MS,
+  );
+
+  test(
+    'interactive: a decision taken in another console (here `openexec deny`) while the demo waits for a key is the one that counts',
+    async () => {
+      const file = scenario(
+        'elsewhere',
+        [
+          'title: Elsewhere',
+          'steps:',
+          '  - propose: { title: Ask, as: ask, action: greet, payload: { name: room } }',
+          '  - decide: { title: Decide it, proposal: ask, decision: approve }',
+          '  - wait: { title: Outcome, for: ask, until: executed }',
+        ].join('\n'),
+      );
+      const dir = join(work, 'elsewhere');
+      // stdin stays open and silent: the presenter presses nothing in the terminal.
+      const child = spawn(BIN, ['demo', '--scenario', file, '--data-dir', dir], { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+      while (!stdout.includes('your decision:')) {
+        if (child.exitCode !== null) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const pending = await cli(dir, 'pending', '--json');
+      const id = /"id":\s*"([0-9a-f-]{36})"/.exec(pending.stdout)?.[1];
+      expect(id, pending.stdout + pending.stderr).toBeDefined();
+      const denied = await cli(dir, 'deny', id!, '--reason', 'Decided in the console');
+      expect(denied.code, denied.stderr).toBe(0);
+      const code = await closed;
+      child.stdin.end();
+      expect(code, stdout + stderr).toBe(0);
+      expect(stdout).toContain('decided elsewhere (a console on this ledger): the proposal is denied');
+      expect(stdout).toContain('learns: denied, because: Decided in the console');
+      expect(eventsIn(dir)).not.toContain('executed');
+    },
+    DEMO_TIMEOUT_MS,
+  );
+
+  test.skipIf('path' in findElectronBinary())(
+    'interactive with a display but no Electron binary: it says why there is no console window and runs headless',
+    async () => {
+      const file = scenario('windowless', 'title: Windowless\nsteps:\n  - verify: { title: Ledger, check: ledger }\n');
+      const dir = join(work, 'windowless');
+      const r = await new Promise<Run>((resolve) => {
+        const child = spawn(BIN, ['demo', '--scenario', file, '--data-dir', dir], {
+          cwd: REPO_ROOT,
+          env: { ...process.env, DISPLAY: ':99' },
+          stdio: ['pipe', 'pipe', 'pipe'],
+        });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        child.stdin.end();
+        child.on('close', (code) => resolve({ code, stdout, stderr }));
+      });
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      const flat = r.stdout.replace(/\n\s+\| /g, ' ');
+      expect(flat).toContain('starting OpenExec in its console window');
+      expect(flat).toContain('no console window: OpenExec exited (code 1) before it was ready: openexec: cannot open the console window:');
+      expect(flat).toContain('starting OpenExec headless');
+      expect(flat).toContain('ledger valid:');
     },
     DEMO_TIMEOUT_MS,
   );

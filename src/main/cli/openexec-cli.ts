@@ -71,7 +71,7 @@ commands:
   verify-bundle FILE [--public-key FILE | --key-id ID] [--approver-key FILE]...
                                       check a bundle offline: signatures, hashes, links, checkpoint,
                                       inclusion proofs, results and approval evidence
-  demo [--auto] [--step] [--data-dir DIR] [--scenario FILE]
+  demo [--auto] [--step] [--headless] [--data-dir DIR] [--scenario FILE]
                                       start OpenExec on a fresh ledger and play a scripted agent against it
   doctor                              the production hardening checklist, checked (exit 1 when an item fails)
   backup --out FILE                   an online copy of the database, verified and recorded in the ledger

@@ -1,68 +1,38 @@
+import { OpenExecClient, OpenExecError } from '../../client/index.ts';
+
 /**
- * The demo's scripted agent: the agent API (README "The agent API") over plain HTTP, nothing
- * more. Kept to this one small surface so it can switch to the typed client library
- * (`openexec-console/client`) when that lands, without touching the scenario steps.
+ * The demo's scripted agent: what an integrator writes. It holds an agent identity (a name the
+ * operator registered with `openexec agents add`, and its token) and talks to OpenExec only
+ * through the published client, `openexec-console/client`.
  */
-
-export interface AgentAnswer {
-  status: number;
-  body: Record<string, unknown>;
-}
-
-export interface ProposeRequest {
-  action: string;
-  payload: Record<string, unknown>;
-  nonce: string;
-  context?: string | undefined;
-  ttl_seconds?: number | undefined;
-}
-
-export interface ExecuteRequest {
-  action: string;
-  payload: Record<string, unknown>;
-  nonce: string;
-  approval_artifact?: Record<string, string> | undefined;
-}
-
-/** A long-poll is bounded by the server at 60 s; ask for a little less. */
-const MAX_WAIT_SECONDS = 55;
-
 export class DemoAgent {
-  constructor(readonly baseUrl: string) {}
+  readonly client: OpenExecClient;
 
-  propose(request: ProposeRequest): Promise<AgentAnswer> {
-    return this.send('POST', '/proposals', request);
+  constructor(
+    readonly name: string,
+    readonly url: string,
+    token: string,
+  ) {
+    this.client = new OpenExecClient({ url, token });
   }
 
-  execute(request: ExecuteRequest): Promise<AgentAnswer> {
-    return this.send('POST', '/execute', request);
+  /** The receipt public key, which anyone may fetch; the client does not cover it. */
+  async receiptPublicKeyPem(): Promise<string> {
+    const res = await fetch(`${this.url}/receipts/public-key`);
+    const body = (await res.json().catch(() => null)) as { public_key_pem?: unknown } | null;
+    if (!res.ok || typeof body?.public_key_pem !== 'string') throw new OpenExecError(res.status, 'no receipt public key');
+    return body.public_key_pem;
   }
+}
 
-  /** The proposal's status; with `waitSeconds` the server answers as soon as it is decided. */
-  proposal(id: string, waitSeconds = 0): Promise<AgentAnswer> {
-    const wait = Math.min(Math.max(0, Math.floor(waitSeconds)), MAX_WAIT_SECONDS);
-    return this.send('GET', `/proposals/${encodeURIComponent(id)}${wait > 0 ? `?wait=${wait}` : ''}`);
-  }
+/** A call's outcome: its value, or the refusal the client threw (any other error propagates). */
+export type Outcome<T> = { ok: true; value: T } | { ok: false; refusal: OpenExecError };
 
-  receiptPublicKey(): Promise<AgentAnswer> {
-    return this.send('GET', '/receipts/public-key');
-  }
-
-  private async send(method: 'GET' | 'POST', path: string, body?: unknown): Promise<AgentAnswer> {
-    const res = await fetch(`${this.baseUrl}${path}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? null : JSON.stringify(body),
-    });
-    const text = await res.text();
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      parsed = { detail: text };
-    }
-    const record =
-      typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : { value: parsed };
-    return { status: res.status, body: record };
+export async function attempt<T>(call: Promise<T>): Promise<Outcome<T>> {
+  try {
+    return { ok: true, value: await call };
+  } catch (err) {
+    if (err instanceof OpenExecError && err.status !== 0) return { ok: false, refusal: err };
+    throw err;
   }
 }

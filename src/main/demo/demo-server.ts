@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import { DEMO_TENANT } from './approver.ts';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 export const DEMO_MANIFEST = join(REPO_ROOT, 'demo/actions.yaml');
@@ -14,7 +15,7 @@ const STARTUP_TIMEOUT_MS = 60_000;
 export class DemoSetupError extends Error {}
 
 const WELCOME = `Welcome to the OpenExec demo.
-This file was read by a declared action (/usr/bin/cat), under an approval signed for exactly this request.
+This file was read by a declared action (/usr/bin/cat), on a signed decision of the operator.
 `;
 
 /**
@@ -65,9 +66,42 @@ export interface DemoServer {
   stop(): Promise<void>;
 }
 
-/** `npm run serve` in its own process, in ClawShield mode, trusting the demo's approver key. */
-export function startDemoServer(dataDir: string, approverPem: string, manifest: string, actions: string[]): Promise<DemoServer> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'src/main/headless.ts')], {
+/** The console window could not be opened (no Electron binary, a failed build, another console open …). */
+export class WindowUnavailable extends DemoSetupError {}
+
+/** Whether a window could be shown at all: a desktop, or an X11 or Wayland display. */
+export function displayAvailable(env: NodeJS.ProcessEnv = process.env): boolean {
+  return process.platform === 'darwin' || process.platform === 'win32' || Boolean(env['DISPLAY'] || env['WAYLAND_DISPLAY']);
+}
+
+export type DemoHost = 'window' | 'headless';
+
+/** How each host is started, and the line it prints once its API listens. */
+const HOSTS: Record<DemoHost, { args: string[]; ready: RegExp; timeoutMs: number }> = {
+  // `npm start`: builds the console, then opens it in Electron; exits 1 in one line without Electron.
+  window: { args: [join(REPO_ROOT, 'scripts/start.mjs')], ready: /openexec: API listening on (http:\/\/\S+)/, timeoutMs: 180_000 },
+  // `npm run serve`.
+  headless: {
+    args: ['--import', 'tsx', join(REPO_ROOT, 'src/main/headless.ts')],
+    ready: /OpenExec listening on (http:\/\/\S+)/,
+    timeoutMs: STARTUP_TIMEOUT_MS,
+  },
+};
+
+/**
+ * OpenExec in its own process (the console window, or `npm run serve`), in ClawShield mode,
+ * trusting the demo's approver key.
+ */
+export function startDemoServer(
+  host: DemoHost,
+  dataDir: string,
+  approverPem: string,
+  manifest: string,
+  actions: string[],
+): Promise<DemoServer> {
+  const { args, ready, timeoutMs } = HOSTS[host];
+  const Failure = host === 'window' ? WindowUnavailable : DemoSetupError;
+  const child = spawn(process.execPath, args, {
     cwd: REPO_ROOT,
     env: demoEnv({
       OPENEXEC_DATA_DIR: dataDir,
@@ -75,6 +109,9 @@ export function startDemoServer(dataDir: string, approverPem: string, manifest: 
       OPENEXEC_PORT: '0',
       OPENEXEC_MODE: 'clawshield',
       CLAWSHIELD_PUBLIC_KEY: approverPem,
+      CLAWSHIELD_TENANT_ID: DEMO_TENANT,
+      // Every agent request names its agent: the receipts say who asked.
+      OPENEXEC_REQUIRE_AGENT_TOKEN: '1',
       OPENEXEC_ACTIONS: manifest,
       OPENEXEC_ALLOWED_ACTIONS: actions.join(','),
     }),
@@ -99,10 +136,10 @@ export function startDemoServer(dataDir: string, approverPem: string, manifest: 
     const lastLine = () => out.trim().split('\n').pop() ?? '';
     const timer = setTimeout(() => {
       void stop();
-      reject(new DemoSetupError(`OpenExec did not start within ${STARTUP_TIMEOUT_MS / 1000} s: ${lastLine()}`));
-    }, STARTUP_TIMEOUT_MS);
+      reject(new Failure(`OpenExec did not start within ${timeoutMs / 1000} s: ${lastLine()}`));
+    }, timeoutMs);
     const onData = () => {
-      const m = /OpenExec listening on (http:\/\/\S+)/.exec(out);
+      const m = ready.exec(out);
       if (!m) return;
       clearTimeout(timer);
       child.stdout!.off('data', onData);
@@ -111,7 +148,7 @@ export function startDemoServer(dataDir: string, approverPem: string, manifest: 
     child.stdout!.on('data', onData);
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new DemoSetupError(`OpenExec exited (code ${code}) before it was ready: ${lastLine()}`));
+      reject(new Failure(`OpenExec exited (code ${code}) before it was ready: ${lastLine()}`));
     });
   });
 }

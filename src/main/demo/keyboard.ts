@@ -3,6 +3,8 @@ import { createInterface, type Interface } from 'node:readline';
 /** The presenter pressed Ctrl-C (or stdin closed) while the demo waited for them. */
 export class KeyboardClosed extends Error {}
 
+const ABORTED = Symbol('aborted');
+
 /**
  * The presenter's keys. On a terminal, single keys in raw mode (no Enter needed); otherwise one
  * line per answer, its first character, so the demo can also be driven through a pipe.
@@ -49,17 +51,32 @@ export class Keyboard {
     waiting?.(null);
   }
 
-  private next(): Promise<string | null> {
+  /** The next key; null once stdin has ended; ABORTED when `signal` aborts first. */
+  private next(signal?: AbortSignal): Promise<string | null | typeof ABORTED> {
     const queued = this.queue.shift();
     if (queued !== undefined) return Promise.resolve(queued);
     if (this.ended) return Promise.resolve(null);
-    return new Promise((resolve) => (this.waiting = resolve));
+    if (signal?.aborted) return Promise.resolve(ABORTED);
+    return new Promise((resolve) => {
+      const onAbort = () => {
+        // The wait is withdrawn: a key pressed from now on is kept for the next question.
+        if (this.waiting === deliver) this.waiting = null;
+        resolve(ABORTED);
+      };
+      const deliver = (key: string | null) => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve(key);
+      };
+      this.waiting = deliver;
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
   }
 
-  /** The next key among `allowed` (others are ignored). */
-  async key(allowed: readonly string[]): Promise<string> {
+  /** The next key among `allowed` (others are ignored), or null once `signal` aborts. */
+  async key(allowed: readonly string[], signal?: AbortSignal): Promise<string | null> {
     for (;;) {
-      const key = await this.next();
+      const key = await this.next(signal);
+      if (key === ABORTED) return null;
       if (key === null)
         throw new KeyboardClosed('the presenter stopped the demo (Ctrl-C, or stdin closed; use --auto for a hands-off run)');
       const k = key.toLowerCase();

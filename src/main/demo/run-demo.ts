@@ -6,24 +6,34 @@ import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { DemoAgent } from './agent.ts';
 import { DemoApprover } from './approver.ts';
 import { Keyboard, KeyboardClosed } from './keyboard.ts';
 import { Narrator } from './narrator.ts';
 import { DemoOperator } from './operator.ts';
 import { loadScenario, ScenarioError, type Step } from './scenario.ts';
-import { DemoSetupError, freshDataDir, installDemoActions, REPO_ROOT, startDemoServer, type DemoServer } from './demo-server.ts';
+import {
+  DemoSetupError,
+  displayAvailable,
+  freshDataDir,
+  installDemoActions,
+  REPO_ROOT,
+  startDemoServer,
+  WindowUnavailable,
+  type DemoServer,
+} from './demo-server.ts';
 import { StepFailed, type DemoContext } from './demo-context.ts';
-import { decide, execute, propose, replay, tamper, wait } from './request-steps.ts';
+import { decide, execute, grant, propose, replay, tamper, wait } from './request-steps.ts';
+import { registerAgent } from './agent-identity.ts';
 import { verify } from './verify-steps.ts';
-import { RECEIPT_EVENTS } from '../../shared/console-dto.ts';
+import { RECEIPT_EVENTS, type ReceiptDto } from '../../shared/console-dto.ts';
 import { tolerateUnwritableStdio } from '../app/tolerant-stdio.ts';
 
 export const BUILTIN_SCENARIO = join(REPO_ROOT, 'demo/scenarios/tour.yaml');
 
-export const DEMO_USAGE = `usage: openexec demo [--auto] [--step] [--data-dir DIR] [--scenario FILE]
+export const DEMO_USAGE = `usage: openexec demo [--auto] [--step] [--headless] [--data-dir DIR] [--scenario FILE]
 
-  --auto            play the operator's decisions too (no keys needed)
+  --auto            play the operator's decisions too (no keys needed, no window)
+  --headless        no console window even where Electron runs (decide with keys here)
   --step            wait for Enter before each step
   --data-dir DIR    keep the demo's ledger in DIR (new or empty); default: a temporary folder
   --scenario FILE   run this scenario (YAML, docs/demo/scenarios.md) instead of the built-in one`;
@@ -41,6 +51,8 @@ function namesOf(step: Step): string[] {
       return [step.for];
     case 'decide':
       return [step.proposal];
+    case 'grant':
+      return [step.as, step.proposal];
     default:
       return [];
   }
@@ -60,9 +72,22 @@ async function runStep(ctx: DemoContext, step: Step, index: number): Promise<voi
       return wait(ctx, step);
     case 'decide':
       return decide(ctx, step);
+    case 'grant':
+      return grant(ctx, step);
     case 'verify':
       return verify(ctx, step);
   }
+}
+
+/** What a receipt's signed body says about who asked and under which grant it ran. */
+function whoAndGrant(r: ReceiptDto): string {
+  const body = JSON.parse(r.body) as { agent?: unknown; grant_id?: unknown; grant_use?: unknown };
+  const agent = typeof body.agent === 'string' ? ` by agent ${body.agent}` : '';
+  const grant =
+    typeof body.grant_id === 'string' && body.grant_use !== undefined
+      ? ` under grant ${body.grant_id.slice(0, 8)}… (use ${String(body.grant_use)})`
+      : '';
+  return agent + grant;
 }
 
 /** Tells what each new receipt says, and files it under the step's names. */
@@ -70,7 +95,7 @@ async function narrateReceipts(ctx: DemoContext, step: Step, afterSeq: number): 
   const fresh = await ctx.operator.receiptsAfter(afterSeq);
   for (const r of fresh) {
     const why = r.reason ? `: ${r.reason}` : '';
-    ctx.narrator.line('receipt', `#${r.seq} ${r.event} '${r.action ?? '-'}'${why} (signed, hash ${r.hash.slice(0, 12)}…)`);
+    ctx.narrator.line('receipt', `#${r.seq} ${r.event} '${r.action ?? '-'}'${whoAndGrant(r)}${why} (signed, hash ${r.hash.slice(0, 12)}…)`);
     for (const name of namesOf(step)) ctx.receiptsOf.set(name, [...(ctx.receiptsOf.get(name) ?? []), r.seq]);
   }
   return fresh.at(-1)?.seq ?? afterSeq;
@@ -83,6 +108,7 @@ export async function runDemo(argv: string[]): Promise<number> {
     strict: true,
     options: {
       auto: { type: 'boolean', default: false },
+      headless: { type: 'boolean', default: false },
       step: { type: 'boolean', default: false },
       'data-dir': { type: 'string' },
       scenario: { type: 'string' },
@@ -133,13 +159,29 @@ export async function runDemo(argv: string[]): Promise<number> {
     const approver = new DemoApprover();
     const { manifest, actions } = installDemoActions(dataDir);
     narrator.banner(scenario.title);
-    narrator.line('demo', `starting OpenExec headless on ${dataDir} (ClawShield mode: nothing runs without an approval)`);
     narrator.line('demo', `declared actions: ${actions.join(', ')} (from demo/actions.yaml); the approver's key is made for this run`);
-    server = await startDemoServer(dataDir, approver.publicKeyPem, manifest, actions);
-    narrator.line('demo', `OpenExec is listening on ${server.url}; the agent talks to it over plain HTTP`);
+    const start = (host: 'window' | 'headless') => {
+      narrator.line(
+        'demo',
+        `starting OpenExec ${host === 'window' ? 'in its console window' : 'headless'} on ${dataDir} (ClawShield mode: nothing runs without an approval)`,
+      );
+      return startDemoServer(host, dataDir, approver.publicKeyPem, manifest, actions);
+    };
+    // The presenter's console window where Electron runs; hands-off runs need none.
+    if (!values.auto && !values.headless && displayAvailable()) {
+      server = await start('window').catch((err: unknown) => {
+        if (!(err instanceof WindowUnavailable)) throw err;
+        narrator.line('demo', `no console window: ${err.message}`);
+        return null;
+      });
+      if (server) narrator.line('operator', 'decide in the console window (Pending), or with single keys here');
+    }
+    server ??= await start('headless');
+    narrator.line('demo', `OpenExec is listening on ${server.url}; every agent request must carry an agent token`);
+    const agent = await registerAgent(narrator, dataDir, scenario.agent, server.url);
     if (needKeys) keyboard = new Keyboard(process.stdin, interrupt);
     const ctx: DemoContext = {
-      agent: new DemoAgent(server.url),
+      agent,
       approver,
       operator: new DemoOperator(dataDir, narrator, values.auto ? null : keyboard),
       narrator,
@@ -148,6 +190,7 @@ export async function runDemo(argv: string[]): Promise<number> {
       runId: randomBytes(4).toString('hex'),
       proposals: new Map(),
       executions: new Map(),
+      grants: new Map(),
       decisions: new Map(),
       receiptsOf: new Map(),
     };

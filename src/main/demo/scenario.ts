@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
+import { AGENT_NAME_PATTERN } from '../../shared/console-schemas.ts';
+import { MAX_GRANT_SECONDS, MAX_GRANT_USES } from '../../shared/grant-schemas.ts';
 
 /**
  * A demo scenario (docs/demo/scenarios.md): a title and a list of steps, each a mapping with
@@ -39,6 +41,8 @@ const execute = z.strictObject({
   payload: payload.default({}),
   /** `approver`: an artifact the demo's stand-in ClawShield approver signs for this request. */
   approval: z.enum(['none', 'approver']).default('none'),
+  /** The grant step (by `as`) this request must run under: its receipt must carry that grant. */
+  grant: name.optional(),
   nonce: z.string().min(1).max(200).optional(),
   expect: z.enum(['executed', 'refused']).default('executed'),
 });
@@ -75,6 +79,23 @@ const decide = z.strictObject({
   reason: z.string().trim().min(1).max(2000).optional(),
 });
 
+/** The operator approves a proposal once and signs a grant for requests like it ("Approve similar…"). */
+const grant = z
+  .strictObject({
+    ...common,
+    as: name,
+    proposal: name,
+    /** Payload fields that may differ from the proposal's (they keep their JSON type). */
+    vary: z.array(z.string().min(1).max(200)).max(64).default([]),
+    uses: z.int().min(1).max(MAX_GRANT_USES).optional(),
+    for_seconds: z.int().min(1).max(MAX_GRANT_SECONDS).optional(),
+    reason: z.string().trim().min(1).max(1000).optional(),
+  })
+  .refine((g) => g.uses !== undefined || g.for_seconds !== undefined, {
+    message: 'a grant needs a limit: uses and/or for_seconds',
+    path: ['uses'],
+  });
+
 const verify = z.strictObject({
   ...common,
   check: z.enum(['ledger', 'receipt', 'truncation']),
@@ -84,7 +105,7 @@ const verify = z.strictObject({
   remove: z.int().min(1).max(1000).default(2),
 });
 
-const STEP_SCHEMAS = { propose, execute, replay, tamper, wait, decide, verify } as const;
+const STEP_SCHEMAS = { propose, execute, replay, tamper, wait, decide, grant, verify } as const;
 export type StepKind = keyof typeof STEP_SCHEMAS;
 export const STEP_KINDS = Object.keys(STEP_SCHEMAS) as StepKind[];
 
@@ -95,13 +116,18 @@ export type Step =
   | ({ kind: 'tamper' } & z.infer<typeof tamper>)
   | ({ kind: 'wait' } & z.infer<typeof wait>)
   | ({ kind: 'decide' } & z.infer<typeof decide>)
+  | ({ kind: 'grant' } & z.infer<typeof grant>)
   | ({ kind: 'verify' } & z.infer<typeof verify>);
 
 export interface Scenario {
   file: string;
   title: string;
+  /** The name the scripted agent is registered under (`openexec agents add NAME`). */
+  agent: string;
   steps: Step[];
 }
+
+export const DEFAULT_AGENT = 'demo-agent';
 
 /** A scenario file that cannot be run: one line naming the file, the step and the field. */
 export class ScenarioError extends Error {}
@@ -109,6 +135,7 @@ export class ScenarioError extends Error {}
 const header = z.strictObject({
   title: z.string().min(1).max(200),
   description: z.string().max(4000).optional(),
+  agent: z.string().regex(AGENT_NAME_PATTERN, "must be 1-64 letters, digits, '.', '_' or '-'").default(DEFAULT_AGENT),
   steps: z.array(z.unknown()).min(1).max(500),
 });
 
@@ -132,10 +159,11 @@ export function parseScenario(file: string, text: string): Scenario {
     const issue = top.error.issues[0]!;
     fail(issue.path.length === 0 ? 'the file' : fieldOf(issue.path), issue.message);
   }
-  const { title, steps: rawSteps } = top.data!;
+  const { title, agent, steps: rawSteps } = top.data!;
   const steps: Step[] = [];
   const proposals = new Set<string>();
   const executions = new Set<string>();
+  const grants = new Set<string>();
   const named = new Set<string>();
   rawSteps.forEach((raw, i) => {
     const where = `step ${i + 1}`;
@@ -158,15 +186,17 @@ export function parseScenario(file: string, text: string): Scenario {
     if ('as' in step && step.as !== undefined) {
       if (named.has(step.as)) fail(label, `as: the name '${step.as}' is already used by an earlier step`);
       named.add(step.as);
-      (step.kind === 'propose' ? proposals : executions).add(step.as);
+      (step.kind === 'propose' ? proposals : step.kind === 'grant' ? grants : executions).add(step.as);
     }
     if (step.kind === 'replay') refer('of', step.of, executions, 'execute');
     if (step.kind === 'wait') refer('for', step.for, proposals, 'propose');
     if (step.kind === 'decide') refer('proposal', step.proposal, proposals, 'propose');
-    if (step.kind === 'verify' && step.of !== undefined) refer('of', step.of, named, 'propose or execute');
+    if (step.kind === 'grant') refer('proposal', step.proposal, proposals, 'propose');
+    if (step.kind === 'execute' && step.grant !== undefined) refer('grant', step.grant, grants, 'grant');
+    if (step.kind === 'verify' && step.of !== undefined) refer('of', step.of, named, 'propose, execute or grant');
     steps.push(step);
   });
-  return { file, title, steps };
+  return { file, title, agent, steps };
 }
 
 export function loadScenario(file: string): Scenario {

@@ -1,38 +1,17 @@
-import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Step } from './scenario.ts';
 import { StepFailed, type DemoContext } from './demo-context.ts';
-import { demoEnv, OPENEXEC_BIN } from './demo-server.ts';
+import { OPENEXEC_BIN } from './demo-server.ts';
+import { runCommand, shownCommand, type CommandRun } from './demo-commands.ts';
 
 type StepOf<K extends Step['kind']> = Extract<Step, { kind: K }>;
 
-interface Run {
-  code: number | null;
-  output: string;
-}
-
-const COMMAND_TIMEOUT_MS = 60_000;
-
-/** A real command in its own process; its exit code and what it printed (stdout then stderr). */
-function run(program: string, args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(program, args, { env: demoEnv(env), timeout: COMMAND_TIMEOUT_MS }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : null) : 0;
-      const spawnError = err && code === null ? (err as Error).message : '';
-      resolve({ code, output: `${stdout}${stderr}${spawnError}` });
-    });
-  });
-}
-
 /** Shows a command as a reader would type it, runs it, and shows what it printed. */
-async function shown(ctx: DemoContext, shell: string, program: string, args: string[], env: Record<string, string> = {}): Promise<Run> {
-  ctx.narrator.line('check', `$ ${shell}`);
-  const r = await run(program, args, env);
-  ctx.narrator.output(r.output);
-  return r;
+function shown(ctx: DemoContext, shell: string, program: string, args: string[], env: Record<string, string> = {}): Promise<CommandRun> {
+  return shownCommand(ctx.narrator, shell, program, args, env);
 }
 
 export async function verify(ctx: DemoContext, step: StepOf<'verify'>): Promise<void> {
@@ -62,11 +41,23 @@ async function verifyLedger(ctx: DemoContext): Promise<void> {
 }
 
 async function receiptKeyFile(ctx: DemoContext): Promise<string> {
-  const a = await ctx.agent.receiptPublicKey();
-  const pem = a.body['public_key_pem'];
-  if (a.status !== 200 || typeof pem !== 'string') throw new StepFailed(`GET /receipts/public-key answered HTTP ${a.status}`);
+  const pem = await ctx.agent.receiptPublicKeyPem().catch((err: Error) => {
+    throw new StepFailed(`GET /receipts/public-key: ${err.message}`);
+  });
   const file = join(ctx.evidenceDir, 'receipt-key.pem');
   writeFileSync(file, pem);
+  return file;
+}
+
+/**
+ * The operator's public key, for a copy of the ledger away from its data directory (where
+ * verify-ledger would find the operator key itself): approvals and grants the console signed
+ * are checked against it. Only the public half leaves the data directory.
+ */
+function operatorKeyFile(ctx: DemoContext): string {
+  const file = join(ctx.evidenceDir, 'operator-public-key.pem');
+  const key = createPublicKey(createPrivateKey(readFileSync(join(ctx.dataDir, 'operator-key.pem'))));
+  writeFileSync(file, key.export({ type: 'spki', format: 'pem' }), { mode: 0o600 });
   return file;
 }
 
@@ -89,7 +80,7 @@ async function verifyReceipt(ctx: DemoContext, of: string | undefined): Promise<
   n.line('check', `the receipt's own hash  = ${receipt.hash}: the same`);
   const args = ['pkeyutl', '-verify', '-pubin', '-inkey', key, '-rawin', '-in', body, '-sigfile', sig];
   const command = `openssl ${args.join(' ')}`;
-  const version = await run('openssl', ['version']);
+  const version = await runCommand('openssl', ['version']);
   if (version.code !== 0 || !/^OpenSSL 3\./.test(version.output)) {
     n.line('check', `OpenSSL 3 is not here, so this check is skipped; run it where it is: ${command}`);
     return;
@@ -148,11 +139,14 @@ async function truncation(ctx: DemoContext, remove: number): Promise<void> {
   const key = await receiptKeyFile(ctx);
   const copyEnv = { OPENEXEC_DATA_DIR: copyDir };
   const approver = approverKeyFile(ctx);
+  const operator = operatorKeyFile(ctx);
+  const keys = `--public-key ${key} --approver-key ${approver} --approver-key ${operator}`;
+  const keyArgs = ['--public-key', key, '--approver-key', approver, '--approver-key', operator];
   const chainOnly = await shown(
     ctx,
-    `OPENEXEC_DATA_DIR=${copyDir} openexec verify-ledger --public-key ${key} --approver-key ${approver}`,
+    `OPENEXEC_DATA_DIR=${copyDir} openexec verify-ledger ${keys}`,
     OPENEXEC_BIN,
-    ['verify-ledger', '--public-key', key, '--approver-key', approver],
+    ['verify-ledger', ...keyArgs],
     copyEnv,
   );
   n.line(
@@ -163,9 +157,9 @@ async function truncation(ctx: DemoContext, remove: number): Promise<void> {
   );
   const r = await shown(
     ctx,
-    `OPENEXEC_DATA_DIR=${copyDir} openexec verify-ledger --public-key ${key} --approver-key ${approver} --checkpoint ${checkpoint}`,
+    `OPENEXEC_DATA_DIR=${copyDir} openexec verify-ledger ${keys} --checkpoint ${checkpoint}`,
     OPENEXEC_BIN,
-    ['verify-ledger', '--public-key', key, '--approver-key', approver, '--checkpoint', checkpoint],
+    ['verify-ledger', ...keyArgs, '--checkpoint', checkpoint],
     copyEnv,
   );
   if (r.code !== 3) throw new StepFailed(`expected verify-ledger --checkpoint to exit 3 on the cut copy, it exited ${r.code}`);
