@@ -6,6 +6,7 @@
  */
 import { join } from 'node:path';
 import pg from 'pg';
+import { afterAll, beforeAll, test } from 'vitest';
 import { systemClock } from '../../src/main/core/clock.ts';
 import { Ed25519Signer } from '../../src/main/core/crypto/ed25519.ts';
 import { ToolPinTable } from '../../src/main/core/actions/tool-pin-table.ts';
@@ -148,4 +149,25 @@ function postgres(prefix: string): RecordEngine {
 /** Both engines; `prefix` names the PostgreSQL databases of one test file. */
 export function recordEngines(prefix: string): RecordEngine[] {
   return [sqlite(), postgres(prefix)];
+}
+
+/**
+ * Call inside `describe.each(recordEngines(…))`: the engine is set up before the block and torn
+ * down after it; `it` skips (printing why at collection) when the engine cannot run here.
+ */
+export function useRecordEngine(engine: RecordEngine): { fresh(): Promise<RecordsDatabase>; it: ReturnType<typeof test.skipIf> } {
+  let env: Awaited<ReturnType<RecordEngine['setup']>> | undefined;
+  beforeAll(async () => {
+    if (engine.skip === null) env = await engine.setup();
+  });
+  afterAll(async () => {
+    await env?.teardown();
+  });
+  return {
+    fresh() {
+      if (env === undefined) throw new Error(`${engine.name} is not set up`);
+      return env.fresh();
+    },
+    it: test.skipIf(engine.skip !== null),
+  };
 }

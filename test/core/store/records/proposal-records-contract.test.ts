@@ -4,10 +4,10 @@
  * connections to one database.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect } from 'vitest';
 import type { NewProposal, ProposalDecision } from '../../../../src/main/core/store/proposal-records.ts';
 import { RecordConflict } from '../../../../src/main/core/store/record-conflict.ts';
-import { recordEngines, type RecordEngine } from '../../../support/record-engines.ts';
+import { recordEngines, useRecordEngine, type RecordEngine } from '../../../support/record-engines.ts';
 
 const proposal = (over: Partial<NewProposal> = {}): NewProposal => ({
   id: randomUUID(),
@@ -46,17 +46,10 @@ const pendingRow = (p: NewProposal) => ({
 });
 
 describe.each(recordEngines('proposal_contract'))('ProposalRecords contract: $name', (engine: RecordEngine) => {
-  let env: Awaited<ReturnType<RecordEngine['setup']>>;
-  beforeAll(async () => {
-    if (engine.skip === null) env = await engine.setup();
-  });
-  afterAll(async () => {
-    await env?.teardown();
-  });
-  const it = test.skipIf(engine.skip !== null);
+  const { fresh, it } = useRecordEngine(engine);
 
   it('stores a proposal pending and lists, counts and finds it as stored', async () => {
-    const { proposals } = (await env.fresh()).connect();
+    const { proposals } = (await fresh()).connect();
     const later = proposal({ created_at: '2026-01-01T00:00:02.000Z', context: 'why', agent: 'bot-1', action_def_hash: 'd'.repeat(64) });
     const b = proposal({ id: 'bbbbbbbb-0000-4000-8000-000000000000', created_at: '2026-01-01T00:00:01.000Z' });
     const a = proposal({ id: 'aaaaaaaa-0000-4000-8000-000000000000', created_at: '2026-01-01T00:00:01.000Z' });
@@ -70,7 +63,7 @@ describe.each(recordEngines('proposal_contract'))('ProposalRecords contract: $na
   });
 
   it('one proposal per nonce and per id: a second is a RecordConflict, and of 20 racing on two connections one wins', async () => {
-    const db = await env.fresh();
+    const db = await fresh();
     const [one, two] = [db.connect(), db.connect()];
     const first = proposal();
     await one.proposals.insert(first);
@@ -88,7 +81,7 @@ describe.each(recordEngines('proposal_contract'))('ProposalRecords contract: $na
   });
 
   it('a decision closes a pending proposal once; later decisions, claims and extensions change nothing', async () => {
-    const db = await env.fresh();
+    const db = await fresh();
     const { proposals } = db.connect();
     const p = proposal();
     await proposals.insert(p);
@@ -114,7 +107,7 @@ describe.each(recordEngines('proposal_contract'))('ProposalRecords contract: $na
   });
 
   it('one decision per proposal: of 20 racing on two connections exactly one is taken, and the row is its', async () => {
-    const db = await env.fresh();
+    const db = await fresh();
     const [one, two] = [db.connect(), db.connect()];
     const p = proposal();
     await one.proposals.insert(p);
@@ -128,7 +121,7 @@ describe.each(recordEngines('proposal_contract'))('ProposalRecords contract: $na
   });
 
   it('a claim holds a proposal for its execution: only that execution decides it, and expiry passes it by', async () => {
-    const db = await env.fresh();
+    const db = await fresh();
     const [one, two] = [db.connect(), db.connect()];
     const p = proposal({ expires_at: '2026-01-01T00:10:00.000Z' });
     const q = proposal({ expires_at: '2026-01-01T00:05:00.000Z' });
@@ -150,7 +143,7 @@ describe.each(recordEngines('proposal_contract'))('ProposalRecords contract: $na
   });
 
   it('expiry: due proposals in expiry order; an extension moves only the expiry it read', async () => {
-    const { proposals } = (await env.fresh()).connect();
+    const { proposals } = (await fresh()).connect();
     const late = proposal({ expires_at: '2026-01-01T00:20:00.000Z' });
     const early = proposal({ expires_at: '2026-01-01T00:10:00.000Z' });
     const notYet = proposal({ expires_at: '2026-01-01T02:00:00.000Z' });
@@ -164,7 +157,7 @@ describe.each(recordEngines('proposal_contract'))('ProposalRecords contract: $na
   });
 
   it('the last executed proposal of an action, other than the one asked about', async () => {
-    const db = await env.fresh();
+    const db = await fresh();
     const { proposals } = db.connect();
     const seq = await db.receipt();
     const older = proposal({ payload: '{"n":1}' });
@@ -190,7 +183,7 @@ describe.each(recordEngines('proposal_contract'))('ProposalRecords contract: $na
   });
 
   it('a quorum: one approval per (proposal, key), kept in receipt order; of 10 racing for one key one is kept', async () => {
-    const db = await env.fresh();
+    const db = await fresh();
     const [one, two] = [db.connect(), db.connect()];
     const p = proposal();
     await one.proposals.insert(p);
