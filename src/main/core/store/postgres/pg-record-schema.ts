@@ -7,6 +7,12 @@ import pg from 'pg';
  * rows come back in SQLite's (byte) order whatever the server's locale.
  */
 export const RECORD_TABLES = `
+  -- Rows that change in place but are never removed: the history an operator reads.
+  CREATE FUNCTION openexec_keep_rows() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    RAISE EXCEPTION '% are kept: no row is ever deleted', TG_TABLE_NAME USING ERRCODE = 'integrity_constraint_violation';
+  END $$;
+
   CREATE TABLE proposals (
     id text COLLATE "C" PRIMARY KEY,
     -- One proposal per nonce, whichever instance proposes it.
@@ -46,7 +52,7 @@ export const RECORD_TABLES = `
   CREATE TRIGGER proposals_decided_final BEFORE UPDATE ON proposals
     FOR EACH ROW EXECUTE FUNCTION openexec_closed_final('status', 'pending');
   CREATE TRIGGER proposals_kept BEFORE DELETE OR TRUNCATE ON proposals
-    FOR EACH STATEMENT EXECUTE FUNCTION openexec_refuse_change();
+    FOR EACH STATEMENT EXECUTE FUNCTION openexec_keep_rows();
 
   -- One approval per (proposal, operator key).
   CREATE TABLE proposal_approvals (
@@ -90,7 +96,7 @@ export const RECORD_TABLES = `
   END $$;
   CREATE TRIGGER grants_uses_forward BEFORE UPDATE ON grants FOR EACH ROW EXECUTE FUNCTION openexec_grant_uses_forward();
   CREATE TRIGGER grants_kept BEFORE DELETE OR TRUNCATE ON grants
-    FOR EACH STATEMENT EXECUTE FUNCTION openexec_refuse_change();
+    FOR EACH STATEMENT EXECUTE FUNCTION openexec_keep_rows();
 
   CREATE TABLE agents (
     name text COLLATE "C" PRIMARY KEY,
@@ -101,7 +107,7 @@ export const RECORD_TABLES = `
   -- A revoked agent stays revoked (and its name is never reused: the row stays).
   CREATE TRIGGER agents_revoked_final BEFORE UPDATE ON agents FOR EACH ROW EXECUTE FUNCTION openexec_closed_final('revoked_at');
   CREATE TRIGGER agents_kept BEFORE DELETE OR TRUNCATE ON agents
-    FOR EACH STATEMENT EXECUTE FUNCTION openexec_refuse_change();
+    FOR EACH STATEMENT EXECUTE FUNCTION openexec_keep_rows();
 
   CREATE TABLE mcp_tool_pins (
     action text PRIMARY KEY,
@@ -113,7 +119,7 @@ export const RECORD_TABLES = `
     CHECK ((pending_hash IS NULL) = (pending_definition IS NULL))
   );
   CREATE TRIGGER mcp_tool_pins_kept BEFORE DELETE OR TRUNCATE ON mcp_tool_pins
-    FOR EACH STATEMENT EXECUTE FUNCTION openexec_refuse_change();
+    FOR EACH STATEMENT EXECUTE FUNCTION openexec_keep_rows();
 
   CREATE TABLE settings (
     key text PRIMARY KEY,
