@@ -3,7 +3,6 @@
  * join a witnessed write, row locks between a revocation and a use, the limits and final states
  * the database itself holds, and the app role's privileges per table. Real throwaway cluster.
  */
-import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { describe, expect, test } from 'vitest';
 import type { LedgerTransaction } from '../../../src/main/core/store/ledger-store.ts';
@@ -13,29 +12,9 @@ import { PostgresProposalRecords } from '../../../src/main/core/store/postgres/p
 import { PostgresSettingRecords } from '../../../src/main/core/store/postgres/pg-setting-records.ts';
 import { postgresAvailability } from '../../support/postgres.ts';
 import { usePostgres } from '../../support/postgres-suite.ts';
+import { newGrant, newProposal } from '../../support/record-fixtures.ts';
 
-const proposal = () => ({
-  id: randomUUID(),
-  nonce: randomUUID(),
-  action: 'greet',
-  payload: '{}',
-  request_hash: 'a'.repeat(64),
-  context: null,
-  created_at: '2026-01-01T00:00:00.000Z',
-  expires_at: '2026-01-01T01:00:00.000Z',
-  action_def_hash: null,
-  agent: null,
-});
-
-const grant = (uses: number) => ({
-  id: randomUUID(),
-  action: 'greet',
-  body: `{"limit":{"uses":${uses}}}`,
-  signature: 's',
-  key_id: 'k',
-  boot_id: 'b',
-  created_at: '2026-01-01T00:00:00.000Z',
-});
+const [proposal, grant] = [() => newProposal(), (uses: number) => newGrant(uses)];
 
 /** Resolves once some session of `pool`'s database waits for a row lock on `table`. */
 async function someoneWaitsOn(pool: pg.Pool, table: string): Promise<void> {

@@ -5,21 +5,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { describe, expect } from 'vitest';
-import type { GrantRecords, NewGrant } from '../../../../src/main/core/store/grant-records.ts';
+import type { GrantRecords } from '../../../../src/main/core/store/grant-records.ts';
 import { RecordConflict } from '../../../../src/main/core/store/record-conflict.ts';
+import { newGrant } from '../../../support/record-fixtures.ts';
 import { recordEngines, useRecordEngine, type RecordEngine } from '../../../support/record-engines.ts';
 
-const grant = (uses: number, over: Partial<NewGrant> = {}): NewGrant => ({
-  id: randomUUID(),
-  action: 'greet',
-  // The store keeps the terms as text; only the dispatch verifies them.
-  body: `{"limit":{"uses":${uses}},"scope":{"action":"greet"}}`,
-  signature: 'c2lnbmF0dXJl',
-  key_id: '0123456789abcdef',
-  boot_id: 'boot-1',
-  created_at: '2026-01-01T00:00:00.000Z',
-  ...over,
-});
+const grant = newGrant;
 
 /**
  * One use as the dispatch spends it (GrantAuthority.spend): read the count, refuse at the

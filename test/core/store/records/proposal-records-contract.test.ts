@@ -7,21 +7,10 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect } from 'vitest';
 import type { NewProposal, ProposalDecision } from '../../../../src/main/core/store/proposal-records.ts';
 import { RecordConflict } from '../../../../src/main/core/store/record-conflict.ts';
+import { newProposal } from '../../../support/record-fixtures.ts';
 import { recordEngines, useRecordEngine, type RecordEngine } from '../../../support/record-engines.ts';
 
-const proposal = (over: Partial<NewProposal> = {}): NewProposal => ({
-  id: randomUUID(),
-  nonce: randomUUID(),
-  action: 'greet',
-  payload: '{"name":"ada"}',
-  request_hash: 'a'.repeat(64),
-  context: null,
-  created_at: '2026-01-01T00:00:00.000Z',
-  expires_at: '2026-01-01T01:00:00.000Z',
-  action_def_hash: null,
-  agent: null,
-  ...over,
-});
+const proposal = newProposal;
 
 const decision = (receiptSeq: number, over: Partial<ProposalDecision> = {}): ProposalDecision => ({
   status: 'executed',
