@@ -9,6 +9,7 @@ import type { LedgerTransaction } from '../../../src/main/core/store/ledger-stor
 import { PostgresGrantRecords } from '../../../src/main/core/store/postgres/pg-grant-records.ts';
 import { migratePostgres } from '../../../src/main/core/store/postgres/pg-migrations.ts';
 import { PostgresProposalRecords } from '../../../src/main/core/store/postgres/pg-proposal-records.ts';
+import { RecordConflict } from '../../../src/main/core/store/record-conflict.ts';
 import { PostgresSettingRecords } from '../../../src/main/core/store/postgres/pg-setting-records.ts';
 import { postgresAvailability } from '../../support/postgres.ts';
 import { usePostgres } from '../../support/postgres-suite.ts';
@@ -85,6 +86,25 @@ describe.skipIf(!postgresAvailability().ok)('the PostgreSQL record stores (real 
     await expect(proposals.within(ended!).get(p.id)).rejects.toThrow('this witnessed write has already ended');
     const foreign = {} as LedgerTransaction;
     expect(() => proposals.within(foreign)).toThrow('not a PostgreSQL witnessed write');
+  });
+
+  test('a conflict inside a witnessed write is a RecordConflict the piece may catch and go on after, as on SQLite', async () => {
+    const db = await pgs.fresh();
+    const store = await pgs.openStore(db);
+    const proposals = new PostgresProposalRecords(pgs.pool(db.appUrl));
+    const taken = proposal();
+    await proposals.insert(taken);
+    const fresh = proposal();
+    const seq = await store.witness(async (tx) => {
+      const records = proposals.within(tx);
+      await expect(records.insert({ ...proposal(), nonce: taken.nonce })).rejects.toBeInstanceOf(RecordConflict);
+      // Without a savepoint of its own the failed INSERT would have aborted the whole transaction.
+      await records.insert(fresh);
+      return (await tx.append({ event: 'config', reason: 'after a conflict' })).seq;
+    });
+    expect(seq).toBe(1);
+    expect(await proposals.get(fresh.id)).toMatchObject({ status: 'pending' });
+    expect((await proposals.listPending()).map((p) => p.id).sort()).toEqual([taken.id, fresh.id].sort());
   });
 
   test('a revocation holding the grant row wins against a use waiting for it; a use holding it is counted before the revocation', async () => {

@@ -26,9 +26,7 @@ export class PostgresAgentRecords implements AgentRecords {
   }
 
   async insert(name: string, tokenHash: string, createdAt: string): Promise<void> {
-    await unique('agents', () =>
-      this.db.query('INSERT INTO agents (name, token_hash, created_at) VALUES ($1, $2, $3)', [name, tokenHash, createdAt]),
-    );
+    await unique(this.db, 'agents', 'INSERT INTO agents (name, token_hash, created_at) VALUES ($1, $2, $3)', [name, tokenHash, createdAt]);
   }
 
   async revoke(name: string, at: string): Promise<boolean> {

@@ -31,13 +31,11 @@ export class PostgresCheckpointRecords implements CheckpointRecords {
   }
 
   async insert(c: StoredCheckpoint): Promise<void> {
-    await unique('checkpoints', () =>
-      this.db.query('INSERT INTO checkpoints (size, root, note, created_at) VALUES ($1, $2, $3, $4)', [
-        c.size,
-        Buffer.from(c.root),
-        c.note,
-        c.createdAt,
-      ]),
-    );
+    await unique(this.db, 'checkpoints', 'INSERT INTO checkpoints (size, root, note, created_at) VALUES ($1, $2, $3, $4)', [
+      c.size,
+      Buffer.from(c.root),
+      c.note,
+      c.createdAt,
+    ]);
   }
 }

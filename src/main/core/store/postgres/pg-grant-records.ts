@@ -47,12 +47,12 @@ export class PostgresGrantRecords implements GrantRecords {
   }
 
   async insert(g: NewGrant): Promise<void> {
-    await unique('grants', () =>
-      this.db.query(
-        `INSERT INTO grants (id, action, body, signature, key_id, boot_id, created_at, uses_limit)
+    await unique(
+      this.db,
+      'grants',
+      `INSERT INTO grants (id, action, body, signature, key_id, boot_id, created_at, uses_limit)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-        [g.id, g.action, g.body, g.signature, g.key_id, g.boot_id, g.created_at, usesLimitOf(g.body)],
-      ),
+      [g.id, g.action, g.body, g.signature, g.key_id, g.boot_id, g.created_at, usesLimitOf(g.body)],
     );
   }
 

@@ -42,7 +42,7 @@ export class PostgresProposalRecords implements ProposalRecords {
 
   async insert(p: NewProposal): Promise<void> {
     const values = [p.id, p.nonce, p.action, p.payload, p.request_hash, p.context, p.created_at, p.expires_at, p.action_def_hash, p.agent];
-    await unique('proposals', () => this.db.query(INSERT, values));
+    await unique(this.db, 'proposals', INSERT, values);
   }
 
   async decide(id: string, d: ProposalDecision): Promise<boolean> {
@@ -59,11 +59,11 @@ export class PostgresProposalRecords implements ProposalRecords {
   }
 
   async recordApproval(id: string, keyId: string, operator: string, at: string, receiptSeq: number): Promise<void> {
-    await unique('proposal_approvals', () =>
-      this.db.query(
-        'INSERT INTO proposal_approvals (proposal_id, key_id, operator, approved_at, receipt_seq) VALUES ($1, $2, $3, $4, $5)',
-        [id, keyId, operator, at, receiptSeq],
-      ),
+    await unique(
+      this.db,
+      'proposal_approvals',
+      'INSERT INTO proposal_approvals (proposal_id, key_id, operator, approved_at, receipt_seq) VALUES ($1, $2, $3, $4, $5)',
+      [id, keyId, operator, at, receiptSeq],
     );
   }
 

@@ -5,6 +5,12 @@ import { RecordConflict } from '../record-conflict.ts';
 /** Where a PostgreSQL record store sends its SQL: a pool, or the connection of a witnessed write. */
 export interface PgSession {
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
+  /**
+   * Inside a transaction, runs one statement in a savepoint of its own, so its failure (a
+   * unique key taken) leaves the transaction usable, as a failed statement does on SQLite;
+   * absent on a pool, where each statement commits alone.
+   */
+  attempt?(text: string, values?: unknown[]): Promise<pg.QueryResult>;
 }
 
 /** Each open group transaction's view, with the session its pieces' record writes run on. */
@@ -22,14 +28,17 @@ export function bindSession(tx: LedgerTransaction, session: PgSession): void {
  */
 export function sessionOf(tx: LedgerTransaction): PgSession {
   const session = sessions.get(tx);
-  if (session === undefined) throw new Error('not a PostgreSQL witnessed write: records join only their own engine’s transaction');
+  if (session === undefined) throw new Error('not a PostgreSQL witnessed write: records join only a transaction of their own engine');
   return session;
 }
 
-/** Runs `write`, reporting a broken PRIMARY KEY or UNIQUE constraint (SQLSTATE 23505) as RecordConflict. */
-export async function unique<T>(table: string, write: () => Promise<T>): Promise<T> {
+/**
+ * Runs a write that a unique key may refuse, reporting a broken PRIMARY KEY or UNIQUE constraint
+ * (SQLSTATE 23505) as RecordConflict; the caller may catch it and go on in the same transaction.
+ */
+export async function unique(db: PgSession, table: string, text: string, values: unknown[]): Promise<void> {
   try {
-    return await write();
+    await (db.attempt ? db.attempt(text, values) : db.query(text, values));
   } catch (err) {
     if ((err as { code?: unknown }).code === '23505') throw new RecordConflict(table, (err as Error).message);
     throw err;

@@ -20,13 +20,11 @@ export class PostgresToolPinRecords implements ToolPinRecords {
   }
 
   async insert(action: string, hash: string, definition: string, pinnedAt: string): Promise<void> {
-    await unique('mcp_tool_pins', () =>
-      this.db.query('INSERT INTO mcp_tool_pins (action, definition_hash, definition, pinned_at) VALUES ($1, $2, $3, $4)', [
-        action,
-        hash,
-        definition,
-        pinnedAt,
-      ]),
+    await unique(
+      this.db,
+      'mcp_tool_pins',
+      'INSERT INTO mcp_tool_pins (action, definition_hash, definition, pinned_at) VALUES ($1, $2, $3, $4)',
+      [action, hash, definition, pinnedAt],
     );
   }
 

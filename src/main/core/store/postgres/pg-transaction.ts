@@ -88,8 +88,25 @@ export class GroupTransaction {
       spendApproval: guard((s: ApprovalSpend) => this.spendApproval(s)),
     };
     // Record stores join the piece through its view (JoinsWitness.within), on this connection.
-    bindSession(view, { query: guard((text: string, values?: unknown[]) => this.client.query(text, values)) as PgSession['query'] });
+    bindSession(view, {
+      query: guard((text: string, values?: unknown[]) => this.client.query(text, values)) as PgSession['query'],
+      attempt: guard((text: string, values?: unknown[]) => this.attempt(text, values)),
+    });
     return view;
+  }
+
+  /** One statement in a savepoint of its own: if it fails, the piece's transaction goes on without it. */
+  private async attempt(text: string, values?: unknown[]): Promise<pg.QueryResult> {
+    await this.client.query('SAVEPOINT record');
+    try {
+      const result = await this.client.query(text, values);
+      await this.client.query('RELEASE SAVEPOINT record');
+      return result;
+    } catch (err) {
+      await this.client.query('ROLLBACK TO SAVEPOINT record');
+      await this.client.query('RELEASE SAVEPOINT record');
+      throw err;
+    }
   }
 
   private serial<R>(op: () => Promise<R>): Promise<R> {
