@@ -16,8 +16,8 @@ export const TABLE_OWNERS: Readonly<Record<string, string>> = {
   proposals: 'src/main/core/proposals/proposal-store.ts',
   proposal_approvals: 'src/main/core/proposals/proposal-store.ts',
   grants: 'src/main/core/grants/grant-store.ts',
-  agents: 'src/main/core/agents/agent-registry.ts',
-  mcp_tool_pins: 'src/main/core/actions/tool-pins.ts',
+  agents: 'src/main/core/agents/agent-table.ts',
+  mcp_tool_pins: 'src/main/core/actions/tool-pin-table.ts',
   settings: 'src/main/core/store/settings-store.ts',
 };
 

@@ -6,16 +6,8 @@ import type { JsonObject, JsonValue } from '../json/json-value.ts';
 import { canonicalJson } from '../json/canonical.ts';
 import { sha256Hex } from '../json/request-hash.ts';
 import { Refusal } from '../errors.ts';
+import { ToolPinTable } from './tool-pin-table.ts';
 import type { ToolPinStateDto } from '../../../shared/console-dto.ts';
-
-interface PinRow {
-  action: string;
-  definition_hash: string;
-  definition: string;
-  pending_hash: string | null;
-  pending_definition: string | null;
-  pinned_at: string;
-}
 
 export type PinStatus = { status: 'pinned'; hash: string } | { status: 'changed'; hash: string; pinnedHash: string };
 
@@ -31,55 +23,45 @@ export function toolDefinitionHash(definition: JsonObject): string {
  * proposals for `mcp:SERVER/TOOL` are bound to.
  */
 export class ToolPins {
-  private readonly byAction;
-  private readonly all;
-  private readonly insertRow;
-  private readonly markPending;
-  private readonly acceptRow;
+  private readonly table: ToolPinTable;
 
   constructor(
     db: SqliteDatabase,
     private readonly ledger: Ledger,
     private readonly clock: Clock,
   ) {
-    this.byAction = db.prepare('SELECT * FROM mcp_tool_pins WHERE action = ?');
-    this.all = db.prepare('SELECT * FROM mcp_tool_pins ORDER BY pending_hash IS NULL, action');
-    this.insertRow = db.prepare('INSERT INTO mcp_tool_pins (action, definition_hash, definition, pinned_at) VALUES (?, ?, ?, ?)');
-    this.markPending = db.prepare('UPDATE mcp_tool_pins SET pending_hash = ?, pending_definition = ? WHERE action = ?');
-    this.acceptRow = db.prepare(
-      'UPDATE mcp_tool_pins SET definition_hash = pending_hash, definition = pending_definition, pending_hash = NULL, pending_definition = NULL, pinned_at = ? WHERE action = ? AND pending_hash = ?',
-    );
+    this.table = new ToolPinTable(db);
   }
 
   hashOf(action: string): string | null {
-    return (this.byAction.get(action) as PinRow | undefined)?.definition_hash ?? null;
+    return this.table.get(action)?.definition_hash ?? null;
   }
 
   /** The pinned definition (parsed), for the read-only check; null when not pinned. */
   definitionOf(action: string): Record<string, unknown> | null {
-    const row = this.byAction.get(action) as PinRow | undefined;
+    const row = this.table.get(action);
     return row ? (JSON.parse(row.definition) as Record<string, unknown>) : null;
   }
 
   /** Pins a definition seen for the first time; a different one is held for the operator. */
   observe(action: string, definition: JsonObject): PinStatus {
     const hash = toolDefinitionHash(definition);
-    const row = this.byAction.get(action) as PinRow | undefined;
+    const row = this.table.get(action);
     if (row?.definition_hash === hash) return { status: 'pinned', hash };
     if (row === undefined) {
       this.ledger.witness(() => {
-        this.insertRow.run(action, hash, canonicalJson(definition), isoUtc(this.clock.now()));
+        this.table.insert(action, hash, canonicalJson(definition), isoUtc(this.clock.now()));
         this.ledger.append({ event: 'config', action, reason: `mcp tool pinned: ${action}`, details: pinDetails(null, hash, definition) });
       });
       return { status: 'pinned', hash };
     }
-    if (row.pending_hash !== hash) this.markPending.run(hash, canonicalJson(definition), action);
+    if (row.pending_hash !== hash) this.table.markPending(action, hash, canonicalJson(definition));
     return { status: 'changed', hash, pinnedHash: row.definition_hash };
   }
 
   /** Every pinned tool, those whose upstream definition changed first (then by name). */
   list(): ToolPinStateDto[] {
-    return (this.all.all() as PinRow[]).map((row) => ({
+    return this.table.list().map((row) => ({
       action: row.action,
       pinnedHash: row.definition_hash,
       pinnedDefinition: row.definition,
@@ -95,7 +77,7 @@ export class ToolPins {
    * must not have its newer definition accepted unread.
    */
   accept(action: string, expected?: string): { action: string; before: string; after: string } {
-    const row = this.byAction.get(action) as PinRow | undefined;
+    const row = this.table.get(action);
     if (!row) throw new Refusal('not_found', `No pinned MCP tool '${action}'`);
     if (row.pending_hash === null || row.pending_definition === null)
       throw new Refusal('conflict', `No changed definition of '${action}' is waiting`);
@@ -108,7 +90,7 @@ export class ToolPins {
     const after = row.pending_hash;
     const definition = JSON.parse(row.pending_definition) as JsonValue as JsonObject;
     this.ledger.witness(() => {
-      this.acceptRow.run(isoUtc(this.clock.now()), action, after);
+      this.table.accept(action, after, isoUtc(this.clock.now()));
       this.ledger.append({
         event: 'config',
         action,

@@ -6,17 +6,11 @@ import { isoUtc } from '../clock.ts';
 import { sha256Hex } from '../json/request-hash.ts';
 import { Refusal } from '../errors.ts';
 import type { AgentDto } from '../../../shared/console-dto.ts';
+import { AgentTable, type AgentRow } from './agent-table.ts';
 import { AGENT_NAME_PATTERN } from '../../../shared/console-schemas.ts';
 
 /** Every token starts with this, so a leaked one is recognisable (and greppable) as ours. */
 export const AGENT_TOKEN_PREFIX = 'oxa_';
-
-interface AgentRow {
-  name: string;
-  token_hash: string;
-  created_at: string;
-  revoked_at: string | null;
-}
 
 const tokenHash = (token: string) => sha256Hex(token);
 
@@ -27,51 +21,43 @@ const tokenHash = (token: string) => sha256Hex(token);
  * what that agent is or whether its host is honest (SECURITY.md, "Agent identity").
  */
 export class AgentRegistry {
-  private readonly byHash;
-  private readonly byName;
-  private readonly all;
-  private readonly insertRow;
-  private readonly revokeRow;
+  private readonly table: AgentTable;
 
   constructor(
     db: SqliteDatabase,
     private readonly ledger: Ledger,
     private readonly clock: Clock,
   ) {
-    this.byHash = db.prepare('SELECT name FROM agents WHERE token_hash = ? AND revoked_at IS NULL').pluck();
-    this.byName = db.prepare('SELECT * FROM agents WHERE name = ?');
-    this.all = db.prepare('SELECT * FROM agents ORDER BY name');
-    this.insertRow = db.prepare('INSERT INTO agents (name, token_hash, created_at) VALUES (?, ?, ?)');
-    this.revokeRow = db.prepare('UPDATE agents SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL');
+    this.table = new AgentTable(db);
   }
 
   /** The name of the live agent holding `token`, or null. */
   verify(token: string): string | null {
     if (!token.startsWith(AGENT_TOKEN_PREFIX)) return null;
-    return (this.byHash.get(tokenHash(token)) as string | undefined) ?? null;
+    return this.table.liveNameOf(tokenHash(token));
   }
 
   list(): AgentDto[] {
-    return (this.all.all() as AgentRow[]).map(agentDto);
+    return this.table.list().map(agentDto);
   }
 
   /** Registers `name` and returns its token, which exists nowhere else afterwards. */
   add(name: string): { agent: AgentDto; token: string } {
     if (!AGENT_NAME_PATTERN.test(name))
       throw new Refusal('invalid_request', `Agent name '${name}' must be 1-64 letters, digits, '.', '_' or '-'`);
-    if (this.byName.get(name) !== undefined)
+    if (this.table.get(name) !== undefined)
       throw new Refusal('conflict', `An agent named '${name}' already exists (revoked names are not reused)`);
     const token = AGENT_TOKEN_PREFIX + randomBytes(32).toString('base64url');
-    this.witnessed(`agent added: ${name}`, () => this.insertRow.run(name, tokenHash(token), isoUtc(this.clock.now())));
-    return { agent: agentDto(this.byName.get(name) as AgentRow), token };
+    this.witnessed(`agent added: ${name}`, () => this.table.insert(name, tokenHash(token), isoUtc(this.clock.now())));
+    return { agent: agentDto(this.table.get(name)!), token };
   }
 
   revoke(name: string): AgentDto {
-    const row = this.byName.get(name) as AgentRow | undefined;
+    const row = this.table.get(name);
     if (!row) throw new Refusal('not_found', `No agent named '${name}'`);
     if (row.revoked_at !== null) throw new Refusal('conflict', `Agent '${name}' was already revoked at ${row.revoked_at}`);
-    this.witnessed(`agent revoked: ${name}`, () => this.revokeRow.run(isoUtc(this.clock.now()), name));
-    return agentDto(this.byName.get(name) as AgentRow);
+    this.witnessed(`agent revoked: ${name}`, () => this.table.revoke(name, isoUtc(this.clock.now())));
+    return agentDto(this.table.get(name)!);
   }
 
   private witnessed(reason: string, write: () => void): void {

@@ -14,6 +14,9 @@ import {
   verifyCheckpointNote,
   type VerifiedCheckpoint,
 } from './checkpoint-note.ts';
+import { CheckpointTable, type StoredCheckpoint } from './checkpoint-table.ts';
+
+export type { StoredCheckpoint };
 
 export interface CheckpointOptions {
   /** Issue one when this many receipts were added since the last… */
@@ -22,13 +25,6 @@ export interface CheckpointOptions {
   intervalMs: number;
   /** Where every checkpoint is copied, co-signed by the operator; null: not witnessed. */
   witnessDir: string | null;
-}
-
-export interface StoredCheckpoint {
-  size: number;
-  root: Uint8Array;
-  note: string;
-  createdAt: string;
 }
 
 export interface WitnessedCheckpoint extends VerifiedCheckpoint {
@@ -45,9 +41,7 @@ const WITNESS_FILE = /^checkpoint-(\d+)\.txt$/;
  */
 export class Checkpoints {
   readonly origin: string;
-  private readonly insert;
-  private readonly latestRow;
-  private readonly atSize;
+  private readonly table: CheckpointTable;
   private timer: NodeJS.Timeout | null = null;
   private unsubscribe: (() => void) | null = null;
   private scheduled = false;
@@ -62,17 +56,15 @@ export class Checkpoints {
     private readonly options: CheckpointOptions,
   ) {
     this.origin = ledgerOrigin(receiptSigner.keyId);
-    this.insert = db.prepare('INSERT INTO checkpoints (size, root, note, created_at) VALUES (?, ?, ?, ?)');
-    this.latestRow = db.prepare('SELECT size, root, note, created_at AS createdAt FROM checkpoints ORDER BY size DESC LIMIT 1');
-    this.atSize = db.prepare('SELECT size, root, note, created_at AS createdAt FROM checkpoints WHERE size = ?');
+    this.table = new CheckpointTable(db);
   }
 
   latest(): StoredCheckpoint | null {
-    return (this.latestRow.get() as StoredCheckpoint | undefined) ?? null;
+    return this.table.latest();
   }
 
   at(size: number): StoredCheckpoint | null {
-    return (this.atSize.get(size) as StoredCheckpoint | undefined) ?? null;
+    return this.table.at(size);
   }
 
   /** A checkpoint of the ledger as it is now (the stored one when nothing was added since). */
@@ -84,9 +76,9 @@ export class Checkpoints {
         if (existing) return existing;
         const root = this.ledger.tree.root(size);
         const note = signCheckpoint({ origin: this.origin, size, root }, this.receiptSigner);
-        const createdAt = isoUtc(this.clock.now());
-        this.insert.run(size, root, note, createdAt);
-        return { size, root, note, createdAt };
+        const issued = { size, root, note, createdAt: isoUtc(this.clock.now()) };
+        this.table.insert(issued);
+        return issued;
       })
       .immediate();
     if (this.options.witnessDir !== null) this.witness(checkpoint);

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { checkout, PostgresStoreError } from './pg-pool.ts';
 import { MIGRATION_LOCK } from './pg-locks.ts';
+import { RECORD_TABLES, recordGrants } from './pg-record-schema.ts';
 
 /**
  * The PostgreSQL schema, one version per entry, recorded in schema_migrations. Never edit a
@@ -115,6 +116,8 @@ const MIGRATIONS: readonly string[] = [
   CREATE TRIGGER merkle_nodes_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON merkle_nodes
     FOR EACH STATEMENT EXECUTE FUNCTION openexec_refuse_change();
   `,
+  // 2: proposals and their quorum approvals, grants, agents, MCP tool pins, settings and checkpoints.
+  RECORD_TABLES,
 ];
 
 export const PG_SCHEMA_VERSION = MIGRATIONS.length;
@@ -140,9 +143,10 @@ const EXECUTION_OUTCOME = [
  * outcome, never their id or nonce. Applied on every start, so a role created later or a
  * privilege granted by hand is put right.
  */
-function grants(role: string): string {
+function grants(role: string, version: number): string {
   const r = pg.escapeIdentifier(role);
-  return `
+  const records = version >= MIGRATIONS.indexOf(RECORD_TABLES) + 1 ? recordGrants(role) : '';
+  return `${records}
   REVOKE ALL ON receipts, merkle_nodes, executions, approvals, schema_migrations FROM ${r};
   GRANT SELECT, INSERT ON receipts, merkle_nodes, approvals, executions TO ${r};
   GRANT UPDATE (${EXECUTION_OUTCOME.join(', ')}) ON executions TO ${r};
@@ -187,7 +191,7 @@ export async function migratePostgres(pool: pg.Pool, options: MigrateOptions = {
       await client.query('INSERT INTO schema_migrations (version) VALUES ($1)', [version]);
       applied.push(version);
     }
-    if (options.appRole !== undefined) await client.query(grants(options.appRole));
+    if (options.appRole !== undefined) await client.query(grants(options.appRole, Math.max(current, target)));
     await client.query('COMMIT');
     return applied;
   } catch (err) {

@@ -10,6 +10,7 @@ import { sealReceipt } from '../../ledger/seal-receipt.ts';
 import type { ReceiptDto } from '../../../../shared/console-dto.ts';
 import type { ApprovalSpend, LedgerHead, LedgerTransaction } from '../ledger-store.ts';
 import { receiptTsvector } from './pg-search-text.ts';
+import { bindSession, type PgSession } from './pg-session.ts';
 
 const INSERT_RECEIPT = `INSERT INTO receipts (seq, event, time, action, hash, prev_hash, body, signature, reason,
     exec_id, proposal_id, approval_id, approver_key_id, request_hash, grant_id, agent, search)
@@ -81,11 +82,31 @@ export class GroupTransaction {
         if (!isOpen()) return Promise.reject(new Error('this witnessed write has already ended'));
         return this.serial(() => op(...args));
       };
-    return {
+    const view: LedgerTransaction = {
       append: guard((draft: ReceiptDraft) => this.append(draft)),
       reserveNonce: guard((r: Reservation) => this.reserveNonce(r)),
       spendApproval: guard((s: ApprovalSpend) => this.spendApproval(s)),
     };
+    // Record stores join the piece through its view (JoinsWitness.within), on this connection.
+    bindSession(view, {
+      query: guard((text: string, values?: unknown[]) => this.client.query(text, values)) as PgSession['query'],
+      attempt: guard((text: string, values?: unknown[]) => this.attempt(text, values)),
+    });
+    return view;
+  }
+
+  /** One statement in a savepoint of its own: if it fails, the piece's transaction goes on without it. */
+  private async attempt(text: string, values?: unknown[]): Promise<pg.QueryResult> {
+    await this.client.query('SAVEPOINT record');
+    try {
+      const result = await this.client.query(text, values);
+      await this.client.query('RELEASE SAVEPOINT record');
+      return result;
+    } catch (err) {
+      await this.client.query('ROLLBACK TO SAVEPOINT record');
+      await this.client.query('RELEASE SAVEPOINT record');
+      throw err;
+    }
   }
 
   private serial<R>(op: () => Promise<R>): Promise<R> {
