@@ -95,8 +95,8 @@ export class Ledger {
   /**
    * The witnessed write: `work` (a state change and the receipts that witness it) in one
    * immediate write transaction; the receipts are announced once it has committed and
-   * forgotten if it rolls back (the error is rethrown). The engine's group commit is the one
-   * other owner of this protocol, with a savepoint per request.
+   * forgotten if it rolls back (the error is rethrown). The engine's group commit runs a whole
+   * group of requests in one, each in its own `savepoint`.
    */
   witness<T>(work: () => T): T {
     let result: T;
@@ -110,6 +110,22 @@ export class Ledger {
     return result;
   }
 
+  /**
+   * Inside a witnessed write: `work` in a savepoint of its own. If it throws, what it wrote is
+   * rolled back and the receipts it appended are forgotten (the error is rethrown); the rest of
+   * the transaction stands.
+   */
+  savepoint<T>(work: () => T): T {
+    if (!this.db.inTransaction) throw new Error('Ledger.savepoint called outside a witnessed write');
+    const mark = this.pending.length;
+    try {
+      return this.db.transaction(work)();
+    } catch (err) {
+      this.pending.length = Math.min(mark, this.pending.length);
+      throw err;
+    }
+  }
+
   /** Called by the transaction owner after COMMIT: tells listeners what is now durable. */
   publishCommitted(): void {
     if (this.pending.length === 0) return;
@@ -117,14 +133,9 @@ export class Ledger {
     for (const receipt of committed) for (const l of this.listeners) l(receipt);
   }
 
-  /** How many appended receipts await their commit; a mark for `forgetAfter`. */
+  /** How many appended receipts await their commit. */
   uncommittedCount(): number {
     return this.pending.length;
-  }
-
-  /** A savepoint rolled back: the receipts appended after `mark` do not exist. */
-  forgetAfter(mark: number): void {
-    this.pending.length = mark;
   }
 
   /** Called after ROLLBACK: nothing appended since the last publish exists. */
