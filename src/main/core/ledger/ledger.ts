@@ -7,7 +7,7 @@ import { sha256Hex } from '../json/request-hash.ts';
 import type { ReceiptDto } from '../../../shared/console-dto.ts';
 import { buildReceiptBody, GENESIS_PREV_HASH, type ReceiptDraft } from './receipt-body.ts';
 import { receiptFromRow, type ReceiptRow } from './receipt-row.ts';
-import { searchableText } from './searchable-text.ts';
+import { searchIndexOf, type SearchIndex } from './search-index.ts';
 import { MerkleStore } from './merkle/merkle-store.ts';
 
 export type ReceiptListener = (receipt: ReceiptDto) => void;
@@ -20,7 +20,8 @@ export type ReceiptListener = (receipt: ReceiptDto) => void;
 export class Ledger {
   private readonly insert;
   private readonly last;
-  private readonly index;
+  /** The full-text index, caught up after commits rather than written by each append. */
+  private readonly search: SearchIndex;
   private readonly pending: ReceiptDto[] = [];
   private readonly listeners = new Set<ReceiptListener>();
   /** The receipts' Merkle tree, grown in the same transaction as each receipt. */
@@ -38,7 +39,7 @@ export class Ledger {
          @exec_id, @proposal_id, @approval_id, @approver_key_id, @request_hash, @grant_id)`,
     );
     this.last = db.prepare('SELECT seq, hash FROM receipts ORDER BY seq DESC LIMIT 1');
-    this.index = db.prepare('INSERT INTO receipts_fts (rowid, action, reason, context, payload) VALUES (?, ?, ?, ?, ?)');
+    this.search = searchIndexOf(db);
     this.tree = new MerkleStore(db);
   }
 
@@ -86,7 +87,6 @@ export class Ledger {
     };
     this.insert.run(row);
     this.tree.append(seq - 1, Buffer.from(row.hash, 'hex'), tip ? Buffer.from(tip.hash, 'hex') : null);
-    this.index.run(seq, row.action, row.reason, draft.context ?? null, searchableText(draft.payload));
     const dto = receiptFromRow(row);
     this.pending.push(dto);
     return dto;
@@ -129,6 +129,7 @@ export class Ledger {
   /** Called by the transaction owner after COMMIT: tells listeners what is now durable. */
   publishCommitted(): void {
     if (this.pending.length === 0) return;
+    this.search.schedule();
     const committed = this.pending.splice(0);
     for (const receipt of committed) for (const l of this.listeners) l(receipt);
   }
