@@ -41,7 +41,10 @@ if (!only || only === 'actions') {
   results['actions'] = await benchActions(Number(process.env['BENCH_RUNS'] ?? 1000));
 }
 if (!only || only === 'merkle') {
-  results['merkle'] = await benchMerkle(Number(process.env['BENCH_RECEIPTS'] ?? 1_000_000), 6000);
+  results['merkle'] = await benchMerkle(
+    Number(process.env['BENCH_RECEIPTS'] ?? 1_000_000),
+    Number(process.env['BENCH_EXECUTE_REQUESTS'] ?? 6000),
+  );
 }
 if (!only || only === 'events') {
   results['events'] = await benchEvents();
