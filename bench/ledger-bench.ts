@@ -5,6 +5,7 @@ import { OpenExecCore } from '../src/main/core/openexec-core.ts';
 import { searchReceipts } from '../src/main/core/ledger/receipt-search.ts';
 import { verifyChain } from '../src/main/core/ledger/verify-ledger.ts';
 import { searchIndexOf } from '../src/main/core/ledger/search-index.ts';
+import { storagePerReceipt } from './storage-bytes.ts';
 import type { ReceiptQuery } from '../src/shared/console-schemas.ts';
 import { fillLedger, rng, WORDS } from '../test/support/fill-ledger.ts';
 
@@ -58,6 +59,7 @@ export function benchLedger(count: number) {
       appendsPerSecond: Math.round(count / appendSeconds),
       indexSeconds: Math.round(indexSeconds * 10) / 10,
       indexedPerSecond: Math.round(count / indexSeconds),
+      storage: storagePerReceipt(core.db),
       search,
       verifyChain: {
         valid: chain.valid,
