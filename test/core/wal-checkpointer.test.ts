@@ -1,5 +1,5 @@
 import { afterEach, expect, test } from 'vitest';
-import { rmSync, statSync } from 'node:fs';
+import { existsSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../support/harness.ts';
 import { openDatabase, type SqliteDatabase } from '../../src/main/core/store/database.ts';
@@ -15,7 +15,7 @@ afterEach(() => {
 /** Pages of the main database file: in WAL mode only a checkpoint writes them. */
 const filePages = (path: string) => statSync(path).size / 4096;
 
-test('commits leave checkpointing to the thread, which moves every committed page into the database file; closed, commits checkpoint again', async () => {
+test('commits leave checkpointing to the thread, which moves every committed page into the database file; closed, it has let go of the files and commits checkpoint again', async () => {
   dir = tempDir('openexec-wal-');
   const path = join(dir, 'openexec.db');
   db = openDatabase(path, { synchronous: 'NORMAL' });
@@ -29,6 +29,10 @@ test('commits leave checkpointing to the thread, which moves every committed pag
   const deadline = Date.now() + 20_000;
   while (filePages(path) < before + 2900 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   expect(filePages(path)).toBeGreaterThanOrEqual(before + 2900);
-  await checkpointer.close();
+  checkpointer.close();
   expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
+  // Its connection is closed by then: the writer's close is the last, which removes the WAL.
+  db.close();
+  db = null;
+  expect(existsSync(`${path}-wal`)).toBe(false);
 });

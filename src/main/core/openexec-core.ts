@@ -145,7 +145,7 @@ export class OpenExecCore {
   }
 
   close(): void {
-    void this.engine.close();
+    this.engine.close();
     if (this.db.open) this.db.close();
   }
 }

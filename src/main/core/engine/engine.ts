@@ -71,8 +71,9 @@ export class Engine {
    * Stops the threads beside the event loop (signatures, WAL checkpoints); executions after
    * this verify on the calling thread, and commits checkpoint for themselves.
    */
-  async close(): Promise<void> {
-    await Promise.all([this.signatures.close(), this.checkpointer.close()]);
+  close(): void {
+    this.checkpointer.close();
+    void this.signatures.close();
   }
 
   async execute(request: ExecuteRequest): Promise<ExecuteOutcome> {

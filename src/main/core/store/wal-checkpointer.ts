@@ -15,7 +15,14 @@ const db = new Database(workerData.path, { fileMustExist: true });
 db.pragma('busy_timeout = 0');
 const checkpoint = () => { try { db.pragma('wal_checkpoint(PASSIVE)'); } catch {} };
 const timer = setInterval(checkpoint, workerData.everyMs);
-parentPort.on('message', () => { clearInterval(timer); checkpoint(); db.close(); parentPort.close(); });
+parentPort.on('message', () => {
+  clearInterval(timer);
+  checkpoint();
+  db.close();
+  Atomics.store(workerData.closed, 0, 1);
+  Atomics.notify(workerData.closed, 0);
+  parentPort.close();
+});
 `;
 
 /** The WAL size at which a commit on the event loop checkpoints anyway (the thread has fallen behind). */
@@ -32,6 +39,8 @@ const FALLBACK_PAGES = 16_384;
  */
 export class WalCheckpointer {
   private readonly worker: Worker | null;
+  /** Set to 1 by the thread once its connection is closed. */
+  private readonly closed = new Int32Array(new SharedArrayBuffer(4));
 
   constructor(
     private readonly db: SqliteDatabase,
@@ -44,10 +53,12 @@ export class WalCheckpointer {
     }
     db.pragma(`wal_autocheckpoint = ${FALLBACK_PAGES}`);
     const sqlite = createRequire(import.meta.url).resolve('better-sqlite3');
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { sqlite, path: db.name, everyMs } });
+    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { sqlite, path: db.name, everyMs, closed: this.closed } });
     // It never holds the process open; close() ends it with one last checkpoint.
     this.worker.unref();
     this.worker.on('error', () => this.selfCheckpointing());
+    // A thread that has stopped holds no connection: close() then has nothing to wait for.
+    this.worker.on('exit', () => Atomics.store(this.closed, 0, 1));
   }
 
   /** SQLite's default: a commit that takes the WAL past 1,000 pages checkpoints it. */
@@ -55,12 +66,18 @@ export class WalCheckpointer {
     if (this.db.open) this.db.pragma('wal_autocheckpoint = 1000');
   }
 
-  /** Stops the thread after a last checkpoint; the writer checkpoints for itself again. */
-  async close(): Promise<void> {
-    if (!this.worker) return;
-    const exited = new Promise((resolve) => this.worker!.once('exit', resolve));
-    this.worker.postMessage('close');
-    await exited;
+  /**
+   * Stops the thread after a last checkpoint and waits (blocking, at most 10 s) until its
+   * connection is closed, so that when the caller then closes its own, the database's files are
+   * as they always were after a close: nothing else holds them, or writes them afterwards.
+   * The writer checkpoints for itself again.
+   */
+  close(): void {
+    if (this.worker && this.closed[0] === 0) {
+      this.worker.postMessage('close');
+      Atomics.wait(this.closed, 0, 0, 10_000);
+      void this.worker.terminate();
+    }
     this.selfCheckpointing();
   }
 }
