@@ -157,10 +157,11 @@ export class Engine {
       approval_id: approval?.approvalId ?? null,
       created_at: now,
       agent: request.agent ?? null,
+      action_def_hash: attempt.definitionHash,
+      grant_id: grant?.grantId ?? null,
+      grant_use: grant?.use ?? null,
     });
     if (approval) this.store.spendApproval(approval, request.action, now, execId);
-    if (attempt.definitionHash !== null) this.store.bindDefinition(execId, attempt.definitionHash);
-    if (grant) this.store.bindGrant(execId, grant.grantId, grant.use);
     request.claim?.(execId, approval?.approvalId ?? null);
     const ended = deferred();
     const reserved = { execId, approval, grant, ended };
