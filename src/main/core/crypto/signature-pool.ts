@@ -94,21 +94,21 @@ export function defaultVerifyThreads(): number {
  * (a one-core machine) it verifies on the caller's thread, as before.
  */
 export class SignaturePool {
-  private readonly lanes: Lane[];
+  /** Started on the first verification, so a core that never verifies starts no thread. */
+  private lanes: Lane[] | null = null;
   private queue: Job[] = [];
   private scheduled = false;
   private next = 0;
   private closed = false;
 
-  constructor(threads: number = defaultVerifyThreads()) {
-    this.lanes = Array.from({ length: threads }, () => this.lane());
-  }
+  constructor(private readonly threads: number = defaultVerifyThreads()) {}
 
   /**
    * The index of the first of `verifiers` under whose key `signature` over `message` verifies,
    * or -1: the answer `verifiers.findIndex((v) => v.verify(message, signature))` gives.
    */
   firstSigner(message: Uint8Array, signature: Uint8Array, verifiers: readonly Ed25519Verifier[]): Promise<number> {
+    this.lanes ??= this.closed ? [] : Array.from({ length: this.threads }, () => this.lane());
     if (this.closed || !this.lanes.some((lane) => !lane.dead)) return Promise.resolve(here(message, signature, verifiers));
     return new Promise((resolve, reject) => {
       this.queue.push({ message, signature, verifiers, resolve, reject });
@@ -121,11 +121,12 @@ export class SignaturePool {
 
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all(this.lanes.map((lane) => lane.worker.terminate()));
+    await Promise.all((this.lanes ?? []).map((lane) => lane.worker.terminate()));
   }
 
   private lane(): Lane {
-    const worker = new Worker(WORKER_SOURCE, { eval: true });
+    // Plain JavaScript: none of the parent's loaders (tsx) need to start in it.
+    const worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [] });
     const lane: Lane = { worker, dead: false, inFlight: [] };
     worker.unref();
     worker.on('message', (answers: number[]) => {
@@ -147,7 +148,7 @@ export class SignaturePool {
     this.scheduled = false;
     const jobs = this.queue;
     this.queue = [];
-    const live = this.lanes.filter((lane) => !lane.dead);
+    const live = (this.lanes ?? []).filter((lane) => !lane.dead);
     if (live.length === 0) {
       for (const job of jobs) job.resolve(here(job.message, job.signature, job.verifiers));
       return;

@@ -53,7 +53,11 @@ export class WalCheckpointer {
     }
     db.pragma(`wal_autocheckpoint = ${FALLBACK_PAGES}`);
     const sqlite = createRequire(import.meta.url).resolve('better-sqlite3');
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { sqlite, path: db.name, everyMs, closed: this.closed } });
+    this.worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      execArgv: [],
+      workerData: { sqlite, path: db.name, everyMs, closed: this.closed },
+    });
     // It never holds the process open; close() ends it with one last checkpoint.
     this.worker.unref();
     this.worker.on('error', () => this.selfCheckpointing());
