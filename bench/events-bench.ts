@@ -10,6 +10,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { tempDir } from '../test/support/harness.ts';
 import { getHead } from '../test/support/raw-http.ts';
 import { spawnServer, waitForExit, type ServerProcess } from '../test/support/server-process.ts';
+import { cpuSeconds } from './process-cpu.ts';
 import { executeWire, TestApprover } from '../test/support/clawshield.ts';
 import { percentile, runLoad } from './execute-bench.ts';
 
@@ -22,19 +23,6 @@ function rssBytes(pid: number): number | null {
   try {
     const kb = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
     return kb === undefined ? null : Number(kb) * 1024;
-  } catch {
-    return null;
-  }
-}
-
-/** CPU seconds (user + system) a process has used, from /proc (Linux); null elsewhere. */
-function cpuSeconds(pid: number): number | null {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
-      .replace(/^.*\) /, '')
-      .split(' ');
-    // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100 a second on Linux).
-    return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
     return null;
   }

@@ -3,6 +3,8 @@ import { rmSync } from 'node:fs';
 import { tempDir } from '../test/support/harness.ts';
 import { spawnServer, waitForExit } from '../test/support/server-process.ts';
 import { executeWire, TestApprover } from '../test/support/clawshield.ts';
+import { measureFloor, type MachineFloor } from './machine-floor.ts';
+import { cpuSeconds, mainThreadCpuSeconds } from './process-cpu.ts';
 
 export interface ExecuteFigures {
   synchronous: 'NORMAL' | 'FULL';
@@ -13,6 +15,11 @@ export interface ExecuteFigures {
   p50ms: number;
   p99ms: number;
   errors: number;
+  /** executions/s over the floor's executions/s (see machine-floor.ts), measured in the same run. */
+  ofFloor: number;
+  /** The server's CPU per execution: its event loop, and all its threads together. */
+  serverMainUs: number | null;
+  serverAllUs: number | null;
 }
 
 export function percentile(sorted: number[], p: number): number {
@@ -86,6 +93,7 @@ export async function benchExecute(
   concurrencies: number[],
   perLevel: number,
   env: Record<string, string> = {},
+  floor: MachineFloor = measureFloor(synchronous),
 ): Promise<ExecuteFigures[]> {
   const approver = new TestApprover();
   const dataDir = tempDir('openexec-bench-');
@@ -112,17 +120,28 @@ export async function benchExecute(
           postRaw(agent, url, executeWire('echo', '{}', `warm-${synchronous}-${concurrency}-${i}`, approver.mint('echo', '{}'))),
         ),
       );
+      const pid = server.child.pid!;
+      const cpu0 = [mainThreadCpuSeconds(pid), cpuSeconds(pid)];
       const { latencies, errors, seconds } = await runLoad(agent, url, bodies, concurrency);
+      const cpu1 = [mainThreadCpuSeconds(pid), cpuSeconds(pid)];
+      const perExecutionUs = (i: number) => {
+        const [a, b] = [cpu0[i], cpu1[i]];
+        return a === null || b === null || a === undefined || b === undefined ? null : Math.round(((b - a) * 1e6) / bodies.length);
+      };
       agent.destroy();
+      const executionsPerSecond = bodies.length / seconds;
       figures.push({
         synchronous,
         concurrency,
         requests: bodies.length,
         seconds: Math.round(seconds * 1000) / 1000,
-        executionsPerSecond: Math.round(bodies.length / seconds),
+        executionsPerSecond: Math.round(executionsPerSecond),
         p50ms: percentile(latencies, 50),
         p99ms: percentile(latencies, 99),
         errors,
+        ofFloor: Math.round((executionsPerSecond / floor.perSecond) * 100) / 100,
+        serverMainUs: perExecutionUs(0),
+        serverAllUs: perExecutionUs(1),
       });
     }
   } finally {

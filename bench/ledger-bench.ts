@@ -4,6 +4,8 @@ import { loadConfig } from '../src/main/app/config.ts';
 import { OpenExecCore } from '../src/main/core/openexec-core.ts';
 import { searchReceipts } from '../src/main/core/ledger/receipt-search.ts';
 import { verifyChain } from '../src/main/core/ledger/verify-ledger.ts';
+import { searchIndexOf } from '../src/main/core/ledger/search-index.ts';
+import { storagePerReceipt } from './storage-bytes.ts';
 import type { ReceiptQuery } from '../src/shared/console-schemas.ts';
 import { fillLedger, rng, WORDS } from '../test/support/fill-ledger.ts';
 import { rawDb } from '../test/support/raw-db.ts';
@@ -20,6 +22,10 @@ export function benchLedger(count: number) {
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
   try {
     const appendSeconds = fillLedger(core, count, random);
+    // The full-text index trails the ledger (search-index.ts): building it is timed on its own.
+    const i0 = performance.now();
+    searchIndexOf(rawDb(core)).catchUp();
+    const indexSeconds = (performance.now() - i0) / 1000;
 
     const queries: [string, (i: number) => ReceiptQuery][] = [
       ['text (common word) + event filter', () => ({ text: pick(WORDS), events: ['executed'], limit: 100 })],
@@ -52,6 +58,9 @@ export function benchLedger(count: number) {
       receipts: count,
       appendSeconds: Math.round(appendSeconds * 10) / 10,
       appendsPerSecond: Math.round(count / appendSeconds),
+      indexSeconds: Math.round(indexSeconds * 10) / 10,
+      indexedPerSecond: Math.round(count / indexSeconds),
+      storage: storagePerReceipt(rawDb(core)),
       search,
       verifyChain: {
         valid: chain.valid,

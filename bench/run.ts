@@ -1,9 +1,11 @@
 /**
  * `npm run bench`: prints JSON figures. Not a test: nothing here passes or fails on timing.
- * BENCH_ONLY=execute|logging|ledger|view|actions|merkle|events|mcp runs one part; BENCH_RECEIPTS sets the ledger size (default 1,000,000)
+ * BENCH_ONLY=execute|logging|ledger|view|actions|merkle|events|mcp runs one part; BENCH_EXECUTE_REQUESTS sets the
+ * requests per /execute level (default 6,000; FULL runs half); BENCH_RECEIPTS sets the ledger size (default 1,000,000)
  * for both the ledger and the Ledger view (Chromium, through the console test bridge).
  */
 import { benchExecute } from './execute-bench.ts';
+import { measureFloor } from './machine-floor.ts';
 import { benchLedger } from './ledger-bench.ts';
 import { benchLedgerView } from './ledger-view-bench.ts';
 import { benchActions } from './actions-bench.ts';
@@ -17,7 +19,14 @@ const results: Record<string, unknown> = {
   machine: { node: process.versions.node, cpus: (await import('node:os')).cpus().length },
 };
 if (!only || only === 'execute') {
-  results['execute'] = [...(await benchExecute('NORMAL', [1, 16, 64], 6000)), ...(await benchExecute('FULL', [1, 16, 64], 3000))];
+  // The floor first, per synchronous mode; every figure is printed as a fraction of it too.
+  const floors = { NORMAL: measureFloor('NORMAL'), FULL: measureFloor('FULL') };
+  const perLevel = Number(process.env['BENCH_EXECUTE_REQUESTS'] ?? 6000);
+  results['executeFloor'] = floors;
+  results['execute'] = [
+    ...(await benchExecute('NORMAL', [1, 16, 64], perLevel, {}, floors.NORMAL)),
+    ...(await benchExecute('FULL', [1, 16, 64], Math.ceil(perLevel / 2), {}, floors.FULL)),
+  ];
 }
 if (!only || only === 'logging') {
   // At least 3 logged/silent pairs: fewer cannot tell the cost from a neighbour's burst.
@@ -33,7 +42,10 @@ if (!only || only === 'actions') {
   results['actions'] = await benchActions(Number(process.env['BENCH_RUNS'] ?? 1000));
 }
 if (!only || only === 'merkle') {
-  results['merkle'] = await benchMerkle(Number(process.env['BENCH_RECEIPTS'] ?? 1_000_000), 6000);
+  results['merkle'] = await benchMerkle(
+    Number(process.env['BENCH_RECEIPTS'] ?? 1_000_000),
+    Number(process.env['BENCH_EXECUTE_REQUESTS'] ?? 6000),
+  );
 }
 if (!only || only === 'events') {
   results['events'] = await benchEvents();

@@ -43,6 +43,9 @@ const spendOneNonce = () =>
       approval_id: null,
       created_at: new Date().toISOString(),
       agent: null,
+      action_def_hash: null,
+      grant_id: null,
+      grant_use: null,
     });
     await tx.append(
       won

@@ -156,6 +156,7 @@ export class OpenExecCore {
   }
 
   close(): void {
+    this.engine.close();
     if (this.db.open) this.db.close();
   }
 }

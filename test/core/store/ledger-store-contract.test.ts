@@ -60,6 +60,9 @@ const reservation = (nonce: string) => ({
   approval_id: null,
   created_at: new Date().toISOString(),
   agent: null,
+  action_def_hash: null,
+  grant_id: null,
+  grant_use: null,
 });
 
 /** Reserves `nonce` and witnesses the attempt: 'executed' for the one that took it, 'replayed' otherwise. */

@@ -72,6 +72,9 @@ describe.skipIf(!postgresAvailability().ok)('the PostgreSQL schema (real throwaw
         approval_id: 'a-1',
         created_at: 'now',
         agent: null,
+        action_def_hash: null,
+        grant_id: null,
+        grant_use: null,
       };
       await tx.reserveNonce(r);
       const approval = {

@@ -33,11 +33,24 @@ export type ApprovalCheck = { ok: true; approval: VerifiedApproval } | { ok: fal
 
 const refuse = (detail: string): ApprovalCheck => ({ ok: false, detail });
 
-/**
- * protocol §2's checks, in its order and with its texts, then the stronger rules. Pure: the
- * single-use rule needs the ledger and is applied by the engine inside its transaction.
- */
-export function validateApproval(artifact: ApprovalArtifact, requestHash: string, policy: ApprovalPolicy, nowMs: number): ApprovalCheck {
+/** An artifact that passed the checks before its signature: what the signature step needs. */
+interface Unsigned {
+  message: Uint8Array;
+  /** Null when the signature is not strict base64 of 64 bytes. */
+  signature: Uint8Array | null;
+  expiresAt: string;
+  expiresMs: number;
+}
+
+/** Finds which approver signed `message`: the index into `approvers`, or -1. */
+export type SignerSearch = (message: Uint8Array, signature: Uint8Array, approvers: readonly TrustedApprover[]) => number | Promise<number>;
+
+function searchHere(message: Uint8Array, signature: Uint8Array, approvers: readonly TrustedApprover[]): number {
+  return approvers.findIndex((a) => a.verifier.verify(message, signature));
+}
+
+/** protocol §2's checks before the signature, in its order and with its texts. */
+function beforeSignature(artifact: ApprovalArtifact, requestHash: string, nowMs: number): Unsigned | ApprovalCheck {
   if (artifact.action_hash !== requestHash) {
     return refuse('Action hash mismatch: approval does not match this request');
   }
@@ -48,10 +61,19 @@ export function validateApproval(artifact: ApprovalArtifact, requestHash: string
   const expiresMs = parseIsoTimestamp(expiresAt);
   if (expiresMs === null) return refuse('Invalid expires_at timestamp');
   if (nowMs >= expiresMs) return refuse('Approval artifact expired');
-
   const signature = decodeSignatureBase64(artifact.signature);
-  const message = approvalMessage({ ...artifact, expires_at: expiresAt });
-  const signer = signature === null ? undefined : policy.approvers.find((a) => a.verifier.verify(message, signature));
+  return { message: approvalMessage({ ...artifact, expires_at: expiresAt }), signature, expiresAt, expiresMs };
+}
+
+/** The rest of protocol §2 once the signer (or none) is known, then the stronger rules. */
+function afterSignature(
+  artifact: ApprovalArtifact,
+  unsigned: Unsigned,
+  signer: TrustedApprover | undefined,
+  policy: ApprovalPolicy,
+  nowMs: number,
+): ApprovalCheck {
+  const { message, signature, expiresAt, expiresMs } = unsigned;
   if (signer === undefined) {
     // Operator approvals never come from outside, so without ClawShield's key an external
     // artifact gets the contract's step-3 answer.
@@ -84,4 +106,32 @@ export function validateApproval(artifact: ApprovalArtifact, requestHash: string
       messageHash: sha256Hex(message),
     },
   };
+}
+
+/**
+ * protocol §2's checks, in its order and with its texts, then the stronger rules. Pure: the
+ * single-use rule needs the ledger and is applied by the engine inside its transaction.
+ */
+export function validateApproval(artifact: ApprovalArtifact, requestHash: string, policy: ApprovalPolicy, nowMs: number): ApprovalCheck {
+  const unsigned = beforeSignature(artifact, requestHash, nowMs);
+  if (!('message' in unsigned)) return unsigned;
+  const index = unsigned.signature === null ? -1 : searchHere(unsigned.message, unsigned.signature, policy.approvers);
+  return afterSignature(artifact, unsigned, policy.approvers[index], policy, nowMs);
+}
+
+/**
+ * The same checks with the signature search done by `search` (another thread): the verdict is
+ * exactly validateApproval's.
+ */
+export async function validateApprovalWith(
+  search: SignerSearch,
+  artifact: ApprovalArtifact,
+  requestHash: string,
+  policy: ApprovalPolicy,
+  nowMs: number,
+): Promise<ApprovalCheck> {
+  const unsigned = beforeSignature(artifact, requestHash, nowMs);
+  if (!('message' in unsigned)) return unsigned;
+  const index = unsigned.signature === null ? -1 : await search(unsigned.message, unsigned.signature, policy.approvers);
+  return afterSignature(artifact, unsigned, policy.approvers[index], policy, nowMs);
 }

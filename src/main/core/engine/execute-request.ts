@@ -57,4 +57,6 @@ export interface EngineOptions {
   grants?: GrantAuthority;
   /** The distinct operator keys whose approvals of a proposal are recorded (quorum actions). */
   approvalKeysOf?: (proposalId: string) => readonly string[];
+  /** Threads that verify approval signatures beside the event loop; default: every other core, at most 4 (0: on the loop). */
+  verifyThreads?: number;
 }

@@ -31,7 +31,10 @@ export interface ApprovalUse {
   execId: string;
 }
 
-export type Reservation = Pick<ExecutionRow, 'id' | 'nonce' | 'request_hash' | 'action' | 'approval_id' | 'created_at' | 'agent'>;
+export type Reservation = Pick<
+  ExecutionRow,
+  'id' | 'nonce' | 'request_hash' | 'action' | 'approval_id' | 'created_at' | 'agent' | 'action_def_hash' | 'grant_id' | 'grant_use'
+>;
 
 interface ApprovalRow {
   seq: number;
@@ -69,8 +72,6 @@ export class ExecutionStore {
   private readonly started;
   private readonly approvalUse;
   private readonly spendApprovalRow;
-  private readonly bindDefinitionRow;
-  private readonly bindGrantRow;
   private readonly executedRow;
   private readonly executedCount;
   private readonly approvalCount;
@@ -81,8 +82,10 @@ export class ExecutionStore {
     this.byNonce = db.prepare('SELECT * FROM executions WHERE nonce = ?');
     this.byId = db.prepare('SELECT * FROM executions WHERE id = ?');
     this.insertStarted = db.prepare(
-      `INSERT INTO executions (id, nonce, request_hash, action, status, approved, approval_id, created_at, agent)
-       VALUES (@id, @nonce, @request_hash, @action, 'started', 1, @approval_id, @created_at, @agent)`,
+      `INSERT INTO executions (id, nonce, request_hash, action, status, approved, approval_id, created_at, agent,
+         action_def_hash, grant_id, grant_use)
+       VALUES (@id, @nonce, @request_hash, @action, 'started', 1, @approval_id, @created_at, @agent,
+         @action_def_hash, @grant_id, @grant_use)`,
     );
     this.endRow = db.prepare(
       `UPDATE executions SET status = @status, result = @result, result_legacy_json = @result_legacy_json,
@@ -104,23 +107,11 @@ export class ExecutionStore {
          message_hash = excluded.message_hash
          WHERE approvals.used_by_exec_id IS NULL`,
     );
-    this.bindDefinitionRow = db.prepare('UPDATE executions SET action_def_hash = ? WHERE id = ?');
-    this.bindGrantRow = db.prepare('UPDATE executions SET grant_id = ?, grant_use = ? WHERE id = ?');
     this.executedRow = db.prepare("SELECT result, result_legacy_json FROM executions WHERE id = ? AND status = 'executed'");
     this.executedCount = db.prepare("SELECT count(*) FROM executions WHERE status = 'executed'").pluck();
     this.approvalCount = db.prepare('SELECT count(*) FROM approvals').pluck();
     this.newestApprovals = db.prepare('SELECT rowid AS seq, * FROM approvals ORDER BY rowid DESC LIMIT ?');
     this.approvalsBefore = db.prepare('SELECT rowid AS seq, * FROM approvals WHERE rowid < ? ORDER BY rowid DESC LIMIT ?');
-  }
-
-  /** Records which use of which grant authorised a reserved execution. */
-  bindGrant(id: string, grantId: string, use: number): void {
-    this.bindGrantRow.run(grantId, use, id);
-  }
-
-  /** Records which definition a reserved execution runs under, for its receipts after a crash. */
-  bindDefinition(id: string, definitionHash: string): void {
-    this.bindDefinitionRow.run(definitionHash, id);
   }
 
   findByNonce(nonce: string): ExecutionRow | undefined {
@@ -131,7 +122,11 @@ export class ExecutionStore {
     return this.byId.get(id) as ExecutionRow | undefined;
   }
 
-  /** Spends the nonce (and the approval, by the caller) before the handler may run. */
+  /**
+   * Spends the nonce (and the approval, by the caller) before the handler may run, recording
+   * what a restart needs to close it with a receipt: the definition it runs under and the grant
+   * use that authorised it.
+   */
   reserve(row: Reservation): void {
     this.insertStarted.run(row);
   }

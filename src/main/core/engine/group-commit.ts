@@ -12,10 +12,11 @@ interface Pending {
 }
 
 /**
- * Group commit: the work submitted in one event-loop turn runs in one write transaction,
- * each piece in its own savepoint (one piece's failure cannot undo the others'), and every
- * promise settles only after the transaction holding its receipts has committed. One fsync
- * then covers many requests, which is what makes synchronous=FULL affordable.
+ * Group commit: the work submitted in one event-loop turn runs in one witnessed write
+ * (`Ledger.witness`), each piece in its own savepoint (`Ledger.savepoint`: one piece's failure
+ * cannot undo the others'), and every promise settles only after the transaction holding its
+ * receipts has committed. One fsync then covers many requests, which is what makes
+ * synchronous=FULL affordable.
  */
 export class GroupCommit {
   private queue: Pending[] = [];
@@ -36,11 +37,9 @@ export class GroupCommit {
       let outcome: T;
       let full: unknown = null;
       const run = () => {
-        const mark = this.ledger.uncommittedCount();
         try {
-          outcome = this.db.transaction(work)();
+          outcome = this.ledger.savepoint(work);
         } catch (err) {
-          this.ledger.forgetAfter(mark);
           // SQLite may have rolled the whole group back on its own (it does on SQLITE_FULL):
           // then none of the group's work exists, and every piece must fail with it.
           if (!this.db.inTransaction) throw err;
@@ -51,9 +50,8 @@ export class GroupCommit {
             return;
           }
           try {
-            outcome = this.db.transaction(() => recover(err))();
+            outcome = this.ledger.savepoint(() => recover(err));
           } catch (recoverErr) {
-            this.ledger.forgetAfter(mark);
             if (!this.db.inTransaction || !isStorageFull(recoverErr)) throw recoverErr;
             full = recoverErr;
           }
@@ -72,17 +70,13 @@ export class GroupCommit {
     this.queue = [];
     this.scheduled = false;
     try {
-      this.db
-        .transaction(() => {
-          for (const p of batch) p.run();
-        })
-        .immediate();
+      this.ledger.witness(() => {
+        for (const p of batch) p.run();
+      });
     } catch (err) {
-      this.ledger.discardUncommitted();
       for (const p of batch) p.reject(err);
       return;
     }
-    this.ledger.publishCommitted();
     for (const p of batch) p.settle();
   }
 }

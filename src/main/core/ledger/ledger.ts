@@ -6,7 +6,7 @@ import type { ReceiptDto } from '../../../shared/console-dto.ts';
 import { GENESIS_PREV_HASH, type ReceiptDraft } from './receipt-body.ts';
 import { receiptFromRow } from './receipt-row.ts';
 import { sealReceipt } from './seal-receipt.ts';
-import { searchableText } from './searchable-text.ts';
+import { searchIndexOf, type SearchIndex } from './search-index.ts';
 import { MerkleStore } from './merkle/merkle-store.ts';
 import { LedgerReader } from './ledger-reader.ts';
 import { backupLedger } from './backup.ts';
@@ -23,7 +23,8 @@ export type ReceiptListener = (receipt: ReceiptDto) => void;
 export class Ledger {
   private readonly insert;
   private readonly last;
-  private readonly index;
+  /** The full-text index, caught up after commits rather than written by each append. */
+  private readonly search: SearchIndex;
   private readonly pending: ReceiptDto[] = [];
   private readonly listeners = new Set<ReceiptListener>();
   /** The receipts' Merkle tree, grown in the same transaction as each receipt. */
@@ -43,7 +44,7 @@ export class Ledger {
          @exec_id, @proposal_id, @approval_id, @approver_key_id, @request_hash, @grant_id)`,
     );
     this.last = db.prepare('SELECT seq, hash FROM receipts ORDER BY seq DESC LIMIT 1');
-    this.index = db.prepare('INSERT INTO receipts_fts (rowid, action, reason, context, payload) VALUES (?, ?, ?, ?, ?)');
+    this.search = searchIndexOf(db);
     this.tree = new MerkleStore(db);
     this.read = new LedgerReader(db);
   }
@@ -73,7 +74,6 @@ export class Ledger {
     const row = sealReceipt(draft, seq, prevHash, isoUtc(this.clock.now()), this.signer);
     this.insert.run(row);
     this.tree.append(seq - 1, Buffer.from(row.hash, 'hex'), tip ? Buffer.from(tip.hash, 'hex') : null);
-    this.index.run(seq, row.action, row.reason, draft.context ?? null, searchableText(draft.payload));
     const dto = receiptFromRow({ ...row, agent: draft.agent ?? null });
     this.pending.push(dto);
     return dto;
@@ -82,8 +82,8 @@ export class Ledger {
   /**
    * The witnessed write: `work` (a state change and the receipts that witness it) in one
    * immediate write transaction; the receipts are announced once it has committed and
-   * forgotten if it rolls back (the error is rethrown). The engine's group commit is the one
-   * other owner of this protocol, with a savepoint per request.
+   * forgotten if it rolls back (the error is rethrown). The engine's group commit runs a whole
+   * group of requests in one, each in its own `savepoint`.
    */
   witness<T>(work: () => T): T {
     let result: T;
@@ -97,21 +97,33 @@ export class Ledger {
     return result;
   }
 
+  /**
+   * Inside a witnessed write: `work` in a savepoint of its own. If it throws, what it wrote is
+   * rolled back and the receipts it appended are forgotten (the error is rethrown); the rest of
+   * the transaction stands.
+   */
+  savepoint<T>(work: () => T): T {
+    if (!this.db.inTransaction) throw new Error('Ledger.savepoint called outside a witnessed write');
+    const mark = this.pending.length;
+    try {
+      return this.db.transaction(work)();
+    } catch (err) {
+      this.pending.length = Math.min(mark, this.pending.length);
+      throw err;
+    }
+  }
+
   /** Called by the transaction owner after COMMIT: tells listeners what is now durable. */
   publishCommitted(): void {
     if (this.pending.length === 0) return;
+    this.search.schedule();
     const committed = this.pending.splice(0);
     for (const receipt of committed) for (const l of this.listeners) l(receipt);
   }
 
-  /** How many appended receipts await their commit; a mark for `forgetAfter`. */
+  /** How many appended receipts await their commit. */
   uncommittedCount(): number {
     return this.pending.length;
-  }
-
-  /** A savepoint rolled back: the receipts appended after `mark` do not exist. */
-  forgetAfter(mark: number): void {
-    this.pending.length = mark;
   }
 
   /** Called after ROLLBACK: nothing appended since the last publish exists. */

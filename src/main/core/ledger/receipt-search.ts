@@ -2,6 +2,7 @@ import type { SqliteDatabase } from '../store/database.ts';
 import { RECEIPT_COUNT_CAP, type ReceiptPage, type ReceiptTotal, type ReceiptWithNeighboursDto } from '../../../shared/console-dto.ts';
 import type { ReceiptQuery } from '../../../shared/console-schemas.ts';
 import { RECEIPT_AGENT_COLUMN, RECEIPT_COLUMNS, receiptFromRow, type ReceiptRow } from './receipt-row.ts';
+import { searchIndexOf } from './search-index.ts';
 
 export const DEFAULT_PAGE = 100;
 
@@ -96,6 +97,8 @@ function countReceipts(db: SqliteDatabase, c: Conditions): ReceiptTotal {
 export function searchReceipts(db: SqliteDatabase, q: ReceiptQuery): ReceiptPage {
   const limit = q.limit ?? DEFAULT_PAGE;
   const c = conditions(q);
+  // The index trails the ledger by up to a moment (search-index.ts): bring it level first.
+  if (c.from.startsWith('receipts_fts')) searchIndexOf(db).catchUp();
   const where = [...c.where];
   const params = [...c.params];
   if (q.beforeSeq !== undefined) {

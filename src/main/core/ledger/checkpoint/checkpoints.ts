@@ -45,6 +45,8 @@ export class Checkpoints {
   private timer: NodeJS.Timeout | null = null;
   private unsubscribe: (() => void) | null = null;
   private scheduled = false;
+  /** The size of the latest checkpoint as this process last knew it; null until read. */
+  private checkpointedSize: number | null = null;
   private witnessError: string | null = null;
 
   constructor(
@@ -81,16 +83,19 @@ export class Checkpoints {
         return issued;
       })
       .immediate();
+    this.checkpointedSize = Math.max(this.checkpointedSize ?? 0, checkpoint.size);
     if (this.options.witnessDir !== null) this.witness(checkpoint);
     return checkpoint;
   }
 
   /** Issues checkpoints on the configured cadence until `stop`. */
   start(): void {
-    this.unsubscribe = this.ledger.subscribe(() => {
+    // Called for every receipt: it compares the receipt's seq (the ledger's size once it is
+    // committed) with the size last checkpointed, kept here, instead of asking the database.
+    this.unsubscribe = this.ledger.subscribe((receipt) => {
       if (this.scheduled) return;
-      const last = this.latest()?.size ?? 0;
-      if (this.ledger.size() - last < this.options.every) return;
+      this.checkpointedSize ??= this.latest()?.size ?? 0;
+      if (receipt.seq - this.checkpointedSize < this.options.every) return;
       this.scheduled = true;
       // After the group commit that announced the receipt, never inside it.
       setImmediate(() => {

@@ -16,8 +16,10 @@ const INSERT_RECEIPT = `INSERT INTO receipts (seq, event, time, action, hash, pr
     exec_id, proposal_id, approval_id, approver_key_id, request_hash, grant_id, agent, search)
   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17::tsvector)`;
 
-const RESERVE_NONCE = `INSERT INTO executions (id, nonce, request_hash, action, status, approved, approval_id, created_at, agent)
-  VALUES ($1, $2, $3, $4, 'started', 1, $5, $6, $7) ON CONFLICT (nonce) DO NOTHING RETURNING id`;
+// The definition and the grant use go in with the reservation, so a restart can close it.
+const RESERVE_NONCE = `INSERT INTO executions (id, nonce, request_hash, action, status, approved, approval_id, created_at, agent,
+    action_def_hash, grant_id, grant_use)
+  VALUES ($1, $2, $3, $4, 'started', 1, $5, $6, $7, $8, $9, $10) ON CONFLICT (nonce) DO NOTHING RETURNING id`;
 
 // No conflict target: a spent approval_id and a spent message hash both leave the row out.
 const SPEND_APPROVAL = `INSERT INTO approvals (approval_id, message_hash, tenant_id, action_hash, issued_at, expires_at,
@@ -178,6 +180,9 @@ export class GroupTransaction {
       r.approval_id,
       r.created_at,
       r.agent,
+      r.action_def_hash,
+      r.grant_id,
+      r.grant_use,
     ]);
     return rowCount === 1;
   }

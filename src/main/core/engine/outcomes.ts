@@ -1,0 +1,164 @@
+import type { Ledger } from '../ledger/ledger.ts';
+import { HandlerInputError } from '../actions/action-registry.ts';
+import type { ApprovalCheck, VerifiedApproval } from '../approval/validate-approval.ts';
+import { canonicalJson, pythonJsonDumpsSorted } from '../json/canonical.ts';
+import type { JsonValue } from '../json/json-value.ts';
+import { sha256Hex } from '../json/request-hash.ts';
+import type { RefusalCode } from '../errors.ts';
+import { refusalStatus } from '../../../shared/error-codes.ts';
+import type { GrantUse } from '../grants/grant-authority.ts';
+import type { ExecutionRow, ExecutionStore } from './execution-store.ts';
+import { attemptFields, executionFields } from './attempt-receipts.ts';
+import type { Deferred } from './deferred.ts';
+import type { ExecuteOutcome, ExecuteRequest } from './execute-request.ts';
+
+/** One request on its way through the engine: what was checked before the transaction. */
+export interface Attempt {
+  request: ExecuteRequest;
+  requestHash: string;
+  approval: ApprovalCheck | null;
+  /** The definition hash of the declared action in force (receipts' `action_def_hash`). */
+  definitionHash: string | null;
+  /** Set when this attempt reserved the execution (possibly in a batch that then failed). */
+  ended?: Deferred;
+}
+
+/** An execution whose nonce (and approval, or grant use) is spent; its handler may run. */
+export interface Reserved {
+  execId: string;
+  approval: VerifiedApproval | null;
+  grant: GrantUse | null;
+  /** Settles when this execution's ending has committed; others with its nonce wait on it. */
+  ended: Deferred;
+}
+
+export type HandlerEnding =
+  { ok: true; resultCanonical: string; legacyJson: string } | { ok: false; code: 'handler_input' | 'handler_failed'; detail: string };
+
+export const INTERRUPTED =
+  'Interrupted: OpenExec stopped while this execution was running; its outcome is unknown and it will not run again';
+
+/**
+ * How an attempt ends, each way with its receipt, inside the caller's transaction: executed or
+ * failed (after the handler, whoever authorised it: an approval or a grant), refused, replayed,
+ * or interrupted (a `started` execution whose ending was never recorded).
+ */
+export class Outcomes {
+  constructor(
+    private readonly ledger: Ledger,
+    private readonly store: ExecutionStore,
+  ) {}
+
+  finish(attempt: Attempt, reserved: Reserved, ending: HandlerEnding): ExecuteOutcome {
+    const { request, requestHash } = attempt;
+    const fields = (event: 'executed' | 'failed' | 'refused') => ({
+      ...attemptFields(request, requestHash, event, attempt.definitionHash),
+      ...executionFields(reserved.execId, reserved.approval, request.artifact, reserved.grant),
+    });
+    let outcome: ExecuteOutcome;
+    if (ending.ok) {
+      const legacy = sha256Hex(`${reserved.execId}:${ending.legacyJson}`);
+      const receipt = this.ledger.append({ ...fields('executed'), result_hash: sha256Hex(ending.resultCanonical), legacy_receipt: legacy });
+      this.store.end(reserved.execId, {
+        status: 'executed',
+        result: ending.resultCanonical,
+        result_legacy_json: ending.legacyJson,
+        receipt_seq: receipt.seq,
+      });
+      const answer = {
+        id: reserved.execId,
+        action: request.action,
+        resultCanonical: ending.resultCanonical,
+        approved: true,
+        receipt: legacy,
+      };
+      outcome = { kind: 'executed', answer, receiptSeq: receipt.seq };
+    } else {
+      // A payload the handler refused ran nothing; anything else may have had effects.
+      const event = ending.code === 'handler_input' ? 'refused' : 'failed';
+      const status = refusalStatus(ending.code);
+      const receipt = this.ledger.append({ ...fields(event), reason: ending.detail, status });
+      this.store.end(reserved.execId, { status: 'failed', error: ending.detail, error_status: status, receipt_seq: receipt.seq });
+      outcome = { kind: 'refused', status, code: ending.code, detail: ending.detail, receiptSeq: receipt.seq };
+    }
+    request.within?.(outcome);
+    return outcome;
+  }
+
+  /** Ends a `started` execution whose handler outcome was never recorded, with a receipt. */
+  closeInterrupted(row: ExecutionRow, reason = INTERRUPTED): ExecuteOutcome {
+    const status = refusalStatus('handler_failed');
+    const receipt = this.ledger.append({
+      event: 'failed',
+      action: row.action,
+      nonce: row.nonce,
+      request_hash: row.request_hash,
+      exec_id: row.id,
+      approval_id: row.approval_id,
+      action_def_hash: row.action_def_hash,
+      grant_id: row.grant_id,
+      grant_use: row.grant_use,
+      agent: row.agent,
+      reason,
+      status,
+    });
+    this.store.end(row.id, { status: 'failed', error: reason, error_status: status, receipt_seq: receipt.seq });
+    return { kind: 'refused', status, code: 'handler_failed', detail: reason, receiptSeq: receipt.seq };
+  }
+
+  replay(attempt: Attempt, previous: ExecutionRow): ExecuteOutcome {
+    const receipt = this.ledger.append({
+      ...attemptFields(attempt.request, attempt.requestHash, 'replayed', attempt.definitionHash),
+      exec_id: previous.id,
+      replay_of: previous.receipt_seq,
+    });
+    if (previous.status !== 'executed' || previous.result === null || previous.result_legacy_json === null) {
+      const detail = previous.error ?? `Action '${previous.action}' failed`;
+      const code = previous.error_status === refusalStatus('handler_input') ? 'handler_input' : 'handler_failed';
+      return { kind: 'refused', status: refusalStatus(code), code, detail, receiptSeq: receipt.seq };
+    }
+    const answer = {
+      id: previous.id,
+      action: previous.action,
+      resultCanonical: previous.result,
+      approved: previous.approved === 1,
+      receipt: sha256Hex(`${previous.id}:${previous.result_legacy_json}`),
+    };
+    return { kind: 'replayed', answer, receiptSeq: receipt.seq };
+  }
+
+  /** A decision that threw: nothing was reserved (its savepoint rolled back); witness it. */
+  internalError(attempt: Attempt, err: unknown): ExecuteOutcome {
+    const detail = `Internal error while executing '${attempt.request.action}'`;
+    return this.refuse(attempt, 'handler_failed', detail, `${detail}: ${String(err)}`, 'failed');
+  }
+
+  refuse(attempt: Attempt, code: RefusalCode, detail: string, reason = detail, event: 'refused' | 'failed' = 'refused'): ExecuteOutcome {
+    const status = refusalStatus(code);
+    const receipt = this.ledger.append({
+      ...attemptFields(attempt.request, attempt.requestHash, event, attempt.definitionHash),
+      reason,
+      status,
+    });
+    return { kind: 'refused', status, code, detail, receiptSeq: receipt.seq };
+  }
+}
+
+/** Serialised here so that a result that is not JSON is this execution's failure. */
+export function serialised(result: JsonValue): HandlerEnding {
+  return { ok: true, resultCanonical: canonicalJson(result), legacyJson: pythonJsonDumpsSorted(result) };
+}
+
+export function failure(request: ExecuteRequest, err: unknown): HandlerEnding {
+  if (err instanceof HandlerInputError) return { ok: false, code: 'handler_input', detail: err.message };
+  const message = err instanceof Error ? err.message : String(err);
+  return { ok: false, code: 'handler_failed', detail: `Action '${request.action}' failed: ${message}` };
+}
+
+export function endingOf(request: ExecuteRequest, run: () => JsonValue): HandlerEnding {
+  try {
+    return serialised(run());
+  } catch (err) {
+    return failure(request, err);
+  }
+}

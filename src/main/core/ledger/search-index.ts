@@ -1,0 +1,105 @@
+import type { SqliteDatabase } from '../store/database.ts';
+import { isStorageFull } from '../store/storage-full.ts';
+import { parseJson } from '../json/parse.ts';
+import { searchableText } from './searchable-text.ts';
+
+/** Receipts indexed per transaction by a catch-up step. */
+const STEP = 5000;
+/** The longest a committed receipt waits for the index when no search asks for it first. */
+export const CATCH_UP_MS = 250;
+
+/**
+ * The full-text index (`receipts_fts`) kept behind the ledger rather than inside each receipt's
+ * transaction: an append costs no index write, and the index is caught up in bulk, one
+ * transaction (and one FTS5 segment) for thousands of receipts instead of one per group commit.
+ * What it indexes of a receipt is read back from the signed body itself (its payload's words,
+ * its context), so a step lost in a crash is simply done again by the next.
+ *
+ * How fresh: the ledger runs a step at most `CATCH_UP_MS` after a commit, and every full-text
+ * search catches the index up before it runs, so a search sees every committed receipt.
+ */
+export class SearchIndex {
+  private readonly newest;
+  private readonly unindexed;
+  private readonly insert;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly db: SqliteDatabase) {
+    // Contentless FTS5 walks its rowids in order: the newest indexed seq in one b-tree descent.
+    this.newest = db.prepare('SELECT rowid FROM receipts_fts ORDER BY rowid DESC LIMIT 1').pluck();
+    this.unindexed = db.prepare(
+      `SELECT seq, action, reason, json_extract(body, '$.context') AS context, json_extract(body, '$.payload') AS payload
+       FROM receipts WHERE seq > ? ORDER BY seq LIMIT ?`,
+    );
+    this.insert = db.prepare('INSERT INTO receipts_fts (rowid, action, reason, context, payload) VALUES (?, ?, ?, ?, ?)');
+  }
+
+  /**
+   * Indexes up to `limit` receipts the index lacks, in one write transaction (a savepoint when
+   * the caller is in one); how many it did.
+   */
+  step(limit = STEP): number {
+    return this.db
+      .transaction(() => {
+        const from = (this.newest.get() as number | undefined) ?? 0;
+        const rows = this.unindexed.all(from, limit) as {
+          seq: number;
+          action: string | null;
+          reason: string | null;
+          context: string | null;
+          payload: string | null;
+        }[];
+        for (const r of rows) {
+          // json_extract gives an object's JSON text as written (big integers exact); a string
+          // context comes back as the string.
+          const payload = r.payload === null ? '' : searchableText(parseJson(r.payload));
+          this.insert.run(r.seq, r.action, r.reason, r.context, payload);
+        }
+        return rows.length;
+      })
+      .immediate();
+  }
+
+  /**
+   * Indexes every receipt committed so far. With the disk full there is no room for the index:
+   * a search then runs on what is indexed, and the next step after space returns catches up.
+   */
+  catchUp(): void {
+    if (this.db.readonly) return;
+    try {
+      while (this.step() === STEP);
+    } catch (err) {
+      if (!isStorageFull(err)) throw err;
+    }
+  }
+
+  /**
+   * Runs steps off the request path, from a timer: the first within `CATCH_UP_MS`, the rest of
+   * a long backlog one after another, each its own short transaction.
+   */
+  schedule(): void {
+    if (this.timer !== null || this.db.readonly) return;
+    this.timer = setTimeout(() => this.background(), CATCH_UP_MS);
+    this.timer.unref();
+  }
+
+  private background(): void {
+    this.timer = null;
+    if (!this.db.open) return;
+    try {
+      if (this.step() === STEP) this.schedule();
+    } catch {
+      // Full or busy: the next commit's step tries again, and a search catches up for itself
+      // (and reports any other failure to whoever searched).
+    }
+  }
+}
+
+const indexes = new WeakMap<SqliteDatabase, SearchIndex>();
+
+/** The search index of a database connection (one per connection, its statements prepared once). */
+export function searchIndexOf(db: SqliteDatabase): SearchIndex {
+  let index = indexes.get(db);
+  if (!index) indexes.set(db, (index = new SearchIndex(db)));
+  return index;
+}
