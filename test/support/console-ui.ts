@@ -82,13 +82,22 @@ export async function openDecision(
   return { request, exact, seen, hash: await page.getByTestId('dialog-hash').innerText(), hashCheck: await hashCheck.innerText() };
 }
 
-/** Scrolls the focused request box by keyboard until the dialog says all of it was seen. */
+/**
+ * Scrolls the focused request box by keyboard until the dialog says all of it was seen, as a
+ * reader would: a page at a time, letting each one be drawn. Only what was on screen in a drawn
+ * frame counts, so on a loaded machine two presses can land in one frame and skip a page; a
+ * reader who reaches the end with a page unseen goes back to the top and reads down again.
+ */
 export async function readWholeRequest(page: Page): Promise<number> {
   let presses = 0;
-  await page.getByTestId('dialog-request').focus();
+  const box = page.getByTestId('dialog-request');
+  await box.focus();
   while (!(await page.getByTestId('request-seen').innerText()).startsWith('✓')) {
     if (++presses > 200) throw new Error('the request box never reported being read');
-    await page.keyboard.press('PageDown');
+    const atEnd = await box.evaluate((el) => el.scrollTop + el.clientHeight >= el.scrollHeight - 1);
+    await page.keyboard.press(atEnd ? 'Home' : 'PageDown');
+    // Two frames: the scroll is drawn and the dialog has measured what it showed.
+    await page.evaluate('new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))');
   }
   return presses;
 }
