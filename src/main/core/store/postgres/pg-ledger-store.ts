@@ -31,7 +31,9 @@ export interface PostgresLedgerOptions {
 }
 
 /**
- * The ledger on PostgreSQL, for several OpenExec processes on one database. Appends are
+ * The ledger on PostgreSQL, for several OpenExec processes on one database, each signing with
+ * its own receipt key, which its first receipt's group registers (a `config` receipt,
+ * pg-receipt-keys.ts) unless the ledger already holds it. Appends are
  * group-committed: the work submitted while a group is being written waits for the next one,
  * which runs in one transaction holding a transaction-scoped advisory lock (so processes take
  * turns and seq stays gapless), each piece in a savepoint. The group's NOTIFY is delivered
@@ -44,6 +46,8 @@ export class PostgresLedgerStore implements LedgerStore {
   /** Called once nothing is queued or being written (close() waits for it). */
   private onDrained: (() => void) | null = null;
   private readonly listeners = new Set<(receipts: readonly ReceiptDto[]) => void>();
+  /** Known once a committed group found or wrote this instance's key registration. */
+  private keyRegistered = false;
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -76,6 +80,11 @@ export class PostgresLedgerStore implements LedgerStore {
       throw PostgresStoreError.from('unavailable', `cannot read the schema version at ${describeServer(options.url)}`, err);
     }
     return new PostgresLedgerStore(pool, options.signer, options.clock ?? systemClock);
+  }
+
+  /** The id of the receipt key this instance signs (and registers) with. */
+  get keyId(): string {
+    return this.signer.keyId;
   }
 
   witness<T>(work: (tx: LedgerTransaction) => Promise<T>): Promise<T> {
@@ -111,7 +120,7 @@ export class PostgresLedgerStore implements LedgerStore {
       client = await checkout(this.pool);
       await client.query('BEGIN');
       await client.query('SELECT pg_advisory_xact_lock($1)', [LEDGER_LOCK]);
-      tx = new GroupTransaction(client, this.signer, this.clock, await readHead(client));
+      tx = new GroupTransaction(client, this.signer, this.clock, await readHead(client), this.keyRegistered);
       for (const piece of batch) outcomes.push(await this.runPiece(client, tx, piece));
       if (tx.appended.length > 0) await client.query('SELECT pg_notify($1, $2)', [LEDGER_CHANNEL, changeNotice(tx.appended)]);
     } catch (err) {
@@ -131,6 +140,7 @@ export class PostgresLedgerStore implements LedgerStore {
       return;
     }
     client.release();
+    this.keyRegistered = tx.registered;
     batch.forEach((piece, i) => {
       const outcome = outcomes[i]!;
       if (outcome.ok) piece.resolve(outcome.value);

@@ -115,6 +115,18 @@ const MIGRATIONS: readonly string[] = [
   CREATE TRIGGER merkle_nodes_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON merkle_nodes
     FOR EACH STATEMENT EXECUTE FUNCTION openexec_refuse_change();
   `,
+  // 2: each instance's receipt key, once, pointing at the config receipt that registered it.
+  // An index the store keeps (one registration per key, whoever inserts); verifiers read the
+  // registrations from the receipts themselves.
+  `
+  CREATE TABLE receipt_keys (
+    key_id text PRIMARY KEY CHECK (key_id ~ '^[0-9a-f]{16}$'),
+    public_key_pem text NOT NULL,
+    seq bigint NOT NULL UNIQUE REFERENCES receipts (seq)
+  );
+  CREATE TRIGGER receipt_keys_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON receipt_keys
+    FOR EACH STATEMENT EXECUTE FUNCTION openexec_refuse_change();
+  `,
 ];
 
 export const PG_SCHEMA_VERSION = MIGRATIONS.length;
@@ -135,16 +147,17 @@ const EXECUTION_OUTCOME = [
 ];
 
 /**
- * What the application role may do: read everything; append receipts, Merkle nodes and spent
- * approvals (never UPDATE, DELETE or TRUNCATE them); reserve executions and record their
+ * What the application role may do: read everything; append receipts, Merkle nodes, spent
+ * approvals and registered receipt keys (never UPDATE, DELETE or TRUNCATE them); reserve executions and record their
  * outcome, never their id or nonce. Applied on every start, so a role created later or a
  * privilege granted by hand is put right.
  */
-function grants(role: string): string {
+function grants(role: string, version: number): string {
   const r = pg.escapeIdentifier(role);
+  const appendOnly = ['receipts', 'merkle_nodes', 'approvals', ...(version >= 2 ? ['receipt_keys'] : [])].join(', ');
   return `
-  REVOKE ALL ON receipts, merkle_nodes, executions, approvals, schema_migrations FROM ${r};
-  GRANT SELECT, INSERT ON receipts, merkle_nodes, approvals, executions TO ${r};
+  REVOKE ALL ON ${appendOnly}, executions, schema_migrations FROM ${r};
+  GRANT SELECT, INSERT ON ${appendOnly}, executions TO ${r};
   GRANT UPDATE (${EXECUTION_OUTCOME.join(', ')}) ON executions TO ${r};
   GRANT SELECT ON schema_migrations TO ${r};
   `;
@@ -187,7 +200,7 @@ export async function migratePostgres(pool: pg.Pool, options: MigrateOptions = {
       await client.query('INSERT INTO schema_migrations (version) VALUES ($1)', [version]);
       applied.push(version);
     }
-    if (options.appRole !== undefined) await client.query(grants(options.appRole));
+    if (options.appRole !== undefined) await client.query(grants(options.appRole, applied.at(-1) ?? current));
     await client.query('COMMIT');
     return applied;
   } catch (err) {

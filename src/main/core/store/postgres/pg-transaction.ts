@@ -9,6 +9,7 @@ import { receiptFromRow } from '../../ledger/receipt-row.ts';
 import { sealReceipt } from '../../ledger/seal-receipt.ts';
 import type { ReceiptDto } from '../../../../shared/console-dto.ts';
 import type { ApprovalSpend, LedgerHead, LedgerTransaction } from '../ledger-store.ts';
+import { recordRegistration, registrationDraft, registrationSeq } from './pg-receipt-keys.ts';
 import { receiptTsvector } from './pg-search-text.ts';
 
 const INSERT_RECEIPT = `INSERT INTO receipts (seq, event, time, action, hash, prev_hash, body, signature, reason,
@@ -32,6 +33,12 @@ export async function readHead(db: pg.Pool | pg.PoolClient): Promise<LedgerHead>
   return tip ? { seq: Number(tip.seq), hash: tip.hash } : { seq: 0, hash: GENESIS_PREV_HASH };
 }
 
+interface Mark {
+  head: LedgerHead;
+  appended: number;
+  registered: boolean;
+}
+
 const bytes = (hex: string): Hash => Buffer.from(hex, 'hex');
 
 /**
@@ -51,21 +58,33 @@ export class GroupTransaction {
   /** Receipts appended in this transaction, in seq order (announced after COMMIT). */
   readonly appended: ReceiptDto[] = [];
 
+  /**
+   * @param keyRegistered whether the ledger already holds this instance's key registration;
+   *   if not, the first receipt appended is preceded by it (under the ledger lock, so two
+   *   instances starting together each register once).
+   */
   constructor(
     private readonly client: pg.PoolClient,
     private readonly signer: Ed25519Signer,
     private readonly clock: Clock,
     private head: LedgerHead,
+    private keyRegistered: boolean,
   ) {}
 
-  /** Where a piece starts: restored if its savepoint rolls back. */
-  mark(): { head: LedgerHead; appended: number } {
-    return { head: this.head, appended: this.appended.length };
+  /** Whether, once this group commits, the ledger holds this instance's key registration. */
+  get registered(): boolean {
+    return this.keyRegistered;
   }
 
-  rollbackTo(mark: { head: LedgerHead; appended: number }): void {
+  /** Where a piece starts: restored if its savepoint rolls back. */
+  mark(): Mark {
+    return { head: this.head, appended: this.appended.length, registered: this.keyRegistered };
+  }
+
+  rollbackTo(mark: Mark): void {
     this.head = mark.head;
     this.appended.length = mark.appended;
+    this.keyRegistered = mark.registered;
   }
 
   /** Waits for every operation started so far (settled either way). */
@@ -95,6 +114,17 @@ export class GroupTransaction {
   }
 
   private async append(draft: ReceiptDraft): Promise<ReceiptDto> {
+    if (!this.keyRegistered) {
+      if ((await registrationSeq(this.client, this.signer.keyId)) === null) {
+        const registration = await this.write(registrationDraft(this.signer));
+        await recordRegistration(this.client, this.signer, registration.seq);
+      }
+      this.keyRegistered = true;
+    }
+    return this.write(draft);
+  }
+
+  private async write(draft: ReceiptDraft): Promise<ReceiptDto> {
     const previous = this.head;
     const row = sealReceipt(draft, previous.seq + 1, previous.hash, isoUtc(this.clock.now()), this.signer);
     await this.client.query(INSERT_RECEIPT, [
