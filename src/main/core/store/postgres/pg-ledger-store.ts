@@ -121,7 +121,14 @@ export class PostgresLedgerStore implements LedgerStore {
       await client.query('BEGIN');
       await client.query('SELECT pg_advisory_xact_lock($1)', [LEDGER_LOCK]);
       tx = new GroupTransaction(client, this.signer, this.clock, await readHead(client), this.keyRegistered);
-      for (const piece of batch) outcomes.push(await this.runPiece(client, tx, piece));
+      // Each piece runs in the savepoint `piece`. One the piece rolled back to is the next one's
+      // start as it stands; after a piece that held, one round trip releases it and opens the next.
+      await client.query('SAVEPOINT piece');
+      for (const [k, piece] of batch.entries()) {
+        const outcome = await this.runPiece(client, tx, piece);
+        outcomes.push(outcome);
+        if (outcome.ok && k < batch.length - 1) await client.query('RELEASE SAVEPOINT piece; SAVEPOINT piece');
+      }
       if (tx.appended.length > 0) await client.query('SELECT pg_notify($1, $2)', [LEDGER_CHANNEL, changeNotice(tx.appended)]);
     } catch (err) {
       await client?.query('ROLLBACK').catch(() => undefined);
@@ -149,16 +156,14 @@ export class PostgresLedgerStore implements LedgerStore {
     if (tx.appended.length > 0) announce(this.listeners, tx.appended);
   }
 
-  /** One piece in its savepoint; its failure rolls back its part only (a lost connection is thrown). */
+  /** One piece in the open savepoint; its failure rolls back its part only (a lost connection is thrown). */
   private async runPiece(client: pg.PoolClient, tx: GroupTransaction, piece: Piece) {
     const mark = tx.mark();
     let open = true;
-    await client.query('SAVEPOINT piece');
     try {
       const value = await piece.work(tx.view(() => open));
       open = false;
       await tx.settled();
-      await client.query('RELEASE SAVEPOINT piece');
       return { ok: true as const, value };
     } catch (err) {
       open = false;

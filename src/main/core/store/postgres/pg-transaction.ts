@@ -12,9 +12,12 @@ import type { ApprovalSpend, LedgerHead, LedgerTransaction } from '../ledger-sto
 import { recordRegistration, registrationDraft, registrationSeq } from './pg-receipt-keys.ts';
 import { receiptTsvector } from './pg-search-text.ts';
 
-const INSERT_RECEIPT = `INSERT INTO receipts (seq, event, time, action, hash, prev_hash, body, signature, reason,
-    exec_id, proposal_id, approval_id, approver_key_id, request_hash, grant_id, agent, search)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17::tsvector)`;
+// The receipt and the Merkle nodes it completes, in one round trip (the CTE runs whether or not
+// the outer INSERT has rows).
+const INSERT_RECEIPT = `WITH receipt AS (INSERT INTO receipts (seq, event, time, action, hash, prev_hash, body, signature,
+    reason, exec_id, proposal_id, approval_id, approver_key_id, request_hash, grant_id, agent, search)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17::tsvector))
+  INSERT INTO merkle_nodes (level, idx, hash) SELECT * FROM unnest($18::integer[], $19::bigint[], $20::bytea[])`;
 
 const RESERVE_NONCE = `INSERT INTO executions (id, nonce, request_hash, action, status, approved, approval_id, created_at, agent)
   VALUES ($1, $2, $3, $4, 'started', 1, $5, $6, $7) ON CONFLICT (nonce) DO NOTHING RETURNING id`;
@@ -127,6 +130,7 @@ export class GroupTransaction {
   private async write(draft: ReceiptDraft): Promise<ReceiptDto> {
     const previous = this.head;
     const row = sealReceipt(draft, previous.seq + 1, previous.hash, isoUtc(this.clock.now()), this.signer);
+    const nodes = await this.newNodes(row.seq - 1, bytes(row.hash), previous.seq === 0 ? null : bytes(previous.hash));
     await this.client.query(INSERT_RECEIPT, [
       row.seq,
       row.event,
@@ -145,28 +149,33 @@ export class GroupTransaction {
       row.grant_id,
       draft.agent ?? null,
       receiptTsvector(draft),
+      nodes.map((n) => n.level),
+      nodes.map((n) => n.idx),
+      nodes.map((n) => Buffer.from(n.hash)),
     ]);
-    await this.growTree(row.seq - 1, bytes(row.hash), previous.seq === 0 ? null : bytes(previous.hash));
+    for (const n of nodes) this.written.set(`${n.level}/${n.idx}`, n.hash);
     this.head = { seq: row.seq, hash: row.hash };
     const dto = receiptFromRow(row);
     this.appended.push(dto);
     return dto;
   }
 
-  /** The Merkle tree's new perfect subtrees (the layout MerkleStore keeps on SQLite). */
-  private async growTree(index: number, receiptHash: Hash, previousReceiptHash: Hash | null): Promise<void> {
+  /** The Merkle tree's perfect subtrees that leaf `index` completes (the layout MerkleStore keeps on SQLite). */
+  private async newNodes(index: number, receiptHash: Hash, previousReceiptHash: Hash | null) {
+    const nodes: { level: number; idx: number; hash: Hash }[] = [];
     let node = leafHash(receiptHash);
     let level = 0;
     let i = index;
     while (i % 2 === 1) {
+      // Left siblings are earlier leaves' nodes, never one computed here.
       const left =
         level === 0 ? leafHash(previousReceiptHash!) : (this.written.get(`${level}/${i - 1}`) ?? (await this.storedNode(level, i - 1)));
       node = nodeHash(left, node);
       level++;
       i = (i - 1) / 2;
-      await this.client.query('INSERT INTO merkle_nodes (level, idx, hash) VALUES ($1, $2, $3)', [level, i, Buffer.from(node)]);
-      this.written.set(`${level}/${i}`, node);
+      nodes.push({ level, idx: i, hash: node });
     }
+    return nodes;
   }
 
   private async storedNode(level: number, index: number): Promise<Hash> {
