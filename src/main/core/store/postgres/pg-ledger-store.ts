@@ -5,12 +5,12 @@ import type { Ed25519Signer } from '../../crypto/ed25519.ts';
 import type { ReceiptDto, ReceiptPage } from '../../../../shared/console-dto.ts';
 import type { ReceiptQuery } from '../../../../shared/console-schemas.ts';
 import type { LedgerHead, LedgerStore, LedgerTransaction } from '../ledger-store.ts';
-import { LEDGER_CHANNEL, LEDGER_LOCK } from './pg-locks.ts';
+import { LEDGER_CHANNEL } from './pg-locks.ts';
 import { PG_SCHEMA_VERSION } from './pg-migrations.ts';
 import { announce, changeNotice } from './pg-notice.ts';
 import { checkout, describeServer, openPool, PostgresStoreError } from './pg-pool.ts';
 import { receiptFromPgRow, searchPostgres, SELECT_RECEIPT, type PgReceiptRow } from './pg-search.ts';
-import { GroupTransaction, readHead } from './pg-transaction.ts';
+import { beginGroup, GroupTransaction, readHead } from './pg-transaction.ts';
 
 interface Piece {
   work: (tx: LedgerTransaction) => Promise<unknown>;
@@ -118,12 +118,9 @@ export class PostgresLedgerStore implements LedgerStore {
     let tx: GroupTransaction;
     try {
       client = await checkout(this.pool);
-      await client.query('BEGIN');
-      await client.query('SELECT pg_advisory_xact_lock($1)', [LEDGER_LOCK]);
-      tx = new GroupTransaction(client, this.signer, this.clock, await readHead(client), this.keyRegistered);
+      tx = new GroupTransaction(client, this.signer, this.clock, await beginGroup(client), this.keyRegistered);
       // Each piece runs in the savepoint `piece`. One the piece rolled back to is the next one's
       // start as it stands; after a piece that held, one round trip releases it and opens the next.
-      await client.query('SAVEPOINT piece');
       for (const [k, piece] of batch.entries()) {
         const outcome = await this.runPiece(client, tx, piece);
         outcomes.push(outcome);

@@ -10,6 +10,7 @@ import { sealReceipt } from '../../ledger/seal-receipt.ts';
 import type { ReceiptDto } from '../../../../shared/console-dto.ts';
 import type { ApprovalSpend, LedgerHead, LedgerTransaction } from '../ledger-store.ts';
 import { recordRegistration, registrationDraft, registrationSeq } from './pg-receipt-keys.ts';
+import { LEDGER_LOCK } from './pg-locks.ts';
 import { receiptTsvector } from './pg-search-text.ts';
 
 // The receipt and the Merkle nodes it completes, in one round trip (the CTE runs whether or not
@@ -30,10 +31,28 @@ const SPEND_APPROVAL = `INSERT INTO approvals (approval_id, message_hash, tenant
 const EARLIER_USE = `SELECT approval_id, used_by_exec_id FROM approvals
   WHERE approval_id = $1 OR message_hash = $2 ORDER BY approval_id = $1 DESC LIMIT 1`;
 
-export async function readHead(db: pg.Pool | pg.PoolClient): Promise<LedgerHead> {
-  const { rows } = await db.query<{ seq: string; hash: string }>('SELECT seq, hash FROM receipts ORDER BY seq DESC LIMIT 1');
+const READ_HEAD = 'SELECT seq, hash FROM receipts ORDER BY seq DESC LIMIT 1';
+
+function headOf(rows: { seq: string; hash: string }[]): LedgerHead {
   const tip = rows[0];
   return tip ? { seq: Number(tip.seq), hash: tip.hash } : { seq: 0, hash: GENESIS_PREV_HASH };
+}
+
+export async function readHead(db: pg.Pool | pg.PoolClient): Promise<LedgerHead> {
+  const { rows } = await db.query<{ seq: string; hash: string }>(READ_HEAD);
+  return headOf(rows);
+}
+
+/**
+ * Opens a group transaction in one round trip: BEGIN, the ledger lock, the head as it stands
+ * once the lock is held, and the first piece's savepoint.
+ */
+export async function beginGroup(client: pg.PoolClient): Promise<LedgerHead> {
+  // A simple query (no parameters) may hold several statements; the driver answers each.
+  const results = (await client.query(
+    `BEGIN; SELECT pg_advisory_xact_lock(${LEDGER_LOCK}); ${READ_HEAD}; SAVEPOINT piece`,
+  )) as unknown as pg.QueryResult<{ seq: string; hash: string }>[];
+  return headOf(results[2]!.rows);
 }
 
 interface Mark {
