@@ -1,8 +1,9 @@
 /**
  * `npm run bench`: prints JSON figures. Not a test: nothing here passes or fails on timing.
- * BENCH_ONLY=execute|logging|ledger|view|actions|merkle|events|mcp runs one part; BENCH_EXECUTE_REQUESTS sets the
+ * BENCH_ONLY=execute|logging|ledger|view|actions|merkle|events|mcp|postgres runs one part; BENCH_EXECUTE_REQUESTS sets the
  * requests per /execute level (default 6,000; FULL runs half); BENCH_RECEIPTS sets the ledger size (default 1,000,000)
- * for both the ledger and the Ledger view (Chromium, through the console test bridge).
+ * for the ledger, the Ledger view (Chromium, through the console test bridge) and PostgreSQL's search;
+ * BENCH_PG_APPENDS the timed appends per concurrency on PostgreSQL and SQLite (default 3000).
  */
 import { benchExecute } from './execute-bench.ts';
 import { measureFloor } from './machine-floor.ts';
@@ -13,6 +14,7 @@ import { benchMerkle } from './merkle-bench.ts';
 import { benchEvents } from './events-bench.ts';
 import { benchLoggingCost } from './logging-bench.ts';
 import { benchMcp } from './mcp-bench.ts';
+import { benchPostgres } from './postgres-bench.ts';
 
 const only = process.env['BENCH_ONLY'];
 const results: Record<string, unknown> = {
@@ -52,5 +54,12 @@ if (!only || only === 'events') {
 }
 if (!only || only === 'mcp') {
   results['mcp'] = await benchMcp(Number(process.env['BENCH_CALLS'] ?? 1000));
+}
+if (!only || only === 'postgres') {
+  results['postgres'] = await benchPostgres({
+    appends: Number(process.env['BENCH_PG_APPENDS'] ?? 3000),
+    receipts: Number(process.env['BENCH_RECEIPTS'] ?? 1_000_000),
+    searchRuns: Number(process.env['BENCH_PG_SEARCH_RUNS'] ?? 60),
+  });
 }
 process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);

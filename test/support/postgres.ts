@@ -137,8 +137,16 @@ export interface PgCluster {
 
 const secret = () => randomBytes(18).toString('hex');
 
+export interface ClusterOptions {
+  /** Off for the tests (nothing there outlives the cluster); on for `npm run bench`, whose commits must be durable. */
+  fsync?: boolean;
+}
+
 /** initdb, start, and the owner and app roles; call stop() when done (afterAll). */
-export async function startCluster(available: Extract<PostgresAvailability, { ok: true }>): Promise<PgCluster> {
+export async function startCluster(
+  available: Extract<PostgresAvailability, { ok: true }>,
+  clusterOptions: ClusterOptions = {},
+): Promise<PgCluster> {
   const { bindir, runAs } = available;
   const dir = tempDir('openexec-pg-');
   if (runAs) chownSync(dir, runAs.uid, runAs.gid);
@@ -172,7 +180,7 @@ export async function startCluster(available: Extract<PostgresAvailability, { ok
       "-c listen_addresses='127.0.0.1'",
       `-c port=${port}`,
       "-c unix_socket_directories=''",
-      '-c fsync=off',
+      `-c fsync=${clusterOptions.fsync === true ? 'on' : 'off'}`,
       '-c max_connections=200',
     ].join(' ');
     try {

@@ -6,12 +6,13 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../../src/main/core/clock.ts';
-import { Ed25519Signer, Ed25519Verifier } from '../../../src/main/core/crypto/ed25519.ts';
+import { Ed25519Signer } from '../../../src/main/core/crypto/ed25519.ts';
 import { searchReceipts } from '../../../src/main/core/ledger/receipt-search.ts';
 import { RECEIPT_COLUMNS, receiptFromRow, type ReceiptRow } from '../../../src/main/core/ledger/receipt-row.ts';
 import type { ApprovalUse } from '../../../src/main/core/engine/execution-store.ts';
 import type { LedgerStore, LedgerTransaction } from '../../../src/main/core/store/ledger-store.ts';
 import { PostgresLedgerStore } from '../../../src/main/core/store/postgres/pg-ledger-store.ts';
+import { registrationDraft } from '../../../src/main/core/store/postgres/pg-receipt-keys.ts';
 import { verifyStoreChain } from '../../../src/main/core/store/postgres/pg-verify.ts';
 import type { ReceiptDto } from '../../../src/shared/console-dto.ts';
 import { corpusDrafts, corpusQueries, sqliteReference, steppingClock } from '../../support/search-corpus.ts';
@@ -94,7 +95,7 @@ describe.each(IMPLEMENTATIONS)('LedgerStore contract: $name', (impl) => {
   });
 
   test.skipIf(impl.skip !== null)(
-    'appends form one gapless chain, byte for byte the SQLite ledger for the same drafts, key and clock',
+    'appends form one gapless chain, byte for byte the SQLite ledger for the same drafts after the key registration, key and clock',
     async () => {
       const signer = Ed25519Signer.generate();
       const drafts = corpusDrafts();
@@ -102,21 +103,23 @@ describe.each(IMPLEMENTATIONS)('LedgerStore contract: $name', (impl) => {
       expect(await store.head()).toEqual({ seq: 0, hash: '0'.repeat(64) });
       for (const draft of drafts) await store.witness((tx) => tx.append(draft));
 
-      const sqlite = sqliteReference(drafts, signer, steppingClock());
+      // The store's first receipt registers its key.
+      const sqlite = sqliteReference([registrationDraft(signer), ...drafts], signer, steppingClock());
       const expected = (sqlite.prepare(`SELECT ${RECEIPT_COLUMNS} FROM receipts ORDER BY seq`).all() as ReceiptRow[]).map(receiptFromRow);
       sqlite.close();
       expect(await everyReceipt(store)).toEqual(expected);
-      expect(await store.head()).toEqual({ seq: drafts.length, hash: expected.at(-1)!.hash });
+      expect(await store.head()).toEqual({ seq: drafts.length + 1, hash: expected.at(-1)!.hash });
       expect((await store.readRange(10, 3)).map((r) => r.seq)).toEqual([10, 11, 12]);
-      expect(await verifyStoreChain(store, [new Ed25519Verifier(signer.publicKey)])).toEqual({
-        valid: true,
-        checked: drafts.length,
-        firstBadSeq: null,
-        problem: null,
+      const keys = [{ keyId: signer.keyId, seq: 1, pinned: false }];
+      expect(await verifyStoreChain(store)).toEqual({ valid: true, checked: drafts.length + 1, firstBadSeq: null, problem: null, keys });
+      expect(await verifyStoreChain(store, { pinnedKeyIds: [signer.keyId] })).toMatchObject({ valid: true, keys: [{ pinned: true }] });
+      // A reviewer who pinned another key refuses the registration of this one, naming it.
+      const stranger = Ed25519Signer.generate().keyId;
+      expect(await verifyStoreChain(store, { pinnedKeyIds: [stranger] })).toMatchObject({
+        valid: false,
+        firstBadSeq: 1,
+        problem: `registers receipt key ${signer.keyId}, which is not pinned`,
       });
-      // A key that is not registered is named, not accepted.
-      const stranger = new Ed25519Verifier(Ed25519Signer.generate().publicKey);
-      expect(await verifyStoreChain(store, [stranger])).toMatchObject({ valid: false, firstBadSeq: 1 });
     },
   );
 
@@ -142,7 +145,9 @@ describe.each(IMPLEMENTATIONS)('LedgerStore contract: $name', (impl) => {
       'Error: piece 7 fails after writing',
     ]);
     const receipts = await everyReceipt(store);
-    expect(receipts.map((r) => r.seq)).toEqual(Array.from({ length: 29 }, (_, i) => i + 1));
+    // The key registration, then the 29 pieces that committed.
+    expect(receipts.map((r) => r.seq)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+    expect(receipts[0]!.reason).toMatch(/^receipt key registered: /);
     expect(receipts.some((r) => r.reason === 'piece 7')).toBe(false);
     expect(heard).toEqual(receipts.map((r) => r.seq));
     // Its nonce was rolled back with it: still free.
@@ -167,7 +172,9 @@ describe.each(IMPLEMENTATIONS)('LedgerStore contract: $name', (impl) => {
       expect(receipts.filter((r) => r.event === 'executed')).toHaveLength(1);
       expect(receipts.filter((r) => r.event === 'replayed')).toHaveLength(63);
       const chain = await everyReceipt(a);
-      expect(chain.map((r) => r.seq)).toEqual(Array.from({ length: 64 }, (_, i) => i + 1));
+      // Each instance registered its key once, before its first receipt.
+      expect(chain.map((r) => r.seq)).toEqual(Array.from({ length: 66 }, (_, i) => i + 1));
+      expect(await verifyStoreChain(a)).toMatchObject({ valid: true, checked: 66, keys: [{}, {}] });
     },
   );
 
@@ -210,7 +217,7 @@ describe.each(IMPLEMENTATIONS)('LedgerStore contract: $name', (impl) => {
     const drafts = corpusDrafts();
     const store = await open(await env.fresh(), signer, steppingClock());
     for (const draft of drafts) await store.witness((tx) => tx.append(draft));
-    const sqlite = sqliteReference(drafts, signer, steppingClock());
+    const sqlite = sqliteReference([registrationDraft(signer), ...drafts], signer, steppingClock());
     const mismatches: string[] = [];
     let matched = 0;
     for (const query of corpusQueries()) {

@@ -39,14 +39,16 @@ describe.skipIf(!postgresAvailability().ok)('OpenExec instances on one PostgreSQ
     const held = async () =>
       (await locks.query("SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND granted")).rows[0].n as number;
     while ((await held()) === 0) await new Promise((r) => setTimeout(r, 20));
-    // Waits for the lock until the server ends the stuck session, then appends as receipt 1.
+    // Waits for the lock until the server ends the stuck session, then appends as receipt 2,
+    // after its key registration (the stuck one's was rolled back with its group).
     const appended = await other.witness((tx) => tx.append({ event: 'config', reason: 'other' }));
-    expect(appended.seq).toBe(1);
+    expect(appended.seq).toBe(2);
     release();
     await expect(hung).rejects.toMatchObject({ name: 'PostgresStoreError', code: 'unavailable' });
-    expect((await other.readRange(1, 10)).map((r) => r.reason)).toEqual(['other']);
-    // The stuck instance's pool recovers: its next write is receipt 2.
-    expect((await stuck.witness((tx) => tx.append({ event: 'config', reason: 'again' }))).seq).toBe(2);
+    expect((await other.readRange(1, 10)).map((r) => r.reason)).toEqual([`receipt key registered: ${other.keyId}`, 'other']);
+    // The stuck instance's pool recovers: its next write registers its key, then is receipt 4.
+    expect((await stuck.witness((tx) => tx.append({ event: 'config', reason: 'again' }))).seq).toBe(4);
+    expect((await verifyStoreChain(stuck)).keys.map((k) => k.keyId)).toEqual([other.keyId, stuck.keyId]);
   });
 
   test('the password never appears in an error: wrong password, password in the query, unreachable server', async () => {
@@ -95,8 +97,9 @@ describe.skipIf(!postgresAvailability().ok)('OpenExec instances on one PostgreSQ
       writer.witness((tx) => tx.append({ event: 'proposed', action: 'greet', proposal_id: 'p-1' })),
       writer.witness((tx) => tx.append({ event: 'proposed', action: 'greet', proposal_id: 'p-2' })),
     ]);
-    await until(() => changes.some((c) => c.head === 2));
-    expect(changes).toEqual([{ head: 2, proposalIds: ['p-1', 'p-2'] }]);
+    // Receipt 1 registers the writer's key.
+    await until(() => changes.some((c) => c.head === 3));
+    expect(changes).toEqual([{ head: 3, proposalIds: ['p-1', 'p-2'] }]);
 
     // A rolled-back write announces nothing.
     await expect(
@@ -115,14 +118,14 @@ describe.skipIf(!postgresAvailability().ok)('OpenExec instances on one PostgreSQ
     expect(rowCount).toBe(1);
     await until(() => errors.length > 0);
     await writer.witness((tx) => tx.append({ event: 'approved', proposal_id: 'p-1' }));
-    await until(() => changes.some((c) => c.head === 3));
-    expect(changes.at(-1)!.head).toBe(3);
-    expect(follower.head).toBe(3);
+    await until(() => changes.some((c) => c.head === 4));
+    expect(changes.at(-1)!.head).toBe(4);
+    expect(follower.head).toBe(4);
     expect(errors[0]).toContain(`${pgs.cluster.app.user}@127.0.0.1:${pgs.cluster.port}/${db.name}`);
     // Listening again: the next notice arrives with its proposals.
     await writer.witness((tx) => tx.append({ event: 'executed', proposal_id: 'p-2' }));
-    await until(() => changes.some((c) => c.head === 4));
-    expect(changes.at(-1)).toEqual({ head: 4, proposalIds: ['p-2'] });
+    await until(() => changes.some((c) => c.head === 5));
+    expect(changes.at(-1)).toEqual({ head: 5, proposalIds: ['p-2'] });
   });
 
   describe('two OpenExec processes on one database', () => {
@@ -169,17 +172,10 @@ describe.skipIf(!postgresAvailability().ok)('OpenExec instances on one PostgreSQ
       expect(executed.rows).toEqual([{ exec_id: (executions.rows[0] as { id: string }).id }]);
       expect((await owner.query("SELECT count(*)::int AS n FROM receipts WHERE event = 'replayed'")).rows).toEqual([{ n: 63 }]);
       const store = await pgs.openStore(db);
-      expect(
-        await verifyStoreChain(
-          store,
-          seeds.map((s) => new Ed25519Verifier(Ed25519Signer.fromSeed(s).publicKey)),
-        ),
-      ).toEqual({
-        valid: true,
-        checked: 64,
-        firstBadSeq: null,
-        problem: null,
-      });
+      // Both processes started together; each registered its key once.
+      const verdict = await verifyStoreChain(store, { pinnedKeyIds: seeds.map((s) => Ed25519Signer.fromSeed(s).keyId) });
+      expect(verdict).toMatchObject({ valid: true, checked: 66, firstBadSeq: null, problem: null });
+      expect(verdict.keys.map((k) => k.keyId).sort()).toEqual(seeds.map((s) => Ed25519Signer.fromSeed(s).keyId).sort());
     });
 
     test('concurrent appends from two processes: gapless seq, one chain that verifies, each receipt by its own key', async () => {
@@ -193,18 +189,19 @@ describe.skipIf(!postgresAvailability().ok)('OpenExec instances on one PostgreSQ
 
       const store = await pgs.openStore(db);
       const receipts = await store.readRange(1, 1000);
-      expect(receipts.map((r) => r.seq)).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
+      expect(receipts.map((r) => r.seq)).toEqual(Array.from({ length: 302 }, (_, i) => i + 1));
       const verifiers = seeds.map((s) => new Ed25519Verifier(Ed25519Signer.fromSeed(s).publicKey));
-      expect(await verifyStoreChain(store, verifiers)).toEqual({ valid: true, checked: 300, firstBadSeq: null, problem: null });
+      const ids = verifiers.map((v) => v.keyId);
+      expect(await verifyStoreChain(store, { pinnedKeyIds: ids })).toMatchObject({ valid: true, checked: 302, problem: null });
       for (const i of [0, 1]) {
         const mine = receipts.filter((r) => r.reason?.startsWith(`process-${i} `));
         expect(mine.map((r) => r.reason).sort()).toEqual(Array.from({ length: 150 }, (_, n) => `process-${i} ${n}`).sort());
         expect(mine.every((r) => r.body.includes(`"receipt_key_id":"${verifiers[i]!.keyId}"`))).toBe(true);
       }
-      // One key alone does not verify the other's receipts.
-      expect(await verifyStoreChain(store, [verifiers[0]!])).toMatchObject({
+      // A reviewer who pinned one key refuses the other's registration.
+      expect(await verifyStoreChain(store, { pinnedKeyIds: [ids[0]!] })).toMatchObject({
         valid: false,
-        problem: expect.stringContaining('not registered'),
+        problem: `registers receipt key ${ids[1]}, which is not pinned`,
       });
     });
   });

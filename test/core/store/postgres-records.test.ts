@@ -77,9 +77,11 @@ describe.skipIf(!postgresAvailability().ok)('the PostgreSQL record stores (real 
     ]);
     expect(failing.status).toBe('rejected');
     expect(deciding).toEqual({ status: 'fulfilled', value: true });
-    const [receipt] = await store.readRange(1, 10);
-    expect(receipt).toMatchObject({ seq: 1, event: 'denied', reason: 'second' });
-    expect(await proposals.get(p.id)).toMatchObject({ status: 'denied', reason: 'second', receipt_seq: 1 });
+    // Receipt 1 registers this instance's receipt key, before its first receipt.
+    const [registration, receipt] = await store.readRange(1, 10);
+    expect(registration).toMatchObject({ seq: 1, event: 'config' });
+    expect(receipt).toMatchObject({ seq: 2, event: 'denied', reason: 'second' });
+    expect(await proposals.get(p.id)).toMatchObject({ status: 'denied', reason: 'second', receipt_seq: 2 });
     expect(await settings.get('allowed_actions')).toBeNull();
 
     // The transaction's records are refused once its piece has ended, and another engine's transaction is refused outright.
@@ -102,7 +104,7 @@ describe.skipIf(!postgresAvailability().ok)('the PostgreSQL record stores (real 
       await records.insert(fresh);
       return (await tx.append({ event: 'config', reason: 'after a conflict' })).seq;
     });
-    expect(seq).toBe(1);
+    expect(seq).toBe(2); // after the key's registration
     expect(await proposals.get(fresh.id)).toMatchObject({ status: 'pending' });
     expect((await proposals.listPending()).map((p) => p.id).sort()).toEqual([taken.id, fresh.id].sort());
   });

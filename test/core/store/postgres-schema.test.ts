@@ -7,6 +7,7 @@ import { describe, expect, test } from 'vitest';
 import { Ed25519Signer } from '../../../src/main/core/crypto/ed25519.ts';
 import { PostgresLedgerStore } from '../../../src/main/core/store/postgres/pg-ledger-store.ts';
 import { migratePostgres, PG_SCHEMA_VERSION } from '../../../src/main/core/store/postgres/pg-migrations.ts';
+import { registrationDraft } from '../../../src/main/core/store/postgres/pg-receipt-keys.ts';
 import { corpusDrafts, sqliteReference, steppingClock } from '../../support/search-corpus.ts';
 import { postgresAvailability } from '../../support/postgres.ts';
 import { usePostgres } from '../../support/postgres-suite.ts';
@@ -48,16 +49,20 @@ describe.skipIf(!postgresAvailability().ok)('the PostgreSQL schema (real throwaw
       await tx.append({ event: 'config', reason: 'two' });
     });
     const [app, owner] = [pgs.pool(db.appUrl), pgs.pool(db.ownerUrl)];
-    for (const table of ['receipts', 'merkle_nodes']) {
+    for (const [table, column] of [
+      ['receipts', 'hash'],
+      ['merkle_nodes', 'hash'],
+      ['receipt_keys', 'public_key_pem'],
+    ]) {
       // CASCADE: without it the foreign keys into receipts would refuse first.
-      for (const sql of [`UPDATE ${table} SET hash = hash`, `DELETE FROM ${table}`, `TRUNCATE ${table} CASCADE`]) {
+      for (const sql of [`UPDATE ${table} SET ${column} = ${column}`, `DELETE FROM ${table}`, `TRUNCATE ${table} CASCADE`]) {
         await expect(app.query(sql), `${pgs.cluster.app.user}: ${sql}`).rejects.toMatchObject({ code: '42501' });
         await expect(owner.query(sql), `${pgs.cluster.owner.user}: ${sql}`).rejects.toThrow(`${table} are append-only`);
       }
     }
     // Even a statement that matches no row is refused.
     await expect(owner.query('DELETE FROM receipts WHERE seq > 1000')).rejects.toThrow('receipts are append-only');
-    expect((await store.readRange(1, 10)).map((r) => r.reason)).toEqual(['one', 'two']);
+    expect((await store.readRange(1, 10)).map((r) => r.reason)).toEqual([`receipt key registered: ${store.keyId}`, 'one', 'two']);
   });
 
   test('a spent nonce or approval is never freed: no DELETE for anyone, the app may only record an outcome', async () => {
@@ -148,7 +153,7 @@ describe.skipIf(!postgresAvailability().ok)('the PostgreSQL schema (real throwaw
         : []),
     ]);
     await Promise.all(writes);
-    const sqlite = sqliteReference(drafts, signer, steppingClock());
+    const sqlite = sqliteReference([registrationDraft(signer), ...drafts], signer, steppingClock());
     const want = sqlite.prepare('SELECT level, idx, hex(hash) AS hash FROM merkle_nodes ORDER BY level, idx').all() as {
       level: number;
       idx: number;
@@ -162,6 +167,6 @@ describe.skipIf(!postgresAvailability().ok)('the PostgreSQL schema (real throwaw
       );
     expect(rows.map((r) => ({ ...r, idx: Number(r.idx) }))).toEqual(want);
     expect(want.length).toBeGreaterThan(drafts.length / 2);
-    expect((await store.head()).seq).toBe(drafts.length);
+    expect((await store.head()).seq).toBe(drafts.length + 1);
   });
 });

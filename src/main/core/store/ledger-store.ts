@@ -26,7 +26,11 @@ export interface ApprovalSpend {
 
 /** What a witnessed write may do; valid only until its `work` settles. */
 export interface LedgerTransaction {
-  /** Seals and appends one receipt at the next seq, linked to the current head. */
+  /**
+   * Seals and appends one receipt at the next seq, linked to the current head. An instance
+   * whose receipt key the ledger does not hold yet first appends the `config` receipt that
+   * registers it (docs/receipts.md), in the same transaction.
+   */
   append(draft: ReceiptDraft): Promise<ReceiptDto>;
   /** Spends the nonce: true if this transaction took it, false if it was spent before. */
   reserveNonce(reservation: Reservation): Promise<boolean>;

@@ -5,12 +5,12 @@ import type { Ed25519Signer } from '../../crypto/ed25519.ts';
 import type { ReceiptDto, ReceiptPage } from '../../../../shared/console-dto.ts';
 import type { ReceiptQuery } from '../../../../shared/console-schemas.ts';
 import type { LedgerHead, LedgerStore, LedgerTransaction } from '../ledger-store.ts';
-import { LEDGER_CHANNEL, LEDGER_LOCK } from './pg-locks.ts';
+import { LEDGER_CHANNEL } from './pg-locks.ts';
 import { PG_SCHEMA_VERSION } from './pg-migrations.ts';
 import { announce, changeNotice } from './pg-notice.ts';
 import { checkout, describeServer, openPool, PostgresStoreError } from './pg-pool.ts';
 import { receiptFromPgRow, searchPostgres, SELECT_RECEIPT, type PgReceiptRow } from './pg-search.ts';
-import { GroupTransaction, readHead } from './pg-transaction.ts';
+import { beginGroup, GroupTransaction, readHead } from './pg-transaction.ts';
 
 interface Piece {
   work: (tx: LedgerTransaction) => Promise<unknown>;
@@ -31,7 +31,9 @@ export interface PostgresLedgerOptions {
 }
 
 /**
- * The ledger on PostgreSQL, for several OpenExec processes on one database. Appends are
+ * The ledger on PostgreSQL, for several OpenExec processes on one database, each signing with
+ * its own receipt key, which its first receipt's group registers (a `config` receipt,
+ * pg-receipt-keys.ts) unless the ledger already holds it. Appends are
  * group-committed: the work submitted while a group is being written waits for the next one,
  * which runs in one transaction holding a transaction-scoped advisory lock (so processes take
  * turns and seq stays gapless), each piece in a savepoint. The group's NOTIFY is delivered
@@ -44,6 +46,8 @@ export class PostgresLedgerStore implements LedgerStore {
   /** Called once nothing is queued or being written (close() waits for it). */
   private onDrained: (() => void) | null = null;
   private readonly listeners = new Set<(receipts: readonly ReceiptDto[]) => void>();
+  /** Known once a committed group found or wrote this instance's key registration. */
+  private keyRegistered = false;
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -78,6 +82,11 @@ export class PostgresLedgerStore implements LedgerStore {
     return new PostgresLedgerStore(pool, options.signer, options.clock ?? systemClock);
   }
 
+  /** The id of the receipt key this instance signs (and registers) with. */
+  get keyId(): string {
+    return this.signer.keyId;
+  }
+
   witness<T>(work: (tx: LedgerTransaction) => Promise<T>): Promise<T> {
     if (this.closed) return Promise.reject(new Error('the ledger store is closed'));
     return new Promise<T>((resolve, reject) => {
@@ -109,10 +118,14 @@ export class PostgresLedgerStore implements LedgerStore {
     let tx: GroupTransaction;
     try {
       client = await checkout(this.pool);
-      await client.query('BEGIN');
-      await client.query('SELECT pg_advisory_xact_lock($1)', [LEDGER_LOCK]);
-      tx = new GroupTransaction(client, this.signer, this.clock, await readHead(client));
-      for (const piece of batch) outcomes.push(await this.runPiece(client, tx, piece));
+      tx = new GroupTransaction(client, this.signer, this.clock, await beginGroup(client), this.keyRegistered);
+      // Each piece runs in the savepoint `piece`. One the piece rolled back to is the next one's
+      // start as it stands; after a piece that held, one round trip releases it and opens the next.
+      for (const [k, piece] of batch.entries()) {
+        const outcome = await this.runPiece(client, tx, piece);
+        outcomes.push(outcome);
+        if (outcome.ok && k < batch.length - 1) await client.query('RELEASE SAVEPOINT piece; SAVEPOINT piece');
+      }
       if (tx.appended.length > 0) await client.query('SELECT pg_notify($1, $2)', [LEDGER_CHANNEL, changeNotice(tx.appended)]);
     } catch (err) {
       await client?.query('ROLLBACK').catch(() => undefined);
@@ -131,6 +144,7 @@ export class PostgresLedgerStore implements LedgerStore {
       return;
     }
     client.release();
+    this.keyRegistered = tx.registered;
     batch.forEach((piece, i) => {
       const outcome = outcomes[i]!;
       if (outcome.ok) piece.resolve(outcome.value);
@@ -139,16 +153,14 @@ export class PostgresLedgerStore implements LedgerStore {
     if (tx.appended.length > 0) announce(this.listeners, tx.appended);
   }
 
-  /** One piece in its savepoint; its failure rolls back its part only (a lost connection is thrown). */
+  /** One piece in the open savepoint; its failure rolls back its part only (a lost connection is thrown). */
   private async runPiece(client: pg.PoolClient, tx: GroupTransaction, piece: Piece) {
     const mark = tx.mark();
     let open = true;
-    await client.query('SAVEPOINT piece');
     try {
       const value = await piece.work(tx.view(() => open));
       open = false;
       await tx.settled();
-      await client.query('RELEASE SAVEPOINT piece');
       return { ok: true as const, value };
     } catch (err) {
       open = false;

@@ -4,6 +4,21 @@ import { MIGRATION_LOCK } from './pg-locks.ts';
 import { RECORD_TABLES, recordGrants } from './pg-record-schema.ts';
 
 /**
+ * Each instance's receipt key, once, pointing at the config receipt that registered it.
+ * An index the store keeps (one registration per key, whoever inserts); verifiers read the
+ * registrations from the receipts themselves.
+ */
+const RECEIPT_KEYS = `
+  CREATE TABLE receipt_keys (
+    key_id text PRIMARY KEY CHECK (key_id ~ '^[0-9a-f]{16}$'),
+    public_key_pem text NOT NULL,
+    seq bigint NOT NULL UNIQUE REFERENCES receipts (seq)
+  );
+  CREATE TRIGGER receipt_keys_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON receipt_keys
+    FOR EACH STATEMENT EXECUTE FUNCTION openexec_refuse_change();
+  `;
+
+/**
  * The PostgreSQL schema, one version per entry, recorded in schema_migrations. Never edit a
  * shipped migration: add a new one. README "PostgreSQL" describes the tables and guarantees.
  */
@@ -118,6 +133,8 @@ const MIGRATIONS: readonly string[] = [
   `,
   // 2: proposals and their quorum approvals, grants, agents, MCP tool pins, settings and checkpoints.
   RECORD_TABLES,
+  // 3: each instance's receipt key (RECEIPT_KEYS).
+  RECEIPT_KEYS,
 ];
 
 export const PG_SCHEMA_VERSION = MIGRATIONS.length;
@@ -138,17 +155,23 @@ const EXECUTION_OUTCOME = [
 ];
 
 /**
- * What the application role may do: read everything; append receipts, Merkle nodes and spent
- * approvals (never UPDATE, DELETE or TRUNCATE them); reserve executions and record their
+ * What the application role may do: read everything; append receipts, Merkle nodes, spent
+ * approvals and registered receipt keys (never UPDATE, DELETE or TRUNCATE them); reserve executions and record their
  * outcome, never their id or nonce. Applied on every start, so a role created later or a
  * privilege granted by hand is put right.
  */
 function grants(role: string, version: number): string {
   const r = pg.escapeIdentifier(role);
   const records = version >= MIGRATIONS.indexOf(RECORD_TABLES) + 1 ? recordGrants(role) : '';
+  const appendOnly = [
+    'receipts',
+    'merkle_nodes',
+    'approvals',
+    ...(version >= MIGRATIONS.indexOf(RECEIPT_KEYS) + 1 ? ['receipt_keys'] : []),
+  ].join(', ');
   return `${records}
-  REVOKE ALL ON receipts, merkle_nodes, executions, approvals, schema_migrations FROM ${r};
-  GRANT SELECT, INSERT ON receipts, merkle_nodes, approvals, executions TO ${r};
+  REVOKE ALL ON ${appendOnly}, executions, schema_migrations FROM ${r};
+  GRANT SELECT, INSERT ON ${appendOnly}, executions TO ${r};
   GRANT UPDATE (${EXECUTION_OUTCOME.join(', ')}) ON executions TO ${r};
   GRANT SELECT ON schema_migrations TO ${r};
   `;

@@ -86,19 +86,26 @@ export function receiptTsvector(r: SearchableReceipt): string {
   return [...positions].map(([lexeme, at]) => `${quote(lexeme)}:${at.join(',')}`).join(' ');
 }
 
+/** One word of the user's text: its tokens (the last one a prefix) and its tsquery phrase. */
+export interface QueryTerm {
+  tokens: string[];
+  tsquery: string;
+}
+
 /**
- * The user's text as a tsquery (text for a `::tsquery` cast), word for word what ftsQuery
- * gives FTS5: every word a prefix phrase, all of which must match. `null`: no word to search
- * for (the text is ignored, as on SQLite); `false`: a word with no token, which matches nothing.
+ * The user's text as tsquery terms (text for a `::tsquery` cast), one per word, word for word
+ * what ftsQuery gives FTS5: every word a prefix phrase, all of which must match (`&`). `null`:
+ * no word to search for (the text is ignored, as on SQLite); `false`: a word with no token,
+ * which matches nothing.
  */
-export function receiptTsquery(text: string): string | null | false {
+export function receiptQueryTerms(text: string): QueryTerm[] | null | false {
   const fts = ftsQuery(text);
   if (fts === null) return null;
-  const phrases: string[] = [];
+  const terms: QueryTerm[] = [];
   for (const [, word] of fts.matchAll(/"([^"]*)"\*/g)) {
     const tokens = searchTokens(word ?? '');
     if (tokens.length === 0) return false;
-    phrases.push(`(${tokens.map((t, i) => (i === tokens.length - 1 ? `${quote(t)}:*` : quote(t))).join(' <-> ')})`);
+    terms.push({ tokens, tsquery: `(${tokens.map((t, i) => (i === tokens.length - 1 ? `${quote(t)}:*` : quote(t))).join(' <-> ')})` });
   }
-  return phrases.join(' & ');
+  return terms;
 }

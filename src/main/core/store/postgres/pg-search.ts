@@ -3,7 +3,8 @@ import { RECEIPT_COUNT_CAP, type ReceiptDto, type ReceiptPage, type ReceiptTotal
 import type { ReceiptQuery } from '../../../../shared/console-schemas.ts';
 import { DEFAULT_PAGE } from '../../ledger/receipt-search.ts';
 import { RECEIPT_COLUMNS, receiptFromRow, type ReceiptRow } from '../../ledger/receipt-row.ts';
-import { receiptTsquery } from './pg-search-text.ts';
+import { rareTerm } from './pg-search-plan.ts';
+import { receiptQueryTerms } from './pg-search-text.ts';
 
 /** A receipts row as the driver returns it: bigint arrives as text. */
 export type PgReceiptRow = Omit<ReceiptRow, 'seq'> & { seq: string | number };
@@ -22,16 +23,22 @@ interface Conditions {
 }
 
 /** The same filters as the SQLite search (receipt-search.ts), in PostgreSQL. */
-function conditions(q: ReceiptQuery): Conditions {
+async function conditions(db: pg.Pool, q: ReceiptQuery): Promise<Conditions> {
   const where: string[] = [];
   const params: unknown[] = [];
   const p = (value: unknown) => {
     params.push(value);
     return `$${params.length}`;
   };
-  const match = q.text === undefined ? null : receiptTsquery(q.text);
-  if (match === false) return { where, params, none: true };
-  if (match !== null) where.push(`search @@ ${p(match)}::tsquery`);
+  const terms = q.text === undefined ? null : receiptQueryTerms(q.text);
+  if (terms === false) return { where, params, none: true };
+  if (terms !== null) {
+    const match = terms.map((t) => t.tsquery).join(' & ');
+    const rare = await rareTerm(db, terms);
+    // ts_match_vq is @@ without the index: the whole query, checked on the rare word's rows.
+    if (rare) where.push(`search @@ ${p(rare.tsquery)}::tsquery AND ts_match_vq(search, ${p(match)}::tsquery)`);
+    else where.push(`search @@ ${p(match)}::tsquery`);
+  }
   if (q.events && q.events.length > 0) where.push(`event = ANY(${p(q.events)}::text[])`);
   if (q.action !== undefined) where.push(`action = ${p(q.action)}`);
   if (q.agent !== undefined) where.push(`agent = ${p(q.agent)}`);
@@ -67,7 +74,7 @@ async function countReceipts(db: pg.Pool, c: Conditions): Promise<ReceiptTotal> 
 /** Newest first, keyset-paginated on seq, full text through the GIN-indexed tsvector. */
 export async function searchPostgres(db: pg.Pool, q: ReceiptQuery): Promise<ReceiptPage> {
   const limit = q.limit ?? DEFAULT_PAGE;
-  const c = conditions(q);
+  const c = await conditions(db, q);
   let items: ReceiptDto[] = [];
   let more = false;
   if (!c.none) {

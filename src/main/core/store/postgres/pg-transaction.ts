@@ -9,12 +9,17 @@ import { receiptFromRow } from '../../ledger/receipt-row.ts';
 import { sealReceipt } from '../../ledger/seal-receipt.ts';
 import type { ReceiptDto } from '../../../../shared/console-dto.ts';
 import type { ApprovalSpend, LedgerHead, LedgerTransaction } from '../ledger-store.ts';
+import { recordRegistration, registrationDraft, registrationSeq } from './pg-receipt-keys.ts';
+import { LEDGER_LOCK } from './pg-locks.ts';
 import { receiptTsvector } from './pg-search-text.ts';
 import { bindSession, type PgSession } from './pg-session.ts';
 
-const INSERT_RECEIPT = `INSERT INTO receipts (seq, event, time, action, hash, prev_hash, body, signature, reason,
-    exec_id, proposal_id, approval_id, approver_key_id, request_hash, grant_id, agent, search)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17::tsvector)`;
+// The receipt and the Merkle nodes it completes, in one round trip (the CTE runs whether or not
+// the outer INSERT has rows).
+const INSERT_RECEIPT = `WITH receipt AS (INSERT INTO receipts (seq, event, time, action, hash, prev_hash, body, signature,
+    reason, exec_id, proposal_id, approval_id, approver_key_id, request_hash, grant_id, agent, search)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17::tsvector))
+  INSERT INTO merkle_nodes (level, idx, hash) SELECT * FROM unnest($18::integer[], $19::bigint[], $20::bytea[])`;
 
 // The definition and the grant use go in with the reservation, so a restart can close it.
 const RESERVE_NONCE = `INSERT INTO executions (id, nonce, request_hash, action, status, approved, approval_id, created_at, agent,
@@ -29,10 +34,34 @@ const SPEND_APPROVAL = `INSERT INTO approvals (approval_id, message_hash, tenant
 const EARLIER_USE = `SELECT approval_id, used_by_exec_id FROM approvals
   WHERE approval_id = $1 OR message_hash = $2 ORDER BY approval_id = $1 DESC LIMIT 1`;
 
-export async function readHead(db: pg.Pool | pg.PoolClient): Promise<LedgerHead> {
-  const { rows } = await db.query<{ seq: string; hash: string }>('SELECT seq, hash FROM receipts ORDER BY seq DESC LIMIT 1');
+const READ_HEAD = 'SELECT seq, hash FROM receipts ORDER BY seq DESC LIMIT 1';
+
+function headOf(rows: { seq: string; hash: string }[]): LedgerHead {
   const tip = rows[0];
   return tip ? { seq: Number(tip.seq), hash: tip.hash } : { seq: 0, hash: GENESIS_PREV_HASH };
+}
+
+export async function readHead(db: pg.Pool | pg.PoolClient): Promise<LedgerHead> {
+  const { rows } = await db.query<{ seq: string; hash: string }>(READ_HEAD);
+  return headOf(rows);
+}
+
+/**
+ * Opens a group transaction in one round trip: BEGIN, the ledger lock, the head as it stands
+ * once the lock is held, and the first piece's savepoint.
+ */
+export async function beginGroup(client: pg.PoolClient): Promise<LedgerHead> {
+  // A simple query (no parameters) may hold several statements; the driver answers each.
+  const results = (await client.query(
+    `BEGIN; SELECT pg_advisory_xact_lock(${LEDGER_LOCK}); ${READ_HEAD}; SAVEPOINT piece`,
+  )) as unknown as pg.QueryResult<{ seq: string; hash: string }>[];
+  return headOf(results[2]!.rows);
+}
+
+interface Mark {
+  head: LedgerHead;
+  appended: number;
+  registered: boolean;
 }
 
 const bytes = (hex: string): Hash => Buffer.from(hex, 'hex');
@@ -54,21 +83,33 @@ export class GroupTransaction {
   /** Receipts appended in this transaction, in seq order (announced after COMMIT). */
   readonly appended: ReceiptDto[] = [];
 
+  /**
+   * @param keyRegistered whether the ledger already holds this instance's key registration;
+   *   if not, the first receipt appended is preceded by it (under the ledger lock, so two
+   *   instances starting together each register once).
+   */
   constructor(
     private readonly client: pg.PoolClient,
     private readonly signer: Ed25519Signer,
     private readonly clock: Clock,
     private head: LedgerHead,
+    private keyRegistered: boolean,
   ) {}
 
-  /** Where a piece starts: restored if its savepoint rolls back. */
-  mark(): { head: LedgerHead; appended: number } {
-    return { head: this.head, appended: this.appended.length };
+  /** Whether, once this group commits, the ledger holds this instance's key registration. */
+  get registered(): boolean {
+    return this.keyRegistered;
   }
 
-  rollbackTo(mark: { head: LedgerHead; appended: number }): void {
+  /** Where a piece starts: restored if its savepoint rolls back. */
+  mark(): Mark {
+    return { head: this.head, appended: this.appended.length, registered: this.keyRegistered };
+  }
+
+  rollbackTo(mark: Mark): void {
     this.head = mark.head;
     this.appended.length = mark.appended;
+    this.keyRegistered = mark.registered;
   }
 
   /** Waits for every operation started so far (settled either way). */
@@ -118,8 +159,20 @@ export class GroupTransaction {
   }
 
   private async append(draft: ReceiptDraft): Promise<ReceiptDto> {
+    if (!this.keyRegistered) {
+      if ((await registrationSeq(this.client, this.signer.keyId)) === null) {
+        const registration = await this.write(registrationDraft(this.signer));
+        await recordRegistration(this.client, this.signer, registration.seq);
+      }
+      this.keyRegistered = true;
+    }
+    return this.write(draft);
+  }
+
+  private async write(draft: ReceiptDraft): Promise<ReceiptDto> {
     const previous = this.head;
     const row = sealReceipt(draft, previous.seq + 1, previous.hash, isoUtc(this.clock.now()), this.signer);
+    const nodes = await this.newNodes(row.seq - 1, bytes(row.hash), previous.seq === 0 ? null : bytes(previous.hash));
     await this.client.query(INSERT_RECEIPT, [
       row.seq,
       row.event,
@@ -138,28 +191,33 @@ export class GroupTransaction {
       row.grant_id,
       draft.agent ?? null,
       receiptTsvector(draft),
+      nodes.map((n) => n.level),
+      nodes.map((n) => n.idx),
+      nodes.map((n) => Buffer.from(n.hash)),
     ]);
-    await this.growTree(row.seq - 1, bytes(row.hash), previous.seq === 0 ? null : bytes(previous.hash));
+    for (const n of nodes) this.written.set(`${n.level}/${n.idx}`, n.hash);
     this.head = { seq: row.seq, hash: row.hash };
     const dto = receiptFromRow(row);
     this.appended.push(dto);
     return dto;
   }
 
-  /** The Merkle tree's new perfect subtrees (the layout MerkleStore keeps on SQLite). */
-  private async growTree(index: number, receiptHash: Hash, previousReceiptHash: Hash | null): Promise<void> {
+  /** The Merkle tree's perfect subtrees that leaf `index` completes (the layout MerkleStore keeps on SQLite). */
+  private async newNodes(index: number, receiptHash: Hash, previousReceiptHash: Hash | null) {
+    const nodes: { level: number; idx: number; hash: Hash }[] = [];
     let node = leafHash(receiptHash);
     let level = 0;
     let i = index;
     while (i % 2 === 1) {
+      // Left siblings are earlier leaves' nodes, never one computed here.
       const left =
         level === 0 ? leafHash(previousReceiptHash!) : (this.written.get(`${level}/${i - 1}`) ?? (await this.storedNode(level, i - 1)));
       node = nodeHash(left, node);
       level++;
       i = (i - 1) / 2;
-      await this.client.query('INSERT INTO merkle_nodes (level, idx, hash) VALUES ($1, $2, $3)', [level, i, Buffer.from(node)]);
-      this.written.set(`${level}/${i}`, node);
+      nodes.push({ level, idx: i, hash: node });
     }
+    return nodes;
   }
 
   private async storedNode(level: number, index: number): Promise<Hash> {

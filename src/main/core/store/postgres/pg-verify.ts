@@ -1,19 +1,40 @@
 import type { Ed25519Verifier } from '../../crypto/ed25519.ts';
-import { isJsonObject } from '../../json/json-value.ts';
+import { isJsonObject, type JsonObject } from '../../json/json-value.ts';
 import { parseJson } from '../../json/parse.ts';
 import { GENESIS_PREV_HASH } from '../../ledger/receipt-body.ts';
 import { checkSignedReceipt } from '../../ledger/verify-ledger.ts';
 import type { ChainCheckDto, ReceiptDto } from '../../../../shared/console-dto.ts';
 import type { LedgerStore } from '../ledger-store.ts';
+import { registeredKey } from './pg-receipt-keys.ts';
 
 const PAGE = 1000;
 
-/** The receipt key id a body names, or null when it names none. */
-function receiptKeyOf(body: string): string | null {
+/** A receipt key the ledger registered, and whether the reviewer pinned it. */
+export interface LedgerKey {
+  keyId: string;
+  /** The `config` receipt that registered it. */
+  seq: number;
+  pinned: boolean;
+}
+
+export interface StoreChainCheck extends ChainCheckDto {
+  /** The keys registered up to the first failure, in registration order. */
+  keys: LedgerKey[];
+}
+
+export interface VerifyStoreOptions {
+  /**
+   * Key ids the reviewer holds out of band (`--key-id`). When given, a registration of any
+   * other key is a failure: the ledger may name only these. Without it the ledger's own
+   * registrations are trusted, which whoever can insert receipts can extend.
+   */
+  pinnedKeyIds?: readonly string[];
+}
+
+function parsedBody(body: string): JsonObject | null {
   try {
     const parsed = parseJson(body);
-    const id = isJsonObject(parsed) ? parsed['receipt_key_id'] : undefined;
-    return typeof id === 'string' ? id : null;
+    return isJsonObject(parsed) ? parsed : null;
   } catch {
     return null;
   }
@@ -21,21 +42,34 @@ function receiptKeyOf(body: string): string | null {
 
 /**
  * Walks a store's whole chain in order with the ledger's own receipt check: gapless seq, each
- * link, each hash and each signature, by whichever of `keys` (the instances appending to one
- * database each sign with their own) the receipt names; any other key is a failure.
+ * link, each hash and each signature. The accepted keys are those the ledger registered (a
+ * `config` receipt signed by the key it registers, pg-receipt-keys.ts), each from its
+ * registration on; a receipt signed by any other key, or by a key before its registration,
+ * is a failure that names the key.
  */
-export async function verifyStoreChain(store: LedgerStore, keys: readonly Ed25519Verifier[]): Promise<ChainCheckDto> {
-  const byId = new Map(keys.map((k) => [k.keyId, k]));
+export async function verifyStoreChain(store: LedgerStore, options: VerifyStoreOptions = {}): Promise<StoreChainCheck> {
+  const pins = options.pinnedKeyIds === undefined ? null : new Set(options.pinnedKeyIds);
+  const registered = new Map<string, { verifier: Ed25519Verifier; seq: number }>();
   let checked = 0;
   let prevHash = GENESIS_PREV_HASH;
-  const bad = (seq: number, problem: string): ChainCheckDto => ({ valid: false, checked, firstBadSeq: seq, problem });
+  const keys = (): LedgerKey[] => [...registered].map(([keyId, { seq }]) => ({ keyId, seq, pinned: pins?.has(keyId) ?? false }));
+  const bad = (seq: number, problem: string): StoreChainCheck => ({ valid: false, checked, firstBadSeq: seq, problem, keys: keys() });
   for (let from = 1; ; from += PAGE) {
     const page: ReceiptDto[] = await store.readRange(from, PAGE);
     for (const [i, r] of page.entries()) {
       if (r.seq !== from + i) return bad(from + i, `sequence gap: expected ${from + i}, found ${r.seq}`);
       if (r.prevHash !== prevHash) return bad(r.seq, "link broken: prev_hash is not the previous receipt's hash");
-      const keyId = receiptKeyOf(r.body);
-      const verifier = keyId === null ? undefined : byId.get(keyId);
+      const body = parsedBody(r.body);
+      if (body === null) return bad(r.seq, 'body is not a JSON object');
+      const registering = registeredKey(body);
+      if (typeof registering === 'string') return bad(r.seq, registering);
+      if (registering !== null) {
+        const { keyId } = registering;
+        if (registered.has(keyId)) return bad(r.seq, `receipt key ${keyId} is registered twice (first at ${registered.get(keyId)!.seq})`);
+        if (pins !== null && !pins.has(keyId)) return bad(r.seq, `registers receipt key ${keyId}, which is not pinned`);
+      }
+      const keyId = typeof body['receipt_key_id'] === 'string' ? body['receipt_key_id'] : null;
+      const verifier = registering ?? (keyId === null ? undefined : registered.get(keyId)?.verifier);
       if (verifier === undefined) return bad(r.seq, `signed by a receipt key that is not registered (${keyId ?? 'none named'})`);
       const check = checkSignedReceipt(
         { seq: r.seq, hash: r.hash, prev_hash: r.prevHash, body: r.body, signature: r.signature },
@@ -43,9 +77,10 @@ export async function verifyStoreChain(store: LedgerStore, keys: readonly Ed2551
         null,
       );
       if (check.problems.length > 0) return bad(r.seq, check.problems.join('; '));
+      if (registering !== null) registered.set(registering.keyId, { verifier: registering, seq: r.seq });
       checked++;
       prevHash = r.hash;
     }
-    if (page.length < PAGE) return { valid: true, checked, firstBadSeq: null, problem: null };
+    if (page.length < PAGE) return { valid: true, checked, firstBadSeq: null, problem: null, keys: keys() };
   }
 }

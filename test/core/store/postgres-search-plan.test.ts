@@ -1,0 +1,75 @@
+/**
+ * The search's plan over a ledger with statistics (ANALYZE): a rare word beside a common one
+ * is looked up alone in the index, and the answers stay SQLite's, against a real cluster.
+ */
+import { describe, expect, test } from 'vitest';
+import { Ed25519Signer } from '../../../src/main/core/crypto/ed25519.ts';
+import type { ReceiptDraft } from '../../../src/main/core/ledger/receipt-body.ts';
+import { searchReceipts } from '../../../src/main/core/ledger/receipt-search.ts';
+import { registrationDraft } from '../../../src/main/core/store/postgres/pg-receipt-keys.ts';
+import { rareTerm } from '../../../src/main/core/store/postgres/pg-search-plan.ts';
+import { receiptQueryTerms, type QueryTerm } from '../../../src/main/core/store/postgres/pg-search-text.ts';
+import type { ReceiptQuery } from '../../../src/shared/console-schemas.ts';
+import { sqliteReference, steppingClock } from '../../support/search-corpus.ts';
+import { postgresAvailability } from '../../support/postgres.ts';
+import { usePostgres } from '../../support/postgres-suite.ts';
+
+const COMMON = ['invoice', 'payroll', 'deploy'];
+
+/** Receipts that all hold a common word; a few hold a rare one, some in a phrase. */
+function drafts(): ReceiptDraft[] {
+  return Array.from({ length: 1500 }, (_, i) => ({
+    event: i % 3 === 0 ? 'refused' : 'executed',
+    action: i % 2 === 0 ? 'add' : 'echo',
+    reason: `${COMMON[i % 3]} run ${i % 50}`,
+    payload: { note: i % 500 === 7 ? 'zebrafinch sighting' : i % 499 === 3 ? 'sighting zebrafinch' : `${COMMON[(i + 1) % 3]} batch` },
+  }));
+}
+
+const terms = (text: string) => receiptQueryTerms(text) as QueryTerm[];
+
+describe.skipIf(!postgresAvailability().ok)('PostgreSQL search plan with statistics (real throwaway cluster)', () => {
+  const pgs = usePostgres('plan');
+
+  test('a rare word beside a common one is looked up alone, and every answer is the SQLite ledger’s', async () => {
+    const signer = Ed25519Signer.generate();
+    const db = await pgs.fresh();
+    const store = await pgs.openStore(db, { signer, clock: steppingClock() });
+    const all = drafts();
+    for (let i = 0; i < all.length; i += 100)
+      await store.witness(async (tx) => void (await Promise.all(all.slice(i, i + 100).map((d) => tx.append(d)))));
+    await pgs.pool(db.ownerUrl).query('ANALYZE receipts');
+    const app = pgs.pool(db.appUrl);
+
+    expect((await rareTerm(app, terms('invoice zebrafinch')))?.tokens).toEqual(['zebrafinch']);
+    expect((await rareTerm(app, terms('zebra inv')))?.tokens).toEqual(['zebra']);
+    expect((await rareTerm(app, terms('zebrafinch_sighting deploy')))?.tokens).toEqual(['zebrafinch', 'sighting']);
+    // Two common words, or one word: the whole query goes to the index (the planner decides).
+    expect(await rareTerm(app, terms('invoice payroll'))).toBeNull();
+    expect(await rareTerm(app, terms('zebrafinch'))).toBeNull();
+
+    const sqlite = sqliteReference([registrationDraft(signer), ...all], signer, steppingClock());
+    const queries: ReceiptQuery[] = [
+      { text: 'invoice zebrafinch', count: true },
+      { text: 'zebra inv', count: true, limit: 2 },
+      { text: 'zebra inv', beforeSeq: 900, limit: 3 },
+      { text: 'zebrafinch_sighting deploy', count: true },
+      { text: 'sighting_zebrafinch payroll', events: ['refused'], count: true },
+      { text: 'run 7 zebrafinch', action: 'echo', count: true },
+      { text: 'invoice payroll', count: true, limit: 5 },
+    ];
+    const view = (p: { items: { seq: number }[]; nextBeforeSeq: number | null; total?: unknown }) => ({
+      seqs: p.items.map((r) => r.seq),
+      next: p.nextBeforeSeq,
+      total: p.total,
+    });
+    let found = 0;
+    for (const query of queries) {
+      const want = view(searchReceipts(sqlite, query));
+      expect(view(await store.search(query)), JSON.stringify(query)).toEqual(want);
+      found += want.seqs.length;
+    }
+    sqlite.close();
+    expect(found).toBeGreaterThan(10);
+  });
+});
