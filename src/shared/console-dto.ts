@@ -4,6 +4,8 @@
  * (payloads, results) travel as canonical JSON text, never as JS numbers.
  */
 
+import type { ReceiptBodyDto } from './receipt-bodies';
+
 export type ExecMode = 'demo' | 'clawshield';
 
 export type ProposalStatus = 'pending' | 'executed' | 'denied' | 'expired' | 'failed';
@@ -44,6 +46,11 @@ export interface ProposalDto {
   receiptSeq: number | null;
   approvalId: string | null;
   preview?: ActionPreview | null;
+  /**
+   * When retention purged its payload, context and result: `payloadCanonical` and
+   * `requestCanonical` are then empty, `context` and `resultCanonical` null.
+   */
+  purgedAt?: string | null;
 }
 
 /** The last executed proposal of the same action, for the "changed since" highlight. */
@@ -154,6 +161,11 @@ export interface ReceiptDto {
   approvalId: string | null;
   approverKeyId: string | null;
   requestHash: string | null;
+  /**
+   * The bodies a receipt of format 2 commits to by salted hash (payload, context, preview,
+   * result), kept or purged; absent for receipts that embed theirs (format 1) or carry none.
+   */
+  bodies?: ReceiptBodyDto[];
 }
 
 export interface ReceiptWithNeighboursDto {

@@ -139,9 +139,9 @@ export class OpenExecCore {
 
   /** The protocol §3 `receipt` of an execution recorded here, or null when there is none. */
   legacyReceiptOf(execId: string): string | null {
-    const stored = this.legacyLookup.get(execId) as string | undefined;
-    // The stored text is exactly what was hashed when the receipt was issued.
-    return stored === undefined ? null : sha256Hex(`${execId}:${stored}`);
+    const stored = this.legacyLookup.get(execId) as string | null | undefined;
+    // The stored text is exactly what was hashed when the receipt was issued; retention clears it.
+    return stored === undefined || stored === null ? null : sha256Hex(`${execId}:${stored}`);
   }
 
   close(): void {

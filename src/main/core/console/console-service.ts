@@ -29,6 +29,8 @@ import { payloadOf } from '../proposals/proposal-store.ts';
 import type { SimilarGrantInput } from '../../../shared/grant-schemas.ts';
 import type { BackupDto, HardeningReportDto } from '../../../shared/hardening.ts';
 import { backupLedger } from '../ledger/backup.ts';
+import { purgeOlderThan } from '../ledger/purge.ts';
+import { parseRetention, type PurgeInput } from '../../../shared/retention.ts';
 import type { ExportQuery } from '../../../shared/console-schemas.ts';
 import { buildBundle } from '../ledger/bundle/build-bundle.ts';
 
@@ -377,6 +379,15 @@ export class ConsoleService implements ConsoleApi {
       }
       this.info.onBackup(b);
       return b;
+    });
+  }
+
+  /** Retention on demand: what `OPENEXEC_RETENTION` does daily (docs/receipts.md). */
+  purge(input: PurgeInput) {
+    return guarded(() => {
+      const period = parseRetention(input.olderThan);
+      if (!period.ok) throw new Refusal('bad_request', `olderThan ${period.problem}`);
+      return purgeOlderThan(this.core.db, this.core.ledger, this.core.clock.now() - period.ms, 'operator');
     });
   }
 }

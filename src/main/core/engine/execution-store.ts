@@ -22,6 +22,8 @@ export interface ExecutionRow {
   grant_use: number | null;
   /** The verified agent that made the request; null when no token was presented. */
   agent: string | null;
+  /** When retention purged its result (result and result_legacy_json are then null). */
+  purged_at: string | null;
 }
 
 /** Which stored approval a new one collides with, and the execution that spent it. */

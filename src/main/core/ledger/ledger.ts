@@ -5,7 +5,9 @@ import { isoUtc } from '../clock.ts';
 import { canonicalJson } from '../json/canonical.ts';
 import { sha256Hex } from '../json/request-hash.ts';
 import type { ReceiptDto } from '../../../shared/console-dto.ts';
-import { buildReceiptBody, GENESIS_PREV_HASH, type ReceiptDraft } from './receipt-body.ts';
+import { buildReceiptBody, GENESIS_PREV_HASH, splitBodies, type ReceiptDraft } from './receipt-body.ts';
+import { ReceiptBodies } from './receipt-bodies.ts';
+import type { JsonObject } from '../json/json-value.ts';
 import { receiptFromRow, type ReceiptRow } from './receipt-row.ts';
 import { searchableText } from './searchable-text.ts';
 import { MerkleStore } from './merkle/merkle-store.ts';
@@ -25,6 +27,8 @@ export class Ledger {
   private readonly listeners = new Set<ReceiptListener>();
   /** The receipts' Merkle tree, grown in the same transaction as each receipt. */
   readonly tree: MerkleStore;
+  /** The payloads, contexts, previews and results receipts commit to by salted hash. */
+  readonly bodies: ReceiptBodies;
 
   constructor(
     private readonly db: SqliteDatabase,
@@ -40,6 +44,7 @@ export class Ledger {
     this.last = db.prepare('SELECT seq, hash FROM receipts ORDER BY seq DESC LIMIT 1');
     this.index = db.prepare('INSERT INTO receipts_fts (rowid, action, reason, context, payload) VALUES (?, ?, ?, ?, ?)');
     this.tree = new MerkleStore(db);
+    this.bodies = new ReceiptBodies(db);
   }
 
   /** How many receipts the ledger holds (seq is gapless, so the last seq). */
@@ -65,7 +70,15 @@ export class Ledger {
     const seq = (tip?.seq ?? 0) + 1;
     const prevHash = tip?.hash ?? GENESIS_PREV_HASH;
     const time = isoUtc(this.clock.now());
-    const body = canonicalJson(buildReceiptBody(draft, seq, prevHash, time, this.signer.keyId));
+    // The leaf and the signature cover the salted hashes, never the bodies themselves.
+    const { signed, bodies } = splitBodies(draft);
+    const sealed = this.bodies.seal(bodies);
+    let saltedHashes: JsonObject | null = null;
+    if (sealed.length > 0) {
+      saltedHashes = Object.create(null) as JsonObject;
+      for (const b of sealed) saltedHashes[b.field] = b.hash;
+    }
+    const body = canonicalJson(buildReceiptBody(signed, seq, prevHash, time, this.signer.keyId, saltedHashes));
     const bodyBytes = Buffer.from(body, 'utf8');
     const row: ReceiptRow = {
       seq,
@@ -85,9 +98,13 @@ export class Ledger {
       grant_id: draft.grant_id ?? null,
     };
     this.insert.run(row);
+    this.bodies.store(seq, sealed);
     this.tree.append(seq - 1, Buffer.from(row.hash, 'hex'), tip ? Buffer.from(tip.hash, 'hex') : null);
     this.index.run(seq, row.action, row.reason, draft.context ?? null, searchableText(draft.payload));
-    const dto = receiptFromRow(row);
+    const dto = receiptFromRow(
+      row,
+      sealed.map((b) => ({ field: b.field, salt: b.salt.toString('hex'), text: b.text, purgedAt: null, purgeSeq: null })),
+    );
     this.pending.push(dto);
     return dto;
   }

@@ -1,4 +1,5 @@
 import type { ReceiptDto, ReceiptEvent } from '../../../shared/console-dto.ts';
+import type { ReceiptBodyDto } from '../../../shared/receipt-bodies.ts';
 
 /** A receipts table row, as stored. */
 export interface ReceiptRow {
@@ -22,8 +23,9 @@ export interface ReceiptRow {
 export const RECEIPT_COLUMNS =
   'seq, event, time, action, hash, prev_hash, body, signature, reason, exec_id, proposal_id, approval_id, approver_key_id, request_hash, grant_id';
 
-export function receiptFromRow(row: ReceiptRow): ReceiptDto {
+export function receiptFromRow(row: ReceiptRow, bodies: ReceiptBodyDto[] = []): ReceiptDto {
   return {
+    ...(bodies.length > 0 ? { bodies } : {}),
     seq: row.seq,
     event: row.event as ReceiptEvent,
     time: row.time,

@@ -24,6 +24,8 @@ export interface ProposalRow {
   action_def_hash: string | null;
   /** The verified agent that proposed it; null when no token was presented. */
   agent: string | null;
+  /** When retention purged its payload, context and result (payload is then ''). */
+  purged_at: string | null;
 }
 
 export interface ProposalDecision {
@@ -92,7 +94,7 @@ export class ProposalStore {
     );
     this.lastExecutedOf = db.prepare(
       `SELECT id, payload, decided_at FROM proposals
-       WHERE action = ? AND status = 'executed' AND id != ? ORDER BY decided_at DESC LIMIT 1`,
+       WHERE action = ? AND status = 'executed' AND id != ? AND purged_at IS NULL ORDER BY decided_at DESC LIMIT 1`,
     );
   }
 
@@ -104,7 +106,9 @@ export class ProposalStore {
     return this.byNonce.get(nonce) as ProposalRow | undefined;
   }
 
-  insert(row: Omit<ProposalRow, 'status' | 'decided_at' | 'reason' | 'result' | 'exec_id' | 'approval_id' | 'receipt_seq'>): void {
+  insert(
+    row: Omit<ProposalRow, 'status' | 'decided_at' | 'reason' | 'result' | 'exec_id' | 'approval_id' | 'receipt_seq' | 'purged_at'>,
+  ): void {
     this.insertRow.run(row);
   }
 
@@ -172,7 +176,7 @@ export function proposalDto(row: ProposalRow): ProposalDto {
     action: row.action,
     nonce: row.nonce,
     payloadCanonical: row.payload,
-    requestCanonical: canonicalRequest(row.action, payloadOf(row)),
+    requestCanonical: row.purged_at === null ? canonicalRequest(row.action, payloadOf(row)) : '',
     requestHash: row.request_hash,
     context: row.context,
     agent: row.agent,
@@ -185,5 +189,6 @@ export function proposalDto(row: ProposalRow): ProposalDto {
     execId: row.exec_id,
     receiptSeq: row.receipt_seq,
     approvalId: row.approval_id,
+    purgedAt: row.purged_at,
   };
 }

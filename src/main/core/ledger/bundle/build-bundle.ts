@@ -4,7 +4,16 @@ import { publicKeyToPem } from '../../crypto/ed25519.ts';
 import type { OpenExecCore } from '../../openexec-core.ts';
 import { searchReceipts } from '../receipt-search.ts';
 import type { ReceiptDto } from '../../../../shared/console-dto.ts';
-import { BUNDLE_FORMAT, BUNDLE_VERSION, bundleText, type ApproverKey, type BundleReceipt, type ReceiptBundle } from './bundle-format.ts';
+import {
+  BUNDLE_FORMAT,
+  BUNDLE_VERSION,
+  bundleText,
+  type ApproverKey,
+  type BundleBody,
+  type BundleReceipt,
+  type ReceiptBundle,
+} from './bundle-format.ts';
+import { purgedLabel, type BodyField, type ReceiptBodyDto } from '../../../../shared/receipt-bodies.ts';
 
 const PAGE = 500;
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
@@ -19,6 +28,17 @@ export function approverKeys(core: OpenExecCore): ApproverKey[] {
   const op = core.operatorSigner;
   keys.push({ approver: 'operator', key_id: op.keyId, public_key_pem: publicKeyToPem(op.publicKey) });
   return keys;
+}
+
+/** Each body kept (salt and text), or the words that stand in a purged one's place. */
+function bundleBodies(bodies: readonly ReceiptBodyDto[]): Partial<Record<BodyField, BundleBody>> {
+  const out: Partial<Record<BodyField, BundleBody>> = {};
+  for (const b of bodies) {
+    if (b.salt !== null && b.text !== null) out[b.field] = { salt: b.salt, text: b.text };
+    else if (b.purgedAt !== null && b.purgeSeq !== null)
+      out[b.field] = { purged: purgedLabel(b.purgedAt), purged_at: b.purgedAt, purge_seq: b.purgeSeq };
+  }
+  return out;
 }
 
 /** The receipts the query matches among the first `size`, newest first, up to the cap. */
@@ -53,7 +73,9 @@ export function buildBundle(core: OpenExecCore, query: ExportQuery, cap = EXPORT
   receipts.reverse();
   const resultOf = core.db.prepare("SELECT result FROM executions WHERE id = ? AND status = 'executed'").pluck();
   const entries = receipts.map((r): BundleReceipt => {
-    const result = r.event === 'executed' && r.execId !== null ? (resultOf.get(r.execId) as string | null | undefined) : null;
+    // Format 2 carries its result among its bodies; format 1 only a hash of it.
+    const result =
+      r.event === 'executed' && r.execId !== null && r.bodies === undefined ? (resultOf.get(r.execId) as string | null | undefined) : null;
     return {
       seq: r.seq,
       hash: r.hash,
@@ -61,6 +83,7 @@ export function buildBundle(core: OpenExecCore, query: ExportQuery, cap = EXPORT
       body: r.body,
       signature: r.signature,
       ...(typeof result === 'string' ? { result } : {}),
+      ...(r.bodies ? { bodies: bundleBodies(r.bodies) } : {}),
       inclusion_proof: core.proofs.inclusion(r.seq, checkpoint.size).proof,
     };
   });
