@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import { get, REPO_ROOT, tempDir } from '../support/harness.ts';
 import { cli } from '../support/cli.ts';
 import { everyEventLedger, type EveryEventLedger } from '../support/every-event-ledger.ts';
+import { purgeOlderThan } from '../../src/main/core/ledger/purge.ts';
 
 /** The fenced blocks of docs/receipts.md marked ```sh title="NAME"```, by name, exactly as written. */
 function procedure(): Map<string, string> {
@@ -166,5 +167,34 @@ describe('the verification procedure in docs/receipts.md, run as written', () =>
     const edited = await runBlock(block('salted-hash'), dir, ledger.server.dataDir);
     expect(edited.code).toBe(3);
     expect(edited.stdout).toMatch(/^payload: does NOT hash to the committed/m);
+  });
+
+  // Last: it purges the ledger the other tests read.
+  test('after a purge the documented commands still verify the ledger and a new export', async () => {
+    const { core } = ledger.server.app;
+    const purge = purgeOlderThan(core.db, core.ledger, core.clock.now() + 1000, 'operator');
+    expect(purge.bodies).toBeGreaterThan(0);
+    const dir = await reviewerDir('purged');
+    expect((await runBlock(block('copy-ledger'), dir, ledger.server.dataDir)).code).toBe(0);
+    const verified = await runBlock(block('verify-ledger'), dir, ledger.server.dataDir);
+    expect(verified.stdout).toContain('ledger valid:');
+    expect(verified.code).toBe(0);
+    const byHand = await runBlock(block('salted-hash'), dir, ledger.server.dataDir);
+    expect(byHand.stdout).toMatch(/^payload: purged on \d{4}-\d\d-\d\d by retention; committed to [0-9a-f]{64}$/m);
+    expect(byHand.code).toBe(0);
+    expect((await runBlock(block('export'), dir, ledger.server.dataDir)).code).toBe(0);
+    const bundle = await runBlock(block('verify-bundle'), dir, ledger.server.dataDir);
+    expect(bundle.stdout).toMatch(/^bundle valid: /);
+    expect(bundle.code).toBe(0);
+
+    // A body made to look purged by a receipt that is not a purge is refused.
+    const db = new Database(join(dir, 'ledger-copy.db'));
+    const kept = db.prepare('SELECT max(seq) FROM receipt_bodies WHERE purged_at IS NULL').pluck().get() as number | null;
+    db.prepare('UPDATE receipt_bodies SET purge_seq = 1 WHERE seq = 2').run();
+    db.close();
+    expect(kept).toBeNull();
+    const forged = await runBlock(block('verify-ledger'), dir, ledger.server.dataDir);
+    expect(forged.code).toBe(3);
+    expect(forged.stdout).toContain('receipt 2: the payload body is gone, but no purge receipt covers it');
   });
 });
