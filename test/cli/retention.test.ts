@@ -18,6 +18,8 @@ const DAY = 86_400_000;
 const OLD_PAYLOAD = 'WombatPurple93Zq';
 const OLD_CONTEXT = 'UnicornLatteKx9';
 const KEPT_PAYLOAD = 'HeronTeal41Vb';
+/** Keys out of canonical order, numbers and nesting: the search index must forget every word. */
+const OLD_WIRE = `{"zone":"${OLD_PAYLOAD}","amount":12.5,"big":123456789012345678901,"list":[{"k":"${OLD_PAYLOAD}x"}]}`;
 
 function ok<T>(r: { ok: true; value: T } | { ok: false; error: { message: string } }): T {
   if (!r.ok) throw new Error(r.error.message);
@@ -51,7 +53,7 @@ describe('retention: openexec purge on a running server', () => {
     app = await startOpenExec(config, { clock: { now: () => now } });
     // Old traffic: an execution, a proposal with a context that the operator approves, and
     // enough filler that the bodies' pages split and move (every copy must go).
-    const first = await post(url(), '/execute', executeWire('echo', `{"secret":"${OLD_PAYLOAD}"}`, 'old-1'));
+    const first = await post(url(), '/execute', executeWire('echo', OLD_WIRE, 'old-1'));
     expect(first.status).toBe(200);
     for (let i = 0; i < 60; i++) {
       const r = await post(url(), '/execute', executeWire('echo', `{"filler":"${OLD_PAYLOAD}-${i}-${'x'.repeat(200)}"}`, `old-f${i}`));
@@ -71,7 +73,7 @@ describe('retention: openexec purge on a running server', () => {
       .get() as { seq: number; execId: string };
     oldExec = executed;
     // An unpurged result is still returned on a replay of its nonce.
-    const replay = await post(url(), '/execute', executeWire('echo', `{"secret":"${OLD_PAYLOAD}"}`, 'old-1'));
+    const replay = await post(url(), '/execute', executeWire('echo', OLD_WIRE, 'old-1'));
     expect(replay.status).toBe(200);
     expect(replay.body.id).toBe(first.body.id);
     expect(replay.body.receipt).toBe(first.body.receipt);
@@ -104,6 +106,7 @@ describe('retention: openexec purge on a running server', () => {
     const search = (text: string) => app.core.db.prepare('SELECT count(*) FROM receipts_fts WHERE receipts_fts MATCH ?').pluck().get(text);
     expect(search(`"${OLD_PAYLOAD.toLowerCase()}"`)).toBe(0);
     expect(search(`"${KEPT_PAYLOAD.toLowerCase()}"`)).toBe(1);
+    expect(() => app.core.db.exec("INSERT INTO receipts_fts (receipts_fts) VALUES ('integrity-check')")).not.toThrow();
   });
 
   test('verify-ledger (the CLI, offline) still finds every receipt valid, side tables and bodies included', async () => {
@@ -162,7 +165,7 @@ describe('retention: openexec purge on a running server', () => {
   });
 
   test('a replay of a purged execution says so (410), one of a kept execution still returns its result', async () => {
-    const old = await post(url(), '/execute', executeWire('echo', `{"secret":"${OLD_PAYLOAD}"}`, 'old-1'));
+    const old = await post(url(), '/execute', executeWire('echo', OLD_WIRE, 'old-1'));
     expect(old.status).toBe(410);
     expect(old.body.detail).toMatch(/result was purged on \d{4}-\d\d-\d\d by retention/);
     const kept = await post(url(), '/execute', executeWire('echo', `{"secret":"${KEPT_PAYLOAD}"}`, 'new-1'));
@@ -245,6 +248,38 @@ describe('retention: openexec purge on a running server', () => {
       const run = await cliWithEnv({ OPENEXEC_DATA_DIR: dataDir, OPENEXEC_DB_URL: `sqlite:///${copy}` }, 'verify-ledger');
       expect(run.code, `${name}: ${run.stdout}${run.stderr}`).toBe(3);
       expect(run.stdout, name).toMatch(expected);
+    }
+  });
+});
+
+describe('OPENEXEC_RETENTION on a running server', () => {
+  test('applied at start-up (then daily): old bodies go, the purge receipt says retention', async () => {
+    const dataDir = tempDir('openexec-retention-env-');
+    let now = Date.now();
+    const env = { OPENEXEC_PORT: '0', OPENEXEC_DATA_DIR: dataDir, OPENEXEC_ALLOWED_ACTIONS: 'echo' };
+    try {
+      const first = await startOpenExec(loadConfig(env), { clock: { now: () => now } });
+      try {
+        expect((await post(first.address, '/execute', executeWire('echo', `{"secret":"${OLD_PAYLOAD}"}`, 'env-1'))).status).toBe(200);
+      } finally {
+        await first.close();
+      }
+      now += 40 * DAY;
+      const second = await startOpenExec(loadConfig({ ...env, OPENEXEC_RETENTION: '30d' }), { clock: { now: () => now } });
+      try {
+        const purges = second.core.db
+          .prepare("SELECT body FROM receipts WHERE event = 'config' AND json_extract(body, '$.details.kind') = 'purge'")
+          .pluck()
+          .all() as string[];
+        expect(purges.map((b) => JSON.parse(b).details)).toMatchObject([
+          { trigger: 'retention', cutoff: new Date(now - 30 * DAY).toISOString() },
+        ]);
+        expect(second.core.db.prepare('SELECT count(*) FROM receipt_bodies WHERE purged_at IS NULL').pluck().get()).toBe(0);
+      } finally {
+        await second.close();
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 });

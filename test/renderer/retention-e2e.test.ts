@@ -63,4 +63,16 @@ describe.skipIf(skip)('a purged receipt in the Ledger view (Chromium, real core)
     expect(verdict.valid).toBe(true);
     await expect(page.getByTestId('view-ledger').innerText()).resolves.toMatch(/2 kept bodies hash to the signed salted hash/);
   });
+
+  test('a kept body edited in the database is shown as invalid, by the bodies check', async () => {
+    const { db } = session.server.app.core;
+    db.prepare(`UPDATE receipt_bodies SET body = '{"note":"FinchAmber23"}' WHERE seq = ? AND field = 'payload'`).run(keptSeq);
+    // Closed and opened again, so the window reads the receipt anew.
+    await page.getByRole('button', { name: 'Close receipt' }).click();
+    const verdict = await verifyReceiptInUi(page, keptSeq);
+    expect(verdict.valid).toBe(false);
+    await expect(page.getByTestId('check-bodies').getAttribute('class')).resolves.toContain('check-bad');
+    await expect(page.getByTestId('check-bodies').innerText()).resolves.toContain('the payload body does not hash to its salted hash');
+    await expect(page.getByTestId('check-hash').getAttribute('class')).resolves.not.toContain('check-bad');
+  });
 });
