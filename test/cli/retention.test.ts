@@ -12,6 +12,8 @@ import type { ReceiptDto } from '../../src/shared/console-dto.ts';
 import type { PurgeDto } from '../../src/shared/retention.ts';
 import { verifyReceipt } from '../../src/shared/verify-receipt.ts';
 import { saltedHash } from '../../src/main/core/ledger/receipt-bodies.ts';
+import { leafHash } from '../../src/main/core/ledger/merkle/rfc9162.ts';
+import { verifyInclusion } from '../../src/shared/merkle-verify.ts';
 
 const DAY = 86_400_000;
 /** Words that appear nowhere but in the bodies that will be purged. */
@@ -44,6 +46,8 @@ describe('retention: openexec purge on a running server', () => {
   let oldExec: { seq: number; execId: string };
   let proposalId: string;
   let purge: PurgeDto;
+  let treeBefore: unknown[];
+  const nodes = () => app.core.db.prepare('SELECT level, idx, hex(hash) AS h FROM merkle_nodes ORDER BY 1, 2').all();
   const url = () => app.address;
   const receipt = async (seq: number): Promise<ReceiptDto> => ok(await app.console.getReceipt({ seq })).receipt;
 
@@ -84,6 +88,7 @@ describe('retention: openexec purge on a running server', () => {
     app.core.db.pragma('wal_checkpoint(TRUNCATE)');
     expect(contains(rawFiles(config.dbPath), OLD_PAYLOAD)).toBe(true);
 
+    treeBefore = nodes();
     const run = await cli(dataDir, 'purge', '--older-than', '30d', '--json');
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
@@ -107,6 +112,18 @@ describe('retention: openexec purge on a running server', () => {
     expect(search(`"${OLD_PAYLOAD.toLowerCase()}"`)).toBe(0);
     expect(search(`"${KEPT_PAYLOAD.toLowerCase()}"`)).toBe(1);
     expect(() => app.core.db.exec("INSERT INTO receipts_fts (receipts_fts) VALUES ('integrity-check')")).not.toThrow();
+  });
+
+  test('the Merkle tree commits to the salted hashes, so a purge leaves every node (and root) as it was', async () => {
+    const after = nodes();
+    expect(after.slice(0, treeBefore.length)).toEqual(treeBefore);
+    // A purged receipt's inclusion proof (its leaf is SHA-256(0x00 ‖ hash)) still leads to the signed root.
+    const p = ok(await app.console.inclusionProof({ seq: oldExec.seq }));
+    const bytes = (hex: string) => new Uint8Array(Buffer.from(hex, 'hex'));
+    expect(p.receiptHash).toBe((await receipt(oldExec.seq)).hash);
+    expect(await verifyInclusion(p.leafIndex, p.treeSize, leafHash(bytes(p.receiptHash)), p.proof.map(bytes), bytes(p.rootHash))).toBe(
+      true,
+    );
   });
 
   test('verify-ledger (the CLI, offline) still finds every receipt valid, side tables and bodies included', async () => {
