@@ -256,6 +256,11 @@ describe('retention: openexec purge on a running server', () => {
         /payload body is gone, but no purge receipt covers it/,
       ],
       ['dropped', `DELETE FROM receipt_bodies WHERE seq = ${live} AND field = 'payload'`, /commits to a payload body that is missing/],
+      [
+        'result hidden',
+        `UPDATE executions SET result = NULL, result_legacy_json = NULL, purged_at = '${purge.purgedAt}' WHERE nonce = 'new-1'`,
+        /execution \S+ is marked purged, but no purge receipt was written then/,
+      ],
     ];
     for (const [name, sql, expected] of cases) {
       const copy = join(dataDir, `tampered-${name.replace(' ', '-')}.db`);

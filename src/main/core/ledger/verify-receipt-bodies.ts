@@ -8,10 +8,10 @@ const MIN_SALT_BYTES = 16;
 const COVERED_BY_PURGE = `p.event = 'config' AND json_extract(p.body, '$.details.kind') = 'purge' AND p.time = b.purged_at
   AND r.time < json_extract(p.body, '$.details.cutoff') AND b.seq <= json_extract(p.body, '$.details.to_seq')`;
 
-/** A side-table row marked purged must be marked with the time of a purge receipt. */
-const purgeReceiptAt = (column: string) =>
-  `NOT EXISTS (SELECT 1 FROM receipts p WHERE p.event = 'config' AND p.time = ${column}
-     AND json_extract(p.body, '$.details.kind') = 'purge')`;
+/** A side-table row marked purged must be marked with the time of a purge whose cut-off it is older than. */
+const purgeReceiptAt = (purgedAt: string, createdAt: string) =>
+  `NOT EXISTS (SELECT 1 FROM receipts p WHERE p.event = 'config' AND p.time = ${purgedAt}
+     AND json_extract(p.body, '$.details.kind') = 'purge' AND ${createdAt} < json_extract(p.body, '$.details.cutoff'))`;
 
 /**
  * The bodies receipts of format 2 commit to are not signed themselves, so each must be checked
@@ -63,11 +63,11 @@ export function receiptBodyProblems(db: SqliteDatabase, limit: number): string[]
     (r) => `execution ${String(r['id'])} keeps a result other than the one its receipt ${String(r['receipt_seq'])} commits to`,
   );
   check(
-    `SELECT e.id FROM executions e WHERE e.purged_at IS NOT NULL AND ${purgeReceiptAt('e.purged_at')}`,
+    `SELECT e.id FROM executions e WHERE e.purged_at IS NOT NULL AND ${purgeReceiptAt('e.purged_at', 'e.created_at')}`,
     (r) => `execution ${String(r['id'])} is marked purged, but no purge receipt was written then`,
   );
   check(
-    `SELECT id FROM proposals WHERE purged_at IS NOT NULL AND ${purgeReceiptAt('purged_at')}`,
+    `SELECT id FROM proposals WHERE purged_at IS NOT NULL AND ${purgeReceiptAt('proposals.purged_at', 'proposals.created_at')}`,
     (r) => `proposal ${String(r['id'])} is marked purged, but no purge receipt was written then`,
   );
   return problems;
