@@ -51,6 +51,7 @@ const BRIDGE_METHODS: Record<ConsoleMethod, true> = {
   revokeGrant: true,
   hardeningReport: true,
   backup: true,
+  purge: true,
   addAgent: true,
   listAgents: true,
   revokeAgent: true,

@@ -22,6 +22,7 @@ import type {
   ReceiptWithNeighboursDto,
 } from './console-dto';
 import type { BackupDto, HardeningReportDto } from './hardening';
+import { purgeInput, type PurgeDto, type PurgeInput } from './retention';
 import type { ConsoleResult } from './console-result';
 import type { GrantDto, GrantPreviewDto, SimilarApprovalDto } from './grant-dto';
 import type { ListGrantsInput, RevokeGrantInput, SimilarGrantInput } from './grant-schemas';
@@ -102,6 +103,8 @@ export interface ConsoleApi {
   hardeningReport(): Promise<ConsoleResult<HardeningReportDto>>;
   /** An online, verified copy of the database, recorded by a `config` receipt. */
   backup(input: BackupInput): Promise<ConsoleResult<BackupDto>>;
+  /** Removes the bodies older than the period; every receipt still verifies (docs/receipts.md). */
+  purge(input: PurgeInput): Promise<ConsoleResult<PurgeDto>>;
   /** Registers an agent; the answer holds its token, which is never shown again. */
   addAgent(input: AgentNameInput): Promise<ConsoleResult<AgentTokenDto>>;
   listAgents(): Promise<ConsoleResult<AgentDto[]>>;
@@ -144,6 +147,7 @@ export const CONSOLE_METHODS = {
   revokeGrant: revokeGrantInput,
   hardeningReport: emptyInput,
   backup: backupInput,
+  purge: purgeInput,
   addAgent: agentNameInput,
   listAgents: emptyInput,
   revokeAgent: agentNameInput,

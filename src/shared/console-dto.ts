@@ -4,6 +4,8 @@
  * (payloads, results) travel as canonical JSON text, never as JS numbers.
  */
 
+import type { ReceiptBodyDto } from './receipt-bodies';
+
 export type ExecMode = 'demo' | 'clawshield';
 
 export type ProposalStatus = 'pending' | 'executed' | 'denied' | 'expired' | 'failed';
@@ -46,6 +48,11 @@ export interface ProposalDto {
   preview?: ActionPreview | null;
   /** Present for an action that needs a quorum of operators: who has approved so far. */
   quorum?: QuorumDto;
+  /**
+   * When retention purged its payload, context and result: `payloadCanonical` and
+   * `requestCanonical` are then empty, `context` and `resultCanonical` null.
+   */
+  purgedAt?: string | null;
 }
 
 /** The last executed proposal of the same action, for the "changed since" highlight. */
@@ -158,6 +165,11 @@ export interface ReceiptDto {
   requestHash: string | null;
   /** The verified agent the receipt names (its `agent` field), or null. */
   agent: string | null;
+  /**
+   * The bodies a receipt of format 2 commits to by salted hash (payload, context, preview,
+   * result), kept or purged; absent for receipts that embed theirs (format 1) or carry none.
+   */
+  bodies?: ReceiptBodyDto[];
 }
 
 export interface ReceiptWithNeighboursDto {

@@ -12,18 +12,21 @@
  * - next link: when the next receipt is known, its `prevHash` is this receipt's hash;
  * - signature: Ed25519 over the UTF-8 body verifies against the receipt public key;
  * - approval: when approver keys are given, the approval evidence an execution carries is
- *   its own approval and verifies with one of them.
+ *   its own approval and verifies with one of them;
+ * - bodies: on a receipt of format 2, every body shown beside it is the one its
+ *   `salted_hashes` commits to (salt and text hash to it), or is shown as purged.
  */
 import type { ReceiptDto } from './console-dto';
 import { base64ToBytes, decodeSignatureBase64, sha256Hex, verifyEd25519 } from './crypto/ed25519-verify';
 import { approvalEvidence } from './approval-evidence';
+import { bodyProblems } from './receipt-bodies';
 
 export const GENESIS_PREV_HASH = '0'.repeat(64);
 
 /** DER prefix of an Ed25519 SubjectPublicKeyInfo: SEQUENCE, AlgorithmIdentifier 1.3.101.112, BIT STRING. */
 const ED25519_SPKI_PREFIX = [0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00] as const;
 
-export type ReceiptCheckId = 'hash' | 'body' | 'fields' | 'key' | 'link' | 'next-link' | 'signature' | 'approval';
+export type ReceiptCheckId = 'hash' | 'body' | 'fields' | 'key' | 'link' | 'next-link' | 'signature' | 'approval' | 'bodies';
 
 /** An approver public key the console trusts (ClawShield's, the operator's). */
 export interface ApproverPublicKey {
@@ -241,6 +244,19 @@ async function checkApproval(
   }
 }
 
+async function checkBodies(receipt: ReceiptDto, parsed: Record<string, unknown> | null): Promise<ReceiptCheck | null> {
+  if (!parsed || (parsed['salted_hashes'] === undefined && receipt.bodies === undefined)) return null;
+  const problems = await bodyProblems(parsed, receipt.bodies ?? []);
+  if (problems.length > 0) return { id: 'bodies', ok: false, detail: `Bodies: ${problems.join('; ')}.` };
+  const purged = (receipt.bodies ?? []).filter((b) => b.purgedAt !== null).length;
+  const kept = (receipt.bodies ?? []).length - purged;
+  return {
+    id: 'bodies',
+    ok: true,
+    detail: `${kept} kept bod${kept === 1 ? 'y hashes' : 'ies hash'} to the signed salted hash${purged > 0 ? `; ${purged} purged by retention` : ''}.`,
+  };
+}
+
 export async function verifyReceipt(input: VerifyReceiptInput): Promise<ReceiptVerification> {
   const { receipt, previous, next, publicKey, keyId } = input;
   const parsed = parseBody(receipt.body);
@@ -260,6 +276,8 @@ export async function verifyReceipt(input: VerifyReceiptInput): Promise<ReceiptV
   checks.push(await checkSignature(receipt, publicKey));
   const approval = await checkApproval(parsed, input.approverKeys);
   if (approval) checks.push(approval);
+  const bodies = await checkBodies(receipt, parsed);
+  if (bodies) checks.push(bodies);
   const problems = checks.filter((c) => !c.ok).map((c) => c.detail);
   return { seq: receipt.seq, valid: problems.length === 0, checks, problems };
 }

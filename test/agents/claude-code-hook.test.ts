@@ -79,7 +79,12 @@ describe('POST /hooks/claude-code holding the decision', () => {
     const bodies = receipts(s, 'toolu_01BashSecond');
     expect(bodies.map((b) => b['event'])).toEqual(['proposed', 'executed', 'reported']);
     expect(bodies.every((b) => b['agent'] === 'claude')).toBe(true);
-    expect(bodies[1]!['payload']).toEqual(recorded('pre-bash').tool_input);
+    // The payload is kept beside the receipt, which commits to it by salted hash (format 2).
+    const payload = rawDb(s.app.core)
+      .prepare("SELECT body FROM receipt_bodies WHERE seq = ? AND field = 'payload'")
+      .pluck()
+      .get(bodies[1]!['seq']) as string;
+    expect(JSON.parse(payload)).toEqual(recorded('pre-bash').tool_input);
     expect(bodies[2]).toMatchObject({ details: { executed_by: 'client', client: 'claude-code', matched: true, outcome: 'reported' } });
     expect(bodies[2]!['result_hash']).toMatch(/^[0-9a-f]{64}$/);
   });

@@ -99,7 +99,7 @@ describe('ledger navigation', () => {
     // starts from its stored hash, which the first chunk is the one to check.
     rawDb(s.app.core).exec('DROP TRIGGER receipts_append_only_update');
     const body = rawDb(s.app.core).prepare('SELECT body FROM receipts WHERE seq = 4000').pluck().get() as string;
-    rawDb(s.app.core).prepare('UPDATE receipts SET body = ? WHERE seq = 4000').run(body.replace('example.com', 'evil.example'));
+    rawDb(s.app.core).prepare('UPDATE receipts SET body = ? WHERE seq = 4000').run(body.replace('"v":2', '"v":3'));
     const first = await op('verifyChainRange', { fromSeq: 1, limit: 4000 });
     expect(first.body).toMatchObject({ valid: false, firstBadSeq: 4000, checked: 3999, nextSeq: null });
     expect(first.body.problem).toMatch(/hash/);

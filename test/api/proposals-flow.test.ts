@@ -208,7 +208,9 @@ describe('propose → approve → execute → witness, over real HTTP', () => {
     await post(s.url, '/proposals', { action: 'echo', payload: { city: 'Zürich' }, nonce: 'search-1', context: 'quarterly ACME retainer' });
     const byContext = await op('searchReceipts', { text: 'retainer' });
     expect(byContext.body.items.length).toBeGreaterThanOrEqual(1);
-    expect(byContext.body.items.every((r: { body: string }) => /retainer/i.test(r.body))).toBe(true);
+    // The context is a body beside the receipt (format 2), committed to by its salted hash.
+    const text = (r: { body: string; bodies?: { text: string | null }[] }) => r.body + (r.bodies ?? []).map((b) => b.text).join(' ');
+    expect(byContext.body.items.every((r: { body: string }) => /retainer/i.test(text(r)))).toBe(true);
     const byPayload = await op('searchReceipts', { text: 'zurich', events: ['proposed'] });
     expect(byPayload.body.items).toHaveLength(1);
     const page1 = await op('searchReceipts', { limit: 3 });

@@ -21,10 +21,20 @@ afterEach(async () => {
   await server.stop();
 });
 
+/**
+ * What the ledger keeps of each receipt: its signed body with the bodies it commits to by salted
+ * hash (format 2: payload, context, preview, result, kept beside it) put back in their places.
+ */
 function receipts(event: string): Record<string, unknown>[] {
-  return (rawDb(server.app.core).prepare('SELECT body FROM receipts WHERE event = ? ORDER BY seq').pluck().all(event) as string[]).map(
-    (b) => JSON.parse(b) as Record<string, unknown>,
-  );
+  const db = rawDb(server.app.core);
+  const kept = db.prepare('SELECT field, body FROM receipt_bodies WHERE seq = ?');
+  const rows = db.prepare('SELECT seq, body FROM receipts WHERE event = ? ORDER BY seq').all(event) as { seq: number; body: string }[];
+  return rows.map((r) => {
+    const body = JSON.parse(r.body) as Record<string, unknown>;
+    for (const b of kept.all(r.seq) as { field: string; body: string }[])
+      body[b.field] = b.field === 'context' ? b.body : JSON.parse(b.body);
+    return body;
+  });
 }
 
 /** The database's size on disk once the WAL is folded in. */

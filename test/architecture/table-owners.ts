@@ -9,6 +9,7 @@ import { sourceFiles } from './layer-rules.ts';
 export const TABLE_OWNERS: Readonly<Record<string, string>> = {
   receipts: 'src/main/core/ledger/',
   receipts_fts: 'src/main/core/ledger/',
+  receipt_bodies: 'src/main/core/ledger/',
   merkle_nodes: 'src/main/core/ledger/',
   checkpoints: 'src/main/core/ledger/',
   executions: 'src/main/core/engine/execution-store.ts',

@@ -99,6 +99,7 @@ describe('verify-ledger catches what a hash chain alone cannot', () => {
     // appends other receipts with the real key.
     const keep = checkpointSize - 2;
     tampered('fork', (db) => {
+      db.prepare('DELETE FROM receipt_bodies WHERE seq > ?').run(keep);
       db.prepare('DELETE FROM receipts WHERE seq > ?').run(keep);
       db.exec('DROP TRIGGER merkle_nodes_append_only_delete');
       db.prepare('DELETE FROM merkle_nodes WHERE (idx + 1) * (1 << level) > ?').run(keep);

@@ -69,7 +69,9 @@ describe('export and verify-bundle', () => {
     expect(executed.length).toBe(5);
     for (const r of bundle.receipts) expect(Object.keys(r).slice(0, 5)).toEqual(['seq', 'hash', 'prev_hash', 'body', 'signature']);
     for (const r of executed) {
-      expect(typeof r.result).toBe('string');
+      // Format 2: the result is a body beside the receipt, with the salt its salted hash needs.
+      expect(typeof r.bodies.result.text).toBe('string');
+      expect(r.bodies.result.salt).toMatch(/^[0-9a-f]{64}$/);
       expect(JSON.parse(r.body).approval).toMatchObject({ signature: expect.any(String), key_id: expect.any(String) });
     }
     const verified = await cli(s.dataDir, 'verify-bundle', file, '--key-id', keyId);
@@ -171,10 +173,11 @@ describe('export and verify-bundle', () => {
 
   test('each tampering exits 3 naming the first problem', async () => {
     const original = JSON.parse(readFileSync(bundleFile('all.json'), 'utf8'));
-    const executedAt = original.receipts.findIndex((r: { result?: string }) => r.result !== undefined);
+    const executedAt = original.receipts.findIndex((r: { bodies?: { result?: unknown } }) => r.bodies?.result !== undefined);
     const cases: [string, (b: any) => void, string][] = [
       ['body', (b) => (b.receipts[2].body = b.receipts[2].body.replace('"seq":3', '"seq":3 ')), 'receipt 3: hash does not match'],
-      ['result', (b) => (b.receipts[executedAt].result = '{"forged":1}'), 'the result does not hash to its result_hash'],
+      ['result', (b) => (b.receipts[executedAt].bodies.result.text = '{"forged":1}'), 'the result body does not hash to its salted hash'],
+      ['salt', (b) => (b.receipts[executedAt].bodies.result.salt = '00'.repeat(32)), 'the result body does not hash to its salted hash'],
       ['proof', (b) => b.receipts[1].inclusion_proof.reverse(), 'receipt 2: the inclusion proof does not lead'],
       // A whole-ledger bundle with a receipt gone (count fixed too) no longer holds 1 to N.
       ['removed', (b) => (b.receipts.splice(3, 1), (b.count -= 1)), 'does not hold receipts 1 to'],

@@ -37,7 +37,7 @@ describe('verify-ledger on several threads', () => {
     cpSync(original, dir, { recursive: true });
     const db = new Database(join(dir, 'openexec.db'));
     db.exec('DROP TRIGGER receipts_append_only_update');
-    for (const seq of seqs) db.prepare("UPDATE receipts SET body = replace(body, 'example.com', 'example.org') WHERE seq = ?").run(seq);
+    for (const seq of seqs) db.prepare(`UPDATE receipts SET body = replace(body, '"v":2', '"v":3') WHERE seq = ?`).run(seq);
     db.close();
     return dir;
   }

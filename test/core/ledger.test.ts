@@ -61,12 +61,12 @@ describe('the receipt ledger (real SQLite file)', () => {
     rawDb(core).exec('DROP TRIGGER receipts_append_only_update; DROP TRIGGER receipts_append_only_delete;');
     const body3 = rawDb(core).prepare('SELECT body FROM receipts WHERE seq = 3').pluck().get() as string;
     const hash3 = rawDb(core).prepare('SELECT hash FROM receipts WHERE seq = 3').pluck().get() as string;
-    rawDb(core).prepare('UPDATE receipts SET body = ? WHERE seq = 3').run(body3.replace('"b":1', '"b":9'));
+    rawDb(core).prepare('UPDATE receipts SET body = ? WHERE seq = 3').run(body3.replace('"v":2', '"v":9'));
     expect(verifyChain(rawDb(core), core.receiptVerifier)).toMatchObject({ valid: false, firstBadSeq: 3, checked: 2 });
     expect(verifyOneReceipt(rawDb(core), core.receiptVerifier, 3)).toMatchObject({ valid: false, hashValid: false });
 
     // An attacker who also fixes the hash still cannot sign: the signature gives it away.
-    const forged = body3.replace('"b":1', '"b":9');
+    const forged = body3.replace('"v":2', '"v":9');
     rawDb(core).prepare('UPDATE receipts SET hash = ? WHERE seq = 3').run(createHash('sha256').update(forged).digest('hex'));
     const check = verifyChain(rawDb(core), core.receiptVerifier);
     expect(check.firstBadSeq).toBe(3);

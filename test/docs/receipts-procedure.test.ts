@@ -63,7 +63,7 @@ describe('the verification procedure in docs/receipts.md, run as written', () =>
   });
 
   test('the page has the blocks the procedure names', () => {
-    expect([...blocks.keys()].sort()).toEqual(['copy-ledger', 'export', 'verify-bundle', 'verify-ledger']);
+    expect([...blocks.keys()].sort()).toEqual(['copy-ledger', 'export', 'salted-hash', 'verify-bundle', 'verify-ledger']);
   });
 
   test('a real export verifies with the documented commands, and openexec agrees', async () => {
@@ -83,11 +83,13 @@ describe('the verification procedure in docs/receipts.md, run as written', () =>
     const source = await reviewerDir('bundle-source');
     expect((await runBlock(block('export'), source, ledger.server.dataDir)).code).toBe(0);
     const original = JSON.parse(readFileSync(join(source, 'bundle.json'), 'utf8'));
-    const withResult = original.receipts.findIndex((r: { result?: string }) => r.result !== undefined);
+    const withResult = original.receipts.findIndex((r: { bodies?: { result?: unknown } }) => r.bodies?.result !== undefined);
     const withApproval = original.receipts.findIndex((r: { body: string }) => JSON.parse(r.body).approval !== undefined);
     const cases: [string, (b: any) => void, string][] = [
-      ['body', (b) => (b.receipts[3].body = b.receipts[3].body.replace('"v":1', '"v":2')), `receipt ${original.receipts[3].seq}: hash`],
-      ['result', (b) => (b.receipts[withResult].result = '{"x":1}'), 'result_hash'],
+      ['body', (b) => (b.receipts[3].body = b.receipts[3].body.replace('"v":2', '"v":3')), `receipt ${original.receipts[3].seq}: hash`],
+      ['result', (b) => (b.receipts[withResult].bodies.result.text = '{"x":1}'), 'the result body does not hash to its salted hash'],
+      ['salt', (b) => (b.receipts[withResult].bodies.result.salt = '00'.repeat(32)), 'the result body does not hash to its salted hash'],
+      ['dropped body', (b) => delete b.receipts[withResult].bodies.result, 'its bodies are not the ones its salted_hashes commit to'],
       ['proof', (b) => b.receipts[2].inclusion_proof.pop(), 'inclusion proof'],
       [
         'approver',
@@ -125,8 +127,14 @@ describe('the verification procedure in docs/receipts.md, run as written', () =>
 
     const tampers: [string, string, string][] = [
       ['column', "UPDATE receipts SET action = 'echo' WHERE seq = 2", 'receipt 2: column action'],
-      ['body', 'UPDATE receipts SET body = replace(body, \'"v":1\', \'"v":2\') WHERE seq = 3', 'receipt 3: hash'],
-      ['removed', 'DELETE FROM receipts WHERE seq = 4', 'receipt 5: sequence or link'],
+      ['body', 'UPDATE receipts SET body = replace(body, \'"v":2\', \'"v":3\') WHERE seq = 3', 'receipt 3: hash'],
+      ['payload', "UPDATE receipt_bodies SET body = '{}' WHERE seq = 2 AND field = 'payload'", 'receipt 2: the payload body does not hash'],
+      [
+        'fake purge',
+        "UPDATE receipt_bodies SET salt = NULL, body = NULL, purged_at = time('now'), purge_seq = 3 WHERE seq = 2 AND field = 'payload'",
+        'receipt 2: the payload body is gone, but no purge receipt covers it',
+      ],
+      ['removed', 'DELETE FROM receipt_bodies WHERE seq = 4; DELETE FROM receipts WHERE seq = 4', 'receipt 5: sequence or link'],
     ];
     for (const [name, sql, expected] of tampers) {
       const tdir = await reviewerDir(`ledger-${name}`);
@@ -139,5 +147,54 @@ describe('the verification procedure in docs/receipts.md, run as written', () =>
       expect(run.code, `${name}: ${run.stdout}${run.stderr}`).toBe(3);
       expect(run.stdout, name).toContain(expected);
     }
+  });
+
+  test('a salted body hash checks by hand, and an edited body does not', async () => {
+    const dir = await reviewerDir('salted');
+    expect((await runBlock(block('copy-ledger'), dir, ledger.server.dataDir)).code).toBe(0);
+    const payload = rawDb(ledger.server.app.core)
+      .prepare("SELECT body FROM receipt_bodies WHERE seq = 2 AND field = 'payload'")
+      .pluck()
+      .get() as string;
+    const checked = await runBlock(block('salted-hash'), dir, ledger.server.dataDir);
+    expect(checked.stderr).toBe('');
+    expect(checked.code).toBe(0);
+    expect(checked.stdout).toMatch(new RegExp(`^payload: sha256\\(salt \\+ text\\) is the committed [0-9a-f]{64}: `, 'm'));
+    expect(checked.stdout).toContain(payload);
+    const db = new Database(join(dir, 'ledger-copy.db'));
+    db.prepare("UPDATE receipt_bodies SET body = '{}' WHERE seq = 2 AND field = 'payload'").run();
+    db.close();
+    const edited = await runBlock(block('salted-hash'), dir, ledger.server.dataDir);
+    expect(edited.code).toBe(3);
+    expect(edited.stdout).toMatch(/^payload: does NOT hash to the committed/m);
+  });
+
+  // Last: it purges the ledger the other tests read.
+  test('after a purge the documented commands still verify the ledger and a new export', async () => {
+    const { core } = ledger.server.app;
+    const purge = core.purgeOlderThan(core.clock.now() + 1000, 'operator');
+    expect(purge.bodies).toBeGreaterThan(0);
+    const dir = await reviewerDir('purged');
+    expect((await runBlock(block('copy-ledger'), dir, ledger.server.dataDir)).code).toBe(0);
+    const verified = await runBlock(block('verify-ledger'), dir, ledger.server.dataDir);
+    expect(verified.stdout).toContain('ledger valid:');
+    expect(verified.code).toBe(0);
+    const byHand = await runBlock(block('salted-hash'), dir, ledger.server.dataDir);
+    expect(byHand.stdout).toMatch(/^payload: purged on \d{4}-\d\d-\d\d by retention; committed to [0-9a-f]{64}$/m);
+    expect(byHand.code).toBe(0);
+    expect((await runBlock(block('export'), dir, ledger.server.dataDir)).code).toBe(0);
+    const bundle = await runBlock(block('verify-bundle'), dir, ledger.server.dataDir);
+    expect(bundle.stdout).toMatch(/^bundle valid: /);
+    expect(bundle.code).toBe(0);
+
+    // A body made to look purged by a receipt that is not a purge is refused.
+    const db = new Database(join(dir, 'ledger-copy.db'));
+    const kept = db.prepare('SELECT max(seq) FROM receipt_bodies WHERE purged_at IS NULL').pluck().get() as number | null;
+    db.prepare('UPDATE receipt_bodies SET purge_seq = 1 WHERE seq = 2').run();
+    db.close();
+    expect(kept).toBeNull();
+    const forged = await runBlock(block('verify-ledger'), dir, ledger.server.dataDir);
+    expect(forged.code).toBe(3);
+    expect(forged.stdout).toContain('receipt 2: the payload body is gone, but no purge receipt covers it');
   });
 });

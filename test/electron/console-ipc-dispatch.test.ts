@@ -156,6 +156,7 @@ describe('console IPC handlers, in front of the real service', () => {
       revokeGrant: { id, reason: 'from another window' },
       hardeningReport: {},
       backup: { path: '/nonexistent/backup.db' },
+      purge: { olderThan: '90d' },
       addAgent: { name: 'from-another-window' },
       listAgents: {},
       revokeAgent: { name: 'nobody' },

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { parseRetention } from '../../shared/retention.ts';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { ExecMode } from '../../shared/console-dto.ts';
@@ -47,6 +48,8 @@ export interface OpenExecConfig {
   logMaxBytes: number;
   /** …and this many rolled files are kept besides the current one (OPENEXEC_LOG_FILES). */
   logFiles: number;
+  /** OPENEXEC_RETENTION: bodies older than this are purged daily (ms); null keeps them for good. */
+  retentionMs: number | null;
   /** OPENEXEC_REQUIRE_AGENT_TOKEN=1: agent routes refuse a request without a valid agent token. */
   requireAgentToken: boolean;
   /** OPENEXEC_HOOK_HOLD_SECONDS: how long the Claude Code hook route holds a pending decision. */
@@ -104,6 +107,14 @@ function serverNames(env: Env, name: string): string[] {
   const bad = names.find((n) => !/^[A-Za-z0-9._-]{1,64}$/.test(n));
   if (bad !== undefined) fail(name, `'${bad}' is not a server name (1-64 letters, digits, '.', '_' or '-')`);
   return names;
+}
+
+function retentionOf(env: Env): number | null {
+  const raw = env['OPENEXEC_RETENTION']?.trim();
+  if (raw === undefined || raw === '') return null;
+  const period = parseRetention(raw);
+  if (!period.ok) fail('OPENEXEC_RETENTION', period.problem);
+  return period.ms;
 }
 
 function positiveInt(env: Env, name: string, fallback: number, max: number): number {
@@ -230,6 +241,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): OpenExecC
     logLevel: logLevelOf(env),
     logMaxBytes: positiveInt(env, 'OPENEXEC_LOG_MAX_BYTES', 10 * 1024 * 1024, 1024 ** 3),
     logFiles: positiveInt(env, 'OPENEXEC_LOG_FILES', 5, 100),
+    retentionMs: retentionOf(env),
     actionsFile,
     requireAgentToken: flag(env, 'OPENEXEC_REQUIRE_AGENT_TOKEN'),
     hookHoldSeconds: positiveInt(env, 'OPENEXEC_HOOK_HOLD_SECONDS', 50, 3600),

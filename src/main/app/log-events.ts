@@ -31,6 +31,7 @@ export function logStartup(log: OpenExecLogger, config: OpenExecConfig, address:
       actionsFile: config.actionsFile,
       witnessDir: config.witnessDir,
       synchronous: config.synchronous,
+      retentionMs: config.retentionMs,
       log: { file: log.file, level: config.logLevel, maxBytes: config.logMaxBytes, files: config.logFiles },
     },
     'started',

@@ -1,4 +1,6 @@
 import { writeFileSync, renameSync, rmSync } from 'node:fs';
+import type { Clock } from '../core/clock.ts';
+import { RetentionSchedule } from '../core/ledger/retention-schedule.ts';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { OpenExecCore } from '../core/openexec-core.ts';
@@ -87,6 +89,8 @@ function writeServerFiles(dataDir: string, token: string, infoFile: string, addr
 export interface StartOptions {
   /** Log lines to stderr as well as logs/ in the data directory (the headless server). */
   logToStderr?: boolean;
+  /** The clock the core decides by (tests move it instead of waiting days). */
+  clock?: Clock;
 }
 
 /** Starts the core and the loopback API; the headless entry and the Electron shell share this. */
@@ -99,7 +103,7 @@ export async function startOpenExec(config: OpenExecConfig, options: StartOption
   let core: OpenExecCore;
   try {
     checkDatabaseFiles(config.dbPath);
-    core = new OpenExecCore({ ...config, manifest });
+    core = new OpenExecCore({ ...config, manifest, ...(options.clock ? { clock: options.clock } : {}) });
   } catch (err) {
     lock.release();
     throw coreStartError(err, config);
@@ -136,6 +140,18 @@ export async function startOpenExec(config: OpenExecConfig, options: StartOption
     tenantId: config.tenantId,
   });
   const grants = new GrantService(core);
+  const retention =
+    config.retentionMs === null
+      ? null
+      : new RetentionSchedule(
+          (cutoff, trigger) => core.purgeOlderThan(cutoff, trigger),
+          core.clock,
+          config.retentionMs,
+          (outcome) => {
+            if ('error' in outcome) log.logger.warn({ err: String(outcome.error) }, 'retention purge failed; tried again within the hour');
+            else log.logger.info({ purge: outcome.purge }, 'retention');
+          },
+        );
   let address = '';
   const consoleApi = new ConsoleService(
     core,
@@ -203,6 +219,7 @@ export async function startOpenExec(config: OpenExecConfig, options: StartOption
       proposals.start();
       grants.start();
       core.checkpoints.start();
+      retention?.start();
     } catch (err) {
       throw coreStartError(err, config);
     }
@@ -211,6 +228,7 @@ export async function startOpenExec(config: OpenExecConfig, options: StartOption
     proposals.stop();
     grants.stop();
     core.checkpoints.stop();
+    retention?.stop();
     await http.close();
     core.close();
     await log.close();
@@ -236,6 +254,7 @@ export async function startOpenExec(config: OpenExecConfig, options: StartOption
       proposals.stop();
       grants.stop();
       core.checkpoints.stop();
+      retention?.stop();
       // In-flight requests get a moment to finish; then connections that never sent a
       // request (clients keep spare sockets open) are cut, so a stop never hangs on them.
       const force = setTimeout(() => http.server.closeAllConnections(), CLOSE_GRACE_MS);

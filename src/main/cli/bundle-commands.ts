@@ -143,8 +143,8 @@ export async function verifyBundleCommand(file: string, options: VerifyBundleOpt
   if (verdict.valid) {
     out.print(
       `bundle valid: ${bundle.receipts.length} receipts, signatures, hashes, links between consecutive receipts and inclusion proofs ` +
-        `against the signed checkpoint of ${verdict.checkpointSize} receipts hold; ${verdict.resultsChecked} results and ` +
-        `${verdict.approvalsChecked} approvals checked${bundle.complete ? '' : ' (the bundle is not complete: only the newest matches)'}`,
+        `against the signed checkpoint of ${verdict.checkpointSize} receipts hold; ${verdict.resultsChecked} results, ` +
+        `${verdict.bodiesChecked} receipts' bodies against their salted hashes and ${verdict.approvalsChecked} approvals checked${bundle.complete ? '' : ' (the bundle is not complete: only the newest matches)'}`,
     );
     if (verdict.approvalsWithoutEvidence > 0)
       out.print(`note: ${verdict.approvalsWithoutEvidence} receipts name an approval but keep no approval evidence`);

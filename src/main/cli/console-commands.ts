@@ -3,6 +3,7 @@ import { RECEIPT_EVENTS } from '../../shared/console-dto.ts';
 import type { ConsoleClient } from './console-client.ts';
 import { CliError, type CliOutput } from './cli-error.ts';
 import { jsonText, preview, type LinePart } from './terminal-text.ts';
+import { purgedLabel } from '../../shared/receipt-bodies.ts';
 
 const RECEIPT_REASON_BYTES = 300;
 
@@ -75,7 +76,10 @@ export async function receiptsCommand(client: ConsoleClient, o: ReceiptsOptions,
 
 function receiptLine(r: ReceiptDto): LinePart[] {
   const head = `#${r.seq}  ${r.time}  ${r.event.padEnd(8)}  ${r.action ?? ''}`;
-  return r.reason ? [`${head} — `, ...preview(r.reason, RECEIPT_REASON_BYTES, '--json')] : [head];
+  const line: LinePart[] = r.reason ? [`${head} — `, ...preview(r.reason, RECEIPT_REASON_BYTES, '--json')] : [head];
+  const purged = (r.bodies ?? []).filter((b) => b.purgedAt !== null);
+  if (purged[0]?.purgedAt) line.push(` [${purged.map((b) => b.field).join(', ')} ${purgedLabel(purged[0].purgedAt)}]`);
+  return line;
 }
 
 export async function statusCommand(client: ConsoleClient, out: CliOutput): Promise<number> {

@@ -17,7 +17,7 @@ import { allowCommand, approveCommand, denyCommand, receiptsCommand, statusComma
 import { pendingCommand, showCommand } from './proposal-commands.ts';
 import { approveSimilarCommand, grantsCommand, revokeCommand, wantsGrant } from './grant-commands.ts';
 import { operatorsCommand } from './operator-commands.ts';
-import { backupCommand, doctorCommand } from './ops-commands.ts';
+import { backupCommand, doctorCommand, purgeCommand } from './ops-commands.ts';
 import { agentsCommand } from './agent-commands.ts';
 
 const USAGE = `usage: openexec <command> [options]
@@ -75,6 +75,8 @@ commands:
                                       start OpenExec on a fresh ledger and play a scripted agent against it
   doctor                              the production hardening checklist, checked (exit 1 when an item fails)
   backup --out FILE                   an online copy of the database, verified and recorded in the ledger
+  purge --older-than DURATION         remove payloads, contexts and results older than 12h, 90d, 8w, …;
+                                      every receipt still verifies, and the purge is itself a receipt
 
 Every verdict names the receipt key it trusted and where it came from. Pin the key id you got
 out of band with --key-id: a key found beside the ledger or inside a bundle proves nothing alone.
@@ -123,6 +125,7 @@ async function run(argv: string[]): Promise<number> {
       from: { type: 'string' },
       to: { type: 'string' },
       workers: { type: 'string' },
+      'older-than': { type: 'string' },
       for: { type: 'string' },
       uses: { type: 'string' },
       'until-restart': { type: 'boolean' },
@@ -203,6 +206,9 @@ async function run(argv: string[]): Promise<number> {
     case 'backup':
       noArgs();
       return backupCommand(client(), values.out, out);
+    case 'purge':
+      noArgs();
+      return purgeCommand(client, values['older-than'], out);
     case 'status':
       noArgs();
       return statusCommand(client(), out);

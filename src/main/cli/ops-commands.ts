@@ -6,6 +6,7 @@ import { SERVER_INFO_FILE } from '../app/server-info.ts';
 import type { HardeningReportDto } from '../../shared/hardening.ts';
 import type { ConsoleClient } from './console-client.ts';
 import { CliError, type CliOutput } from './cli-error.ts';
+import { parseRetention } from '../../shared/retention.ts';
 
 /**
  * `openexec doctor [--json]`: the hardening checklist. With a server running, its own report
@@ -41,5 +42,30 @@ export async function backupCommand(client: ConsoleClient, outFile: string | und
     out.print(`backup of ${b.seq} receipts (head ${b.hash}) written to ${b.path}: ${b.bytes} bytes, sha256 ${b.sha256}`);
     out.print(`verified like verify-ledger; recorded by receipt #${b.receiptSeq}`);
   }
+  return 0;
+}
+
+/**
+ * `openexec purge --older-than DURATION`: the running server removes the bodies older than that
+ * and records the purge in the ledger; we report what it did. The period is checked here first,
+ * so a bad one never reaches the server.
+ */
+export async function purgeCommand(client: () => ConsoleClient, olderThan: string | undefined, out: CliOutput): Promise<number> {
+  if (olderThan === undefined) throw new CliError('purge needs --older-than DURATION (12h, 90d, 8w, …)', 2);
+  const period = parseRetention(olderThan);
+  if (!period.ok) throw new CliError(`--older-than ${period.problem}`, 2);
+  const p = await client().call('purge', { olderThan });
+  if (out.json) return (out.printJson(p), 0);
+  if (p.receiptSeq === null) {
+    out.print(`nothing older than ${p.cutoff} to purge; no receipt written`);
+    return 0;
+  }
+  const span = p.fromSeq === null ? 'no receipt bodies' : `the bodies of ${p.receipts} receipts (#${p.fromSeq} to #${p.toSeq})`;
+  out.print(`purged ${span}, ${p.executions} execution results and ${p.proposals} proposals older than ${p.cutoff}`);
+  out.print(`recorded by receipt #${p.receiptSeq}; every receipt still verifies (openexec verify-ledger)`);
+  if (!p.walTruncated)
+    out.print(
+      'note: a reader held the WAL open, so it was not cut yet; purged bytes may linger in openexec.db-wal until the next checkpoint',
+    );
   return 0;
 }

@@ -1,4 +1,5 @@
 import type { ProposalDto } from '../../shared/console-dto.ts';
+import { purgedLabel } from '../../shared/receipt-bodies.ts';
 import { proposalIdInput } from '../../shared/console-schemas.ts';
 import type { ConsoleClient } from './console-client.ts';
 import { CliError, type CliOutput } from './cli-error.ts';
@@ -40,6 +41,7 @@ function decisionLines(p: ProposalDto): LinePart[][] {
     ...(p.reason !== null ? [[`reason        ${p.reason}`]] : []),
     ...(p.execId !== null ? [[`execution     ${p.execId}`]] : []),
     ...(p.resultCanonical !== null ? [['result        ', jsonText(p.resultCanonical)]] : []),
+    ...(p.purgedAt && p.status === 'executed' ? [[`result        ${purgedLabel(p.purgedAt)}`]] : []),
     ...(p.receiptSeq !== null ? [[`receipt       #${p.receiptSeq}`]] : []),
   ];
 }
@@ -58,9 +60,16 @@ export async function showCommand(client: ConsoleClient, id: string, out: CliOut
     ...effectLines(p).map((line) => ['will run      ', line]),
     ...(p.preview?.definitionHash ? [[`definition    sha256 ${p.preview.definitionHash}`]] : []),
     ...decisionLines(p),
+  ];
+  if (p.purgedAt) {
+    lines.push([`payload       ${purgedLabel(p.purgedAt)}`], [`context       ${purgedLabel(p.purgedAt)}`]);
+    for (const line of lines) out.print(...line);
+    return 0;
+  }
+  lines.push(
     [`payload       canonical JSON, ${Buffer.byteLength(p.payloadCanonical, 'utf8')} bytes, shown whole:`],
     ['  ', jsonText(p.payloadCanonical)],
-  ];
+  );
   if (p.context === null) lines.push(['context       (none)']);
   else {
     lines.push(["context       the agent's own words, untrusted (not part of what is approved):"]);

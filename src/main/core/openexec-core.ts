@@ -5,6 +5,8 @@ import { Ledger } from './ledger/ledger.ts';
 import { LedgerReader } from './ledger/ledger-reader.ts';
 import { SettingsStore } from './store/settings-store.ts';
 import { ExecutionStore, type ExecutionReads } from './engine/execution-store.ts';
+import { purgeOlderThan } from './ledger/purge.ts';
+import type { PurgeDto } from '../../shared/retention.ts';
 import { ProposalStore } from './proposals/proposal-store.ts';
 import { Checkpoints } from './ledger/checkpoint/checkpoints.ts';
 import { LedgerProofs } from './ledger/proofs.ts';
@@ -88,6 +90,8 @@ export class OpenExecCore {
   readonly toolPins: ToolPins;
   /** Executions and the approvals they spent, to read: the engine (its own store) alone writes them. */
   readonly executionStore: ExecutionReads;
+  /** The same store with its writes, kept here for retention's purge. */
+  private readonly executionWrites: ExecutionStore;
   /** Proposals and their quorum approvals (the proposal service writes them). */
   readonly proposalStore: ProposalStore;
 
@@ -112,7 +116,8 @@ export class OpenExecCore {
         this.toolPins.hashOf(a),
       );
       this.allowList = new AllowList(new SettingsStore(this.db), this.registry, options.allowedActions);
-      this.executionStore = new ExecutionStore(this.db);
+      this.executionWrites = new ExecutionStore(this.db);
+      this.executionStore = this.executionWrites;
       this.proposalStore = new ProposalStore(this.db);
       const proposals = this.proposalStore;
       const clawshield: TrustedApprover[] = this.clawshieldVerifier ? [{ kind: 'clawshield', verifier: this.clawshieldVerifier }] : [];
@@ -151,8 +156,17 @@ export class OpenExecCore {
   /** The protocol §3 `receipt` of an execution recorded here, or null when there is none. */
   legacyReceiptOf(execId: string): string | null {
     const stored = this.executionStore.executedResult(execId);
-    // The stored text is exactly what was hashed when the receipt was issued.
-    return stored === null ? null : sha256Hex(`${execId}:${stored.legacyJson}`);
+    // The stored text is exactly what was hashed when the receipt was issued; retention clears it.
+    return stored === null || stored.legacyJson === null ? null : sha256Hex(`${execId}:${stored.legacyJson}`);
+  }
+
+  /**
+   * Retention (docs/receipts.md): the bodies of receipts, executions' results and decided
+   * proposals older than `cutoff` go, under one `purge` config receipt; every receipt still verifies.
+   */
+  purgeOlderThan(cutoff: number, trigger: 'retention' | 'operator'): PurgeDto {
+    const tables = { executions: this.executionWrites, proposals: this.proposalStore };
+    return purgeOlderThan(this.db, this.ledger, tables, cutoff, trigger);
   }
 
   close(): void {

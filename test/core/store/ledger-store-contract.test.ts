@@ -105,7 +105,9 @@ describe.each(IMPLEMENTATIONS)('LedgerStore contract: $name', (impl) => {
 
       // The store's first receipt registers its key.
       const sqlite = sqliteReference([registrationDraft(signer), ...drafts], signer, steppingClock());
-      const expected = (sqlite.prepare(`SELECT ${RECEIPT_COLUMNS} FROM receipts ORDER BY seq`).all() as ReceiptRow[]).map(receiptFromRow);
+      const expected = (sqlite.prepare(`SELECT ${RECEIPT_COLUMNS} FROM receipts ORDER BY seq`).all() as ReceiptRow[]).map((r) =>
+        receiptFromRow(r),
+      );
       sqlite.close();
       expect(await everyReceipt(store)).toEqual(expected);
       expect(await store.head()).toEqual({ seq: drafts.length + 1, hash: expected.at(-1)!.hash });

@@ -18,7 +18,7 @@ import { usePostgres } from '../../support/postgres-suite.ts';
 /** Appends a receipt signed by `signer` straight into the table, as a writer that skips OpenExec would. */
 async function insertDirectly(owner: pg.Pool, store: PostgresLedgerStore, draft: ReceiptDraft, signer: Ed25519Signer) {
   const head = await store.head();
-  const row = sealReceipt(draft, head.seq + 1, head.hash, new Date().toISOString(), signer);
+  const { row } = sealReceipt(draft, head.seq + 1, head.hash, new Date().toISOString(), signer);
   await owner.query(
     `INSERT INTO receipts (seq, event, time, action, hash, prev_hash, body, signature, reason, search)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::tsvector)`,

@@ -7,6 +7,7 @@ import { Refusal } from '../errors.ts';
 import type { GrantService } from '../grants/grant-service.ts';
 import type { SimilarGrantInput } from '../../../shared/grant-schemas.ts';
 import type { BackupDto, HardeningReportDto } from '../../../shared/hardening.ts';
+import { parseRetention, type PurgeInput } from '../../../shared/retention.ts';
 import type { ExportQuery } from '../../../shared/console-schemas.ts';
 import { guarded, keyInfo } from './console-guard.ts';
 import { ConsoleLedger } from './console-ledger.ts';
@@ -201,5 +202,14 @@ export class ConsoleService implements ConsoleApi {
 
   backup(input: Input<'backup'>) {
     return this.ledgerPart.backup(input);
+  }
+
+  /** Retention on demand: what `OPENEXEC_RETENTION` does daily (docs/receipts.md). */
+  purge(input: PurgeInput) {
+    return guarded(() => {
+      const period = parseRetention(input.olderThan);
+      if (!period.ok) throw new Refusal('bad_request', `olderThan ${period.problem}`);
+      return this.core.purgeOlderThan(this.core.clock.now() - period.ms, 'operator');
+    });
   }
 }

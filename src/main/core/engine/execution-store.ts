@@ -23,6 +23,8 @@ export interface ExecutionRow {
   grant_use: number | null;
   /** The verified agent that made the request; null when no token was presented. */
   agent: string | null;
+  /** When retention purged its result (result and result_legacy_json are then null). */
+  purged_at: string | null;
 }
 
 /** Which stored approval a new one collides with, and the execution that spent it. */
@@ -73,6 +75,8 @@ export class ExecutionStore {
   private readonly approvalUse;
   private readonly spendApprovalRow;
   private readonly executedRow;
+  private readonly purgeableCount;
+  private readonly purgeRows;
   private readonly executedCount;
   private readonly approvalCount;
   private readonly newestApprovals;
@@ -106,6 +110,13 @@ export class ExecutionStore {
        ON CONFLICT (approval_id) DO UPDATE SET used_by_exec_id = excluded.used_by_exec_id,
          message_hash = excluded.message_hash
          WHERE approvals.used_by_exec_id IS NULL`,
+    );
+    this.purgeableCount = db
+      .prepare("SELECT count(*) FROM executions WHERE purged_at IS NULL AND status != 'started' AND created_at < ?")
+      .pluck();
+    this.purgeRows = db.prepare(
+      `UPDATE executions SET result = NULL, result_legacy_json = NULL, purged_at = @at
+       WHERE purged_at IS NULL AND status != 'started' AND created_at < @cutoff`,
     );
     this.executedRow = db.prepare("SELECT result, result_legacy_json FROM executions WHERE id = ? AND status = 'executed'");
     this.executedCount = db.prepare("SELECT count(*) FROM executions WHERE status = 'executed'").pluck();
@@ -157,6 +168,16 @@ export class ExecutionStore {
   }
 
   /** The stored results of an execution that succeeded (canonical, and the protocol §3 text); null otherwise. */
+  /** Finished executions older than `cutoffIso` whose results retention has not purged yet. */
+  countPurgeable(cutoffIso: string): number {
+    return this.purgeableCount.get(cutoffIso) as number;
+  }
+
+  /** Retention: the results of finished executions older than `cutoffIso` go; the spent nonce stays. */
+  purgeOlderThan(cutoffIso: string, at: string): void {
+    this.purgeRows.run({ at, cutoff: cutoffIso });
+  }
+
   executedResult(id: string): { result: string | null; legacyJson: string | null } | null {
     const row = this.executedRow.get(id) as { result: string | null; result_legacy_json: string | null } | undefined;
     return row ? { result: row.result, legacyJson: row.result_legacy_json } : null;

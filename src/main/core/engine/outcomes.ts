@@ -58,7 +58,7 @@ export class Outcomes {
     let outcome: ExecuteOutcome;
     if (ending.ok) {
       const legacy = sha256Hex(`${reserved.execId}:${ending.legacyJson}`);
-      const receipt = this.ledger.append({ ...fields('executed'), result_hash: sha256Hex(ending.resultCanonical), legacy_receipt: legacy });
+      const receipt = this.ledger.append({ ...fields('executed'), result: ending.resultCanonical });
       this.store.end(reserved.execId, {
         status: 'executed',
         result: ending.resultCanonical,
@@ -112,6 +112,10 @@ export class Outcomes {
       exec_id: previous.id,
       replay_of: previous.receipt_seq,
     });
+    if (previous.status === 'executed' && previous.purged_at !== null) {
+      const detail = `Execution ${previous.id} ran, but its result was purged on ${previous.purged_at.slice(0, 10)} by retention; it cannot be returned again`;
+      return { kind: 'refused', status: refusalStatus('expired'), code: 'expired', detail, receiptSeq: receipt.seq };
+    }
     if (previous.status !== 'executed' || previous.result === null || previous.result_legacy_json === null) {
       const detail = previous.error ?? `Action '${previous.action}' failed`;
       const code = previous.error_status === refusalStatus('handler_input') ? 'handler_input' : 'handler_failed';

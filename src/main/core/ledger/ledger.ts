@@ -7,6 +7,7 @@ import { GENESIS_PREV_HASH, type ReceiptDraft } from './receipt-body.ts';
 import { receiptFromRow } from './receipt-row.ts';
 import { sealReceipt } from './seal-receipt.ts';
 import { searchIndexOf, type SearchIndex } from './search-index.ts';
+import { ReceiptBodies } from './receipt-bodies.ts';
 import { MerkleStore } from './merkle/merkle-store.ts';
 import { LedgerReader } from './ledger-reader.ts';
 import { backupLedger } from './backup.ts';
@@ -31,6 +32,8 @@ export class Ledger {
   readonly tree: MerkleStore;
   /** Search, neighbours and verification, for everything outside the ledger package. */
   readonly read: LedgerReader;
+  /** The payloads, contexts, previews and results receipts commit to by salted hash. */
+  readonly bodies: ReceiptBodies;
 
   constructor(
     private readonly db: SqliteDatabase,
@@ -47,6 +50,7 @@ export class Ledger {
     this.search = searchIndexOf(db);
     this.tree = new MerkleStore(db);
     this.read = new LedgerReader(db);
+    this.bodies = new ReceiptBodies(db);
   }
 
   /** How many receipts the ledger holds (seq is gapless, so the last seq). */
@@ -71,10 +75,14 @@ export class Ledger {
     const tip = this.last.get() as { seq: number; hash: string } | undefined;
     const seq = (tip?.seq ?? 0) + 1;
     const prevHash = tip?.hash ?? GENESIS_PREV_HASH;
-    const row = sealReceipt(draft, seq, prevHash, isoUtc(this.clock.now()), this.signer);
+    const { row, bodies: sealed } = sealReceipt(draft, seq, prevHash, isoUtc(this.clock.now()), this.signer);
     this.insert.run(row);
+    this.bodies.store(seq, sealed);
     this.tree.append(seq - 1, Buffer.from(row.hash, 'hex'), tip ? Buffer.from(tip.hash, 'hex') : null);
-    const dto = receiptFromRow({ ...row, agent: draft.agent ?? null });
+    const dto = receiptFromRow(
+      { ...row, agent: draft.agent ?? null },
+      sealed.map((b) => ({ field: b.field, salt: b.salt.toString('hex'), text: b.text, purgedAt: null, purgeSeq: null })),
+    );
     this.pending.push(dto);
     return dto;
   }

@@ -1,7 +1,14 @@
 import type { JsonObject, JsonValue } from '../json/json-value.ts';
 import type { ReceiptEvent } from '../../../shared/console-dto.ts';
+import type { BodyField } from '../../../shared/receipt-bodies.ts';
+import { canonicalJson } from '../json/canonical.ts';
 
-export const RECEIPT_FORMAT_VERSION = 1;
+/**
+ * 2: payload, context, preview and result are committed to by `salted_hashes` and kept beside
+ * the receipt (receipt-bodies.ts), so retention can purge them. Receipts of format 1 embed
+ * their payload, context and preview and carry `result_hash` and `legacy_receipt`.
+ */
+export const RECEIPT_FORMAT_VERSION = 2;
 export const GENESIS_PREV_HASH = '0'.repeat(64);
 
 /**
@@ -40,9 +47,29 @@ export interface ReceiptDraft {
   /** Which use of that grant this execution spent: 1, 2, … */
   grant_use?: number | null;
   details?: JsonObject | null;
+  /** The handler's result, canonical JSON: kept beside the receipt, committed to by salted hash. */
+  result?: string | null;
 }
 
-export function buildReceiptBody(draft: ReceiptDraft, seq: number, prevHash: string, time: string, receiptKeyId: string): JsonObject {
+/** The draft without its bodies, and the bodies' texts by field (docs/receipts.md). */
+export function splitBodies(draft: ReceiptDraft): { signed: ReceiptDraft; bodies: [BodyField, string][] } {
+  const { payload, context, preview, result, ...signed } = draft;
+  const bodies: [BodyField, string][] = [];
+  if (payload !== undefined && payload !== null) bodies.push(['payload', canonicalJson(payload)]);
+  if (context !== undefined && context !== null) bodies.push(['context', context]);
+  if (preview !== undefined && preview !== null) bodies.push(['preview', canonicalJson(preview)]);
+  if (result !== undefined && result !== null) bodies.push(['result', result]);
+  return { signed, bodies };
+}
+
+export function buildReceiptBody(
+  draft: ReceiptDraft,
+  seq: number,
+  prevHash: string,
+  time: string,
+  receiptKeyId: string,
+  saltedHashes: JsonObject | null = null,
+): JsonObject {
   const body: JsonObject = Object.create(null) as JsonObject;
   body['v'] = BigInt(RECEIPT_FORMAT_VERSION);
   body['seq'] = BigInt(seq);
@@ -54,5 +81,6 @@ export function buildReceiptBody(draft: ReceiptDraft, seq: number, prevHash: str
     // Counters travel as exact integers, like every integer in a canonical body.
     body[key] = typeof value === 'number' ? BigInt(value) : value;
   }
+  if (saltedHashes !== null) body['salted_hashes'] = saltedHashes;
   return body;
 }

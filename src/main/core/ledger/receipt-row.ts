@@ -1,4 +1,5 @@
 import type { ReceiptDto, ReceiptEvent } from '../../../shared/console-dto.ts';
+import type { ReceiptBodyDto } from '../../../shared/receipt-bodies.ts';
 
 /** A receipts table row, as stored. */
 export interface ReceiptRow {
@@ -25,8 +26,9 @@ export const RECEIPT_COLUMNS =
 /** The receipt body's verified `agent`, selected beside the row's columns (receipts has no column of its own). */
 export const RECEIPT_AGENT_COLUMN = "json_extract(body, '$.agent') AS agent";
 
-export function receiptFromRow(row: ReceiptRow & { agent?: string | null }): ReceiptDto {
+export function receiptFromRow(row: ReceiptRow & { agent?: string | null }, bodies: ReceiptBodyDto[] = []): ReceiptDto {
   return {
+    ...(bodies.length > 0 ? { bodies } : {}),
     seq: row.seq,
     event: row.event as ReceiptEvent,
     time: row.time,

@@ -3,6 +3,7 @@ import { RECEIPT_COUNT_CAP, type ReceiptPage, type ReceiptTotal, type ReceiptWit
 import type { ReceiptQuery } from '../../../shared/console-schemas.ts';
 import { RECEIPT_AGENT_COLUMN, RECEIPT_COLUMNS, receiptFromRow, type ReceiptRow } from './receipt-row.ts';
 import { searchIndexOf } from './search-index.ts';
+import { ReceiptBodies } from './receipt-bodies.ts';
 
 export const DEFAULT_PAGE = 100;
 
@@ -112,7 +113,8 @@ export function searchReceipts(db: SqliteDatabase, q: ReceiptQuery): ReceiptPage
   const sql = `SELECT ${columns} FROM ${c.from} ${whereSql(where)} ORDER BY ${c.order} DESC LIMIT ?`;
   const rows = db.prepare(sql).all(...params, limit + 1) as ReceiptRow[];
   const more = rows.length > limit;
-  const items = rows.slice(0, limit).map(receiptFromRow);
+  const bodies = new ReceiptBodies(db);
+  const items = rows.slice(0, limit).map((row) => receiptFromRow(row, bodies.of(row.seq)));
   const page: ReceiptPage = { items, nextBeforeSeq: more && items.length > 0 ? items[items.length - 1]!.seq : null };
   if (q.count) page.total = countReceipts(db, c);
   return page;
@@ -122,9 +124,10 @@ export function receiptWithNeighbours(db: SqliteDatabase, seq: number): ReceiptW
   const rows = db
     .prepare(`SELECT ${RECEIPT_COLUMNS}, ${RECEIPT_AGENT_COLUMN} FROM receipts WHERE seq BETWEEN ? AND ? ORDER BY seq`)
     .all(seq - 1, seq + 1) as ReceiptRow[];
+  const bodies = new ReceiptBodies(db);
   const at = (s: number) => {
     const row = rows.find((r) => r.seq === s);
-    return row ? receiptFromRow(row) : null;
+    return row ? receiptFromRow(row, bodies.of(row.seq)) : null;
   };
   const receipt = at(seq);
   return receipt ? { receipt, previous: at(seq - 1), next: at(seq + 1) } : null;

@@ -12,8 +12,9 @@ export const CATCH_UP_MS = 250;
  * The full-text index (`receipts_fts`) kept behind the ledger rather than inside each receipt's
  * transaction: an append costs no index write, and the index is caught up in bulk, one
  * transaction (and one FTS5 segment) for thousands of receipts instead of one per group commit.
- * What it indexes of a receipt is read back from the signed body itself (its payload's words,
- * its context), so a step lost in a crash is simply done again by the next.
+ * What it indexes of a receipt is read back from what the receipt commits to (its payload's
+ * words, its context: in its signed body, or beside it for format 2), so a step lost in a crash
+ * is simply done again by the next.
  *
  * How fresh: the ledger runs a step at most `CATCH_UP_MS` after a commit, and every full-text
  * search catches the index up before it runs, so a search sees every committed receipt.
@@ -27,9 +28,15 @@ export class SearchIndex {
   constructor(private readonly db: SqliteDatabase) {
     // Contentless FTS5 walks its rowids in order: the newest indexed seq in one b-tree descent.
     this.newest = db.prepare('SELECT rowid FROM receipts_fts ORDER BY rowid DESC LIMIT 1').pluck();
+    // A receipt of format 2 keeps its payload and context beside it (receipt_bodies, null once
+    // purged); one of format 1 embeds them in its signed body.
     this.unindexed = db.prepare(
-      `SELECT seq, action, reason, json_extract(body, '$.context') AS context, json_extract(body, '$.payload') AS payload
-       FROM receipts WHERE seq > ? ORDER BY seq LIMIT ?`,
+      `SELECT r.seq, r.action, r.reason,
+         coalesce((SELECT b.body FROM receipt_bodies b WHERE b.seq = r.seq AND b.field = 'context'),
+                  json_extract(r.body, '$.context')) AS context,
+         coalesce((SELECT b.body FROM receipt_bodies b WHERE b.seq = r.seq AND b.field = 'payload'),
+                  json_extract(r.body, '$.payload')) AS payload
+       FROM receipts r WHERE r.seq > ? ORDER BY r.seq LIMIT ?`,
     );
     this.insert = db.prepare('INSERT INTO receipts_fts (rowid, action, reason, context, payload) VALUES (?, ?, ?, ?, ?)');
   }

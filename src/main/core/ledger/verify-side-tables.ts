@@ -1,4 +1,5 @@
 import type { SqliteDatabase } from '../store/database.ts';
+import { receiptBodyProblems } from './verify-receipt-bodies.ts';
 
 /**
  * The side tables hold what the engine decides by (spent nonces, spent approvals); they are
@@ -54,5 +55,7 @@ export function sideTableProblems(db: SqliteDatabase, limit = 20): string[] {
     `SELECT message_hash, count(*) AS n FROM approvals WHERE message_hash IS NOT NULL GROUP BY message_hash HAVING n > 1`,
     (r) => `one signed approval message is recorded under ${String(r['n'])} approval ids`,
   );
+  // The bodies receipts commit to by salted hash, and what retention purged.
+  if (problems.length < limit) problems.push(...receiptBodyProblems(db, limit - problems.length));
   return problems;
 }

@@ -10,7 +10,7 @@ const details = (entries: Record<string, unknown>): JsonObject => Object.assign(
 
 /** What each step of a proposal's life writes to the ledger, beside the row it changes. */
 export function proposedReceipt(
-  row: Omit<ProposalRow, 'status' | 'decided_at' | 'reason' | 'result' | 'exec_id' | 'approval_id' | 'receipt_seq'>,
+  row: Omit<ProposalRow, 'status' | 'decided_at' | 'reason' | 'result' | 'exec_id' | 'approval_id' | 'receipt_seq' | 'purged_at'>,
   payload: JsonObject,
 ): ReceiptDraft {
   return {

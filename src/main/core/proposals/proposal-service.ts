@@ -322,6 +322,8 @@ export class ProposalService {
 
   /** A proposal for the console, with what its action will do rendered from its payload. */
   dto(row: ProposalRow): ProposalDto {
+    // Retention took the payload: there is nothing to render what it would do from.
+    if (row.purged_at !== null) return proposalDto(row);
     const quorum = this.quorum.of(row.id, row.action);
     return {
       ...proposalDto(row),

@@ -24,6 +24,8 @@ export interface ProposalRow {
   action_def_hash: string | null;
   /** The verified agent that proposed it; null when no token was presented. */
   agent: string | null;
+  /** When retention purged its payload, context and result (payload is then ''). */
+  purged_at: string | null;
 }
 
 export interface ProposalDecision {
@@ -51,9 +53,18 @@ export class ProposalStore {
   private readonly lastExecutedOf;
   private readonly approvalKeyIds;
   private readonly approvalsBy;
+  private readonly purgeableCount;
+  private readonly purgeRows;
   private readonly insertApproval;
 
   constructor(db: SqliteDatabase) {
+    this.purgeableCount = db
+      .prepare("SELECT count(*) FROM proposals WHERE purged_at IS NULL AND status != 'pending' AND created_at < ?")
+      .pluck();
+    this.purgeRows = db.prepare(
+      `UPDATE proposals SET payload = '', context = NULL, result = NULL, purged_at = @at
+       WHERE purged_at IS NULL AND status != 'pending' AND created_at < @cutoff`,
+    );
     this.approvalsBy = db.prepare(
       'SELECT operator, key_id AS keyId, approved_at AS approvedAt FROM proposal_approvals WHERE proposal_id = ? ORDER BY receipt_seq',
     );
@@ -88,7 +99,7 @@ export class ProposalStore {
     );
     this.lastExecutedOf = db.prepare(
       `SELECT id, payload, decided_at FROM proposals
-       WHERE action = ? AND status = 'executed' AND id != ? ORDER BY decided_at DESC LIMIT 1`,
+       WHERE action = ? AND status = 'executed' AND id != ? AND purged_at IS NULL ORDER BY decided_at DESC LIMIT 1`,
     );
   }
 
@@ -100,7 +111,9 @@ export class ProposalStore {
     return this.byNonce.get(nonce) as ProposalRow | undefined;
   }
 
-  insert(row: Omit<ProposalRow, 'status' | 'decided_at' | 'reason' | 'result' | 'exec_id' | 'approval_id' | 'receipt_seq'>): void {
+  insert(
+    row: Omit<ProposalRow, 'status' | 'decided_at' | 'reason' | 'result' | 'exec_id' | 'approval_id' | 'receipt_seq' | 'purged_at'>,
+  ): void {
     this.insertRow.run(row);
   }
 
@@ -111,6 +124,16 @@ export class ProposalStore {
 
   /** Marks a pending proposal as being executed; false if it was decided or claimed already. */
   /** The operator keys whose approvals of a quorum proposal are recorded, in order. */
+  /** Decided proposals older than `cutoffIso` whose payloads retention has not purged yet. */
+  countPurgeable(cutoffIso: string): number {
+    return this.purgeableCount.get(cutoffIso) as number;
+  }
+
+  /** Retention: a decided proposal older than `cutoffIso` keeps its decision, not its payload, context or result. */
+  purgeOlderThan(cutoffIso: string, at: string): void {
+    this.purgeRows.run({ at, cutoff: cutoffIso });
+  }
+
   /** Each operator approval of a quorum proposal, in the order they were given. */
   approvalsOf(id: string): { operator: string; keyId: string; approvedAt: string }[] {
     return this.approvalsBy.all(id) as { operator: string; keyId: string; approvedAt: string }[];
@@ -168,7 +191,7 @@ export function proposalDto(row: ProposalRow): ProposalDto {
     action: row.action,
     nonce: row.nonce,
     payloadCanonical: row.payload,
-    requestCanonical: canonicalRequest(row.action, payloadOf(row)),
+    requestCanonical: row.purged_at === null ? canonicalRequest(row.action, payloadOf(row)) : '',
     requestHash: row.request_hash,
     context: row.context,
     agent: row.agent,
@@ -181,5 +204,6 @@ export function proposalDto(row: ProposalRow): ProposalDto {
     execId: row.exec_id,
     receiptSeq: row.receipt_seq,
     approvalId: row.approval_id,
+    purgedAt: row.purged_at,
   };
 }

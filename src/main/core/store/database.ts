@@ -21,6 +21,9 @@ export function openDatabase(path: string, options: OpenDatabaseOptions): Sqlite
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${options.synchronous}`);
     db.pragma('foreign_keys = ON');
+    // Freed space is zeroed, so a purged body (and every copy a page split left behind) is gone
+    // from the file, not merely unlinked (docs/receipts.md "Bodies and retention").
+    db.pragma('secure_delete = ON');
     // Another process (the CLI's offline verifier) may hold a read lock for a moment.
     db.pragma('busy_timeout = 5000');
     migrate(db);

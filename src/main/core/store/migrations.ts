@@ -212,6 +212,25 @@ const MIGRATIONS: readonly Migration[] = [
     pinned_at TEXT NOT NULL
   ) STRICT;
   `,
+  // 10: retention (docs/receipts.md "Bodies and retention"). A receipt of format 2 commits to its
+  // payload, context, preview and result by a salted hash; the bodies and their salts live here,
+  // beside it, until a purge clears both (the row stays, saying when and by which receipt). The
+  // side tables' copies of the same bodies say when they were purged too.
+  `
+  CREATE TABLE receipt_bodies (
+    seq INTEGER NOT NULL REFERENCES receipts(seq),
+    field TEXT NOT NULL CHECK (field IN ('payload', 'context', 'preview', 'result')),
+    salt BLOB,
+    body TEXT,
+    purged_at TEXT,
+    purge_seq INTEGER REFERENCES receipts(seq),
+    PRIMARY KEY (seq, field),
+    CHECK ((salt IS NULL) = (body IS NULL) AND (body IS NULL) = (purged_at IS NOT NULL))
+  ) STRICT;
+  CREATE INDEX receipt_bodies_kept ON receipt_bodies(seq) WHERE purged_at IS NULL;
+  ALTER TABLE executions ADD COLUMN purged_at TEXT;
+  ALTER TABLE proposals ADD COLUMN purged_at TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -11,7 +11,10 @@ import type { JoinsWitness } from './joins-witness.ts';
 export type { ProposalDecision, ProposalRow };
 
 /** What a new proposal is stored with; it starts pending, undecided and unclaimed. */
-export type NewProposal = Omit<ProposalRow, 'status' | 'decided_at' | 'reason' | 'result' | 'exec_id' | 'approval_id' | 'receipt_seq'>;
+export type NewProposal = Omit<
+  ProposalRow,
+  'status' | 'decided_at' | 'reason' | 'result' | 'exec_id' | 'approval_id' | 'receipt_seq' | 'purged_at'
+>;
 
 export interface ProposalRecords extends JoinsWitness<ProposalRecords> {
   get(id: string): Promise<ProposalRow | undefined>;

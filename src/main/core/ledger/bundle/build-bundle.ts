@@ -3,7 +3,16 @@ import { EXPORT_CAP, type ExportQuery } from '../../../../shared/console-schemas
 import { publicKeyToPem } from '../../crypto/ed25519.ts';
 import type { OpenExecCore } from '../../openexec-core.ts';
 import type { ReceiptDto } from '../../../../shared/console-dto.ts';
-import { BUNDLE_FORMAT, BUNDLE_VERSION, bundleText, type ApproverKey, type BundleReceipt, type ReceiptBundle } from './bundle-format.ts';
+import {
+  BUNDLE_FORMAT,
+  BUNDLE_VERSION,
+  bundleText,
+  type ApproverKey,
+  type BundleBody,
+  type BundleReceipt,
+  type ReceiptBundle,
+} from './bundle-format.ts';
+import { purgedLabel, type BodyField, type ReceiptBodyDto } from '../../../../shared/receipt-bodies.ts';
 
 const PAGE = 500;
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
@@ -16,6 +25,17 @@ export function approverKeys(core: OpenExecCore): ApproverKey[] {
     key_id: v.keyId,
     public_key_pem: publicKeyToPem(v.publicKey),
   }));
+}
+
+/** Each body kept (salt and text), or the words that stand in a purged one's place. */
+function bundleBodies(bodies: readonly ReceiptBodyDto[]): Partial<Record<BodyField, BundleBody>> {
+  const out: Partial<Record<BodyField, BundleBody>> = {};
+  for (const b of bodies) {
+    if (b.salt !== null && b.text !== null) out[b.field] = { salt: b.salt, text: b.text };
+    else if (b.purgedAt !== null && b.purgeSeq !== null)
+      out[b.field] = { purged: purgedLabel(b.purgedAt), purged_at: b.purgedAt, purge_seq: b.purgeSeq };
+  }
+  return out;
 }
 
 /** The receipts the query matches among the first `size`, newest first, up to the cap. */
@@ -49,7 +69,9 @@ export function buildBundle(core: OpenExecCore, query: ExportQuery, cap = EXPORT
   const { receipts, complete } = matching(core, query, checkpoint.size, cap);
   receipts.reverse();
   const entries = receipts.map((r): BundleReceipt => {
-    const result = r.event === 'executed' && r.execId !== null ? core.executionStore.executedResult(r.execId)?.result : null;
+    // Format 2 carries its result among its bodies; format 1 only a hash of it.
+    const result =
+      r.event === 'executed' && r.execId !== null && r.bodies === undefined ? core.executionStore.executedResult(r.execId)?.result : null;
     return {
       seq: r.seq,
       hash: r.hash,
@@ -57,6 +79,7 @@ export function buildBundle(core: OpenExecCore, query: ExportQuery, cap = EXPORT
       body: r.body,
       signature: r.signature,
       ...(typeof result === 'string' ? { result } : {}),
+      ...(r.bodies ? { bodies: bundleBodies(r.bodies) } : {}),
       inclusion_proof: core.proofs.inclusion(r.seq, checkpoint.size).proof,
     };
   });

@@ -9,6 +9,7 @@ import { verifyInclusion } from '../../../../shared/merkle-verify.ts';
 import { GENESIS_PREV_HASH } from '../receipt-body.ts';
 import { checkSignedReceipt } from '../verify-ledger.ts';
 import type { BundleReceipt, ReceiptBundle } from './bundle-format.ts';
+import { bodyProblems, type BodyField } from '../../../../shared/receipt-bodies.ts';
 
 export interface BundleVerdict {
   valid: boolean;
@@ -19,6 +20,8 @@ export interface BundleVerdict {
   checkpointSize: number | null;
   /** Receipts whose results the bundle carries and that were checked against `result_hash`. */
   resultsChecked: number;
+  /** Format-2 receipts whose bodies (kept or purged) were checked against `salted_hashes`. */
+  bodiesChecked: number;
   approvalsChecked: number;
   approvalsWithoutEvidence: number;
 }
@@ -46,11 +49,21 @@ function resultProblems(r: BundleReceipt, body: Record<string, unknown>): string
   return problems;
 }
 
+/** A bundle receipt's bodies in the shape the shared check reads (a purged one has no salt or text). */
+function bundleBodyList(r: BundleReceipt): { field: BodyField; salt: string | null; text: string | null; purgedAt: string | null }[] {
+  return Object.entries(r.bodies ?? {}).map(([field, b]) =>
+    'salt' in b
+      ? { field: field as BodyField, salt: b.salt, text: b.text, purgedAt: null }
+      : { field: field as BodyField, salt: null, text: null, purgedAt: b.purged_at },
+  );
+}
+
 /**
  * Checks a bundle offline against the receipt key and approver keys the reviewer trusts:
  * each receipt's hash, signature and body; the links between consecutive seqs (a subset has
  * no others); the checkpoint note's signature; each receipt's inclusion proof against that
- * checkpoint; results against `result_hash` and `legacy_receipt`; approval evidence.
+ * checkpoint; results against `result_hash` and `legacy_receipt`; format-2 bodies against their
+ * salted hashes; approval evidence.
  */
 export async function verifyBundle(bundle: ReceiptBundle, receiptKey: Ed25519Verifier, approvers: ApproverKeys): Promise<BundleVerdict> {
   const problems: string[] = [];
@@ -58,6 +71,7 @@ export async function verifyBundle(bundle: ReceiptBundle, receiptKey: Ed25519Ver
   let resultsChecked = 0;
   let approvalsChecked = 0;
   let approvalsWithoutEvidence = 0;
+  let bodiesChecked = 0;
   const note = (p: string) => {
     if (problems.length < MAX_PROBLEMS) problems.push(p);
   };
@@ -97,6 +111,8 @@ export async function verifyBundle(bundle: ReceiptBundle, receiptKey: Ed25519Ver
     }
     if (check.body !== null) {
       for (const p of resultProblems(r, check.body)) note(p);
+      for (const p of await bodyProblems(check.body, bundleBodyList(r))) note(`receipt ${r.seq}: ${p}`);
+      if (r.bodies !== undefined) bodiesChecked++;
       if (r.result !== undefined) resultsChecked++;
       if (check.evidenceAbsent) approvalsWithoutEvidence++;
       else if (check.body['approval'] !== undefined) approvalsChecked++;
@@ -116,6 +132,7 @@ export async function verifyBundle(bundle: ReceiptBundle, receiptKey: Ed25519Ver
     problems,
     checkpointSize: size,
     resultsChecked,
+    bodiesChecked,
     approvalsChecked,
     approvalsWithoutEvidence,
   };

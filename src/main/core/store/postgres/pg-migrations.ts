@@ -19,6 +19,29 @@ const RECEIPT_KEYS = `
   `;
 
 /**
+ * The payloads, contexts, previews and results receipts of format 2 commit to by salted hash
+ * (src/main/core/ledger/receipt-bodies.ts), written with their receipt, and the columns that say
+ * when retention purged an execution's result or a proposal's payload. Retention's purge is not
+ * yet on PostgreSQL, so the application role may only add bodies and no role may delete them.
+ */
+const RECEIPT_BODIES = `
+  CREATE TABLE receipt_bodies (
+    seq bigint NOT NULL REFERENCES receipts (seq),
+    field text NOT NULL CHECK (field IN ('payload', 'context', 'preview', 'result')),
+    salt bytea CHECK (length(salt) = 32),
+    body text,
+    purged_at text,
+    purge_seq bigint REFERENCES receipts (seq),
+    PRIMARY KEY (seq, field)
+  );
+  CREATE TRIGGER receipt_bodies_kept BEFORE DELETE OR TRUNCATE ON receipt_bodies
+    FOR EACH STATEMENT EXECUTE FUNCTION openexec_refuse_change();
+  -- When retention purged an execution's result or a decided proposal's payload (as on SQLite).
+  ALTER TABLE executions ADD COLUMN purged_at text;
+  ALTER TABLE proposals ADD COLUMN purged_at text;
+  `;
+
+/**
  * The PostgreSQL schema, one version per entry, recorded in schema_migrations. Never edit a
  * shipped migration: add a new one. README "PostgreSQL" describes the tables and guarantees.
  */
@@ -135,6 +158,8 @@ const MIGRATIONS: readonly string[] = [
   RECORD_TABLES,
   // 3: each instance's receipt key (RECEIPT_KEYS).
   RECEIPT_KEYS,
+  // 4: the bodies receipts commit to by salted hash (RECEIPT_BODIES).
+  RECEIPT_BODIES,
 ];
 
 export const PG_SCHEMA_VERSION = MIGRATIONS.length;
@@ -168,6 +193,7 @@ function grants(role: string, version: number): string {
     'merkle_nodes',
     'approvals',
     ...(version >= MIGRATIONS.indexOf(RECEIPT_KEYS) + 1 ? ['receipt_keys'] : []),
+    ...(version >= MIGRATIONS.indexOf(RECEIPT_BODIES) + 1 ? ['receipt_bodies'] : []),
   ].join(', ');
   return `${records}
   REVOKE ALL ON ${appendOnly}, executions, schema_migrations FROM ${r};

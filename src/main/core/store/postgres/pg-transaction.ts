@@ -21,6 +21,10 @@ const INSERT_RECEIPT = `WITH receipt AS (INSERT INTO receipts (seq, event, time,
   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17::tsvector))
   INSERT INTO merkle_nodes (level, idx, hash) SELECT * FROM unnest($18::integer[], $19::bigint[], $20::bytea[])`;
 
+// A receipt's bodies and their salts, beside it in the same transaction.
+const INSERT_BODIES = `INSERT INTO receipt_bodies (seq, field, salt, body)
+  SELECT $1, field, salt, body FROM unnest($2::text[], $3::bytea[], $4::text[]) AS b (field, salt, body)`;
+
 // The definition and the grant use go in with the reservation, so a restart can close it.
 const RESERVE_NONCE = `INSERT INTO executions (id, nonce, request_hash, action, status, approved, approval_id, created_at, agent,
     action_def_hash, grant_id, grant_use)
@@ -171,7 +175,7 @@ export class GroupTransaction {
 
   private async write(draft: ReceiptDraft): Promise<ReceiptDto> {
     const previous = this.head;
-    const row = sealReceipt(draft, previous.seq + 1, previous.hash, isoUtc(this.clock.now()), this.signer);
+    const { row, bodies } = sealReceipt(draft, previous.seq + 1, previous.hash, isoUtc(this.clock.now()), this.signer);
     const nodes = await this.newNodes(row.seq - 1, bytes(row.hash), previous.seq === 0 ? null : bytes(previous.hash));
     await this.client.query(INSERT_RECEIPT, [
       row.seq,
@@ -195,9 +199,15 @@ export class GroupTransaction {
       nodes.map((n) => n.idx),
       nodes.map((n) => Buffer.from(n.hash)),
     ]);
+    if (bodies.length > 0) {
+      await this.client.query(INSERT_BODIES, [row.seq, bodies.map((b) => b.field), bodies.map((b) => b.salt), bodies.map((b) => b.text)]);
+    }
     for (const n of nodes) this.written.set(`${n.level}/${n.idx}`, n.hash);
     this.head = { seq: row.seq, hash: row.hash };
-    const dto = receiptFromRow(row);
+    const dto = receiptFromRow(
+      { ...row, agent: draft.agent ?? null },
+      bodies.map((b) => ({ field: b.field, salt: b.salt.toString('hex'), text: b.text, purgedAt: null, purgeSeq: null })),
+    );
     this.appended.push(dto);
     return dto;
   }

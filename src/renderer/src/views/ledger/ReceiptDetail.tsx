@@ -10,6 +10,7 @@ import { useLedgerStore } from '../../stores/ledger-store';
 import { useReceiptStore } from '../../stores/receipt-store';
 import { ProposalTimeline } from './ProposalTimeline';
 import { VerifyPanel } from './VerifyPanel';
+import { ReceiptBodies } from './ReceiptBodies';
 
 function Neighbour({ label, receipt }: { label: string; receipt: ReceiptDto | null }) {
   const select = useLedgerStore((s) => s.select);
@@ -66,6 +67,7 @@ export function ReceiptDetail({ seq }: { seq: number }) {
             { label: 'Request hash', value: r.requestHash, mono: true },
           ]}
         />
+        {r.bodies ? <ReceiptBodies bodies={r.bodies} /> : null}
         <div className="body-head">
           <h3 className="section-title">Signed body</h3>
           <label className="inline-check">

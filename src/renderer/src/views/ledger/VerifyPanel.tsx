@@ -11,6 +11,7 @@ const CHECK_NAMES: Record<ReceiptCheckId, string> = {
   'next-link': 'Chain link (next)',
   signature: 'Signature',
   approval: 'Approval evidence',
+  bodies: 'Payload, context and result',
 };
 
 /** Verification done here, in the window, with @noble/ed25519 — not the service's word. */
