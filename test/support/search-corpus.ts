@@ -4,9 +4,11 @@
  * return the same seqs. Also a reference SQLite ledger built from the same drafts, key and clock.
  */
 import { join } from 'node:path';
+import { createHash } from 'node:crypto';
 import type { Clock } from '../../src/main/core/clock.ts';
 import type { Ed25519Signer } from '../../src/main/core/crypto/ed25519.ts';
 import { Ledger } from '../../src/main/core/ledger/ledger.ts';
+import type { SaltSource } from '../../src/main/core/ledger/receipt-bodies.ts';
 import type { ReceiptDraft } from '../../src/main/core/ledger/receipt-body.ts';
 import { openDatabase, type SqliteDatabase } from '../../src/main/core/store/database.ts';
 import type { ReceiptQuery } from '../../src/shared/console-schemas.ts';
@@ -187,9 +189,16 @@ export function corpusQueries(): ReceiptQuery[] {
 }
 
 /** The drafts on a real SQLite ledger (file in a temp dir), as OpenExec writes them today. */
+/**
+ * Salts drawn from the body itself, so two ledgers written from the same drafts (whatever the
+ * order their writers drew them in) are byte for byte the same. Never outside tests: a salt
+ * must be random for a purged body to stay unguessable.
+ */
+export const reproducibleSalts: SaltSource = (field, text) => createHash('sha256').update(`test salt\0${field}\0${text}`).digest();
+
 export function sqliteReference(drafts: readonly ReceiptDraft[], signer: Ed25519Signer, clock: Clock): SqliteDatabase {
   const db = openDatabase(join(tempDir(), 'ledger.db'), { synchronous: 'NORMAL' });
-  const ledger = new Ledger(db, signer, clock);
+  const ledger = new Ledger(db, signer, clock, reproducibleSalts);
   for (const draft of drafts) ledger.witness(() => ledger.append(draft));
   return db;
 }

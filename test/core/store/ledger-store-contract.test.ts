@@ -15,7 +15,7 @@ import { PostgresLedgerStore } from '../../../src/main/core/store/postgres/pg-le
 import { registrationDraft } from '../../../src/main/core/store/postgres/pg-receipt-keys.ts';
 import { verifyStoreChain } from '../../../src/main/core/store/postgres/pg-verify.ts';
 import type { ReceiptDto } from '../../../src/shared/console-dto.ts';
-import { corpusDrafts, corpusQueries, sqliteReference, steppingClock } from '../../support/search-corpus.ts';
+import { corpusDrafts, corpusQueries, reproducibleSalts, sqliteReference, steppingClock } from '../../support/search-corpus.ts';
 import { migratedDatabase, postgresAvailability, startCluster, type PgCluster } from '../../support/postgres.ts';
 
 /** A fresh, empty ledger; `open` may be called more than once (several instances on one ledger). */
@@ -42,7 +42,7 @@ function postgres(): Implementation {
       return {
         async fresh() {
           const db = await migratedDatabase(cluster, `contract_${++databases}`);
-          return { open: (signer, clock) => PostgresLedgerStore.open({ url: db.appUrl, signer, clock }) };
+          return { open: (signer, clock) => PostgresLedgerStore.open({ url: db.appUrl, signer, clock, salts: reproducibleSalts }) };
         },
         teardown: () => cluster.stop(),
       };

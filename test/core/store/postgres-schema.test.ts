@@ -8,7 +8,7 @@ import { Ed25519Signer } from '../../../src/main/core/crypto/ed25519.ts';
 import { PostgresLedgerStore } from '../../../src/main/core/store/postgres/pg-ledger-store.ts';
 import { migratePostgres, PG_SCHEMA_VERSION } from '../../../src/main/core/store/postgres/pg-migrations.ts';
 import { registrationDraft } from '../../../src/main/core/store/postgres/pg-receipt-keys.ts';
-import { corpusDrafts, sqliteReference, steppingClock } from '../../support/search-corpus.ts';
+import { corpusDrafts, reproducibleSalts, sqliteReference, steppingClock } from '../../support/search-corpus.ts';
 import { postgresAvailability } from '../../support/postgres.ts';
 import { usePostgres } from '../../support/postgres-suite.ts';
 
@@ -135,7 +135,7 @@ describe.skipIf(!postgresAvailability().ok)('the PostgreSQL schema (real throwaw
     // The SQLite reference's clock, which forgets the instant a rolled-back receipt took.
     let ticks = 0;
     const clock = { now: () => Date.UTC(2026, 0, 1, 12, 0, 0) + 1000 * ++ticks };
-    const store = await pgs.openStore(db, { signer, clock });
+    const store = await pgs.openStore(db, { signer, clock, salts: reproducibleSalts });
     // One group, with pieces that write Merkle nodes and roll back among the others.
     const writes = drafts.flatMap((d, i) => [
       store.witness((tx) => tx.append(d)),

@@ -7,7 +7,7 @@ import { GENESIS_PREV_HASH, type ReceiptDraft } from './receipt-body.ts';
 import { receiptFromRow } from './receipt-row.ts';
 import { sealReceipt } from './seal-receipt.ts';
 import { searchIndexOf, type SearchIndex } from './search-index.ts';
-import { ReceiptBodies } from './receipt-bodies.ts';
+import { randomSalt, ReceiptBodies, type SaltSource } from './receipt-bodies.ts';
 import { MerkleStore } from './merkle/merkle-store.ts';
 import { LedgerReader } from './ledger-reader.ts';
 import { backupLedger } from './backup.ts';
@@ -39,6 +39,7 @@ export class Ledger {
     private readonly db: SqliteDatabase,
     private readonly signer: Ed25519Signer,
     private readonly clock: Clock,
+    private readonly salts: SaltSource = randomSalt,
   ) {
     this.insert = db.prepare(
       `INSERT INTO receipts (seq, event, time, action, hash, prev_hash, body, signature, reason,
@@ -75,7 +76,7 @@ export class Ledger {
     const tip = this.last.get() as { seq: number; hash: string } | undefined;
     const seq = (tip?.seq ?? 0) + 1;
     const prevHash = tip?.hash ?? GENESIS_PREV_HASH;
-    const { row, bodies: sealed } = sealReceipt(draft, seq, prevHash, isoUtc(this.clock.now()), this.signer);
+    const { row, bodies: sealed } = sealReceipt(draft, seq, prevHash, isoUtc(this.clock.now()), this.signer, this.salts);
     this.insert.run(row);
     this.bodies.store(seq, sealed);
     this.tree.append(seq - 1, Buffer.from(row.hash, 'hex'), tip ? Buffer.from(tip.hash, 'hex') : null);

@@ -28,10 +28,15 @@ export interface SealedBody {
   hash: string;
 }
 
+/** Where salts come from: fresh random bytes, except where a test must reproduce a ledger byte for byte. */
+export type SaltSource = (field: BodyField, text: string) => Buffer;
+
+export const randomSalt: SaltSource = () => randomBytes(SALT_BYTES);
+
 /** A fresh salt for each body, and the salted hash the receipt body signs in its place. */
-export function sealBodies(bodies: readonly (readonly [BodyField, string])[]): SealedBody[] {
+export function sealBodies(bodies: readonly (readonly [BodyField, string])[], salts: SaltSource = randomSalt): SealedBody[] {
   return bodies.map(([field, text]) => {
-    const salt = randomBytes(SALT_BYTES);
+    const salt = salts(field, text);
     return { field, salt, text, hash: saltedHash(salt, text) };
   });
 }

@@ -2,7 +2,7 @@ import type { Ed25519Signer } from '../crypto/ed25519.ts';
 import { canonicalJson } from '../json/canonical.ts';
 import { sha256Hex } from '../json/request-hash.ts';
 import { buildReceiptBody, splitBodies, type ReceiptDraft } from './receipt-body.ts';
-import { sealBodies, type SealedBody } from './receipt-bodies.ts';
+import { randomSalt, sealBodies, type SaltSource, type SealedBody } from './receipt-bodies.ts';
 import type { JsonObject } from '../json/json-value.ts';
 import type { ReceiptRow } from './receipt-row.ts';
 
@@ -20,9 +20,16 @@ export interface SealedReceipt {
  * caller stores them beside the receipt. Any store that appends receipts seals them here, so
  * every backend's receipts verify with the same code.
  */
-export function sealReceipt(draft: ReceiptDraft, seq: number, prevHash: string, time: string, signer: Ed25519Signer): SealedReceipt {
+export function sealReceipt(
+  draft: ReceiptDraft,
+  seq: number,
+  prevHash: string,
+  time: string,
+  signer: Ed25519Signer,
+  salts: SaltSource = randomSalt,
+): SealedReceipt {
   const { signed, bodies: texts } = splitBodies(draft);
-  const bodies = sealBodies(texts);
+  const bodies = sealBodies(texts, salts);
   let saltedHashes: JsonObject | null = null;
   if (bodies.length > 0) {
     saltedHashes = Object.create(null) as JsonObject;

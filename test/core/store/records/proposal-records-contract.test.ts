@@ -32,6 +32,7 @@ const pendingRow = (p: NewProposal) => ({
   exec_id: null,
   approval_id: null,
   receipt_seq: null,
+  purged_at: null,
 });
 
 describe.each(recordEngines('proposal_contract'))('ProposalRecords contract: $name', (engine: RecordEngine) => {

@@ -1,3 +1,4 @@
+import { randomSalt, type SaltSource } from '../../ledger/receipt-bodies.ts';
 import type pg from 'pg';
 import type { Clock } from '../../clock.ts';
 import { systemClock } from '../../clock.ts';
@@ -24,6 +25,8 @@ export interface PostgresLedgerOptions {
   /** This instance's receipt key. */
   signer: Ed25519Signer;
   clock?: Clock;
+  /** Where body salts come from (random; a test may fix them to compare ledgers byte for byte). */
+  salts?: SaltSource;
   maxConnections?: number;
   onIdleError?: (err: PostgresStoreError) => void;
   /** See OpenPoolOptions.idleInTransactionMs. */
@@ -53,6 +56,7 @@ export class PostgresLedgerStore implements LedgerStore {
     private readonly pool: pg.Pool,
     private readonly signer: Ed25519Signer,
     private readonly clock: Clock,
+    private readonly salts: SaltSource,
   ) {}
 
   /** Connects as the application role; the schema must be at this version (the owner migrates). */
@@ -79,7 +83,7 @@ export class PostgresLedgerStore implements LedgerStore {
       if (err instanceof PostgresStoreError) throw err;
       throw PostgresStoreError.from('unavailable', `cannot read the schema version at ${describeServer(options.url)}`, err);
     }
-    return new PostgresLedgerStore(pool, options.signer, options.clock ?? systemClock);
+    return new PostgresLedgerStore(pool, options.signer, options.clock ?? systemClock, options.salts ?? randomSalt);
   }
 
   /** The id of the receipt key this instance signs (and registers) with. */
@@ -118,7 +122,7 @@ export class PostgresLedgerStore implements LedgerStore {
     let tx: GroupTransaction;
     try {
       client = await checkout(this.pool);
-      tx = new GroupTransaction(client, this.signer, this.clock, await beginGroup(client), this.keyRegistered);
+      tx = new GroupTransaction(client, this.signer, this.clock, await beginGroup(client), this.keyRegistered, this.salts);
       // Each piece runs in the savepoint `piece`. One the piece rolled back to is the next one's
       // start as it stands; after a piece that held, one round trip releases it and opens the next.
       for (const [k, piece] of batch.entries()) {

@@ -1,3 +1,4 @@
+import { randomSalt, type SaltSource } from '../../ledger/receipt-bodies.ts';
 import type pg from 'pg';
 import type { Clock } from '../../clock.ts';
 import { isoUtc } from '../../clock.ts';
@@ -98,6 +99,7 @@ export class GroupTransaction {
     private readonly clock: Clock,
     private head: LedgerHead,
     private keyRegistered: boolean,
+    private readonly salts: SaltSource = randomSalt,
   ) {}
 
   /** Whether, once this group commits, the ledger holds this instance's key registration. */
@@ -175,7 +177,7 @@ export class GroupTransaction {
 
   private async write(draft: ReceiptDraft): Promise<ReceiptDto> {
     const previous = this.head;
-    const { row, bodies } = sealReceipt(draft, previous.seq + 1, previous.hash, isoUtc(this.clock.now()), this.signer);
+    const { row, bodies } = sealReceipt(draft, previous.seq + 1, previous.hash, isoUtc(this.clock.now()), this.signer, this.salts);
     const nodes = await this.newNodes(row.seq - 1, bytes(row.hash), previous.seq === 0 ? null : bytes(previous.hash));
     await this.client.query(INSERT_RECEIPT, [
       row.seq,
