@@ -73,6 +73,8 @@ const cases: Case[] = [
   ['synchronous', async () => ({ env: { OPENEXEC_SYNCHRONOUS: 'sometimes', OPENEXEC_DATA_DIR: dir() }, names: 'OPENEXEC_SYNCHRONOUS' })],
   ['proposal TTL', async () => ({ env: { OPENEXEC_PROPOSAL_TTL: '0', OPENEXEC_DATA_DIR: dir() }, names: 'OPENEXEC_PROPOSAL_TTL' })],
   ['clock skew', async () => ({ env: { OPENEXEC_CLOCK_SKEW: '-5', OPENEXEC_DATA_DIR: dir() }, names: 'OPENEXEC_CLOCK_SKEW' })],
+  ['retention period', async () => ({ env: { OPENEXEC_RETENTION: 'ninety days', OPENEXEC_DATA_DIR: dir() }, names: 'OPENEXEC_RETENTION' })],
+  ['retention under an hour', async () => ({ env: { OPENEXEC_RETENTION: '30m', OPENEXEC_DATA_DIR: dir() }, names: 'OPENEXEC_RETENTION' })],
   ['non-loopback host', async () => ({ env: { OPENEXEC_HOST: '0.0.0.0', OPENEXEC_DATA_DIR: dir() }, names: 'OPENEXEC_HOST' })],
   [
     'host not of this machine',
