@@ -1,12 +1,17 @@
 import { readCertificate, TLS_EXPIRY_WARNING_DAYS } from './tls-files.ts';
-import { execFileSync } from 'node:child_process';
 import { createHash, createPublicKey } from 'node:crypto';
-import { existsSync, readFileSync, statSync, statfsSync } from 'node:fs';
+import { existsSync, readFileSync, statfsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { HardeningCheckDto, HardeningCheckId, HardeningReportDto, HardeningStatus } from '../../shared/hardening.ts';
+import type { HardeningCheckDto, HardeningReportDto } from '../../shared/hardening.ts';
 import { isLoopbackHost } from '../api/request-guard.ts';
 import type { OpenExecConfig } from './config.ts';
+import { check, type ServerFacts } from './hardening-check.ts';
+import type { HostProbe } from './host-probe.ts';
+import { dataDirModes, diskSpace, keyFileModes, ledgerTail, receiptKeyBackup } from './hardening-own-checks.ts';
+
+export type { ServerFacts } from './hardening-check.ts';
+export { probeHost, type HostProbe } from './host-probe.ts';
 
 /**
  * The production checklist, checked. Core-free: it reads the configuration, the filesystem,
@@ -14,67 +19,8 @@ import type { OpenExecConfig } from './config.ts';
  * core lives), so `openexec doctor` can run it with or without a server.
  */
 
-/** What only the running server knows. */
-export interface ServerFacts {
-  boundHost: string;
-  boundPort: number;
-  allowList: readonly string[] | null;
-  allowListLocked: boolean;
-  /** Every registered action and its definition hash (null for built-ins). */
-  actions: readonly { name: string; definitionHash: string | null }[];
-  manifest: { path: string; hash: string; recordedSeq: number | null } | null;
-  /** The last receipts re-verified: hash, link and signature. */
-  tail: { checked: number; valid: boolean; problem: string | null; firstBadSeq: number | null };
-  /** The last `config` receipt of kind backup, if any. */
-  lastBackup: { receiptSeq: number; time: string; seq: number } | null;
-  logging: { file: string | null; maxBytes: number; files: number; level: string };
-  metrics: boolean;
-}
-
-/** What the machine looks like; a parameter so tests can vary it. */
-export interface HostProbe {
-  uid: number | null;
-  containerMarkers: string[];
-}
-
-/** Free space below this warns; below the floor fails (a full disk makes every write a 503). */
-const DISK_WARN_BYTES = 1024 ** 3;
-const DISK_FAIL_BYTES = 100 * 1024 ** 2;
 /** statfs f_type of network filesystems: a SQLite file there risks broken locking. */
 const NETWORK_FS: Record<number, string> = { 0x6969: 'NFS', 0xff534d42: 'CIFS', 0xfe534d42: 'SMB2', 0x517b: 'SMB' };
-
-/**
- * OPENEXEC_DOCTOR_UID is a test hook (documented as such): it replaces the effective uid in
- * this report only; nothing else reads it, and it never changes what the process may do.
- */
-export function probeHost(env: Record<string, string | undefined> = process.env): HostProbe {
-  const injected = env['OPENEXEC_DOCTOR_UID']?.trim();
-  const uid = injected && /^\d+$/.test(injected) ? Number(injected) : typeof process.getuid === 'function' ? process.getuid() : null;
-  return { uid, containerMarkers: containerMarkers() };
-}
-
-function containerMarkers(): string[] {
-  const found: string[] = [];
-  for (const file of ['/.dockerenv', '/run/.containerenv']) if (existsSync(file)) found.push(file);
-  try {
-    const cgroup = readFileSync('/proc/1/cgroup', 'utf8');
-    const m = /docker|kubepods|containerd|libpod|lxc/.exec(cgroup);
-    if (m) found.push(`/proc/1/cgroup mentions ${m[0]}`);
-  } catch {
-    // not Linux, or not readable: no marker
-  }
-  try {
-    const virt = execFileSync('systemd-detect-virt', [], { encoding: 'utf8', timeout: 2000, stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    if (virt && virt !== 'none') found.push(`systemd-detect-virt: ${virt}`);
-  } catch {
-    // absent, or it said "none" (exit 1)
-  }
-  return found;
-}
-
-function check(id: HardeningCheckId, status: HardeningStatus, evidence: string, remedy: string): HardeningCheckDto {
-  return { id, status, evidence, remedy };
-}
 
 /** SHA-256 of the key's DER SubjectPublicKeyInfo, as `openssl pkey -pubin -outform DER | sha256sum` prints it. */
 export function publicKeyFingerprint(raw: Uint8Array): string {
@@ -313,107 +259,6 @@ function logsAndMonitoring(facts: ServerFacts | null): HardeningCheckDto {
   if (logging.file !== null && logging.level !== 'silent' && facts.metrics)
     return check('logs_and_monitoring', 'pass', seen, 'Scrape /metrics and alert on refusals and failures.');
   return check('logs_and_monitoring', 'warn', seen, 'Keep the log file writable, OPENEXEC_LOG_LEVEL above silent, and scrape /metrics.');
-}
-
-function modeOf(path: string): string {
-  return (statSync(path).mode & 0o777).toString(8).padStart(3, '0');
-}
-
-function dataDirModes(config: OpenExecConfig, uid: number | null): HardeningCheckDto {
-  try {
-    const st = statSync(config.dataDir);
-    const problems = [
-      ...(uid !== null && st.uid !== uid ? [`owned by uid ${st.uid}`] : []),
-      ...((st.mode & 0o077) !== 0 ? [`mode ${modeOf(config.dataDir)} lets others in`] : []),
-    ];
-    if (problems.length === 0) return check('data_dir_modes', 'pass', `${config.dataDir} mode ${modeOf(config.dataDir)}`, 'Keep it 0700.');
-    return check(
-      'data_dir_modes',
-      (st.mode & 0o022) !== 0 ? 'fail' : 'warn',
-      `${config.dataDir}: ${problems.join(', ')}`,
-      `chmod 700 ${config.dataDir}`,
-    );
-  } catch (err) {
-    return check(
-      'data_dir_modes',
-      'warn',
-      `${config.dataDir}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
-      'Start OpenExec once to create it.',
-    );
-  }
-}
-
-function keyFileModes(config: OpenExecConfig): HardeningCheckDto {
-  const seen: string[] = [];
-  const open: string[] = [];
-  for (const name of ['receipt-key.pem', 'operator-key.pem']) {
-    const file = join(config.dataDir, name);
-    if (!existsSync(file)) continue;
-    const mode = modeOf(file);
-    seen.push(`${name} ${mode}`);
-    if ((statSync(file).mode & 0o077) !== 0) open.push(file);
-  }
-  if (seen.length === 0) return check('key_file_modes', 'warn', 'no key files yet', 'Start OpenExec once to create them.');
-  if (open.length > 0) return check('key_file_modes', 'fail', seen.join(', '), `chmod 600 ${open.join(' ')}`);
-  return check('key_file_modes', 'pass', seen.join(', '), 'Keep them 0600.');
-}
-
-function diskSpace(config: OpenExecConfig): HardeningCheckDto {
-  let free: number;
-  try {
-    let dir = dirname(config.dbPath);
-    while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir);
-    const st = statfsSync(dir);
-    free = st.bavail * st.bsize;
-  } catch (err) {
-    return check(
-      'disk_space',
-      'warn',
-      `cannot read free space: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
-      'Check the database directory exists.',
-    );
-  }
-  const mib = `${Math.floor(free / 1024 ** 2)} MiB free where the database lives`;
-  if (free < DISK_FAIL_BYTES) return check('disk_space', 'fail', mib, 'Free space now: a full disk makes every write a 503.');
-  if (free < DISK_WARN_BYTES) return check('disk_space', 'warn', mib, 'Free space, or move the data directory to a larger disk.');
-  return check('disk_space', 'pass', mib, 'Alert when it runs low.');
-}
-
-function ledgerTail(facts: ServerFacts | null): HardeningCheckDto {
-  if (facts === null) return check('ledger_tail', 'manual', 'no server running', 'Run openexec verify-ledger.');
-  const { tail } = facts;
-  if (tail.valid)
-    return check(
-      'ledger_tail',
-      'pass',
-      `the last ${tail.checked} receipts hold: hashes, links and signatures`,
-      'Run openexec verify-ledger now and then for the whole chain.',
-    );
-  return check(
-    'ledger_tail',
-    'fail',
-    `receipt #${tail.firstBadSeq ?? '?'}: ${tail.problem ?? 'does not verify'}`,
-    'Stop, run openexec verify-ledger, and restore from a backup that verifies.',
-  );
-}
-
-function receiptKeyBackup(facts: ServerFacts | null): HardeningCheckDto {
-  if (facts === null)
-    return check('receipt_key_backup', 'manual', 'no server running', 'Have you a backup of the ledger and of receipt-key.pem?');
-  if (facts.lastBackup === null)
-    return check(
-      'receipt_key_backup',
-      'warn',
-      'the ledger records no backup',
-      'Run openexec backup --out FILE, and keep receipt-key.pem and operator-key.pem with it.',
-    );
-  const b = facts.lastBackup;
-  return check(
-    'receipt_key_backup',
-    'pass',
-    `last backup at ${b.time} (receipt #${b.receiptSeq}) copied ${b.seq} receipts`,
-    'Back up again regularly; keep the key files with the copies.',
-  );
 }
 
 /** Facts are the running server's, gathered in its own process (so is the probe), or null offline. */
