@@ -6,6 +6,8 @@ import { REPO_ROOT, tempDir } from '../test/support/harness.ts';
 import { spawnServer, waitForExit } from '../test/support/server-process.ts';
 import { cli, CLI_BIN } from '../test/support/cli.ts';
 import { percentile } from './execute-bench.ts';
+import { AgentHttp } from '../src/main/mcp/agent-http.ts';
+import { PROXY_PATH } from '../src/main/mcp/proxy-routes.ts';
 
 export interface McpFigures {
   calls: number;
@@ -15,8 +17,23 @@ export interface McpFigures {
   proxyP50ms: number;
   proxyP99ms: number;
   addedP50ms: number;
-  /** One loopback HTTP round trip to the server (GET /health) in the same run: the machine's floor for each of the proxy's two. */
+  /** One loopback HTTP round trip to the server (GET /health) through `fetch` in the same run (the proxy's own client is faster: below). */
   httpRoundTripP50ms: number;
+  /**
+   * The proxy's own legs, each asked from this process with the proxy's own client (AgentHttp:
+   * kept-alive node:http without Nagle) in the same rounds: GET /health (the client's floor),
+   * the gate (POST /mcp-proxy/call, answered `direct`) and the witness (POST /mcp-proxy/report:
+   * a receipt signed and committed before the answer).
+   */
+  agentHttpRoundTripP50ms: number;
+  gateP50ms: number;
+  witnessP50ms: number;
+  /**
+   * What the legs leave of the proxy's time once the two stdio hops are counted at the direct
+   * call's cost: the proxy process's own work, and each hop's wake-up of a process that has sat
+   * idle (legs asked back to back, as above, find their peer awake).
+   */
+  unaccountedP50ms: number;
   errors: number;
 }
 
@@ -54,6 +71,20 @@ export async function benchMcp(calls: number): Promise<McpFigures> {
       OPENEXEC_AGENT_TOKEN: token,
     });
     clients.push(direct, proxy);
+    const http = new AgentHttp(server.url, token);
+    const pinned = await http.expectOk('POST', `${PROXY_PATH}/tools`, { server: 'everything', tools: (await direct.listTools()).tools });
+    const echo = (pinned.body['tools'] as { name: string; definition_hash: string }[]).find((t) => t.name === 'echo')!;
+    const leg = async (out: number[], method: 'GET' | 'POST', path: string, body?: unknown): Promise<void> => {
+      const t0 = performance.now();
+      await http.expectOk(method, path, body);
+      out.push(performance.now() - t0);
+    };
+    const call = (i: number) => ({
+      server: 'everything',
+      tool: 'echo',
+      arguments: { message: `bench ${i}` },
+      nonce: `bench-${i}-${Math.random()}`,
+    });
     const once = async (client: Client, i: number): Promise<number> => {
       const t0 = performance.now();
       const r = await client.callTool({ name: 'echo', arguments: { message: `bench ${i}` } });
@@ -68,6 +99,9 @@ export async function benchMcp(calls: number): Promise<McpFigures> {
     const d: number[] = [];
     const p: number[] = [];
     const h: number[] = [];
+    const a: number[] = [];
+    const g: number[] = [];
+    const w: number[] = [];
     const rounds = 10;
     for (let r = 0; r < rounds; r++) {
       for (let i = 0; i < calls / rounds; i++) d.push(await once(direct, i));
@@ -77,12 +111,20 @@ export async function benchMcp(calls: number): Promise<McpFigures> {
         await (await fetch(`${server.url}/health`)).text();
         h.push(performance.now() - t0);
       }
+      for (let i = 0; i < calls / rounds; i++) await leg(a, 'GET', '/health');
+      for (let i = 0; i < calls / rounds; i++)
+        await leg(g, 'POST', `${PROXY_PATH}/call`, { ...call(i), definition_hash: echo.definition_hash });
+      for (let i = 0; i < calls / rounds; i++) {
+        const result = { content: [{ type: 'text', text: `Echo: bench ${i}` }] };
+        await leg(w, 'POST', `${PROXY_PATH}/report`, { ...call(i), proposal_id: null, outcome: 'reported', result });
+      }
     }
-    h.sort((a, b) => a - b);
-    d.sort((a, b) => a - b);
-    p.sort((a, b) => a - b);
+    http.close();
+    for (const xs of [h, d, p, a, g, w]) xs.sort((x, y) => x - y);
     const directP50ms = percentile(d, 50);
     const proxyP50ms = percentile(p, 50);
+    const gateP50ms = percentile(g, 50);
+    const witnessP50ms = percentile(w, 50);
     return {
       calls,
       directP50ms,
@@ -90,6 +132,11 @@ export async function benchMcp(calls: number): Promise<McpFigures> {
       proxyP99ms: percentile(p, 99),
       addedP50ms: Math.round((proxyP50ms - directP50ms) * 1000) / 1000,
       httpRoundTripP50ms: percentile(h, 50),
+      agentHttpRoundTripP50ms: percentile(a, 50),
+      gateP50ms,
+      witnessP50ms,
+      // The agent's hop to the proxy costs about what the whole direct call does.
+      unaccountedP50ms: Math.round((proxyP50ms - 2 * directP50ms - gateP50ms - witnessP50ms) * 1000) / 1000,
       errors,
     };
   } finally {
