@@ -19,6 +19,7 @@ import { PostgresLedgerStore } from '../src/main/core/store/postgres/pg-ledger-s
 import { tempDir } from '../test/support/harness.ts';
 import { migratedDatabase, type PgCluster } from '../test/support/postgres.ts';
 import { percentile } from './execute-bench.ts';
+import { newReservation } from '../test/support/record-fixtures.ts';
 
 export interface Floors {
   /** `SELECT 1` on one connection, p50. */
@@ -76,18 +77,7 @@ export async function measureFloors(cluster: PgCluster): Promise<Floors> {
 /** One piece of work: what /execute witnesses before its handler runs, as a ledger sees it. */
 function piece(i: number): { reservation: Reservation; draft: ReceiptDraft } {
   const nonce = `bench-${i}-${randomUUID()}`;
-  const reservation: Reservation = {
-    id: randomUUID(),
-    nonce,
-    request_hash: 'ab'.repeat(32),
-    action: 'echo',
-    approval_id: null,
-    created_at: new Date().toISOString(),
-    agent: null,
-    action_def_hash: null,
-    grant_id: null,
-    grant_use: null,
-  };
+  const reservation = newReservation(nonce, { request_hash: 'ab'.repeat(32), action: 'echo' });
   const draft: ReceiptDraft = {
     event: 'executed',
     action: 'echo',

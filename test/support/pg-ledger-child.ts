@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { Ed25519Signer } from '../../src/main/core/crypto/ed25519.ts';
 import { PostgresLedgerStore } from '../../src/main/core/store/postgres/pg-ledger-store.ts';
+import { newReservation } from './record-fixtures.ts';
 
 const [url, seedHex, mode, countText, tag] = process.argv.slice(2);
 if (!url || !seedHex || !mode || !countText || !tag) throw new Error('usage: pg-ledger-child <url> <seed> <nonce|append> <count> <tag>');
@@ -35,18 +36,7 @@ async function appendInWaves(): Promise<PromiseSettledResult<boolean>[]> {
 const spendOneNonce = () =>
   store.witness(async (tx) => {
     const id = randomUUID();
-    const won = await tx.reserveNonce({
-      id,
-      nonce: 'the-one-nonce',
-      request_hash: 'f'.repeat(64),
-      action: 'greet',
-      approval_id: null,
-      created_at: new Date().toISOString(),
-      agent: null,
-      action_def_hash: null,
-      grant_id: null,
-      grant_use: null,
-    });
+    const won = await tx.reserveNonce(newReservation('the-one-nonce', { id, request_hash: 'f'.repeat(64) }));
     await tx.append(
       won
         ? { event: 'executed', action: 'greet', nonce: 'the-one-nonce', exec_id: id }

@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { NewGrant } from '../../src/main/core/store/grant-records.ts';
 import type { NewProposal } from '../../src/main/core/store/proposal-records.ts';
+import type { Reservation } from '../../src/main/core/engine/execution-store.ts';
 
 export const newProposal = (over: Partial<NewProposal> = {}): NewProposal => ({
   id: randomUUID(),
@@ -14,6 +15,21 @@ export const newProposal = (over: Partial<NewProposal> = {}): NewProposal => ({
   expires_at: '2026-01-01T01:00:00.000Z',
   action_def_hash: null,
   agent: null,
+  ...over,
+});
+
+/** A nonce's reservation, as the engine makes it before a handler runs: no approval, grant or definition unless given. */
+export const newReservation = (nonce: string, over: Partial<Reservation> = {}): Reservation => ({
+  id: randomUUID(),
+  nonce,
+  request_hash: 'e'.repeat(64),
+  action: 'greet',
+  approval_id: null,
+  created_at: new Date().toISOString(),
+  agent: null,
+  action_def_hash: null,
+  grant_id: null,
+  grant_use: null,
   ...over,
 });
 

@@ -17,6 +17,7 @@ import { verifyStoreChain } from '../../../src/main/core/store/postgres/pg-verif
 import type { ReceiptDto } from '../../../src/shared/console-dto.ts';
 import { corpusDrafts, corpusQueries, reproducibleSalts, sqliteReference, steppingClock } from '../../support/search-corpus.ts';
 import { migratedDatabase, postgresAvailability, startCluster, type PgCluster } from '../../support/postgres.ts';
+import { newReservation } from '../../support/record-fixtures.ts';
 
 /** A fresh, empty ledger; `open` may be called more than once (several instances on one ledger). */
 interface FreshLedger {
@@ -53,18 +54,7 @@ function postgres(): Implementation {
 // The SQLite adapter comes with the engine's move onto LedgerStore; it is added here then.
 const IMPLEMENTATIONS: Implementation[] = [postgres()];
 
-const reservation = (nonce: string) => ({
-  id: randomUUID(),
-  nonce,
-  request_hash: 'e'.repeat(64),
-  action: 'greet',
-  approval_id: null,
-  created_at: new Date().toISOString(),
-  agent: null,
-  action_def_hash: null,
-  grant_id: null,
-  grant_use: null,
-});
+const reservation = (nonce: string) => newReservation(nonce);
 
 /** Reserves `nonce` and witnesses the attempt: 'executed' for the one that took it, 'replayed' otherwise. */
 async function attempt(tx: LedgerTransaction, nonce: string): Promise<ReceiptDto> {

@@ -14,6 +14,7 @@ import { verifyStoreChain } from '../../../src/main/core/store/postgres/pg-verif
 import type { PostgresLedgerStore } from '../../../src/main/core/store/postgres/pg-ledger-store.ts';
 import { postgresAvailability } from '../../support/postgres.ts';
 import { usePostgres } from '../../support/postgres-suite.ts';
+import { newReservation } from '../../support/record-fixtures.ts';
 
 /** Appends a receipt signed by `signer` straight into the table, as a writer that skips OpenExec would. */
 async function insertDirectly(owner: pg.Pool, store: PostgresLedgerStore, draft: ReceiptDraft, signer: Ed25519Signer) {
@@ -42,20 +43,7 @@ describe.skipIf(!postgresAvailability().ok)('receipt keys registered in the Post
     const [ka, kb] = [Ed25519Signer.generate(), Ed25519Signer.generate()];
     const a = await pgs.openStore(db, { signer: ka });
     // Nothing is registered by a write that appends no receipt.
-    await a.witness((tx) =>
-      tx.reserveNonce({
-        id: 'e1',
-        nonce: 'n1',
-        request_hash: 'e'.repeat(64),
-        action: 'greet',
-        approval_id: null,
-        created_at: new Date().toISOString(),
-        agent: null,
-        action_def_hash: null,
-        grant_id: null,
-        grant_use: null,
-      }),
-    );
+    await a.witness((tx) => tx.reserveNonce(newReservation('n1', { id: 'e1' })));
     expect((await a.head()).seq).toBe(0);
     const first = await a.witness((tx) => tx.append({ event: 'config', reason: 'a 1' }));
     expect(first.seq).toBe(2);

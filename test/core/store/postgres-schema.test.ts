@@ -11,6 +11,7 @@ import { registrationDraft } from '../../../src/main/core/store/postgres/pg-rece
 import { corpusDrafts, reproducibleSalts, sqliteReference, steppingClock } from '../../support/search-corpus.ts';
 import { postgresAvailability } from '../../support/postgres.ts';
 import { usePostgres } from '../../support/postgres-suite.ts';
+import { newReservation } from '../../support/record-fixtures.ts';
 
 describe.skipIf(!postgresAvailability().ok)('the PostgreSQL schema (real throwaway cluster)', () => {
   const pgs = usePostgres('schema');
@@ -69,18 +70,7 @@ describe.skipIf(!postgresAvailability().ok)('the PostgreSQL schema (real throwaw
     const db = await pgs.fresh();
     const store = await pgs.openStore(db);
     const execId = await store.witness(async (tx) => {
-      const r = {
-        id: 'exec-1',
-        nonce: 'n-1',
-        request_hash: 'e'.repeat(64),
-        action: 'greet',
-        approval_id: 'a-1',
-        created_at: 'now',
-        agent: null,
-        action_def_hash: null,
-        grant_id: null,
-        grant_use: null,
-      };
+      const r = newReservation('n-1', { id: 'exec-1', approval_id: 'a-1', created_at: 'now' });
       await tx.reserveNonce(r);
       const approval = {
         approvalId: 'a-1',
