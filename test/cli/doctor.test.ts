@@ -10,6 +10,7 @@ import { startServer, tempDir, type RunningServer } from '../support/harness.ts'
 import { cli, CLI_BIN } from '../support/cli.ts';
 import { TestApprover } from '../support/clawshield.ts';
 import { consoleCall } from '../support/console-http.ts';
+import { skipBecause } from '../support/skip.ts';
 
 const byId = (r: HardeningReportDto, id: string): HardeningCheckDto => {
   const found = r.checks.find((c) => c.id === id);
@@ -77,16 +78,17 @@ describe('openexec doctor', () => {
   });
 
   test('run as a real unprivileged user (nobody) it passes not_root', async (ctx) => {
-    if (process.getuid?.() !== 0) return ctx.skip('not root: cannot switch to another user');
+    if (process.getuid?.() !== 0) return skipBecause(ctx, 'not root: cannot switch to another user');
     const nobody = await new Promise<string | null>((resolve) =>
       execFile('id', ['-u', 'nobody'], (err, out) => resolve(err ? null : out.trim())),
     );
-    if (nobody === null) return ctx.skip('no user nobody on this machine');
+    if (nobody === null) return skipBecause(ctx, 'no user nobody on this machine');
     // A clone in a private directory (mktemp -d is 0700) is out of nobody's reach.
     const reachable = await new Promise<boolean>((resolve) =>
       execFile('runuser', ['-u', 'nobody', '--', 'test', '-x', CLI_BIN], (err) => resolve(err === null)),
     );
-    if (!reachable) return ctx.skip(`user nobody cannot run ${CLI_BIN} (a parent directory is private): the injected uid covers not_root`);
+    if (!reachable)
+      return skipBecause(ctx, `user nobody cannot run ${CLI_BIN} (a parent directory is private): the injected uid covers not_root`);
     const dir = tempDir();
     chmodSync(dir, 0o755);
     const run = await new Promise<{ code: number; out: string; err: string }>((resolve) =>
@@ -183,7 +185,7 @@ describe('openexec doctor', () => {
 
 describe('start-up as root', () => {
   test('the server says so in one line', async (ctx) => {
-    if (process.getuid?.() !== 0) return ctx.skip('these tests do not run as root');
+    if (process.getuid?.() !== 0) return skipBecause(ctx, 'these tests do not run as root');
     const s = await startServer();
     try {
       expect(s.app.warnings().filter((w) => /running as root/.test(w))).toHaveLength(1);
