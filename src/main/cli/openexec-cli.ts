@@ -17,7 +17,8 @@ import { allowCommand, approveCommand, denyCommand, receiptsCommand, statusComma
 import { pendingCommand, showCommand } from './proposal-commands.ts';
 import { approveSimilarCommand, grantsCommand, revokeCommand, wantsGrant } from './grant-commands.ts';
 import { operatorsCommand } from './operator-commands.ts';
-import { backupCommand, doctorCommand, purgeCommand } from './ops-commands.ts';
+import { backupCommand, doctorCommand, purgeCommand, refusePostgresBackup } from './ops-commands.ts';
+import { postgresLedgerUrl } from './db-url-option.ts';
 import { agentsCommand } from './agent-commands.ts';
 
 const USAGE = `usage: openexec <command> [options]
@@ -62,6 +63,12 @@ commands:
                                       check the side tables, approval evidence, that the ledger extends
                                       saved checkpoints and still holds the head you recorded;
                                       signatures are checked on every core (--workers N to choose)
+  verify-ledger --db-url postgresql://USER@HOST:PORT/DB [--key-id ID]... [--checkpoint FILE|DIR]
+                [--expect-head SEQ:HASH] [--approver-key FILE]...
+                                      the same for a PostgreSQL ledger (or OPENEXEC_DB_URL=postgresql://…;
+                                      the password from the URL or PGPASSWORD): every receipt
+                                      signed by a key the ledger registered before it, --key-id once per
+                                      instance to pin them, and the stored Merkle tree checked too
   checkpoint [--out FILE]             sign a checkpoint of the ledger now (C2SP tlog-checkpoint note)
   prove SEQ [--size N] [--public-key FILE] [--key-id ID]
                                       fetch and check a receipt's inclusion proof against the latest checkpoint
@@ -75,6 +82,7 @@ commands:
                                       start OpenExec on a fresh ledger and play a scripted agent against it
   doctor                              the production hardening checklist, checked (exit 1 when an item fails)
   backup --out FILE                   an online copy of the database, verified and recorded in the ledger
+                                      (SQLite; a PostgreSQL ledger is backed up with pg_dump or the server's own backups)
   purge --older-than DURATION         remove payloads, contexts and results older than 12h, 90d, 8w, …;
                                       every receipt still verifies, and the purge is itself a receipt
 
@@ -94,6 +102,14 @@ function optionalCount(text: string | undefined, flag: string): number | undefin
   if (text === undefined) return undefined;
   if (!/^[1-9]\d{0,1}$/.test(text)) throw new CliError(`${flag} must be a whole number from 1 to 99, got '${text}'`, 2);
   return Number(text);
+}
+
+/** `--key-id` once: every command but `verify-ledger --db-url` trusts one receipt key. */
+function oneKeyId(ids: string[] | undefined): string | undefined {
+  if (ids !== undefined && ids.length > 1) {
+    throw new CliError(`--key-id is given ${ids.length} times; only verify-ledger of a PostgreSQL ledger takes one per instance`, 2);
+  }
+  return ids?.[0];
 }
 
 async function run(argv: string[]): Promise<number> {
@@ -116,7 +132,8 @@ async function run(argv: string[]): Promise<number> {
       checkpoint: { type: 'string' },
       out: { type: 'string' },
       size: { type: 'string' },
-      'key-id': { type: 'string' },
+      'key-id': { type: 'string', multiple: true },
+      'db-url': { type: 'string' },
       'expect-head': { type: 'string' },
       'from-seq': { type: 'string' },
       'to-seq': { type: 'string' },
@@ -142,7 +159,11 @@ async function run(argv: string[]): Promise<number> {
     return command === undefined && !values.help ? 2 : 0;
   }
   const out = stdoutOutput(values.json);
-  const config = loadConfig(process.env, { dataDirDefault: join(homedir(), '.openexec') });
+  const postgresUrl = postgresLedgerUrl(command, values['db-url'], process.env);
+  // A PostgreSQL URL in the environment is this command's to read, not the server's configuration.
+  const env = postgresUrl === undefined ? process.env : { ...process.env, OPENEXEC_DB_URL: undefined };
+  const config = loadConfig(env, { dataDirDefault: join(homedir(), '.openexec') });
+  const keyId = () => oneKeyId(values['key-id']);
   const noArgs = () => {
     if (rest.length > 0) throw new CliError(`${command}: unexpected argument '${rest[0]}'`, 2);
   };
@@ -157,8 +178,9 @@ async function run(argv: string[]): Promise<number> {
       return verifyLedgerCommand(
         config,
         {
+          dbUrl: postgresUrl,
           publicKeyFile: values['public-key'],
-          keyId: values['key-id'],
+          keyIds: values['key-id'],
           checkpoint: values.checkpoint,
           expectHead: values['expect-head'],
           approverKeyFiles: values['approver-key'],
@@ -169,7 +191,7 @@ async function run(argv: string[]): Promise<number> {
     case 'verify-bundle':
       return verifyBundleCommand(
         oneArg('bundle file'),
-        { publicKeyFile: values['public-key'], keyId: values['key-id'], approverKeyFiles: values['approver-key'] },
+        { publicKeyFile: values['public-key'], keyId: keyId(), approverKeyFiles: values['approver-key'] },
         out,
       );
     case 'export':
@@ -193,18 +215,13 @@ async function run(argv: string[]): Promise<number> {
       noArgs();
       return checkpointCommand(client(), values.out, out);
     case 'prove':
-      return proveCommand(
-        client(),
-        oneArg('receipt number'),
-        values.size,
-        trustedReceiptKey(config, values['public-key'], values['key-id']),
-        out,
-      );
+      return proveCommand(client(), oneArg('receipt number'), values.size, trustedReceiptKey(config, values['public-key'], keyId()), out);
     case 'doctor':
       noArgs();
       return doctorCommand(config, client, out);
     case 'backup':
       noArgs();
+      if (postgresUrl !== undefined) refusePostgresBackup(postgresUrl);
       return backupCommand(client(), values.out, out);
     case 'purge':
       noArgs();

@@ -7,6 +7,7 @@ import type { HardeningReportDto } from '../../shared/hardening.ts';
 import type { ConsoleClient } from './console-client.ts';
 import { CliError, type CliOutput } from './cli-error.ts';
 import { parseRetention } from '../../shared/retention.ts';
+import { describeServer } from '../core/store/postgres/pg-server-name.ts';
 
 /**
  * `openexec doctor [--json]`: the hardening checklist. With a server running, its own report
@@ -29,6 +30,17 @@ export async function doctorCommand(config: OpenExecConfig, client: () => Consol
   const count = (s: string) => report.checks.filter((c) => c.status === s).length;
   out.print(`${count('pass')} pass, ${count('warn')} warn, ${count('fail')} fail, ${count('manual')} to check by hand`);
   return failed ? 1 : 0;
+}
+
+/**
+ * `openexec backup` on a PostgreSQL ledger: refused. The server's own tools copy a database
+ * that several instances write consistently (pg_dump's snapshot, base backups and WAL
+ * archiving); README "Backups and restores" says how, and how to verify a restore.
+ */
+export function refusePostgresBackup(url: string): never {
+  throw new CliError(
+    `openexec backup copies a SQLite ledger; the ledger at ${describeServer(url)} is on PostgreSQL: back it up with pg_dump or the server's own backups, and check a restored copy with openexec verify-ledger --db-url`,
+  );
 }
 
 /** `openexec backup --out FILE`: the running server copies, verifies and records; we report. */

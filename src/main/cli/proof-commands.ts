@@ -103,8 +103,8 @@ function wholeNumber(text: string, what: string): number {
   return Number(text);
 }
 
-/** Checkpoints a reviewer saved: one file, or every `*.txt` note in a directory. */
-export function loadSavedCheckpoints(path: string, receiptKey: Ed25519Verifier): SavedCheckpoint[] {
+/** The checkpoint notes a reviewer saved, unchecked: one file, or every `*.txt` note in a directory. */
+export function readCheckpointNotes(path: string): { file: string; note: string }[] {
   let files: string[];
   try {
     files = statSync(path).isDirectory()
@@ -118,11 +118,27 @@ export function loadSavedCheckpoints(path: string, receiptKey: Ed25519Verifier):
   if (files.length === 0) throw new CliError(`no checkpoint notes (*.txt) in ${path}`);
   return files.map((file) => {
     try {
-      const c = verifyCheckpointNote(readFileSync(file, 'utf8'), receiptKey);
-      return { size: c.size, root: c.root, source: file };
+      return { file, note: readFileSync(file, 'utf8') };
     } catch (err) {
-      const why = err instanceof CheckpointError ? err.message : ((err as NodeJS.ErrnoException).code ?? String(err));
-      throw new CliError(`${file}: ${why}`, 3);
+      throw new CliError(`${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, 3);
     }
+  });
+}
+
+/** Runs `check` on a saved note; a note that does not hold is exit 3, naming its file. */
+export function checkedNote<T>(file: string, check: () => T): T {
+  try {
+    return check();
+  } catch (err) {
+    const why = err instanceof CheckpointError ? err.message : String(err);
+    throw new CliError(`${file}: ${why}`, 3);
+  }
+}
+
+/** Checkpoints a reviewer saved, each verified with the receipt key. */
+export function loadSavedCheckpoints(path: string, receiptKey: Ed25519Verifier): SavedCheckpoint[] {
+  return readCheckpointNotes(path).map(({ file, note }) => {
+    const c = checkedNote(file, () => verifyCheckpointNote(note, receiptKey));
+    return { size: c.size, root: c.root, source: file };
   });
 }

@@ -8,9 +8,11 @@ import { describeKey, ledgerApproverKeys, trustedReceiptKey, unpinnedWarning } f
 import { loadSavedCheckpoints } from './proof-commands.ts';
 
 export interface VerifyLedgerOptions {
+  /** A PostgreSQL ledger (`--db-url`, or OPENEXEC_DB_URL): verify-pg-ledger-command.ts. */
+  dbUrl?: string | undefined;
   publicKeyFile?: string | undefined;
-  /** The receipt key id the reviewer pinned: any other key is refused. */
-  keyId?: string | undefined;
+  /** The receipt key ids the reviewer pinned: any other key is refused (one on SQLite, one per instance on PostgreSQL). */
+  keyIds?: string[] | undefined;
   /** A checkpoint note the reviewer saved, or a directory of them. */
   checkpoint?: string | undefined;
   /** `SEQ:HASH` of a receipt the reviewer recorded: the ledger must hold it at that place. */
@@ -21,16 +23,51 @@ export interface VerifyLedgerOptions {
   workers?: number | undefined;
 }
 
-interface ExpectedHead {
+export interface ExpectedHead {
   seq: number;
   hash: string;
 }
 
-function parseHead(text: string): ExpectedHead {
+export function parseHead(text: string): ExpectedHead {
   const m = /^(\d{1,15}):([0-9a-f]{64})$/.exec(text);
   if (!m || Number(m[1]) < 1)
     throw new CliError(`--expect-head must be SEQ:HASH (a receipt number and its 64 lowercase hex hash), got '${text}'`, 2);
   return { seq: Number(m[1]), hash: m[2]! };
+}
+
+/** What is wrong with the ledger's receipt at the recorded head (`found`: its hash there, null when it has none). */
+export function headProblemOf(head: ExpectedHead, found: string | null): string | null {
+  if (found === null) return `the ledger has no receipt ${head.seq}: receipts were removed from its end`;
+  if (found !== head.hash) return `receipt ${head.seq} has hash ${found}, not the recorded ${head.hash}: the ledger was rewritten`;
+  return null;
+}
+
+/** The lines after the chain's verdict, the same for every engine. */
+export interface VerdictTail {
+  withoutEvidence: number;
+  approverSources: readonly string[];
+  sideTables: readonly string[];
+  checkpoints: CheckpointVerdict | null;
+  savedCount: number;
+  head: ExpectedHead | null;
+  headProblem: string | null;
+}
+
+export function printVerdictTail(out: CliOutput, t: VerdictTail): void {
+  if (t.withoutEvidence > 0) {
+    out.print(
+      `note: ${t.withoutEvidence} receipts name an approval but keep no approval evidence (written before it was recorded, or closed after a restart)`,
+    );
+  }
+  if (t.approverSources.length > 0) out.print(`approval evidence checked with: ${t.approverSources.join(', ')}`);
+  for (const p of t.sideTables) out.print(`side tables INVALID: ${p}`);
+  if (t.checkpoints?.ok) {
+    out.print(
+      `checkpoints: the ledger extends all ${t.savedCount} saved (the largest covers ${t.checkpoints.agreesWith?.size ?? 0} receipts)`,
+    );
+  } else if (t.checkpoints) out.print(`checkpoints INVALID: ${t.checkpoints.problem}`);
+  if (t.head && t.headProblem === null) out.print(`head: receipt ${t.head.seq} is the recorded ${t.head.hash}`);
+  else if (t.headProblem !== null) out.print(`head INVALID: ${t.headProblem}`);
 }
 
 /**
@@ -41,8 +78,11 @@ function parseHead(text: string): ExpectedHead {
  * saved checkpoint.
  */
 export async function verifyLedgerCommand(config: OpenExecConfig, options: VerifyLedgerOptions, out: CliOutput): Promise<number> {
+  if (options.dbUrl !== undefined) return (await import('./verify-pg-ledger-command.ts')).verifyPgLedgerCommand(config, options, out);
+  const keyIds = options.keyIds ?? [];
+  if (keyIds.length > 1) throw new CliError(`--key-id is given ${keyIds.length} times, but a SQLite ledger has one receipt key`, 2);
   const head = options.expectHead === undefined ? null : parseHead(options.expectHead);
-  const key = trustedReceiptKey(config, options.publicKeyFile, options.keyId);
+  const key = trustedReceiptKey(config, options.publicKeyFile, keyIds[0]);
   const verifier = key.verifier;
   const approvers = ledgerApproverKeys(config, options.approverKeyFiles);
   const saved = options.checkpoint === undefined ? [] : loadSavedCheckpoints(options.checkpoint, verifier);
@@ -65,12 +105,7 @@ export async function verifyLedgerCommand(config: OpenExecConfig, options: Verif
     withoutEvidence = read.approvalsWithoutEvidence();
     sideTables = read.sideTableProblems();
     checkpoints = saved.length === 0 ? null : read.compareWithCheckpoints(saved);
-    if (head) {
-      const found = read.hashAt(head.seq);
-      if (found === null) headProblem = `the ledger has no receipt ${head.seq}: receipts were removed from its end`;
-      else if (found !== head.hash)
-        headProblem = `receipt ${head.seq} has hash ${found}, not the recorded ${head.hash}: the ledger was rewritten`;
-    }
+    if (head) headProblem = headProblemOf(head, read.hashAt(head.seq));
   } catch (err) {
     throw new CliError(`cannot read the ledger ${config.dbPath}: ${(err as Error).message}`);
   } finally {
@@ -97,19 +132,14 @@ export async function verifyLedgerCommand(config: OpenExecConfig, options: Verif
   if (warning) out.print(warning);
   if (chain.valid) out.print(`ledger valid: ${chain.checked} receipts, hash chain and signatures hold`);
   else out.print(`ledger INVALID at receipt ${chain.firstBadSeq}: ${chain.problem} (${chain.checked} receipts before it hold)`);
-  if (withoutEvidence > 0) {
-    out.print(
-      `note: ${withoutEvidence} receipts name an approval but keep no approval evidence (written before it was recorded, or closed after a restart)`,
-    );
-  }
-  if (approvers.sources.length > 0) out.print(`approval evidence checked with: ${approvers.sources.join(', ')}`);
-  for (const p of sideTables) out.print(`side tables INVALID: ${p}`);
-  if (checkpoints?.ok) {
-    out.print(
-      `checkpoints: the ledger extends all ${saved.length} saved (the largest covers ${checkpoints.agreesWith?.size ?? 0} receipts)`,
-    );
-  } else if (checkpoints) out.print(`checkpoints INVALID: ${checkpoints.problem}`);
-  if (head && headProblem === null) out.print(`head: receipt ${head.seq} is the recorded ${head.hash}`);
-  else if (headProblem !== null) out.print(`head INVALID: ${headProblem}`);
+  printVerdictTail(out, {
+    withoutEvidence,
+    approverSources: approvers.sources,
+    sideTables,
+    checkpoints,
+    savedCount: saved.length,
+    head,
+    headProblem,
+  });
   return valid ? 0 : 3;
 }

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../../src/main/core/clock.ts';
-import { Ed25519Signer } from '../../../src/main/core/crypto/ed25519.ts';
+import { Ed25519Signer, publicKeyToPem } from '../../../src/main/core/crypto/ed25519.ts';
 import { searchReceipts } from '../../../src/main/core/ledger/receipt-search.ts';
 import { RECEIPT_COLUMNS, receiptFromRow, type ReceiptRow } from '../../../src/main/core/ledger/receipt-row.ts';
 import type { ApprovalUse } from '../../../src/main/core/engine/execution-store.ts';
@@ -102,7 +102,7 @@ describe.each(IMPLEMENTATIONS)('LedgerStore contract: $name', (impl) => {
       expect(await everyReceipt(store)).toEqual(expected);
       expect(await store.head()).toEqual({ seq: drafts.length + 1, hash: expected.at(-1)!.hash });
       expect((await store.readRange(10, 3)).map((r) => r.seq)).toEqual([10, 11, 12]);
-      const keys = [{ keyId: signer.keyId, seq: 1, pinned: false }];
+      const keys = [{ keyId: signer.keyId, seq: 1, pinned: false, publicKeyPem: publicKeyToPem(signer.publicKey) }];
       expect(await verifyStoreChain(store)).toEqual({ valid: true, checked: drafts.length + 1, firstBadSeq: null, problem: null, keys });
       expect(await verifyStoreChain(store, { pinnedKeyIds: [signer.keyId] })).toMatchObject({ valid: true, keys: [{ pinned: true }] });
       // A reviewer who pinned another key refuses the registration of this one, naming it.

@@ -5,28 +5,13 @@
  */
 import { describe, expect, test } from 'vitest';
 import type pg from 'pg';
-import { Ed25519Signer } from '../../../src/main/core/crypto/ed25519.ts';
-import type { ReceiptDraft } from '../../../src/main/core/ledger/receipt-body.ts';
-import { sealReceipt } from '../../../src/main/core/ledger/seal-receipt.ts';
+import { Ed25519Signer, publicKeyToPem } from '../../../src/main/core/crypto/ed25519.ts';
 import { registrationDraft } from '../../../src/main/core/store/postgres/pg-receipt-keys.ts';
-import { receiptTsvector } from '../../../src/main/core/store/postgres/pg-search-text.ts';
 import { verifyStoreChain } from '../../../src/main/core/store/postgres/pg-verify.ts';
-import type { PostgresLedgerStore } from '../../../src/main/core/store/postgres/pg-ledger-store.ts';
 import { postgresAvailability } from '../../support/postgres.ts';
 import { usePostgres } from '../../support/postgres-suite.ts';
 import { newReservation } from '../../support/record-fixtures.ts';
-
-/** Appends a receipt signed by `signer` straight into the table, as a writer that skips OpenExec would. */
-async function insertDirectly(owner: pg.Pool, store: PostgresLedgerStore, draft: ReceiptDraft, signer: Ed25519Signer) {
-  const head = await store.head();
-  const { row } = sealReceipt(draft, head.seq + 1, head.hash, new Date().toISOString(), signer);
-  await owner.query(
-    `INSERT INTO receipts (seq, event, time, action, hash, prev_hash, body, signature, reason, search)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::tsvector)`,
-    [row.seq, row.event, row.time, row.action, row.hash, row.prev_hash, row.body, row.signature, row.reason, receiptTsvector(draft)],
-  );
-  return row.seq;
-}
+import { insertSignedBy } from '../../support/pg-ledger-fixture.ts';
 
 const registrations = async (owner: pg.Pool) =>
   (
@@ -71,8 +56,8 @@ describe.skipIf(!postgresAvailability().ok)('receipt keys registered in the Post
       firstBadSeq: null,
       problem: null,
       keys: [
-        { keyId: ka.keyId, seq: 1, pinned: true },
-        { keyId: kb.keyId, seq: 3, pinned: true },
+        { keyId: ka.keyId, seq: 1, pinned: true, publicKeyPem: publicKeyToPem(ka.publicKey) },
+        { keyId: kb.keyId, seq: 3, pinned: true, publicKeyPem: publicKeyToPem(kb.publicKey) },
       ],
     });
     // The store's index of registrations says the same, and nobody can add a second row for a key.
@@ -97,7 +82,7 @@ describe.skipIf(!postgresAvailability().ok)('receipt keys registered in the Post
     expect(await verifyStoreChain(a)).toMatchObject({ valid: true, checked: 4 });
 
     const owner = pgs.pool(db.ownerUrl);
-    const forged = await insertDirectly(owner, a, { event: 'executed', action: 'greet', reason: 'not ours' }, stranger);
+    const forged = await insertSignedBy(owner, a, { event: 'executed', action: 'greet', reason: 'not ours' }, stranger);
     expect(forged).toBe(5);
     // The chain links (the database took it); the key is what gives it away.
     expect(await verifyStoreChain(a)).toEqual({
@@ -106,8 +91,8 @@ describe.skipIf(!postgresAvailability().ok)('receipt keys registered in the Post
       firstBadSeq: 5,
       problem: `signed by a receipt key that is not registered (${stranger.keyId})`,
       keys: [
-        { keyId: ka.keyId, seq: 1, pinned: false },
-        { keyId: kb.keyId, seq: 3, pinned: false },
+        { keyId: ka.keyId, seq: 1, pinned: false, publicKeyPem: publicKeyToPem(ka.publicKey) },
+        { keyId: kb.keyId, seq: 3, pinned: false, publicKeyPem: publicKeyToPem(kb.publicKey) },
       ],
     });
   });
@@ -120,7 +105,7 @@ describe.skipIf(!postgresAvailability().ok)('receipt keys registered in the Post
     const owner = pgs.pool(db.ownerUrl);
     // The stranger claims to register the instance's key with its own signature.
     const claimed = { ...registrationDraft(ka) };
-    await insertDirectly(owner, a, claimed, stranger);
+    await insertSignedBy(owner, a, claimed, stranger);
     expect(await verifyStoreChain(a)).toMatchObject({
       valid: false,
       firstBadSeq: 3,
@@ -133,8 +118,8 @@ describe.skipIf(!postgresAvailability().ok)('receipt keys registered in the Post
     const a2 = await pgs.openStore(db2, { signer: ka });
     await a2.witness((tx) => tx.append({ event: 'config', reason: 'a' }));
     const owner2 = pgs.pool(db2.ownerUrl);
-    await insertDirectly(owner2, a2, registrationDraft(stranger), stranger);
-    await insertDirectly(owner2, a2, { event: 'executed', action: 'greet' }, stranger);
+    await insertSignedBy(owner2, a2, registrationDraft(stranger), stranger);
+    await insertSignedBy(owner2, a2, { event: 'executed', action: 'greet' }, stranger);
     expect(await verifyStoreChain(a2)).toMatchObject({ valid: true, checked: 4 });
     expect(await verifyStoreChain(a2, { pinnedKeyIds: [ka.keyId] })).toMatchObject({
       valid: false,

@@ -56,10 +56,7 @@ export class LedgerProofs {
   /** Proof that receipt `seq` is in the tree of `size` (default: the latest checkpoint's size). */
   inclusion(seq: number, size?: number): InclusionView {
     const treeSize = size ?? this.checkpoints.latest()?.size ?? this.ledger.size();
-    this.checkSize(treeSize, 'size');
-    if (!(Number.isSafeInteger(seq) && seq >= 1 && seq <= treeSize)) {
-      throw new Refusal('invalid_request', `Receipt ${seq} is not in a tree of size ${treeSize}`);
-    }
+    checkInclusionArgs(seq, treeSize, this.ledger.size());
     const { tree } = this.ledger;
     const proof = tree.inclusion(seq - 1, treeSize);
     return {
@@ -76,10 +73,7 @@ export class LedgerProofs {
   /** Proof that the tree of size `from` is a prefix of the tree of size `to` (default: now). */
   consistency(from: number, to?: number): ConsistencyView {
     const toSize = to ?? this.ledger.size();
-    this.checkSize(toSize, 'to');
-    if (!(Number.isSafeInteger(from) && from >= 0 && from <= toSize)) {
-      throw new Refusal('invalid_request', `from must be a size from 0 to ${toSize}, got ${from}`);
-    }
+    checkConsistencyArgs(from, toSize, this.ledger.size());
     const { tree } = this.ledger;
     return {
       from,
@@ -89,10 +83,25 @@ export class LedgerProofs {
       proof: tree.consistency(from, toSize).map(hex),
     };
   }
+}
 
-  private checkSize(size: number, name: string): void {
-    const current = this.ledger.size();
-    if (!(Number.isSafeInteger(size) && size >= 0)) throw new Refusal('invalid_request', `${name} must be a whole number`);
-    if (size > current) throw new Refusal('invalid_request', `${name} ${size} is larger than the ledger (${current} receipts)`);
+function checkSize(size: number, name: string, current: number): void {
+  if (!(Number.isSafeInteger(size) && size >= 0)) throw new Refusal('invalid_request', `${name} must be a whole number`);
+  if (size > current) throw new Refusal('invalid_request', `${name} ${size} is larger than the ledger (${current} receipts)`);
+}
+
+/** Refuses an inclusion proof of `seq` in a tree of `treeSize` leaves, a ledger holding `current`. */
+export function checkInclusionArgs(seq: number, treeSize: number, current: number): void {
+  checkSize(treeSize, 'size', current);
+  if (!(Number.isSafeInteger(seq) && seq >= 1 && seq <= treeSize)) {
+    throw new Refusal('invalid_request', `Receipt ${seq} is not in a tree of size ${treeSize}`);
+  }
+}
+
+/** Refuses a consistency proof from `from` leaves to `toSize`, a ledger holding `current`. */
+export function checkConsistencyArgs(from: number, toSize: number, current: number): void {
+  checkSize(toSize, 'to', current);
+  if (!(Number.isSafeInteger(from) && from >= 0 && from <= toSize)) {
+    throw new Refusal('invalid_request', `from must be a size from 0 to ${toSize}, got ${from}`);
   }
 }

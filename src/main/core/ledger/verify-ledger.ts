@@ -75,7 +75,7 @@ export function checkSignedReceipt(r: SignedReceipt, verifier: Ed25519Verifier, 
 }
 
 /** Everything wrong with one stored receipt, judged on its own (not its link). */
-function receiptProblems(row: ReceiptRow, verifier: Ed25519Verifier, approvers: ApproverKeys | null): SignedReceiptCheck {
+export function receiptProblems(row: ReceiptRow, verifier: Ed25519Verifier, approvers: ApproverKeys | null): SignedReceiptCheck {
   const check = checkSignedReceipt(row, verifier, approvers);
   const { body } = check;
   // Search, filters and the CLI read these columns, so each must say what the signed body says.

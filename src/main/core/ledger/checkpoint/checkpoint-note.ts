@@ -1,6 +1,6 @@
 import type { Ed25519Signer, Ed25519Verifier } from '../../crypto/ed25519.ts';
 import { base64ToBytes } from '../../../../shared/crypto/ed25519-verify.ts';
-import { noteSignedBy, NoteFormatError, parseNote, signNote } from './signed-note.ts';
+import { noteSignedBy, NoteFormatError, parseNote, signNote, type ParsedNote } from './signed-note.ts';
 
 /**
  * C2SP tlog-checkpoint inside a signed note: the origin line, the tree size in decimal, the
@@ -39,11 +39,8 @@ export class CheckpointError extends Error {
   readonly code = 'checkpoint';
 }
 
-/**
- * Parses a checkpoint note and checks the receipt key's signature on it. Refuses a note for
- * another ledger (origin), a malformed body, or a missing or bad signature.
- */
-export function verifyCheckpointNote(note: string, receiptVerifier: Ed25519Verifier): VerifiedCheckpoint {
+/** A checkpoint note's body, read but not yet trusted: its signatures are checked by verifyCheckpointNote. */
+export function readCheckpointNote(note: string): CheckpointBody & { parsed: ParsedNote } {
   let parsed;
   try {
     parsed = parseNote(note);
@@ -57,9 +54,18 @@ export function verifyCheckpointNote(note: string, receiptVerifier: Ed25519Verif
   if (!/^(0|[1-9]\d{0,15})$/.test(sizeText)) throw new CheckpointError(`not a checkpoint: tree size '${sizeText}' is not a decimal number`);
   const root = base64ToBytes(rootText);
   if (root === null || root.length !== 32) throw new CheckpointError('not a checkpoint: the root is not base64 of 32 bytes');
+  return { origin, size: Number(sizeText), root, parsed };
+}
+
+/**
+ * Parses a checkpoint note and checks the receipt key's signature on it. Refuses a note for
+ * another ledger (origin), a malformed body, or a missing or bad signature.
+ */
+export function verifyCheckpointNote(note: string, receiptVerifier: Ed25519Verifier): VerifiedCheckpoint {
+  const { origin, size, root, parsed } = readCheckpointNote(note);
   const expected = ledgerOrigin(receiptVerifier.keyId);
   if (origin !== expected) throw new CheckpointError(`checkpoint is for '${origin}', not this ledger ('${expected}')`);
   if (!noteSignedBy(parsed, origin, receiptVerifier))
     throw new CheckpointError('checkpoint signature does not verify with the receipt key');
-  return { origin, size: Number(sizeText), root, note };
+  return { origin, size, root, note };
 }

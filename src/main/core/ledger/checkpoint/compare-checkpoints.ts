@@ -19,50 +19,82 @@ export interface CheckpointVerdict {
 }
 
 /**
- * Recomputes the tree from the receipts' own hashes (never from the stored nodes) and checks
- * that the ledger extends every checkpoint a reviewer saved: a ledger shorter than one was
- * truncated; one whose root at that size differs was rewritten (a fork). Names the first
- * checkpoint it parts from and the last one it still agrees with.
+ * Checks, as receipts' hashes stream past in seq order, that the ledger extends every
+ * checkpoint a reviewer saved: a ledger shorter than one was truncated; one whose root at that
+ * size differs was rewritten (a fork). Pure, so any store can feed it (compareWithCheckpoints
+ * below for SQLite). Names the first checkpoint it parts from and the last one it still agrees with.
  */
-export function compareWithCheckpoints(db: SqliteDatabase, saved: readonly SavedCheckpoint[]): CheckpointVerdict {
-  const ordered = [...saved].sort((a, b) => a.size - b.size);
-  const ledgerSize = db.prepare('SELECT coalesce(max(seq), 0) FROM receipts').pluck().get() as number;
-  const tree = new StreamingRoot();
-  let next = 0;
-  let agreesWith: SavedCheckpoint | null = null;
-  const verdictAt = (c: SavedCheckpoint, problem: string): CheckpointVerdict => ({
-    ok: false,
-    ledgerSize,
-    agreesWith,
-    partsFrom: c,
-    problem: `${problem}${agreesWith ? ` (it still agrees with the checkpoint of size ${agreesWith.size} from ${agreesWith.source})` : ''}`,
-  });
-  const settle = (): CheckpointVerdict | null => {
-    for (let c = ordered[next]; c !== undefined && c.size === tree.size; c = ordered[++next]) {
-      if (!hashesEqual(tree.root(), c.root)) {
-        return verdictAt(
+export class CheckpointMatcher {
+  private readonly ordered: SavedCheckpoint[];
+  private readonly tree = new StreamingRoot();
+  private next = 0;
+  private agreesWith: SavedCheckpoint | null = null;
+  private verdict: CheckpointVerdict | null = null;
+
+  constructor(saved: readonly SavedCheckpoint[]) {
+    this.ordered = [...saved].sort((a, b) => a.size - b.size);
+    this.settle();
+  }
+
+  /** Whether it still needs receipts (a verdict is reached, or every checkpoint is passed, once it does not). */
+  get wantsMore(): boolean {
+    return this.verdict === null && this.next < this.ordered.length;
+  }
+
+  /** The next receipt's hash (lowercase hex). */
+  push(receiptHash: string): void {
+    if (!this.wantsMore) return;
+    this.tree.push(leafHash(Buffer.from(receiptHash, 'hex')));
+    this.settle();
+  }
+
+  /** The verdict once every receipt is pushed. */
+  finish(ledgerSize: number): CheckpointVerdict {
+    if (this.verdict) return { ...this.verdict, ledgerSize };
+    const beyond = this.ordered[this.next];
+    if (beyond !== undefined) {
+      return this.partsAt(
+        beyond,
+        ledgerSize,
+        `the ledger has ${ledgerSize} receipts, fewer than the ${beyond.size} that checkpoint ${beyond.source} covers: receipts were removed`,
+      );
+    }
+    return { ok: true, ledgerSize, agreesWith: this.agreesWith, partsFrom: null, problem: null };
+  }
+
+  private partsAt(c: SavedCheckpoint, ledgerSize: number, problem: string): CheckpointVerdict {
+    const agreesWith = this.agreesWith;
+    return {
+      ok: false,
+      ledgerSize,
+      agreesWith,
+      partsFrom: c,
+      problem: `${problem}${agreesWith ? ` (it still agrees with the checkpoint of size ${agreesWith.size} from ${agreesWith.source})` : ''}`,
+    };
+  }
+
+  private settle(): void {
+    for (let c = this.ordered[this.next]; c !== undefined && c.size === this.tree.size; c = this.ordered[++this.next]) {
+      if (!hashesEqual(this.tree.root(), c.root)) {
+        this.verdict = this.partsAt(
           c,
+          0,
           `the ledger's first ${c.size} receipts are not the ones checkpoint ${c.source} covers: they were rewritten (a fork)`,
         );
+        return;
       }
-      agreesWith = c;
+      this.agreesWith = c;
     }
-    return null;
-  };
-  const early = settle();
-  if (early) return early;
+  }
+}
+
+/** CheckpointMatcher over a SQLite ledger, recomputing the tree from the receipts' own hashes (never from the stored nodes). */
+export function compareWithCheckpoints(db: SqliteDatabase, saved: readonly SavedCheckpoint[]): CheckpointVerdict {
+  const ledgerSize = db.prepare('SELECT coalesce(max(seq), 0) FROM receipts').pluck().get() as number;
+  const matcher = new CheckpointMatcher(saved);
   for (const hex of db.prepare('SELECT hash FROM receipts ORDER BY seq').pluck().iterate() as IterableIterator<string>) {
-    if (next >= ordered.length) break;
-    tree.push(leafHash(Buffer.from(hex, 'hex')));
-    const verdict = settle();
-    if (verdict) return verdict;
+    if (!matcher.wantsMore) break;
+    matcher.push(hex);
   }
-  const beyond = ordered[next];
-  if (beyond !== undefined) {
-    return verdictAt(
-      beyond,
-      `the ledger has ${ledgerSize} receipts, fewer than the ${beyond.size} that checkpoint ${beyond.source} covers: receipts were removed`,
-    );
-  }
-  return { ok: true, ledgerSize, agreesWith, partsFrom: null, problem: null };
+  return matcher.finish(ledgerSize);
 }

@@ -102,6 +102,13 @@ export function hashesEqual(a: Hash, b: Hash): boolean {
   return a.length === b.length && a.every((byte, i) => byte === b[i]);
 }
 
+/** A perfect, aligned subtree: leaves [index · 2^level, (index + 1) · 2^level). */
+export interface PerfectNode {
+  level: number;
+  index: number;
+  hash: Hash;
+}
+
 /**
  * The root of a tree grown one leaf at a time, keeping only the right frontier (at most
  * log2(n) perfect subtrees): how `verify-ledger` recomputes roots while it streams receipts,
@@ -112,14 +119,21 @@ export class StreamingRoot {
   private readonly stack: { level: number; hash: Hash }[] = [];
   size = 0;
 
-  push(leaf: Hash): void {
+  /**
+   * Adds the next leaf; returns the perfect subtrees of two or more leaves it completes, each
+   * named as MerkleStore stores it (level, index at that level), smallest first.
+   */
+  push(leaf: Hash): PerfectNode[] {
+    const completed: PerfectNode[] = [];
     let node = { level: 0, hash: leaf };
     for (let top = this.stack.at(-1); top !== undefined && top.level === node.level; top = this.stack.at(-1)) {
       this.stack.pop();
       node = { level: node.level + 1, hash: nodeHash(top.hash, node.hash) };
+      completed.push({ level: node.level, index: (this.size + 1) / 2 ** node.level - 1, hash: node.hash });
     }
     this.stack.push(node);
     this.size++;
+    return completed;
   }
 
   root(): Hash {

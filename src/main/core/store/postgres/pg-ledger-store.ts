@@ -7,7 +7,7 @@ import type { ReceiptDto, ReceiptPage } from '../../../../shared/console-dto.ts'
 import type { ReceiptQuery } from '../../../../shared/console-schemas.ts';
 import type { LedgerHead, LedgerStore, LedgerTransaction } from '../ledger-store.ts';
 import { LEDGER_CHANNEL } from './pg-locks.ts';
-import { PG_SCHEMA_VERSION } from './pg-migrations.ts';
+import { PG_SCHEMA_VERSION, schemaVersion } from './pg-migrations.ts';
 import { announce, changeNotice } from './pg-notice.ts';
 import { checkout, describeServer, openPool, PostgresStoreError } from './pg-pool.ts';
 import { receiptFromPgRow, searchPostgres, SELECT_RECEIPT, type PgReceiptRow } from './pg-search.ts';
@@ -67,10 +67,7 @@ export class PostgresLedgerStore implements LedgerStore {
       idleInTransactionMs: options.idleInTransactionMs,
     });
     try {
-      const { rows: table } = await pool.query<{ t: string | null }>("SELECT to_regclass('schema_migrations')::text AS t");
-      const { rows } =
-        table[0]?.t == null ? { rows: [] } : await pool.query<{ v: number | null }>('SELECT max(version) AS v FROM schema_migrations');
-      const version = rows[0]?.v ?? 0;
+      const version = await schemaVersion(pool);
       if (version !== PG_SCHEMA_VERSION) {
         throw new PostgresStoreError(
           'schema',

@@ -164,6 +164,14 @@ const MIGRATIONS: readonly string[] = [
 
 export const PG_SCHEMA_VERSION = MIGRATIONS.length;
 
+/** The version the database's schema is at (0: none, or not an OpenExec database). */
+export async function schemaVersion(db: pg.Pool | pg.PoolClient): Promise<number> {
+  const { rows: table } = await db.query<{ t: string | null }>("SELECT to_regclass('schema_migrations')::text AS t");
+  if (table[0]?.t == null) return 0;
+  const { rows } = await db.query<{ v: number | null }>('SELECT max(version) AS v FROM schema_migrations');
+  return rows[0]?.v ?? 0;
+}
+
 const ROLE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /** An execution's outcome, the only part of it that changes after it is reserved. */

@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { Ed25519Verifier, parsePublicKeyPem, publicKeyToPem, type Ed25519Signer } from '../../crypto/ed25519.ts';
 import { isJsonObject, type JsonObject } from '../../json/json-value.ts';
 import type { ReceiptDraft } from '../../ledger/receipt-body.ts';
+import type { PgSession } from './pg-session.ts';
 
 /** The `reason` of the `config` receipt that registers an instance's receipt key. */
 export const REGISTRATION_REASON = 'receipt key registered';
@@ -45,7 +46,7 @@ export function registeredKey(body: JsonObject): Ed25519Verifier | null | string
 }
 
 /** Where the ledger registered `keyId`, per the store's index of registrations (null: not yet). */
-export async function registrationSeq(client: pg.PoolClient, keyId: string): Promise<number | null> {
+export async function registrationSeq(client: PgSession, keyId: string): Promise<number | null> {
   const { rows } = await client.query<{ seq: string }>('SELECT seq FROM receipt_keys WHERE key_id = $1', [keyId]);
   return rows[0] === undefined ? null : Number(rows[0].seq);
 }

@@ -1,21 +1,14 @@
-import type { Ed25519Verifier } from '../../crypto/ed25519.ts';
 import { isJsonObject, type JsonObject } from '../../json/json-value.ts';
 import { parseJson } from '../../json/parse.ts';
 import { GENESIS_PREV_HASH } from '../../ledger/receipt-body.ts';
 import { checkSignedReceipt } from '../../ledger/verify-ledger.ts';
 import type { ChainCheckDto, ReceiptDto } from '../../../../shared/console-dto.ts';
 import type { LedgerStore } from '../ledger-store.ts';
-import { registeredKey } from './pg-receipt-keys.ts';
+import { LedgerKeys, type LedgerKey } from './pg-ledger-keys.ts';
+
+export type { LedgerKey };
 
 const PAGE = 1000;
-
-/** A receipt key the ledger registered, and whether the reviewer pinned it. */
-export interface LedgerKey {
-  keyId: string;
-  /** The `config` receipt that registered it. */
-  seq: number;
-  pinned: boolean;
-}
 
 export interface StoreChainCheck extends ChainCheckDto {
   /** The keys registered up to the first failure, in registration order. */
@@ -31,7 +24,7 @@ export interface VerifyStoreOptions {
   pinnedKeyIds?: readonly string[];
 }
 
-function parsedBody(body: string): JsonObject | null {
+export function parsedBody(body: string): JsonObject | null {
   try {
     const parsed = parseJson(body);
     return isJsonObject(parsed) ? parsed : null;
@@ -42,18 +35,17 @@ function parsedBody(body: string): JsonObject | null {
 
 /**
  * Walks a store's whole chain in order with the ledger's own receipt check: gapless seq, each
- * link, each hash and each signature. The accepted keys are those the ledger registered (a
- * `config` receipt signed by the key it registers, pg-receipt-keys.ts), each from its
- * registration on; a receipt signed by any other key, or by a key before its registration,
- * is a failure that names the key.
+ * link, each hash and each signature. The accepted keys are those the ledger registered
+ * (LedgerKeys), each from its registration on; a receipt signed by any other key, or by a key
+ * before its registration, is a failure that names the key. `verifyPostgresLedger`
+ * (pg-verify-ledger.ts) adds what only the database holds: the stored columns, the bodies,
+ * the Merkle tree and the side tables.
  */
 export async function verifyStoreChain(store: LedgerStore, options: VerifyStoreOptions = {}): Promise<StoreChainCheck> {
-  const pins = options.pinnedKeyIds === undefined ? null : new Set(options.pinnedKeyIds);
-  const registered = new Map<string, { verifier: Ed25519Verifier; seq: number }>();
+  const keys = new LedgerKeys(options.pinnedKeyIds);
   let checked = 0;
   let prevHash = GENESIS_PREV_HASH;
-  const keys = (): LedgerKey[] => [...registered].map(([keyId, { seq }]) => ({ keyId, seq, pinned: pins?.has(keyId) ?? false }));
-  const bad = (seq: number, problem: string): StoreChainCheck => ({ valid: false, checked, firstBadSeq: seq, problem, keys: keys() });
+  const bad = (seq: number, problem: string): StoreChainCheck => ({ valid: false, checked, firstBadSeq: seq, problem, keys: keys.list() });
   for (let from = 1; ; from += PAGE) {
     const page: ReceiptDto[] = await store.readRange(from, PAGE);
     for (const [i, r] of page.entries()) {
@@ -61,26 +53,18 @@ export async function verifyStoreChain(store: LedgerStore, options: VerifyStoreO
       if (r.prevHash !== prevHash) return bad(r.seq, "link broken: prev_hash is not the previous receipt's hash");
       const body = parsedBody(r.body);
       if (body === null) return bad(r.seq, 'body is not a JSON object');
-      const registering = registeredKey(body);
-      if (typeof registering === 'string') return bad(r.seq, registering);
-      if (registering !== null) {
-        const { keyId } = registering;
-        if (registered.has(keyId)) return bad(r.seq, `receipt key ${keyId} is registered twice (first at ${registered.get(keyId)!.seq})`);
-        if (pins !== null && !pins.has(keyId)) return bad(r.seq, `registers receipt key ${keyId}, which is not pinned`);
-      }
-      const keyId = typeof body['receipt_key_id'] === 'string' ? body['receipt_key_id'] : null;
-      const verifier = registering ?? (keyId === null ? undefined : registered.get(keyId)?.verifier);
-      if (verifier === undefined) return bad(r.seq, `signed by a receipt key that is not registered (${keyId ?? 'none named'})`);
+      const signer = keys.signerOf(body);
+      if (typeof signer === 'string') return bad(r.seq, signer);
       const check = checkSignedReceipt(
         { seq: r.seq, hash: r.hash, prev_hash: r.prevHash, body: r.body, signature: r.signature },
-        verifier,
+        signer.verifier,
         null,
       );
       if (check.problems.length > 0) return bad(r.seq, check.problems.join('; '));
-      if (registering !== null) registered.set(registering.keyId, { verifier: registering, seq: r.seq });
+      keys.accept(signer, r.seq);
       checked++;
       prevHash = r.hash;
     }
-    if (page.length < PAGE) return { valid: true, checked, firstBadSeq: null, problem: null, keys: keys() };
+    if (page.length < PAGE) return { valid: true, checked, firstBadSeq: null, problem: null, keys: keys.list() };
   }
 }
