@@ -51,7 +51,7 @@ describe.skipIf(!postgresAvailability().ok)('verify-ledger on a PostgreSQL ledge
     expect(r.stdout.split('\n')).toEqual([
       `trusted receipt keys registered in the ledger at ${server}: ${ka.keyId} (registered by receipt 1, pinned by --key-id), ${kb.keyId} (registered by receipt 3, pinned by --key-id)`,
       `ledger valid: ${size} receipts, hash chain and signatures hold`,
-      `merkle tree: the 11 stored nodes are the receipts' own`,
+      `merkle tree: the 32 stored nodes are the receipts' own`,
       `checkpoints: the ledger extends all 1 saved (the largest covers ${size} receipts)`,
       `head: receipt ${head.seq} is the recorded ${head.hash}`,
       '',
@@ -147,6 +147,13 @@ describe.skipIf(!postgresAvailability().ok)('verify-ledger on a PostgreSQL ledge
       ),
     );
     noPassword(r, wrong);
+
+    const empty = await pgs.cluster.createDatabase(`${db.name}_empty`);
+    const none = await verify(empty.appUrl);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(
+      /^openexec: PostgreSQL at \S+ has schema version 0, this OpenExec reads version \d+ \(is this an OpenExec ledger\?\)\n$/,
+    );
 
     const pk = await verify(db.appUrl, '--public-key', join(dataDir, 'k.pem'));
     expect(pk).toMatchObject({ code: 2, stderr: expect.stringContaining('--public-key does not apply to a PostgreSQL ledger') as string });

@@ -32,7 +32,7 @@ const proposed = (n: number, agent: string): ReceiptDraft => ({
   agent,
 });
 
-/** A registers (1), proposes (2), B registers (3), and so on, both writing: 15 receipts. */
+/** A registers (1), proposes (2), B registers (3), and so on, one after the other to receipt 15, then both at once: 35 receipts. */
 export async function twoInstanceLedger(pgs: PostgresSuite): Promise<TwoInstanceLedger> {
   const db = await pgs.fresh();
   const [ka, kb] = [Ed25519Signer.generate(), Ed25519Signer.generate()];
@@ -48,6 +48,13 @@ export async function twoInstanceLedger(pgs: PostgresSuite): Promise<TwoInstance
       return tx.append({ event: 'denied', proposal_id: `p-${n}`, reason: 'no' });
     });
   }
+  // Then both at once, each group taking its turn at the ledger lock.
+  await Promise.all(
+    Array.from({ length: 10 }, (_, n) => [
+      a.witness((tx) => tx.append({ event: 'config', reason: `a at once ${n}` })),
+      b.witness((tx) => tx.append(proposed(10 + n, 'agent-b'))),
+    ]).flat(),
+  );
   return { db, a, b, ka, kb, size: (await a.head()).seq };
 }
 
