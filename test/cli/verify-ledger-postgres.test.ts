@@ -71,6 +71,12 @@ describe.skipIf(!postgresAvailability().ok)('verify-ledger on a PostgreSQL ledge
     const text = await verify(db.appUrl);
     expect(text.stdout).toContain('note: nothing pinned these keys');
 
+    // A pinned id the ledger never registered (an instance that has not written yet) is named, not a failure.
+    const idle = Ed25519Signer.generate().keyId;
+    const extra = await verify(db.appUrl, '--key-id', ka.keyId, '--key-id', kb.keyId, '--key-id', idle);
+    expect(extra.stdout).toContain(`note: the ledger registers no key ${idle} (pinned by --key-id)`);
+    expect(extra.code).toBe(0);
+
     // Pinned to one instance: the other's registration is refused.
     const one = await verify(db.appUrl, '--key-id', ka.keyId);
     expect(one.stdout).toContain(`ledger INVALID at receipt 3: registers receipt key ${kb.keyId}, which is not pinned`);
@@ -147,6 +153,20 @@ describe.skipIf(!postgresAvailability().ok)('verify-ledger on a PostgreSQL ledge
       ),
     );
     noPassword(r, wrong);
+
+    // One receipt key elsewhere: --key-id twice is a usage error there.
+    const twice = await cliWithEnv({ OPENEXEC_DATA_DIR: dataDir }, 'verify-ledger', '--key-id', 'a'.repeat(16), '--key-id', 'b'.repeat(16));
+    expect(twice).toMatchObject({ code: 2, stderr: 'openexec: --key-id is given 2 times, but a SQLite ledger has one receipt key\n' });
+    const bundle = await cliWithEnv(
+      { OPENEXEC_DATA_DIR: dataDir },
+      'verify-bundle',
+      'x.json',
+      '--key-id',
+      'a'.repeat(16),
+      '--key-id',
+      'b'.repeat(16),
+    );
+    expect(bundle).toMatchObject({ code: 2, stderr: expect.stringContaining('--key-id is given 2 times') as string });
 
     const empty = await pgs.cluster.createDatabase(`${db.name}_empty`);
     const none = await verify(empty.appUrl);
