@@ -6,6 +6,7 @@
  * throwaway cluster.
  */
 import { describe, expect, test } from 'vitest';
+import { randomBytes } from 'node:crypto';
 import { Ed25519Signer } from '../../../src/main/core/crypto/ed25519.ts';
 import { Refusal } from '../../../src/main/core/errors.ts';
 import { ledgerOrigin, signCheckpoint } from '../../../src/main/core/ledger/checkpoint/checkpoint-note.ts';
@@ -43,6 +44,13 @@ describe.skipIf(!postgresAvailability().ok)('verifying a PostgreSQL ledger writt
     expect(verdict.merkle).toEqual({ valid: true, nodes: storedNodes(size), problem: null });
     expect(verdict.sideTableProblems).toEqual([]);
     expect(verdict.server).toBe(`${pgs.cluster.app.user}@127.0.0.1:${pgs.cluster.port}/${db.name}`);
+    // A reviewer's role that may only read does: the whole check is SELECTs in a read-only transaction.
+    const reviewer = { user: `reviewer_${db.name}`, password: randomBytes(12).toString('hex') };
+    await pgs.cluster.superQuery('postgres', `CREATE ROLE ${reviewer.user} LOGIN PASSWORD '${reviewer.password}'`);
+    await pgs.pool(db.ownerUrl).query(`GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${reviewer.user}`);
+    const asReviewer = await verifyPostgresLedger(pgs.cluster.url(reviewer, db.name), { pinnedKeyIds: [ka.keyId, kb.keyId] });
+    expect(asReviewer).toMatchObject({ chain: { valid: true, checked: size }, merkle: { valid: true }, sideTableProblems: [] });
+
     // Pinning only one instance refuses the other's registration.
     expect((await verifyPostgresLedger(db.appUrl, { pinnedKeyIds: [ka.keyId] })).chain).toMatchObject({
       valid: false,
