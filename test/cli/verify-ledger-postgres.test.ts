@@ -52,6 +52,7 @@ describe.skipIf(!postgresAvailability().ok)('verify-ledger on a PostgreSQL ledge
       `trusted receipt keys registered in the ledger at ${server}: ${ka.keyId} (registered by receipt 1, pinned by --key-id), ${kb.keyId} (registered by receipt 3, pinned by --key-id)`,
       `ledger valid: ${size} receipts, hash chain and signatures hold`,
       `merkle tree: the 32 stored nodes are the receipts' own`,
+      'stored checkpoints: all 1 are signed by registered keys, and the ledger extends them',
       `checkpoints: the ledger extends all 1 saved (the largest covers ${size} receipts)`,
       `head: receipt ${head.seq} is the recorded ${head.hash}`,
       '',

@@ -77,7 +77,13 @@ export async function verifyPgLedgerCommand(config: OpenExecConfig, options: Ver
       ? { ...verdict.checkpoints, ok: false, agreesWith: null, partsFrom: null, problem: signatureProblem }
       : verdict.checkpoints;
   const headProblem = head === null ? null : headProblemOf(head, verdict.headHash ?? null);
-  const valid = chain.valid && merkle.valid && verdict.sideTableProblems.length === 0 && (checkpoints?.ok ?? true) && headProblem === null;
+  const valid =
+    chain.valid &&
+    merkle.valid &&
+    verdict.stored.problem === null &&
+    verdict.sideTableProblems.length === 0 &&
+    (checkpoints?.ok ?? true) &&
+    headProblem === null;
   const absent = (pins ?? []).filter((id) => !chain.keys.some((k) => k.keyId === id));
   if (out.json) {
     out.printJson({
@@ -91,6 +97,7 @@ export async function verifyPgLedgerCommand(config: OpenExecConfig, options: Ver
       trustedKeys: chain.keys,
       pinnedButNotRegistered: absent,
       merkle,
+      storedCheckpoints: verdict.stored,
       approverKeys: approvers.sources,
       sideTableProblems: verdict.sideTableProblems,
       checkpoints,
@@ -109,6 +116,10 @@ export async function verifyPgLedgerCommand(config: OpenExecConfig, options: Ver
   else out.print(`ledger INVALID at receipt ${chain.firstBadSeq}: ${chain.problem} (${chain.checked} receipts before it hold)`);
   if (merkle.valid) out.print(`merkle tree: the ${merkle.nodes} stored nodes are the receipts' own`);
   else out.print(`merkle tree INVALID: ${merkle.problem}`);
+  if (verdict.stored.problem !== null) out.print(`stored checkpoints INVALID: ${verdict.stored.problem}`);
+  else if (verdict.stored.count > 0) {
+    out.print(`stored checkpoints: all ${verdict.stored.count} are signed by registered keys, and the ledger extends them`);
+  }
   printVerdictTail(out, {
     withoutEvidence: verdict.approvalsWithoutEvidence,
     approverSources: approvers.sources,

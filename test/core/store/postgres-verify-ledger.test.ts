@@ -173,6 +173,8 @@ describe.skipIf(!postgresAvailability().ok)('verifying a PostgreSQL ledger writt
       expect(await verifyConsistency(from, size + 2, bytes(c.from_root), bytes(c.to_root), c.proof.map(bytes))).toBe(true);
     }
     expect((await proofsB.consistency(size)).from_root).toBe(Buffer.from(checkpoint.root).toString('hex'));
+    // verify-ledger checks the checkpoints the instances stored: both signed by registered keys, both extended.
+    expect((await verifyPostgresLedger(db.appUrl)).stored).toEqual({ count: 2, problem: null });
     await expect(proofsA.inclusion(size + 3)).rejects.toThrow(Refusal);
     await expect(proofsA.consistency(0, size + 3)).rejects.toThrow(`to ${size + 3} is larger than the ledger (${size + 2} receipts)`);
   });
@@ -202,5 +204,27 @@ describe.skipIf(!postgresAvailability().ok)('verifying a PostgreSQL ledger writt
 
     const newcomer = new PostgresLedgerProofs(pool, new PostgresCheckpointRecords(pool), stranger, systemClock);
     await expect(newcomer.issueCheckpoint()).rejects.toThrow(`receipt key ${stranger.keyId} is not registered`);
+
+    // Stored in the checkpoints table (the app role may insert one), each is a verify-ledger failure.
+    const records = new PostgresCheckpointRecords(pool);
+    await records.insert({ size, root, note: forged, createdAt: new Date().toISOString() });
+    expect((await verifyPostgresLedger(db.appUrl)).stored).toEqual({
+      count: 1,
+      problem: `the checkpoint of size ${size} in the checkpoints table: checkpoint is signed for receipt key ${stranger.keyId}, which the ledger does not register`,
+    });
+    // A registered key signing a tree this ledger does not extend (a fork), stored in another ledger of the same keys' making.
+    const other = await twoInstanceLedger(pgs);
+    const forkRoot = new Uint8Array(randomBytes(32));
+    const forkNote = signCheckpoint({ origin: ledgerOrigin(other.kb.keyId), size: other.size, root: forkRoot }, other.kb);
+    await new PostgresCheckpointRecords(pgs.pool(other.db.appUrl)).insert({
+      size: other.size,
+      root: forkRoot,
+      note: forkNote,
+      createdAt: 'x',
+    });
+    expect((await verifyPostgresLedger(other.db.appUrl)).stored).toEqual({
+      count: 1,
+      problem: `the ledger's first ${other.size} receipts are not the ones checkpoint of size ${other.size} in the checkpoints table covers: they were rewritten (a fork)`,
+    });
   });
 });

@@ -41,12 +41,16 @@ export interface WalkResult {
   /** Receipts that name an approval but keep no evidence of it. */
   approvalsWithoutEvidence: number;
   checkpoints: CheckpointVerdict | null;
+  /** The same for the checkpoints the ledger stores (`stored`). */
+  storedCheckpoints: CheckpointVerdict | null;
 }
 
 export interface WalkOptions {
   pinnedKeyIds?: readonly string[] | undefined;
   approvers?: ApproverKeys | null | undefined;
   saved?: readonly SavedCheckpoint[] | undefined;
+  /** The checkpoints table's rows: the ledger must extend them too. */
+  stored?: readonly SavedCheckpoint[] | undefined;
   /** Problems of bodies kept (default 20, as the SQLite side-table check). */
   problemLimit?: number | undefined;
 }
@@ -64,7 +68,7 @@ export async function walkPostgresLedger(client: pg.PoolClient, options: WalkOpt
   const limit = options.problemLimit ?? 20;
   const { rows: sized } = await client.query<{ n: string }>('SELECT coalesce(max(seq), 0) AS n FROM receipts');
   const size = Number(sized[0]!.n);
-  const matcher = options.saved && options.saved.length > 0 ? new CheckpointMatcher(options.saved) : null;
+  const matchers = [options.saved, options.stored].map((list) => (list && list.length > 0 ? new CheckpointMatcher(list) : null));
   const tree = new MerkleWalk();
   const bodyProblems: string[] = [];
   let chainBad: { seq: number; problem: string } | null = null;
@@ -93,7 +97,7 @@ export async function walkPostgresLedger(client: pg.PoolClient, options: WalkOpt
       }
       if (bodyProblems.length < limit) bodyProblems.push(...committedBodyProblems(row.seq, body, stored.get(row.seq) ?? []));
       tree.push(row.hash);
-      matcher?.push(row.hash);
+      for (const m of matchers) m?.push(row.hash);
       prevHash = row.hash;
       expected = row.seq + 1;
     }
@@ -113,7 +117,8 @@ export async function walkPostgresLedger(client: pg.PoolClient, options: WalkOpt
     merkle: await tree.finish(client),
     bodyProblems: bodyProblems.slice(0, limit),
     approvalsWithoutEvidence: withoutEvidence,
-    checkpoints: matcher?.finish(size) ?? null,
+    checkpoints: matchers[0]?.finish(size) ?? null,
+    storedCheckpoints: matchers[1]?.finish(size) ?? null,
   };
 }
 
