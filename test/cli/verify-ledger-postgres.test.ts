@@ -106,6 +106,27 @@ describe.skipIf(!postgresAvailability().ok)('verify-ledger on a PostgreSQL ledge
     expect(r3.code).toBe(3);
   });
 
+  test('on any number of threads the first bad receipt in seq order is named, across batches', async () => {
+    const { db, a, b } = await twoInstanceLedger(pgs);
+    // 2,500 receipts: three batches of 1,000 handed to the threads.
+    await Promise.all(
+      Array.from({ length: 2465 }, (_, n) => (n % 2 ? a : b).witness((tx) => tx.append({ event: 'config', reason: `bulk ${n}` }))),
+    );
+    const whole = await verify(db.appUrl, '--workers', '3');
+    expect(whole.stdout).toContain('ledger valid: 2500 receipts, hash chain and signatures hold');
+    expect(whole.code).toBe(0);
+    await asOwnerWithoutTriggers(pgs.pool(db.ownerUrl), ['receipts'], "UPDATE receipts SET reason = 'edited' WHERE seq IN (1500, 2400)");
+    for (const workers of ['1', '2', '3']) {
+      const r = await verify(db.appUrl, '--workers', workers);
+      expect({ workers, out: r.stdout }).toMatchObject({
+        out: expect.stringContaining(
+          'ledger INVALID at receipt 1500: stored reason differs from the signed body (1499 receipts before it hold)',
+        ) as string,
+      });
+      expect(r.code).toBe(3);
+    }
+  });
+
   test('a saved checkpoint signed by a key the ledger does not register: exit 3, naming the file', async () => {
     const { db, a, size } = await twoInstanceLedger(pgs);
     const pool = pgs.pool(db.appUrl);

@@ -64,7 +64,7 @@ commands:
                                       saved checkpoints and still holds the head you recorded;
                                       signatures are checked on every core (--workers N to choose)
   verify-ledger --db-url postgresql://USER@HOST:PORT/DB [--key-id ID]... [--checkpoint FILE|DIR]
-                [--expect-head SEQ:HASH] [--approver-key FILE]...
+                [--expect-head SEQ:HASH] [--approver-key FILE]... [--workers N]
                                       the same for a PostgreSQL ledger (or OPENEXEC_DB_URL=postgresql://…;
                                       the password from the URL or PGPASSWORD): every receipt
                                       signed by a key the ledger registered before it, --key-id once per

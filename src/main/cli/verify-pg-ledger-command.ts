@@ -47,8 +47,6 @@ export async function verifyPgLedgerCommand(config: OpenExecConfig, options: Ver
       2,
     );
   }
-  if (options.workers !== undefined)
-    throw new CliError('--workers applies to a SQLite ledger; a PostgreSQL ledger is verified in one thread', 2);
   const pins = options.keyIds;
   for (const id of pins ?? []) if (!KEY_ID.test(id)) throw new CliError(`--key-id must be 16 lowercase hex digits, got '${id}'`, 2);
   const head = options.expectHead === undefined ? null : parseHead(options.expectHead);
@@ -64,6 +62,7 @@ export async function verifyPgLedgerCommand(config: OpenExecConfig, options: Ver
       approvers: approvers.keys,
       saved,
       expectHeadSeq: head?.seq,
+      workers: options.workers,
     });
   } catch (err) {
     // Its message names the server as user@host:port/database, never the password.

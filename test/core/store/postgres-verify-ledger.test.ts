@@ -12,15 +12,18 @@ import { Refusal } from '../../../src/main/core/errors.ts';
 import { ledgerOrigin, signCheckpoint } from '../../../src/main/core/ledger/checkpoint/checkpoint-note.ts';
 import { leafHash, StreamingRoot } from '../../../src/main/core/ledger/merkle/rfc9162.ts';
 import { systemClock } from '../../../src/main/core/clock.ts';
+import { registrationDraft } from '../../../src/main/core/store/postgres/pg-receipt-keys.ts';
 import { PostgresCheckpointRecords } from '../../../src/main/core/store/postgres/pg-checkpoint-records.ts';
 import { verifyRegisteredCheckpoint } from '../../../src/main/core/store/postgres/pg-checkpoints.ts';
 import { PostgresLedgerProofs } from '../../../src/main/core/store/postgres/pg-proofs.ts';
-import { verifyPostgresLedger } from '../../../src/main/core/store/postgres/pg-verify-ledger.ts';
+import { verifyPostgresLedger as verifyOn, type VerifyPostgresOptions } from '../../../src/main/core/store/postgres/pg-verify-ledger.ts';
 import { verifyConsistency, verifyInclusion } from '../../../src/shared/merkle-verify.ts';
 import { postgresAvailability } from '../../support/postgres.ts';
 import { usePostgres } from '../../support/postgres-suite.ts';
 import { asOwnerWithoutTriggers, insertSignedBy, twoInstanceLedger } from '../../support/pg-ledger-fixture.ts';
 
+/** On this thread: worker threads cannot load our sources under the test runner (bin/openexec's tests run them on threads). */
+const verifyPostgresLedger = (url: string, options: VerifyPostgresOptions = {}) => verifyOn(url, { workers: 0, ...options });
 const bytes = (hex: string) => new Uint8Array(Buffer.from(hex, 'hex'));
 /** Perfect subtrees of two or more leaves in a tree of n leaves: one stored node each. */
 const storedNodes = (n: number) =>
@@ -126,6 +129,24 @@ describe.skipIf(!postgresAvailability().ok)('verifying a PostgreSQL ledger writt
       firstBadSeq: seq,
       problem: `signed by a receipt key that is not registered (${stranger.keyId})`,
     });
+
+    // A registration whose own signature fails, followed by receipts its key signs: the verdict
+    // stops at the registration, and the key is not among those the ledger registered.
+    const badRegistration = await twoInstanceLedger(pgs);
+    const owner = pgs.pool(badRegistration.db.ownerUrl);
+    const registration = await insertSignedBy(owner, badRegistration.a, registrationDraft(stranger), stranger);
+    await asOwnerWithoutTriggers(owner, ['receipts'], `UPDATE receipts SET signature = $1 WHERE seq = ${registration}`, [
+      Buffer.alloc(64).toString('base64'),
+    ]);
+    await insertSignedBy(owner, badRegistration.a, { event: 'config', reason: 'by the stranger' }, stranger);
+    const afterBad = await verifyPostgresLedger(badRegistration.db.appUrl);
+    expect(afterBad.chain).toMatchObject({
+      valid: false,
+      firstBadSeq: registration,
+      checked: registration - 1,
+      problem: 'signature does not verify with the receipt key',
+    });
+    expect(afterBad.chain.keys.map((k) => k.keyId)).toEqual([badRegistration.ka.keyId, badRegistration.kb.keyId]);
 
     const dropped = await twoInstanceLedger(pgs);
     await asOwnerWithoutTriggers(pgs.pool(dropped.db.ownerUrl), ['receipts'], 'DELETE FROM receipts WHERE seq = 5');

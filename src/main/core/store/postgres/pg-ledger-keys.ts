@@ -52,14 +52,21 @@ export class LedgerKeys {
     if (signer.registers !== null) this.registered.set(signer.registers.keyId, { verifier: signer.registers, seq });
   }
 
-  /** The keys registered so far, in registration order. */
-  list(): LedgerKey[] {
-    return [...this.registered].map(([keyId, { verifier, seq }]) => ({
-      keyId,
-      seq,
-      pinned: this.pins?.has(keyId) ?? false,
-      publicKeyPem: publicKeyToPem(verifier.publicKey),
-    }));
+  /** The public keys (PEM) of these registered keys, each once. */
+  publicKeys(keyIds: readonly string[]): [keyId: string, publicKeyPem: string][] {
+    return [...new Set(keyIds)].map((id) => [id, publicKeyToPem(this.registered.get(id)!.verifier.publicKey)]);
+  }
+
+  /** The keys registered so far (before receipt `beforeSeq`, when given), in registration order. */
+  list(beforeSeq = Infinity): LedgerKey[] {
+    return [...this.registered]
+      .filter(([, { seq }]) => seq < beforeSeq)
+      .map(([keyId, { verifier, seq }]) => ({
+        keyId,
+        seq,
+        pinned: this.pins?.has(keyId) ?? false,
+        publicKeyPem: publicKeyToPem(verifier.publicKey),
+      }));
   }
 
   /** Pinned ids the ledger never registered (a reviewer's typo, or an instance that never wrote). */

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import type pg from 'pg';
 import type { ApproverKeys } from '../../approval/check-evidence.ts';
 import type { JsonObject } from '../../json/json-value.ts';
@@ -7,8 +8,9 @@ import { hashesEqual, leafHash, StreamingRoot, type PerfectNode } from '../../le
 import { saltedHash } from '../../ledger/receipt-bodies.ts';
 import { GENESIS_PREV_HASH } from '../../ledger/receipt-body.ts';
 import { RECEIPT_COLUMNS, type ReceiptRow } from '../../ledger/receipt-row.ts';
-import { receiptProblems } from '../../ledger/verify-ledger.ts';
-import { LedgerKeys } from './pg-ledger-keys.ts';
+import { LedgerKeys, type ReceiptSigner } from './pg-ledger-keys.ts';
+import type { BatchVerdict, CheckRow } from './pg-receipt-check.ts';
+import { inlineChecker, ReceiptCheckPool, type ReceiptChecker } from './pg-receipt-check-pool.ts';
 import { parsedBody, type StoreChainCheck } from './pg-verify.ts';
 
 const PAGE = 1000;
@@ -51,6 +53,8 @@ export interface WalkOptions {
   saved?: readonly SavedCheckpoint[] | undefined;
   /** The checkpoints table's rows: the ledger must extend them too. */
   stored?: readonly SavedCheckpoint[] | undefined;
+  /** Threads that verify signatures (default: every core; 0: this thread). */
+  workers?: number | undefined;
   /** Problems of bodies kept (default 20, as the SQLite side-table check). */
   problemLimit?: number | undefined;
 }
@@ -60,10 +64,24 @@ export interface WalkOptions {
  * SQLite walk checks it (seq, link, hash, signature by the key registered before it, the stored
  * columns and `agent` against the signed body, approval evidence), each kept body against its
  * salted hash, every stored Merkle node against the tree the receipts' own hashes make, and the
- * reviewer's saved checkpoints. The chain's verdict is its first bad receipt; the tree, the
- * bodies and the checkpoints are judged over every receipt stored, as on SQLite.
+ * reviewer's saved checkpoints. The walk reads, links and picks each receipt's key in order;
+ * the signatures are checked on every core (pg-receipt-check-pool.ts), and the verdict is the
+ * first bad receipt in seq order, as a walk on one thread would report it. The tree, the bodies
+ * and the checkpoints are judged over every receipt stored, as on SQLite.
  */
 export async function walkPostgresLedger(client: pg.PoolClient, options: WalkOptions = {}): Promise<WalkResult> {
+  const approvers = options.approvers ?? null;
+  const threads = options.workers ?? availableParallelism();
+  const pool =
+    threads === 0 ? inlineChecker(approvers) : new ReceiptCheckPool(threads, approvers && [...approvers.values()].map((v) => v.publicKey));
+  try {
+    return await walk(client, options, pool);
+  } finally {
+    await pool.close();
+  }
+}
+
+async function walk(client: pg.PoolClient, options: WalkOptions, pool: ReceiptChecker): Promise<WalkResult> {
   const keys = new LedgerKeys(options.pinnedKeyIds);
   const limit = options.problemLimit ?? 20;
   const { rows: sized } = await client.query<{ n: string }>('SELECT coalesce(max(seq), 0) AS n FROM receipts');
@@ -71,9 +89,10 @@ export async function walkPostgresLedger(client: pg.PoolClient, options: WalkOpt
   const matchers = [options.saved, options.stored].map((list) => (list && list.length > 0 ? new CheckpointMatcher(list) : null));
   const tree = new MerkleWalk();
   const bodyProblems: string[] = [];
-  let chainBad: { seq: number; problem: string } | null = null;
-  let checked = 0;
-  let withoutEvidence = 0;
+  // What the walk finds itself (seq, link, key); what the threads find in the batches handed them.
+  let linkBad: { seq: number; problem: string } | null = null;
+  const batches: Promise<BatchVerdict>[] = [];
+  let threadFound = false;
   let prevHash = GENESIS_PREV_HASH;
   let expected = 1;
   for (let from = 1; ;) {
@@ -84,15 +103,17 @@ export async function walkPostgresLedger(client: pg.PoolClient, options: WalkOpt
     if (rows.length === 0) break;
     const last = Number(rows.at(-1)!.seq);
     const stored = await bodiesOf(client, from, last);
+    const batch: CheckRow[] = [];
     for (const pgRow of rows) {
       const row: ReceiptRow = { ...pgRow, seq: Number(pgRow.seq) };
       const body = parsedBody(row.body);
-      if (chainBad === null) {
-        const problem = chainProblem(row, pgRow.agent, body, prevHash, expected, keys, options.approvers ?? null);
-        if (typeof problem === 'string') chainBad = { seq: row.seq, problem };
+      if (linkBad === null && !threadFound) {
+        const signer = linkProblem(row, body, prevHash, expected, keys);
+        if (typeof signer === 'string') linkBad = { seq: row.seq, problem: signer };
         else {
-          checked++;
-          if (problem.evidenceAbsent) withoutEvidence++;
+          batch.push({ row, agent: pgRow.agent, keyId: signer.verifier.keyId });
+          // Taken as registered now; if its own receipt fails in a thread, the verdict stops there.
+          keys.accept(signer, row.seq);
         }
       }
       if (bodyProblems.length < limit) bodyProblems.push(...committedBodyProblems(row.seq, body, stored.get(row.seq) ?? []));
@@ -101,15 +122,35 @@ export async function walkPostgresLedger(client: pg.PoolClient, options: WalkOpt
       prevHash = row.hash;
       expected = row.seq + 1;
     }
+    if (batch.length > 0) {
+      const verdict = pool.check({ keys: keys.publicKeys(batch.map((r) => r.keyId)), rows: batch });
+      verdict.then((v) => (threadFound ||= v.bad !== null)).catch(() => undefined);
+      batches.push(verdict);
+      // At most two batches queued per thread: the rows wait in the database, not in memory.
+      const oldest = batches.length - 2 * pool.size - 1;
+      if (oldest >= 0) await batches[oldest];
+    }
     await tree.compareStored(client);
     from = last + 1;
   }
+  let checked = 0;
+  let withoutEvidence = 0;
+  let bad: { seq: number; problem: string } | null = null;
+  for (const v of await Promise.all(batches)) {
+    checked += v.checked;
+    withoutEvidence += v.evidenceAbsent;
+    if (v.bad !== null) {
+      bad = v.bad;
+      break;
+    }
+  }
+  bad ??= linkBad;
   const chain: StoreChainCheck = {
-    valid: chainBad === null,
+    valid: bad === null,
     checked,
-    firstBadSeq: chainBad?.seq ?? null,
-    problem: chainBad?.problem ?? null,
-    keys: keys.list(),
+    firstBadSeq: bad?.seq ?? null,
+    problem: bad?.problem ?? null,
+    keys: keys.list(bad?.seq),
   };
   return {
     size,
@@ -122,27 +163,18 @@ export async function walkPostgresLedger(client: pg.PoolClient, options: WalkOpt
   };
 }
 
-/** Null when the receipt holds; else what is wrong with it first. */
-function chainProblem(
+/** The key a receipt must be signed by, once its seq, link and body hold; else what is wrong. */
+function linkProblem(
   row: ReceiptRow,
-  agent: string | null,
   body: JsonObject | null,
   prevHash: string,
   expected: number,
   keys: LedgerKeys,
-  approvers: ApproverKeys | null,
-): string | { evidenceAbsent: boolean } {
+): ReceiptSigner | string {
   if (row.seq !== expected) return `sequence gap: expected ${expected}, found ${row.seq}`;
   if (row.prev_hash !== prevHash) return "link broken: prev_hash is not the previous receipt's hash";
   if (body === null) return 'body is not a JSON object';
-  const signer = keys.signerOf(body);
-  if (typeof signer === 'string') return signer;
-  const check = receiptProblems(row, signer.verifier, approvers);
-  // Search and the console's filters read `agent` too (a column of its own on PostgreSQL).
-  if ((body['agent'] ?? null) !== agent) check.problems.push('stored agent differs from the signed body');
-  if (check.problems.length > 0) return check.problems.join('; ');
-  keys.accept(signer, row.seq);
-  return { evidenceAbsent: check.evidenceAbsent };
+  return keys.signerOf(body);
 }
 
 async function bodiesOf(client: pg.PoolClient, from: number, to: number): Promise<Map<number, BodyRow[]>> {

@@ -1,0 +1,48 @@
+import type { ApproverKeys } from '../../approval/check-evidence.ts';
+import type { Ed25519Verifier } from '../../crypto/ed25519.ts';
+import type { ReceiptRow } from '../../ledger/receipt-row.ts';
+import { receiptProblems } from '../../ledger/verify-ledger.ts';
+
+/** A receipt as stored, with the `agent` column and the id of the registered key it must be signed by. */
+export interface CheckRow {
+  row: ReceiptRow;
+  agent: string | null;
+  keyId: string;
+}
+
+/** Receipts in seq order, with the public keys (PEM) of the keys they name. */
+export interface ReceiptBatch {
+  keys: [keyId: string, publicKeyPem: string][];
+  rows: CheckRow[];
+}
+
+export interface BatchVerdict {
+  /** The first receipt of the batch that does not hold. */
+  bad: { seq: number; problem: string } | null;
+  /** Receipts that held before it (all of them when none failed). */
+  checked: number;
+  /** Of those, how many name an approval but keep no evidence of it. */
+  evidenceAbsent: number;
+}
+
+/**
+ * Each receipt judged on its own, as the SQLite walk judges it (hash, signature by its key,
+ * body seq and link, the stored columns against the signed body, approval evidence), plus the
+ * `agent` column PostgreSQL keeps. The costly part of verification (Ed25519), run on the
+ * verifier threads (pg-receipt-check-worker.ts).
+ */
+export function checkBatch(
+  rows: readonly CheckRow[],
+  verifierOf: (keyId: string) => Ed25519Verifier,
+  approvers: ApproverKeys | null,
+): BatchVerdict {
+  let evidenceAbsent = 0;
+  for (const [i, { row, agent, keyId }] of rows.entries()) {
+    const check = receiptProblems(row, verifierOf(keyId), approvers);
+    // Search and the console's filters read `agent` too (a column of its own on PostgreSQL).
+    if (check.body !== null && (check.body['agent'] ?? null) !== agent) check.problems.push('stored agent differs from the signed body');
+    if (check.problems.length > 0) return { bad: { seq: row.seq, problem: check.problems.join('; ') }, checked: i, evidenceAbsent };
+    if (check.evidenceAbsent) evidenceAbsent++;
+  }
+  return { bad: null, checked: rows.length, evidenceAbsent };
+}
