@@ -40,19 +40,21 @@ interface Waiting {
  * do the signatures.
  */
 export class ReceiptCheckPool implements ReceiptChecker {
-  private readonly workers: { worker: Worker; waiting: Waiting[] }[];
+  private readonly workers: { worker: Worker; waiting: Waiting[]; failed: Error | null }[];
   private next = 0;
 
   constructor(threads: number, approverKeys: Uint8Array[] | null) {
     this.workers = Array.from({ length: Math.max(1, threads) }, () => {
       const worker = new Worker(new URL('./pg-receipt-check-worker.ts', import.meta.url), { workerData: { approverKeys } });
-      const entry = { worker, waiting: [] as Waiting[] };
+      const entry = { worker, waiting: [] as Waiting[], failed: null as Error | null };
       worker.on('message', (answer: Answer) => {
         const waiter = entry.waiting.shift();
         if (answer.ok) waiter?.resolve(answer.verdict);
         else waiter?.reject(new Error(answer.error));
       });
+      // A thread that failed (its code would not load, it ran out of memory) answers nothing more.
       worker.on('error', (err) => {
+        entry.failed = err;
         for (const w of entry.waiting.splice(0)) w.reject(err);
       });
       return entry;
@@ -66,6 +68,7 @@ export class ReceiptCheckPool implements ReceiptChecker {
   check(batch: ReceiptBatch): Promise<BatchVerdict> {
     const entry = this.workers[this.next++ % this.workers.length]!;
     return new Promise((resolve, reject) => {
+      if (entry.failed !== null) return reject(entry.failed);
       entry.waiting.push({ resolve, reject });
       entry.worker.postMessage(batch);
     });
