@@ -5,6 +5,7 @@ import { spawnServer, waitForExit } from '../test/support/server-process.ts';
 import { executeWire, TestApprover } from '../test/support/clawshield.ts';
 import { measureFloor, type MachineFloor } from './machine-floor.ts';
 import { cpuSeconds, mainThreadCpuSeconds } from './process-cpu.ts';
+import { answerBytes, measureTransportFloor, type TransportFloor } from './transport-floor.ts';
 
 export interface ExecuteFigures {
   synchronous: 'NORMAL' | 'FULL';
@@ -20,6 +21,13 @@ export interface ExecuteFigures {
   /** The server's CPU per execution: its event loop, and all its threads together. */
   serverMainUs: number | null;
   serverAllUs: number | null;
+  /**
+   * With `transport`: a bare node:http server answering the same requests at the same
+   * concurrency right after (transport-floor.ts), and its loop's CPU per request over
+   * `serverMainUs`: the share of the event loop's work that is HTTP itself.
+   */
+  transportFloor?: TransportFloor;
+  transportShareOfLoop?: number | null;
 }
 
 export function percentile(sorted: number[], p: number): number {
@@ -94,6 +102,7 @@ export async function benchExecute(
   perLevel: number,
   env: Record<string, string> = {},
   floor: MachineFloor = measureFloor(synchronous),
+  transport = false,
 ): Promise<ExecuteFigures[]> {
   const approver = new TestApprover();
   const dataDir = tempDir('openexec-bench-');
@@ -128,8 +137,16 @@ export async function benchExecute(
         const [a, b] = [cpu0[i], cpu1[i]];
         return a === null || b === null || a === undefined || b === undefined ? null : Math.round(((b - a) * 1e6) / bodies.length);
       };
+      let transportFloor: TransportFloor | undefined;
+      if (transport) {
+        const payload = `{"a":${perLevel},"b":${concurrency}}`;
+        const probe = executeWire('add', payload, `probe-${synchronous}-${concurrency}`, approver.mint('add', payload));
+        transportFloor = await measureTransportFloor(bodies, concurrency, await answerBytes(agent, url, probe));
+      }
       agent.destroy();
       const executionsPerSecond = bodies.length / seconds;
+      const serverMainUs = perExecutionUs(0);
+      const bareUs = transportFloor?.loopUsPerRequest ?? null;
       figures.push({
         synchronous,
         concurrency,
@@ -140,8 +157,12 @@ export async function benchExecute(
         p99ms: percentile(latencies, 99),
         errors,
         ofFloor: Math.round((executionsPerSecond / floor.perSecond) * 100) / 100,
-        serverMainUs: perExecutionUs(0),
+        serverMainUs,
         serverAllUs: perExecutionUs(1),
+        ...(transportFloor && {
+          transportFloor,
+          transportShareOfLoop: bareUs === null || !serverMainUs ? null : Math.round((bareUs / serverMainUs) * 100) / 100,
+        }),
       });
     }
   } finally {

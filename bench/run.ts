@@ -25,10 +25,13 @@ if (!only || only === 'execute') {
   const floors = { NORMAL: measureFloor('NORMAL'), FULL: measureFloor('FULL') };
   const perLevel = Number(process.env['BENCH_EXECUTE_REQUESTS'] ?? 6000);
   results['executeFloor'] = floors;
-  results['execute'] = [
-    ...(await benchExecute('NORMAL', [1, 16, 64], perLevel, {}, floors.NORMAL)),
-    ...(await benchExecute('FULL', [1, 16, 64], Math.ceil(perLevel / 2), {}, floors.FULL)),
+  const execute = [
+    ...(await benchExecute('NORMAL', [1, 16, 64], perLevel, {}, floors.NORMAL, true)),
+    ...(await benchExecute('FULL', [1, 16, 64], Math.ceil(perLevel / 2), {}, floors.FULL, true)),
   ];
+  // HTTP alone, each level measured right after its /execute run (transport-floor.ts).
+  results['transportFloor'] = execute.map((f) => ({ synchronous: f.synchronous, ...f.transportFloor, ofLoop: f.transportShareOfLoop }));
+  results['execute'] = execute;
 }
 if (!only || only === 'logging') {
   // At least 3 logged/silent pairs: fewer cannot tell the cost from a neighbour's burst.

@@ -20,6 +20,18 @@ describe('the loopback API refuses what it must', () => {
     expect(ok.status).toBe(200);
   });
 
+  test('a Host just accepted is still refused with an Origin, and a foreign Host after it still refused', async () => {
+    const host = `127.0.0.1:${port()}`;
+    expect((await raw(s.url, 'GET', '/health', { host })).status).toBe(200);
+    const withOrigin = await raw(s.url, 'GET', '/health', { host, origin: 'https://evil.example' });
+    expect(withOrigin.status).toBe(403);
+    expect(withOrigin.body.detail).toMatch(/web pages are refused/);
+    expect((await raw(s.url, 'GET', '/health', { host })).status).toBe(200);
+    const foreign = await raw(s.url, 'GET', '/health', { host: `evil.example:${port()}` });
+    expect(foreign.status).toBe(403);
+    expect(foreign.body.detail).toMatch(/not a loopback address/);
+  });
+
   test('a browser Origin is refused and nothing runs', async () => {
     const before = executions();
     const r = await post(s.url, '/execute', { action: 'echo', payload: {}, nonce: 'origin-1' }, { origin: 'https://evil.example' });

@@ -55,9 +55,17 @@ export function createHttpServer(core: OpenExecCore, options: HttpServerOptions)
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
-  app.addHook('onRequest', async (req, reply) => {
-    const verdict = checkRequestOrigin({ host: req.headers.host, origin: req.headers.origin }, extraHosts);
-    if (!verdict.ok) sendDetail(reply, verdict.code, verdict.detail);
+  // Not async (a promise per request for a check that never waits); a refusal answers and ends
+  // the request there, without done(). The verdict depends on Host and Origin alone and clients
+  // send the same Host every time, so the last Host accepted is remembered, not parsed again.
+  let acceptedHost: string | undefined;
+  app.addHook('onRequest', (req, reply, done) => {
+    const { host, origin } = req.headers;
+    if (host !== undefined && host === acceptedHost && origin === undefined) return done();
+    const verdict = checkRequestOrigin({ host, origin }, extraHosts);
+    if (!verdict.ok) return sendDetail(reply, verdict.code, verdict.detail);
+    acceptedHost = host;
+    done();
   });
 
   app.setErrorHandler((err: FastifyError | Refusal | Error, req, reply) => {

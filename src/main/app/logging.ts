@@ -23,12 +23,54 @@ const FLUSH_EVERY_MS = 1000;
 /** A log file that cannot take its last lines (a full disk) does not hold up a stop for longer. */
 const CLOSE_WAIT_MS = 1000;
 
+/** A turn's stderr lines beyond this are written at once rather than at the end of the turn. */
+const STDERR_BATCH_CHARS = 64 * 1024;
+
+interface StderrStream extends DestinationStream {
+  /** Writes what is pending and stops flushing at exit (the logger's close). */
+  close(): void;
+}
+
 /**
- * stderr through process.stderr, which tolerateUnwritableStdio makes drop what it cannot write.
- * Not pino.destination(2): on exit it flushes synchronously and, on a full device (ENOSPC),
- * retries forever, so the process would never exit.
+ * stderr through process.stderr, which tolerateUnwritableStdio makes drop what it cannot write,
+ * with the lines of one event-loop turn written together at its end: a write per line was a
+ * system call per request on the event loop (and, to a pipe, a wake-up of its reader). Written
+ * in order and on the loop's thread, so no other stderr text lands inside a line; flushed
+ * synchronously at exit and before an uncaught exception's report (process.stderr is synchronous
+ * for files, pipes and terminals on Linux), so only a kill that gives the process no exit
+ * (SIGKILL, an abort) can lose the last turn's lines. Not pino.destination(2): on exit it
+ * flushes synchronously and, on a full device (ENOSPC), retries forever, so the process would
+ * never exit.
  */
-const stderrStream: DestinationStream = { write: (line: string) => void process.stderr.write(line) };
+function stderrStream(): StderrStream {
+  let pending = '';
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    if (pending === '') return;
+    const text = pending;
+    pending = '';
+    process.stderr.write(text);
+  };
+  // Before Node reports an uncaught exception (and exits): the lines come before the report.
+  process.on('uncaughtExceptionMonitor', flush);
+  process.on('exit', flush);
+  return {
+    write(line: string) {
+      pending += line;
+      if (pending.length >= STDERR_BATCH_CHARS) flush();
+      else if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    },
+    close() {
+      flush();
+      process.off('uncaughtExceptionMonitor', flush);
+      process.off('exit', flush);
+    },
+  };
+}
 
 /**
  * What must never reach a log line, wherever a caller might put it: these keys at the top of a
@@ -131,7 +173,11 @@ export async function createLogger(config: OpenExecConfig, options: LoggerOption
     problem = `cannot write the log in ${join(config.dataDir, LOG_DIR)}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`;
     file = null;
   }
-  if (options.stderr) streams.push({ stream: stderrStream, level });
+  if (options.stderr) {
+    const stderr = stderrStream();
+    streams.push({ stream: stderr, level });
+    closers.push(async () => stderr.close());
+  }
   const logger = pino(
     {
       level,
