@@ -38,7 +38,7 @@ describe.skipIf(!postgresAvailability().ok)('PostgreSQL search plan with statist
     const all = drafts();
     for (let i = 0; i < all.length; i += 100)
       await store.witness(async (tx) => void (await Promise.all(all.slice(i, i + 100).map((d) => tx.append(d)))));
-    await pgs.pool(db.ownerUrl).query('ANALYZE receipts');
+    await pgs.pool(db.ownerUrl).query('ANALYZE receipt_search');
     const app = pgs.pool(db.appUrl);
 
     expect((await rareTerm(app, terms('invoice zebrafinch')))?.tokens).toEqual(['zebrafinch']);

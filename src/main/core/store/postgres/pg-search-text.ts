@@ -109,3 +109,21 @@ export function receiptQueryTerms(text: string): QueryTerm[] | null | false {
   }
   return terms;
 }
+
+/** What migration 5's openexec_event_words keeps of an event and of a word (characters). */
+const EVENT_CHARS = 64;
+const WORD_CHARS = 250;
+const eventWord = (event: string, token: string) =>
+  `${[...event].slice(0, EVENT_CHARS).join('')} ${[...token].slice(0, WORD_CHARS).join('')}`;
+
+/**
+ * The text within some events as a tsquery over openexec_event_words' pairs: each term is one
+ * of the events with each of its tokens as a prefix. A row has one event, so for one-token terms
+ * this matches exactly the rows the text and the events do; for a phrase, or a token cut short,
+ * it matches more, and the caller checks the whole text on each row it finds.
+ */
+export function eventWordsQuery(terms: readonly QueryTerm[], events: readonly string[]): string {
+  return terms
+    .map((t) => `(${events.map((e) => `(${t.tokens.map((token) => `${quote(eventWord(e, token))}:*`).join(' & ')})`).join(' | ')})`)
+    .join(' & ');
+}

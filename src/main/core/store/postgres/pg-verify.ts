@@ -6,6 +6,7 @@ import { checkSignedReceipt } from '../../ledger/verify-ledger.ts';
 import type { ChainCheckDto, ReceiptDto } from '../../../../shared/console-dto.ts';
 import type { LedgerStore } from '../ledger-store.ts';
 import { registeredKey } from './pg-receipt-keys.ts';
+import { BodyCheck } from './pg-verify-bodies.ts';
 
 const PAGE = 1000;
 
@@ -42,7 +43,8 @@ function parsedBody(body: string): JsonObject | null {
 
 /**
  * Walks a store's whole chain in order with the ledger's own receipt check: gapless seq, each
- * link, each hash and each signature. The accepted keys are those the ledger registered (a
+ * link, each hash and each signature, and the bodies each receipt commits to (kept, or purged
+ * by a purge receipt that covers them: pg-verify-bodies.ts). The accepted keys are those the ledger registered (a
  * `config` receipt signed by the key it registers, pg-receipt-keys.ts), each from its
  * registration on; a receipt signed by any other key, or by a key before its registration,
  * is a failure that names the key.
@@ -54,6 +56,7 @@ export async function verifyStoreChain(store: LedgerStore, options: VerifyStoreO
   let prevHash = GENESIS_PREV_HASH;
   const keys = (): LedgerKey[] => [...registered].map(([keyId, { seq }]) => ({ keyId, seq, pinned: pins?.has(keyId) ?? false }));
   const bad = (seq: number, problem: string): StoreChainCheck => ({ valid: false, checked, firstBadSeq: seq, problem, keys: keys() });
+  const bodies = new BodyCheck();
   for (let from = 1; ; from += PAGE) {
     const page: ReceiptDto[] = await store.readRange(from, PAGE);
     for (const [i, r] of page.entries()) {
@@ -77,10 +80,17 @@ export async function verifyStoreChain(store: LedgerStore, options: VerifyStoreO
         null,
       );
       if (check.problems.length > 0) return bad(r.seq, check.problems.join('; '));
+      const failure = await bodies.problem(r, body);
+      if (failure !== null) return bad(failure.seq, failure.problem);
       if (registering !== null) registered.set(registering.keyId, { verifier: registering, seq: r.seq });
       checked++;
       prevHash = r.hash;
     }
-    if (page.length < PAGE) return { valid: true, checked, firstBadSeq: null, problem: null, keys: keys() };
+    if (page.length < PAGE) {
+      const failure = bodies.unsettled();
+      return failure === null
+        ? { valid: true, checked, firstBadSeq: null, problem: null, keys: keys() }
+        : bad(failure.seq, failure.problem);
+    }
   }
 }
