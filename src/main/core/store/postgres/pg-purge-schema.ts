@@ -33,9 +33,12 @@ export const PURGE_SCHEMA = `
   -- PostgreSQL's 2,047 bytes per lexeme; pg-search.ts builds its queries the same way and
   -- checks the full words on every row found.
   CREATE FUNCTION openexec_event_words(event text, words tsvector) RETURNS tsvector
-    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE COST 1000
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
     AS $$ SELECT array_to_tsvector(ARRAY(SELECT left(event, 64) || ' ' || left(w, 250) FROM unnest(tsvector_to_array(words)) AS w)) $$;
   CREATE INDEX receipt_search_event_words ON receipt_search USING gin (openexec_event_words(event, search));
+  -- Every search stops at a page or at the count's cap: parallel workers cost more to start
+  -- than they save there, and take cores from the server's other sessions.
+  ALTER TABLE receipt_search SET (parallel_workers = 0);
 
   CREATE FUNCTION openexec_search_only_shrinks() RETURNS trigger LANGUAGE plpgsql AS $$
   BEGIN

@@ -116,14 +116,24 @@ const WORD_CHARS = 250;
 const eventWord = (event: string, token: string) =>
   `${[...event].slice(0, EVENT_CHARS).join('')} ${[...token].slice(0, WORD_CHARS).join('')}`;
 
-/**
- * The text within some events as a tsquery over openexec_event_words' pairs: each term is one
- * of the events with each of its tokens as a prefix. A row has one event, so for one-token terms
- * this matches exactly the rows the text and the events do; for a phrase, or a token cut short,
- * it matches more, and the caller checks the whole text on each row it finds.
- */
-export function eventWordsQuery(terms: readonly QueryTerm[], events: readonly string[]): string {
-  return terms
+/** The text within some events as a tsquery over openexec_event_words' pairs, and whether it matches exactly those rows. */
+export interface EventWordsQuery {
+  tsquery: string;
+  /**
+   * Each term a single token, none cut short, no event cut short: a row has one event, so the
+   * pairs match exactly the rows the text and the events do. Otherwise (a phrase, a long word)
+   * they match more, and the caller checks the text and the events on each row they find.
+   */
+  exact: boolean;
+}
+
+/** Each term as one of the events with each of its tokens as a prefix. */
+export function eventWordsQuery(terms: readonly QueryTerm[], events: readonly string[]): EventWordsQuery {
+  const tsquery = terms
     .map((t) => `(${events.map((e) => `(${t.tokens.map((token) => `${quote(eventWord(e, token))}:*`).join(' & ')})`).join(' | ')})`)
     .join(' & ');
+  const exact =
+    terms.every((t) => t.tokens.length === 1 && [...t.tokens[0]!].length <= WORD_CHARS) &&
+    events.every((e) => [...e].length <= EVENT_CHARS && !e.includes(' '));
+  return { tsquery, exact };
 }
