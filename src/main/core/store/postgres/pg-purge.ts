@@ -44,14 +44,14 @@ async function count(db: PgSession, cutoffIso: string): Promise<PurgeCounts> {
  * action's and reason's alone, as SQLite's purge re-indexes it (the words are split in
  * JavaScript, pg-search-text.ts, so they are computed here), a batch of receipts per statement.
  */
-async function unindexBodies(db: PgSession, cutoffIso: string): Promise<void> {
+async function unindexBodies(db: PgSession, cutoffIso: string, toSeq: number): Promise<void> {
   for (let after = 0; ;) {
     const { rows } = await db.query<{ seq: string; action: string | null; reason: string | null }>(
       `SELECT r.seq, r.action, r.reason FROM receipts r
-       WHERE r.time < $1 AND r.seq > $2 AND EXISTS (SELECT 1 FROM receipt_bodies b
+       WHERE r.time < $1 AND r.seq > $2 AND r.seq <= $3 AND EXISTS (SELECT 1 FROM receipt_bodies b
          WHERE b.seq = r.seq AND b.purged_at IS NULL AND b.field IN ('payload', 'context'))
-       ORDER BY r.seq LIMIT $3`,
-      [cutoffIso, after, BATCH],
+       ORDER BY r.seq LIMIT $4`,
+      [cutoffIso, after, toSeq, BATCH],
     );
     if (rows.length === 0) return;
     await db.query(
@@ -86,7 +86,7 @@ export async function purgeWithin(
   const result = { cutoff: cutoffIso, trigger, receiptSeq: null, purgedAt: null, ...counts };
   if (counts.bodies === 0 && counts.executions === 0 && counts.proposals === 0) return result;
 
-  await unindexBodies(db, cutoffIso);
+  if (counts.toSeq !== null) await unindexBodies(db, cutoffIso, counts.toSeq);
   const receipt = await tx.append(purgeReceiptDraft(counts, cutoffIso, trigger));
   const at = receipt.time;
   await db.query(
