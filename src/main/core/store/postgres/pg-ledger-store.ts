@@ -10,7 +10,7 @@ import { LEDGER_CHANNEL } from './pg-locks.ts';
 import { PG_SCHEMA_VERSION } from './pg-migrations.ts';
 import { announce, changeNotice } from './pg-notice.ts';
 import { checkout, describeServer, openPool, PostgresStoreError } from './pg-pool.ts';
-import { receiptsWithBodies, SELECT_RECEIPT, type PgReceiptRow } from './pg-receipt-rows.ts';
+import { RECEIPT_WITH_BODIES, receiptFromPgRow, type PgReceiptRow } from './pg-receipt-rows.ts';
 import { searchPostgres } from './pg-search.ts';
 import { purgeWithin } from './pg-purge.ts';
 import type { PurgeDto } from '../../../../shared/retention.ts';
@@ -183,8 +183,11 @@ export class PostgresLedgerStore implements LedgerStore {
   }
 
   async readRange(fromSeq: number, limit: number): Promise<ReceiptDto[]> {
-    const { rows } = await this.pool.query<PgReceiptRow>(`${SELECT_RECEIPT} WHERE seq >= $1 ORDER BY seq LIMIT $2`, [fromSeq, limit]);
-    return receiptsWithBodies(this.pool, rows);
+    const { rows } = await this.pool.query<PgReceiptRow>(
+      `SELECT ${RECEIPT_WITH_BODIES} FROM receipts r WHERE r.seq >= $1 ORDER BY r.seq LIMIT $2`,
+      [fromSeq, limit],
+    );
+    return rows.map(receiptFromPgRow);
   }
 
   search(query: ReceiptQuery): Promise<ReceiptPage> {

@@ -1,35 +1,26 @@
-import type pg from 'pg';
-import { bodyDto, type StoredBody } from '../../ledger/receipt-bodies.ts';
 import { RECEIPT_COLUMNS, receiptFromRow, type ReceiptRow } from '../../ledger/receipt-row.ts';
 import type { ReceiptDto } from '../../../../shared/console-dto.ts';
 import { BODY_FIELDS, type ReceiptBodyDto } from '../../../../shared/receipt-bodies.ts';
 
-/** A receipts row as the driver returns it: bigint arrives as text. */
-export type PgReceiptRow = Omit<ReceiptRow, 'seq'> & { seq: string | number };
-
-export const SELECT_RECEIPT = `SELECT ${RECEIPT_COLUMNS}, agent FROM receipts`;
-
-type PgBodyRow = Omit<StoredBody, 'seq' | 'purge_seq'> & { seq: string; purge_seq: string | null };
+/**
+ * A receipts row as the driver returns it (bigint arrives as text), with the bodies it commits
+ * to, kept or purged, gathered by the same query (null when it has none).
+ */
+export type PgReceiptRow = Omit<ReceiptRow, 'seq'> & { seq: string | number; bodies: ReceiptBodyDto[] | null };
 
 /**
- * Receipts as the console reads them, each with the bodies it commits to, kept or purged (as
- * the SQLite ledger returns them), read in one query for the lot.
+ * The columns of receipts `r` the console reads, its agent and its bodies. The bodies' subquery
+ * runs only for the rows returned: PostgreSQL computes it after the sort and the limit.
  */
-export async function receiptsWithBodies(db: pg.Pool | pg.PoolClient, rows: readonly PgReceiptRow[]): Promise<ReceiptDto[]> {
-  if (rows.length === 0) return [];
-  const { rows: stored } = await db.query<PgBodyRow>(
-    'SELECT seq, field, salt, body, purged_at, purge_seq FROM receipt_bodies WHERE seq = ANY($1::bigint[])',
-    [rows.map((r) => r.seq)],
-  );
-  const bySeq = new Map<number, ReceiptBodyDto[]>();
-  const ordered = stored.sort((a, b) => BODY_FIELDS.indexOf(a.field) - BODY_FIELDS.indexOf(b.field));
-  for (const b of ordered) {
-    const seq = Number(b.seq);
-    const dto = bodyDto({ ...b, seq, purge_seq: b.purge_seq === null ? null : Number(b.purge_seq) });
-    bySeq.set(seq, [...(bySeq.get(seq) ?? []), dto]);
-  }
-  return rows.map((row) => {
-    const seq = Number(row.seq);
-    return receiptFromRow({ ...row, seq }, bySeq.get(seq) ?? []);
-  });
+export const RECEIPT_WITH_BODIES = `${RECEIPT_COLUMNS.split(', ')
+  .map((col) => `r.${col}`)
+  .join(', ')}, r.agent,
+  (SELECT json_agg(json_build_object('field', b.field, 'salt', encode(b.salt, 'hex'), 'text', b.body,
+      'purgedAt', b.purged_at, 'purgeSeq', b.purge_seq))
+    FROM receipt_bodies b WHERE b.seq = r.seq) AS bodies`;
+
+/** Receipts as the SQLite ledger returns them: their agent, and their bodies in the order of BODY_FIELDS. */
+export function receiptFromPgRow({ bodies, ...row }: PgReceiptRow): ReceiptDto {
+  const ordered = (bodies ?? []).sort((a, b) => BODY_FIELDS.indexOf(a.field) - BODY_FIELDS.indexOf(b.field));
+  return receiptFromRow({ ...row, seq: Number(row.seq) }, ordered);
 }

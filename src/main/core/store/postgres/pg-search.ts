@@ -2,8 +2,7 @@ import type pg from 'pg';
 import { RECEIPT_COUNT_CAP, type ReceiptPage, type ReceiptTotal } from '../../../../shared/console-dto.ts';
 import type { ReceiptQuery } from '../../../../shared/console-schemas.ts';
 import { DEFAULT_PAGE } from '../../ledger/receipt-search.ts';
-import { RECEIPT_COLUMNS } from '../../ledger/receipt-row.ts';
-import { receiptsWithBodies, type PgReceiptRow } from './pg-receipt-rows.ts';
+import { RECEIPT_WITH_BODIES, receiptFromPgRow, type PgReceiptRow } from './pg-receipt-rows.ts';
 import { rareTerm } from './pg-search-plan.ts';
 import { eventWordsQuery, receiptQueryTerms } from './pg-search-text.ts';
 
@@ -111,10 +110,6 @@ async function countReceipts(db: pg.Pool, c: Conditions): Promise<ReceiptTotal> 
   return count > RECEIPT_COUNT_CAP ? { count: RECEIPT_COUNT_CAP, exact: false } : { count, exact: true };
 }
 
-const COLUMNS = `${RECEIPT_COLUMNS.split(', ')
-  .map((col) => `r.${col}`)
-  .join(', ')}, r.agent`;
-
 /** Newest first, keyset-paginated on seq, full text through the GIN-indexed tsvector beside each receipt. */
 export async function searchPostgres(db: pg.Pool, q: ReceiptQuery): Promise<ReceiptPage> {
   const limit = q.limit ?? DEFAULT_PAGE;
@@ -128,10 +123,11 @@ export async function searchPostgres(db: pg.Pool, q: ReceiptQuery): Promise<Rece
       if (c.text) where.push(cond('s.seq < ?', q.beforeSeq));
     }
     const query = bind(where, cond('ORDER BY r.seq DESC LIMIT ?', limit + 1));
-    rows = (await db.query<PgReceiptRow>(`SELECT ${COLUMNS} FROM ${c.text ? JOINED : 'receipts r'} ${query.sql}`, query.values)).rows;
+    rows = (await db.query<PgReceiptRow>(`SELECT ${RECEIPT_WITH_BODIES} FROM ${c.text ? JOINED : 'receipts r'} ${query.sql}`, query.values))
+      .rows;
   }
   const more = rows.length > limit;
-  const items = await receiptsWithBodies(db, rows.slice(0, limit));
+  const items = rows.slice(0, limit).map(receiptFromPgRow);
   const page: ReceiptPage = { items, nextBeforeSeq: more && items.length > 0 ? items[items.length - 1]!.seq : null };
   if (q.count) page.total = await countReceipts(db, c);
   return page;
