@@ -129,6 +129,10 @@ function countMix(count: number, random: () => number): [string, (i: number) => 
   return [
     ['count: common word', () => ({ text: pick(WORDS), limit: 100, count: true })],
     ['count: common word + event filter', () => ({ text: pick(WORDS), events: ['refused'], limit: 100, count: true })],
+    [
+      'count: two common words + two events',
+      () => ({ text: `${pick(WORDS)} ${pick(WORDS)}`, events: ['executed', 'denied'], limit: 100, count: true }),
+    ],
     ['count: rare word', () => ({ text: `${pick(WORDS)} ${Math.floor(random() * count)}`, limit: 100, count: true })],
     ['count: filters only (event + action)', () => ({ events: ['denied'], action: 'echo', limit: 100, count: true })],
   ];

@@ -39,6 +39,10 @@ export const PURGE_SCHEMA = `
   -- Every search stops at a page or at the count's cap: parallel workers cost more to start
   -- than they save there, and take cores from the server's other sessions.
   ALTER TABLE receipt_search SET (parallel_workers = 0);
+  -- Only a purge leaves dead rows here: have autovacuum clear them once it has touched 1 %, not
+  -- the default 20 % (until then a search visits them, and its bitmap pages are not all-visible).
+  ALTER TABLE receipt_search SET (autovacuum_vacuum_scale_factor = 0.01);
+  ALTER TABLE receipt_bodies SET (autovacuum_vacuum_scale_factor = 0.01);
 
   CREATE FUNCTION openexec_search_only_shrinks() RETURNS trigger LANGUAGE plpgsql AS $$
   BEGIN
