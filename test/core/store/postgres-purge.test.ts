@@ -206,6 +206,8 @@ describe.skipIf(!postgresAvailability().ok)('retention purge on PostgreSQL (real
       await expect(db.query("UPDATE executions SET result = '{}' WHERE id = $1", [l.execIds[0]])).rejects.toThrow(refused);
       await expect(db.query("UPDATE proposals SET payload = 'back' WHERE id = $1", [l.proposalIds[0]])).rejects.toThrow(refused);
       await expect(db.query("UPDATE receipt_search SET search = 'zebrafinch'::tsvector WHERE seq = 2")).rejects.toThrow(refused);
+      // Nor moved: 'kept' is the reason's first word, at position 3 (after the action and a gap).
+      await expect(db.query("UPDATE receipt_search SET search = 'kept:1'::tsvector WHERE seq = 2")).rejects.toThrow(refused);
       // A pending proposal is not purged, nor its payload changed.
       await expect(db.query("UPDATE proposals SET payload = '{}' WHERE id = $1", [l.proposalIds[1]])).rejects.toThrow(refused);
       await expect(db.query("UPDATE proposals SET payload = '', purged_at = 'now' WHERE id = $1", [l.proposalIds[1]])).rejects.toThrow(
@@ -216,6 +218,7 @@ describe.skipIf(!postgresAvailability().ok)('retention purge on PostgreSQL (real
     await expect(l.app.query("UPDATE receipt_bodies SET body = 'x' WHERE seq = 7 AND field = 'payload'")).rejects.toThrow(refused);
     // The app role may remove words, never add them, and may delete nothing.
     await l.app.query("UPDATE receipt_search SET search = ts_delete(search, 'fresh') WHERE seq = 7");
+    await l.app.query("UPDATE receipt_search SET search = 'kept:3'::tsvector WHERE seq = 7");
     await expect(l.app.query('DELETE FROM receipt_search')).rejects.toMatchObject({ code: '42501' });
     await expect(l.app.query('UPDATE receipt_search SET event = $1', ['denied'])).rejects.toMatchObject({ code: '42501' });
     await expect(l.owner.query('DELETE FROM receipt_search')).rejects.toThrow('receipt_search are kept');

@@ -46,8 +46,10 @@ export const PURGE_SCHEMA = `
 
   CREATE FUNCTION openexec_search_only_shrinks() RETURNS trigger LANGUAGE plpgsql AS $$
   BEGIN
-    IF NEW.seq <> OLD.seq OR NEW.event <> OLD.event
-       OR NOT (tsvector_to_array(NEW.search) <@ tsvector_to_array(OLD.search)) THEN
+    -- Each word kept must have been there, at the same positions (so no phrase is made up).
+    IF NEW.seq <> OLD.seq OR NEW.event <> OLD.event OR EXISTS (
+         SELECT 1 FROM unnest(NEW.search) AS n LEFT JOIN unnest(OLD.search) AS o ON o.lexeme = n.lexeme
+         WHERE o.lexeme IS NULL OR NOT (n.positions <@ o.positions)) THEN
       RAISE EXCEPTION 'receipt %: its search words may only be removed', OLD.seq USING ERRCODE = 'integrity_constraint_violation';
     END IF;
     RETURN NEW;
