@@ -7,6 +7,7 @@ import { describe, expect, test } from 'vitest';
 import type pg from 'pg';
 import { Ed25519Signer } from '../../../src/main/core/crypto/ed25519.ts';
 import type { ReceiptDraft } from '../../../src/main/core/ledger/receipt-body.ts';
+import { migratePostgres } from '../../../src/main/core/store/postgres/pg-migrations.ts';
 import { PostgresProposalRecords } from '../../../src/main/core/store/postgres/pg-proposal-records.ts';
 import { verifyStoreChain } from '../../../src/main/core/store/postgres/pg-verify.ts';
 import type { PostgresLedgerStore } from '../../../src/main/core/store/postgres/pg-ledger-store.ts';
@@ -224,5 +225,24 @@ describe.skipIf(!postgresAvailability().ok)('retention purge on PostgreSQL (real
     await expect(l.owner.query('DELETE FROM receipt_search')).rejects.toThrow('receipt_search are kept');
     // And the receipts themselves stay append-only.
     await expect(l.app.query('UPDATE receipts SET reason = NULL')).rejects.toMatchObject({ code: '42501' });
+  });
+
+  test('a database at version 4 keeps its receipts’ words when migration 5 moves them beside the receipts', async () => {
+    const db = await pgs.cluster.createDatabase(`purge_v4_${Date.now()}`);
+    const owner = pgs.pool(db.ownerUrl);
+    expect(await migratePostgres(owner, { appRole: pgs.cluster.app.user, target: 4 })).toEqual([1, 2, 3, 4]);
+    await owner.query(
+      `INSERT INTO receipts (seq, event, time, hash, prev_hash, body, signature, search)
+       VALUES (1, 'config', '2026-01-01T00:00:00.000Z', $1, $2, '{}', 's', 'wallaby:1'::tsvector)`,
+      ['c'.repeat(64), '0'.repeat(64)],
+    );
+    expect(await migratePostgres(owner, { appRole: pgs.cluster.app.user })).toEqual([5]);
+    const { rows } = await owner.query(
+      "SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = 'receipts' AND column_name = 'search'",
+    );
+    expect(rows[0]).toEqual({ n: 0 });
+    const store = await pgs.openStore(db);
+    expect((await store.search({ text: 'wallaby', events: ['config'], count: true })).total).toEqual({ count: 1, exact: true });
+    expect((await store.search({ text: 'walla' })).items.map((r) => r.seq)).toEqual([1]);
   });
 });
