@@ -99,7 +99,12 @@ describe.skipIf(!postgresAvailability().ok)('verify-ledger on a PostgreSQL ledge
     expect(r2.code).toBe(3);
 
     const dropped = await twoInstanceLedger(pgs);
-    await asOwnerWithoutTriggers(pgs.pool(dropped.db.ownerUrl), ['receipts'], 'DELETE FROM receipts WHERE seq = 5');
+    // Its search words go with it (they reference it); an owner can drop both.
+    await asOwnerWithoutTriggers(
+      pgs.pool(dropped.db.ownerUrl),
+      ['receipts', 'receipt_search'],
+      'DELETE FROM receipt_search WHERE seq = 5; DELETE FROM receipts WHERE seq = 5',
+    );
     const r3 = await verify(dropped.db.appUrl);
     expect(r3.stdout).toContain('ledger INVALID at receipt 6: sequence gap: expected 5, found 6');
     expect(r3.stdout).toContain('merkle tree INVALID:');

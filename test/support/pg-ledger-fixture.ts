@@ -8,7 +8,6 @@ import { Ed25519Signer } from '../../src/main/core/crypto/ed25519.ts';
 import type { ReceiptDraft } from '../../src/main/core/ledger/receipt-body.ts';
 import { sealReceipt } from '../../src/main/core/ledger/seal-receipt.ts';
 import type { PostgresLedgerStore } from '../../src/main/core/store/postgres/pg-ledger-store.ts';
-import { receiptTsvector } from '../../src/main/core/store/postgres/pg-search-text.ts';
 import type { TestDatabase } from './postgres.ts';
 import type { PostgresSuite } from './postgres-suite.ts';
 import { newReservation } from './record-fixtures.ts';
@@ -90,9 +89,9 @@ export async function insertSignedBy(
   const head = await store.head();
   const { row } = sealReceipt(draft, head.seq + 1, head.hash, new Date().toISOString(), signer);
   await owner.query(
-    `INSERT INTO receipts (seq, event, time, action, hash, prev_hash, body, signature, reason, search)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::tsvector)`,
-    [row.seq, row.event, row.time, row.action, row.hash, row.prev_hash, row.body, row.signature, row.reason, receiptTsvector(draft)],
+    `INSERT INTO receipts (seq, event, time, action, hash, prev_hash, body, signature, reason)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+    [row.seq, row.event, row.time, row.action, row.hash, row.prev_hash, row.body, row.signature, row.reason],
   );
   return row.seq;
 }

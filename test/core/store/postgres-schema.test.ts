@@ -109,7 +109,7 @@ describe.skipIf(!postgresAvailability().ok)('the PostgreSQL schema (real throwaw
     const owner = pgs.pool(db.ownerUrl);
     const insert = (seq: number, hash: string, prev: string) =>
       owner.query(
-        `INSERT INTO receipts (seq, event, time, hash, prev_hash, body, signature, search) VALUES ($1, 'config', 't', $2, $3, '{}', 's', '')`,
+        `INSERT INTO receipts (seq, event, time, hash, prev_hash, body, signature) VALUES ($1, 'config', 't', $2, $3, '{}', 's')`,
         [seq, hash, prev],
       );
     await expect(insert(3, 'c'.repeat(64), tip!.hash)).rejects.toThrow('receipt 3 does not follow receipt 2');

@@ -8,7 +8,7 @@ import type { ReceiptDraft } from '../../../src/main/core/ledger/receipt-body.ts
 import { searchReceipts } from '../../../src/main/core/ledger/receipt-search.ts';
 import { registrationDraft } from '../../../src/main/core/store/postgres/pg-receipt-keys.ts';
 import { rareTerm } from '../../../src/main/core/store/postgres/pg-search-plan.ts';
-import { receiptQueryTerms, type QueryTerm } from '../../../src/main/core/store/postgres/pg-search-text.ts';
+import { eventWordsQuery, receiptQueryTerms, type QueryTerm } from '../../../src/main/core/store/postgres/pg-search-text.ts';
 import type { ReceiptQuery } from '../../../src/shared/console-schemas.ts';
 import { sqliteReference, steppingClock } from '../../support/search-corpus.ts';
 import { postgresAvailability } from '../../support/postgres.ts';
@@ -38,7 +38,7 @@ describe.skipIf(!postgresAvailability().ok)('PostgreSQL search plan with statist
     const all = drafts();
     for (let i = 0; i < all.length; i += 100)
       await store.witness(async (tx) => void (await Promise.all(all.slice(i, i + 100).map((d) => tx.append(d)))));
-    await pgs.pool(db.ownerUrl).query('ANALYZE receipts');
+    await pgs.pool(db.ownerUrl).query('ANALYZE receipt_search');
     const app = pgs.pool(db.appUrl);
 
     expect((await rareTerm(app, terms('invoice zebrafinch')))?.tokens).toEqual(['zebrafinch']);
@@ -71,5 +71,38 @@ describe.skipIf(!postgresAvailability().ok)('PostgreSQL search plan with statist
     }
     sqlite.close();
     expect(found).toBeGreaterThan(10);
+  });
+
+  test('a count within events is looked up as event-word pairs, exact or checked on each row, and matches SQLite', async () => {
+    const long = 'x'.repeat(260);
+    expect(eventWordsQuery(terms('invoice zebra'), ['refused', 'executed'])).toEqual({
+      tsquery: "(('refused invoice':*) | ('executed invoice':*)) & (('refused zebra':*) | ('executed zebra':*))",
+      exact: true,
+    });
+    // A phrase, or a word longer than the pairs keep, matches more rows: they are checked.
+    expect(eventWordsQuery(terms('foo_bar'), ['refused']).exact).toBe(false);
+    expect(eventWordsQuery(terms(long), ['refused']).exact).toBe(false);
+
+    const signer = Ed25519Signer.generate();
+    const db = await pgs.fresh();
+    const store = await pgs.openStore(db, { signer, clock: steppingClock() });
+    const all: ReceiptDraft[] = Array.from({ length: 40 }, (_, i) => ({
+      event: i % 2 === 0 ? 'refused' : 'executed',
+      action: 'add',
+      reason: i % 3 === 0 ? `${long}${i % 5} foo bar` : `${long.slice(0, 255)} bar foo`,
+    }));
+    await store.witness(async (tx) => void (await Promise.all(all.map((d) => tx.append(d)))));
+    const sqlite = sqliteReference([registrationDraft(signer), ...all], signer, steppingClock());
+    for (const query of [
+      { text: `${long}1`, events: ['refused'], count: true },
+      { text: long.slice(0, 252), events: ['executed', 'refused'], count: true },
+      { text: 'foo_bar', events: ['refused'], count: true },
+      { text: `${long.slice(0, 255)} foo`, events: ['executed'], count: true },
+    ] satisfies ReceiptQuery[]) {
+      const want = searchReceipts(sqlite, query);
+      expect(want.total!.count, JSON.stringify(query)).toBeGreaterThan(0);
+      expect((await store.search(query)).total, JSON.stringify(query)).toEqual(want.total);
+    }
+    sqlite.close();
   });
 });

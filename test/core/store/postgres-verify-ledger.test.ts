@@ -120,6 +120,25 @@ describe.skipIf(!postgresAvailability().ok)('verifying a PostgreSQL ledger writt
     }
   });
 
+  test('after a purge by instance B the whole check still passes; a purged body put back is caught', async () => {
+    const { db, b, ka, kb, size } = await twoInstanceLedger(pgs);
+    // Every receipt so far is older than a cut-off a minute from now.
+    const purge = await b.purgeOlderThan(Date.now() + 60_000, 'operator');
+    expect(purge).toMatchObject({ receiptSeq: size + 1, receipts: expect.any(Number) });
+    expect(purge.bodies).toBeGreaterThan(0);
+    const verdict = await verifyPostgresLedger(db.appUrl, { pinnedKeyIds: [ka.keyId, kb.keyId] });
+    expect(verdict).toMatchObject({ chain: { valid: true, checked: size + 1 }, merkle: { valid: true }, bodyProblems: [] });
+    expect(verdict.sideTableProblems).toEqual([]);
+    // A purged body written back (salt and text, still marked purged) no longer passes for purged.
+    await asOwnerWithoutTriggers(
+      pgs.pool(db.ownerUrl),
+      ['receipt_bodies'],
+      "UPDATE receipt_bodies SET purged_at = NULL, purge_seq = NULL, salt = decode(repeat('00', 32), 'hex'), body = 'forged' WHERE seq = 2 AND field = 'payload'",
+    );
+    const after = await verifyPostgresLedger(db.appUrl, { pinnedKeyIds: [ka.keyId, kb.keyId] });
+    expect(after.bodyProblems.join('\n')).toMatch(/receipt 2's payload body does not hash to its salted hash/);
+  });
+
   test('a receipt signed by an unregistered key, or a dropped receipt, is caught', async () => {
     const forged = await twoInstanceLedger(pgs);
     const stranger = Ed25519Signer.generate();
@@ -149,7 +168,12 @@ describe.skipIf(!postgresAvailability().ok)('verifying a PostgreSQL ledger writt
     expect(afterBad.chain.keys.map((k) => k.keyId)).toEqual([badRegistration.ka.keyId, badRegistration.kb.keyId]);
 
     const dropped = await twoInstanceLedger(pgs);
-    await asOwnerWithoutTriggers(pgs.pool(dropped.db.ownerUrl), ['receipts'], 'DELETE FROM receipts WHERE seq = 5');
+    // Its search words go with it (they reference it); an owner can drop both.
+    await asOwnerWithoutTriggers(
+      pgs.pool(dropped.db.ownerUrl),
+      ['receipts', 'receipt_search'],
+      'DELETE FROM receipt_search WHERE seq = 5; DELETE FROM receipts WHERE seq = 5',
+    );
     const verdict = await verifyPostgresLedger(dropped.db.appUrl);
     expect(verdict.chain).toMatchObject({ valid: false, firstBadSeq: 6, checked: 4, problem: 'sequence gap: expected 5, found 6' });
     // The stored tree still holds the receipt that went: its nodes are not the remaining receipts'.

@@ -1,11 +1,11 @@
 import type { SqliteDatabase } from '../store/database.ts';
 import type { Ledger } from './ledger.ts';
-import type { JsonObject } from '../json/json-value.ts';
 import { isoUtc } from '../clock.ts';
 import { parseJson } from '../json/parse.ts';
 import { searchableText } from './searchable-text.ts';
 import type { PurgeDto } from '../../../shared/retention.ts';
 import { searchIndexOf } from './search-index.ts';
+import { purgeReceiptDraft } from './purge-receipt.ts';
 
 /** What a purge asks of a table kept by another store (executions, proposals): count, then clear. */
 export interface PurgeableTable {
@@ -14,8 +14,6 @@ export interface PurgeableTable {
   /** Clears those bodies, marking the rows purged at `at`. */
   purgeOlderThan(cutoffIso: string, at: string): void;
 }
-
-export const PURGE_RECEIPT_KIND = 'purge';
 
 interface IndexedBodies {
   seq: number;
@@ -84,22 +82,7 @@ export function purgeOlderThan(
     // The index trails the ledger (search-index.ts): a row is taken out only once it is in.
     searchIndexOf(db).catchUp();
     unindexBodies(db, cutoffIso);
-    const details = Object.assign(Object.create(null) as JsonObject, {
-      kind: PURGE_RECEIPT_KIND,
-      trigger,
-      cutoff: cutoffIso,
-      ...(range.fromSeq === null || range.toSeq === null ? {} : { from_seq: BigInt(range.fromSeq), to_seq: BigInt(range.toSeq) }),
-      receipts: BigInt(range.receipts),
-      bodies: BigInt(range.bodies),
-      executions: BigInt(executions),
-      proposals: BigInt(proposals),
-    });
-    const span = range.fromSeq === null ? 'no receipt bodies' : `bodies of ${range.receipts} receipts (#${range.fromSeq}–#${range.toSeq})`;
-    const receipt = ledger.append({
-      event: 'config',
-      reason: `purge: ${span}, ${executions} execution results and ${proposals} proposals older than ${cutoffIso} removed by ${trigger}`,
-      details,
-    });
+    const receipt = ledger.append(purgeReceiptDraft({ ...range, executions, proposals }, cutoffIso, trigger));
     db.prepare(
       `UPDATE receipt_bodies SET salt = NULL, body = NULL, purged_at = @at, purge_seq = @seq
        WHERE purged_at IS NULL AND seq IN (SELECT seq FROM receipts WHERE time < @cutoff)`,

@@ -10,7 +10,10 @@ import { LEDGER_CHANNEL } from './pg-locks.ts';
 import { PG_SCHEMA_VERSION, schemaVersion } from './pg-migrations.ts';
 import { announce, changeNotice } from './pg-notice.ts';
 import { checkout, describeServer, openPool, PostgresStoreError } from './pg-pool.ts';
-import { receiptFromPgRow, searchPostgres, SELECT_RECEIPT, type PgReceiptRow } from './pg-search.ts';
+import { RECEIPT_WITH_BODIES, receiptFromPgRow, type PgReceiptRow } from './pg-receipt-rows.ts';
+import { searchPostgres } from './pg-search.ts';
+import { purgeWithin } from './pg-purge.ts';
+import type { PurgeDto } from '../../../../shared/retention.ts';
 import { beginGroup, GroupTransaction, readHead } from './pg-transaction.ts';
 
 interface Piece {
@@ -177,12 +180,25 @@ export class PostgresLedgerStore implements LedgerStore {
   }
 
   async readRange(fromSeq: number, limit: number): Promise<ReceiptDto[]> {
-    const { rows } = await this.pool.query<PgReceiptRow>(`${SELECT_RECEIPT} WHERE seq >= $1 ORDER BY seq LIMIT $2`, [fromSeq, limit]);
+    const { rows } = await this.pool.query<PgReceiptRow>(
+      `SELECT ${RECEIPT_WITH_BODIES} FROM receipts r WHERE r.seq >= $1 ORDER BY r.seq LIMIT $2`,
+      [fromSeq, limit],
+    );
     return rows.map(receiptFromPgRow);
   }
 
   search(query: ReceiptQuery): Promise<ReceiptPage> {
     return searchPostgres(this.pool, query);
+  }
+
+  /**
+   * Retention's purge with SQLite's inputs and result (OpenExecCore.purgeOlderThan): one witnessed
+   * write under the ledger lock (pg-purge.ts). `walTruncated` is false and `freelistPages` 0:
+   * PostgreSQL cuts no WAL and keeps no freelist of SQLite's kind.
+   */
+  async purgeOlderThan(cutoff: number, trigger: 'retention' | 'operator'): Promise<PurgeDto> {
+    const done = await this.witness((tx) => purgeWithin(tx, cutoff, trigger));
+    return { ...done, walTruncated: false, freelistPages: 0 };
   }
 
   subscribe(listener: (receipts: readonly ReceiptDto[]) => void): () => void {

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { checkout, PostgresStoreError } from './pg-pool.ts';
 import { MIGRATION_LOCK } from './pg-locks.ts';
+import { PURGE_SCHEMA, purgeGrants } from './pg-purge-schema.ts';
 import { RECORD_TABLES, recordGrants } from './pg-record-schema.ts';
 
 /**
@@ -160,6 +161,8 @@ const MIGRATIONS: readonly string[] = [
   RECEIPT_KEYS,
   // 4: the bodies receipts commit to by salted hash (RECEIPT_BODIES).
   RECEIPT_BODIES,
+  // 5: retention's purge: the search words beside the receipts, bodies purged once (PURGE_SCHEMA).
+  PURGE_SCHEMA,
 ];
 
 export const PG_SCHEMA_VERSION = MIGRATIONS.length;
@@ -196,6 +199,7 @@ const EXECUTION_OUTCOME = [
 function grants(role: string, version: number): string {
   const r = pg.escapeIdentifier(role);
   const records = version >= MIGRATIONS.indexOf(RECORD_TABLES) + 1 ? recordGrants(role) : '';
+  const purge = version >= MIGRATIONS.indexOf(PURGE_SCHEMA) + 1 ? purgeGrants(role) : '';
   const appendOnly = [
     'receipts',
     'merkle_nodes',
@@ -208,7 +212,7 @@ function grants(role: string, version: number): string {
   GRANT SELECT, INSERT ON ${appendOnly}, executions TO ${r};
   GRANT UPDATE (${EXECUTION_OUTCOME.join(', ')}) ON executions TO ${r};
   GRANT SELECT ON schema_migrations TO ${r};
-  `;
+  ${purge}`;
 }
 
 export interface MigrateOptions {

@@ -30,7 +30,7 @@ async function lexemeStats(db: pg.Pool): Promise<LexemeStats> {
   if (cached && Date.now() - cached.read < STATS_TTL_MS) return cached;
   const { rows } = await db.query<{ elems: string[] | null; freqs: number[] | null }>(
     `SELECT most_common_elems::text::text[] AS elems, most_common_elem_freqs AS freqs FROM pg_stats
-      WHERE schemaname = current_schema() AND tablename = 'receipts' AND attname = 'search'`,
+      WHERE schemaname = current_schema() AND tablename = 'receipt_search' AND attname = 'search'`,
   );
   const elems = rows[0]?.elems ?? [];
   const freqs = rows[0]?.freqs ?? [];

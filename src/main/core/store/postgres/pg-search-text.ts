@@ -109,3 +109,31 @@ export function receiptQueryTerms(text: string): QueryTerm[] | null | false {
   }
   return terms;
 }
+
+/** What migration 5's openexec_event_words keeps of an event and of a word (characters). */
+const EVENT_CHARS = 64;
+const WORD_CHARS = 250;
+const eventWord = (event: string, token: string) =>
+  `${[...event].slice(0, EVENT_CHARS).join('')} ${[...token].slice(0, WORD_CHARS).join('')}`;
+
+/** The text within some events as a tsquery over openexec_event_words' pairs, and whether it matches exactly those rows. */
+export interface EventWordsQuery {
+  tsquery: string;
+  /**
+   * Each term a single token, none cut short, no event cut short: a row has one event, so the
+   * pairs match exactly the rows the text and the events do. Otherwise (a phrase, a long word)
+   * they match more, and the caller checks the text and the events on each row they find.
+   */
+  exact: boolean;
+}
+
+/** Each term as one of the events with each of its tokens as a prefix. */
+export function eventWordsQuery(terms: readonly QueryTerm[], events: readonly string[]): EventWordsQuery {
+  const tsquery = terms
+    .map((t) => `(${events.map((e) => `(${t.tokens.map((token) => `${quote(eventWord(e, token))}:*`).join(' & ')})`).join(' | ')})`)
+    .join(' & ');
+  const exact =
+    terms.every((t) => t.tokens.length === 1 && [...t.tokens[0]!].length <= WORD_CHARS) &&
+    events.every((e) => [...e].length <= EVENT_CHARS && !e.includes(' '));
+  return { tsquery, exact };
+}

@@ -15,11 +15,12 @@ import { LEDGER_LOCK } from './pg-locks.ts';
 import { receiptTsvector } from './pg-search-text.ts';
 import { bindSession, type PgSession } from './pg-session.ts';
 
-// The receipt and the Merkle nodes it completes, in one round trip (the CTE runs whether or not
-// the outer INSERT has rows).
+// The receipt, its search words and the Merkle nodes it completes, in one round trip (the CTEs
+// run whether or not the outer INSERT has rows).
 const INSERT_RECEIPT = `WITH receipt AS (INSERT INTO receipts (seq, event, time, action, hash, prev_hash, body, signature,
-    reason, exec_id, proposal_id, approval_id, approver_key_id, request_hash, grant_id, agent, search)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17::tsvector))
+    reason, exec_id, proposal_id, approval_id, approver_key_id, request_hash, grant_id, agent)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)),
+  words AS (INSERT INTO receipt_search (seq, event, search) VALUES ($1, $2, $17::tsvector))
   INSERT INTO merkle_nodes (level, idx, hash) SELECT * FROM unnest($18::integer[], $19::bigint[], $20::bytea[])`;
 
 // A receipt's bodies and their salts, beside it in the same transaction.

@@ -5,6 +5,7 @@ import { checkSignedReceipt } from '../../ledger/verify-ledger.ts';
 import type { ChainCheckDto, ReceiptDto } from '../../../../shared/console-dto.ts';
 import type { LedgerStore } from '../ledger-store.ts';
 import { LedgerKeys, type LedgerKey } from './pg-ledger-keys.ts';
+import { BodyCheck } from './pg-verify-bodies.ts';
 
 export type { LedgerKey };
 
@@ -35,7 +36,8 @@ export function parsedBody(body: string): JsonObject | null {
 
 /**
  * Walks a store's whole chain in order with the ledger's own receipt check: gapless seq, each
- * link, each hash and each signature. The accepted keys are those the ledger registered
+ * link, each hash and each signature, and the bodies each receipt commits to (kept, or purged
+ * by a purge receipt that covers them: pg-verify-bodies.ts). The accepted keys are those the ledger registered
  * (LedgerKeys), each from its registration on; a receipt signed by any other key, or by a key
  * before its registration, is a failure that names the key. `verifyPostgresLedger`
  * (pg-verify-ledger.ts) adds what only the database holds: the stored columns, the bodies,
@@ -46,6 +48,7 @@ export async function verifyStoreChain(store: LedgerStore, options: VerifyStoreO
   let checked = 0;
   let prevHash = GENESIS_PREV_HASH;
   const bad = (seq: number, problem: string): StoreChainCheck => ({ valid: false, checked, firstBadSeq: seq, problem, keys: keys.list() });
+  const bodies = new BodyCheck();
   for (let from = 1; ; from += PAGE) {
     const page: ReceiptDto[] = await store.readRange(from, PAGE);
     for (const [i, r] of page.entries()) {
@@ -61,10 +64,17 @@ export async function verifyStoreChain(store: LedgerStore, options: VerifyStoreO
         null,
       );
       if (check.problems.length > 0) return bad(r.seq, check.problems.join('; '));
+      const failure = await bodies.problem(r, body);
+      if (failure !== null) return bad(failure.seq, failure.problem);
       keys.accept(signer, r.seq);
       checked++;
       prevHash = r.hash;
     }
-    if (page.length < PAGE) return { valid: true, checked, firstBadSeq: null, problem: null, keys: keys.list() };
+    if (page.length < PAGE) {
+      const failure = bodies.unsettled();
+      return failure === null
+        ? { valid: true, checked, firstBadSeq: null, problem: null, keys: keys.list() }
+        : bad(failure.seq, failure.problem);
+    }
   }
 }
