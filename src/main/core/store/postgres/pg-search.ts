@@ -6,14 +6,14 @@ import { RECEIPT_COLUMNS, receiptFromRow, type ReceiptRow } from '../../ledger/r
 import { rareTerm } from './pg-search-plan.ts';
 import { receiptQueryTerms } from './pg-search-text.ts';
 
-/** A receipts row as the driver returns it: bigint arrives as text. */
-export type PgReceiptRow = Omit<ReceiptRow, 'seq'> & { seq: string | number };
+/** A receipts row as the driver returns it (bigint arrives as text), with the body's agent. */
+export type PgReceiptRow = Omit<ReceiptRow, 'seq'> & { seq: string | number; agent: string | null };
 
 export function receiptFromPgRow(row: PgReceiptRow): ReceiptDto {
   return receiptFromRow({ ...row, seq: Number(row.seq) });
 }
 
-export const SELECT_RECEIPT = `SELECT ${RECEIPT_COLUMNS} FROM receipts`;
+export const SELECT_RECEIPT = `SELECT ${RECEIPT_COLUMNS}, agent FROM receipts`;
 
 interface Conditions {
   where: string[];
