@@ -45,8 +45,8 @@ class GroupLost extends Error {
 
 /**
  * The LedgerStore over the SQLite ledger and execution store the core runs on, on their one
- * connection. Group commit as in ../../engine/group-commit.ts: the pieces submitted in one
- * event-loop turn share one BEGIN IMMEDIATE, each in its own savepoint (a failing piece rolls
+ * connection, on which the engine runs (its group commit moved here from the engine): the
+ * pieces submitted in one event-loop turn share one BEGIN IMMEDIATE, each in its own savepoint (a failing piece rolls
  * back alone), every promise settles after COMMIT, and receipts are announced after it.
  *
  * **A piece must settle within its own turn.** The whole group, BEGIN to COMMIT, runs in the
@@ -70,6 +70,8 @@ export class SqliteLedgerStore implements LedgerStore {
   private scheduled = false;
   private closed = false;
   private readonly listeners = new Set<(receipts: readonly ReceiptDto[]) => void>();
+  /** Receipts the ledger has published since the last announcement. */
+  private heard: ReceiptDto[] = [];
   private readonly begin;
   private readonly commit;
   private readonly rollback;
@@ -92,6 +94,13 @@ export class SqliteLedgerStore implements LedgerStore {
     this.savepoint = db.prepare('SAVEPOINT piece');
     this.release = db.prepare('RELEASE piece');
     this.rollbackPiece = db.prepare('ROLLBACK TO piece');
+    // Every receipt committed on this connection, by a witnessed write here or by a store that
+    // still writes the ledger synchronously (Ledger.witness), is this store's: announced together
+    // once the ledger has published them.
+    ledger.subscribe((receipt) => {
+      if (this.listeners.size === 0) return;
+      if (this.heard.push(receipt) === 1) queueMicrotask(() => announce(this.listeners, this.heard.splice(0)));
+    });
   }
 
   witness<T>(work: (tx: LedgerTransaction) => Promise<T>): Promise<T> {
@@ -110,10 +119,9 @@ export class SqliteLedgerStore implements LedgerStore {
     this.queue = [];
     this.scheduled = false;
     const outcomes: PieceOutcome[] = [];
-    const appended: ReceiptDto[] = [];
     try {
       this.begin.run();
-      for (const piece of batch) outcomes.push(await this.runPiece(piece, appended));
+      for (const piece of batch) outcomes.push(await this.runPiece(piece));
       this.commit.run();
     } catch (err) {
       const cause = err instanceof GroupLost ? err.cause : err;
@@ -122,21 +130,19 @@ export class SqliteLedgerStore implements LedgerStore {
       for (const piece of batch) piece.reject(cause);
       return;
     }
-    // Listeners of the ledger itself (the core's event streams) hear first, as with Ledger.witness.
     this.ledger.publishCommitted();
     batch.forEach((piece, i) => {
       const outcome = outcomes[i]!;
       if (outcome.ok) piece.resolve(outcome.value);
       else piece.reject(outcome.err);
     });
-    if (appended.length > 0) announce(this.listeners, appended);
   }
 
   /** One piece in the savepoint `piece`; throws GroupLost when SQLite ended the whole transaction. */
-  private async runPiece(piece: Piece, appended: ReceiptDto[]): Promise<PieceOutcome> {
+  private async runPiece(piece: Piece): Promise<PieceOutcome> {
     const state: PieceState = { open: true, calls: 0 };
-    const mark = { pending: this.ledger.uncommittedCount(), appended: appended.length };
-    const tx = this.view(state, appended);
+    const mark = this.ledger.uncommittedCount();
+    const tx = this.view(state);
     this.savepoint.run();
     let running: Promise<unknown>;
     try {
@@ -154,12 +160,11 @@ export class SqliteLedgerStore implements LedgerStore {
     if (!this.db.inTransaction) throw new GroupLost(err);
     this.rollbackPiece.run();
     this.release.run();
-    this.ledger.forgetUncommittedSince(mark.pending);
-    appended.length = mark.appended;
+    this.ledger.forgetUncommittedSince(mark);
     return { ok: false, err };
   }
 
-  private view(state: PieceState, appended: ReceiptDto[]): LedgerTransaction {
+  private view(state: PieceState): LedgerTransaction {
     const guard =
       <A extends unknown[], R>(op: (...args: A) => R) =>
       (...args: A): Promise<R> => {
@@ -172,11 +177,7 @@ export class SqliteLedgerStore implements LedgerStore {
         }
       };
     const tx: LedgerTransaction = {
-      append: guard((draft) => {
-        const receipt = this.ledger.append(draft);
-        appended.push(receipt);
-        return receipt;
-      }),
+      append: guard((draft) => this.ledger.append(draft)),
       // Under BEGIN IMMEDIATE no other connection writes, so the look and the insert are one step.
       reserveNonce: guard((reservation) => {
         if (this.executions.findByNonce(reservation.nonce) !== undefined) return false;
