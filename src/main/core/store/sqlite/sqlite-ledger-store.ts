@@ -178,17 +178,27 @@ export class SqliteLedgerStore implements LedgerStore {
       };
     const tx: LedgerTransaction = {
       append: guard((draft) => this.ledger.append(draft)),
-      // Under BEGIN IMMEDIATE no other connection writes, so the look and the insert are one step.
+      // A failed statement leaves SQLite's transaction as it was, so each spends first and reads
+      // only when that was refused (the engine has just checked both unspent).
       reserveNonce: guard((reservation) => {
-        if (this.executions.findByNonce(reservation.nonce) !== undefined) return false;
-        this.executions.reserve(reservation);
-        return true;
+        try {
+          this.executions.reserve(reservation);
+          return true;
+        } catch (err) {
+          // Refused because the nonce was spent before; anything else is an error.
+          if (this.executions.findByNonce(reservation.nonce) === undefined) throw err;
+          return false;
+        }
       }),
       spendApproval: guard(({ approval, action, verifiedAt, execId }) => {
-        const earlier = this.executions.approvalUsedBy(approval);
-        if (earlier !== null) return earlier;
-        this.executions.spendApproval(approval, action, verifiedAt, execId);
-        return null;
+        try {
+          this.executions.spendApproval(approval, action, verifiedAt, execId);
+          return null;
+        } catch (err) {
+          const earlier = this.executions.approvalUsedBy(approval);
+          if (earlier === null) throw err;
+          return earlier;
+        }
       }),
     };
     pieces.set(tx, state);
