@@ -1,6 +1,6 @@
 /**
  * Witnessed appends (a nonce reservation and one receipt per piece, group-committed) through
- * the PostgreSQL LedgerStore and through the SQLite ledger's group commit, at several
+ * the PostgreSQL LedgerStore and through the SQLite one (the engine's path on both), at several
  * concurrencies, beside the machine's floor: a `SELECT 1` round trip, an fsync'd PostgreSQL
  * commit and an fsync'd file write.
  */
@@ -10,12 +10,12 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { systemClock } from '../src/main/core/clock.ts';
 import { Ed25519Signer } from '../src/main/core/crypto/ed25519.ts';
-import { GroupCommit } from '../src/main/core/engine/group-commit.ts';
 import { ExecutionStore, type Reservation } from '../src/main/core/engine/execution-store.ts';
 import { Ledger } from '../src/main/core/ledger/ledger.ts';
 import type { ReceiptDraft } from '../src/main/core/ledger/receipt-body.ts';
 import { openDatabase } from '../src/main/core/store/database.ts';
 import { PostgresLedgerStore } from '../src/main/core/store/postgres/pg-ledger-store.ts';
+import { SqliteLedgerStore } from '../src/main/core/store/sqlite/sqlite-ledger-store.ts';
 import { tempDir } from '../test/support/harness.ts';
 import { migratedDatabase, type PgCluster } from '../test/support/postgres.ts';
 import { percentile } from './execute-bench.ts';
@@ -147,19 +147,13 @@ export async function benchSqliteAppends(
     const dir = tempDir('openexec-sqlite-append-bench-');
     const db = openDatabase(join(dir, 'ledger.db'), { synchronous });
     const ledger = new Ledger(db, Ed25519Signer.generate(), systemClock);
-    const executions = new ExecutionStore(db);
-    const group = new GroupCommit(db, ledger);
+    const store = new SqliteLedgerStore(db, ledger, new ExecutionStore(db));
     const submit = (i: number) =>
-      group.submit(
-        () => {
-          const { reservation, draft } = piece(i);
-          executions.reserve(reservation);
-          return ledger.append(draft);
-        },
-        (err) => {
-          throw err;
-        },
-      );
+      store.witness(async (tx) => {
+        const { reservation, draft } = piece(i);
+        await tx.reserveNonce(reservation);
+        return tx.append(draft);
+      });
     try {
       await drive(Math.min(100, total), concurrency, submit);
       figures.push({ synchronous, ...(await drive(total, concurrency, submit)) });

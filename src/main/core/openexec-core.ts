@@ -16,6 +16,10 @@ import { sealRegistry, type ActionDefinition, type ActionHandler, type ActionReg
 import { BUILTIN_ACTIONS } from './actions/builtin-actions.ts';
 import { AllowList } from './engine/allow-list.ts';
 import { Engine } from './engine/engine.ts';
+import { closeInterruptedAtStart } from './engine/close-at-start.ts';
+import { SqliteLedgerStore } from './store/sqlite/sqlite-ledger-store.ts';
+import { SqliteExecutionRecords } from './store/sqlite/sqlite-execution-records.ts';
+import { WalCheckpointer } from './store/wal-checkpointer.ts';
 import type { TrustedApprover } from './approval/validate-approval.ts';
 import { systemClock, type Clock } from './clock.ts';
 import type { ExecMode } from '../../shared/console-dto.ts';
@@ -94,6 +98,8 @@ export class OpenExecCore {
   private readonly executionWrites: ExecutionStore;
   /** Proposals and their quorum approvals (the proposal service writes them). */
   readonly proposalStore: ProposalStore;
+  /** WAL checkpoints beside the event loop (SQLite). */
+  private readonly checkpointer: WalCheckpointer;
 
   constructor(readonly options: CoreOptions) {
     this.clock = options.clock ?? systemClock;
@@ -125,7 +131,11 @@ export class OpenExecCore {
       // Operator keys added while running join this array: the policy reads it at every decision.
       const approvers = this.operators.approvers;
       this.grants = new GrantAuthority(new GrantStore(this.db), this.ledger, (id) => this.operators.verifier(id), this.clock, this.bootId);
-      this.engine = new Engine(this.db, this.ledger, this.registry, this.allowList, this.clock, {
+      this.checkpointer = new WalCheckpointer(this.db);
+      // Executions a stop left running are closed before anything starts on this core.
+      closeInterruptedAtStart(this.ledger, this.executionWrites);
+      const ledgerStore = new SqliteLedgerStore(this.db, this.ledger, this.executionWrites);
+      this.engine = new Engine(ledgerStore, new SqliteExecutionRecords(this.executionWrites), this.registry, this.allowList, this.clock, {
         mode: options.mode,
         nonceHeldByProposal: (nonce) => proposals.findByNonce(nonce)?.id ?? null,
         approvalPolicy: { approvers, tenantId: options.tenantId, clockSkewMs: options.clockSkewSeconds * 1000 },
@@ -171,6 +181,7 @@ export class OpenExecCore {
 
   close(): void {
     this.engine.close();
+    this.checkpointer.close();
     if (this.db.open) this.db.close();
   }
 }

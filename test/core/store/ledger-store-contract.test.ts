@@ -1,12 +1,21 @@
 /**
- * What every LedgerStore must do, written once and run against each implementation. Today that
- * is PostgreSQL (a throwaway cluster); the SQLite adapter joins IMPLEMENTATIONS when the engine
- * moves onto the async store (it comes with that move: there is no stand-in for it here).
+ * What every LedgerStore must do, written once and run against each implementation: the SQLite
+ * adapter over a real file (several connections to it for several instances) and PostgreSQL
+ * (a throwaway cluster). Where they differ by design, the receipt keys, the implementation says
+ * which it is: PostgreSQL registers each instance's key with a `config` receipt, SQLite has one
+ * key per ledger, fixed by its first receipt and checked by `verify-ledger`.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import type { Clock } from '../../../src/main/core/clock.ts';
-import { Ed25519Signer, publicKeyToPem } from '../../../src/main/core/crypto/ed25519.ts';
+import { join } from 'node:path';
+import { systemClock, type Clock } from '../../../src/main/core/clock.ts';
+import { Ed25519Signer, Ed25519Verifier, publicKeyToPem } from '../../../src/main/core/crypto/ed25519.ts';
+import { Ledger } from '../../../src/main/core/ledger/ledger.ts';
+import { LedgerReader } from '../../../src/main/core/ledger/ledger-reader.ts';
+import { ExecutionStore } from '../../../src/main/core/engine/execution-store.ts';
+import { openDatabase } from '../../../src/main/core/store/database.ts';
+import { SqliteLedgerStore } from '../../../src/main/core/store/sqlite/sqlite-ledger-store.ts';
+import type { ReceiptDraft } from '../../../src/main/core/ledger/receipt-body.ts';
 import { searchReceipts } from '../../../src/main/core/ledger/receipt-search.ts';
 import { RECEIPT_AGENT_COLUMN, RECEIPT_COLUMNS, receiptFromRow, type ReceiptRow } from '../../../src/main/core/ledger/receipt-row.ts';
 import { ReceiptBodies } from '../../../src/main/core/ledger/receipt-bodies.ts';
@@ -20,16 +29,28 @@ import type { ReceiptQuery } from '../../../src/shared/console-schemas.ts';
 import { corpusDrafts, corpusQueries, reproducibleSalts, sqliteReference, steppingClock } from '../../support/search-corpus.ts';
 import { migratedDatabase, postgresAvailability, startCluster, type PgCluster } from '../../support/postgres.ts';
 import { newReservation } from '../../support/record-fixtures.ts';
+import { tempDir } from '../../support/harness.ts';
 
 /** A fresh, empty ledger; `open` may be called more than once (several instances on one ledger). */
 interface FreshLedger {
   open(signer: Ed25519Signer, clock?: Clock): Promise<LedgerStore>;
+  /**
+   * The whole chain checked as this engine's verifier does, with `signers` the instances' keys:
+   * PostgreSQL's verifyStoreChain, which learns them from their registrations, or SQLite's
+   * `verify-ledger`, against its one key.
+   */
+  verify(signers: readonly Ed25519Signer[]): Promise<{ valid: boolean; checked: number }>;
 }
 
 interface Implementation {
   name: string;
   /** Why it cannot run here, or null. */
   skip: string | null;
+  /**
+   * Each instance has its own receipt key, registered by a `config` receipt before its first
+   * other receipt (PostgreSQL); otherwise the ledger has one key and every instance signs with it.
+   */
+  keyPerInstance: boolean;
   setup(): Promise<{ fresh(): Promise<FreshLedger>; teardown(): Promise<void> }>;
 }
 
@@ -38,6 +59,7 @@ function postgres(): Implementation {
   return {
     name: 'PostgreSQL',
     skip: available.ok ? null : available.reason,
+    keyPerInstance: true,
     async setup() {
       if (!available.ok) throw new Error(available.reason);
       const cluster: PgCluster = await startCluster(available);
@@ -45,7 +67,15 @@ function postgres(): Implementation {
       return {
         async fresh() {
           const db = await migratedDatabase(cluster, `contract_${++databases}`);
-          return { open: (signer, clock) => PostgresLedgerStore.open({ url: db.appUrl, signer, clock, salts: reproducibleSalts }) };
+          let first: LedgerStore | undefined;
+          return {
+            async open(signer, clock) {
+              const store = await PostgresLedgerStore.open({ url: db.appUrl, signer, clock, salts: reproducibleSalts });
+              first ??= store;
+              return store;
+            },
+            verify: async () => verifyStoreChain(first!),
+          };
         },
         teardown: () => cluster.stop(),
       };
@@ -53,8 +83,44 @@ function postgres(): Implementation {
   };
 }
 
-// The SQLite adapter comes with the engine's move onto LedgerStore; it is added here then.
-const IMPLEMENTATIONS: Implementation[] = [postgres()];
+function sqlite(): Implementation {
+  return {
+    name: 'SQLite',
+    skip: null,
+    keyPerInstance: false,
+    async setup() {
+      const dir = tempDir('openexec-ledger-contract-');
+      const closers: (() => void)[] = [];
+      let files = 0;
+      return {
+        async fresh() {
+          const path = join(dir, `ledger-${++files}.db`);
+          return {
+            // Each instance is a connection of its own to the one file, as a second process would be.
+            async open(signer, clock = systemClock) {
+              const db = openDatabase(path, { synchronous: 'NORMAL' });
+              closers.push(() => db.close());
+              return new SqliteLedgerStore(db, new Ledger(db, signer, clock, reproducibleSalts), new ExecutionStore(db));
+            },
+            async verify([signer]) {
+              const reader = LedgerReader.openReadOnly(path);
+              try {
+                return reader.verifyChain(new Ed25519Verifier(signer!.publicKey));
+              } finally {
+                reader.close();
+              }
+            },
+          };
+        },
+        async teardown() {
+          for (const close of closers) close();
+        },
+      };
+    },
+  };
+}
+
+const IMPLEMENTATIONS: Implementation[] = [sqlite(), postgres()];
 
 const reservation = (nonce: string) => newReservation(nonce);
 
@@ -78,6 +144,11 @@ describe.each(IMPLEMENTATIONS)('LedgerStore contract: $name', (impl) => {
     return store;
   };
 
+  /** The `config` receipts that register these instances' keys, where the engine writes them. */
+  const registrations = (...signers: Ed25519Signer[]): ReceiptDraft[] => (impl.keyPerInstance ? signers.map(registrationDraft) : []);
+  /** A second instance's key: its own, or the ledger's one. */
+  const secondKey = (first: Ed25519Signer) => (impl.keyPerInstance ? Ed25519Signer.generate() : first);
+
   beforeAll(async () => {
     if (impl.skip === null) env = await impl.setup();
   });
@@ -91,12 +162,14 @@ describe.each(IMPLEMENTATIONS)('LedgerStore contract: $name', (impl) => {
     async () => {
       const signer = Ed25519Signer.generate();
       const drafts = corpusDrafts();
-      const store = await open(await env.fresh(), signer, steppingClock());
+      const ledger = await env.fresh();
+      const store = await open(ledger, signer, steppingClock());
       expect(await store.head()).toEqual({ seq: 0, hash: '0'.repeat(64) });
       for (const draft of drafts) await store.witness((tx) => tx.append(draft));
 
-      // The store's first receipt registers its key.
-      const sqlite = sqliteReference([registrationDraft(signer), ...drafts], signer, steppingClock());
+      // With a key per instance, the store's first receipt registers its key.
+      const written = [...registrations(signer), ...drafts];
+      const sqlite = sqliteReference(written, signer, steppingClock());
       // Each with its agent and the bodies it commits to, as the SQLite ledger's search returns it.
       const bodies = new ReceiptBodies(sqlite);
       const rows = sqlite.prepare(`SELECT ${RECEIPT_COLUMNS}, ${RECEIPT_AGENT_COLUMN} FROM receipts ORDER BY seq`).all() as ReceiptRow[];
@@ -104,8 +177,10 @@ describe.each(IMPLEMENTATIONS)('LedgerStore contract: $name', (impl) => {
       expect(expected.filter((r) => r.bodies !== undefined && r.agent !== null).length).toBeGreaterThan(3);
       sqlite.close();
       expect(await everyReceipt(store)).toEqual(expected);
-      expect(await store.head()).toEqual({ seq: drafts.length + 1, hash: expected.at(-1)!.hash });
+      expect(await store.head()).toEqual({ seq: written.length, hash: expected.at(-1)!.hash });
       expect((await store.readRange(10, 3)).map((r) => r.seq)).toEqual([10, 11, 12]);
+      expect(await ledger.verify([signer])).toMatchObject({ valid: true, checked: written.length });
+      if (!impl.keyPerInstance) return;
       const keys = [{ keyId: signer.keyId, seq: 1, pinned: false, publicKeyPem: publicKeyToPem(signer.publicKey) }];
       expect(await verifyStoreChain(store)).toEqual({ valid: true, checked: drafts.length + 1, firstBadSeq: null, problem: null, keys });
       expect(await verifyStoreChain(store, { pinnedKeyIds: [signer.keyId] })).toMatchObject({ valid: true, keys: [{ pinned: true }] });
@@ -141,9 +216,10 @@ describe.each(IMPLEMENTATIONS)('LedgerStore contract: $name', (impl) => {
       'Error: piece 7 fails after writing',
     ]);
     const receipts = await everyReceipt(store);
-    // The key registration, then the 29 pieces that committed.
-    expect(receipts.map((r) => r.seq)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
-    expect(receipts[0]!.reason).toMatch(/^receipt key registered: /);
+    // The key registration where there is one, then the 29 pieces that committed.
+    const registered = registrations(Ed25519Signer.generate()).length;
+    expect(receipts.map((r) => r.seq)).toEqual(Array.from({ length: 29 + registered }, (_, i) => i + 1));
+    if (registered > 0) expect(receipts[0]!.reason).toMatch(/^receipt key registered: /);
     expect(receipts.some((r) => r.reason === 'piece 7')).toBe(false);
     expect(heard).toEqual(receipts.map((r) => r.seq));
     // Its nonce was rolled back with it: still free.
@@ -161,22 +237,27 @@ describe.each(IMPLEMENTATIONS)('LedgerStore contract: $name', (impl) => {
     '64 concurrent requests with one nonce on two instances of one ledger: one execution, one receipt for it',
     async () => {
       const ledger = await env.fresh();
-      const [a, b] = [await open(ledger), await open(ledger)];
+      const first = Ed25519Signer.generate();
+      const second = secondKey(first);
+      const [a, b] = [await open(ledger, first), await open(ledger, second)];
       const receipts = await Promise.all(
         Array.from({ length: 64 }, (_, i) => (i % 2 === 0 ? a : b).witness((tx) => attempt(tx, 'shared'))),
       );
       expect(receipts.filter((r) => r.event === 'executed')).toHaveLength(1);
       expect(receipts.filter((r) => r.event === 'replayed')).toHaveLength(63);
       const chain = await everyReceipt(a);
-      // Each instance registered its key once, before its first receipt.
-      expect(chain.map((r) => r.seq)).toEqual(Array.from({ length: 66 }, (_, i) => i + 1));
-      expect(await verifyStoreChain(a)).toMatchObject({ valid: true, checked: 66, keys: [{}, {}] });
+      // With a key per instance, each registered its key once, before its first receipt.
+      const length = 64 + registrations(first, second).length;
+      expect(chain.map((r) => r.seq)).toEqual(Array.from({ length }, (_, i) => i + 1));
+      expect(await ledger.verify([first, second])).toMatchObject({ valid: true, checked: length });
+      if (impl.keyPerInstance) expect(await verifyStoreChain(a)).toMatchObject({ keys: [{}, {}] });
     },
   );
 
   test.skipIf(impl.skip !== null)('an approval is spent once, keyed by its id and by its signed message', async () => {
     const ledger = await env.fresh();
-    const [a, b] = [await open(ledger), await open(ledger)];
+    const first = Ed25519Signer.generate();
+    const [a, b] = [await open(ledger, first), await open(ledger, secondKey(first))];
     /** The execution id that spent it now, or the earlier use. */
     const spend = (tx: LedgerTransaction, approvalId: string, messageHash: string): Promise<string | ApprovalUse> =>
       (async () => {
@@ -213,7 +294,7 @@ describe.each(IMPLEMENTATIONS)('LedgerStore contract: $name', (impl) => {
     const drafts = corpusDrafts();
     const store = await open(await env.fresh(), signer, steppingClock());
     for (const draft of drafts) await store.witness((tx) => tx.append(draft));
-    const sqlite = sqliteReference([registrationDraft(signer), ...drafts], signer, steppingClock());
+    const sqlite = sqliteReference([...registrations(signer), ...drafts], signer, steppingClock());
     const mismatches: string[] = [];
     let matched = 0;
     // Every word within some events too: the count looks those up as event-word pairs on PostgreSQL.

@@ -236,7 +236,7 @@ describe.skipIf(!postgresAvailability().ok)('retention purge on PostgreSQL (real
        VALUES (1, 'config', '2026-01-01T00:00:00.000Z', $1, $2, '{}', 's', 'wallaby:1'::tsvector)`,
       ['c'.repeat(64), '0'.repeat(64)],
     );
-    expect(await migratePostgres(owner, { appRole: pgs.cluster.app.user })).toEqual([5]);
+    expect(await migratePostgres(owner, { appRole: pgs.cluster.app.user })).toEqual([5, 6]);
     const { rows } = await owner.query(
       "SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = 'receipts' AND column_name = 'search'",
     );

@@ -8,7 +8,8 @@ import {
 } from '../approval/validate-approval.ts';
 import type { GrantUse } from '../grants/grant-authority.ts';
 import type { RefusalCode } from '../errors.ts';
-import type { ExecutionStore } from './execution-store.ts';
+import type { ExecutionRecords } from '../store/execution-records.ts';
+import type { LedgerTransaction } from '../store/ledger-store.ts';
 import type { EngineOptions, ExecuteRequest } from './execute-request.ts';
 
 /** What authorises a go: a single-use approval, a use of a grant, or nothing (demo mode). */
@@ -67,14 +68,19 @@ export class Authorisation {
    * null. Only a proposal can gather them, in any mode: its own operator artifact must verify
    * and, with the approvals recorded for it, come from `quorum` distinct operator keys.
    */
-  quorumShortfall(request: ExecuteRequest, quorum: number, approval: ApprovalCheck | null): string | null {
+  async quorumShortfall(
+    request: ExecuteRequest,
+    quorum: number,
+    approval: ApprovalCheck | null,
+    tx: LedgerTransaction,
+  ): Promise<string | null> {
     if (quorum <= 1) return null;
     const needs = `Action '${request.action}' needs approvals by ${quorum} distinct operator keys`;
     if (!request.proposalId || !request.artifact) return `${needs}: propose it, and have ${quorum} operators approve`;
     // An artifact that does not verify is refused as such by the approval check.
     if (!approval?.ok) return null;
     if (approval.approval.approver !== 'operator') return `${needs}; a ClawShield approval is not one of them`;
-    const keys = new Set(this.options.approvalKeysOf?.(request.proposalId) ?? []);
+    const keys = new Set((await this.options.approvalKeysOf?.(request.proposalId, tx)) ?? []);
     keys.add(approval.approval.approverKeyId);
     return keys.size >= quorum ? null : `${needs}; proposal ${request.proposalId} has ${keys.size}`;
   }
@@ -84,11 +90,16 @@ export class Authorisation {
    * grant's use is spent here; the approval is checked unused here and spent by the caller
    * together with the nonce.
    */
-  dispatch(request: ExecuteRequest, approval: ApprovalCheck | null, store: ExecutionStore): Authority | Denial {
+  async dispatch(
+    request: ExecuteRequest,
+    approval: ApprovalCheck | null,
+    records: ExecutionRecords,
+    tx: LedgerTransaction,
+  ): Promise<Authority | Denial> {
     if (!this.needsApproval(request)) return { approval: null, grant: null };
     if (!request.artifact) {
       // Without an artifact only a live grant can authorise it; its use is spent right here.
-      const spent = this.options.grants?.spend(request) ?? { miss: 'no grants' };
+      const spent = (await this.options.grants?.spend(request, tx)) ?? { miss: 'no grants' };
       if ('miss' in spent) {
         const detail = request.proposalId
           ? `No live grant covers this request (${spent.miss}): it waits for the operator`
@@ -99,7 +110,7 @@ export class Authorisation {
     }
     if (!approval) return { code: 'approval_required', detail: 'ClawShield mode requires an approval artifact' };
     if (!approval.ok) return { code: 'approval_invalid', detail: approval.detail };
-    const used = store.approvalUsedBy(approval.approval);
+    const used = await records.approvalUsedBy(approval.approval);
     if (used !== null) {
       const which = used.approvalId === approval.approval.approvalId ? used.approvalId : `its signed message (as ${used.approvalId})`;
       return { code: 'approval_used', detail: `Approval already used: ${which} authorised execution ${used.execId}` };

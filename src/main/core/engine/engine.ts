@@ -1,21 +1,33 @@
 import { randomUUID } from 'node:crypto';
-import type { SqliteDatabase } from '../store/database.ts';
-import type { Ledger } from '../ledger/ledger.ts';
 import type { ActionHandler, ActionRegistry } from '../actions/action-registry.ts';
 import { requestHash as hashRequest } from '../json/request-hash.ts';
 import { isoUtc, type Clock } from '../clock.ts';
 import type { ExecMode } from '../../../shared/console-dto.ts';
+import type { ExecutionRecords } from '../store/execution-records.ts';
+import type { LedgerStore, LedgerTransaction } from '../store/ledger-store.ts';
 import type { AllowList } from './allow-list.ts';
-import { ExecutionStore } from './execution-store.ts';
-import { GroupCommit } from './group-commit.ts';
 import { deferred, type Deferred } from './deferred.ts';
 import { isStorageFull, StorageFull } from '../store/storage-full.ts';
 import type { EngineOptions, ExecuteOutcome, ExecuteRequest } from './execute-request.ts';
 import { declaredRefusal } from './declared-checks.ts';
 import { SignaturePool } from '../crypto/signature-pool.ts';
-import { WalCheckpointer } from '../store/wal-checkpointer.ts';
 import { Authorisation } from './authorisation.ts';
-import { endingOf, failure, INTERRUPTED, Outcomes, serialised, type Attempt, type HandlerEnding, type Reserved } from './outcomes.ts';
+import {
+  closeInterrupted,
+  endingOf,
+  failure,
+  finish,
+  internalError,
+  INTERRUPTED,
+  refuse,
+  replay,
+  serialised,
+  type Attempt,
+  type HandlerEnding,
+  type Reserved,
+  type Trial,
+  type Writes,
+} from './outcomes.ts';
 
 export type { EngineOptions, ExecuteOutcome, ExecuteRequest, ExecutionAnswer } from './execute-request.ts';
 
@@ -28,39 +40,35 @@ const RAN_UNRECORDED =
   'Storage full: the action ran, but OpenExec could not record its outcome; it will be recorded as interrupted (outcome unknown) and never run again';
 
 /**
- * Decides and performs executions in two committed steps. First the decision: checks, and
- * for a go the nonce and the approval are spent in the same transaction (a `started`
- * execution). Only then does the handler run, outside any transaction; its ending and the
- * receipt are committed next. A crash in between can therefore never make an approval or a
- * nonce usable again; at the next start the execution is closed as interrupted, with a receipt.
+ * The nonce or the approval was spent by another transaction after this one looked (which the
+ * ledger's lock makes impossible on both engines): the decision rolls back and is taken again.
+ */
+class SpentMeanwhile extends Error {}
+
+/**
+ * Decides and performs executions in two committed steps, on any LedgerStore (SQLite or
+ * PostgreSQL) with its execution records. First the decision: checks, and for a go the nonce
+ * and the approval are spent in the same witnessed write (a `started` execution). Only then
+ * does the handler run, outside any transaction; its ending and the receipt are committed
+ * next. A crash in between can therefore never make an approval or a nonce usable again; at
+ * the next start the execution is closed as interrupted, with a receipt (closeInterrupted).
  */
 export class Engine {
-  private readonly store: ExecutionStore;
-  private readonly commits: GroupCommit;
-  private readonly outcomes: Outcomes;
   private readonly authorisation: Authorisation;
   private readonly signatures: SignaturePool;
-  private readonly checkpointer: WalCheckpointer;
   /** Nonces whose execution is reserved and not yet ended, in this process. */
   private readonly running = new Map<string, Deferred>();
 
   constructor(
-    db: SqliteDatabase,
-    ledger: Ledger,
+    private readonly ledger: LedgerStore,
+    private readonly executions: ExecutionRecords,
     private readonly registry: ActionRegistry,
     private readonly allowList: AllowList,
     private readonly clock: Clock,
     private readonly options: EngineOptions,
   ) {
-    this.store = new ExecutionStore(db);
-    this.commits = new GroupCommit(db, ledger);
-    this.outcomes = new Outcomes(ledger, this.store);
     this.signatures = new SignaturePool(options.verifyThreads);
-    this.checkpointer = new WalCheckpointer(db);
     this.authorisation = new Authorisation(options, this.signatures);
-    ledger.witness(() => {
-      for (const row of this.store.listStarted()) this.outcomes.closeInterrupted(row);
-    });
   }
 
   get mode(): ExecMode {
@@ -68,12 +76,25 @@ export class Engine {
   }
 
   /**
-   * Stops the threads beside the event loop (signatures, WAL checkpoints); executions after
-   * this verify on the calling thread, and commits checkpoint for themselves.
+   * Closes, each with a receipt, the executions this instance left `started` (its handlers were
+   * running when it stopped): call it at start, before the first execution. Returns how many.
    */
+  closeInterrupted(): Promise<number> {
+    return this.ledger.witness(async (tx) => {
+      const w = this.writes(tx);
+      const rows = await w.records.listStarted();
+      for (const row of rows) await closeInterrupted(w, row);
+      return rows.length;
+    });
+  }
+
+  /** Stops the signature threads; executions after this verify on the calling thread. */
   close(): void {
-    this.checkpointer.close();
     void this.signatures.close();
+  }
+
+  private writes(tx: LedgerTransaction): Writes {
+    return { tx, records: this.executions.within(tx) };
   }
 
   async execute(request: ExecuteRequest): Promise<ExecuteOutcome> {
@@ -84,16 +105,19 @@ export class Engine {
     const definitionHash = this.registry.get(request.action)?.definitionHash ?? null;
     const attempt: Attempt = { request, requestHash, approval, definitionHash };
     for (;;) {
+      const trial: Trial = { abandoned: false };
       let step: Step;
       try {
-        step = await this.commits.submit(
-          () => this.decide(attempt),
-          (err): Step => ({ kind: 'final', outcome: this.outcomes.internalError(attempt, err) }),
-        );
+        step = await this.ledger.witness((tx) => this.decide(tx, attempt, trial));
       } catch (err) {
-        // The group transaction failed: a reservation this attempt made in it was rolled back.
-        if (attempt.ended) this.release(request.nonce, attempt.ended);
-        throw err;
+        // The decision was rolled back: a reservation it made (in this process's map) goes too.
+        trial.abandoned = true;
+        if (trial.ended) this.release(request.nonce, trial.ended);
+        if (err instanceof SpentMeanwhile) continue;
+        // The decision's own failure is witnessed as an internal error; with no room left, or
+        // when the group transaction itself failed, nothing can be.
+        if (trial.failed !== err || isStorageFull(err)) throw err;
+        return this.ledger.witness((tx) => internalError(tx, attempt, err));
       }
       if (step.kind === 'final') return step.outcome;
       if (step.kind === 'reserved') return this.perform(attempt, step.reserved, step.run);
@@ -102,54 +126,72 @@ export class Engine {
     }
   }
 
-  private decide(attempt: Attempt): Step {
+  private async decide(tx: LedgerTransaction, attempt: Attempt, trial: Trial): Promise<Step> {
+    try {
+      return await this.decision(tx, attempt, trial);
+    } catch (err) {
+      if (!(err instanceof SpentMeanwhile)) trial.failed = err;
+      throw err;
+    }
+  }
+
+  private async decision(tx: LedgerTransaction, attempt: Attempt, trial: Trial): Promise<Step> {
     const { request } = attempt;
-    const final = (outcome: ExecuteOutcome): Step => {
-      request.within?.(outcome);
+    const w = this.writes(tx);
+    /** After each callback the caller gave: a decision given up meanwhile goes no further. */
+    const live = <T>(value: T): T => {
+      if (trial.abandoned) throw new Error('this decision was given up: its witnessed write has rolled back');
+      return value;
+    };
+    const final = async (outcome: ExecuteOutcome): Promise<Step> => {
+      await request.within?.(outcome, tx);
       return { kind: 'final', outcome };
     };
-    const refuse = (code: Parameters<Outcomes['refuse']>[1], detail: string, reason?: string) =>
-      final(this.outcomes.refuse(attempt, code, detail, reason));
-    const blocked = request.precondition?.() ?? null;
-    if (blocked !== null) return refuse('conflict', blocked);
-    let previous = this.store.findByNonce(request.nonce);
+    const deny = async (code: Parameters<typeof refuse>[2], detail: string, reason?: string) =>
+      final(await refuse(tx, attempt, code, detail, reason));
+    const blocked = live(await request.precondition?.(tx)) ?? null;
+    if (blocked !== null) return deny('conflict', blocked);
+    let previous = await w.records.findByNonce(request.nonce);
     if (previous) {
       if (previous.request_hash !== attempt.requestHash) {
-        return refuse('nonce_conflict', `Nonce '${request.nonce}' was already used for a different request`);
+        return deny('nonce_conflict', `Nonce '${request.nonce}' was already used for a different request`);
       }
       // A result goes back only to the agent whose request produced it.
       if (previous.agent !== (request.agent ?? null)) {
-        return refuse('nonce_conflict', `Nonce '${request.nonce}' was already used by another agent`);
+        return deny('nonce_conflict', `Nonce '${request.nonce}' was already used by another agent`);
       }
       if (previous.status === 'started') {
         const running = this.running.get(request.nonce);
         if (running) return { kind: 'wait', running: running.promise };
-        this.outcomes.closeInterrupted(previous);
-        previous = this.store.get(previous.id)!;
+        // Another instance on the same ledger is running it (or stopped; it closes its own when
+        // it starts again): whether it ran is not known yet.
+        if (!previous.here) return deny('conflict', `Nonce '${request.nonce}' is being executed by another OpenExec instance`);
+        await closeInterrupted(w, previous);
+        previous = (await w.records.get(previous.id))!;
       }
-      return final(this.outcomes.replay(attempt, previous));
+      return final(await replay(w, attempt, previous));
     }
-    const holder = this.options.nonceHeldByProposal?.(request.nonce) ?? null;
+    const holder = live(await this.options.nonceHeldByProposal?.(request.nonce, tx)) ?? null;
     if (holder !== null && holder !== request.proposalId) {
-      return refuse('nonce_conflict', `Nonce '${request.nonce}' belongs to proposal ${holder}`);
+      return deny('nonce_conflict', `Nonce '${request.nonce}' belongs to proposal ${holder}`);
     }
     if (!this.allowList.isAllowed(request.action)) {
-      return refuse('not_allowed', `Action '${request.action}' is not in the execution allow-list`);
+      return deny('not_allowed', `Action '${request.action}' is not in the execution allow-list`);
     }
     const handler = this.registry.get(request.action);
-    if (!handler) return refuse('unknown_action', `Unknown action: ${request.action}`);
+    if (!handler) return deny('unknown_action', `Unknown action: ${request.action}`);
     const declared = declaredRefusal(handler, request);
-    if (declared) return refuse(declared.code, declared.detail);
+    if (declared) return deny(declared.code, declared.detail);
 
-    const quorum = this.authorisation.quorumShortfall(request, handler.quorum ?? 1, attempt.approval);
-    if (quorum !== null) return refuse('approval_required', quorum);
-    const authority = this.authorisation.dispatch(request, attempt.approval, this.store);
-    if ('code' in authority) return refuse(authority.code, authority.detail, authority.reason);
+    const quorum = live(await this.authorisation.quorumShortfall(request, handler.quorum ?? 1, attempt.approval, tx));
+    if (quorum !== null) return deny('approval_required', quorum);
+    const authority = live(await this.authorisation.dispatch(request, attempt.approval, w.records, tx));
+    if ('code' in authority) return deny(authority.code, authority.detail, authority.reason);
     const { approval, grant } = authority;
 
     const execId = randomUUID();
     const now = isoUtc(this.clock.now());
-    this.store.reserve({
+    const reservedNow = await tx.reserveNonce({
       id: execId,
       nonce: request.nonce,
       request_hash: attempt.requestHash,
@@ -161,17 +203,21 @@ export class Engine {
       grant_id: grant?.grantId ?? null,
       grant_use: grant?.use ?? null,
     });
-    if (approval) this.store.spendApproval(approval, request.action, now, execId);
-    request.claim?.(execId, approval?.approvalId ?? null);
+    if (!reservedNow) throw new SpentMeanwhile();
+    if (approval && (await tx.spendApproval({ approval, action: request.action, verifiedAt: now, execId })) !== null) {
+      throw new SpentMeanwhile();
+    }
+    live(await request.claim?.(execId, approval?.approvalId ?? null, tx));
     const ended = deferred();
     const reserved = { execId, approval, grant, ended };
     if (handler.kind === 'pure') {
       // Decided, computed and witnessed in this one savepoint: all of it commits, or none.
       const ending = endingOf(request, () => handler.run(request.payload));
-      return { kind: 'final', outcome: this.outcomes.finish(attempt, reserved, ending) };
+      return { kind: 'final', outcome: await finish(w, attempt, reserved, ending) };
     }
+    // Nothing awaits from the check in `live` above to here.
     this.running.set(request.nonce, ended);
-    attempt.ended = ended;
+    trial.ended = ended;
     return { kind: 'reserved', reserved, run: handler.run };
   }
 
@@ -185,14 +231,19 @@ export class Engine {
         ending = failure(attempt.request, err);
       }
       try {
-        return await this.commits.submit(
-          () => this.outcomes.finish(attempt, reserved, ending),
-          (err) => this.outcomes.closeInterrupted(this.store.get(reserved.execId)!, `${INTERRUPTED} (${String(err)})`),
-        );
+        return await this.ledger.witness((tx) => finish(this.writes(tx), attempt, reserved, ending));
       } catch (err) {
         // The handler did run: saying "nothing was executed" here would be a lie.
         if (isStorageFull(err)) throw new StorageFull(RAN_UNRECORDED);
-        throw err;
+        try {
+          return await this.ledger.witness(async (tx) => {
+            const w = this.writes(tx);
+            return closeInterrupted(w, (await w.records.get(reserved.execId))!, `${INTERRUPTED} (${String(err)})`);
+          });
+        } catch (recoverErr) {
+          if (isStorageFull(recoverErr)) throw new StorageFull(RAN_UNRECORDED);
+          throw recoverErr;
+        }
       }
     } finally {
       this.release(attempt.request.nonce, reserved.ended);

@@ -135,6 +135,15 @@ export class Ledger {
     return this.pending.length;
   }
 
+  /**
+   * After a savepoint that `savepoint` did not run was rolled back (an asynchronous piece,
+   * store/sqlite/sqlite-ledger-store.ts): the receipts appended since `mark` (an
+   * `uncommittedCount()`) do not exist.
+   */
+  forgetUncommittedSince(mark: number): void {
+    this.pending.length = Math.min(mark, this.pending.length);
+  }
+
   /** Called after ROLLBACK: nothing appended since the last publish exists. */
   discardUncommitted(): void {
     this.pending.length = 0;

@@ -1,8 +1,8 @@
 /**
  * The boundary's exactly-once state behind one asynchronous interface: the receipt chain, the
  * spent nonces and the spent approvals, written together in witnessed transactions. The
- * PostgreSQL store (./postgres) implements it; the SQLite adapter comes with the engine's
- * move onto this interface (today the engine writes SQLite synchronously, see ../engine).
+ * PostgreSQL store (./postgres) and the SQLite adapter (./sqlite/sqlite-ledger-store.ts, over
+ * the ledger and execution store the core runs on) implement it.
  */
 import type { ReceiptDto, ReceiptPage } from '../../../shared/console-dto.ts';
 import type { ReceiptQuery } from '../../../shared/console-schemas.ts';
@@ -55,6 +55,13 @@ export interface LedgerStore {
    * promise settles after COMMIT. If `work` throws, its part is rolled back and the promise
    * rejects; the rest of the group still commits. `work` should do nothing but its
    * transaction's operations: the group holds the ledger, for every instance, until it ends.
+   *
+   * On SQLite `work` must settle within its own event-loop turn: it may await its
+   * transaction's operations and the SQLite record stores, never a timer, I/O or a thread.
+   * The connection is shared and synchronous, so a transaction left open across turns would
+   * let other work read and write inside it; a piece that waits is rolled back and rejects
+   * with WitnessSuspended (sqlite/within-turn.ts). PostgreSQL has no such limit, but a piece
+   * that waits holds the ledger lock meanwhile.
    */
   witness<T>(work: (tx: LedgerTransaction) => Promise<T>): Promise<T>;
   head(): Promise<LedgerHead>;

@@ -43,6 +43,17 @@ const RECEIPT_BODIES = `
   `;
 
 /**
+ * Which instance (by its receipt key) reserved each execution. Several instances share the
+ * table, and only the one that reserved an execution can tell that its handler is no longer
+ * running: it closes its own as interrupted when it starts again, and another instance asked
+ * for the same nonce meanwhile answers that it runs elsewhere rather than closing it.
+ */
+const EXECUTION_INSTANCE = `
+  ALTER TABLE executions ADD COLUMN reserved_by text CHECK (reserved_by ~ '^[0-9a-f]{16}$');
+  CREATE INDEX executions_started ON executions (reserved_by, created_at) WHERE status = 'started';
+  `;
+
+/**
  * The PostgreSQL schema, one version per entry, recorded in schema_migrations. Never edit a
  * shipped migration: add a new one. README "PostgreSQL" describes the tables and guarantees.
  */
@@ -163,6 +174,8 @@ const MIGRATIONS: readonly string[] = [
   RECEIPT_BODIES,
   // 5: retention's purge: the search words beside the receipts, bodies purged once (PURGE_SCHEMA).
   PURGE_SCHEMA,
+  // 6: the instance that reserved each execution (EXECUTION_INSTANCE).
+  EXECUTION_INSTANCE,
 ];
 
 export const PG_SCHEMA_VERSION = MIGRATIONS.length;

@@ -27,17 +27,18 @@ const INSERT_RECEIPT = `WITH receipt AS (INSERT INTO receipts (seq, event, time,
 const INSERT_BODIES = `INSERT INTO receipt_bodies (seq, field, salt, body)
   SELECT $1, field, salt, body FROM unnest($2::text[], $3::bytea[], $4::text[]) AS b (field, salt, body)`;
 
-// The definition and the grant use go in with the reservation, so a restart can close it.
+// The definition and the grant use go in with the reservation, so a restart can close it; the
+// instance's receipt key says whose restart that is.
 const RESERVE_NONCE = `INSERT INTO executions (id, nonce, request_hash, action, status, approved, approval_id, created_at, agent,
-    action_def_hash, grant_id, grant_use)
-  VALUES ($1, $2, $3, $4, 'started', 1, $5, $6, $7, $8, $9, $10) ON CONFLICT (nonce) DO NOTHING RETURNING id`;
+    action_def_hash, grant_id, grant_use, reserved_by)
+  VALUES ($1, $2, $3, $4, 'started', 1, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (nonce) DO NOTHING RETURNING id`;
 
 // No conflict target: a spent approval_id and a spent message hash both leave the row out.
 const SPEND_APPROVAL = `INSERT INTO approvals (approval_id, message_hash, tenant_id, action_hash, issued_at, expires_at,
     approver, approver_key_id, verified_at, action, used_by_exec_id)
   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING RETURNING approval_id`;
 
-const EARLIER_USE = `SELECT approval_id, used_by_exec_id FROM approvals
+export const EARLIER_USE = `SELECT approval_id, used_by_exec_id FROM approvals
   WHERE approval_id = $1 OR message_hash = $2 ORDER BY approval_id = $1 DESC LIMIT 1`;
 
 const READ_HEAD = 'SELECT seq, hash FROM receipts ORDER BY seq DESC LIMIT 1';
@@ -254,6 +255,7 @@ export class GroupTransaction {
       r.action_def_hash,
       r.grant_id,
       r.grant_use,
+      this.signer.keyId,
     ]);
     return rowCount === 1;
   }

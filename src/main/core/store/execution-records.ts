@@ -1,0 +1,30 @@
+/**
+ * Executions and the approvals they spent, as the engine reads and ends them, behind one
+ * asynchronous interface. Spending (a nonce's reservation, an approval) is the witnessed
+ * write's own (LedgerTransaction.reserveNonce, spendApproval), so it commits with its receipt.
+ */
+import type { VerifiedApproval } from '../approval/validate-approval.ts';
+import type { ApprovalUse, Ending, ExecutionRow } from '../engine/execution-store.ts';
+import type { JoinsWitness } from './joins-witness.ts';
+
+export type { ApprovalUse, Ending, ExecutionRow };
+
+/** An execution, and whether this instance reserved it (always, on SQLite's one instance). */
+export interface ExecutionRecord extends ExecutionRow {
+  here: boolean;
+}
+
+export interface ExecutionRecords extends JoinsWitness<ExecutionRecords> {
+  findByNonce(nonce: string): Promise<ExecutionRecord | undefined>;
+  get(id: string): Promise<ExecutionRecord | undefined>;
+  /**
+   * Executions this instance reserved whose ending was never recorded, oldest first: its
+   * handlers were running when it stopped. Another instance's are not listed (they may be
+   * running now).
+   */
+  listStarted(): Promise<ExecutionRow[]>;
+  /** The earlier use of this approval, by its id or by its signed message under another id. */
+  approvalUsedBy(approval: Pick<VerifiedApproval, 'approvalId' | 'messageHash'>): Promise<ApprovalUse | null>;
+  /** Records how a started execution ended; rejects if it is not started (ended already). */
+  end(id: string, ending: Ending): Promise<void>;
+}

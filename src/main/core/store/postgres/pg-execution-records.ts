@@ -1,0 +1,72 @@
+import type { VerifiedApproval } from '../../approval/validate-approval.ts';
+import type { ApprovalUse, Ending, ExecutionRecord, ExecutionRecords, ExecutionRow } from '../execution-records.ts';
+import type { LedgerTransaction } from '../ledger-store.ts';
+import { sessionOf, type PgSession } from './pg-session.ts';
+import { EARLIER_USE } from './pg-transaction.ts';
+
+const COLUMNS = `id, nonce, request_hash, action, status, result, result_legacy_json, error, error_status, approved,
+  approval_id, created_at, receipt_seq, action_def_hash, grant_id, grant_use, agent, purged_at, reserved_by`;
+
+type PgExecutionRow = Omit<ExecutionRow, 'receipt_seq'> & { receipt_seq: string | null; reserved_by: string | null };
+
+// Conditional on 'started': of two endings (an instance's and a late one), one moves the row.
+const END = `UPDATE executions SET status = $2, result = $3, result_legacy_json = $4, error = $5, error_status = $6,
+  receipt_seq = $7 WHERE id = $1 AND status = 'started'`;
+
+/**
+ * Executions and the approvals they spent, on PostgreSQL. `keyId` is this instance's receipt
+ * key, which its ledger store writes into each reservation (`reserved_by`): an execution is
+ * `here` when this instance reserved it, and only those are listed as started.
+ */
+export class PostgresExecutionRecords implements ExecutionRecords {
+  constructor(
+    private readonly db: PgSession,
+    private readonly keyId: string,
+  ) {}
+
+  within(tx: LedgerTransaction): ExecutionRecords {
+    return new PostgresExecutionRecords(sessionOf(tx), this.keyId);
+  }
+
+  private record({ reserved_by, receipt_seq, ...row }: PgExecutionRow): ExecutionRecord {
+    return { ...row, receipt_seq: receipt_seq === null ? null : Number(receipt_seq), here: reserved_by === this.keyId };
+  }
+
+  private async one(where: string, value: string): Promise<ExecutionRecord | undefined> {
+    const { rows } = await this.db.query<PgExecutionRow>(`SELECT ${COLUMNS} FROM executions WHERE ${where} = $1`, [value]);
+    return rows[0] && this.record(rows[0]);
+  }
+
+  findByNonce(nonce: string): Promise<ExecutionRecord | undefined> {
+    return this.one('nonce', nonce);
+  }
+
+  get(id: string): Promise<ExecutionRecord | undefined> {
+    return this.one('id', id);
+  }
+
+  async listStarted(): Promise<ExecutionRow[]> {
+    const { rows } = await this.db.query<PgExecutionRow>(
+      `SELECT ${COLUMNS} FROM executions WHERE status = 'started' AND reserved_by = $1 ORDER BY created_at`,
+      [this.keyId],
+    );
+    return rows.map((r) => {
+      const { here: _, ...row } = this.record(r);
+      return row;
+    });
+  }
+
+  async approvalUsedBy(approval: Pick<VerifiedApproval, 'approvalId' | 'messageHash'>): Promise<ApprovalUse | null> {
+    const { rows } = await this.db.query<{ approval_id: string; used_by_exec_id: string }>(EARLIER_USE, [
+      approval.approvalId,
+      approval.messageHash,
+    ]);
+    return rows[0] === undefined ? null : { approvalId: rows[0].approval_id, execId: rows[0].used_by_exec_id };
+  }
+
+  async end(id: string, ending: Ending): Promise<void> {
+    const e = { result: null, result_legacy_json: null, error: null, error_status: null, ...ending };
+    const { rowCount } = await this.db.query(END, [id, e.status, e.result, e.result_legacy_json, e.error, e.error_status, e.receipt_seq]);
+    if (rowCount !== 1) throw new Error(`execution ${id} is not running`);
+  }
+}

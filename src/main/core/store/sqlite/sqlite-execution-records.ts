@@ -1,0 +1,54 @@
+import type { VerifiedApproval } from '../../approval/validate-approval.ts';
+import type { Ending, ExecutionStore } from '../../engine/execution-store.ts';
+import type { ApprovalUse, ExecutionRecord, ExecutionRecords, ExecutionRow } from '../execution-records.ts';
+import type { LedgerTransaction } from '../ledger-store.ts';
+import { assertOpenPiece } from './sqlite-ledger-store.ts';
+
+/**
+ * The executions and approvals on SQLite, over the ExecutionStore the core runs on. One
+ * instance writes a SQLite ledger, so every execution is this instance's. Within a witnessed
+ * write each call first checks that the piece is still open (assertOpenPiece), so a piece
+ * that ran past its end cannot write outside its transaction on the shared connection.
+ */
+export class SqliteExecutionRecords implements ExecutionRecords {
+  constructor(
+    private readonly store: ExecutionStore,
+    private readonly tx: LedgerTransaction | null = null,
+  ) {}
+
+  within(tx: LedgerTransaction): ExecutionRecords {
+    assertOpenPiece(tx);
+    return new SqliteExecutionRecords(this.store, tx);
+  }
+
+  private check(): void {
+    if (this.tx !== null) assertOpenPiece(this.tx);
+  }
+
+  async findByNonce(nonce: string): Promise<ExecutionRecord | undefined> {
+    this.check();
+    const row = this.store.findByNonce(nonce);
+    return row && { ...row, here: true };
+  }
+
+  async get(id: string): Promise<ExecutionRecord | undefined> {
+    this.check();
+    const row = this.store.get(id);
+    return row && { ...row, here: true };
+  }
+
+  async listStarted(): Promise<ExecutionRow[]> {
+    this.check();
+    return this.store.listStarted();
+  }
+
+  async approvalUsedBy(approval: Pick<VerifiedApproval, 'approvalId' | 'messageHash'>): Promise<ApprovalUse | null> {
+    this.check();
+    return this.store.approvalUsedBy(approval);
+  }
+
+  async end(id: string, ending: Ending): Promise<void> {
+    this.check();
+    this.store.end(id, ending);
+  }
+}

@@ -1,0 +1,185 @@
+/**
+ * The execution engine on both ledger engines, for tests that hold both to the same
+ * guarantees: on SQLite over a real file (each instance a connection of its own, signing with
+ * the ledger's one key), on PostgreSQL over a throwaway cluster (each instance a pool of its
+ * own and, unless told otherwise, a receipt key of its own). ClawShield mode, with `approver`
+ * the one trusted approver.
+ */
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, test } from 'vitest';
+import { sealRegistry, type ActionHandler } from '../../src/main/core/actions/action-registry.ts';
+import { systemClock } from '../../src/main/core/clock.ts';
+import { Ed25519Signer, Ed25519Verifier } from '../../src/main/core/crypto/ed25519.ts';
+import { AllowList } from '../../src/main/core/engine/allow-list.ts';
+import { Engine, type EngineOptions } from '../../src/main/core/engine/engine.ts';
+import { ExecutionStore } from '../../src/main/core/engine/execution-store.ts';
+import { Ledger } from '../../src/main/core/ledger/ledger.ts';
+import { LedgerReader } from '../../src/main/core/ledger/ledger-reader.ts';
+import { openDatabase, type SqliteDatabase } from '../../src/main/core/store/database.ts';
+import type { ExecutionRecords } from '../../src/main/core/store/execution-records.ts';
+import type { LedgerStore } from '../../src/main/core/store/ledger-store.ts';
+import { PostgresExecutionRecords } from '../../src/main/core/store/postgres/pg-execution-records.ts';
+import { PostgresLedgerStore } from '../../src/main/core/store/postgres/pg-ledger-store.ts';
+import { verifyStoreChain } from '../../src/main/core/store/postgres/pg-verify.ts';
+import { SettingsStore } from '../../src/main/core/store/settings-store.ts';
+import { SqliteExecutionRecords } from '../../src/main/core/store/sqlite/sqlite-execution-records.ts';
+import { SqliteLedgerStore } from '../../src/main/core/store/sqlite/sqlite-ledger-store.ts';
+import type { TestApprover } from './clawshield.ts';
+import { tempDir } from './harness.ts';
+import { migratedDatabase, postgresAvailability, startCluster } from './postgres.ts';
+
+export interface EngineInstance {
+  engine: Engine;
+  ledger: LedgerStore;
+  executions: ExecutionRecords;
+  key: Ed25519Signer;
+}
+
+export interface EngineDatabase {
+  /** A new OpenExec instance on this database with these actions (allowed), signing with `key` where the engine allows. */
+  instance(actions: Record<string, ActionHandler>, key?: Ed25519Signer, options?: Partial<EngineOptions>): Promise<EngineInstance>;
+  /** The whole chain checked as this engine's verifier does; `checked` receipts. */
+  verify(): Promise<{ valid: boolean; checked: number; problem: string | null }>;
+}
+
+export interface EngineSetup {
+  name: string;
+  skip: string | null;
+  /** Whether each instance signs with a key of its own (PostgreSQL) or the ledger's one (SQLite). */
+  keyPerInstance: boolean;
+  setup(approver: TestApprover): Promise<{ fresh(): Promise<EngineDatabase>; teardown(): Promise<void> }>;
+}
+
+function engineOn(
+  ledger: LedgerStore,
+  executions: ExecutionRecords,
+  settings: SettingsStore,
+  actions: Record<string, ActionHandler>,
+  approver: TestApprover,
+  options: Partial<EngineOptions> = {},
+) {
+  const registry = sealRegistry(actions);
+  const approvers = [{ kind: 'clawshield' as const, verifier: new Ed25519Verifier(approver.signer.publicKey) }];
+  return new Engine(ledger, executions, registry, new AllowList(settings, registry, Object.keys(actions)), systemClock, {
+    mode: 'clawshield',
+    approvalPolicy: { approvers, tenantId: null, clockSkewMs: 0 },
+    verifyThreads: 0,
+    ...options,
+  });
+}
+
+function sqlite(): EngineSetup {
+  return {
+    name: 'SQLite',
+    skip: null,
+    keyPerInstance: false,
+    async setup(approver) {
+      const dir = tempDir('openexec-engines-');
+      const open: { db: SqliteDatabase; engine: Engine }[] = [];
+      let files = 0;
+      return {
+        async fresh() {
+          const path = join(dir, `engine-${++files}.db`);
+          const key = Ed25519Signer.generate();
+          return {
+            async instance(actions, _key, options) {
+              const db = openDatabase(path, { synchronous: 'NORMAL' });
+              const store = new ExecutionStore(db);
+              const ledger = new SqliteLedgerStore(db, new Ledger(db, key, systemClock), store);
+              const executions = new SqliteExecutionRecords(store);
+              const engine = engineOn(ledger, executions, new SettingsStore(db), actions, approver, options);
+              open.push({ db, engine });
+              return { engine, ledger, executions, key };
+            },
+            async verify() {
+              const reader = LedgerReader.openReadOnly(path);
+              try {
+                return reader.verifyChain(new Ed25519Verifier(key.publicKey));
+              } finally {
+                reader.close();
+              }
+            },
+          };
+        },
+        async teardown() {
+          for (const { db, engine } of open) {
+            engine.close();
+            db.close();
+          }
+        },
+      };
+    },
+  };
+}
+
+function postgres(prefix: string): EngineSetup {
+  const available = postgresAvailability();
+  return {
+    name: 'PostgreSQL',
+    skip: available.ok ? null : available.reason,
+    keyPerInstance: true,
+    async setup(approver) {
+      if (!available.ok) throw new Error(available.reason);
+      const cluster = await startCluster(available);
+      // The allow-list comes from the environment here, so its settings file is never read.
+      const settings = new SettingsStore(openDatabase(join(tempDir('openexec-engines-'), 'settings.db'), { synchronous: 'NORMAL' }));
+      const stores: PostgresLedgerStore[] = [];
+      const pools: pg.Pool[] = [];
+      const engines: Engine[] = [];
+      let databases = 0;
+      return {
+        async fresh() {
+          const db = await migratedDatabase(cluster, `${prefix}_${++databases}`);
+          let first: LedgerStore | undefined;
+          return {
+            async instance(actions, key = Ed25519Signer.generate(), options) {
+              const ledger = await PostgresLedgerStore.open({ url: db.appUrl, signer: key });
+              const pool = new pg.Pool({ connectionString: db.appUrl, max: 4 });
+              stores.push(ledger);
+              pools.push(pool);
+              first ??= ledger;
+              const executions = new PostgresExecutionRecords(pool, key.keyId);
+              const engine = engineOn(ledger, executions, settings, actions, approver, options);
+              engines.push(engine);
+              return { engine, ledger, executions, key };
+            },
+            verify: () => verifyStoreChain(first!),
+          };
+        },
+        async teardown() {
+          for (const engine of engines) engine.close();
+          await Promise.all(stores.map((s) => s.close()));
+          await Promise.all(pools.map((p) => p.end()));
+          await cluster.stop();
+        },
+      };
+    },
+  };
+}
+
+/** Both engines; `prefix` names the PostgreSQL databases of one test file. */
+export function engineSetups(prefix: string): EngineSetup[] {
+  return [sqlite(), postgres(prefix)];
+}
+
+/** Call inside `describe.each(engineSetups(…))`: set up before the block, torn down after it. */
+export function useEngines(
+  setup: EngineSetup,
+  approver: TestApprover,
+): { fresh(): Promise<EngineDatabase>; it: ReturnType<typeof test.skipIf> } {
+  let env: Awaited<ReturnType<EngineSetup['setup']>> | undefined;
+  beforeAll(async () => {
+    if (setup.skip === null) env = await setup.setup(approver);
+  });
+  afterAll(async () => {
+    await env?.teardown();
+  });
+  return {
+    fresh() {
+      if (env === undefined) throw new Error(`${setup.name} is not set up`);
+      return env.fresh();
+    },
+    it: test.skipIf(setup.skip !== null),
+  };
+}
