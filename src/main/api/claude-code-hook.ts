@@ -104,7 +104,7 @@ export function registerClaudeCodeHook(
     let input: HookInput;
     let agent: string | null;
     try {
-      agent = agentAuth.of(req);
+      agent = await agentAuth.of(req);
       const parsed = hookInput.safeParse(parseBody(req.body));
       if (!parsed.success) {
         const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`);

@@ -27,6 +27,11 @@ import { GrantStore } from './grants/grant-store.ts';
 import { OperatorRegistry } from './approval/operator-registry.ts';
 import { AgentRegistry } from './agents/agent-registry.ts';
 import { ToolPins } from './actions/tool-pins.ts';
+import { ToolPinTable } from './actions/tool-pin-table.ts';
+import { AgentTable } from './agents/agent-table.ts';
+import type { LedgerStore } from './store/ledger-store.ts';
+import { SqliteLedgerStore } from './store/sqlite/sqlite-ledger-store.ts';
+import { SqliteAgentRecords, SqliteToolPinRecords } from './store/sqlite/sqlite-records.ts';
 
 export interface CoreOptions {
   mode: ExecMode;
@@ -94,6 +99,11 @@ export class OpenExecCore {
   private readonly executionWrites: ExecutionStore;
   /** Proposals and their quorum approvals (the proposal service writes them). */
   readonly proposalStore: ProposalStore;
+  /**
+   * The ledger behind the asynchronous interface the services write through (README,
+   * "PostgreSQL"), with the record stores they are given here.
+   */
+  readonly ledgerStore: LedgerStore;
 
   constructor(readonly options: CoreOptions) {
     this.clock = options.clock ?? systemClock;
@@ -110,13 +120,17 @@ export class OpenExecCore {
         witnessDir: options.witnessDir ?? null,
       });
       this.proofs = new LedgerProofs(this.ledger, this.checkpoints);
-      this.agents = new AgentRegistry(this.db, this.ledger, this.clock);
-      this.toolPins = new ToolPins(this.db, this.ledger, this.clock);
-      this.registry = sealRegistry({ ...BUILTIN_ACTIONS, ...options.extraActions, ...options.manifest?.actions }, (a) =>
-        this.toolPins.hashOf(a),
+      this.executionWrites = new ExecutionStore(this.db);
+      this.ledgerStore = new SqliteLedgerStore(this.db, this.ledger, this.executionWrites);
+      this.agents = new AgentRegistry(new SqliteAgentRecords(new AgentTable(this.db)), this.ledgerStore, this.clock);
+      const pins = new ToolPinTable(this.db);
+      this.toolPins = new ToolPins(new SqliteToolPinRecords(pins), this.ledgerStore, this.clock);
+      // The engine reads an action's pinned hash synchronously at dispatch (its own store's read).
+      this.registry = sealRegistry(
+        { ...BUILTIN_ACTIONS, ...options.extraActions, ...options.manifest?.actions },
+        (a) => pins.get(a)?.definition_hash ?? null,
       );
       this.allowList = new AllowList(new SettingsStore(this.db), this.registry, options.allowedActions);
-      this.executionWrites = new ExecutionStore(this.db);
       this.executionStore = this.executionWrites;
       this.proposalStore = new ProposalStore(this.db);
       const proposals = this.proposalStore;
