@@ -30,7 +30,7 @@ function timed(runs: number, work: (i: number) => void): { p50ms: number; p95ms:
  */
 export async function benchMerkle(count: number, executePerLevel: number) {
   const dir = tempDir('openexec-merkle-bench-');
-  const core = new OpenExecCore({ ...loadConfig({ OPENEXEC_DATA_DIR: dir }), checkpointEvery: 1_000_000_000 });
+  const core = await OpenExecCore.open({ ...loadConfig({ OPENEXEC_DATA_DIR: dir }), checkpointEvery: 1_000_000_000 });
   try {
     const fillSeconds = fillLedger(core, count);
     const size = core.ledger.size();

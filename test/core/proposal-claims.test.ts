@@ -14,9 +14,9 @@ describe('a proposal whose approved execution is running', () => {
   let core: OpenExecCore;
   let proposals: ProposalService;
   let release: () => void = () => undefined;
-  beforeEach(() => {
+  beforeEach(async () => {
     dir = tempDir();
-    core = new OpenExecCore({
+    core = await OpenExecCore.open({
       ...loadConfig({ OPENEXEC_DATA_DIR: dir }),
       extraActions: {
         // An action with effects that takes its time, so the test can act while it runs.
@@ -62,7 +62,7 @@ describe('a proposal whose approved execution is running', () => {
     // The process stops with the handler still running; the next start closes the execution.
     proposals.stop();
     core.close();
-    core = new OpenExecCore({ ...loadConfig({ OPENEXEC_DATA_DIR: dir }), extraActions: { send: (payload) => payload } });
+    core = await OpenExecCore.open({ ...loadConfig({ OPENEXEC_DATA_DIR: dir }), extraActions: { send: (payload) => payload } });
     proposals = new ProposalService(core, new EventHub(), { defaultTtlSeconds: 600, tenantId: null });
     expect(proposals.get(proposal.id)).toMatchObject({ status: 'pending', exec_id: execId });
     proposals.start();

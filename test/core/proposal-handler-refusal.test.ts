@@ -13,8 +13,8 @@ describe('an approved proposal whose handler refuses its payload', () => {
   let dir: string;
   let core: OpenExecCore;
   let proposals: ProposalService;
-  const open = () => {
-    core = new OpenExecCore({
+  const open = async () => {
+    core = await OpenExecCore.open({
       ...loadConfig({ OPENEXEC_DATA_DIR: dir }),
       extraActions: {
         // An action with effects that refuses its input before doing anything.
@@ -26,9 +26,9 @@ describe('an approved proposal whose handler refuses its payload', () => {
     proposals = new ProposalService(core, new EventHub(), { defaultTtlSeconds: 600, tenantId: null });
     proposals.start();
   };
-  beforeEach(() => {
+  beforeEach(async () => {
     dir = tempDir();
-    open();
+    await open();
   });
   afterEach(() => {
     proposals.stop();
@@ -58,7 +58,7 @@ describe('an approved proposal whose handler refuses its payload', () => {
     const before = rawDb(core).prepare('SELECT count(*) FROM receipts').pluck().get();
     proposals.stop();
     core.close();
-    open();
+    await open();
     expect(proposals.get(proposal.id)).toMatchObject({ status: 'failed', reason: after.reason, receipt_seq: after.receipt_seq });
     expect(rawDb(core).prepare('SELECT count(*) FROM receipts').pluck().get()).toBe(before);
   });

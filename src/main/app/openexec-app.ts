@@ -103,7 +103,7 @@ export async function startOpenExec(config: OpenExecConfig, options: StartOption
   let core: OpenExecCore;
   try {
     checkDatabaseFiles(config.dbPath);
-    core = new OpenExecCore({ ...config, manifest, ...(options.clock ? { clock: options.clock } : {}) });
+    core = await OpenExecCore.open({ ...config, manifest, ...(options.clock ? { clock: options.clock } : {}) });
   } catch (err) {
     lock.release();
     throw coreStartError(err, config);

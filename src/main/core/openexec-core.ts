@@ -105,7 +105,24 @@ export class OpenExecCore {
    */
   readonly ledgerStore: LedgerStore;
 
-  constructor(readonly options: CoreOptions) {
+  /**
+   * Opens the core: constructs it, then writes what start-up witnesses (operator keys loaded for
+   * the first time, the manifest in force when it changed), which the LedgerStore does
+   * asynchronously.
+   */
+  static async open(options: CoreOptions): Promise<OpenExecCore> {
+    const core = new OpenExecCore(options);
+    try {
+      await core.operators.loadAll();
+      await recordManifest(core.ledger.read, core.ledgerStore, core.manifest);
+    } catch (err) {
+      core.close();
+      throw err;
+    }
+    return core;
+  }
+
+  private constructor(readonly options: CoreOptions) {
     this.clock = options.clock ?? systemClock;
     this.db = openDatabase(options.dbPath, { synchronous: options.synchronous });
     try {
@@ -135,7 +152,7 @@ export class OpenExecCore {
       this.proposalStore = new ProposalStore(this.db);
       const proposals = this.proposalStore;
       const clawshield: TrustedApprover[] = this.clawshieldVerifier ? [{ kind: 'clawshield', verifier: this.clawshieldVerifier }] : [];
-      this.operators = new OperatorRegistry(options.dataDir, this.operatorSigner, this.ledger, clawshield);
+      this.operators = new OperatorRegistry(options.dataDir, this.operatorSigner, this.ledger.read, this.ledgerStore, clawshield);
       // Operator keys added while running join this array: the policy reads it at every decision.
       const approvers = this.operators.approvers;
       this.grants = new GrantAuthority(new GrantStore(this.db), this.ledger, (id) => this.operators.verifier(id), this.clock, this.bootId);
@@ -150,7 +167,6 @@ export class OpenExecCore {
       this.ledger.witness(() => this.grants.endDue());
       const m = options.manifest;
       this.manifest = m ? { path: m.path, hash: m.hash, definitions: m.definitions } : null;
-      recordManifest(this.ledger, this.manifest);
     } catch (err) {
       this.db.close();
       throw err;

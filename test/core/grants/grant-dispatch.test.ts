@@ -22,8 +22,8 @@ describe('grants at dispatch (clawshield mode, /execute without an artifact)', (
   let core: OpenExecCore;
   let grants: GrantService;
   let ran: JsonObject[];
-  const open = () => {
-    core = new OpenExecCore({
+  const open = async () => {
+    core = await OpenExecCore.open({
       ...loadConfig({ OPENEXEC_DATA_DIR: dir, OPENEXEC_MODE: 'clawshield' }),
       clock: { now: () => now },
       extraActions: {
@@ -36,11 +36,11 @@ describe('grants at dispatch (clawshield mode, /execute without an artifact)', (
     });
     grants = new GrantService(core);
   };
-  beforeEach(() => {
+  beforeEach(async () => {
     dir = tempDir();
     now = Date.parse('2026-01-01T00:00:00.000Z');
     ran = [];
-    open();
+    await open();
   });
   afterEach(() => {
     core.close();
@@ -154,7 +154,7 @@ describe('grants at dispatch (clawshield mode, /execute without an artifact)', (
     const timed = grant({ forSeconds: 3600 });
     await send('{"to":"cfo","body":"a"}');
     core.close();
-    open();
+    await open();
     expect(grants.get(session.id)?.status).toBe('restart');
     expect(receipts(session.id).map((r) => JSON.parse(r.body).details?.change)).toContain('restart');
     expect(grants.get(counted.id)).toMatchObject({ status: 'live' });
@@ -166,7 +166,7 @@ describe('grants at dispatch (clawshield mode, /execute without an artifact)', (
     const g = grant({ uses: 5 });
     rawDb(core).prepare('UPDATE grants SET body = replace(body, \'"cfo"\', \'"press"\') WHERE id = ?').run(g.id);
     core.close();
-    open();
+    await open();
     expect(await send('{"to":"press","body":"a"}')).toMatchObject({ code: 'approval_required' });
     expect(await send('{"to":"cfo","body":"a"}')).toMatchObject({ code: 'approval_required' });
     expect(ran).toEqual([]);
@@ -189,9 +189,9 @@ describe('grants for proposals', () => {
   let core: OpenExecCore;
   let grants: GrantService;
   let proposals: ProposalService;
-  beforeEach(() => {
+  beforeEach(async () => {
     dir = tempDir();
-    core = new OpenExecCore({ ...loadConfig({ OPENEXEC_DATA_DIR: dir }), extraActions: { send: (p) => p } });
+    core = await OpenExecCore.open({ ...loadConfig({ OPENEXEC_DATA_DIR: dir }), extraActions: { send: (p) => p } });
     grants = new GrantService(core);
     proposals = new ProposalService(core, new EventHub(), { defaultTtlSeconds: 600, tenantId: null });
   });

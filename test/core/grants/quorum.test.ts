@@ -21,10 +21,10 @@ describe('an action that needs two operators (approval: {quorum: 2})', () => {
   let dir: string;
   let core: OpenExecCore;
   let proposals: ProposalService;
-  beforeEach(() => {
+  beforeEach(async () => {
     dir = tempDir();
     addOperator(dir, 'bob');
-    core = new OpenExecCore({ ...loadConfig({ OPENEXEC_DATA_DIR: dir }), manifest: manifest(dir) });
+    core = await OpenExecCore.open({ ...loadConfig({ OPENEXEC_DATA_DIR: dir }), manifest: manifest(dir) });
     proposals = new ProposalService(core, new EventHub(), { defaultTtlSeconds: 600, tenantId: null });
   });
   afterEach(() => {
@@ -51,7 +51,7 @@ describe('an action that needs two operators (approval: {quorum: 2})', () => {
     await proposals.approve(id, 'bob');
     const done = await proposals.approve(id);
     expect(done).toMatchObject({ status: 'executed' });
-    expect(approvals(id)).toEqual([core.operators.get('bob')!.keyId, core.operatorSigner.keyId]);
+    expect(approvals(id)).toEqual([(await core.operators.get('bob'))!.keyId, core.operatorSigner.keyId]);
     const executed = JSON.parse(rawDb(core).prepare("SELECT body FROM receipts WHERE event = 'executed'").pluck().get() as string);
     expect(executed).toMatchObject({ proposal_id: id, approver_key_id: core.operatorSigner.keyId });
   });

@@ -161,7 +161,7 @@ export class ProposalService {
    */
   async approve(id: string, operator: string = PRIMARY_OPERATOR): Promise<ProposalRow> {
     const row = this.pendingOrRefuse(id);
-    const signer = this.core.operators.get(operator);
+    const signer = await this.core.operators.get(operator);
     if (!signer) throw new Refusal('not_found', `No operator '${operator}' (see openexec operators add)`);
     // A second click while the first approval is on its way must not sign a second artifact.
     if (this.approving.has(id)) throw new Refusal('conflict', `Proposal ${id} is already being approved`);
