@@ -45,7 +45,7 @@ describe('verify-ledger catches what a hash chain alone cannot', () => {
       for (let i = 0; i < 3; i++) {
         await core.engine.execute({ action: 'add', payload: {}, nonce: `r-${i}`, artifact: null });
       }
-      const checkpoint = core.checkpoints.issue();
+      const checkpoint = await core.checkpoints.issue();
       checkpointSize = checkpoint.size;
       checkpointFile = join(work, 'saved-checkpoint.txt');
       writeFileSync(checkpointFile, checkpoint.note);

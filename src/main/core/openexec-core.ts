@@ -31,7 +31,8 @@ import { ToolPinTable } from './actions/tool-pin-table.ts';
 import { AgentTable } from './agents/agent-table.ts';
 import type { LedgerStore } from './store/ledger-store.ts';
 import { SqliteLedgerStore } from './store/sqlite/sqlite-ledger-store.ts';
-import { SqliteAgentRecords, SqliteToolPinRecords } from './store/sqlite/sqlite-records.ts';
+import { SqliteAgentRecords, SqliteCheckpointRecords, SqliteToolPinRecords } from './store/sqlite/sqlite-records.ts';
+import { CheckpointTable } from './ledger/checkpoint/checkpoint-table.ts';
 
 export interface CoreOptions {
   mode: ExecMode;
@@ -131,14 +132,15 @@ export class OpenExecCore {
       this.receiptVerifier = new Ed25519Verifier(receiptKey.publicKey);
       this.clawshieldVerifier = options.clawshieldPublicKey ? new Ed25519Verifier(options.clawshieldPublicKey) : null;
       this.ledger = new Ledger(this.db, receiptKey, this.clock);
-      this.checkpoints = new Checkpoints(this.db, this.ledger, receiptKey, this.operatorSigner, this.clock, {
+      this.executionWrites = new ExecutionStore(this.db);
+      this.ledgerStore = new SqliteLedgerStore(this.db, this.ledger, this.executionWrites);
+      const checkpointRecords = new SqliteCheckpointRecords(new CheckpointTable(this.db));
+      this.checkpoints = new Checkpoints(checkpointRecords, this.ledgerStore, this.ledger, receiptKey, this.operatorSigner, this.clock, {
         every: options.checkpointEvery ?? 1000,
         intervalMs: (options.checkpointIntervalSeconds ?? 60) * 1000,
         witnessDir: options.witnessDir ?? null,
       });
       this.proofs = new LedgerProofs(this.ledger, this.checkpoints);
-      this.executionWrites = new ExecutionStore(this.db);
-      this.ledgerStore = new SqliteLedgerStore(this.db, this.ledger, this.executionWrites);
       this.agents = new AgentRegistry(new SqliteAgentRecords(new AgentTable(this.db)), this.ledgerStore, this.clock);
       const pins = new ToolPinTable(this.db);
       this.toolPins = new ToolPins(new SqliteToolPinRecords(pins), this.ledgerStore, this.clock);

@@ -52,8 +52,9 @@ export class ConsoleService implements ConsoleApi {
   }
 
   health() {
-    return guarded((): HealthDto => {
+    return guarded(async (): Promise<HealthDto> => {
       const { core } = this;
+      const checkpoints = await this.ledgerPart.checkpointStatus();
       return {
         version: this.info.version,
         mode: core.engine.mode,
@@ -74,7 +75,7 @@ export class ConsoleService implements ConsoleApi {
           executions: core.executionStore.countExecuted(),
           approvals: core.executionStore.countApprovals(),
         },
-        checkpoints: this.ledgerPart.checkpointStatus(),
+        checkpoints,
         warnings: [...this.info.warnings()],
       };
     });
