@@ -31,7 +31,8 @@ import { ToolPinTable } from './actions/tool-pin-table.ts';
 import { AgentTable } from './agents/agent-table.ts';
 import type { LedgerStore } from './store/ledger-store.ts';
 import { SqliteLedgerStore } from './store/sqlite/sqlite-ledger-store.ts';
-import { SqliteAgentRecords, SqliteCheckpointRecords, SqliteToolPinRecords } from './store/sqlite/sqlite-records.ts';
+import { SqliteAgentRecords, SqliteCheckpointRecords, SqliteProposalRecords, SqliteToolPinRecords } from './store/sqlite/sqlite-records.ts';
+import type { ProposalRecords } from './store/proposal-records.ts';
 import { CheckpointTable } from './ledger/checkpoint/checkpoint-table.ts';
 
 export interface CoreOptions {
@@ -100,6 +101,8 @@ export class OpenExecCore {
   private readonly executionWrites: ExecutionStore;
   /** Proposals and their quorum approvals (the proposal service writes them). */
   readonly proposalStore: ProposalStore;
+  /** The same proposals behind ProposalRecords, which the proposal service reads and writes through. */
+  readonly proposalRecords: ProposalRecords;
   /**
    * The ledger behind the asynchronous interface the services write through (README,
    * "PostgreSQL"), with the record stores they are given here.
@@ -152,6 +155,7 @@ export class OpenExecCore {
       this.allowList = new AllowList(new SettingsStore(this.db), this.registry, options.allowedActions);
       this.executionStore = this.executionWrites;
       this.proposalStore = new ProposalStore(this.db);
+      this.proposalRecords = new SqliteProposalRecords(this.proposalStore);
       const proposals = this.proposalStore;
       const clawshield: TrustedApprover[] = this.clawshieldVerifier ? [{ kind: 'clawshield', verifier: this.clawshieldVerifier }] : [];
       this.operators = new OperatorRegistry(options.dataDir, this.operatorSigner, this.ledger.read, this.ledgerStore, clawshield);

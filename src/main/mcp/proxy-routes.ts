@@ -148,7 +148,7 @@ export function registerProxyRoutes(
         );
       }
       if (await runsUndecided(body.server, action)) return sendJson(reply, 200, { decision: 'direct' });
-      const { proposal } = proposals.propose({
+      const { proposal } = await proposals.propose({
         action,
         payload: json(body.arguments, 'arguments'),
         nonce: body.nonce,
@@ -165,10 +165,10 @@ export function registerProxyRoutes(
       const agent = await agentOf(req);
       const body = parsed(reportBody, req);
       const action = actionOf(body.server, body.tool);
-      const proposal = body.proposal_id === null ? null : (proposals.get(body.proposal_id) ?? null);
+      const proposal = body.proposal_id === null ? null : ((await proposals.get(body.proposal_id)) ?? null);
       if (proposal !== null && proposal.agent !== agent) throw new Refusal('not_found', `No proposal ${body.proposal_id}`);
       const result = body.result === null ? null : fromPlainJson(body.result);
-      const receipt = recordClientReport(core, {
+      const receipt = await recordClientReport(core, {
         client: 'mcp-proxy',
         action,
         payload: json(body.arguments, 'arguments'),

@@ -34,20 +34,21 @@ describe('an action that needs two operators (approval: {quorum: 2})', () => {
   });
 
   let n = 0;
-  const propose = () => proposals.propose({ action: 'wire', payload: payload({ to: 'acct-1' }), nonce: `w-${++n}` }).proposal.id;
+  const propose = async () =>
+    (await proposals.propose({ action: 'wire', payload: payload({ to: 'acct-1' }), nonce: `w-${++n}` })).proposal.id;
   const approvals = (id: string) =>
     rawDb(core).prepare("SELECT approver_key_id FROM receipts WHERE event = 'approved' AND proposal_id = ? ORDER BY seq").pluck().all(id);
 
   test('one approval leaves it pending; the same key again counts once and is refused', async () => {
-    const id = propose();
+    const id = await propose();
     expect(await proposals.approve(id)).toMatchObject({ status: 'pending', exec_id: null });
     await expect(proposals.approve(id)).rejects.toThrow(/already approved by operator key .* needs 2 distinct operator keys/);
-    expect(proposals.get(id)).toMatchObject({ status: 'pending', exec_id: null });
+    expect(await proposals.get(id)).toMatchObject({ status: 'pending', exec_id: null });
     expect(approvals(id)).toEqual([core.operatorSigner.keyId]);
   });
 
   test('two distinct keys: it runs, and both approvals are recorded with their keys', async () => {
-    const id = propose();
+    const id = await propose();
     await proposals.approve(id, 'bob');
     const done = await proposals.approve(id);
     expect(done).toMatchObject({ status: 'executed' });
@@ -57,9 +58,9 @@ describe('an action that needs two operators (approval: {quorum: 2})', () => {
   });
 
   test.each([['operator'], ['bob']])('a denial by either (%s) after one approval ends it', async (denier) => {
-    const id = propose();
+    const id = await propose();
     await proposals.approve(id, denier === 'bob' ? 'operator' : 'bob');
-    expect(proposals.deny(id, `no, says ${denier}`)).toMatchObject({ status: 'denied' });
+    expect(await proposals.deny(id, `no, says ${denier}`)).toMatchObject({ status: 'denied' });
     await expect(proposals.approve(id, denier)).rejects.toThrow(/already denied/);
     expect(rawDb(core).prepare("SELECT count(*) FROM receipts WHERE event = 'executed'").pluck().get()).toBe(0);
   });
@@ -81,8 +82,8 @@ describe('an action that needs two operators (approval: {quorum: 2})', () => {
   });
 
   test('the engine itself refuses a single operator artifact for a quorum proposal', async () => {
-    const id = propose();
-    const row = proposals.get(id)!;
+    const id = await propose();
+    const row = (await proposals.get(id))!;
     const { artifact } = mintOperatorApproval(core, row.request_hash, null);
     const out = await core.engine.execute({
       action: 'wire',
@@ -96,7 +97,7 @@ describe('an action that needs two operators (approval: {quorum: 2})', () => {
   });
 
   test('an unknown operator name is refused', async () => {
-    await expect(proposals.approve(propose(), 'carol')).rejects.toThrow(/No operator 'carol'/);
+    await expect(proposals.approve(await propose(), 'carol')).rejects.toThrow(/No operator 'carol'/);
   });
 
   test('operators add refuses a taken or bad name', () => {
