@@ -31,7 +31,13 @@ import { ToolPinTable } from './actions/tool-pin-table.ts';
 import { AgentTable } from './agents/agent-table.ts';
 import type { LedgerStore } from './store/ledger-store.ts';
 import { SqliteLedgerStore } from './store/sqlite/sqlite-ledger-store.ts';
-import { SqliteAgentRecords, SqliteCheckpointRecords, SqliteProposalRecords, SqliteToolPinRecords } from './store/sqlite/sqlite-records.ts';
+import {
+  SqliteAgentRecords,
+  SqliteCheckpointRecords,
+  SqliteGrantRecords,
+  SqliteProposalRecords,
+  SqliteToolPinRecords,
+} from './store/sqlite/sqlite-records.ts';
 import type { ProposalRecords } from './store/proposal-records.ts';
 import { CheckpointTable } from './ledger/checkpoint/checkpoint-table.ts';
 
@@ -111,13 +117,15 @@ export class OpenExecCore {
 
   /**
    * Opens the core: constructs it, then writes what start-up witnesses (operator keys loaded for
-   * the first time, the manifest in force when it changed), which the LedgerStore does
-   * asynchronously.
+   * the first time, grants that ended while it was stopped, the manifest in force when it
+   * changed), which the LedgerStore does asynchronously.
    */
   static async open(options: CoreOptions): Promise<OpenExecCore> {
     const core = new OpenExecCore(options);
     try {
       await core.operators.loadAll();
+      // Grants that ended while OpenExec was stopped (expired, or valid until that restart).
+      await core.ledgerStore.witness((tx) => core.grants.endDueWithin(tx));
       await recordManifest(core.ledger.read, core.ledgerStore, core.manifest);
     } catch (err) {
       core.close();
@@ -161,7 +169,15 @@ export class OpenExecCore {
       this.operators = new OperatorRegistry(options.dataDir, this.operatorSigner, this.ledger.read, this.ledgerStore, clawshield);
       // Operator keys added while running join this array: the policy reads it at every decision.
       const approvers = this.operators.approvers;
-      this.grants = new GrantAuthority(new GrantStore(this.db), this.ledger, (id) => this.operators.verifier(id), this.clock, this.bootId);
+      const grantStore = new GrantStore(this.db);
+      this.grants = new GrantAuthority(
+        grantStore,
+        new SqliteGrantRecords(grantStore),
+        this.ledger,
+        (id) => this.operators.verifier(id),
+        this.clock,
+        this.bootId,
+      );
       this.engine = new Engine(this.db, this.ledger, this.registry, this.allowList, this.clock, {
         mode: options.mode,
         nonceHeldByProposal: (nonce) => proposals.findByNonce(nonce)?.id ?? null,
@@ -169,8 +185,6 @@ export class OpenExecCore {
         grants: this.grants,
         approvalKeysOf: (proposalId) => proposals.approvalKeys(proposalId),
       });
-      // Grants that ended while OpenExec was stopped (expired, or valid until that restart).
-      this.ledger.witness(() => this.grants.endDue());
       const m = options.manifest;
       this.manifest = m ? { path: m.path, hash: m.hash, definitions: m.definitions } : null;
     } catch (err) {

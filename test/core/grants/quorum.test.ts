@@ -70,7 +70,7 @@ describe('an action that needs two operators (approval: {quorum: 2})', () => {
     expect(out).toMatchObject({ kind: 'refused', code: 'approval_required' });
     expect(out.kind === 'refused' && out.detail).toMatch(/needs approvals by 2 distinct operator keys/);
     const grants = new GrantService(core);
-    expect(() =>
+    await expect(
       grants.issue({
         action: 'wire',
         fixed: payload({}),
@@ -78,7 +78,7 @@ describe('an action that needs two operators (approval: {quorum: 2})', () => {
         uses: 1,
         reason: 'r',
       }),
-    ).toThrow(/cannot be granted/);
+    ).rejects.toThrow(/cannot be granted/);
   });
 
   test('the engine itself refuses a single operator artifact for a quorum proposal', async () => {

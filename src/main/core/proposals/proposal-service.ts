@@ -236,7 +236,7 @@ export class ProposalService {
     const result = await this.propose(input);
     const { proposal } = result;
     const request = { action: proposal.action, payload: payloadOf(proposal), agent: input.agent ?? null };
-    if (!result.created || proposal.status !== 'pending' || !this.core.grants.covers(request)) return result;
+    if (!result.created || proposal.status !== 'pending' || !(await this.core.grants.covers(request))) return result;
     if (this.approving.has(proposal.id)) return result;
     this.approving.add(proposal.id);
     try {
