@@ -15,9 +15,9 @@ function percentile(sorted: number[], p: number): number {
 }
 
 /** Fills a real ledger with `count` signed receipts, then times appends, search and a full verify. */
-export function benchLedger(count: number) {
+export async function benchLedger(count: number) {
   const dir = tempDir('openexec-ledger-bench-');
-  const core = new OpenExecCore(loadConfig({ OPENEXEC_DATA_DIR: dir }));
+  const core = await OpenExecCore.open(loadConfig({ OPENEXEC_DATA_DIR: dir }));
   const random = rng(42);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
   try {

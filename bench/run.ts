@@ -38,7 +38,7 @@ if (!only || only === 'logging') {
   results['logging'] = await benchLoggingCost(Math.max(3, Number(process.env['BENCH_PAIRS'] ?? 20)), 600);
 }
 if (!only || only === 'ledger') {
-  results['ledger'] = benchLedger(Number(process.env['BENCH_RECEIPTS'] ?? 1_000_000));
+  results['ledger'] = await benchLedger(Number(process.env['BENCH_RECEIPTS'] ?? 1_000_000));
 }
 if (!only || only === 'view') {
   results['view'] = await benchLedgerView(Number(process.env['BENCH_RECEIPTS'] ?? 1_000_000));

@@ -116,7 +116,7 @@ describe('agent commands against an HTTPS OpenExec', () => {
     try {
       const r = await client.callTool({ name: 'get-sum', arguments: { a: 2, b: 3 } });
       expect(r.content).toEqual([{ type: 'text', text: 'The sum of 2 and 3 is 5.' }]);
-      expect(s.app.core.toolPins.hashOf('mcp:everything/get-sum')).toMatch(/^[0-9a-f]{64}$/);
+      expect(await s.app.core.toolPins.hashOf('mcp:everything/get-sum')).toMatch(/^[0-9a-f]{64}$/);
     } finally {
       await client.close();
     }
@@ -134,6 +134,6 @@ describe('agent commands against an HTTPS OpenExec', () => {
     });
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/^openexec: .*https:\/\/127\.0\.0\.1:\d+ did not present the certificate in OPENEXEC_TLS_CERT/m);
-    expect(s.app.core.toolPins.list().filter((p) => p.action.startsWith('mcp:other/'))).toEqual([]);
+    expect((await s.app.core.toolPins.list()).filter((p) => p.action.startsWith('mcp:other/'))).toEqual([]);
   }, 60_000);
 });

@@ -101,7 +101,7 @@ describe('openexec mcp proxy in front of @modelcontextprotocol/server-everything
       agent: 'proxied-agent',
       details: { executed_by: 'client', client: 'mcp-proxy', outcome: 'reported', matched: true, authorised_by: 'proposal' },
     });
-    const defHash = s.app.core.toolPins.hashOf('mcp:everything/echo');
+    const defHash = await s.app.core.toolPins.hashOf('mcp:everything/echo');
     expect(rawDb(s.app.core).prepare('SELECT action_def_hash FROM proposals WHERE id = ?').pluck().get(id)).toBe(defHash);
   });
 

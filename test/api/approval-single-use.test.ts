@@ -84,7 +84,7 @@ describe('one signature, one execution on the effects path', () => {
   test('every split, concurrently, runs the handler once', async () => {
     dir = tempDir();
     let ran = 0;
-    core = new OpenExecCore({
+    core = await OpenExecCore.open({
       ...loadConfig({ OPENEXEC_DATA_DIR: dir, OPENEXEC_MODE: 'clawshield', CLAWSHIELD_PUBLIC_KEY: approver.publicKeyPem }),
       extraActions: {
         pay: async () => {
@@ -126,7 +126,7 @@ describe('one signature, one execution on the effects path', () => {
       insert.run(split.approval_id, split.tenant_id, split.action_hash, split.issued_at, split.expires_at, `old-${split.approval_id}`);
     }
     old.close();
-    core = new OpenExecCore({
+    core = await OpenExecCore.open({
       ...loadConfig({ OPENEXEC_DATA_DIR: dir, OPENEXEC_MODE: 'clawshield', CLAWSHIELD_PUBLIC_KEY: approver.publicKeyPem }),
     });
     const third = await core.engine.execute({ action: 'echo', payload: {}, nonce: 'up-1', artifact: splits[3]! });

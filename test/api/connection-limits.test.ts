@@ -35,7 +35,7 @@ describe('slow senders and connection counts', () => {
       detail: 'The request did not arrive within 1 s (OPENEXEC_REQUEST_TIMEOUT)',
     });
     // Nothing of it was stored.
-    expect(s.app.proposals.listPending()).toEqual([]);
+    expect(await s.app.proposals.listPending()).toEqual([]);
   });
 
   test('headers sent one byte at a time (slowloris) and a connection that sends nothing are cut too', async () => {

@@ -32,7 +32,7 @@ describe('SIGKILL in the middle of a stream of executions', () => {
     await Promise.all(workers);
     expect((await waitForExit(server.child)).signal).toBe('SIGKILL');
 
-    const core = new OpenExecCore(loadConfig({ OPENEXEC_DATA_DIR: dataDir }));
+    const core = await OpenExecCore.open(loadConfig({ OPENEXEC_DATA_DIR: dataDir }));
     try {
       expect(verifyChain(rawDb(core), core.receiptVerifier)).toMatchObject({ valid: true, firstBadSeq: null });
       const receiptFor = rawDb(core).prepare("SELECT count(*) FROM receipts WHERE event = 'executed' AND exec_id = ?").pluck();
@@ -48,7 +48,7 @@ describe('SIGKILL in the middle of a stream of executions', () => {
     expect(r.status).toBe(200);
     again.child.kill('SIGTERM');
     expect((await waitForExit(again.child)).code).toBe(0);
-    const core2 = new OpenExecCore(loadConfig({ OPENEXEC_DATA_DIR: dataDir }));
+    const core2 = await OpenExecCore.open(loadConfig({ OPENEXEC_DATA_DIR: dataDir }));
     try {
       const check = verifyChain(rawDb(core2), core2.receiptVerifier);
       expect(check.valid).toBe(true);

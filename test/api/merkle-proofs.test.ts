@@ -140,7 +140,7 @@ describe('the receipts Merkle log over the API', () => {
       );
       old.close();
       for (const key of ['receipt-key.pem', 'operator-key.pem']) copyFileSync(join(s.dataDir, key), join(dir, key));
-      const core = new OpenExecCore(loadConfig({ OPENEXEC_DATA_DIR: dir }));
+      const core = await OpenExecCore.open(loadConfig({ OPENEXEC_DATA_DIR: dir }));
       try {
         const n = core.ledger.size();
         expect(Buffer.from(core.ledger.tree.root(n)).toString('hex')).toBe(Buffer.from(s.app.core.ledger.tree.root(n)).toString('hex'));

@@ -141,7 +141,7 @@ describe('a full disk answers 503, keeps serving reads, and recovers when space 
     expect(read.status).toBe(200);
     expect(read.body.status).toBe('pending');
     expect((await app.console.listPending()).ok).toBe(true);
-    app.proposals.expireDue(); // the sweeper's pass: must not throw
+    await app.proposals.expireDue(); // the sweeper's pass: must not throw
     makeRoom(db);
     expect((await get(url, `/proposals/${created.body.id}`)).body.status).toBe('expired');
   });

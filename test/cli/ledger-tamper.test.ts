@@ -29,7 +29,7 @@ describe('verify-ledger catches what a hash chain alone cannot', () => {
     work = tempDir('openexec-tamper-');
     approverFile = join(work, 'clawshield.pem');
     writeFileSync(approverFile, approver.publicKeyPem);
-    const core = new OpenExecCore(loadConfig(envFor(original)));
+    const core = await OpenExecCore.open(loadConfig(envFor(original)));
     try {
       for (let i = 0; i < 6; i++) {
         const wire = `{"a":${i},"b":1}`;
@@ -45,7 +45,7 @@ describe('verify-ledger catches what a hash chain alone cannot', () => {
       for (let i = 0; i < 3; i++) {
         await core.engine.execute({ action: 'add', payload: {}, nonce: `r-${i}`, artifact: null });
       }
-      const checkpoint = core.checkpoints.issue();
+      const checkpoint = await core.checkpoints.issue();
       checkpointSize = checkpoint.size;
       checkpointFile = join(work, 'saved-checkpoint.txt');
       writeFileSync(checkpointFile, checkpoint.note);
@@ -106,7 +106,7 @@ describe('verify-ledger catches what a hash chain alone cannot', () => {
       db.prepare('DELETE FROM checkpoints WHERE size > ?').run(keep);
     });
     const dir = join(work, 'fork');
-    const core = new OpenExecCore(loadConfig(envFor(dir)));
+    const core = await OpenExecCore.open(loadConfig(envFor(dir)));
     try {
       for (let i = 0; i < 2; i++) await core.engine.execute({ action: 'echo', payload: {}, nonce: `fork-${i}`, artifact: null });
       expect(core.ledger.size()).toBe(checkpointSize);

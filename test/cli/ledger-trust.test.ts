@@ -28,7 +28,7 @@ describe('verify-ledger: the trusted key, the head, approval evidence', () => {
     work = tempDir('openexec-trust-');
     approverFile = join(work, 'clawshield.pem');
     writeFileSync(approverFile, approver.publicKeyPem);
-    const core = new OpenExecCore(
+    const core = await OpenExecCore.open(
       loadConfig({ OPENEXEC_DATA_DIR: original, OPENEXEC_MODE: 'clawshield', CLAWSHIELD_PUBLIC_KEY: approver.publicKeyPem }),
     );
     try {

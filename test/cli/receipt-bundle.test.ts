@@ -136,7 +136,7 @@ describe('export and verify-bundle', () => {
 
   test('beyond the cap only the newest are kept, complete is false, and it still verifies', async () => {
     const file = bundleFile('capped.json');
-    const capped = buildBundle(s.app.core, {}, 3);
+    const capped = await buildBundle(s.app.core, {}, 3);
     writeFileSync(file, capped.text);
     const bundle = JSON.parse(capped.text);
     expect(bundle.complete).toBe(false);

@@ -16,10 +16,10 @@ describe('verify-ledger on several threads', () => {
   let original: string;
   let work: string;
   const N = 3000;
-  beforeAll(() => {
+  beforeAll(async () => {
     original = tempDir();
     work = tempDir('openexec-parallel-');
-    const core = new OpenExecCore(loadConfig({ OPENEXEC_DATA_DIR: original }));
+    const core = await OpenExecCore.open(loadConfig({ OPENEXEC_DATA_DIR: original }));
     try {
       fillLedger(core, N);
     } finally {

@@ -19,8 +19,8 @@ const obj = (text: string) => parseJson(text) as JsonObject;
 describe('the engine spends a nonce and an approval before a handler runs', () => {
   let dir: string;
   let core: OpenExecCore | null = null;
-  const open = (extraActions: Record<string, ActionHandler> = {}) =>
-    (core = new OpenExecCore({
+  const open = async (extraActions: Record<string, ActionHandler> = {}) =>
+    (core = await OpenExecCore.open({
       ...loadConfig({ OPENEXEC_DATA_DIR: dir, OPENEXEC_MODE: 'clawshield', CLAWSHIELD_PUBLIC_KEY: approver.publicKeyPem }),
       extraActions,
     }));
@@ -33,7 +33,7 @@ describe('the engine spends a nonce and an approval before a handler runs', () =
     rmSync(dir, { recursive: true, force: true });
   });
 
-  test('a crash while the handler runs: never run again, closed as interrupted with a receipt', () => {
+  test('a crash while the handler runs: never run again, closed as interrupted with a receipt', async () => {
     const effects = join(dir, 'effects.log');
     const payload = '{"amount":5}';
     const artifact = approver.mint('pay', payload);
@@ -53,7 +53,7 @@ describe('the engine spends a nonce and an approval before a handler runs', () =
     expect(readFileSync(effects, 'utf8')).toBe('paid 5\n');
 
     let ran = 0;
-    const c = open({ pay: () => ((ran += 1), null) });
+    const c = await open({ pay: () => ((ran += 1), null) });
     const row = rawDb(c).prepare("SELECT status, error FROM executions WHERE nonce = 'pay-1'").get() as { status: string; error: string };
     expect(row.status).toBe('failed');
     expect(row.error).toMatch(/^Interrupted: /);
@@ -73,7 +73,7 @@ describe('the engine spends a nonce and an approval before a handler runs', () =
 
   test('a result that is not JSON fails the execution and still spends the approval', async () => {
     let ran = 0;
-    const c = open({ weird: () => ((ran += 1), { x: Number.NaN } as unknown as JsonValue) });
+    const c = await open({ weird: () => ((ran += 1), { x: Number.NaN } as unknown as JsonValue) });
     const artifact = approver.mint('weird', '{}');
     const first = await c.engine.execute({ action: 'weird', payload: obj('{}'), nonce: 'w-1', artifact });
     expect(first).toMatchObject({ kind: 'refused', status: 500, code: 'handler_failed' });
@@ -86,7 +86,7 @@ describe('the engine spends a nonce and an approval before a handler runs', () =
 
   test('an async handler runs once while concurrent requests with its nonce wait and replay', async () => {
     let ran = 0;
-    const c = open({
+    const c = await open({
       slow: async (p) => {
         ran += 1;
         await new Promise((r) => setTimeout(r, 50));
@@ -104,7 +104,7 @@ describe('the engine spends a nonce and an approval before a handler runs', () =
   });
 
   test('a payload the handler refuses is a 400, replayed as such, and nothing ran', async () => {
-    const c = open();
+    const c = await open();
     const artifact = approver.mint('add', '{"a":"x"}');
     const first = await c.engine.execute({ action: 'add', payload: obj('{"a":"x"}'), nonce: 'bad-add', artifact });
     expect(first).toMatchObject({ kind: 'refused', status: 400, detail: "add: 'a' must be a number" });

@@ -16,7 +16,7 @@ describe('the receipt ledger (real SQLite file)', () => {
   let core: OpenExecCore;
   beforeEach(async () => {
     dir = tempDir();
-    core = new OpenExecCore(loadConfig({ OPENEXEC_DATA_DIR: dir }));
+    core = await OpenExecCore.open(loadConfig({ OPENEXEC_DATA_DIR: dir }));
     for (let i = 0; i < 5; i++) {
       await core.engine.execute({ action: 'add', payload: parseJson(`{"a":${i},"b":1}`) as JsonObject, nonce: `l-${i}`, artifact: null });
     }
@@ -81,18 +81,20 @@ describe('the receipt ledger (real SQLite file)', () => {
     expect(gap.problem).toMatch(/sequence gap/);
   });
 
-  test('a missing or different receipt key stops start-up instead of breaking the chain', () => {
+  test('a missing or different receipt key stops start-up instead of breaking the chain', async () => {
     core.close();
     const keyFile = join(dir, 'receipt-key.pem');
     const original = readFileSync(keyFile, 'utf8');
     rmSync(keyFile);
-    const open = () => new OpenExecCore(loadConfig({ OPENEXEC_DATA_DIR: dir }));
-    expect(open).toThrow(/receipt-key\.pem is missing, but the ledger is signed by receipt key [0-9a-f]{16}: restore that key file/);
+    const open = () => OpenExecCore.open(loadConfig({ OPENEXEC_DATA_DIR: dir }));
+    await expect(open()).rejects.toThrow(
+      /receipt-key\.pem is missing, but the ledger is signed by receipt key [0-9a-f]{16}: restore that key file/,
+    );
     expect(existsSync(keyFile)).toBe(false);
     writeFileSync(keyFile, Ed25519Signer.generate().toPkcs8Pem(), { mode: 0o600 });
-    expect(open).toThrow(/holds key [0-9a-f]{16}, but the ledger is signed by receipt key/);
+    await expect(open()).rejects.toThrow(/holds key [0-9a-f]{16}, but the ledger is signed by receipt key/);
     writeFileSync(keyFile, original, { mode: 0o600 });
-    core = open();
+    core = await open();
     expect(verifyChain(rawDb(core), core.receiptVerifier).valid).toBe(true);
   });
 
@@ -104,10 +106,10 @@ describe('the receipt ledger (real SQLite file)', () => {
     expect(check.problem).toBe('stored time differs from the signed body; stored reason differs from the signed body');
   });
 
-  test('reopening keeps the chain and the receipt key', () => {
+  test('reopening keeps the chain and the receipt key', async () => {
     const keyId = core.ledger.keyId;
     core.close();
-    core = new OpenExecCore(loadConfig({ OPENEXEC_DATA_DIR: dir }));
+    core = await OpenExecCore.open(loadConfig({ OPENEXEC_DATA_DIR: dir }));
     expect(core.ledger.keyId).toBe(keyId);
     expect(verifyChain(rawDb(core), core.receiptVerifier).valid).toBe(true);
   });

@@ -14,9 +14,9 @@ describe('a proposal whose approved execution is running', () => {
   let core: OpenExecCore;
   let proposals: ProposalService;
   let release: () => void = () => undefined;
-  beforeEach(() => {
+  beforeEach(async () => {
     dir = tempDir();
-    core = new OpenExecCore({
+    core = await OpenExecCore.open({
       ...loadConfig({ OPENEXEC_DATA_DIR: dir }),
       extraActions: {
         // An action with effects that takes its time, so the test can act while it runs.
@@ -32,20 +32,20 @@ describe('a proposal whose approved execution is running', () => {
   });
 
   test('cannot be denied, expired or approved again meanwhile, and ends executed', async () => {
-    const { proposal } = proposals.propose({
+    const { proposal } = await proposals.propose({
       action: 'send',
       payload: parseJson('{"to":"cfo"}') as JsonObject,
       nonce: 'p-1',
       ttlSeconds: 1,
     });
     const approving = proposals.approve(proposal.id);
-    for (let i = 0; i < 50 && proposals.get(proposal.id)?.exec_id === null; i++) await new Promise((r) => setTimeout(r, 5));
-    expect(proposals.get(proposal.id)).toMatchObject({ status: 'pending', exec_id: expect.any(String) });
-    expect(() => proposals.deny(proposal.id, 'too late')).toThrow(/is being executed/);
+    for (let i = 0; i < 50 && (await proposals.get(proposal.id))?.exec_id === null; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(await proposals.get(proposal.id)).toMatchObject({ status: 'pending', exec_id: expect.any(String) });
+    await expect(proposals.deny(proposal.id, 'too late')).rejects.toThrow(/is being executed/);
     await expect(proposals.approve(proposal.id)).rejects.toThrow(/already being approved|is being executed/);
     await new Promise((r) => setTimeout(r, 1100)); // past its expiry: a running execution is not expired
-    proposals.expireDue();
-    expect(proposals.get(proposal.id)?.status).toBe('pending');
+    await proposals.expireDue();
+    expect((await proposals.get(proposal.id))?.status).toBe('pending');
     release();
     const done = await approving;
     expect(done).toMatchObject({ status: 'executed', result: '{"to":"cfo"}' });
@@ -54,25 +54,25 @@ describe('a proposal whose approved execution is running', () => {
   });
 
   test('stopped while it runs: at the next start it is closed as its execution was, at that receipt', async () => {
-    const { proposal } = proposals.propose({ action: 'send', payload: parseJson('{"to":"cfo"}') as JsonObject, nonce: 'p-2' });
+    const { proposal } = await proposals.propose({ action: 'send', payload: parseJson('{"to":"cfo"}') as JsonObject, nonce: 'p-2' });
     void proposals.approve(proposal.id);
-    for (let i = 0; i < 50 && proposals.get(proposal.id)?.exec_id === null; i++) await new Promise((r) => setTimeout(r, 5));
-    const execId = proposals.get(proposal.id)?.exec_id;
+    for (let i = 0; i < 50 && (await proposals.get(proposal.id))?.exec_id === null; i++) await new Promise((r) => setTimeout(r, 5));
+    const execId = (await proposals.get(proposal.id))?.exec_id;
     expect(execId).toEqual(expect.any(String));
     // The process stops with the handler still running; the next start closes the execution.
     proposals.stop();
     core.close();
-    core = new OpenExecCore({ ...loadConfig({ OPENEXEC_DATA_DIR: dir }), extraActions: { send: (payload) => payload } });
+    core = await OpenExecCore.open({ ...loadConfig({ OPENEXEC_DATA_DIR: dir }), extraActions: { send: (payload) => payload } });
     proposals = new ProposalService(core, new EventHub(), { defaultTtlSeconds: 600, tenantId: null });
-    expect(proposals.get(proposal.id)).toMatchObject({ status: 'pending', exec_id: execId });
-    proposals.start();
+    expect(await proposals.get(proposal.id)).toMatchObject({ status: 'pending', exec_id: execId });
+    await proposals.start();
     const closing = rawDb(core).prepare("SELECT seq, time, reason FROM receipts WHERE exec_id = ? AND event = 'failed'").get(execId) as {
       seq: number;
       time: string;
       reason: string;
     };
     expect(closing.reason).toMatch(/^Interrupted/);
-    expect(proposals.get(proposal.id)).toMatchObject({
+    expect(await proposals.get(proposal.id)).toMatchObject({
       status: 'failed',
       exec_id: execId,
       receipt_seq: closing.seq,

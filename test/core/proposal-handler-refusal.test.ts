@@ -13,8 +13,8 @@ describe('an approved proposal whose handler refuses its payload', () => {
   let dir: string;
   let core: OpenExecCore;
   let proposals: ProposalService;
-  const open = () => {
-    core = new OpenExecCore({
+  const open = async () => {
+    core = await OpenExecCore.open({
       ...loadConfig({ OPENEXEC_DATA_DIR: dir }),
       extraActions: {
         // An action with effects that refuses its input before doing anything.
@@ -24,11 +24,11 @@ describe('an approved proposal whose handler refuses its payload', () => {
       },
     });
     proposals = new ProposalService(core, new EventHub(), { defaultTtlSeconds: 600, tenantId: null });
-    proposals.start();
+    await proposals.start();
   };
-  beforeEach(() => {
+  beforeEach(async () => {
     dir = tempDir();
-    open();
+    await open();
   });
   afterEach(() => {
     proposals.stop();
@@ -43,23 +43,23 @@ describe('an approved proposal whose handler refuses its payload', () => {
     ['pure', 'add', { a: 'two', b: 3 }],
     ['effects', 'send', { to: 42 }],
   ])('%s: the proposal ends failed at once, with its receipt and the reason', async (_kind, action, payload) => {
-    const { proposal } = proposals.propose({ action, payload, nonce: `n-${action}` });
+    const { proposal } = await proposals.propose({ action, payload, nonce: `n-${action}` });
     const after = await proposals.approve(proposal.id);
     expect(after.status).toBe('failed');
     expect(after.reason).toMatch(/must be/);
     expect(after.exec_id).not.toBeNull();
     expect(receiptsOf(proposal.id)).toEqual(['proposed', 'approved', 'refused']);
     expect(after.receipt_seq).toBe(rawDb(core).prepare("SELECT max(seq) FROM receipts WHERE event = 'refused'").pluck().get());
-    expect(proposals.listPending().map((p) => p.id)).not.toContain(proposal.id);
-    expect(() => proposals.deny(proposal.id, 'too late')).toThrow(Refusal);
-    expect(() => proposals.deny(proposal.id, 'too late')).toThrow(/already failed/);
+    expect((await proposals.listPending()).map((p) => p.id)).not.toContain(proposal.id);
+    await expect(proposals.deny(proposal.id, 'too late')).rejects.toThrow(Refusal);
+    await expect(proposals.deny(proposal.id, 'too late')).rejects.toThrow(/already failed/);
 
     // A restart changes nothing and writes nothing.
     const before = rawDb(core).prepare('SELECT count(*) FROM receipts').pluck().get();
     proposals.stop();
     core.close();
-    open();
-    expect(proposals.get(proposal.id)).toMatchObject({ status: 'failed', reason: after.reason, receipt_seq: after.receipt_seq });
+    await open();
+    expect(await proposals.get(proposal.id)).toMatchObject({ status: 'failed', reason: after.reason, receipt_seq: after.receipt_seq });
     expect(rawDb(core).prepare('SELECT count(*) FROM receipts').pluck().get()).toBe(before);
   });
 });

@@ -22,7 +22,7 @@ describe('a ledger of format 1 receipts (payloads embedded), upgraded', () => {
   const payload = json({ secret: 'OldFormatPayload' });
   const execId = '00000000-0000-4000-8000-000000000001';
 
-  beforeEach(() => {
+  beforeEach(async () => {
     dir = tempDir('openexec-format1-');
     const signer = loadOrCreateSigningKey(join(dir, 'receipt-key.pem')).signer;
     const old = new Database(join(dir, 'openexec.db'));
@@ -85,7 +85,10 @@ describe('a ledger of format 1 receipts (payloads embedded), upgraded', () => {
       )
       .run(execId, hash, result, legacyJson);
     old.close();
-    core = new OpenExecCore({ ...loadConfig({ OPENEXEC_DATA_DIR: dir }), clock: { now: () => Date.parse('2026-01-01T00:00:00.000Z') } });
+    core = await OpenExecCore.open({
+      ...loadConfig({ OPENEXEC_DATA_DIR: dir }),
+      clock: { now: () => Date.parse('2026-01-01T00:00:00.000Z') },
+    });
   });
   afterEach(() => {
     core.close();

@@ -70,10 +70,10 @@ describe('the daily retention job (the clock moved, never slept)', () => {
   const execute = (nonce: string) => core.engine.execute({ action: 'echo', payload: { nonce }, nonce, artifact: null });
   const kept = () => rawDb(core).prepare('SELECT count(*) FROM receipt_bodies WHERE purged_at IS NULL').pluck().get() as number;
 
-  beforeEach(() => {
+  beforeEach(async () => {
     dir = tempDir('openexec-retention-job-');
     now = Date.parse('2026-06-01T00:00:00.000Z');
-    core = new OpenExecCore({ ...loadConfig({ OPENEXEC_DATA_DIR: dir }), clock: { now: () => now } });
+    core = await OpenExecCore.open({ ...loadConfig({ OPENEXEC_DATA_DIR: dir }), clock: { now: () => now } });
     reported = [];
     schedule = new RetentionSchedule(
       (cutoff, trigger) => core.purgeOlderThan(cutoff, trigger),

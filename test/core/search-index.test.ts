@@ -10,9 +10,9 @@ import { rawDb } from '../support/raw-db.ts';
 
 let dir = '';
 let core: OpenExecCore;
-beforeEach(() => {
+beforeEach(async () => {
   dir = tempDir();
-  core = new OpenExecCore(loadConfig({ OPENEXEC_DATA_DIR: dir }));
+  core = await OpenExecCore.open(loadConfig({ OPENEXEC_DATA_DIR: dir }));
 });
 afterEach(() => {
   core.close();

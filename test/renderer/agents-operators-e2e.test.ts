@@ -75,11 +75,11 @@ describe.skipIf(skip)('agents, MCP tool pins and operators in the console (Chrom
   test('a changed MCP tool definition: both shown, escaped; accepting a newer one unread is refused; accepting the one read', async () => {
     const { toolPins } = session.server.app.core;
     const def = (description: string) => payload({ name: 'send', description, inputSchema: { type: 'object' }, annotations: null });
-    toolPins.observe('mcp:mail/send', def('Sends one mail'));
-    toolPins.observe('mcp:mail/list', def('Lists mail'));
+    await toolPins.observe('mcp:mail/send', def('Sends one mail'));
+    await toolPins.observe('mcp:mail/list', def('Lists mail'));
     // The upstream now says something else, with a right-to-left override in it.
     const changed = def('Sends one mail \u202eto everyone');
-    expect(toolPins.observe('mcp:mail/send', changed)).toMatchObject({ status: 'changed' });
+    expect(await toolPins.observe('mcp:mail/send', changed)).toMatchObject({ status: 'changed' });
 
     const { page, problems } = await session.open();
     await showView(page, 'tools');
@@ -97,17 +97,17 @@ describe.skipIf(skip)('agents, MCP tool pins and operators in the console (Chrom
 
     // Changed again after the operator read it: what is on screen is not what is waiting.
     const newer = def('Sends mail to anyone');
-    toolPins.observe('mcp:mail/send', newer);
+    await toolPins.observe('mcp:mail/send', newer);
     await card.getByTestId('accept-definition').click();
     await expect(page.getByTestId('accept-error').innerText()).resolves.toMatch(/read it again before accepting/);
-    expect(toolPins.hashOf('mcp:mail/send')).toBe(toolDefinitionHash(def('Sends one mail')));
+    expect(await toolPins.hashOf('mcp:mail/send')).toBe(toolDefinitionHash(def('Sends one mail')));
 
     // Reloaded (the view now shows the newer one), then accepted: a config receipt.
     await card.getByTestId('pin-new').getByText('Sends mail to anyone').waitFor();
     await card.getByTestId('accept-definition').click();
     await page.getByTestId('accept-done').waitFor();
     await page.getByTestId('no-changed-pins').waitFor();
-    expect(toolPins.hashOf('mcp:mail/send')).toBe(toolDefinitionHash(newer));
+    expect(await toolPins.hashOf('mcp:mail/send')).toBe(toolDefinitionHash(newer));
     const last = (await session.op('searchReceipts', { events: ['config'], limit: 1 })).body.items[0];
     expect(last.reason).toBe('mcp tool definition accepted: mcp:mail/send');
     expect(problems).toEqual([]);

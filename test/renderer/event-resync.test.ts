@@ -28,13 +28,15 @@ describe.skipIf(skip)('a resync event', () => {
       await page.getByTestId('view-pending').getByText('Nothing is waiting for you').waitFor();
 
       // Committed, but announced on a hub nobody listens to: the page missed this event.
-      const missed = new ProposalService(s.app.core, new EventHub(), { defaultTtlSeconds: 600, tenantId: null }).propose({
-        action: 'echo',
-        payload: Object.create(null) as JsonObject,
-        nonce: 'missed-1',
-        ttlSeconds: null,
-        context: null,
-      }).proposal;
+      const missed = (
+        await new ProposalService(s.app.core, new EventHub(), { defaultTtlSeconds: 600, tenantId: null }).propose({
+          action: 'echo',
+          payload: Object.create(null) as JsonObject,
+          nonce: 'missed-1',
+          ttlSeconds: null,
+          context: null,
+        })
+      ).proposal;
       await bridge.settled();
       expect(await pendingItem(page, missed.id).count()).toBe(0);
 

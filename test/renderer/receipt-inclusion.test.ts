@@ -44,7 +44,7 @@ describe.skipIf(skip)('a receipt verified in the window is also proven in the Me
       expect(ok, text).toBe(true);
       expect(text).toContain('in the signed checkpoint of 6 receipts');
     }
-    expect(session.server.app.core.checkpoints.latest()?.size).toBe(6);
+    expect((await session.server.app.core.checkpoints.latest())?.size).toBe(6);
   });
 
   test('a tree node rewritten in the database: the window says the proof fails', async () => {

@@ -10,7 +10,7 @@ import { parseJson } from '../../src/main/core/json/parse.ts';
 import type { JsonObject } from '../../src/main/core/json/json-value.ts';
 import type { ApprovalArtifact } from '../../src/main/core/approval/approval-artifact.ts';
 
-const core = new OpenExecCore({
+const core = await OpenExecCore.open({
   ...loadConfig({ ...process.env, OPENEXEC_MODE: 'clawshield' }),
   extraActions: {
     pay: (payload) => {

@@ -14,18 +14,18 @@ export class AgentAuth {
   ) {}
 
   /** The verified agent name, or null for an anonymous caller; throws a 401 refusal. */
-  of(req: FastifyRequest): string | null {
+  of(req: FastifyRequest): Promise<string | null> {
     return this.ofHeader(req.headers.authorization);
   }
 
-  ofHeader(header: string | undefined): string | null {
+  async ofHeader(header: string | undefined): Promise<string | null> {
     if (header === undefined || header.trim() === '') {
       if (this.required) throw new Refusal('unauthorized', 'Agent token required (Authorization: Bearer <agent-token>)');
       return null;
     }
     const m = /^Bearer\s+(\S+)\s*$/.exec(header);
     if (!m) throw new Refusal('unauthorized', 'Authorization must be "Bearer <agent-token>"');
-    const name = this.agents.verify(m[1]!);
+    const name = await this.agents.verify(m[1]!);
     if (name === null) throw new Refusal('unauthorized', 'Agent token is not valid (unknown or revoked)');
     return name;
   }

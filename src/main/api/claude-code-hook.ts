@@ -67,16 +67,18 @@ export function registerClaudeCodeHook(
     const action = `claude-code:${input.tool_name}`;
     const hash = hashRequest(action, input.tool_input);
     const joinedId = joins.joined(agent, hash);
-    let row = joinedId === null ? undefined : proposals.get(joinedId);
+    let row = joinedId === null ? undefined : await proposals.get(joinedId);
     if (row === undefined) {
       const where = [input.session_id && `session ${input.session_id}`, input.cwd && `in ${input.cwd}`].filter(Boolean).join(' ');
-      row = proposals.propose({
-        action,
-        payload: input.tool_input,
-        nonce: input.tool_use_id,
-        context: `Claude Code tool call${where ? ` (${where})` : ''}`,
-        agent,
-      }).proposal;
+      row = (
+        await proposals.propose({
+          action,
+          payload: input.tool_input,
+          nonce: input.tool_use_id,
+          context: `Claude Code tool call${where ? ` (${where})` : ''}`,
+          agent,
+        })
+      ).proposal;
     }
     const decided = (await proposals.wait(row.id, holdMs)) ?? row;
     if (decided.status === 'pending') joins.remember(agent, hash, decided.id);
@@ -84,11 +86,12 @@ export function registerClaudeCodeHook(
     return decisionOf(decided);
   }
 
-  function postToolUse(input: HookInput, agent: string | null): void {
+  async function postToolUse(input: HookInput, agent: string | null): Promise<void> {
     const action = `claude-code:${input.tool_name}`;
     const joined = joins.proposalOf(input.tool_use_id);
-    const row = proposals.store.findByNonce(input.tool_use_id) ?? (joined === null ? undefined : proposals.get(joined)) ?? null;
-    recordClientReport(core, {
+    const row =
+      (await proposals.records.findByNonce(input.tool_use_id)) ?? (joined === null ? undefined : await proposals.get(joined)) ?? null;
+    await recordClientReport(core, {
       client: 'claude-code',
       action,
       payload: input.tool_input,
@@ -104,7 +107,7 @@ export function registerClaudeCodeHook(
     let input: HookInput;
     let agent: string | null;
     try {
-      agent = agentAuth.of(req);
+      agent = await agentAuth.of(req);
       const parsed = hookInput.safeParse(parseBody(req.body));
       if (!parsed.success) {
         const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`);
@@ -116,7 +119,7 @@ export function registerClaudeCodeHook(
     }
     if (input.hook_event_name === 'PostToolUse') {
       try {
-        postToolUse(input, agent);
+        await postToolUse(input, agent);
         return sendJson(reply, 200, {});
       } catch (err) {
         // The tool already ran; the client can only be told that it was not witnessed.

@@ -71,7 +71,7 @@ export function registerCompatRoutes(app: FastifyInstance, core: OpenExecCore, a
   app.get('/version', (_req, reply) => sendJson(reply, 200, { version: APP_VERSION, timestamp: pythonUtcNow(core.clock.now()) }));
 
   app.post('/execute', async (req, reply) => {
-    const agent = agentAuth.of(req);
+    const agent = await agentAuth.of(req);
     const body = validateBody(executeBody, parseBody(req.body));
     const outcome = await core.engine.execute({
       action: body.action,

@@ -26,16 +26,16 @@ function parsed<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
  * consistency proof between two tree sizes.
  */
 export function registerProofRoutes(app: FastifyInstance, proofs: LedgerProofs): void {
-  app.get('/receipts/checkpoint', (_req, reply) => sendJson(reply, 200, proofs.latestCheckpoint()));
+  app.get('/receipts/checkpoint', async (_req, reply) => sendJson(reply, 200, await proofs.latestCheckpoint()));
 
   app.get('/receipts/consistency', (req, reply) => {
     const q = parsed(consistencyQuery, req.query, 'query');
     sendJson(reply, 200, proofs.consistency(q.from, q.to));
   });
 
-  app.get('/receipts/:seq/inclusion', (req, reply) => {
+  app.get('/receipts/:seq/inclusion', async (req, reply) => {
     const { seq } = parsed(seqParam, req.params, 'receipt number');
     const q = parsed(inclusionQuery, req.query, 'query');
-    sendJson(reply, 200, proofs.inclusion(seq, q.size));
+    sendJson(reply, 200, await proofs.inclusion(seq, q.size));
   });
 }

@@ -51,7 +51,7 @@ export function registerProposalRoutes(app: FastifyInstance, proposals: Proposal
     sendRaw(reply, status, proposalWire(row, row.exec_id === null ? null : core.legacyReceiptOf(row.exec_id)));
 
   app.post('/proposals', async (req, reply) => {
-    const agent = agentAuth.of(req);
+    const agent = await agentAuth.of(req);
     const body = validateBody(proposeBody, parseBody(req.body));
     const { proposal } = await proposals.submit({
       action: body.action,
@@ -65,7 +65,7 @@ export function registerProposalRoutes(app: FastifyInstance, proposals: Proposal
   });
 
   app.get('/proposals/:id', async (req, reply) => {
-    const agent = agentAuth.of(req);
+    const agent = await agentAuth.of(req);
     const params = idParams.safeParse(req.params);
     if (!params.success) throw new Refusal('not_found', 'No such proposal');
     const query = waitQuery.safeParse(req.query);

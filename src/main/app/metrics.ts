@@ -19,7 +19,7 @@ export interface MetricsSources {
   ledger: Ledger;
   /** Whether an action is configured (built in or declared); anything else is `other`. */
   isAction: (name: string) => boolean;
-  pendingProposals: () => number;
+  pendingProposals: () => Promise<number>;
 }
 
 export interface RequestObservation {
@@ -81,8 +81,8 @@ export class OpenExecMetrics {
       name: 'openexec_pending_proposals',
       help: 'Proposals waiting for a decision',
       registers,
-      collect() {
-        this.set(sources.pendingProposals());
+      async collect() {
+        this.set(await sources.pendingProposals());
       },
     });
     new Gauge({

@@ -103,7 +103,7 @@ export async function startOpenExec(config: OpenExecConfig, options: StartOption
   let core: OpenExecCore;
   try {
     checkDatabaseFiles(config.dbPath);
-    core = new OpenExecCore({ ...config, manifest, ...(options.clock ? { clock: options.clock } : {}) });
+    core = await OpenExecCore.open({ ...config, manifest, ...(options.clock ? { clock: options.clock } : {}) });
   } catch (err) {
     lock.release();
     throw coreStartError(err, config);
@@ -133,7 +133,7 @@ export async function startOpenExec(config: OpenExecConfig, options: StartOption
   const metrics = new OpenExecMetrics({
     ledger: core.ledger,
     isAction: (name) => core.registry.has(name),
-    pendingProposals: () => proposals.store.countPending(),
+    pendingProposals: () => proposals.records.countPending(),
   });
   const proposals = new ProposalService(core, events, {
     defaultTtlSeconds: config.proposalTtlSeconds,
@@ -216,7 +216,7 @@ export async function startOpenExec(config: OpenExecConfig, options: StartOption
   const infoFile = join(config.dataDir, SERVER_INFO_FILE);
   try {
     try {
-      proposals.start();
+      await proposals.start();
       grants.start();
       core.checkpoints.start();
       retention?.start();

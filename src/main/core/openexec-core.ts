@@ -31,6 +31,18 @@ import { GrantStore } from './grants/grant-store.ts';
 import { OperatorRegistry } from './approval/operator-registry.ts';
 import { AgentRegistry } from './agents/agent-registry.ts';
 import { ToolPins } from './actions/tool-pins.ts';
+import { ToolPinTable } from './actions/tool-pin-table.ts';
+import { AgentTable } from './agents/agent-table.ts';
+import type { LedgerStore } from './store/ledger-store.ts';
+import {
+  SqliteAgentRecords,
+  SqliteCheckpointRecords,
+  SqliteGrantRecords,
+  SqliteProposalRecords,
+  SqliteToolPinRecords,
+} from './store/sqlite/sqlite-records.ts';
+import type { ProposalRecords } from './store/proposal-records.ts';
+import { CheckpointTable } from './ledger/checkpoint/checkpoint-table.ts';
 
 export interface CoreOptions {
   mode: ExecMode;
@@ -100,8 +112,34 @@ export class OpenExecCore {
   readonly proposalStore: ProposalStore;
   /** WAL checkpoints beside the event loop (SQLite). */
   private readonly checkpointer: WalCheckpointer;
+  /** The same proposals behind ProposalRecords, which the proposal service reads and writes through. */
+  readonly proposalRecords: ProposalRecords;
+  /**
+   * The ledger behind the asynchronous interface the engine and the services write through
+   * (README, "PostgreSQL"), with the record stores they are given here.
+   */
+  readonly ledgerStore: LedgerStore;
 
-  constructor(readonly options: CoreOptions) {
+  /**
+   * Opens the core: constructs it, then writes what start-up witnesses (operator keys loaded for
+   * the first time, grants that ended while it was stopped, the manifest in force when it
+   * changed), which the LedgerStore does asynchronously.
+   */
+  static async open(options: CoreOptions): Promise<OpenExecCore> {
+    const core = new OpenExecCore(options);
+    try {
+      await core.operators.loadAll();
+      // Grants that ended while OpenExec was stopped (expired, or valid until that restart).
+      await core.ledgerStore.witness((tx) => core.grants.endDueWithin(tx));
+      await recordManifest(core.ledger.read, core.ledgerStore, core.manifest);
+    } catch (err) {
+      core.close();
+      throw err;
+    }
+    return core;
+  }
+
+  private constructor(readonly options: CoreOptions) {
     this.clock = options.clock ?? systemClock;
     this.db = openDatabase(options.dbPath, { synchronous: options.synchronous });
     try {
@@ -110,43 +148,53 @@ export class OpenExecCore {
       this.receiptVerifier = new Ed25519Verifier(receiptKey.publicKey);
       this.clawshieldVerifier = options.clawshieldPublicKey ? new Ed25519Verifier(options.clawshieldPublicKey) : null;
       this.ledger = new Ledger(this.db, receiptKey, this.clock);
-      this.checkpoints = new Checkpoints(this.db, this.ledger, receiptKey, this.operatorSigner, this.clock, {
+      this.executionWrites = new ExecutionStore(this.db);
+      this.ledgerStore = new SqliteLedgerStore(this.db, this.ledger, this.executionWrites);
+      const checkpointRecords = new SqliteCheckpointRecords(new CheckpointTable(this.db));
+      this.checkpoints = new Checkpoints(checkpointRecords, this.ledgerStore, this.ledger, receiptKey, this.operatorSigner, this.clock, {
         every: options.checkpointEvery ?? 1000,
         intervalMs: (options.checkpointIntervalSeconds ?? 60) * 1000,
         witnessDir: options.witnessDir ?? null,
       });
       this.proofs = new LedgerProofs(this.ledger, this.checkpoints);
-      this.agents = new AgentRegistry(this.db, this.ledger, this.clock);
-      this.toolPins = new ToolPins(this.db, this.ledger, this.clock);
-      this.registry = sealRegistry({ ...BUILTIN_ACTIONS, ...options.extraActions, ...options.manifest?.actions }, (a) =>
-        this.toolPins.hashOf(a),
+      this.agents = new AgentRegistry(new SqliteAgentRecords(new AgentTable(this.db)), this.ledgerStore, this.clock);
+      const pins = new ToolPinTable(this.db);
+      this.toolPins = new ToolPins(new SqliteToolPinRecords(pins), this.ledgerStore, this.clock);
+      // The engine reads an action's pinned hash synchronously at dispatch (its own store's read).
+      this.registry = sealRegistry(
+        { ...BUILTIN_ACTIONS, ...options.extraActions, ...options.manifest?.actions },
+        (a) => pins.get(a)?.definition_hash ?? null,
       );
       this.allowList = new AllowList(new SettingsStore(this.db), this.registry, options.allowedActions);
-      this.executionWrites = new ExecutionStore(this.db);
       this.executionStore = this.executionWrites;
       this.proposalStore = new ProposalStore(this.db);
+      this.proposalRecords = new SqliteProposalRecords(this.proposalStore);
       const proposals = this.proposalStore;
       const clawshield: TrustedApprover[] = this.clawshieldVerifier ? [{ kind: 'clawshield', verifier: this.clawshieldVerifier }] : [];
-      this.operators = new OperatorRegistry(options.dataDir, this.operatorSigner, this.ledger, clawshield);
+      this.operators = new OperatorRegistry(options.dataDir, this.operatorSigner, this.ledger.read, this.ledgerStore, clawshield);
       // Operator keys added while running join this array: the policy reads it at every decision.
       const approvers = this.operators.approvers;
-      this.grants = new GrantAuthority(new GrantStore(this.db), this.ledger, (id) => this.operators.verifier(id), this.clock, this.bootId);
+      const grantStore = new GrantStore(this.db);
+      this.grants = new GrantAuthority(
+        grantStore,
+        new SqliteGrantRecords(grantStore),
+        this.ledger,
+        (id) => this.operators.verifier(id),
+        this.clock,
+        this.bootId,
+      );
       this.checkpointer = new WalCheckpointer(this.db);
       // Executions a stop left running are closed before anything starts on this core.
       closeInterruptedAtStart(this.ledger, this.executionWrites);
-      const ledgerStore = new SqliteLedgerStore(this.db, this.ledger, this.executionWrites);
-      this.engine = new Engine(ledgerStore, new SqliteExecutionRecords(this.executionWrites), this.registry, this.allowList, this.clock, {
+      this.engine = new Engine(this.ledgerStore, new SqliteExecutionRecords(this.executionWrites), this.registry, this.allowList, this.clock, {
         mode: options.mode,
         nonceHeldByProposal: (nonce) => proposals.findByNonce(nonce)?.id ?? null,
         approvalPolicy: { approvers, tenantId: options.tenantId, clockSkewMs: options.clockSkewSeconds * 1000 },
         grants: this.grants,
         approvalKeysOf: (proposalId) => proposals.approvalKeys(proposalId),
       });
-      // Grants that ended while OpenExec was stopped (expired, or valid until that restart).
-      this.ledger.witness(() => this.grants.endDue());
       const m = options.manifest;
       this.manifest = m ? { path: m.path, hash: m.hash, definitions: m.definitions } : null;
-      recordManifest(this.ledger, this.manifest);
     } catch (err) {
       this.db.close();
       throw err;

@@ -91,8 +91,8 @@ export class McpGateway {
   ): Promise<ToolCallResult> {
     const hash = hashRequest(action, payload);
     const joinedId = this.joins.joined(agent, hash);
-    let row = joinedId === null ? undefined : this.proposals.get(joinedId);
-    row ??= this.proposals.propose({ action, payload, nonce: `mcp-${randomUUID()}`, context: 'MCP tools/call', agent }).proposal;
+    let row = joinedId === null ? undefined : await this.proposals.get(joinedId);
+    row ??= (await this.proposals.propose({ action, payload, nonce: `mcp-${randomUUID()}`, context: 'MCP tools/call', agent })).proposal;
     const deadline = Date.now() + (progress ? MAX_HOLD_WITH_PROGRESS_MS : this.options.holdMs);
     let step = 0;
     while (row.status === 'pending' && Date.now() < deadline && !signal.aborted) {

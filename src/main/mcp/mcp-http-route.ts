@@ -13,7 +13,7 @@ export const MCP_PATH = '/mcp';
  */
 export function registerMcpRoute(app: FastifyInstance, gateway: McpGateway, agentAuth: AgentAuth): void {
   app.post(MCP_PATH, async (req, reply) => {
-    const agent = agentAuth.of(req);
+    const agent = await agentAuth.of(req);
     if (agent === null) throw new Refusal('unauthorized', 'Agent token required at /mcp (Authorization: Bearer <agent-token>)');
     let body: unknown;
     try {

@@ -71,10 +71,12 @@ function parsed<T>(schema: z.ZodType<T>, req: FastifyRequest): T {
  * how the forwarded call ended.
  */
 /** Refusals here carry their code as well, so that the proxy can name the outcome. */
-function withCodes(handler: (req: FastifyRequest, reply: FastifyReply) => void): (req: FastifyRequest, reply: FastifyReply) => void {
-  return (req, reply) => {
+function withCodes(
+  handler: (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>,
+): (req: FastifyRequest, reply: FastifyReply) => Promise<void> {
+  return async (req, reply) => {
     try {
-      handler(req, reply);
+      await handler(req, reply);
     } catch (err) {
       if (!(err instanceof Refusal)) throw err;
       sendJson(reply, err.status, { detail: err.detail, code: err.code });
@@ -89,8 +91,8 @@ export function registerProxyRoutes(
   agentAuth: AgentAuth,
   readOnlyDirect: readonly string[],
 ): void {
-  const agentOf = (req: FastifyRequest): string => {
-    const agent = agentAuth.of(req);
+  const agentOf = async (req: FastifyRequest): Promise<string> => {
+    const agent = await agentAuth.of(req);
     if (agent === null) throw new Refusal('unauthorized', 'Agent token required for the MCP proxy (Authorization: Bearer <agent-token>)');
     return agent;
   };
@@ -100,42 +102,44 @@ export function registerProxyRoutes(
     return action;
   };
   /** A read-only tool (by its pinned definition) of a server the operator named may run undecided. */
-  const runsUndecided = (srv: string, action: string): boolean =>
+  const runsUndecided = async (srv: string, action: string): Promise<boolean> =>
     readOnlyDirect.includes(srv) &&
     core.allowList.isAllowed(action) &&
-    (core.toolPins.definitionOf(action)?.['annotations'] as { readOnlyHint?: unknown } | null)?.readOnlyHint === true;
+    ((await core.toolPins.definitionOf(action))?.['annotations'] as { readOnlyHint?: unknown } | null)?.readOnlyHint === true;
 
   app.post(
     `${PROXY_PATH}/tools`,
-    withCodes((req, reply) => {
-      agentOf(req);
+    withCodes(async (req, reply) => {
+      await agentOf(req);
       const body = parsed(toolsBody, req);
-      const tools = body.tools.map((t) => {
+      const tools = [];
+      // One after another, in the listing's order: each new pin is a receipt.
+      for (const t of body.tools) {
         const action = actionOf(body.server, t.name);
         const definition = json(
           { name: t.name, description: t.description ?? null, inputSchema: t.inputSchema, annotations: t.annotations ?? null },
           'a tool definition',
         );
-        const pin = core.toolPins.observe(action, definition);
-        return {
+        const pin = await core.toolPins.observe(action, definition);
+        tools.push({
           name: t.name,
           action,
           definition_hash: pin.hash,
           status: pin.status,
           ...(pin.status === 'changed' ? { pinned_hash: pin.pinnedHash } : {}),
-        };
-      });
+        });
+      }
       sendJson(reply, 200, { tools });
     }),
   );
 
   app.post(
     `${PROXY_PATH}/call`,
-    withCodes((req, reply) => {
-      const agent = agentOf(req);
+    withCodes(async (req, reply) => {
+      const agent = await agentOf(req);
       const body = parsed(callBody, req);
       const action = actionOf(body.server, body.tool);
-      const pinned = core.toolPins.hashOf(action);
+      const pinned = await core.toolPins.hashOf(action);
       if (pinned === null) throw new Refusal('not_found', `'${action}' has no pinned definition: the proxy must list it first`);
       if (pinned !== body.definition_hash) {
         throw new Refusal(
@@ -143,8 +147,8 @@ export function registerProxyRoutes(
           `The definition of '${action}' changed since it was pinned (pinned ${pinned}, now ${body.definition_hash}): refused until the operator accepts it`,
         );
       }
-      if (runsUndecided(body.server, action)) return sendJson(reply, 200, { decision: 'direct' });
-      const { proposal } = proposals.propose({
+      if (await runsUndecided(body.server, action)) return sendJson(reply, 200, { decision: 'direct' });
+      const { proposal } = await proposals.propose({
         action,
         payload: json(body.arguments, 'arguments'),
         nonce: body.nonce,
@@ -157,14 +161,14 @@ export function registerProxyRoutes(
 
   app.post(
     `${PROXY_PATH}/report`,
-    withCodes((req, reply) => {
-      const agent = agentOf(req);
+    withCodes(async (req, reply) => {
+      const agent = await agentOf(req);
       const body = parsed(reportBody, req);
       const action = actionOf(body.server, body.tool);
-      const proposal = body.proposal_id === null ? null : (proposals.get(body.proposal_id) ?? null);
+      const proposal = body.proposal_id === null ? null : ((await proposals.get(body.proposal_id)) ?? null);
       if (proposal !== null && proposal.agent !== agent) throw new Refusal('not_found', `No proposal ${body.proposal_id}`);
       const result = body.result === null ? null : fromPlainJson(body.result);
-      const receipt = recordClientReport(core, {
+      const receipt = await recordClientReport(core, {
         client: 'mcp-proxy',
         action,
         payload: json(body.arguments, 'arguments'),
@@ -173,7 +177,7 @@ export function registerProxyRoutes(
         proposal,
         outcome: body.outcome,
         result: (result ?? null) as JsonValue | null,
-        readOnlyDirect: proposal === null && runsUndecided(body.server, action),
+        readOnlyDirect: proposal === null && (await runsUndecided(body.server, action)),
       });
       sendJson(reply, 200, { receipt_seq: receipt.seq });
     }),

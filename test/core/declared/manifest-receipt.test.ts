@@ -21,10 +21,10 @@ function manifestOf(actions: Record<string, unknown>): LoadedManifest {
 }
 
 describe('the manifest config receipt', () => {
-  test('written when the manifest appears, changes or goes away; not when it stays the same', () => {
+  test('written when the manifest appears, changes or goes away; not when it stays the same', async () => {
     const dataDir = tempDir();
-    const open = (manifest: LoadedManifest | null) => {
-      const core = new OpenExecCore({ ...loadConfig({ OPENEXEC_DATA_DIR: dataDir }), manifest });
+    const open = async (manifest: LoadedManifest | null) => {
+      const core = await OpenExecCore.open({ ...loadConfig({ OPENEXEC_DATA_DIR: dataDir }), manifest });
       const details = rawDb(core)
         .prepare("SELECT body FROM receipts WHERE event = 'config' ORDER BY seq")
         .pluck()
@@ -36,9 +36,9 @@ describe('the manifest config receipt', () => {
     };
     const first = manifestOf({ a: action(['{x}']), b: action(['b', '{x}']) });
     const second = manifestOf({ a: action(['{x}']), b: action(['B', '{x}']), c: action(['{x}']) });
-    expect(open(first).details).toHaveLength(1);
-    expect(open(first).details).toHaveLength(1);
-    const { details, valid } = open(second);
+    expect((await open(first)).details).toHaveLength(1);
+    expect((await open(first)).details).toHaveLength(1);
+    const { details, valid } = await open(second);
     expect(valid).toBe(true);
     expect(details[1]!.details).toMatchObject({
       kind: 'actions-manifest',
@@ -50,8 +50,8 @@ describe('the manifest config receipt', () => {
       actions: second.definitions,
     });
     expect(details[1]!.reason).toBe('actions manifest: /etc/openexec/actions.yaml (3 actions); added c; changed b');
-    const gone = open(null).details;
+    const gone = (await open(null)).details;
     expect(gone[2]!.details).toMatchObject({ manifest: null, manifest_hash: null, previous_hash: second.hash, removed: ['a', 'b', 'c'] });
-    expect(open(null).details).toHaveLength(3);
+    expect((await open(null)).details).toHaveLength(3);
   });
 });

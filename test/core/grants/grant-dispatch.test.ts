@@ -22,8 +22,8 @@ describe('grants at dispatch (clawshield mode, /execute without an artifact)', (
   let core: OpenExecCore;
   let grants: GrantService;
   let ran: JsonObject[];
-  const open = () => {
-    core = new OpenExecCore({
+  const open = async () => {
+    core = await OpenExecCore.open({
       ...loadConfig({ OPENEXEC_DATA_DIR: dir, OPENEXEC_MODE: 'clawshield' }),
       clock: { now: () => now },
       extraActions: {
@@ -36,11 +36,11 @@ describe('grants at dispatch (clawshield mode, /execute without an artifact)', (
     });
     grants = new GrantService(core);
   };
-  beforeEach(() => {
+  beforeEach(async () => {
     dir = tempDir();
     now = Date.parse('2026-01-01T00:00:00.000Z');
     ran = [];
-    open();
+    await open();
   });
   afterEach(() => {
     core.close();
@@ -65,7 +65,7 @@ describe('grants at dispatch (clawshield mode, /execute without an artifact)', (
   });
 
   test('inside the scope it executes; the receipt names the grant and the use', async () => {
-    const g = grant({ uses: 2 });
+    const g = await grant({ uses: 2 });
     const out = await send('{"to":"cfo","body":"hi"}');
     expect(out.kind).toBe('executed');
     const executed = receipts(g.id).filter((r) => r.event === 'executed');
@@ -82,22 +82,22 @@ describe('grants at dispatch (clawshield mode, /execute without an artifact)', (
     ['a field neither fixed nor varying', '{"to":"cfo","body":"hi","cc":"press"}'],
     ['a varying field of the wrong type', '{"to":"cfo","body":7}'],
   ])('outside the scope (%s) it is refused and never runs', async (_what, payload) => {
-    const g = grant({ uses: 5 });
+    const g = await grant({ uses: 5 });
     const out = await send(payload);
     expect(out).toMatchObject({ kind: 'refused', code: 'approval_required' });
     expect(ran).toEqual([]);
-    expect(grants.get(g.id)?.usesSpent).toBe(0);
+    expect((await grants.get(g.id))?.usesSpent).toBe(0);
   });
 
   test('a grant naming an agent covers only that agent', async () => {
-    grant({ uses: 5 }, 'claude-code');
+    await grant({ uses: 5 }, 'claude-code');
     expect(await send('{"to":"cfo","body":"a"}')).toMatchObject({ code: 'approval_required' });
     expect(await send('{"to":"cfo","body":"a"}', 'codex')).toMatchObject({ code: 'approval_required' });
     expect((await send('{"to":"cfo","body":"a"}', 'claude-code')).kind).toBe('executed');
   });
 
   test('64 concurrent requests against a grant of 5 uses: exactly 5 execute, then it is exhausted (witnessed)', async () => {
-    const g = grant({ uses: 5 });
+    const g = await grant({ uses: 5 });
     const outs = await Promise.all(Array.from({ length: 64 }, (_, i) => send(`{"to":"cfo","body":"m${i}"}`)));
     expect(outs.filter((o) => o.kind === 'executed')).toHaveLength(5);
     expect(outs.filter((o) => o.kind === 'refused' && o.code === 'approval_required')).toHaveLength(59);
@@ -109,11 +109,11 @@ describe('grants at dispatch (clawshield mode, /execute without an artifact)', (
     expect(uses).toEqual([1, 2, 3, 4, 5]);
     const ended = receipts(g.id).filter((r) => r.event === 'config' && JSON.parse(r.body).details.change === 'exhausted');
     expect(ended).toHaveLength(1);
-    expect(grants.get(g.id)).toMatchObject({ status: 'exhausted', usesSpent: 5 });
+    expect(await grants.get(g.id)).toMatchObject({ status: 'exhausted', usesSpent: 5 });
   });
 
   test('the expiry boundary is exact: live 1 ms before `until`, over at `until`, and witnessed', async () => {
-    const g = grant({ forSeconds: 60 });
+    const g = await grant({ forSeconds: 60 });
     now += 60_000 - 1;
     expect((await send('{"to":"cfo","body":"a"}')).kind).toBe('executed');
     now += 1;
@@ -123,25 +123,25 @@ describe('grants at dispatch (clawshield mode, /execute without an artifact)', (
       .filter((r) => r.event === 'config')
       .map((r) => JSON.parse(r.body).details.change);
     expect(ended).toEqual(['granted', 'expired']);
-    expect(grants.get(g.id)?.status).toBe('expired');
+    expect((await grants.get(g.id))?.status).toBe('expired');
   });
 
   test('revocation is immediate and witnessed; requests decided before it keep their use', async () => {
-    const g = grant({ uses: 50 });
+    const g = await grant({ uses: 50 });
     const first = Array.from({ length: 8 }, (_, i) => send(`{"to":"cfo","body":"a${i}"}`));
     // Revoked while those are queued or running: what was decided before stands, nothing after.
     await Promise.resolve();
-    grants.revoke(g.id, 'changed my mind');
+    await grants.revoke(g.id, 'changed my mind');
     const later = await Promise.all(Array.from({ length: 8 }, (_, i) => send(`{"to":"cfo","body":"b${i}"}`)));
     const before = await Promise.all(first);
     expect(later.every((o) => o.kind === 'refused' && o.code === 'approval_required')).toBe(true);
-    const spent = grants.get(g.id)!.usesSpent;
+    const spent = (await grants.get(g.id))!.usesSpent;
     expect(before.filter((o) => o.kind === 'executed')).toHaveLength(spent);
     expect(ran).toHaveLength(spent);
     const revoked = receipts(g.id).filter((r) => r.event === 'config' && JSON.parse(r.body).details.change === 'revoked');
     expect(revoked).toHaveLength(1);
     expect(JSON.parse(revoked[0]!.body).reason).toMatch(/changed my mind/);
-    expect(() => grants.revoke(g.id, 'again')).toThrow(/already ended/);
+    await expect(grants.revoke(g.id, 'again')).rejects.toThrow(/already ended/);
     // The ledger's id search finds the grant's whole life.
     const found = searchReceipts(rawDb(core), { id: g.id, limit: 500 }).items.map((r) => r.event);
     expect(found.filter((e) => e === 'config')).toHaveLength(2);
@@ -149,36 +149,36 @@ describe('grants at dispatch (clawshield mode, /execute without an artifact)', (
   });
 
   test('restart: an until_restart grant ends (witnessed), the others survive with their uses', async () => {
-    const session = grant({ untilRestart: true });
-    const counted = grant({ uses: 3 });
-    const timed = grant({ forSeconds: 3600 });
+    const session = await grant({ untilRestart: true });
+    const counted = await grant({ uses: 3 });
+    const timed = await grant({ forSeconds: 3600 });
     await send('{"to":"cfo","body":"a"}');
     core.close();
-    open();
-    expect(grants.get(session.id)?.status).toBe('restart');
+    await open();
+    expect((await grants.get(session.id))?.status).toBe('restart');
     expect(receipts(session.id).map((r) => JSON.parse(r.body).details?.change)).toContain('restart');
-    expect(grants.get(counted.id)).toMatchObject({ status: 'live' });
-    expect(grants.get(timed.id)).toMatchObject({ status: 'live' });
+    expect(await grants.get(counted.id)).toMatchObject({ status: 'live' });
+    expect(await grants.get(timed.id)).toMatchObject({ status: 'live' });
     expect((await send('{"to":"cfo","body":"b"}')).kind).toBe('executed');
   });
 
   test('a grant row edited in the database authorises nothing', async () => {
-    const g = grant({ uses: 5 });
+    const g = await grant({ uses: 5 });
     rawDb(core).prepare('UPDATE grants SET body = replace(body, \'"cfo"\', \'"press"\') WHERE id = ?').run(g.id);
     core.close();
-    open();
+    await open();
     expect(await send('{"to":"press","body":"a"}')).toMatchObject({ code: 'approval_required' });
     expect(await send('{"to":"cfo","body":"a"}')).toMatchObject({ code: 'approval_required' });
     expect(ran).toEqual([]);
   });
 
-  test('terms are refused without a limit, with a past or too distant until, or a field both fixed and varying', () => {
-    expect(() => grant({})).toThrow(/needs a limit/);
-    expect(() => grant({ forSeconds: 8 * 24 * 3600 })).toThrow(/7 days/);
-    expect(() => grants.issue({ action: 'send', fixed: obj('{"body":"x"}'), schema: SEND_SCHEMA, reason: 'r', uses: 1 })).toThrow(
+  test('terms are refused without a limit, with a past or too distant until, or a field both fixed and varying', async () => {
+    await expect(grant({})).rejects.toThrow(/needs a limit/);
+    await expect(grant({ forSeconds: 8 * 24 * 3600 })).rejects.toThrow(/7 days/);
+    await expect(grants.issue({ action: 'send', fixed: obj('{"body":"x"}'), schema: SEND_SCHEMA, reason: 'r', uses: 1 })).rejects.toThrow(
       /both fixed and varying/,
     );
-    expect(() => grants.issue({ action: 'nope', fixed: obj('{}'), schema: SEND_SCHEMA, reason: 'r', uses: 1 })).toThrow(
+    await expect(grants.issue({ action: 'nope', fixed: obj('{}'), schema: SEND_SCHEMA, reason: 'r', uses: 1 })).rejects.toThrow(
       /not an allowed action/,
     );
   });
@@ -189,9 +189,9 @@ describe('grants for proposals', () => {
   let core: OpenExecCore;
   let grants: GrantService;
   let proposals: ProposalService;
-  beforeEach(() => {
+  beforeEach(async () => {
     dir = tempDir();
-    core = new OpenExecCore({ ...loadConfig({ OPENEXEC_DATA_DIR: dir }), extraActions: { send: (p) => p } });
+    core = await OpenExecCore.open({ ...loadConfig({ OPENEXEC_DATA_DIR: dir }), extraActions: { send: (p) => p } });
     grants = new GrantService(core);
     proposals = new ProposalService(core, new EventHub(), { defaultTtlSeconds: 600, tenantId: null });
   });
@@ -202,7 +202,7 @@ describe('grants for proposals', () => {
   });
 
   test('inside the scope a proposal executes at once; outside it stays an ordinary pending proposal', async () => {
-    const g = grants.issue({ action: 'send', fixed: obj('{"to":"cfo"}'), schema: SEND_SCHEMA, reason: 'r', uses: 1 });
+    const g = await grants.issue({ action: 'send', fixed: obj('{"to":"cfo"}'), schema: SEND_SCHEMA, reason: 'r', uses: 1 });
     const inside = await proposals.submit({ action: 'send', payload: obj('{"to":"cfo","body":"a"}'), nonce: 'p1' });
     expect(inside.proposal).toMatchObject({ status: 'executed', result: '{"body":"a","to":"cfo"}' });
     const outside = await proposals.submit({ action: 'send', payload: obj('{"to":"press","body":"a"}'), nonce: 'p2' });
@@ -217,7 +217,7 @@ describe('grants for proposals', () => {
   });
 
   test('concurrent proposals against a grant of 5 uses: 5 execute, the rest stay pending', async () => {
-    grants.issue({ action: 'send', fixed: obj('{"to":"cfo"}'), schema: SEND_SCHEMA, reason: 'r', uses: 5 });
+    await grants.issue({ action: 'send', fixed: obj('{"to":"cfo"}'), schema: SEND_SCHEMA, reason: 'r', uses: 5 });
     const outs = await Promise.all(
       Array.from({ length: 32 }, (_, i) =>
         proposals.submit({ action: 'send', payload: obj(`{"to":"cfo","body":"m${i}"}`), nonce: `q${i}` }),

@@ -21,10 +21,10 @@ describe('an action that needs two operators (approval: {quorum: 2})', () => {
   let dir: string;
   let core: OpenExecCore;
   let proposals: ProposalService;
-  beforeEach(() => {
+  beforeEach(async () => {
     dir = tempDir();
     addOperator(dir, 'bob');
-    core = new OpenExecCore({ ...loadConfig({ OPENEXEC_DATA_DIR: dir }), manifest: manifest(dir) });
+    core = await OpenExecCore.open({ ...loadConfig({ OPENEXEC_DATA_DIR: dir }), manifest: manifest(dir) });
     proposals = new ProposalService(core, new EventHub(), { defaultTtlSeconds: 600, tenantId: null });
   });
   afterEach(() => {
@@ -34,32 +34,33 @@ describe('an action that needs two operators (approval: {quorum: 2})', () => {
   });
 
   let n = 0;
-  const propose = () => proposals.propose({ action: 'wire', payload: payload({ to: 'acct-1' }), nonce: `w-${++n}` }).proposal.id;
+  const propose = async () =>
+    (await proposals.propose({ action: 'wire', payload: payload({ to: 'acct-1' }), nonce: `w-${++n}` })).proposal.id;
   const approvals = (id: string) =>
     rawDb(core).prepare("SELECT approver_key_id FROM receipts WHERE event = 'approved' AND proposal_id = ? ORDER BY seq").pluck().all(id);
 
   test('one approval leaves it pending; the same key again counts once and is refused', async () => {
-    const id = propose();
+    const id = await propose();
     expect(await proposals.approve(id)).toMatchObject({ status: 'pending', exec_id: null });
     await expect(proposals.approve(id)).rejects.toThrow(/already approved by operator key .* needs 2 distinct operator keys/);
-    expect(proposals.get(id)).toMatchObject({ status: 'pending', exec_id: null });
+    expect(await proposals.get(id)).toMatchObject({ status: 'pending', exec_id: null });
     expect(approvals(id)).toEqual([core.operatorSigner.keyId]);
   });
 
   test('two distinct keys: it runs, and both approvals are recorded with their keys', async () => {
-    const id = propose();
+    const id = await propose();
     await proposals.approve(id, 'bob');
     const done = await proposals.approve(id);
     expect(done).toMatchObject({ status: 'executed' });
-    expect(approvals(id)).toEqual([core.operators.get('bob')!.keyId, core.operatorSigner.keyId]);
+    expect(approvals(id)).toEqual([(await core.operators.get('bob'))!.keyId, core.operatorSigner.keyId]);
     const executed = JSON.parse(rawDb(core).prepare("SELECT body FROM receipts WHERE event = 'executed'").pluck().get() as string);
     expect(executed).toMatchObject({ proposal_id: id, approver_key_id: core.operatorSigner.keyId });
   });
 
   test.each([['operator'], ['bob']])('a denial by either (%s) after one approval ends it', async (denier) => {
-    const id = propose();
+    const id = await propose();
     await proposals.approve(id, denier === 'bob' ? 'operator' : 'bob');
-    expect(proposals.deny(id, `no, says ${denier}`)).toMatchObject({ status: 'denied' });
+    expect(await proposals.deny(id, `no, says ${denier}`)).toMatchObject({ status: 'denied' });
     await expect(proposals.approve(id, denier)).rejects.toThrow(/already denied/);
     expect(rawDb(core).prepare("SELECT count(*) FROM receipts WHERE event = 'executed'").pluck().get()).toBe(0);
   });
@@ -69,7 +70,7 @@ describe('an action that needs two operators (approval: {quorum: 2})', () => {
     expect(out).toMatchObject({ kind: 'refused', code: 'approval_required' });
     expect(out.kind === 'refused' && out.detail).toMatch(/needs approvals by 2 distinct operator keys/);
     const grants = new GrantService(core);
-    expect(() =>
+    await expect(
       grants.issue({
         action: 'wire',
         fixed: payload({}),
@@ -77,12 +78,12 @@ describe('an action that needs two operators (approval: {quorum: 2})', () => {
         uses: 1,
         reason: 'r',
       }),
-    ).toThrow(/cannot be granted/);
+    ).rejects.toThrow(/cannot be granted/);
   });
 
   test('the engine itself refuses a single operator artifact for a quorum proposal', async () => {
-    const id = propose();
-    const row = proposals.get(id)!;
+    const id = await propose();
+    const row = (await proposals.get(id))!;
     const { artifact } = mintOperatorApproval(core, row.request_hash, null);
     const out = await core.engine.execute({
       action: 'wire',
@@ -96,7 +97,7 @@ describe('an action that needs two operators (approval: {quorum: 2})', () => {
   });
 
   test('an unknown operator name is refused', async () => {
-    await expect(proposals.approve(propose(), 'carol')).rejects.toThrow(/No operator 'carol'/);
+    await expect(proposals.approve(await propose(), 'carol')).rejects.toThrow(/No operator 'carol'/);
   });
 
   test('operators add refuses a taken or bad name', () => {

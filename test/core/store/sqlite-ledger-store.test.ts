@@ -16,6 +16,8 @@ import { isStorageFull } from '../../../src/main/core/store/storage-full.ts';
 import { assertOpenPiece, SqliteLedgerStore } from '../../../src/main/core/store/sqlite/sqlite-ledger-store.ts';
 import { IDLE_ROUNDS, WitnessSuspended } from '../../../src/main/core/store/sqlite/within-turn.ts';
 import type { LedgerTransaction } from '../../../src/main/core/store/ledger-store.ts';
+import { SettingsStore } from '../../../src/main/core/store/settings-store.ts';
+import { SqliteSettingRecords } from '../../../src/main/core/store/sqlite/sqlite-records.ts';
 import { newReservation } from '../../support/record-fixtures.ts';
 import { tempDir } from '../../support/harness.ts';
 
@@ -83,6 +85,33 @@ describe('SqliteLedgerStore', () => {
     });
     expect(seq).toBe(3 * IDLE_ROUNDS);
     expect(await store.head()).toMatchObject({ seq: 3 * IDLE_ROUNDS });
+  });
+
+  test("a record store's writes join the piece: rolled back with it, and refused once it has ended", async () => {
+    const { db, store } = fresh();
+    const settings = new SqliteSettingRecords(new SettingsStore(db));
+    let kept: LedgerTransaction | undefined;
+    let keptRecords: SqliteSettingRecords | undefined;
+    const outcomes = await Promise.allSettled([
+      store.witness(async (tx) => {
+        await settings.within(tx).put('a', 'kept');
+        await tx.append({ event: 'config', reason: 'a' });
+      }),
+      store.witness(async (tx) => {
+        kept = tx;
+        keptRecords = settings.within(tx) as SqliteSettingRecords;
+        await keptRecords.put('b', 'rolled back');
+        throw new Error('the piece fails after its write');
+      }),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected']);
+    expect(await settings.get('a')).toBe('kept');
+    expect(await settings.get('b')).toBeNull();
+    // Kept past its end, the piece's records write nothing, outside any transaction or in another's.
+    await expect(keptRecords!.put('b', 'after its end')).rejects.toThrow(/already ended/);
+    expect(() => settings.within(kept!)).toThrow(/already ended/);
+    expect(() => settings.within({} as LedgerTransaction)).toThrow(/not a SQLite witnessed write/);
+    expect(await settings.get('b')).toBeNull();
   });
 
   test('a piece that throws before its first await fails alone', async () => {

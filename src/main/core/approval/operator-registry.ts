@@ -1,7 +1,8 @@
 import { Ed25519Verifier, type Ed25519Signer } from '../crypto/ed25519.ts';
 import { KeyFileError } from '../crypto/key-file.ts';
 import { loadOperator, operatorNames, PRIMARY_OPERATOR } from '../crypto/operator-keys.ts';
-import type { Ledger } from '../ledger/ledger.ts';
+import type { LedgerReader } from '../ledger/ledger-reader.ts';
+import type { LedgerStore } from '../store/ledger-store.ts';
 import type { JsonObject } from '../json/json-value.ts';
 import { Refusal } from '../errors.ts';
 import type { TrustedApprover } from './validate-approval.ts';
@@ -15,9 +16,10 @@ export const OPERATOR_KEY_RECEIPT_KIND = 'operator-key';
  * operators add NAME` made (`operators/NAME.pem`). A name it does not know yet is looked up in
  * the data directory when it is asked for (and the directory is read again when the operators
  * are listed), so a key added while OpenExec runs is usable without a restart. A further key is
- * recorded by a `config` receipt the first time this ledger loads it; from then on it is a
- * trusted operator approver (`approvers`, which the engine's approval policy reads at every
- * decision) and may verify grants.
+ * recorded by a `config` receipt (a witnessed write on the LedgerStore) the first time this
+ * ledger loads it; from then on it is a trusted operator approver (`approvers`, which the
+ * engine's approval policy reads at every decision) and may verify grants. The keys in the
+ * directory at start-up are loaded by `loadAll`, which the core awaits before it is used.
  */
 export class OperatorRegistry {
   private readonly byName = new Map<string, Ed25519Signer>();
@@ -27,21 +29,29 @@ export class OperatorRegistry {
    * operator key, appended as it loads. The engine's policy holds this very array.
    */
   readonly approvers: TrustedApprover[];
+  /** Keys being loaded, so two callers asking for a new one at once write one receipt. */
+  private readonly loading = new Map<string, Promise<Ed25519Signer | null>>();
 
   constructor(
     private readonly dataDir: string,
     primary: Ed25519Signer,
-    private readonly ledger: Ledger,
+    /** Which keys the ledger already records (the ledger's own reader: LedgerStore has no such read). */
+    private readonly ledger: LedgerReader,
+    private readonly store: LedgerStore,
     others: readonly TrustedApprover[] = [],
   ) {
     this.approvers = [...others];
     this.adopt(PRIMARY_OPERATOR, primary);
-    for (const name of operatorNames(dataDir)) this.load(name);
+  }
+
+  /** Loads (and records, the first time) every key in the data directory; at start-up. */
+  async loadAll(): Promise<void> {
+    for (const name of operatorNames(this.dataDir)) if (!this.byName.has(name)) await this.load(name);
   }
 
   /** The named operator's key, loading it from the data directory if it is new; undefined if there is none. */
-  get(name: string): Ed25519Signer | undefined {
-    return this.byName.get(name) ?? this.load(name) ?? undefined;
+  async get(name: string): Promise<Ed25519Signer | undefined> {
+    return this.byName.get(name) ?? (await this.load(name)) ?? undefined;
   }
 
   /** The operator key with this id, for verifying what it signed. */
@@ -50,12 +60,21 @@ export class OperatorRegistry {
   }
 
   /** Every operator, the primary first, after reading the directory again for keys added since. */
-  list(): OperatorDto[] {
-    for (const name of operatorNames(this.dataDir)) if (!this.byName.has(name)) this.load(name);
+  async list(): Promise<OperatorDto[]> {
+    await this.loadAll();
     return [...this.byName].map(([name, signer]) => ({ name, keyId: signer.keyId, primary: name === PRIMARY_OPERATOR }));
   }
 
-  private load(name: string): Ed25519Signer | null {
+  private load(name: string): Promise<Ed25519Signer | null> {
+    let loading = this.loading.get(name);
+    if (loading === undefined) {
+      loading = this.loadNew(name).finally(() => this.loading.delete(name));
+      this.loading.set(name, loading);
+    }
+    return loading;
+  }
+
+  private async loadNew(name: string): Promise<Ed25519Signer | null> {
     let signer: Ed25519Signer | null;
     try {
       signer = loadOperator(this.dataDir, name);
@@ -65,22 +84,23 @@ export class OperatorRegistry {
       throw err;
     }
     if (signer === null) return null;
-    if (!this.ledger.read.hasConfigBy(OPERATOR_KEY_RECEIPT_KIND, signer.keyId)) {
+    if (!this.ledger.hasConfigBy(OPERATOR_KEY_RECEIPT_KIND, signer.keyId)) {
       const details = Object.assign(Object.create(null) as JsonObject, {
         kind: OPERATOR_KEY_RECEIPT_KIND,
         change: 'loaded',
         operator: name,
         public_key: Buffer.from(signer.publicKey).toString('base64'),
       });
-      this.ledger.witness(() => {
-        this.ledger.append({
+      const keyId = signer.keyId;
+      await this.store.witness((tx) =>
+        tx.append({
           event: 'config',
           approver: 'operator',
-          approver_key_id: signer.keyId,
-          reason: `operator key loaded: ${name} (key ${signer.keyId})`,
+          approver_key_id: keyId,
+          reason: `operator key loaded: ${name} (key ${keyId})`,
           details,
-        });
-      });
+        }),
+      );
     }
     this.adopt(name, signer);
     return signer;

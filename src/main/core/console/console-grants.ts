@@ -15,8 +15,8 @@ export class ConsoleGrants implements Pick<ConsoleApi, 'previewSimilar' | 'appro
   ) {}
 
   /** The grant for requests like a pending proposal: its payload with `vary` let free. */
-  private similarRequest(input: SimilarGrantInput): GrantRequest {
-    const row = this.proposals.get(input.id);
+  private async similarRequest(input: SimilarGrantInput): Promise<GrantRequest> {
+    const row = await this.proposals.get(input.id);
     if (!row) throw new Refusal('not_found', `No proposal ${input.id}`);
     if (row.status !== 'pending') throw new Refusal('conflict', `Proposal ${input.id} is already ${row.status}`);
     return {
@@ -33,12 +33,12 @@ export class ConsoleGrants implements Pick<ConsoleApi, 'previewSimilar' | 'appro
   }
 
   previewSimilar(input: SimilarGrantInput) {
-    return guarded(() => this.grants.preview(this.similarRequest(input)));
+    return guarded(async () => this.grants.preview(await this.similarRequest(input)));
   }
 
   approveSimilar(input: SimilarGrantInput) {
     return guarded(async () => {
-      const request = this.similarRequest(input);
+      const request = await this.similarRequest(input);
       // Refused terms stop here, before the proposal is approved.
       this.grants.preview(request);
       const approved = await this.proposals.approve(input.id);
@@ -48,7 +48,7 @@ export class ConsoleGrants implements Pick<ConsoleApi, 'previewSimilar' | 'appro
           `Proposal ${input.id} was approved but ${approved.status}: ${approved.reason ?? ''}; no grant was issued`,
         );
       }
-      return { proposal: this.proposals.dto(approved), grant: this.grants.issue(request) };
+      return { proposal: this.proposals.dto(approved), grant: await this.grants.issue(request) };
     });
   }
 

@@ -74,16 +74,16 @@ export class ConsoleLedger implements Pick<ConsoleApi, LedgerMethods> {
   }
 
   issueCheckpoint() {
-    return guarded((): CheckpointDto => this.checkpointDto(this.core.checkpoints.issue()));
+    return guarded(async (): Promise<CheckpointDto> => this.checkpointDto(await this.core.checkpoints.issue()));
   }
 
   inclusionProof(input: { seq: number }) {
-    return guarded((): InclusionProofDto => {
+    return guarded(async (): Promise<InclusionProofDto> => {
       const { core } = this;
       if (!(input.seq >= 1 && input.seq <= core.ledger.size())) throw new Refusal('not_found', `No receipt ${input.seq}`);
-      const latest = core.checkpoints.latest();
-      const checkpoint = latest !== null && latest.size >= input.seq ? latest : core.checkpoints.issue();
-      const p = core.proofs.inclusion(input.seq, checkpoint.size);
+      const latest = await core.checkpoints.latest();
+      const checkpoint = latest !== null && latest.size >= input.seq ? latest : await core.checkpoints.issue();
+      const p = core.proofs.inclusionIn(input.seq, checkpoint.size);
       return {
         checkpoint: this.checkpointDto(checkpoint),
         leafIndex: p.leaf_index,
@@ -105,7 +105,7 @@ export class ConsoleLedger implements Pick<ConsoleApi, LedgerMethods> {
       // A checkpoint now covers the backup receipt; with OPENEXEC_WITNESS_DIR its copy outside
       // the data directory makes a later start on the (shorter) restored copy refuse.
       try {
-        this.core.checkpoints.issue();
+        await this.core.checkpoints.issue();
       } catch {
         // Issued again on the next receipt or tick; the backup stands.
       }
@@ -115,9 +115,9 @@ export class ConsoleLedger implements Pick<ConsoleApi, LedgerMethods> {
   }
 
   /** The checkpoint part of `health`. */
-  checkpointStatus(): CheckpointStatusDto {
+  async checkpointStatus(): Promise<CheckpointStatusDto> {
     const { checkpoints } = this.core;
-    const latest = checkpoints.latest();
+    const latest = await checkpoints.latest();
     const witnessed = checkpoints.latestWitnessed();
     return {
       latest: latest && { size: latest.size, rootHash: Buffer.from(latest.root).toString('hex'), createdAt: latest.createdAt },

@@ -34,21 +34,22 @@ export class ConsoleOperations implements Pick<ConsoleApi, OperationsMethods> {
 
   /** The change and its `config` receipt are one witnessed write; the new list is adopted once it has committed. */
   setAllowed(input: { action: string; allowed: boolean }) {
-    return guarded((): AllowListDto => {
+    return guarded(async (): Promise<AllowListDto> => {
       const { action, allowed } = input;
-      const { allowList, registry, ledger } = this.core;
+      const { allowList, registry, ledgerStore } = this.core;
       if (allowList.locked) {
         throw new Refusal('locked', 'The allow-list is fixed by OPENEXEC_ALLOWED_ACTIONS; change it there and restart');
       }
       if (!registry.has(action)) throw new Refusal('unknown_action', `Unknown action: ${action}`);
       const before = allowList.list();
-      const { changed, list: after } = ledger.witness(() => {
+      const { changed, list: after } = await ledgerStore.witness(async (tx) => {
+        // The allow-list writes its setting itself, on the connection this piece's transaction holds.
         const change = allowList.set(action, allowed);
         if (!change.changed) return change;
         const details = Object.create(null) as JsonObject;
         details['before'] = before;
         details['after'] = change.list;
-        ledger.append({ event: 'config', action, reason: `allow-list: ${allowed ? 'allowed' : 'disallowed'} ${action}`, details });
+        await tx.append({ event: 'config', action, reason: `allow-list: ${allowed ? 'allowed' : 'disallowed'} ${action}`, details });
         return change;
       });
       if (changed) allowList.adopt(after);
@@ -59,8 +60,8 @@ export class ConsoleOperations implements Pick<ConsoleApi, OperationsMethods> {
   }
 
   addAgent(input: { name: string }) {
-    return guarded(() => {
-      const { agent, token } = this.core.agents.add(input.name);
+    return guarded(async () => {
+      const { agent, token } = await this.core.agents.add(input.name);
       return { name: agent.name, token };
     });
   }

@@ -52,8 +52,10 @@ export class ConsoleService implements ConsoleApi {
   }
 
   health() {
-    return guarded((): HealthDto => {
+    return guarded(async (): Promise<HealthDto> => {
       const { core } = this;
+      const checkpoints = await this.ledgerPart.checkpointStatus();
+      const pending = await this.proposals.records.countPending();
       return {
         version: this.info.version,
         mode: core.engine.mode,
@@ -69,32 +71,32 @@ export class ConsoleService implements ConsoleApi {
           ? { path: core.manifest.path, hash: core.manifest.hash, count: Object.keys(core.manifest.definitions).length }
           : null,
         counts: {
-          pending: this.proposals.store.countPending(),
+          pending,
           receipts: core.ledger.size(),
           executions: core.executionStore.countExecuted(),
           approvals: core.executionStore.countApprovals(),
         },
-        checkpoints: this.ledgerPart.checkpointStatus(),
+        checkpoints,
         warnings: [...this.info.warnings()],
       };
     });
   }
 
   listPending() {
-    return guarded(() => this.proposals.listPending().map((r) => this.proposals.dto(r)));
+    return guarded(async () => (await this.proposals.listPending()).map((r) => this.proposals.dto(r)));
   }
 
   getProposal(input: { id: string }) {
-    return guarded((): ProposalDetailDto => {
+    return guarded(async (): Promise<ProposalDetailDto> => {
       const { id } = input;
-      const row = this.proposals.get(id);
+      const row = await this.proposals.get(id);
       if (!row) throw new Refusal('not_found', `No proposal ${id}`);
-      return { ...this.proposals.dto(row), previousApproved: this.proposals.store.lastExecuted(row.action, row.id) };
+      return { ...this.proposals.dto(row), previousApproved: await this.proposals.records.lastExecuted(row.action, row.id) };
     });
   }
 
   extend(input: { id: string; seconds: number }) {
-    return guarded(() => this.proposals.dto(this.proposals.extend(input.id, input.seconds)));
+    return guarded(async () => this.proposals.dto(await this.proposals.extend(input.id, input.seconds)));
   }
 
   approve(input: { id: string; operator?: string | undefined }) {
@@ -102,7 +104,7 @@ export class ConsoleService implements ConsoleApi {
   }
 
   deny(input: { id: string; reason: string }) {
-    return guarded(() => this.proposals.dto(this.proposals.deny(input.id, input.reason)));
+    return guarded(async () => this.proposals.dto(await this.proposals.deny(input.id, input.reason)));
   }
 
   hardeningReport() {

@@ -8,6 +8,9 @@ import { parseIsoTimestamp } from '../approval/iso-time.ts';
 import { checkTerms, verifyGrant, type GrantTerms } from './grant-artifact.ts';
 import { scopeMiss, type ScopedRequest } from './grant-scope.ts';
 import type { GrantEnding, GrantRow, GrantStore } from './grant-store.ts';
+import type { GrantRecords } from '../store/grant-records.ts';
+import type { LedgerTransaction } from '../store/ledger-store.ts';
+import type { ReceiptDraft } from '../ledger/receipt-body.ts';
 
 /** Which use of which grant authorised an execution. */
 export interface GrantUse {
@@ -31,6 +34,9 @@ export const GRANT_RECEIPT_KIND = 'grant';
  * transaction (the engine's decision, or a service's commit): the liveness check, the scope
  * check and the spending of a use happen in the same transaction as the reservation of the
  * execution, so a grant of N uses authorises exactly N executions however many race for it.
+ * The spend (the engine's, synchronous) uses the SQLite GrantStore; what the services do
+ * (covers, endDueWithin, endWithin) reads and writes through GrantRecords within a witnessed
+ * write on the LedgerStore.
  */
 export class GrantAuthority {
   /** Terms whose signature verified, by grant id, with the body that was verified. */
@@ -38,6 +44,8 @@ export class GrantAuthority {
 
   constructor(
     readonly store: GrantStore,
+    /** The same grants behind GrantRecords, for the services. */
+    readonly records: GrantRecords,
     private readonly ledger: Ledger,
     private readonly operatorKey: (keyId: string) => Ed25519Verifier | null,
     private readonly clock: Clock,
@@ -99,51 +107,69 @@ export class GrantAuthority {
   }
 
   /** Whether a live grant covers the request now; reads only (the spend decides). */
-  covers(request: ScopedRequest): boolean {
+  async covers(request: ScopedRequest): Promise<boolean> {
     const now = this.clock.now();
-    return this.store.live(request.action).some((row) => {
+    return (await this.records.live(request.action)).some((row) => {
       const grant = this.verify(row);
       return grant !== null && this.endingAt(grant, now) === null && scopeMiss(grant.terms.scope, grant.varying, request) === null;
     });
   }
 
-  /** Ends, with a receipt each, every grant that is over (expired, or bound to an earlier run). */
-  endDue(): void {
-    this.liveGrants(undefined, this.clock.now());
+  /**
+   * Inside the witnessed write `tx`: ends, with a receipt each, every grant that is over
+   * (expired, or bound to an earlier run).
+   */
+  async endDueWithin(tx: LedgerTransaction): Promise<void> {
+    const records = this.records.within(tx);
+    const { over } = this.sorted(await records.live(), this.clock.now());
+    for (const [grant, ending] of over) await this.endWithin(tx, grant, ending, endingDetail(grant, ending));
   }
 
   /** The live grants (of one action), verified; those found over are ended and witnessed. */
   private liveGrants(action: string | undefined, now: number): VerifiedGrant[] {
+    const { live, over } = this.sorted(this.store.live(action), now);
+    for (const [grant, ending] of over) this.end(grant, ending, endingDetail(grant, ending));
+    return live;
+  }
+
+  /** Rows the store calls live, verified: those still live, and those over with why. */
+  private sorted(rows: GrantRow[], now: number): { live: VerifiedGrant[]; over: [VerifiedGrant, GrantEnding][] } {
     const live: VerifiedGrant[] = [];
-    for (const row of this.store.live(action)) {
+    const over: [VerifiedGrant, GrantEnding][] = [];
+    for (const row of rows) {
       const grant = this.verify(row);
       // A row that does not verify authorises nothing; it stays for an operator to look at.
       if (grant === null) continue;
       const ending = this.endingAt(grant, now);
       if (ending === null) live.push(grant);
-      else this.end(grant, ending, endingDetail(grant, ending));
+      else over.push([grant, ending]);
     }
-    return live;
+    return { live, over };
   }
 
-  /** Ends a live grant and witnesses it in the same transaction; null if it had already ended. */
-  end(grant: VerifiedGrant, reason: GrantEnding, detail: string): ReceiptDto | null {
-    const { row, terms } = grant;
-    const details: JsonObject = Object.assign(Object.create(null) as JsonObject, {
-      kind: GRANT_RECEIPT_KIND,
-      change: reason,
-      uses_spent: BigInt(row.uses_spent),
-    });
-    const receipt = this.ledger.append({
-      event: 'config',
-      action: terms.scope.action,
-      grant_id: row.id,
-      reason: `grant ${row.id} ${reason}: ${detail}`,
-      details,
-    });
-    if (!this.store.end(row.id, reason, receipt.time, receipt.seq)) throw new GrantAlreadyEnded(row.id);
+  /** Ends a live grant and witnesses it in the same transaction; throws GrantAlreadyEnded if it had ended. */
+  end(grant: VerifiedGrant, reason: GrantEnding, detail: string): ReceiptDto {
+    const receipt = this.ledger.append(endingReceipt(grant, reason, detail));
+    if (!this.store.end(grant.row.id, reason, receipt.time, receipt.seq)) throw new GrantAlreadyEnded(grant.row.id);
     return receipt;
   }
+
+  /** As `end`, inside the witnessed write `tx`, through GrantRecords. */
+  async endWithin(tx: LedgerTransaction, grant: VerifiedGrant, reason: GrantEnding, detail: string): Promise<ReceiptDto> {
+    const receipt = await tx.append(endingReceipt(grant, reason, detail));
+    if (!(await this.records.within(tx).end(grant.row.id, reason, receipt.time, receipt.seq))) throw new GrantAlreadyEnded(grant.row.id);
+    return receipt;
+  }
+}
+
+/** The `config` receipt that witnesses a grant's ending. */
+function endingReceipt({ row, terms }: VerifiedGrant, reason: GrantEnding, detail: string): ReceiptDraft {
+  const details: JsonObject = Object.assign(Object.create(null) as JsonObject, {
+    kind: GRANT_RECEIPT_KIND,
+    change: reason,
+    uses_spent: BigInt(row.uses_spent),
+  });
+  return { event: 'config', action: terms.scope.action, grant_id: row.id, reason: `grant ${row.id} ${reason}: ${detail}`, details };
 }
 
 /** Thrown inside a transaction to roll back a receipt about a grant someone else ended first. */

@@ -12,6 +12,7 @@ import { plain } from '../actions/declared/payload-schema.ts';
 import { checkTerms, GrantTermsError, GRANT_TYPE, GRANT_VERSION, signGrant, type GrantTerms } from './grant-artifact.ts';
 import { GRANT_RECEIPT_KIND, GrantAlreadyEnded, type GrantAuthority, type VerifiedGrant } from './grant-authority.ts';
 import type { GrantRow } from './grant-store.ts';
+import type { LedgerTransaction } from '../store/ledger-store.ts';
 
 /** What an operator asks for; the service turns it into signed terms. */
 export interface GrantRequest {
@@ -33,7 +34,8 @@ const LIST_LIMIT = 500;
 /**
  * Issues, lists and revokes grants. Issuing signs the terms with the operator key and records
  * them with a `config` receipt carrying the signed text; revoking ends the grant in one
- * transaction with its receipt, so no decision committed after it can spend a use.
+ * transaction with its receipt, so no decision committed after it can spend a use. Grants are
+ * read through GrantRecords and written in witnessed writes on the LedgerStore.
  */
 export class GrantService {
   private sweeper: NodeJS.Timeout | null = null;
@@ -46,8 +48,16 @@ export class GrantService {
 
   /** Expiry is checked at every dispatch; the timer only makes its receipt prompt. */
   start(intervalMs = 1000): void {
-    this.sweeper = setInterval(() => this.endDue(), intervalMs);
+    this.sweeper = setInterval(() => this.sweep(), intervalMs);
     this.sweeper.unref();
+  }
+
+  private sweep(): void {
+    this.endDue().catch((err: unknown) => {
+      // Stopped while it ran (the core closing under it): there is nothing left to end.
+      if (this.sweeper === null) return;
+      throw err;
+    });
   }
 
   stop(): void {
@@ -55,9 +65,9 @@ export class GrantService {
     this.sweeper = null;
   }
 
-  endDue(): void {
+  async endDue(): Promise<void> {
     try {
-      this.commit(() => this.authority.endDue());
+      await this.commit((tx) => this.authority.endDueWithin(tx));
     } catch (err) {
       if (!isStorageFull(err)) throw err;
     }
@@ -118,12 +128,12 @@ export class GrantService {
     };
   }
 
-  issue(request: GrantRequest): GrantDto {
+  async issue(request: GrantRequest): Promise<GrantDto> {
     const { core } = this;
     const terms = this.terms(request);
     const signed = signGrant(terms, core.operatorSigner);
-    this.commit(() => {
-      this.authority.store.insert({
+    await this.commit(async (tx) => {
+      await this.authority.records.within(tx).insert({
         id: terms.grant_id,
         action: terms.scope.action,
         body: signed.body,
@@ -132,7 +142,7 @@ export class GrantService {
         boot_id: this.authority.bootId,
         created_at: terms.issued_at,
       });
-      core.ledger.append({
+      await tx.append({
         event: 'config',
         action: terms.scope.action,
         grant_id: terms.grant_id,
@@ -143,39 +153,40 @@ export class GrantService {
         details: obj({ kind: GRANT_RECEIPT_KIND, change: 'granted', grant: parseJson(signed.body), signature: signed.signature }),
       });
     });
-    return this.dto(this.authority.store.get(terms.grant_id)!);
+    return this.dto((await this.authority.records.get(terms.grant_id))!);
   }
 
   /** Ends a live grant now; decisions committed after this cannot spend it. */
-  revoke(id: string, reason: string): GrantDto {
-    const row = this.authority.store.get(id);
+  async revoke(id: string, reason: string): Promise<GrantDto> {
+    const row = await this.authority.records.get(id);
     if (!row) throw new Refusal('not_found', `No grant ${id}`);
     const grant = this.authority.verify(row);
     if (!grant) throw new Refusal('conflict', `Grant ${id} does not verify under a known operator key`);
     if (row.ended_reason !== null) throw new Refusal('conflict', `Grant ${id} has already ended (${row.ended_reason})`);
     try {
-      this.commit(() => {
+      await this.commit(async (tx) => {
         // Read again inside the transaction: a use spent just before counts in the receipt.
-        const now = this.authority.store.get(id)!;
-        this.authority.end({ ...grant, row: now }, 'revoked', reason);
+        const now = (await this.authority.records.within(tx).get(id))!;
+        await this.authority.endWithin(tx, { ...grant, row: now }, 'revoked', reason);
       });
     } catch (err) {
       if (err instanceof GrantAlreadyEnded) throw new Refusal('conflict', `Grant ${id} has already ended`);
       throw err;
     }
-    return this.dto(this.authority.store.get(id)!);
+    return this.dto((await this.authority.records.get(id))!);
   }
 
-  get(id: string): GrantDto | undefined {
-    this.endDue();
-    const row = this.authority.store.get(id);
+  async get(id: string): Promise<GrantDto | undefined> {
+    await this.endDue();
+    const row = await this.authority.records.get(id);
     return row ? this.dto(row) : undefined;
   }
 
   /** Live grants, or the latest ones whatever their state. */
-  list(all = false): GrantDto[] {
-    this.endDue();
-    const rows = all ? this.authority.store.latest(LIST_LIMIT) : this.authority.store.live();
+  async list(all = false): Promise<GrantDto[]> {
+    await this.endDue();
+    const { records } = this.authority;
+    const rows = all ? await records.latest(LIST_LIMIT) : await records.live();
     return rows.map((row) => this.dto(row));
   }
 
@@ -205,8 +216,8 @@ export class GrantService {
     };
   }
 
-  private commit(work: () => void): void {
-    this.core.ledger.witness(work);
+  private commit(work: (tx: LedgerTransaction) => Promise<void>): Promise<void> {
+    return this.core.ledgerStore.witness(work);
   }
 }
 

@@ -47,15 +47,19 @@ export class LedgerProofs {
   }
 
   /** The latest stored checkpoint; 404 before the first one is issued. */
-  latestCheckpoint(): CheckpointView {
-    const c = this.checkpoints.latest();
+  async latestCheckpoint(): Promise<CheckpointView> {
+    const c = await this.checkpoints.latest();
     if (c === null) throw new Refusal('not_found', 'No checkpoint has been issued yet');
     return this.checkpointView(c);
   }
 
   /** Proof that receipt `seq` is in the tree of `size` (default: the latest checkpoint's size). */
-  inclusion(seq: number, size?: number): InclusionView {
-    const treeSize = size ?? this.checkpoints.latest()?.size ?? this.ledger.size();
+  async inclusion(seq: number, size?: number): Promise<InclusionView> {
+    return this.inclusionIn(seq, size ?? (await this.checkpoints.latest())?.size ?? this.ledger.size());
+  }
+
+  /** Proof that receipt `seq` is in the tree of `treeSize`. */
+  inclusionIn(seq: number, treeSize: number): InclusionView {
     checkInclusionArgs(seq, treeSize, this.ledger.size());
     const { tree } = this.ledger;
     const proof = tree.inclusion(seq - 1, treeSize);

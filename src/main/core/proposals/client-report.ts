@@ -31,7 +31,7 @@ export interface ClientReport {
  * proposal of the same agent and request authorised it; `result_hash` commits to what was
  * reported.
  */
-export function recordClientReport(core: OpenExecCore, report: ClientReport): ReceiptDto {
+export function recordClientReport(core: OpenExecCore, report: ClientReport): Promise<ReceiptDto> {
   const requestHash = hashRequest(report.action, report.payload);
   const p = report.proposal;
   const approved = p !== null && p.status === 'executed' && p.agent === report.agent && p.request_hash === requestHash;
@@ -50,8 +50,8 @@ export function recordClientReport(core: OpenExecCore, report: ClientReport): Re
       : report.outcome === 'outcome_unknown'
         ? `Sent by the client (${report.client}) once; its answer was lost: outcome unknown, never resent`
         : `Executed by the client (${report.client}), not by OpenExec: outcome as the client reported it`;
-  return core.ledger.witness(() =>
-    core.ledger.append({
+  return core.ledgerStore.witness((tx) =>
+    tx.append({
       event: 'reported',
       action: report.action,
       nonce: report.nonce,

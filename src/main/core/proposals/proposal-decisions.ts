@@ -2,7 +2,8 @@ import { isoUtc } from '../clock.ts';
 import { Refusal } from '../errors.ts';
 import type { ExecuteOutcome } from '../engine/engine.ts';
 import type { OpenExecCore } from '../openexec-core.ts';
-import type { ProposalDecision, ProposalRow, ProposalStore } from './proposal-store.ts';
+import type { ProposalDecision, ProposalRow } from './proposal-store.ts';
+import type { ProposalRecords } from '../store/proposal-records.ts';
 
 export const MAX_TTL_SECONDS = 7 * 24 * 3600;
 /** An extension never sets the expiry further ahead of now than this. */
@@ -51,10 +52,14 @@ export function extendedExpiry(row: ProposalRow, seconds: number, now: number): 
  * After a restart: pending proposals whose claimed execution ended (or was closed as
  * interrupted) while nothing was listening are closed as that execution ended, at its receipt's time.
  */
-export function settleEndedExecutions(core: Pick<OpenExecCore, 'ledger' | 'executionStore'>, store: ProposalStore): number {
-  let settled = 0;
-  core.ledger.witness(() => {
-    for (const p of store.listClaimedPending()) {
+export function settleEndedExecutions(
+  core: Pick<OpenExecCore, 'ledger' | 'ledgerStore' | 'executionStore'>,
+  records: ProposalRecords,
+): Promise<number> {
+  return core.ledgerStore.witness(async (tx) => {
+    const proposals = records.within(tx);
+    let settled = 0;
+    for (const p of await proposals.listClaimedPending()) {
       const e = p.exec_id === null ? undefined : core.executionStore.get(p.exec_id);
       if (!e || e.status === 'started' || e.receipt_seq === null) continue;
       const time = core.ledger.read.withNeighbours(e.receipt_seq)?.receipt.time;
@@ -68,8 +73,8 @@ export function settleEndedExecutions(core: Pick<OpenExecCore, 'ledger' | 'execu
         approvalId: p.approval_id,
         receiptSeq: e.receipt_seq,
       };
-      if (store.decide(p.id, decision)) settled++;
+      if (await proposals.decide(p.id, decision)) settled++;
     }
+    return settled;
   });
-  return settled;
 }

@@ -12,7 +12,9 @@ import type { Ed25519Signer } from '../crypto/ed25519.ts';
 import { PRIMARY_OPERATOR } from '../crypto/operator-keys.ts';
 import { ProposalWaiters } from './proposal-waiters.ts';
 import { QuorumView } from './quorum-view.ts';
-import { payloadOf, proposalDto, type ProposalRow, type ProposalStore } from './proposal-store.ts';
+import { payloadOf, proposalDto, type ProposalRow } from './proposal-store.ts';
+import type { ProposalRecords } from '../store/proposal-records.ts';
+import type { LedgerTransaction } from '../store/ledger-store.ts';
 import { approvedReceipt, closedReceipt, extendedReceipt, proposedReceipt, refusedProposalReceipt } from './proposal-receipts.ts';
 import { extendedExpiry, settleEndedExecutions } from './proposal-decisions.ts';
 import { executeProposal } from './proposal-execution.ts';
@@ -41,10 +43,13 @@ const EXPIRED_REASON = 'No decision before the proposal expired: denied by defau
 /**
  * The human in the loop: agents propose, an operator approves or denies, the engine executes
  * an approval through exactly the path any external artifact takes. Proposals nobody decides
- * expire into a denial, with a receipt.
+ * expire into a denial, with a receipt. Proposals are read through ProposalRecords and every
+ * change is a witnessed write on the LedgerStore, its checks made inside the write's piece so
+ * that the check and the change are one step; the engine's own callbacks (executeProposal)
+ * and the console's quorum view still read the SQLite ProposalStore.
  */
 export class ProposalService {
-  readonly store: ProposalStore;
+  readonly records: ProposalRecords;
   private readonly waiters = new ProposalWaiters();
   private readonly approving = new Set<string>();
   private readonly quorum: QuorumView;
@@ -55,15 +60,15 @@ export class ProposalService {
     private readonly events: EventHub,
     private readonly options: ProposalOptions,
   ) {
-    this.store = core.proposalStore;
-    this.quorum = new QuorumView(this.store, core.registry);
+    this.records = core.proposalRecords;
+    this.quorum = new QuorumView(core.proposalStore, core.registry);
   }
 
   /** Expiry is checked on every read as well; the timer only makes it prompt when nobody asks. */
-  start(intervalMs = 500): void {
-    settleEndedExecutions(this.core, this.store);
-    this.expireDue();
-    this.sweeper = setInterval(() => this.expireDue(), intervalMs);
+  async start(intervalMs = 500): Promise<void> {
+    await settleEndedExecutions(this.core, this.records);
+    await this.expireDue();
+    this.sweeper = setInterval(() => this.sweep(), intervalMs);
     this.sweeper.unref();
   }
 
@@ -73,80 +78,87 @@ export class ProposalService {
     this.waiters.wakeAll();
   }
 
-  propose(input: ProposeInput): { created: boolean; proposal: ProposalRow } {
-    const requestHash = hashRequest(input.action, input.payload);
-    const existing = this.store.findByNonce(input.nonce);
-    if (existing) {
-      if (existing.request_hash !== requestHash) {
-        this.refuse(input, requestHash, new Refusal('nonce_conflict', `Nonce '${input.nonce}' was already used for a different request`));
-      }
-      if (existing.agent !== (input.agent ?? null)) {
-        this.refuse(input, requestHash, new Refusal('nonce_conflict', `Nonce '${input.nonce}' was already used by another agent`));
-      }
-      return { created: false, proposal: this.fresh(existing) };
-    }
-    const { allowList, registry } = this.core;
-    if (!allowList.isAllowed(input.action)) {
-      this.refuse(input, requestHash, new Refusal('not_allowed', `Action '${input.action}' is not in the execution allow-list`));
-    }
-    const action = registry.get(input.action);
-    if (!action) this.refuse(input, requestHash, new Refusal('unknown_action', `Unknown action: ${input.action}`));
-    const invalid = declaredRefusal(action, { ...input, artifact: null });
-    if (invalid) this.refuse(input, requestHash, new Refusal(invalid.code, invalid.detail));
-    const definitionHash = action.definitionHash ?? null;
-    // Proposals and executions share one nonce space.
-    const execution = this.core.executionStore.findByNonce(input.nonce);
-    if (execution !== undefined) {
-      this.refuse(
-        input,
-        requestHash,
-        new Refusal('nonce_conflict', `Nonce '${input.nonce}' was already used by execution ${execution.id}`),
-      );
-    }
-    const now = this.core.clock.now();
-    const ttl = input.ttlSeconds ?? this.options.defaultTtlSeconds;
-    const row = {
-      id: randomUUID(),
-      nonce: input.nonce,
-      action: input.action,
-      payload: canonicalJson(input.payload),
-      request_hash: requestHash,
-      context: input.context ?? null,
-      created_at: isoUtc(now),
-      expires_at: isoUtc(now + ttl * 1000),
-      action_def_hash: definitionHash,
-      agent: input.agent ?? null,
-    };
-    this.commit(() => {
-      this.store.insert(row);
-      this.core.ledger.append(proposedReceipt(row, input.payload));
+  private sweep(): void {
+    this.expireDue().catch((err: unknown) => {
+      // Stopped while it ran (the core closing under it): there is nothing left to expire.
+      if (this.sweeper === null) return;
+      throw err;
     });
-    const created = this.store.get(row.id)!;
+  }
+
+  async propose(input: ProposeInput): Promise<{ created: boolean; proposal: ProposalRow }> {
+    const requestHash = hashRequest(input.action, input.payload);
+    const outcome = await this.core.ledgerStore.witness(async (tx): Promise<Proposed> => {
+      const records = this.records.within(tx);
+      // A proposal refused at once is an attempt like any other: witnessed, then answered.
+      const refuse = async (refusal: Refusal): Promise<Proposed> => {
+        const definitionHash = this.core.registry.get(input.action)?.definitionHash ?? null;
+        await tx.append(refusedProposalReceipt(input, requestHash, refusal, definitionHash));
+        return { refused: refusal };
+      };
+      const existing = await records.findByNonce(input.nonce);
+      if (existing) {
+        if (existing.request_hash !== requestHash) {
+          return refuse(new Refusal('nonce_conflict', `Nonce '${input.nonce}' was already used for a different request`));
+        }
+        if (existing.agent !== (input.agent ?? null)) {
+          return refuse(new Refusal('nonce_conflict', `Nonce '${input.nonce}' was already used by another agent`));
+        }
+        return { existing };
+      }
+      const { allowList, registry } = this.core;
+      if (!allowList.isAllowed(input.action)) {
+        return refuse(new Refusal('not_allowed', `Action '${input.action}' is not in the execution allow-list`));
+      }
+      const action = registry.get(input.action);
+      if (!action) return refuse(new Refusal('unknown_action', `Unknown action: ${input.action}`));
+      const invalid = declaredRefusal(action, { ...input, artifact: null });
+      if (invalid) return refuse(new Refusal(invalid.code, invalid.detail));
+      const definitionHash = action.definitionHash ?? null;
+      // Proposals and executions share one nonce space.
+      const execution = this.core.executionStore.findByNonce(input.nonce);
+      if (execution !== undefined) {
+        return refuse(new Refusal('nonce_conflict', `Nonce '${input.nonce}' was already used by execution ${execution.id}`));
+      }
+      const now = this.core.clock.now();
+      const ttl = input.ttlSeconds ?? this.options.defaultTtlSeconds;
+      const row = {
+        id: randomUUID(),
+        nonce: input.nonce,
+        action: input.action,
+        payload: canonicalJson(input.payload),
+        request_hash: requestHash,
+        context: input.context ?? null,
+        created_at: isoUtc(now),
+        expires_at: isoUtc(now + ttl * 1000),
+        action_def_hash: definitionHash,
+        agent: input.agent ?? null,
+      };
+      await records.insert(row);
+      await tx.append(proposedReceipt(row, input.payload));
+      return { created: row.id };
+    });
+    if ('refused' in outcome) throw outcome.refused;
+    if ('existing' in outcome) return { created: false, proposal: await this.fresh(outcome.existing) };
+    const created = (await this.records.get(outcome.created))!;
     this.changed(created);
     return { created: true, proposal: created };
   }
 
-  /** A proposal refused at once is an attempt like any other: witnessed, then answered. */
-  private refuse(input: ProposeInput, requestHash: string, refusal: Refusal): never {
-    const definitionHash = this.core.registry.get(input.action)?.definitionHash ?? null;
-    this.commit(() => this.core.ledger.append(refusedProposalReceipt(input, requestHash, refusal, definitionHash)));
-    throw refusal;
-  }
-
   /** The proposal as it stands now (an overdue one is expired first). */
-  get(id: string): ProposalRow | undefined {
-    const row = this.store.get(id);
+  async get(id: string): Promise<ProposalRow | undefined> {
+    const row = await this.records.get(id);
     return row ? this.fresh(row) : undefined;
   }
 
-  listPending(): ProposalRow[] {
-    this.expireDue();
-    return this.store.listPending();
+  async listPending(): Promise<ProposalRow[]> {
+    await this.expireDue();
+    return this.records.listPending();
   }
 
   /** Resolves the moment the proposal is decided, or after `timeoutMs` with it still pending. */
   async wait(id: string, timeoutMs: number): Promise<ProposalRow | undefined> {
-    const row = this.get(id);
+    const row = await this.get(id);
     if (!row || row.status !== 'pending' || timeoutMs <= 0) return row;
     // Never later than the proposal's own expiry, when it is decided by default.
     const untilExpiry = Date.parse(row.expires_at) - this.core.clock.now() + 5;
@@ -160,15 +172,15 @@ export class ProposalService {
    * proposal stays pending; the one that completes it executes. The same key twice counts once.
    */
   async approve(id: string, operator: string = PRIMARY_OPERATOR): Promise<ProposalRow> {
-    const row = this.pendingOrRefuse(id);
-    const signer = this.core.operators.get(operator);
+    const row = await this.pendingOrRefuse(id);
+    const signer = await this.core.operators.get(operator);
     if (!signer) throw new Refusal('not_found', `No operator '${operator}' (see openexec operators add)`);
     // A second click while the first approval is on its way must not sign a second artifact.
     if (this.approving.has(id)) throw new Refusal('conflict', `Proposal ${id} is already being approved`);
     this.approving.add(id);
     try {
       const quorum = this.core.registry.get(row.action)?.quorum ?? 1;
-      const keys = this.store.approvalKeys(id);
+      const keys = await this.records.approvalKeys(id);
       if (keys.includes(signer.keyId)) {
         throw new Refusal(
           'conflict',
@@ -191,18 +203,18 @@ export class ProposalService {
     const id = row.id;
     const approval = mintOperatorApproval(this.core, row.request_hash, this.options.tenantId, signer);
     const quorumDetails = quorum > 1 ? { operator, quorum: BigInt(quorum), approvals: BigInt(count) } : {};
-    this.commit(() => {
-      const receipt = this.core.ledger.append(approvedReceipt(row, approval, quorumDetails));
-      if (quorum > 1) this.store.recordApproval(id, signer.keyId, operator, receipt.time, receipt.seq);
+    await this.commit(async (tx) => {
+      const receipt = await tx.append(approvedReceipt(row, approval, quorumDetails));
+      if (quorum > 1) await this.records.within(tx).recordApproval(id, signer.keyId, operator, receipt.time, receipt.seq);
     });
     if (count < quorum) {
       // Short of the quorum: witnessed, and waiting for another operator's key.
-      const waiting = this.store.get(id)!;
+      const waiting = (await this.records.get(id))!;
       this.changed(waiting);
       return waiting;
     }
-    const outcome = await executeProposal(this.core, this.store, row, approval.artifact, null);
-    const after = this.store.get(id)!;
+    const outcome = await executeProposal(this.core, this.core.proposalStore, row, approval.artifact, null);
+    const after = (await this.records.get(id))!;
     if (after.status === 'pending') {
       // Refused before anything was reserved (an internal error): nothing ran; say why.
       const detail = outcome.kind === 'refused' ? outcome.detail : 'not executed';
@@ -221,58 +233,56 @@ export class ProposalService {
    * (no new decision). Every way in that proposes goes through here, so grants apply to all.
    */
   async submit(input: ProposeInput): Promise<{ created: boolean; proposal: ProposalRow }> {
-    const result = this.propose(input);
+    const result = await this.propose(input);
     const { proposal } = result;
     const request = { action: proposal.action, payload: payloadOf(proposal), agent: input.agent ?? null };
-    if (!result.created || proposal.status !== 'pending' || !this.core.grants.covers(request)) return result;
+    if (!result.created || proposal.status !== 'pending' || !(await this.core.grants.covers(request))) return result;
     if (this.approving.has(proposal.id)) return result;
     this.approving.add(proposal.id);
     try {
-      await executeProposal(this.core, this.store, proposal, null, input.agent ?? null);
+      await executeProposal(this.core, this.core.proposalStore, proposal, null, input.agent ?? null);
     } finally {
       this.approving.delete(proposal.id);
     }
-    const after = this.store.get(proposal.id)!;
+    const after = (await this.records.get(proposal.id))!;
     this.changed(after);
     return { created: true, proposal: after };
   }
 
   /** Gives the operator more time to read (see extendedExpiry), witnessed by an `extended` receipt. */
-  extend(id: string, seconds: number): ProposalRow {
-    const row = this.pendingOrRefuse(id);
+  async extend(id: string, seconds: number): Promise<ProposalRow> {
+    const row = await this.pendingOrRefuse(id);
     const expiresAt = extendedExpiry(row, seconds, this.core.clock.now());
-    let extended = false;
-    this.commit(() => {
-      extended = this.store.extend(id, row.expires_at, expiresAt);
-      if (!extended) throw new StaleDecision();
-      this.core.ledger.append(extendedReceipt(row, expiresAt));
+    const extended = await this.commit(async (tx) => {
+      if (!(await this.records.within(tx).extend(id, row.expires_at, expiresAt))) throw new StaleDecision();
+      await tx.append(extendedReceipt(row, expiresAt));
+      return true;
     });
     if (!extended) throw new Refusal('conflict', `Proposal ${id} changed while it was being extended`);
-    const after = this.store.get(id)!;
+    const after = (await this.records.get(id))!;
     this.changed(after);
     return after;
   }
 
-  deny(id: string, reason: string): ProposalRow {
-    const row = this.pendingOrRefuse(id);
-    this.close(row, 'denied', reason);
-    return this.store.get(id)!;
+  async deny(id: string, reason: string): Promise<ProposalRow> {
+    const row = await this.pendingOrRefuse(id);
+    await this.close(row, 'denied', reason);
+    return (await this.records.get(id))!;
   }
 
   /** With no room to record an expiry, it is left for a later pass: reads and the sweeper go on. */
-  expireDue(): void {
+  async expireDue(): Promise<void> {
     try {
-      for (const row of this.store.dueForExpiry(isoUtc(this.core.clock.now()))) this.close(row, 'expired', EXPIRED_REASON);
+      for (const row of await this.records.dueForExpiry(isoUtc(this.core.clock.now()))) await this.close(row, 'expired', EXPIRED_REASON);
     } catch (err) {
       if (!isStorageFull(err)) throw err;
     }
   }
 
-  private close(row: ProposalRow, status: 'denied' | 'expired', reason: string): void {
-    let closed = false;
-    this.commit(() => {
-      const receipt = this.core.ledger.append(closedReceipt(row, status, reason));
-      closed = this.store.decide(row.id, {
+  private async close(row: ProposalRow, status: 'denied' | 'expired', reason: string): Promise<void> {
+    const closed = await this.commit(async (tx) => {
+      const receipt = await tx.append(closedReceipt(row, status, reason));
+      const decided = await this.records.within(tx).decide(row.id, {
         status,
         decidedAt: receipt.time,
         reason,
@@ -282,13 +292,14 @@ export class ProposalService {
         receiptSeq: receipt.seq,
       });
       // Someone else decided first: leave no receipt claiming otherwise.
-      if (!closed) throw new StaleDecision();
+      if (!decided) throw new StaleDecision();
+      return true;
     });
-    if (closed) this.changed(this.store.get(row.id)!);
+    if (closed) this.changed((await this.records.get(row.id))!);
   }
 
-  private pendingOrRefuse(id: string): ProposalRow {
-    const row = this.get(id);
+  private async pendingOrRefuse(id: string): Promise<ProposalRow> {
+    const row = await this.get(id);
     if (!row) throw new Refusal('not_found', `No proposal ${id}`);
     if (row.status === 'expired') throw new Refusal('expired', `Proposal ${id} has expired`);
     if (row.status !== 'pending') throw new Refusal('conflict', `Proposal ${id} is already ${row.status}`);
@@ -296,26 +307,26 @@ export class ProposalService {
     return row;
   }
 
-  private fresh(row: ProposalRow): ProposalRow {
+  private async fresh(row: ProposalRow): Promise<ProposalRow> {
     if (row.status === 'pending' && row.exec_id === null && Date.parse(row.expires_at) <= this.core.clock.now()) {
       try {
-        this.close(row, 'expired', EXPIRED_REASON);
+        await this.close(row, 'expired', EXPIRED_REASON);
       } catch (err) {
         // The read still answers, with the row as stored; nothing can approve it past expiry.
         if (!isStorageFull(err)) throw err;
         return row;
       }
-      return this.store.get(row.id)!;
+      return (await this.records.get(row.id))!;
     }
     return row;
   }
 
-  /** One write transaction; a decision someone else made first leaves no trace. */
-  private commit(work: () => void): void {
+  /** One witnessed write; a decision someone else made first leaves no trace (undefined). */
+  private async commit<T>(work: (tx: LedgerTransaction) => Promise<T>): Promise<T | undefined> {
     try {
-      this.core.ledger.witness(work);
+      return await this.core.ledgerStore.witness(work);
     } catch (err) {
-      if (err instanceof StaleDecision) return;
+      if (err instanceof StaleDecision) return undefined;
       throw err;
     }
   }
@@ -341,5 +352,8 @@ export class ProposalService {
     if (row.status !== 'pending') this.waiters.wake(row.id);
   }
 }
+
+/** What a proposal's witnessed write found: a new proposal, the one its nonce holds, or a refusal. */
+type Proposed = { created: string } | { existing: ProposalRow } | { refused: Refusal };
 
 class StaleDecision extends Error {}

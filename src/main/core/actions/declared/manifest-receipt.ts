@@ -1,4 +1,5 @@
-import type { Ledger } from '../../ledger/ledger.ts';
+import type { LedgerReader } from '../../ledger/ledger-reader.ts';
+import type { LedgerStore } from '../../store/ledger-store.ts';
 import type { JsonObject } from '../../json/json-value.ts';
 import type { ReceiptDto } from '../../../../shared/console-dto.ts';
 
@@ -16,8 +17,8 @@ interface Recorded {
   definitions: Record<string, string>;
 }
 
-function lastRecorded(ledger: Ledger): Recorded | null {
-  const body = ledger.read.latestConfig(MANIFEST_RECEIPT_KIND)?.body;
+function lastRecorded(ledger: LedgerReader): Recorded | null {
+  const body = ledger.latestConfig(MANIFEST_RECEIPT_KIND)?.body;
   if (body === undefined) return null;
   const details = (JSON.parse(body) as { details: { manifest_hash: string | null; actions: Record<string, string> } }).details;
   return { hash: details.manifest_hash, definitions: details.actions };
@@ -30,14 +31,14 @@ function obj(entries: Record<string, unknown>): JsonObject {
 /**
  * At start-up: when the manifest differs from the one the ledger last recorded (or appears or
  * goes away), a `config` receipt says which one is now in force and what changed. Returns it,
- * or null when nothing changed.
+ * or null when nothing changed. The last one recorded is read with the ledger's own reader
+ * (LedgerStore has no such read); the receipt is a witnessed write on the LedgerStore.
  */
-export function recordManifest(ledger: Ledger, manifest: ManifestInForce | null): ReceiptDto | null {
-  let receipt: ReceiptDto | null = null;
-  ledger.witness(() => {
+export function recordManifest(ledger: LedgerReader, store: LedgerStore, manifest: ManifestInForce | null): Promise<ReceiptDto | null> {
+  return store.witness(async (tx) => {
     const previous = lastRecorded(ledger);
     const hash = manifest?.hash ?? null;
-    if ((previous?.hash ?? null) === hash) return;
+    if ((previous?.hash ?? null) === hash) return null;
     const before = previous?.definitions ?? {};
     const after = manifest?.definitions ?? {};
     const added = Object.keys(after)
@@ -55,7 +56,7 @@ export function recordManifest(ledger: Ledger, manifest: ManifestInForce | null)
       ...(changed.length ? [`changed ${changed.join(', ')}`] : []),
     ];
     const what = manifest ? `${manifest.path} (${Object.keys(after).length} actions)` : 'none';
-    receipt = ledger.append({
+    return tx.append({
       event: 'config',
       reason: `actions manifest: ${what}${parts.length ? `; ${parts.join('; ')}` : ''}`,
       details: obj({
@@ -70,5 +71,4 @@ export function recordManifest(ledger: Ledger, manifest: ManifestInForce | null)
       }),
     });
   });
-  return receipt;
 }

@@ -61,11 +61,12 @@ function matching(core: OpenExecCore, query: ExportQuery, size: number, cap: num
  * The one place a bundle is made, for the window's Export and `openexec export` alike. It
  * signs a checkpoint of the ledger as it is now and exports only receipts that checkpoint
  * covers, each with its inclusion proof, so every receipt is tied to the whole ledger even
- * when the query picks a few. Synchronous, so no receipt is appended while it runs.
+ * when the query picks a few. Synchronous once the checkpoint is issued: receipts appended
+ * meanwhile lie beyond its size, so the bundle neither includes nor misses them.
  */
 /** `cap`: at most this many receipts, the newest (a parameter so tests can reach it). */
-export function buildBundle(core: OpenExecCore, query: ExportQuery, cap = EXPORT_CAP): ExportBundleDto {
-  const checkpoint = core.checkpoints.issue();
+export async function buildBundle(core: OpenExecCore, query: ExportQuery, cap = EXPORT_CAP): Promise<ExportBundleDto> {
+  const checkpoint = await core.checkpoints.issue();
   const { receipts, complete } = matching(core, query, checkpoint.size, cap);
   receipts.reverse();
   const entries = receipts.map((r): BundleReceipt => {
@@ -80,7 +81,7 @@ export function buildBundle(core: OpenExecCore, query: ExportQuery, cap = EXPORT
       signature: r.signature,
       ...(typeof result === 'string' ? { result } : {}),
       ...(r.bodies ? { bodies: bundleBodies(r.bodies) } : {}),
-      inclusion_proof: core.proofs.inclusion(r.seq, checkpoint.size).proof,
+      inclusion_proof: core.proofs.inclusionIn(r.seq, checkpoint.size).proof,
     };
   });
   const bundle: ReceiptBundle = {

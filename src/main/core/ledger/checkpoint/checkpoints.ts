@@ -1,6 +1,8 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { SqliteDatabase } from '../../store/database.ts';
+import type { CheckpointRecords } from '../../store/checkpoint-records.ts';
+import type { LedgerStore } from '../../store/ledger-store.ts';
+import { RecordConflict } from '../../store/record-conflict.ts';
 import { Ed25519Verifier, type Ed25519Signer } from '../../crypto/ed25519.ts';
 import { isoUtc, type Clock } from '../../clock.ts';
 import type { Ledger } from '../ledger.ts';
@@ -14,7 +16,7 @@ import {
   verifyCheckpointNote,
   type VerifiedCheckpoint,
 } from './checkpoint-note.ts';
-import { CheckpointTable, type StoredCheckpoint } from './checkpoint-table.ts';
+import type { StoredCheckpoint } from './checkpoint-table.ts';
 
 export type { StoredCheckpoint };
 
@@ -37,11 +39,12 @@ const WITNESS_FILE = /^checkpoint-(\d+)\.txt$/;
  * Signed checkpoints of the receipts' Merkle tree: owner of the `checkpoints` table and of the
  * witness directory. A checkpoint commits the ledger to its first N receipts; anyone holding
  * one can later demand a consistency proof, so removing or rewriting receipts it covers is
- * caught, which a hash chain alone cannot do for its newest receipts.
+ * caught, which a hash chain alone cannot do for its newest receipts. The table is read and
+ * written through CheckpointRecords, an issue being a witnessed write on the LedgerStore (with
+ * no receipt of its own); the tree and its size are the ledger's.
  */
 export class Checkpoints {
   readonly origin: string;
-  private readonly table: CheckpointTable;
   private timer: NodeJS.Timeout | null = null;
   private unsubscribe: (() => void) | null = null;
   private scheduled = false;
@@ -50,7 +53,8 @@ export class Checkpoints {
   private witnessError: string | null = null;
 
   constructor(
-    private readonly db: SqliteDatabase,
+    private readonly records: CheckpointRecords,
+    private readonly store: LedgerStore,
     private readonly ledger: Ledger,
     private readonly receiptSigner: Ed25519Signer,
     private readonly operatorSigner: Ed25519Signer,
@@ -58,31 +62,35 @@ export class Checkpoints {
     private readonly options: CheckpointOptions,
   ) {
     this.origin = ledgerOrigin(receiptSigner.keyId);
-    this.table = new CheckpointTable(db);
   }
 
-  latest(): StoredCheckpoint | null {
-    return this.table.latest();
+  latest(): Promise<StoredCheckpoint | null> {
+    return this.records.latest();
   }
 
-  at(size: number): StoredCheckpoint | null {
-    return this.table.at(size);
+  at(size: number): Promise<StoredCheckpoint | null> {
+    return this.records.at(size);
   }
 
   /** A checkpoint of the ledger as it is now (the stored one when nothing was added since). */
-  issue(): StoredCheckpoint {
-    const checkpoint = this.db
-      .transaction((): StoredCheckpoint => {
-        const size = this.ledger.size();
-        const existing = this.at(size);
-        if (existing) return existing;
-        const root = this.ledger.tree.root(size);
-        const note = signCheckpoint({ origin: this.origin, size, root }, this.receiptSigner);
-        const issued = { size, root, note, createdAt: isoUtc(this.clock.now()) };
-        this.table.insert(issued);
-        return issued;
-      })
-      .immediate();
+  async issue(): Promise<StoredCheckpoint> {
+    const checkpoint = await this.store.witness(async (tx): Promise<StoredCheckpoint> => {
+      const records = this.records.within(tx);
+      const size = this.ledger.size();
+      const existing = await records.at(size);
+      if (existing) return existing;
+      const root = this.ledger.tree.root(size);
+      const note = signCheckpoint({ origin: this.origin, size, root }, this.receiptSigner);
+      const issued = { size, root, note, createdAt: isoUtc(this.clock.now()) };
+      try {
+        await records.insert(issued);
+      } catch (err) {
+        // Another instance checkpointed this size first (PostgreSQL): one per size, that one.
+        if (!(err instanceof RecordConflict)) throw err;
+        return (await records.at(size))!;
+      }
+      return issued;
+    });
     this.checkpointedSize = Math.max(this.checkpointedSize ?? 0, checkpoint.size);
     if (this.options.witnessDir !== null) this.witness(checkpoint);
     return checkpoint;
@@ -94,18 +102,12 @@ export class Checkpoints {
     // committed) with the size last checkpointed, kept here, instead of asking the database.
     this.unsubscribe = this.ledger.subscribe((receipt) => {
       if (this.scheduled) return;
-      this.checkpointedSize ??= this.latest()?.size ?? 0;
-      if (receipt.seq - this.checkpointedSize < this.options.every) return;
+      if (this.checkpointedSize !== null && receipt.seq - this.checkpointedSize < this.options.every) return;
       this.scheduled = true;
       // After the group commit that announced the receipt, never inside it.
-      setImmediate(() => {
-        this.scheduled = false;
-        this.issueQuietly();
-      });
+      setImmediate(() => void this.issueIfDue(receipt.seq));
     });
-    this.timer = setInterval(() => {
-      if (this.ledger.size() > (this.latest()?.size ?? 0)) this.issueQuietly();
-    }, this.options.intervalMs);
+    this.timer = setInterval(() => void this.issueIfGrown(), this.options.intervalMs);
     this.timer.unref();
   }
 
@@ -177,11 +179,23 @@ export class Checkpoints {
     }
   }
 
-  private issueQuietly(): void {
+  /** The size last checkpointed is read once, the first time a receipt asks. */
+  private async issueIfDue(seq: number): Promise<void> {
     try {
-      this.issue();
+      this.checkpointedSize ??= (await this.latest())?.size ?? 0;
+      if (seq - this.checkpointedSize >= this.options.every) await this.issue();
     } catch {
       // A checkpoint is issued again on the next receipt or tick; the ledger itself is intact.
+    } finally {
+      this.scheduled = false;
+    }
+  }
+
+  private async issueIfGrown(): Promise<void> {
+    try {
+      if (this.ledger.size() > ((await this.latest())?.size ?? 0)) await this.issue();
+    } catch {
+      // As above: the next tick tries again.
     }
   }
 

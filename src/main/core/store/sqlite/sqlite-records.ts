@@ -2,7 +2,8 @@
  * The SQLite engine's implementation of the record interfaces: each wraps the table's owner
  * store (the synchronous one the core runs on today) and answers with promises. A store
  * shares the ledger's one connection, so a write is part of whatever transaction is open on
- * it, which is why `within` returns the same records.
+ * it: `within(tx)` returns the same records, which refuse every call once `tx`'s piece has
+ * ended (assertOpenPiece), as PostgreSQL's do.
  */
 import type { PreviousApprovedDto } from '../../../../shared/console-dto.ts';
 import type { ToolPinTable } from '../../actions/tool-pin-table.ts';
@@ -15,9 +16,33 @@ import type { CheckpointRecords, StoredCheckpoint } from '../checkpoint-records.
 import type { GrantEnding, GrantRecords, GrantRow, NewGrant } from '../grant-records.ts';
 import type { NewProposal, ProposalDecision, ProposalRecords, ProposalRow } from '../proposal-records.ts';
 import { RecordConflict } from '../record-conflict.ts';
+import { assertOpenPiece } from './sqlite-ledger-store.ts';
 import type { SettingRecords } from '../setting-records.ts';
+import type { LedgerTransaction } from '../ledger-store.ts';
 import type { SettingsStore } from '../settings-store.ts';
 import type { PinRow, ToolPinRecords } from '../tool-pin-records.ts';
+
+/**
+ * `records` for the piece `tx` of a SQLite witnessed write: each call first checks that the
+ * piece is still open (and counts as its progress, see within-turn.ts).
+ */
+function onPiece<R extends object>(records: R, tx: LedgerTransaction): R {
+  assertOpenPiece(tx);
+  return new Proxy(records, {
+    get(target, key) {
+      const value: unknown = Reflect.get(target, key);
+      if (typeof value !== 'function' || key === 'within') return value;
+      return (...args: unknown[]): unknown => {
+        try {
+          assertOpenPiece(tx);
+        } catch (err) {
+          return Promise.reject(err);
+        }
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+}
 
 /** Runs `write`, reporting a broken PRIMARY KEY or UNIQUE constraint as RecordConflict. */
 function unique<T>(table: string, write: () => T): T {
@@ -33,8 +58,8 @@ function unique<T>(table: string, write: () => T): T {
 
 export class SqliteProposalRecords implements ProposalRecords {
   constructor(private readonly store: ProposalStore) {}
-  within(): ProposalRecords {
-    return this;
+  within(tx: LedgerTransaction): ProposalRecords {
+    return onPiece<ProposalRecords>(this, tx);
   }
   async get(id: string): Promise<ProposalRow | undefined> {
     return this.store.get(id);
@@ -79,8 +104,8 @@ export class SqliteProposalRecords implements ProposalRecords {
 
 export class SqliteGrantRecords implements GrantRecords {
   constructor(private readonly store: GrantStore) {}
-  within(): GrantRecords {
-    return this;
+  within(tx: LedgerTransaction): GrantRecords {
+    return onPiece<GrantRecords>(this, tx);
   }
   async insert(row: NewGrant): Promise<void> {
     unique('grants', () => this.store.insert(row));
@@ -104,8 +129,8 @@ export class SqliteGrantRecords implements GrantRecords {
 
 export class SqliteAgentRecords implements AgentRecords {
   constructor(private readonly table: AgentTable) {}
-  within(): AgentRecords {
-    return this;
+  within(tx: LedgerTransaction): AgentRecords {
+    return onPiece<AgentRecords>(this, tx);
   }
   async liveNameOf(tokenHash: string): Promise<string | null> {
     return this.table.liveNameOf(tokenHash);
@@ -126,8 +151,8 @@ export class SqliteAgentRecords implements AgentRecords {
 
 export class SqliteToolPinRecords implements ToolPinRecords {
   constructor(private readonly table: ToolPinTable) {}
-  within(): ToolPinRecords {
-    return this;
+  within(tx: LedgerTransaction): ToolPinRecords {
+    return onPiece<ToolPinRecords>(this, tx);
   }
   async get(action: string): Promise<PinRow | undefined> {
     return this.table.get(action);
@@ -148,8 +173,8 @@ export class SqliteToolPinRecords implements ToolPinRecords {
 
 export class SqliteSettingRecords implements SettingRecords {
   constructor(private readonly store: SettingsStore) {}
-  within(): SettingRecords {
-    return this;
+  within(tx: LedgerTransaction): SettingRecords {
+    return onPiece<SettingRecords>(this, tx);
   }
   async get(key: string): Promise<string | null> {
     return this.store.get(key);
@@ -161,8 +186,8 @@ export class SqliteSettingRecords implements SettingRecords {
 
 export class SqliteCheckpointRecords implements CheckpointRecords {
   constructor(private readonly table: CheckpointTable) {}
-  within(): CheckpointRecords {
-    return this;
+  within(tx: LedgerTransaction): CheckpointRecords {
+    return onPiece<CheckpointRecords>(this, tx);
   }
   async latest(): Promise<StoredCheckpoint | null> {
     return this.table.latest();
