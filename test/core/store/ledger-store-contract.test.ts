@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../../src/main/core/clock.ts';
 import { Ed25519Signer } from '../../../src/main/core/crypto/ed25519.ts';
 import { searchReceipts } from '../../../src/main/core/ledger/receipt-search.ts';
-import { RECEIPT_COLUMNS, receiptFromRow, type ReceiptRow } from '../../../src/main/core/ledger/receipt-row.ts';
+import { STORED_RECEIPT_COLUMNS, receiptFromRow, rowFromStored, type StoredReceiptRow } from '../../../src/main/core/ledger/receipt-row.ts';
 import type { ApprovalUse } from '../../../src/main/core/engine/execution-store.ts';
 import type { LedgerStore, LedgerTransaction } from '../../../src/main/core/store/ledger-store.ts';
 import { PostgresLedgerStore } from '../../../src/main/core/store/postgres/pg-ledger-store.ts';
@@ -95,8 +95,8 @@ describe.each(IMPLEMENTATIONS)('LedgerStore contract: $name', (impl) => {
 
       // The store's first receipt registers its key.
       const sqlite = sqliteReference([registrationDraft(signer), ...drafts], signer, steppingClock());
-      const expected = (sqlite.prepare(`SELECT ${RECEIPT_COLUMNS} FROM receipts ORDER BY seq`).all() as ReceiptRow[]).map((r) =>
-        receiptFromRow(r),
+      const expected = (sqlite.prepare(`SELECT ${STORED_RECEIPT_COLUMNS} FROM receipts ORDER BY seq`).all() as StoredReceiptRow[]).map(
+        (r) => receiptFromRow(rowFromStored(r)),
       );
       sqlite.close();
       expect(await everyReceipt(store)).toEqual(expected);

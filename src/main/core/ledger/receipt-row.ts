@@ -1,7 +1,7 @@
 import type { ReceiptDto, ReceiptEvent } from '../../../shared/console-dto.ts';
 import type { ReceiptBodyDto } from '../../../shared/receipt-bodies.ts';
 
-/** A receipts table row, as stored. */
+/** A receipt's row: what the receipts table holds and derives (receipts-layout.ts), signature as base64. */
 export interface ReceiptRow {
   seq: number;
   event: string;
@@ -20,8 +20,19 @@ export interface ReceiptRow {
   grant_id: string | null;
 }
 
+/** A receipt's columns by name (PostgreSQL's receipts table has them all). */
 export const RECEIPT_COLUMNS =
   'seq, event, time, action, hash, prev_hash, body, signature, reason, exec_id, proposal_id, approval_id, approver_key_id, request_hash, grant_id';
+
+/** A row of SQLite's receipts table as selected with STORED_RECEIPT_COLUMNS: the signature as the 64 bytes it keeps. */
+export type StoredReceiptRow = Omit<ReceiptRow, 'signature'> & { signature_bytes: Buffer; agent?: string | null };
+
+/** The same columns from SQLite's receipts table (receipts-layout.ts), where the signature is kept as bytes. */
+export const STORED_RECEIPT_COLUMNS = RECEIPT_COLUMNS.replace('signature', 'signature_bytes');
+
+export function rowFromStored({ signature_bytes, ...row }: StoredReceiptRow): ReceiptRow & { agent?: string | null } {
+  return { ...row, signature: signature_bytes.toString('base64') };
+}
 
 /** The receipt body's verified `agent`, selected beside the row's columns (receipts has no column of its own). */
 export const RECEIPT_AGENT_COLUMN = "json_extract(body, '$.agent') AS agent";

@@ -6,21 +6,7 @@ import { sha256Hex } from '../json/request-hash.ts';
 import type { ChainCheckDto, ChainRangeDto, ReceiptCheckDto } from '../../../shared/console-dto.ts';
 import { Refusal } from '../errors.ts';
 import { GENESIS_PREV_HASH } from './receipt-body.ts';
-import { RECEIPT_COLUMNS, type ReceiptRow } from './receipt-row.ts';
 import { evidenceProblem, type ApproverKeys } from '../approval/check-evidence.ts';
-
-const SIGNED_COLUMNS = [
-  'event',
-  'time',
-  'action',
-  'reason',
-  'exec_id',
-  'proposal_id',
-  'approval_id',
-  'approver_key_id',
-  'request_hash',
-  'grant_id',
-] as const satisfies readonly (keyof ReceiptRow)[];
 
 /** A receipt as stored or exported: the fields its signature and hash cover. */
 export interface SignedReceipt {
@@ -74,17 +60,15 @@ export function checkSignedReceipt(r: SignedReceipt, verifier: Ed25519Verifier, 
   return { hash, signature, problems, body, evidenceAbsent: evidence.absent };
 }
 
-/** Everything wrong with one stored receipt, judged on its own (not its link). */
-function receiptProblems(row: ReceiptRow, verifier: Ed25519Verifier, approvers: ApproverKeys | null): SignedReceiptCheck {
-  const check = checkSignedReceipt(row, verifier, approvers);
-  const { body } = check;
-  // Search, filters and the CLI read these columns, so each must say what the signed body says.
-  if (body) {
-    for (const column of SIGNED_COLUMNS) {
-      if ((body[column] ?? null) !== row[column]) check.problems.push(`stored ${column} differs from the signed body`);
-    }
-  }
-  return check;
+/**
+ * What a stored receipt is judged by: the three things the table stores (receipts-layout.ts)
+ * and the body's prev_hash. Every other column search and filters read is derived from the
+ * body by SQLite, so there is no stored copy that could differ from it.
+ */
+const STORED_RECEIPT = 'seq, hash, prev_hash, body, signature_bytes';
+
+function storedReceipt(row: Omit<SignedReceipt, 'signature'> & { signature_bytes: Buffer }): SignedReceipt {
+  return { seq: row.seq, hash: row.hash, prev_hash: row.prev_hash, body: row.body, signature: row.signature_bytes.toString('base64') };
 }
 
 /**
@@ -137,13 +121,14 @@ export function verifyChainRange(
   }
   let expectedSeq = fromSeq;
   const rows = db
-    .prepare(`SELECT ${RECEIPT_COLUMNS} FROM receipts WHERE seq >= ? ORDER BY seq LIMIT ?`)
-    .iterate(fromSeq, limit) as IterableIterator<ReceiptRow>;
-  for (const row of rows) {
+    .prepare(`SELECT ${STORED_RECEIPT} FROM receipts WHERE seq >= ? ORDER BY seq LIMIT ?`)
+    .iterate(fromSeq, limit) as IterableIterator<Parameters<typeof storedReceipt>[0]>;
+  for (const stored of rows) {
+    const row = storedReceipt(stored);
     const bad = (problem: string) => ({ seq: row.seq, problem });
     if (row.seq !== expectedSeq) return result(bad(`sequence gap: expected ${expectedSeq}, found ${row.seq}`), null);
     if (row.prev_hash !== prevHash) return result(bad("link broken: prev_hash is not the previous receipt's hash"), null);
-    const { problems } = receiptProblems(row, verifier, approvers);
+    const { problems } = checkSignedReceipt(row, verifier, approvers);
     if (problems.length > 0) return result(bad(problems.join('; ')), null);
     checked++;
     expectedSeq++;
@@ -171,11 +156,15 @@ export function verifyOneReceipt(
   seq: number,
   approvers: ApproverKeys | null = null,
 ): ReceiptCheckDto | null {
-  const select = db.prepare(`SELECT ${RECEIPT_COLUMNS} FROM receipts WHERE seq = ?`);
-  const row = select.get(seq) as ReceiptRow | undefined;
+  const select = db.prepare(`SELECT ${STORED_RECEIPT} FROM receipts WHERE seq = ?`);
+  const read = (s: number) => {
+    const stored = select.get(s) as Parameters<typeof storedReceipt>[0] | undefined;
+    return stored ? storedReceipt(stored) : undefined;
+  };
+  const row = read(seq);
   if (!row) return null;
-  const { hash, signature, problems } = receiptProblems(row, verifier, approvers);
-  const prev = seq > 1 ? (select.get(seq - 1) as ReceiptRow | undefined) : undefined;
+  const { hash, signature, problems } = checkSignedReceipt(row, verifier, approvers);
+  const prev = seq > 1 ? read(seq - 1) : undefined;
   const expectedPrev = seq === 1 ? GENESIS_PREV_HASH : prev?.hash;
   const linkValid = expectedPrev !== undefined && row.prev_hash === expectedPrev;
   if (!linkValid) problems.push("link broken: prev_hash is not the previous receipt's hash");

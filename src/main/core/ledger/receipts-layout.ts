@@ -1,0 +1,105 @@
+import type Database from 'better-sqlite3';
+import { decodeSignatureBase64 } from '../crypto/ed25519.ts';
+
+/**
+ * The fields of a signed body that search, filters and the side-table checks read as columns.
+ * They are VIRTUAL generated columns: SQLite reads them out of `body` when asked and stores
+ * nothing, so they cannot differ from what the body says (a body that is not JSON gives NULL
+ * rather than an error, so a tampered body still reads and is reported by verify-ledger).
+ */
+const BODY_FIELDS = [
+  'event',
+  'time',
+  'action',
+  'prev_hash',
+  'reason',
+  'exec_id',
+  'proposal_id',
+  'approval_id',
+  'approver_key_id',
+  'request_hash',
+  'grant_id',
+] as const;
+
+const bodyField = (field: string) =>
+  `${field} ANY GENERATED ALWAYS AS (CASE WHEN json_valid(body) THEN json_extract(body, '$.${field}') END) VIRTUAL`;
+
+/**
+ * The receipts table as issue 14 "Storage" left it (README "Receipts", "How a receipt is
+ * stored"). Stored: the signed body byte for byte, its SHA-256 and its signature as raw bytes.
+ * Everything else is read from the body. Indexes: one per filter the console offers; the sparse
+ * ones partial; the two hashes by a prefix (the query then compares the whole value).
+ */
+function createCompactReceipts(db: Database.Database, table: string): void {
+  db.exec(`
+    CREATE TABLE ${table} (
+      seq INTEGER PRIMARY KEY,
+      hash_bytes BLOB NOT NULL,
+      signature_bytes BLOB NOT NULL,
+      body TEXT NOT NULL,
+      hash TEXT GENERATED ALWAYS AS (lower(hex(hash_bytes))) VIRTUAL,
+      ${BODY_FIELDS.map(bodyField).join(',\n      ')}
+    ) STRICT;
+  `);
+}
+
+const INDEXES_AND_TRIGGERS = `
+  CREATE INDEX receipts_hash ON receipts(substr(hash_bytes, 1, 8));
+  CREATE INDEX receipts_event ON receipts(event);
+  CREATE INDEX receipts_action ON receipts(action) WHERE action IS NOT NULL;
+  CREATE INDEX receipts_approver ON receipts(approver_key_id) WHERE approver_key_id IS NOT NULL;
+  CREATE INDEX receipts_time ON receipts(time);
+  CREATE INDEX receipts_exec ON receipts(exec_id) WHERE exec_id IS NOT NULL;
+  CREATE INDEX receipts_proposal ON receipts(proposal_id) WHERE proposal_id IS NOT NULL;
+  CREATE INDEX receipts_approval ON receipts(approval_id) WHERE approval_id IS NOT NULL;
+  CREATE INDEX receipts_grant ON receipts(grant_id) WHERE grant_id IS NOT NULL;
+  CREATE INDEX receipts_request_hash ON receipts(substr(request_hash, 1, 16)) WHERE request_hash IS NOT NULL;
+  CREATE TRIGGER receipts_append_only_update BEFORE UPDATE ON receipts
+    BEGIN SELECT RAISE(ABORT, 'receipts are append-only'); END;
+  CREATE TRIGGER receipts_append_only_delete BEFORE DELETE ON receipts
+    BEGIN SELECT RAISE(ABORT, 'receipts are append-only'); END;
+`;
+
+/** The columns of the earlier layout that were copies of the body field of that name. */
+const COPIED_COLUMNS = BODY_FIELDS;
+
+/**
+ * Migration 11: the earlier receipts table (hashes and signature as text, body fields copied
+ * into columns) rewritten into the compact one. Every body is copied byte for byte and every
+ * signature's 64 bytes kept. The copied columns are dropped, so the migration first holds each
+ * one to its body and refuses, naming the receipt, a ledger where one differs: that difference
+ * is evidence of tampering that dropping the column would erase. A hash or signature that is
+ * not the canonical text of 32 or 64 bytes is kept as the bytes of its text, which no
+ * verification accepts, so a receipt that did not verify before does not verify after.
+ * Runs with foreign keys off (migrations.ts), as SQLite's documented table rebuild requires.
+ */
+export function compactReceiptsTable(db: Database.Database): void {
+  const differs = COPIED_COLUMNS.map((c) => `${c} IS NOT json_extract(body, '$.${c}')`).join(' OR ');
+  const altered = db.prepare(`SELECT seq FROM receipts WHERE json_valid(body) AND (${differs}) ORDER BY seq LIMIT 1`).pluck().get() as
+    number | undefined;
+  if (altered !== undefined) {
+    const row = db.prepare('SELECT * FROM receipts WHERE seq = ?').get(altered) as Record<string, unknown>;
+    const body = JSON.parse(row['body'] as string) as Record<string, unknown>;
+    const column = COPIED_COLUMNS.find((c) => (body[c] ?? null) !== row[c]) ?? 'a column';
+    throw new Error(
+      `receipt ${altered}: its stored ${column} differs from its signed body, so the ledger was altered; ` +
+        'the new receipts layout keeps only the signed body and will not erase that evidence (inspect it with verify-ledger of the previous OpenExec)',
+    );
+  }
+  db.function('openexec_signature_bytes', { deterministic: true }, (text: unknown) => {
+    const s = String(text);
+    return Buffer.from(decodeSignatureBase64(s) ?? Buffer.from(s, 'utf8'));
+  });
+  createCompactReceipts(db, 'receipts_compact');
+  db.exec(`
+    INSERT INTO receipts_compact (seq, hash_bytes, signature_bytes, body)
+      SELECT seq,
+        CASE WHEN length(hash) = 64 AND lower(hex(unhex(hash))) = hash THEN unhex(hash) ELSE CAST(hash AS BLOB) END,
+        openexec_signature_bytes(signature),
+        body
+      FROM receipts ORDER BY seq;
+    DROP TABLE receipts;
+    ALTER TABLE receipts_compact RENAME TO receipts;
+    ${INDEXES_AND_TRIGGERS}
+  `);
+}
