@@ -8,35 +8,17 @@ import { loadOrCreateSigningKey } from '../../../src/main/core/crypto/key-file.t
 import type { Ed25519Signer } from '../../../src/main/core/crypto/ed25519.ts';
 import type { JsonObject } from '../../../src/main/core/json/json-value.ts';
 import { migrate, SCHEMA_VERSION } from '../../../src/main/core/store/migrations.ts';
-import { sealReceipt } from '../../../src/main/core/ledger/seal-receipt.ts';
-import { ReceiptBodies } from '../../../src/main/core/ledger/receipt-bodies.ts';
 import { MerkleStore } from '../../../src/main/core/ledger/merkle/merkle-store.ts';
 import { receiptFromRow, type ReceiptRow } from '../../../src/main/core/ledger/receipt-row.ts';
 import type { ReceiptDraft } from '../../../src/main/core/ledger/receipt-body.ts';
 import { verifyChain } from '../../../src/main/core/ledger/verify-ledger.ts';
 import type { ReceiptEvent } from '../../../src/shared/console-dto.ts';
 import { tempDir } from '../../support/harness.ts';
+import { appendAsBefore, BEFORE_COMPACT_RECEIPTS } from '../../support/previous-layout.ts';
 import { rawDb } from '../../support/raw-db.ts';
 
-const PREVIOUS = SCHEMA_VERSION - 1;
+const PREVIOUS = BEFORE_COMPACT_RECEIPTS;
 const json = (o: Record<string, unknown>) => Object.assign(Object.create(null) as JsonObject, o);
-
-/** What Ledger.append wrote at the previous schema version: the signed body's fields copied into columns, hashes and signature as text. */
-function appendAsBefore(db: Database.Database, signer: Ed25519Signer, draft: ReceiptDraft, rows: ReceiptRow[]): void {
-  const tip = rows.at(-1);
-  const seq = rows.length + 1;
-  const time = new Date(Date.UTC(2026, 0, 1, 0, 0, seq)).toISOString();
-  const { row, bodies } = sealReceipt(draft, seq, tip?.hash ?? '0'.repeat(64), time, signer);
-  db.prepare(
-    `INSERT INTO receipts (seq, event, time, action, hash, prev_hash, body, signature, reason,
-       exec_id, proposal_id, approval_id, approver_key_id, request_hash, grant_id)
-     VALUES (@seq, @event, @time, @action, @hash, @prev_hash, @body, @signature, @reason,
-       @exec_id, @proposal_id, @approval_id, @approver_key_id, @request_hash, @grant_id)`,
-  ).run(row);
-  new ReceiptBodies(db).store(seq, bodies);
-  new MerkleStore(db).append(seq - 1, Buffer.from(row.hash, 'hex'), tip ? Buffer.from(tip.hash, 'hex') : null);
-  rows.push(row);
-}
 
 /** Receipts of every shape the columns carried: sparse ids, reasons, grants, agents, bodies kept beside. */
 function drafts(count: number): ReceiptDraft[] {
@@ -74,7 +56,7 @@ describe(`the receipts table rewritten for size (migration ${SCHEMA_VERSION}) on
     migrate(old, PREVIOUS);
     before = [];
     old.transaction(() => {
-      for (const d of drafts(60)) appendAsBefore(old, signer, d, before);
+      for (const d of drafts(60)) before.push(appendAsBefore(old, signer, d, before.at(-1) ?? null));
     })();
     old.close();
   });
