@@ -97,9 +97,9 @@ describe('the receipt ledger (real SQLite file)', () => {
     expect(verifyChain(rawDb(core), core.receiptVerifier).valid).toBe(true);
   });
 
-  test('what search and the CLI show is read from the signed body: no column beside it can be edited; the stored hash and signature are checked', () => {
+  test('what search and the CLI show is read from the signed body: a generated column cannot be edited; the stored event, action, hash and signature are checked', () => {
     rawDb(core).exec('DROP TRIGGER receipts_append_only_update');
-    for (const column of ['reason', 'time', 'event', 'action', 'exec_id', 'request_hash', 'prev_hash', 'hash']) {
+    for (const column of ['reason', 'time', 'exec_id', 'request_hash', 'prev_hash', 'hash']) {
       expect(() => rawDb(core).prepare(`UPDATE receipts SET ${column} = 'x' WHERE seq = 6`).run()).toThrow(
         /cannot UPDATE generated column/,
       );
@@ -119,6 +119,16 @@ describe('the receipt ledger (real SQLite file)', () => {
       time: body['time'],
       prev_hash: body['prev_hash'],
     });
+
+    // The event and action are kept as columns for the filters: each is held to the body.
+    rawDb(core).prepare("UPDATE receipts SET event = 'executed', action = 'add' WHERE seq = 6").run();
+    expect(verifyChain(rawDb(core), core.receiptVerifier)).toMatchObject({
+      valid: false,
+      firstBadSeq: 6,
+      problem: 'stored event differs from the signed body; stored action differs from the signed body',
+    });
+    rawDb(core).prepare("UPDATE receipts SET event = 'refused', action = 'nope' WHERE seq = 6").run();
+    expect(verifyChain(rawDb(core), core.receiptVerifier).valid).toBe(true);
 
     const signature = rawDb(core).prepare('SELECT signature_bytes FROM receipts WHERE seq = 6').pluck().get() as Buffer;
     const other = Buffer.from(signature);

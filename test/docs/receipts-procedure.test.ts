@@ -126,6 +126,7 @@ describe('the verification procedure in docs/receipts.md, run as written', () =>
     expect(verified.code).toBe(0);
 
     const tampers: [string, string, string][] = [
+      ['column', "UPDATE receipts SET action = 'echo' WHERE seq = 2", 'receipt 2: column action'],
       ['stored hash', 'UPDATE receipts SET hash_bytes = zeroblob(32) WHERE seq = 2', 'receipt 2: hash'],
       ['stored signature', 'UPDATE receipts SET signature_bytes = substr(signature_bytes, 1, 63) WHERE seq = 2', 'receipt 2: signature'],
       ['body', 'UPDATE receipts SET body = replace(body, \'"v":2\', \'"v":3\') WHERE seq = 3', 'receipt 3: hash'],

@@ -42,7 +42,7 @@ export class Ledger {
     private readonly salts: SaltSource = randomSalt,
   ) {
     // The rest of the row is read from the body (receipts-layout.ts).
-    this.insert = db.prepare('INSERT INTO receipts (seq, hash_bytes, signature_bytes, body) VALUES (?, ?, ?, ?)');
+    this.insert = db.prepare('INSERT INTO receipts (seq, hash_bytes, signature_bytes, event, action, body) VALUES (?, ?, ?, ?, ?, ?)');
     this.last = db.prepare('SELECT seq, hash FROM receipts ORDER BY seq DESC LIMIT 1');
     this.search = searchIndexOf(db);
     this.tree = new MerkleStore(db);
@@ -74,7 +74,7 @@ export class Ledger {
     const prevHash = tip?.hash ?? GENESIS_PREV_HASH;
     const { row, bodies: sealed } = sealReceipt(draft, seq, prevHash, isoUtc(this.clock.now()), this.signer, this.salts);
     const hash = Buffer.from(row.hash, 'hex');
-    this.insert.run(seq, hash, Buffer.from(row.signature, 'base64'), row.body);
+    this.insert.run(seq, hash, Buffer.from(row.signature, 'base64'), row.event, row.action, row.body);
     this.bodies.store(seq, sealed);
     this.tree.append(seq - 1, hash, tip ? Buffer.from(tip.hash, 'hex') : null);
     const dto = receiptFromRow(

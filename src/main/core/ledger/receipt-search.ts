@@ -1,7 +1,7 @@
 import type { SqliteDatabase } from '../store/database.ts';
 import { RECEIPT_COUNT_CAP, type ReceiptPage, type ReceiptTotal, type ReceiptWithNeighboursDto } from '../../../shared/console-dto.ts';
 import type { ReceiptQuery } from '../../../shared/console-schemas.ts';
-import { RECEIPT_AGENT_COLUMN, STORED_RECEIPT_COLUMNS, receiptFromRow, rowFromStored, type StoredReceiptRow } from './receipt-row.ts';
+import { STORED_RECEIPT_COLUMNS, receiptFromRow, rowFromStored, type StoredReceiptRow } from './receipt-row.ts';
 import { searchIndexOf } from './search-index.ts';
 import { ReceiptBodies } from './receipt-bodies.ts';
 
@@ -118,7 +118,6 @@ export function searchReceipts(db: SqliteDatabase, q: ReceiptQuery): ReceiptPage
   }
   const columns = STORED_RECEIPT_COLUMNS.split(', ')
     .map((col) => `r.${col}`)
-    .concat(RECEIPT_AGENT_COLUMN)
     .join(', ');
   const sql = `SELECT ${columns} FROM ${c.from} ${whereSql(where)} ORDER BY ${c.order} DESC LIMIT ?`;
   const rows = db.prepare(sql).all(...params, limit + 1) as StoredReceiptRow[];
@@ -132,7 +131,7 @@ export function searchReceipts(db: SqliteDatabase, q: ReceiptQuery): ReceiptPage
 
 export function receiptWithNeighbours(db: SqliteDatabase, seq: number): ReceiptWithNeighboursDto | null {
   const rows = db
-    .prepare(`SELECT ${STORED_RECEIPT_COLUMNS}, ${RECEIPT_AGENT_COLUMN} FROM receipts WHERE seq BETWEEN ? AND ? ORDER BY seq`)
+    .prepare(`SELECT ${STORED_RECEIPT_COLUMNS} FROM receipts WHERE seq BETWEEN ? AND ? ORDER BY seq`)
     .all(seq - 1, seq + 1) as StoredReceiptRow[];
   const bodies = new ReceiptBodies(db);
   const at = (s: number) => {

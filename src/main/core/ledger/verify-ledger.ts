@@ -6,6 +6,7 @@ import { sha256Hex } from '../json/request-hash.ts';
 import type { ChainCheckDto, ChainRangeDto, ReceiptCheckDto } from '../../../shared/console-dto.ts';
 import { Refusal } from '../errors.ts';
 import { GENESIS_PREV_HASH } from './receipt-body.ts';
+import { STORED_BODY_FIELDS } from './receipts-layout.ts';
 import { evidenceProblem, type ApproverKeys } from '../approval/check-evidence.ts';
 
 /** A receipt as stored or exported: the fields its signature and hash cover. */
@@ -61,14 +62,40 @@ export function checkSignedReceipt(r: SignedReceipt, verifier: Ed25519Verifier, 
 }
 
 /**
- * What a stored receipt is judged by: the three things the table stores (receipts-layout.ts)
- * and the body's prev_hash. Every other column search and filters read is derived from the
- * body by SQLite, so there is no stored copy that could differ from it.
+ * What a stored receipt is judged by: what the table stores (receipts-layout.ts) and the body's
+ * prev_hash. Every other column search and filters read is generated from the body by SQLite,
+ * so there is no copy that could differ from it; the two kept as columns (the event and the
+ * action) are held to the body.
  */
-const STORED_RECEIPT = 'seq, hash, prev_hash, body, signature_bytes';
+const STORED_RECEIPT = `seq, hash, prev_hash, body, signature_bytes, ${STORED_BODY_FIELDS.join(', ')}`;
 
-function storedReceipt(row: Omit<SignedReceipt, 'signature'> & { signature_bytes: Buffer }): SignedReceipt {
-  return { seq: row.seq, hash: row.hash, prev_hash: row.prev_hash, body: row.body, signature: row.signature_bytes.toString('base64') };
+type StoredRow = Omit<SignedReceipt, 'signature'> & { signature_bytes: Buffer } & Record<(typeof STORED_BODY_FIELDS)[number], unknown>;
+
+interface StoredReceipt extends SignedReceipt {
+  columns: Record<(typeof STORED_BODY_FIELDS)[number], unknown>;
+}
+
+function storedReceipt(row: StoredRow): StoredReceipt {
+  return {
+    seq: row.seq,
+    hash: row.hash,
+    prev_hash: row.prev_hash,
+    body: row.body,
+    signature: row.signature_bytes.toString('base64'),
+    columns: { event: row.event, action: row.action },
+  };
+}
+
+/** Everything wrong with one stored receipt, judged on its own (not its link). */
+function receiptProblems(row: StoredReceipt, verifier: Ed25519Verifier, approvers: ApproverKeys | null): SignedReceiptCheck {
+  const check = checkSignedReceipt(row, verifier, approvers);
+  // The event and action filters read these columns, so each must say what the signed body says.
+  if (check.body) {
+    for (const column of STORED_BODY_FIELDS) {
+      if ((check.body[column] ?? null) !== row.columns[column]) check.problems.push(`stored ${column} differs from the signed body`);
+    }
+  }
+  return check;
 }
 
 /**
@@ -128,7 +155,7 @@ export function verifyChainRange(
     const bad = (problem: string) => ({ seq: row.seq, problem });
     if (row.seq !== expectedSeq) return result(bad(`sequence gap: expected ${expectedSeq}, found ${row.seq}`), null);
     if (row.prev_hash !== prevHash) return result(bad("link broken: prev_hash is not the previous receipt's hash"), null);
-    const { problems } = checkSignedReceipt(row, verifier, approvers);
+    const { problems } = receiptProblems(row, verifier, approvers);
     if (problems.length > 0) return result(bad(problems.join('; ')), null);
     checked++;
     expectedSeq++;
@@ -163,7 +190,7 @@ export function verifyOneReceipt(
   };
   const row = read(seq);
   if (!row) return null;
-  const { hash, signature, problems } = checkSignedReceipt(row, verifier, approvers);
+  const { hash, signature, problems } = receiptProblems(row, verifier, approvers);
   const prev = seq > 1 ? read(seq - 1) : undefined;
   const expectedPrev = seq === 1 ? GENESIS_PREV_HASH : prev?.hash;
   const linkValid = expectedPrev !== undefined && row.prev_hash === expectedPrev;
