@@ -35,21 +35,6 @@ export interface StoredReceiptRow {
 /** What SQLite's receipts table stores (receipts-layout.ts); the rest of a row is the body's. */
 export const STORED_RECEIPT_COLUMNS = 'seq, hash, body, signature_bytes';
 
-const BODY_TEXT_FIELDS = [
-  'event',
-  'time',
-  'action',
-  'prev_hash',
-  'reason',
-  'exec_id',
-  'proposal_id',
-  'approval_id',
-  'approver_key_id',
-  'request_hash',
-  'grant_id',
-  'agent',
-] as const;
-
 /**
  * A receipt's row from what SQLite stores: the fields the columns used to copy are read from the
  * body in one parse here (cheaper than SQLite's generated columns, each of which parses it
@@ -63,7 +48,7 @@ export function rowFromStored(stored: StoredReceiptRow): ReceiptRow & { agent: s
   } catch {
     // Not JSON: a tampered body, which verification reports; its fields read as null.
   }
-  const field = (name: (typeof BODY_TEXT_FIELDS)[number]) => {
+  const field = (name: string) => {
     const value = body[name];
     return typeof value === 'string' ? value : null;
   };
