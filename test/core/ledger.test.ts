@@ -54,7 +54,7 @@ describe('the receipt ledger (real SQLite file)', () => {
   });
 
   test('receipts are append-only: UPDATE and DELETE are refused by the database', () => {
-    expect(() => rawDb(core).prepare("UPDATE receipts SET body = 'x' WHERE seq = 1").run()).toThrow(/append-only/);
+    expect(() => rawDb(core).prepare("UPDATE receipts SET event = 'x' WHERE seq = 1").run()).toThrow(/append-only/);
     expect(() => rawDb(core).prepare('DELETE FROM receipts WHERE seq = 1').run()).toThrow(/append-only/);
   });
 

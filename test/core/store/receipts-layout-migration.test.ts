@@ -141,6 +141,23 @@ describe(`the receipts table rewritten for size (migration ${SCHEMA_VERSION}) on
     old.close();
   });
 
+  test('refuses a ledger holding a body that is not JSON (the new columns are read out of it), naming the receipt', () => {
+    const old = new Database(dbPath);
+    old.exec('DROP TRIGGER receipts_append_only_update');
+    old.prepare('UPDATE receipts SET body = ? WHERE seq = 9').run(before[8]!.body.slice(0, -1));
+    expect(() => migrate(old)).toThrow(/^receipt 9: its signed body is not JSON/);
+    expect(old.pragma('user_version', { simple: true })).toBe(PREVIOUS);
+    old.close();
+  });
+
+  test('after it, a body that is not JSON cannot be written at all; one edited otherwise is caught', () => {
+    const c = open();
+    const db = rawDb(c);
+    db.exec('DROP TRIGGER receipts_append_only_update');
+    expect(() => db.prepare('UPDATE receipts SET body = ? WHERE seq = 9').run(before[8]!.body.slice(0, -1))).toThrow(/malformed JSON/);
+    expect(db.prepare('SELECT body FROM receipts WHERE seq = 9').pluck().get()).toBe(before[8]!.body);
+  });
+
   test('a signature or hash that was not canonical text still fails after the migration', () => {
     const old = new Database(dbPath);
     old.exec('DROP TRIGGER receipts_append_only_update');

@@ -12,8 +12,10 @@ export const STORED_BODY_FIELDS = ['event', 'action'] as const;
 /**
  * The other fields of a signed body that search, filters and the side-table checks read as
  * columns. They are VIRTUAL generated columns: SQLite reads them out of `body` when asked and
- * stores nothing, so they cannot differ from what the body says (a body that is not JSON gives
- * NULL rather than an error, so a tampered body still reads and is reported by verify-ledger).
+ * stores nothing, so they cannot differ from what the body says. Several are indexed, so SQLite
+ * computes them on every write: a body that is not JSON cannot be written (json_extract refuses
+ * it), which is why the migration refuses a ledger holding one. No json_valid guard: it would
+ * parse each body twice on every read.
  */
 const BODY_FIELDS = [
   'time',
@@ -27,8 +29,7 @@ const BODY_FIELDS = [
   'grant_id',
 ] as const;
 
-const bodyField = (field: string) =>
-  `${field} ANY GENERATED ALWAYS AS (CASE WHEN json_valid(body) THEN json_extract(body, '$.${field}') END) VIRTUAL`;
+const bodyField = (field: string) => `${field} ANY GENERATED ALWAYS AS (json_extract(body, '$.${field}')) VIRTUAL`;
 
 /**
  * The receipts table as issue 14 "Storage" left it (README "Receipts", "How a receipt is
@@ -83,6 +84,14 @@ const COPIED_COLUMNS = [...STORED_BODY_FIELDS, ...BODY_FIELDS];
  * Runs with foreign keys off (migrations.ts), as SQLite's documented table rebuild requires.
  */
 export function compactReceiptsTable(db: Database.Database): void {
+  const notJson = db.prepare('SELECT seq FROM receipts WHERE NOT json_valid(body) ORDER BY seq LIMIT 1').pluck().get() as
+    number | undefined;
+  if (notJson !== undefined) {
+    throw new Error(
+      `receipt ${notJson}: its signed body is not JSON, so the ledger was altered; ` +
+        'the new receipts layout reads its columns out of the body and cannot hold it (inspect it with verify-ledger of the previous OpenExec)',
+    );
+  }
   const differs = COPIED_COLUMNS.map((c) => `${c} IS NOT json_extract(body, '$.${c}')`).join(' OR ');
   const altered = db.prepare(`SELECT seq FROM receipts WHERE json_valid(body) AND (${differs}) ORDER BY seq LIMIT 1`).pluck().get() as
     number | undefined;

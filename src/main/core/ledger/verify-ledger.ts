@@ -7,6 +7,7 @@ import type { ChainCheckDto, ChainRangeDto, ReceiptCheckDto } from '../../../sha
 import { Refusal } from '../errors.ts';
 import { GENESIS_PREV_HASH } from './receipt-body.ts';
 import { STORED_BODY_FIELDS } from './receipts-layout.ts';
+import { rowFromStored, STORED_RECEIPT_COLUMNS, type StoredReceiptRow } from './receipt-row.ts';
 import { evidenceProblem, type ApproverKeys } from '../approval/check-evidence.ts';
 
 /** A receipt as stored or exported: the fields its signature and hash cover. */
@@ -63,27 +64,22 @@ export function checkSignedReceipt(r: SignedReceipt, verifier: Ed25519Verifier, 
 
 /**
  * What a stored receipt is judged by: what the table stores (receipts-layout.ts) and the body's
- * prev_hash. Every other column search and filters read is generated from the body by SQLite,
+ * prev_hash (read by rowFromStored). Every other column search and filters read is generated from the body by SQLite,
  * so there is no copy that could differ from it; the two kept as columns (the event and the
  * action) are held to the body.
  */
-const STORED_RECEIPT = `seq, hash, prev_hash, body, signature_bytes, ${STORED_BODY_FIELDS.join(', ')}`;
+const STORED_RECEIPT = `${STORED_RECEIPT_COLUMNS}, ${STORED_BODY_FIELDS.join(', ')}`;
 
-type StoredRow = Omit<SignedReceipt, 'signature'> & { signature_bytes: Buffer } & Record<(typeof STORED_BODY_FIELDS)[number], unknown>;
+type StoredRow = StoredReceiptRow & Record<(typeof STORED_BODY_FIELDS)[number], unknown>;
 
 interface StoredReceipt extends SignedReceipt {
   columns: Record<(typeof STORED_BODY_FIELDS)[number], unknown>;
 }
 
+/** Read with no generated column, so a body that is not JSON is reported, not an error. */
 function storedReceipt(row: StoredRow): StoredReceipt {
-  return {
-    seq: row.seq,
-    hash: row.hash,
-    prev_hash: row.prev_hash,
-    body: row.body,
-    signature: row.signature_bytes.toString('base64'),
-    columns: { event: row.event, action: row.action },
-  };
+  const { seq, hash, prev_hash, body, signature } = rowFromStored(row);
+  return { seq, hash, prev_hash, body, signature, columns: { event: row.event, action: row.action } };
 }
 
 /** Everything wrong with one stored receipt, judged on its own (not its link). */
@@ -149,7 +145,7 @@ export function verifyChainRange(
   let expectedSeq = fromSeq;
   const rows = db
     .prepare(`SELECT ${STORED_RECEIPT} FROM receipts WHERE seq >= ? ORDER BY seq LIMIT ?`)
-    .iterate(fromSeq, limit) as IterableIterator<Parameters<typeof storedReceipt>[0]>;
+    .iterate(fromSeq, limit) as IterableIterator<StoredRow>;
   for (const stored of rows) {
     const row = storedReceipt(stored);
     const bad = (problem: string) => ({ seq: row.seq, problem });
@@ -185,7 +181,7 @@ export function verifyOneReceipt(
 ): ReceiptCheckDto | null {
   const select = db.prepare(`SELECT ${STORED_RECEIPT} FROM receipts WHERE seq = ?`);
   const read = (s: number) => {
-    const stored = select.get(s) as Parameters<typeof storedReceipt>[0] | undefined;
+    const stored = select.get(s) as StoredRow | undefined;
     return stored ? storedReceipt(stored) : undefined;
   };
   const row = read(seq);
