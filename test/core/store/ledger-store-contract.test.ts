@@ -96,7 +96,8 @@ describe.each(IMPLEMENTATIONS)('LedgerStore contract: $name', (impl) => {
       // The store's first receipt registers its key.
       const sqlite = sqliteReference([registrationDraft(signer), ...drafts], signer, steppingClock());
       const expected = (sqlite.prepare(`SELECT ${STORED_RECEIPT_COLUMNS} FROM receipts ORDER BY seq`).all() as StoredReceiptRow[]).map(
-        (r) => receiptFromRow(rowFromStored(r)),
+        // The receipts' columns, which never held the body's agent (readRange does not give it either).
+        (r) => receiptFromRow({ ...rowFromStored(r), agent: null }),
       );
       sqlite.close();
       expect(await everyReceipt(store)).toEqual(expected);
