@@ -12,6 +12,7 @@ import { MerkleStore } from '../../../src/main/core/ledger/merkle/merkle-store.t
 import { receiptFromRow, type ReceiptRow } from '../../../src/main/core/ledger/receipt-row.ts';
 import type { ReceiptDraft } from '../../../src/main/core/ledger/receipt-body.ts';
 import { verifyChain } from '../../../src/main/core/ledger/verify-ledger.ts';
+import { sideTableProblems } from '../../../src/main/core/ledger/verify-side-tables.ts';
 import type { ReceiptEvent } from '../../../src/shared/console-dto.ts';
 import { tempDir } from '../../support/harness.ts';
 import { appendAsBefore, BEFORE_COMPACT_RECEIPTS } from '../../support/previous-layout.ts';
@@ -68,7 +69,7 @@ describe(`the receipts table rewritten for size (migration ${SCHEMA_VERSION}) on
 
   const open = () => (core = new OpenExecCore(loadConfig({ OPENEXEC_DATA_DIR: dir })));
 
-  test('keeps every signed byte, verifies, returns the same receipts, and still catches a tampered body or hash', () => {
+  test('keeps every signed byte, verifies, returns the same receipts, and still catches a tampered body or hash', async () => {
     const rootBefore = (() => {
       const db = new Database(dbPath, { readonly: true });
       const root = new MerkleStore(db).root(before.length);
@@ -109,9 +110,15 @@ describe(`the receipts table rewritten for size (migration ${SCHEMA_VERSION}) on
     expect(c.ledger.read.search({ approverKeyId: '0123456789abcdef', action: 'echo' }).items).toHaveLength(10);
     expect(c.ledger.read.search({ text: 'agent', agent: 'builder' }).items.map((r) => r.seq)).toEqual([49, 37, 25, 13, 1]);
 
-    // The chain goes on from where it was.
+    // The chain goes on from where it was; retention purges the migrated receipts' bodies; a backup verifies.
     c.ledger.witness(() => c.ledger.append({ event: 'config', details: json({ kind: 'after-migration' }) }));
     expect(verifyChain(db, c.receiptVerifier)).toMatchObject({ valid: true, checked: 61 });
+    const purge = c.purgeOlderThan(Date.parse('2026-01-01T00:00:30.000Z'), 'operator');
+    expect(purge).toMatchObject({ fromSeq: 1, toSeq: 29 });
+    expect(verifyChain(db, c.receiptVerifier)).toMatchObject({ valid: true, checked: 62 });
+    expect(sideTableProblems(db)).toEqual([]);
+    const backup = await c.ledger.backup(c.receiptVerifier, join(dir, 'copy.db'));
+    expect(backup.seq).toBe(62);
 
     db.exec('DROP TRIGGER receipts_append_only_update');
     db.prepare('UPDATE receipts SET body = ? WHERE seq = 7').run(before[6]!.body.replace('"v":2', '"v":3'));
