@@ -93,15 +93,14 @@ export function compactReceiptsTable(db: Database.Database): void {
     );
   }
   const differs = COPIED_COLUMNS.map((c) => `${c} IS NOT json_extract(body, '$.${c}')`).join(' OR ');
-  const altered = db.prepare(`SELECT seq FROM receipts WHERE json_valid(body) AND (${differs}) ORDER BY seq LIMIT 1`).pluck().get() as
-    number | undefined;
+  const altered = db.prepare(`SELECT seq FROM receipts WHERE ${differs} ORDER BY seq LIMIT 1`).pluck().get() as number | undefined;
   if (altered !== undefined) {
     const row = db.prepare('SELECT * FROM receipts WHERE seq = ?').get(altered) as Record<string, unknown>;
     const body = JSON.parse(row['body'] as string) as Record<string, unknown>;
     const column = COPIED_COLUMNS.find((c) => (body[c] ?? null) !== row[c]) ?? 'a column';
     throw new Error(
       `receipt ${altered}: its stored ${column} differs from its signed body, so the ledger was altered; ` +
-        'the new receipts layout keeps only the signed body and will not erase that evidence (inspect it with verify-ledger of the previous OpenExec)',
+        'the new receipts layout reads its columns from the body and will not erase that evidence (inspect it with verify-ledger of the previous OpenExec)',
     );
   }
   db.function('openexec_signature_bytes', { deterministic: true }, (text: unknown) => {
