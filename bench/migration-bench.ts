@@ -16,7 +16,8 @@ import { storagePerReceipt } from './storage-bytes.ts';
 /**
  * The one-time cost of migration 11 (receipts-layout.ts): `count` receipts written as the
  * previous version wrote them (the same drafts as the ledger bench), the database opened as the
- * server opens it, migrated and timed; then start-up on the migrated ledger and its storage.
+ * server opens it, migrated and timed; then start-up on the migrated ledger and its storage
+ * (the full-text index is not built here: the ledger bench measures it).
  */
 export function benchMigration(count: number) {
   const dir = tempDir('openexec-migration-bench-');
