@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: prints JSON figures. Not a test: nothing here passes or fails on timing.
- * BENCH_ONLY=execute|logging|ledger|view|actions|merkle|events|mcp|postgres runs one part; BENCH_EXECUTE_REQUESTS sets the
+ * BENCH_ONLY=execute|logging|ledger|view|actions|merkle|events|mcp|postgres|migration runs one part (migration only when named:
+ * the one-time rewrite of a previous version's receipts table, BENCH_RECEIPTS of them); BENCH_EXECUTE_REQUESTS sets the
  * requests per /execute level (default 6,000; FULL runs half); BENCH_RECEIPTS sets the ledger size (default 1,000,000)
  * for the ledger, the Ledger view (Chromium, through the console test bridge) and PostgreSQL's search;
  * BENCH_PG_APPENDS the timed appends per concurrency on PostgreSQL and SQLite (default 3000).
@@ -15,6 +16,7 @@ import { benchEvents } from './events-bench.ts';
 import { benchLoggingCost } from './logging-bench.ts';
 import { benchMcp } from './mcp-bench.ts';
 import { benchPostgres } from './postgres-bench.ts';
+import { benchMigration } from './migration-bench.ts';
 
 const only = process.env['BENCH_ONLY'];
 const results: Record<string, unknown> = {
@@ -64,5 +66,8 @@ if (!only || only === 'postgres') {
     receipts: Number(process.env['BENCH_RECEIPTS'] ?? 1_000_000),
     searchRuns: Number(process.env['BENCH_PG_SEARCH_RUNS'] ?? 60),
   });
+}
+if (only === 'migration') {
+  results['migration'] = await benchMigration(Number(process.env['BENCH_RECEIPTS'] ?? 1_000_000));
 }
 process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);

@@ -3,7 +3,9 @@ import type { SqliteDatabase } from '../src/main/core/store/database.ts';
 /**
  * Where a receipt's bytes go on disk (SQLite's dbstat: every page of every table and index),
  * per receipt and beside the signed body's own size: the receipts table, its secondary
- * indexes, the full-text index, the Merkle nodes, and the whole file.
+ * indexes, the full-text index, the Merkle nodes (together `receiptBytes`, the receipt's own
+ * cost, `receiptOverBody` its ratio to the body), the payloads, contexts and results kept
+ * beside the receipts for retention (`keptBodies`), and the whole file.
  */
 export function storagePerReceipt(db: SqliteDatabase) {
   const count = db.prepare('SELECT count(*) FROM receipts').pluck().get() as number;
@@ -18,14 +20,24 @@ export function storagePerReceipt(db: SqliteDatabase) {
   const sum = (pick: (name: string) => boolean) => pages.filter((p) => pick(p.name)).reduce((n, p) => n + p.bytes, 0);
   const per = (bytes: number) => Math.round(bytes / Math.max(1, count));
   const file = per(sum(() => true));
+  const table = per(sum((n) => n === 'receipts'));
+  const secondaryIndexes = per(sum((n) => indexOf.get(n) === 'receipts'));
+  const fullText = per(sum((n) => n.startsWith('receipts_fts')));
+  const merkle = per(sum((n) => n === 'merkle_nodes' || indexOf.get(n) === 'merkle_nodes'));
+  const ratio = (bytes: number) => Math.round((bytes / body) * 100) / 100;
+  const receiptBytes = table + secondaryIndexes + fullText + merkle;
   return {
     receipts: count,
     bodyBytes: Math.round(body),
     bytesPerReceipt: file,
-    overBody: Math.round((file / body) * 100) / 100,
-    table: per(sum((n) => n === 'receipts')),
-    secondaryIndexes: per(sum((n) => indexOf.get(n) === 'receipts')),
-    fullText: per(sum((n) => n.startsWith('receipts_fts'))),
-    merkle: per(sum((n) => n === 'merkle_nodes' || indexOf.get(n) === 'merkle_nodes')),
+    overBody: ratio(file),
+    receiptBytes,
+    receiptOverBody: ratio(receiptBytes),
+    table,
+    secondaryIndexes,
+    perIndex: Object.fromEntries(pages.filter((p) => indexOf.get(p.name) === 'receipts').map((p) => [p.name, per(p.bytes)])),
+    fullText,
+    merkle,
+    keptBodies: per(sum((n) => n === 'receipt_bodies' || indexOf.get(n) === 'receipt_bodies')),
   };
 }

@@ -8,6 +8,7 @@ import { consoleCall } from '../support/console-http.ts';
 import { fillLedger } from '../support/fill-ledger.ts';
 import { get, post, startServer, type RunningServer } from '../support/harness.ts';
 import { rawDb } from '../support/raw-db.ts';
+import { HASH_MATCH, ID_MATCH } from '../../src/main/core/ledger/receipt-search.ts';
 
 describe('ledger navigation', () => {
   let s: RunningServer;
@@ -68,10 +69,19 @@ describe('ledger navigation', () => {
   });
 
   test('the lookups use an index, not a scan of the ledger', () => {
-    const plan = (sql: string) =>
-      (rawDb(s.app.core).prepare(`EXPLAIN QUERY PLAN ${sql}`).all('x', 'x', 'x') as { detail: string }[]).map((r) => r.detail).join('\n');
-    expect(plan('SELECT seq FROM receipts WHERE proposal_id = ? OR exec_id = ? OR approval_id = ?')).not.toMatch(/SCAN receipts/);
-    expect(plan('SELECT seq FROM receipts WHERE request_hash = ? OR hash = ? OR hash = ?')).not.toMatch(/SCAN receipts/);
+    // The very conditions searchReceipts uses (receipt-search.ts).
+    const plan = (where: string) =>
+      (
+        rawDb(s.app.core).prepare(`EXPLAIN QUERY PLAN SELECT seq FROM receipts r WHERE ${where}`).all('x', 'x', 'x', 'x') as {
+          detail: string;
+        }[]
+      )
+        .map((r) => r.detail)
+        .join('\n');
+    expect(plan(ID_MATCH)).not.toMatch(/SCAN/);
+    expect(plan(HASH_MATCH)).not.toMatch(/SCAN/);
+    expect(plan(HASH_MATCH)).toMatch(/receipts_hash/);
+    expect(plan(HASH_MATCH)).toMatch(/receipts_request_hash/);
   });
 
   test('verifyChainRange: chunks add up to the whole chain, and a tampered receipt at the edge of a chunk is named', async () => {

@@ -135,8 +135,10 @@ describe('the receipts Merkle log over the API', () => {
       // A database as version 3 left it (before the tree), holding this ledger's receipts.
       const old = new Database(join(dir, 'openexec.db'));
       migrate(old, 3);
+      // Version 3's columns, each read from the body as the layout of today derives them (receipts-layout.ts).
+      old.function('base64', (bytes: unknown) => (bytes as Buffer).toString('base64'));
       old.exec(
-        `ATTACH '${join(s.dataDir, 'openexec.db')}' AS live; INSERT INTO receipts SELECT seq, event, time, action, hash, prev_hash, body, signature, reason, exec_id, proposal_id, approval_id, approver_key_id, request_hash FROM live.receipts; DETACH live;`,
+        `ATTACH '${join(s.dataDir, 'openexec.db')}' AS live; INSERT INTO receipts SELECT seq, event, time, action, hash, prev_hash, body, base64(signature_bytes), reason, exec_id, proposal_id, approval_id, approver_key_id, request_hash FROM live.receipts; DETACH live;`,
       );
       old.close();
       for (const key of ['receipt-key.pem', 'operator-key.pem']) copyFileSync(join(s.dataDir, key), join(dir, key));

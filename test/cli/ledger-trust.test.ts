@@ -137,8 +137,13 @@ describe('verify-ledger: the trusted key, the head, approval evidence', () => {
       const body = parseJson(row.body) as JsonObject;
       (body['approval'] as JsonObject)['expires_at'] = '2099-01-01T00:00:00.000000';
       const text = canonicalJson(body);
-      const signature = Buffer.from(signer.sign(Buffer.from(text, 'utf8'))).toString('base64');
-      d.prepare('UPDATE receipts SET body = ?, hash = ?, signature = ? WHERE seq = ?').run(text, sha256Hex(text), signature, row.seq);
+      const signature = Buffer.from(signer.sign(Buffer.from(text, 'utf8')));
+      d.prepare('UPDATE receipts SET body = ?, hash_bytes = ?, signature_bytes = ? WHERE seq = ?').run(
+        text,
+        Buffer.from(sha256Hex(text), 'hex'),
+        signature,
+        row.seq,
+      );
     });
     const r = await cli(dir, 'verify-ledger', '--approver-key', approverFile);
     expect(r.stdout).toContain(`ledger INVALID at receipt ${head.seq}: approval`);

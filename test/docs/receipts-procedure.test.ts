@@ -127,6 +127,8 @@ describe('the verification procedure in docs/receipts.md, run as written', () =>
 
     const tampers: [string, string, string][] = [
       ['column', "UPDATE receipts SET action = 'echo' WHERE seq = 2", 'receipt 2: column action'],
+      ['stored hash', 'UPDATE receipts SET hash_bytes = zeroblob(32) WHERE seq = 2', 'receipt 2: hash'],
+      ['stored signature', 'UPDATE receipts SET signature_bytes = substr(signature_bytes, 1, 63) WHERE seq = 2', 'receipt 2: signature'],
       ['body', 'UPDATE receipts SET body = replace(body, \'"v":2\', \'"v":3\') WHERE seq = 3', 'receipt 3: hash'],
       ['payload', "UPDATE receipt_bodies SET body = '{}' WHERE seq = 2 AND field = 'payload'", 'receipt 2: the payload body does not hash'],
       [

@@ -186,13 +186,20 @@ export class OpenExecCore {
       this.checkpointer = new WalCheckpointer(this.db);
       // Executions a stop left running are closed before anything starts on this core.
       closeInterruptedAtStart(this.ledger, this.executionWrites);
-      this.engine = new Engine(this.ledgerStore, new SqliteExecutionRecords(this.executionWrites), this.registry, this.allowList, this.clock, {
-        mode: options.mode,
-        nonceHeldByProposal: (nonce) => proposals.findByNonce(nonce)?.id ?? null,
-        approvalPolicy: { approvers, tenantId: options.tenantId, clockSkewMs: options.clockSkewSeconds * 1000 },
-        grants: this.grants,
-        approvalKeysOf: (proposalId) => proposals.approvalKeys(proposalId),
-      });
+      this.engine = new Engine(
+        this.ledgerStore,
+        new SqliteExecutionRecords(this.executionWrites),
+        this.registry,
+        this.allowList,
+        this.clock,
+        {
+          mode: options.mode,
+          nonceHeldByProposal: (nonce) => proposals.findByNonce(nonce)?.id ?? null,
+          approvalPolicy: { approvers, tenantId: options.tenantId, clockSkewMs: options.clockSkewSeconds * 1000 },
+          grants: this.grants,
+          approvalKeysOf: (proposalId) => proposals.approvalKeys(proposalId),
+        },
+      );
       const m = options.manifest;
       this.manifest = m ? { path: m.path, hash: m.hash, definitions: m.definitions } : null;
     } catch (err) {

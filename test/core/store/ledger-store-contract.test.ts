@@ -17,7 +17,7 @@ import { openDatabase } from '../../../src/main/core/store/database.ts';
 import { SqliteLedgerStore } from '../../../src/main/core/store/sqlite/sqlite-ledger-store.ts';
 import type { ReceiptDraft } from '../../../src/main/core/ledger/receipt-body.ts';
 import { searchReceipts } from '../../../src/main/core/ledger/receipt-search.ts';
-import { RECEIPT_AGENT_COLUMN, RECEIPT_COLUMNS, receiptFromRow, type ReceiptRow } from '../../../src/main/core/ledger/receipt-row.ts';
+import { STORED_RECEIPT_COLUMNS, receiptFromRow, rowFromStored, type StoredReceiptRow } from '../../../src/main/core/ledger/receipt-row.ts';
 import { ReceiptBodies } from '../../../src/main/core/ledger/receipt-bodies.ts';
 import type { ApprovalUse } from '../../../src/main/core/engine/execution-store.ts';
 import type { LedgerStore, LedgerTransaction } from '../../../src/main/core/store/ledger-store.ts';
@@ -172,8 +172,8 @@ describe.each(IMPLEMENTATIONS)('LedgerStore contract: $name', (impl) => {
       const sqlite = sqliteReference(written, signer, steppingClock());
       // Each with its agent and the bodies it commits to, as the SQLite ledger's search returns it.
       const bodies = new ReceiptBodies(sqlite);
-      const rows = sqlite.prepare(`SELECT ${RECEIPT_COLUMNS}, ${RECEIPT_AGENT_COLUMN} FROM receipts ORDER BY seq`).all() as ReceiptRow[];
-      const expected = rows.map((r) => receiptFromRow(r, bodies.of(r.seq)));
+      const rows = sqlite.prepare(`SELECT ${STORED_RECEIPT_COLUMNS} FROM receipts ORDER BY seq`).all() as StoredReceiptRow[];
+      const expected = rows.map((r) => receiptFromRow(rowFromStored(r), bodies.of(r.seq)));
       expect(expected.filter((r) => r.bodies !== undefined && r.agent !== null).length).toBeGreaterThan(3);
       sqlite.close();
       expect(await everyReceipt(store)).toEqual(expected);

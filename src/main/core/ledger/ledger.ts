@@ -41,12 +41,8 @@ export class Ledger {
     private readonly clock: Clock,
     private readonly salts: SaltSource = randomSalt,
   ) {
-    this.insert = db.prepare(
-      `INSERT INTO receipts (seq, event, time, action, hash, prev_hash, body, signature, reason,
-         exec_id, proposal_id, approval_id, approver_key_id, request_hash, grant_id)
-       VALUES (@seq, @event, @time, @action, @hash, @prev_hash, @body, @signature, @reason,
-         @exec_id, @proposal_id, @approval_id, @approver_key_id, @request_hash, @grant_id)`,
-    );
+    // The rest of the row is read from the body (receipts-layout.ts).
+    this.insert = db.prepare('INSERT INTO receipts (seq, hash_bytes, signature_bytes, event, action, body) VALUES (?, ?, ?, ?, ?, ?)');
     this.last = db.prepare('SELECT seq, hash FROM receipts ORDER BY seq DESC LIMIT 1');
     this.search = searchIndexOf(db);
     this.tree = new MerkleStore(db);
@@ -77,9 +73,10 @@ export class Ledger {
     const seq = (tip?.seq ?? 0) + 1;
     const prevHash = tip?.hash ?? GENESIS_PREV_HASH;
     const { row, bodies: sealed } = sealReceipt(draft, seq, prevHash, isoUtc(this.clock.now()), this.signer, this.salts);
-    this.insert.run(row);
+    const hash = Buffer.from(row.hash, 'hex');
+    this.insert.run(seq, hash, Buffer.from(row.signature, 'base64'), row.event, row.action, row.body);
     this.bodies.store(seq, sealed);
-    this.tree.append(seq - 1, Buffer.from(row.hash, 'hex'), tip ? Buffer.from(tip.hash, 'hex') : null);
+    this.tree.append(seq - 1, hash, tip ? Buffer.from(tip.hash, 'hex') : null);
     const dto = receiptFromRow(
       { ...row, agent: draft.agent ?? null },
       sealed.map((b) => ({ field: b.field, salt: b.salt.toString('hex'), text: b.text, purgedAt: null, purgeSeq: null })),

@@ -1,7 +1,7 @@
 import type { SqliteDatabase } from '../store/database.ts';
 import { RECEIPT_COUNT_CAP, type ReceiptPage, type ReceiptTotal, type ReceiptWithNeighboursDto } from '../../../shared/console-dto.ts';
 import type { ReceiptQuery } from '../../../shared/console-schemas.ts';
-import { RECEIPT_AGENT_COLUMN, RECEIPT_COLUMNS, receiptFromRow, type ReceiptRow } from './receipt-row.ts';
+import { STORED_RECEIPT_COLUMNS, receiptFromRow, rowFromStored, type StoredReceiptRow } from './receipt-row.ts';
 import { searchIndexOf } from './search-index.ts';
 import { ReceiptBodies } from './receipt-bodies.ts';
 
@@ -19,6 +19,16 @@ export function ftsQuery(text: string): string | null {
     .map((w) => `"${w}"*`)
     .join(' AND ');
 }
+
+/** Receipts that carry an id (4 parameters: the id each time); each column has a partial index. */
+export const ID_MATCH = '(r.proposal_id = ? OR r.exec_id = ? OR r.approval_id = ? OR r.grant_id = ?)';
+
+/**
+ * Receipts whose request hash or own hash is a hex sha256 (4 parameters: the hash each time).
+ * Both indexes hold a prefix (receipts-layout.ts): the prefix finds the row, the whole value decides.
+ */
+export const HASH_MATCH =
+  '((substr(r.request_hash, 1, 16) = substr(?, 1, 16) AND r.request_hash = ?) OR (substr(r.hash_bytes, 1, 8) = substr(unhex(?), 1, 8) AND r.hash_bytes = unhex(?)))';
 
 interface Conditions {
   from: string;
@@ -55,12 +65,12 @@ function conditions(q: ReceiptQuery): Conditions {
     params.push(q.approverKeyId);
   }
   if (q.id !== undefined) {
-    where.push('(r.proposal_id = ? OR r.exec_id = ? OR r.approval_id = ? OR r.grant_id = ?)');
+    where.push(ID_MATCH);
     params.push(q.id, q.id, q.id, q.id);
   }
   if (q.hash !== undefined) {
-    where.push('(r.request_hash = ? OR r.hash = ?)');
-    params.push(q.hash, q.hash);
+    where.push(HASH_MATCH);
+    params.push(q.hash, q.hash, q.hash, q.hash);
   }
   // Stored times are toISOString() text, so normalising the bounds makes text order time order.
   if (q.from !== undefined) {
@@ -106,15 +116,14 @@ export function searchReceipts(db: SqliteDatabase, q: ReceiptQuery): ReceiptPage
     where.push(`${c.order} < ?`);
     params.push(q.beforeSeq);
   }
-  const columns = RECEIPT_COLUMNS.split(', ')
+  const columns = STORED_RECEIPT_COLUMNS.split(', ')
     .map((col) => `r.${col}`)
-    .concat(RECEIPT_AGENT_COLUMN)
     .join(', ');
   const sql = `SELECT ${columns} FROM ${c.from} ${whereSql(where)} ORDER BY ${c.order} DESC LIMIT ?`;
-  const rows = db.prepare(sql).all(...params, limit + 1) as ReceiptRow[];
+  const rows = db.prepare(sql).all(...params, limit + 1) as StoredReceiptRow[];
   const more = rows.length > limit;
   const bodies = new ReceiptBodies(db);
-  const items = rows.slice(0, limit).map((row) => receiptFromRow(row, bodies.of(row.seq)));
+  const items = rows.slice(0, limit).map((row) => receiptFromRow(rowFromStored(row), bodies.of(row.seq)));
   const page: ReceiptPage = { items, nextBeforeSeq: more && items.length > 0 ? items[items.length - 1]!.seq : null };
   if (q.count) page.total = countReceipts(db, c);
   return page;
@@ -122,12 +131,12 @@ export function searchReceipts(db: SqliteDatabase, q: ReceiptQuery): ReceiptPage
 
 export function receiptWithNeighbours(db: SqliteDatabase, seq: number): ReceiptWithNeighboursDto | null {
   const rows = db
-    .prepare(`SELECT ${RECEIPT_COLUMNS}, ${RECEIPT_AGENT_COLUMN} FROM receipts WHERE seq BETWEEN ? AND ? ORDER BY seq`)
-    .all(seq - 1, seq + 1) as ReceiptRow[];
+    .prepare(`SELECT ${STORED_RECEIPT_COLUMNS} FROM receipts WHERE seq BETWEEN ? AND ? ORDER BY seq`)
+    .all(seq - 1, seq + 1) as StoredReceiptRow[];
   const bodies = new ReceiptBodies(db);
   const at = (s: number) => {
     const row = rows.find((r) => r.seq === s);
-    return row ? receiptFromRow(row, bodies.of(row.seq)) : null;
+    return row ? receiptFromRow(rowFromStored(row), bodies.of(row.seq)) : null;
   };
   const receipt = at(seq);
   return receipt ? { receipt, previous: at(seq - 1), next: at(seq + 1) } : null;

@@ -6,21 +6,9 @@ import { sha256Hex } from '../json/request-hash.ts';
 import type { ChainCheckDto, ChainRangeDto, ReceiptCheckDto } from '../../../shared/console-dto.ts';
 import { Refusal } from '../errors.ts';
 import { GENESIS_PREV_HASH } from './receipt-body.ts';
-import { RECEIPT_COLUMNS, type ReceiptRow } from './receipt-row.ts';
+import { STORED_BODY_FIELDS } from './receipts-layout.ts';
+import { rowFromStored, STORED_RECEIPT_COLUMNS, type StoredReceiptRow } from './receipt-row.ts';
 import { evidenceProblem, type ApproverKeys } from '../approval/check-evidence.ts';
-
-const SIGNED_COLUMNS = [
-  'event',
-  'time',
-  'action',
-  'reason',
-  'exec_id',
-  'proposal_id',
-  'approval_id',
-  'approver_key_id',
-  'request_hash',
-  'grant_id',
-] as const satisfies readonly (keyof ReceiptRow)[];
 
 /** A receipt as stored or exported: the fields its signature and hash cover. */
 export interface SignedReceipt {
@@ -74,14 +62,33 @@ export function checkSignedReceipt(r: SignedReceipt, verifier: Ed25519Verifier, 
   return { hash, signature, problems, body, evidenceAbsent: evidence.absent };
 }
 
+/**
+ * What a stored receipt is judged by: what the table stores (receipts-layout.ts) and the body's
+ * prev_hash (read by rowFromStored). Every other column search and filters read is generated from the body by SQLite,
+ * so there is no copy that could differ from it; the two kept as columns (the event and the
+ * action) are held to the body.
+ */
+const STORED_RECEIPT = `${STORED_RECEIPT_COLUMNS}, ${STORED_BODY_FIELDS.join(', ')}`;
+
+type StoredRow = StoredReceiptRow & Record<(typeof STORED_BODY_FIELDS)[number], unknown>;
+
+interface StoredReceipt extends SignedReceipt {
+  columns: Record<(typeof STORED_BODY_FIELDS)[number], unknown>;
+}
+
+/** Read with no generated column, so a body that is not JSON is reported, not an error. */
+function storedReceipt(row: StoredRow): StoredReceipt {
+  const { seq, hash, prev_hash, body, signature } = rowFromStored(row);
+  return { seq, hash, prev_hash, body, signature, columns: { event: row.event, action: row.action } };
+}
+
 /** Everything wrong with one stored receipt, judged on its own (not its link). */
-export function receiptProblems(row: ReceiptRow, verifier: Ed25519Verifier, approvers: ApproverKeys | null): SignedReceiptCheck {
+function receiptProblems(row: StoredReceipt, verifier: Ed25519Verifier, approvers: ApproverKeys | null): SignedReceiptCheck {
   const check = checkSignedReceipt(row, verifier, approvers);
-  const { body } = check;
-  // Search, filters and the CLI read these columns, so each must say what the signed body says.
-  if (body) {
-    for (const column of SIGNED_COLUMNS) {
-      if ((body[column] ?? null) !== row[column]) check.problems.push(`stored ${column} differs from the signed body`);
+  // The event and action filters read these columns, so each must say what the signed body says.
+  if (check.body) {
+    for (const column of STORED_BODY_FIELDS) {
+      if ((check.body[column] ?? null) !== row.columns[column]) check.problems.push(`stored ${column} differs from the signed body`);
     }
   }
   return check;
@@ -137,9 +144,10 @@ export function verifyChainRange(
   }
   let expectedSeq = fromSeq;
   const rows = db
-    .prepare(`SELECT ${RECEIPT_COLUMNS} FROM receipts WHERE seq >= ? ORDER BY seq LIMIT ?`)
-    .iterate(fromSeq, limit) as IterableIterator<ReceiptRow>;
-  for (const row of rows) {
+    .prepare(`SELECT ${STORED_RECEIPT} FROM receipts WHERE seq >= ? ORDER BY seq LIMIT ?`)
+    .iterate(fromSeq, limit) as IterableIterator<StoredRow>;
+  for (const stored of rows) {
+    const row = storedReceipt(stored);
     const bad = (problem: string) => ({ seq: row.seq, problem });
     if (row.seq !== expectedSeq) return result(bad(`sequence gap: expected ${expectedSeq}, found ${row.seq}`), null);
     if (row.prev_hash !== prevHash) return result(bad("link broken: prev_hash is not the previous receipt's hash"), null);
@@ -171,11 +179,15 @@ export function verifyOneReceipt(
   seq: number,
   approvers: ApproverKeys | null = null,
 ): ReceiptCheckDto | null {
-  const select = db.prepare(`SELECT ${RECEIPT_COLUMNS} FROM receipts WHERE seq = ?`);
-  const row = select.get(seq) as ReceiptRow | undefined;
+  const select = db.prepare(`SELECT ${STORED_RECEIPT} FROM receipts WHERE seq = ?`);
+  const read = (s: number) => {
+    const stored = select.get(s) as StoredRow | undefined;
+    return stored ? storedReceipt(stored) : undefined;
+  };
+  const row = read(seq);
   if (!row) return null;
   const { hash, signature, problems } = receiptProblems(row, verifier, approvers);
-  const prev = seq > 1 ? (select.get(seq - 1) as ReceiptRow | undefined) : undefined;
+  const prev = seq > 1 ? read(seq - 1) : undefined;
   const expectedPrev = seq === 1 ? GENESIS_PREV_HASH : prev?.hash;
   const linkValid = expectedPrev !== undefined && row.prev_hash === expectedPrev;
   if (!linkValid) problems.push("link broken: prev_hash is not the previous receipt's hash");

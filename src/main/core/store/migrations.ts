@@ -1,9 +1,18 @@
 import type Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import { backfillMerkleNodes } from '../ledger/merkle/merkle-store.ts';
+import { compactReceiptsTable } from '../ledger/receipts-layout.ts';
 
-/** A migration is SQL, or a step that needs code (a hash SQLite cannot compute). */
-type Migration = string | ((db: Database.Database) => void);
+/**
+ * A step that rebuilds a table other tables reference: SQLite's documented way (create the new
+ * table, copy, drop the old, rename) needs foreign keys off, and the step must leave none broken.
+ */
+interface TableRebuild {
+  rebuild: (db: Database.Database) => void;
+}
+
+/** A migration is SQL, a step that needs code (a hash SQLite cannot compute), or a table rebuild. */
+type Migration = string | ((db: Database.Database) => void) | TableRebuild;
 
 /**
  * Schema versions, applied in order inside one transaction each; PRAGMA user_version
@@ -231,6 +240,10 @@ const MIGRATIONS: readonly Migration[] = [
   ALTER TABLE executions ADD COLUMN purged_at TEXT;
   ALTER TABLE proposals ADD COLUMN purged_at TEXT;
   `,
+  // 11: the receipts table rewritten for size (issue 14 "Storage"; README "How a receipt is
+  // stored"): hashes and signature as bytes, the body's fields read from the body instead of
+  // copied beside it, partial and prefix indexes.
+  { rebuild: compactReceiptsTable },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -244,10 +257,26 @@ export function migrate(db: Database.Database, target = SCHEMA_VERSION): void {
   for (let version = current; version < target; version++) {
     const step = MIGRATIONS[version];
     if (step === undefined) break;
-    db.transaction(() => {
-      if (typeof step === 'string') db.exec(step);
-      else step(db);
-      db.pragma(`user_version = ${version + 1}`);
-    }).immediate();
+    const rebuild = typeof step === 'object';
+    // Only outside a transaction does this pragma take effect.
+    const foreignKeys = db.pragma('foreign_keys', { simple: true }) as number;
+    if (rebuild) db.pragma('foreign_keys = OFF');
+    try {
+      db.transaction(() => {
+        if (typeof step === 'string') db.exec(step);
+        else if (typeof step === 'function') step(db);
+        else {
+          // A reference already broken (a ledger altered by hand) is not the rebuild's doing.
+          const before = (db.pragma('foreign_key_check') as unknown[]).length;
+          step.rebuild(db);
+          const after = db.pragma('foreign_key_check') as { table: string; parent: string }[];
+          if (after.length > before)
+            throw new Error(`migration ${version + 1} would break references from ${after[0]!.table} to ${after[0]!.parent}`);
+        }
+        db.pragma(`user_version = ${version + 1}`);
+      }).immediate();
+    } finally {
+      if (rebuild) db.pragma(`foreign_keys = ${foreignKeys}`);
+    }
   }
 }

@@ -1,7 +1,36 @@
 import type { ApproverKeys } from '../../approval/check-evidence.ts';
 import type { Ed25519Verifier } from '../../crypto/ed25519.ts';
 import type { ReceiptRow } from '../../ledger/receipt-row.ts';
-import { receiptProblems } from '../../ledger/verify-ledger.ts';
+import { checkSignedReceipt, type SignedReceiptCheck } from '../../ledger/verify-ledger.ts';
+
+/**
+ * The columns PostgreSQL's receipts table keeps beside the signed body (SQLite generates them
+ * from the body instead: receipts-layout.ts): search, filters and the CLI read them, so each
+ * must say what the signed body says.
+ */
+const COPIED_COLUMNS = [
+  'event',
+  'time',
+  'action',
+  'reason',
+  'exec_id',
+  'proposal_id',
+  'approval_id',
+  'approver_key_id',
+  'request_hash',
+  'grant_id',
+] as const satisfies readonly (keyof ReceiptRow)[];
+
+/** Everything wrong with one stored receipt, judged on its own (not its link). */
+function receiptProblems(row: ReceiptRow, verifier: Ed25519Verifier, approvers: ApproverKeys | null): SignedReceiptCheck {
+  const check = checkSignedReceipt(row, verifier, approvers);
+  if (check.body) {
+    for (const column of COPIED_COLUMNS) {
+      if ((check.body[column] ?? null) !== row[column]) check.problems.push(`stored ${column} differs from the signed body`);
+    }
+  }
+  return check;
+}
 
 /** A receipt as stored, with the `agent` column and the id of the registered key it must be signed by. */
 export interface CheckRow {
