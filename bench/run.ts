@@ -4,7 +4,9 @@
  * the one-time rewrite of a previous version's receipts table, BENCH_RECEIPTS of them); BENCH_EXECUTE_REQUESTS sets the
  * requests per /execute level (default 6,000; FULL runs half); BENCH_RECEIPTS sets the ledger size (default 1,000,000)
  * for the ledger, the Ledger view (Chromium, through the console test bridge) and PostgreSQL's search;
- * BENCH_PG_APPENDS the timed appends per concurrency on PostgreSQL and SQLite (default 3000).
+ * BENCH_PG_APPENDS the timed appends per concurrency on PostgreSQL and SQLite (default 3000);
+ * BENCH_ONLY=pgexecute runs the engine (no HTTP) on PostgreSQL beside SQLite, BENCH_PG_EXECUTE_REQUESTS
+ * executions per engine and level (default 2000).
  */
 import { benchExecute } from './execute-bench.ts';
 import { measureFloor } from './machine-floor.ts';
@@ -17,6 +19,7 @@ import { benchLoggingCost } from './logging-bench.ts';
 import { benchMcp } from './mcp-bench.ts';
 import { benchPostgres } from './postgres-bench.ts';
 import { benchMigration } from './migration-bench.ts';
+import { benchPostgresExecute } from './pg-execute-bench.ts';
 
 const only = process.env['BENCH_ONLY'];
 const results: Record<string, unknown> = {
@@ -69,5 +72,8 @@ if (!only || only === 'postgres') {
 }
 if (only === 'migration') {
   results['migration'] = await benchMigration(Number(process.env['BENCH_RECEIPTS'] ?? 1_000_000));
+}
+if (!only || only === 'pgexecute') {
+  results['pgexecute'] = await benchPostgresExecute(Number(process.env['BENCH_PG_EXECUTE_REQUESTS'] ?? 2000));
 }
 process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
