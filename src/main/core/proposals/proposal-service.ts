@@ -1,8 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import type { OpenExecCore } from '../openexec-core.ts';
 import type { EventHub } from '../events/event-hub.ts';
 import type { JsonObject } from '../json/json-value.ts';
-import { canonicalJson } from '../json/canonical.ts';
 import { requestHash as hashRequest } from '../json/request-hash.ts';
 import { isoUtc } from '../clock.ts';
 import { Refusal } from '../errors.ts';
@@ -15,10 +13,10 @@ import { QuorumView } from './quorum-view.ts';
 import { payloadOf, proposalDto, type ProposalRow } from './proposal-store.ts';
 import type { ProposalRecords } from '../store/proposal-records.ts';
 import type { LedgerTransaction } from '../store/ledger-store.ts';
-import { approvedReceipt, closedReceipt, extendedReceipt, proposedReceipt, refusedProposalReceipt } from './proposal-receipts.ts';
+import { approvedReceipt, closedReceipt, extendedReceipt } from './proposal-receipts.ts';
+import { admitProposal } from './proposal-intake.ts';
 import { extendedExpiry, settleEndedExecutions } from './proposal-decisions.ts';
 import { executeProposal } from './proposal-execution.ts';
-import { declaredRefusal } from '../engine/declared-checks.ts';
 import { actionPreview } from '../actions/declared/action-preview.ts';
 import type { ProposalDto } from '../../../shared/console-dto.ts';
 
@@ -88,56 +86,9 @@ export class ProposalService {
 
   async propose(input: ProposeInput): Promise<{ created: boolean; proposal: ProposalRow }> {
     const requestHash = hashRequest(input.action, input.payload);
-    const outcome = await this.core.ledgerStore.witness(async (tx): Promise<Proposed> => {
-      const records = this.records.within(tx);
-      // A proposal refused at once is an attempt like any other: witnessed, then answered.
-      const refuse = async (refusal: Refusal): Promise<Proposed> => {
-        const definitionHash = this.core.registry.get(input.action)?.definitionHash ?? null;
-        await tx.append(refusedProposalReceipt(input, requestHash, refusal, definitionHash));
-        return { refused: refusal };
-      };
-      const existing = await records.findByNonce(input.nonce);
-      if (existing) {
-        if (existing.request_hash !== requestHash) {
-          return refuse(new Refusal('nonce_conflict', `Nonce '${input.nonce}' was already used for a different request`));
-        }
-        if (existing.agent !== (input.agent ?? null)) {
-          return refuse(new Refusal('nonce_conflict', `Nonce '${input.nonce}' was already used by another agent`));
-        }
-        return { existing };
-      }
-      const { allowList, registry } = this.core;
-      if (!allowList.isAllowed(input.action)) {
-        return refuse(new Refusal('not_allowed', `Action '${input.action}' is not in the execution allow-list`));
-      }
-      const action = registry.get(input.action);
-      if (!action) return refuse(new Refusal('unknown_action', `Unknown action: ${input.action}`));
-      const invalid = declaredRefusal(action, { ...input, artifact: null });
-      if (invalid) return refuse(new Refusal(invalid.code, invalid.detail));
-      const definitionHash = action.definitionHash ?? null;
-      // Proposals and executions share one nonce space.
-      const execution = this.core.executionStore.findByNonce(input.nonce);
-      if (execution !== undefined) {
-        return refuse(new Refusal('nonce_conflict', `Nonce '${input.nonce}' was already used by execution ${execution.id}`));
-      }
-      const now = this.core.clock.now();
-      const ttl = input.ttlSeconds ?? this.options.defaultTtlSeconds;
-      const row = {
-        id: randomUUID(),
-        nonce: input.nonce,
-        action: input.action,
-        payload: canonicalJson(input.payload),
-        request_hash: requestHash,
-        context: input.context ?? null,
-        created_at: isoUtc(now),
-        expires_at: isoUtc(now + ttl * 1000),
-        action_def_hash: definitionHash,
-        agent: input.agent ?? null,
-      };
-      await records.insert(row);
-      await tx.append(proposedReceipt(row, input.payload));
-      return { created: row.id };
-    });
+    const outcome = await this.core.ledgerStore.witness((tx) =>
+      admitProposal(this.core, this.records.within(tx), tx, input, requestHash, this.options.defaultTtlSeconds),
+    );
     if ('refused' in outcome) throw outcome.refused;
     if ('existing' in outcome) return { created: false, proposal: await this.fresh(outcome.existing) };
     const created = (await this.records.get(outcome.created))!;
@@ -352,8 +303,5 @@ export class ProposalService {
     if (row.status !== 'pending') this.waiters.wake(row.id);
   }
 }
-
-/** What a proposal's witnessed write found: a new proposal, the one its nonce holds, or a refusal. */
-type Proposed = { created: string } | { existing: ProposalRow } | { refused: Refusal };
 
 class StaleDecision extends Error {}
