@@ -61,8 +61,8 @@ export async function benchMerkle(count: number, executePerLevel: number) {
     const hashFloor = timed(2000, () => createHash('sha256').update(block).digest());
     const floorMs = levels * (readFloor.p50ms + hashFloor.p50ms);
 
-    const inclusion = timed(500, () => core.proofs.inclusionIn(1 + Math.floor(random() * size), size));
-    const consistency = timed(500, () => core.proofs.consistency(1 + Math.floor(random() * (size - 1)), size));
+    const inclusion = await timedAsync(500, () => core.proofs.inclusionIn(1 + Math.floor(random() * size), size));
+    const consistency = await timedAsync(500, () => core.proofs.consistency(1 + Math.floor(random() * (size - 1)), size));
     const checkpoint = await timedAsync(50, (i) => {
       rawDb(core)
         .transaction(() => core.ledger.append({ event: 'config', reason: `bench checkpoint ${i}` }))

@@ -10,15 +10,13 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ed25519Signer } from '../../src/main/core/crypto/ed25519.ts';
-import { systemClock } from '../../src/main/core/clock.ts';
 import { ledgerOrigin, signCheckpoint } from '../../src/main/core/ledger/checkpoint/checkpoint-note.ts';
-import { PostgresCheckpointRecords } from '../../src/main/core/store/postgres/pg-checkpoint-records.ts';
-import { PostgresLedgerProofs } from '../../src/main/core/store/postgres/pg-proofs.ts';
+import { PostgresMerkleTree } from '../../src/main/core/store/postgres/pg-merkle-tree.ts';
 import { cliWithEnv, type CliRun } from '../support/cli.ts';
 import { tempDir } from '../support/harness.ts';
 import { postgresAvailability } from '../support/postgres.ts';
 import { usePostgres } from '../support/postgres-suite.ts';
-import { asOwnerWithoutTriggers, insertSignedBy, twoInstanceLedger } from '../support/pg-ledger-fixture.ts';
+import { asOwnerWithoutTriggers, insertSignedBy, pgLedgerProofs, twoInstanceLedger } from '../support/pg-ledger-fixture.ts';
 
 describe.skipIf(!postgresAvailability().ok)('verify-ledger on a PostgreSQL ledger (real throwaway cluster, bin/openexec)', () => {
   const pgs = usePostgres('cliverify');
@@ -29,9 +27,9 @@ describe.skipIf(!postgresAvailability().ok)('verify-ledger on a PostgreSQL ledge
   const noPassword = (r: CliRun, url: string) => expect(`${r.stdout}${r.stderr}`).not.toContain(passwordOf(url));
 
   test('a ledger two instances wrote verifies, with both keys pinned, a checkpoint from instance B and the recorded head', async () => {
-    const { db, a, ka, kb, size } = await twoInstanceLedger(pgs);
+    const { db, a, b, ka, kb, size } = await twoInstanceLedger(pgs);
     const pool = pgs.pool(db.appUrl);
-    const checkpoint = await new PostgresLedgerProofs(pool, new PostgresCheckpointRecords(pool), kb, systemClock).issueCheckpoint();
+    const checkpoint = await pgLedgerProofs(pool, b, kb).checkpoints.issue();
     const file = join(dataDir, 'from-b.txt');
     writeFileSync(file, checkpoint.note);
     const head = await a.head();
@@ -136,7 +134,7 @@ describe.skipIf(!postgresAvailability().ok)('verify-ledger on a PostgreSQL ledge
     const { db, a, size } = await twoInstanceLedger(pgs);
     const pool = pgs.pool(db.appUrl);
     const stranger = Ed25519Signer.generate();
-    const root = await new PostgresLedgerProofs(pool, new PostgresCheckpointRecords(pool), stranger, systemClock).tree.root(size);
+    const root = await new PostgresMerkleTree(pool).root(size);
     const file = join(dataDir, 'stranger.txt');
     writeFileSync(file, signCheckpoint({ origin: ledgerOrigin(stranger.keyId), size, root }, stranger));
     const r = await verify(db.appUrl, '--checkpoint', file);

@@ -8,6 +8,11 @@ import { Ed25519Signer } from '../../src/main/core/crypto/ed25519.ts';
 import type { ReceiptDraft } from '../../src/main/core/ledger/receipt-body.ts';
 import { sealReceipt } from '../../src/main/core/ledger/seal-receipt.ts';
 import type { PostgresLedgerStore } from '../../src/main/core/store/postgres/pg-ledger-store.ts';
+import { systemClock } from '../../src/main/core/clock.ts';
+import { Checkpoints } from '../../src/main/core/ledger/checkpoint/checkpoints.ts';
+import { LedgerProofs } from '../../src/main/core/ledger/proofs.ts';
+import { PostgresCheckpointRecords } from '../../src/main/core/store/postgres/pg-checkpoint-records.ts';
+import { PostgresMerkleTree } from '../../src/main/core/store/postgres/pg-merkle-tree.ts';
 import type { TestDatabase } from './postgres.ts';
 import type { PostgresSuite } from './postgres-suite.ts';
 import { newReservation } from './record-fixtures.ts';
@@ -94,4 +99,21 @@ export async function insertSignedBy(
     [row.seq, row.event, row.time, row.action, row.hash, row.prev_hash, row.body, row.signature, row.reason],
   );
   return row.seq;
+}
+
+/** One instance's checkpoints and proofs over a shared PostgreSQL ledger, as the core assembles them (by default not witnessed to a directory). */
+export function pgLedgerProofs(
+  pool: pg.Pool,
+  store: PostgresLedgerStore,
+  signer: Ed25519Signer,
+  options: { every?: number; witnessDir?: string; operator?: Ed25519Signer } = {},
+) {
+  const tree = new PostgresMerkleTree(pool);
+  const operator = options.operator ?? Ed25519Signer.generate();
+  const checkpoints = new Checkpoints(new PostgresCheckpointRecords(pool), store, tree, signer, operator, systemClock, {
+    every: options.every ?? 1000,
+    intervalMs: 60_000,
+    witnessDir: options.witnessDir ?? null,
+  });
+  return { tree, checkpoints, proofs: new LedgerProofs(tree, checkpoints) };
 }

@@ -28,9 +28,9 @@ function parsed<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
 export function registerProofRoutes(app: FastifyInstance, proofs: LedgerProofs): void {
   app.get('/receipts/checkpoint', async (_req, reply) => sendJson(reply, 200, await proofs.latestCheckpoint()));
 
-  app.get('/receipts/consistency', (req, reply) => {
+  app.get('/receipts/consistency', async (req, reply) => {
     const q = parsed(consistencyQuery, req.query, 'query');
-    sendJson(reply, 200, proofs.consistency(q.from, q.to));
+    sendJson(reply, 200, await proofs.consistency(q.from, q.to));
   });
 
   app.get('/receipts/:seq/inclusion', async (req, reply) => {

@@ -109,7 +109,7 @@ export async function startOpenExec(config: OpenExecConfig, options: StartOption
     throw coreStartError(err, config);
   }
   try {
-    core.checkpoints.checkAgainstWitness();
+    await core.checkpoints.checkAgainstWitness();
   } catch (err) {
     core.close();
     lock.release();

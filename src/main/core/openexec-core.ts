@@ -19,6 +19,7 @@ import { Engine } from './engine/engine.ts';
 import { closeInterruptedAtStart } from './engine/close-at-start.ts';
 import { SqliteLedgerStore } from './store/sqlite/sqlite-ledger-store.ts';
 import { SqliteExecutionRecords } from './store/sqlite/sqlite-execution-records.ts';
+import { SqliteMerkleTree } from './store/sqlite/sqlite-merkle-tree.ts';
 import { WalCheckpointer } from './store/wal-checkpointer.ts';
 import type { TrustedApprover } from './approval/validate-approval.ts';
 import { systemClock, type Clock } from './clock.ts';
@@ -151,12 +152,13 @@ export class OpenExecCore {
       this.executionWrites = new ExecutionStore(this.db);
       this.ledgerStore = new SqliteLedgerStore(this.db, this.ledger, this.executionWrites);
       const checkpointRecords = new SqliteCheckpointRecords(new CheckpointTable(this.db));
-      this.checkpoints = new Checkpoints(checkpointRecords, this.ledgerStore, this.ledger, receiptKey, this.operatorSigner, this.clock, {
+      const tree = new SqliteMerkleTree(this.ledger);
+      this.checkpoints = new Checkpoints(checkpointRecords, this.ledgerStore, tree, receiptKey, this.operatorSigner, this.clock, {
         every: options.checkpointEvery ?? 1000,
         intervalMs: (options.checkpointIntervalSeconds ?? 60) * 1000,
         witnessDir: options.witnessDir ?? null,
       });
-      this.proofs = new LedgerProofs(this.ledger, this.checkpoints);
+      this.proofs = new LedgerProofs(tree, this.checkpoints);
       this.agents = new AgentRegistry(new SqliteAgentRecords(new AgentTable(this.db)), this.ledgerStore, this.clock);
       const pins = new ToolPinTable(this.db);
       this.toolPins = new ToolPins(new SqliteToolPinRecords(pins), this.ledgerStore, this.clock);

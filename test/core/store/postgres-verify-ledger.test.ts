@@ -11,16 +11,15 @@ import { Ed25519Signer } from '../../../src/main/core/crypto/ed25519.ts';
 import { Refusal } from '../../../src/main/core/errors.ts';
 import { ledgerOrigin, signCheckpoint } from '../../../src/main/core/ledger/checkpoint/checkpoint-note.ts';
 import { leafHash, StreamingRoot } from '../../../src/main/core/ledger/merkle/rfc9162.ts';
-import { systemClock } from '../../../src/main/core/clock.ts';
 import { registrationDraft } from '../../../src/main/core/store/postgres/pg-receipt-keys.ts';
 import { PostgresCheckpointRecords } from '../../../src/main/core/store/postgres/pg-checkpoint-records.ts';
 import { verifyRegisteredCheckpoint } from '../../../src/main/core/store/postgres/pg-checkpoints.ts';
-import { PostgresLedgerProofs } from '../../../src/main/core/store/postgres/pg-proofs.ts';
+import { PostgresMerkleTree } from '../../../src/main/core/store/postgres/pg-merkle-tree.ts';
 import { verifyPostgresLedger as verifyOn, type VerifyPostgresOptions } from '../../../src/main/core/store/postgres/pg-verify-ledger.ts';
 import { verifyConsistency, verifyInclusion } from '../../../src/shared/merkle-verify.ts';
 import { postgresAvailability } from '../../support/postgres.ts';
 import { usePostgres } from '../../support/postgres-suite.ts';
-import { asOwnerWithoutTriggers, insertSignedBy, twoInstanceLedger } from '../../support/pg-ledger-fixture.ts';
+import { asOwnerWithoutTriggers, insertSignedBy, pgLedgerProofs, twoInstanceLedger } from '../../support/pg-ledger-fixture.ts';
 
 /** On this thread: worker threads cannot load our sources under the test runner (bin/openexec's tests run them on threads). */
 const verifyPostgresLedger = (url: string, options: VerifyPostgresOptions = {}) => verifyOn(url, { workers: 0, ...options });
@@ -183,14 +182,14 @@ describe.skipIf(!postgresAvailability().ok)('verifying a PostgreSQL ledger writt
   test('proofs from the stored tree verify with the console’s verifier, against a checkpoint signed by instance B', async () => {
     const { db, a, b, kb, ka, size } = await twoInstanceLedger(pgs);
     const pool = pgs.pool(db.appUrl);
-    const records = new PostgresCheckpointRecords(pool);
-    const proofsA = new PostgresLedgerProofs(pool, records, ka, systemClock);
-    const proofsB = new PostgresLedgerProofs(pool, records, kb, systemClock);
-    const first = await proofsB.issueCheckpoint();
+    const instanceA = pgLedgerProofs(pool, a, ka);
+    const instanceB = pgLedgerProofs(pool, b, kb);
+    const [proofsA, proofsB] = [instanceA.proofs, instanceB.proofs];
+    const first = await instanceB.checkpoints.issue();
     expect(first.size).toBe(size);
     expect(first.note.startsWith(`${ledgerOrigin(kb.keyId)}\n${size}\n`)).toBe(true);
     // Nothing was added since: A returns B's checkpoint rather than a second one of that size.
-    expect(await proofsA.issueCheckpoint()).toMatchObject({ size, note: first.note });
+    expect(await instanceA.checkpoints.issue()).toMatchObject({ size, note: first.note });
 
     const keys = (await verifyPostgresLedger(db.appUrl)).chain.keys;
     const checkpoint = verifyRegisteredCheckpoint(first.note, keys);
@@ -209,7 +208,7 @@ describe.skipIf(!postgresAvailability().ok)('verifying a PostgreSQL ledger writt
     // The ledger grows; A's next checkpoint extends B's, which a consistency proof shows.
     await b.witness((tx) => tx.append({ event: 'config', reason: 'later' }));
     await a.witness((tx) => tx.append({ event: 'config', reason: 'later still' }));
-    const second = verifyRegisteredCheckpoint((await proofsA.issueCheckpoint()).note, keys);
+    const second = verifyRegisteredCheckpoint((await instanceA.checkpoints.issue()).note, keys);
     expect(second).toMatchObject({ size: size + 2, keyId: ka.keyId });
     expect((await proofsB.latestCheckpoint()).size).toBe(size + 2);
     for (let from = 0; from <= size + 2; from++) {
@@ -228,7 +227,7 @@ describe.skipIf(!postgresAvailability().ok)('verifying a PostgreSQL ledger writt
     const { db, kb, size } = await twoInstanceLedger(pgs);
     const pool = pgs.pool(db.appUrl);
     const keys = (await verifyPostgresLedger(db.appUrl)).chain.keys;
-    const tree = new PostgresLedgerProofs(pool, new PostgresCheckpointRecords(pool), kb, systemClock).tree;
+    const tree = new PostgresMerkleTree(pool);
     const root = await tree.root(size);
 
     const stranger = Ed25519Signer.generate();
@@ -247,8 +246,9 @@ describe.skipIf(!postgresAvailability().ok)('verifying a PostgreSQL ledger writt
     const fromB = signCheckpoint({ origin: ledgerOrigin(kb.keyId), size, root }, kb);
     expect(() => verifyRegisteredCheckpoint(fromB, pinnedA)).toThrow('which the ledger does not register');
 
-    const newcomer = new PostgresLedgerProofs(pool, new PostgresCheckpointRecords(pool), stranger, systemClock);
-    await expect(newcomer.issueCheckpoint()).rejects.toThrow(`receipt key ${stranger.keyId} is not registered`);
+    // Its own instance, opened on the ledger, which has not appended yet.
+    const newcomer = pgLedgerProofs(pool, await pgs.openStore(db, { signer: stranger }), stranger).checkpoints;
+    await expect(newcomer.issue()).rejects.toThrow(`receipt key ${stranger.keyId} is not registered`);
 
     // Stored in the checkpoints table (the app role may insert one), each is a verify-ledger failure.
     const records = new PostgresCheckpointRecords(pool);

@@ -83,7 +83,7 @@ export class ConsoleLedger implements Pick<ConsoleApi, LedgerMethods> {
       if (!(input.seq >= 1 && input.seq <= core.ledger.size())) throw new Refusal('not_found', `No receipt ${input.seq}`);
       const latest = await core.checkpoints.latest();
       const checkpoint = latest !== null && latest.size >= input.seq ? latest : await core.checkpoints.issue();
-      const p = core.proofs.inclusionIn(input.seq, checkpoint.size);
+      const p = await core.proofs.inclusionIn(input.seq, checkpoint.size);
       return {
         checkpoint: this.checkpointDto(checkpoint),
         leafIndex: p.leaf_index,

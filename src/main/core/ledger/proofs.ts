@@ -1,5 +1,7 @@
 import { Refusal } from '../errors.ts';
-import type { Ledger } from './ledger.ts';
+import type { MerkleTreeReads } from './merkle/merkle-tree-reads.ts';
+import { leafHash } from './merkle/rfc9162.ts';
+import { readCheckpointNote } from './checkpoint/checkpoint-note.ts';
 import type { Checkpoints, StoredCheckpoint } from './checkpoint/checkpoints.ts';
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
@@ -33,17 +35,19 @@ export interface ConsistencyView {
 }
 
 /**
- * Inclusion and consistency proofs over the receipts' Merkle tree, as plain JSON-ready values,
- * for the API, the console and the CLI. Bad arguments are refusals with a clear detail.
+ * Inclusion and consistency proofs over the receipts' Merkle tree, on either engine, as plain
+ * JSON-ready values for the API, the console and the CLI. Bad arguments are refusals with a
+ * clear detail.
  */
 export class LedgerProofs {
   constructor(
-    private readonly ledger: Ledger,
+    private readonly tree: MerkleTreeReads,
     private readonly checkpoints: Checkpoints,
   ) {}
 
+  /** The origin is read from the note: on a shared ledger another instance may have signed it. */
   checkpointView(c: StoredCheckpoint): CheckpointView {
-    return { origin: this.checkpoints.origin, size: c.size, root_hash: hex(c.root), created_at: c.createdAt, note: c.note };
+    return { origin: readCheckpointNote(c.note).origin, size: c.size, root_hash: hex(c.root), created_at: c.createdAt, note: c.note };
   }
 
   /** The latest stored checkpoint; 404 before the first one is issued. */
@@ -55,37 +59,44 @@ export class LedgerProofs {
 
   /** Proof that receipt `seq` is in the tree of `size` (default: the latest checkpoint's size). */
   async inclusion(seq: number, size?: number): Promise<InclusionView> {
-    return this.inclusionIn(seq, size ?? (await this.checkpoints.latest())?.size ?? this.ledger.size());
+    const current = await this.tree.size();
+    return this.proveInclusion(seq, size ?? (await this.checkpoints.latest())?.size ?? current, current);
   }
 
   /** Proof that receipt `seq` is in the tree of `treeSize`. */
-  inclusionIn(seq: number, treeSize: number): InclusionView {
-    checkInclusionArgs(seq, treeSize, this.ledger.size());
-    const { tree } = this.ledger;
-    const proof = tree.inclusion(seq - 1, treeSize);
+  async inclusionIn(seq: number, treeSize: number): Promise<InclusionView> {
+    return this.proveInclusion(seq, treeSize, await this.tree.size());
+  }
+
+  private async proveInclusion(seq: number, treeSize: number, current: number): Promise<InclusionView> {
+    checkInclusionArgs(seq, treeSize, current);
+    const [receiptHash, proof, root] = await Promise.all([
+      this.tree.receiptHashAt(seq - 1),
+      this.tree.inclusion(seq - 1, treeSize),
+      this.tree.root(treeSize),
+    ]);
     return {
       seq,
       leaf_index: seq - 1,
       tree_size: treeSize,
-      leaf_hash: hex(tree.leafHashAt(seq - 1)),
-      receipt_hash: hex(tree.receiptHashAt(seq - 1)),
+      leaf_hash: hex(leafHash(receiptHash)),
+      receipt_hash: hex(receiptHash),
       proof: proof.map(hex),
-      root_hash: hex(tree.root(treeSize)),
+      root_hash: hex(root),
     };
   }
 
   /** Proof that the tree of size `from` is a prefix of the tree of size `to` (default: now). */
-  consistency(from: number, to?: number): ConsistencyView {
-    const toSize = to ?? this.ledger.size();
-    checkConsistencyArgs(from, toSize, this.ledger.size());
-    const { tree } = this.ledger;
-    return {
-      from,
-      to: toSize,
-      from_root: hex(tree.root(from)),
-      to_root: hex(tree.root(toSize)),
-      proof: tree.consistency(from, toSize).map(hex),
-    };
+  async consistency(from: number, to?: number): Promise<ConsistencyView> {
+    const current = await this.tree.size();
+    const toSize = to ?? current;
+    checkConsistencyArgs(from, toSize, current);
+    const [fromRoot, toRoot, proof] = await Promise.all([
+      this.tree.root(from),
+      this.tree.root(toSize),
+      this.tree.consistency(from, toSize),
+    ]);
+    return { from, to: toSize, from_root: hex(fromRoot), to_root: hex(toRoot), proof: proof.map(hex) };
   }
 }
 

@@ -61,19 +61,20 @@ function matching(core: OpenExecCore, query: ExportQuery, size: number, cap: num
  * The one place a bundle is made, for the window's Export and `openexec export` alike. It
  * signs a checkpoint of the ledger as it is now and exports only receipts that checkpoint
  * covers, each with its inclusion proof, so every receipt is tied to the whole ledger even
- * when the query picks a few. Synchronous once the checkpoint is issued: receipts appended
- * meanwhile lie beyond its size, so the bundle neither includes nor misses them.
+ * when the query picks a few. Receipts appended while it is made lie beyond the checkpoint's
+ * size, so the bundle neither includes nor misses them.
  */
 /** `cap`: at most this many receipts, the newest (a parameter so tests can reach it). */
 export async function buildBundle(core: OpenExecCore, query: ExportQuery, cap = EXPORT_CAP): Promise<ExportBundleDto> {
   const checkpoint = await core.checkpoints.issue();
   const { receipts, complete } = matching(core, query, checkpoint.size, cap);
   receipts.reverse();
-  const entries = receipts.map((r): BundleReceipt => {
+  const entries: BundleReceipt[] = [];
+  for (const r of receipts) {
     // Format 2 carries its result among its bodies; format 1 only a hash of it.
     const result =
       r.event === 'executed' && r.execId !== null && r.bodies === undefined ? core.executionStore.executedResult(r.execId)?.result : null;
-    return {
+    entries.push({
       seq: r.seq,
       hash: r.hash,
       prev_hash: r.prevHash,
@@ -81,9 +82,9 @@ export async function buildBundle(core: OpenExecCore, query: ExportQuery, cap = 
       signature: r.signature,
       ...(typeof result === 'string' ? { result } : {}),
       ...(r.bodies ? { bodies: bundleBodies(r.bodies) } : {}),
-      inclusion_proof: core.proofs.inclusionIn(r.seq, checkpoint.size).proof,
-    };
-  });
+      inclusion_proof: (await core.proofs.inclusionIn(r.seq, checkpoint.size)).proof,
+    });
+  }
   const bundle: ReceiptBundle = {
     format: BUNDLE_FORMAT,
     version: BUNDLE_VERSION,

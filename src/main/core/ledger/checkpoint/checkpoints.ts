@@ -5,7 +5,8 @@ import type { LedgerStore } from '../../store/ledger-store.ts';
 import { RecordConflict } from '../../store/record-conflict.ts';
 import { Ed25519Verifier, type Ed25519Signer } from '../../crypto/ed25519.ts';
 import { isoUtc, type Clock } from '../../clock.ts';
-import type { Ledger } from '../ledger.ts';
+import type { MerkleTreeReads } from '../merkle/merkle-tree-reads.ts';
+import { Refusal } from '../../errors.ts';
 import { hashesEqual } from '../merkle/rfc9162.ts';
 import { cosignNote, noteSignedBy, parseNote } from './signed-note.ts';
 import {
@@ -41,7 +42,9 @@ const WITNESS_FILE = /^checkpoint-(\d+)\.txt$/;
  * one can later demand a consistency proof, so removing or rewriting receipts it covers is
  * caught, which a hash chain alone cannot do for its newest receipts. The table is read and
  * written through CheckpointRecords, an issue being a witnessed write on the LedgerStore (with
- * no receipt of its own); the tree and its size are the ledger's.
+ * no receipt of its own); the tree and its size are read through MerkleTreeReads, so the same
+ * cadence runs on SQLite and on a PostgreSQL ledger several instances share (there each
+ * checkpoint is signed by the instance that issues it, once its key is registered).
  */
 export class Checkpoints {
   readonly origin: string;
@@ -55,7 +58,7 @@ export class Checkpoints {
   constructor(
     private readonly records: CheckpointRecords,
     private readonly store: LedgerStore,
-    private readonly ledger: Ledger,
+    private readonly tree: MerkleTreeReads,
     private readonly receiptSigner: Ed25519Signer,
     private readonly operatorSigner: Ed25519Signer,
     private readonly clock: Clock,
@@ -76,10 +79,17 @@ export class Checkpoints {
   async issue(): Promise<StoredCheckpoint> {
     const checkpoint = await this.store.witness(async (tx): Promise<StoredCheckpoint> => {
       const records = this.records.within(tx);
-      const size = this.ledger.size();
+      const size = await this.tree.size();
       const existing = await records.at(size);
       if (existing) return existing;
-      const root = this.ledger.tree.root(size);
+      const registered = await this.tree.keyRegisteredAt(this.receiptSigner.keyId);
+      if (registered === null || registered > size) {
+        throw new Refusal(
+          'conflict',
+          `receipt key ${this.receiptSigner.keyId} is not registered in the ledger's first ${size} receipts: an instance signs checkpoints once it has appended a receipt`,
+        );
+      }
+      const root = await this.tree.root(size);
       const note = signCheckpoint({ origin: this.origin, size, root }, this.receiptSigner);
       const issued = { size, root, note, createdAt: isoUtc(this.clock.now()) };
       try {
@@ -100,12 +110,13 @@ export class Checkpoints {
   start(): void {
     // Called for every receipt: it compares the receipt's seq (the ledger's size once it is
     // committed) with the size last checkpointed, kept here, instead of asking the database.
-    this.unsubscribe = this.ledger.subscribe((receipt) => {
-      if (this.scheduled) return;
-      if (this.checkpointedSize !== null && receipt.seq - this.checkpointedSize < this.options.every) return;
+    this.unsubscribe = this.store.subscribe((receipts) => {
+      const seq = receipts[receipts.length - 1]?.seq;
+      if (seq === undefined || this.scheduled) return;
+      if (this.checkpointedSize !== null && seq - this.checkpointedSize < this.options.every) return;
       this.scheduled = true;
-      // After the group commit that announced the receipt, never inside it.
-      setImmediate(() => void this.issueIfDue(receipt.seq));
+      // After the group commit that announced the receipts, never inside it.
+      setImmediate(() => void this.issueIfDue(seq));
     });
     this.timer = setInterval(() => void this.issueIfGrown(), this.options.intervalMs);
     this.timer.unref();
@@ -161,17 +172,17 @@ export class Checkpoints {
    * Start-up: a ledger shorter than, or not an extension of, the last witnessed checkpoint
    * has lost or rewritten receipts since; refuse it rather than append to it.
    */
-  checkAgainstWitness(): void {
+  async checkAgainstWitness(): Promise<void> {
     const witnessed = this.latestWitnessed();
     if (witnessed === null) return;
-    const size = this.ledger.size();
+    const size = await this.tree.size();
     if (size < witnessed.size) {
       throw new CheckpointError(
         `the ledger has ${size} receipts, fewer than the ${witnessed.size} of the checkpoint witnessed in ${witnessed.file}: ` +
           'receipts were removed after it was witnessed (restore the ledger from a backup)',
       );
     }
-    if (!hashesEqual(this.ledger.tree.root(witnessed.size), witnessed.root)) {
+    if (!hashesEqual(await this.tree.root(witnessed.size), witnessed.root)) {
       throw new CheckpointError(
         `the ledger's first ${witnessed.size} receipts do not match the checkpoint witnessed in ${witnessed.file}: ` +
           'they were rewritten after it was witnessed',
@@ -193,7 +204,7 @@ export class Checkpoints {
 
   private async issueIfGrown(): Promise<void> {
     try {
-      if (this.ledger.size() > ((await this.latest())?.size ?? 0)) await this.issue();
+      if ((await this.tree.size()) > ((await this.latest())?.size ?? 0)) await this.issue();
     } catch {
       // As above: the next tick tries again.
     }

@@ -7,7 +7,9 @@ import {
   type Hash,
   type SubtreeHash,
 } from '../../ledger/merkle/rfc9162.ts';
+import type { MerkleTreeReads } from '../../ledger/merkle/merkle-tree-reads.ts';
 import type { PgSession } from './pg-session.ts';
+import { registrationSeq } from './pg-receipt-keys.ts';
 
 const key = (level: number, index: number) => `${level}/${index}`;
 const PLACEHOLDER: Hash = new Uint8Array(32);
@@ -20,7 +22,7 @@ const PLACEHOLDER: Hash = new Uint8Array(32);
  * those, fetched in one query: O(log n) rows per root or proof. What it reads for a size no
  * larger than the ledger's never changes (receipts and nodes are append-only, committed together).
  */
-export class PostgresMerkleTree {
+export class PostgresMerkleTree implements MerkleTreeReads {
   constructor(private readonly db: PgSession) {}
 
   /** How many receipts (leaves) the ledger holds now. */
@@ -46,6 +48,11 @@ export class PostgresMerkleTree {
     const { rows } = await this.db.query<{ hash: string }>('SELECT hash FROM receipts WHERE seq = $1', [index + 1]);
     if (rows[0] === undefined) throw new Error(`no receipt ${index + 1} in the ledger`);
     return Buffer.from(rows[0].hash, 'hex');
+  }
+
+  /** Each instance's key is registered by a `config` receipt when it first appends (pg-receipt-keys.ts). */
+  keyRegisteredAt(keyId: string): Promise<number | null> {
+    return registrationSeq(this.db, keyId);
   }
 
   private async evaluate<T>(compute: (mth: SubtreeHash) => T): Promise<T> {
