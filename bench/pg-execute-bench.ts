@@ -29,6 +29,7 @@ import { PostgresLedgerStore } from '../src/main/core/store/postgres/pg-ledger-s
 import { SettingsStore } from '../src/main/core/store/settings-store.ts';
 import { SqliteExecutionRecords } from '../src/main/core/store/sqlite/sqlite-execution-records.ts';
 import { SqliteLedgerStore } from '../src/main/core/store/sqlite/sqlite-ledger-store.ts';
+import { ProposalStore } from '../src/main/core/proposals/proposal-store.ts';
 import { TestApprover } from '../test/support/clawshield.ts';
 import { tempDir } from '../test/support/harness.ts';
 import { migratedDatabase, postgresAvailability, startCluster, type PgCluster } from '../test/support/postgres.ts';
@@ -71,7 +72,7 @@ interface Engines {
 function sqliteEngine(dir: string, synchronous: 'NORMAL' | 'FULL', approver: TestApprover): Engines {
   const db = openDatabase(join(dir, `ledger-${synchronous}.db`), { synchronous });
   const store = new ExecutionStore(db);
-  const ledger = new SqliteLedgerStore(db, new Ledger(db, Ed25519Signer.generate(), systemClock), store);
+  const ledger = new SqliteLedgerStore(db, new Ledger(db, Ed25519Signer.generate(), systemClock), store, new ProposalStore(db));
   const engine = engineOn(ledger, new SqliteExecutionRecords(store), new SettingsStore(db), approver);
   return {
     engines: [engine],

@@ -16,6 +16,7 @@ import type { ReceiptDraft } from '../src/main/core/ledger/receipt-body.ts';
 import { openDatabase } from '../src/main/core/store/database.ts';
 import { PostgresLedgerStore } from '../src/main/core/store/postgres/pg-ledger-store.ts';
 import { SqliteLedgerStore } from '../src/main/core/store/sqlite/sqlite-ledger-store.ts';
+import { ProposalStore } from '../src/main/core/proposals/proposal-store.ts';
 import { tempDir } from '../test/support/harness.ts';
 import { migratedDatabase, type PgCluster } from '../test/support/postgres.ts';
 import { percentile } from './execute-bench.ts';
@@ -147,7 +148,7 @@ export async function benchSqliteAppends(
     const dir = tempDir('openexec-sqlite-append-bench-');
     const db = openDatabase(join(dir, 'ledger.db'), { synchronous });
     const ledger = new Ledger(db, Ed25519Signer.generate(), systemClock);
-    const store = new SqliteLedgerStore(db, ledger, new ExecutionStore(db));
+    const store = new SqliteLedgerStore(db, ledger, new ExecutionStore(db), new ProposalStore(db));
     const submit = (i: number) =>
       store.witness(async (tx) => {
         const { reservation, draft } = piece(i);

@@ -95,12 +95,12 @@ describe('a ledger of format 1 receipts (payloads embedded), upgraded', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  test('verifies as it is, and a purge leaves its receipts as they are (their results, which they only hash, go)', () => {
+  test('verifies as it is, and a purge leaves its receipts as they are (their results, which they only hash, go)', async () => {
     expect(verifyChain(rawDb(core), core.receiptVerifier)).toMatchObject({ valid: true });
     expect(sideTableProblems(rawDb(core))).toEqual([]);
     const before = rawDb(core).prepare('SELECT body FROM receipts WHERE seq <= 2 ORDER BY seq').pluck().all();
 
-    const purge = core.purgeOlderThan(Date.parse('2025-06-01T00:00:00.000Z'), 'operator');
+    const purge = await core.purgeOlderThan(Date.parse('2025-06-01T00:00:00.000Z'), 'operator');
     expect(purge).toMatchObject({ receipts: 0, bodies: 0, executions: 1, fromSeq: null });
     const body = JSON.parse(rawDb(core).prepare('SELECT body FROM receipts WHERE seq = ?').pluck().get(purge.receiptSeq) as string);
     expect(body.details).not.toHaveProperty('from_seq');

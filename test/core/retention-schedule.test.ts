@@ -92,12 +92,12 @@ describe('the daily retention job (the clock moved, never slept)', () => {
   test('runs at once, then once a day, purging only what is older than the period', async () => {
     await execute('day-0');
     // The first run finds nothing old enough: no receipt is written.
-    expect(schedule.tick()).toMatchObject({ receiptSeq: null, bodies: 0 });
+    expect(await schedule.tick()).toMatchObject({ receiptSeq: null, bodies: 0 });
     const size = core.ledger.size();
 
     now += 31 * DAY;
     await execute('day-31');
-    const first = schedule.tick()!;
+    const first = (await schedule.tick())!;
     expect(first).toMatchObject({ trigger: 'retention', receipts: 1, executions: 1, cutoff: new Date(now - 30 * DAY).toISOString() });
     expect(first.receiptSeq).toBe(size + 2);
     const body = JSON.parse(rawDb(core).prepare('SELECT body FROM receipts WHERE seq = ?').pluck().get(first.receiptSeq) as string);
@@ -106,10 +106,10 @@ describe('the daily retention job (the clock moved, never slept)', () => {
 
     // Within the day: nothing runs, however often the timer looks.
     now += 23 * HOUR;
-    expect(schedule.tick()).toBeNull();
+    expect(await schedule.tick()).toBeNull();
     now += HOUR;
     now += 30 * DAY;
-    const second = schedule.tick()!;
+    const second = (await schedule.tick())!;
     expect(second.receiptSeq).toBe(first.receiptSeq! + 1);
     expect(second.fromSeq).toBe(2);
     expect(kept()).toBe(0);

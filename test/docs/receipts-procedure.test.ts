@@ -174,7 +174,7 @@ describe('the verification procedure in docs/receipts.md, run as written', () =>
   // Last: it purges the ledger the other tests read.
   test('after a purge the documented commands still verify the ledger and a new export', async () => {
     const { core } = ledger.server.app;
-    const purge = core.purgeOlderThan(core.clock.now() + 1000, 'operator');
+    const purge = await core.purgeOlderThan(core.clock.now() + 1000, 'operator');
     expect(purge.bodies).toBeGreaterThan(0);
     const dir = await reviewerDir('purged');
     expect((await runBlock(block('copy-ledger'), dir, ledger.server.dataDir)).code).toBe(0);

@@ -32,7 +32,7 @@ describe.skipIf(skip)('a purged receipt in the Ledger view (Chromium, real core)
       rawDb(core).prepare("SELECT seq FROM receipts WHERE exec_id = ? AND event = 'executed'").pluck().get(id) as number;
     const old = await post(session.server.url, '/execute', executeWire('echo', '{"note":"OtterMauve57"}', 'e2e-old'));
     purgedSeq = seqOf(old.body.id);
-    const purge = core.purgeOlderThan(core.clock.now() + 1, 'retention');
+    const purge = await core.purgeOlderThan(core.clock.now() + 1, 'retention');
     date = purge.purgedAt!.slice(0, 10);
     const kept = await post(session.server.url, '/execute', executeWire('echo', '{"note":"FinchAmber22"}', 'e2e-new'));
     keptSeq = seqOf(kept.body.id);

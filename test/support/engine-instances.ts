@@ -5,6 +5,7 @@
  * own and, unless told otherwise, a receipt key of its own). ClawShield mode, with `approver`
  * the one trusted approver.
  */
+import { ProposalStore } from '../../src/main/core/proposals/proposal-store.ts';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, test } from 'vitest';
@@ -86,7 +87,7 @@ function sqlite(): EngineSetup {
             async instance(actions, _key, options) {
               const db = openDatabase(path, { synchronous: 'NORMAL' });
               const store = new ExecutionStore(db);
-              const ledger = new SqliteLedgerStore(db, new Ledger(db, key, systemClock), store);
+              const ledger = new SqliteLedgerStore(db, new Ledger(db, key, systemClock), store, new ProposalStore(db));
               const executions = new SqliteExecutionRecords(store);
               const engine = engineOn(ledger, executions, new SettingsStore(db), actions, approver, options);
               open.push({ db, engine });

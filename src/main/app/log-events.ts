@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Ledger } from '../core/ledger/ledger.ts';
+import type { LedgerStore } from '../core/store/ledger-store.ts';
 import type { OpenExecConfig } from './config.ts';
 import type { OpenExecLogger } from './logging.ts';
 
@@ -7,10 +7,12 @@ import type { OpenExecLogger } from './logging.ts';
 const LOGGED_EVENTS = new Set(['refused', 'denied', 'expired', 'failed', 'config']);
 
 /** Refusals not answered to a request (an expiry, a denial in the console) reach the log here. */
-export function logReceipts(ledger: Ledger, logger: Logger): void {
-  ledger.subscribe((r) => {
-    if (!LOGGED_EVENTS.has(r.event)) return;
-    logger.info({ seq: r.seq, event: r.event, action: r.action, reason: r.reason?.slice(0, 300) ?? null }, 'receipt');
+export function logReceipts(ledger: Pick<LedgerStore, 'subscribe'>, logger: Logger): void {
+  ledger.subscribe((receipts) => {
+    for (const r of receipts) {
+      if (!LOGGED_EVENTS.has(r.event)) continue;
+      logger.info({ seq: r.seq, event: r.event, action: r.action, reason: r.reason?.slice(0, 300) ?? null }, 'receipt');
+    }
   });
 }
 

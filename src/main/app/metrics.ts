@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { Ledger } from '../core/ledger/ledger.ts';
+import type { LedgerStore } from '../core/store/ledger-store.ts';
 import type { ReceiptDto } from '../../shared/console-dto.ts';
 import { CONSOLE_ERROR_CODES, REFUSAL_CODES } from '../../shared/error-codes.ts';
 
@@ -16,7 +16,8 @@ const DECISIONS: Partial<Record<ReceiptDto['event'], string>> = { approved: 'app
 const KNOWN_CODES = new Set<string>([...REFUSAL_CODES, ...CONSOLE_ERROR_CODES]);
 
 export interface MetricsSources {
-  ledger: Ledger;
+  /** Its committed receipts, on either engine. */
+  ledger: Pick<LedgerStore, 'head' | 'subscribe'>;
   /** Whether an action is configured (built in or declared); anything else is `other`. */
   isAction: (name: string) => boolean;
   pendingProposals: () => Promise<number>;
@@ -41,7 +42,6 @@ export class OpenExecMetrics {
   private readonly decisions;
   private readonly duration;
   private readonly commitSize;
-  private batch = 0;
 
   constructor(private readonly sources: MetricsSources) {
     const registers = [this.registry];
@@ -89,21 +89,20 @@ export class OpenExecMetrics {
       name: 'openexec_ledger_receipts',
       help: 'Receipts in the ledger',
       registers,
-      collect() {
-        this.set(sources.ledger.size());
+      async collect() {
+        this.set((await sources.ledger.head()).seq);
       },
     });
-    sources.ledger.subscribe((r) => this.onReceipt(r));
+    sources.ledger.subscribe((receipts) => this.onCommitted(receipts));
+  }
+
+  /** The receipts one commit (one turn's commits, on SQLite) published, announced together. */
+  private onCommitted(receipts: readonly ReceiptDto[]): void {
+    this.commitSize.observe(receipts.length);
+    for (const r of receipts) this.onReceipt(r);
   }
 
   private onReceipt(r: ReceiptDto): void {
-    // A commit's receipts are published together, synchronously: the batch ends at the next microtask.
-    if (this.batch++ === 0) {
-      queueMicrotask(() => {
-        this.commitSize.observe(this.batch);
-        this.batch = 0;
-      });
-    }
     const outcome = OUTCOMES[r.event];
     if (outcome !== undefined)
       this.executions.inc({ action: r.action !== null && this.sources.isAction(r.action) ? r.action : OTHER, outcome });

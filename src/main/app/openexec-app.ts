@@ -128,10 +128,12 @@ export async function startOpenExec(config: OpenExecConfig, options: StartOption
     ...(restored !== null ? [restored] : []),
   ];
   const events = new EventHub();
-  core.ledger.subscribe((receipt) => events.emit({ type: 'receipt', receipt }));
-  logReceipts(core.ledger, log.logger);
+  core.ledgerStore.subscribe((receipts) => {
+    for (const receipt of receipts) events.emit({ type: 'receipt', receipt });
+  });
+  logReceipts(core.ledgerStore, log.logger);
   const metrics = new OpenExecMetrics({
-    ledger: core.ledger,
+    ledger: core.ledgerStore,
     isAction: (name) => core.registry.has(name),
     pendingProposals: () => proposals.records.countPending(),
   });

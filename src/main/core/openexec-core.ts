@@ -5,9 +5,8 @@ import { Ledger } from './ledger/ledger.ts';
 import { LedgerReader } from './ledger/ledger-reader.ts';
 import { SettingsStore } from './store/settings-store.ts';
 import { ExecutionStore, type ExecutionReads } from './engine/execution-store.ts';
-import { purgeOlderThan } from './ledger/purge.ts';
-import type { PurgeDto } from '../../shared/retention.ts';
 import { ProposalStore } from './proposals/proposal-store.ts';
+import type { PurgeDto } from '../../shared/retention.ts';
 import { Checkpoints } from './ledger/checkpoint/checkpoints.ts';
 import { LedgerProofs } from './ledger/proofs.ts';
 import { Ed25519Verifier, type Ed25519Signer } from './crypto/ed25519.ts';
@@ -150,7 +149,8 @@ export class OpenExecCore {
       this.clawshieldVerifier = options.clawshieldPublicKey ? new Ed25519Verifier(options.clawshieldPublicKey) : null;
       this.ledger = new Ledger(this.db, receiptKey, this.clock);
       this.executionWrites = new ExecutionStore(this.db);
-      this.ledgerStore = new SqliteLedgerStore(this.db, this.ledger, this.executionWrites);
+      this.proposalStore = new ProposalStore(this.db);
+      this.ledgerStore = new SqliteLedgerStore(this.db, this.ledger, this.executionWrites, this.proposalStore);
       const checkpointRecords = new SqliteCheckpointRecords(new CheckpointTable(this.db));
       const tree = new SqliteMerkleTree(this.ledger);
       this.checkpoints = new Checkpoints(checkpointRecords, this.ledgerStore, tree, receiptKey, this.operatorSigner, this.clock, {
@@ -169,7 +169,6 @@ export class OpenExecCore {
       );
       this.allowList = new AllowList(new SettingsStore(this.db), this.registry, options.allowedActions);
       this.executionStore = this.executionWrites;
-      this.proposalStore = new ProposalStore(this.db);
       this.proposalRecords = new SqliteProposalRecords(this.proposalStore);
       const proposals = this.proposalStore;
       const clawshield: TrustedApprover[] = this.clawshieldVerifier ? [{ kind: 'clawshield', verifier: this.clawshieldVerifier }] : [];
@@ -231,9 +230,8 @@ export class OpenExecCore {
    * Retention (docs/receipts.md): the bodies of receipts, executions' results and decided
    * proposals older than `cutoff` go, under one `purge` config receipt; every receipt still verifies.
    */
-  purgeOlderThan(cutoff: number, trigger: 'retention' | 'operator'): PurgeDto {
-    const tables = { executions: this.executionWrites, proposals: this.proposalStore };
-    return purgeOlderThan(this.db, this.ledger, tables, cutoff, trigger);
+  purgeOlderThan(cutoff: number, trigger: 'retention' | 'operator'): Promise<PurgeDto> {
+    return this.ledgerStore.purgeOlderThan(cutoff, trigger);
   }
 
   close(): void {

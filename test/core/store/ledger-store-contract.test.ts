@@ -15,6 +15,7 @@ import { LedgerReader } from '../../../src/main/core/ledger/ledger-reader.ts';
 import { ExecutionStore } from '../../../src/main/core/engine/execution-store.ts';
 import { openDatabase } from '../../../src/main/core/store/database.ts';
 import { SqliteLedgerStore } from '../../../src/main/core/store/sqlite/sqlite-ledger-store.ts';
+import { ProposalStore } from '../../../src/main/core/proposals/proposal-store.ts';
 import type { ReceiptDraft } from '../../../src/main/core/ledger/receipt-body.ts';
 import { searchReceipts } from '../../../src/main/core/ledger/receipt-search.ts';
 import { STORED_RECEIPT_COLUMNS, receiptFromRow, rowFromStored, type StoredReceiptRow } from '../../../src/main/core/ledger/receipt-row.ts';
@@ -100,7 +101,12 @@ function sqlite(): Implementation {
             async open(signer, clock = systemClock) {
               const db = openDatabase(path, { synchronous: 'NORMAL' });
               closers.push(() => db.close());
-              return new SqliteLedgerStore(db, new Ledger(db, signer, clock, reproducibleSalts), new ExecutionStore(db));
+              return new SqliteLedgerStore(
+                db,
+                new Ledger(db, signer, clock, reproducibleSalts),
+                new ExecutionStore(db),
+                new ProposalStore(db),
+              );
             },
             async verify([signer]) {
               const reader = LedgerReader.openReadOnly(path);

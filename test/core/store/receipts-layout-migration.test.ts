@@ -113,7 +113,7 @@ describe(`the receipts table rewritten for size (migration ${SCHEMA_VERSION}) on
     // The chain goes on from where it was; retention purges the migrated receipts' bodies; a backup verifies.
     c.ledger.witness(() => c.ledger.append({ event: 'config', details: json({ kind: 'after-migration' }) }));
     expect(verifyChain(db, c.receiptVerifier)).toMatchObject({ valid: true, checked: 61 });
-    const purge = c.purgeOlderThan(Date.parse('2026-01-01T00:00:30.000Z'), 'operator');
+    const purge = await c.purgeOlderThan(Date.parse('2026-01-01T00:00:30.000Z'), 'operator');
     expect(purge).toMatchObject({ fromSeq: 1, toSeq: 29 });
     expect(verifyChain(db, c.receiptVerifier)).toMatchObject({ valid: true, checked: 62 });
     expect(sideTableProblems(db)).toEqual([]);

@@ -4,6 +4,7 @@
  * connection is never seen inside a transaction by other work), and a full disk. The rest of
  * its behaviour is the contract's (ledger-store-contract.test.ts).
  */
+import { ProposalStore } from '../../../src/main/core/proposals/proposal-store.ts';
 import { afterEach, describe, expect, test } from 'vitest';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -31,7 +32,7 @@ function fresh() {
   opened.push(db);
   const ledger = new Ledger(db, Ed25519Signer.generate(), systemClock);
   const executions = new ExecutionStore(db);
-  return { db, ledger, executions, store: new SqliteLedgerStore(db, ledger, executions) };
+  return { db, ledger, executions, store: new SqliteLedgerStore(db, ledger, executions, new ProposalStore(db)) };
 }
 
 describe('SqliteLedgerStore', () => {

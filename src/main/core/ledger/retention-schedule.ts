@@ -14,34 +14,34 @@ export class RetentionSchedule {
   private lastRun: number | null = null;
 
   constructor(
-    private readonly purge: (cutoff: number, trigger: 'retention') => PurgeDto,
+    private readonly purge: (cutoff: number, trigger: 'retention') => Promise<PurgeDto>,
     private readonly clock: Clock,
     private readonly periodMs: number,
     private readonly report: (outcome: { purge: PurgeDto } | { error: unknown }) => void,
   ) {}
 
   /** Purges when a day has passed since the last run (the first call always runs); null otherwise. */
-  tick(): PurgeDto | null {
+  async tick(): Promise<PurgeDto | null> {
     const now = this.clock.now();
     if (this.lastRun !== null && now - this.lastRun < DAY_MS) return null;
     this.lastRun = now;
-    const purge = this.purge(now - this.periodMs, 'retention');
+    const purge = await this.purge(now - this.periodMs, 'retention');
     this.report({ purge });
     return purge;
   }
 
   start(): void {
-    const look = () => {
+    const look = async () => {
       try {
-        this.tick();
+        await this.tick();
       } catch (err) {
         // A full disk or a busy database: tried again at the next look, the boundary keeps going.
         this.lastRun = null;
         this.report({ error: err });
       }
     };
-    look();
-    this.timer = setInterval(look, LOOK_EVERY_MS);
+    void look();
+    this.timer = setInterval(() => void look(), LOOK_EVERY_MS);
     this.timer.unref();
   }
 

@@ -9,6 +9,7 @@ import type { ReceiptQuery } from '../../../shared/console-schemas.ts';
 import type { VerifiedApproval } from '../approval/validate-approval.ts';
 import type { ApprovalUse, Reservation } from '../engine/execution-store.ts';
 import type { ReceiptDraft } from '../ledger/receipt-body.ts';
+import type { PurgeDto } from '../../../shared/retention.ts';
 
 /** The chain's newest receipt: seq 0 and the genesis hash while the ledger is empty. */
 export interface LedgerHead {
@@ -69,6 +70,12 @@ export interface LedgerStore {
   readRange(fromSeq: number, limit: number): Promise<ReceiptDto[]>;
   /** The console's search (filters, full text, newest first, keyset pages). */
   search(query: ReceiptQuery): Promise<ReceiptPage>;
+  /**
+   * Retention (docs/receipts.md): the bodies of receipts, executions' results and decided
+   * proposals older than `cutoff` (ms) go, under one `purge` config receipt, in one write in
+   * order with every other; every receipt still verifies. A purge that finds nothing writes nothing.
+   */
+  purgeOlderThan(cutoff: number, trigger: 'retention' | 'operator'): Promise<PurgeDto>;
   /** Hears this store's receipts after they commit. */
   subscribe(listener: (receipts: readonly ReceiptDto[]) => void): () => void;
   close(): Promise<void>;

@@ -2,6 +2,8 @@ import type { ReceiptDto, ReceiptPage } from '../../../../shared/console-dto.ts'
 import type { ReceiptQuery } from '../../../../shared/console-schemas.ts';
 import type { ExecutionStore } from '../../engine/execution-store.ts';
 import type { Ledger } from '../../ledger/ledger.ts';
+import { purgeOlderThan, type PurgeableTable } from '../../ledger/purge.ts';
+import type { PurgeDto } from '../../../../shared/retention.ts';
 import { GENESIS_PREV_HASH } from '../../ledger/receipt-body.ts';
 import type { SqliteDatabase } from '../database.ts';
 import type { LedgerHead, LedgerStore, LedgerTransaction } from '../ledger-store.ts';
@@ -83,6 +85,8 @@ export class SqliteLedgerStore implements LedgerStore {
     private readonly db: SqliteDatabase,
     private readonly ledger: Ledger,
     private readonly executions: ExecutionStore,
+    /** The proposals table, whose decided proposals' bodies a purge clears with the receipts'. */
+    private readonly proposals: PurgeableTable,
   ) {
     const signedBy = ledger.read.signedBy();
     if (signedBy !== null && signedBy !== ledger.keyId) {
@@ -219,6 +223,15 @@ export class SqliteLedgerStore implements LedgerStore {
 
   async search(query: ReceiptQuery): Promise<ReceiptPage> {
     return this.ledger.read.search(query);
+  }
+
+  /**
+   * Synchronous underneath, in a transaction of its own: it is called between turns, never
+   * inside a group (a group begins and commits within one turn).
+   */
+  async purgeOlderThan(cutoff: number, trigger: 'retention' | 'operator'): Promise<PurgeDto> {
+    if (this.closed) throw new Error('the ledger store is closed');
+    return purgeOlderThan(this.db, this.ledger, { executions: this.executions, proposals: this.proposals }, cutoff, trigger);
   }
 
   subscribe(listener: (receipts: readonly ReceiptDto[]) => void): () => void {
