@@ -76,7 +76,10 @@ export interface LedgerStore {
    * order with every other; every receipt still verifies. A purge that finds nothing writes nothing.
    */
   purgeOlderThan(cutoff: number, trigger: 'retention' | 'operator'): Promise<PurgeDto>;
-  /** Hears this store's receipts after they commit. */
+  /**
+   * Hears receipts after they commit, in seq order, each once: this instance's; on PostgreSQL
+   * opened with `follow`, every instance's (pg-receipt-feed.ts).
+   */
   subscribe(listener: (receipts: readonly ReceiptDto[]) => void): () => void;
   close(): Promise<void>;
 }

@@ -15,6 +15,8 @@ import { searchPostgres } from './pg-search.ts';
 import { purgeWithin } from './pg-purge.ts';
 import type { PurgeDto } from '../../../../shared/retention.ts';
 import { beginGroup, GroupTransaction, readHead } from './pg-transaction.ts';
+import { LedgerFollower } from './pg-follow.ts';
+import { ReceiptFeed } from './pg-receipt-feed.ts';
 
 interface Piece {
   work: (tx: LedgerTransaction) => Promise<unknown>;
@@ -34,6 +36,14 @@ export interface PostgresLedgerOptions {
   onIdleError?: (err: PostgresStoreError) => void;
   /** See OpenPoolOptions.idleInTransactionMs. */
   idleInTransactionMs?: number;
+  /**
+   * Hear every instance's receipts, not only this one's: `subscribe` then delivers each receipt
+   * of the shared ledger once, in seq order, as it commits (LISTEN/NOTIFY on a connection of its
+   * own, pg-follow.ts, and a read of what the notice announced, pg-receipt-feed.ts).
+   * `onError` hears a lost notification connection (it reconnects and reads what it missed)
+   * or a failed read (tried again at the next commit or notice).
+   */
+  follow?: { onError?: (err: unknown) => void };
 }
 
 /**
@@ -54,6 +64,9 @@ export class PostgresLedgerStore implements LedgerStore {
   private readonly listeners = new Set<(receipts: readonly ReceiptDto[]) => void>();
   /** Known once a committed group found or wrote this instance's key registration. */
   private keyRegistered = false;
+  /** With `follow`: every instance's receipts, and the notices that announce them. */
+  private feed: ReceiptFeed | null = null;
+  private follower: LedgerFollower | null = null;
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -83,7 +96,30 @@ export class PostgresLedgerStore implements LedgerStore {
       if (err instanceof PostgresStoreError) throw err;
       throw PostgresStoreError.from('unavailable', `cannot read the schema version at ${describeServer(options.url)}`, err);
     }
-    return new PostgresLedgerStore(pool, options.signer, options.clock ?? systemClock, options.salts ?? randomSalt);
+    const store = new PostgresLedgerStore(pool, options.signer, options.clock ?? systemClock, options.salts ?? randomSalt);
+    if (options.follow) {
+      try {
+        await store.startFollowing(options.url, options.follow.onError);
+      } catch (err) {
+        await store.close();
+        throw err;
+      }
+    }
+    return store;
+  }
+
+  /**
+   * Listens first, then reads the head the feed starts from: a notice sent in between announces
+   * a head the feed already starts beyond, so nothing committed after the head is missed.
+   */
+  private async startFollowing(url: string, onError: ((err: unknown) => void) | undefined): Promise<void> {
+    this.follower = await LedgerFollower.start({ url, onChange: (change) => this.feed?.changed(change.head), onError });
+    this.feed = new ReceiptFeed({
+      startHead: (await this.head()).seq,
+      readRange: (fromSeq, limit) => this.readRange(fromSeq, limit),
+      deliver: (receipts) => announce(this.listeners, receipts),
+      onError,
+    });
   }
 
   /** The id of the receipt key this instance signs (and registers) with. */
@@ -154,7 +190,9 @@ export class PostgresLedgerStore implements LedgerStore {
       if (outcome.ok) piece.resolve(outcome.value);
       else piece.reject(outcome.err);
     });
-    if (tx.appended.length > 0) announce(this.listeners, tx.appended);
+    if (tx.appended.length === 0) return;
+    if (this.feed !== null) this.feed.committed(tx.appended);
+    else announce(this.listeners, tx.appended);
   }
 
   /** One piece in the open savepoint; its failure rolls back its part only (a lost connection is thrown). */
@@ -201,6 +239,7 @@ export class PostgresLedgerStore implements LedgerStore {
     return { ...done, walTruncated: false, freelistPages: 0 };
   }
 
+  /** This instance's receipts as they commit; with `follow`, every instance's, in seq order, each once. */
   subscribe(listener: (receipts: readonly ReceiptDto[]) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -210,6 +249,8 @@ export class PostgresLedgerStore implements LedgerStore {
   async close(): Promise<void> {
     this.closed = true;
     if (this.flushing || this.queue.length > 0) await new Promise<void>((resolve) => (this.onDrained = resolve));
+    this.feed?.close();
+    await this.follower?.close();
     await this.pool.end();
   }
 }
