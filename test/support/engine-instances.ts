@@ -23,6 +23,9 @@ import { PostgresExecutionRecords } from '../../src/main/core/store/postgres/pg-
 import { PostgresLedgerStore } from '../../src/main/core/store/postgres/pg-ledger-store.ts';
 import { verifyStoreChain } from '../../src/main/core/store/postgres/pg-verify.ts';
 import { SettingsStore } from '../../src/main/core/store/settings-store.ts';
+import type { SettingRecords } from '../../src/main/core/store/setting-records.ts';
+import { PostgresSettingRecords } from '../../src/main/core/store/postgres/pg-setting-records.ts';
+import { SqliteSettingRecords } from '../../src/main/core/store/sqlite/sqlite-records.ts';
 import { SqliteExecutionRecords } from '../../src/main/core/store/sqlite/sqlite-execution-records.ts';
 import { SqliteLedgerStore } from '../../src/main/core/store/sqlite/sqlite-ledger-store.ts';
 import type { TestApprover } from './clawshield.ts';
@@ -54,7 +57,7 @@ export interface EngineSetup {
 function engineOn(
   ledger: LedgerStore,
   executions: ExecutionRecords,
-  settings: SettingsStore,
+  settings: SettingRecords,
   actions: Record<string, ActionHandler>,
   approver: TestApprover,
   options: Partial<EngineOptions> = {},
@@ -86,9 +89,10 @@ function sqlite(): EngineSetup {
             async instance(actions, _key, options) {
               const db = openDatabase(path, { synchronous: 'NORMAL' });
               const store = new ExecutionStore(db);
-              const ledger = new SqliteLedgerStore(db, new Ledger(db, key, systemClock), store);
-              const executions = new SqliteExecutionRecords(store);
-              const engine = engineOn(ledger, executions, new SettingsStore(db), actions, approver, options);
+              const receipts = new Ledger(db, key, systemClock);
+              const ledger = new SqliteLedgerStore(db, receipts, store);
+              const executions = new SqliteExecutionRecords(store, receipts.read);
+              const engine = engineOn(ledger, executions, new SqliteSettingRecords(new SettingsStore(db)), actions, approver, options);
               open.push({ db, engine });
               return { engine, ledger, executions, key };
             },
@@ -122,8 +126,6 @@ function postgres(prefix: string): EngineSetup {
     async setup(approver) {
       if (!available.ok) throw new Error(available.reason);
       const cluster = await startCluster(available);
-      // The allow-list comes from the environment here, so its settings file is never read.
-      const settings = new SettingsStore(openDatabase(join(tempDir('openexec-engines-'), 'settings.db'), { synchronous: 'NORMAL' }));
       const stores: PostgresLedgerStore[] = [];
       const pools: pg.Pool[] = [];
       const engines: Engine[] = [];
@@ -140,7 +142,7 @@ function postgres(prefix: string): EngineSetup {
               pools.push(pool);
               first ??= ledger;
               const executions = new PostgresExecutionRecords(pool, key.keyId);
-              const engine = engineOn(ledger, executions, settings, actions, approver, options);
+              const engine = engineOn(ledger, executions, new PostgresSettingRecords(pool), actions, approver, options);
               engines.push(engine);
               return { engine, ledger, executions, key };
             },

@@ -39,9 +39,11 @@ import {
   SqliteCheckpointRecords,
   SqliteGrantRecords,
   SqliteProposalRecords,
+  SqliteSettingRecords,
   SqliteToolPinRecords,
 } from './store/sqlite/sqlite-records.ts';
 import type { ProposalRecords } from './store/proposal-records.ts';
+import type { ExecutionRecords } from './store/execution-records.ts';
 import { CheckpointTable } from './ledger/checkpoint/checkpoint-table.ts';
 
 export interface CoreOptions {
@@ -106,6 +108,8 @@ export class OpenExecCore {
   readonly toolPins: ToolPins;
   /** Executions and the approvals they spent, to read: the engine (its own store) alone writes them. */
   readonly executionStore: ExecutionReads;
+  /** The executions as the engine reads and ends them; read them within a witnessed write (`within(tx)`). */
+  readonly executionRecords: ExecutionRecords;
   /** The same store with its writes, kept here for retention's purge. */
   private readonly executionWrites: ExecutionStore;
   /** Proposals and their quorum approvals (the proposal service writes them). */
@@ -128,6 +132,7 @@ export class OpenExecCore {
   static async open(options: CoreOptions): Promise<OpenExecCore> {
     const core = new OpenExecCore(options);
     try {
+      await core.allowList.load();
       await core.operators.loadAll();
       // Grants that ended while OpenExec was stopped (expired, or valid until that restart).
       await core.ledgerStore.witness((tx) => core.grants.endDueWithin(tx));
@@ -158,27 +163,18 @@ export class OpenExecCore {
       });
       this.proofs = new LedgerProofs(this.ledger, this.checkpoints);
       this.agents = new AgentRegistry(new SqliteAgentRecords(new AgentTable(this.db)), this.ledgerStore, this.clock);
-      const pins = new ToolPinTable(this.db);
-      this.toolPins = new ToolPins(new SqliteToolPinRecords(pins), this.ledgerStore, this.clock);
-      // The engine reads an action's pinned hash synchronously at dispatch (its own store's read).
-      this.registry = sealRegistry(
-        { ...BUILTIN_ACTIONS, ...options.extraActions, ...options.manifest?.actions },
-        (a) => pins.get(a)?.definition_hash ?? null,
-      );
-      this.allowList = new AllowList(new SettingsStore(this.db), this.registry, options.allowedActions);
+      this.toolPins = new ToolPins(new SqliteToolPinRecords(new ToolPinTable(this.db)), this.ledgerStore, this.clock);
+      this.registry = sealRegistry({ ...BUILTIN_ACTIONS, ...options.extraActions, ...options.manifest?.actions });
+      this.allowList = new AllowList(new SqliteSettingRecords(new SettingsStore(this.db)), this.registry, options.allowedActions);
       this.executionStore = this.executionWrites;
       this.proposalStore = new ProposalStore(this.db);
       this.proposalRecords = new SqliteProposalRecords(this.proposalStore);
-      const proposals = this.proposalStore;
       const clawshield: TrustedApprover[] = this.clawshieldVerifier ? [{ kind: 'clawshield', verifier: this.clawshieldVerifier }] : [];
       this.operators = new OperatorRegistry(options.dataDir, this.operatorSigner, this.ledger.read, this.ledgerStore, clawshield);
       // Operator keys added while running join this array: the policy reads it at every decision.
       const approvers = this.operators.approvers;
-      const grantStore = new GrantStore(this.db);
       this.grants = new GrantAuthority(
-        grantStore,
-        new SqliteGrantRecords(grantStore),
-        this.ledger,
+        new SqliteGrantRecords(new GrantStore(this.db)),
         (id) => this.operators.verifier(id),
         this.clock,
         this.bootId,
@@ -186,20 +182,17 @@ export class OpenExecCore {
       this.checkpointer = new WalCheckpointer(this.db);
       // Executions a stop left running are closed before anything starts on this core.
       closeInterruptedAtStart(this.ledger, this.executionWrites);
-      this.engine = new Engine(
-        this.ledgerStore,
-        new SqliteExecutionRecords(this.executionWrites),
-        this.registry,
-        this.allowList,
-        this.clock,
-        {
-          mode: options.mode,
-          nonceHeldByProposal: (nonce) => proposals.findByNonce(nonce)?.id ?? null,
-          approvalPolicy: { approvers, tenantId: options.tenantId, clockSkewMs: options.clockSkewSeconds * 1000 },
-          grants: this.grants,
-          approvalKeysOf: (proposalId) => proposals.approvalKeys(proposalId),
-        },
-      );
+      this.executionRecords = new SqliteExecutionRecords(this.executionWrites, this.ledger.read);
+      const proposals = this.proposalRecords;
+      // Each callback reads within the decision's transaction (on PostgreSQL, its connection).
+      this.engine = new Engine(this.ledgerStore, this.executionRecords, this.registry, this.allowList, this.clock, {
+        mode: options.mode,
+        nonceHeldByProposal: async (nonce, tx) => (await proposals.within(tx).findByNonce(nonce))?.id ?? null,
+        approvalPolicy: { approvers, tenantId: options.tenantId, clockSkewMs: options.clockSkewSeconds * 1000 },
+        grants: this.grants,
+        approvalKeysOf: (proposalId, tx) => proposals.within(tx).approvalKeys(proposalId),
+        pinnedHash: (action, tx) => this.toolPins.hashWithin(action, tx),
+      });
       const m = options.manifest;
       this.manifest = m ? { path: m.path, hash: m.hash, definitions: m.definitions } : null;
     } catch (err) {
