@@ -2,8 +2,8 @@
  * The execution engine on both ledger engines, for tests that hold both to the same
  * guarantees: on SQLite over a real file (each instance a connection of its own, signing with
  * the ledger's one key), on PostgreSQL over a throwaway cluster (each instance a pool of its
- * own and, unless told otherwise, a receipt key of its own). ClawShield mode, with `approver`
- * the one trusted approver.
+ * own and, unless told otherwise, a receipt key of its own), each instance with its own record
+ * stores. ClawShield mode, with `approver` the one trusted approver.
  */
 import { join } from 'node:path';
 import pg from 'pg';
@@ -25,23 +25,54 @@ import { verifyStoreChain } from '../../src/main/core/store/postgres/pg-verify.t
 import { SettingsStore } from '../../src/main/core/store/settings-store.ts';
 import type { SettingRecords } from '../../src/main/core/store/setting-records.ts';
 import { PostgresSettingRecords } from '../../src/main/core/store/postgres/pg-setting-records.ts';
-import { SqliteSettingRecords } from '../../src/main/core/store/sqlite/sqlite-records.ts';
+import {
+  SqliteGrantRecords,
+  SqliteProposalRecords,
+  SqliteSettingRecords,
+  SqliteToolPinRecords,
+} from '../../src/main/core/store/sqlite/sqlite-records.ts';
+import type { GrantRecords } from '../../src/main/core/store/grant-records.ts';
+import type { ProposalRecords } from '../../src/main/core/store/proposal-records.ts';
+import type { ToolPinRecords } from '../../src/main/core/store/tool-pin-records.ts';
+import { PostgresGrantRecords } from '../../src/main/core/store/postgres/pg-grant-records.ts';
+import { PostgresProposalRecords } from '../../src/main/core/store/postgres/pg-proposal-records.ts';
+import { PostgresToolPinRecords } from '../../src/main/core/store/postgres/pg-tool-pin-records.ts';
+import { ToolPinTable } from '../../src/main/core/actions/tool-pin-table.ts';
+import { GrantStore } from '../../src/main/core/grants/grant-store.ts';
+import { ProposalStore } from '../../src/main/core/proposals/proposal-store.ts';
 import { SqliteExecutionRecords } from '../../src/main/core/store/sqlite/sqlite-execution-records.ts';
 import { SqliteLedgerStore } from '../../src/main/core/store/sqlite/sqlite-ledger-store.ts';
 import type { TestApprover } from './clawshield.ts';
 import { tempDir } from './harness.ts';
 import { migratedDatabase, postgresAvailability, startCluster } from './postgres.ts';
 
+/** An instance's record stores, on its own connection, as OpenExecCore gives them to the engine. */
+export interface InstanceRecords {
+  proposals: ProposalRecords;
+  grants: GrantRecords;
+  settings: SettingRecords;
+  toolPins: ToolPinRecords;
+}
+
 export interface EngineInstance {
   engine: Engine;
   ledger: LedgerStore;
   executions: ExecutionRecords;
   key: Ed25519Signer;
+  records: InstanceRecords;
+  allowList: AllowList;
+}
+
+export interface InstanceOptions extends Partial<EngineOptions> {
+  /** The allow-list as the operator stores it in the database (as OpenExecCore has it), not fixed to `actions`. */
+  storedAllowList?: boolean;
+  /** Options over this instance's own records (OpenExecCore's wiring), added to the others. */
+  wired?: (records: InstanceRecords) => Partial<EngineOptions>;
 }
 
 export interface EngineDatabase {
   /** A new OpenExec instance on this database with these actions (allowed), signing with `key` where the engine allows. */
-  instance(actions: Record<string, ActionHandler>, key?: Ed25519Signer, options?: Partial<EngineOptions>): Promise<EngineInstance>;
+  instance(actions: Record<string, ActionHandler>, key?: Ed25519Signer, options?: InstanceOptions): Promise<EngineInstance>;
   /** The whole chain checked as this engine's verifier does; `checked` receipts. */
   verify(): Promise<{ valid: boolean; checked: number; problem: string | null }>;
 }
@@ -54,22 +85,26 @@ export interface EngineSetup {
   setup(approver: TestApprover): Promise<{ fresh(): Promise<EngineDatabase>; teardown(): Promise<void> }>;
 }
 
-function engineOn(
+async function engineOn(
   ledger: LedgerStore,
   executions: ExecutionRecords,
-  settings: SettingRecords,
+  records: InstanceRecords,
   actions: Record<string, ActionHandler>,
   approver: TestApprover,
-  options: Partial<EngineOptions> = {},
+  { storedAllowList, wired, ...options }: InstanceOptions = {},
 ) {
   const registry = sealRegistry(actions);
   const approvers = [{ kind: 'clawshield' as const, verifier: new Ed25519Verifier(approver.signer.publicKey) }];
-  return new Engine(ledger, executions, registry, new AllowList(settings, registry, Object.keys(actions)), systemClock, {
+  const allowList = new AllowList(records.settings, registry, storedAllowList ? null : Object.keys(actions));
+  await allowList.load();
+  const engine = new Engine(ledger, executions, registry, allowList, systemClock, {
     mode: 'clawshield',
     approvalPolicy: { approvers, tenantId: null, clockSkewMs: 0 },
     verifyThreads: 0,
     ...options,
+    ...wired?.(records),
   });
+  return { engine, allowList };
 }
 
 function sqlite(): EngineSetup {
@@ -92,9 +127,15 @@ function sqlite(): EngineSetup {
               const receipts = new Ledger(db, key, systemClock);
               const ledger = new SqliteLedgerStore(db, receipts, store);
               const executions = new SqliteExecutionRecords(store, receipts.read);
-              const engine = engineOn(ledger, executions, new SqliteSettingRecords(new SettingsStore(db)), actions, approver, options);
+              const records = {
+                proposals: new SqliteProposalRecords(new ProposalStore(db)),
+                grants: new SqliteGrantRecords(new GrantStore(db)),
+                settings: new SqliteSettingRecords(new SettingsStore(db)),
+                toolPins: new SqliteToolPinRecords(new ToolPinTable(db)),
+              };
+              const { engine, allowList } = await engineOn(ledger, executions, records, actions, approver, options);
               open.push({ db, engine });
-              return { engine, ledger, executions, key };
+              return { engine, ledger, executions, key, records, allowList };
             },
             async verify() {
               const reader = LedgerReader.openReadOnly(path);
@@ -142,9 +183,15 @@ function postgres(prefix: string): EngineSetup {
               pools.push(pool);
               first ??= ledger;
               const executions = new PostgresExecutionRecords(pool, key.keyId);
-              const engine = engineOn(ledger, executions, new PostgresSettingRecords(pool), actions, approver, options);
+              const records = {
+                proposals: new PostgresProposalRecords(pool),
+                grants: new PostgresGrantRecords(pool),
+                settings: new PostgresSettingRecords(pool),
+                toolPins: new PostgresToolPinRecords(pool),
+              };
+              const { engine, allowList } = await engineOn(ledger, executions, records, actions, approver, options);
               engines.push(engine);
-              return { engine, ledger, executions, key };
+              return { engine, ledger, executions, key, records, allowList };
             },
             verify: () => verifyStoreChain(first!),
           };

@@ -16,6 +16,7 @@ import { sealRegistry, type ActionDefinition, type ActionHandler, type ActionReg
 import { BUILTIN_ACTIONS } from './actions/builtin-actions.ts';
 import { AllowList } from './engine/allow-list.ts';
 import { Engine } from './engine/engine.ts';
+import { recordCallbacks } from './engine/record-callbacks.ts';
 import { closeInterruptedAtStart } from './engine/close-at-start.ts';
 import { SqliteLedgerStore } from './store/sqlite/sqlite-ledger-store.ts';
 import { SqliteExecutionRecords } from './store/sqlite/sqlite-execution-records.ts';
@@ -163,7 +164,8 @@ export class OpenExecCore {
       });
       this.proofs = new LedgerProofs(this.ledger, this.checkpoints);
       this.agents = new AgentRegistry(new SqliteAgentRecords(new AgentTable(this.db)), this.ledgerStore, this.clock);
-      this.toolPins = new ToolPins(new SqliteToolPinRecords(new ToolPinTable(this.db)), this.ledgerStore, this.clock);
+      const pinRecords = new SqliteToolPinRecords(new ToolPinTable(this.db));
+      this.toolPins = new ToolPins(pinRecords, this.ledgerStore, this.clock);
       this.registry = sealRegistry({ ...BUILTIN_ACTIONS, ...options.extraActions, ...options.manifest?.actions });
       this.allowList = new AllowList(new SqliteSettingRecords(new SettingsStore(this.db)), this.registry, options.allowedActions);
       this.executionStore = this.executionWrites;
@@ -183,15 +185,12 @@ export class OpenExecCore {
       // Executions a stop left running are closed before anything starts on this core.
       closeInterruptedAtStart(this.ledger, this.executionWrites);
       this.executionRecords = new SqliteExecutionRecords(this.executionWrites, this.ledger.read);
-      const proposals = this.proposalRecords;
-      // Each callback reads within the decision's transaction (on PostgreSQL, its connection).
       this.engine = new Engine(this.ledgerStore, this.executionRecords, this.registry, this.allowList, this.clock, {
         mode: options.mode,
-        nonceHeldByProposal: async (nonce, tx) => (await proposals.within(tx).findByNonce(nonce))?.id ?? null,
         approvalPolicy: { approvers, tenantId: options.tenantId, clockSkewMs: options.clockSkewSeconds * 1000 },
         grants: this.grants,
-        approvalKeysOf: (proposalId, tx) => proposals.within(tx).approvalKeys(proposalId),
-        pinnedHash: (action, tx) => this.toolPins.hashWithin(action, tx),
+        // Each reads within the decision's transaction (on PostgreSQL, on its connection).
+        ...recordCallbacks(this.proposalRecords, pinRecords),
       });
       const m = options.manifest;
       this.manifest = m ? { path: m.path, hash: m.hash, definitions: m.definitions } : null;
