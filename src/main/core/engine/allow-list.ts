@@ -60,8 +60,17 @@ export class AllowList {
   }
 
   /** Inside the witnessed write `tx`: whether `action` may run by the list stored now. */
-  async allowsWithin(action: string, tx: LedgerTransaction): Promise<boolean> {
-    const listed = await this.stored(this.settings.within(tx));
+  allowsWithin(action: string, tx: LedgerTransaction): Promise<boolean> {
+    return this.allowsBy(this.settings.within(tx), action);
+  }
+
+  /** Outside a witnessed write: whether `action` may run by the list committed now. */
+  allowsNow(action: string): Promise<boolean> {
+    return this.allowsBy(this.settings, action);
+  }
+
+  private async allowsBy(settings: SettingRecords, action: string): Promise<boolean> {
+    const listed = await this.stored(settings);
     this.shown = listed;
     return allows(listed, action);
   }
