@@ -27,6 +27,9 @@ import type { LedgerStore } from '../src/main/core/store/ledger-store.ts';
 import { PostgresExecutionRecords } from '../src/main/core/store/postgres/pg-execution-records.ts';
 import { PostgresLedgerStore } from '../src/main/core/store/postgres/pg-ledger-store.ts';
 import { SettingsStore } from '../src/main/core/store/settings-store.ts';
+import type { SettingRecords } from '../src/main/core/store/setting-records.ts';
+import { PostgresSettingRecords } from '../src/main/core/store/postgres/pg-setting-records.ts';
+import { SqliteSettingRecords } from '../src/main/core/store/sqlite/sqlite-records.ts';
 import { SqliteExecutionRecords } from '../src/main/core/store/sqlite/sqlite-execution-records.ts';
 import { SqliteLedgerStore } from '../src/main/core/store/sqlite/sqlite-ledger-store.ts';
 import { ProposalStore } from '../src/main/core/proposals/proposal-store.ts';
@@ -52,7 +55,7 @@ const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** di
 const TENANT = 'tenant-001';
 
 /** The engine as OpenExecCore builds it, on any ledger engine, with only `add` allowed. */
-function engineOn(ledger: LedgerStore, executions: ExecutionRecords, settings: SettingsStore, approver: TestApprover): Engine {
+function engineOn(ledger: LedgerStore, executions: ExecutionRecords, settings: SettingRecords, approver: TestApprover): Engine {
   const registry = sealRegistry({ add: BUILTIN_ACTIONS['add']! });
   return new Engine(ledger, executions, registry, new AllowList(settings, registry, ['add']), systemClock, {
     mode: 'clawshield',
@@ -72,8 +75,14 @@ interface Engines {
 function sqliteEngine(dir: string, synchronous: 'NORMAL' | 'FULL', approver: TestApprover): Engines {
   const db = openDatabase(join(dir, `ledger-${synchronous}.db`), { synchronous });
   const store = new ExecutionStore(db);
-  const ledger = new SqliteLedgerStore(db, new Ledger(db, Ed25519Signer.generate(), systemClock), store, new ProposalStore(db));
-  const engine = engineOn(ledger, new SqliteExecutionRecords(store), new SettingsStore(db), approver);
+  const receipts = new Ledger(db, Ed25519Signer.generate(), systemClock);
+  const ledger = new SqliteLedgerStore(db, receipts, store, new ProposalStore(db));
+  const engine = engineOn(
+    ledger,
+    new SqliteExecutionRecords(store, receipts.read),
+    new SqliteSettingRecords(new SettingsStore(db)),
+    approver,
+  );
   return {
     engines: [engine],
     async close() {
@@ -84,14 +93,18 @@ function sqliteEngine(dir: string, synchronous: 'NORMAL' | 'FULL', approver: Tes
 }
 
 /** `count` instances on one new database, each with a pool and a receipt key of its own. */
-async function postgresEngines(cluster: PgCluster, name: string, count: number, settings: SettingsStore, approver: TestApprover) {
+async function postgresEngines(cluster: PgCluster, name: string, count: number, approver: TestApprover) {
   const db = await migratedDatabase(cluster, name);
   const parts = await Promise.all(
     Array.from({ length: count }, async () => {
       const key = Ed25519Signer.generate();
       const ledger = await PostgresLedgerStore.open({ url: db.appUrl, signer: key });
       const pool = new pg.Pool({ connectionString: db.appUrl, max: 4 });
-      return { ledger, pool, engine: engineOn(ledger, new PostgresExecutionRecords(pool, key.keyId), settings, approver) };
+      return {
+        ledger,
+        pool,
+        engine: engineOn(ledger, new PostgresExecutionRecords(pool, key.keyId), new PostgresSettingRecords(pool), approver),
+      };
     }),
   );
   return {
@@ -149,16 +162,13 @@ export async function benchPostgresExecute(perLevel: number, concurrencies = [1,
   const approver = new TestApprover();
   const dir = tempDir('openexec-pgexecute-bench-');
   const cluster = await startCluster(available, { fsync: true });
-  // The allow-list is given, so the PostgreSQL instances' settings file is never read.
-  const settingsDb = openDatabase(join(dir, 'settings.db'), { synchronous: 'NORMAL' });
-  const settings = new SettingsStore(settingsDb);
   const opened: Engines[] = [];
   try {
     const setups = new Map<Setup, Engines>([
       ['SQLite NORMAL', sqliteEngine(dir, 'NORMAL', approver)],
       ['SQLite FULL', sqliteEngine(dir, 'FULL', approver)],
-      ['PostgreSQL', await postgresEngines(cluster, 'bench_execute_one', 1, settings, approver)],
-      ['PostgreSQL ×2', await postgresEngines(cluster, 'bench_execute_two', 2, settings, approver)],
+      ['PostgreSQL', await postgresEngines(cluster, 'bench_execute_one', 1, approver)],
+      ['PostgreSQL ×2', await postgresEngines(cluster, 'bench_execute_two', 2, approver)],
     ]);
     opened.push(...setups.values());
     const figures: EngineFigures[] = [];
@@ -199,7 +209,6 @@ export async function benchPostgresExecute(perLevel: number, concurrencies = [1,
   } finally {
     for (const o of opened) await o.close();
     await cluster.stop();
-    settingsDb.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -2,10 +2,9 @@
  * The execution engine on both ledger engines, for tests that hold both to the same
  * guarantees: on SQLite over a real file (each instance a connection of its own, signing with
  * the ledger's one key), on PostgreSQL over a throwaway cluster (each instance a pool of its
- * own and, unless told otherwise, a receipt key of its own). ClawShield mode, with `approver`
- * the one trusted approver.
+ * own and, unless told otherwise, a receipt key of its own), each instance with its own record
+ * stores. ClawShield mode, with `approver` the one trusted approver.
  */
-import { ProposalStore } from '../../src/main/core/proposals/proposal-store.ts';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, test } from 'vitest';
@@ -24,22 +23,56 @@ import { PostgresExecutionRecords } from '../../src/main/core/store/postgres/pg-
 import { PostgresLedgerStore } from '../../src/main/core/store/postgres/pg-ledger-store.ts';
 import { verifyStoreChain } from '../../src/main/core/store/postgres/pg-verify.ts';
 import { SettingsStore } from '../../src/main/core/store/settings-store.ts';
+import type { SettingRecords } from '../../src/main/core/store/setting-records.ts';
+import { PostgresSettingRecords } from '../../src/main/core/store/postgres/pg-setting-records.ts';
+import {
+  SqliteGrantRecords,
+  SqliteProposalRecords,
+  SqliteSettingRecords,
+  SqliteToolPinRecords,
+} from '../../src/main/core/store/sqlite/sqlite-records.ts';
+import type { GrantRecords } from '../../src/main/core/store/grant-records.ts';
+import type { ProposalRecords } from '../../src/main/core/store/proposal-records.ts';
+import type { ToolPinRecords } from '../../src/main/core/store/tool-pin-records.ts';
+import { PostgresGrantRecords } from '../../src/main/core/store/postgres/pg-grant-records.ts';
+import { PostgresProposalRecords } from '../../src/main/core/store/postgres/pg-proposal-records.ts';
+import { PostgresToolPinRecords } from '../../src/main/core/store/postgres/pg-tool-pin-records.ts';
+import { ToolPinTable } from '../../src/main/core/actions/tool-pin-table.ts';
+import { GrantStore } from '../../src/main/core/grants/grant-store.ts';
+import { ProposalStore } from '../../src/main/core/proposals/proposal-store.ts';
 import { SqliteExecutionRecords } from '../../src/main/core/store/sqlite/sqlite-execution-records.ts';
 import { SqliteLedgerStore } from '../../src/main/core/store/sqlite/sqlite-ledger-store.ts';
 import type { TestApprover } from './clawshield.ts';
 import { tempDir } from './harness.ts';
 import { migratedDatabase, postgresAvailability, startCluster } from './postgres.ts';
 
+/** An instance's record stores, on its own connection, as OpenExecCore gives them to the engine. */
+export interface InstanceRecords {
+  proposals: ProposalRecords;
+  grants: GrantRecords;
+  settings: SettingRecords;
+  toolPins: ToolPinRecords;
+}
+
 export interface EngineInstance {
   engine: Engine;
   ledger: LedgerStore;
   executions: ExecutionRecords;
   key: Ed25519Signer;
+  records: InstanceRecords;
+  allowList: AllowList;
+}
+
+export interface InstanceOptions extends Partial<EngineOptions> {
+  /** The allow-list as the operator stores it in the database (as OpenExecCore has it), not fixed to `actions`. */
+  storedAllowList?: boolean;
+  /** Options over this instance's own records (OpenExecCore's wiring), added to the others. */
+  wired?: (records: InstanceRecords) => Partial<EngineOptions>;
 }
 
 export interface EngineDatabase {
   /** A new OpenExec instance on this database with these actions (allowed), signing with `key` where the engine allows. */
-  instance(actions: Record<string, ActionHandler>, key?: Ed25519Signer, options?: Partial<EngineOptions>): Promise<EngineInstance>;
+  instance(actions: Record<string, ActionHandler>, key?: Ed25519Signer, options?: InstanceOptions): Promise<EngineInstance>;
   /** The whole chain checked as this engine's verifier does; `checked` receipts. */
   verify(): Promise<{ valid: boolean; checked: number; problem: string | null }>;
 }
@@ -52,22 +85,26 @@ export interface EngineSetup {
   setup(approver: TestApprover): Promise<{ fresh(): Promise<EngineDatabase>; teardown(): Promise<void> }>;
 }
 
-function engineOn(
+async function engineOn(
   ledger: LedgerStore,
   executions: ExecutionRecords,
-  settings: SettingsStore,
+  records: InstanceRecords,
   actions: Record<string, ActionHandler>,
   approver: TestApprover,
-  options: Partial<EngineOptions> = {},
+  { storedAllowList, wired, ...options }: InstanceOptions = {},
 ) {
   const registry = sealRegistry(actions);
   const approvers = [{ kind: 'clawshield' as const, verifier: new Ed25519Verifier(approver.signer.publicKey) }];
-  return new Engine(ledger, executions, registry, new AllowList(settings, registry, Object.keys(actions)), systemClock, {
+  const allowList = new AllowList(records.settings, registry, storedAllowList ? null : Object.keys(actions));
+  await allowList.load();
+  const engine = new Engine(ledger, executions, registry, allowList, systemClock, {
     mode: 'clawshield',
     approvalPolicy: { approvers, tenantId: null, clockSkewMs: 0 },
     verifyThreads: 0,
     ...options,
+    ...wired?.(records),
   });
+  return { engine, allowList };
 }
 
 function sqlite(): EngineSetup {
@@ -87,11 +124,19 @@ function sqlite(): EngineSetup {
             async instance(actions, _key, options) {
               const db = openDatabase(path, { synchronous: 'NORMAL' });
               const store = new ExecutionStore(db);
-              const ledger = new SqliteLedgerStore(db, new Ledger(db, key, systemClock), store, new ProposalStore(db));
-              const executions = new SqliteExecutionRecords(store);
-              const engine = engineOn(ledger, executions, new SettingsStore(db), actions, approver, options);
+              const receipts = new Ledger(db, key, systemClock);
+              const proposals = new ProposalStore(db);
+              const ledger = new SqliteLedgerStore(db, receipts, store, proposals);
+              const executions = new SqliteExecutionRecords(store, receipts.read);
+              const records = {
+                proposals: new SqliteProposalRecords(proposals),
+                grants: new SqliteGrantRecords(new GrantStore(db)),
+                settings: new SqliteSettingRecords(new SettingsStore(db)),
+                toolPins: new SqliteToolPinRecords(new ToolPinTable(db)),
+              };
+              const { engine, allowList } = await engineOn(ledger, executions, records, actions, approver, options);
               open.push({ db, engine });
-              return { engine, ledger, executions, key };
+              return { engine, ledger, executions, key, records, allowList };
             },
             async verify() {
               const reader = LedgerReader.openReadOnly(path);
@@ -123,8 +168,6 @@ function postgres(prefix: string): EngineSetup {
     async setup(approver) {
       if (!available.ok) throw new Error(available.reason);
       const cluster = await startCluster(available);
-      // The allow-list comes from the environment here, so its settings file is never read.
-      const settings = new SettingsStore(openDatabase(join(tempDir('openexec-engines-'), 'settings.db'), { synchronous: 'NORMAL' }));
       const stores: PostgresLedgerStore[] = [];
       const pools: pg.Pool[] = [];
       const engines: Engine[] = [];
@@ -141,9 +184,15 @@ function postgres(prefix: string): EngineSetup {
               pools.push(pool);
               first ??= ledger;
               const executions = new PostgresExecutionRecords(pool, key.keyId);
-              const engine = engineOn(ledger, executions, settings, actions, approver, options);
+              const records = {
+                proposals: new PostgresProposalRecords(pool),
+                grants: new PostgresGrantRecords(pool),
+                settings: new PostgresSettingRecords(pool),
+                toolPins: new PostgresToolPinRecords(pool),
+              };
+              const { engine, allowList } = await engineOn(ledger, executions, records, actions, approver, options);
               engines.push(engine);
-              return { engine, ledger, executions, key };
+              return { engine, ledger, executions, key, records, allowList };
             },
             verify: () => verifyStoreChain(first!),
           };

@@ -15,6 +15,7 @@ import { sealRegistry, type ActionDefinition, type ActionHandler, type ActionReg
 import { BUILTIN_ACTIONS } from './actions/builtin-actions.ts';
 import { AllowList } from './engine/allow-list.ts';
 import { Engine } from './engine/engine.ts';
+import { recordCallbacks } from './engine/record-callbacks.ts';
 import { closeInterruptedAtStart } from './engine/close-at-start.ts';
 import { SqliteLedgerStore } from './store/sqlite/sqlite-ledger-store.ts';
 import { SqliteExecutionRecords } from './store/sqlite/sqlite-execution-records.ts';
@@ -39,9 +40,11 @@ import {
   SqliteCheckpointRecords,
   SqliteGrantRecords,
   SqliteProposalRecords,
+  SqliteSettingRecords,
   SqliteToolPinRecords,
 } from './store/sqlite/sqlite-records.ts';
 import type { ProposalRecords } from './store/proposal-records.ts';
+import type { ExecutionRecords } from './store/execution-records.ts';
 import { CheckpointTable } from './ledger/checkpoint/checkpoint-table.ts';
 
 export interface CoreOptions {
@@ -106,6 +109,8 @@ export class OpenExecCore {
   readonly toolPins: ToolPins;
   /** Executions and the approvals they spent, to read: the engine (its own store) alone writes them. */
   readonly executionStore: ExecutionReads;
+  /** The executions as the engine reads and ends them; read them within a witnessed write (`within(tx)`). */
+  readonly executionRecords: ExecutionRecords;
   /** The same store with its writes, kept here for retention's purge. */
   private readonly executionWrites: ExecutionStore;
   /** Proposals and their quorum approvals (the proposal service writes them). */
@@ -128,6 +133,7 @@ export class OpenExecCore {
   static async open(options: CoreOptions): Promise<OpenExecCore> {
     const core = new OpenExecCore(options);
     try {
+      await core.allowList.load();
       await core.operators.loadAll();
       // Grants that ended while OpenExec was stopped (expired, or valid until that restart).
       await core.ledgerStore.witness((tx) => core.grants.endDueWithin(tx));
@@ -160,26 +166,18 @@ export class OpenExecCore {
       });
       this.proofs = new LedgerProofs(tree, this.checkpoints);
       this.agents = new AgentRegistry(new SqliteAgentRecords(new AgentTable(this.db)), this.ledgerStore, this.clock);
-      const pins = new ToolPinTable(this.db);
-      this.toolPins = new ToolPins(new SqliteToolPinRecords(pins), this.ledgerStore, this.clock);
-      // The engine reads an action's pinned hash synchronously at dispatch (its own store's read).
-      this.registry = sealRegistry(
-        { ...BUILTIN_ACTIONS, ...options.extraActions, ...options.manifest?.actions },
-        (a) => pins.get(a)?.definition_hash ?? null,
-      );
-      this.allowList = new AllowList(new SettingsStore(this.db), this.registry, options.allowedActions);
+      const pinRecords = new SqliteToolPinRecords(new ToolPinTable(this.db));
+      this.toolPins = new ToolPins(pinRecords, this.ledgerStore, this.clock);
+      this.registry = sealRegistry({ ...BUILTIN_ACTIONS, ...options.extraActions, ...options.manifest?.actions });
+      this.allowList = new AllowList(new SqliteSettingRecords(new SettingsStore(this.db)), this.registry, options.allowedActions);
       this.executionStore = this.executionWrites;
       this.proposalRecords = new SqliteProposalRecords(this.proposalStore);
-      const proposals = this.proposalStore;
       const clawshield: TrustedApprover[] = this.clawshieldVerifier ? [{ kind: 'clawshield', verifier: this.clawshieldVerifier }] : [];
       this.operators = new OperatorRegistry(options.dataDir, this.operatorSigner, this.ledger.read, this.ledgerStore, clawshield);
       // Operator keys added while running join this array: the policy reads it at every decision.
       const approvers = this.operators.approvers;
-      const grantStore = new GrantStore(this.db);
       this.grants = new GrantAuthority(
-        grantStore,
-        new SqliteGrantRecords(grantStore),
-        this.ledger,
+        new SqliteGrantRecords(new GrantStore(this.db)),
         (id) => this.operators.verifier(id),
         this.clock,
         this.bootId,
@@ -187,20 +185,14 @@ export class OpenExecCore {
       this.checkpointer = new WalCheckpointer(this.db);
       // Executions a stop left running are closed before anything starts on this core.
       closeInterruptedAtStart(this.ledger, this.executionWrites);
-      this.engine = new Engine(
-        this.ledgerStore,
-        new SqliteExecutionRecords(this.executionWrites),
-        this.registry,
-        this.allowList,
-        this.clock,
-        {
-          mode: options.mode,
-          nonceHeldByProposal: (nonce) => proposals.findByNonce(nonce)?.id ?? null,
-          approvalPolicy: { approvers, tenantId: options.tenantId, clockSkewMs: options.clockSkewSeconds * 1000 },
-          grants: this.grants,
-          approvalKeysOf: (proposalId) => proposals.approvalKeys(proposalId),
-        },
-      );
+      this.executionRecords = new SqliteExecutionRecords(this.executionWrites, this.ledger.read);
+      this.engine = new Engine(this.ledgerStore, this.executionRecords, this.registry, this.allowList, this.clock, {
+        mode: options.mode,
+        approvalPolicy: { approvers, tenantId: options.tenantId, clockSkewMs: options.clockSkewSeconds * 1000 },
+        grants: this.grants,
+        // Each reads within the decision's transaction (on PostgreSQL, on its connection).
+        ...recordCallbacks(this.proposalRecords, pinRecords),
+      });
       const m = options.manifest;
       this.manifest = m ? { path: m.path, hash: m.hash, definitions: m.definitions } : null;
     } catch (err) {

@@ -104,7 +104,7 @@ export function registerProxyRoutes(
   /** A read-only tool (by its pinned definition) of a server the operator named may run undecided. */
   const runsUndecided = async (srv: string, action: string): Promise<boolean> =>
     readOnlyDirect.includes(srv) &&
-    core.allowList.isAllowed(action) &&
+    (await core.allowList.allowsNow(action)) &&
     ((await core.toolPins.definitionOf(action))?.['annotations'] as { readOnlyHint?: unknown } | null)?.readOnlyHint === true;
 
   app.post(

@@ -54,16 +54,13 @@ export interface ActionRegistry {
  * Builds the registry once at start-up; it cannot be changed afterwards. Client-executed
  * actions (client-executed.ts) are known by name besides; `names()` lists the registered ones.
  */
-export function sealRegistry(
-  actions: Record<string, ActionDefinition | ActionHandler>,
-  pinnedHash: (action: string) => string | null = () => null,
-): ActionRegistry {
+export function sealRegistry(actions: Record<string, ActionDefinition | ActionHandler>): ActionRegistry {
   const map = new Map<string, ActionDefinition>(
     Object.entries(actions).map(([name, a]) => [name, typeof a === 'function' ? { kind: 'effects', run: a } : a]),
   );
   const names = Object.freeze([...map.keys()].sort());
   return Object.freeze({
-    get: (action: string) => map.get(action) ?? clientExecutedAction(action, pinnedHash),
+    get: (action: string) => map.get(action) ?? clientExecutedAction(action),
     has: (action: string) => map.has(action) || needsExplicitListing(action),
     names: () => names,
   });

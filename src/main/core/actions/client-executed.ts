@@ -41,13 +41,17 @@ export function needsExplicitListing(name: string): boolean {
 
 const DEFINITION: ActionDefinition = Object.freeze({ kind: 'pure', run: () => CLIENT_DECISION });
 
+/** The definition of a client-executed action. */
+export function clientExecutedAction(action: string): ActionDefinition | undefined {
+  return isClientExecuted(action) ? DEFINITION : undefined;
+}
+
 /**
- * The definition of a client-executed action. An MCP tool's carries its pinned definition hash
- * (tool-pins.ts), so that an approval is bound to the definition the operator saw and refused
- * at dispatch if another was accepted since.
+ * An MCP tool action, whose definition hash is the one pinned for it (tool-pins.ts): an
+ * approval is bound to the definition the operator saw and refused at dispatch if another was
+ * accepted since. The decision reads the pin within its own witnessed write, so an acceptance
+ * at one instance holds at another's next decision.
  */
-export function clientExecutedAction(action: string, pinnedHash: (action: string) => string | null): ActionDefinition | undefined {
-  if (!isClientExecuted(action)) return undefined;
-  const hash = action.startsWith('mcp:') ? pinnedHash(action) : null;
-  return hash === null ? DEFINITION : Object.freeze({ ...DEFINITION, definitionHash: hash });
+export function isPinnedTool(action: string): boolean {
+  return MCP.test(action);
 }

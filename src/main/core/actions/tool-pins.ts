@@ -1,4 +1,4 @@
-import type { LedgerStore } from '../store/ledger-store.ts';
+import type { LedgerStore, LedgerTransaction } from '../store/ledger-store.ts';
 import { RecordConflict } from '../store/record-conflict.ts';
 import type { ToolPinRecords } from '../store/tool-pin-records.ts';
 import type { Clock } from '../clock.ts';
@@ -31,6 +31,11 @@ export class ToolPins {
 
   async hashOf(action: string): Promise<string | null> {
     return (await this.records.get(action))?.definition_hash ?? null;
+  }
+
+  /** The pinned hash as the witnessed write `tx` reads it (a decision's), or null when not pinned. */
+  async hashWithin(action: string, tx: LedgerTransaction): Promise<string | null> {
+    return (await this.records.within(tx).get(action))?.definition_hash ?? null;
   }
 
   /** The pinned definition (parsed), for the read-only check; null when not pinned. */

@@ -40,7 +40,7 @@ export class ConsoleGrants implements Pick<ConsoleApi, 'previewSimilar' | 'appro
     return guarded(async () => {
       const request = await this.similarRequest(input);
       // Refused terms stop here, before the proposal is approved.
-      this.grants.preview(request);
+      await this.grants.preview(request);
       const approved = await this.proposals.approve(input.id);
       if (approved.status !== 'executed') {
         throw new Refusal(

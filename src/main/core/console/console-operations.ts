@@ -41,13 +41,12 @@ export class ConsoleOperations implements Pick<ConsoleApi, OperationsMethods> {
         throw new Refusal('locked', 'The allow-list is fixed by OPENEXEC_ALLOWED_ACTIONS; change it there and restart');
       }
       if (!registry.has(action)) throw new Refusal('unknown_action', `Unknown action: ${action}`);
-      const before = allowList.list();
       const { changed, list: after } = await ledgerStore.witness(async (tx) => {
-        // The allow-list writes its setting itself, on the connection this piece's transaction holds.
-        const change = allowList.set(action, allowed);
+        // The allow-list reads and writes its setting itself, on the connection this piece's transaction holds.
+        const change = await allowList.set(action, allowed, tx);
         if (!change.changed) return change;
         const details = Object.create(null) as JsonObject;
-        details['before'] = before;
+        details['before'] = change.before;
         details['after'] = change.list;
         await tx.append({ event: 'config', action, reason: `allow-list: ${allowed ? 'allowed' : 'disallowed'} ${action}`, details });
         return change;

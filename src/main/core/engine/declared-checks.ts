@@ -9,10 +9,14 @@ export interface DeclaredRefusal {
 
 /**
  * Checks a declared action makes before any approval is considered: the definition the operator
- * approved is still the one in force, and the payload conforms to the action's schema.
+ * approved is still the one in force (`now`: an MCP tool's pinned hash, read in the decision),
+ * and the payload conforms to the action's schema.
  */
-export function declaredRefusal(action: ActionDefinition, request: ExecuteRequest): DeclaredRefusal | null {
-  const now = action.definitionHash ?? null;
+export function declaredRefusal(
+  action: ActionDefinition,
+  request: ExecuteRequest,
+  now: string | null = action.definitionHash ?? null,
+): DeclaredRefusal | null {
   if (request.definitionHash !== undefined && request.definitionHash !== now) {
     return {
       code: 'definition_changed',

@@ -10,6 +10,7 @@ import { deferred, type Deferred } from './deferred.ts';
 import { isStorageFull, StorageFull } from '../store/storage-full.ts';
 import type { EngineOptions, ExecuteOutcome, ExecuteRequest } from './execute-request.ts';
 import { declaredRefusal } from './declared-checks.ts';
+import { isPinnedTool } from '../actions/client-executed.ts';
 import { SignaturePool } from '../crypto/signature-pool.ts';
 import { Authorisation } from './authorisation.ts';
 import {
@@ -149,6 +150,8 @@ export class Engine {
     };
     const deny = async (code: Parameters<typeof refuse>[2], detail: string, reason?: string) =>
       final(await refuse(tx, attempt, code, detail, reason));
+    // An MCP tool's definition is the one pinned now, as this transaction reads it.
+    if (isPinnedTool(request.action)) attempt.definitionHash = live(await this.options.pinnedHash?.(request.action, tx)) ?? null;
     const blocked = live(await request.precondition?.(tx)) ?? null;
     if (blocked !== null) return deny('conflict', blocked);
     let previous = await w.records.findByNonce(request.nonce);
@@ -175,12 +178,12 @@ export class Engine {
     if (holder !== null && holder !== request.proposalId) {
       return deny('nonce_conflict', `Nonce '${request.nonce}' belongs to proposal ${holder}`);
     }
-    if (!this.allowList.isAllowed(request.action)) {
+    if (!live(await this.allowList.allowsWithin(request.action, tx))) {
       return deny('not_allowed', `Action '${request.action}' is not in the execution allow-list`);
     }
     const handler = this.registry.get(request.action);
     if (!handler) return deny('unknown_action', `Unknown action: ${request.action}`);
-    const declared = declaredRefusal(handler, request);
+    const declared = declaredRefusal(handler, request, attempt.definitionHash);
     if (declared) return deny(declared.code, declared.detail);
 
     const quorum = live(await this.authorisation.quorumShortfall(request, handler.quorum ?? 1, attempt.approval, tx));

@@ -66,6 +66,8 @@ export interface EngineOptions {
   grants?: GrantSpender;
   /** The distinct operator keys whose approvals of a proposal are recorded (quorum actions). */
   approvalKeysOf?: (proposalId: string, tx: LedgerTransaction) => MaybePromise<readonly string[]>;
+  /** An MCP tool action's pinned definition hash, read within the decision's transaction; null when not pinned. */
+  pinnedHash?: (action: string, tx: LedgerTransaction) => MaybePromise<string | null>;
   /** Threads that verify approval signatures beside the event loop; default: every other core, at most 4 (0: on the loop). */
   verifyThreads?: number;
 }

@@ -1,4 +1,3 @@
-import type { Ledger } from '../ledger/ledger.ts';
 import type { Ed25519Verifier } from '../crypto/ed25519.ts';
 import type { JsonObject } from '../json/json-value.ts';
 import type { PayloadValidator } from '../actions/declared/payload-schema.ts';
@@ -7,7 +6,7 @@ import type { Clock } from '../clock.ts';
 import { parseIsoTimestamp } from '../approval/iso-time.ts';
 import { checkTerms, verifyGrant, type GrantTerms } from './grant-artifact.ts';
 import { scopeMiss, type ScopedRequest } from './grant-scope.ts';
-import type { GrantEnding, GrantRow, GrantStore } from './grant-store.ts';
+import type { GrantEnding, GrantRow } from './grant-store.ts';
 import type { GrantRecords } from '../store/grant-records.ts';
 import type { LedgerTransaction } from '../store/ledger-store.ts';
 import type { ReceiptDraft } from '../ledger/receipt-body.ts';
@@ -33,20 +32,17 @@ export const GRANT_RECEIPT_KIND = 'grant';
  * Grants at the moment of dispatch. Every method that writes runs inside the caller's
  * transaction (the engine's decision, or a service's commit): the liveness check, the scope
  * check and the spending of a use happen in the same transaction as the reservation of the
- * execution, so a grant of N uses authorises exactly N executions however many race for it.
- * The spend (the engine's, synchronous) uses the SQLite GrantStore; what the services do
- * (covers, endDueWithin, endWithin) reads and writes through GrantRecords within a witnessed
- * write on the LedgerStore.
+ * execution, so a grant of N uses authorises exactly N executions however many race for it,
+ * also across OpenExec instances on one PostgreSQL database. Each reads and writes through
+ * GrantRecords within the witnessed write (`records.within(tx)`), on the connection that holds
+ * its transaction.
  */
 export class GrantAuthority {
   /** Terms whose signature verified, by grant id, with the body that was verified. */
   private readonly verified = new Map<string, { body: string; signature: string; terms: GrantTerms; varying: PayloadValidator }>();
 
   constructor(
-    readonly store: GrantStore,
-    /** The same grants behind GrantRecords, for the services. */
     readonly records: GrantRecords,
-    private readonly ledger: Ledger,
     private readonly operatorKey: (keyId: string) => Ed25519Verifier | null,
     private readonly clock: Clock,
     /** This process run; an `until_restart` grant issued in another run is over. */
@@ -82,24 +78,29 @@ export class GrantAuthority {
   }
 
   /**
-   * Spends one use of the first live grant (oldest first) whose scope covers the request, and
-   * witnesses the grant's exhaustion if that was its last use. Grants found over on the way are
-   * ended, with a receipt. Returns the use, or why no grant covers the request.
+   * Inside the decision's witnessed write `tx`: spends one use of the first live grant (oldest
+   * first) whose scope covers the request, and witnesses the grant's exhaustion if that was its
+   * last use. Grants found over on the way are ended, with a receipt. A use another decision
+   * spent first (the count moved) moves on to the next grant. Returns the use, or why no grant
+   * covers the request.
    */
-  spend(request: ScopedRequest): GrantUse | { miss: string } {
+  async spend(request: ScopedRequest, tx: LedgerTransaction): Promise<GrantUse | { miss: string }> {
+    const records = this.records.within(tx);
     const now = this.clock.now();
     let miss = 'no live grant for this action';
-    for (const grant of this.liveGrants(request.action, now)) {
+    const { live, over } = this.sorted(await records.live(request.action), now);
+    for (const [grant, ending] of over) await this.endWithin(tx, grant, ending, endingDetail(grant, ending));
+    for (const grant of live) {
       const outside = scopeMiss(grant.terms.scope, grant.varying, request);
       if (outside !== null) {
         miss = `outside grant ${grant.row.id}: ${outside}`;
         continue;
       }
-      if (!this.store.spend(grant.row.id, grant.row.uses_spent)) continue;
+      if (!(await records.spend(grant.row.id, grant.row.uses_spent))) continue;
       const use = grant.row.uses_spent + 1;
       const uses = grant.terms.limit.uses;
       if (uses !== undefined && use >= uses) {
-        this.end({ ...grant, row: { ...grant.row, uses_spent: use } }, 'exhausted', `use ${use} of ${uses} spent`);
+        await this.endWithin(tx, { ...grant, row: { ...grant.row, uses_spent: use } }, 'exhausted', `use ${use} of ${uses} spent`);
       }
       return { grantId: grant.row.id, use, keyId: grant.row.key_id };
     }
@@ -125,13 +126,6 @@ export class GrantAuthority {
     for (const [grant, ending] of over) await this.endWithin(tx, grant, ending, endingDetail(grant, ending));
   }
 
-  /** The live grants (of one action), verified; those found over are ended and witnessed. */
-  private liveGrants(action: string | undefined, now: number): VerifiedGrant[] {
-    const { live, over } = this.sorted(this.store.live(action), now);
-    for (const [grant, ending] of over) this.end(grant, ending, endingDetail(grant, ending));
-    return live;
-  }
-
   /** Rows the store calls live, verified: those still live, and those over with why. */
   private sorted(rows: GrantRow[], now: number): { live: VerifiedGrant[]; over: [VerifiedGrant, GrantEnding][] } {
     const live: VerifiedGrant[] = [];
@@ -147,14 +141,7 @@ export class GrantAuthority {
     return { live, over };
   }
 
-  /** Ends a live grant and witnesses it in the same transaction; throws GrantAlreadyEnded if it had ended. */
-  end(grant: VerifiedGrant, reason: GrantEnding, detail: string): ReceiptDto {
-    const receipt = this.ledger.append(endingReceipt(grant, reason, detail));
-    if (!this.store.end(grant.row.id, reason, receipt.time, receipt.seq)) throw new GrantAlreadyEnded(grant.row.id);
-    return receipt;
-  }
-
-  /** As `end`, inside the witnessed write `tx`, through GrantRecords. */
+  /** Ends a live grant and witnesses it in the witnessed write `tx`; throws GrantAlreadyEnded if it had ended. */
   async endWithin(tx: LedgerTransaction, grant: VerifiedGrant, reason: GrantEnding, detail: string): Promise<ReceiptDto> {
     const receipt = await tx.append(endingReceipt(grant, reason, detail));
     if (!(await this.records.within(tx).end(grant.row.id, reason, receipt.time, receipt.seq))) throw new GrantAlreadyEnded(grant.row.id);

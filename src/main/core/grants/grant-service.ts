@@ -74,9 +74,9 @@ export class GrantService {
   }
 
   /** The terms a request would be signed as, checked; refused (422) when they are not acceptable. */
-  private terms(request: GrantRequest): GrantTerms {
+  private async terms(request: GrantRequest): Promise<GrantTerms> {
     const { core } = this;
-    if (!core.allowList.isAllowed(request.action) || !core.registry.has(request.action)) {
+    if (!core.registry.has(request.action) || !(await core.allowList.allowsNow(request.action))) {
       throw new Refusal('not_allowed', `Action '${request.action}' is not an allowed action`);
     }
     if ((core.registry.get(request.action)?.quorum ?? 1) > 1) {
@@ -113,8 +113,8 @@ export class GrantService {
   }
 
   /** What `issue` would sign for this request, for the operator to read first. */
-  preview(request: GrantRequest): GrantPreviewDto {
-    const terms = this.terms(request);
+  async preview(request: GrantRequest): Promise<GrantPreviewDto> {
+    const terms = await this.terms(request);
     return {
       action: terms.scope.action,
       agent: terms.scope.agent ?? null,
@@ -130,7 +130,7 @@ export class GrantService {
 
   async issue(request: GrantRequest): Promise<GrantDto> {
     const { core } = this;
-    const terms = this.terms(request);
+    const terms = await this.terms(request);
     const signed = signGrant(terms, core.operatorSigner);
     await this.commit(async (tx) => {
       await this.authority.records.within(tx).insert({

@@ -53,17 +53,18 @@ export function extendedExpiry(row: ProposalRow, seconds: number, now: number): 
  * interrupted) while nothing was listening are closed as that execution ended, at its receipt's time.
  */
 export function settleEndedExecutions(
-  core: Pick<OpenExecCore, 'ledger' | 'ledgerStore' | 'executionStore'>,
+  core: Pick<OpenExecCore, 'ledgerStore' | 'executionRecords'>,
   records: ProposalRecords,
 ): Promise<number> {
   return core.ledgerStore.witness(async (tx) => {
     const proposals = records.within(tx);
+    const executions = core.executionRecords.within(tx);
     let settled = 0;
     for (const p of await proposals.listClaimedPending()) {
-      const e = p.exec_id === null ? undefined : core.executionStore.get(p.exec_id);
+      const e = p.exec_id === null ? undefined : await executions.get(p.exec_id);
       if (!e || e.status === 'started' || e.receipt_seq === null) continue;
-      const time = core.ledger.read.withNeighbours(e.receipt_seq)?.receipt.time;
-      if (time === undefined) continue;
+      const time = await executions.endedAt(e.id);
+      if (time === null) continue;
       const decision: ProposalDecision = {
         status: e.status === 'executed' ? 'executed' : 'failed',
         decidedAt: time,

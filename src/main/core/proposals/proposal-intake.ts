@@ -4,6 +4,7 @@ import { canonicalJson } from '../json/canonical.ts';
 import { isoUtc } from '../clock.ts';
 import { Refusal } from '../errors.ts';
 import { declaredRefusal } from '../engine/declared-checks.ts';
+import { isPinnedTool } from '../actions/client-executed.ts';
 import type { ProposalRecords } from '../store/proposal-records.ts';
 import type { LedgerTransaction } from '../store/ledger-store.ts';
 import type { ProposalRow } from './proposal-store.ts';
@@ -26,9 +27,12 @@ export async function admitProposal(
   requestHash: string,
   defaultTtlSeconds: number,
 ): Promise<Proposed> {
+  // An MCP tool's definition is the one pinned now, as this transaction reads it.
+  const definitionHash = isPinnedTool(input.action)
+    ? await core.toolPins.hashWithin(input.action, tx)
+    : (core.registry.get(input.action)?.definitionHash ?? null);
   // A proposal refused at once is an attempt like any other: witnessed, then answered.
   const refuse = async (refusal: Refusal): Promise<Proposed> => {
-    const definitionHash = core.registry.get(input.action)?.definitionHash ?? null;
     await tx.append(refusedProposalReceipt(input, requestHash, refusal, definitionHash));
     return { refused: refusal };
   };
@@ -43,16 +47,15 @@ export async function admitProposal(
     return { existing };
   }
   const { allowList, registry } = core;
-  if (!allowList.isAllowed(input.action)) {
+  if (!(await allowList.allowsWithin(input.action, tx))) {
     return refuse(new Refusal('not_allowed', `Action '${input.action}' is not in the execution allow-list`));
   }
   const action = registry.get(input.action);
   if (!action) return refuse(new Refusal('unknown_action', `Unknown action: ${input.action}`));
-  const invalid = declaredRefusal(action, { ...input, artifact: null });
+  const invalid = declaredRefusal(action, { ...input, artifact: null }, definitionHash);
   if (invalid) return refuse(new Refusal(invalid.code, invalid.detail));
-  const definitionHash = action.definitionHash ?? null;
   // Proposals and executions share one nonce space.
-  const execution = core.executionStore.findByNonce(input.nonce);
+  const execution = await core.executionRecords.within(tx).findByNonce(input.nonce);
   if (execution !== undefined) {
     return refuse(new Refusal('nonce_conflict', `Nonce '${input.nonce}' was already used by execution ${execution.id}`));
   }

@@ -43,8 +43,8 @@ const EXPIRED_REASON = 'No decision before the proposal expired: denied by defau
  * an approval through exactly the path any external artifact takes. Proposals nobody decides
  * expire into a denial, with a receipt. Proposals are read through ProposalRecords and every
  * change is a witnessed write on the LedgerStore, its checks made inside the write's piece so
- * that the check and the change are one step; the engine's own callbacks (executeProposal)
- * and the console's quorum view still read the SQLite ProposalStore.
+ * that the check and the change are one step, the engine's own callbacks (executeProposal)
+ * included; the console's quorum view still reads the SQLite ProposalStore.
  */
 export class ProposalService {
   readonly records: ProposalRecords;
@@ -164,7 +164,7 @@ export class ProposalService {
       this.changed(waiting);
       return waiting;
     }
-    const outcome = await executeProposal(this.core, this.core.proposalStore, row, approval.artifact, null);
+    const outcome = await executeProposal(this.core, this.records, row, approval.artifact, null);
     const after = (await this.records.get(id))!;
     if (after.status === 'pending') {
       // Refused before anything was reserved (an internal error): nothing ran; say why.
@@ -191,7 +191,7 @@ export class ProposalService {
     if (this.approving.has(proposal.id)) return result;
     this.approving.add(proposal.id);
     try {
-      await executeProposal(this.core, this.core.proposalStore, proposal, null, input.agent ?? null);
+      await executeProposal(this.core, this.records, proposal, null, input.agent ?? null);
     } finally {
       this.approving.delete(proposal.id);
     }

@@ -23,6 +23,8 @@ export interface ExecutionRecords extends JoinsWitness<ExecutionRecords> {
    * running now).
    */
   listStarted(): Promise<ExecutionRow[]>;
+  /** When its ending was witnessed (its receipt's time); null while it runs, or when there is no such execution. */
+  endedAt(id: string): Promise<string | null>;
   /** The earlier use of this approval, by its id or by its signed message under another id. */
   approvalUsedBy(approval: Pick<VerifiedApproval, 'approvalId' | 'messageHash'>): Promise<ApprovalUse | null>;
   /** Records how a started execution ended; rejects if it is not started (ended already). */

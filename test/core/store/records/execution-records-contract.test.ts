@@ -62,6 +62,19 @@ describe.each(engineSetups('execution_contract'))('ExecutionRecords contract: $n
     await expect(end(one, r.id)).rejects.toThrow(`execution ${r.id} is not running`);
   });
 
+  it("the time an ending was witnessed is its receipt's, read within the write; null while it runs", async () => {
+    const db = await fresh();
+    const one = await db.instance({});
+    const r = await reserve(one, 'n-1');
+    expect(await one.executions.endedAt(r.id)).toBeNull();
+    expect(await one.executions.endedAt(randomUUID())).toBeNull();
+    const seq = await end(one, r.id);
+    const [receipt] = await one.ledger.readRange(seq, 1);
+    expect(receipt?.time).toMatch(/^\d{4}-\d\d-\d\dT/);
+    expect(await one.ledger.witness((tx) => one.executions.within(tx).endedAt(r.id))).toBe(receipt!.time);
+    expect(await (await db.instance({})).executions.endedAt(r.id)).toBe(receipt!.time);
+  });
+
   it('an ending in a piece that fails rolls back with it; a handle is refused once its piece has ended', async () => {
     const one = await (await fresh()).instance({});
     const r = await reserve(one, 'n-1');

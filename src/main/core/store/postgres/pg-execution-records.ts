@@ -56,6 +56,14 @@ export class PostgresExecutionRecords implements ExecutionRecords {
     });
   }
 
+  async endedAt(id: string): Promise<string | null> {
+    const { rows } = await this.db.query<{ time: string }>(
+      'SELECT r.time FROM executions e JOIN receipts r ON r.seq = e.receipt_seq WHERE e.id = $1',
+      [id],
+    );
+    return rows[0]?.time ?? null;
+  }
+
   async approvalUsedBy(approval: Pick<VerifiedApproval, 'approvalId' | 'messageHash'>): Promise<ApprovalUse | null> {
     const { rows } = await this.db.query<{ approval_id: string; used_by_exec_id: string }>(EARLIER_USE, [
       approval.approvalId,

@@ -1,5 +1,6 @@
 import type { VerifiedApproval } from '../../approval/validate-approval.ts';
 import type { Ending, ExecutionStore } from '../../engine/execution-store.ts';
+import type { LedgerReader } from '../../ledger/ledger-reader.ts';
 import type { ApprovalUse, ExecutionRecord, ExecutionRecords, ExecutionRow } from '../execution-records.ts';
 import type { LedgerTransaction } from '../ledger-store.ts';
 import { assertOpenPiece } from './sqlite-ledger-store.ts';
@@ -13,12 +14,14 @@ import { assertOpenPiece } from './sqlite-ledger-store.ts';
 export class SqliteExecutionRecords implements ExecutionRecords {
   constructor(
     private readonly store: ExecutionStore,
+    /** The receipts on the same connection, for the time an ending was witnessed. */
+    private readonly receipts: Pick<LedgerReader, 'withNeighbours'>,
     private readonly tx: LedgerTransaction | null = null,
   ) {}
 
   within(tx: LedgerTransaction): ExecutionRecords {
     assertOpenPiece(tx);
-    return new SqliteExecutionRecords(this.store, tx);
+    return new SqliteExecutionRecords(this.store, this.receipts, tx);
   }
 
   private check(): void {
@@ -40,6 +43,12 @@ export class SqliteExecutionRecords implements ExecutionRecords {
   async listStarted(): Promise<ExecutionRow[]> {
     this.check();
     return this.store.listStarted();
+  }
+
+  async endedAt(id: string): Promise<string | null> {
+    this.check();
+    const seq = this.store.get(id)?.receipt_seq ?? null;
+    return seq === null ? null : (this.receipts.withNeighbours(seq)?.receipt.time ?? null);
   }
 
   async approvalUsedBy(approval: Pick<VerifiedApproval, 'approvalId' | 'messageHash'>): Promise<ApprovalUse | null> {
