@@ -9,6 +9,7 @@ import type { ReceiptQuery } from '../../../shared/console-schemas.ts';
 import type { VerifiedApproval } from '../approval/validate-approval.ts';
 import type { ApprovalUse, Reservation } from '../engine/execution-store.ts';
 import type { ReceiptDraft } from '../ledger/receipt-body.ts';
+import type { LedgerReads } from './ledger-reads.ts';
 
 /** The chain's newest receipt: seq 0 and the genesis hash while the ledger is empty. */
 export interface LedgerHead {
@@ -69,6 +70,8 @@ export interface LedgerStore {
   readRange(fromSeq: number, limit: number): Promise<ReceiptDto[]>;
   /** The console's search (filters, full text, newest first, keyset pages). */
   search(query: ReceiptQuery): Promise<ReceiptPage>;
+  /** One receipt with its neighbours, one receipt verified, the config receipts start-up looks for. */
+  readonly reads: LedgerReads;
   /** Hears this store's receipts after they commit. */
   subscribe(listener: (receipts: readonly ReceiptDto[]) => void): () => void;
   close(): Promise<void>;
