@@ -95,7 +95,7 @@ describe('a ledger of format 1 receipts (payloads embedded), upgraded', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  test('verifies as it is, and a purge leaves its receipts as they are (their results, which they only hash, go)', () => {
+  test('verifies as it is, and a purge leaves its receipts as they are (their results, which they only hash, go)', async () => {
     expect(verifyChain(rawDb(core), core.receiptVerifier)).toMatchObject({ valid: true });
     expect(sideTableProblems(rawDb(core))).toEqual([]);
     const before = rawDb(core).prepare('SELECT body FROM receipts WHERE seq <= 2 ORDER BY seq').pluck().all();
@@ -112,7 +112,7 @@ describe('a ledger of format 1 receipts (payloads embedded), upgraded', () => {
       result_legacy_json: null,
       purged_at: purge.purgedAt,
     });
-    expect(core.legacyReceiptOf(execId)).toBeNull();
+    expect(await core.legacyReceiptOf(execId)).toBeNull();
     expect(verifyChain(rawDb(core), core.receiptVerifier)).toMatchObject({ valid: true });
     expect(sideTableProblems(rawDb(core))).toEqual([]);
   });

@@ -34,6 +34,7 @@ import { ToolPins } from './actions/tool-pins.ts';
 import { ToolPinTable } from './actions/tool-pin-table.ts';
 import { AgentTable } from './agents/agent-table.ts';
 import type { LedgerStore } from './store/ledger-store.ts';
+import type { ExecutionRecords } from './store/execution-records.ts';
 import {
   SqliteAgentRecords,
   SqliteCheckpointRecords,
@@ -108,6 +109,8 @@ export class OpenExecCore {
   readonly executionStore: ExecutionReads;
   /** The same store with its writes, kept here for retention's purge. */
   private readonly executionWrites: ExecutionStore;
+  /** Executions and approvals behind the asynchronous interface the engine ends them through and the console reads. */
+  readonly executionRecords: ExecutionRecords;
   /** Proposals and their quorum approvals (the proposal service writes them). */
   readonly proposalStore: ProposalStore;
   /** WAL checkpoints beside the event loop (SQLite). */
@@ -131,7 +134,7 @@ export class OpenExecCore {
       await core.operators.loadAll();
       // Grants that ended while OpenExec was stopped (expired, or valid until that restart).
       await core.ledgerStore.witness((tx) => core.grants.endDueWithin(tx));
-      await recordManifest(core.ledger.read, core.ledgerStore, core.manifest);
+      await recordManifest(core.ledgerStore, core.manifest);
     } catch (err) {
       core.close();
       throw err;
@@ -167,11 +170,12 @@ export class OpenExecCore {
       );
       this.allowList = new AllowList(new SettingsStore(this.db), this.registry, options.allowedActions);
       this.executionStore = this.executionWrites;
+      this.executionRecords = new SqliteExecutionRecords(this.executionWrites);
       this.proposalStore = new ProposalStore(this.db);
       this.proposalRecords = new SqliteProposalRecords(this.proposalStore);
       const proposals = this.proposalStore;
       const clawshield: TrustedApprover[] = this.clawshieldVerifier ? [{ kind: 'clawshield', verifier: this.clawshieldVerifier }] : [];
-      this.operators = new OperatorRegistry(options.dataDir, this.operatorSigner, this.ledger.read, this.ledgerStore, clawshield);
+      this.operators = new OperatorRegistry(options.dataDir, this.operatorSigner, this.ledgerStore, clawshield);
       // Operator keys added while running join this array: the policy reads it at every decision.
       const approvers = this.operators.approvers;
       const grantStore = new GrantStore(this.db);
@@ -186,20 +190,13 @@ export class OpenExecCore {
       this.checkpointer = new WalCheckpointer(this.db);
       // Executions a stop left running are closed before anything starts on this core.
       closeInterruptedAtStart(this.ledger, this.executionWrites);
-      this.engine = new Engine(
-        this.ledgerStore,
-        new SqliteExecutionRecords(this.executionWrites),
-        this.registry,
-        this.allowList,
-        this.clock,
-        {
-          mode: options.mode,
-          nonceHeldByProposal: (nonce) => proposals.findByNonce(nonce)?.id ?? null,
-          approvalPolicy: { approvers, tenantId: options.tenantId, clockSkewMs: options.clockSkewSeconds * 1000 },
-          grants: this.grants,
-          approvalKeysOf: (proposalId) => proposals.approvalKeys(proposalId),
-        },
-      );
+      this.engine = new Engine(this.ledgerStore, this.executionRecords, this.registry, this.allowList, this.clock, {
+        mode: options.mode,
+        nonceHeldByProposal: (nonce) => proposals.findByNonce(nonce)?.id ?? null,
+        approvalPolicy: { approvers, tenantId: options.tenantId, clockSkewMs: options.clockSkewSeconds * 1000 },
+        grants: this.grants,
+        approvalKeysOf: (proposalId) => proposals.approvalKeys(proposalId),
+      });
       const m = options.manifest;
       this.manifest = m ? { path: m.path, hash: m.hash, definitions: m.definitions } : null;
     } catch (err) {
@@ -213,14 +210,14 @@ export class OpenExecCore {
    * to the receipt, and only when the caller's result text (`json.dumps(result, sort_keys=True)`,
    * as the receipt hashed it) is that same text.
    */
-  verifyLegacyReceipt(execId: string, resultJson: string, receipt: string): boolean {
-    const stored = this.legacyReceiptOf(execId);
+  async verifyLegacyReceipt(execId: string, resultJson: string, receipt: string): Promise<boolean> {
+    const stored = await this.legacyReceiptOf(execId);
     return stored !== null && stored === receipt && sha256Hex(`${execId}:${resultJson}`) === receipt;
   }
 
   /** The protocol §3 `receipt` of an execution recorded here, or null when there is none. */
-  legacyReceiptOf(execId: string): string | null {
-    const stored = this.executionStore.executedResult(execId);
+  async legacyReceiptOf(execId: string): Promise<string | null> {
+    const stored = await this.executionRecords.executedResult(execId);
     // The stored text is exactly what was hashed when the receipt was issued; retention clears it.
     return stored === null || stored.legacyJson === null ? null : sha256Hex(`${execId}:${stored.legacyJson}`);
   }

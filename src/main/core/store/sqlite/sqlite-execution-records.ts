@@ -1,6 +1,7 @@
 import type { VerifiedApproval } from '../../approval/validate-approval.ts';
 import type { Ending, ExecutionStore } from '../../engine/execution-store.ts';
-import type { ApprovalUse, ExecutionRecord, ExecutionRecords, ExecutionRow } from '../execution-records.ts';
+import type { ApprovalDto } from '../../../../shared/console-dto.ts';
+import type { ApprovalUse, ExecutedResult, ExecutionRecord, ExecutionRecords, ExecutionRow } from '../execution-records.ts';
 import type { LedgerTransaction } from '../ledger-store.ts';
 import { assertOpenPiece } from './sqlite-ledger-store.ts';
 
@@ -50,5 +51,25 @@ export class SqliteExecutionRecords implements ExecutionRecords {
   async end(id: string, ending: Ending): Promise<void> {
     this.check();
     this.store.end(id, ending);
+  }
+
+  async executedResult(id: string): Promise<ExecutedResult | null> {
+    this.check();
+    return this.store.executedResult(id);
+  }
+
+  async countExecuted(): Promise<number> {
+    this.check();
+    return this.store.countExecuted();
+  }
+
+  async countApprovals(): Promise<number> {
+    this.check();
+    return this.store.countApprovals();
+  }
+
+  async listApprovals(limit: number, beforeSeq?: number): Promise<ApprovalDto[]> {
+    this.check();
+    return this.store.listApprovals(limit, beforeSeq);
   }
 }
