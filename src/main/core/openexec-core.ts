@@ -109,7 +109,7 @@ export class OpenExecCore {
   readonly executionStore: ExecutionReads;
   /** The same store with its writes, kept here for retention's purge. */
   private readonly executionWrites: ExecutionStore;
-  /** Executions and approvals behind the asynchronous interface the engine ends them through and the console reads. */
+  /** The same, behind the asynchronous interface the console, bundles and protocol §3 read (the engine has an adapter of its own). */
   readonly executionRecords: ExecutionRecords;
   /** Proposals and their quorum approvals (the proposal service writes them). */
   readonly proposalStore: ProposalStore;
@@ -190,13 +190,20 @@ export class OpenExecCore {
       this.checkpointer = new WalCheckpointer(this.db);
       // Executions a stop left running are closed before anything starts on this core.
       closeInterruptedAtStart(this.ledger, this.executionWrites);
-      this.engine = new Engine(this.ledgerStore, this.executionRecords, this.registry, this.allowList, this.clock, {
-        mode: options.mode,
-        nonceHeldByProposal: (nonce) => proposals.findByNonce(nonce)?.id ?? null,
-        approvalPolicy: { approvers, tenantId: options.tenantId, clockSkewMs: options.clockSkewSeconds * 1000 },
-        grants: this.grants,
-        approvalKeysOf: (proposalId) => proposals.approvalKeys(proposalId),
-      });
+      this.engine = new Engine(
+        this.ledgerStore,
+        new SqliteExecutionRecords(this.executionWrites),
+        this.registry,
+        this.allowList,
+        this.clock,
+        {
+          mode: options.mode,
+          nonceHeldByProposal: (nonce) => proposals.findByNonce(nonce)?.id ?? null,
+          approvalPolicy: { approvers, tenantId: options.tenantId, clockSkewMs: options.clockSkewSeconds * 1000 },
+          grants: this.grants,
+          approvalKeysOf: (proposalId) => proposals.approvalKeys(proposalId),
+        },
+      );
       const m = options.manifest;
       this.manifest = m ? { path: m.path, hash: m.hash, definitions: m.definitions } : null;
     } catch (err) {
