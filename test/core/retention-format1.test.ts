@@ -112,7 +112,7 @@ describe('a ledger of format 1 receipts (payloads embedded), upgraded', () => {
       result_legacy_json: null,
       purged_at: purge.purgedAt,
     });
-    expect(core.legacyReceiptOf(execId)).toBeNull();
+    expect(await core.legacyReceiptOf(execId)).toBeNull();
     expect(verifyChain(rawDb(core), core.receiptVerifier)).toMatchObject({ valid: true });
     expect(sideTableProblems(rawDb(core))).toEqual([]);
   });

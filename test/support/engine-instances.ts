@@ -45,6 +45,7 @@ import { SqliteLedgerStore } from '../../src/main/core/store/sqlite/sqlite-ledge
 import type { TestApprover } from './clawshield.ts';
 import { tempDir } from './harness.ts';
 import { migratedDatabase, postgresAvailability, startCluster } from './postgres.ts';
+import { asOwnerWithoutTriggers } from './pg-ledger-fixture.ts';
 
 /** An instance's record stores, on its own connection, as OpenExecCore gives them to the engine. */
 export interface InstanceRecords {
@@ -75,6 +76,8 @@ export interface EngineDatabase {
   instance(actions: Record<string, ActionHandler>, key?: Ed25519Signer, options?: InstanceOptions): Promise<EngineInstance>;
   /** The whole chain checked as this engine's verifier does; `checked` receipts. */
   verify(): Promise<{ valid: boolean; checked: number; problem: string | null }>;
+  /** Replaces `from` with `to` in receipt `seq`'s stored body (nothing else), as someone holding the database could. */
+  tamper(seq: number, from: string, to: string): Promise<void>;
 }
 
 export interface EngineSetup {
@@ -146,6 +149,15 @@ function sqlite(): EngineSetup {
                 reader.close();
               }
             },
+            async tamper(seq, from, to) {
+              const db = openDatabase(path, { synchronous: 'NORMAL' });
+              try {
+                db.exec('DROP TRIGGER IF EXISTS receipts_append_only_update');
+                db.prepare('UPDATE receipts SET body = replace(body, ?, ?) WHERE seq = ?').run(from, to, seq);
+              } finally {
+                db.close();
+              }
+            },
           };
         },
         async teardown() {
@@ -195,6 +207,12 @@ function postgres(prefix: string): EngineSetup {
               return { engine, ledger, executions, key, records, allowList };
             },
             verify: () => verifyStoreChain(first!),
+            async tamper(seq, from, to) {
+              const owner = new pg.Pool({ connectionString: db.ownerUrl, max: 1 });
+              pools.push(owner);
+              const sql = 'UPDATE receipts SET body = replace(body, $1, $2) WHERE seq = $3';
+              await asOwnerWithoutTriggers(owner, ['receipts'], sql, [from, to, seq]);
+            },
           };
         },
         async teardown() {

@@ -84,17 +84,17 @@ export function registerCompatRoutes(app: FastifyInstance, core: OpenExecCore, a
     sendOutcome(reply, outcome);
   });
 
-  app.post('/receipts/verify', (req, reply) => {
+  app.post('/receipts/verify', async (req, reply) => {
     const body = validateBody(verifyBody, parseBody(req.body));
     const resultJson = typeof body.result === 'string' ? body.result : pythonJsonDumpsSorted(body.result);
-    sendJson(reply, 200, { valid: core.verifyLegacyReceipt(body.exec_id, resultJson, body.receipt) });
+    sendJson(reply, 200, { valid: await core.verifyLegacyReceipt(body.exec_id, resultJson, body.receipt) });
   });
 
   app.get('/receipts/public-key', (_req, reply) =>
     sendJson(reply, 200, {
       algorithm: 'Ed25519',
-      key_id: core.ledger.keyId,
-      public_key_pem: publicKeyToPem(core.ledger.publicKey),
+      key_id: core.receiptVerifier.keyId,
+      public_key_pem: publicKeyToPem(core.receiptVerifier.publicKey),
     }),
   );
 }

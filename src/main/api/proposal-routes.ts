@@ -47,8 +47,8 @@ export function proposalWire(row: ProposalRow, legacyReceipt: string | null): st
 }
 
 export function registerProposalRoutes(app: FastifyInstance, proposals: ProposalService, core: OpenExecCore, agentAuth: AgentAuth): void {
-  const send = (reply: Parameters<typeof sendRaw>[0], status: number, row: ProposalRow) =>
-    sendRaw(reply, status, proposalWire(row, row.exec_id === null ? null : core.legacyReceiptOf(row.exec_id)));
+  const send = async (reply: Parameters<typeof sendRaw>[0], status: number, row: ProposalRow) =>
+    sendRaw(reply, status, proposalWire(row, row.exec_id === null ? null : await core.legacyReceiptOf(row.exec_id)));
 
   app.post('/proposals', async (req, reply) => {
     const agent = await agentAuth.of(req);
@@ -61,7 +61,7 @@ export function registerProposalRoutes(app: FastifyInstance, proposals: Proposal
       context: body.context ?? null,
       agent,
     });
-    send(reply, 202, proposal);
+    await send(reply, 202, proposal);
   });
 
   app.get('/proposals/:id', async (req, reply) => {
@@ -73,6 +73,6 @@ export function registerProposalRoutes(app: FastifyInstance, proposals: Proposal
     const row = await proposals.wait(params.data.id, (query.data.wait ?? 0) * 1000);
     // An agent's proposal (and its result) is answered to that agent only.
     if (!row || (row.agent !== null && row.agent !== agent)) throw new Refusal('not_found', `No proposal ${params.data.id}`);
-    send(reply, 200, row);
+    await send(reply, 200, row);
   });
 }

@@ -13,10 +13,11 @@ export interface ServingFacts {
 }
 
 /** What the running server knows about itself, for the hardening report. */
-export function gatherServerFacts(core: OpenExecCore, serving: ServingFacts): ServerFacts {
+export async function gatherServerFacts(core: OpenExecCore, serving: ServingFacts): Promise<ServerFacts> {
   const definitions = core.manifest?.definitions ?? {};
+  const recordedSeq = (await core.ledgerStore.reads.latestConfig(MANIFEST_RECEIPT_KIND))?.seq ?? null;
+  // The tail's check and the last backup are still the SQLite ledger's own reads.
   const read = core.ledger.read;
-  const recordedSeq = read.latestConfig(MANIFEST_RECEIPT_KIND)?.seq ?? null;
   return {
     ...serving,
     allowList: core.allowList.list(),

@@ -116,7 +116,7 @@ export async function startOpenExec(config: OpenExecConfig, options: StartOption
     throw new ConfigError(`OPENEXEC_WITNESS_DIR: ${(err as Error).message}`);
   }
   const log = await createLogger(config, { stderr: options.logToStderr === true });
-  const restored = restoredLedgerNotice(config.dataDir, core.ledger.size());
+  const restored = restoredLedgerNotice(config.dataDir, (await core.ledgerStore.head()).seq);
   const currentWarnings = (): string[] => [
     ...bind,
     ...(tls === null ? [] : tlsExpiryWarnings(tls)),
@@ -166,9 +166,9 @@ export async function startOpenExec(config: OpenExecConfig, options: StartOption
       tenantId: config.tenantId,
       warnings: () => currentWarnings(),
       onBackup: (b) => writeBackupMarker(config.dataDir, b, new Date(core.clock.now()).toISOString()),
-      hardeningReport: () => {
+      hardeningReport: async () => {
         const url = new URL(address);
-        const facts = gatherServerFacts(core, {
+        const facts = await gatherServerFacts(core, {
           boundHost: url.hostname.replace(/^\[|\]$/g, ''),
           boundPort: Number(url.port),
           logging: { file: log.file, maxBytes: config.logMaxBytes, files: config.logFiles, level: config.logLevel },

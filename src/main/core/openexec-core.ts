@@ -35,6 +35,7 @@ import { ToolPins } from './actions/tool-pins.ts';
 import { ToolPinTable } from './actions/tool-pin-table.ts';
 import { AgentTable } from './agents/agent-table.ts';
 import type { LedgerStore } from './store/ledger-store.ts';
+import type { ExecutionRecords } from './store/execution-records.ts';
 import {
   SqliteAgentRecords,
   SqliteCheckpointRecords,
@@ -44,7 +45,6 @@ import {
   SqliteToolPinRecords,
 } from './store/sqlite/sqlite-records.ts';
 import type { ProposalRecords } from './store/proposal-records.ts';
-import type { ExecutionRecords } from './store/execution-records.ts';
 import { CheckpointTable } from './ledger/checkpoint/checkpoint-table.ts';
 
 export interface CoreOptions {
@@ -109,7 +109,7 @@ export class OpenExecCore {
   readonly toolPins: ToolPins;
   /** Executions and the approvals they spent, to read: the engine (its own store) alone writes them. */
   readonly executionStore: ExecutionReads;
-  /** The executions as the engine reads and ends them; read them within a witnessed write (`within(tx)`). */
+  /** The executions as the engine reads and ends them (within a witnessed write, `within(tx)`), and as the console, bundles and protocol §3 read them. */
   readonly executionRecords: ExecutionRecords;
   /** The same store with its writes, kept here for retention's purge. */
   private readonly executionWrites: ExecutionStore;
@@ -137,7 +137,7 @@ export class OpenExecCore {
       await core.operators.loadAll();
       // Grants that ended while OpenExec was stopped (expired, or valid until that restart).
       await core.ledgerStore.witness((tx) => core.grants.endDueWithin(tx));
-      await recordManifest(core.ledger.read, core.ledgerStore, core.manifest);
+      await recordManifest(core.ledgerStore, core.manifest);
     } catch (err) {
       core.close();
       throw err;
@@ -173,7 +173,7 @@ export class OpenExecCore {
       this.executionStore = this.executionWrites;
       this.proposalRecords = new SqliteProposalRecords(this.proposalStore);
       const clawshield: TrustedApprover[] = this.clawshieldVerifier ? [{ kind: 'clawshield', verifier: this.clawshieldVerifier }] : [];
-      this.operators = new OperatorRegistry(options.dataDir, this.operatorSigner, this.ledger.read, this.ledgerStore, clawshield);
+      this.operators = new OperatorRegistry(options.dataDir, this.operatorSigner, this.ledgerStore, clawshield);
       // Operator keys added while running join this array: the policy reads it at every decision.
       const approvers = this.operators.approvers;
       this.grants = new GrantAuthority(
@@ -206,14 +206,14 @@ export class OpenExecCore {
    * to the receipt, and only when the caller's result text (`json.dumps(result, sort_keys=True)`,
    * as the receipt hashed it) is that same text.
    */
-  verifyLegacyReceipt(execId: string, resultJson: string, receipt: string): boolean {
-    const stored = this.legacyReceiptOf(execId);
+  async verifyLegacyReceipt(execId: string, resultJson: string, receipt: string): Promise<boolean> {
+    const stored = await this.legacyReceiptOf(execId);
     return stored !== null && stored === receipt && sha256Hex(`${execId}:${resultJson}`) === receipt;
   }
 
   /** The protocol §3 `receipt` of an execution recorded here, or null when there is none. */
-  legacyReceiptOf(execId: string): string | null {
-    const stored = this.executionStore.executedResult(execId);
+  async legacyReceiptOf(execId: string): Promise<string | null> {
+    const stored = await this.executionRecords.executedResult(execId);
     // The stored text is exactly what was hashed when the receipt was issued; retention clears it.
     return stored === null || stored.legacyJson === null ? null : sha256Hex(`${execId}:${stored.legacyJson}`);
   }

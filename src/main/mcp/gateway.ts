@@ -105,13 +105,13 @@ export class McpGateway {
     return this.answer(row);
   }
 
-  private answer(row: ProposalRow): ToolCallResult {
+  private async answer(row: ProposalRow): Promise<ToolCallResult> {
     switch (row.status) {
       case 'executed':
         return executed(row.result ?? 'null', {
           outcome: 'executed',
           receipt_seq: row.receipt_seq!,
-          receipt: row.exec_id === null ? null : this.core.legacyReceiptOf(row.exec_id),
+          receipt: row.exec_id === null ? null : await this.core.legacyReceiptOf(row.exec_id),
           proposal_id: row.id,
         });
       case 'pending':

@@ -8,6 +8,7 @@ import { Ed25519Signer } from '../../../src/main/core/crypto/ed25519.ts';
 import { PostgresLedgerStore } from '../../../src/main/core/store/postgres/pg-ledger-store.ts';
 import { migratePostgres, PG_SCHEMA_VERSION } from '../../../src/main/core/store/postgres/pg-migrations.ts';
 import { registrationDraft } from '../../../src/main/core/store/postgres/pg-receipt-keys.ts';
+import { PostgresExecutionRecords } from '../../../src/main/core/store/postgres/pg-execution-records.ts';
 import { corpusDrafts, reproducibleSalts, sqliteReference, steppingClock } from '../../support/search-corpus.ts';
 import { postgresAvailability } from '../../support/postgres.ts';
 import { usePostgres } from '../../support/postgres-suite.ts';
@@ -158,5 +159,42 @@ describe.skipIf(!postgresAvailability().ok)('the PostgreSQL schema (real throwaw
     expect(rows.map((r) => ({ ...r, idx: Number(r.idx) }))).toEqual(want);
     expect(want.length).toBeGreaterThan(drafts.length / 2);
     expect((await store.head()).seq).toBe(drafts.length + 1);
+  });
+
+  test('migration 7 numbers the approvals spent before it; later ones follow, numbered by the database alone', async () => {
+    const db = await pgs.cluster.createDatabase(`approval_order_${Date.now()}`);
+    const owner = pgs.pool(db.ownerUrl);
+    expect(await migratePostgres(owner, { appRole: pgs.cluster.app.user, target: 6 })).toEqual(Array.from({ length: 6 }, (_, i) => i + 1));
+    for (const n of [1, 2, 3]) {
+      await owner.query(
+        `INSERT INTO executions (id, nonce, request_hash, action, status, approved, created_at) VALUES ($1, $2, 'h', 'greet', 'started', 1, 'now')`,
+        [`e-${n}`, `n-${n}`],
+      );
+      await owner.query(
+        `INSERT INTO approvals (approval_id, message_hash, tenant_id, action_hash, issued_at, expires_at, approver, approver_key_id,
+           verified_at, action, used_by_exec_id) VALUES ($1, $2, 't', 'a', 'x', 'x', 'operator', 'k', 'now', 'greet', $3)`,
+        [`a-${n}`, `m-${n}`, `e-${n}`],
+      );
+    }
+    await migratePostgres(owner, { appRole: pgs.cluster.app.user });
+    const store = await pgs.openStore(db);
+    await store.witness(async (tx) => {
+      const r = newReservation('n-4');
+      await tx.reserveNonce(r);
+      const approval = { approvalId: 'a-4', tenantId: 't', actionHash: 'a', issuedAt: 'x', expiresAt: 'x' };
+      const spend = { ...approval, approver: 'operator' as const, approverKeyId: 'k', messageHash: 'm-4' };
+      await tx.spendApproval({ approval: spend, action: 'greet', verifiedAt: 'now', execId: r.id });
+    });
+    const records = new PostgresExecutionRecords(pgs.pool(db.appUrl), store.keyId);
+    const listed = await records.listApprovals(10);
+    expect(listed.map((a) => a.approvalId)).toEqual(['a-4', 'a-3', 'a-2', 'a-1']);
+    expect(listed.map((a) => a.seq)).toEqual([4, 3, 2, 1]);
+    // Nobody chooses a number: the database gives it.
+    await expect(
+      pgs.pool(db.appUrl).query(
+        `INSERT INTO approvals (seq, approval_id, message_hash, tenant_id, action_hash, issued_at, expires_at, approver,
+             approver_key_id, verified_at, action, used_by_exec_id) VALUES (1, 'a-5', 'm-5', 't', 'a', 'x', 'x', 'operator', 'k', 'now', 'greet', 'e-1')`,
+      ),
+    ).rejects.toMatchObject({ code: '428C9' });
   });
 });

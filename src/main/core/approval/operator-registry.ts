@@ -1,7 +1,6 @@
 import { Ed25519Verifier, type Ed25519Signer } from '../crypto/ed25519.ts';
 import { KeyFileError } from '../crypto/key-file.ts';
 import { loadOperator, operatorNames, PRIMARY_OPERATOR } from '../crypto/operator-keys.ts';
-import type { LedgerReader } from '../ledger/ledger-reader.ts';
 import type { LedgerStore } from '../store/ledger-store.ts';
 import type { JsonObject } from '../json/json-value.ts';
 import { Refusal } from '../errors.ts';
@@ -35,8 +34,7 @@ export class OperatorRegistry {
   constructor(
     private readonly dataDir: string,
     primary: Ed25519Signer,
-    /** Which keys the ledger already records (the ledger's own reader: LedgerStore has no such read). */
-    private readonly ledger: LedgerReader,
+    /** Where a key is recorded, and asked whether it already is. */
     private readonly store: LedgerStore,
     others: readonly TrustedApprover[] = [],
   ) {
@@ -84,7 +82,7 @@ export class OperatorRegistry {
       throw err;
     }
     if (signer === null) return null;
-    if (!this.ledger.hasConfigBy(OPERATOR_KEY_RECEIPT_KIND, signer.keyId)) {
+    if (!(await this.store.reads.hasConfigBy(OPERATOR_KEY_RECEIPT_KIND, signer.keyId))) {
       const details = Object.assign(Object.create(null) as JsonObject, {
         kind: OPERATOR_KEY_RECEIPT_KIND,
         change: 'loaded',

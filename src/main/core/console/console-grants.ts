@@ -48,7 +48,7 @@ export class ConsoleGrants implements Pick<ConsoleApi, 'previewSimilar' | 'appro
           `Proposal ${input.id} was approved but ${approved.status}: ${approved.reason ?? ''}; no grant was issued`,
         );
       }
-      return { proposal: this.proposals.dto(approved), grant: await this.grants.issue(request) };
+      return { proposal: await this.proposals.dto(approved), grant: await this.grants.issue(request) };
     });
   }
 

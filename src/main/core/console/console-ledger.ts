@@ -29,22 +29,22 @@ export class ConsoleLedger implements Pick<ConsoleApi, LedgerMethods> {
   ) {}
 
   searchReceipts(query: Parameters<ConsoleApi['searchReceipts']>[0]) {
-    return guarded(() => this.core.ledger.read.search(query));
+    return guarded(() => this.core.ledgerStore.search(query));
   }
 
   getReceipt(input: { seq: number }) {
-    return guarded(() => {
+    return guarded(async () => {
       const { seq } = input;
-      const found = this.core.ledger.read.withNeighbours(seq);
+      const found = await this.core.ledgerStore.reads.withNeighbours(seq);
       if (!found) throw new Refusal('not_found', `No receipt ${seq}`);
       return found;
     });
   }
 
   verifyReceipt(input: { seq: number }) {
-    return guarded(() => {
+    return guarded(async () => {
       const { seq } = input;
-      const check = this.core.ledger.read.verifyOne(this.core.receiptVerifier, seq, this.approvers());
+      const check = await this.core.ledgerStore.reads.verifyOne(seq, this.approvers());
       if (!check) throw new Refusal('not_found', `No receipt ${seq}`);
       return check;
     });
@@ -70,7 +70,7 @@ export class ConsoleLedger implements Pick<ConsoleApi, LedgerMethods> {
   }
 
   receiptPublicKey() {
-    return guarded(() => keyInfo(this.core.ledger.publicKey, this.core.ledger.keyId));
+    return guarded(() => keyInfo(this.core.receiptVerifier.publicKey, this.core.receiptVerifier.keyId));
   }
 
   issueCheckpoint() {
@@ -80,7 +80,7 @@ export class ConsoleLedger implements Pick<ConsoleApi, LedgerMethods> {
   inclusionProof(input: { seq: number }) {
     return guarded(async (): Promise<InclusionProofDto> => {
       const { core } = this;
-      if (!(input.seq >= 1 && input.seq <= core.ledger.size())) throw new Refusal('not_found', `No receipt ${input.seq}`);
+      if (!(input.seq >= 1 && input.seq <= (await core.ledgerStore.head()).seq)) throw new Refusal('not_found', `No receipt ${input.seq}`);
       const latest = await core.checkpoints.latest();
       const checkpoint = latest !== null && latest.size >= input.seq ? latest : await core.checkpoints.issue();
       const p = await core.proofs.inclusionIn(input.seq, checkpoint.size);

@@ -25,7 +25,7 @@ export class ConsoleOperations implements Pick<ConsoleApi, OperationsMethods> {
   ) {}
 
   listApprovals(input: { limit?: number | undefined; beforeSeq?: number | undefined }) {
-    return guarded(() => this.core.executionStore.listApprovals(input.limit ?? 100, input.beforeSeq));
+    return guarded(() => this.core.executionRecords.listApprovals(input.limit ?? 100, input.beforeSeq));
   }
 
   getAllowList() {

@@ -24,7 +24,7 @@ export interface ConsoleServiceInfo {
   tenantId: string | null;
   warnings: () => readonly string[];
   /** The hardening checklist as the running server sees it (computed in src/main/app). */
-  hardeningReport: () => HardeningReportDto;
+  hardeningReport: () => Promise<HardeningReportDto>;
   /** Told of each backup once it is recorded (the app remembers the live head beside the database). */
   onBackup: (backup: BackupDto) => void;
 }
@@ -56,6 +56,12 @@ export class ConsoleService implements ConsoleApi {
       const { core } = this;
       const checkpoints = await this.ledgerPart.checkpointStatus();
       const pending = await this.proposals.records.countPending();
+      const { executionRecords: executions } = core;
+      const [head, executed, approvals] = await Promise.all([
+        core.ledgerStore.head(),
+        executions.countExecuted(),
+        executions.countApprovals(),
+      ]);
       return {
         version: this.info.version,
         mode: core.engine.mode,
@@ -64,7 +70,7 @@ export class ConsoleService implements ConsoleApi {
         apiAddress: this.info.apiAddress(),
         database: this.info.database,
         restriction: core.allowList.list() === null ? 'open' : 'restricted',
-        receiptKey: keyInfo(core.ledger.publicKey, core.ledger.keyId),
+        receiptKey: keyInfo(core.receiptVerifier.publicKey, core.receiptVerifier.keyId),
         operatorKey: keyInfo(core.operatorSigner.publicKey, core.operatorSigner.keyId),
         clawshieldKey: core.clawshieldVerifier ? keyInfo(core.clawshieldVerifier.publicKey, core.clawshieldVerifier.keyId) : null,
         manifest: core.manifest
@@ -72,9 +78,9 @@ export class ConsoleService implements ConsoleApi {
           : null,
         counts: {
           pending,
-          receipts: core.ledger.size(),
-          executions: core.executionStore.countExecuted(),
-          approvals: core.executionStore.countApprovals(),
+          receipts: head.seq,
+          executions: executed,
+          approvals,
         },
         checkpoints,
         warnings: [...this.info.warnings()],
@@ -83,7 +89,7 @@ export class ConsoleService implements ConsoleApi {
   }
 
   listPending() {
-    return guarded(async () => (await this.proposals.listPending()).map((r) => this.proposals.dto(r)));
+    return guarded(async () => Promise.all((await this.proposals.listPending()).map((r) => this.proposals.dto(r))));
   }
 
   getProposal(input: { id: string }) {
@@ -91,7 +97,7 @@ export class ConsoleService implements ConsoleApi {
       const { id } = input;
       const row = await this.proposals.get(id);
       if (!row) throw new Refusal('not_found', `No proposal ${id}`);
-      return { ...this.proposals.dto(row), previousApproved: await this.proposals.records.lastExecuted(row.action, row.id) };
+      return { ...(await this.proposals.dto(row)), previousApproved: await this.proposals.records.lastExecuted(row.action, row.id) };
     });
   }
 

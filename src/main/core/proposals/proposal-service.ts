@@ -44,7 +44,7 @@ const EXPIRED_REASON = 'No decision before the proposal expired: denied by defau
  * expire into a denial, with a receipt. Proposals are read through ProposalRecords and every
  * change is a witnessed write on the LedgerStore, its checks made inside the write's piece so
  * that the check and the change are one step, the engine's own callbacks (executeProposal)
- * included; the console's quorum view still reads the SQLite ProposalStore.
+ * included.
  */
 export class ProposalService {
   readonly records: ProposalRecords;
@@ -59,7 +59,7 @@ export class ProposalService {
     private readonly options: ProposalOptions,
   ) {
     this.records = core.proposalRecords;
-    this.quorum = new QuorumView(core.proposalStore, core.registry);
+    this.quorum = new QuorumView(this.records, core.registry);
   }
 
   /** Expiry is checked on every read as well; the timer only makes it prompt when nobody asks. */
@@ -92,7 +92,7 @@ export class ProposalService {
     if ('refused' in outcome) throw outcome.refused;
     if ('existing' in outcome) return { created: false, proposal: await this.fresh(outcome.existing) };
     const created = (await this.records.get(outcome.created))!;
-    this.changed(created);
+    await this.changed(created);
     return { created: true, proposal: created };
   }
 
@@ -161,7 +161,7 @@ export class ProposalService {
     if (count < quorum) {
       // Short of the quorum: witnessed, and waiting for another operator's key.
       const waiting = (await this.records.get(id))!;
-      this.changed(waiting);
+      await this.changed(waiting);
       return waiting;
     }
     const outcome = await executeProposal(this.core, this.records, row, approval.artifact, null);
@@ -175,7 +175,7 @@ export class ProposalService {
       // Denied or expired between our approval and its execution: nothing ran.
       throw new Refusal('conflict', `Proposal ${id} was ${after.status} before it could execute`);
     }
-    this.changed(after);
+    await this.changed(after);
     return after;
   }
 
@@ -196,7 +196,7 @@ export class ProposalService {
       this.approving.delete(proposal.id);
     }
     const after = (await this.records.get(proposal.id))!;
-    this.changed(after);
+    await this.changed(after);
     return { created: true, proposal: after };
   }
 
@@ -211,7 +211,7 @@ export class ProposalService {
     });
     if (!extended) throw new Refusal('conflict', `Proposal ${id} changed while it was being extended`);
     const after = (await this.records.get(id))!;
-    this.changed(after);
+    await this.changed(after);
     return after;
   }
 
@@ -246,7 +246,7 @@ export class ProposalService {
       if (!decided) throw new StaleDecision();
       return true;
     });
-    if (closed) this.changed((await this.records.get(row.id))!);
+    if (closed) await this.changed((await this.records.get(row.id))!);
   }
 
   private async pendingOrRefuse(id: string): Promise<ProposalRow> {
@@ -283,10 +283,10 @@ export class ProposalService {
   }
 
   /** A proposal for the console, with what its action will do rendered from its payload. */
-  dto(row: ProposalRow): ProposalDto {
+  async dto(row: ProposalRow): Promise<ProposalDto> {
     // Retention took the payload: there is nothing to render what it would do from.
     if (row.purged_at !== null) return proposalDto(row);
-    const quorum = this.quorum.of(row.id, row.action);
+    const quorum = await this.quorum.of(row.id, row.action);
     return {
       ...proposalDto(row),
       ...(quorum ? { quorum } : {}),
@@ -298,9 +298,13 @@ export class ProposalService {
     };
   }
 
-  private changed(row: ProposalRow): void {
-    this.events.emit({ type: 'proposal', proposal: this.dto(row) });
-    if (row.status !== 'pending') this.waiters.wake(row.id);
+  private async changed(row: ProposalRow): Promise<void> {
+    try {
+      this.events.emit({ type: 'proposal', proposal: await this.dto(row) });
+    } finally {
+      // Whoever waits for the decision hears of it even if the console's view could not be read.
+      if (row.status !== 'pending') this.waiters.wake(row.id);
+    }
   }
 }
 

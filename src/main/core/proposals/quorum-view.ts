@@ -1,4 +1,4 @@
-import type { ProposalStore } from './proposal-store.ts';
+import type { ProposalRecords } from '../store/proposal-records.ts';
 import type { ActionRegistry } from '../actions/action-registry.ts';
 import type { QuorumDto } from '../../../shared/console-dto.ts';
 
@@ -8,14 +8,14 @@ import type { QuorumDto } from '../../../shared/console-dto.ts';
  */
 export class QuorumView {
   constructor(
-    private readonly store: ProposalStore,
+    private readonly records: ProposalRecords,
     private readonly registry: ActionRegistry,
   ) {}
 
   /** The quorum state of a proposal for `action`, or undefined when the action needs one operator. */
-  of(proposalId: string, action: string): QuorumDto | undefined {
+  async of(proposalId: string, action: string): Promise<QuorumDto | undefined> {
     const needed = this.registry.get(action)?.quorum ?? 1;
     if (needed <= 1) return undefined;
-    return { needed, approvals: this.store.approvalsOf(proposalId) };
+    return { needed, approvals: await this.records.approvalsOf(proposalId) };
   }
 }

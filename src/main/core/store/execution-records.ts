@@ -5,6 +5,7 @@
  */
 import type { VerifiedApproval } from '../approval/validate-approval.ts';
 import type { ApprovalUse, Ending, ExecutionRow } from '../engine/execution-store.ts';
+import type { ApprovalDto } from '../../../shared/console-dto.ts';
 import type { JoinsWitness } from './joins-witness.ts';
 
 export type { ApprovalUse, Ending, ExecutionRow };
@@ -29,4 +30,20 @@ export interface ExecutionRecords extends JoinsWitness<ExecutionRecords> {
   approvalUsedBy(approval: Pick<VerifiedApproval, 'approvalId' | 'messageHash'>): Promise<ApprovalUse | null>;
   /** Records how a started execution ended; rejects if it is not started (ended already). */
   end(id: string, ending: Ending): Promise<void>;
+  /**
+   * The stored results of an execution that succeeded (canonical, and the protocol §3 text,
+   * each null once retention purged it); null for any other execution or none.
+   */
+  executedResult(id: string): Promise<ExecutedResult | null>;
+  /** Executions that succeeded, on every instance. */
+  countExecuted(): Promise<number>;
+  /** Approvals spent, on every instance. */
+  countApprovals(): Promise<number>;
+  /** Spent approvals, newest first: `limit` of them before `beforeSeq` (their order of arrival, `seq`). */
+  listApprovals(limit: number, beforeSeq?: number): Promise<ApprovalDto[]>;
+}
+
+export interface ExecutedResult {
+  result: string | null;
+  legacyJson: string | null;
 }

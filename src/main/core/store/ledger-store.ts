@@ -10,6 +10,7 @@ import type { VerifiedApproval } from '../approval/validate-approval.ts';
 import type { ApprovalUse, Reservation } from '../engine/execution-store.ts';
 import type { ReceiptDraft } from '../ledger/receipt-body.ts';
 import type { PurgeDto } from '../../../shared/retention.ts';
+import type { LedgerReads } from './ledger-reads.ts';
 
 /** The chain's newest receipt: seq 0 and the genesis hash while the ledger is empty. */
 export interface LedgerHead {
@@ -76,6 +77,8 @@ export interface LedgerStore {
    * order with every other; every receipt still verifies. A purge that finds nothing writes nothing.
    */
   purgeOlderThan(cutoff: number, trigger: 'retention' | 'operator'): Promise<PurgeDto>;
+  /** One receipt with its neighbours, one receipt verified, the config receipts start-up looks for. */
+  readonly reads: LedgerReads;
   /**
    * Hears receipts after they commit, in seq order, each once: this instance's; on PostgreSQL
    * opened with `follow`, every instance's (pg-receipt-feed.ts).

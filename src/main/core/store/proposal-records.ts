@@ -4,7 +4,7 @@
  * adapter (./sqlite) and the PostgreSQL store (./postgres) implement it, and one contract
  * suite (test/core/store/records) holds both to the same results.
  */
-import type { PreviousApprovedDto } from '../../../shared/console-dto.ts';
+import type { PreviousApprovedDto, QuorumDto } from '../../../shared/console-dto.ts';
 import type { ProposalDecision, ProposalRow } from '../proposals/proposal-store.ts';
 import type { JoinsWitness } from './joins-witness.ts';
 
@@ -25,6 +25,8 @@ export interface ProposalRecords extends JoinsWitness<ProposalRecords> {
   decide(id: string, decision: ProposalDecision): Promise<boolean>;
   /** The operator keys whose approvals of a quorum proposal are recorded, in receipt order. */
   approvalKeys(id: string): Promise<string[]>;
+  /** Those approvals as the console shows them: each one's operator, key and time, in receipt order. */
+  approvalsOf(id: string): Promise<QuorumDto['approvals']>;
   /** Records one key's approval; rejects with RecordConflict when that key already approved. */
   recordApproval(id: string, keyId: string, operator: string, at: string, receiptSeq: number): Promise<void>;
   /** Marks a pending proposal as being executed; false if it was decided or claimed already. */

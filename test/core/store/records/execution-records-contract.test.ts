@@ -6,6 +6,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { describe, expect } from 'vitest';
+import { Ed25519Verifier } from '../../../../src/main/core/crypto/ed25519.ts';
+import type { JsonObject } from '../../../../src/main/core/json/json-value.ts';
+import { sha256Hex } from '../../../../src/main/core/json/request-hash.ts';
 import type { LedgerTransaction } from '../../../../src/main/core/store/ledger-store.ts';
 import { TestApprover } from '../../../support/clawshield.ts';
 import { engineSetups, useEngines, type EngineInstance, type EngineSetup } from '../../../support/engine-instances.ts';
@@ -30,8 +33,10 @@ function end({ ledger, executions }: EngineInstance, id: string, fail?: Error): 
   });
 }
 
+const approver = new TestApprover();
+
 describe.each(engineSetups('execution_contract'))('ExecutionRecords contract: $name', (setup: EngineSetup) => {
-  const { fresh, it } = useEngines(setup, new TestApprover());
+  const { fresh, it } = useEngines(setup, approver);
 
   it('a reservation reads back by nonce and id, started and here; its ending is recorded once', async () => {
     const db = await fresh();
@@ -110,6 +115,65 @@ describe.each(engineSetups('execution_contract'))('ExecutionRecords contract: $n
     expect(await one.executions.approvalUsedBy({ approvalId: 'ap-1', messageHash: 'n'.repeat(64) })).toEqual(use);
     expect(await one.executions.approvalUsedBy({ approvalId: 'ap-2', messageHash: 'm'.repeat(64) })).toEqual(use);
     expect(await one.executions.approvalUsedBy({ approvalId: 'ap-2', messageHash: 'n'.repeat(64) })).toBeNull();
+  });
+
+  it('what the console reads: executions that succeeded, approvals spent newest first a page at a time, a stored result', async () => {
+    const db = await fresh();
+    const greet = async (p: JsonObject) => ({ hello: p['name']! });
+    const boom = async (): Promise<JsonObject> => {
+      throw new Error('boom');
+    };
+    const { engine, executions } = await db.instance({ greet, boom });
+    const run = (action: string, nonce: string, artifact: ReturnType<TestApprover['mint']> | null) =>
+      engine.execute({ action, payload: { name: nonce }, nonce, artifact });
+    const artifacts = ['a-1', 'a-2', 'a-3', 'a-4'].map((n) => approver.mint(n === 'a-4' ? 'boom' : 'greet', `{"name":"${n}"}`));
+    const outcomes = [];
+    for (const [i, artifact] of artifacts.entries()) outcomes.push(await run(i === 3 ? 'boom' : 'greet', `a-${i + 1}`, artifact));
+    // Refused without an approval: nothing spent, nothing executed.
+    expect((await run('greet', 'none', null)).kind).toBe('refused');
+    expect(outcomes.map((o) => o.kind)).toEqual(['executed', 'executed', 'executed', 'refused']);
+    const ids = await Promise.all(['a-1', 'a-2', 'a-3', 'a-4'].map(async (n) => (await executions.findByNonce(n))!.id));
+
+    // Every instance counts and lists the same rows.
+    const other = (await db.instance({})).executions;
+    for (const records of [executions, other]) {
+      expect(await records.countExecuted()).toBe(3);
+      expect(await records.countApprovals()).toBe(4);
+    }
+    const keyId = new Ed25519Verifier(approver.signer.publicKey).keyId;
+    const newest = await other.listApprovals(100);
+    expect(newest.map(({ seq: _, ...a }) => a)).toEqual(
+      artifacts
+        .map((a, i) => ({
+          approvalId: a.approval_id,
+          tenantId: a.tenant_id,
+          actionHash: a.action_hash,
+          issuedAt: a.issued_at,
+          expiresAt: a.expires_at,
+          approver: 'clawshield',
+          approverKeyId: keyId,
+          verifiedAt: expect.any(String),
+          action: i === 3 ? 'boom' : 'greet',
+          usedByExecId: ids[i],
+        }))
+        .reverse(),
+    );
+    const seqs = newest.map((a) => a.seq);
+    expect([...seqs].sort((x, y) => y - x)).toEqual(seqs);
+    expect(new Set(seqs).size).toBe(4);
+    const first = await executions.listApprovals(2);
+    expect(first).toEqual(newest.slice(0, 2));
+    expect(await executions.listApprovals(2, first[1]!.seq)).toEqual(newest.slice(2));
+    expect(await executions.listApprovals(2, newest[3]!.seq)).toEqual([]);
+
+    // The result as stored: canonical, and the protocol §3 text its receipt hashed.
+    const stored = await other.executedResult(ids[0]!);
+    expect(stored).toEqual({ result: '{"hello":"a-1"}', legacyJson: '{"hello": "a-1"}' });
+    const answer = outcomes[0]!.kind === 'executed' ? outcomes[0]!.answer : null;
+    expect(sha256Hex(`${ids[0]}:${stored!.legacyJson}`)).toBe(answer!.receipt);
+    // Only an execution that succeeded has one.
+    expect(await executions.executedResult(ids[3]!)).toBeNull();
+    expect(await executions.executedResult(randomUUID())).toBeNull();
   });
 
   (setup.keyPerInstance ? it : it.skip)(

@@ -185,6 +185,11 @@ describe.each(recordEngines('proposal_contract'))('ProposalRecords contract: $na
     );
     expect(await two.proposals.approvalKeys(p.id)).toEqual(['key-b', 'key-a']);
     expect(await two.proposals.approvalKeys(randomUUID())).toEqual([]);
+    expect(await one.proposals.approvalsOf(p.id)).toEqual([
+      { operator: 'bob', keyId: 'key-b', approvedAt: '2026-01-01T00:01:00.000Z' },
+      { operator: 'alice', keyId: 'key-a', approvedAt: '2026-01-01T00:02:00.000Z' },
+    ]);
+    expect(await one.proposals.approvalsOf(randomUUID())).toEqual([]);
 
     const s3 = await db.receipt();
     const outcomes = await Promise.allSettled(

@@ -1,5 +1,5 @@
-import type { LedgerReader } from '../../ledger/ledger-reader.ts';
 import type { LedgerStore } from '../../store/ledger-store.ts';
+import type { ConfigReceipt } from '../../store/ledger-reads.ts';
 import type { JsonObject } from '../../json/json-value.ts';
 import type { ReceiptDto } from '../../../../shared/console-dto.ts';
 
@@ -17,8 +17,8 @@ interface Recorded {
   definitions: Record<string, string>;
 }
 
-function lastRecorded(ledger: LedgerReader): Recorded | null {
-  const body = ledger.latestConfig(MANIFEST_RECEIPT_KIND)?.body;
+function recorded(latest: ConfigReceipt | null): Recorded | null {
+  const body = latest?.body;
   if (body === undefined) return null;
   const details = (JSON.parse(body) as { details: { manifest_hash: string | null; actions: Record<string, string> } }).details;
   return { hash: details.manifest_hash, definitions: details.actions };
@@ -31,12 +31,12 @@ function obj(entries: Record<string, unknown>): JsonObject {
 /**
  * At start-up: when the manifest differs from the one the ledger last recorded (or appears or
  * goes away), a `config` receipt says which one is now in force and what changed. Returns it,
- * or null when nothing changed. The last one recorded is read with the ledger's own reader
- * (LedgerStore has no such read); the receipt is a witnessed write on the LedgerStore.
+ * or null when nothing changed. The last one recorded is read inside the witnessed write that
+ * records the new one, so the comparison and the receipt are one step.
  */
-export function recordManifest(ledger: LedgerReader, store: LedgerStore, manifest: ManifestInForce | null): Promise<ReceiptDto | null> {
+export function recordManifest(store: LedgerStore, manifest: ManifestInForce | null): Promise<ReceiptDto | null> {
   return store.witness(async (tx) => {
-    const previous = lastRecorded(ledger);
+    const previous = recorded(await store.reads.within(tx).latestConfig(MANIFEST_RECEIPT_KIND));
     const hash = manifest?.hash ?? null;
     if ((previous?.hash ?? null) === hash) return null;
     const before = previous?.definitions ?? {};

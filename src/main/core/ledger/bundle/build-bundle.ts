@@ -39,13 +39,18 @@ function bundleBodies(bodies: readonly ReceiptBodyDto[]): Partial<Record<BodyFie
 }
 
 /** The receipts the query matches among the first `size`, newest first, up to the cap. */
-function matching(core: OpenExecCore, query: ExportQuery, size: number, cap: number): { receipts: ReceiptDto[]; complete: boolean } {
+async function matching(
+  core: OpenExecCore,
+  query: ExportQuery,
+  size: number,
+  cap: number,
+): Promise<{ receipts: ReceiptDto[]; complete: boolean }> {
   const { fromSeq, toSeq, ...filters } = query;
   const lowest = fromSeq ?? 1;
   let beforeSeq = Math.min(size, toSeq ?? size) + 1;
   const receipts: ReceiptDto[] = [];
   while (beforeSeq > lowest) {
-    const page = core.ledger.read.search({ ...filters, beforeSeq, limit: PAGE });
+    const page = await core.ledgerStore.search({ ...filters, beforeSeq, limit: PAGE });
     for (const r of page.items) {
       if (r.seq < lowest) return { receipts, complete: true };
       if (receipts.length === cap) return { receipts, complete: false };
@@ -61,19 +66,21 @@ function matching(core: OpenExecCore, query: ExportQuery, size: number, cap: num
  * The one place a bundle is made, for the window's Export and `openexec export` alike. It
  * signs a checkpoint of the ledger as it is now and exports only receipts that checkpoint
  * covers, each with its inclusion proof, so every receipt is tied to the whole ledger even
- * when the query picks a few. Receipts appended while it is made lie beyond the checkpoint's
- * size, so the bundle neither includes nor misses them.
+ * when the query picks a few. Every read after it is bounded by the checkpoint's size: receipts
+ * appended meanwhile lie beyond it, so the bundle neither includes nor misses them.
  */
 /** `cap`: at most this many receipts, the newest (a parameter so tests can reach it). */
 export async function buildBundle(core: OpenExecCore, query: ExportQuery, cap = EXPORT_CAP): Promise<ExportBundleDto> {
   const checkpoint = await core.checkpoints.issue();
-  const { receipts, complete } = matching(core, query, checkpoint.size, cap);
+  const { receipts, complete } = await matching(core, query, checkpoint.size, cap);
   receipts.reverse();
   const entries: BundleReceipt[] = [];
   for (const r of receipts) {
     // Format 2 carries its result among its bodies; format 1 only a hash of it.
     const result =
-      r.event === 'executed' && r.execId !== null && r.bodies === undefined ? core.executionStore.executedResult(r.execId)?.result : null;
+      r.event === 'executed' && r.execId !== null && r.bodies === undefined
+        ? (await core.executionRecords.executedResult(r.execId))?.result
+        : null;
     entries.push({
       seq: r.seq,
       hash: r.hash,
@@ -88,8 +95,8 @@ export async function buildBundle(core: OpenExecCore, query: ExportQuery, cap = 
   const bundle: ReceiptBundle = {
     format: BUNDLE_FORMAT,
     version: BUNDLE_VERSION,
-    public_key_pem: publicKeyToPem(core.ledger.publicKey),
-    key_id: core.ledger.keyId,
+    public_key_pem: publicKeyToPem(core.receiptVerifier.publicKey),
+    key_id: core.receiptVerifier.keyId,
     query,
     complete,
     count: entries.length,

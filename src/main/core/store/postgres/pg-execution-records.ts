@@ -1,5 +1,6 @@
 import type { VerifiedApproval } from '../../approval/validate-approval.ts';
-import type { ApprovalUse, Ending, ExecutionRecord, ExecutionRecords, ExecutionRow } from '../execution-records.ts';
+import type { ApprovalDto } from '../../../../shared/console-dto.ts';
+import type { ApprovalUse, Ending, ExecutedResult, ExecutionRecord, ExecutionRecords, ExecutionRow } from '../execution-records.ts';
 import type { LedgerTransaction } from '../ledger-store.ts';
 import { sessionOf, type PgSession } from './pg-session.ts';
 import { EARLIER_USE } from './pg-transaction.ts';
@@ -12,6 +13,11 @@ type PgExecutionRow = Omit<ExecutionRow, 'receipt_seq'> & { receipt_seq: string 
 // Conditional on 'started': of two endings (an instance's and a late one), one moves the row.
 const END = `UPDATE executions SET status = $2, result = $3, result_legacy_json = $4, error = $5, error_status = $6,
   receipt_seq = $7 WHERE id = $1 AND status = 'started'`;
+
+// An approval as the console lists it (ApprovalDto), seq as the driver returns a bigint.
+const APPROVAL = `SELECT seq, approval_id AS "approvalId", tenant_id AS "tenantId", action_hash AS "actionHash",
+  issued_at AS "issuedAt", expires_at AS "expiresAt", approver, approver_key_id AS "approverKeyId",
+  verified_at AS "verifiedAt", action, used_by_exec_id AS "usedByExecId" FROM approvals`;
 
 /**
  * Executions and the approvals they spent, on PostgreSQL. `keyId` is this instance's receipt
@@ -76,5 +82,34 @@ export class PostgresExecutionRecords implements ExecutionRecords {
     const e = { result: null, result_legacy_json: null, error: null, error_status: null, ...ending };
     const { rowCount } = await this.db.query(END, [id, e.status, e.result, e.result_legacy_json, e.error, e.error_status, e.receipt_seq]);
     if (rowCount !== 1) throw new Error(`execution ${id} is not running`);
+  }
+
+  async executedResult(id: string): Promise<ExecutedResult | null> {
+    const { rows } = await this.db.query<{ result: string | null; result_legacy_json: string | null }>(
+      "SELECT result, result_legacy_json FROM executions WHERE id = $1 AND status = 'executed'",
+      [id],
+    );
+    return rows[0] === undefined ? null : { result: rows[0].result, legacyJson: rows[0].result_legacy_json };
+  }
+
+  async countExecuted(): Promise<number> {
+    return this.count("SELECT count(*) AS n FROM executions WHERE status = 'executed'");
+  }
+
+  async countApprovals(): Promise<number> {
+    return this.count('SELECT count(*) AS n FROM approvals');
+  }
+
+  private async count(sql: string): Promise<number> {
+    const { rows } = await this.db.query<{ n: string }>(sql);
+    return Number(rows[0]!.n);
+  }
+
+  async listApprovals(limit: number, beforeSeq?: number): Promise<ApprovalDto[]> {
+    const { rows } = await this.db.query<Omit<ApprovalDto, 'seq'> & { seq: string }>(
+      beforeSeq === undefined ? `${APPROVAL} ORDER BY seq DESC LIMIT $1` : `${APPROVAL} WHERE seq < $2 ORDER BY seq DESC LIMIT $1`,
+      beforeSeq === undefined ? [limit] : [limit, beforeSeq],
+    );
+    return rows.map((r) => ({ ...r, seq: Number(r.seq) }));
   }
 }

@@ -6,6 +6,7 @@ import type { Ed25519Signer } from '../../crypto/ed25519.ts';
 import type { ReceiptDto, ReceiptPage } from '../../../../shared/console-dto.ts';
 import type { ReceiptQuery } from '../../../../shared/console-schemas.ts';
 import type { LedgerHead, LedgerStore, LedgerTransaction } from '../ledger-store.ts';
+import { PostgresLedgerReads } from './pg-ledger-reads.ts';
 import { LEDGER_CHANNEL } from './pg-locks.ts';
 import { PG_SCHEMA_VERSION, schemaVersion } from './pg-migrations.ts';
 import { announce, changeNotice } from './pg-notice.ts';
@@ -67,13 +68,16 @@ export class PostgresLedgerStore implements LedgerStore {
   /** With `follow`: every instance's receipts, and the notices that announce them. */
   private feed: ReceiptFeed | null = null;
   private follower: LedgerFollower | null = null;
+  readonly reads: PostgresLedgerReads;
 
   private constructor(
     private readonly pool: pg.Pool,
     private readonly signer: Ed25519Signer,
     private readonly clock: Clock,
     private readonly salts: SaltSource,
-  ) {}
+  ) {
+    this.reads = new PostgresLedgerReads(pool);
+  }
 
   /** Connects as the application role; the schema must be at this version (the owner migrates). */
   static async open(options: PostgresLedgerOptions): Promise<PostgresLedgerStore> {

@@ -54,6 +54,16 @@ const EXECUTION_INSTANCE = `
   `;
 
 /**
+ * The order approvals were spent in, which SQLite's rowid keeps: the console lists them newest
+ * first, a page at a time before a `seq` (ExecutionRecords.listApprovals). Approvals spent
+ * before this migration are numbered in the order the table returns them.
+ */
+const APPROVAL_ORDER = `
+  ALTER TABLE approvals ADD COLUMN seq bigint GENERATED ALWAYS AS IDENTITY;
+  CREATE UNIQUE INDEX approvals_seq ON approvals (seq);
+  `;
+
+/**
  * The PostgreSQL schema, one version per entry, recorded in schema_migrations. Never edit a
  * shipped migration: add a new one. README "PostgreSQL" describes the tables and guarantees.
  */
@@ -176,6 +186,8 @@ const MIGRATIONS: readonly string[] = [
   PURGE_SCHEMA,
   // 6: the instance that reserved each execution (EXECUTION_INSTANCE).
   EXECUTION_INSTANCE,
+  // 7: the order approvals were spent in (APPROVAL_ORDER).
+  APPROVAL_ORDER,
 ];
 
 export const PG_SCHEMA_VERSION = MIGRATIONS.length;

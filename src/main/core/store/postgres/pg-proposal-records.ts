@@ -1,4 +1,4 @@
-import type { PreviousApprovedDto } from '../../../../shared/console-dto.ts';
+import type { PreviousApprovedDto, QuorumDto } from '../../../../shared/console-dto.ts';
 import type { LedgerTransaction } from '../ledger-store.ts';
 import type { NewProposal, ProposalDecision, ProposalRecords, ProposalRow } from '../proposal-records.ts';
 import { sessionOf, unique, type PgSession } from './pg-session.ts';
@@ -56,6 +56,14 @@ export class PostgresProposalRecords implements ProposalRecords {
       [id],
     );
     return rows.map((r) => r.key_id);
+  }
+
+  async approvalsOf(id: string): Promise<QuorumDto['approvals']> {
+    const { rows } = await this.db.query<QuorumDto['approvals'][number]>(
+      'SELECT operator, key_id AS "keyId", approved_at AS "approvedAt" FROM proposal_approvals WHERE proposal_id = $1 ORDER BY receipt_seq',
+      [id],
+    );
+    return rows;
   }
 
   async recordApproval(id: string, keyId: string, operator: string, at: string, receiptSeq: number): Promise<void> {

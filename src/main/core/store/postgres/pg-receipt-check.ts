@@ -32,6 +32,22 @@ function receiptProblems(row: ReceiptRow, verifier: Ed25519Verifier, approvers: 
   return check;
 }
 
+/**
+ * One stored receipt judged on its own (not its link) with the key it must be signed by: what
+ * the SQLite ledger checks, plus the `agent` column, which search and the console's filters read
+ * too (a column of its own on PostgreSQL).
+ */
+export function checkStoredReceipt(
+  row: ReceiptRow,
+  agent: string | null,
+  verifier: Ed25519Verifier,
+  approvers: ApproverKeys | null,
+): SignedReceiptCheck {
+  const check = receiptProblems(row, verifier, approvers);
+  if (check.body !== null && (check.body['agent'] ?? null) !== agent) check.problems.push('stored agent differs from the signed body');
+  return check;
+}
+
 /** A receipt as stored, with the `agent` column and the id of the registered key it must be signed by. */
 export interface CheckRow {
   row: ReceiptRow;
@@ -67,9 +83,7 @@ export function checkBatch(
 ): BatchVerdict {
   let evidenceAbsent = 0;
   for (const [i, { row, agent, keyId }] of rows.entries()) {
-    const check = receiptProblems(row, verifierOf(keyId), approvers);
-    // Search and the console's filters read `agent` too (a column of its own on PostgreSQL).
-    if (check.body !== null && (check.body['agent'] ?? null) !== agent) check.problems.push('stored agent differs from the signed body');
+    const check = checkStoredReceipt(row, agent, verifierOf(keyId), approvers);
     if (check.problems.length > 0) return { bad: { seq: row.seq, problem: check.problems.join('; ') }, checked: i, evidenceAbsent };
     if (check.evidenceAbsent) evidenceAbsent++;
   }

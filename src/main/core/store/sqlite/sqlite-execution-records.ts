@@ -1,7 +1,8 @@
 import type { VerifiedApproval } from '../../approval/validate-approval.ts';
 import type { Ending, ExecutionStore } from '../../engine/execution-store.ts';
+import type { ApprovalDto } from '../../../../shared/console-dto.ts';
 import type { LedgerReader } from '../../ledger/ledger-reader.ts';
-import type { ApprovalUse, ExecutionRecord, ExecutionRecords, ExecutionRow } from '../execution-records.ts';
+import type { ApprovalUse, ExecutedResult, ExecutionRecord, ExecutionRecords, ExecutionRow } from '../execution-records.ts';
 import type { LedgerTransaction } from '../ledger-store.ts';
 import { assertOpenPiece } from './sqlite-ledger-store.ts';
 
@@ -59,5 +60,25 @@ export class SqliteExecutionRecords implements ExecutionRecords {
   async end(id: string, ending: Ending): Promise<void> {
     this.check();
     this.store.end(id, ending);
+  }
+
+  async executedResult(id: string): Promise<ExecutedResult | null> {
+    this.check();
+    return this.store.executedResult(id);
+  }
+
+  async countExecuted(): Promise<number> {
+    this.check();
+    return this.store.countExecuted();
+  }
+
+  async countApprovals(): Promise<number> {
+    this.check();
+    return this.store.countApprovals();
+  }
+
+  async listApprovals(limit: number, beforeSeq?: number): Promise<ApprovalDto[]> {
+    this.check();
+    return this.store.listApprovals(limit, beforeSeq);
   }
 }

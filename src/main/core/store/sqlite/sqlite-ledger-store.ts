@@ -9,6 +9,8 @@ import type { SqliteDatabase } from '../database.ts';
 import type { LedgerHead, LedgerStore, LedgerTransaction } from '../ledger-store.ts';
 import { announce } from '../postgres/pg-notice.ts';
 import { settleWithinTurn, WitnessSuspended } from './within-turn.ts';
+import { SqliteLedgerReads } from './sqlite-ledger-reads.ts';
+import { Ed25519Verifier } from '../../crypto/ed25519.ts';
 
 interface Piece {
   work: (tx: LedgerTransaction) => Promise<unknown>;
@@ -80,6 +82,7 @@ export class SqliteLedgerStore implements LedgerStore {
   private readonly savepoint;
   private readonly release;
   private readonly rollbackPiece;
+  readonly reads: SqliteLedgerReads;
 
   constructor(
     private readonly db: SqliteDatabase,
@@ -98,6 +101,7 @@ export class SqliteLedgerStore implements LedgerStore {
     this.savepoint = db.prepare('SAVEPOINT piece');
     this.release = db.prepare('RELEASE piece');
     this.rollbackPiece = db.prepare('ROLLBACK TO piece');
+    this.reads = new SqliteLedgerReads(ledger.read, new Ed25519Verifier(ledger.publicKey), assertOpenPiece);
     // Every receipt committed on this connection, by a witnessed write here or by a store that
     // still writes the ledger synchronously (Ledger.witness), is this store's: announced together
     // once the ledger has published them.

@@ -5,7 +5,7 @@
  * it: `within(tx)` returns the same records, which refuse every call once `tx`'s piece has
  * ended (assertOpenPiece), as PostgreSQL's do.
  */
-import type { PreviousApprovedDto } from '../../../../shared/console-dto.ts';
+import type { PreviousApprovedDto, QuorumDto } from '../../../../shared/console-dto.ts';
 import type { ToolPinTable } from '../../actions/tool-pin-table.ts';
 import type { AgentTable } from '../../agents/agent-table.ts';
 import type { GrantStore } from '../../grants/grant-store.ts';
@@ -75,6 +75,9 @@ export class SqliteProposalRecords implements ProposalRecords {
   }
   async approvalKeys(id: string): Promise<string[]> {
     return this.store.approvalKeys(id);
+  }
+  async approvalsOf(id: string): Promise<QuorumDto['approvals']> {
+    return this.store.approvalsOf(id);
   }
   async recordApproval(id: string, keyId: string, operator: string, at: string, receiptSeq: number): Promise<void> {
     unique('proposal_approvals', () => this.store.recordApproval(id, keyId, operator, at, receiptSeq));
