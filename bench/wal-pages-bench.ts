@@ -10,13 +10,14 @@ import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { OpenExecCore } from '../src/main/core/openexec-core.ts';
+import type { SqliteDatabase } from '../src/main/core/store/database.ts';
 import type { ExecuteRequest } from '../src/main/core/engine/engine.ts';
 import type { JsonObject } from '../src/main/core/json/json-value.ts';
 import { parseJson } from '../src/main/core/json/parse.ts';
 import { searchIndexOf } from '../src/main/core/ledger/search-index.ts';
 import { TestApprover } from '../test/support/clawshield.ts';
 import { tempDir } from '../test/support/harness.ts';
-import { btreeOfPages, framesByBtree, readWalFrames } from './wal-frames.ts';
+import { btreeOfPages, framesByBtree, keepEveryWalFrame, readWalFrames } from '../test/support/wal-frames.ts';
 
 type Mode = 'demo' | 'clawshield';
 type Synchronous = 'NORMAL' | 'FULL';
@@ -50,8 +51,7 @@ export interface WalPhase {
 }
 
 /** Runs `batches`, each as one turn's worth of executions (one group commit), and reads what they wrote. */
-async function phase(core: OpenExecCore, batches: ExecuteRequest[][]): Promise<WalPhase> {
-  const db = core['db'];
+async function phase(core: OpenExecCore, db: SqliteDatabase, batches: ExecuteRequest[][]): Promise<WalPhase> {
   const wal = `${db.name}-wal`;
   db.pragma('wal_checkpoint(TRUNCATE)');
   let executions = 0;
@@ -92,16 +92,15 @@ async function setup(mode: Mode, synchronous: Synchronous, prefill: number, meas
   });
   try {
     // Every frame stays in the WAL until the phase has read it.
-    core['checkpointer'].close();
-    core['db'].pragma('wal_autocheckpoint = 0');
+    const db = keepEveryWalFrame(core);
     const batchesOf = (size: number, count: number, from: number) =>
       Array.from({ length: Math.ceil(count / size) }, (_, b) =>
         Array.from({ length: Math.min(size, count - b * size) }, (_, i) => addRequest(mode, approver, from + b * size + i)),
       );
     // A ledger of `prefill` executions first: the random-keyed indexes' pages are then many.
     for (const batch of batchesOf(64, prefill, 0)) await Promise.all(batch.map((r) => core.engine.execute(r)));
-    const one = await phase(core, batchesOf(1, measured, prefill));
-    const sixteen = await phase(core, batchesOf(16, measured, prefill + measured));
+    const one = await phase(core, db, batchesOf(1, measured, prefill));
+    const sixteen = await phase(core, db, batchesOf(16, measured, prefill + measured));
     return { mode, synchronous, ledgerBefore: prefill, onePerCommit: one, groupsOf16: sixteen };
   } finally {
     core.close();

@@ -1,5 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
-import type { SqliteDatabase } from '../src/main/core/store/database.ts';
+import type { SqliteDatabase } from '../../src/main/core/store/database.ts';
+import type { OpenExecCore } from '../../src/main/core/openexec-core.ts';
+import type { WalCheckpointer } from '../../src/main/core/store/wal-checkpointer.ts';
+import { rawDb } from './raw-db.ts';
 
 /** The WAL's frames since it was last reset: each page written, and how many commits. */
 export interface WalFrames {
@@ -11,6 +14,21 @@ export interface WalFrames {
 
 const HEADER = 32;
 const FRAME_HEADER = 24;
+
+/**
+ * Stops the core's WAL checkpoints (its thread and SQLite's automatic one), so the WAL keeps
+ * every frame written from now on; empties it first. Returns the core's connection.
+ */
+export function keepEveryWalFrame(core: OpenExecCore): SqliteDatabase {
+  const checkpointer = (core as unknown as { checkpointer?: WalCheckpointer }).checkpointer;
+  if (checkpointer === undefined)
+    throw new Error('OpenExecCore keeps its WAL checkpointer elsewhere now: update test/support/wal-frames.ts');
+  checkpointer.close();
+  const db = rawDb(core);
+  db.pragma('wal_autocheckpoint = 0');
+  db.pragma('wal_checkpoint(TRUNCATE)');
+  return db;
+}
 
 /**
  * Reads a WAL file as SQLite wrote it (https://sqlite.org/fileformat2.html#walformat): a frame
