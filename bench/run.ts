@@ -7,6 +7,8 @@
  * BENCH_PG_APPENDS the timed appends per concurrency on PostgreSQL and SQLite (default 3000);
  * BENCH_ONLY=pgexecute runs the engine (no HTTP) on PostgreSQL beside SQLite, BENCH_PG_EXECUTE_REQUESTS
  * executions per engine and level (default 2000).
+ * BENCH_ONLY=walpages: WAL pages written per execution (wal-pages-bench.ts), after a ledger of
+ * BENCH_WALPAGES_PREFILL executions (default 10,000), over BENCH_WALPAGES_MEASURED of them (default 1,024).
  */
 import { benchExecute } from './execute-bench.ts';
 import { measureFloor } from './machine-floor.ts';
@@ -20,6 +22,7 @@ import { benchMcp } from './mcp-bench.ts';
 import { benchPostgres } from './postgres-bench.ts';
 import { benchMigration } from './migration-bench.ts';
 import { benchPostgresExecute } from './pg-execute-bench.ts';
+import { benchWalPages } from './wal-pages-bench.ts';
 
 const only = process.env['BENCH_ONLY'];
 const results: Record<string, unknown> = {
@@ -37,6 +40,12 @@ if (!only || only === 'execute') {
   // HTTP alone, each level measured right after its /execute run (transport-floor.ts).
   results['transportFloor'] = execute.map((f) => ({ synchronous: f.synchronous, ...f.transportFloor, ofLoop: f.transportShareOfLoop }));
   results['execute'] = execute;
+}
+if (!only || only === 'walpages') {
+  results['walpages'] = await benchWalPages(
+    Number(process.env['BENCH_WALPAGES_PREFILL'] ?? 10_000),
+    Number(process.env['BENCH_WALPAGES_MEASURED'] ?? 1024),
+  );
 }
 if (!only || only === 'logging') {
   // At least 3 logged/silent pairs: fewer cannot tell the cost from a neighbour's burst.

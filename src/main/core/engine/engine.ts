@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { ActionHandler, ActionRegistry } from '../actions/action-registry.ts';
 import { requestHash as hashRequest } from '../json/request-hash.ts';
 import { isoUtc, type Clock } from '../clock.ts';
@@ -12,6 +11,7 @@ import type { EngineOptions, ExecuteOutcome, ExecuteRequest } from './execute-re
 import { declaredRefusal } from './declared-checks.ts';
 import { isPinnedTool } from '../actions/client-executed.ts';
 import { SignaturePool } from '../crypto/signature-pool.ts';
+import { executionId } from './execution-id.ts';
 import { Authorisation } from './authorisation.ts';
 import {
   closeInterrupted,
@@ -192,8 +192,9 @@ export class Engine {
     if ('code' in authority) return deny(authority.code, authority.detail, authority.reason);
     const { approval, grant } = authority;
 
-    const execId = randomUUID();
-    const now = isoUtc(this.clock.now());
+    const at = this.clock.now();
+    const execId = executionId(at);
+    const now = isoUtc(at);
     const reservedNow = await tx.reserveNonce({
       id: execId,
       nonce: request.nonce,
