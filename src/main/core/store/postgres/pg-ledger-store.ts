@@ -6,10 +6,9 @@ import type { Ed25519Signer } from '../../crypto/ed25519.ts';
 import type { ReceiptDto, ReceiptPage } from '../../../../shared/console-dto.ts';
 import type { ReceiptQuery } from '../../../../shared/console-schemas.ts';
 import type { LedgerHead, LedgerStore, LedgerTransaction } from '../ledger-store.ts';
-import { LEDGER_CHANNEL } from './pg-locks.ts';
 import { PG_SCHEMA_VERSION, schemaVersion } from './pg-migrations.ts';
-import { announce, changeNotice } from './pg-notice.ts';
-import { checkout, describeServer, openPool, PostgresStoreError } from './pg-pool.ts';
+import { announce, commitStatement } from './pg-notice.ts';
+import { checkout, connectionLost, describeServer, openPool, PostgresStoreError } from './pg-pool.ts';
 import { RECEIPT_WITH_BODIES, receiptFromPgRow, type PgReceiptRow } from './pg-receipt-rows.ts';
 import { searchPostgres } from './pg-search.ts';
 import { purgeWithin } from './pg-purge.ts';
@@ -42,8 +41,9 @@ export interface PostgresLedgerOptions {
  * pg-receipt-keys.ts) unless the ledger already holds it. Appends are
  * group-committed: the work submitted while a group is being written waits for the next one,
  * which runs in one transaction holding a transaction-scoped advisory lock (so processes take
- * turns and seq stays gapless), each piece in a savepoint. The group's NOTIFY is delivered
- * by the server when, and only if, it commits.
+ * turns and seq stays gapless), each piece in a savepoint when there are several. The group's
+ * NOTIFY goes in the COMMIT's round trip and is delivered by the server when, and only if, it
+ * commits.
  */
 export class PostgresLedgerStore implements LedgerStore {
   private queue: Piece[] = [];
@@ -117,33 +117,43 @@ export class PostgresLedgerStore implements LedgerStore {
   private async flush(): Promise<void> {
     const batch = this.queue;
     this.queue = [];
+    // A group of one piece runs without a savepoint: its failure rolls back the transaction.
+    const alone = batch.length === 1;
     const outcomes: ({ ok: true; value: unknown } | { ok: false; err: unknown })[] = [];
     let client: pg.PoolClient | undefined;
     let tx: GroupTransaction;
     try {
       client = await checkout(this.pool);
-      tx = new GroupTransaction(client, this.signer, this.clock, await beginGroup(client), this.keyRegistered, this.salts);
+      tx = new GroupTransaction(client, this.signer, this.clock, await beginGroup(client, !alone), this.keyRegistered, this.salts);
       // Each piece runs in the savepoint `piece`. One the piece rolled back to is the next one's
       // start as it stands; after a piece that held, one round trip releases it and opens the next.
       for (const [k, piece] of batch.entries()) {
-        const outcome = await this.runPiece(client, tx, piece);
+        const outcome = await this.runPiece(client, tx, piece, alone);
         outcomes.push(outcome);
         if (outcome.ok && k < batch.length - 1) await client.query('RELEASE SAVEPOINT piece; SAVEPOINT piece');
       }
-      if (tx.appended.length > 0) await client.query('SELECT pg_notify($1, $2)', [LEDGER_CHANNEL, changeNotice(tx.appended)]);
     } catch (err) {
       await client?.query('ROLLBACK').catch(() => undefined);
       client?.release(true);
       for (const piece of batch) piece.reject(PostgresStoreError.from('unavailable', 'the witnessed write was rolled back', err));
       return;
     }
+    const lone = outcomes[0]!;
+    if (alone && !lone.ok) {
+      // Already rolled back (runPiece): nothing to commit.
+      client.release();
+      batch[0]!.reject(lone.err);
+      return;
+    }
+    const unsent = connectionLost(client);
     try {
-      await client.query('COMMIT');
+      await client.query(commitStatement(tx.appended));
     } catch (err) {
       client.release(true);
-      // Without an answer from the server the transaction may or may not have committed.
+      // Without an answer from the server the transaction may or may not have committed; with
+      // one (the NOTIFY or the COMMIT refused), or on a connection already lost, it did not.
       const state = (err as { code?: unknown }).code;
-      const code = typeof state === 'string' ? 'unavailable' : 'commit_unknown';
+      const code = typeof state === 'string' || unsent ? 'unavailable' : 'commit_unknown';
       for (const piece of batch) piece.reject(PostgresStoreError.from(code, 'COMMIT of the witnessed write failed', err));
       return;
     }
@@ -157,8 +167,11 @@ export class PostgresLedgerStore implements LedgerStore {
     if (tx.appended.length > 0) announce(this.listeners, tx.appended);
   }
 
-  /** One piece in the open savepoint; its failure rolls back its part only (a lost connection is thrown). */
-  private async runPiece(client: pg.PoolClient, tx: GroupTransaction, piece: Piece) {
+  /**
+   * One piece in the open savepoint (or, `alone`, in the transaction itself); its failure rolls
+   * back its part only (a lost connection is thrown).
+   */
+  private async runPiece(client: pg.PoolClient, tx: GroupTransaction, piece: Piece, alone: boolean) {
     const mark = tx.mark();
     let open = true;
     try {
@@ -169,7 +182,7 @@ export class PostgresLedgerStore implements LedgerStore {
     } catch (err) {
       open = false;
       await tx.settled();
-      await client.query('ROLLBACK TO SAVEPOINT piece');
+      await client.query(alone ? 'ROLLBACK' : 'ROLLBACK TO SAVEPOINT piece');
       tx.rollbackTo(mark);
       return { ok: false as const, err };
     }

@@ -65,20 +65,31 @@ export async function openPool(url: string, options: OpenPoolOptions = {}): Prom
   return pool;
 }
 
+/** Checked-out connections that have reported themselves broken. */
+const lost = new WeakSet<pg.PoolClient>();
+
 /**
  * A pooled connection for a transaction. The pool listens for errors only on idle connections;
  * one checked out here may see the server end its session (a restart, the idle-in-transaction
  * timeout) between queries, which would otherwise be an uncaught 'error' event. Its next query
- * fails with the reason instead.
+ * fails with the reason instead, and connectionLost() says so.
  */
 export async function checkout(pool: pg.Pool): Promise<pg.PoolClient> {
   const client = await pool.connect();
-  const ignore = () => undefined;
-  client.on('error', ignore);
+  const note = () => lost.add(client);
+  client.on('error', note);
   const release = client.release.bind(client);
   client.release = (destroy?: Error | boolean) => {
-    client.off('error', ignore);
+    client.off('error', note);
     release(destroy);
   };
   return client;
+}
+
+/**
+ * Whether a checked-out connection has reported itself broken: the driver then refuses every
+ * query on it without sending it, so a COMMIT asked for after that never reached the server.
+ */
+export function connectionLost(client: pg.PoolClient): boolean {
+  return lost.has(client);
 }

@@ -12,34 +12,46 @@ import type { ReceiptDto } from '../../../../shared/console-dto.ts';
 import type { ApprovalSpend, LedgerHead, LedgerTransaction } from '../ledger-store.ts';
 import { recordRegistration, registrationDraft, registrationSeq } from './pg-receipt-keys.ts';
 import { LEDGER_LOCK } from './pg-locks.ts';
+import { prepared, type Prepared } from './pg-prepared.ts';
 import { receiptTsvector } from './pg-search-text.ts';
 import { bindSession, type PgSession } from './pg-session.ts';
 
-// The receipt, its search words and the Merkle nodes it completes, in one round trip (the CTEs
-// run whether or not the outer INSERT has rows).
-const INSERT_RECEIPT = `WITH receipt AS (INSERT INTO receipts (seq, event, time, action, hash, prev_hash, body, signature,
+// The receipt, its search words, its bodies with their salts and the Merkle nodes it completes,
+// in one round trip (the CTEs run whether or not the outer INSERT has rows; the foreign keys to
+// the receipt are checked at the statement's end, when it is in).
+const INSERT_RECEIPT = prepared(
+  'insert_receipt',
+  `WITH receipt AS (INSERT INTO receipts (seq, event, time, action, hash, prev_hash, body, signature,
     reason, exec_id, proposal_id, approval_id, approver_key_id, request_hash, grant_id, agent)
   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)),
-  words AS (INSERT INTO receipt_search (seq, event, search) VALUES ($1, $2, $17::tsvector))
-  INSERT INTO merkle_nodes (level, idx, hash) SELECT * FROM unnest($18::integer[], $19::bigint[], $20::bytea[])`;
-
-// A receipt's bodies and their salts, beside it in the same transaction.
-const INSERT_BODIES = `INSERT INTO receipt_bodies (seq, field, salt, body)
-  SELECT $1, field, salt, body FROM unnest($2::text[], $3::bytea[], $4::text[]) AS b (field, salt, body)`;
+  words AS (INSERT INTO receipt_search (seq, event, search) VALUES ($1, $2, $17::tsvector)),
+  bodies AS (INSERT INTO receipt_bodies (seq, field, salt, body)
+    SELECT $1, field, salt, body FROM unnest($21::text[], $22::bytea[], $23::text[]) AS b (field, salt, body))
+  INSERT INTO merkle_nodes (level, idx, hash) SELECT * FROM unnest($18::integer[], $19::bigint[], $20::bytea[])`,
+);
 
 // The definition and the grant use go in with the reservation, so a restart can close it; the
 // instance's receipt key says whose restart that is.
-const RESERVE_NONCE = `INSERT INTO executions (id, nonce, request_hash, action, status, approved, approval_id, created_at, agent,
+const RESERVE_NONCE = prepared(
+  'reserve_nonce',
+  `INSERT INTO executions (id, nonce, request_hash, action, status, approved, approval_id, created_at, agent,
     action_def_hash, grant_id, grant_use, reserved_by)
-  VALUES ($1, $2, $3, $4, 'started', 1, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (nonce) DO NOTHING RETURNING id`;
+  VALUES ($1, $2, $3, $4, 'started', 1, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (nonce) DO NOTHING RETURNING id`,
+);
 
 // No conflict target: a spent approval_id and a spent message hash both leave the row out.
-const SPEND_APPROVAL = `INSERT INTO approvals (approval_id, message_hash, tenant_id, action_hash, issued_at, expires_at,
+const SPEND_APPROVAL = prepared(
+  'spend_approval',
+  `INSERT INTO approvals (approval_id, message_hash, tenant_id, action_hash, issued_at, expires_at,
     approver, approver_key_id, verified_at, action, used_by_exec_id)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING RETURNING approval_id`;
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING RETURNING approval_id`,
+);
 
-export const EARLIER_USE = `SELECT approval_id, used_by_exec_id FROM approvals
-  WHERE approval_id = $1 OR message_hash = $2 ORDER BY approval_id = $1 DESC LIMIT 1`;
+export const EARLIER_USE = prepared(
+  'earlier_use',
+  `SELECT approval_id, used_by_exec_id FROM approvals
+  WHERE approval_id = $1 OR message_hash = $2 ORDER BY approval_id = $1 DESC LIMIT 1`,
+);
 
 const READ_HEAD = 'SELECT seq, hash FROM receipts ORDER BY seq DESC LIMIT 1';
 
@@ -55,12 +67,14 @@ export async function readHead(db: pg.Pool | pg.PoolClient): Promise<LedgerHead>
 
 /**
  * Opens a group transaction in one round trip: BEGIN, the ledger lock, the head as it stands
- * once the lock is held, and the first piece's savepoint.
+ * once the lock is held, and the first piece's savepoint when the group has several pieces
+ * (a group of one needs none: its piece's failure rolls back the whole transaction, which is
+ * that piece's part and nothing else).
  */
-export async function beginGroup(client: pg.PoolClient): Promise<LedgerHead> {
+export async function beginGroup(client: pg.PoolClient, savepoint: boolean): Promise<LedgerHead> {
   // A simple query (no parameters) may hold several statements; the driver answers each.
   const results = (await client.query(
-    `BEGIN; SELECT pg_advisory_xact_lock(${LEDGER_LOCK}); ${READ_HEAD}; SAVEPOINT piece`,
+    `BEGIN; SELECT pg_advisory_xact_lock(${LEDGER_LOCK}); ${READ_HEAD}${savepoint ? '; SAVEPOINT piece' : ''}`,
   )) as unknown as pg.QueryResult<{ seq: string; hash: string }>[];
   return headOf(results[2]!.rows);
 }
@@ -140,7 +154,7 @@ export class GroupTransaction {
     };
     // Record stores join the piece through its view (JoinsWitness.within), on this connection.
     bindSession(view, {
-      query: guard((text: string, values?: unknown[]) => this.client.query(text, values)) as PgSession['query'],
+      query: guard((text: string | Prepared, values?: unknown[]) => this.client.query(text, values)) as PgSession['query'],
       attempt: guard((text: string, values?: unknown[]) => this.attempt(text, values)),
     });
     return view;
@@ -181,31 +195,34 @@ export class GroupTransaction {
     const previous = this.head;
     const { row, bodies } = sealReceipt(draft, previous.seq + 1, previous.hash, isoUtc(this.clock.now()), this.signer, this.salts);
     const nodes = await this.newNodes(row.seq - 1, bytes(row.hash), previous.seq === 0 ? null : bytes(previous.hash));
-    await this.client.query(INSERT_RECEIPT, [
-      row.seq,
-      row.event,
-      row.time,
-      row.action,
-      row.hash,
-      row.prev_hash,
-      row.body,
-      row.signature,
-      row.reason,
-      row.exec_id,
-      row.proposal_id,
-      row.approval_id,
-      row.approver_key_id,
-      row.request_hash,
-      row.grant_id,
-      draft.agent ?? null,
-      receiptTsvector(draft),
-      nodes.map((n) => n.level),
-      nodes.map((n) => n.idx),
-      nodes.map((n) => Buffer.from(n.hash)),
-    ]);
-    if (bodies.length > 0) {
-      await this.client.query(INSERT_BODIES, [row.seq, bodies.map((b) => b.field), bodies.map((b) => b.salt), bodies.map((b) => b.text)]);
-    }
+    await this.client.query({
+      ...INSERT_RECEIPT,
+      values: [
+        row.seq,
+        row.event,
+        row.time,
+        row.action,
+        row.hash,
+        row.prev_hash,
+        row.body,
+        row.signature,
+        row.reason,
+        row.exec_id,
+        row.proposal_id,
+        row.approval_id,
+        row.approver_key_id,
+        row.request_hash,
+        row.grant_id,
+        draft.agent ?? null,
+        receiptTsvector(draft),
+        nodes.map((n) => n.level),
+        nodes.map((n) => n.idx),
+        nodes.map((n) => Buffer.from(n.hash)),
+        bodies.map((b) => b.field),
+        bodies.map((b) => b.salt),
+        bodies.map((b) => b.text),
+      ],
+    });
     for (const n of nodes) this.written.set(`${n.level}/${n.idx}`, n.hash);
     this.head = { seq: row.seq, hash: row.hash };
     const dto = receiptFromRow(
