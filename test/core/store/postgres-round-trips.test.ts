@@ -95,13 +95,13 @@ describe('round trips of one execution on PostgreSQL', () => {
 
   it('without an approval (demo mode)', async () => {
     const { roundTrips, statements } = await oneExecution('demo');
-    expect(roundTrips).toBeLessThanOrEqual(6);
+    expect(roundTrips).toBeLessThanOrEqual(5);
     expect(statements).toBeLessThanOrEqual(9);
   });
 
   it('with an approval artifact (clawshield mode)', async () => {
     const { roundTrips, statements } = await oneExecution('clawshield');
-    expect(roundTrips).toBeLessThanOrEqual(8);
+    expect(roundTrips).toBeLessThanOrEqual(7);
     expect(statements).toBeLessThanOrEqual(11);
   });
 });

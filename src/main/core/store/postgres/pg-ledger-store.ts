@@ -21,6 +21,12 @@ interface Piece {
   reject: (err: unknown) => void;
 }
 
+/** The command tag of a query's last statement (a simple query of several answers each). */
+function lastCommand(answer: pg.QueryResult | pg.QueryResult[]): string | null {
+  const last = Array.isArray(answer) ? answer[answer.length - 1] : answer;
+  return last?.command ?? null;
+}
+
 export interface PostgresLedgerOptions {
   /** The application role's URL (SECURITY.md): it may append receipts, never change them. */
   url: string;
@@ -29,6 +35,7 @@ export interface PostgresLedgerOptions {
   clock?: Clock;
   /** Where body salts come from (random; a test may fix them to compare ledgers byte for byte). */
   salts?: SaltSource;
+  /** Connections in all: one for the group transactions, the rest (at least one) for reads. */
   maxConnections?: number;
   onIdleError?: (err: PostgresStoreError) => void;
   /** See OpenPoolOptions.idleInTransactionMs. */
@@ -55,8 +62,14 @@ export class PostgresLedgerStore implements LedgerStore {
   /** Known once a committed group found or wrote this instance's key registration. */
   private keyRegistered = false;
 
+  /**
+   * @param pool reads
+   * @param writer the group transactions, one at a time, on a connection that pipelines
+   *   (pg-left-behind.ts)
+   */
   private constructor(
     private readonly pool: pg.Pool,
+    private readonly writer: pg.Pool,
     private readonly signer: Ed25519Signer,
     private readonly clock: Clock,
     private readonly salts: SaltSource,
@@ -64,11 +77,9 @@ export class PostgresLedgerStore implements LedgerStore {
 
   /** Connects as the application role; the schema must be at this version (the owner migrates). */
   static async open(options: PostgresLedgerOptions): Promise<PostgresLedgerStore> {
-    const pool = await openPool(options.url, {
-      max: options.maxConnections ?? 10,
-      onIdleError: options.onIdleError,
-      idleInTransactionMs: options.idleInTransactionMs,
-    });
+    const common = { onIdleError: options.onIdleError, idleInTransactionMs: options.idleInTransactionMs };
+    const pool = await openPool(options.url, { ...common, max: Math.max(1, (options.maxConnections ?? 10) - 1) });
+    let writer: pg.Pool;
     try {
       const version = await schemaVersion(pool);
       if (version !== PG_SCHEMA_VERSION) {
@@ -78,12 +89,13 @@ export class PostgresLedgerStore implements LedgerStore {
             (version < PG_SCHEMA_VERSION ? ' (run the migrations as the database owner)' : ''),
         );
       }
+      writer = await openPool(options.url, { ...common, max: 1, pipeline: true });
     } catch (err) {
       await pool.end().catch(() => undefined);
       if (err instanceof PostgresStoreError) throw err;
       throw PostgresStoreError.from('unavailable', `cannot read the schema version at ${describeServer(options.url)}`, err);
     }
-    return new PostgresLedgerStore(pool, options.signer, options.clock ?? systemClock, options.salts ?? randomSalt);
+    return new PostgresLedgerStore(pool, writer, options.signer, options.clock ?? systemClock, options.salts ?? randomSalt);
   }
 
   /** The id of the receipt key this instance signs (and registers) with. */
@@ -123,7 +135,7 @@ export class PostgresLedgerStore implements LedgerStore {
     let client: pg.PoolClient | undefined;
     let tx: GroupTransaction;
     try {
-      client = await checkout(this.pool);
+      client = await checkout(this.writer);
       tx = new GroupTransaction(client, this.signer, this.clock, await beginGroup(client, !alone), this.keyRegistered, this.salts);
       // Each piece runs in the savepoint `piece`. One the piece rolled back to is the next one's
       // start as it stands; after a piece that held, one round trip releases it and opens the next.
@@ -146,8 +158,9 @@ export class PostgresLedgerStore implements LedgerStore {
       return;
     }
     const unsent = connectionLost(client);
+    let ended: string | null;
     try {
-      await client.query(commitStatement(tx.appended));
+      ended = lastCommand(await client.query(commitStatement(tx.appended)));
     } catch (err) {
       client.release(true);
       // Without an answer from the server the transaction may or may not have committed; with
@@ -155,6 +168,14 @@ export class PostgresLedgerStore implements LedgerStore {
       const state = (err as { code?: unknown }).code;
       const code = typeof state === 'string' || unsent ? 'unavailable' : 'commit_unknown';
       for (const piece of batch) piece.reject(PostgresStoreError.from(code, 'COMMIT of the witnessed write failed', err));
+      return;
+    }
+    if (ended !== 'COMMIT') {
+      // The server answers COMMIT with ROLLBACK when the transaction had failed: a piece went on
+      // past a refused statement (caught it and returned). Nothing was written.
+      client.release(true);
+      const refused = new PostgresStoreError('unavailable', `the witnessed write was rolled back: COMMIT ended it with ${ended}`);
+      for (const piece of batch) piece.reject(refused);
       return;
     }
     client.release();
@@ -177,7 +198,8 @@ export class PostgresLedgerStore implements LedgerStore {
     try {
       const value = await piece.work(tx.view(() => open));
       open = false;
-      await tx.settled();
+      const failed = await tx.settled();
+      if (failed) throw failed.err;
       return { ok: true as const, value };
     } catch (err) {
       open = false;
@@ -219,10 +241,10 @@ export class PostgresLedgerStore implements LedgerStore {
     return () => this.listeners.delete(listener);
   }
 
-  /** Waits for the writes already submitted, then closes the pool. */
+  /** Waits for the writes already submitted, then closes the pools. */
   async close(): Promise<void> {
     this.closed = true;
     if (this.flushing || this.queue.length > 0) await new Promise<void>((resolve) => (this.onDrained = resolve));
-    await this.pool.end();
+    await Promise.all([this.pool.end(), this.writer.end()]);
   }
 }

@@ -43,6 +43,8 @@ export interface OpenPoolOptions {
    * while holding the ledger lock cannot stall the other instances for ever.
    */
   idleInTransactionMs?: number;
+  /** Each connection sends a query without waiting for the answers before it (pg's pipeline mode). */
+  pipeline?: boolean;
 }
 
 /** A pool for `url`, checked by one round trip, so a bad address or password fails here. */
@@ -53,6 +55,7 @@ export async function openPool(url: string, options: OpenPoolOptions = {}): Prom
     max: options.max ?? 10,
     connectionTimeoutMillis: 10_000,
     idle_in_transaction_session_timeout: options.idleInTransactionMs ?? 30_000,
+    pipeline: options.pipeline ?? false,
   });
   // An idle connection's error would otherwise be an uncaught 'error' event.
   pool.on('error', (err) => options.onIdleError?.(PostgresStoreError.from('unavailable', `connection to ${where} lost`, err)));
