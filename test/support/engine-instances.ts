@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, test } from 'vitest';
-import { sealRegistry, type ActionHandler } from '../../src/main/core/actions/action-registry.ts';
+import { sealRegistry, type ActionDefinition, type ActionHandler } from '../../src/main/core/actions/action-registry.ts';
 import { systemClock } from '../../src/main/core/clock.ts';
 import { Ed25519Signer, Ed25519Verifier } from '../../src/main/core/crypto/ed25519.ts';
 import { AllowList } from '../../src/main/core/engine/allow-list.ts';
@@ -73,7 +73,11 @@ export interface InstanceOptions extends Partial<EngineOptions> {
 
 export interface EngineDatabase {
   /** A new OpenExec instance on this database with these actions (allowed), signing with `key` where the engine allows. */
-  instance(actions: Record<string, ActionHandler>, key?: Ed25519Signer, options?: InstanceOptions): Promise<EngineInstance>;
+  instance(
+    actions: Record<string, ActionDefinition | ActionHandler>,
+    key?: Ed25519Signer,
+    options?: InstanceOptions,
+  ): Promise<EngineInstance>;
   /** The whole chain checked as this engine's verifier does; `checked` receipts. */
   verify(): Promise<{ valid: boolean; checked: number; problem: string | null }>;
   /** Replaces `from` with `to` in receipt `seq`'s stored body (nothing else), as someone holding the database could. */
@@ -92,7 +96,7 @@ async function engineOn(
   ledger: LedgerStore,
   executions: ExecutionRecords,
   records: InstanceRecords,
-  actions: Record<string, ActionHandler>,
+  actions: Record<string, ActionDefinition | ActionHandler>,
   approver: TestApprover,
   { storedAllowList, wired, ...options }: InstanceOptions = {},
 ) {

@@ -240,6 +240,33 @@ describe.each(IMPLEMENTATIONS)('LedgerStore contract: $name', (impl) => {
   });
 
   test.skipIf(impl.skip !== null)(
+    'a piece alone in its group that fails after writing leaves nothing, and the next one goes on',
+    async () => {
+      const store = await open(await env.fresh());
+      const heard: number[] = [];
+      store.subscribe((receipts) => heard.push(...receipts.map((r) => r.seq)));
+      // Alone (nothing else submitted meanwhile), and the ledger's first write: where the instance
+      // registers its key, that registration goes with it.
+      const alone = store.witness(async (tx) => {
+        await tx.reserveNonce(reservation('alone'));
+        await tx.append({ event: 'executed', action: 'greet', nonce: 'alone', reason: 'alone' });
+        throw new Error('the lone piece fails after writing');
+      });
+      await expect(alone).rejects.toThrow('the lone piece fails after writing');
+      expect(await everyReceipt(store)).toEqual([]);
+      expect(await store.head()).toMatchObject({ seq: 0 });
+      const next = await store.witness(async (tx) => {
+        expect(await tx.reserveNonce(reservation('alone'))).toBe(true);
+        return tx.append({ event: 'executed', action: 'greet', nonce: 'alone', reason: 'next' });
+      });
+      const receipts = await everyReceipt(store);
+      expect(receipts.map((r) => r.seq)).toEqual(Array.from({ length: next.seq }, (_, i) => i + 1));
+      expect(receipts.map((r) => r.reason).slice(-1)).toEqual(['next']);
+      expect(heard).toEqual(receipts.map((r) => r.seq));
+    },
+  );
+
+  test.skipIf(impl.skip !== null)(
     '64 concurrent requests with one nonce on two instances of one ledger: one execution, one receipt for it',
     async () => {
       const ledger = await env.fresh();

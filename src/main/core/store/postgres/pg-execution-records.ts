@@ -2,6 +2,7 @@ import type { VerifiedApproval } from '../../approval/validate-approval.ts';
 import type { ApprovalDto } from '../../../../shared/console-dto.ts';
 import type { ApprovalUse, Ending, ExecutedResult, ExecutionRecord, ExecutionRecords, ExecutionRow } from '../execution-records.ts';
 import type { LedgerTransaction } from '../ledger-store.ts';
+import { prepared } from './pg-prepared.ts';
 import { sessionOf, type PgSession } from './pg-session.ts';
 import { EARLIER_USE } from './pg-transaction.ts';
 
@@ -10,9 +11,17 @@ const COLUMNS = `id, nonce, request_hash, action, status, result, result_legacy_
 
 type PgExecutionRow = Omit<ExecutionRow, 'receipt_seq'> & { receipt_seq: string | null; reserved_by: string | null };
 
+const BY = {
+  nonce: prepared('execution_by_nonce', `SELECT ${COLUMNS} FROM executions WHERE nonce = $1`),
+  id: prepared('execution_by_id', `SELECT ${COLUMNS} FROM executions WHERE id = $1`),
+};
+
 // Conditional on 'started': of two endings (an instance's and a late one), one moves the row.
-const END = `UPDATE executions SET status = $2, result = $3, result_legacy_json = $4, error = $5, error_status = $6,
-  receipt_seq = $7 WHERE id = $1 AND status = 'started'`;
+const END = prepared(
+  'end_execution',
+  `UPDATE executions SET status = $2, result = $3, result_legacy_json = $4, error = $5, error_status = $6,
+  receipt_seq = $7 WHERE id = $1 AND status = 'started'`,
+);
 
 // An approval as the console lists it (ApprovalDto), seq as the driver returns a bigint.
 const APPROVAL = `SELECT seq, approval_id AS "approvalId", tenant_id AS "tenantId", action_hash AS "actionHash",
@@ -38,8 +47,8 @@ export class PostgresExecutionRecords implements ExecutionRecords {
     return { ...row, receipt_seq: receipt_seq === null ? null : Number(receipt_seq), here: reserved_by === this.keyId };
   }
 
-  private async one(where: string, value: string): Promise<ExecutionRecord | undefined> {
-    const { rows } = await this.db.query<PgExecutionRow>(`SELECT ${COLUMNS} FROM executions WHERE ${where} = $1`, [value]);
+  private async one(where: keyof typeof BY, value: string): Promise<ExecutionRecord | undefined> {
+    const { rows } = await this.db.query<PgExecutionRow>(BY[where], [value]);
     return rows[0] && this.record(rows[0]);
   }
 

@@ -7,10 +7,9 @@ import type { ReceiptDto, ReceiptPage } from '../../../../shared/console-dto.ts'
 import type { ReceiptQuery } from '../../../../shared/console-schemas.ts';
 import type { LedgerHead, LedgerStore, LedgerTransaction } from '../ledger-store.ts';
 import { PostgresLedgerReads } from './pg-ledger-reads.ts';
-import { LEDGER_CHANNEL } from './pg-locks.ts';
 import { PG_SCHEMA_VERSION, schemaVersion } from './pg-migrations.ts';
-import { announce, changeNotice } from './pg-notice.ts';
-import { checkout, describeServer, openPool, PostgresStoreError } from './pg-pool.ts';
+import { announce, commitStatement } from './pg-notice.ts';
+import { checkout, connectionLost, describeServer, openPool, PostgresStoreError } from './pg-pool.ts';
 import { RECEIPT_WITH_BODIES, receiptFromPgRow, type PgReceiptRow } from './pg-receipt-rows.ts';
 import { searchPostgres } from './pg-search.ts';
 import { purgeWithin } from './pg-purge.ts';
@@ -25,6 +24,12 @@ interface Piece {
   reject: (err: unknown) => void;
 }
 
+/** The command tag of a query's last statement (a simple query of several answers each). */
+function lastCommand(answer: pg.QueryResult | pg.QueryResult[]): string | null {
+  const last = Array.isArray(answer) ? answer[answer.length - 1] : answer;
+  return last?.command ?? null;
+}
+
 export interface PostgresLedgerOptions {
   /** The application role's URL (SECURITY.md): it may append receipts, never change them. */
   url: string;
@@ -33,6 +38,7 @@ export interface PostgresLedgerOptions {
   clock?: Clock;
   /** Where body salts come from (random; a test may fix them to compare ledgers byte for byte). */
   salts?: SaltSource;
+  /** Connections in all: one for the group transactions, the rest (at least one) for reads. */
   maxConnections?: number;
   onIdleError?: (err: PostgresStoreError) => void;
   /** See OpenPoolOptions.idleInTransactionMs. */
@@ -53,8 +59,9 @@ export interface PostgresLedgerOptions {
  * pg-receipt-keys.ts) unless the ledger already holds it. Appends are
  * group-committed: the work submitted while a group is being written waits for the next one,
  * which runs in one transaction holding a transaction-scoped advisory lock (so processes take
- * turns and seq stays gapless), each piece in a savepoint. The group's NOTIFY is delivered
- * by the server when, and only if, it commits.
+ * turns and seq stays gapless), each piece in a savepoint when there are several. The group's
+ * NOTIFY goes in the COMMIT's round trip and is delivered by the server when, and only if, it
+ * commits.
  */
 export class PostgresLedgerStore implements LedgerStore {
   private queue: Piece[] = [];
@@ -70,8 +77,14 @@ export class PostgresLedgerStore implements LedgerStore {
   private follower: LedgerFollower | null = null;
   readonly reads: PostgresLedgerReads;
 
+  /**
+   * @param pool reads
+   * @param writer the group transactions, one at a time, on a connection that pipelines
+   *   (pg-left-behind.ts)
+   */
   private constructor(
     private readonly pool: pg.Pool,
+    private readonly writer: pg.Pool,
     private readonly signer: Ed25519Signer,
     private readonly clock: Clock,
     private readonly salts: SaltSource,
@@ -81,11 +94,9 @@ export class PostgresLedgerStore implements LedgerStore {
 
   /** Connects as the application role; the schema must be at this version (the owner migrates). */
   static async open(options: PostgresLedgerOptions): Promise<PostgresLedgerStore> {
-    const pool = await openPool(options.url, {
-      max: options.maxConnections ?? 10,
-      onIdleError: options.onIdleError,
-      idleInTransactionMs: options.idleInTransactionMs,
-    });
+    const common = { onIdleError: options.onIdleError, idleInTransactionMs: options.idleInTransactionMs };
+    const pool = await openPool(options.url, { ...common, max: Math.max(1, (options.maxConnections ?? 10) - 1) });
+    let writer: pg.Pool;
     try {
       const version = await schemaVersion(pool);
       if (version !== PG_SCHEMA_VERSION) {
@@ -95,12 +106,13 @@ export class PostgresLedgerStore implements LedgerStore {
             (version < PG_SCHEMA_VERSION ? ' (run the migrations as the database owner)' : ''),
         );
       }
+      writer = await openPool(options.url, { ...common, max: 1, pipeline: true });
     } catch (err) {
       await pool.end().catch(() => undefined);
       if (err instanceof PostgresStoreError) throw err;
       throw PostgresStoreError.from('unavailable', `cannot read the schema version at ${describeServer(options.url)}`, err);
     }
-    const store = new PostgresLedgerStore(pool, options.signer, options.clock ?? systemClock, options.salts ?? randomSalt);
+    const store = new PostgresLedgerStore(pool, writer, options.signer, options.clock ?? systemClock, options.salts ?? randomSalt);
     if (options.follow) {
       try {
         await store.startFollowing(options.url, options.follow.onError);
@@ -157,34 +169,53 @@ export class PostgresLedgerStore implements LedgerStore {
   private async flush(): Promise<void> {
     const batch = this.queue;
     this.queue = [];
+    // A group of one piece runs without a savepoint: its failure rolls back the transaction.
+    const alone = batch.length === 1;
     const outcomes: ({ ok: true; value: unknown } | { ok: false; err: unknown })[] = [];
     let client: pg.PoolClient | undefined;
     let tx: GroupTransaction;
     try {
-      client = await checkout(this.pool);
-      tx = new GroupTransaction(client, this.signer, this.clock, await beginGroup(client), this.keyRegistered, this.salts);
+      client = await checkout(this.writer);
+      tx = new GroupTransaction(client, this.signer, this.clock, await beginGroup(client, !alone), this.keyRegistered, this.salts);
       // Each piece runs in the savepoint `piece`. One the piece rolled back to is the next one's
       // start as it stands; after a piece that held, one round trip releases it and opens the next.
       for (const [k, piece] of batch.entries()) {
-        const outcome = await this.runPiece(client, tx, piece);
+        const outcome = await this.runPiece(client, tx, piece, alone);
         outcomes.push(outcome);
         if (outcome.ok && k < batch.length - 1) await client.query('RELEASE SAVEPOINT piece; SAVEPOINT piece');
       }
-      if (tx.appended.length > 0) await client.query('SELECT pg_notify($1, $2)', [LEDGER_CHANNEL, changeNotice(tx.appended)]);
     } catch (err) {
       await client?.query('ROLLBACK').catch(() => undefined);
       client?.release(true);
       for (const piece of batch) piece.reject(PostgresStoreError.from('unavailable', 'the witnessed write was rolled back', err));
       return;
     }
+    const lone = outcomes[0]!;
+    if (alone && !lone.ok) {
+      // Already rolled back (runPiece): nothing to commit.
+      client.release();
+      batch[0]!.reject(lone.err);
+      return;
+    }
+    const unsent = connectionLost(client);
+    let ended: string | null;
     try {
-      await client.query('COMMIT');
+      ended = lastCommand(await client.query(commitStatement(tx.appended)));
     } catch (err) {
       client.release(true);
-      // Without an answer from the server the transaction may or may not have committed.
+      // Without an answer from the server the transaction may or may not have committed; with
+      // one (the NOTIFY or the COMMIT refused), or on a connection already lost, it did not.
       const state = (err as { code?: unknown }).code;
-      const code = typeof state === 'string' ? 'unavailable' : 'commit_unknown';
+      const code = typeof state === 'string' || unsent ? 'unavailable' : 'commit_unknown';
       for (const piece of batch) piece.reject(PostgresStoreError.from(code, 'COMMIT of the witnessed write failed', err));
+      return;
+    }
+    if (ended !== 'COMMIT') {
+      // The server answers COMMIT with ROLLBACK when the transaction had failed: a piece went on
+      // past a refused statement (caught it and returned). Nothing was written.
+      client.release(true);
+      const refused = new PostgresStoreError('unavailable', `the witnessed write was rolled back: COMMIT ended it with ${ended}`);
+      for (const piece of batch) piece.reject(refused);
       return;
     }
     client.release();
@@ -199,19 +230,23 @@ export class PostgresLedgerStore implements LedgerStore {
     else announce(this.listeners, tx.appended);
   }
 
-  /** One piece in the open savepoint; its failure rolls back its part only (a lost connection is thrown). */
-  private async runPiece(client: pg.PoolClient, tx: GroupTransaction, piece: Piece) {
+  /**
+   * One piece in the open savepoint (or, `alone`, in the transaction itself); its failure rolls
+   * back its part only (a lost connection is thrown).
+   */
+  private async runPiece(client: pg.PoolClient, tx: GroupTransaction, piece: Piece, alone: boolean) {
     const mark = tx.mark();
     let open = true;
     try {
       const value = await piece.work(tx.view(() => open));
       open = false;
-      await tx.settled();
+      const failed = await tx.settled();
+      if (failed) throw failed.err;
       return { ok: true as const, value };
     } catch (err) {
       open = false;
       await tx.settled();
-      await client.query('ROLLBACK TO SAVEPOINT piece');
+      await client.query(alone ? 'ROLLBACK' : 'ROLLBACK TO SAVEPOINT piece');
       tx.rollbackTo(mark);
       return { ok: false as const, err };
     }
@@ -249,12 +284,12 @@ export class PostgresLedgerStore implements LedgerStore {
     return () => this.listeners.delete(listener);
   }
 
-  /** Waits for the writes already submitted, then closes the pool. */
+  /** Waits for the writes already submitted, then closes the pools. */
   async close(): Promise<void> {
     this.closed = true;
     if (this.flushing || this.queue.length > 0) await new Promise<void>((resolve) => (this.onDrained = resolve));
     this.feed?.close();
     await this.follower?.close();
-    await this.pool.end();
+    await Promise.all([this.pool.end(), this.writer.end()]);
   }
 }

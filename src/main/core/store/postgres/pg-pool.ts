@@ -43,6 +43,8 @@ export interface OpenPoolOptions {
    * while holding the ledger lock cannot stall the other instances for ever.
    */
   idleInTransactionMs?: number;
+  /** Each connection sends a query without waiting for the answers before it (pg's pipeline mode). */
+  pipeline?: boolean;
 }
 
 /** A pool for `url`, checked by one round trip, so a bad address or password fails here. */
@@ -53,6 +55,7 @@ export async function openPool(url: string, options: OpenPoolOptions = {}): Prom
     max: options.max ?? 10,
     connectionTimeoutMillis: 10_000,
     idle_in_transaction_session_timeout: options.idleInTransactionMs ?? 30_000,
+    pipeline: options.pipeline ?? false,
   });
   // An idle connection's error would otherwise be an uncaught 'error' event.
   pool.on('error', (err) => options.onIdleError?.(PostgresStoreError.from('unavailable', `connection to ${where} lost`, err)));
@@ -65,20 +68,31 @@ export async function openPool(url: string, options: OpenPoolOptions = {}): Prom
   return pool;
 }
 
+/** Checked-out connections that have reported themselves broken. */
+const lost = new WeakSet<pg.PoolClient>();
+
 /**
  * A pooled connection for a transaction. The pool listens for errors only on idle connections;
  * one checked out here may see the server end its session (a restart, the idle-in-transaction
  * timeout) between queries, which would otherwise be an uncaught 'error' event. Its next query
- * fails with the reason instead.
+ * fails with the reason instead, and connectionLost() says so.
  */
 export async function checkout(pool: pg.Pool): Promise<pg.PoolClient> {
   const client = await pool.connect();
-  const ignore = () => undefined;
-  client.on('error', ignore);
+  const note = () => lost.add(client);
+  client.on('error', note);
   const release = client.release.bind(client);
   client.release = (destroy?: Error | boolean) => {
-    client.off('error', ignore);
+    client.off('error', note);
     release(destroy);
   };
   return client;
+}
+
+/**
+ * Whether a checked-out connection has reported itself broken: the driver then refuses every
+ * query on it without sending it, so a COMMIT asked for after that never reached the server.
+ */
+export function connectionLost(client: pg.PoolClient): boolean {
+  return lost.has(client);
 }

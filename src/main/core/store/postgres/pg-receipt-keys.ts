@@ -1,4 +1,3 @@
-import type pg from 'pg';
 import { Ed25519Verifier, parsePublicKeyPem, publicKeyToPem, type Ed25519Signer } from '../../crypto/ed25519.ts';
 import { isJsonObject, type JsonObject } from '../../json/json-value.ts';
 import type { ReceiptDraft } from '../../ledger/receipt-body.ts';
@@ -51,7 +50,7 @@ export async function registrationSeq(client: PgSession, keyId: string): Promise
   return rows[0] === undefined ? null : Number(rows[0].seq);
 }
 
-export async function recordRegistration(client: pg.PoolClient, signer: Ed25519Signer, seq: number): Promise<void> {
+export async function recordRegistration(client: PgSession, signer: Ed25519Signer, seq: number): Promise<void> {
   await client.query('INSERT INTO receipt_keys (key_id, public_key_pem, seq) VALUES ($1, $2, $3)', [
     signer.keyId,
     publicKeyToPem(signer.publicKey),

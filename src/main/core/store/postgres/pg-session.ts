@@ -1,10 +1,11 @@
 import type pg from 'pg';
 import type { LedgerTransaction } from '../ledger-store.ts';
 import { RecordConflict } from '../record-conflict.ts';
+import type { Prepared } from './pg-prepared.ts';
 
 /** Where a PostgreSQL record store sends its SQL: a pool, or the connection of a witnessed write. */
 export interface PgSession {
-  query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string | Prepared, values?: unknown[]): Promise<pg.QueryResult<R>>;
   /**
    * Inside a transaction, runs one statement in a savepoint of its own, so its failure (a
    * unique key taken) leaves the transaction usable, as a failed statement does on SQLite;
