@@ -3,6 +3,7 @@ import { relayStdioToHttp, connectUpstream, serveStdio, type UpstreamTarget } fr
 import { MCP_PATH } from '../mcp/mcp-http-route.ts';
 import { McpProxy } from '../mcp/proxy.ts';
 import { AgentHttp } from '../mcp/agent-http.ts';
+import { HttpBoundary } from '../mcp/proxy-http-boundary.ts';
 import { pinnedFetch } from '../mcp/pinned-tls.ts';
 import { agentEndpoint, agentToken } from './agent-endpoint.ts';
 import { CliError, type CliOutput } from './cli-error.ts';
@@ -69,8 +70,10 @@ export async function mcpCommand(
       const hold = holdMs(env);
       const upstream = await connectUpstream(upstreamOf(options, rest));
       try {
-        const proxy = new McpProxy(name, upstream, openexec, hold);
-        for (const pin of await proxy.pin()) {
+        const proxy = new McpProxy(name, upstream, hold);
+        // One process, one agent (the token's): the caller is this proxy.
+        const boundary = new HttpBoundary(openexec, name);
+        for (const pin of await proxy.pin(boundary)) {
           if (pin.status === 'changed')
             process.stderr.write(
               `openexec mcp proxy: the definition of mcp:${name}/${pin.name} changed; its calls are refused until the operator accepts it\n`,
@@ -78,7 +81,7 @@ export async function mcpCommand(
         }
         await serveStdio(`openexec-proxy-${name}`, {
           listTools: () => proxy.listTools(),
-          callTool: (t, a, p, s) => proxy.callTool(t, a, p, s),
+          callTool: (t, a, p, s) => proxy.callTool(boundary, t, a, p, s),
         });
       } finally {
         openexec.close();

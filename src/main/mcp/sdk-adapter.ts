@@ -111,8 +111,11 @@ export async function serveStdio(name: string, handlers: ToolHandlers): Promise<
   await closed;
 }
 
-/** Where the upstream MCP server is: a command to start (stdio) or a streamable HTTP URL. */
-export type UpstreamTarget = { command: string; args: string[] } | { url: URL };
+/**
+ * Where the upstream MCP server is: a command to start (stdio; `env` is added to the SDK's
+ * default environment) or a streamable HTTP URL.
+ */
+export type UpstreamTarget = { command: string; args: string[]; env?: Record<string, string>; cwd?: string } | { url: URL };
 
 /** An upstream tool call's answer, as the upstream gave it (MCP CallToolResult). */
 export type UpstreamResult = Record<string, unknown> & { isError?: boolean };
@@ -123,6 +126,8 @@ export interface Upstream {
   callTool(name: string, args: Record<string, unknown>): Promise<UpstreamResult>;
   /** The upstream's process id (stdio), for operators and tests; null over HTTP. */
   readonly pid: number | null;
+  /** The connection has ended (the upstream exited, or close() was called): nothing more can be sent. */
+  readonly closed: boolean;
   close(): Promise<void>;
 }
 
@@ -138,7 +143,15 @@ export async function connectUpstream(target: UpstreamTarget): Promise<Upstream>
   const transport =
     'url' in target
       ? new StreamableHTTPClientTransport(target.url)
-      : new StdioClientTransport({ command: target.command, args: target.args, stderr: 'inherit' });
+      : new StdioClientTransport({
+          command: target.command,
+          args: target.args,
+          stderr: 'inherit',
+          ...(target.env === undefined ? {} : { env: target.env }),
+          ...(target.cwd === undefined ? {} : { cwd: target.cwd }),
+        });
+  let closed = false;
+  client.onclose = () => (closed = true);
   await client.connect(transport);
   return {
     async listTools() {
@@ -160,6 +173,9 @@ export async function connectUpstream(target: UpstreamTarget): Promise<Upstream>
     },
     get pid() {
       return transport instanceof StdioClientTransport ? transport.pid : null;
+    },
+    get closed() {
+      return closed;
     },
     close: () => client.close(),
   };
