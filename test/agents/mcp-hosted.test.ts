@@ -145,6 +145,26 @@ describe('an MCP upstream hosted by the server, at /mcp/NAME', () => {
     expect(reportedFor(h.s, id)).toBe(1);
   }, 60_000);
 
+  test('answered as plain JSON unless the call asks for progress, which needs an event stream', async () => {
+    const call = (meta: Record<string, unknown>) =>
+      fetch(`${h.s.url}/mcp/everything`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${h.token}`,
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          'mcp-protocol-version': '2025-06-18',
+        },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tools/list', params: { _meta: meta } }),
+      });
+    const plain = await call({});
+    expect(plain.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(((await plain.json()) as { result: { tools: unknown[] } }).result.tools.length).toBeGreaterThan(3);
+    const streamed = await call({ progressToken: 'p1' });
+    expect(streamed.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    expect(await streamed.text()).toContain('"tools"');
+  });
+
   test('a request without a valid agent token is refused with 401; an unknown upstream with 404', async () => {
     const initialize = {
       jsonrpc: '2.0',
