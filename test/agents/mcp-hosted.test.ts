@@ -4,10 +4,12 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { loadConfig } from '../../src/main/app/config.ts';
 import { startOpenExec } from '../../src/main/app/openexec-app.ts';
 import { startServer, tempDir, type RunningServer } from '../support/harness.ts';
 import { pendingId } from '../support/pending.ts';
+import { CLI_BIN } from '../support/cli.ts';
 import { rawDb } from '../support/raw-db.ts';
 import { crashMidCall, EVERYTHING, gate, held, pidWith, receipt, reportedFor } from '../support/mcp-upstream.ts';
 
@@ -208,6 +210,27 @@ describe('a hosted upstream whose read-only tools run undecided, and a changed t
       const env = JSON.parse(listed[0]!.text) as Record<string, string>;
       expect(env['HOSTED_BY']).toBe('openexec');
       expect(Object.keys(env).filter((k) => k.startsWith('OPENEXEC_'))).toEqual([]);
+
+      // Claude Desktop starts stdio servers only: `openexec mcp serve --name` relays to /mcp/NAME.
+      const relayed = new Client({ name: 'openexec-test', version: '1.0.0' });
+      await relayed.connect(
+        new StdioClientTransport({
+          command: CLI_BIN,
+          args: ['mcp', 'serve', '--name', 'everything'],
+          env: { ...(process.env as Record<string, string>), OPENEXEC_URL: h.s.url, OPENEXEC_AGENT_TOKEN: h.token },
+          stderr: 'pipe',
+        }),
+      );
+      try {
+        const viaRelay = await relayed.callTool({ name: 'get-sum', arguments: { a: 20, b: 22 } });
+        expect(viaRelay.content).toEqual([{ type: 'text', text: 'The sum of 20 and 22 is 42.' }]);
+        expect(receipt(h.s, gate(viaRelay)['receipt_seq'])).toMatchObject({
+          agent: 'hosted-agent',
+          details: { authorised_by: 'read-only' },
+        });
+      } finally {
+        await relayed.close();
+      }
 
       // What the operator pinned earlier differs from what the upstream offers when it is next started.
       const old = { name: 'echo', description: 'Echoes back the input string (older)', inputSchema: { type: 'object' }, annotations: null };
