@@ -1,7 +1,9 @@
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { rmSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { REPO_ROOT, tempDir } from '../test/support/harness.ts';
 import { spawnServer, waitForExit } from '../test/support/server-process.ts';
 import { cli, CLI_BIN } from '../test/support/cli.ts';
@@ -17,6 +19,14 @@ export interface McpFigures {
   proxyP50ms: number;
   proxyP99ms: number;
   addedP50ms: number;
+  /**
+   * The same call through the server's hosted upstream (OPENEXEC_MCP_UPSTREAMS, /mcp/everything),
+   * made by the SDK's own streamable HTTP client: one HTTP round trip, the gate and the witness
+   * in the server's process, the server's stdio hop to the upstream.
+   */
+  hostedP50ms: number;
+  hostedP99ms: number;
+  hostedAddedP50ms: number;
   /** One loopback HTTP round trip to the server (GET /health) through `fetch` in the same run (the proxy's own client is faster: below). */
   httpRoundTripP50ms: number;
   /**
@@ -35,6 +45,8 @@ export interface McpFigures {
    */
   unaccountedP50ms: number;
   errors: number;
+  /** The machine's 1-minute load average before and after (2 cores: anything near 2 is a busy machine). */
+  loadAverage: { before: number; after: number };
 }
 
 const EVERYTHING = join(REPO_ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js');
@@ -51,12 +63,16 @@ async function connected(command: string, args: string[], env?: Record<string, s
  * interleaved in rounds so that a busy neighbour weighs on both alike.
  */
 export async function benchMcp(calls: number): Promise<McpFigures> {
+  const loadBefore = loadavg()[0]!;
   const dataDir = tempDir('openexec-bench-');
+  const upstreams = join(tempDir('openexec-bench-'), 'upstreams.json');
+  writeFileSync(upstreams, JSON.stringify({ upstreams: { everything: { command: process.execPath, args: [EVERYTHING, 'stdio'] } } }));
   const server = await spawnServer({
     OPENEXEC_DATA_DIR: dataDir,
     OPENEXEC_MODE: 'clawshield',
     OPENEXEC_ALLOWED_ACTIONS: 'mcp:everything/*',
     OPENEXEC_MCP_READ_ONLY_DIRECT: 'everything',
+    OPENEXEC_MCP_UPSTREAMS: upstreams,
   });
   const clients: Client[] = [];
   let errors = 0;
@@ -70,7 +86,13 @@ export async function benchMcp(calls: number): Promise<McpFigures> {
       OPENEXEC_URL: server.url,
       OPENEXEC_AGENT_TOKEN: token,
     });
-    clients.push(direct, proxy);
+    const hosted = new Client({ name: 'openexec-bench', version: '1.0.0' });
+    await hosted.connect(
+      new StreamableHTTPClientTransport(new URL(`${server.url}/mcp/everything`), {
+        requestInit: { headers: { authorization: `Bearer ${token}` } },
+      }),
+    );
+    clients.push(direct, proxy, hosted);
     const http = new AgentHttp(server.url, token);
     const pinned = await http.expectOk('POST', `${PROXY_PATH}/tools`, { server: 'everything', tools: (await direct.listTools()).tools });
     const echo = (pinned.body['tools'] as { name: string; definition_hash: string }[]).find((t) => t.name === 'echo')!;
@@ -95,9 +117,11 @@ export async function benchMcp(calls: number): Promise<McpFigures> {
     for (let i = 0; i < 50; i++) {
       await once(direct, i);
       await once(proxy, i);
+      await once(hosted, i);
     }
     const d: number[] = [];
     const p: number[] = [];
+    const hp: number[] = [];
     const h: number[] = [];
     const a: number[] = [];
     const g: number[] = [];
@@ -106,6 +130,7 @@ export async function benchMcp(calls: number): Promise<McpFigures> {
     for (let r = 0; r < rounds; r++) {
       for (let i = 0; i < calls / rounds; i++) d.push(await once(direct, i));
       for (let i = 0; i < calls / rounds; i++) p.push(await once(proxy, i));
+      for (let i = 0; i < calls / rounds; i++) hp.push(await once(hosted, i));
       for (let i = 0; i < calls / rounds; i++) {
         const t0 = performance.now();
         await (await fetch(`${server.url}/health`)).text();
@@ -120,9 +145,10 @@ export async function benchMcp(calls: number): Promise<McpFigures> {
       }
     }
     http.close();
-    for (const xs of [h, d, p, a, g, w]) xs.sort((x, y) => x - y);
+    for (const xs of [h, d, p, hp, a, g, w]) xs.sort((x, y) => x - y);
     const directP50ms = percentile(d, 50);
     const proxyP50ms = percentile(p, 50);
+    const hostedP50ms = percentile(hp, 50);
     const gateP50ms = percentile(g, 50);
     const witnessP50ms = percentile(w, 50);
     return {
@@ -131,6 +157,9 @@ export async function benchMcp(calls: number): Promise<McpFigures> {
       proxyP50ms,
       proxyP99ms: percentile(p, 99),
       addedP50ms: Math.round((proxyP50ms - directP50ms) * 1000) / 1000,
+      hostedP50ms,
+      hostedP99ms: percentile(hp, 99),
+      hostedAddedP50ms: Math.round((hostedP50ms - directP50ms) * 1000) / 1000,
       httpRoundTripP50ms: percentile(h, 50),
       agentHttpRoundTripP50ms: percentile(a, 50),
       gateP50ms,
@@ -138,11 +167,13 @@ export async function benchMcp(calls: number): Promise<McpFigures> {
       // The agent's hop to the proxy costs about what the whole direct call does.
       unaccountedP50ms: Math.round((proxyP50ms - 2 * directP50ms - gateP50ms - witnessP50ms) * 1000) / 1000,
       errors,
+      loadAverage: { before: loadBefore, after: loadavg()[0]! },
     };
   } finally {
     for (const c of clients) await c.close();
     server.child.kill('SIGTERM');
     await waitForExit(server.child);
     rmSync(dataDir, { recursive: true, force: true });
+    rmSync(dirname(upstreams), { recursive: true, force: true });
   }
 }

@@ -1,16 +1,12 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { REPO_ROOT, startServer, tempDir, type RunningServer } from '../support/harness.ts';
+import { startServer, tempDir, type RunningServer } from '../support/harness.ts';
 import { pendingId } from '../support/pending.ts';
 import { CLI_BIN } from '../support/cli.ts';
 import { rawDb } from '../support/raw-db.ts';
-
-/** A real third-party MCP server from the registry, over stdio. */
-const EVERYTHING = join(REPO_ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js');
+import { crashMidCall, EVERYTHING, gate, held, receipt, reportedFor } from '../support/mcp-upstream.ts';
 
 interface Proxied {
   client: Client;
@@ -37,25 +33,6 @@ async function proxied(s: RunningServer, token: string, hold = '1'): Promise<Pro
   );
   return { client, marker };
 }
-
-function pidWith(marker: string): number | null {
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      // The proxy's own command line names it too (after --): the upstream is the one not running our CLI.
-      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-      if (cmdline.includes(marker) && !cmdline.includes('openexec-cli')) return Number(entry);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return null;
-}
-
-const gate = (r: { _meta?: Record<string, unknown> }) => r._meta?.['openexec/gate'] as Record<string, any>;
-const receipt = (s: RunningServer, seq: number) =>
-  JSON.parse(rawDb(s.app.core).prepare('SELECT body FROM receipts WHERE seq = ?').pluck().get(seq) as string);
-const held = { onprogress: () => {}, resetTimeoutOnProgress: true, timeout: 120_000 };
 
 describe('openexec mcp proxy in front of @modelcontextprotocol/server-everything', () => {
   let s: RunningServer;
@@ -125,29 +102,12 @@ describe('openexec mcp proxy in front of @modelcontextprotocol/server-everything
   });
 
   test('the upstream crashing mid-call: outcome_unknown in the receipt, and the call is never sent again', async () => {
-    const call = p.client.callTool({ name: 'trigger-long-running-operation', arguments: { duration: 30, steps: 30 } }, undefined, held);
-    const id = await pendingId(s, (p) => p.action === 'mcp:everything/trigger-long-running-operation');
-    await s.app.console.approve({ id });
-    const upstream = pidWith(p.marker);
-    expect(upstream).not.toBeNull();
-    // The approval is seen at once (the proxy long-polls); give the forwarded call a moment to arrive.
-    await new Promise((r) => setTimeout(r, 1500));
-    process.kill(upstream!, 'SIGKILL');
-    const r = await call;
-    expect(r.isError).toBe(true);
-    expect(gate(r)).toMatchObject({ outcome: 'outcome_unknown', proposal_id: id });
-    expect(receipt(s, gate(r)['receipt_seq'])).toMatchObject({
-      event: 'reported',
-      proposal_id: id,
-      details: { outcome: 'outcome_unknown', matched: true },
-    });
-    const reported = rawDb(s.app.core).prepare("SELECT count(*) FROM receipts WHERE event = 'reported' AND proposal_id = ?").pluck();
-    expect(reported.get(id)).toBe(1);
+    const { id } = await crashMidCall(s, p.client, p.marker);
     // Nothing resends it: the proxy is still there, and a later call is a new request needing its own decision.
     const later = await p.client.callTool({ name: 'echo', arguments: { message: 'after the crash' } });
     expect(gate(later)).toMatchObject({ outcome: 'pending' });
     expect(gate(later)['proposal_id']).not.toBe(id);
-    expect(reported.get(id)).toBe(1);
+    expect(reportedFor(s, id)).toBe(1);
   }, 60_000);
 });
 

@@ -6,8 +6,8 @@ import { BUILTIN_ACTIONS } from '../core/actions/builtin-actions.ts';
 import type { LoadedManifest } from '../core/openexec-core.ts';
 import { ConfigError } from './config.ts';
 
-/** Reads and validates the manifest; any problem is one ConfigError line naming file, action and field. */
-export function loadActionsManifest(file: string, dataDir: string, env: Record<string, string | undefined>): LoadedManifest {
+/** A .yaml, .yml or .json file the operator wrote, parsed; any problem is one ConfigError line naming the file (and line). */
+export function readOperatorFile(file: string): unknown {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -15,11 +15,10 @@ export function loadActionsManifest(file: string, dataDir: string, env: Record<s
     throw new ConfigError(`${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
   }
   const ext = extname(file).toLowerCase();
-  let tree: unknown;
   try {
-    if (ext === '.json') tree = JSON.parse(text);
-    else if (ext === '.yaml' || ext === '.yml') tree = parseYaml(text);
-    else throw new ConfigError(`${file}: unknown extension '${ext}' (use .yaml, .yml or .json)`);
+    if (ext === '.json') return JSON.parse(text);
+    if (ext === '.yaml' || ext === '.yml') return parseYaml(text);
+    throw new ConfigError(`${file}: unknown extension '${ext}' (use .yaml, .yml or .json)`);
   } catch (err) {
     if (err instanceof ConfigError) throw err;
     const where = err instanceof YAMLParseError && err.linePos ? `line ${err.linePos[0].line}: ` : '';
@@ -27,6 +26,11 @@ export function loadActionsManifest(file: string, dataDir: string, env: Record<s
       err instanceof YAMLParseError ? err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '') : (err as Error).message;
     throw new ConfigError(`${file}: ${where}${message}`);
   }
+}
+
+/** Reads and validates the manifest; any problem is one ConfigError line naming file, action and field. */
+export function loadActionsManifest(file: string, dataDir: string, env: Record<string, string | undefined>): LoadedManifest {
+  const tree = readOperatorFile(file);
   try {
     return { path: file, ...buildManifest(tree, { dataDir, env }, Object.keys(BUILTIN_ACTIONS)) };
   } catch (err) {

@@ -58,6 +58,8 @@ export interface OpenExecConfig {
   mcpHoldSeconds: number;
   /** OPENEXEC_MCP_READ_ONLY_DIRECT: proxied servers whose read-only tools run with no decision (still witnessed). */
   mcpReadOnlyDirect: string[];
+  /** OPENEXEC_MCP_UPSTREAMS: the file declaring the MCP servers this server hosts at /mcp/NAME; null for none. */
+  mcpUpstreamsFile: string | null;
   /** Where the manifest's environment references (`{env: NAME}`, `inherit_env`) are read. */
   env: Env;
   /** OPENEXEC_REQUEST_TIMEOUT: a request's headers and body must arrive within this. */
@@ -207,6 +209,9 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): OpenExecC
   const actionsFile = actionsRaw ? resolve(actionsRaw) : existsSync(defaultActions) ? defaultActions : null;
   if (actionsRaw && !existsSync(actionsFile!)) fail('OPENEXEC_ACTIONS', `${actionsFile} does not exist`);
 
+  const mcpUpstreamsFile = fileOf(env, 'OPENEXEC_MCP_UPSTREAMS');
+  if (mcpUpstreamsFile !== null && !existsSync(mcpUpstreamsFile)) fail('OPENEXEC_MCP_UPSTREAMS', `${mcpUpstreamsFile} does not exist`);
+
   const allowNonLoopback = options.allowNonLoopback === true || truthy(env, 'OPENEXEC_ALLOW_NON_LOOPBACK');
 
   const maxConnections = positiveInt(env, 'OPENEXEC_MAX_CONNECTIONS', 2048, 100_000);
@@ -247,6 +252,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): OpenExecC
     hookHoldSeconds: positiveInt(env, 'OPENEXEC_HOOK_HOLD_SECONDS', 50, 3600),
     mcpHoldSeconds: positiveInt(env, 'OPENEXEC_MCP_HOLD_SECONDS', 50, 3600),
     mcpReadOnlyDirect: serverNames(env, 'OPENEXEC_MCP_READ_ONLY_DIRECT'),
+    mcpUpstreamsFile,
     env,
     requestTimeoutSeconds: positiveInt(env, 'OPENEXEC_REQUEST_TIMEOUT', 10, 300),
     maxConnections,

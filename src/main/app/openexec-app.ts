@@ -19,6 +19,10 @@ import { registerClaudeCodeHook } from '../api/claude-code-hook.ts';
 import { McpGateway } from '../mcp/gateway.ts';
 import { registerMcpRoute } from '../mcp/mcp-http-route.ts';
 import { registerProxyRoutes } from '../mcp/proxy-routes.ts';
+import { ProxyGate } from '../mcp/proxy-gate.ts';
+import { registerHostedRoutes } from '../mcp/hosted-route.ts';
+import { closeHostedUpstreams, startHostedUpstreams, UpstreamStartError, type HostedUpstream } from '../mcp/hosted-upstreams.ts';
+import { loadMcpUpstreams } from './mcp-upstreams.ts';
 import { registerConsoleRoutes } from '../api/console-routes.ts';
 import { registerProofRoutes } from '../api/proof-routes.ts';
 import { registerConsoleChallenge } from '../api/console-challenge.ts';
@@ -99,6 +103,7 @@ export async function startOpenExec(config: OpenExecConfig, options: StartOption
   const tls = loadTlsFiles(config);
   const bind = bindWarnings(config, tls !== null);
   const manifest = config.actionsFile === null ? null : loadActionsManifest(config.actionsFile, config.dataDir, config.env);
+  const upstreamTargets = config.mcpUpstreamsFile === null ? [] : loadMcpUpstreams(config.mcpUpstreamsFile, config.env);
   const lock = lockDataDir(config.dataDir);
   let core: OpenExecCore;
   try {
@@ -142,6 +147,18 @@ export async function startOpenExec(config: OpenExecConfig, options: StartOption
     tenantId: config.tenantId,
   });
   const grants = new GrantService(core);
+  const proxyGate = new ProxyGate(core, proposals, config.mcpReadOnlyDirect);
+  const mcpHoldMs = config.mcpHoldSeconds * 1000;
+  // Started (and their tools pinned, with receipts) before the API listens: a bad upstream stops start-up.
+  let hosted: Map<string, HostedUpstream>;
+  try {
+    hosted = await startHostedUpstreams(upstreamTargets, proxyGate, mcpHoldMs);
+  } catch (err) {
+    core.close();
+    await log.close();
+    lock.release();
+    throw err instanceof UpstreamStartError ? new ConfigError(`OPENEXEC_MCP_UPSTREAMS: ${err.message}`) : err;
+  }
   const retention =
     config.retentionMs === null
       ? null
@@ -196,8 +213,9 @@ export async function startOpenExec(config: OpenExecConfig, options: StartOption
       app.get('/events', (_req, reply) => stream(reply));
       registerProposalRoutes(app, proposals, core, agentAuth);
       registerClaudeCodeHook(app, core, proposals, agentAuth, config.hookHoldSeconds * 1000);
-      registerMcpRoute(app, new McpGateway(core, proposals, { holdMs: config.mcpHoldSeconds * 1000 }), agentAuth);
-      registerProxyRoutes(app, core, proposals, agentAuth, config.mcpReadOnlyDirect);
+      registerMcpRoute(app, new McpGateway(core, proposals, { holdMs: mcpHoldMs }), agentAuth);
+      registerProxyRoutes(app, proxyGate, agentAuth);
+      registerHostedRoutes(app, hosted, proxyGate, proposals, agentAuth);
       registerProofRoutes(app, core.proofs);
       registerMetricsRoute(app, metrics);
       registerConsoleRoutes(app, consoleApi, token, stream);
@@ -207,6 +225,7 @@ export async function startOpenExec(config: OpenExecConfig, options: StartOption
   try {
     await http.listen({ host: config.host, port: config.port });
   } catch (err) {
+    await closeHostedUpstreams(hosted);
     core.close();
     await log.close();
     lock.release();
@@ -232,6 +251,7 @@ export async function startOpenExec(config: OpenExecConfig, options: StartOption
     core.checkpoints.stop();
     retention?.stop();
     await http.close();
+    await closeHostedUpstreams(hosted);
     core.close();
     await log.close();
     lock.release();
@@ -266,6 +286,7 @@ export async function startOpenExec(config: OpenExecConfig, options: StartOption
         clearTimeout(force);
       }
       rmSync(infoFile, { force: true });
+      await closeHostedUpstreams(hosted);
       core.close();
       log.logger.info('stopped');
       await log.close();

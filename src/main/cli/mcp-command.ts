@@ -3,6 +3,7 @@ import { relayStdioToHttp, connectUpstream, serveStdio, type UpstreamTarget } fr
 import { MCP_PATH } from '../mcp/mcp-http-route.ts';
 import { McpProxy } from '../mcp/proxy.ts';
 import { AgentHttp } from '../mcp/agent-http.ts';
+import { HttpBoundary } from '../mcp/proxy-http-boundary.ts';
 import { pinnedFetch } from '../mcp/pinned-tls.ts';
 import { agentEndpoint, agentToken } from './agent-endpoint.ts';
 import { CliError, type CliOutput } from './cli-error.ts';
@@ -22,6 +23,12 @@ function holdMs(env: NodeJS.ProcessEnv): number {
   return Number(raw) * 1000;
 }
 
+function serverName(command: string, name: string | undefined): string {
+  if (name === undefined || !/^[A-Za-z0-9._-]{1,64}$/.test(name))
+    throw new CliError(`${command}: --name NAME required (1-64 letters, digits, '.', '_' or '-')`, 2);
+  return name;
+}
+
 function upstreamOf(options: McpOptions, command: readonly string[]): UpstreamTarget {
   if (options.url !== undefined) {
     if (command.length > 0) throw new CliError('mcp proxy: give --url or a command after --, not both', 2);
@@ -39,7 +46,7 @@ function upstreamOf(options: McpOptions, command: readonly string[]): UpstreamTa
 /**
  * `openexec mcp serve`: the gateway on stdio for MCP clients that start their servers (Claude
  * Desktop, Cursor, Claude Code), relayed to the running OpenExec's /mcp as the agent in
- * OPENEXEC_AGENT_TOKEN. `openexec mcp proxy --name NAME -- COMMAND …`: an upstream MCP server
+ * OPENEXEC_AGENT_TOKEN (`--name NAME`: to the upstream it hosts at /mcp/NAME). `openexec mcp proxy --name NAME -- COMMAND …`: an upstream MCP server
  * behind the boundary. `openexec mcp accept mcp:NAME/TOOL`: the operator accepts a changed
  * upstream tool definition. stdout carries MCP messages only; errors go to stderr.
  */
@@ -55,22 +62,24 @@ export async function mcpCommand(
   switch (sub) {
     case 'serve': {
       if (rest.length > 0) throw new CliError(`mcp serve: unexpected argument '${rest[0]}'`, 2);
+      // With --name, a hosted upstream's route (/mcp/NAME) instead of the gateway's.
+      const path = options.name === undefined ? MCP_PATH : `${MCP_PATH}/${serverName('mcp serve', options.name)}`;
       const token = agentToken(env);
       const { base, tls } = agentEndpoint(env, where.dataDir, where.trust);
-      await relayStdioToHttp(new URL(MCP_PATH, base), token, tls === null ? undefined : pinnedFetch(tls));
+      await relayStdioToHttp(new URL(path, base), token, tls === null ? undefined : pinnedFetch(tls));
       return 0;
     }
     case 'proxy': {
-      const name = options.name;
-      if (name === undefined || !/^[A-Za-z0-9._-]{1,64}$/.test(name))
-        throw new CliError("mcp proxy: --name NAME required (1-64 letters, digits, '.', '_' or '-')", 2);
+      const name = serverName('mcp proxy', options.name);
       const { base, tls } = agentEndpoint(env, where.dataDir, where.trust);
       const openexec = new AgentHttp(base, agentToken(env), tls);
       const hold = holdMs(env);
       const upstream = await connectUpstream(upstreamOf(options, rest));
       try {
-        const proxy = new McpProxy(name, upstream, openexec, hold);
-        for (const pin of await proxy.pin()) {
+        const proxy = new McpProxy(name, upstream, hold);
+        // One process, one agent (the token's): the caller is this proxy.
+        const boundary = new HttpBoundary(openexec, name);
+        for (const pin of await proxy.pin(boundary)) {
           if (pin.status === 'changed')
             process.stderr.write(
               `openexec mcp proxy: the definition of mcp:${name}/${pin.name} changed; its calls are refused until the operator accepts it\n`,
@@ -78,7 +87,7 @@ export async function mcpCommand(
         }
         await serveStdio(`openexec-proxy-${name}`, {
           listTools: () => proxy.listTools(),
-          callTool: (t, a, p, s) => proxy.callTool(t, a, p, s),
+          callTool: (t, a, p, s) => proxy.callTool(boundary, t, a, p, s),
         });
       } finally {
         openexec.close();

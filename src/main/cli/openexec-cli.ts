@@ -46,9 +46,10 @@ commands:
   agents add NAME | list | revoke NAME
                                       register an agent (its token is printed once; only its hash
                                       is kept), list agents, or revoke one's token at once
-  mcp serve                           the MCP gateway on stdio (allowed actions as tools, each call a
+  mcp serve [--name NAME]             the MCP gateway on stdio (allowed actions as tools, each call a
                                       proposal), relayed to the running OpenExec's /mcp as the agent
-                                      in OPENEXEC_AGENT_TOKEN (OPENEXEC_URL or server.json)
+                                      in OPENEXEC_AGENT_TOKEN (OPENEXEC_URL or server.json); with
+                                      --name, the upstream the server hosts at /mcp/NAME
   mcp proxy --name NAME [--url URL] [-- COMMAND ARGS…]
                                       an upstream MCP server behind the boundary: its tool definitions
                                       pinned, every call a proposal for mcp:NAME/TOOL, forwarded once

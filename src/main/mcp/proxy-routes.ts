@@ -1,15 +1,10 @@
 import { z } from 'zod';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { OpenExecCore } from '../core/openexec-core.ts';
-import type { ProposalService } from '../core/proposals/proposal-service.ts';
-import { isClientExecuted } from '../core/actions/client-executed.ts';
-import { recordClientReport } from '../core/proposals/client-report.ts';
-import { isJsonObject, type JsonObject, type JsonValue } from '../core/json/json-value.ts';
 import { Refusal } from '../core/errors.ts';
 import type { AgentAuth } from '../api/agent-auth.ts';
 import { proposalWire } from '../api/proposal-routes.ts';
 import { sendJson, sendRaw } from '../api/reply.ts';
-import { fromPlainJson } from './plain-json.ts';
+import type { ProxyGate } from './proxy-gate.ts';
 
 export const PROXY_PATH = '/mcp-proxy';
 
@@ -46,12 +41,6 @@ const reportBody = z.strictObject({
   result: z.unknown().nullable(),
 });
 
-function json(v: unknown, what: string): JsonObject {
-  const j = fromPlainJson(v);
-  if (j === undefined || !isJsonObject(j)) throw new Refusal('invalid_request', `${what} must be a JSON object`);
-  return j;
-}
-
 function parsed<T>(schema: z.ZodType<T>, req: FastifyRequest): T {
   let raw: unknown;
   try {
@@ -64,12 +53,6 @@ function parsed<T>(schema: z.ZodType<T>, req: FastifyRequest): T {
   return r.data;
 }
 
-/**
- * What `openexec mcp proxy` asks of the running OpenExec, as an agent with a token: pin the
- * upstream's tool definitions, gate a call (a proposal for `mcp:SERVER/TOOL` bound to the pinned
- * definition, or no decision for a read-only tool of a server the operator named), and witness
- * how the forwarded call ended.
- */
 /** Refusals here carry their code as well, so that the proxy can name the outcome. */
 function withCodes(
   handler: (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>,
@@ -84,52 +67,25 @@ function withCodes(
   };
 }
 
-export function registerProxyRoutes(
-  app: FastifyInstance,
-  core: OpenExecCore,
-  proposals: ProposalService,
-  agentAuth: AgentAuth,
-  readOnlyDirect: readonly string[],
-): void {
+/**
+ * What `openexec mcp proxy` asks of the running OpenExec, as an agent with a token: pin the
+ * upstream's tool definitions, gate a call (a proposal for `mcp:SERVER/TOOL` bound to the pinned
+ * definition, or no decision for a read-only tool of a server the operator named), and witness
+ * how the forwarded call ended (the same ProxyGate a hosted upstream calls in-process).
+ */
+export function registerProxyRoutes(app: FastifyInstance, gate: ProxyGate, agentAuth: AgentAuth): void {
   const agentOf = async (req: FastifyRequest): Promise<string> => {
     const agent = await agentAuth.of(req);
     if (agent === null) throw new Refusal('unauthorized', 'Agent token required for the MCP proxy (Authorization: Bearer <agent-token>)');
     return agent;
   };
-  const actionOf = (srv: string, tool: string): string => {
-    const action = `mcp:${srv}/${tool}`;
-    if (!isClientExecuted(action)) throw new Refusal('invalid_request', `'${action}' is not an MCP tool action name`);
-    return action;
-  };
-  /** A read-only tool (by its pinned definition) of a server the operator named may run undecided. */
-  const runsUndecided = async (srv: string, action: string): Promise<boolean> =>
-    readOnlyDirect.includes(srv) &&
-    (await core.allowList.allowsNow(action)) &&
-    ((await core.toolPins.definitionOf(action))?.['annotations'] as { readOnlyHint?: unknown } | null)?.readOnlyHint === true;
 
   app.post(
     `${PROXY_PATH}/tools`,
     withCodes(async (req, reply) => {
       await agentOf(req);
       const body = parsed(toolsBody, req);
-      const tools = [];
-      // One after another, in the listing's order: each new pin is a receipt.
-      for (const t of body.tools) {
-        const action = actionOf(body.server, t.name);
-        const definition = json(
-          { name: t.name, description: t.description ?? null, inputSchema: t.inputSchema, annotations: t.annotations ?? null },
-          'a tool definition',
-        );
-        const pin = await core.toolPins.observe(action, definition);
-        tools.push({
-          name: t.name,
-          action,
-          definition_hash: pin.hash,
-          status: pin.status,
-          ...(pin.status === 'changed' ? { pinned_hash: pin.pinnedHash } : {}),
-        });
-      }
-      sendJson(reply, 200, { tools });
+      sendJson(reply, 200, { tools: await gate.pin(body.server, body.tools) });
     }),
   );
 
@@ -138,24 +94,9 @@ export function registerProxyRoutes(
     withCodes(async (req, reply) => {
       const agent = await agentOf(req);
       const body = parsed(callBody, req);
-      const action = actionOf(body.server, body.tool);
-      const pinned = await core.toolPins.hashOf(action);
-      if (pinned === null) throw new Refusal('not_found', `'${action}' has no pinned definition: the proxy must list it first`);
-      if (pinned !== body.definition_hash) {
-        throw new Refusal(
-          'definition_changed',
-          `The definition of '${action}' changed since it was pinned (pinned ${pinned}, now ${body.definition_hash}): refused until the operator accepts it`,
-        );
-      }
-      if (await runsUndecided(body.server, action)) return sendJson(reply, 200, { decision: 'direct' });
-      const { proposal } = await proposals.propose({
-        action,
-        payload: json(body.arguments, 'arguments'),
-        nonce: body.nonce,
-        context: `MCP tools/call through openexec mcp proxy --name ${body.server}`,
-        agent,
-      });
-      sendRaw(reply, 202, proposalWire(proposal, null));
+      const decided = await gate.call(agent, body, `openexec mcp proxy --name ${body.server}`);
+      if (decided.decision === 'direct') return sendJson(reply, 200, { decision: 'direct' });
+      sendRaw(reply, 202, proposalWire(decided.proposal, null));
     }),
   );
 
@@ -164,22 +105,7 @@ export function registerProxyRoutes(
     withCodes(async (req, reply) => {
       const agent = await agentOf(req);
       const body = parsed(reportBody, req);
-      const action = actionOf(body.server, body.tool);
-      const proposal = body.proposal_id === null ? null : ((await proposals.get(body.proposal_id)) ?? null);
-      if (proposal !== null && proposal.agent !== agent) throw new Refusal('not_found', `No proposal ${body.proposal_id}`);
-      const result = body.result === null ? null : fromPlainJson(body.result);
-      const receipt = await recordClientReport(core, {
-        client: 'mcp-proxy',
-        action,
-        payload: json(body.arguments, 'arguments'),
-        nonce: body.nonce,
-        agent,
-        proposal,
-        outcome: body.outcome,
-        result: (result ?? null) as JsonValue | null,
-        readOnlyDirect: proposal === null && (await runsUndecided(body.server, action)),
-      });
-      sendJson(reply, 200, { receipt_seq: receipt.seq });
+      sendJson(reply, 200, { receipt_seq: await gate.report(agent, { ...body, result: body.result ?? null }) });
     }),
   );
 }

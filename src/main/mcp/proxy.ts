@@ -4,11 +4,10 @@ import { requestHash as hashRequest } from '../core/json/request-hash.ts';
 import { canonicalJson } from '../core/json/canonical.ts';
 import { isJsonObject } from '../core/json/json-value.ts';
 import { Refusal } from '../core/errors.ts';
-import { PROXY_PATH } from './proxy-routes.ts';
 import { fromPlainJson } from './plain-json.ts';
 import { refused, type GateMeta, type ProgressReport, type ToolCallResult, type ToolDescriptor } from './gate-result.ts';
-import type { AgentHttp } from './agent-http.ts';
 import type { Upstream, UpstreamResult } from './sdk-adapter.ts';
+import type { ProxyCall, ProxyReport, ToolPinAnswer } from './proxy-gate.ts';
 import { PROGRESS_EVERY_MS } from './gateway.ts';
 
 const MAX_HOLD_WITH_PROGRESS_MS = 3600_000;
@@ -18,10 +17,34 @@ interface PinnedTool {
   definitionHash: string;
 }
 
+/** A proposal's state as the proxy needs it. */
+export interface ProposalState {
+  status: string;
+  reason: string | null;
+  request_hash: string;
+}
+
+/**
+ * How the proxy reaches the boundary (ProxyGate): over HTTP with an agent's token (`openexec mcp
+ * proxy`, proxy-http-boundary.ts) or in the server's own process for one agent (a hosted
+ * upstream, proxy-local-boundary.ts). Refusals are thrown as `Refusal`s with their codes.
+ */
+export interface ProxyBoundary {
+  /** Whose calls these are: a retry joins only the same caller's proposal. */
+  readonly caller: string;
+  pin(server: string, tools: ToolDescriptor[]): Promise<Pick<ToolPinAnswer, 'name' | 'definition_hash' | 'status'>[]>;
+  gate(call: ProxyCall): Promise<{ direct: true } | { direct: false; id: string }>;
+  /** The proposal's state once decided, or after `ms` still pending. */
+  wait(id: string, ms: number): Promise<ProposalState>;
+  /** Witnesses a forwarded call; the receipt's sequence number. */
+  report(report: ProxyReport): Promise<number>;
+}
+
 type Gate = { kind: 'direct' } | { kind: 'approved'; proposalId: string } | { kind: 'answer'; result: ToolCallResult };
 
 /**
- * `openexec mcp proxy`: the upstream's tools, each call gated by the running OpenExec. An
+ * An upstream MCP server behind the boundary (`openexec mcp proxy`, or an upstream the server
+ * hosts): the upstream's tools, each call gated by OpenExec through a ProxyBoundary. An
  * approved call is forwarded exactly once and its outcome witnessed; if the upstream dies or its
  * answer is lost after forwarding, the receipt says `outcome_unknown` and nothing is resent.
  */
@@ -34,15 +57,13 @@ export class McpProxy {
   constructor(
     private readonly server: string,
     private readonly upstream: Upstream,
-    private readonly openexec: AgentHttp,
     private readonly holdMs: number,
   ) {}
 
   /** Lists the upstream's tools and has OpenExec pin (or compare) each definition. */
-  async pin(): Promise<{ name: string; status: string }[]> {
+  async pin(boundary: Pick<ProxyBoundary, 'pin'>): Promise<{ name: string; status: string }[]> {
     const listed = await this.upstream.listTools();
-    const { body } = await this.openexec.expectOk('POST', `${PROXY_PATH}/tools`, { server: this.server, tools: listed });
-    const pins = body['tools'] as { name: string; definition_hash: string; status: string }[];
+    const pins = await boundary.pin(this.server, listed);
     this.tools = new Map(
       listed.map((t) => [t.name, { descriptor: t, definitionHash: pins.find((p) => p.name === t.name)!.definition_hash }]),
     );
@@ -53,7 +74,13 @@ export class McpProxy {
     return [...this.tools.values()].map((t) => t.descriptor);
   }
 
-  async callTool(name: string, args: unknown, progress: ProgressReport | null, signal: AbortSignal): Promise<ToolCallResult> {
+  async callTool(
+    boundary: ProxyBoundary,
+    name: string,
+    args: unknown,
+    progress: ProgressReport | null,
+    signal: AbortSignal,
+  ): Promise<ToolCallResult> {
     const tool = this.tools.get(name);
     if (!tool) return refused('unknown_action', `The upstream '${this.server}' has no tool '${name}'`);
     const payload = fromPlainJson(args ?? {});
@@ -63,7 +90,16 @@ export class McpProxy {
     const nonce = `mcp-proxy-${randomUUID()}`;
     let gate: Gate;
     try {
-      gate = await this.gate(name, tool, approvedArgs, nonce, hashRequest(`mcp:${this.server}/${name}`, payload), progress, signal);
+      gate = await this.gate(
+        boundary,
+        name,
+        tool,
+        approvedArgs,
+        nonce,
+        hashRequest(`mcp:${this.server}/${name}`, payload),
+        progress,
+        signal,
+      );
     } catch (err) {
       if (err instanceof Refusal) return refused(err.code, err.detail);
       return refused(
@@ -77,10 +113,11 @@ export class McpProxy {
         return refused('approval_used', `Proposal ${gate.proposalId} was already forwarded for another call`);
       this.forwarded.add(gate.proposalId);
     }
-    return this.forward(name, approvedArgs, nonce, gate.kind === 'approved' ? gate.proposalId : null);
+    return this.forward(boundary, name, approvedArgs, nonce, gate.kind === 'approved' ? gate.proposalId : null);
   }
 
   private async gate(
+    boundary: ProxyBoundary,
     name: string,
     tool: PinnedTool,
     args: Record<string, unknown>,
@@ -89,32 +126,31 @@ export class McpProxy {
     progress: ProgressReport | null,
     signal: AbortSignal,
   ): Promise<Gate> {
-    const agentKey = this.server;
+    const agentKey = boundary.caller;
     let id = this.joins.joined(agentKey, requestHash);
     if (id === null) {
-      const { status, body } = await this.openexec.expectOk('POST', `${PROXY_PATH}/call`, {
+      const decided = await boundary.gate({
         server: this.server,
         tool: name,
         arguments: args,
         definition_hash: tool.definitionHash,
         nonce,
       });
-      if (status === 200 && body['decision'] === 'direct') return { kind: 'direct' };
-      id = body['id'] as string;
+      if (decided.direct) return { kind: 'direct' };
+      id = decided.id;
     }
     const deadline = Date.now() + (progress ? MAX_HOLD_WITH_PROGRESS_MS : this.holdMs);
     let step = 0;
-    let row: Record<string, unknown>;
+    let row: ProposalState;
     for (;;) {
-      const wait = Math.max(0, Math.min(PROGRESS_EVERY_MS, deadline - Date.now()));
-      row = (await this.openexec.expectOk('GET', `/proposals/${id}?wait=${(wait / 1000).toFixed(3)}`)).body;
-      if (row['status'] !== 'pending' || Date.now() >= deadline || signal.aborted) break;
+      row = await boundary.wait(id, Math.max(0, Math.min(PROGRESS_EVERY_MS, deadline - Date.now())));
+      if (row.status !== 'pending' || Date.now() >= deadline || signal.aborted) break;
       if (progress) await progress(++step, `Waiting for the OpenExec operator's decision on proposal ${id}`);
     }
-    const status = row['status'] as string;
+    const status = row.status;
     if (status === 'pending') {
       this.joins.remember(agentKey, requestHash, id);
-      const meta: GateMeta = { outcome: 'pending', proposal_id: id, request_hash: row['request_hash'] as string, retry: true };
+      const meta: GateMeta = { outcome: 'pending', proposal_id: id, request_hash: row.request_hash, retry: true };
       return {
         kind: 'answer',
         result: {
@@ -131,7 +167,7 @@ export class McpProxy {
     }
     this.joins.settled(agentKey, requestHash, null, id);
     if (status === 'executed') return { kind: 'approved', proposalId: id };
-    const reason = (row['reason'] as string | null) ?? null;
+    const reason = row.reason;
     return {
       kind: 'answer',
       result: {
@@ -143,7 +179,13 @@ export class McpProxy {
   }
 
   /** Sends the call once and witnesses how it ended; never resends. */
-  private async forward(name: string, args: Record<string, unknown>, nonce: string, proposalId: string | null): Promise<ToolCallResult> {
+  private async forward(
+    boundary: ProxyBoundary,
+    name: string,
+    args: Record<string, unknown>,
+    nonce: string,
+    proposalId: string | null,
+  ): Promise<ToolCallResult> {
     let result: UpstreamResult | null = null;
     let lost: string | null = null;
     try {
@@ -154,12 +196,7 @@ export class McpProxy {
     const report = { server: this.server, tool: name, arguments: args, nonce, proposal_id: proposalId };
     let receiptSeq: number;
     try {
-      const { body } = await this.openexec.expectOk('POST', `${PROXY_PATH}/report`, {
-        ...report,
-        outcome: lost === null ? 'reported' : 'outcome_unknown',
-        result,
-      });
-      receiptSeq = body['receipt_seq'] as number;
+      receiptSeq = await boundary.report({ ...report, outcome: lost === null ? 'reported' : 'outcome_unknown', result });
     } catch (err) {
       const why = err instanceof Error ? err.message : String(err);
       return refused(

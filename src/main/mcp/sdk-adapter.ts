@@ -10,6 +10,7 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import {
   CallToolRequestSchema,
   ListToolsRequestSchema,
@@ -26,9 +27,18 @@ export interface ToolHandlers {
   callTool(name: string, args: unknown, progress: ProgressReport | null, signal: AbortSignal): Promise<ToolCallResult>;
 }
 
+/**
+ * One for every server: the SDK would build an Ajv instance per Server (about half a millisecond
+ * of CPU, on every stateless HTTP request) for elicitation, which these servers never use.
+ */
+const SCHEMA_VALIDATOR = new AjvJsonSchemaValidator();
+
 /** A low-level MCP server with tools only: the handlers answer tools/list and tools/call. */
 export function toolServer(name: string, handlers: ToolHandlers): Server {
-  const server = new Server({ name, version: APP_VERSION }, { capabilities: { tools: { listChanged: false } } });
+  const server = new Server(
+    { name, version: APP_VERSION },
+    { capabilities: { tools: { listChanged: false } }, jsonSchemaValidator: SCHEMA_VALIDATOR },
+  );
   server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: await handlers.listTools() }));
   server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
     const token = request.params._meta?.progressToken;
@@ -43,6 +53,14 @@ export function toolServer(name: string, handlers: ToolHandlers): Server {
   return server;
 }
 
+/** Whether any message of the request carries a progress token (only an SSE answer can carry progress). */
+function wantsProgress(body: unknown): boolean {
+  return (Array.isArray(body) ? body : [body]).some((m: unknown) => {
+    const meta = (m as { params?: { _meta?: { progressToken?: unknown } } } | null)?.params?._meta;
+    return typeof meta === 'object' && meta !== null && meta.progressToken !== undefined;
+  });
+}
+
 /**
  * One streamable HTTP request, stateless (a server and transport per request, no session):
  * the caller has already authenticated it and parsed its JSON body.
@@ -53,11 +71,13 @@ export async function serveStreamableHttp(handlers: ToolHandlers, req: IncomingM
     listTools: () => handlers.listTools(),
     callTool: (name, args, progress, signal) => handlers.callTool(name, args, progress, AbortSignal.any([signal, gone.signal])),
   });
-  const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+  // Plain JSON unless the client asked for progress: an SSE answer costs the client a stream
+  // parser and the server an extra write (the headers flushed apart), each a wake-up of the peer.
+  const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: !wantsProgress(body) });
   res.on('close', () => {
-    gone.abort();
-    void transport.close();
-    void server.close();
+    // Aborting builds a DOMException: only when the caller left before its answer was written.
+    if (!res.writableFinished) gone.abort();
+    void server.close(); // closes the transport too
   });
   await server.connect(transport);
   await transport.handleRequest(req, res, body);
@@ -111,8 +131,11 @@ export async function serveStdio(name: string, handlers: ToolHandlers): Promise<
   await closed;
 }
 
-/** Where the upstream MCP server is: a command to start (stdio) or a streamable HTTP URL. */
-export type UpstreamTarget = { command: string; args: string[] } | { url: URL };
+/**
+ * Where the upstream MCP server is: a command to start (stdio; `env` is added to the SDK's
+ * default environment) or a streamable HTTP URL.
+ */
+export type UpstreamTarget = { command: string; args: string[]; env?: Record<string, string>; cwd?: string } | { url: URL };
 
 /** An upstream tool call's answer, as the upstream gave it (MCP CallToolResult). */
 export type UpstreamResult = Record<string, unknown> & { isError?: boolean };
@@ -123,6 +146,8 @@ export interface Upstream {
   callTool(name: string, args: Record<string, unknown>): Promise<UpstreamResult>;
   /** The upstream's process id (stdio), for operators and tests; null over HTTP. */
   readonly pid: number | null;
+  /** The connection has ended (the upstream exited, or close() was called): nothing more can be sent. */
+  readonly closed: boolean;
   close(): Promise<void>;
 }
 
@@ -138,7 +163,15 @@ export async function connectUpstream(target: UpstreamTarget): Promise<Upstream>
   const transport =
     'url' in target
       ? new StreamableHTTPClientTransport(target.url)
-      : new StdioClientTransport({ command: target.command, args: target.args, stderr: 'inherit' });
+      : new StdioClientTransport({
+          command: target.command,
+          args: target.args,
+          stderr: 'inherit',
+          ...(target.env === undefined ? {} : { env: target.env }),
+          ...(target.cwd === undefined ? {} : { cwd: target.cwd }),
+        });
+  let closed = false;
+  client.onclose = () => (closed = true);
   await client.connect(transport);
   return {
     async listTools() {
@@ -160,6 +193,9 @@ export async function connectUpstream(target: UpstreamTarget): Promise<Upstream>
     },
     get pid() {
       return transport instanceof StdioClientTransport ? transport.pid : null;
+    },
+    get closed() {
+      return closed;
     },
     close: () => client.close(),
   };

@@ -23,7 +23,7 @@ export interface DeclaredManifest {
 }
 
 /** `argv[1]`, `headers.Authorization`: a zod path as the operator wrote the field. */
-function fieldPath(path: readonly PropertyKey[]): string {
+export function fieldPath(path: readonly PropertyKey[]): string {
   return path.reduce<string>((out, p) => (typeof p === 'number' ? `${out}[${p}]` : out === '' ? String(p) : `${out}.${String(p)}`), '');
 }
 
