@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { OpenExecCore } from '../openexec-core.ts';
+import type { Clock } from '../clock.ts';
 import { approvalMessage, type ApprovalArtifact } from '../approval/approval-artifact.ts';
 import { isoUtc } from '../clock.ts';
 import type { Ed25519Signer } from '../crypto/ed25519.ts';
@@ -12,7 +12,7 @@ const OPERATOR_APPROVAL_LIFETIME_MS = 60_000;
  * key. It then goes through the same validation as any external artifact.
  */
 export function mintOperatorApproval(
-  core: OpenExecCore,
+  core: { clock: Clock; operatorSigner: Ed25519Signer },
   requestHash: string,
   tenantId: string | null,
   signer: Ed25519Signer = core.operatorSigner,
