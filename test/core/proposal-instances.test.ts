@@ -35,6 +35,8 @@ const payload = (text: string) => parseJson(text) as JsonObject;
 /** One instance as the app has it: its engine and stores, an operator key, a hub and the service. */
 interface Console {
   at: EngineInstance;
+  /** The key id of this instance's operator. */
+  keyId: string;
   core: ProposalCore;
   proposals: ProposalService;
   heard: Heard;
@@ -57,9 +59,9 @@ class Heard {
     });
   }
 
-  /** The first event so far, or the next one, for proposal `id` with `status`. */
-  next(id: string, status: ProposalDto['status']): Promise<ProposalDto> {
-    const which = (p: ProposalDto) => p.id === id && p.status === status;
+  /** The first event so far, or the next one, for proposal `id` with `status` (and `where`). */
+  next(id: string, status: ProposalDto['status'], where: (p: ProposalDto) => boolean = () => true): Promise<ProposalDto> {
+    const which = (p: ProposalDto) => p.id === id && p.status === status && where(p);
     const seen = this.events.find(which);
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve) => this.waiting.push({ which, resolve }));
@@ -74,7 +76,11 @@ class Heard {
 /** Handlers that count their runs, and the client-executed tool an agent's own client runs. */
 function actions(): { runs: string[]; actions: Record<string, ActionDefinition | ActionHandler> } {
   const runs: string[] = [];
-  return { runs, actions: { pay: (p) => (runs.push('pay'), p), [CLIENT_TOOL]: clientExecutedAction(CLIENT_TOOL)! } };
+  const pay: ActionHandler = (p) => (runs.push('pay'), p);
+  return {
+    runs,
+    actions: { pay, wire: { kind: 'effects', run: pay, quorum: 2 }, [CLIENT_TOOL]: clientExecutedAction(CLIENT_TOOL)! },
+  };
 }
 
 /** An instance on `db` with the operator keys `trusted` (each instance's) as approvers. */
@@ -107,7 +113,7 @@ async function openConsole(
   const heard = new Heard(hub);
   const proposals = new ProposalService(core, hub, { defaultTtlSeconds: 600, tenantId: null });
   await proposals.start(60_000);
-  return { at, core, proposals, heard };
+  return { at, keyId: operator.keyId, core, proposals, heard };
 }
 
 describe.each(engineSetups('proposal_instances'))('proposals on $name', (setup) => {
@@ -210,6 +216,38 @@ describe.each(engineSetups('proposal_instances_pg').filter((s) => s.keyPerInstan
       await b.heard.next(executed.id, 'executed');
       expect(b.heard.of(denied.id)).toEqual(['pending', 'denied']);
       expect(b.heard.of(executed.id)).toEqual(['pending', 'executed']);
+    } finally {
+      stop();
+    }
+  });
+
+  it("an extension and a first quorum approval at A show at B; B's approval completes the quorum and wakes A", async () => {
+    const db = await fresh();
+    const { runs, actions: acts } = actions();
+    const { a, b, stop } = await two(db, acts);
+    try {
+      const { proposal } = await a.proposals.propose({
+        action: 'wire',
+        payload: payload('{"amount":9}'),
+        nonce: 'quorum-1',
+        ttlSeconds: 60,
+      });
+      const extended = await a.proposals.extend(proposal.id, 600);
+      expect(await b.heard.next(proposal.id, 'pending', (p) => p.expiresAt === extended.expires_at)).toMatchObject({
+        quorum: { needed: 2, approvals: [] },
+      });
+      const held = a.proposals.wait(proposal.id, 100_000);
+      expect(await a.proposals.approve(proposal.id)).toMatchObject({ status: 'pending' });
+      const first = await b.heard.next(proposal.id, 'pending', (p) => p.quorum?.approvals.length === 1);
+      expect(first.quorum?.approvals[0]).toMatchObject({ operator: 'operator', keyId: a.keyId });
+      expect(await b.proposals.approve(proposal.id)).toMatchObject({ status: 'executed' });
+      expect(await held).toMatchObject({ status: 'executed', result: '{"amount":9}' });
+      expect(runs).toEqual(['pay']);
+      const done = await a.heard.next(proposal.id, 'executed');
+      expect(done.quorum?.approvals.map((x) => x.keyId)).toEqual([a.keyId, b.keyId]);
+      // Each side published the same changes: proposed, extended, the first approval, executed.
+      expect(a.heard.of(proposal.id)).toEqual(['pending', 'pending', 'pending', 'executed']);
+      expect(b.heard.of(proposal.id)).toEqual(['pending', 'pending', 'pending', 'executed']);
     } finally {
       stop();
     }
