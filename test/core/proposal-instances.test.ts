@@ -139,6 +139,45 @@ describe.each(engineSetups('proposal_instances'))('proposals on $name', (setup) 
       for (const c of [a, ...others]) c.proposals.stop();
     }
   });
+
+  it('two decisions at once (at both instances, or twice at one on SQLite): one stands, the other is a conflict', async () => {
+    const db = await fresh();
+    const { runs, actions: acts } = actions();
+    const [keyA, keyB] = [Ed25519Signer.generate(), Ed25519Signer.generate()];
+    const a = await openConsole(db, acts, keyA, [keyA, keyB]);
+    const b = setup.keyPerInstance ? await openConsole(db, acts, keyB, [keyA, keyB]) : a;
+    const pairs = [
+      ['approve', 'deny'],
+      ['deny', 'approve'],
+      ['approve', 'approve'],
+      ['deny', 'deny'],
+    ] as const;
+    try {
+      let executions = 0;
+      for (let round = 0; round < 12; round++) {
+        const [atA, atB] = pairs[round % pairs.length]!;
+        const { proposal } = await a.proposals.propose({ action: 'pay', payload: payload(`{"round":${round}}`), nonce: `both-${round}` });
+        const decide = (c: Console, how: 'approve' | 'deny') =>
+          how === 'approve' ? c.proposals.approve(proposal.id) : c.proposals.deny(proposal.id, `denied in round ${round}`);
+        const outcomes = await Promise.allSettled([decide(a, atA), decide(b, atB)]);
+        const won = outcomes.filter((o) => o.status === 'fulfilled');
+        const lost = outcomes.filter((o) => o.status === 'rejected');
+        expect(won).toHaveLength(1);
+        expect(lost).toHaveLength(1);
+        const refusal = (lost[0] as PromiseRejectedResult).reason as unknown;
+        expect(refusal).toBeInstanceOf(Refusal);
+        expect(refusal).toMatchObject({ code: 'conflict' });
+        const winner = (won[0] as PromiseFulfilledResult<{ status: string }>).value;
+        const stored = (await a.proposals.get(proposal.id))!;
+        expect(stored.status).toBe(winner.status);
+        expect(['executed', 'denied']).toContain(stored.status);
+        if (stored.status === 'executed') executions++;
+      }
+      expect(runs).toHaveLength(executions);
+    } finally {
+      for (const c of new Set([a, b])) c.proposals.stop();
+    }
+  });
 });
 
 describe.each(engineSetups('proposal_instances_pg').filter((s) => s.keyPerInstance))('two consoles, one ledger, on $name', (setup) => {
@@ -248,43 +287,6 @@ describe.each(engineSetups('proposal_instances_pg').filter((s) => s.keyPerInstan
       // Each side published the same changes: proposed, extended, the first approval, executed.
       expect(a.heard.of(proposal.id)).toEqual(['pending', 'pending', 'pending', 'executed']);
       expect(b.heard.of(proposal.id)).toEqual(['pending', 'pending', 'pending', 'executed']);
-    } finally {
-      stop();
-    }
-  });
-
-  it('decisions at both at once: one stands, the other is refused as a conflict', async () => {
-    const db = await fresh();
-    const { runs, actions: acts } = actions();
-    const { a, b, stop } = await two(db, acts);
-    const pairs = [
-      ['approve', 'deny'],
-      ['deny', 'approve'],
-      ['approve', 'approve'],
-      ['deny', 'deny'],
-    ] as const;
-    try {
-      let executions = 0;
-      for (let round = 0; round < 12; round++) {
-        const [atA, atB] = pairs[round % pairs.length]!;
-        const { proposal } = await a.proposals.propose({ action: 'pay', payload: payload(`{"round":${round}}`), nonce: `both-${round}` });
-        const decide = (c: Console, how: 'approve' | 'deny') =>
-          how === 'approve' ? c.proposals.approve(proposal.id) : c.proposals.deny(proposal.id, `denied in round ${round}`);
-        const outcomes = await Promise.allSettled([decide(a, atA), decide(b, atB)]);
-        const won = outcomes.filter((o) => o.status === 'fulfilled');
-        const lost = outcomes.filter((o) => o.status === 'rejected');
-        expect(won).toHaveLength(1);
-        expect(lost).toHaveLength(1);
-        const refusal = (lost[0] as PromiseRejectedResult).reason as unknown;
-        expect(refusal).toBeInstanceOf(Refusal);
-        expect(refusal).toMatchObject({ code: 'conflict' });
-        const winner = (won[0] as PromiseFulfilledResult<{ status: string }>).value;
-        const stored = (await a.proposals.get(proposal.id))!;
-        expect(stored.status).toBe(winner.status);
-        expect(['executed', 'denied']).toContain(stored.status);
-        if (stored.status === 'executed') executions++;
-      }
-      expect(runs).toHaveLength(executions);
     } finally {
       stop();
     }

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { Clock } from '../clock.ts';
 import { approvalMessage, type ApprovalArtifact } from '../approval/approval-artifact.ts';
-import { isoUtc } from '../clock.ts';
+import { isoUtc, type Clock } from '../clock.ts';
 import type { Ed25519Signer } from '../crypto/ed25519.ts';
 
 /** How long an operator's artifact lives: it is consumed at once, so a minute is ample. */
