@@ -174,6 +174,14 @@ describe.each(engineSetups('proposal_instances'))('proposals on $name', (setup) 
         if (stored.status === 'executed') executions++;
       }
       expect(runs).toHaveLength(executions);
+      // One receipt claims each decision, the one that stood; a losing approval leaves its
+      // `approved` receipt and the engine's refusal, never a second decision.
+      const receipts = await a.at.ledger.readRange(1, 10_000);
+      for (const p of await Promise.all(Array.from({ length: 12 }, (_, i) => a.at.records.proposals.findByNonce(`both-${i}`)))) {
+        const decisions = receipts.filter((r) => r.proposalId === p!.id && (r.event === 'executed' || r.event === 'denied'));
+        expect(decisions.map((r) => r.event)).toEqual([p!.status]);
+        expect(decisions[0]!.seq).toBe(p!.receipt_seq);
+      }
     } finally {
       for (const c of new Set([a, b])) c.proposals.stop();
     }
