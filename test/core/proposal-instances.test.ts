@@ -174,13 +174,16 @@ describe.each(engineSetups('proposal_instances'))('proposals on $name', (setup) 
         if (stored.status === 'executed') executions++;
       }
       expect(runs).toHaveLength(executions);
-      // One receipt claims each decision, the one that stood; a losing approval leaves its
-      // `approved` receipt and the engine's refusal, never a second decision.
+      // One receipt claims each decision, the one that stood; an approval that loses to another
+      // approval leaves its `approved` receipt and the engine's refusal, never a second decision.
       const receipts = await a.at.ledger.readRange(1, 10_000);
       for (const p of await Promise.all(Array.from({ length: 12 }, (_, i) => a.at.records.proposals.findByNonce(`both-${i}`)))) {
         const decisions = receipts.filter((r) => r.proposalId === p!.id && (r.event === 'executed' || r.event === 'denied'));
         expect(decisions.map((r) => r.event)).toEqual([p!.status]);
         expect(decisions[0]!.seq).toBe(p!.receipt_seq);
+        // Nor is a proposal approved after it was denied: the approval rechecks where it is written.
+        const approvedAfter = receipts.filter((r) => r.proposalId === p!.id && r.event === 'approved' && r.seq > p!.receipt_seq!);
+        if (p!.status === 'denied') expect(approvedAfter).toEqual([]);
       }
     } finally {
       for (const c of new Set([a, b])) c.proposals.stop();

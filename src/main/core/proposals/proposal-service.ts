@@ -155,10 +155,21 @@ export class ProposalService {
     const id = row.id;
     const approval = mintOperatorApproval({ clock: this.core.clock, operatorSigner: signer }, row.request_hash, this.options.tenantId);
     const quorumDetails = quorum > 1 ? { operator, quorum: BigInt(quorum), approvals: BigInt(count) } : {};
-    await this.commit(async (tx) => {
+    const recorded = await this.commit(async (tx) => {
+      // Checked again where the approval is written: a decision taken meanwhile (here or at
+      // another instance) must not be followed by an `approved` receipt it never had.
+      const now = await this.records.within(tx).get(id);
+      if (now?.status !== 'pending' || now.exec_id !== null || Date.parse(now.expires_at) <= this.core.clock.now()) {
+        throw new StaleDecision();
+      }
       const receipt = await tx.append(approvedReceipt(row, approval, quorumDetails));
       if (quorum > 1) await this.records.within(tx).recordApproval(id, signer.keyId, operator, receipt.time, receipt.seq);
+      return true;
     });
+    if (recorded !== true) {
+      await this.pendingOrRefuse(id);
+      throw new Refusal('conflict', `Proposal ${id} changed while it was being approved`);
+    }
     if (count < quorum) {
       // Short of the quorum: witnessed, and waiting for another operator's key.
       const waiting = (await this.records.get(id))!;
