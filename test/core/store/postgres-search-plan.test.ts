@@ -143,8 +143,9 @@ describe.skipIf(!postgresAvailability().ok)('PostgreSQL search plan with statist
     // both columns, so it counts without reading a receipt.
     const client = await owner.connect();
     try {
-      await client.query('SET enable_seqscan = off');
-      await client.query('SET enable_bitmapscan = off');
+      await client.query('BEGIN');
+      await client.query('SET LOCAL enable_seqscan = off');
+      await client.query('SET LOCAL enable_bitmapscan = off');
       for (const [column, value, index] of [
         ['action', 'echo', 'receipts_event_action'],
         ['agent', 'agent-3', 'receipts_event_agent'],
@@ -159,6 +160,7 @@ describe.skipIf(!postgresAvailability().ok)('PostgreSQL search plan with statist
         expect(scan!['Actual Rows'], column).toBeGreaterThan(0);
       }
     } finally {
+      await client.query('ROLLBACK');
       client.release();
     }
   });
