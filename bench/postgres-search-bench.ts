@@ -135,6 +135,11 @@ function countMix(count: number, random: () => number): [string, (i: number) => 
     ],
     ['count: rare word', () => ({ text: `${pick(WORDS)} ${Math.floor(random() * count)}`, limit: 100, count: true })],
     ['count: filters only (event + action)', () => ({ events: ['denied'], action: 'echo', limit: 100, count: true })],
+    // What the agent groups ask for each agent: the search (here two events) plus that agent.
+    [
+      'count: filters only (two events + agent)',
+      (i) => ({ events: ['executed', 'denied'], agent: `agent-${i % 13}`, limit: 1, count: true }),
+    ],
   ];
 }
 

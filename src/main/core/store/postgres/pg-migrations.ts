@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { checkout, PostgresStoreError } from './pg-pool.ts';
 import { MIGRATION_LOCK } from './pg-locks.ts';
+import { FILTER_COUNT_SCHEMA } from './pg-count-schema.ts';
 import { PURGE_SCHEMA, purgeGrants } from './pg-purge-schema.ts';
 import { RECORD_TABLES, recordGrants } from './pg-record-schema.ts';
 
@@ -188,6 +189,8 @@ const MIGRATIONS: readonly string[] = [
   EXECUTION_INSTANCE,
   // 7: the order approvals were spent in (APPROVAL_ORDER).
   APPROVAL_ORDER,
+  // 8: counts of an event with an action or an agent from an index alone (FILTER_COUNT_SCHEMA).
+  FILTER_COUNT_SCHEMA,
 ];
 
 export const PG_SCHEMA_VERSION = MIGRATIONS.length;
