@@ -96,10 +96,34 @@ export async function readWholeRequest(page: Page): Promise<number> {
     if (++presses > 200) throw new Error('the request box never reported being read');
     const atEnd = await box.evaluate((el) => el.scrollTop + el.clientHeight >= el.scrollHeight - 1);
     await page.keyboard.press(atEnd ? 'Home' : 'PageDown');
-    // Two frames: the scroll is drawn and the dialog has measured what it showed.
-    await page.evaluate('new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))');
+    await requestAtRest(page);
   }
   return presses;
+}
+
+/**
+ * Waits until the request box, after a key press, has come to rest and what it shows has been
+ * counted (use-seen-coverage.ts: only where the box settles counts): it moved and is no longer
+ * settling, or it did not move within a second (already at that end). Then two frames, so the
+ * dialog has drawn what it measured.
+ */
+export async function requestAtRest(page: Page): Promise<void> {
+  await page.getByTestId('dialog-request').evaluate(
+    (el) =>
+      new Promise<void>((done) => {
+        // The test's type-check has no DOM library; this runs in the page.
+        const frame = (globalThis as unknown as { requestAnimationFrame: (cb: () => void) => void }).requestAnimationFrame;
+        const start = el.scrollTop;
+        const t0 = performance.now();
+        const tick = () => {
+          const settled = !el.hasAttribute('data-settling');
+          if (settled && (el.scrollTop !== start || performance.now() - t0 > 1000)) done();
+          else frame(tick);
+        };
+        frame(tick);
+      }),
+  );
+  await page.evaluate('new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))');
 }
 
 /** Confirms the open dialog (typing the reason first for a denial) and waits for it to close. */
