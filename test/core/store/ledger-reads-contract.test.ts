@@ -127,6 +127,9 @@ describe.each(engineSetups('reads_contract'))('LedgerReads contract: $name', (se
     expect(newest).toEqual({ seq: head, time: receipt.time, body: receipt.body });
     expect((await ledger.reads.latestConfig('k2'))?.seq).toBe(head - 1);
     expect(await ledger.reads.latestConfig('k3')).toBeNull();
+    expect((await ledger.reads.configsOf('k1')).map((c) => c.seq)).toEqual([head - 2, head]);
+    expect(await ledger.reads.configsOf('k1')).toContainEqual(newest);
+    expect(await ledger.reads.configsOf('k3')).toEqual([]);
     expect(await ledger.reads.hasConfigBy('k1', 'a'.repeat(16))).toBe(true);
     expect(await ledger.reads.hasConfigBy('k1', 'c'.repeat(16))).toBe(true);
     expect(await ledger.reads.hasConfigBy('k1', 'b'.repeat(16))).toBe(false);

@@ -2,13 +2,32 @@ import { Ed25519Verifier, type Ed25519Signer } from '../crypto/ed25519.ts';
 import { KeyFileError } from '../crypto/key-file.ts';
 import { loadOperator, operatorNames, PRIMARY_OPERATOR } from '../crypto/operator-keys.ts';
 import type { LedgerStore } from '../store/ledger-store.ts';
-import type { JsonObject } from '../json/json-value.ts';
+import { isJsonObject, type JsonObject } from '../json/json-value.ts';
+import { parseJson } from '../json/parse.ts';
 import { Refusal } from '../errors.ts';
 import type { TrustedApprover } from './validate-approval.ts';
 import type { OperatorDto } from '../../../shared/console-dto.ts';
 
 /** `details.kind` of the `config` receipt that records an operator key the first time it is loaded. */
 export const OPERATOR_KEY_RECEIPT_KIND = 'operator-key';
+
+/**
+ * The operator key a `config` receipt of OPERATOR_KEY_RECEIPT_KIND records (its signed body),
+ * or null when the body does not carry a usable key under the id it names. Another instance on
+ * a shared ledger records its operators' keys the same way, which is how a console learns them.
+ */
+export function recordedOperatorKey(body: string): Ed25519Verifier | null {
+  try {
+    const parsed = parseJson(body);
+    if (!isJsonObject(parsed)) return null;
+    const details = parsed['details'];
+    if (!isJsonObject(details) || typeof details['public_key'] !== 'string') return null;
+    const verifier = new Ed25519Verifier(Buffer.from(details['public_key'], 'base64'));
+    return verifier.keyId === parsed['approver_key_id'] ? verifier : null;
+  } catch {
+    return null;
+  }
+}
 
 /**
  * The operators' signing keys by name: the first (`operator-key.pem`) and those `openexec
@@ -82,26 +101,41 @@ export class OperatorRegistry {
       throw err;
     }
     if (signer === null) return null;
-    if (!(await this.store.reads.hasConfigBy(OPERATOR_KEY_RECEIPT_KIND, signer.keyId))) {
-      const details = Object.assign(Object.create(null) as JsonObject, {
-        kind: OPERATOR_KEY_RECEIPT_KIND,
-        change: 'loaded',
-        operator: name,
-        public_key: Buffer.from(signer.publicKey).toString('base64'),
-      });
-      const keyId = signer.keyId;
-      await this.store.witness((tx) =>
-        tx.append({
-          event: 'config',
-          approver: 'operator',
-          approver_key_id: keyId,
-          reason: `operator key loaded: ${name} (key ${keyId})`,
-          details,
-        }),
-      );
-    }
+    await this.record(name, signer);
     this.adopt(name, signer);
     return signer;
+  }
+
+  /**
+   * Records the primary operator's key as a further key is recorded, once. On a ledger several
+   * instances share, each one's console checks the others' operators' approvals against the
+   * keys the ledger records (console-ledger.ts); a SQLite ledger has one instance, whose primary
+   * key it knows, and records none (existing ledgers keep their receipts as they were).
+   */
+  async recordPrimary(): Promise<void> {
+    const primary = this.byName.get(PRIMARY_OPERATOR);
+    if (primary !== undefined) await this.record(PRIMARY_OPERATOR, primary);
+  }
+
+  /** A `config` receipt recording the key, unless one already does. */
+  private async record(name: string, signer: Ed25519Signer): Promise<void> {
+    if (await this.store.reads.hasConfigBy(OPERATOR_KEY_RECEIPT_KIND, signer.keyId)) return;
+    const details = Object.assign(Object.create(null) as JsonObject, {
+      kind: OPERATOR_KEY_RECEIPT_KIND,
+      change: 'loaded',
+      operator: name,
+      public_key: Buffer.from(signer.publicKey).toString('base64'),
+    });
+    const keyId = signer.keyId;
+    await this.store.witness((tx) =>
+      tx.append({
+        event: 'config',
+        approver: 'operator',
+        approver_key_id: keyId,
+        reason: `operator key loaded: ${name} (key ${keyId})`,
+        details,
+      }),
+    );
   }
 
   private adopt(name: string, signer: Ed25519Signer): void {

@@ -7,6 +7,7 @@ import type { StoredCheckpoint } from '../ledger/checkpoint/checkpoints.ts';
 import type { OpenExecCore } from '../openexec-core.ts';
 import { Refusal } from '../errors.ts';
 import { approverKeyMap } from '../approval/check-evidence.ts';
+import { OPERATOR_KEY_RECEIPT_KIND, recordedOperatorKey } from '../approval/operator-registry.ts';
 import { buildBundle } from '../ledger/bundle/build-bundle.ts';
 import { guarded, keyInfo } from './console-guard.ts';
 
@@ -48,7 +49,7 @@ export class ConsoleLedger implements Pick<ConsoleApi, LedgerMethods> {
   verifyReceipt(input: { seq: number }) {
     return guarded(async () => {
       const { seq } = input;
-      const check = await this.core.ledgerStore.reads.verifyOne(seq, this.approvers());
+      const check = await this.core.ledgerStore.reads.verifyOne(seq, await this.approvers());
       if (!check) throw new Refusal('not_found', `No receipt ${seq}`);
       return check;
     });
@@ -73,7 +74,7 @@ export class ConsoleLedger implements Pick<ConsoleApi, LedgerMethods> {
   }
 
   private async verifyChainRangeOf(reads: LedgerReads, fromSeq: number, limit: number): Promise<ChainRangeDto> {
-    const range = await reads.verifyRange(fromSeq, limit, this.approvers());
+    const range = await reads.verifyRange(fromSeq, limit, await this.approvers());
     // The last chunk of a whole-ledger check also holds the side tables to the receipts.
     const side = range.valid && range.nextSeq === null ? await reads.sideTableProblems(1) : [];
     return side.length === 0 ? range : { ...range, valid: false, problem: `side tables: ${side[0]}` };
@@ -137,10 +138,19 @@ export class ConsoleLedger implements Pick<ConsoleApi, LedgerMethods> {
     };
   }
 
-  /** The approver keys receipts' approval evidence must verify with. */
-  private approvers() {
-    // ClawShield's key and every operator key loaded so far (operators added while running too).
-    return approverKeyMap(this.core.operators.approvers.map((a) => a.verifier));
+  /**
+   * The approver keys receipts' approval evidence must verify with: ClawShield's key, every
+   * operator key loaded here (operators added while running too), and the operator keys the
+   * ledger records, which on a shared PostgreSQL ledger include other instances' operators. A
+   * recorded key is as trustworthy as the receipt key that signed its record, which this check
+   * takes from the ledger's own registrations too (README, "PostgreSQL").
+   */
+  private async approvers() {
+    const recorded = await this.core.ledgerStore.reads.configsOf(OPERATOR_KEY_RECEIPT_KIND);
+    return approverKeyMap([
+      ...this.core.operators.approvers.map((a) => a.verifier),
+      ...recorded.flatMap((r) => recordedOperatorKey(r.body) ?? []),
+    ]);
   }
 
   private checkpointDto(checkpoint: StoredCheckpoint): CheckpointDto {

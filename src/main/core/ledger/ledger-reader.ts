@@ -27,6 +27,7 @@ export class LedgerReader {
   private readonly tip;
   private readonly hashOf;
   private readonly newestConfig;
+  private readonly everyConfig;
   private readonly newestKey;
   private readonly configBy;
 
@@ -52,6 +53,9 @@ export class LedgerReader {
     this.newestConfig = db.prepare(
       `SELECT seq, time, body FROM receipts WHERE event = 'config' AND json_extract(body, '$.details.kind') = ?
        ORDER BY seq DESC LIMIT 1`,
+    );
+    this.everyConfig = db.prepare(
+      `SELECT seq, time, body FROM receipts WHERE event = 'config' AND json_extract(body, '$.details.kind') = ? ORDER BY seq`,
     );
     this.configBy = db
       .prepare(`SELECT 1 FROM receipts WHERE event = 'config' AND approver_key_id = ? AND json_extract(body, '$.details.kind') = ? LIMIT 1`)
@@ -84,6 +88,11 @@ export class LedgerReader {
   /** Whether a `config` receipt of this kind was signed off by this approver key. */
   hasConfigBy(kind: string, approverKeyId: string): boolean {
     return this.configBy.get(approverKeyId, kind) !== undefined;
+  }
+
+  /** Every `config` receipt of this kind, oldest first. */
+  configsOf(kind: string): ConfigReceipt[] {
+    return this.everyConfig.all(kind) as ConfigReceipt[];
   }
 
   latestConfig(kind: string): ConfigReceipt | null {

@@ -22,6 +22,8 @@ export interface LedgerReads extends JoinsWitness<LedgerReads> {
    * Null when there is no such receipt.
    */
   verifyOne(seq: number, approvers: ApproverKeys | null): Promise<ReceiptCheckDto | null>;
+  /** Every `config` receipt of this kind (its `details.kind`), oldest first. */
+  configsOf(kind: string): Promise<ConfigReceipt[]>;
   /** The newest `config` receipt of this kind (its `details.kind`), or null. */
   latestConfig(kind: string): Promise<ConfigReceipt | null>;
   /** Whether a `config` receipt of this kind names this approver key (an operator key recorded once). */

@@ -168,6 +168,14 @@ export class PostgresLedgerReads implements LedgerReads {
     return known;
   }
 
+  async configsOf(kind: string): Promise<ConfigReceipt[]> {
+    const { rows } = await this.db.query<{ seq: string; time: string; body: string }>(
+      `SELECT seq, time, body FROM receipts WHERE event = 'config' AND ${KIND} = $1 ORDER BY seq`,
+      [kind],
+    );
+    return rows.map((row) => ({ seq: Number(row.seq), time: row.time, body: row.body }));
+  }
+
   async latestConfig(kind: string): Promise<ConfigReceipt | null> {
     const { rows } = await this.db.query<{ seq: string; time: string; body: string }>(
       `SELECT seq, time, body FROM receipts WHERE event = 'config' AND ${KIND} = $1 ORDER BY seq DESC LIMIT 1`,

@@ -37,6 +37,10 @@ export class SqliteLedgerReads implements LedgerReads {
     return this.read.verifyOne(this.verifier, seq, approvers);
   }
 
+  async configsOf(kind: string): Promise<ConfigReceipt[]> {
+    return this.read.configsOf(kind);
+  }
+
   async latestConfig(kind: string): Promise<ConfigReceipt | null> {
     return this.read.latestConfig(kind);
   }
