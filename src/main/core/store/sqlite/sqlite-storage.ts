@@ -34,11 +34,16 @@ export interface SqliteStorageOptions {
   clock: Clock;
 }
 
+/** SQLite's storage, with its WAL checkpoint thread (which tests stop to keep every WAL frame). */
+export interface SqliteStorage extends CoreStorage {
+  readonly checkpointer: WalCheckpointer;
+}
+
 /**
  * The core's storage on one SQLite file: one connection, private to these stores (README, "One
  * owner per table"), the ledger signed by one receipt key, and WAL checkpoints on a thread.
  */
-export function sqliteStorage(options: SqliteStorageOptions): CoreStorage {
+export function sqliteStorage(options: SqliteStorageOptions): SqliteStorage {
   const db = openDatabase(options.dbPath, { synchronous: options.synchronous });
   try {
     const receiptKey = loadReceiptKey(new LedgerReader(db).signedBy(), options.receiptKeyFile);
@@ -60,6 +65,7 @@ export function sqliteStorage(options: SqliteStorageOptions): CoreStorage {
       tree: new SqliteMerkleTree(ledger),
       receiptKey,
       sqliteLedger: ledger,
+      checkpointer,
       // One writer: every execution left started is this ledger's to close, synchronously, before
       // anything else is written.
       closeInterrupted: async () => closeInterruptedAtStart(ledger, executionStore),
