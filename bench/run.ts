@@ -7,6 +7,8 @@
  * BENCH_PG_APPENDS the timed appends per concurrency on PostgreSQL and SQLite (default 3000);
  * BENCH_ONLY=pgexecute runs the engine (no HTTP) on PostgreSQL beside SQLite, BENCH_PG_EXECUTE_REQUESTS
  * executions per engine and level (default 2000).
+ * BENCH_ONLY=pgconsoles: two instances on one PostgreSQL database, how soon one's proposal and denial reach
+ * the other's event hub and long-poll (pg-consoles-bench.ts), BENCH_PG_CONSOLES_CHANGES of each (default 300).
  * BENCH_ONLY=walpages: WAL pages written per execution (wal-pages-bench.ts), after a ledger of
  * BENCH_WALPAGES_PREFILL executions (default 10,000), over BENCH_WALPAGES_MEASURED of them (default 1,024).
  */
@@ -23,6 +25,7 @@ import { benchPostgres } from './postgres-bench.ts';
 import { benchMigration } from './migration-bench.ts';
 import { benchPostgresExecute } from './pg-execute-bench.ts';
 import { benchWalPages } from './wal-pages-bench.ts';
+import { benchPostgresConsoles } from './pg-consoles-bench.ts';
 
 const only = process.env['BENCH_ONLY'];
 const results: Record<string, unknown> = {
@@ -84,5 +87,8 @@ if (only === 'migration') {
 }
 if (!only || only === 'pgexecute') {
   results['pgexecute'] = await benchPostgresExecute(Number(process.env['BENCH_PG_EXECUTE_REQUESTS'] ?? 2000));
+}
+if (!only || only === 'pgconsoles') {
+  results['pgconsoles'] = await benchPostgresConsoles(Number(process.env['BENCH_PG_CONSOLES_CHANGES'] ?? 300));
 }
 process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);

@@ -8,7 +8,12 @@
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, test } from 'vitest';
-import { sealRegistry, type ActionDefinition, type ActionHandler } from '../../src/main/core/actions/action-registry.ts';
+import {
+  sealRegistry,
+  type ActionDefinition,
+  type ActionHandler,
+  type ActionRegistry,
+} from '../../src/main/core/actions/action-registry.ts';
 import { systemClock } from '../../src/main/core/clock.ts';
 import { Ed25519Signer, Ed25519Verifier } from '../../src/main/core/crypto/ed25519.ts';
 import { AllowList } from '../../src/main/core/engine/allow-list.ts';
@@ -21,6 +26,7 @@ import type { ExecutionRecords } from '../../src/main/core/store/execution-recor
 import type { LedgerStore } from '../../src/main/core/store/ledger-store.ts';
 import { PostgresExecutionRecords } from '../../src/main/core/store/postgres/pg-execution-records.ts';
 import { PostgresLedgerStore } from '../../src/main/core/store/postgres/pg-ledger-store.ts';
+import { FOLLOWER_APPLICATION_NAME } from '../../src/main/core/store/postgres/pg-follow.ts';
 import { verifyStoreChain } from '../../src/main/core/store/postgres/pg-verify.ts';
 import { SettingsStore } from '../../src/main/core/store/settings-store.ts';
 import type { SettingRecords } from '../../src/main/core/store/setting-records.ts';
@@ -57,6 +63,7 @@ export interface InstanceRecords {
 
 export interface EngineInstance {
   engine: Engine;
+  registry: ActionRegistry;
   ledger: LedgerStore;
   executions: ExecutionRecords;
   key: Ed25519Signer;
@@ -69,6 +76,8 @@ export interface InstanceOptions extends Partial<EngineOptions> {
   storedAllowList?: boolean;
   /** Options over this instance's own records (OpenExecCore's wiring), added to the others. */
   wired?: (records: InstanceRecords) => Partial<EngineOptions>;
+  /** PostgreSQL: the ledger store hears every instance's receipts (`follow`); SQLite has one writer. */
+  follow?: { onError?: (err: unknown) => void };
 }
 
 export interface EngineDatabase {
@@ -82,6 +91,8 @@ export interface EngineDatabase {
   verify(): Promise<{ valid: boolean; checked: number; problem: string | null }>;
   /** Replaces `from` with `to` in receipt `seq`'s stored body (nothing else), as someone holding the database could. */
   tamper(seq: number, from: string, to: string): Promise<void>;
+  /** Ends every instance's notification connection, as a server restart would; how many (none on SQLite). */
+  cutFollowers(): Promise<number>;
 }
 
 export interface EngineSetup {
@@ -98,7 +109,7 @@ async function engineOn(
   records: InstanceRecords,
   actions: Record<string, ActionDefinition | ActionHandler>,
   approver: TestApprover,
-  { storedAllowList, wired, ...options }: InstanceOptions = {},
+  { storedAllowList, wired, follow: _follow, ...options }: InstanceOptions = {},
 ) {
   const registry = sealRegistry(actions);
   const approvers = [{ kind: 'clawshield' as const, verifier: new Ed25519Verifier(approver.signer.publicKey) }];
@@ -111,7 +122,7 @@ async function engineOn(
     ...options,
     ...wired?.(records),
   });
-  return { engine, allowList };
+  return { engine, allowList, registry };
 }
 
 function sqlite(): EngineSetup {
@@ -141,9 +152,9 @@ function sqlite(): EngineSetup {
                 settings: new SqliteSettingRecords(new SettingsStore(db)),
                 toolPins: new SqliteToolPinRecords(new ToolPinTable(db)),
               };
-              const { engine, allowList } = await engineOn(ledger, executions, records, actions, approver, options);
+              const { engine, allowList, registry } = await engineOn(ledger, executions, records, actions, approver, options);
               open.push({ db, engine });
-              return { engine, ledger, executions, key, records, allowList };
+              return { engine, registry, ledger, executions, key, records, allowList };
             },
             async verify() {
               const reader = LedgerReader.openReadOnly(path);
@@ -162,6 +173,7 @@ function sqlite(): EngineSetup {
                 db.close();
               }
             },
+            cutFollowers: async () => 0,
           };
         },
         async teardown() {
@@ -194,7 +206,8 @@ function postgres(prefix: string): EngineSetup {
           let first: LedgerStore | undefined;
           return {
             async instance(actions, key = Ed25519Signer.generate(), options) {
-              const ledger = await PostgresLedgerStore.open({ url: db.appUrl, signer: key });
+              const follow = options?.follow ? { follow: options.follow } : {};
+              const ledger = await PostgresLedgerStore.open({ url: db.appUrl, signer: key, ...follow });
               const pool = new pg.Pool({ connectionString: db.appUrl, max: 4 });
               stores.push(ledger);
               pools.push(pool);
@@ -206,9 +219,9 @@ function postgres(prefix: string): EngineSetup {
                 settings: new PostgresSettingRecords(pool),
                 toolPins: new PostgresToolPinRecords(pool),
               };
-              const { engine, allowList } = await engineOn(ledger, executions, records, actions, approver, options);
+              const { engine, allowList, registry } = await engineOn(ledger, executions, records, actions, approver, options);
               engines.push(engine);
-              return { engine, ledger, executions, key, records, allowList };
+              return { engine, registry, ledger, executions, key, records, allowList };
             },
             verify: () => verifyStoreChain(first!),
             async tamper(seq, from, to) {
@@ -216,6 +229,14 @@ function postgres(prefix: string): EngineSetup {
               pools.push(owner);
               const sql = 'UPDATE receipts SET body = replace(body, $1, $2) WHERE seq = $3';
               await asOwnerWithoutTriggers(owner, ['receipts'], sql, [from, to, seq]);
+            },
+            async cutFollowers() {
+              const cut = await cluster.superQuery(
+                db.name,
+                'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND datname = $2',
+                [FOLLOWER_APPLICATION_NAME, db.name],
+              );
+              return cut.rowCount ?? 0;
             },
           };
         },

@@ -16,15 +16,14 @@ export interface ServingFacts {
 export async function gatherServerFacts(core: OpenExecCore, serving: ServingFacts): Promise<ServerFacts> {
   const definitions = core.manifest?.definitions ?? {};
   const recordedSeq = (await core.ledgerStore.reads.latestConfig(MANIFEST_RECEIPT_KIND))?.seq ?? null;
-  // The tail's check and the last backup are still the SQLite ledger's own reads.
-  const read = core.ledger.read;
+  const reads = core.ledgerStore.reads;
   return {
     ...serving,
     allowList: core.allowList.list(),
     allowListLocked: core.allowList.locked,
     actions: core.registry.names().map((name) => ({ name, definitionHash: definitions[name] ?? null })),
     manifest: core.manifest ? { path: core.manifest.path, hash: core.manifest.hash, recordedSeq } : null,
-    tail: read.verifyTail(core.receiptVerifier, TAIL_RECEIPTS),
-    lastBackup: read.lastBackup(),
+    tail: await reads.verifyTail(TAIL_RECEIPTS),
+    lastBackup: await reads.lastBackup(),
   };
 }

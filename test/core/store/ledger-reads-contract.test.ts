@@ -90,6 +90,36 @@ describe.each(engineSetups('reads_contract'))('LedgerReads contract: $name', (se
     expect(await ledger.reads.verifyOne(executedSeq + 1, null)).toEqual({ seq: executedSeq + 1, ...valid });
   });
 
+  it('the chain verifies in chunks and by its tail, side tables held to it; a changed body stops both at its seq', async () => {
+    const db = await fresh();
+    const { ledger, head, executedSeq } = await written(db);
+    const approvers = approverKeyMap([new Ed25519Verifier(approver.signer.publicKey)]);
+    const whole = await ledger.reads.verifyRange(1, 1000, approvers);
+    expect(whole).toEqual({ fromSeq: 1, checked: head, nextSeq: null, lastSeq: head, valid: true, firstBadSeq: null, problem: null });
+    // Chunks of two, each linked to the one before it, cover the chain once.
+    let checked = 0;
+    for (let from: number | null = 1; from !== null;) {
+      const chunk = await ledger.reads.verifyRange(from, 2, approvers);
+      expect(chunk).toMatchObject({ fromSeq: from, valid: true, lastSeq: head });
+      checked += chunk.checked;
+      from = chunk.nextSeq;
+    }
+    expect(checked).toBe(head);
+    expect(await ledger.reads.verifyTail(2)).toEqual({ valid: true, checked: 2, firstBadSeq: null, problem: null });
+    expect(await ledger.reads.verifyTail(1000)).toEqual({ valid: true, checked: head, firstBadSeq: null, problem: null });
+    expect(await ledger.reads.sideTableProblems(5)).toEqual([]);
+    expect(await ledger.reads.lastBackup()).toBeNull();
+    await expect(ledger.reads.verifyRange(head + 1, 10, null)).rejects.toMatchObject({ code: 'not_found' });
+
+    await db.tamper(executedSeq, '"action":"greet"', '"action":"grab"');
+    const broken = await ledger.reads.verifyRange(1, 1000, null);
+    expect(broken).toMatchObject({ valid: false, checked: executedSeq - 1, firstBadSeq: executedSeq, nextSeq: null });
+    expect(broken.problem).toMatch(/hash does not match the receipt body/);
+    expect(await ledger.reads.verifyTail(head - executedSeq + 1)).toMatchObject({ valid: false, firstBadSeq: executedSeq });
+    // A chunk that starts after it still holds: its first link is to the stored hash.
+    expect(await ledger.reads.verifyRange(executedSeq + 1, 1000, null)).toMatchObject({ valid: true, checked: head - executedSeq });
+  });
+
   it('the newest config receipt of a kind, and whether one of a kind names an approver key', async () => {
     const { ledger, head } = await written(await fresh());
     const newest = await ledger.reads.latestConfig('k1');
@@ -129,5 +159,8 @@ describe.each(engineSetups('reads_contract'))('LedgerReads contract: $name', (se
     expect([mine.seq, theirs.seq]).toEqual([2, 4]);
     for (let seq = 1; seq <= 4; seq++) expect(await one.ledger.reads.verifyOne(seq, null)).toMatchObject({ valid: true });
     expect(await two.ledger.reads.verifyOne(4, null)).toMatchObject({ valid: true });
+    // A chunk signed by both keys, each registered before its receipts.
+    expect(await two.ledger.reads.verifyRange(1, 10, null)).toMatchObject({ valid: true, checked: 4, nextSeq: null });
+    expect(await one.ledger.reads.verifyRange(3, 10, null)).toMatchObject({ valid: true, checked: 2 });
   });
 });

@@ -1,5 +1,6 @@
 import type { ConsoleApi } from '../../../shared/console-api.ts';
-import type { CheckpointDto, CheckpointStatusDto, InclusionProofDto } from '../../../shared/console-dto.ts';
+import type { ChainCheckDto, ChainRangeDto, CheckpointDto, CheckpointStatusDto, InclusionProofDto } from '../../../shared/console-dto.ts';
+import type { LedgerReads } from '../store/ledger-reads.ts';
 import type { ExportQuery } from '../../../shared/console-schemas.ts';
 import type { BackupDto } from '../../../shared/hardening.ts';
 import type { StoredCheckpoint } from '../ledger/checkpoint/checkpoints.ts';
@@ -8,6 +9,9 @@ import { Refusal } from '../errors.ts';
 import { approverKeyMap } from '../approval/check-evidence.ts';
 import { buildBundle } from '../ledger/bundle/build-bundle.ts';
 import { guarded, keyInfo } from './console-guard.ts';
+
+/** Receipts per chunk of a whole-chain check: the event loop gets a turn between chunks. */
+const WHOLE_CHAIN_CHUNK = 10_000;
 
 type LedgerMethods =
   | 'searchReceipts'
@@ -51,22 +55,28 @@ export class ConsoleLedger implements Pick<ConsoleApi, LedgerMethods> {
   }
 
   verifyChain() {
-    return guarded(() => {
-      const read = this.core.ledger.read;
-      const chain = read.verifyChain(this.core.receiptVerifier, this.approvers());
-      const side = chain.valid ? read.sideTableProblems(1) : [];
-      return side.length === 0 ? chain : { ...chain, valid: false, problem: `side tables: ${side[0]}` };
+    return guarded(async (): Promise<ChainCheckDto> => {
+      const reads = this.core.ledgerStore.reads;
+      let checked = 0;
+      for (let from: number | null = 1; from !== null;) {
+        const chunk = await this.verifyChainRangeOf(reads, from, WHOLE_CHAIN_CHUNK);
+        checked += chunk.checked;
+        if (!chunk.valid) return { valid: false, checked, firstBadSeq: chunk.firstBadSeq, problem: chunk.problem };
+        from = chunk.nextSeq;
+      }
+      return { valid: true, checked, firstBadSeq: null, problem: null };
     });
   }
 
   verifyChainRange(input: { fromSeq: number; limit: number }) {
-    return guarded(() => {
-      const read = this.core.ledger.read;
-      const range = read.verifyRange(this.core.receiptVerifier, input.fromSeq, input.limit, this.approvers());
-      // The last chunk of a whole-ledger check also holds the side tables to the receipts.
-      const side = range.valid && range.nextSeq === null ? read.sideTableProblems(1) : [];
-      return side.length === 0 ? range : { ...range, valid: false, problem: `side tables: ${side[0]}` };
-    });
+    return guarded(() => this.verifyChainRangeOf(this.core.ledgerStore.reads, input.fromSeq, input.limit));
+  }
+
+  private async verifyChainRangeOf(reads: LedgerReads, fromSeq: number, limit: number): Promise<ChainRangeDto> {
+    const range = await reads.verifyRange(fromSeq, limit, this.approvers());
+    // The last chunk of a whole-ledger check also holds the side tables to the receipts.
+    const side = range.valid && range.nextSeq === null ? await reads.sideTableProblems(1) : [];
+    return side.length === 0 ? range : { ...range, valid: false, problem: `side tables: ${side[0]}` };
   }
 
   receiptPublicKey() {

@@ -108,6 +108,31 @@ export function approvalsWithoutEvidence(db: SqliteDatabase): number {
     .get() as number;
 }
 
+/** Where a chunk of the chain stopped holding, and why. */
+export interface RangeBreak {
+  seq: number;
+  problem: string;
+}
+
+/** A chunk's verdict: `nextSeq` only when it held and the ledger goes on past it (either engine's walk). */
+export function rangeVerdict(
+  fromSeq: number,
+  lastSeq: number,
+  checked: number,
+  bad: RangeBreak | null,
+  nextSeq: number | null,
+): ChainRangeDto {
+  return {
+    fromSeq,
+    checked,
+    nextSeq: bad ? null : nextSeq,
+    lastSeq,
+    valid: bad === null,
+    firstBadSeq: bad?.seq ?? null,
+    problem: bad?.problem ?? null,
+  };
+}
+
 /**
  * Checks `limit` receipts from `fromSeq` upwards: each one's hash, signature, signed columns,
  * sequence and link to the receipt before it. The link into the chunk is checked against the
@@ -124,15 +149,7 @@ export function verifyChainRange(
   const lastSeq = db.prepare('SELECT coalesce(max(seq), 0) FROM receipts').pluck().get() as number;
   if (fromSeq > 1 && fromSeq > lastSeq) throw new Refusal('not_found', `No receipt ${fromSeq}: the ledger ends at ${lastSeq}`);
   let checked = 0;
-  const result = (bad: { seq: number; problem: string } | null, nextSeq: number | null): ChainRangeDto => ({
-    fromSeq,
-    checked,
-    nextSeq: bad ? null : nextSeq,
-    lastSeq,
-    valid: bad === null,
-    firstBadSeq: bad?.seq ?? null,
-    problem: bad?.problem ?? null,
-  });
+  const result = (bad: RangeBreak | null, nextSeq: number | null) => rangeVerdict(fromSeq, lastSeq, checked, bad, nextSeq);
   let prevHash = GENESIS_PREV_HASH;
   if (fromSeq > 1) {
     const prev = db

@@ -1,4 +1,4 @@
-import type { OpenExecCore } from '../openexec-core.ts';
+import type { ProposalCore } from './proposal-core.ts';
 import type { JsonObject, JsonValue } from '../json/json-value.ts';
 import { canonicalJson } from '../json/canonical.ts';
 import { requestHash as hashRequest, sha256Hex } from '../json/request-hash.ts';
@@ -31,7 +31,7 @@ export interface ClientReport {
  * proposal of the same agent and request authorised it; `result_hash` commits to what was
  * reported.
  */
-export function recordClientReport(core: OpenExecCore, report: ClientReport): Promise<ReceiptDto> {
+export function recordClientReport(core: Pick<ProposalCore, 'ledgerStore'>, report: ClientReport): Promise<ReceiptDto> {
   const requestHash = hashRequest(report.action, report.payload);
   const p = report.proposal;
   const approved = p !== null && p.status === 'executed' && p.agent === report.agent && p.request_hash === requestHash;

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { OpenExecCore } from '../openexec-core.ts';
 import { approvalMessage, type ApprovalArtifact } from '../approval/approval-artifact.ts';
-import { isoUtc } from '../clock.ts';
+import { isoUtc, type Clock } from '../clock.ts';
 import type { Ed25519Signer } from '../crypto/ed25519.ts';
 
 /** How long an operator's artifact lives: it is consumed at once, so a minute is ample. */
@@ -12,7 +11,7 @@ const OPERATOR_APPROVAL_LIFETIME_MS = 60_000;
  * key. It then goes through the same validation as any external artifact.
  */
 export function mintOperatorApproval(
-  core: OpenExecCore,
+  core: { clock: Clock; operatorSigner: Ed25519Signer },
   requestHash: string,
   tenantId: string | null,
   signer: Ed25519Signer = core.operatorSigner,

@@ -1,7 +1,7 @@
 import { isoUtc } from '../clock.ts';
 import { Refusal } from '../errors.ts';
 import type { ExecuteOutcome } from '../engine/engine.ts';
-import type { OpenExecCore } from '../openexec-core.ts';
+import type { ProposalCore } from './proposal-core.ts';
 import type { ProposalDecision, ProposalRow } from './proposal-store.ts';
 import type { ProposalRecords } from '../store/proposal-records.ts';
 
@@ -53,7 +53,7 @@ export function extendedExpiry(row: ProposalRow, seconds: number, now: number): 
  * interrupted) while nothing was listening are closed as that execution ended, at its receipt's time.
  */
 export function settleEndedExecutions(
-  core: Pick<OpenExecCore, 'ledgerStore' | 'executionRecords'>,
+  core: Pick<ProposalCore, 'ledgerStore' | 'executionRecords'>,
   records: ProposalRecords,
 ): Promise<number> {
   return core.ledgerStore.witness(async (tx) => {

@@ -1,4 +1,4 @@
-import type { OpenExecCore } from '../openexec-core.ts';
+import type { ProposalCore } from './proposal-core.ts';
 import type { ExecuteOutcome } from '../engine/engine.ts';
 import type { ApprovalArtifact } from '../approval/approval-artifact.ts';
 import { isoUtc } from '../clock.ts';
@@ -13,7 +13,7 @@ import { decisionFor } from './proposal-decisions.ts';
  * proposal through `records` within the engine's transaction (on PostgreSQL, its connection).
  */
 export function executeProposal(
-  core: OpenExecCore,
+  core: Pick<ProposalCore, 'engine' | 'clock'>,
   records: ProposalRecords,
   row: ProposalRow,
   artifact: ApprovalArtifact | null,

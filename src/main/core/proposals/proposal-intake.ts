@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { OpenExecCore } from '../openexec-core.ts';
+import type { ProposalCore } from './proposal-core.ts';
 import { canonicalJson } from '../json/canonical.ts';
 import { isoUtc } from '../clock.ts';
 import { Refusal } from '../errors.ts';
@@ -20,7 +20,7 @@ export type Proposed = { created: string } | { existing: ProposalRow } | { refus
  * receipt; a refusal is witnessed too. `records` are the proposals on `tx`'s transaction.
  */
 export async function admitProposal(
-  core: OpenExecCore,
+  core: ProposalCore,
   records: ProposalRecords,
   tx: LedgerTransaction,
   input: ProposeInput,

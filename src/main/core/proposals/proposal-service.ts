@@ -1,4 +1,4 @@
-import type { OpenExecCore } from '../openexec-core.ts';
+import type { ProposalCore } from './proposal-core.ts';
 import type { EventHub } from '../events/event-hub.ts';
 import type { JsonObject } from '../json/json-value.ts';
 import { requestHash as hashRequest } from '../json/request-hash.ts';
@@ -8,16 +8,14 @@ import { isStorageFull } from '../store/storage-full.ts';
 import { mintOperatorApproval } from './operator-approval.ts';
 import type { Ed25519Signer } from '../crypto/ed25519.ts';
 import { PRIMARY_OPERATOR } from '../crypto/operator-keys.ts';
-import { ProposalWaiters } from './proposal-waiters.ts';
-import { QuorumView } from './quorum-view.ts';
-import { payloadOf, proposalDto, type ProposalRow } from './proposal-store.ts';
+import { ProposalPublisher } from './proposal-publisher.ts';
+import { payloadOf, type ProposalRow } from './proposal-store.ts';
 import type { ProposalRecords } from '../store/proposal-records.ts';
 import type { LedgerTransaction } from '../store/ledger-store.ts';
 import { approvedReceipt, closedReceipt, extendedReceipt } from './proposal-receipts.ts';
 import { admitProposal } from './proposal-intake.ts';
 import { extendedExpiry, settleEndedExecutions } from './proposal-decisions.ts';
 import { executeProposal } from './proposal-execution.ts';
-import { actionPreview } from '../actions/declared/action-preview.ts';
 import type { ProposalDto } from '../../../shared/console-dto.ts';
 
 export interface ProposeInput {
@@ -44,22 +42,25 @@ const EXPIRED_REASON = 'No decision before the proposal expired: denied by defau
  * expire into a denial, with a receipt. Proposals are read through ProposalRecords and every
  * change is a witnessed write on the LedgerStore, its checks made inside the write's piece so
  * that the check and the change are one step, the engine's own callbacks (executeProposal)
- * included.
+ * included. Every change is published (ProposalPublisher): this instance's as it makes them,
+ * and, on a ledger several instances share, the others' as their receipts arrive, so a
+ * proposal made at one is listed, streamed and decidable at the other, and a decision taken at
+ * either releases the holds waiting on it at both.
  */
 export class ProposalService {
   readonly records: ProposalRecords;
-  private readonly waiters = new ProposalWaiters();
   private readonly approving = new Set<string>();
-  private readonly quorum: QuorumView;
+  /** Events and waiters, for this instance's changes and (PostgreSQL) other instances'. */
+  private readonly publisher: ProposalPublisher;
   private sweeper: NodeJS.Timeout | null = null;
 
   constructor(
-    private readonly core: OpenExecCore,
-    private readonly events: EventHub,
+    private readonly core: ProposalCore,
+    events: EventHub,
     private readonly options: ProposalOptions,
   ) {
     this.records = core.proposalRecords;
-    this.quorum = new QuorumView(this.records, core.registry);
+    this.publisher = new ProposalPublisher(core, events);
   }
 
   /** Expiry is checked on every read as well; the timer only makes it prompt when nobody asks. */
@@ -73,7 +74,7 @@ export class ProposalService {
   stop(): void {
     if (this.sweeper) clearInterval(this.sweeper);
     this.sweeper = null;
-    this.waiters.wakeAll();
+    this.publisher.close();
   }
 
   private sweep(): void {
@@ -113,7 +114,7 @@ export class ProposalService {
     if (!row || row.status !== 'pending' || timeoutMs <= 0) return row;
     // Never later than the proposal's own expiry, when it is decided by default.
     const untilExpiry = Date.parse(row.expires_at) - this.core.clock.now() + 5;
-    await this.waiters.until(id, Math.min(timeoutMs, untilExpiry));
+    await this.publisher.until(id, Math.min(timeoutMs, untilExpiry));
     return this.get(id);
   }
 
@@ -152,7 +153,7 @@ export class ProposalService {
     count: number,
   ): Promise<ProposalRow> {
     const id = row.id;
-    const approval = mintOperatorApproval(this.core, row.request_hash, this.options.tenantId, signer);
+    const approval = mintOperatorApproval({ clock: this.core.clock, operatorSigner: signer }, row.request_hash, this.options.tenantId);
     const quorumDetails = quorum > 1 ? { operator, quorum: BigInt(quorum), approvals: BigInt(count) } : {};
     await this.commit(async (tx) => {
       const receipt = await tx.append(approvedReceipt(row, approval, quorumDetails));
@@ -167,6 +168,10 @@ export class ProposalService {
     const outcome = await executeProposal(this.core, this.records, row, approval.artifact, null);
     const after = (await this.records.get(id))!;
     if (after.status === 'pending') {
+      // Another instance is running it (its own approval): that one decides.
+      if (outcome.kind === 'refused' && outcome.code === 'conflict') {
+        throw new Refusal('conflict', `Proposal ${id} was not executed here: ${outcome.detail}`);
+      }
       // Refused before anything was reserved (an internal error): nothing ran; say why.
       const detail = outcome.kind === 'refused' ? outcome.detail : 'not executed';
       throw new Refusal('handler_failed', `Proposal ${id} was not executed: ${detail}`);
@@ -217,7 +222,11 @@ export class ProposalService {
 
   async deny(id: string, reason: string): Promise<ProposalRow> {
     const row = await this.pendingOrRefuse(id);
-    await this.close(row, 'denied', reason);
+    if (!(await this.close(row, 'denied', reason))) {
+      // Decided or claimed first (here or at another instance): say so as a read would.
+      await this.pendingOrRefuse(id);
+      throw new Refusal('conflict', `Proposal ${id} changed while it was being denied`);
+    }
     return (await this.records.get(id))!;
   }
 
@@ -230,7 +239,8 @@ export class ProposalService {
     }
   }
 
-  private async close(row: ProposalRow, status: 'denied' | 'expired', reason: string): Promise<void> {
+  /** False when someone else decided it first (nothing is written then). */
+  private async close(row: ProposalRow, status: 'denied' | 'expired', reason: string): Promise<boolean> {
     const closed = await this.commit(async (tx) => {
       const receipt = await tx.append(closedReceipt(row, status, reason));
       const decided = await this.records.within(tx).decide(row.id, {
@@ -247,6 +257,7 @@ export class ProposalService {
       return true;
     });
     if (closed) await this.changed((await this.records.get(row.id))!);
+    return closed === true;
   }
 
   private async pendingOrRefuse(id: string): Promise<ProposalRow> {
@@ -283,28 +294,12 @@ export class ProposalService {
   }
 
   /** A proposal for the console, with what its action will do rendered from its payload. */
-  async dto(row: ProposalRow): Promise<ProposalDto> {
-    // Retention took the payload: there is nothing to render what it would do from.
-    if (row.purged_at !== null) return proposalDto(row);
-    const quorum = await this.quorum.of(row.id, row.action);
-    return {
-      ...proposalDto(row),
-      ...(quorum ? { quorum } : {}),
-      preview: actionPreview(
-        this.core.registry.get(row.action),
-        payloadOf(row),
-        row.status === 'pending' ? row.action_def_hash : undefined,
-      ),
-    };
+  dto(row: ProposalRow): Promise<ProposalDto> {
+    return this.publisher.dto(row);
   }
 
-  private async changed(row: ProposalRow): Promise<void> {
-    try {
-      this.events.emit({ type: 'proposal', proposal: await this.dto(row) });
-    } finally {
-      // Whoever waits for the decision hears of it even if the console's view could not be read.
-      if (row.status !== 'pending') this.waiters.wake(row.id);
-    }
+  private changed(row: ProposalRow): Promise<void> {
+    return this.publisher.changed(row);
   }
 }
 

@@ -4,12 +4,13 @@
  * has them (`reads`: ./sqlite/sqlite-ledger-reads.ts, ./postgres/pg-ledger-reads.ts), and one
  * contract suite (test/core/store/ledger-reads-contract.test.ts) holds both to the same answers.
  */
-import type { ReceiptCheckDto, ReceiptWithNeighboursDto } from '../../../shared/console-dto.ts';
+import type { ChainCheckDto, ChainRangeDto, ReceiptCheckDto, ReceiptWithNeighboursDto } from '../../../shared/console-dto.ts';
 import type { ApproverKeys } from '../approval/check-evidence.ts';
 import type { ConfigReceipt } from '../ledger/ledger-reader.ts';
+import type { LastBackup } from '../ledger/backup.ts';
 import type { JoinsWitness } from './joins-witness.ts';
 
-export type { ConfigReceipt };
+export type { ConfigReceipt, LastBackup };
 
 export interface LedgerReads extends JoinsWitness<LedgerReads> {
   /** Receipt `seq` with the receipts either side of it (null at the ends); null when there is none. */
@@ -25,4 +26,20 @@ export interface LedgerReads extends JoinsWitness<LedgerReads> {
   latestConfig(kind: string): Promise<ConfigReceipt | null>;
   /** Whether a `config` receipt of this kind names this approver key (an operator key recorded once). */
   hasConfigBy(kind: string, approverKeyId: string): Promise<boolean>;
+  /**
+   * Up to `limit` receipts from `fromSeq`, each judged as `verifyOne` judges it and linked to the
+   * one before it (the first to its stored predecessor), stopping at the first that does not
+   * hold: the console's whole-chain check, one chunk at a time. A `fromSeq` past the end (other
+   * than 1) is refused as not found.
+   */
+  verifyRange(fromSeq: number, limit: number, approvers: ApproverKeys | null): Promise<ChainRangeDto>;
+  /** The newest `count` receipts checked as `verifyRange` checks them: doctor's quick look. */
+  verifyTail(count: number): Promise<ChainCheckDto>;
+  /**
+   * The tables the engine decides by (spent nonces and approvals, purge marks), which are not
+   * signed, held to the receipts that witness them; up to `limit` problems, each naming the row.
+   */
+  sideTableProblems(limit: number): Promise<string[]>;
+  /** The newest `backup` config receipt (a copy the console made), or null. */
+  lastBackup(): Promise<LastBackup | null>;
 }

@@ -80,6 +80,12 @@ export interface LedgerStore {
   /** One receipt with its neighbours, one receipt verified, the config receipts start-up looks for. */
   readonly reads: LedgerReads;
   /**
+   * The id of the receipt key this instance signs with (each receipt names it as
+   * `receipt_key_id`): on PostgreSQL one key per instance, so a receipt naming another was
+   * committed by another instance; on SQLite the ledger's one key.
+   */
+  readonly keyId: string;
+  /**
    * Hears receipts after they commit, in seq order, each once: this instance's; on PostgreSQL
    * opened with `follow`, every instance's (pg-receipt-feed.ts).
    */

@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import type { PgSession } from './pg-session.ts';
 
 const ENDINGS = "('executed', 'refused', 'failed')";
 
@@ -76,7 +76,7 @@ const CHECKS: readonly [string, (row: Record<string, unknown>) => string][] = [
  * (The approvals table's unique message hash already refuses one message under two ids.)
  * Returns up to `limit` problems, each naming the row.
  */
-export async function postgresSideTableProblems(client: pg.PoolClient, limit = 20): Promise<string[]> {
+export async function postgresSideTableProblems(client: PgSession, limit = 20): Promise<string[]> {
   const problems: string[] = [];
   for (const [sql, describe] of CHECKS) {
     if (problems.length >= limit) break;

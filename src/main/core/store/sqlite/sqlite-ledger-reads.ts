@@ -1,8 +1,8 @@
-import type { ReceiptCheckDto, ReceiptWithNeighboursDto } from '../../../../shared/console-dto.ts';
+import type { ChainCheckDto, ChainRangeDto, ReceiptCheckDto, ReceiptWithNeighboursDto } from '../../../../shared/console-dto.ts';
 import type { ApproverKeys } from '../../approval/check-evidence.ts';
 import type { Ed25519Verifier } from '../../crypto/ed25519.ts';
 import type { LedgerReader } from '../../ledger/ledger-reader.ts';
-import type { ConfigReceipt, LedgerReads } from '../ledger-reads.ts';
+import type { ConfigReceipt, LastBackup, LedgerReads } from '../ledger-reads.ts';
 import type { LedgerTransaction } from '../ledger-store.ts';
 
 /**
@@ -43,5 +43,21 @@ export class SqliteLedgerReads implements LedgerReads {
 
   async hasConfigBy(kind: string, approverKeyId: string): Promise<boolean> {
     return this.read.hasConfigBy(kind, approverKeyId);
+  }
+
+  async verifyRange(fromSeq: number, limit: number, approvers: ApproverKeys | null): Promise<ChainRangeDto> {
+    return this.read.verifyRange(this.verifier, fromSeq, limit, approvers);
+  }
+
+  async verifyTail(count: number): Promise<ChainCheckDto> {
+    return this.read.verifyTail(this.verifier, count);
+  }
+
+  async sideTableProblems(limit: number): Promise<string[]> {
+    return this.read.sideTableProblems(limit);
+  }
+
+  async lastBackup(): Promise<LastBackup | null> {
+    return this.read.lastBackup();
   }
 }

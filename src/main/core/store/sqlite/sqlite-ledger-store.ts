@@ -111,6 +111,10 @@ export class SqliteLedgerStore implements LedgerStore {
     });
   }
 
+  get keyId(): string {
+    return this.ledger.keyId;
+  }
+
   witness<T>(work: (tx: LedgerTransaction) => Promise<T>): Promise<T> {
     if (this.closed) return Promise.reject(new Error('the ledger store is closed'));
     return new Promise<T>((resolve, reject) => {
