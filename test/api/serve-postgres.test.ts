@@ -144,6 +144,25 @@ describe.skipIf(!postgresAvailability().ok)('openexec serve on PostgreSQL (real 
     expect(status.body.database).toBe(`postgresql://openexec_app:redacted@127.0.0.1:${pgs.cluster.port}/${db.name}`);
     const key = await get(s.url, '/receipts/public-key');
 
+    // The console on PostgreSQL: the whole chain verifies; doctor says what it checks instead of
+    // SQLite's file; a backup is refused, pointing to pg_dump, and writes nothing.
+    const chain = await op('verifyChain');
+    expect(chain.body).toMatchObject({ valid: true, firstBadSeq: null });
+    const doctor = await op('hardeningReport');
+    expect(doctor.status).toBe(200);
+    const checks = new Map((doctor.body.checks as { id: string; status: string; evidence: string }[]).map((c) => [c.id, c]));
+    expect(checks.get('remote_db_trust')).toMatchObject({
+      status: 'pass',
+      evidence: expect.stringContaining(`PostgreSQL at ${where}, on this host`),
+    });
+    expect(checks.get('ledger_tail')).toMatchObject({ status: 'pass' });
+    expect(checks.get('disk_space')?.evidence).toContain('where the data directory lives');
+    const copy = join(tempDir('openexec-serve-pg-backup-'), 'copy.db');
+    const backup = await op('backup', { path: copy });
+    expect(backup.status).toBe(400);
+    expect(backup.body).toMatchObject({ code: 'invalid_input', detail: expect.stringContaining('back it up with pg_dump') });
+    expect(statSync(copy, { throwIfNoEntry: false })).toBeUndefined();
+
     const walk = await cliWithEnv(verifierEnv(dataDir), 'verify-ledger', '--db-url', db.appUrl, '--key-id', key.body.key_id);
     expect(walk.stdout).toMatch(/^ledger valid: \d+ receipts, hash chain and signatures hold/m);
     expect(walk.code).toBe(0);

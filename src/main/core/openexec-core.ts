@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Synchronous } from './store/database.ts';
 import type { Ledger } from './ledger/ledger.ts';
 import type { PurgeDto } from '../../shared/retention.ts';
+import type { BackupDto } from '../../shared/hardening.ts';
 import { Checkpoints } from './ledger/checkpoint/checkpoints.ts';
 import { LedgerProofs } from './ledger/proofs.ts';
 import { Ed25519Verifier, type Ed25519Signer } from './crypto/ed25519.ts';
@@ -28,7 +29,7 @@ import type { ProposalRecords } from './store/proposal-records.ts';
 import type { CoreStorage, StorageEngine } from './store/core-storage.ts';
 import { sqliteStorage } from './store/sqlite/sqlite-storage.ts';
 import { postgresStorage } from './store/postgres/pg-storage.ts';
-import { EngineSpecific } from './store/engine-specific.ts';
+import { EngineSpecific, POSTGRES_BACKUP_INSTEAD } from './store/engine-specific.ts';
 
 export interface CoreOptions {
   mode: ExecMode;
@@ -193,8 +194,8 @@ export class OpenExecCore {
   }
 
   /**
-   * The synchronous SQLite ledger, for what still reads it directly (tests, benchmarks).
-   * On PostgreSQL there is none: refused, naming what to use instead.
+   * The synchronous SQLite ledger, which only tests and benchmarks read now (the services, the
+   * console and the API go through ledgerStore). On PostgreSQL there is none: refused.
    */
   get ledger(): Ledger {
     const ledger = this.storage.sqliteLedger;
@@ -217,6 +218,17 @@ export class OpenExecCore {
     const stored = await this.executionRecords.executedResult(execId);
     // The stored text is exactly what was hashed when the receipt was issued; retention clears it.
     return stored === null || stored.legacyJson === null ? null : sha256Hex(`${execId}:${stored.legacyJson}`);
+  }
+
+  /**
+   * A SQLite ledger's backup: the file copied, verified and recorded by a receipt. On PostgreSQL
+   * refused with what to use instead (pg_dump or the server's own backups, which copy a
+   * database several instances write consistently).
+   */
+  backup(path: string): Promise<BackupDto> {
+    const ledger = this.storage.sqliteLedger;
+    if (ledger === null) return Promise.reject(new EngineSpecific('backup', 'SQLite', POSTGRES_BACKUP_INSTEAD));
+    return ledger.backup(this.receiptVerifier, path);
   }
 
   /**
