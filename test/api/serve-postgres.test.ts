@@ -4,7 +4,7 @@
  * the password kept out of everything the server says, start-up failures as one line, and two
  * instances (two data directories, two ports) on one database spending each nonce once.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import type { ChildProcess } from 'node:child_process';
@@ -263,12 +263,35 @@ describe.skipIf(!postgresAvailability().ok)('openexec serve on PostgreSQL (real 
     const executions = await pgs.cluster.superQuery(db.name, "SELECT count(*)::int AS n FROM executions WHERE nonce = 'split-64'");
     expect(executions.rows[0].n).toBe(1);
 
+    // A proposal made at A is approved in B's console and executes; A answers it executed.
+    const proposed = await post(a.url, '/proposals', { action: 'add', payload: { a: 5, b: 5 }, nonce: 'across-1' });
+    expect(proposed.status).toBe(202);
+    const approvedAtB = await consoleCall(b.url, token(dirs[1]!), 'approve', { id: proposed.body.id });
+    expect(approvedAtB.status).toBe(200);
+    expect(approvedAtB.body).toMatchObject({ status: 'executed', resultCanonical: '{"sum":10}' });
+    expect((await get(a.url, `/proposals/${proposed.body.id}`)).body).toMatchObject({ status: 'executed', result: { sum: 10 } });
+
     // One ledger: B's console finds A's execution and B's replay of it.
     const seenAtB = await consoleCall(b.url, token(dirs[1]!), 'searchReceipts', { id: atA.body.id });
     expect(seenAtB.status).toBe(200);
     expect(seenAtB.body.items.map((r: { event: string }) => r.event).sort()).toEqual(['executed', 'replayed']);
 
-    const walk = await cliWithEnv(verifierEnv(dirs[0]!), 'verify-ledger', '--db-url', db.appUrl, '--key-id', keys[0], '--key-id', keys[1]);
+    // B's operator approved a proposal: the walk from A's data directory is given B's operator
+    // key (its public half, from B's Status), as a reviewer gives every instance's.
+    const operatorB = join(tempDir('openexec-serve-pg-keys-'), 'operator-b.pem');
+    writeFileSync(operatorB, (await consoleCall(b.url, token(dirs[1]!), 'health')).body.operatorKey.publicKeyPem);
+    const walk = await cliWithEnv(
+      verifierEnv(dirs[0]!),
+      'verify-ledger',
+      '--db-url',
+      db.appUrl,
+      '--key-id',
+      keys[0],
+      '--key-id',
+      keys[1],
+      '--approver-key',
+      operatorB,
+    );
     expect(walk.stdout).toMatch(/^ledger valid: \d+ receipts/m);
     expect(walk.code).toBe(0);
     expect(await stop(a)).toBe(0);
