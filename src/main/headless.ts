@@ -52,6 +52,7 @@ async function main(): Promise<void> {
     });
     app = await startOpenExec(config, { logToStderr: true });
     for (const w of app.warnings()) process.stderr.write(`openexec: warning: ${w}\n`);
+    if (app.databaseTrust !== null) process.stdout.write(`OpenExec: ${app.databaseTrust}\n`);
     process.stdout.write(`OpenExec listening on ${app.address} (mode ${config.mode}, data ${config.dataDir})\n`);
   } catch (err) {
     const known = err instanceof ConfigError || (err as { code?: string }).code === 'key_file';

@@ -44,15 +44,17 @@ describe('redactDbUrl', () => {
   });
 });
 
-describe('OPENEXEC_DB_URL=postgresql://…: checked, never shown with its password, then refused', () => {
-  test('a well-formed URL is refused with one line saying PostgreSQL is not available yet', () => {
+describe('OPENEXEC_DB_URL=postgresql://…: checked, and never shown with its password', () => {
+  test('a well-formed URL is taken as the PostgreSQL ledger, shown (Status, log) only redacted', () => {
     for (const scheme of ['postgresql', 'postgres']) {
-      const line = refusal(`${scheme}://alice:${SECRET}@db.example:5432/ledger?sslmode=require`);
-      expect(line).toBe(
-        `OPENEXEC_DB_URL: ${scheme}://alice:redacted@db.example:5432/ledger?sslmode=require: PostgreSQL support is not available in this version yet; use a sqlite:/// URL`,
-      );
+      const url = `${scheme}://alice:${SECRET}@db.example:5432/ledger?sslmode=require`;
+      const config = loadConfig({ OPENEXEC_DATA_DIR: tempDir(), OPENEXEC_DB_URL: url });
+      expect(config.postgresUrl).toBe(url);
+      expect(config.dbPath).toBeNull();
+      expect(config.dbDisplay).toBe(`${scheme}://alice:redacted@db.example:5432/ledger?sslmode=require`);
     }
-    expectNoSecret(refusal(`postgresql://db/ledger?password=${SECRET}`));
+    const query = loadConfig({ OPENEXEC_DATA_DIR: tempDir(), OPENEXEC_DB_URL: `postgresql://db/ledger?password=${SECRET}` });
+    expectNoSecret(query.dbDisplay);
   });
 
   test.each([
@@ -82,14 +84,15 @@ describe('OPENEXEC_DB_URL=postgresql://…: checked, never shown with its passwo
     expectNoSecret(line);
   });
 
-  test('the headless server stops with exit 2 and one line, the password nowhere in its output', async () => {
+  test('the headless server, its PostgreSQL server unreachable, stops with exit 2 and one line naming the redacted URL', async () => {
     const child = spawn(NODE_BIN, ['--import', 'tsx', 'src/main/headless.ts'], {
       cwd: REPO_ROOT,
       env: {
         ...process.env,
         OPENEXEC_PORT: '0',
         OPENEXEC_DATA_DIR: tempDir(),
-        OPENEXEC_DB_URL: `postgresql://alice:${SECRET}@127.0.0.1:5432/ledger`,
+        // Port 1: nothing listens there, so the connection is refused at once.
+        OPENEXEC_DB_URL: `postgresql://alice:${SECRET}@127.0.0.1:1/ledger`,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -99,7 +102,7 @@ describe('OPENEXEC_DB_URL=postgresql://…: checked, never shown with its passwo
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     expect(code).toBe(2);
     expect(output).toMatch(
-      /^openexec: OPENEXEC_DB_URL: postgresql:\/\/alice:redacted@127\.0\.0\.1:5432\/ledger: PostgreSQL support is not available in this version yet/,
+      /^openexec: OPENEXEC_DB_URL: database postgresql:\/\/alice:redacted@127\.0\.0\.1:1\/ledger: cannot use PostgreSQL at alice@127\.0\.0\.1:1\/ledger: .*ECONNREFUSED/,
     );
     expect(output.trim().split('\n')).toHaveLength(1);
     expectNoSecret(output);

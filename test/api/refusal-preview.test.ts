@@ -41,7 +41,7 @@ function receipts(event: string): Record<string, unknown>[] {
 function ledgerBytes(): number {
   const db = rawDb(server.app.core);
   db.pragma('wal_checkpoint(TRUNCATE)');
-  return statSync(server.app.core.options.dbPath).size;
+  return statSync(server.app.core.options.dbPath!).size;
 }
 
 describe('a refused request keeps its hash and a bounded preview, not its body', () => {

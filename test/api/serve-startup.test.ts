@@ -25,8 +25,8 @@ describe('npm run serve: start-up and shutdown', () => {
     [{ CLAWSHIELD_PUBLIC_KEY: 'not a key' }, /^openexec: CLAWSHIELD_PUBLIC_KEY: /],
     [{ OPENEXEC_DB_URL: 'mysql://db/openexec' }, /^openexec: OPENEXEC_DB_URL: unsupported scheme 'mysql'/],
     [
-      { OPENEXEC_DB_URL: 'postgresql://db/openexec' },
-      /^openexec: OPENEXEC_DB_URL: postgresql:\/\/db\/openexec: PostgreSQL support is not available in this version yet/,
+      { OPENEXEC_DB_URL: 'postgresql://db.example/openexec' },
+      /^openexec: OPENEXEC_DB_URL: postgresql:\/\/db\.example\/openexec would send the ledger and the database password to db\.example without TLS/,
     ],
     [{ OPENEXEC_PORT: 'eighty' }, /^openexec: OPENEXEC_PORT: /],
     [{ OPENEXEC_HOST: '0.0.0.0' }, /^openexec: OPENEXEC_HOST: 0\.0\.0\.0 is not a loopback address/],

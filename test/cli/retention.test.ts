@@ -87,7 +87,7 @@ describe('retention: openexec purge on a running server', () => {
     expect((await post(url(), '/execute', executeWire('echo', `{"secret":"${KEPT_PAYLOAD}"}`, 'new-1'))).status).toBe(200);
     // The bodies are really there before the purge.
     rawDb(app.core).pragma('wal_checkpoint(TRUNCATE)');
-    expect(contains(rawFiles(config.dbPath), OLD_PAYLOAD)).toBe(true);
+    expect(contains(rawFiles(config.dbPath!), OLD_PAYLOAD)).toBe(true);
 
     treeBefore = nodes();
     const run = await cli(dataDir, 'purge', '--older-than', '30d', '--json');

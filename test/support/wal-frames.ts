@@ -20,7 +20,8 @@ const FRAME_HEADER = 24;
  * every frame written from now on; empties it first. Returns the core's connection.
  */
 export function keepEveryWalFrame(core: OpenExecCore): SqliteDatabase {
-  const checkpointer = (core as unknown as { checkpointer?: WalCheckpointer }).checkpointer;
+  // The core's storage is private; on SQLite it holds the checkpoint thread (SqliteStorage).
+  const checkpointer = (core as unknown as { storage?: { checkpointer?: WalCheckpointer } }).storage?.checkpointer;
   if (checkpointer === undefined)
     throw new Error('OpenExecCore keeps its WAL checkpointer elsewhere now: update test/support/wal-frames.ts');
   checkpointer.close();

@@ -12,7 +12,10 @@ export class ConfigError extends Error {
   readonly code = 'config';
 }
 
-export interface OpenExecConfig {
+/** The settings, with where OPENEXEC_DB_URL puts the ledger (DbTarget: a SQLite file or a PostgreSQL URL). */
+export type OpenExecConfig = ConfigFields & DbTarget;
+
+interface ConfigFields {
   mode: ExecMode;
   /** Raw 32-byte Ed25519 key from CLAWSHIELD_PUBLIC_KEY, or null when unset. */
   clawshieldPublicKey: Uint8Array | null;
@@ -20,7 +23,8 @@ export interface OpenExecConfig {
   /** OPENEXEC_ALLOWED_ACTIONS; null when unset (the console manages the list). */
   allowedActions: string[] | null;
   dataDir: string;
-  dbPath: string;
+  /** OPENEXEC_DB_ALLOW_PLAINTEXT: a remote PostgreSQL server reached without verified TLS, knowingly. */
+  dbAllowPlaintext: boolean;
   /** The database as a URL fit to show (Status): never a password. */
   dbDisplay: string;
   host: string;
@@ -127,13 +131,19 @@ function positiveInt(env: Env, name: string, fallback: number, max: number): num
 }
 
 /**
- * `sqlite:///rel` (relative to the data directory) or `sqlite:////abs` (protocol §4). A
- * PostgreSQL URL is checked, then refused: that store does not exist yet.
+ * Where OPENEXEC_DB_URL puts the ledger: a SQLite file (`dbPath`), or a PostgreSQL database
+ * (`postgresUrl`, the URL as given: it may hold a password, so only dbDisplay is ever shown).
  */
-export function resolveDbUrl(url: string, dataDir: string): string {
+export type DbTarget = { dbPath: string; postgresUrl: null } | { dbPath: null; postgresUrl: string };
+
+/**
+ * `sqlite:///rel` (relative to the data directory), `sqlite:////abs` (protocol §4), or a
+ * `postgresql://` / `postgres://` URL, whose syntax is checked here (its password never shown).
+ */
+export function resolveDbUrl(url: string, dataDir: string): DbTarget {
   if (isPostgresUrl(url)) {
     checkPostgresUrl(url);
-    fail('OPENEXEC_DB_URL', `${redactDbUrl(url)}: PostgreSQL support is not available in this version yet; use a sqlite:/// URL`);
+    return { dbPath: null, postgresUrl: url };
   }
   const m = /^sqlite:\/\/\/(.+)$/.exec(url);
   if (!m) {
@@ -141,13 +151,13 @@ export function resolveDbUrl(url: string, dataDir: string): string {
     fail(
       'OPENEXEC_DB_URL',
       scheme && scheme !== 'sqlite'
-        ? `unsupported scheme '${scheme}': only sqlite:/// is supported`
+        ? `unsupported scheme '${scheme}': only sqlite:/// and postgresql:// are supported`
         : `'${redactDbUrl(url)}' is not a sqlite:/// URL (three slashes for a relative path, four for an absolute one)`,
     );
   }
   const path = m[1]!;
   if (path.startsWith(':memory:')) fail('OPENEXEC_DB_URL', 'an in-memory database would lose the ledger; give a file path');
-  return isAbsolute(path) ? path : resolve(dataDir, path);
+  return { dbPath: isAbsolute(path) ? path : resolve(dataDir, path), postgresUrl: null };
 }
 
 /** An absolute directory of the operator's choosing, outside the data directory's reach. */
@@ -195,7 +205,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): OpenExecC
 
   const dataDirRaw = env['OPENEXEC_DATA_DIR']?.trim() || options.dataDirDefault || join(homedir(), '.openexec');
   const dataDir = resolve(dataDirRaw);
-  const dbPath = resolveDbUrl(env['OPENEXEC_DB_URL']?.trim() || 'sqlite:///openexec.db', dataDir);
+  const db = resolveDbUrl(env['OPENEXEC_DB_URL']?.trim() || 'sqlite:///openexec.db', dataDir);
 
   const host = env['OPENEXEC_HOST']?.trim() || '127.0.0.1';
   const portRaw = env['OPENEXEC_PORT']?.trim() || '5000';
@@ -229,8 +239,9 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): OpenExecC
     tenantId,
     allowedActions,
     dataDir,
-    dbPath,
-    dbDisplay: `sqlite:///${dbPath}`,
+    ...db,
+    dbAllowPlaintext: flag(env, 'OPENEXEC_DB_ALLOW_PLAINTEXT'),
+    dbDisplay: db.postgresUrl === null ? `sqlite:///${db.dbPath}` : redactDbUrl(db.postgresUrl),
     host,
     port: Number(portRaw),
     allowNonLoopback,

@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { HardeningCheckDto, HardeningReportDto } from '../../shared/hardening.ts';
 import { isLoopbackHost } from '../api/request-guard.ts';
+import { postgresTrust } from './db-trust.ts';
 import type { OpenExecConfig } from './config.ts';
 import { check, type ServerFacts } from './hardening-check.ts';
 import type { HostProbe } from './host-probe.ts';
@@ -229,7 +230,22 @@ function handlers(facts: ServerFacts | null): HardeningCheckDto {
   );
 }
 
+/** On PostgreSQL: what leaves this host and whom it trusts (db-trust.ts), as start-up says it. */
+function postgresDb(url: string): HardeningCheckDto {
+  const trust = postgresTrust(url);
+  if (trust.problem !== null) return check('remote_db_trust', 'warn', trust.line, trust.problem);
+  return check(
+    'remote_db_trust',
+    trust.remote ? 'manual' : 'pass',
+    trust.line,
+    trust.remote
+      ? 'Do you trust that server and its administrators with the ledger, and does OpenExec connect as the application role only (SECURITY.md)?'
+      : 'Connect as the application role only (SECURITY.md, "PostgreSQL: roles and trust").',
+  );
+}
+
 function remoteDb(config: OpenExecConfig): HardeningCheckDto {
+  if (config.postgresUrl !== null) return postgresDb(config.postgresUrl);
   try {
     const type = statfsSync(dirname(config.dbPath)).type;
     const network = NETWORK_FS[type];
@@ -247,7 +263,7 @@ function remoteDb(config: OpenExecConfig): HardeningCheckDto {
     'remote_db_trust',
     'pass',
     `local SQLite file ${config.dbPath}: no database server, no network, no password`,
-    'Nothing to do; OpenExec supports only a local SQLite file.',
+    'Nothing to do while the ledger is a local SQLite file.',
   );
 }
 

@@ -58,7 +58,8 @@ export function keyFileModes(config: OpenExecConfig): HardeningCheckDto {
 export function diskSpace(config: OpenExecConfig): HardeningCheckDto {
   let free: number;
   try {
-    let dir = dirname(config.dbPath);
+    // On PostgreSQL the database's disk is the server's; the data directory (keys, logs) is ours.
+    let dir = config.dbPath === null ? config.dataDir : dirname(config.dbPath);
     while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir);
     const st = statfsSync(dir);
     free = st.bavail * st.bsize;
@@ -70,7 +71,9 @@ export function diskSpace(config: OpenExecConfig): HardeningCheckDto {
       'Check the database directory exists.',
     );
   }
-  const mib = `${Math.floor(free / 1024 ** 2)} MiB free where the database lives`;
+  const where =
+    config.dbPath === null ? 'where the data directory lives (the PostgreSQL server watches its own disk)' : 'where the database lives';
+  const mib = `${Math.floor(free / 1024 ** 2)} MiB free ${where}`;
   if (free < DISK_FAIL_BYTES) return check('disk_space', 'fail', mib, 'Free space now: a full disk makes every write a 503.');
   if (free < DISK_WARN_BYTES) return check('disk_space', 'warn', mib, 'Free space, or move the data directory to a larger disk.');
   return check('disk_space', 'pass', mib, 'Alert when it runs low.');

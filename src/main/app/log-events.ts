@@ -26,7 +26,8 @@ export function logStartup(log: OpenExecLogger, config: OpenExecConfig, address:
       address,
       mode: config.mode,
       dataDir: config.dataDir,
-      db: config.dbPath,
+      // Never the PostgreSQL URL itself: it may hold the password.
+      db: config.postgresUrl === null ? config.dbPath : config.dbDisplay,
       allowedActions: config.allowedActions,
       clawshieldKey: config.clawshieldPublicKey !== null,
       tenant: config.tenantId,

@@ -23,6 +23,7 @@ import { ProxyGate } from '../mcp/proxy-gate.ts';
 import { registerHostedRoutes } from '../mcp/hosted-route.ts';
 import { closeHostedUpstreams, startHostedUpstreams, UpstreamStartError, type HostedUpstream } from '../mcp/hosted-upstreams.ts';
 import { loadMcpUpstreams } from './mcp-upstreams.ts';
+import { postgresTrust } from './db-trust.ts';
 import { registerConsoleRoutes } from '../api/console-routes.ts';
 import { registerProofRoutes } from '../api/proof-routes.ts';
 import { registerConsoleChallenge } from '../api/console-challenge.ts';
@@ -61,6 +62,8 @@ export interface OpenExecApp {
   readonly address: string;
   /** What an operator should know right now, in plain words (recomputed on each call). */
   warnings(): string[];
+  /** On PostgreSQL, what leaves this host and whom it trusts (db-trust.ts), said once at start-up; null on SQLite. */
+  readonly databaseTrust: string | null;
   close(): Promise<void>;
 }
 
@@ -104,11 +107,20 @@ export async function startOpenExec(config: OpenExecConfig, options: StartOption
   const bind = bindWarnings(config, tls !== null);
   const manifest = config.actionsFile === null ? null : loadActionsManifest(config.actionsFile, config.dataDir, config.env);
   const upstreamTargets = config.mcpUpstreamsFile === null ? [] : loadMcpUpstreams(config.mcpUpstreamsFile, config.env);
+  const trust = config.postgresUrl === null ? null : postgresTrust(config.postgresUrl);
+  if (trust?.problem != null && !config.dbAllowPlaintext) throw new ConfigError(`OPENEXEC_DB_URL: ${trust.problem}`);
   const lock = lockDataDir(config.dataDir);
+  // The storage may report trouble (a lost PostgreSQL connection) before the log is open.
+  let storageLog: ((err: unknown) => void) | null = null;
   let core: OpenExecCore;
   try {
-    checkDatabaseFiles(config.dbPath);
-    core = await OpenExecCore.open({ ...config, manifest, ...(options.clock ? { clock: options.clock } : {}) });
+    if (config.dbPath !== null) checkDatabaseFiles(config.dbPath);
+    core = await OpenExecCore.open({
+      ...config,
+      manifest,
+      ...(options.clock ? { clock: options.clock } : {}),
+      onStorageError: (err) => storageLog?.(err),
+    });
   } catch (err) {
     lock.release();
     throw coreStartError(err, config);
@@ -116,11 +128,12 @@ export async function startOpenExec(config: OpenExecConfig, options: StartOption
   try {
     await core.checkpoints.checkAgainstWitness();
   } catch (err) {
-    core.close();
+    await core.close();
     lock.release();
     throw new ConfigError(`OPENEXEC_WITNESS_DIR: ${(err as Error).message}`);
   }
   const log = await createLogger(config, { stderr: options.logToStderr === true });
+  storageLog = (err) => log.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'database');
   const restored = restoredLedgerNotice(config.dataDir, (await core.ledgerStore.head()).seq);
   const currentWarnings = (): string[] => [
     ...bind,
@@ -131,6 +144,7 @@ export async function startOpenExec(config: OpenExecConfig, options: StartOption
     ...(process.getuid?.() === 0 ? [AS_ROOT] : []),
     ...(log.problem !== null ? [`${log.problem}; no log file is written`] : []),
     ...(restored !== null ? [restored] : []),
+    ...(trust?.problem != null ? [`OPENEXEC_DB_ALLOW_PLAINTEXT is set: ${trust.line}`] : []),
   ];
   const events = new EventHub();
   core.ledgerStore.subscribe((receipts) => {
@@ -154,7 +168,7 @@ export async function startOpenExec(config: OpenExecConfig, options: StartOption
   try {
     hosted = await startHostedUpstreams(upstreamTargets, proxyGate, mcpHoldMs);
   } catch (err) {
-    core.close();
+    await core.close();
     await log.close();
     lock.release();
     throw err instanceof UpstreamStartError ? new ConfigError(`OPENEXEC_MCP_UPSTREAMS: ${err.message}`) : err;
@@ -226,7 +240,7 @@ export async function startOpenExec(config: OpenExecConfig, options: StartOption
     await http.listen({ host: config.host, port: config.port });
   } catch (err) {
     await closeHostedUpstreams(hosted);
-    core.close();
+    await core.close();
     await log.close();
     lock.release();
     throw listenError(err, config);
@@ -252,12 +266,13 @@ export async function startOpenExec(config: OpenExecConfig, options: StartOption
     retention?.stop();
     await http.close();
     await closeHostedUpstreams(hosted);
-    core.close();
+    await core.close();
     await log.close();
     lock.release();
     throw err;
   }
   logStartup(log, config, address, currentWarnings());
+  if (trust !== null) log.logger.info(trust.line);
 
   let closed = false;
   return {
@@ -270,6 +285,7 @@ export async function startOpenExec(config: OpenExecConfig, options: StartOption
     consoleToken: token,
     address,
     warnings: currentWarnings,
+    databaseTrust: trust?.line ?? null,
     async close() {
       if (closed) return;
       closed = true;
@@ -287,7 +303,7 @@ export async function startOpenExec(config: OpenExecConfig, options: StartOption
       }
       rmSync(infoFile, { force: true });
       await closeHostedUpstreams(hosted);
-      core.close();
+      await core.close();
       log.logger.info('stopped');
       await log.close();
       lock.release();

@@ -16,11 +16,13 @@ function describeDbError(err: unknown): string {
 
 /**
  * Every line start-up stops with names the variable or the file to fix. The core reads only
- * the database and the key files; a key file problem names its file already, so whatever else
+ * the database (a SQLite file, or a PostgreSQL server named by its redacted URL) and the key files; a key file problem names its file already, so whatever else
  * the core throws while it opens is about the database.
  */
 export function coreStartError(err: unknown, config: OpenExecConfig): Error {
   if (err instanceof ConfigError || err instanceof KeyFileError) return err;
+  // PostgreSQL's errors name the server without its password (PostgresStoreError); the URL is shown redacted.
+  if (config.postgresUrl !== null) return new ConfigError(`OPENEXEC_DB_URL: database ${config.dbDisplay}: ${firstLine(err)}`);
   return new ConfigError(`OPENEXEC_DB_URL: database ${config.dbPath}: ${describeDbError(err)}`);
 }
 

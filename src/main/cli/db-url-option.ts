@@ -2,7 +2,7 @@ import { ConfigError } from '../app/config.ts';
 import { checkPostgresUrl, isPostgresUrl } from '../app/db-url.ts';
 import { CliError } from './cli-error.ts';
 
-/** The commands that read a PostgreSQL ledger's URL themselves (the server does not run on one yet). */
+/** The commands that read a PostgreSQL ledger's URL themselves; the others reach the running server, which may run on one. */
 const TAKES_POSTGRES = new Set(['verify-ledger', 'backup']);
 
 /**

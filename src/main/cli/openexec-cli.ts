@@ -226,7 +226,7 @@ async function run(argv: string[]): Promise<number> {
       return backupCommand(client(), values.out, out);
     case 'purge':
       noArgs();
-      return purgeCommand(client, values['older-than'], out);
+      return purgeCommand(client, values['older-than'], out, config.postgresUrl !== null);
     case 'status':
       noArgs();
       return statusCommand(client(), out);

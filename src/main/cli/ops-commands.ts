@@ -62,7 +62,12 @@ export async function backupCommand(client: ConsoleClient, outFile: string | und
  * and records the purge in the ledger; we report what it did. The period is checked here first,
  * so a bad one never reaches the server.
  */
-export async function purgeCommand(client: () => ConsoleClient, olderThan: string | undefined, out: CliOutput): Promise<number> {
+export async function purgeCommand(
+  client: () => ConsoleClient,
+  olderThan: string | undefined,
+  out: CliOutput,
+  onPostgres = false,
+): Promise<number> {
   if (olderThan === undefined) throw new CliError('purge needs --older-than DURATION (12h, 90d, 8w, …)', 2);
   const period = parseRetention(olderThan);
   if (!period.ok) throw new CliError(`--older-than ${period.problem}`, 2);
@@ -75,7 +80,11 @@ export async function purgeCommand(client: () => ConsoleClient, olderThan: strin
   const span = p.fromSeq === null ? 'no receipt bodies' : `the bodies of ${p.receipts} receipts (#${p.fromSeq} to #${p.toSeq})`;
   out.print(`purged ${span}, ${p.executions} execution results and ${p.proposals} proposals older than ${p.cutoff}`);
   out.print(`recorded by receipt #${p.receiptSeq}; every receipt still verifies (openexec verify-ledger)`);
-  if (!p.walTruncated)
+  if (onPostgres)
+    out.print(
+      'note: PostgreSQL keeps the old row versions until VACUUM; to have the bytes gone from its files, the database owner runs VACUUM (FULL, ANALYZE) and REINDEX as README "PostgreSQL" says',
+    );
+  else if (!p.walTruncated)
     out.print(
       'note: a reader held the WAL open, so it was not cut yet; purged bytes may linger in openexec.db-wal until the next checkpoint',
     );

@@ -79,6 +79,9 @@ export function printVerdictTail(out: CliOutput, t: VerdictTail): void {
  */
 export async function verifyLedgerCommand(config: OpenExecConfig, options: VerifyLedgerOptions, out: CliOutput): Promise<number> {
   if (options.dbUrl !== undefined) return (await import('./verify-pg-ledger-command.ts')).verifyPgLedgerCommand(config, options, out);
+  const dbPath = config.dbPath;
+  // postgresLedgerUrl gave this command OPENEXEC_DB_URL's PostgreSQL URL as dbUrl, so this is a SQLite ledger.
+  if (dbPath === null) throw new CliError('verify-ledger of a PostgreSQL ledger takes --db-url', 2);
   const keyIds = options.keyIds ?? [];
   if (keyIds.length > 1) throw new CliError(`--key-id is given ${keyIds.length} times, but a SQLite ledger has one receipt key`, 2);
   const head = options.expectHead === undefined ? null : parseHead(options.expectHead);
@@ -86,12 +89,12 @@ export async function verifyLedgerCommand(config: OpenExecConfig, options: Verif
   const verifier = key.verifier;
   const approvers = ledgerApproverKeys(config, options.approverKeyFiles);
   const saved = options.checkpoint === undefined ? [] : loadSavedCheckpoints(options.checkpoint, verifier);
-  if (!existsSync(config.dbPath)) throw new CliError(`no ledger at ${config.dbPath}`);
+  if (!existsSync(dbPath)) throw new CliError(`no ledger at ${dbPath}`);
   let read: LedgerReader;
   try {
-    read = LedgerReader.openReadOnly(config.dbPath);
+    read = LedgerReader.openReadOnly(dbPath);
   } catch (err) {
-    throw new CliError(`cannot open the ledger ${config.dbPath}: ${(err as Error).message}`);
+    throw new CliError(`cannot open the ledger ${dbPath}: ${(err as Error).message}`);
   }
   let chain;
   let sideTables: string[];
@@ -101,13 +104,13 @@ export async function verifyLedgerCommand(config: OpenExecConfig, options: Verif
   try {
     const lastSeq = read.size();
     const approverKeys = [...approvers.keys.values()].map((v) => v.publicKey);
-    chain = await verifyChainParallel(config.dbPath, verifier.publicKey, lastSeq, { workers: options.workers, approverKeys });
+    chain = await verifyChainParallel(dbPath, verifier.publicKey, lastSeq, { workers: options.workers, approverKeys });
     withoutEvidence = read.approvalsWithoutEvidence();
     sideTables = read.sideTableProblems();
     checkpoints = saved.length === 0 ? null : read.compareWithCheckpoints(saved);
     if (head) headProblem = headProblemOf(head, read.hashAt(head.seq));
   } catch (err) {
-    throw new CliError(`cannot read the ledger ${config.dbPath}: ${(err as Error).message}`);
+    throw new CliError(`cannot read the ledger ${dbPath}: ${(err as Error).message}`);
   } finally {
     read.close();
   }

@@ -1,26 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { openDatabase, type SqliteDatabase, type Synchronous } from './store/database.ts';
-import { Ledger } from './ledger/ledger.ts';
-import { LedgerReader } from './ledger/ledger-reader.ts';
-import { SettingsStore } from './store/settings-store.ts';
-import { ExecutionStore, type ExecutionReads } from './engine/execution-store.ts';
-import { ProposalStore } from './proposals/proposal-store.ts';
+import type { Synchronous } from './store/database.ts';
+import type { Ledger } from './ledger/ledger.ts';
 import type { PurgeDto } from '../../shared/retention.ts';
+import type { BackupDto } from '../../shared/hardening.ts';
 import { Checkpoints } from './ledger/checkpoint/checkpoints.ts';
 import { LedgerProofs } from './ledger/proofs.ts';
 import { Ed25519Verifier, type Ed25519Signer } from './crypto/ed25519.ts';
-import { KeyFileError, loadOrCreateSigningKey } from './crypto/key-file.ts';
+import { loadOrCreateSigningKey } from './crypto/key-file.ts';
 import { sealRegistry, type ActionDefinition, type ActionHandler, type ActionRegistry } from './actions/action-registry.ts';
 import { BUILTIN_ACTIONS } from './actions/builtin-actions.ts';
 import { AllowList } from './engine/allow-list.ts';
 import { Engine } from './engine/engine.ts';
 import { recordCallbacks } from './engine/record-callbacks.ts';
-import { closeInterruptedAtStart } from './engine/close-at-start.ts';
-import { SqliteLedgerStore } from './store/sqlite/sqlite-ledger-store.ts';
-import { SqliteExecutionRecords } from './store/sqlite/sqlite-execution-records.ts';
-import { SqliteMerkleTree } from './store/sqlite/sqlite-merkle-tree.ts';
-import { WalCheckpointer } from './store/wal-checkpointer.ts';
 import type { TrustedApprover } from './approval/validate-approval.ts';
 import { systemClock, type Clock } from './clock.ts';
 import type { ExecMode } from '../../shared/console-dto.ts';
@@ -28,29 +20,24 @@ import { sha256Hex } from './json/request-hash.ts';
 import type { DeclaredManifest } from './actions/declared/manifest.ts';
 import { recordManifest, type ManifestInForce } from './actions/declared/manifest-receipt.ts';
 import { GrantAuthority } from './grants/grant-authority.ts';
-import { GrantStore } from './grants/grant-store.ts';
 import { OperatorRegistry } from './approval/operator-registry.ts';
 import { AgentRegistry } from './agents/agent-registry.ts';
 import { ToolPins } from './actions/tool-pins.ts';
-import { ToolPinTable } from './actions/tool-pin-table.ts';
-import { AgentTable } from './agents/agent-table.ts';
 import type { LedgerStore } from './store/ledger-store.ts';
 import type { ExecutionRecords } from './store/execution-records.ts';
-import {
-  SqliteAgentRecords,
-  SqliteCheckpointRecords,
-  SqliteGrantRecords,
-  SqliteProposalRecords,
-  SqliteSettingRecords,
-  SqliteToolPinRecords,
-} from './store/sqlite/sqlite-records.ts';
 import type { ProposalRecords } from './store/proposal-records.ts';
-import { CheckpointTable } from './ledger/checkpoint/checkpoint-table.ts';
+import type { CoreStorage, StorageEngine } from './store/core-storage.ts';
+import { sqliteStorage } from './store/sqlite/sqlite-storage.ts';
+import { postgresStorage } from './store/postgres/pg-storage.ts';
+import { EngineSpecific, POSTGRES_BACKUP_INSTEAD } from './store/engine-specific.ts';
 
 export interface CoreOptions {
   mode: ExecMode;
   dataDir: string;
-  dbPath: string;
+  /** The SQLite file; null when the ledger is on PostgreSQL (`postgresUrl`). */
+  dbPath: string | null;
+  /** The PostgreSQL database's URL (the application role's), or null/absent for SQLite. */
+  postgresUrl?: string | null;
   synchronous: Synchronous;
   clawshieldPublicKey: Uint8Array | null;
   tenantId: string | null;
@@ -65,6 +52,8 @@ export interface CoreOptions {
   extraActions?: Record<string, ActionDefinition | ActionHandler>;
   /** The manifest of declared actions (OPENEXEC_ACTIONS), already validated; null for none. */
   manifest?: LoadedManifest | null;
+  /** Hears the storage's trouble after start (PostgreSQL: a lost connection, a failed read of others' receipts). */
+  onStorageError?: (err: unknown) => void;
 }
 
 /** A validated manifest and where it was read from. */
@@ -81,11 +70,10 @@ export const OPERATOR_KEY_FILE = 'operator-key.pem';
  */
 export class OpenExecCore {
   /**
-   * The one connection, private: each table is read and written only through its store
-   * (README, "Layout"; test/architecture/table-owners.test.ts), which the core constructs here.
+   * The database engine's stores, private: each table is read and written only through its store
+   * (README, "One owner per table"; test/architecture/table-owners.test.ts).
    */
-  private readonly db: SqliteDatabase;
-  readonly ledger: Ledger;
+  private readonly storage: CoreStorage;
   readonly receiptVerifier: Ed25519Verifier;
   readonly operatorSigner: Ed25519Signer;
   /** Every operator's signing key by name: the first (`operator`) and those made by `operators add`, loaded when first named. */
@@ -107,17 +95,9 @@ export class OpenExecCore {
   readonly agents: AgentRegistry;
   /** Pinned tool definitions of upstream MCP servers (openexec mcp proxy). */
   readonly toolPins: ToolPins;
-  /** Executions and the approvals they spent, to read: the engine (its own store) alone writes them. */
-  readonly executionStore: ExecutionReads;
   /** The executions as the engine reads and ends them (within a witnessed write, `within(tx)`), and as the console, bundles and protocol §3 read them. */
   readonly executionRecords: ExecutionRecords;
-  /** The same store with its writes, kept here for retention's purge. */
-  private readonly executionWrites: ExecutionStore;
-  /** Proposals and their quorum approvals (the proposal service writes them). */
-  readonly proposalStore: ProposalStore;
-  /** WAL checkpoints beside the event loop (SQLite). */
-  private readonly checkpointer: WalCheckpointer;
-  /** The same proposals behind ProposalRecords, which the proposal service reads and writes through. */
+  /** Proposals and their quorum approvals, which the proposal service reads and writes through. */
   readonly proposalRecords: ProposalRecords;
   /**
    * The ledger behind the asynchronous interface the engine and the services write through
@@ -126,79 +106,101 @@ export class OpenExecCore {
   readonly ledgerStore: LedgerStore;
 
   /**
-   * Opens the core: constructs it, then writes what start-up witnesses (operator keys loaded for
-   * the first time, grants that ended while it was stopped, the manifest in force when it
+   * Opens the storage (`postgresUrl` or the SQLite `dbPath`) and the core on it, closes the
+   * executions a stop interrupted, then writes what start-up witnesses (operator keys loaded
+   * for the first time, grants that ended while it was stopped, the manifest in force when it
    * changed), which the LedgerStore does asynchronously.
    */
   static async open(options: CoreOptions): Promise<OpenExecCore> {
-    const core = new OpenExecCore(options);
+    const clock = options.clock ?? systemClock;
+    const receiptKeyFile = join(options.dataDir, RECEIPT_KEY_FILE);
+    let storage: CoreStorage;
+    if (options.postgresUrl) {
+      storage = await postgresStorage({
+        url: options.postgresUrl,
+        receiptKeyFile,
+        clock,
+        ...(options.onStorageError ? { onError: options.onStorageError } : {}),
+      });
+    } else {
+      if (options.dbPath === null) throw new Error('OpenExecCore: neither a SQLite file nor a PostgreSQL URL was given');
+      storage = sqliteStorage({ dbPath: options.dbPath, synchronous: options.synchronous, receiptKeyFile, clock });
+    }
+    let core: OpenExecCore;
     try {
+      core = new OpenExecCore(options, storage, clock);
+    } catch (err) {
+      await storage.close();
+      throw err;
+    }
+    try {
+      // Before anything else is written: executions a stop left running end with a receipt.
+      await storage.closeInterrupted(core.engine);
       await core.allowList.load();
       await core.operators.loadAll();
       // Grants that ended while OpenExec was stopped (expired, or valid until that restart).
       await core.ledgerStore.witness((tx) => core.grants.endDueWithin(tx));
       await recordManifest(core.ledgerStore, core.manifest);
     } catch (err) {
-      core.close();
+      await core.close();
       throw err;
     }
     return core;
   }
 
-  private constructor(readonly options: CoreOptions) {
-    this.clock = options.clock ?? systemClock;
-    this.db = openDatabase(options.dbPath, { synchronous: options.synchronous });
-    try {
-      const receiptKey = loadReceiptKey(new LedgerReader(this.db).signedBy(), join(options.dataDir, RECEIPT_KEY_FILE));
-      this.operatorSigner = loadOrCreateSigningKey(join(options.dataDir, OPERATOR_KEY_FILE)).signer;
-      this.receiptVerifier = new Ed25519Verifier(receiptKey.publicKey);
-      this.clawshieldVerifier = options.clawshieldPublicKey ? new Ed25519Verifier(options.clawshieldPublicKey) : null;
-      this.ledger = new Ledger(this.db, receiptKey, this.clock);
-      this.executionWrites = new ExecutionStore(this.db);
-      this.proposalStore = new ProposalStore(this.db);
-      this.ledgerStore = new SqliteLedgerStore(this.db, this.ledger, this.executionWrites, this.proposalStore);
-      const checkpointRecords = new SqliteCheckpointRecords(new CheckpointTable(this.db));
-      const tree = new SqliteMerkleTree(this.ledger);
-      this.checkpoints = new Checkpoints(checkpointRecords, this.ledgerStore, tree, receiptKey, this.operatorSigner, this.clock, {
-        every: options.checkpointEvery ?? 1000,
-        intervalMs: (options.checkpointIntervalSeconds ?? 60) * 1000,
-        witnessDir: options.witnessDir ?? null,
-      });
-      this.proofs = new LedgerProofs(tree, this.checkpoints);
-      this.agents = new AgentRegistry(new SqliteAgentRecords(new AgentTable(this.db)), this.ledgerStore, this.clock);
-      const pinRecords = new SqliteToolPinRecords(new ToolPinTable(this.db));
-      this.toolPins = new ToolPins(pinRecords, this.ledgerStore, this.clock);
-      this.registry = sealRegistry({ ...BUILTIN_ACTIONS, ...options.extraActions, ...options.manifest?.actions });
-      this.allowList = new AllowList(new SqliteSettingRecords(new SettingsStore(this.db)), this.registry, options.allowedActions);
-      this.executionStore = this.executionWrites;
-      this.proposalRecords = new SqliteProposalRecords(this.proposalStore);
-      const clawshield: TrustedApprover[] = this.clawshieldVerifier ? [{ kind: 'clawshield', verifier: this.clawshieldVerifier }] : [];
-      this.operators = new OperatorRegistry(options.dataDir, this.operatorSigner, this.ledgerStore, clawshield);
-      // Operator keys added while running join this array: the policy reads it at every decision.
-      const approvers = this.operators.approvers;
-      this.grants = new GrantAuthority(
-        new SqliteGrantRecords(new GrantStore(this.db)),
-        (id) => this.operators.verifier(id),
-        this.clock,
-        this.bootId,
-      );
-      this.checkpointer = new WalCheckpointer(this.db);
-      // Executions a stop left running are closed before anything starts on this core.
-      closeInterruptedAtStart(this.ledger, this.executionWrites);
-      this.executionRecords = new SqliteExecutionRecords(this.executionWrites, this.ledger.read);
-      this.engine = new Engine(this.ledgerStore, this.executionRecords, this.registry, this.allowList, this.clock, {
-        mode: options.mode,
-        approvalPolicy: { approvers, tenantId: options.tenantId, clockSkewMs: options.clockSkewSeconds * 1000 },
-        grants: this.grants,
-        // Each reads within the decision's transaction (on PostgreSQL, on its connection).
-        ...recordCallbacks(this.proposalRecords, pinRecords),
-      });
-      const m = options.manifest;
-      this.manifest = m ? { path: m.path, hash: m.hash, definitions: m.definitions } : null;
-    } catch (err) {
-      this.db.close();
-      throw err;
-    }
+  private constructor(
+    readonly options: CoreOptions,
+    storage: CoreStorage,
+    clock: Clock,
+  ) {
+    this.storage = storage;
+    this.clock = clock;
+    const receiptKey = storage.receiptKey;
+    this.operatorSigner = loadOrCreateSigningKey(join(options.dataDir, OPERATOR_KEY_FILE)).signer;
+    this.receiptVerifier = new Ed25519Verifier(receiptKey.publicKey);
+    this.clawshieldVerifier = options.clawshieldPublicKey ? new Ed25519Verifier(options.clawshieldPublicKey) : null;
+    this.ledgerStore = storage.ledgerStore;
+    this.checkpoints = new Checkpoints(storage.checkpoints, this.ledgerStore, storage.tree, receiptKey, this.operatorSigner, this.clock, {
+      every: options.checkpointEvery ?? 1000,
+      intervalMs: (options.checkpointIntervalSeconds ?? 60) * 1000,
+      witnessDir: options.witnessDir ?? null,
+    });
+    this.proofs = new LedgerProofs(storage.tree, this.checkpoints);
+    this.agents = new AgentRegistry(storage.agents, this.ledgerStore, this.clock);
+    this.toolPins = new ToolPins(storage.toolPins, this.ledgerStore, this.clock);
+    this.registry = sealRegistry({ ...BUILTIN_ACTIONS, ...options.extraActions, ...options.manifest?.actions });
+    this.allowList = new AllowList(storage.settings, this.registry, options.allowedActions);
+    this.proposalRecords = storage.proposals;
+    const clawshield: TrustedApprover[] = this.clawshieldVerifier ? [{ kind: 'clawshield', verifier: this.clawshieldVerifier }] : [];
+    this.operators = new OperatorRegistry(options.dataDir, this.operatorSigner, this.ledgerStore, clawshield);
+    // Operator keys added while running join this array: the policy reads it at every decision.
+    const approvers = this.operators.approvers;
+    this.grants = new GrantAuthority(storage.grants, (id) => this.operators.verifier(id), this.clock, this.bootId);
+    this.executionRecords = storage.executions;
+    this.engine = new Engine(this.ledgerStore, this.executionRecords, this.registry, this.allowList, this.clock, {
+      mode: options.mode,
+      approvalPolicy: { approvers, tenantId: options.tenantId, clockSkewMs: options.clockSkewSeconds * 1000 },
+      grants: this.grants,
+      // Each reads within the decision's transaction (on PostgreSQL, on its connection).
+      ...recordCallbacks(this.proposalRecords, storage.toolPins),
+    });
+    const m = options.manifest;
+    this.manifest = m ? { path: m.path, hash: m.hash, definitions: m.definitions } : null;
+  }
+
+  /** Which database engine the ledger is on. */
+  get storageEngine(): StorageEngine {
+    return this.storage.engine;
+  }
+
+  /**
+   * The synchronous SQLite ledger, which only tests and benchmarks read now (the services, the
+   * console and the API go through ledgerStore). On PostgreSQL there is none: refused.
+   */
+  get ledger(): Ledger {
+    const ledger = this.storage.sqliteLedger;
+    if (ledger === null) throw new EngineSpecific('the synchronous ledger', 'SQLite', 'read the ledger through core.ledgerStore');
+    return ledger;
   }
 
   /**
@@ -219,6 +221,17 @@ export class OpenExecCore {
   }
 
   /**
+   * A SQLite ledger's backup: the file copied, verified and recorded by a receipt. On PostgreSQL
+   * refused with what to use instead (pg_dump or the server's own backups, which copy a
+   * database several instances write consistently).
+   */
+  backup(path: string): Promise<BackupDto> {
+    const ledger = this.storage.sqliteLedger;
+    if (ledger === null) return Promise.reject(new EngineSpecific('backup', 'SQLite', POSTGRES_BACKUP_INSTEAD));
+    return ledger.backup(this.receiptVerifier, path);
+  }
+
+  /**
    * Retention (docs/receipts.md): the bodies of receipts, executions' results and decided
    * proposals older than `cutoff` go, under one `purge` config receipt; every receipt still verifies.
    */
@@ -226,32 +239,17 @@ export class OpenExecCore {
     return this.ledgerStore.purgeOlderThan(cutoff, trigger);
   }
 
-  close(): void {
+  /**
+   * Stops the engine's threads and closes the storage. On SQLite the connection is closed before
+   * this returns (callers that do not await it rely on that); PostgreSQL's pools end when the
+   * promise settles, after the writes already submitted.
+   */
+  close(): Promise<void> {
+    if (this.closing !== null) return this.closing;
     this.engine.close();
-    this.checkpointer.close();
-    if (this.db.open) this.db.close();
+    this.closing = this.storage.close();
+    return this.closing;
   }
-}
 
-/**
- * The receipt key, created only for an empty ledger: a new key over existing receipts would
- * make every earlier signature unverifiable, so a missing or different key stops start-up.
- */
-function loadReceiptKey(signedBy: string | null, file: string): Ed25519Signer {
-  if (signedBy === null) return loadOrCreateSigningKey(file).signer;
-  let signer: Ed25519Signer;
-  try {
-    signer = loadOrCreateSigningKey(file, { mayCreate: false }).signer;
-  } catch (err) {
-    if (err instanceof KeyFileError && /is missing$/.test(err.message)) {
-      throw new KeyFileError(`${file} is missing, but the ledger is signed by receipt key ${signedBy}: restore that key file`);
-    }
-    throw err;
-  }
-  if (signer.keyId !== signedBy) {
-    throw new KeyFileError(
-      `${file} holds key ${signer.keyId}, but the ledger is signed by receipt key ${signedBy}: restore the original key file`,
-    );
-  }
-  return signer;
+  private closing: Promise<void> | null = null;
 }

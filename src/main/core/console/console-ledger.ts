@@ -112,7 +112,7 @@ export class ConsoleLedger implements Pick<ConsoleApi, LedgerMethods> {
 
   backup(input: { path: string }) {
     return guarded(async () => {
-      const b = await this.core.ledger.backup(this.core.receiptVerifier, input.path);
+      const b = await this.core.backup(input.path);
       // A checkpoint now covers the backup receipt; with OPENEXEC_WITNESS_DIR its copy outside
       // the data directory makes a later start on the (shorter) restored copy refuse.
       try {
