@@ -138,6 +138,8 @@ export class OpenExecCore {
       await storage.closeInterrupted(core.engine);
       await core.allowList.load();
       await core.operators.loadAll();
+      // Other instances' consoles check this one's operator approvals against the keys the ledger records.
+      if (storage.engine === 'postgres') await core.operators.recordPrimary();
       // Grants that ended while OpenExec was stopped (expired, or valid until that restart).
       await core.ledgerStore.witness((tx) => core.grants.endDueWithin(tx));
       await recordManifest(core.ledgerStore, core.manifest);
