@@ -138,6 +138,9 @@ export class OpenExecCore {
       await storage.closeInterrupted(core.engine);
       await core.allowList.load();
       await core.operators.loadAll();
+      // A shared ledger records each instance's primary operator key, so the other instances'
+      // consoles can check its approvals (a SQLite ledger has one instance and records none).
+      if (storage.engine === 'postgres') await core.operators.recordPrimary();
       // Grants that ended while OpenExec was stopped (expired, or valid until that restart).
       await core.ledgerStore.witness((tx) => core.grants.endDueWithin(tx));
       await recordManifest(core.ledgerStore, core.manifest);
