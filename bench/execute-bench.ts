@@ -64,8 +64,29 @@ export interface LoadRun {
   seconds: number;
 }
 
+/** Calls `one(i)` for every i below `count`, `concurrency` at a time, timing each; `one` says whether it went as it should. */
+export async function timedCalls(count: number, concurrency: number, one: (i: number) => Promise<boolean>): Promise<LoadRun> {
+  const latencies: number[] = [];
+  let next = 0;
+  let errors = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) {
+        const i = next++;
+        const t0 = performance.now();
+        const ok = await one(i);
+        latencies.push(performance.now() - t0);
+        if (!ok) errors++;
+      }
+    }),
+  );
+  latencies.sort((a, b) => a - b);
+  return { latencies, errors, seconds: (performance.now() - started) / 1000 };
+}
+
 /** POSTs every body to `path`, `concurrency` at a time, timing each one. */
-export async function runLoad(
+export function runLoad(
   agent: Agent,
   url: URL,
   bodies: string[],
@@ -73,23 +94,7 @@ export async function runLoad(
   path = '/execute',
   okStatus = 200,
 ): Promise<LoadRun> {
-  const latencies: number[] = [];
-  let next = 0;
-  let errors = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < bodies.length) {
-        const body = bodies[next++]!;
-        const t0 = performance.now();
-        const status = await postRaw(agent, url, body, path);
-        latencies.push(performance.now() - t0);
-        if (status !== okStatus) errors++;
-      }
-    }),
-  );
-  latencies.sort((a, b) => a - b);
-  return { latencies, errors, seconds: (performance.now() - started) / 1000 };
+  return timedCalls(bodies.length, concurrency, async (i) => (await postRaw(agent, url, bodies[i]!, path)) === okStatus);
 }
 
 /**

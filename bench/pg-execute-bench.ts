@@ -1,13 +1,12 @@
 /**
- * The `pgexecute` part of `npm run bench`: the execution engine itself (no HTTP: the API is not
- * on PostgreSQL yet) in clawshield mode, the built-in `add`, each request with a fresh valid
+ * The `pgexecute` part of `npm run bench`: the execution engine itself, without HTTP
+ * (`pghttp`, pg-http-execute-bench.ts, goes through the API), in clawshield mode, the built-in `add`, each request with a fresh valid
  * artifact and a unique nonce, on SQLite (NORMAL and FULL) and on PostgreSQL (fsync on; one
  * instance, and at the highest level two instances on one database taking half the requests
  * each), in one run. The engines take turns within each level, the first one rotating from
  * level to level, so the machine's noise weighs on each alike. Without PostgreSQL it prints why
  * and reports `skipped`.
  */
-import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { rmSync } from 'node:fs';
 import pg from 'pg';
@@ -36,22 +35,9 @@ import { ProposalStore } from '../src/main/core/proposals/proposal-store.ts';
 import { TestApprover } from '../test/support/clawshield.ts';
 import { tempDir } from '../test/support/harness.ts';
 import { migratedDatabase, postgresAvailability, startCluster, type PgCluster } from '../test/support/postgres.ts';
-import { percentile } from './execute-bench.ts';
+import { timedCalls } from './execute-bench.ts';
+import { compareEngines, loadAverage, type Setup } from './engine-comparison.ts';
 
-type Setup = 'SQLite NORMAL' | 'SQLite FULL' | 'PostgreSQL' | 'PostgreSQL ×2';
-
-export interface EngineFigures {
-  engine: Setup;
-  concurrency: number;
-  requests: number;
-  executionsPerSecond: number;
-  p50ms: number;
-  p99ms: number;
-  /** Outcomes other than `executed`; any is a bug to report. */
-  errors: number;
-}
-
-const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
 const TENANT = 'tenant-001';
 
 /** The engine as OpenExecCore builds it, on any ledger engine, with only `add` allowed. */
@@ -125,40 +111,13 @@ function requests(tag: string, count: number, approver: TestApprover): ExecuteRe
   });
 }
 
-/** Every request through the engines (request i to engine i mod n), `concurrency` in flight in all. */
-async function drive(engines: Engine[], batch: ExecuteRequest[], concurrency: number) {
-  const latencies: number[] = [];
-  let next = 0;
-  let errors = 0;
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < batch.length) {
-        const i = next++;
-        const s = performance.now();
-        const outcome = await engines[i % engines.length]!.execute(batch[i]!);
-        latencies.push(performance.now() - s);
-        if (outcome.kind !== 'executed') errors++;
-      }
-    }),
-  );
-  const seconds = (performance.now() - t0) / 1000;
-  latencies.sort((a, b) => a - b);
-  return {
-    executionsPerSecond: Math.round(batch.length / seconds),
-    p50ms: percentile(latencies, 50),
-    p99ms: percentile(latencies, 99),
-    errors,
-  };
-}
-
 export async function benchPostgresExecute(perLevel: number, concurrencies = [1, 16, 64]) {
   const available = postgresAvailability();
   if (!available.ok) {
     process.stderr.write(`pgexecute bench skipped: ${available.reason}\n`);
     return { skipped: available.reason };
   }
-  const loadBefore = loadavg().map((x) => round(x));
+  const loadBefore = loadAverage();
   const approver = new TestApprover();
   const dir = tempDir('openexec-pgexecute-bench-');
   const cluster = await startCluster(available, { fsync: true });
@@ -171,38 +130,18 @@ export async function benchPostgresExecute(perLevel: number, concurrencies = [1,
       ['PostgreSQL ×2', await postgresEngines(cluster, 'bench_execute_two', 2, approver)],
     ]);
     opened.push(...setups.values());
-    const figures: EngineFigures[] = [];
-    for (const [level, concurrency] of concurrencies.entries()) {
-      const names: Setup[] = ['SQLite NORMAL', 'SQLite FULL', 'PostgreSQL'];
-      const order = [...names.slice(level % names.length), ...names.slice(0, level % names.length)];
-      if (level === concurrencies.length - 1) order.push('PostgreSQL ×2');
-      for (const engine of order) {
+    const { figures, ratios } = await compareEngines(
+      (engine, tag, count, concurrency) => {
         const { engines } = setups.get(engine)!;
-        const tag = `${engine.replace(/\W+/g, '-')}-${concurrency}`;
-        // Warm-up: pools, JIT, the signature threads, each instance's key registered.
-        await drive(engines, requests(`warm-${tag}`, Math.max(50, concurrency * 2), approver), concurrency);
-        const run = await drive(engines, requests(tag, perLevel, approver), concurrency);
-        figures.push({ engine, concurrency, requests: perLevel, ...run });
-      }
-    }
-    const at = (engine: Setup, c: number) => figures.find((f) => f.engine === engine && f.concurrency === c);
-    const ratios = concurrencies.map((c) => {
-      const pg1 = at('PostgreSQL', c)!.executionsPerSecond;
-      const ratio = (engine: Setup) => round(pg1 / at(engine, c)!.executionsPerSecond);
-      const two = at('PostgreSQL ×2', c);
-      return {
-        concurrency: c,
-        postgresOverSqliteNormal: ratio('SQLite NORMAL'),
-        postgresOverSqliteFull: ratio('SQLite FULL'),
-        ...(two && {
-          twoInstancesOverSqliteFull: round(two.executionsPerSecond / at('SQLite FULL', c)!.executionsPerSecond),
-          twoInstancesOverOne: round(two.executionsPerSecond / pg1),
-        }),
-      };
-    });
+        const batch = requests(tag, count, approver);
+        return timedCalls(count, concurrency, async (i) => (await engines[i % engines.length]!.execute(batch[i]!)).kind === 'executed');
+      },
+      perLevel,
+      concurrencies,
+    );
     return {
       what: 'Engine.execute without HTTP, clawshield mode, built-in add; PostgreSQL: throwaway cluster on 127.0.0.1, fsync on',
-      loadAverage: { before: loadBefore, after: loadavg().map((x) => round(x)) },
+      loadAverage: { before: loadBefore, after: loadAverage() },
       figures,
       ratios,
     };

@@ -9,6 +9,8 @@
  * executions per engine and level (default 2000).
  * BENCH_ONLY=pgconsoles: two instances on one PostgreSQL database, how soon one's proposal and denial reach
  * the other's event hub and long-poll (pg-consoles-bench.ts), BENCH_PG_CONSOLES_CHANGES of each (default 300).
+ * BENCH_ONLY=pghttp: POST /execute to headless servers on SQLite and on PostgreSQL (one server, and
+ * two on one database), BENCH_PG_HTTP_REQUESTS per setup and level (default 2000).
  * BENCH_ONLY=walpages: WAL pages written per execution (wal-pages-bench.ts), after a ledger of
  * BENCH_WALPAGES_PREFILL executions (default 10,000), over BENCH_WALPAGES_MEASURED of them (default 1,024).
  */
@@ -24,6 +26,7 @@ import { benchMcp } from './mcp-bench.ts';
 import { benchPostgres } from './postgres-bench.ts';
 import { benchMigration } from './migration-bench.ts';
 import { benchPostgresExecute } from './pg-execute-bench.ts';
+import { benchPostgresHttpExecute } from './pg-http-execute-bench.ts';
 import { benchWalPages } from './wal-pages-bench.ts';
 import { benchPostgresConsoles } from './pg-consoles-bench.ts';
 
@@ -90,5 +93,8 @@ if (!only || only === 'pgexecute') {
 }
 if (!only || only === 'pgconsoles') {
   results['pgconsoles'] = await benchPostgresConsoles(Number(process.env['BENCH_PG_CONSOLES_CHANGES'] ?? 300));
+}
+if (!only || only === 'pghttp') {
+  results['pghttp'] = await benchPostgresHttpExecute(Number(process.env['BENCH_PG_HTTP_REQUESTS'] ?? 2000));
 }
 process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
