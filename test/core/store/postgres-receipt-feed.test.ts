@@ -6,6 +6,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import { FOLLOWER_APPLICATION_NAME } from '../../../src/main/core/store/postgres/pg-follow.ts';
+import { ReceiptFeed } from '../../../src/main/core/store/postgres/pg-receipt-feed.ts';
 import type { PostgresLedgerStore } from '../../../src/main/core/store/postgres/pg-ledger-store.ts';
 import type { ReceiptDto } from '../../../src/shared/console-dto.ts';
 import { postgresAvailability } from '../../support/postgres.ts';
@@ -85,5 +86,33 @@ describe.skipIf(!postgresAvailability().ok)('every instance’s receipts through
     await until(() => heard.seqs.length >= head - start, 'the follower to catch up');
     expect(heard.seqs).toEqual(range(start + 1, head));
     expect(heard.receipts.at(-1)?.reason).toBe('the follower writes');
+  });
+
+  test('a catch-up read that fails is tried again without another commit or notice (a quiet ledger)', async () => {
+    const db = await pgs.fresh();
+    const writer = await pgs.openStore(db);
+    for (let n = 1; n <= 3; n++) await writer.witness((tx) => tx.append({ event: 'proposed', proposal_id: `q-${n}` }));
+    const errors: unknown[] = [];
+    const delivered: number[] = [];
+    let failures = 2;
+    const feed = new ReceiptFeed({
+      startHead: 0,
+      // The database answers the third read; the first two fail as a dropped connection would.
+      readRange: async (from, limit) => {
+        if (failures-- > 0) throw new Error('connection terminated unexpectedly');
+        return writer.readRange(from, limit);
+      },
+      deliver: (receipts) => delivered.push(...receipts.map((r) => r.seq)),
+      onError: (err) => errors.push(err),
+    });
+    try {
+      // One notice, then nothing more is committed.
+      feed.changed(3);
+      await until(() => delivered.length === 3, 'the retried read');
+      expect(delivered).toEqual([1, 2, 3]);
+      expect(errors).toHaveLength(2);
+    } finally {
+      feed.close();
+    }
   });
 });

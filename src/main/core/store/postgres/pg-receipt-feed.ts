@@ -3,12 +3,20 @@ import type { ReceiptDto } from '../../../../shared/console-dto.ts';
 /** How many receipts one catch-up read fetches at most; a larger gap is read page by page. */
 const PAGE = 500;
 
+/**
+ * A read that stalled (failed, or found receipts not visible yet) is tried again after this
+ * long, doubling up to RETRY_MAX_MS: waiting for the next commit or notice instead would leave a
+ * quiet ledger's followers behind (a decision another console never hears of) indefinitely.
+ */
+const RETRY_FIRST_MS = 250;
+const RETRY_MAX_MS = 5000;
+
 export interface ReceiptFeedOptions {
   /** The ledger's head when the feed starts: receipts up to it are not delivered. */
   startHead: number;
   readRange: (fromSeq: number, limit: number) => Promise<ReceiptDto[]>;
   deliver: (receipts: readonly ReceiptDto[]) => void;
-  /** A catch-up read failed; the next commit or notice tries again from the same seq. */
+  /** A catch-up read failed; it is tried again from the same seq (RETRY_FIRST_MS, doubling) or at the next commit or notice. */
   onError?: (err: unknown) => void;
 }
 
@@ -27,6 +35,8 @@ export class ReceiptFeed {
   private known: number;
   private reading: Promise<void> | null = null;
   private closed = false;
+  private retry: ReturnType<typeof setTimeout> | null = null;
+  private retryMs = RETRY_FIRST_MS;
 
   constructor(private readonly options: ReceiptFeedOptions) {
     this.next = options.startHead + 1;
@@ -55,17 +65,35 @@ export class ReceiptFeed {
 
   close(): void {
     this.closed = true;
+    if (this.retry !== null) clearTimeout(this.retry);
+    this.retry = null;
   }
 
   /** Reads and delivers up to the highest seq known, one read at a time. */
   private catchUp(): void {
     if (this.reading !== null) return;
+    if (this.retry !== null) clearTimeout(this.retry);
+    this.retry = null;
     this.reading = this.read().then((stalled) => {
       this.reading = null;
-      // Something became known while the last page was read. A read that failed or found
-      // nothing new waits for the next commit or notice instead of spinning.
-      if (!stalled && !this.closed && this.known >= this.next) this.catchUp();
+      if (this.closed) return;
+      // A read that failed or found nothing new is tried again later, never in a spin.
+      if (stalled) return this.retryLater();
+      this.retryMs = RETRY_FIRST_MS;
+      // Something became known while the last page was read.
+      if (this.known >= this.next) this.catchUp();
     });
+  }
+
+  private retryLater(): void {
+    if (this.retry !== null || this.known < this.next) return;
+    this.retry = setTimeout(() => {
+      this.retry = null;
+      this.catchUp();
+    }, this.retryMs);
+    // A follower behind must not keep a process alive that is otherwise done.
+    this.retry.unref();
+    this.retryMs = Math.min(this.retryMs * 2, RETRY_MAX_MS);
   }
 
   /** True when it stopped short of what is known: a failed read, or receipts not visible yet. */
