@@ -4,7 +4,7 @@ import type { EventHub } from '../events/event-hub.ts';
 import type { ProposalCore } from './proposal-core.ts';
 import { ProposalFollower } from './proposal-follower.ts';
 import { payloadOf, proposalDto, type ProposalRow } from './proposal-store.ts';
-import { ProposalWaiters } from './proposal-waiters.ts';
+import { ProposalWaiters, type ArmedWaiter } from './proposal-waiters.ts';
 import { QuorumView } from './quorum-view.ts';
 
 /**
@@ -31,8 +31,8 @@ export class ProposalPublisher {
   }
 
   /** Resolves when the proposal is published decided, here or from elsewhere, or after `ms`. */
-  until(id: string, ms: number): Promise<void> {
-    return this.waiters.until(id, ms);
+  arm(id: string): ArmedWaiter {
+    return this.waiters.arm(id);
   }
 
   /** A proposal for the console, with what its action will do rendered from its payload. */

@@ -110,12 +110,19 @@ export class ProposalService {
 
   /** Resolves the moment the proposal is decided, or after `timeoutMs` with it still pending. */
   async wait(id: string, timeoutMs: number): Promise<ProposalRow | undefined> {
-    const row = await this.get(id);
-    if (!row || row.status !== 'pending' || timeoutMs <= 0) return row;
-    // Never later than the proposal's own expiry, when it is decided by default.
-    const untilExpiry = Date.parse(row.expires_at) - this.core.clock.now() + 5;
-    await this.publisher.until(id, Math.min(timeoutMs, untilExpiry));
-    return this.get(id);
+    if (timeoutMs <= 0) return this.get(id);
+    // Listening before the read: a decision committed while it runs still wakes this wait.
+    const waiter = this.publisher.arm(id);
+    try {
+      const row = await this.get(id);
+      if (!row || row.status !== 'pending') return row;
+      // Never later than the proposal's own expiry, when it is decided by default.
+      const untilExpiry = Date.parse(row.expires_at) - this.core.clock.now() + 5;
+      await waiter.wait(Math.min(timeoutMs, untilExpiry));
+      return await this.get(id);
+    } finally {
+      waiter.cancel();
+    }
   }
 
   /**
