@@ -37,6 +37,7 @@ const BRIDGE_METHODS: Record<ConsoleMethod, true> = {
   getAllowList: true,
   setAllowed: true,
   searchReceipts: true,
+  countReceipts: true,
   getReceipt: true,
   verifyReceipt: true,
   verifyChain: true,

@@ -18,6 +18,7 @@ import type {
   ProposalDetailDto,
   ProposalDto,
   ReceiptCheckDto,
+  ReceiptCountDto,
   ReceiptPage,
   ReceiptWithNeighboursDto,
 } from './console-dto';
@@ -38,6 +39,7 @@ import type {
   ExtendInput,
   PageInput,
   ProposalIdInput,
+  ReceiptCountQuery,
   ReceiptQuery,
   ReceiptSeqInput,
   SetAllowedInput,
@@ -54,6 +56,7 @@ import {
   extendInput,
   pageInput,
   proposalIdInput,
+  receiptCountInput,
   receiptQueryInput,
   receiptSeqInput,
   setAllowedInput,
@@ -76,6 +79,11 @@ export interface ConsoleApi {
   getAllowList(): Promise<ConsoleResult<AllowListDto>>;
   setAllowed(input: SetAllowedInput): Promise<ConsoleResult<AllowListDto>>;
   searchReceipts(input: ReceiptQuery): Promise<ConsoleResult<ReceiptPage>>;
+  /**
+   * How many receipts the search's filters match in all (searchReceipts' `total`), and through
+   * which seq: the console shows a page first and asks this after, as it may take longer.
+   */
+  countReceipts(input: ReceiptCountQuery): Promise<ConsoleResult<ReceiptCountDto>>;
   getReceipt(input: ReceiptSeqInput): Promise<ConsoleResult<ReceiptWithNeighboursDto>>;
   verifyReceipt(input: ReceiptSeqInput): Promise<ConsoleResult<ReceiptCheckDto>>;
   verifyChain(): Promise<ConsoleResult<ChainCheckDto>>;
@@ -133,6 +141,7 @@ export const CONSOLE_METHODS = {
   getAllowList: emptyInput,
   setAllowed: setAllowedInput,
   searchReceipts: receiptQueryInput,
+  countReceipts: receiptCountInput,
   getReceipt: receiptSeqInput,
   verifyReceipt: receiptSeqInput,
   verifyChain: emptyInput,

@@ -195,6 +195,15 @@ export interface ReceiptTotal {
   exact: boolean;
 }
 
+/**
+ * countReceipts' answer: the matches among receipts #1…`throughSeq`, the ledger as it stood
+ * when they were counted. A receipt heard live later is counted by the caller only if its seq
+ * is beyond `throughSeq`, so none is counted twice or missed.
+ */
+export interface ReceiptCountDto extends ReceiptTotal {
+  throughSeq: number;
+}
+
 export const RECEIPT_COUNT_CAP = 10_000;
 
 export interface ReceiptCheckDto {

@@ -68,6 +68,8 @@ export const receiptQueryInput = z.strictObject({
   /** Also count every match (ignoring beforeSeq and limit): see ReceiptPage.total. */
   count: z.boolean().optional(),
 });
+/** What countReceipts counts: the search's filters, without its page bounds. */
+export const receiptCountInput = receiptQueryInput.omit({ beforeSeq: true, limit: true, count: true });
 export const receiptSeqInput = z.strictObject({ seq: z.int().min(1) });
 /** Where the server writes a backup: an absolute path (the server's working directory is not the caller's). */
 export const backupInput = z.strictObject({
@@ -98,6 +100,7 @@ export type DenyInput = z.infer<typeof denyInput>;
 export type PageInput = z.infer<typeof pageInput>;
 export type SetAllowedInput = z.infer<typeof setAllowedInput>;
 export type ReceiptQuery = z.infer<typeof receiptQueryInput>;
+export type ReceiptCountQuery = z.infer<typeof receiptCountInput>;
 export type AgentNameInput = z.infer<typeof agentNameInput>;
 export type ToolActionInput = z.infer<typeof toolActionInput>;
 export type ReceiptSeqInput = z.infer<typeof receiptSeqInput>;

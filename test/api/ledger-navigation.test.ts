@@ -50,6 +50,16 @@ describe('ledger navigation', () => {
       count: denied,
       exact: true,
     });
+    // The count alone, as the console asks it after the page: the same total, through the newest receipt.
+    expect((await op('countReceipts', {})).body).toEqual({ count: max, exact: true, throughSeq: max });
+    expect((await op('countReceipts', { events: ['denied'] })).body).toEqual({ count: denied, exact: true, throughSeq: max });
+    expect((await op('countReceipts', { text: 'example' })).body).toEqual({ count: RECEIPT_COUNT_CAP, exact: false, throughSeq: max });
+    // It has no page: a page bound is refused, not ignored.
+    for (const bound of [{ limit: 1 }, { beforeSeq: 100 }, { count: true }]) {
+      const refused = await op('countReceipts', bound);
+      expect(refused.status, JSON.stringify(bound)).toBe(400);
+      expect(refused.body.code).toBe('invalid_input');
+    }
   });
 
   test('a proposal, execution or approval id finds its receipts; so does a request hash or a receipt hash', async () => {

@@ -9,7 +9,7 @@ import type { Page } from 'playwright-core';
 import { post } from '../support/harness.ts';
 import { mustFailWhenBlocked, rendererTestBlocker } from '../support/browser.ts';
 import { axeViolations, startConsoleSession, type ConsoleSession } from '../support/console-session.ts';
-import { screenshot, showView, type ViewName } from '../support/console-ui.ts';
+import { ledgerCount, screenshot, showView, type ViewName } from '../support/console-ui.ts';
 import { rawDb } from '../support/raw-db.ts';
 
 const blocker = rendererTestBlocker();
@@ -82,6 +82,8 @@ describe.skipIf(skip)('the console is usable by everyone (Chromium, real core)',
     if (view === 'grants') await page.getByTestId('grant-row').first().waitFor();
     if (view === 'approvals') await page.getByTestId('approval-row').first().waitFor();
     if (view === 'ledger') {
+      // The count follows the page: checked and pictured once it is there, not "counting…".
+      await ledgerCount(page);
       await page.getByTestId('receipt-row').first().click();
       await page.getByTestId('proposal-timeline').getByTestId('timeline-step').first().waitFor();
     }

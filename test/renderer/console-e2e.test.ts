@@ -13,6 +13,7 @@ import { serveStatic, type StaticServer } from '../support/static-server.ts';
 import { launchChromium, mustFailWhenBlocked, RENDERER_DIR, rendererTestBlocker } from '../support/browser.ts';
 import {
   confirmDecision,
+  ledgerCount,
   openConsolePage,
   openDecision,
   pendingItem,
@@ -167,7 +168,7 @@ describe.skipIf(skip)('the console renderer in Chromium, against a real core', (
     await searchLedger(page, 'cfo', found);
     await page.getByTestId('ledger-event-executed').check();
     await waitForLedgerRows(page, [executedSeq]);
-    await expect(page.getByTestId('ledger-count').innerText()).resolves.toBe('1 receipt, newest first');
+    await expect(ledgerCount(page)).resolves.toBe('1 receipt, newest first');
 
     const verdict = await verifyReceiptInUi(page, executedSeq);
     expect(verdict).toEqual({ valid: true, text: `Valid: receipt #${executedSeq} is intact, linked and signed.` });

@@ -11,7 +11,7 @@ import { post } from '../support/harness.ts';
 import { fillLedger } from '../support/fill-ledger.ts';
 import { mustFailWhenBlocked, rendererTestBlocker, type PageGlobal } from '../support/browser.ts';
 import { axeViolations, startConsoleSession, type ConsolePage, type ConsoleSession } from '../support/console-session.ts';
-import { receiptRow, renderedSeqs, screenshot, showView, waitForLedgerRows } from '../support/console-ui.ts';
+import { ledgerCount, receiptRow, renderedSeqs, screenshot, showView, waitForLedgerRows } from '../support/console-ui.ts';
 import { rawDb } from '../support/raw-db.ts';
 
 const blocker = rendererTestBlocker();
@@ -35,7 +35,7 @@ describe.skipIf(skip)('navigating a 20,000-receipt ledger (Chromium, real core)'
   const expectedSeqs = async (query: Record<string, unknown>) =>
     ((await session.op('searchReceipts', { ...query, limit: 200 })).body.items as { seq: number }[]).map((r) => r.seq);
   const listAttr = async (name: string) => Number(await page.getByTestId('ledger-list').getAttribute(name));
-  const count = () => page.getByTestId('ledger-count').innerText();
+  const count = () => ledgerCount(page);
 
   beforeAll(async () => {
     if (blocker) throw new Error(`CI=true and the console cannot be tested: ${blocker}`);
@@ -75,6 +75,61 @@ describe.skipIf(skip)('navigating a 20,000-receipt ledger (Chromium, real core)'
     await page.getByTestId('ledger-search').fill('example');
     await waitForLedgerRows(page, await expectedSeqs({ text: 'example' }));
     await expect(count()).resolves.toBe(`at least ${RECEIPT_COUNT_CAP.toLocaleString('en-US')} receipts, newest first`);
+  });
+
+  test('the page shows while its count is on its way, and the count follows', async () => {
+    const denied = db().prepare("SELECT count(*) FROM receipts WHERE event = 'denied'").pluck().get() as number;
+    await page.getByTestId('ledger-search').fill('');
+    await waitForLedgerRows(page, await expectedSeqs({}));
+    await count();
+    const held = cp.bridge.holdAnswer('countReceipts');
+    await page.getByTestId('ledger-event-denied').check();
+    await waitForLedgerRows(page, await expectedSeqs({ events: ['denied'] }));
+    await held.answered;
+    const line = page.getByTestId('ledger-count');
+    await expect(line.innerText()).resolves.toBe('Receipts (counting…), newest first');
+    await expect(line.getAttribute('aria-busy')).resolves.toBe('true');
+    held.release();
+    await expect(count()).resolves.toBe(`${denied.toLocaleString('en-US')} receipts, newest first`);
+    await page.getByTestId('ledger-event-denied').uncheck();
+    await waitForLedgerRows(page, await expectedSeqs({}));
+  });
+
+  test('the count of a search that has since been replaced is never shown', async () => {
+    const denied = (await session.op('countReceipts', { events: ['denied'] })).body.count as number;
+    const refused = (await session.op('countReceipts', { events: ['refused'] })).body.count as number;
+    expect(denied).not.toBe(refused);
+    await expect(count()).resolves.toMatch(/newest first/);
+    // Every text the count line shows from now on.
+    await page.evaluate(() => {
+      type Observer = new (onChange: () => void) => { observe(node: unknown, options: Record<string, boolean>): void };
+      const g = globalThis as unknown as PageGlobal & { __countTexts: string[]; MutationObserver: Observer };
+      const line = g.document.querySelector('[data-testid="ledger-count"]')!;
+      g.__countTexts = [];
+      new g.MutationObserver(() => g.__countTexts.push(line.textContent ?? '')).observe(line, {
+        childList: true,
+        characterData: true,
+        subtree: true,
+      });
+    });
+    const first = cp.bridge.holdAnswer('countReceipts');
+    await page.getByTestId('ledger-event-denied').check();
+    await waitForLedgerRows(page, await expectedSeqs({ events: ['denied'] }));
+    await first.answered;
+    await page.getByTestId('ledger-event-denied').uncheck();
+    await page.getByTestId('ledger-event-refused').check();
+    await waitForLedgerRows(page, await expectedSeqs({ events: ['refused'] }));
+    await expect(count()).resolves.toBe(`${refused.toLocaleString('en-US')} receipts, newest first`);
+    // The denied search's count arrives last, and is dropped.
+    const callsBefore = cp.bridge.calls.length;
+    first.release();
+    await page.getByTestId('ledger-event-refused').uncheck();
+    await cp.bridge.waitForCall('countReceipts', callsBefore);
+    await waitForLedgerRows(page, await expectedSeqs({}));
+    await count();
+    const texts = await page.evaluate(() => (globalThis as unknown as { __countTexts: string[] }).__countTexts);
+    expect(texts).toContain(`${refused.toLocaleString('en-US')} receipts, newest first`);
+    expect(texts.filter((t) => t.startsWith(`${denied.toLocaleString('en-US')} receipt`))).toEqual([]);
   });
 
   test('a pasted proposal, execution or approval id or request hash finds its receipts', async () => {
@@ -240,4 +295,41 @@ describe.skipIf(skip)('navigating a 20,000-receipt ledger (Chromium, real core)'
     expect(top.slice(0, 5)).toEqual([newest + 1, newest, newest - 1, newest - 2, newest - 3]);
     expect(cp.problems).toEqual([]);
   }, 120_000);
+  // Last: it adds receipts, which the tests above count on not happening.
+  test('a receipt that arrives while the count is on its way is counted once, whichever side of the count it lands', async () => {
+    const proposed = () => session.op('countReceipts', { events: ['proposed'] }).then((r) => r.body.count as number);
+    const propose = async (nonce: string) => {
+      const arrived = await post(session.server.url, '/proposals', { action: 'echo', payload: { nonce }, nonce });
+      expect(arrived.status).toBe(202);
+      return (await session.op('searchReceipts', { events: ['proposed'], limit: 1 })).body.items[0].seq as number;
+    };
+    // After the count was taken: the count does not cover it, the page must add it.
+    const after = cp.bridge.holdAnswer('countReceipts');
+    await page.getByTestId('ledger-event-proposed').check();
+    await waitForLedgerRows(page, await expectedSeqs({ events: ['proposed'] }));
+    await after.answered;
+    const before = await proposed();
+    const late = await propose('count-race-after');
+    await receiptRow(page, late).waitFor();
+    after.release();
+    await expect(count()).resolves.toBe(`${(before + 1).toLocaleString('en-US')} receipts, newest first`);
+    expect(await proposed()).toBe(before + 1);
+
+    // Before the count was taken but heard while it was asked for: the count covers it already.
+    await page.getByTestId('ledger-event-proposed').uncheck();
+    await waitForLedgerRows(page, await expectedSeqs({}));
+    await count();
+    const callsBefore = cp.bridge.calls.length;
+    const release = cp.bridge.hold('countReceipts', 0);
+    await page.getByTestId('ledger-event-proposed').check();
+    await cp.bridge.waitForCall('countReceipts', callsBefore);
+    const early = await propose('count-race-before');
+    await receiptRow(page, early).waitFor();
+    await expect(page.getByTestId('ledger-count').getAttribute('aria-busy')).resolves.toBe('true');
+    release();
+    await expect(count()).resolves.toBe(`${(before + 2).toLocaleString('en-US')} receipts, newest first`);
+    expect(await proposed()).toBe(before + 2);
+    await page.getByTestId('ledger-event-proposed').uncheck();
+    await waitForLedgerRows(page, await expectedSeqs({}));
+  });
 });

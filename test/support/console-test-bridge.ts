@@ -34,6 +34,12 @@ export interface ConsoleTestBridge {
    * the returned function is called: a test's way to catch the page between two calls.
    */
   hold(method: string, after: number): () => void;
+  /**
+   * Lets the page's `nth` call of `method` (counted from now, from 0) reach the core, and holds
+   * its answer back until `release` is called; `answered` resolves once the core has answered.
+   * A slow answer made on purpose, in the transport: the core computes it as ever.
+   */
+  holdAnswer(method: string, nth?: number): { answered: Promise<void>; release: () => void };
   /** Resolves once every event received so far has been handed to the page. */
   settled(): Promise<void>;
   /** Stops the event stream (the page's calls fail with `unavailable` afterwards). */
@@ -199,12 +205,20 @@ export async function installConsoleBridge(page: Page, endpoint: ConsoleEndpoint
   const notified: string[] = [];
   const callWatchers = new Set<() => void>();
   const holds = new Map<string, { after: number; seen: number; released: Promise<void> }>();
+  const answerHolds = new Map<string, { nth: number; seen: number; answered: () => void; released: Promise<void> }>();
   await page.exposeFunction(CALL_BINDING, async (method: string, input: unknown) => {
     calls.push(method);
     for (const watcher of [...callWatchers]) watcher();
     const held = holds.get(method);
     if (held && held.seen++ >= held.after) await held.released;
-    return callOverHttp(endpoint, method, input);
+    const heldAnswer = answerHolds.get(method);
+    const mine = heldAnswer !== undefined && heldAnswer.seen++ === heldAnswer.nth;
+    const answer = await callOverHttp(endpoint, method, input);
+    if (mine) {
+      heldAnswer.answered();
+      await heldAnswer.released;
+    }
+    return answer;
   });
   // What the main process does (src/main/ipc/proposal-notifier.ts) minus the OS: validate,
   // look the proposal up, and record it instead of showing it.
@@ -301,6 +315,24 @@ export async function installConsoleBridge(page: Page, endpoint: ConsoleEndpoint
       return () => {
         holds.delete(method);
         release();
+      };
+    },
+    holdAnswer(method, nth = 0) {
+      let answered = () => undefined as void;
+      let release = () => undefined as void;
+      const answeredP = new Promise<void>((resolve) => {
+        answered = resolve;
+      });
+      const released = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      answerHolds.set(method, { nth, seen: 0, answered, released });
+      return {
+        answered: answeredP,
+        release: () => {
+          answerHolds.delete(method);
+          release();
+        },
       };
     },
     settled: async () => {

@@ -211,3 +211,10 @@ export async function screenshotBothSchemes(page: Page, name: string): Promise<v
     await screenshot(page, `${name}-${colorScheme}`);
   }
 }
+
+/** The ledger's count line once its count has come (it follows the page: "counting…" until then). */
+export async function ledgerCount(page: Page, timeout = 10_000): Promise<string> {
+  const line = page.locator('[data-testid="ledger-count"][aria-busy="false"]');
+  await line.waitFor({ timeout });
+  return line.innerText();
+}

@@ -344,10 +344,49 @@ describe.each(IMPLEMENTATIONS)('LedgerStore contract: $name', (impl) => {
         mismatches.push(`${JSON.stringify(query)}: SQLite ${JSON.stringify(view(want))}, store ${JSON.stringify(view(got))}`);
       }
       if (want.items.length > 0) matched++;
+      if (query.count) {
+        // The count alone is the page's total, through the newest receipt.
+        const { beforeSeq: _b, limit: _l, count: _c, ...filters } = query;
+        const alone = await store.count(filters);
+        const through = (await store.head()).seq;
+        if (JSON.stringify(alone) !== JSON.stringify({ ...want.total, throughSeq: through }))
+          mismatches.push(
+            `${JSON.stringify(query)}: count alone ${JSON.stringify(alone)}, page total ${JSON.stringify(want.total)} through ${through}`,
+          );
+      }
     }
     sqlite.close();
     expect(mismatches).toEqual([]);
     // The set is not vacuous: most queries find something.
     expect(matched).toBeGreaterThan(100);
   });
+
+  test.skipIf(impl.skip !== null)(
+    'a count taken while receipts are appended counts exactly the receipts up to its throughSeq',
+    async () => {
+      const store = await open(await env.fresh());
+      const drafts = corpusDrafts();
+      const query: ReceiptQuery = { events: ['executed', 'denied'] };
+      const answers: Awaited<ReturnType<LedgerStore['count']>>[] = [];
+      let appending = true;
+      const counting = (async () => {
+        while (appending) {
+          answers.push(await store.count(query));
+          // A turn for the appends: SQLite's count settles without ever leaving the microtask queue.
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      })();
+      for (const draft of drafts) await store.witness((tx) => tx.append(draft));
+      appending = false;
+      await counting;
+      answers.push(await store.count(query));
+      const all = await store.readRange(1, 100_000);
+      const matching = all.filter((r) => (query.events as string[]).includes(r.event)).map((r) => r.seq);
+      for (const a of answers)
+        expect(a).toEqual({ count: matching.filter((seq) => seq <= a.throughSeq).length, exact: true, throughSeq: a.throughSeq });
+      expect(answers.at(-1)!.throughSeq).toBe(all.length);
+      // Not vacuous: the counts saw the ledger at more than one length.
+      expect(new Set(answers.map((a) => a.throughSeq)).size).toBeGreaterThan(1);
+    },
+  );
 });

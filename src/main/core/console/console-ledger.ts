@@ -16,6 +16,7 @@ const WHOLE_CHAIN_CHUNK = 10_000;
 
 type LedgerMethods =
   | 'searchReceipts'
+  | 'countReceipts'
   | 'getReceipt'
   | 'verifyReceipt'
   | 'verifyChain'
@@ -35,6 +36,10 @@ export class ConsoleLedger implements Pick<ConsoleApi, LedgerMethods> {
 
   searchReceipts(query: Parameters<ConsoleApi['searchReceipts']>[0]) {
     return guarded(() => this.core.ledgerStore.search(query));
+  }
+
+  countReceipts(query: Parameters<ConsoleApi['countReceipts']>[0]) {
+    return guarded(() => this.core.ledgerStore.count(query));
   }
 
   getReceipt(input: { seq: number }) {

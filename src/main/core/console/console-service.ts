@@ -176,6 +176,10 @@ export class ConsoleService implements ConsoleApi {
     return this.ledgerPart.searchReceipts(query);
   }
 
+  countReceipts(query: Input<'countReceipts'>) {
+    return this.ledgerPart.countReceipts(query);
+  }
+
   getReceipt(input: Input<'getReceipt'>) {
     return this.ledgerPart.getReceipt(input);
   }

@@ -2,9 +2,16 @@ import Database from 'better-sqlite3';
 import type { SqliteDatabase } from '../store/database.ts';
 import type { Ed25519Verifier } from '../crypto/ed25519.ts';
 import type { ApproverKeys } from '../approval/check-evidence.ts';
-import type { ChainCheckDto, ChainRangeDto, ReceiptCheckDto, ReceiptPage, ReceiptWithNeighboursDto } from '../../../shared/console-dto.ts';
-import type { ReceiptQuery } from '../../../shared/console-schemas.ts';
-import { receiptWithNeighbours, searchReceipts } from './receipt-search.ts';
+import type {
+  ChainCheckDto,
+  ChainRangeDto,
+  ReceiptCheckDto,
+  ReceiptCountDto,
+  ReceiptPage,
+  ReceiptWithNeighboursDto,
+} from '../../../shared/console-dto.ts';
+import type { ReceiptCountQuery, ReceiptQuery } from '../../../shared/console-schemas.ts';
+import { countReceiptsThrough, receiptWithNeighbours, searchReceipts } from './receipt-search.ts';
 import { approvalsWithoutEvidence, verifyChain, verifyChainRange, verifyOneReceipt, verifyTail } from './verify-ledger.ts';
 import { sideTableProblems } from './verify-side-tables.ts';
 import { compareWithCheckpoints, type CheckpointVerdict, type SavedCheckpoint } from './checkpoint/compare-checkpoints.ts';
@@ -101,6 +108,10 @@ export class LedgerReader {
 
   search(query: ReceiptQuery): ReceiptPage {
     return searchReceipts(this.db, query);
+  }
+
+  count(query: ReceiptCountQuery): ReceiptCountDto {
+    return countReceiptsThrough(this.db, query);
   }
 
   withNeighbours(seq: number): ReceiptWithNeighboursDto | null {

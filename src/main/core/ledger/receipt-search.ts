@@ -1,6 +1,12 @@
 import type { SqliteDatabase } from '../store/database.ts';
-import { RECEIPT_COUNT_CAP, type ReceiptPage, type ReceiptTotal, type ReceiptWithNeighboursDto } from '../../../shared/console-dto.ts';
-import type { ReceiptQuery } from '../../../shared/console-schemas.ts';
+import {
+  RECEIPT_COUNT_CAP,
+  type ReceiptCountDto,
+  type ReceiptPage,
+  type ReceiptTotal,
+  type ReceiptWithNeighboursDto,
+} from '../../../shared/console-dto.ts';
+import type { ReceiptCountQuery, ReceiptQuery } from '../../../shared/console-schemas.ts';
 import { STORED_RECEIPT_COLUMNS, receiptFromRow, rowFromStored, type StoredReceiptRow } from './receipt-row.ts';
 import { searchIndexOf } from './search-index.ts';
 import { ReceiptBodies } from './receipt-bodies.ts';
@@ -127,6 +133,17 @@ export function searchReceipts(db: SqliteDatabase, q: ReceiptQuery): ReceiptPage
   const page: ReceiptPage = { items, nextBeforeSeq: more && items.length > 0 ? items[items.length - 1]!.seq : null };
   if (q.count) page.total = countReceipts(db, c);
   return page;
+}
+
+/**
+ * The count alone, with the newest seq it covers. One synchronous read on the connection every
+ * write goes through, so no receipt commits between the two: the count is of #1…throughSeq.
+ */
+export function countReceiptsThrough(db: SqliteDatabase, q: ReceiptCountQuery): ReceiptCountDto {
+  const c = conditions(q);
+  if (c.from.startsWith('receipts_fts')) searchIndexOf(db).catchUp();
+  const throughSeq = db.prepare('SELECT coalesce(max(seq), 0) FROM receipts').pluck().get() as number;
+  return { ...countReceipts(db, c), throughSeq };
 }
 
 export function receiptWithNeighbours(db: SqliteDatabase, seq: number): ReceiptWithNeighboursDto | null {

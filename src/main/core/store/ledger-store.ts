@@ -4,8 +4,8 @@
  * PostgreSQL store (./postgres) and the SQLite adapter (./sqlite/sqlite-ledger-store.ts, over
  * the ledger and execution store the core runs on) implement it.
  */
-import type { ReceiptDto, ReceiptPage } from '../../../shared/console-dto.ts';
-import type { ReceiptQuery } from '../../../shared/console-schemas.ts';
+import type { ReceiptCountDto, ReceiptDto, ReceiptPage } from '../../../shared/console-dto.ts';
+import type { ReceiptCountQuery, ReceiptQuery } from '../../../shared/console-schemas.ts';
 import type { VerifiedApproval } from '../approval/validate-approval.ts';
 import type { ApprovalUse, Reservation } from '../engine/execution-store.ts';
 import type { ReceiptDraft } from '../ledger/receipt-body.ts';
@@ -71,6 +71,8 @@ export interface LedgerStore {
   readRange(fromSeq: number, limit: number): Promise<ReceiptDto[]>;
   /** The console's search (filters, full text, newest first, keyset pages). */
   search(query: ReceiptQuery): Promise<ReceiptPage>;
+  /** The search's count alone (`total`), with the newest seq it covers: see ReceiptCountDto. */
+  count(query: ReceiptCountQuery): Promise<ReceiptCountDto>;
   /**
    * Retention (docs/receipts.md): the bodies of receipts, executions' results and decided
    * proposals older than `cutoff` (ms) go, under one `purge` config receipt, in one write in

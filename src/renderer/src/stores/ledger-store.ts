@@ -23,8 +23,10 @@ interface LedgerState extends Loadable {
   pages: PageSlot[];
   /** Where the next, not yet fetched, page starts; null when the last page is the end. */
   nextBefore: number | null;
-  /** Every match of the query (see ReceiptPage.total). */
+  /** Every match of the query (see ReceiptPage.total); null while counting or if the count failed. */
   total: ReceiptTotal | null;
+  /** The count is asked after the page, which shows without waiting for it. */
+  counting: boolean;
   /** Receipts the store holds right now: bounded by the window, not by how far you scrolled. */
   held: number;
   moreError: string | null;
@@ -44,6 +46,13 @@ interface LedgerState extends Loadable {
 
 /** Guards against answers to a search that has since been replaced. */
 let generation = 0;
+/**
+ * The count covers receipts #1…countThrough (ReceiptCountDto.throughSeq): a live match is added
+ * only beyond it. Null while the count is on its way; the live matches heard meanwhile wait in
+ * `heardWhileCounting` and those beyond throughSeq are added when it lands.
+ */
+let countThrough: number | null = null;
+let heardWhileCounting: number[] = [];
 /** Slots being fetched (by key), for the current generation. */
 const inFlight = new Set<number>();
 let lastVisible = { first: 0, last: 0 };
@@ -95,22 +104,54 @@ export const useLedgerStore = create<LedgerState>((set, get) => {
     const mine = ++generation;
     inFlight.clear();
     lastVisible = { first: 0, last: 0 };
-    set({ filterError: null, query: built.query, anchor, status: 'loading', error: null, moreError: null, newSinceSearch: 0 });
+    countThrough = null;
+    heardWhileCounting = [];
+    set({
+      filterError: null,
+      query: built.query,
+      anchor,
+      status: 'loading',
+      error: null,
+      moreError: null,
+      newSinceSearch: 0,
+      total: null,
+      counting: true,
+    });
+    // The page alone: counting a common word can take far longer than finding its newest matches.
     const result = await callConsole('searchReceipts', {
       ...built.query,
       ...(anchor === null ? {} : { beforeSeq: anchor + 1 }),
       limit: PAGE_SIZE,
-      count: true,
     });
     if (mine !== generation) return;
     if (!result.ok) {
-      setPages([], { status: 'error', error: errorText(result.error), nextBefore: null, total: null });
+      setPages([], { status: 'error', error: errorText(result.error), nextBefore: null, total: null, counting: false });
       return;
     }
-    const { items, nextBeforeSeq, total } = result.value;
+    const { items, nextBeforeSeq } = result.value;
     const first = items[0];
     const pages: PageSlot[] = first ? [slot(anchor === null ? first.seq + 1 : anchor + 1, items.length, items)] : [];
-    setPages(pages, { status: 'ready', nextBefore: first ? nextBeforeSeq : null, total: total ?? null });
+    setPages(pages, { status: 'ready', nextBefore: first ? nextBeforeSeq : null });
+    // Asked once the page is in, so it never holds the page up on a single-threaded core.
+    const counted = await callConsole('countReceipts', built.query);
+    if (mine !== generation) return;
+    if (!counted.ok) {
+      set({ total: null, counting: false });
+      return;
+    }
+    const { count, exact, throughSeq } = counted.value;
+    const since = heardWhileCounting.filter((seq) => seq > throughSeq).length;
+    countThrough = throughSeq;
+    heardWhileCounting = [];
+    set({ total: { count: count + since, exact }, counting: false });
+  };
+
+  /** The total with a live match of the query added, if the count does not cover it already. */
+  const countLive = (seq: number): ReceiptTotal | null => {
+    const { total, counting } = get();
+    if (counting) heardWhileCounting.push(seq);
+    if (!total || countThrough === null || seq <= countThrough) return total;
+    return { ...total, count: total.count + 1 };
   };
 
   return {
@@ -123,6 +164,7 @@ export const useLedgerStore = create<LedgerState>((set, get) => {
     pages: [],
     nextBefore: null,
     total: null,
+    counting: false,
     held: 0,
     moreError: null,
     newSinceSearch: 0,
@@ -174,19 +216,24 @@ export const useLedgerStore = create<LedgerState>((set, get) => {
     },
 
     receiveLive: (receipt) => {
-      const { status, pages, query, anchor, total } = get();
-      if (status !== 'ready') return;
+      const { status, pages, query, anchor } = get();
+      if (status === 'idle' || status === 'error') return;
       const match = liveMatch(receipt, query);
       if (match === false) return;
       if (match === 'unknown') {
-        set({ newSinceSearch: get().newSinceSearch + 1 });
+        if (status === 'ready') set({ newSinceSearch: get().newSinceSearch + 1 });
         return;
       }
-      const counted = total ? { ...total, count: total.count + 1 } : null;
+      // Counted even while the page loads: the count is asked after it and may or may not cover it.
+      const counted = countLive(receipt.seq);
+      if (status !== 'ready') {
+        set({ total: counted });
+        return;
+      }
       const top = pages[0];
       if (anchor !== null || (top?.before !== undefined && receipt.seq < top.before)) {
         // Above a jumped-to receipt (not in this list), or already in it.
-        if (anchor !== null) set({ total: counted });
+        set({ total: counted });
         return;
       }
       const rest = pages.slice(1);

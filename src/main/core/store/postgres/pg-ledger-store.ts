@@ -3,15 +3,15 @@ import type pg from 'pg';
 import type { Clock } from '../../clock.ts';
 import { systemClock } from '../../clock.ts';
 import type { Ed25519Signer } from '../../crypto/ed25519.ts';
-import type { ReceiptDto, ReceiptPage } from '../../../../shared/console-dto.ts';
-import type { ReceiptQuery } from '../../../../shared/console-schemas.ts';
+import type { ReceiptCountDto, ReceiptDto, ReceiptPage } from '../../../../shared/console-dto.ts';
+import type { ReceiptCountQuery, ReceiptQuery } from '../../../../shared/console-schemas.ts';
 import type { LedgerHead, LedgerStore, LedgerTransaction } from '../ledger-store.ts';
 import { PostgresLedgerReads } from './pg-ledger-reads.ts';
 import { PG_SCHEMA_VERSION, schemaVersion } from './pg-migrations.ts';
 import { announce, commitStatement } from './pg-notice.ts';
 import { checkout, connectionLost, describeServer, openPool, PostgresStoreError } from './pg-pool.ts';
 import { RECEIPT_WITH_BODIES, receiptFromPgRow, type PgReceiptRow } from './pg-receipt-rows.ts';
-import { searchPostgres } from './pg-search.ts';
+import { countPostgres, searchPostgres } from './pg-search.ts';
 import { purgeWithin } from './pg-purge.ts';
 import type { PurgeDto } from '../../../../shared/retention.ts';
 import { beginGroup, GroupTransaction, readHead } from './pg-transaction.ts';
@@ -266,6 +266,10 @@ export class PostgresLedgerStore implements LedgerStore {
 
   search(query: ReceiptQuery): Promise<ReceiptPage> {
     return searchPostgres(this.pool, query);
+  }
+
+  count(query: ReceiptCountQuery): Promise<ReceiptCountDto> {
+    return countPostgres(this.pool, query);
   }
 
   /**

@@ -1,7 +1,8 @@
 import type pg from 'pg';
-import { RECEIPT_COUNT_CAP, type ReceiptPage, type ReceiptTotal } from '../../../../shared/console-dto.ts';
-import type { ReceiptQuery } from '../../../../shared/console-schemas.ts';
+import { RECEIPT_COUNT_CAP, type ReceiptCountDto, type ReceiptPage, type ReceiptTotal } from '../../../../shared/console-dto.ts';
+import type { ReceiptCountQuery, ReceiptQuery } from '../../../../shared/console-schemas.ts';
 import { DEFAULT_PAGE } from '../../ledger/receipt-search.ts';
+import { checkout } from './pg-pool.ts';
 import { RECEIPT_WITH_BODIES, receiptFromPgRow, type PgReceiptRow } from './pg-receipt-rows.ts';
 import { rareTerm } from './pg-search-plan.ts';
 import { eventWordsQuery, receiptQueryTerms } from './pg-search-text.ts';
@@ -96,7 +97,7 @@ const JOINED = 'receipts r JOIN receipt_search s ON s.seq = r.seq';
  * Every match of the query, exact up to RECEIPT_COUNT_CAP as on SQLite. Words within an events
  * filter are looked up as event-word pairs, so a common word's bitmap is never built whole.
  */
-async function countReceipts(db: pg.Pool, c: Conditions): Promise<ReceiptTotal> {
+async function countReceipts(db: Pick<pg.PoolClient, 'query'>, c: Conditions): Promise<ReceiptTotal> {
   if (c.none) return { count: 0, exact: true };
   const where = [...(c.eventWords ?? c.words), ...c.receipts];
   if (where.length === 0) {
@@ -131,4 +132,26 @@ export async function searchPostgres(db: pg.Pool, q: ReceiptQuery): Promise<Rece
   const page: ReceiptPage = { items, nextBeforeSeq: more && items.length > 0 ? items[items.length - 1]!.seq : null };
   if (q.count) page.total = await countReceipts(db, c);
   return page;
+}
+
+/**
+ * The count alone, with the newest seq in the same snapshot (a read-only REPEATABLE READ
+ * transaction). Receipts commit in seq order under the ledger lock, so the snapshot holds
+ * exactly #1…throughSeq: the console adds only live receipts beyond it.
+ */
+export async function countPostgres(db: pg.Pool, q: ReceiptCountQuery): Promise<ReceiptCountDto> {
+  const c = await conditions(db, q);
+  const client = await checkout(db);
+  try {
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    const { rows } = await client.query<{ n: string }>('SELECT coalesce(max(seq), 0) AS n FROM receipts');
+    const total = await countReceipts(client, c);
+    await client.query('COMMIT');
+    client.release();
+    return { ...total, throughSeq: Number(rows[0]?.n ?? 0) };
+  } catch (err) {
+    // Not put back in the pool: it may still be inside the transaction.
+    client.release(true);
+    throw err;
+  }
 }

@@ -1,5 +1,5 @@
-import type { ReceiptDto, ReceiptPage } from '../../../../shared/console-dto.ts';
-import type { ReceiptQuery } from '../../../../shared/console-schemas.ts';
+import type { ReceiptCountDto, ReceiptDto, ReceiptPage } from '../../../../shared/console-dto.ts';
+import type { ReceiptCountQuery, ReceiptQuery } from '../../../../shared/console-schemas.ts';
 import type { ExecutionStore } from '../../engine/execution-store.ts';
 import type { Ledger } from '../../ledger/ledger.ts';
 import { purgeOlderThan, type PurgeableTable } from '../../ledger/purge.ts';
@@ -231,6 +231,10 @@ export class SqliteLedgerStore implements LedgerStore {
 
   async search(query: ReceiptQuery): Promise<ReceiptPage> {
     return this.ledger.read.search(query);
+  }
+
+  async count(query: ReceiptCountQuery): Promise<ReceiptCountDto> {
+    return this.ledger.read.count(query);
   }
 
   /**

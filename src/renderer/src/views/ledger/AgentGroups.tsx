@@ -23,24 +23,26 @@ function countText(total: ReceiptTotal): string {
  * than a reordering of rows.
  */
 export function AgentGroups({ onClose }: { onClose: () => void }) {
-  const { query, total, setFilters, search } = useLedgerStore(
-    useShallow((s) => ({ query: s.query, total: s.total, setFilters: s.setFilters, search: s.search })),
+  const { query, total, counting, setFilters, search } = useLedgerStore(
+    useShallow((s) => ({ query: s.query, total: s.total, counting: s.counting, setFilters: s.setFilters, search: s.search })),
   );
   const [loaded, setLoaded] = useState<Loaded>(null);
 
   useEffect(() => {
     let live = true;
     setLoaded(null);
+    // After the search's own count: the groups need it, and one count at a time keeps it quick.
+    if (counting) return;
     void (async () => {
       const agents = await callConsole('listAgents');
       if (!agents.ok) return live && setLoaded({ error: errorText(agents.error) });
       const { agent: _ignored, ...base } = query;
       const groups: Group[] = [];
       for (const a of agents.value) {
-        const page = await callConsole('searchReceipts', { ...base, agent: a.name, limit: 1, count: true });
-        if (!page.ok) return live && setLoaded({ error: errorText(page.error) });
-        if (page.value.total && page.value.total.count > 0)
-          groups.push({ agent: a.name, revoked: a.revokedAt !== null, total: page.value.total });
+        const counted = await callConsole('countReceipts', { ...base, agent: a.name });
+        if (!counted.ok) return live && setLoaded({ error: errorText(counted.error) });
+        const { count, exact } = counted.value;
+        if (count > 0) groups.push({ agent: a.name, revoked: a.revokedAt !== null, total: { count, exact } });
       }
       groups.sort((x, y) => y.total.count - x.total.count || x.agent.localeCompare(y.agent));
       // Only when every count is exact is the remainder a count of receipts with no agent.
@@ -51,7 +53,7 @@ export function AgentGroups({ onClose }: { onClose: () => void }) {
     return () => {
       live = false;
     };
-  }, [query, total]);
+  }, [query, total, counting]);
 
   const choose = (agent: string) => {
     setFilters({ agent });

@@ -86,15 +86,16 @@ function GoToSeq() {
   );
 }
 
-function countText(total: ReceiptTotal | null, anchor: number | null): string {
+function countText(total: ReceiptTotal | null, counting: boolean, anchor: number | null): string {
   const where = anchor === null ? 'newest first' : `from #${anchor.toLocaleString()} down`;
+  if (counting) return `Receipts (counting…), ${where}`;
   if (!total) return `Receipts, ${where}`;
   const count = `${total.exact ? '' : 'at least '}${total.count.toLocaleString()} ${total.count === 1 && total.exact ? 'receipt' : 'receipts'}`;
   return `${count}, ${where}`;
 }
 
 export function LedgerView() {
-  const { status, error, rows, query, anchor, total, newSinceSearch, selectedSeq, search, showNewest } = useLedgerStore(
+  const { status, error, rows, query, anchor, total, counting, newSinceSearch, selectedSeq, search, showNewest } = useLedgerStore(
     useShallow((s) => ({
       status: s.status,
       error: s.error,
@@ -102,6 +103,7 @@ export function LedgerView() {
       query: s.query,
       anchor: s.anchor,
       total: s.total,
+      counting: s.counting,
       newSinceSearch: s.newSinceSearch,
       selectedSeq: s.selectedSeq,
       search: s.search,
@@ -133,8 +135,9 @@ export function LedgerView() {
       className="view-ledger"
       title="Ledger"
       lead={
-        <span data-testid="ledger-count">
-          {status === 'ready' ? countText(total, anchor) : 'Signed, hash-chained receipts of every attempt'}
+        // Polite, as the list's own loading state; busy until the count has come, so it is read once.
+        <span data-testid="ledger-count" aria-live="polite" aria-busy={status === 'ready' && counting}>
+          {status === 'ready' ? countText(total, counting, anchor) : 'Signed, hash-chained receipts of every attempt'}
         </span>
       }
       onOpen={open}
