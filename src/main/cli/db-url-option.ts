@@ -3,7 +3,7 @@ import { checkPostgresUrl, isPostgresUrl } from '../app/db-url.ts';
 import { CliError } from './cli-error.ts';
 
 /** The commands that read a PostgreSQL ledger's URL themselves; the others reach the running server, which may run on one. */
-const TAKES_POSTGRES = new Set(['verify-ledger', 'backup']);
+const TAKES_POSTGRES = new Set(['verify-ledger', 'backup', 'db']);
 
 /**
  * The PostgreSQL ledger a command is pointed at: `--db-url`, else OPENEXEC_DB_URL when it is a

@@ -20,6 +20,7 @@ import { operatorsCommand } from './operator-commands.ts';
 import { backupCommand, doctorCommand, purgeCommand, refusePostgresBackup } from './ops-commands.ts';
 import { postgresLedgerUrl } from './db-url-option.ts';
 import { agentsCommand } from './agent-commands.ts';
+import { dbCommand } from './db-commands.ts';
 
 const USAGE = `usage: openexec <command> [options]
 
@@ -81,6 +82,10 @@ commands:
                                       inclusion proofs, results and approval evidence
   demo [--auto] [--step] [--headless] [--data-dir DIR] [--scenario FILE]
                                       start OpenExec on a fresh ledger and play a scripted agent against it
+  db migrate --db-url postgresql://OWNER@HOST:PORT/DB --app-role ROLE
+                                      bring a PostgreSQL database to this version's schema as its owner
+                                      (once per upgrade, before the servers start) and grant ROLE, the
+                                      role OpenExec connects as, only what it needs
   doctor                              the production hardening checklist, checked (exit 1 when an item fails)
   backup --out FILE                   an online copy of the database, verified and recorded in the ledger
                                       (SQLite; a PostgreSQL ledger is backed up with pg_dump or the server's own backups)
@@ -152,6 +157,7 @@ async function run(argv: string[]): Promise<number> {
       as: { type: 'string' },
       name: { type: 'string' },
       url: { type: 'string' },
+      'app-role': { type: 'string' },
     },
   });
   const [command, ...rest] = positionals;
@@ -224,6 +230,9 @@ async function run(argv: string[]): Promise<number> {
       noArgs();
       if (postgresUrl !== undefined) refusePostgresBackup(postgresUrl);
       return backupCommand(client(), values.out, out);
+    case 'db':
+      if (rest.length > 1) throw new CliError(`db: unexpected argument '${rest[1]}'`, 2);
+      return dbCommand(rest[0], postgresUrl, values['app-role'], out);
     case 'purge':
       noArgs();
       return purgeCommand(client, values['older-than'], out, config.postgresUrl !== null);
