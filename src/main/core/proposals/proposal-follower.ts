@@ -1,3 +1,4 @@
+import { Backoff } from '../backoff.ts';
 import type { LedgerStore } from '../store/ledger-store.ts';
 import { foreignNeed, type ProposalNeed } from './foreign-receipts.ts';
 import type { ProposalRow } from './proposal-store.ts';
@@ -35,8 +36,7 @@ export class ProposalFollower {
   private reading: { id: string; superseded: boolean } | null = null;
   private draining = false;
   private closed = false;
-  private retry: NodeJS.Timeout | null = null;
-  private delay = RETRY_MS;
+  private readonly retry = new Backoff(RETRY_MS, RETRY_MAX_MS);
   private readonly unsubscribe: () => void;
   /** Publications so far, and the latest few proposals published (by that count), for publishedHere. */
   private published = 0;
@@ -81,8 +81,7 @@ export class ProposalFollower {
   close(): void {
     this.closed = true;
     this.unsubscribe();
-    if (this.retry) clearTimeout(this.retry);
-    this.retry = null;
+    this.retry.cancel();
   }
 
   private queue(id: string, need: ProposalNeed): void {
@@ -90,7 +89,7 @@ export class ProposalFollower {
   }
 
   private drain(): void {
-    if (this.draining || this.closed || this.retry !== null || this.queued.size === 0) return;
+    if (this.draining || this.closed || this.retry.pending || this.queued.size === 0) return;
     this.draining = true;
     void this.run().finally(() => {
       this.draining = false;
@@ -107,7 +106,7 @@ export class ProposalFollower {
         const row = await this.options.read(id);
         if (reading.superseded) this.queue(id, 'always');
         else if (row !== undefined && !this.closed && (need === 'always' || row.status !== 'pending')) await this.publish(row);
-        this.delay = RETRY_MS;
+        this.retry.succeeded();
       } catch (err) {
         // Not lost: read again after a pause, before anything named since.
         const rest = [...this.queued];
@@ -132,12 +131,7 @@ export class ProposalFollower {
   private failed(err: unknown): void {
     if (this.closed) return;
     (this.options.onError ?? report)(err);
-    this.retry = setTimeout(() => {
-      this.retry = null;
-      this.drain();
-    }, this.delay);
-    this.retry.unref();
-    this.delay = Math.min(this.delay * 2, RETRY_MAX_MS);
+    this.retry.schedule(() => this.drain());
   }
 }
 

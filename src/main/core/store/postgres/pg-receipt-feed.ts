@@ -1,4 +1,5 @@
 import type { ReceiptDto } from '../../../../shared/console-dto.ts';
+import { Backoff } from '../../backoff.ts';
 
 /** How many receipts one catch-up read fetches at most; a larger gap is read page by page. */
 const PAGE = 500;
@@ -35,8 +36,7 @@ export class ReceiptFeed {
   private known: number;
   private reading: Promise<void> | null = null;
   private closed = false;
-  private retry: ReturnType<typeof setTimeout> | null = null;
-  private retryMs = RETRY_FIRST_MS;
+  private readonly retry = new Backoff(RETRY_FIRST_MS, RETRY_MAX_MS);
 
   constructor(private readonly options: ReceiptFeedOptions) {
     this.next = options.startHead + 1;
@@ -65,35 +65,25 @@ export class ReceiptFeed {
 
   close(): void {
     this.closed = true;
-    if (this.retry !== null) clearTimeout(this.retry);
-    this.retry = null;
+    this.retry.cancel();
   }
 
   /** Reads and delivers up to the highest seq known, one read at a time. */
   private catchUp(): void {
     if (this.reading !== null) return;
-    if (this.retry !== null) clearTimeout(this.retry);
-    this.retry = null;
+    this.retry.cancel();
     this.reading = this.read().then((stalled) => {
       this.reading = null;
       if (this.closed) return;
       // A read that failed or found nothing new is tried again later, never in a spin.
-      if (stalled) return this.retryLater();
-      this.retryMs = RETRY_FIRST_MS;
+      if (stalled) {
+        if (this.known >= this.next) this.retry.schedule(() => this.catchUp());
+        return;
+      }
+      this.retry.succeeded();
       // Something became known while the last page was read.
       if (this.known >= this.next) this.catchUp();
     });
-  }
-
-  private retryLater(): void {
-    if (this.retry !== null || this.known < this.next) return;
-    this.retry = setTimeout(() => {
-      this.retry = null;
-      this.catchUp();
-    }, this.retryMs);
-    // A follower behind must not keep a process alive that is otherwise done.
-    this.retry.unref();
-    this.retryMs = Math.min(this.retryMs * 2, RETRY_MAX_MS);
   }
 
   /** True when it stopped short of what is known: a failed read, or receipts not visible yet. */
