@@ -10,6 +10,7 @@ import { consoleCall } from '../support/console-http.ts';
 import { get, post, startServer, type RunningServer } from '../support/harness.ts';
 import { postgresAvailability } from '../support/postgres.ts';
 import { usePostgres } from '../support/postgres-suite.ts';
+import { takeSseFrames } from '../support/sse.ts';
 
 interface Frame {
   event: string;
@@ -33,15 +34,9 @@ async function consoleStream(s: RunningServer) {
       while (!holds(frames)) {
         const { value, done } = await reader.read();
         if (done) throw new Error(`the stream ended after ${JSON.stringify(frames)}`);
-        buffer += new TextDecoder().decode(value);
-        let cut;
-        while ((cut = buffer.indexOf('\n\n')) >= 0) {
-          const frame = buffer.slice(0, cut);
-          buffer = buffer.slice(cut + 2);
-          const event = /^event: (.+)$/m.exec(frame)?.[1];
-          const data = /^data: (.+)$/m.exec(frame)?.[1];
-          if (event && data) frames.push({ event, data: JSON.parse(data) as Frame['data'] });
-        }
+        const taken = takeSseFrames<Frame['data']>(buffer + new TextDecoder().decode(value));
+        buffer = taken.rest;
+        frames.push(...taken.frames);
       }
       return frames;
     },

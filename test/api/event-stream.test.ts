@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { post, startServer, type RunningServer } from '../support/harness.ts';
+import { takeSseFrames } from '../support/sse.ts';
 
 /** Reads SSE frames from a real stream until `done` says enough. */
 async function collect(
@@ -19,15 +20,9 @@ async function collect(
   while (!done(events)) {
     const { value, done: ended } = await reader.read();
     if (ended) break;
-    buffer += new TextDecoder().decode(value);
-    let cut;
-    while ((cut = buffer.indexOf('\n\n')) >= 0) {
-      const frame = buffer.slice(0, cut);
-      buffer = buffer.slice(cut + 2);
-      const event = /^event: (.+)$/m.exec(frame)?.[1];
-      const data = /^data: (.+)$/m.exec(frame)?.[1];
-      if (event && data) events.push({ event, data: JSON.parse(data) });
-    }
+    const taken = takeSseFrames<any>(buffer + new TextDecoder().decode(value));
+    buffer = taken.rest;
+    events.push(...taken.frames);
   }
   controller.abort();
   return events;
