@@ -6,6 +6,8 @@ import { OpenExecCore } from '../../src/main/core/openexec-core.ts';
 import { parseJson } from '../../src/main/core/json/parse.ts';
 import type { JsonObject } from '../../src/main/core/json/json-value.ts';
 import { searchReceipts } from '../../src/main/core/ledger/receipt-search.ts';
+import { BACKGROUND_SLICE } from '../../src/main/core/ledger/search-index.ts';
+import { fillLedger, rng } from '../support/fill-ledger.ts';
 import { rawDb } from '../support/raw-db.ts';
 
 let dir = '';
@@ -46,6 +48,30 @@ test('without any search, a step off the request path indexes what was committed
   while (indexed() < receipts() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
   expect(indexed()).toBe(receipts());
   expect(hits('backgroundword')).toHaveLength(1);
+});
+
+test('a backlog is indexed in the background a slice at a time, the event loop running between slices', async () => {
+  // Receipts appended with no index rows and no search, then one commit to start the steps.
+  fillLedger(core, 3 * BACKGROUND_SLICE + 5, rng(7));
+  const backlog = receipts() - indexed();
+  expect(backlog).toBeGreaterThan(3 * BACKGROUND_SLICE);
+  await execute('{"word":"slicedword"}', 'idx-slices');
+  // Watch from the event loop itself: every turn records how many receipts the index holds.
+  const seen: number[] = [];
+  const deadline = Date.now() + 20_000;
+  while (indexed() < receipts() && Date.now() < deadline) {
+    seen.push(indexed());
+    await new Promise((r) => setImmediate(r));
+  }
+  expect(indexed()).toBe(receipts());
+  // The loop saw the index grow a slice at a time, never a whole backlog in one turn.
+  const steps = seen
+    .slice(1)
+    .map((n, i) => n - seen[i]!)
+    .filter((d) => d > 0);
+  expect(steps.length).toBeGreaterThanOrEqual(3);
+  expect(Math.max(...steps)).toBeLessThanOrEqual(BACKGROUND_SLICE);
+  expect(hits('slicedword')).toHaveLength(1);
 });
 
 test('an index that lost rows (a crash between commit and catch-up) is rebuilt from the signed bodies, with the same results', async () => {
