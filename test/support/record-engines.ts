@@ -1,67 +1,65 @@
 /**
- * The record stores of both engines, for the contract suites in test/core/store/records: the
- * SQLite adapters over real files in a temporary directory, and the PostgreSQL stores on a
- * throwaway cluster. Each `connect()` is a connection (a pool) of its own on the same
- * database, as a second OpenExec process would have.
+ * The record stores of both engines, for the contract suites in test/core/store/records, as the
+ * app opens them (sqliteStorage, postgresStorage): SQLite over real files in a temporary
+ * directory, PostgreSQL on a throwaway cluster. Each `connect()` is a storage of its own on the
+ * same database (its own connection, or pools, and on PostgreSQL its own receipt key), as a
+ * second OpenExec process would have.
  */
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, test } from 'vitest';
 import { systemClock } from '../../src/main/core/clock.ts';
-import { Ed25519Signer } from '../../src/main/core/crypto/ed25519.ts';
-import { ToolPinTable } from '../../src/main/core/actions/tool-pin-table.ts';
-import { AgentTable } from '../../src/main/core/agents/agent-table.ts';
-import { GrantStore } from '../../src/main/core/grants/grant-store.ts';
-import { CheckpointTable } from '../../src/main/core/ledger/checkpoint/checkpoint-table.ts';
-import { Ledger } from '../../src/main/core/ledger/ledger.ts';
-import { ProposalStore } from '../../src/main/core/proposals/proposal-store.ts';
-import type { AgentRecords } from '../../src/main/core/store/agent-records.ts';
-import type { CheckpointRecords } from '../../src/main/core/store/checkpoint-records.ts';
-import { openDatabase, type SqliteDatabase } from '../../src/main/core/store/database.ts';
-import type { GrantRecords } from '../../src/main/core/store/grant-records.ts';
-import type { ProposalRecords } from '../../src/main/core/store/proposal-records.ts';
-import type { SettingRecords } from '../../src/main/core/store/setting-records.ts';
-import { SettingsStore } from '../../src/main/core/store/settings-store.ts';
-import type { ToolPinRecords } from '../../src/main/core/store/tool-pin-records.ts';
-import {
-  SqliteAgentRecords,
-  SqliteCheckpointRecords,
-  SqliteGrantRecords,
-  SqliteProposalRecords,
-  SqliteSettingRecords,
-  SqliteToolPinRecords,
-} from '../../src/main/core/store/sqlite/sqlite-records.ts';
-import { PostgresAgentRecords } from '../../src/main/core/store/postgres/pg-agent-records.ts';
-import { PostgresCheckpointRecords } from '../../src/main/core/store/postgres/pg-checkpoint-records.ts';
-import { PostgresGrantRecords } from '../../src/main/core/store/postgres/pg-grant-records.ts';
-import { PostgresLedgerStore } from '../../src/main/core/store/postgres/pg-ledger-store.ts';
-import { PostgresProposalRecords } from '../../src/main/core/store/postgres/pg-proposal-records.ts';
-import { PostgresSettingRecords } from '../../src/main/core/store/postgres/pg-setting-records.ts';
-import { PostgresToolPinRecords } from '../../src/main/core/store/postgres/pg-tool-pin-records.ts';
+import type { CoreStorage } from '../../src/main/core/store/core-storage.ts';
+import { postgresStorage } from '../../src/main/core/store/postgres/pg-storage.ts';
+import { sqliteStorage } from '../../src/main/core/store/sqlite/sqlite-storage.ts';
 import { tempDir } from './harness.ts';
 import { migratedDatabase, postgresAvailability, startCluster } from './postgres.ts';
 
-export interface RecordSet {
-  proposals: ProposalRecords;
-  grants: GrantRecords;
-  agents: AgentRecords;
-  toolPins: ToolPinRecords;
-  settings: SettingRecords;
-  checkpoints: CheckpointRecords;
-}
+export type RecordSet = Pick<CoreStorage, 'proposals' | 'grants' | 'agents' | 'toolPins' | 'settings' | 'checkpoints'>;
 
 export interface RecordsDatabase {
-  /** Every record store over a new connection of its own to this database. */
-  connect(): RecordSet;
+  /** Every record store over a new storage of its own on this database. */
+  connect(): Promise<RecordSet>;
   /** Appends one receipt and returns its seq, for rows that name the receipt witnessing them. */
   receipt(): Promise<number>;
+}
+
+interface RecordsEnv {
+  fresh(): Promise<RecordsDatabase>;
+  teardown(): Promise<void>;
 }
 
 export interface RecordEngine {
   name: string;
   /** Why it cannot run here, or null. */
   skip: string | null;
-  setup(): Promise<{ fresh(): Promise<RecordsDatabase>; teardown(): Promise<void> }>;
+  setup(): Promise<RecordsEnv>;
+}
+
+/**
+ * Databases on one engine: `database()` makes a new, empty one and answers how to open one
+ * more storage on it; every storage opened is closed at teardown, then `stop` runs.
+ */
+function recordsOn(database: () => Promise<() => Promise<CoreStorage>>, stop: () => Promise<void>): RecordsEnv {
+  const opened: CoreStorage[] = [];
+  return {
+    async fresh() {
+      const openOne = await database();
+      const connect = async () => {
+        const storage = await openOne();
+        opened.push(storage);
+        return storage;
+      };
+      const { ledgerStore } = await connect();
+      return {
+        connect,
+        receipt: async () => (await ledgerStore.witness((tx) => tx.append({ event: 'config', reason: 'a receipt for the records' }))).seq,
+      };
+    },
+    async teardown() {
+      await Promise.all(opened.map((s) => s.close()));
+      await stop();
+    },
+  };
 }
 
 function sqlite(): RecordEngine {
@@ -70,36 +68,21 @@ function sqlite(): RecordEngine {
     skip: null,
     async setup() {
       const dir = tempDir('openexec-records-');
-      const open: SqliteDatabase[] = [];
       let files = 0;
-      const connect = (path: string) => {
-        const db = openDatabase(path, { synchronous: 'NORMAL' });
-        open.push(db);
-        return db;
-      };
-      return {
-        async fresh() {
-          const path = join(dir, `records-${++files}.db`);
-          const ledger = new Ledger(connect(path), Ed25519Signer.generate(), systemClock);
-          return {
-            connect() {
-              const db = connect(path);
-              return {
-                proposals: new SqliteProposalRecords(new ProposalStore(db)),
-                grants: new SqliteGrantRecords(new GrantStore(db)),
-                agents: new SqliteAgentRecords(new AgentTable(db)),
-                toolPins: new SqliteToolPinRecords(new ToolPinTable(db)),
-                settings: new SqliteSettingRecords(new SettingsStore(db)),
-                checkpoints: new SqliteCheckpointRecords(new CheckpointTable(db)),
-              };
-            },
-            receipt: async () => ledger.witness(() => ledger.append({ event: 'config', reason: 'a receipt for the records' })).seq,
+      return recordsOn(
+        async () => {
+          const n = ++files;
+          // One ledger, one receipt key: every storage on the file signs with it.
+          const options = {
+            dbPath: join(dir, `records-${n}.db`),
+            synchronous: 'NORMAL' as const,
+            receiptKeyFile: join(dir, `receipt-${n}.key`),
+            clock: systemClock,
           };
+          return async () => sqliteStorage(options);
         },
-        async teardown() {
-          for (const db of open) db.close();
-        },
-      };
+        async () => {},
+      );
     },
   };
 }
@@ -112,36 +95,17 @@ function postgres(prefix: string): RecordEngine {
     async setup() {
       if (!available.ok) throw new Error(available.reason);
       const cluster = await startCluster(available);
-      const pools: pg.Pool[] = [];
-      const stores: PostgresLedgerStore[] = [];
+      const keys = tempDir('openexec-record-keys-');
       let databases = 0;
-      return {
-        async fresh() {
-          const db = await migratedDatabase(cluster, `${prefix}_${++databases}`);
-          const ledger = await PostgresLedgerStore.open({ url: db.appUrl, signer: Ed25519Signer.generate(), maxConnections: 2 });
-          stores.push(ledger);
-          return {
-            connect() {
-              const pool = new pg.Pool({ connectionString: db.appUrl, max: 4 });
-              pools.push(pool);
-              return {
-                proposals: new PostgresProposalRecords(pool),
-                grants: new PostgresGrantRecords(pool),
-                agents: new PostgresAgentRecords(pool),
-                toolPins: new PostgresToolPinRecords(pool),
-                settings: new PostgresSettingRecords(pool),
-                checkpoints: new PostgresCheckpointRecords(pool),
-              };
-            },
-            receipt: async () => (await ledger.witness((tx) => tx.append({ event: 'config', reason: 'a receipt for the records' }))).seq,
-          };
+      let instances = 0;
+      return recordsOn(
+        async () => {
+          const { appUrl } = await migratedDatabase(cluster, `${prefix}_${++databases}`);
+          // Each storage an instance of its own, with its own receipt key.
+          return () => postgresStorage({ url: appUrl, receiptKeyFile: join(keys, `receipt-${++instances}.key`), clock: systemClock });
         },
-        async teardown() {
-          await Promise.all(stores.map((s) => s.close()));
-          await Promise.all(pools.map((p) => p.end()));
-          await cluster.stop();
-        },
-      };
+        () => cluster.stop(),
+      );
     },
   };
 }
@@ -156,7 +120,7 @@ export function recordEngines(prefix: string): RecordEngine[] {
  * down after it; `it` skips (printing why at collection) when the engine cannot run here.
  */
 export function useRecordEngine(engine: RecordEngine): { fresh(): Promise<RecordsDatabase>; it: ReturnType<typeof test.skipIf> } {
-  let env: Awaited<ReturnType<RecordEngine['setup']>> | undefined;
+  let env: RecordsEnv | undefined;
   beforeAll(async () => {
     if (engine.skip === null) env = await engine.setup();
   });

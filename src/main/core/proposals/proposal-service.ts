@@ -5,17 +5,15 @@ import { requestHash as hashRequest } from '../json/request-hash.ts';
 import { isoUtc } from '../clock.ts';
 import { Refusal } from '../errors.ts';
 import { isStorageFull } from '../store/storage-full.ts';
-import { mintOperatorApproval } from './operator-approval.ts';
-import type { Ed25519Signer } from '../crypto/ed25519.ts';
 import { PRIMARY_OPERATOR } from '../crypto/operator-keys.ts';
 import { ProposalPublisher } from './proposal-publisher.ts';
 import { payloadOf, type ProposalRow } from './proposal-store.ts';
 import type { ProposalRecords } from '../store/proposal-records.ts';
-import type { LedgerTransaction } from '../store/ledger-store.ts';
-import { approvedReceipt, closedReceipt, extendedReceipt } from './proposal-receipts.ts';
+import { closedReceipt, extendedReceipt } from './proposal-receipts.ts';
+import { ProposalApproval } from './proposal-approval.ts';
+import { StaleDecision, witnessDecision } from './stale-decision.ts';
 import { admitProposal } from './proposal-intake.ts';
 import { extendedExpiry, settleEndedExecutions } from './proposal-decisions.ts';
-import { executeProposal } from './proposal-execution.ts';
 import type { ProposalDto } from '../../../shared/console-dto.ts';
 
 export interface ProposeInput {
@@ -49,9 +47,10 @@ const EXPIRED_REASON = 'No decision before the proposal expired: denied by defau
  */
 export class ProposalService {
   readonly records: ProposalRecords;
-  private readonly approving = new Set<string>();
   /** Events and waiters, for this instance's changes and (PostgreSQL) other instances'. */
   private readonly publisher: ProposalPublisher;
+  /** Operators' approvals and grants' executions, one at a time per proposal. */
+  private readonly approval: ProposalApproval;
   private sweeper: NodeJS.Timeout | null = null;
 
   constructor(
@@ -61,6 +60,13 @@ export class ProposalService {
   ) {
     this.records = core.proposalRecords;
     this.publisher = new ProposalPublisher(core, events);
+    this.approval = new ProposalApproval({
+      core,
+      records: this.records,
+      publisher: this.publisher,
+      tenantId: options.tenantId,
+      pendingOrRefuse: (id) => this.pendingOrRefuse(id),
+    });
   }
 
   /** Expiry is checked on every read as well; the timer only makes it prompt when nobody asks. */
@@ -126,80 +132,11 @@ export class ProposalService {
   }
 
   /**
-   * Approves with the named operator's key (the first operator's by default). For an action
-   * that needs a quorum, an approval short of it is recorded (an `approved` receipt) and the
-   * proposal stays pending; the one that completes it executes. The same key twice counts once.
+   * Approves with the named operator's key (the first operator's by default); see
+   * ProposalApproval for quorums and the execution that follows.
    */
-  async approve(id: string, operator: string = PRIMARY_OPERATOR): Promise<ProposalRow> {
-    const row = await this.pendingOrRefuse(id);
-    const signer = await this.core.operators.get(operator);
-    if (!signer) throw new Refusal('not_found', `No operator '${operator}' (see openexec operators add)`);
-    // A second click while the first approval is on its way must not sign a second artifact.
-    if (this.approving.has(id)) throw new Refusal('conflict', `Proposal ${id} is already being approved`);
-    this.approving.add(id);
-    try {
-      const quorum = this.core.registry.get(row.action)?.quorum ?? 1;
-      const keys = await this.records.approvalKeys(id);
-      if (keys.includes(signer.keyId)) {
-        throw new Refusal(
-          'conflict',
-          `Proposal ${id} is already approved by operator key ${signer.keyId}; it needs ${quorum} distinct operator keys`,
-        );
-      }
-      return await this.approvePending(row, operator, signer, quorum, keys.length + 1);
-    } finally {
-      this.approving.delete(id);
-    }
-  }
-
-  private async approvePending(
-    row: ProposalRow,
-    operator: string,
-    signer: Ed25519Signer,
-    quorum: number,
-    count: number,
-  ): Promise<ProposalRow> {
-    const id = row.id;
-    const approval = mintOperatorApproval({ clock: this.core.clock, operatorSigner: signer }, row.request_hash, this.options.tenantId);
-    const quorumDetails = quorum > 1 ? { operator, quorum: BigInt(quorum), approvals: BigInt(count) } : {};
-    const recorded = await this.commit(async (tx) => {
-      // Checked again where the approval is written: a decision taken meanwhile (here or at
-      // another instance) must not be followed by an `approved` receipt it never had.
-      const now = await this.records.within(tx).get(id);
-      if (now?.status !== 'pending' || now.exec_id !== null || Date.parse(now.expires_at) <= this.core.clock.now()) {
-        throw new StaleDecision();
-      }
-      const receipt = await tx.append(approvedReceipt(row, approval, quorumDetails));
-      if (quorum > 1) await this.records.within(tx).recordApproval(id, signer.keyId, operator, receipt.time, receipt.seq);
-      return true;
-    });
-    if (recorded !== true) {
-      await this.pendingOrRefuse(id);
-      throw new Refusal('conflict', `Proposal ${id} changed while it was being approved`);
-    }
-    if (count < quorum) {
-      // Short of the quorum: witnessed, and waiting for another operator's key.
-      const waiting = (await this.records.get(id))!;
-      await this.changed(waiting);
-      return waiting;
-    }
-    const outcome = await executeProposal(this.core, this.records, row, approval.artifact, null);
-    const after = (await this.records.get(id))!;
-    if (after.status === 'pending') {
-      // Another instance is running it (its own approval): that one decides.
-      if (outcome.kind === 'refused' && outcome.code === 'conflict') {
-        throw new Refusal('conflict', `Proposal ${id} was not executed here: ${outcome.detail}`);
-      }
-      // Refused before anything was reserved (an internal error): nothing ran; say why.
-      const detail = outcome.kind === 'refused' ? outcome.detail : 'not executed';
-      throw new Refusal('handler_failed', `Proposal ${id} was not executed: ${detail}`);
-    }
-    if (after.approval_id !== approval.artifact.approval_id) {
-      // Denied or expired between our approval and its execution: nothing ran.
-      throw new Refusal('conflict', `Proposal ${id} was ${after.status} before it could execute`);
-    }
-    await this.changed(after);
-    return after;
+  approve(id: string, operator: string = PRIMARY_OPERATOR): Promise<ProposalRow> {
+    return this.approval.approve(id, operator);
   }
 
   /**
@@ -211,23 +148,15 @@ export class ProposalService {
     const { proposal } = result;
     const request = { action: proposal.action, payload: payloadOf(proposal), agent: input.agent ?? null };
     if (!result.created || proposal.status !== 'pending' || !(await this.core.grants.covers(request))) return result;
-    if (this.approving.has(proposal.id)) return result;
-    this.approving.add(proposal.id);
-    try {
-      await executeProposal(this.core, this.records, proposal, null, input.agent ?? null);
-    } finally {
-      this.approving.delete(proposal.id);
-    }
-    const after = (await this.records.get(proposal.id))!;
-    await this.changed(after);
-    return { created: true, proposal: after };
+    const after = await this.approval.executeGranted(proposal, input.agent ?? null);
+    return after ? { created: true, proposal: after } : result;
   }
 
   /** Gives the operator more time to read (see extendedExpiry), witnessed by an `extended` receipt. */
   async extend(id: string, seconds: number): Promise<ProposalRow> {
     const row = await this.pendingOrRefuse(id);
     const expiresAt = extendedExpiry(row, seconds, this.core.clock.now());
-    const extended = await this.commit(async (tx) => {
+    const extended = await witnessDecision(this.core.ledgerStore, async (tx) => {
       if (!(await this.records.within(tx).extend(id, row.expires_at, expiresAt))) throw new StaleDecision();
       await tx.append(extendedReceipt(row, expiresAt));
       return true;
@@ -259,7 +188,7 @@ export class ProposalService {
 
   /** False when someone else decided it first (nothing is written then). */
   private async close(row: ProposalRow, status: 'denied' | 'expired', reason: string): Promise<boolean> {
-    const closed = await this.commit(async (tx) => {
+    const closed = await witnessDecision(this.core.ledgerStore, async (tx) => {
       const receipt = await tx.append(closedReceipt(row, status, reason));
       const decided = await this.records.within(tx).decide(row.id, {
         status,
@@ -301,16 +230,6 @@ export class ProposalService {
     return row;
   }
 
-  /** One witnessed write; a decision someone else made first leaves no trace (undefined). */
-  private async commit<T>(work: (tx: LedgerTransaction) => Promise<T>): Promise<T | undefined> {
-    try {
-      return await this.core.ledgerStore.witness(work);
-    } catch (err) {
-      if (err instanceof StaleDecision) return undefined;
-      throw err;
-    }
-  }
-
   /** A proposal for the console, with what its action will do rendered from its payload. */
   dto(row: ProposalRow): Promise<ProposalDto> {
     return this.publisher.dto(row);
@@ -320,5 +239,3 @@ export class ProposalService {
     return this.publisher.changed(row);
   }
 }
-
-class StaleDecision extends Error {}

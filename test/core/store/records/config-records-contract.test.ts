@@ -16,7 +16,7 @@ describe.each(recordEngines('config_contract'))('record contracts: $name', (engi
   describe('AgentRecords', () => {
     it('a name and a token each registered once; only a live agent is found by its token', async () => {
       const db = await fresh();
-      const [one, two] = [db.connect(), db.connect()];
+      const [one, two] = await Promise.all([db.connect(), db.connect()]);
       await one.agents.insert('zed', sha('t-zed'), '2026-01-01T00:00:01.000Z');
       await one.agents.insert('Ada', sha('t-ada'), '2026-01-01T00:00:02.000Z');
       await one.agents.insert('ada', sha('t-ada2'), '2026-01-01T00:00:03.000Z');
@@ -42,7 +42,7 @@ describe.each(recordEngines('config_contract'))('record contracts: $name', (engi
 
     it('a revocation is recorded once and ends the token', async () => {
       const db = await fresh();
-      const [one, two] = [db.connect(), db.connect()];
+      const [one, two] = await Promise.all([db.connect(), db.connect()]);
       await one.agents.insert('bot', sha('t-bot'), '2026-01-01T00:00:00.000Z');
       const revoked = await Promise.all([
         one.agents.revoke('bot', '2026-01-01T00:01:00.000Z'),
@@ -61,7 +61,7 @@ describe.each(recordEngines('config_contract'))('record contracts: $name', (engi
   describe('ToolPinRecords', () => {
     it('pins once; a changed definition waits until exactly it is accepted', async () => {
       const db = await fresh();
-      const [one, two] = [db.connect(), db.connect()];
+      const [one, two] = await Promise.all([db.connect(), db.connect()]);
       const action = 'mcp:files/read';
       await one.toolPins.insert(action, 'h1', '{"v":1}', '2026-01-01T00:00:00.000Z');
       await expect(two.toolPins.insert(action, 'h9', '{"v":9}', 'now')).rejects.toBeInstanceOf(RecordConflict);
@@ -96,7 +96,7 @@ describe.each(recordEngines('config_contract'))('record contracts: $name', (engi
   describe('SettingRecords', () => {
     it('a setting reads null until written, then the last value written', async () => {
       const db = await fresh();
-      const [one, two] = [db.connect(), db.connect()];
+      const [one, two] = await Promise.all([db.connect(), db.connect()]);
       expect(await one.settings.get('allowed_actions')).toBeNull();
       await one.settings.put('allowed_actions', '["greet"]');
       expect(await two.settings.get('allowed_actions')).toBe('["greet"]');
@@ -111,7 +111,7 @@ describe.each(recordEngines('config_contract'))('record contracts: $name', (engi
   describe('CheckpointRecords', () => {
     it('one checkpoint per size, never replaced; the latest is the largest', async () => {
       const db = await fresh();
-      const [one, two] = [db.connect(), db.connect()];
+      const [one, two] = await Promise.all([db.connect(), db.connect()]);
       expect(await one.checkpoints.latest()).toBeNull();
       const at = (size: number, note = `note ${size}`) => ({
         size,

@@ -28,7 +28,7 @@ describe.each(recordEngines('grant_contract'))('GrantRecords contract: $name', (
   const { fresh, it } = useRecordEngine(engine);
 
   it('stores the signed terms as given; lists live grants oldest first and the latest newest first', async () => {
-    const { grants } = (await fresh()).connect();
+    const { grants } = await (await fresh()).connect();
     const second = grant(3, { id: 'bbbbbbbb-0000-4000-8000-000000000000', created_at: '2026-01-01T00:00:02.000Z' });
     const first = grant(3, { id: 'aaaaaaaa-0000-4000-8000-000000000000', created_at: '2026-01-01T00:00:01.000Z' });
     const tie = grant(3, { id: 'cccccccc-0000-4000-8000-000000000000', created_at: '2026-01-01T00:00:01.000Z' });
@@ -43,7 +43,7 @@ describe.each(recordEngines('grant_contract'))('GrantRecords contract: $name', (
   });
 
   it('a use is spent against the count read: a stale count spends nothing', async () => {
-    const { grants } = (await fresh()).connect();
+    const { grants } = await (await fresh()).connect();
     const g = grant(3);
     await grants.insert(g);
     expect(await grants.spend(g.id, 0)).toBe(true);
@@ -55,7 +55,7 @@ describe.each(recordEngines('grant_contract'))('GrantRecords contract: $name', (
 
   it('an ending is recorded once, with its receipt; an ended grant is not live and spends nothing', async () => {
     const db = await fresh();
-    const { grants } = db.connect();
+    const { grants } = await db.connect();
     const g = grant(3);
     await grants.insert(g);
     await grants.spend(g.id, 0);
@@ -75,7 +75,7 @@ describe.each(recordEngines('grant_contract'))('GrantRecords contract: $name', (
 
   it('a grant of 5 uses, used 40 times at once over two connections, is spent exactly 5 times', async () => {
     const db = await fresh();
-    const [one, two] = [db.connect(), db.connect()];
+    const [one, two] = await Promise.all([db.connect(), db.connect()]);
     const g = grant(5);
     await one.grants.insert(g);
     const used = await Promise.all(Array.from({ length: 40 }, (_, i) => use((i % 2 === 0 ? one : two).grants, g.id, 5)));
@@ -85,7 +85,7 @@ describe.each(recordEngines('grant_contract'))('GrantRecords contract: $name', (
 
   it('revocation wins against uses racing it: after it, no use is spent, and the uses counted are the ones granted', async () => {
     const db = await fresh();
-    const [one, two] = [db.connect(), db.connect()];
+    const [one, two] = await Promise.all([db.connect(), db.connect()]);
     const g = grant(1000);
     await one.grants.insert(g);
     const seq = await db.receipt();

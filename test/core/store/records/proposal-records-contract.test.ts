@@ -39,7 +39,7 @@ describe.each(recordEngines('proposal_contract'))('ProposalRecords contract: $na
   const { fresh, it } = useRecordEngine(engine);
 
   it('stores a proposal pending and lists, counts and finds it as stored', async () => {
-    const { proposals } = (await fresh()).connect();
+    const { proposals } = await (await fresh()).connect();
     const later = proposal({ created_at: '2026-01-01T00:00:02.000Z', context: 'why', agent: 'bot-1', action_def_hash: 'd'.repeat(64) });
     const b = proposal({ id: 'bbbbbbbb-0000-4000-8000-000000000000', created_at: '2026-01-01T00:00:01.000Z' });
     const a = proposal({ id: 'aaaaaaaa-0000-4000-8000-000000000000', created_at: '2026-01-01T00:00:01.000Z' });
@@ -54,7 +54,7 @@ describe.each(recordEngines('proposal_contract'))('ProposalRecords contract: $na
 
   it('one proposal per nonce and per id: a second is a RecordConflict, and of 20 racing on two connections one wins', async () => {
     const db = await fresh();
-    const [one, two] = [db.connect(), db.connect()];
+    const [one, two] = await Promise.all([db.connect(), db.connect()]);
     const first = proposal();
     await one.proposals.insert(first);
     await expect(two.proposals.insert(proposal({ nonce: first.nonce }))).rejects.toBeInstanceOf(RecordConflict);
@@ -72,7 +72,7 @@ describe.each(recordEngines('proposal_contract'))('ProposalRecords contract: $na
 
   it('a decision closes a pending proposal once; later decisions, claims and extensions change nothing', async () => {
     const db = await fresh();
-    const { proposals } = db.connect();
+    const { proposals } = await db.connect();
     const p = proposal();
     await proposals.insert(p);
     const seq = await db.receipt();
@@ -98,7 +98,7 @@ describe.each(recordEngines('proposal_contract'))('ProposalRecords contract: $na
 
   it('one decision per proposal: of 20 racing on two connections exactly one is taken, and the row is its', async () => {
     const db = await fresh();
-    const [one, two] = [db.connect(), db.connect()];
+    const [one, two] = await Promise.all([db.connect(), db.connect()]);
     const p = proposal();
     await one.proposals.insert(p);
     const seq = await db.receipt();
@@ -112,7 +112,7 @@ describe.each(recordEngines('proposal_contract'))('ProposalRecords contract: $na
 
   it('a claim holds a proposal for its execution: only that execution decides it, and expiry passes it by', async () => {
     const db = await fresh();
-    const [one, two] = [db.connect(), db.connect()];
+    const [one, two] = await Promise.all([db.connect(), db.connect()]);
     const p = proposal({ expires_at: '2026-01-01T00:10:00.000Z' });
     const q = proposal({ expires_at: '2026-01-01T00:05:00.000Z' });
     await one.proposals.insert(p);
@@ -133,7 +133,7 @@ describe.each(recordEngines('proposal_contract'))('ProposalRecords contract: $na
   });
 
   it('expiry: due proposals in expiry order; an extension moves only the expiry it read', async () => {
-    const { proposals } = (await fresh()).connect();
+    const { proposals } = await (await fresh()).connect();
     const late = proposal({ expires_at: '2026-01-01T00:20:00.000Z' });
     const early = proposal({ expires_at: '2026-01-01T00:10:00.000Z' });
     const notYet = proposal({ expires_at: '2026-01-01T02:00:00.000Z' });
@@ -148,7 +148,7 @@ describe.each(recordEngines('proposal_contract'))('ProposalRecords contract: $na
 
   it('the last executed proposal of an action, other than the one asked about', async () => {
     const db = await fresh();
-    const { proposals } = db.connect();
+    const { proposals } = await db.connect();
     const seq = await db.receipt();
     const older = proposal({ payload: '{"n":1}' });
     const newer = proposal({ payload: '{"n":2}' });
@@ -174,7 +174,7 @@ describe.each(recordEngines('proposal_contract'))('ProposalRecords contract: $na
 
   it('a quorum: one approval per (proposal, key), kept in receipt order; of 10 racing for one key one is kept', async () => {
     const db = await fresh();
-    const [one, two] = [db.connect(), db.connect()];
+    const [one, two] = await Promise.all([db.connect(), db.connect()]);
     const p = proposal();
     await one.proposals.insert(p);
     const [s1, s2] = [await db.receipt(), await db.receipt()];
