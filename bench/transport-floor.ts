@@ -18,6 +18,8 @@ export interface TransportFloor {
   p99ms: number;
   /** The bare server's event-loop CPU per request. */
   loopUsPerRequest: number | null;
+  /** The load generator's own CPU per request (this process, all its threads) in the same run. */
+  loadGeneratorUs: number;
   /** The canned answer's body, as long as a real `/execute` answer of the same run. */
   responseBytes: number;
 }
@@ -76,7 +78,9 @@ export async function measureTransportFloor(bodies: string[], concurrency: numbe
     await runLoad(agent, url, bodies.slice(0, Math.min(bodies.length, 20 * concurrency)), concurrency);
     const pid = child.pid!;
     const cpu0 = mainThreadCpuSeconds(pid);
+    const own0 = process.cpuUsage();
     const { latencies, seconds } = await runLoad(agent, url, bodies, concurrency);
+    const own = process.cpuUsage(own0);
     const cpu1 = mainThreadCpuSeconds(pid);
     return {
       concurrency,
@@ -85,6 +89,7 @@ export async function measureTransportFloor(bodies: string[], concurrency: numbe
       p50ms: percentile(latencies, 50),
       p99ms: percentile(latencies, 99),
       loopUsPerRequest: cpu0 === null || cpu1 === null ? null : Math.round(((cpu1 - cpu0) * 1e6) / bodies.length),
+      loadGeneratorUs: Math.round((own.user + own.system) / bodies.length),
       responseBytes,
     };
   } finally {
