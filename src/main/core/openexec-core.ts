@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Synchronous } from './store/database.ts';
 import type { Ledger } from './ledger/ledger.ts';
@@ -20,6 +19,7 @@ import { sha256Hex } from './json/request-hash.ts';
 import type { DeclaredManifest } from './actions/declared/manifest.ts';
 import { recordManifest, type ManifestInForce } from './actions/declared/manifest-receipt.ts';
 import { GrantAuthority } from './grants/grant-authority.ts';
+import { newBootId } from './grants/boot-id.ts';
 import { OperatorRegistry } from './approval/operator-registry.ts';
 import { AgentRegistry } from './agents/agent-registry.ts';
 import { ToolPins } from './actions/tool-pins.ts';
@@ -84,8 +84,8 @@ export class OpenExecCore {
   readonly engine: Engine;
   /** Operator grants, checked and spent at dispatch (src/main/core/grants). */
   readonly grants: GrantAuthority;
-  /** This process run: `until_restart` grants issued in another run are over. */
-  readonly bootId = randomUUID();
+  /** This run of this instance (grants/boot-id.ts): `until_restart` grants issued in its earlier runs are over. */
+  readonly bootId: string;
   readonly checkpoints: Checkpoints;
   readonly proofs: LedgerProofs;
   readonly clock: Clock;
@@ -162,6 +162,7 @@ export class OpenExecCore {
     this.receiptVerifier = new Ed25519Verifier(receiptKey.publicKey);
     this.clawshieldVerifier = options.clawshieldPublicKey ? new Ed25519Verifier(options.clawshieldPublicKey) : null;
     this.ledgerStore = storage.ledgerStore;
+    this.bootId = newBootId(storage.ledgerStore.keyId);
     this.checkpoints = new Checkpoints(storage.checkpoints, this.ledgerStore, storage.tree, receiptKey, this.operatorSigner, this.clock, {
       every: options.checkpointEvery ?? 1000,
       intervalMs: (options.checkpointIntervalSeconds ?? 60) * 1000,

@@ -10,6 +10,7 @@ import type { GrantEnding, GrantRow } from './grant-store.ts';
 import type { GrantRecords } from '../store/grant-records.ts';
 import type { LedgerTransaction } from '../store/ledger-store.ts';
 import type { ReceiptDraft } from '../ledger/receipt-body.ts';
+import { instanceOfBoot } from './boot-id.ts';
 
 /** Which use of which grant authorised an execution. */
 export interface GrantUse {
@@ -45,9 +46,19 @@ export class GrantAuthority {
     readonly records: GrantRecords,
     private readonly operatorKey: (keyId: string) => Ed25519Verifier | null,
     private readonly clock: Clock,
-    /** This process run; an `until_restart` grant issued in another run is over. */
+    /** This run of this instance (boot-id.ts): an `until_restart` grant issued in an earlier run of it is over. */
     readonly bootId: string,
   ) {}
+
+  /**
+   * Whether this instance may use or end the grant: not an `until_restart` grant of another
+   * instance sharing the database, which is live while that instance runs and is its to end.
+   */
+  private ours(grant: VerifiedGrant): boolean {
+    if (!grant.terms.limit.until_restart || grant.row.boot_id === this.bootId) return true;
+    const issuer = instanceOfBoot(grant.row.boot_id);
+    return issuer === null || issuer === instanceOfBoot(this.bootId);
+  }
 
   /** The grant's signed terms, or null when its row does not verify under a known operator key. */
   verify(row: GrantRow): VerifiedGrant | null {
@@ -112,7 +123,12 @@ export class GrantAuthority {
     const now = this.clock.now();
     return (await this.records.live(request.action)).some((row) => {
       const grant = this.verify(row);
-      return grant !== null && this.endingAt(grant, now) === null && scopeMiss(grant.terms.scope, grant.varying, request) === null;
+      return (
+        grant !== null &&
+        this.ours(grant) &&
+        this.endingAt(grant, now) === null &&
+        scopeMiss(grant.terms.scope, grant.varying, request) === null
+      );
     });
   }
 
@@ -133,7 +149,7 @@ export class GrantAuthority {
     for (const row of rows) {
       const grant = this.verify(row);
       // A row that does not verify authorises nothing; it stays for an operator to look at.
-      if (grant === null) continue;
+      if (grant === null || !this.ours(grant)) continue;
       const ending = this.endingAt(grant, now);
       if (ending === null) live.push(grant);
       else over.push([grant, ending]);
