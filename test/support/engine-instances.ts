@@ -233,8 +233,8 @@ function postgres(prefix: string): EngineSetup {
             async cutFollowers() {
               const cut = await cluster.superQuery(
                 db.name,
-                'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND datname = $2',
-                [FOLLOWER_APPLICATION_NAME, db.name],
+                'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE $1 AND datname = $2',
+                [`${FOLLOWER_APPLICATION_NAME}%`, db.name],
               );
               return cut.rowCount ?? 0;
             },
