@@ -9,7 +9,7 @@ import { describe, expect } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ActionHandler } from '../../src/main/core/actions/action-registry.ts';
 import { Ed25519Signer } from '../../src/main/core/crypto/ed25519.ts';
-import { retiredReason, type ClosedOrphans } from '../../src/main/core/engine/close-orphans.ts';
+import { retiredReason } from '../../src/main/core/engine/close-orphans.ts';
 import { deferred } from '../../src/main/core/engine/deferred.ts';
 import { Refusal } from '../../src/main/core/errors.ts';
 import type { JsonObject } from '../../src/main/core/json/json-value.ts';
@@ -18,7 +18,7 @@ import { EngineSpecific } from '../../src/main/core/store/engine-specific.ts';
 import type { LedgerStore } from '../../src/main/core/store/ledger-store.ts';
 import { verifyStoreChain } from '../../src/main/core/store/postgres/pg-verify.ts';
 import { TestApprover } from '../support/clawshield.ts';
-import { engineSetups, useEngines, type EngineInstance, type EngineSetup } from '../support/engine-instances.ts';
+import { engineSetups, retireWhenGone, useEngines, type EngineSetup } from '../support/engine-instances.ts';
 
 const approver = new TestApprover();
 const PAYLOAD = '{"amount":5}';
@@ -49,19 +49,6 @@ async function refusalOf(work: Promise<unknown>): Promise<Refusal> {
 /** Every receipt's body after `seq`, parsed. */
 async function bodiesFrom(ledger: LedgerStore, seq: number): Promise<JsonObject[]> {
   return (await ledger.readRange(seq, 100)).map((r) => parseJson(r.body) as JsonObject);
-}
-
-/** Retires `keyId` at `at`, once the instance that held it has left the server's session list. */
-async function retire(at: EngineInstance, keyId: string): Promise<ClosedOrphans> {
-  for (let i = 0; ; i++) {
-    try {
-      return await at.engine.closeInterruptedOf(keyId);
-    } catch (err) {
-      // A closed connection's backend leaves pg_stat_activity a moment after the socket closes.
-      if (!(err instanceof Refusal && err.code === 'conflict') || i >= 100) throw err;
-      await sleep(20);
-    }
-  }
 }
 
 const [sqlite, postgres] = engineSetups('orphans') as [EngineSetup, EngineSetup];
@@ -109,7 +96,7 @@ describe("closing a retired instance's executions on PostgreSQL (two instances, 
     // A goes away for good (its follower's connection with it); B's operator retires its key.
     a.engine.close();
     await a.ledger.close();
-    const retired = await retire(b, a.key.keyId);
+    const retired = await retireWhenGone(b, a.key.keyId);
     expect(retired.closed).toEqual([
       { execId, nonce: 'orphan-1', action: 'pay', createdAt: expect.any(String), receiptSeq: retired.configSeq + 1 },
     ]);
