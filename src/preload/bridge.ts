@@ -59,6 +59,7 @@ const BRIDGE_METHODS: Record<ConsoleMethod, true> = {
   listOperators: true,
   listToolPins: true,
   acceptToolDefinition: true,
+  closeOrphans: true,
 };
 
 export const BRIDGE_METHOD_NAMES = Object.keys(BRIDGE_METHODS) as ConsoleMethod[];

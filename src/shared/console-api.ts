@@ -24,6 +24,7 @@ import type {
 } from './console-dto';
 import type { BackupDto, HardeningReportDto } from './hardening';
 import { purgeInput, type PurgeDto, type PurgeInput } from './retention';
+import { closeOrphansInput, type ClosedOrphansDto, type CloseOrphansInput } from './orphans';
 import type { ConsoleResult } from './console-result';
 import type { GrantDto, GrantPreviewDto, SimilarApprovalDto } from './grant-dto';
 import type { ListGrantsInput, RevokeGrantInput, SimilarGrantInput } from './grant-schemas';
@@ -127,6 +128,13 @@ export interface ConsoleApi {
    * With `hash`, only that definition (refused if the upstream changed again since).
    */
   acceptToolDefinition(input: ToolActionInput): Promise<ConsoleResult<ToolPinDto>>;
+  /**
+   * PostgreSQL: closes as interrupted, each with a receipt this instance signs, the executions
+   * an instance gone for good (receipt key `reservedBy`) left running, under a `config` receipt
+   * that records the operator retiring that key. Refused for this instance's key, a key the
+   * ledger never registered, while that instance is connected, and on SQLite.
+   */
+  closeOrphans(input: CloseOrphansInput): Promise<ConsoleResult<ClosedOrphansDto>>;
 }
 
 /** Request/response methods and the schema that validates each one's single argument. */
@@ -163,6 +171,7 @@ export const CONSOLE_METHODS = {
   listOperators: emptyInput,
   listToolPins: emptyInput,
   acceptToolDefinition: toolActionInput,
+  closeOrphans: closeOrphansInput,
 } as const satisfies Record<keyof ConsoleApi, unknown>;
 
 export type ConsoleMethod = keyof ConsoleApi;

@@ -25,7 +25,9 @@ import type { ProposalCore } from '../../src/main/core/proposals/proposal-core.t
 import { ProposalService } from '../../src/main/core/proposals/proposal-service.ts';
 import type { ProposalDto } from '../../src/shared/console-dto.ts';
 import { TestApprover } from '../support/clawshield.ts';
-import { engineSetups, useEngines, type EngineDatabase, type EngineInstance } from '../support/engine-instances.ts';
+import { engineSetups, retireWhenGone, useEngines, type EngineDatabase, type EngineInstance } from '../support/engine-instances.ts';
+import { retiredReason } from '../../src/main/core/engine/close-orphans.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { tempDir } from '../support/harness.ts';
 
 const approver = new TestApprover();
@@ -300,6 +302,36 @@ describe.each(engineSetups('proposal_instances_pg').filter((s) => s.keyPerInstan
       expect(b.heard.of(proposal.id)).toEqual(['pending', 'pending', 'pending', 'executed']);
     } finally {
       stop();
+    }
+  });
+
+  it("a proposal whose execution a retired instance left running is settled as failed when B's operator closes it", async () => {
+    if (!setup.keyPerInstance) return;
+    const db = await fresh();
+    const [keyA, keyB] = [Ed25519Signer.generate(), Ed25519Signer.generate()];
+    // A's handler never returns: A goes away while the execution its approval claimed runs.
+    const a = await openConsole(db, { pay: () => new Promise(() => undefined) }, keyA, [keyA, keyB]);
+    const p = (await a.proposals.propose({ action: 'pay', payload: payload('{"amount":3}'), nonce: 'retired-1' })).proposal;
+    void a.proposals.approve(p.id);
+    for (let i = 0; i < 400 && (await a.at.executions.findByNonce('retired-1'))?.status !== 'started'; i++) await sleep(5);
+    a.proposals.stop();
+    a.at.engine.close();
+    await a.at.ledger.close();
+
+    const b = await openConsole(db, actions().actions, keyB, [keyA, keyB]);
+    try {
+      // B's start settles nothing: the execution is still `started`, the proposal pending.
+      expect(await b.proposals.get(p.id)).toMatchObject({ status: 'pending', exec_id: expect.any(String) });
+      const retired = await retireWhenGone(b.at, a.at.key.keyId);
+      expect(retired.closed.map((c) => c.nonce)).toEqual(['retired-1']);
+      expect(await b.proposals.settleEnded()).toBe(1);
+      expect(await b.proposals.get(p.id)).toMatchObject({
+        status: 'failed',
+        reason: retiredReason(a.at.key.keyId),
+        receipt_seq: retired.closed[0]!.receiptSeq,
+      });
+    } finally {
+      b.proposals.stop();
     }
   });
 

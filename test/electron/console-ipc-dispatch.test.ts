@@ -164,6 +164,7 @@ describe('console IPC handlers, in front of the real service', () => {
       listOperators: {},
       listToolPins: {},
       acceptToolDefinition: { action: 'mcp:nobody/nothing' },
+      closeOrphans: { reservedBy: '0123456789abcdef' },
     };
     for (const method of CONSOLE_METHOD_NAMES) {
       const result = await call(method, { sender: { id: 99 }, senderFrame: mainFrame }, args[method]);

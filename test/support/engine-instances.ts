@@ -50,6 +50,9 @@ import { SqliteExecutionRecords } from '../../src/main/core/store/sqlite/sqlite-
 import { SqliteLedgerStore } from '../../src/main/core/store/sqlite/sqlite-ledger-store.ts';
 import type { TestApprover } from './clawshield.ts';
 import { tempDir } from './harness.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Refusal } from '../../src/main/core/errors.ts';
+import type { ClosedOrphans } from '../../src/main/core/engine/close-orphans.ts';
 import { migratedDatabase, postgresAvailability, startCluster } from './postgres.ts';
 import { asOwnerWithoutTriggers } from './pg-ledger-fixture.ts';
 
@@ -233,8 +236,8 @@ function postgres(prefix: string): EngineSetup {
             async cutFollowers() {
               const cut = await cluster.superQuery(
                 db.name,
-                'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND datname = $2',
-                [FOLLOWER_APPLICATION_NAME, db.name],
+                'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE $1 AND datname = $2',
+                [`${FOLLOWER_APPLICATION_NAME}%`, db.name],
               );
               return cut.rowCount ?? 0;
             },
@@ -249,6 +252,22 @@ function postgres(prefix: string): EngineSetup {
       };
     },
   };
+}
+
+/**
+ * Retires receipt key `keyId` at `at` (Engine.closeInterruptedOf) once the instance that held it,
+ * just closed, has left the server's session list: a closed connection's backend leaves
+ * pg_stat_activity a moment after its socket closes, and is refused as connected until then.
+ */
+export async function retireWhenGone(at: EngineInstance, keyId: string): Promise<ClosedOrphans> {
+  for (let i = 0; ; i++) {
+    try {
+      return await at.engine.closeInterruptedOf(keyId);
+    } catch (err) {
+      if (!(err instanceof Refusal && err.code === 'conflict') || i >= 100) throw err;
+      await sleep(20);
+    }
+  }
 }
 
 /** Both engines; `prefix` names the PostgreSQL databases of one test file. */

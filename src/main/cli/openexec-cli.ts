@@ -21,6 +21,7 @@ import { backupCommand, doctorCommand, purgeCommand, refusePostgresBackup } from
 import { postgresLedgerUrl } from './db-url-option.ts';
 import { agentsCommand } from './agent-commands.ts';
 import { dbCommand } from './db-commands.ts';
+import { executionsCommand } from './execution-commands.ts';
 
 const USAGE = `usage: openexec <command> [options]
 
@@ -91,6 +92,10 @@ commands:
                                       (SQLite; a PostgreSQL ledger is backed up with pg_dump or the server's own backups)
   purge --older-than DURATION         remove payloads, contexts and results older than 12h, 90d, 8w, …;
                                       every receipt still verifies, and the purge is itself a receipt
+  executions close-orphans --reserved-by KEYID
+                                      PostgreSQL: close as interrupted (a receipt each, signed here) the
+                                      executions an instance gone for good (receipt key KEYID) left
+                                      running; refused while it is connected; a config receipt records it
 
 Every verdict names the receipt key it trusted and where it came from. Pin the key id you got
 out of band with --key-id: a key found beside the ledger or inside a bundle proves nothing alone.
@@ -158,6 +163,7 @@ async function run(argv: string[]): Promise<number> {
       name: { type: 'string' },
       url: { type: 'string' },
       'app-role': { type: 'string' },
+      'reserved-by': { type: 'string' },
     },
   });
   const [command, ...rest] = positionals;
@@ -278,6 +284,8 @@ async function run(argv: string[]): Promise<number> {
     }
     case 'agents':
       return agentsCommand(client(), rest, out);
+    case 'executions':
+      return executionsCommand(client, rest, values['reserved-by'], out);
     case 'receipts':
       noArgs();
       return receiptsCommand(client(), { search: values.search, event: values.event, action: values.action, limit: values.limit }, out);

@@ -112,8 +112,8 @@ describe.skipIf(!postgresAvailability().ok)('OpenExec instances on one PostgreSQ
     // Cut the follower's connection; what commits meanwhile is reported once it is back.
     const superuser = pgs.pool(db.superUrl);
     const { rowCount } = await superuser.query(
-      'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND datname = $2',
-      [FOLLOWER_APPLICATION_NAME, db.name],
+      'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE $1 AND datname = $2',
+      [`${FOLLOWER_APPLICATION_NAME}%`, db.name],
     );
     expect(rowCount).toBe(1);
     await until(() => errors.length > 0);

@@ -74,8 +74,8 @@ describe.skipIf(!postgresAvailability().ok)('every instance’s receipts through
     await until(() => heard.seqs.length === 1, 'the first notice');
     const superuser = pgs.pool(db.superUrl);
     const { rowCount } = await superuser.query(
-      'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND datname = $2',
-      [FOLLOWER_APPLICATION_NAME, db.name],
+      'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE $1 AND datname = $2',
+      [`${FOLLOWER_APPLICATION_NAME}%`, db.name],
     );
     expect(rowCount).toBe(1);
     await until(() => errors.length > 0, 'the lost connection to be reported');

@@ -9,6 +9,7 @@ import type { SimilarGrantInput } from '../../../shared/grant-schemas.ts';
 import type { BackupDto, HardeningReportDto } from '../../../shared/hardening.ts';
 import { parseRetention, type PurgeInput } from '../../../shared/retention.ts';
 import type { ExportQuery } from '../../../shared/console-schemas.ts';
+import type { CloseOrphansInput, ClosedOrphansDto } from '../../../shared/orphans.ts';
 import { guarded, keyInfo } from './console-guard.ts';
 import { ConsoleLedger } from './console-ledger.ts';
 import { ConsoleGrants } from './console-grants.ts';
@@ -115,6 +116,15 @@ export class ConsoleService implements ConsoleApi {
 
   hardeningReport() {
     return guarded(() => this.info.hardeningReport());
+  }
+
+  /** Then the proposals those executions had claimed are settled, as a restart settles them. */
+  closeOrphans(input: CloseOrphansInput) {
+    return guarded(async (): Promise<ClosedOrphansDto> => {
+      const { configSeq, closed } = await this.core.engine.closeInterruptedOf(input.reservedBy);
+      const proposalsSettled = closed.length === 0 ? 0 : await this.proposals.settleEnded();
+      return { reservedBy: input.reservedBy, configSeq, closed, proposalsSettled };
+    });
   }
 
   // Grants (console-grants.ts).

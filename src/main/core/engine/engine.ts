@@ -13,8 +13,10 @@ import { isPinnedTool } from '../actions/client-executed.ts';
 import { SignaturePool } from '../crypto/signature-pool.ts';
 import { executionId } from './execution-id.ts';
 import { Authorisation } from './authorisation.ts';
+import { closeOrphansOf, type ClosedOrphans } from './close-orphans.ts';
 import {
   closeInterrupted,
+  endedElsewhere,
   endingOf,
   failure,
   finish,
@@ -87,6 +89,15 @@ export class Engine {
       for (const row of rows) await closeInterrupted(w, row);
       return rows.length;
     });
+  }
+
+  /**
+   * Closes, each with a receipt this instance signs, the executions another instance (receipt
+   * key `keyId`) left `started` when it went away for good, under the operator's `config`
+   * receipt that says so (close-orphans.ts). PostgreSQL only; the instance must be gone.
+   */
+  closeInterruptedOf(keyId: string): Promise<ClosedOrphans> {
+    return this.ledger.witness((tx) => closeOrphansOf(this.writes(tx), keyId));
   }
 
   /** Stops the signature threads; executions after this verify on the calling thread. */
@@ -242,7 +253,11 @@ export class Engine {
         try {
           return await this.ledger.witness(async (tx) => {
             const w = this.writes(tx);
-            return closeInterrupted(w, (await w.records.get(reserved.execId))!, `${INTERRUPTED} (${String(err)})`);
+            const row = (await w.records.get(reserved.execId))!;
+            // Closed meanwhile at another instance, whose operator retired this one's key: the
+            // ledger already says how it ended, and that is the answer.
+            if (row.status !== 'started') return endedElsewhere(row);
+            return closeInterrupted(w, row, `${INTERRUPTED} (${String(err)})`);
           });
         } catch (recoverErr) {
           if (isStorageFull(recoverErr)) throw new StorageFull(RAN_UNRECORDED);

@@ -129,6 +129,16 @@ export async function closeInterrupted(w: Writes, row: ExecutionRow, reason = IN
   return { kind: 'refused', status: refusalStatus('handler_failed'), code: 'handler_failed', detail: reason, receiptSeq: receipt.seq };
 }
 
+/**
+ * A reserved execution another instance closed while its handler ran here (an operator retired
+ * this instance's receipt key, engine/close-orphans.ts): answered as the ledger records its
+ * ending, by that receipt; how it ended here is not recorded, as the ledger has its ending.
+ */
+export function endedElsewhere(row: ExecutionRow): ExecuteOutcome {
+  const detail = `${row.error ?? `Execution ${row.id} was closed by another instance`} (it ended here afterwards, unrecorded)`;
+  return { kind: 'refused', status: refusalStatus('handler_failed'), code: 'handler_failed', detail, receiptSeq: row.receipt_seq! };
+}
+
 export async function replay(w: Writes, attempt: Attempt, previous: ExecutionRow): Promise<ExecuteOutcome> {
   const receipt = await w.tx.append({
     ...attemptFields(attempt.request, attempt.requestHash, 'replayed', attempt.definitionHash),

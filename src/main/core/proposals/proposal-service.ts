@@ -77,6 +77,14 @@ export class ProposalService {
     this.sweeper.unref();
   }
 
+  /**
+   * Pending proposals whose claimed execution has ended without them (closed as interrupted)
+   * are closed as it ended: what start() does, for an operator who closed a retired instance's executions.
+   */
+  settleEnded(): Promise<number> {
+    return settleEndedExecutions(this.core, this.records);
+  }
+
   stop(): void {
     if (this.sweeper) clearInterval(this.sweeper);
     this.sweeper = null;

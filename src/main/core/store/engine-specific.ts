@@ -20,3 +20,6 @@ export class EngineSpecific extends Refusal {
 /** What `backup` (console, CLI) says on a PostgreSQL ledger. */
 export const POSTGRES_BACKUP_INSTEAD =
   "this ledger is on PostgreSQL: back it up with pg_dump or the server's own backups, and check a restored copy with openexec verify-ledger --db-url";
+
+/** What closing a retired instance's executions (console, CLI) says on a SQLite ledger. */
+export const SQLITE_ORPHANS_INSTEAD = 'a SQLite ledger has one instance, which closes every execution it left running when it starts again';

@@ -24,6 +24,14 @@ export interface ExecutionRecords extends JoinsWitness<ExecutionRecords> {
    * running now).
    */
   listStarted(): Promise<ExecutionRow[]>;
+  /**
+   * Executions another instance reserved under receipt key `keyId` and never ended, oldest
+   * first, for an operator who retires that instance (Engine.closeInterruptedOf). Refused (a
+   * Refusal): on SQLite, whose one instance closes every one when it starts (EngineSpecific);
+   * for this instance's own key; for a key the ledger never registered; and while an instance
+   * signing with `keyId` is connected to the database, as it may be running them.
+   */
+  listOrphans(keyId: string): Promise<ExecutionRow[]>;
   /** When its ending was witnessed (its receipt's time); null while it runs, or when there is no such execution. */
   endedAt(id: string): Promise<string | null>;
   /** The earlier use of this approval, by its id or by its signed message under another id. */

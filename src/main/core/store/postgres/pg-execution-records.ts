@@ -5,6 +5,9 @@ import type { LedgerTransaction } from '../ledger-store.ts';
 import { prepared } from './pg-prepared.ts';
 import { sessionOf, type PgSession } from './pg-session.ts';
 import { EARLIER_USE } from './pg-transaction.ts';
+import { Refusal } from '../../errors.ts';
+import { instanceConnected } from './pg-instance-presence.ts';
+import { registrationSeq } from './pg-receipt-keys.ts';
 
 const COLUMNS = `id, nonce, request_hash, action, status, result, result_legacy_json, error, error_status, approved,
   approval_id, created_at, receipt_seq, action_def_hash, grant_id, grant_use, agent, purged_at, reserved_by`;
@@ -60,10 +63,33 @@ export class PostgresExecutionRecords implements ExecutionRecords {
     return this.one('id', id);
   }
 
-  async listStarted(): Promise<ExecutionRow[]> {
+  listStarted(): Promise<ExecutionRow[]> {
+    return this.startedBy(this.keyId);
+  }
+
+  async listOrphans(keyId: string): Promise<ExecutionRow[]> {
+    if (keyId === this.keyId) {
+      throw new Refusal('bad_request', `Receipt key ${keyId} is this instance's own: it closes its own executions when it starts`);
+    }
+    if (await instanceConnected(this.db, keyId)) {
+      throw new Refusal(
+        'conflict',
+        `An OpenExec instance with receipt key ${keyId} is connected to the database now: stop it for good before retiring its key`,
+      );
+    }
+    const rows = await this.startedBy(keyId);
+    // A key with executions left running is known (an instance may reserve before its first
+    // receipt registers its key); one with neither is most likely mistyped.
+    if (rows.length === 0 && (await registrationSeq(this.db, keyId)) === null) {
+      throw new Refusal('not_found', `Receipt key ${keyId} is not registered in this ledger and has no execution left running`);
+    }
+    return rows;
+  }
+
+  private async startedBy(keyId: string): Promise<ExecutionRow[]> {
     const { rows } = await this.db.query<PgExecutionRow>(
       `SELECT ${COLUMNS} FROM executions WHERE status = 'started' AND reserved_by = $1 ORDER BY created_at`,
-      [this.keyId],
+      [keyId],
     );
     return rows.map((r) => {
       const { here: _, ...row } = this.record(r);

@@ -3,12 +3,14 @@ import type { LedgerChange } from '../ledger-store.ts';
 import { LEDGER_CHANNEL } from './pg-locks.ts';
 import { announce, parseChangeNotice } from './pg-notice.ts';
 import { describeServer, PostgresStoreError } from './pg-pool.ts';
+import { followerApplicationName } from './pg-instance-presence.ts';
 
-/** Seen in pg_stat_activity, so an operator can tell the listening connection apart. */
-export const FOLLOWER_APPLICATION_NAME = 'openexec-ledger-follower';
+export { FOLLOWER_APPLICATION_NAME } from './pg-instance-presence.ts';
 
 export interface FollowerOptions {
   url: string;
+  /** The instance's receipt key id, named in the connection's application_name (pg-instance-presence.ts). */
+  keyId?: string;
   /** Another process (or this one) committed receipts up to `head`. */
   onChange: (change: LedgerChange) => void;
   /** The connection was lost; the follower is reconnecting. */
@@ -47,7 +49,8 @@ export class LedgerFollower {
   }
 
   private async connect(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.options.url, application_name: FOLLOWER_APPLICATION_NAME });
+    const name = followerApplicationName(this.options.keyId);
+    const client = new pg.Client({ connectionString: this.options.url, application_name: name });
     client.on('error', (err) => this.lost(client, err));
     client.on('end', () => this.lost(client, new Error('the server closed the connection')));
     client.on('notification', (msg) => {
@@ -57,6 +60,8 @@ export class LedgerFollower {
     });
     try {
       await client.connect();
+      // Set again: an application_name in the URL would win over the one given above.
+      await client.query("SELECT set_config('application_name', $1, false)", [name]);
       await client.query(`LISTEN ${LEDGER_CHANNEL}`);
       const { rows } = await client.query<{ head: string }>('SELECT coalesce(max(seq), 0) AS head FROM receipts');
       const head = Number(rows[0]?.head ?? 0);

@@ -129,7 +129,12 @@ export class PostgresLedgerStore implements LedgerStore {
    * a head the feed already starts beyond, so nothing committed after the head is missed.
    */
   private async startFollowing(url: string, onError: ((err: unknown) => void) | undefined): Promise<void> {
-    this.follower = await LedgerFollower.start({ url, onChange: (change) => this.feed?.changed(change.head), onError });
+    this.follower = await LedgerFollower.start({
+      url,
+      keyId: this.signer.keyId,
+      onChange: (change) => this.feed?.changed(change.head),
+      onError,
+    });
     this.feed = new ReceiptFeed({
       startHead: (await this.head()).seq,
       readRange: (fromSeq, limit) => this.readRange(fromSeq, limit),
@@ -288,8 +293,15 @@ export class PostgresLedgerStore implements LedgerStore {
     return () => this.listeners.delete(listener);
   }
 
-  /** Waits for the writes already submitted, then closes the pools. */
-  async close(): Promise<void> {
+  /** Waits for the writes already submitted, then closes the pools; once, however often it is called. */
+  close(): Promise<void> {
+    this.closing ??= this.closeOnce();
+    return this.closing;
+  }
+
+  private closing: Promise<void> | null = null;
+
+  private async closeOnce(): Promise<void> {
     this.closed = true;
     if (this.flushing || this.queue.length > 0) await new Promise<void>((resolve) => (this.onDrained = resolve));
     this.feed?.close();

@@ -5,6 +5,7 @@ import type { LedgerReader } from '../../ledger/ledger-reader.ts';
 import type { ApprovalUse, ExecutedResult, ExecutionRecord, ExecutionRecords, ExecutionRow } from '../execution-records.ts';
 import type { LedgerTransaction } from '../ledger-store.ts';
 import { assertOpenPiece } from './sqlite-ledger-store.ts';
+import { EngineSpecific, SQLITE_ORPHANS_INSTEAD } from '../engine-specific.ts';
 
 /**
  * The executions and approvals on SQLite, over the ExecutionStore the core runs on. One
@@ -44,6 +45,10 @@ export class SqliteExecutionRecords implements ExecutionRecords {
   async listStarted(): Promise<ExecutionRow[]> {
     this.check();
     return this.store.listStarted();
+  }
+
+  listOrphans(): Promise<ExecutionRow[]> {
+    return Promise.reject(new EngineSpecific("closing a retired instance's executions", 'PostgreSQL', SQLITE_ORPHANS_INSTEAD));
   }
 
   async endedAt(id: string): Promise<string | null> {
