@@ -18,7 +18,7 @@ const WORD = 'invoice';
 const AGENTS = Array.from({ length: 13 }, (_, i) => `agent-${i}`);
 const CAP = 'LIMIT 10001';
 
-/** The count and the page as the store put them before migration 9, and after. */
+/** The count and the page as the store puts them before migration 9, and after. */
 const BEFORE = {
   count: `SELECT count(*) FROM (SELECT 1 FROM receipts r JOIN receipt_search s ON s.seq = r.seq
     WHERE s.search @@ $1::tsquery AND r.agent = $2 ${CAP}) capped`,
@@ -28,7 +28,10 @@ const BEFORE = {
 const AFTER = {
   count: `SELECT count(*) FROM (SELECT 1 FROM receipt_search s
     WHERE openexec_event_words(s.agent, s.search) @@ $1::tsquery AND s.agent = $2 ${CAP}) capped`,
-  page: `SELECT r.seq FROM receipts r JOIN receipt_search s ON s.seq = r.seq
+  // Unchanged: the agent's receipts newest first (receipts_agent), each looked up.
+  page: BEFORE.page,
+  // Not taken: the page with the agent beside the words, and the page from the agent-word pairs.
+  pageAgentBeside: `SELECT r.seq FROM receipts r JOIN receipt_search s ON s.seq = r.seq
     WHERE s.search @@ $1::tsquery AND s.agent = $2 ORDER BY r.seq DESC LIMIT 101`,
   pagePairs: `SELECT r.seq FROM receipts r JOIN receipt_search s ON s.seq = r.seq
     WHERE openexec_event_words(s.agent, s.search) @@ $1::tsquery AND s.agent = $2 ORDER BY r.seq DESC LIMIT 101`,

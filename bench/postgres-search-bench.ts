@@ -141,6 +141,8 @@ function countMix(count: number, random: () => number): [string, (i: number) => 
     ['count: filters only (event + action)', () => ({ events: ['denied'], action: 'echo' })],
     // What the agent groups ask for each agent: the search (here two events) plus that agent.
     ['count: filters only (two events + agent)', (i) => ({ events: ['executed', 'denied'], agent: `agent-${i % 13}` })],
+    // …and when the search has text: agent-word pairs (migration 9).
+    ['count: common word + agent', (i) => ({ text: pick(WORDS), agent: `agent-${i % 13}` })],
   ];
 }
 
