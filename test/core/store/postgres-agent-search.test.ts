@@ -86,9 +86,15 @@ describe.skipIf(!postgresAvailability().ok)('PostgreSQL search with text and an 
 
     // The agent stays the receipt's: the owner's update is refused, the app role may update only the words.
     const app = pgs.pool(db.appUrl);
-    await expect(owner.query("UPDATE receipt_search SET agent = 'borealis' WHERE seq = 1")).rejects.toThrow(/may only be removed/);
-    await expect(owner.query('UPDATE receipt_search SET agent = NULL WHERE seq = 4')).rejects.toThrow(/may only be removed/);
-    await expect(owner.query("UPDATE receipt_search SET agent = 'atlas' WHERE seq = 2")).rejects.toThrow(/may only be removed/);
+    await expect(owner.query("UPDATE receipt_search SET agent = 'borealis' WHERE seq = 1")).rejects.toThrow(
+      /agent beside its search words never changes/,
+    );
+    await expect(owner.query('UPDATE receipt_search SET agent = NULL WHERE seq = 4')).rejects.toThrow(
+      /agent beside its search words never changes/,
+    );
+    await expect(owner.query("UPDATE receipt_search SET agent = 'atlas' WHERE seq = 2")).rejects.toThrow(
+      /agent beside its search words never changes/,
+    );
     await expect(app.query("UPDATE receipt_search SET agent = 'borealis' WHERE seq = 1")).rejects.toMatchObject({ code: '42501' });
     // What retention does still works: removing words.
     await app.query("UPDATE receipt_search SET search = ts_delete(search, 'wallaby') WHERE seq = 1");

@@ -10,10 +10,10 @@
  * rather than the event) finds a word within one agent's receipts without building the bitmap
  * of every receipt holding it. Only receipts with an agent are in it.
  *
- * The agent, like the event, never changes: the trigger now refuses that too, and the
- * application role may still update only the words (purgeGrants). The backfill copies each
- * receipt's own agent, with the trigger off for it: it would compare every row's words with
- * themselves. It leaves a dead row for each receipt with an agent until (auto)vacuum clears
+ * The agent, like the event, never changes: a second trigger refuses that, and the application
+ * role may still update only the words (purgeGrants). The backfill copies each receipt's own
+ * agent before that trigger exists, with migration 5's off: it would compare every row's words
+ * with themselves. It leaves a dead row for each receipt with an agent until (auto)vacuum clears
  * it (the table's scale factor is 1 %).
  */
 export const AGENT_SEARCH_SCHEMA = `
@@ -24,14 +24,14 @@ export const AGENT_SEARCH_SCHEMA = `
   CREATE INDEX receipt_search_agent_words ON receipt_search USING gin (openexec_event_words(agent, search))
     WHERE agent IS NOT NULL;
 
-  CREATE OR REPLACE FUNCTION openexec_search_only_shrinks() RETURNS trigger LANGUAGE plpgsql AS $$
+  -- Beside migration 5's trigger (which holds the words to shrinking and the event fixed).
+  CREATE FUNCTION openexec_search_agent_kept() RETURNS trigger LANGUAGE plpgsql AS $$
   BEGIN
-    -- Each word kept must have been there, at the same positions (so no phrase is made up).
-    IF NEW.seq <> OLD.seq OR NEW.event <> OLD.event OR NEW.agent IS DISTINCT FROM OLD.agent OR EXISTS (
-         SELECT 1 FROM unnest(NEW.search) AS n LEFT JOIN unnest(OLD.search) AS o ON o.lexeme = n.lexeme
-         WHERE o.lexeme IS NULL OR NOT (n.positions <@ o.positions)) THEN
-      RAISE EXCEPTION 'receipt %: its search words may only be removed', OLD.seq USING ERRCODE = 'integrity_constraint_violation';
+    IF NEW.agent IS DISTINCT FROM OLD.agent THEN
+      RAISE EXCEPTION 'receipt %: the agent beside its search words never changes', OLD.seq USING ERRCODE = 'integrity_constraint_violation';
     END IF;
     RETURN NEW;
   END $$;
+  CREATE TRIGGER receipt_search_agent_kept BEFORE UPDATE ON receipt_search
+    FOR EACH ROW EXECUTE FUNCTION openexec_search_agent_kept();
   `;
