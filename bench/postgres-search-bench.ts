@@ -44,7 +44,12 @@ const TABLES = ['receipts', 'receipt_search'];
  * unnest(arrays). The secondary indexes are dropped first and rebuilt after (the same
  * definitions, read from pg_indexes).
  */
-export async function fill(owner: pg.Client, count: number): Promise<{ fillSeconds: number; indexSeconds: number }> {
+export async function fill(
+  owner: pg.Client,
+  count: number,
+  /** false: a schema before migration 9, whose receipt_search has no agent (bench/pg-agent-count-explain.ts). */
+  agentBeside = true,
+): Promise<{ fillSeconds: number; indexSeconds: number }> {
   const random = rng(42);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
   const { rows: indexes } = await owner.query<{ indexname: string; indexdef: string }>(
@@ -56,8 +61,9 @@ export async function fill(owner: pg.Client, count: number): Promise<{ fillSecon
   const t0 = performance.now();
   const end = Date.now();
   let prev = GENESIS_PREV_HASH;
-  const insert = `WITH words AS (INSERT INTO receipt_search (seq, event, search)
-      SELECT * FROM unnest($1::bigint[], $2::text[], $${TYPES.length + 1}::tsvector[]))
+  const agent = `$${COLUMNS.indexOf('agent') + 1}::text[]`;
+  const insert = `WITH words AS (INSERT INTO receipt_search (seq, event, ${agentBeside ? 'agent, ' : ''}search)
+      SELECT * FROM unnest($1::bigint[], $2::text[], ${agentBeside ? `${agent}, ` : ''}$${TYPES.length + 1}::tsvector[]))
     INSERT INTO receipts (${COLUMNS.join(', ')})
     SELECT * FROM unnest(${TYPES.map((t, i) => `$${i + 1}::${t}[]`).join(', ')})`;
   for (let done = 0; done < count; done += BATCH) {
@@ -135,6 +141,8 @@ function countMix(count: number, random: () => number): [string, (i: number) => 
     ['count: filters only (event + action)', () => ({ events: ['denied'], action: 'echo' })],
     // What the agent groups ask for each agent: the search (here two events) plus that agent.
     ['count: filters only (two events + agent)', (i) => ({ events: ['executed', 'denied'], agent: `agent-${i % 13}` })],
+    // …and when the search has text: agent-word pairs (migration 9).
+    ['count: common word + agent', (i) => ({ text: pick(WORDS), agent: `agent-${i % 13}` })],
   ];
 }
 

@@ -330,11 +330,13 @@ describe.each(IMPLEMENTATIONS)('LedgerStore contract: $name', (impl) => {
     const sqlite = sqliteReference([...registrations(signer), ...drafts], signer, steppingClock());
     const mismatches: string[] = [];
     let matched = 0;
-    // Every word within some events too: the count looks those up as event-word pairs on PostgreSQL.
-    const withinEvents = corpusQueries()
-      .filter((q) => q.text !== undefined && q.events === undefined)
-      .map((q): ReceiptQuery => ({ ...q, events: ['executed', 'proposed', 'config'], count: true }));
-    for (const query of [...corpusQueries(), ...withinEvents]) {
+    // Every word within some events too: the count looks those up as event-word pairs on PostgreSQL;
+    // and of one agent, alone and within events: agent-word pairs (migration 9).
+    const texts = corpusQueries().filter((q) => q.text !== undefined && q.events === undefined && q.agent === undefined);
+    const within = (q: ReceiptQuery): ReceiptQuery => ({ ...q, events: ['executed', 'proposed', 'config'], count: true });
+    const ofAgent = (q: ReceiptQuery): ReceiptQuery => ({ ...q, agent: 'claude', count: true });
+    const narrowed = [...texts.map(within), ...texts.map(ofAgent), ...texts.map((q) => within(ofAgent(q)))];
+    for (const query of [...corpusQueries(), ...narrowed]) {
       const want = searchReceipts(sqlite, query);
       const got = await store.search(query);
       const view = (p: typeof want) => ({ seqs: p.items.map((r) => r.seq), next: p.nextBeforeSeq, total: p.total });

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { checkout, PostgresStoreError } from './pg-pool.ts';
 import { MIGRATION_LOCK } from './pg-locks.ts';
+import { AGENT_SEARCH_SCHEMA } from './pg-agent-search-schema.ts';
 import { FILTER_COUNT_SCHEMA } from './pg-count-schema.ts';
 import { PURGE_SCHEMA, purgeGrants } from './pg-purge-schema.ts';
 import { RECORD_TABLES, recordGrants } from './pg-record-schema.ts';
@@ -191,6 +192,8 @@ const MIGRATIONS: readonly string[] = [
   APPROVAL_ORDER,
   // 8: counts of an event with an action or an agent from an index alone (FILTER_COUNT_SCHEMA).
   FILTER_COUNT_SCHEMA,
+  // 9: text with an agent answered from receipt_search alone (AGENT_SEARCH_SCHEMA).
+  AGENT_SEARCH_SCHEMA,
 ];
 
 export const PG_SCHEMA_VERSION = MIGRATIONS.length;

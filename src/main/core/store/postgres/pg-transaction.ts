@@ -25,7 +25,7 @@ const INSERT_RECEIPT = prepared(
   `WITH receipt AS (INSERT INTO receipts (seq, event, time, action, hash, prev_hash, body, signature,
     reason, exec_id, proposal_id, approval_id, approver_key_id, request_hash, grant_id, agent)
   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)),
-  words AS (INSERT INTO receipt_search (seq, event, search) VALUES ($1, $2, $17::tsvector)),
+  words AS (INSERT INTO receipt_search (seq, event, agent, search) VALUES ($1, $2, $16, $17::tsvector)),
   bodies AS (INSERT INTO receipt_bodies (seq, field, salt, body)
     SELECT $1, field, salt, body FROM unnest($21::text[], $22::bytea[], $23::text[]) AS b (field, salt, body))
   INSERT INTO merkle_nodes (level, idx, hash) SELECT * FROM unnest($18::integer[], $19::bigint[], $20::bytea[])`,
