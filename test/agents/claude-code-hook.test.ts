@@ -137,6 +137,34 @@ describe('POST /hooks/claude-code when the hold runs out', () => {
   });
 });
 
+describe('POST /hooks/claude-code: one approval, one allowed tool call', () => {
+  let s: RunningServer;
+  let token: string;
+  beforeAll(async () => {
+    ({ s, token } = await setUp('3'));
+    await s.app.console.setAllowed({ action: 'claude-code:Bash', allowed: true });
+  });
+  afterAll(() => s.stop());
+
+  test('two identical retries joining the same pending proposal: only one of them is allowed', async () => {
+    const first = await post(s.url, '/hooks/claude-code', recorded('pre-bash'), bearer(token));
+    expect(decision(first.body).decision).toBe('deny');
+    const id = await pendingId(s, (p) => p.nonce === recorded('pre-bash').tool_use_id);
+    // Both retries join the proposal and hold on it; the operator approves it once.
+    const retries = ['toolu_01TwinA', 'toolu_01TwinB'].map((tool_use_id) =>
+      post(s.url, '/hooks/claude-code', { ...recorded('pre-bash'), tool_use_id }, bearer(token)),
+    );
+    await new Promise((r) => setTimeout(r, 1000));
+    await s.app.console.approve({ id });
+    const answers = (await Promise.all(retries)).map((r) => decision(r.body));
+    expect(answers.map((a) => a.decision).sort()).toEqual(['allow', 'deny']);
+    expect(answers.find((a) => a.decision === 'deny')!.reason).toContain('already');
+    // Nor does the proposal's own tool call, asked again, get a second allow.
+    const original = await post(s.url, '/hooks/claude-code', recorded('pre-bash'), bearer(token));
+    expect(decision(original.body).decision).toBe('deny');
+  });
+});
+
 function hookCli(input: string, env: Record<string, string>) {
   return runHook(input, { OPENEXEC_DATA_DIR: tempDir(), ...env });
 }

@@ -83,6 +83,13 @@ export function registerClaudeCodeHook(
     const decided = (await proposals.wait(row.id, holdMs)) ?? row;
     if (decided.status === 'pending') joins.remember(agent, hash, decided.id);
     else joins.settled(agent, hash, decided.nonce === input.tool_use_id ? null : input.tool_use_id, decided.id);
+    const holder = decided.status === 'executed' ? joins.deliver(decided.id, input.tool_use_id) : null;
+    if (holder !== null) {
+      return {
+        allow: false,
+        reason: `OpenExec's approval (proposal ${decided.id}) was already used by another tool call (${holder}): it allows one call. Make the call again to ask for a new decision.`,
+      };
+    }
     return decisionOf(decided);
   }
 
