@@ -228,7 +228,7 @@ export async function startOpenExec(config: OpenExecConfig, options: StartOption
       registerProposalRoutes(app, proposals, core, agentAuth);
       registerClaudeCodeHook(app, core, proposals, agentAuth, config.hookHoldSeconds * 1000);
       registerMcpRoute(app, new McpGateway(core, proposals, { holdMs: mcpHoldMs }), agentAuth);
-      registerProxyRoutes(app, proxyGate, agentAuth);
+      registerProxyRoutes(app, proxyGate, agentAuth, new Set(hosted.keys()));
       registerHostedRoutes(app, hosted, proxyGate, proposals, agentAuth);
       registerProofRoutes(app, core.proofs);
       registerMetricsRoute(app, metrics);

@@ -5,6 +5,7 @@ import type { AgentAuth } from '../api/agent-auth.ts';
 import { proposalWire } from '../api/proposal-routes.ts';
 import { sendJson, sendRaw } from '../api/reply.ts';
 import type { ProxyGate } from './proxy-gate.ts';
+import { MCP_PATH } from './mcp-http-route.ts';
 
 export const PROXY_PATH = '/mcp-proxy';
 
@@ -71,20 +72,32 @@ function withCodes(
  * What `openexec mcp proxy` asks of the running OpenExec, as an agent with a token: pin the
  * upstream's tool definitions, gate a call (a proposal for `mcp:SERVER/TOOL` bound to the pinned
  * definition, or no decision for a read-only tool of a server the operator named), and witness
- * how the forwarded call ended (the same ProxyGate a hosted upstream calls in-process).
+ * how the forwarded call ended (the same ProxyGate a hosted upstream calls in-process). A server
+ * this OpenExec hosts (`hosted`) is refused here: only the server forwards to it, so an agent
+ * has no definitions to pin for it, no call to gate and no outcome to report (a report of its
+ * own would stand beside the server's account of the same approval).
  */
-export function registerProxyRoutes(app: FastifyInstance, gate: ProxyGate, agentAuth: AgentAuth): void {
+export function registerProxyRoutes(app: FastifyInstance, gate: ProxyGate, agentAuth: AgentAuth, hosted: ReadonlySet<string>): void {
   const agentOf = async (req: FastifyRequest): Promise<string> => {
     const agent = await agentAuth.of(req);
     if (agent === null) throw new Refusal('unauthorized', 'Agent token required for the MCP proxy (Authorization: Bearer <agent-token>)');
     return agent;
+  };
+  const notHosted = <T extends { server: string }>(body: T): T => {
+    if (hosted.has(body.server)) {
+      throw new Refusal(
+        'not_allowed',
+        `'${body.server}' is an upstream this OpenExec hosts: call it at ${MCP_PATH}/${body.server}, not through ${PROXY_PATH}`,
+      );
+    }
+    return body;
   };
 
   app.post(
     `${PROXY_PATH}/tools`,
     withCodes(async (req, reply) => {
       await agentOf(req);
-      const body = parsed(toolsBody, req);
+      const body = notHosted(parsed(toolsBody, req));
       sendJson(reply, 200, { tools: await gate.pin(body.server, body.tools) });
     }),
   );
@@ -93,7 +106,7 @@ export function registerProxyRoutes(app: FastifyInstance, gate: ProxyGate, agent
     `${PROXY_PATH}/call`,
     withCodes(async (req, reply) => {
       const agent = await agentOf(req);
-      const body = parsed(callBody, req);
+      const body = notHosted(parsed(callBody, req));
       const decided = await gate.call(agent, body, `openexec mcp proxy --name ${body.server}`);
       if (decided.decision === 'direct') return sendJson(reply, 200, { decision: 'direct' });
       sendRaw(reply, 202, proposalWire(decided.proposal, null));
@@ -104,8 +117,8 @@ export function registerProxyRoutes(app: FastifyInstance, gate: ProxyGate, agent
     `${PROXY_PATH}/report`,
     withCodes(async (req, reply) => {
       const agent = await agentOf(req);
-      const body = parsed(reportBody, req);
-      sendJson(reply, 200, { receipt_seq: await gate.report(agent, { ...body, result: body.result ?? null }) });
+      const body = notHosted(parsed(reportBody, req));
+      sendJson(reply, 200, { receipt_seq: await gate.report(agent, { ...body, result: body.result ?? null }, 'mcp-proxy') });
     }),
   );
 }
