@@ -6,6 +6,7 @@ import { proposalWire } from '../api/proposal-routes.ts';
 import { sendJson, sendRaw } from '../api/reply.ts';
 import type { ProxyGate } from './proxy-gate.ts';
 import { MCP_PATH } from './mcp-http-route.ts';
+import { tooDeep } from './plain-json.ts';
 
 export const PROXY_PATH = '/mcp-proxy';
 
@@ -49,6 +50,8 @@ function parsed<T>(schema: z.ZodType<T>, req: FastifyRequest): T {
   } catch {
     throw new Refusal('bad_request', 'Request body is not valid JSON');
   }
+  const deep = tooDeep(raw);
+  if (deep !== null) throw new Refusal('invalid_request', deep);
   const r = schema.safeParse(raw);
   if (!r.success) throw new Refusal('invalid_request', r.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
   return r.data;
