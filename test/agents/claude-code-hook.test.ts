@@ -97,6 +97,22 @@ describe('POST /hooks/claude-code holding the decision', () => {
     expect(decision((await held).body)).toMatchObject({ decision: 'deny', reason: expect.stringContaining('never write .env') });
   });
 
+  test("another agent's PostToolUse under this agent's tool_use_id is recorded apart from its proposal", async () => {
+    await s.app.console.setAllowed({ action: 'claude-code:*', allowed: true });
+    const input = { ...recorded('pre-edit'), tool_use_id: 'toolu_01Theirs' };
+    const held = post(s.url, '/hooks/claude-code', input, bearer(token));
+    const id = await pendingId(s, (p) => p.nonce === input.tool_use_id);
+    await s.app.console.approve({ id });
+    expect(decision((await held).body).decision).toBe('allow');
+    const other = await s.app.console.addAgent({ name: 'not-claude' });
+    if (!other.ok) throw new Error(other.error.message);
+    const post2 = { ...recorded('post-bash'), tool_name: input.tool_name, tool_input: input.tool_input, tool_use_id: input.tool_use_id };
+    expect((await post(s.url, '/hooks/claude-code', post2, bearer(other.value.token))).status).toBe(200);
+    const reported = receipts(s, input.tool_use_id).filter((b) => b['event'] === 'reported');
+    expect(reported).toEqual([expect.objectContaining({ agent: 'not-claude', details: expect.objectContaining({ matched: false }) })]);
+    expect(reported[0]!['proposal_id'] ?? null).toBeNull();
+  });
+
   test('a PostToolUse with no approved proposal behind it is recorded as unmatched', async () => {
     const r = await post(s.url, '/hooks/claude-code', { ...recorded('post-bash'), tool_use_id: 'toolu_01NeverAsked' }, bearer(token));
     expect(r.status).toBe(200);

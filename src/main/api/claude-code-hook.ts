@@ -96,8 +96,10 @@ export function registerClaudeCodeHook(
   async function postToolUse(input: HookInput, agent: string | null): Promise<void> {
     const action = `claude-code:${input.tool_name}`;
     const joined = joins.proposalOf(input.tool_use_id);
-    const row =
+    const found =
       (await proposals.records.findByNonce(input.tool_use_id)) ?? (joined === null ? undefined : await proposals.get(joined)) ?? null;
+    // Another agent's proposal is not this report's: its receipt must not be linked to it.
+    const row = found !== null && found.agent === agent ? found : null;
     await recordClientReport(core, {
       client: 'claude-code',
       action,
