@@ -97,6 +97,22 @@ describe('POST /hooks/claude-code holding the decision', () => {
     expect(decision((await held).body)).toMatchObject({ decision: 'deny', reason: expect.stringContaining('never write .env') });
   });
 
+  test("another agent's PostToolUse under this agent's tool_use_id is recorded apart from its proposal", async () => {
+    await s.app.console.setAllowed({ action: 'claude-code:*', allowed: true });
+    const input = { ...recorded('pre-edit'), tool_use_id: 'toolu_01Theirs' };
+    const held = post(s.url, '/hooks/claude-code', input, bearer(token));
+    const id = await pendingId(s, (p) => p.nonce === input.tool_use_id);
+    await s.app.console.approve({ id });
+    expect(decision((await held).body).decision).toBe('allow');
+    const other = await s.app.console.addAgent({ name: 'not-claude' });
+    if (!other.ok) throw new Error(other.error.message);
+    const post2 = { ...recorded('post-bash'), tool_name: input.tool_name, tool_input: input.tool_input, tool_use_id: input.tool_use_id };
+    expect((await post(s.url, '/hooks/claude-code', post2, bearer(other.value.token))).status).toBe(200);
+    const reported = receipts(s, input.tool_use_id).filter((b) => b['event'] === 'reported');
+    expect(reported).toEqual([expect.objectContaining({ agent: 'not-claude', details: expect.objectContaining({ matched: false }) })]);
+    expect(reported[0]!['proposal_id'] ?? null).toBeNull();
+  });
+
   test('a PostToolUse with no approved proposal behind it is recorded as unmatched', async () => {
     const r = await post(s.url, '/hooks/claude-code', { ...recorded('post-bash'), tool_use_id: 'toolu_01NeverAsked' }, bearer(token));
     expect(r.status).toBe(200);
@@ -134,6 +150,34 @@ describe('POST /hooks/claude-code when the hold runs out', () => {
     const later = await post(s.url, '/hooks/claude-code', { ...recorded('pre-bash'), tool_use_id: 'toolu_01Later' }, bearer(token));
     expect(decision(later.body).decision).toBe('deny');
     expect(receipts(s, 'toolu_01Later').map((b) => b['event'])).toEqual(['proposed']);
+  });
+});
+
+describe('POST /hooks/claude-code: one approval, one allowed tool call', () => {
+  let s: RunningServer;
+  let token: string;
+  beforeAll(async () => {
+    ({ s, token } = await setUp('3'));
+    await s.app.console.setAllowed({ action: 'claude-code:Bash', allowed: true });
+  });
+  afterAll(() => s.stop());
+
+  test('two identical retries joining the same pending proposal: only one of them is allowed', async () => {
+    const first = await post(s.url, '/hooks/claude-code', recorded('pre-bash'), bearer(token));
+    expect(decision(first.body).decision).toBe('deny');
+    const id = await pendingId(s, (p) => p.nonce === recorded('pre-bash').tool_use_id);
+    // Both retries join the proposal and hold on it; the operator approves it once.
+    const retries = ['toolu_01TwinA', 'toolu_01TwinB'].map((tool_use_id) =>
+      post(s.url, '/hooks/claude-code', { ...recorded('pre-bash'), tool_use_id }, bearer(token)),
+    );
+    await new Promise((r) => setTimeout(r, 1000));
+    await s.app.console.approve({ id });
+    const answers = (await Promise.all(retries)).map((r) => decision(r.body));
+    expect(answers.map((a) => a.decision).sort()).toEqual(['allow', 'deny']);
+    expect(answers.find((a) => a.decision === 'deny')!.reason).toContain('already');
+    // Nor does the proposal's own tool call, asked again, get a second allow.
+    const original = await post(s.url, '/hooks/claude-code', recorded('pre-bash'), bearer(token));
+    expect(decision(original.body).decision).toBe('deny');
   });
 });
 

@@ -7,7 +7,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { loadConfig } from '../../src/main/app/config.ts';
 import { startOpenExec } from '../../src/main/app/openexec-app.ts';
-import { startServer, tempDir, type RunningServer } from '../support/harness.ts';
+import { post, startServer, tempDir, type RunningServer } from '../support/harness.ts';
 import { pendingId } from '../support/pending.ts';
 import { CLI_BIN } from '../support/cli.ts';
 import { rawDb } from '../support/raw-db.ts';
@@ -95,9 +95,31 @@ describe('an MCP upstream hosted by the server, at /mcp/NAME', () => {
       action: 'mcp:everything/echo',
       proposal_id: id,
       agent: 'hosted-agent',
-      details: { executed_by: 'client', client: 'mcp-proxy', outcome: 'reported', matched: true, authorised_by: 'proposal' },
+      details: { executed_by: 'client', client: 'mcp-hosted', outcome: 'reported', matched: true, authorised_by: 'proposal' },
     });
     expect(reportedFor(h.s, id)).toBe(1);
+    // The agent cannot add an account of its own to the server's, nor pin or gate this server's
+    // tools over the proxy routes: only the server forwards to an upstream it hosts.
+    const bearer = { authorization: `Bearer ${h.token}` };
+    const forged = await post(
+      h.s.url,
+      '/mcp-proxy/report',
+      {
+        server: 'everything',
+        tool: 'echo',
+        arguments: { message: 'hosted' },
+        nonce: 'forged-report',
+        proposal_id: id,
+        outcome: 'reported',
+        result: { content: [{ type: 'text', text: 'Echo: something else' }] },
+      },
+      bearer,
+    );
+    expect(forged).toMatchObject({ status: 403, body: { code: 'not_allowed', detail: expect.stringContaining('/mcp/everything') } });
+    expect(reportedFor(h.s, id)).toBe(1);
+    const tools = await post(h.s.url, '/mcp-proxy/tools', { server: 'everything', tools: [{ name: 'echo', inputSchema: {} }] }, bearer);
+    expect(tools).toMatchObject({ status: 403, body: { code: 'not_allowed' } });
+    expect((await h.s.app.core.toolPins.list()).find((p) => p.action === 'mcp:everything/echo')?.changedHash).toBeNull();
     const defHash = await h.s.app.core.toolPins.hashOf('mcp:everything/echo');
     expect(rawDb(h.s.app.core).prepare('SELECT action_def_hash, context FROM proposals WHERE id = ?').get(id)).toEqual({
       action_def_hash: defHash,

@@ -72,3 +72,39 @@ describe('Server-Sent Events', () => {
     expect(performance.now() - t0).toBeLessThan(2000);
   });
 });
+
+describe('GET /events with agent tokens', () => {
+  let s: RunningServer;
+  const tokens: Record<string, string> = {};
+  beforeAll(async () => {
+    s = await startServer({ OPENEXEC_REQUIRE_AGENT_TOKEN: '1' });
+    for (const name of ['alpha', 'beta']) {
+      const added = await s.app.console.addAgent({ name });
+      if (!added.ok) throw new Error(added.error.message);
+      tokens[name] = added.value.token;
+    }
+  });
+  afterAll(() => s.stop());
+  const bearer = (name: string) => ({ authorization: `Bearer ${tokens[name]!}` });
+
+  test("an agent's stream carries its own proposals and receipts, never another agent's", async () => {
+    const seen = (name: string) =>
+      collect(
+        `${s.url}/events`,
+        bearer(name),
+        (e) => e.some((x) => x.event === 'receipt' && x.data.receipt.body.includes('sse-beta-2')),
+        async () => {
+          await post(s.url, '/proposals', { action: 'echo', payload: { secret: 'alpha-only' }, nonce: 'sse-alpha-1' }, bearer('alpha'));
+          await post(s.url, '/proposals', { action: 'echo', payload: { mine: 'beta' }, nonce: 'sse-beta-2' }, bearer('beta'));
+        },
+      );
+    const [asBeta] = await Promise.all([seen('beta')]);
+    expect(JSON.stringify(asBeta)).not.toContain('alpha');
+    expect(asBeta.filter((e) => e.event === 'proposal').map((e) => e.data.proposal.nonce)).toEqual(['sse-beta-2']);
+  });
+
+  test('the stream follows OPENEXEC_REQUIRE_AGENT_TOKEN and refuses a bad token, like every agent route', async () => {
+    expect((await fetch(`${s.url}/events`)).status).toBe(401);
+    expect((await fetch(`${s.url}/events`, { headers: { authorization: 'Bearer oxa_nope' } })).status).toBe(401);
+  });
+});

@@ -83,14 +83,23 @@ export function registerClaudeCodeHook(
     const decided = (await proposals.wait(row.id, holdMs)) ?? row;
     if (decided.status === 'pending') joins.remember(agent, hash, decided.id);
     else joins.settled(agent, hash, decided.nonce === input.tool_use_id ? null : input.tool_use_id, decided.id);
+    const holder = decided.status === 'executed' ? joins.deliver(decided.id, input.tool_use_id) : null;
+    if (holder !== null) {
+      return {
+        allow: false,
+        reason: `OpenExec's approval (proposal ${decided.id}) was already used by another tool call (${holder}): it allows one call. Make the call again to ask for a new decision.`,
+      };
+    }
     return decisionOf(decided);
   }
 
   async function postToolUse(input: HookInput, agent: string | null): Promise<void> {
     const action = `claude-code:${input.tool_name}`;
     const joined = joins.proposalOf(input.tool_use_id);
-    const row =
+    const found =
       (await proposals.records.findByNonce(input.tool_use_id)) ?? (joined === null ? undefined : await proposals.get(joined)) ?? null;
+    // Another agent's proposal is not this report's: its receipt must not be linked to it.
+    const row = found !== null && found.agent === agent ? found : null;
     await recordClientReport(core, {
       client: 'claude-code',
       action,

@@ -33,7 +33,7 @@ export function registerConsoleRoutes(app: FastifyInstance, api: ConsoleApi, tok
   app.get('/console/events', (req, reply) => {
     const problem = bearerProblem(req, token);
     if (problem !== null) return sendError(reply, 'unauthorized', problem);
-    stream(reply, 'unavailable' satisfies ConsoleErrorCode);
+    stream(reply, { operator: true }, 'unavailable' satisfies ConsoleErrorCode);
   });
 
   app.post<{ Params: { method: string } }>('/console/:method', async (req, reply) => {

@@ -13,15 +13,29 @@ export interface EventStreamOptions {
   maxSubscribers: number;
 }
 
-/**
- * Opens a stream on `reply`, or answers 503 `{detail}` past the cap (`{detail, code}` when
- * `code` is given, as the console routes answer).
- */
-export type OpenEventStream = (reply: FastifyReply, code?: string) => void;
+/** Who reads a stream: the operator (everything) or an agent (null: anonymous), who sees only what is its own or no agent's. */
+export type StreamViewer = { operator: true } | { agent: string | null };
 
-function frame(event: ConsoleEvent): string {
-  return `event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
+/**
+ * Opens a stream on `reply` for `viewer`, or answers 503 `{detail}` past the cap (`{detail,
+ * code}` when `code` is given, as the console routes answer).
+ */
+export type OpenEventStream = (reply: FastifyReply, viewer: StreamViewer, code?: string) => void;
+
+/** An event's frame, and the agent it belongs to (undefined: anyone may see it). */
+interface Frame {
+  data: Buffer;
+  owner: string | undefined;
 }
+
+function frame(event: ConsoleEvent): Frame {
+  // An agent's proposal and the receipts about it carry its payload, context and result: like
+  // GET /proposals/{id}, they are shown to that agent (and the operator) only.
+  const owner = event.type === 'proposal' ? event.proposal.agent : event.type === 'receipt' ? event.receipt.agent : null;
+  return { data: Buffer.from(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`), owner: owner ?? undefined };
+}
+
+const sees = (viewer: StreamViewer, f: Frame): boolean => f.owner === undefined || ('agent' in viewer && viewer.agent === f.owner);
 
 /**
  * Server-Sent Events of committed proposal, receipt and allow-list changes. Each event is
@@ -31,23 +45,36 @@ function frame(event: ConsoleEvent): string {
  * waits on an idle subscriber.
  */
 export function createEventStreams(app: FastifyInstance, hub: EventHub, options: EventStreamOptions): OpenEventStream {
-  const open = new Set<SseSubscriber>();
-  let pending: Buffer[] = [];
+  const open = new Map<SseSubscriber, StreamViewer>();
+  let pending: Frame[] = [];
   let flushScheduled = false;
   let heartbeat: NodeJS.Timeout | null = null;
 
   const broadcast = (data: Buffer) => {
-    for (const subscriber of open) subscriber.send(data);
+    for (const subscriber of open.keys()) subscriber.send(data);
   };
+  const concat = (frames: Frame[]) => (frames.length === 1 ? frames[0]!.data : Buffer.concat(frames.map((f) => f.data)));
   const flush = () => {
     flushScheduled = false;
-    const batch = pending.length === 1 ? pending[0]! : Buffer.concat(pending);
+    const frames = pending;
     pending = [];
-    broadcast(batch);
+    if (frames.every((f) => f.owner === undefined)) return broadcast(concat(frames));
+    // One batch per audience (the operator, each agent), still serialised once per event.
+    const batches = new Map<string | null | true, Buffer | null>();
+    for (const [subscriber, viewer] of open) {
+      const key = 'agent' in viewer ? viewer.agent : true;
+      let batch = batches.get(key);
+      if (batch === undefined) {
+        const visible = frames.filter((f) => sees(viewer, f));
+        batch = visible.length === 0 ? null : concat(visible);
+        batches.set(key, batch);
+      }
+      if (batch !== null) subscriber.send(batch);
+    }
   };
   hub.subscribe((event) => {
     if (open.size === 0) return;
-    pending.push(Buffer.from(frame(event)));
+    pending.push(frame(event));
     if (!flushScheduled) {
       flushScheduled = true;
       setImmediate(flush);
@@ -55,10 +82,10 @@ export function createEventStreams(app: FastifyInstance, hub: EventHub, options:
   });
 
   app.addHook('preClose', async () => {
-    for (const subscriber of [...open]) subscriber.end();
+    for (const subscriber of [...open.keys()]) subscriber.end();
   });
 
-  return function stream(reply, code) {
+  return function stream(reply, viewer, code) {
     if (open.size >= options.maxSubscribers) {
       const detail = `Too many event subscribers (limit ${options.maxSubscribers}, OPENEXEC_MAX_SUBSCRIBERS); try again later`;
       return sendJson(reply, 503, code === undefined ? { detail } : { detail, code });
@@ -73,7 +100,7 @@ export function createEventStreams(app: FastifyInstance, hub: EventHub, options:
     });
     res.write(GREETING);
     const subscriber = new SseSubscriber(res);
-    open.add(subscriber);
+    open.set(subscriber, viewer);
     heartbeat ??= setInterval(() => broadcast(HEARTBEAT), HEARTBEAT_MS).unref();
     res.on('close', () => {
       subscriber.end();

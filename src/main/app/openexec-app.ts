@@ -224,11 +224,11 @@ export async function startOpenExec(config: OpenExecConfig, options: StartOption
     agentAuth,
     register: (app) => {
       const stream = createEventStreams(app, events, { maxSubscribers: config.maxSubscribers });
-      app.get('/events', (_req, reply) => stream(reply));
+      app.get('/events', async (req, reply) => stream(reply, { agent: await agentAuth.of(req) }));
       registerProposalRoutes(app, proposals, core, agentAuth);
       registerClaudeCodeHook(app, core, proposals, agentAuth, config.hookHoldSeconds * 1000);
       registerMcpRoute(app, new McpGateway(core, proposals, { holdMs: mcpHoldMs }), agentAuth);
-      registerProxyRoutes(app, proxyGate, agentAuth);
+      registerProxyRoutes(app, proxyGate, agentAuth, new Set(hosted.keys()));
       registerHostedRoutes(app, hosted, proxyGate, proposals, agentAuth);
       registerProofRoutes(app, core.proofs);
       registerMetricsRoute(app, metrics);

@@ -4,6 +4,7 @@ import { Refusal } from '../core/errors.ts';
 import { sendDetail } from '../api/reply.ts';
 import type { McpGateway } from './gateway.ts';
 import { serveStreamableHttp, type ToolHandlers } from './sdk-adapter.ts';
+import { tooDeep } from './plain-json.ts';
 
 export const MCP_PATH = '/mcp';
 
@@ -22,6 +23,8 @@ export async function answerMcp(req: FastifyRequest, reply: FastifyReply, handle
   } catch {
     return sendDetail(reply, 'bad_request', 'Request body is not valid JSON');
   }
+  const deep = tooDeep(body);
+  if (deep !== null) return sendDetail(reply, 'invalid_request', deep);
   reply.hijack();
   try {
     await serveStreamableHttp(handlers, req.raw, reply.raw, body);

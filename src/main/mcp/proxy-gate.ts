@@ -2,7 +2,7 @@ import type { OpenExecCore } from '../core/openexec-core.ts';
 import type { ProposalService } from '../core/proposals/proposal-service.ts';
 import type { ProposalRow } from '../core/proposals/proposal-store.ts';
 import { isClientExecuted } from '../core/actions/client-executed.ts';
-import { recordClientReport } from '../core/proposals/client-report.ts';
+import { recordClientReport, type ReportingClient } from '../core/proposals/client-report.ts';
 import { isJsonObject, type JsonObject, type JsonValue } from '../core/json/json-value.ts';
 import { Refusal } from '../core/errors.ts';
 import { fromPlainJson } from './plain-json.ts';
@@ -124,14 +124,17 @@ export class ProxyGate {
     return { decision: 'proposal', proposal };
   }
 
-  /** The `reported` receipt of a forwarded call; its sequence number. */
-  async report(agent: string, report: ProxyReport): Promise<number> {
+  /**
+   * The `reported` receipt of a forwarded call; its sequence number. `client` says whose
+   * account it is: the agent's proxy (over HTTP) or this server's hosted upstream.
+   */
+  async report(agent: string, report: ProxyReport, client: ReportingClient): Promise<number> {
     const action = this.actionOf(report.server, report.tool);
     const proposal = report.proposal_id === null ? null : ((await this.proposals.get(report.proposal_id)) ?? null);
     if (proposal !== null && proposal.agent !== agent) throw new Refusal('not_found', `No proposal ${report.proposal_id}`);
     const result = report.result === null ? null : fromPlainJson(report.result);
     const receipt = await recordClientReport(this.core, {
-      client: 'mcp-proxy',
+      client,
       action,
       payload: json(report.arguments, 'arguments'),
       nonce: report.nonce,

@@ -33,6 +33,6 @@ export class LocalBoundary implements ProxyBoundary {
   }
 
   report(report: ProxyReport): Promise<number> {
-    return this.gateway.report(this.caller, report);
+    return this.gateway.report(this.caller, report, 'mcp-hosted');
   }
 }

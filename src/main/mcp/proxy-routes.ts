@@ -5,6 +5,8 @@ import type { AgentAuth } from '../api/agent-auth.ts';
 import { proposalWire } from '../api/proposal-routes.ts';
 import { sendJson, sendRaw } from '../api/reply.ts';
 import type { ProxyGate } from './proxy-gate.ts';
+import { MCP_PATH } from './mcp-http-route.ts';
+import { tooDeep } from './plain-json.ts';
 
 export const PROXY_PATH = '/mcp-proxy';
 
@@ -48,6 +50,8 @@ function parsed<T>(schema: z.ZodType<T>, req: FastifyRequest): T {
   } catch {
     throw new Refusal('bad_request', 'Request body is not valid JSON');
   }
+  const deep = tooDeep(raw);
+  if (deep !== null) throw new Refusal('invalid_request', deep);
   const r = schema.safeParse(raw);
   if (!r.success) throw new Refusal('invalid_request', r.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
   return r.data;
@@ -71,20 +75,32 @@ function withCodes(
  * What `openexec mcp proxy` asks of the running OpenExec, as an agent with a token: pin the
  * upstream's tool definitions, gate a call (a proposal for `mcp:SERVER/TOOL` bound to the pinned
  * definition, or no decision for a read-only tool of a server the operator named), and witness
- * how the forwarded call ended (the same ProxyGate a hosted upstream calls in-process).
+ * how the forwarded call ended (the same ProxyGate a hosted upstream calls in-process). A server
+ * this OpenExec hosts (`hosted`) is refused here: only the server forwards to it, so an agent
+ * has no definitions to pin for it, no call to gate and no outcome to report (a report of its
+ * own would stand beside the server's account of the same approval).
  */
-export function registerProxyRoutes(app: FastifyInstance, gate: ProxyGate, agentAuth: AgentAuth): void {
+export function registerProxyRoutes(app: FastifyInstance, gate: ProxyGate, agentAuth: AgentAuth, hosted: ReadonlySet<string>): void {
   const agentOf = async (req: FastifyRequest): Promise<string> => {
     const agent = await agentAuth.of(req);
     if (agent === null) throw new Refusal('unauthorized', 'Agent token required for the MCP proxy (Authorization: Bearer <agent-token>)');
     return agent;
+  };
+  const notHosted = <T extends { server: string }>(body: T): T => {
+    if (hosted.has(body.server)) {
+      throw new Refusal(
+        'not_allowed',
+        `'${body.server}' is an upstream this OpenExec hosts: call it at ${MCP_PATH}/${body.server}, not through ${PROXY_PATH}`,
+      );
+    }
+    return body;
   };
 
   app.post(
     `${PROXY_PATH}/tools`,
     withCodes(async (req, reply) => {
       await agentOf(req);
-      const body = parsed(toolsBody, req);
+      const body = notHosted(parsed(toolsBody, req));
       sendJson(reply, 200, { tools: await gate.pin(body.server, body.tools) });
     }),
   );
@@ -93,7 +109,7 @@ export function registerProxyRoutes(app: FastifyInstance, gate: ProxyGate, agent
     `${PROXY_PATH}/call`,
     withCodes(async (req, reply) => {
       const agent = await agentOf(req);
-      const body = parsed(callBody, req);
+      const body = notHosted(parsed(callBody, req));
       const decided = await gate.call(agent, body, `openexec mcp proxy --name ${body.server}`);
       if (decided.decision === 'direct') return sendJson(reply, 200, { decision: 'direct' });
       sendRaw(reply, 202, proposalWire(decided.proposal, null));
@@ -104,8 +120,8 @@ export function registerProxyRoutes(app: FastifyInstance, gate: ProxyGate, agent
     `${PROXY_PATH}/report`,
     withCodes(async (req, reply) => {
       const agent = await agentOf(req);
-      const body = parsed(reportBody, req);
-      sendJson(reply, 200, { receipt_seq: await gate.report(agent, { ...body, result: body.result ?? null }) });
+      const body = notHosted(parsed(reportBody, req));
+      sendJson(reply, 200, { receipt_seq: await gate.report(agent, { ...body, result: body.result ?? null }, 'mcp-proxy') });
     }),
   );
 }

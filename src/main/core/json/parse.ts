@@ -31,7 +31,8 @@ export interface ParseOptions {
   maxDepth?: number;
 }
 
-const DEFAULT_MAX_DEPTH = 512;
+/** How deep any JSON we accept may nest arrays and objects (our parser's default; MCP bodies too). */
+export const MAX_JSON_DEPTH = 512;
 // Python 3.11+ refuses to convert integers longer than this (CVE-2020-10735); matching it keeps us
 // from hashing what Python cannot, and keeps a 1 MiB digit string from costing a quarter second.
 const MAX_INT_DIGITS = 4300;
@@ -302,7 +303,7 @@ class Parser {
 
 /** Parses one JSON text; surrounding space, tab, CR and LF are allowed, nothing else. */
 export function parseJson(text: string, options?: ParseOptions): JsonValue {
-  const parser = new Parser(text, options?.maxDepth ?? DEFAULT_MAX_DEPTH);
+  const parser = new Parser(text, options?.maxDepth ?? MAX_JSON_DEPTH);
   parser.skipWs();
   const v = parser.value();
   parser.skipWs();

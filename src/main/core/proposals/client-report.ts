@@ -6,8 +6,11 @@ import { boundedRequestFields } from '../engine/attempt-receipts.ts';
 import type { ProposalRow } from './proposal-store.ts';
 import type { ReceiptDto } from '../../../shared/console-dto.ts';
 
-/** Who ran a client-executed action and told us how it went. */
-export type ReportingClient = 'claude-code' | 'mcp-proxy';
+/**
+ * Who ran a client-executed action and told us how it went: the agent's own client (Claude
+ * Code, `openexec mcp proxy`), or this server forwarding to an upstream it hosts (`mcp-hosted`).
+ */
+export type ReportingClient = 'claude-code' | 'mcp-proxy' | 'mcp-hosted';
 
 export interface ClientReport {
   client: ReportingClient;

@@ -10,6 +10,8 @@ export class RetryJoins {
   private readonly waiting = new Map<string, string>();
   /** The nonce a retry came with, for the proposal it joined (the client reports under it). */
   private readonly aliases = new Map<string, string>();
+  /** The call (its nonce) each approval was delivered to: a client runs what it is allowed, so once. */
+  private readonly deliveredTo = new Map<string, string>();
 
   private static key(agent: string | null, requestHash: string): string {
     return `${agent ?? ''}\n${requestHash}`;
@@ -34,6 +36,18 @@ export class RetryJoins {
   settled(agent: string | null, requestHash: string, retryNonce: string | null, proposalId: string): void {
     this.waiting.delete(RetryJoins.key(agent, requestHash));
     if (retryNonce !== null) bounded(this.aliases).set(retryNonce, proposalId);
+  }
+
+  /**
+   * Hands the approval of `proposalId` to the call made under `nonce`: null for the first call
+   * (and for that same call asking again), else the nonce of the call that already has it.
+   * Identical retries may join one proposal concurrently; only one of them may run it.
+   */
+  deliver(proposalId: string, nonce: string): string | null {
+    const holder = this.deliveredTo.get(proposalId);
+    if (holder !== undefined) return holder === nonce ? null : holder;
+    bounded(this.deliveredTo).set(proposalId, nonce);
+    return null;
   }
 
   /** The proposal a retry made under `nonce` was answered from. */
