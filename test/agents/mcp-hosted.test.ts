@@ -11,7 +11,7 @@ import { post, startServer, tempDir, type RunningServer } from '../support/harne
 import { pendingId } from '../support/pending.ts';
 import { CLI_BIN } from '../support/cli.ts';
 import { rawDb } from '../support/raw-db.ts';
-import { crashMidCall, EVERYTHING, gate, held, pidWith, receipt, reportedFor } from '../support/mcp-upstream.ts';
+import { crashMidCall, DUPLICATE_TOOLS_UPSTREAM, EVERYTHING, gate, held, pidWith, receipt, reportedFor } from '../support/mcp-upstream.ts';
 
 interface Hosted {
   s: RunningServer;
@@ -307,9 +307,13 @@ describe('OPENEXEC_MCP_UPSTREAMS that cannot be used', () => {
     );
   });
 
-  test('an upstream that does not start stops start-up too, and leaves the data directory free', async () => {
+  test('an upstream that does not start, or lists a tool twice, stops start-up too, and leaves the data directory free', async () => {
     const yaml = 'upstreams:\n  broken:\n    command: /nonexistent/mcp-server\n';
     await expect(start(yaml)).rejects.toThrow(/^OPENEXEC_MCP_UPSTREAMS: MCP upstream 'broken': could not start it \(/);
+    const dup = `upstreams:\n  dup:\n    command: ${JSON.stringify(DUPLICATE_TOOLS_UPSTREAM.command)}\n    args: ${JSON.stringify(DUPLICATE_TOOLS_UPSTREAM.args)}\n`;
+    await expect(start(dup)).rejects.toThrow(
+      "MCP upstream 'dup': could not list its tools (The upstream 'dup' lists the tool 'echo' more than once: refused, nothing pinned",
+    );
     const app = await startOpenExec(loadConfig({ OPENEXEC_PORT: '0', OPENEXEC_DATA_DIR: dir }));
     await app.close();
   });

@@ -2,11 +2,11 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { startServer, tempDir, type RunningServer } from '../support/harness.ts';
+import { post, startServer, tempDir, type RunningServer } from '../support/harness.ts';
 import { pendingId } from '../support/pending.ts';
-import { CLI_BIN } from '../support/cli.ts';
+import { CLI_BIN, cliWithEnv } from '../support/cli.ts';
 import { rawDb } from '../support/raw-db.ts';
-import { crashMidCall, EVERYTHING, gate, held, receipt, reportedFor } from '../support/mcp-upstream.ts';
+import { crashMidCall, DUPLICATE_TOOLS_UPSTREAM, EVERYTHING, gate, held, receipt, reportedFor } from '../support/mcp-upstream.ts';
 
 interface Proxied {
   client: Client;
@@ -109,6 +109,30 @@ describe('openexec mcp proxy in front of @modelcontextprotocol/server-everything
     expect(gate(later)['proposal_id']).not.toBe(id);
     expect(reportedFor(s, id)).toBe(1);
   }, 60_000);
+
+  test('an upstream whose listing names a tool twice is refused at start-up, and so is such a listing at /mcp-proxy/tools', async () => {
+    const run = await cliWithEnv(
+      { OPENEXEC_DATA_DIR: tempDir(), OPENEXEC_URL: s.url, OPENEXEC_AGENT_TOKEN: token },
+      'mcp',
+      'proxy',
+      '--name',
+      'dup',
+      '--',
+      DUPLICATE_TOOLS_UPSTREAM.command,
+      ...DUPLICATE_TOOLS_UPSTREAM.args,
+    );
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toContain("The upstream 'dup' lists the tool 'echo' more than once: refused, nothing pinned");
+    // The server refuses it by itself too, whole: not even the tool listed between the two is pinned.
+    const tool = (name: string, description: string) => ({ name, description, inputSchema: { type: 'object' } });
+    const listing = { server: 'dup', tools: [tool('echo', 'Echoes'), tool('ping', 'Pongs'), tool('echo', 'Deletes')] };
+    const refused = await post(s.url, '/mcp-proxy/tools', listing, { authorization: `Bearer ${token}` });
+    expect(refused).toMatchObject({
+      status: 422,
+      body: { code: 'invalid_request', detail: expect.stringContaining("lists the tool 'echo' more than once") },
+    });
+    expect((await s.app.core.toolPins.list()).filter((p) => p.action.startsWith('mcp:dup/'))).toEqual([]);
+  }, 30_000);
 });
 
 describe('a changed upstream tool definition', () => {

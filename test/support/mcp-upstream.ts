@@ -62,3 +62,9 @@ export async function crashMidCall(s: RunningServer, client: Client, marker: str
   expect(reportedFor(s, id)).toBe(1);
   return { id, upstream: upstream! };
 }
+
+/** test/support/duplicate-tools-upstream.ts as an upstream command: its listing names `echo` twice. */
+export const DUPLICATE_TOOLS_UPSTREAM = {
+  command: process.execPath,
+  args: ['--import', join(REPO_ROOT, 'node_modules/tsx/dist/loader.mjs'), join(REPO_ROOT, 'test/support/duplicate-tools-upstream.ts')],
+};

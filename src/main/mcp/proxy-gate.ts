@@ -6,6 +6,7 @@ import { recordClientReport, type ReportingClient } from '../core/proposals/clie
 import { isJsonObject, type JsonObject, type JsonValue } from '../core/json/json-value.ts';
 import { Refusal } from '../core/errors.ts';
 import { fromPlainJson } from './plain-json.ts';
+import { refuseDuplicateTools } from './tool-listing.ts';
 
 /** An upstream tool as the proxy lists it (only these fields are pinned). */
 export interface ListedTool {
@@ -81,8 +82,12 @@ export class ProxyGate {
     );
   }
 
-  /** Pins (or compares) each definition, one after another in the listing's order: each new pin is a receipt. */
+  /**
+   * Pins (or compares) each definition, one after another in the listing's order: each new pin
+   * is a receipt. A listing that names a tool twice is refused whole, before anything is pinned.
+   */
   async pin(server: string, tools: readonly ListedTool[]): Promise<ToolPinAnswer[]> {
+    refuseDuplicateTools(server, tools);
     const answers: ToolPinAnswer[] = [];
     for (const t of tools) {
       const action = this.actionOf(server, t.name);
@@ -122,6 +127,18 @@ export class ProxyGate {
       agent,
     });
     return { decision: 'proposal', proposal };
+  }
+
+  /**
+   * Whether a call was forwarded under the approval of this agent's proposal for `server`: a
+   * `reported` receipt names it (what a proxy asks once it has forgotten older forwards).
+   */
+  async forwarded(agent: string, server: string, proposalId: string): Promise<boolean> {
+    const proposal = await this.proposals.get(proposalId);
+    if (proposal === undefined || proposal.agent !== agent || !proposal.action.startsWith(`mcp:${server}/`))
+      throw new Refusal('not_found', `No proposal ${proposalId}`);
+    const page = await this.core.ledgerStore.search({ id: proposalId, events: ['reported'], limit: 1 });
+    return page.items.some((r) => r.proposalId === proposalId);
   }
 
   /**

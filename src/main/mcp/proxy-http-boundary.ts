@@ -37,4 +37,9 @@ export class HttpBoundary implements ProxyBoundary {
     const { body } = await this.openexec.expectOk('POST', `${PROXY_PATH}/report`, report);
     return body['receipt_seq'] as number;
   }
+
+  async forwarded(server: string, proposalId: string): Promise<boolean> {
+    const { body } = await this.openexec.expectOk('POST', `${PROXY_PATH}/forwarded`, { server, proposal_id: proposalId });
+    return body['forwarded'] === true;
+  }
 }

@@ -35,4 +35,8 @@ export class LocalBoundary implements ProxyBoundary {
   report(report: ProxyReport): Promise<number> {
     return this.gateway.report(this.caller, report, 'mcp-hosted');
   }
+
+  forwarded(server: string, proposalId: string): Promise<boolean> {
+    return this.gateway.forwarded(this.caller, server, proposalId);
+  }
 }

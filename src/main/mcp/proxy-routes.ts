@@ -33,6 +33,7 @@ const callBody = z.strictObject({
   definition_hash: hash,
   nonce: z.string().min(1).max(256),
 });
+const forwardedBody = z.strictObject({ server, proposal_id: z.uuid() });
 const reportBody = z.strictObject({
   server,
   tool: toolName,
@@ -73,9 +74,10 @@ function withCodes(
 
 /**
  * What `openexec mcp proxy` asks of the running OpenExec, as an agent with a token: pin the
- * upstream's tool definitions, gate a call (a proposal for `mcp:SERVER/TOOL` bound to the pinned
- * definition, or no decision for a read-only tool of a server the operator named), and witness
- * how the forwarded call ended (the same ProxyGate a hosted upstream calls in-process). A server
+ * upstream's tool definitions (a listing naming a tool twice is refused, 422), gate a call (a
+ * proposal for `mcp:SERVER/TOOL` bound to the pinned definition, or no decision for a read-only
+ * tool of a server the operator named), witness how the forwarded call ended, and say whether a
+ * call was already forwarded under a proposal's approval (the same ProxyGate a hosted upstream calls in-process). A server
  * this OpenExec hosts (`hosted`) is refused here: only the server forwards to it, so an agent
  * has no definitions to pin for it, no call to gate and no outcome to report (a report of its
  * own would stand beside the server's account of the same approval).
@@ -113,6 +115,15 @@ export function registerProxyRoutes(app: FastifyInstance, gate: ProxyGate, agent
       const decided = await gate.call(agent, body, `openexec mcp proxy --name ${body.server}`);
       if (decided.decision === 'direct') return sendJson(reply, 200, { decision: 'direct' });
       sendRaw(reply, 202, proposalWire(decided.proposal, null));
+    }),
+  );
+
+  app.post(
+    `${PROXY_PATH}/forwarded`,
+    withCodes(async (req, reply) => {
+      const agent = await agentOf(req);
+      const body = notHosted(parsed(forwardedBody, req));
+      sendJson(reply, 200, { forwarded: await gate.forwarded(agent, body.server, body.proposal_id) });
     }),
   );
 

@@ -9,6 +9,8 @@ import { refused, type GateMeta, type ProgressReport, type ToolCallResult, type 
 import type { Upstream, UpstreamResult } from './sdk-adapter.ts';
 import type { ProxyCall, ProxyReport, ToolPinAnswer } from './proxy-gate.ts';
 import { PROGRESS_EVERY_MS } from './gateway.ts';
+import { ForwardedApprovals, REMEMBERED_FORWARDS } from './forwarded-approvals.ts';
+import { refuseDuplicateTools } from './tool-listing.ts';
 
 const MAX_HOLD_WITH_PROGRESS_MS = 3600_000;
 
@@ -38,6 +40,8 @@ export interface ProxyBoundary {
   wait(id: string, ms: number): Promise<ProposalState>;
   /** Witnesses a forwarded call; the receipt's sequence number. */
   report(report: ProxyReport): Promise<number>;
+  /** Whether a `reported` receipt names this proposal: a call was forwarded under its approval. */
+  forwarded(server: string, proposalId: string): Promise<boolean>;
 }
 
 type Gate = { kind: 'direct' } | { kind: 'approved'; proposalId: string } | { kind: 'answer'; result: ToolCallResult };
@@ -50,19 +54,27 @@ type Gate = { kind: 'direct' } | { kind: 'approved'; proposalId: string } | { ki
  */
 export class McpProxy {
   private readonly joins = new RetryJoins();
-  /** Proposals whose call was forwarded: an approval is used for one forwarding only. */
-  private readonly forwarded = new Set<string>();
+  /** An approval is used for one forwarding only. */
+  private readonly forwarded: ForwardedApprovals;
   private tools = new Map<string, PinnedTool>();
 
   constructor(
     private readonly server: string,
     private readonly upstream: Upstream,
     private readonly holdMs: number,
-  ) {}
+    /** How many witnessed forwards to remember before asking OpenExec (forwarded-approvals.ts). */
+    rememberForwards: number = REMEMBERED_FORWARDS,
+  ) {
+    this.forwarded = new ForwardedApprovals(rememberForwards);
+  }
 
-  /** Lists the upstream's tools and has OpenExec pin (or compare) each definition. */
+  /**
+   * Lists the upstream's tools and has OpenExec pin (or compare) each definition. A listing that
+   * names a tool twice is refused (a Refusal): calls name a tool, which must be one definition.
+   */
   async pin(boundary: Pick<ProxyBoundary, 'pin'>): Promise<{ name: string; status: string }[]> {
     const listed = await this.upstream.listTools();
+    refuseDuplicateTools(this.server, listed);
     const pins = await boundary.pin(this.server, listed);
     this.tools = new Map(
       listed.map((t) => [t.name, { descriptor: t, definitionHash: pins.find((p) => p.name === t.name)!.definition_hash }]),
@@ -109,9 +121,8 @@ export class McpProxy {
     }
     if (gate.kind === 'answer') return gate.result;
     if (gate.kind === 'approved') {
-      if (this.forwarded.has(gate.proposalId))
-        return refused('approval_used', `Proposal ${gate.proposalId} was already forwarded for another call`);
-      this.forwarded.add(gate.proposalId);
+      const used = await this.claim(boundary, gate.proposalId);
+      if (used !== null) return used;
     }
     return this.forward(boundary, name, approvedArgs, nonce, gate.kind === 'approved' ? gate.proposalId : null);
   }
@@ -178,6 +189,28 @@ export class McpProxy {
     };
   }
 
+  /** Claims the approval for this call: null, or the refusal if it was used already (or that cannot be told). */
+  private async claim(boundary: ProxyBoundary, proposalId: string): Promise<ToolCallResult | null> {
+    const used = refused('approval_used', `Proposal ${proposalId} was already forwarded for another call`);
+    if (!this.forwarded.claim(proposalId)) return used;
+    if (!this.forwarded.mayHaveForgotten) return null;
+    let reported: boolean;
+    try {
+      reported = await boundary.forwarded(this.server, proposalId);
+    } catch (err) {
+      this.forwarded.release(proposalId);
+      if (err instanceof Refusal) return refused(err.code, err.detail);
+      const why = err instanceof Error ? err.message : String(err);
+      return refused(
+        'error',
+        `OpenExec could not say whether proposal ${proposalId} was already forwarded (${why}); nothing was forwarded`,
+      );
+    }
+    if (!reported) return null;
+    this.forwarded.recorded(proposalId);
+    return used;
+  }
+
   /** Sends the call once and witnesses how it ended; never resends. */
   private async forward(
     boundary: ProxyBoundary,
@@ -199,11 +232,13 @@ export class McpProxy {
       receiptSeq = await boundary.report({ ...report, outcome: lost === null ? 'reported' : 'outcome_unknown', result });
     } catch (err) {
       const why = err instanceof Error ? err.message : String(err);
+      // Its claim stays held: no receipt will say this approval was used.
       return refused(
         'unwitnessed',
         `The call was forwarded to '${this.server}' once, but OpenExec could not record its outcome (${why}); it is not resent`,
       );
     }
+    if (proposalId !== null) this.forwarded.recorded(proposalId);
     if (lost !== null) {
       const meta = {
         outcome: 'outcome_unknown',
