@@ -9,6 +9,7 @@ import { DenyReasons, presetForKey } from './DenyReasons';
 import { EffectPreview } from './EffectPreview';
 import { ExpiryWarning } from './ExpiryWarning';
 import { ProposalOutcome } from './ProposalOutcome';
+import { ProposedBy } from './ProposedBy';
 import { useRequestFacts } from './request-facts';
 import { alreadyApproved, OperatorChoice, useOperators } from './OperatorChoice';
 import { QuorumStatus } from './QuorumStatus';
@@ -159,6 +160,9 @@ function DecisionForm({ proposal, kind }: { proposal: ProposalDto; kind: Decisio
             ? `The console will sign a single-use approval with ${signer ? `${signer.name}'s key ${signer.keyId}` : 'the operator key'} for exactly this request; the boundary executes it once ${proposal.quorum.needed} distinct operator keys have approved.`
             : `The console will sign a single-use approval with ${signer && !signer.primary ? `${signer.name}'s key ${signer.keyId}` : `the operator key${operatorKeyId ? ` ${operatorKeyId}` : ''}`} for exactly this request, and the boundary will execute it at once.`
           : 'The proposal will be closed without running, and your reason written to the ledger and given to the agent.'}
+      </p>
+      <p className="dialog-agent" data-testid="dialog-agent">
+        Proposed by agent: <ProposedBy agent={proposal.agent} />
       </p>
       <ProposalOutcome proposal={proposal} />
       {!connected ? (

@@ -14,6 +14,7 @@ import { QuorumStatus } from './QuorumStatus';
 import { EffectPreview } from './EffectPreview';
 import { ExpiryWarning } from './ExpiryWarning';
 import { ProposalOutcome } from './ProposalOutcome';
+import { ProposedBy } from './ProposedBy';
 import { useRequestFacts } from './request-facts';
 import { SpoofWarning } from './SpoofWarning';
 
@@ -105,6 +106,7 @@ export function ProposalDetail({ proposal }: { proposal: ProposalDto }) {
       <Fields
         rows={[
           { label: 'Request hash', value: proposal.requestHash, mono: true, testId: 'proposal-hash' },
+          { label: 'Agent', value: <ProposedBy agent={proposal.agent} />, testId: 'proposal-agent' },
           { label: 'Proposal id', value: proposal.id, mono: true },
           { label: 'Nonce', value: <RevealText text={proposal.nonce} />, mono: true },
           { label: 'Proposed', value: <Time iso={proposal.createdAt} /> },
