@@ -289,7 +289,9 @@ describe.skipIf(skip)('Pending: the operator signs only what they saw (Chromium,
 
     const changed = await propose('add', { a: 2, b: 300 });
     await select(changed.id);
-    await expect(page.getByTestId('changed-fields').innerText()).resolves.toBe('changed b');
+    // "changed: b", the field name set apart as code so a name never reads as part of the sentence.
+    await expect(page.getByTestId('changed-fields').innerText()).resolves.toBe('changed: b');
+    await expect(page.getByTestId('changed-fields').locator('code').allInnerTexts()).resolves.toEqual(['b']);
     const marked = page.getByTestId('proposal-payload').locator('[data-change="changed"]');
     expect(await marked.count()).toBe(1);
     await expect(marked.innerText()).resolves.toContain('"b": 300');
