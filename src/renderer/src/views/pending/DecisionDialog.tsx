@@ -177,6 +177,11 @@ function DecisionForm({ proposal, kind }: { proposal: ProposalDto; kind: Decisio
           ? 'Request — the exact canonical bytes that are hashed and signed'
           : 'Request — laid out for reading (E shows the exact canonical bytes that are hashed and signed)'}
       </p>
+      {!escaped && facts.marks.size > 0 ? (
+        <p className="muted small dialog-marks" data-testid="dialog-marks-legend">
+          Lines marked at the left are new or changed since the last <code>{proposal.action}</code> that ran.
+        </p>
+      ) : null}
       <pre
         ref={requestRef}
         className="code code-exact request-box"
