@@ -56,6 +56,9 @@ describe.skipIf(skip)('agents, MCP tool pins and operators in the console (Chrom
     expect(alpha).toHaveLength(2);
     await waitForLedgerRows(page, alpha);
     await expect(page.getByTestId('receipt-agent').allInnerTexts()).resolves.toEqual(['· agent alpha', '· agent alpha']);
+    // The receipt's detail names its agent too, whole.
+    await page.getByTestId('receipt-row').first().click();
+    await expect(page.getByTestId('receipt-detail-agent').innerText()).resolves.toBe('alpha');
 
     await page.getByTestId('ledger-filter-agent').fill('');
     await waitForLedgerRows(page, await seqs({}));
