@@ -93,6 +93,8 @@ describe.skipIf(skip)('agents, MCP tool pins and operators in the console (Chrom
     expect(shown).not.toContain('\u202e');
     await expect(card.getByTestId('pin-new').getByTestId('char-mark').innerText()).resolves.toBe('RLO');
     await expect(card.getByTestId('pin-summary').innerText()).resolves.toMatch(/changed: description/);
+    // The card is named by its tool alone, not "… Show escapes".
+    expect(await page.getByRole('article', { name: 'mcp:mail/send', exact: true }).count()).toBe(1);
     await card.getByTestId('pin-toggle-escaped').click();
     await expect(card.getByTestId('pin-new').innerText()).resolves.toContain('\\u202e');
     await expect(page.getByTestId('pin-row').innerText()).resolves.toContain('mcp:mail/list');
@@ -194,6 +196,8 @@ describe.skipIf(skip)('agents, MCP tool pins and operators in the console (Chrom
     await expect(item.getByTestId('queue-agent').getAttribute('title')).resolves.toBe(`agent ${long}, verified by its agent token`);
 
     await item.click();
+    // The payload section is named by its heading's words, not "… Show escapes E".
+    expect(await page.getByRole('region', { name: 'Payload (canonical JSON, text shown readably)', exact: true }).count()).toBe(1);
     await expect(page.getByTestId('proposal-agent').innerText()).resolves.toBe(`${long} (verified by its agent token)`);
     await page.getByTestId('approve-button').click();
     await page.getByTestId('decision-dialog').waitFor({ state: 'visible' });
