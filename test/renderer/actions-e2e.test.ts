@@ -85,6 +85,20 @@ describe.skipIf(skip)('declared actions in the console', () => {
     const payloadY = (await page.getByTestId('proposal-payload').boundingBox())!.y;
     expect(previewY).toBeLessThan(payloadY);
     await screenshot(page, 'pending-preview');
+
+    // At 900×700 the 64-digit definition hash wraps inside the detail, never past its edge.
+    const size = page.viewportSize()!;
+    await page.setViewportSize({ width: 900, height: 700 });
+    try {
+      const hash = page.getByTestId('definition-hash');
+      await expect(hash.innerText()).resolves.toContain(p.body.action_def_hash);
+      const detail = (await page.getByTestId('proposal-detail').boundingBox())!;
+      const box = (await hash.boundingBox())!;
+      expect(box.x + box.width).toBeLessThanOrEqual(detail.x + detail.width);
+      expect(await hash.evaluate((el) => el.scrollWidth <= el.clientWidth)).toBe(true);
+    } finally {
+      await page.setViewportSize(size);
+    }
     expect(problems).toEqual([]);
   });
 

@@ -56,6 +56,9 @@ describe.skipIf(skip)('agents, MCP tool pins and operators in the console (Chrom
     expect(alpha).toHaveLength(2);
     await waitForLedgerRows(page, alpha);
     await expect(page.getByTestId('receipt-agent').allInnerTexts()).resolves.toEqual(['· agent alpha', '· agent alpha']);
+    // The receipt's detail names its agent too, whole.
+    await page.getByTestId('receipt-row').first().click();
+    await expect(page.getByTestId('receipt-detail-agent').innerText()).resolves.toBe('alpha');
 
     await page.getByTestId('ledger-filter-agent').fill('');
     await waitForLedgerRows(page, await seqs({}));
@@ -90,6 +93,8 @@ describe.skipIf(skip)('agents, MCP tool pins and operators in the console (Chrom
     expect(shown).not.toContain('\u202e');
     await expect(card.getByTestId('pin-new').getByTestId('char-mark').innerText()).resolves.toBe('RLO');
     await expect(card.getByTestId('pin-summary').innerText()).resolves.toMatch(/changed: description/);
+    // The card is named by its tool alone, not "… Show escapes".
+    expect(await page.getByRole('article', { name: 'mcp:mail/send', exact: true }).count()).toBe(1);
     await card.getByTestId('pin-toggle-escaped').click();
     await expect(card.getByTestId('pin-new').innerText()).resolves.toContain('\\u202e');
     await expect(page.getByTestId('pin-row').innerText()).resolves.toContain('mcp:mail/list');
@@ -161,6 +166,51 @@ describe.skipIf(skip)('agents, MCP tool pins and operators in the console (Chrom
       ['operator', session.server.app.core.operatorSigner.keyId],
       ['bob', bob.keyId],
     ]);
+    expect(problems).toEqual([]);
+  });
+
+  test('the proposing agent: named in the detail and the dialog; a long name gives way in the queue, never the action or its time', async () => {
+    const long = 'deploy-agent-with-a-rather-long-name-for-the-queue';
+    const token = (await session.op('addAgent', { name: long })).body.token as string;
+    const named = await post(
+      session.server.url,
+      '/proposals',
+      { action: 'wire', payload: { to: 'acct-long' }, nonce: 'agent-shown-1' },
+      { authorization: `Bearer ${token}` },
+    );
+    const anonymous = await post(session.server.url, '/proposals', { action: 'echo', payload: { n: 77 }, nonce: 'agent-shown-2' });
+    const { page, problems } = await session.open({ viewport: { width: 900, height: 700 } });
+    const item = pendingItem(page, named.body.id);
+    await item.waitFor();
+    // The action and the countdown stay whole and inside the item; the agent's name is shortened.
+    const fits = (testId: string) =>
+      item.evaluate((el, id) => {
+        const inner = el.querySelector(`[data-testid="${id}"]`) ?? el.querySelector(`.${id}`);
+        if (!inner) return `no ${id}`;
+        const [a, b] = [el.getBoundingClientRect(), inner.getBoundingClientRect()];
+        return inner.scrollWidth <= inner.clientWidth && b.right <= a.right && b.width > 0 ? 'fits' : `${id} cut`;
+      }, testId);
+    await expect(fits('queue-action')).resolves.toBe('fits');
+    await expect(fits('countdown')).resolves.toBe('fits');
+    await expect(item.locator('.queue-action').innerText()).resolves.toBe('wire');
+    await expect(item.getByTestId('queue-agent').getAttribute('title')).resolves.toBe(`agent ${long}, verified by its agent token`);
+
+    await item.click();
+    // The payload section is named by its heading's words, not "… Show escapes E".
+    expect(await page.getByRole('region', { name: 'Payload (canonical JSON, text shown readably)', exact: true }).count()).toBe(1);
+    await expect(page.getByTestId('proposal-agent').innerText()).resolves.toBe(`${long} (verified by its agent token)`);
+    await page.getByTestId('approve-button').click();
+    await page.getByTestId('decision-dialog').waitFor({ state: 'visible' });
+    await expect(page.getByTestId('dialog-agent').innerText()).resolves.toBe(`Proposed by agent: ${long} (verified by its agent token)`);
+    expect(await axeViolations(page)).toEqual([]);
+    await page.keyboard.press('Escape');
+    await page.getByTestId('decision-dialog').waitFor({ state: 'hidden' });
+
+    await pendingItem(page, anonymous.body.id).click();
+    await expect(page.getByTestId('proposal-agent').innerText()).resolves.toBe(
+      'none: sent without an agent token, so the sender is not identified',
+    );
+    for (const id of [named.body.id, anonymous.body.id]) await session.op('deny', { id, reason: 'test done' });
     expect(problems).toEqual([]);
   });
 

@@ -76,4 +76,23 @@ describe.skipIf(skip)('grants in the console (Chromium, real core)', () => {
     await expect(page.getByTestId('grant-row').innerText()).resolves.toContain('Revoked');
     expect(problems).toEqual([]);
   });
+
+  test('a grant limited by time says it has no use limit and how long is left, not a bare "used 0×" and a clock', async () => {
+    const p = await post(session.server.url, '/proposals', {
+      action: 'echo',
+      payload: { to: 'ops@example.com', n: 1 },
+      nonce: 'ui-g-time',
+    });
+    expect((await session.op('approveSimilar', { id: p.body.id, vary: ['n'], forSeconds: 3600 })).status).toBe(200);
+    const { page, problems } = await session.open();
+    await showView(page, 'grants');
+    const row = page.getByTestId('grant-row');
+    await expect(row.getByTestId('grant-uses-left').innerText()).resolves.toBe('no use limit, 0 used');
+    await expect(row.getByTestId('grant-time-left').innerText()).resolves.toMatch(/^[\d:]+ left$/);
+    await row.getByTestId('revoke-grant').click();
+    await page.getByTestId('grants-show-ended').check();
+    const ended = page.getByTestId('grant-row').filter({ hasText: 'no use limit' });
+    await expect(ended.getByTestId('grant-time-left').innerText()).resolves.toMatch(/^time limit [A-Z][a-z]{2} \d{2}, \d{4}, [\d:]+$/);
+    expect(problems).toEqual([]);
+  });
 });

@@ -289,10 +289,21 @@ describe.skipIf(skip)('Pending: the operator signs only what they saw (Chromium,
 
     const changed = await propose('add', { a: 2, b: 300 });
     await select(changed.id);
-    await expect(page.getByTestId('changed-fields').innerText()).resolves.toBe('changed b');
+    // "changed: b", the field name set apart as code so a name never reads as part of the sentence.
+    await expect(page.getByTestId('changed-fields').innerText()).resolves.toBe('changed: b');
+    await expect(page.getByTestId('changed-fields').locator('code').allInnerTexts()).resolves.toEqual(['b']);
     const marked = page.getByTestId('proposal-payload').locator('[data-change="changed"]');
     expect(await marked.count()).toBe(1);
     await expect(marked.innerText()).resolves.toContain('"b": 300');
+    // The dialog marks the same line, and says what the mark means.
+    await page.getByTestId('approve-button').click();
+    await page.getByTestId('decision-dialog').waitFor({ state: 'visible' });
+    await expect(page.getByTestId('dialog-request').locator('[data-change="changed"]').innerText()).resolves.toContain('"b": 300');
+    await expect(page.getByTestId('dialog-marks-legend').innerText()).resolves.toBe(
+      'Lines marked at the left are new or changed since the last add that ran.',
+    );
+    await page.keyboard.press('Escape');
+    await page.getByTestId('decision-dialog').waitFor({ state: 'hidden' });
     const same = await propose('add', { a: 2, b: 3 });
     await select(same.id);
     await expect(page.getByTestId('change-summary').innerText()).resolves.toMatch(/Same payload/);

@@ -24,10 +24,22 @@ function Limit({ g }: { g: GrantDto }) {
           {g.uses - g.usesSpent} of {g.uses} uses left
         </span>
       ) : (
-        <span className="cell-line">used {g.usesSpent}×</span>
+        <span className="cell-line" data-testid="grant-uses-left">
+          no use limit, {g.usesSpent} used
+        </span>
       )}
       {g.until !== null ? (
-        <span className="cell-line small">{g.status === 'live' ? <Countdown expiresAt={g.until} /> : <Time iso={g.until} />}</span>
+        <span className="cell-line small" data-testid="grant-time-left">
+          {g.status === 'live' ? (
+            <>
+              <Countdown expiresAt={g.until} /> left
+            </>
+          ) : (
+            <>
+              time limit <Time iso={g.until} />
+            </>
+          )}
+        </span>
       ) : null}
       {g.untilRestart ? <span className="cell-line small muted">until restart</span> : null}
     </>

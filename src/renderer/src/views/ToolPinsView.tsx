@@ -63,8 +63,9 @@ function ChangedPin({ pin, index }: { pin: ToolPinStateDto & { changedHash: stri
   const heading = `pin-${index}-heading`;
   return (
     <article className="pin-changed" aria-labelledby={heading} data-testid="pin-changed" data-action={pin.action}>
-      <h3 id={heading} className="section-title">
-        <code>{pin.action}</code>
+      <h3 className="section-title">
+        {/* The card is named by the tool, not by the toggle button beside it. */}
+        <code id={heading}>{pin.action}</code>
         <button type="button" className="btn btn-small btn-ghost" onClick={() => setEscaped((e) => !e)} data-testid="pin-toggle-escaped">
           {escaped ? 'Show as text' : 'Show escapes'}
         </button>

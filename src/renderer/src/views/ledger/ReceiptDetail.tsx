@@ -56,6 +56,8 @@ export function ReceiptDetail({ seq }: { seq: number }) {
             { label: 'Event', value: <span className={`tag tag-${r.event}`}>{r.event}</span> },
             { label: 'Time', value: <Time iso={r.time} /> },
             { label: 'Action', value: r.action, mono: true },
+            // The list shortens the name; here it is whole (verified by the agent's token when the receipt was written).
+            { label: 'Agent', value: r.agent, mono: true, testId: 'receipt-detail-agent' },
             { label: 'Reason', value: r.reason },
             { label: 'Hash', value: r.hash, mono: true, testId: 'receipt-hash' },
             { label: 'Previous hash', value: r.prevHash, mono: true },

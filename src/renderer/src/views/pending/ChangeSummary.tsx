@@ -1,9 +1,13 @@
+import type { ReactNode } from 'react';
 import { Time } from '../../components/Time';
 import type { RequestFacts } from './request-facts';
 
 const SHOWN = 6;
-const list = (names: string[]): string =>
-  names.length > SHOWN ? `${names.slice(0, SHOWN).join(', ')} and ${names.length - SHOWN} more` : names.join(', ');
+/** Field names as code, so a name such as `to` never reads as part of the sentence. */
+const list = (names: string[]): ReactNode[] => {
+  const shown = names.slice(0, SHOWN).flatMap((name, i) => [i === 0 ? '' : ', ', <code key={i}>{name}</code>]);
+  return names.length > SHOWN ? [...shown, ` and ${names.length - SHOWN} more`] : shown;
+};
 
 /** How this request differs from the last one of its action that ran. */
 export function ChangeSummary({ action, facts }: { action: string; facts: RequestFacts }) {
@@ -36,11 +40,11 @@ export function ChangeSummary({ action, facts }: { action: string; facts: Reques
           {[
             changed.length ? (
               <span key="c" data-testid="changed-fields">
-                changed {list(changed)}
+                changed: {list(changed)}
               </span>
             ) : null,
-            added.length ? <span key="a">new {list(added)}</span> : null,
-            removed.length ? <span key="r">gone {list(removed)}</span> : null,
+            added.length ? <span key="a">new: {list(added)}</span> : null,
+            removed.length ? <span key="r">removed: {list(removed)}</span> : null,
           ]
             .filter(Boolean)
             .flatMap((part, i) => (i === 0 ? [part] : ['; ', part]))}

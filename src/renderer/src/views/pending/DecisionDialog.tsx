@@ -9,6 +9,7 @@ import { DenyReasons, presetForKey } from './DenyReasons';
 import { EffectPreview } from './EffectPreview';
 import { ExpiryWarning } from './ExpiryWarning';
 import { ProposalOutcome } from './ProposalOutcome';
+import { ProposedBy } from './ProposedBy';
 import { useRequestFacts } from './request-facts';
 import { alreadyApproved, OperatorChoice, useOperators } from './OperatorChoice';
 import { QuorumStatus } from './QuorumStatus';
@@ -160,6 +161,9 @@ function DecisionForm({ proposal, kind }: { proposal: ProposalDto; kind: Decisio
             : `The console will sign a single-use approval with ${signer && !signer.primary ? `${signer.name}'s key ${signer.keyId}` : `the operator key${operatorKeyId ? ` ${operatorKeyId}` : ''}`} for exactly this request, and the boundary will execute it at once.`
           : 'The proposal will be closed without running, and your reason written to the ledger and given to the agent.'}
       </p>
+      <p className="dialog-agent" data-testid="dialog-agent">
+        Proposed by agent: <ProposedBy agent={proposal.agent} />
+      </p>
       <ProposalOutcome proposal={proposal} />
       {!connected ? (
         <p className="notice notice-error" role="alert">
@@ -173,6 +177,11 @@ function DecisionForm({ proposal, kind }: { proposal: ProposalDto; kind: Decisio
           ? 'Request — the exact canonical bytes that are hashed and signed'
           : 'Request — laid out for reading (E shows the exact canonical bytes that are hashed and signed)'}
       </p>
+      {!escaped && facts.marks.size > 0 ? (
+        <p className="muted small dialog-marks" data-testid="dialog-marks-legend">
+          Lines marked at the left are new or changed since the last <code>{proposal.action}</code> that ran.
+        </p>
+      ) : null}
       <pre
         ref={requestRef}
         className="code code-exact request-box"

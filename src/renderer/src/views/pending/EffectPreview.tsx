@@ -24,7 +24,11 @@ export function EffectPreview({ preview }: { preview: ActionPreview | null | und
           </span>
         ))}
       </pre>
-      {preview.definitionHash ? <p className="muted small mono">definition sha256 {preview.definitionHash}</p> : null}
+      {preview.definitionHash ? (
+        <p className="muted small mono definition-hash" data-testid="definition-hash">
+          definition sha256 {preview.definitionHash}
+        </p>
+      ) : null}
     </section>
   );
 }

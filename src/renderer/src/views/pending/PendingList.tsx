@@ -45,7 +45,7 @@ export function PendingList() {
                   </span>
                 ) : null}
                 {p.agent !== null ? (
-                  <span className="tag" data-testid="queue-agent" title="Verified by its agent token">
+                  <span className="tag queue-agent" data-testid="queue-agent" title={`agent ${p.agent}, verified by its agent token`}>
                     agent {p.agent}
                   </span>
                 ) : null}

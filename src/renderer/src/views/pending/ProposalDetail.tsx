@@ -14,6 +14,7 @@ import { QuorumStatus } from './QuorumStatus';
 import { EffectPreview } from './EffectPreview';
 import { ExpiryWarning } from './ExpiryWarning';
 import { ProposalOutcome } from './ProposalOutcome';
+import { ProposedBy } from './ProposedBy';
 import { useRequestFacts } from './request-facts';
 import { SpoofWarning } from './SpoofWarning';
 
@@ -84,9 +85,10 @@ export function ProposalDetail({ proposal }: { proposal: ProposalDto }) {
       <ChangeSummary action={proposal.action} facts={facts} />
       {proposal.quorum ? <QuorumStatus quorum={proposal.quorum} /> : null}
 
-      <section aria-labelledby="payload-heading">
-        <h3 id="payload-heading" className="section-title payload-heading">
-          <span>Payload {escaped ? '(canonical JSON, escaped)' : '(canonical JSON, text shown readably)'}</span>
+      {/* Named by the heading's words, not by the toggle button inside it. */}
+      <section aria-labelledby="payload-heading-text">
+        <h3 className="section-title payload-heading">
+          <span id="payload-heading-text">Payload {escaped ? '(canonical JSON, escaped)' : '(canonical JSON, text shown readably)'}</span>
           <button
             type="button"
             className="btn btn-small btn-ghost"
@@ -97,7 +99,7 @@ export function ProposalDetail({ proposal }: { proposal: ProposalDto }) {
             {escaped ? 'Show as text' : 'Show escapes'} <kbd>E</kbd>
           </button>
         </h3>
-        <pre className="code" aria-labelledby="payload-heading" data-testid="proposal-payload" tabIndex={0}>
+        <pre className="code" aria-labelledby="payload-heading-text" data-testid="proposal-payload" tabIndex={0}>
           {escaped ? prettyCanonical(proposal.payloadCanonical) : <CanonicalLines text={proposal.payloadCanonical} marks={facts.marks} />}
         </pre>
       </section>
@@ -105,6 +107,7 @@ export function ProposalDetail({ proposal }: { proposal: ProposalDto }) {
       <Fields
         rows={[
           { label: 'Request hash', value: proposal.requestHash, mono: true, testId: 'proposal-hash' },
+          { label: 'Agent', value: <ProposedBy agent={proposal.agent} />, testId: 'proposal-agent' },
           { label: 'Proposal id', value: proposal.id, mono: true },
           { label: 'Nonce', value: <RevealText text={proposal.nonce} />, mono: true },
           { label: 'Proposed', value: <Time iso={proposal.createdAt} /> },
