@@ -9,6 +9,13 @@ import { loadConfig } from '../../src/main/app/config.ts';
 import { OpenExecCore } from '../../src/main/core/openexec-core.ts';
 import { parseJson } from '../../src/main/core/json/parse.ts';
 import type { JsonObject } from '../../src/main/core/json/json-value.ts';
+import { createHash } from 'node:crypto';
+import { Ed25519Signer, Ed25519Verifier } from '../../src/main/core/crypto/ed25519.ts';
+import { verifyChain, verifyChainRange } from '../../src/main/core/ledger/verify-ledger.ts';
+
+/** The receipt key's verifier, from the key file beside the ledger. */
+const receiptVerifier = (dir: string) =>
+  new Ed25519Verifier(Ed25519Signer.fromPkcs8Pem(readFileSync(join(dir, 'receipt-key.pem'), 'utf8')).publicKey);
 
 /**
  * Every tampering a reviewer reproduced against the ledger, each on its own copy of one real
@@ -121,6 +128,43 @@ describe('verify-ledger catches what a hash chain alone cannot', () => {
     expect(r.stdout).toContain(`checkpoints INVALID: the ledger's first ${checkpointSize} receipts are not the ones checkpoint`);
     expect(r.stdout).toContain('rewritten (a fork)');
     expect(r.code).toBe(3);
+  });
+
+  test.each([0, -7])('a forged receipt inserted at seq %i, below the chain, is caught (exit 3), not skipped', async (seq) => {
+    // INSERT is not refused by the append-only triggers, and seq is an INTEGER PRIMARY KEY: any
+    // whole number fits. A walk that starts at 1 never reads a row below it, yet search shows it.
+    const forge = (db: Database.Database) => {
+      const body = JSON.stringify({ seq, event: 'approved', action: 'add', time: '2026-01-01T00:00:00.000Z', prev_hash: '0'.repeat(64) });
+      db.prepare(`INSERT INTO receipts (seq, hash_bytes, signature_bytes, event, action, body) VALUES (?, ?, ?, 'approved', 'add', ?)`).run(
+        seq,
+        createHash('sha256').update(body).digest(),
+        Buffer.alloc(64),
+        body,
+      );
+    };
+    const dir = tampered(`below-${seq}`, forge);
+    const r = await cli(dir, 'verify-ledger', '--approver-key', approverFile);
+    expect(r.stdout).toContain(`ledger INVALID at receipt ${seq}: `);
+    expect(r.stdout).toContain('outside the chain: seq must not be below 1');
+    expect(r.code, r.stdout + r.stderr).toBe(3);
+    const json = await cli(dir, 'verify-ledger', '--approver-key', approverFile, '--json');
+    expect(JSON.parse(json.stdout)).toMatchObject({ valid: false, chainValid: false, firstBadSeq: seq });
+    // With no receipt left from 1 on, the forged one is still found, not taken for an empty chain.
+    const alone = tampered(`alone-${seq}`, (db) => {
+      db.prepare('DELETE FROM receipts WHERE seq >= 1').run();
+      forge(db);
+    });
+    const aloneJson = await cli(alone, 'verify-ledger', '--approver-key', approverFile, '--json');
+    expect(JSON.parse(aloneJson.stdout)).toMatchObject({ chainValid: false, firstBadSeq: seq });
+    // The console's own check (and a backup's) walks the same way.
+    const db = new Database(join(dir, 'openexec.db'), { readonly: true });
+    try {
+      const key = receiptVerifier(dir);
+      expect(verifyChain(db, key)).toMatchObject({ valid: false, firstBadSeq: seq });
+      expect(verifyChainRange(db, key, 1, 5)).toMatchObject({ valid: false, firstBadSeq: seq });
+    } finally {
+      db.close();
+    }
   });
 
   test('un-spending an approval is caught in the side tables (exit 3)', async () => {

@@ -151,6 +151,13 @@ export function verifyChainRange(
   let checked = 0;
   const result = (bad: RangeBreak | null, nextSeq: number | null) => rangeVerdict(fromSeq, lastSeq, checked, bad, nextSeq);
   let prevHash = GENESIS_PREV_HASH;
+  // seq is an INTEGER PRIMARY KEY and INSERT is not refused by the append-only triggers, so a
+  // row can be put at 0 or below, where a walk from 1 never looks but search still shows it.
+  const below =
+    fromSeq === 1
+      ? (db.prepare('SELECT seq FROM receipts WHERE seq < 1 ORDER BY seq LIMIT 1').pluck().get() as number | undefined)
+      : undefined;
+  if (below !== undefined) return result({ seq: below, problem: `receipt ${below} is outside the chain: seq must not be below 1` }, null);
   if (fromSeq > 1) {
     const prev = db
       .prepare('SELECT hash FROM receipts WHERE seq = ?')
