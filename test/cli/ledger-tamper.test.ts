@@ -175,6 +175,33 @@ describe('verify-ledger catches what a hash chain alone cannot', () => {
     expect(r.code).toBe(3);
   });
 
+  test('un-spending an approval behind a receipts table whose columns no longer follow the signed body is caught (exit 3)', async () => {
+    // The side-table checks read the receipts' exec_id and approval_id columns, which OpenExec
+    // generates from the signed body. Whoever rewrites the file can rebuild the table with plain
+    // columns instead, and clear the approval there, in executions and in approvals alike.
+    const dir = tampered('unspend-columns', (db) => {
+      const spent = db.prepare('SELECT id, approval_id FROM executions WHERE approval_id IS NOT NULL LIMIT 1').get() as {
+        id: string;
+        approval_id: string;
+      };
+      const plain = ['time', 'prev_hash', 'reason', 'exec_id', 'proposal_id', 'approval_id', 'approver_key_id', 'request_hash', 'grant_id'];
+      db.exec(`
+        CREATE TABLE receipts_plain (seq INTEGER PRIMARY KEY, hash_bytes BLOB NOT NULL, signature_bytes BLOB NOT NULL,
+          event TEXT NOT NULL, action TEXT, body TEXT NOT NULL, hash TEXT GENERATED ALWAYS AS (lower(hex(hash_bytes))) VIRTUAL,
+          ${plain.map((c) => `${c} ANY`).join(', ')}) STRICT;
+        INSERT INTO receipts_plain SELECT seq, hash_bytes, signature_bytes, event, action, body, ${plain.join(', ')} FROM receipts;
+        DROP TABLE receipts;
+        ALTER TABLE receipts_plain RENAME TO receipts;
+      `);
+      db.prepare('UPDATE receipts SET approval_id = NULL WHERE approval_id = ?').run(spent.approval_id);
+      db.prepare('UPDATE executions SET approval_id = NULL WHERE id = ?').run(spent.id);
+      db.prepare('DELETE FROM approvals WHERE approval_id = ?').run(spent.approval_id);
+    });
+    const r = await cli(dir, 'verify-ledger', '--approver-key', approverFile);
+    expect(r.stdout).toMatch(/ledger INVALID at receipt \d+: .*stored approval_id differs from the signed body/);
+    expect(r.code, r.stdout + r.stderr).toBe(3);
+  });
+
   test('one approval made to authorise two executions is caught (exit 3)', async () => {
     const dir = tampered('duplicate', (db) =>
       db.exec(`UPDATE executions SET approval_id = (SELECT approval_id FROM executions WHERE rowid = 1) WHERE rowid = 2`),
