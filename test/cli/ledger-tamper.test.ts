@@ -9,6 +9,13 @@ import { loadConfig } from '../../src/main/app/config.ts';
 import { OpenExecCore } from '../../src/main/core/openexec-core.ts';
 import { parseJson } from '../../src/main/core/json/parse.ts';
 import type { JsonObject } from '../../src/main/core/json/json-value.ts';
+import { createHash } from 'node:crypto';
+import { Ed25519Signer, Ed25519Verifier } from '../../src/main/core/crypto/ed25519.ts';
+import { verifyChain, verifyChainRange } from '../../src/main/core/ledger/verify-ledger.ts';
+
+/** The receipt key's verifier, from the key file beside the ledger. */
+const receiptVerifier = (dir: string) =>
+  new Ed25519Verifier(Ed25519Signer.fromPkcs8Pem(readFileSync(join(dir, 'receipt-key.pem'), 'utf8')).publicKey);
 
 /**
  * Every tampering a reviewer reproduced against the ledger, each on its own copy of one real
@@ -123,12 +130,76 @@ describe('verify-ledger catches what a hash chain alone cannot', () => {
     expect(r.code).toBe(3);
   });
 
+  test.each([0, -7])('a forged receipt inserted at seq %i, below the chain, is caught (exit 3), not skipped', async (seq) => {
+    // INSERT is not refused by the append-only triggers, and seq is an INTEGER PRIMARY KEY: any
+    // whole number fits. A walk that starts at 1 never reads a row below it, yet search shows it.
+    const forge = (db: Database.Database) => {
+      const body = JSON.stringify({ seq, event: 'approved', action: 'add', time: '2026-01-01T00:00:00.000Z', prev_hash: '0'.repeat(64) });
+      db.prepare(`INSERT INTO receipts (seq, hash_bytes, signature_bytes, event, action, body) VALUES (?, ?, ?, 'approved', 'add', ?)`).run(
+        seq,
+        createHash('sha256').update(body).digest(),
+        Buffer.alloc(64),
+        body,
+      );
+    };
+    const dir = tampered(`below-${seq}`, forge);
+    const r = await cli(dir, 'verify-ledger', '--approver-key', approverFile);
+    expect(r.stdout).toContain(`ledger INVALID at receipt ${seq}: `);
+    expect(r.stdout).toContain('outside the chain: seq must not be below 1');
+    expect(r.code, r.stdout + r.stderr).toBe(3);
+    const json = await cli(dir, 'verify-ledger', '--approver-key', approverFile, '--json');
+    expect(JSON.parse(json.stdout)).toMatchObject({ valid: false, chainValid: false, firstBadSeq: seq });
+    // With no receipt left from 1 on, the forged one is still found, not taken for an empty chain.
+    const alone = tampered(`alone-${seq}`, (db) => {
+      db.prepare('DELETE FROM receipts WHERE seq >= 1').run();
+      forge(db);
+    });
+    const aloneJson = await cli(alone, 'verify-ledger', '--approver-key', approverFile, '--json');
+    expect(JSON.parse(aloneJson.stdout)).toMatchObject({ chainValid: false, firstBadSeq: seq });
+    // The console's own check (and a backup's) walks the same way.
+    const db = new Database(join(dir, 'openexec.db'), { readonly: true });
+    try {
+      const key = receiptVerifier(dir);
+      expect(verifyChain(db, key)).toMatchObject({ valid: false, firstBadSeq: seq });
+      expect(verifyChainRange(db, key, 1, 5)).toMatchObject({ valid: false, firstBadSeq: seq });
+    } finally {
+      db.close();
+    }
+  });
+
   test('un-spending an approval is caught in the side tables (exit 3)', async () => {
     const dir = tampered('unspend', (db) => db.exec('UPDATE approvals SET used_by_exec_id = NULL WHERE rowid = 1'));
     const r = await cli(dir, 'verify-ledger', '--approver-key', approverFile);
     expect(r.stdout).toContain('ledger valid:');
     expect(r.stdout).toMatch(/side tables INVALID: approval \S+ authorised execution \S+ but is not recorded as spent by it/);
     expect(r.code).toBe(3);
+  });
+
+  test('un-spending an approval behind a receipts table whose columns no longer follow the signed body is caught (exit 3)', async () => {
+    // The side-table checks read the receipts' exec_id and approval_id columns, which OpenExec
+    // generates from the signed body. Whoever rewrites the file can rebuild the table with plain
+    // columns instead, and clear the approval there, in executions and in approvals alike.
+    const dir = tampered('unspend-columns', (db) => {
+      const spent = db.prepare('SELECT id, approval_id FROM executions WHERE approval_id IS NOT NULL LIMIT 1').get() as {
+        id: string;
+        approval_id: string;
+      };
+      const plain = ['time', 'prev_hash', 'reason', 'exec_id', 'proposal_id', 'approval_id', 'approver_key_id', 'request_hash', 'grant_id'];
+      db.exec(`
+        CREATE TABLE receipts_plain (seq INTEGER PRIMARY KEY, hash_bytes BLOB NOT NULL, signature_bytes BLOB NOT NULL,
+          event TEXT NOT NULL, action TEXT, body TEXT NOT NULL, hash TEXT GENERATED ALWAYS AS (lower(hex(hash_bytes))) VIRTUAL,
+          ${plain.map((c) => `${c} ANY`).join(', ')}) STRICT;
+        INSERT INTO receipts_plain SELECT seq, hash_bytes, signature_bytes, event, action, body, ${plain.join(', ')} FROM receipts;
+        DROP TABLE receipts;
+        ALTER TABLE receipts_plain RENAME TO receipts;
+      `);
+      db.prepare('UPDATE receipts SET approval_id = NULL WHERE approval_id = ?').run(spent.approval_id);
+      db.prepare('UPDATE executions SET approval_id = NULL WHERE id = ?').run(spent.id);
+      db.prepare('DELETE FROM approvals WHERE approval_id = ?').run(spent.approval_id);
+    });
+    const r = await cli(dir, 'verify-ledger', '--approver-key', approverFile);
+    expect(r.stdout).toMatch(/ledger INVALID at receipt \d+: .*stored approval_id differs from the signed body/);
+    expect(r.code, r.stdout + r.stderr).toBe(3);
   });
 
   test('one approval made to authorise two executions is caught (exit 3)', async () => {

@@ -116,4 +116,18 @@ describe('a ledger of format 1 receipts (payloads embedded), upgraded', () => {
     expect(verifyChain(rawDb(core), core.receiptVerifier)).toMatchObject({ valid: true });
     expect(sideTableProblems(rawDb(core))).toEqual([]);
   });
+
+  test("an edited result or legacy text of a format 1 execution is caught: its receipt's result_hash and legacy_receipt commit to them", () => {
+    // Format 2 commits to the result by salted hash; format 1 by result_hash and legacy_receipt,
+    // which only a bundle's check held the stored result to.
+    const db = rawDb(core);
+    db.prepare('UPDATE executions SET result = ? WHERE id = ?').run('{"echo":{"secret":"Edited"}}', execId);
+    expect(sideTableProblems(db)).toEqual([`execution ${execId} keeps a result its receipt 2 does not commit to (result_hash)`]);
+    db.prepare('UPDATE executions SET result = ?, result_legacy_json = ? WHERE id = ?').run(
+      canonicalJson(json({ echo: payload })),
+      '{"echo": {"secret": "Edited"}}',
+      execId,
+    );
+    expect(sideTableProblems(db)).toEqual([`execution ${execId} keeps a result its receipt 2 does not commit to (legacy_receipt)`]);
+  });
 });

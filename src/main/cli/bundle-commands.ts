@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readRegularFile } from '../core/read-regular-file.ts';
 import { writeWhole } from './write-whole.ts';
 import type { ExportQuery } from '../../shared/console-schemas.ts';
 import { bundleSchema, type ReceiptBundle } from '../core/ledger/bundle/bundle-format.ts';
@@ -71,7 +71,7 @@ export interface VerifyBundleOptions {
 function readBundle(file: string): ReceiptBundle {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readRegularFile(file);
   } catch (err) {
     throw new CliError(`cannot read the bundle ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }

@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
+import { readRegularFile } from '../core/read-regular-file.ts';
 import { writeWhole } from './write-whole.ts';
 import { join } from 'node:path';
 import type { Ed25519Verifier } from '../core/crypto/ed25519.ts';
@@ -118,7 +119,7 @@ export function readCheckpointNotes(path: string): { file: string; note: string 
   if (files.length === 0) throw new CliError(`no checkpoint notes (*.txt) in ${path}`);
   return files.map((file) => {
     try {
-      return { file, note: readFileSync(file, 'utf8') };
+      return { file, note: readRegularFile(file) };
     } catch (err) {
       throw new CliError(`${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, 3);
     }

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readRegularFile } from '../core/read-regular-file.ts';
 import { join } from 'node:path';
 import type { OpenExecConfig } from '../app/config.ts';
 import { Ed25519Signer, Ed25519Verifier, parsePublicKeyPem } from '../core/crypto/ed25519.ts';
@@ -24,7 +24,7 @@ const firstLine = (err: unknown) => (err instanceof Error ? (err.message.split('
 export function readPublicKeyFile(file: string): Ed25519Verifier {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readRegularFile(file);
   } catch (err) {
     throw new CliError(`cannot read the public key ${file}: ${(err as NodeJS.ErrnoException).code ?? firstLine(err)}`);
   }
@@ -74,7 +74,7 @@ export function trustedReceiptKey(config: OpenExecConfig, publicKeyFile: string 
   const file = join(config.dataDir, RECEIPT_KEY_FILE);
   let verifier: Ed25519Verifier;
   try {
-    verifier = new Ed25519Verifier(Ed25519Signer.fromPkcs8Pem(readFileSync(file, 'utf8')).publicKey);
+    verifier = new Ed25519Verifier(Ed25519Signer.fromPkcs8Pem(readRegularFile(file)).publicKey);
   } catch (err) {
     throw new CliError(`cannot use the receipt key ${file}: ${firstLine(err)}`);
   }
@@ -97,7 +97,7 @@ export function ledgerApproverKeys(config: OpenExecConfig, files: readonly strin
   const file = join(config.dataDir, OPERATOR_KEY_FILE);
   let operatorPem: string | null = null;
   try {
-    operatorPem = readFileSync(file, 'utf8');
+    operatorPem = readRegularFile(file);
   } catch {
     // No operator key: operator approvals cannot be checked, and are reported as such.
   }

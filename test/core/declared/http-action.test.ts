@@ -99,6 +99,45 @@ describe('http: allowed hosts only, secrets by reference', () => {
     expect(other.hits.length).toBe(before);
   });
 
+  test('a field cannot climb out of its place in the path with a dot segment', async () => {
+    // encodeURIComponent leaves '.' alone, and the URL parser removes `.` and `..` segments (also
+    // written %2e): `/jobs/{id}/status` with id '..' would be a GET of /status.
+    const before = main.hits.length;
+    const status = declare('status', {
+      ...base,
+      method: 'GET',
+      url: `http://127.0.0.1:${main.port}/jobs/{id}/status`,
+      allowed_hosts: [`127.0.0.1:${main.port}`],
+      payload_schema: stringSchema('id'),
+    });
+    for (const id of ['..', '.']) {
+      await expect(call(status, { id })).rejects.toThrow(HandlerInputError);
+      await expect(call(status, { id })).rejects.toThrow('url: a field makes a dot segment');
+      // The operator's preview says the same (actionPreview shows it as `cannot be rendered: …`).
+      expect(() => status.preview!(payload({ id }))).toThrow('url: a field makes a dot segment (. or ..) of the path');
+    }
+    const joined = declare('joined', {
+      ...base,
+      method: 'GET',
+      url: `http://127.0.0.1:${main.port}/jobs/{a}{b}/status`,
+      allowed_hosts: [`127.0.0.1:${main.port}`],
+      payload_schema: stringSchema('a', 'b'),
+    });
+    await expect(call(joined, { a: '.', b: '.' })).rejects.toThrow('url: a field makes a dot segment');
+    expect(main.hits.length).toBe(before);
+    // Dots inside a segment are ordinary characters; in the query they are data.
+    const r = await call(status, { id: '..v1.2..' });
+    expect(JSON.parse(String(r['body'])).url).toBe('/jobs/..v1.2../status');
+    const query = declare('query', {
+      ...base,
+      method: 'GET',
+      url: `http://127.0.0.1:${main.port}/jobs?after={id}`,
+      allowed_hosts: [`127.0.0.1:${main.port}`],
+      payload_schema: stringSchema('id'),
+    });
+    expect(JSON.parse(String((await call(query, { id: '..' }))['body'])).url).toBe('/jobs?after=..');
+  });
+
   test('a redirect to the same host is followed; to another host it is not', async () => {
     const allowed = [`127.0.0.1:${main.port}`, `127.0.0.1:${other.port}`];
     const same = declare('s', {

@@ -155,3 +155,31 @@ describe('run: real programs, no shell', () => {
     expect(existsSync(marker)).toBe(false);
   });
 });
+
+describe('run: the schema judges the integer that runs', () => {
+  /** `/bin/echo {id}`, with `id` judged by this schema. */
+  const echoId = (id: Record<string, unknown>) =>
+    declare('echo-id', {
+      ...base,
+      kind: 'run',
+      program: '/bin/echo',
+      argv: ['{id}'],
+      payload_schema: { type: 'object', properties: { id }, required: ['id'] },
+    });
+
+  test('an integer a double cannot hold exactly is refused, not judged rounded and then run exact', async () => {
+    // The manifest allows one account by its 64-bit id; JSON readers hold it as a double. The
+    // payload's integer stays exact (it is hashed and rendered as sent), and its neighbour
+    // rounds to the same double: judged as that double it passed, and ran with the other id.
+    const action = echoId({ type: 'integer', enum: [JSON.parse('1234567890123456789')] });
+    expect(action.checkPayload!(payload('{"id": 1234567890123456700}'))).toBe(
+      'payload/id is an integer beyond ±2^53, which the schema cannot judge exactly (send it as a string)',
+    );
+    // An integer a double holds exactly is judged as it is, however large.
+    const exact = echoId({ type: 'integer', maximum: 2 ** 60 });
+    expect(exact.checkPayload!(payload(`{"id": ${2n ** 60n}}`))).toBeNull();
+    expect(exact.checkPayload!(payload(`{"id": ${2n ** 60n + 1n}}`))).toMatch(/beyond ±2\^53/);
+    expect(exact.checkPayload!(payload(`{"id": ${2n ** 61n}}`))).toMatch(/^payload\/id must be <= 1152921504606847/);
+    expect((await run(exact, { id: 7 }))['stdout']).toBe('7\n');
+  });
+});

@@ -17,7 +17,7 @@ export const STORED_BODY_FIELDS = ['event', 'action'] as const;
  * it), which is why the migration refuses a ledger holding one. No json_valid guard: it would
  * parse each body twice on every read.
  */
-const BODY_FIELDS = [
+export const GENERATED_BODY_FIELDS = [
   'time',
   'prev_hash',
   'reason',
@@ -48,7 +48,7 @@ function createCompactReceipts(db: Database.Database, table: string): void {
       action TEXT,
       body TEXT NOT NULL,
       hash TEXT GENERATED ALWAYS AS (lower(hex(hash_bytes))) VIRTUAL,
-      ${BODY_FIELDS.map(bodyField).join(',\n      ')}
+      ${GENERATED_BODY_FIELDS.map(bodyField).join(',\n      ')}
     ) STRICT;
   `);
 }
@@ -71,7 +71,7 @@ const INDEXES_AND_TRIGGERS = `
 `;
 
 /** The columns of the earlier layout that were copies of the body field of that name. */
-const COPIED_COLUMNS = [...STORED_BODY_FIELDS, ...BODY_FIELDS];
+const COPIED_COLUMNS = [...STORED_BODY_FIELDS, ...GENERATED_BODY_FIELDS];
 
 /**
  * Migration 11: the earlier receipts table (hashes and signature as text, body fields copied

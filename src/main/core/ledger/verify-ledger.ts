@@ -6,7 +6,7 @@ import { sha256Hex } from '../json/request-hash.ts';
 import type { ChainCheckDto, ChainRangeDto, ReceiptCheckDto } from '../../../shared/console-dto.ts';
 import { Refusal } from '../errors.ts';
 import { GENESIS_PREV_HASH } from './receipt-body.ts';
-import { STORED_BODY_FIELDS } from './receipts-layout.ts';
+import { GENERATED_BODY_FIELDS, STORED_BODY_FIELDS } from './receipts-layout.ts';
 import { rowFromStored, STORED_RECEIPT_COLUMNS, type StoredReceiptRow } from './receipt-row.ts';
 import { evidenceProblem, type ApproverKeys } from '../approval/check-evidence.ts';
 
@@ -63,31 +63,36 @@ export function checkSignedReceipt(r: SignedReceipt, verifier: Ed25519Verifier, 
 }
 
 /**
- * What a stored receipt is judged by: what the table stores (receipts-layout.ts) and the body's
- * prev_hash (read by rowFromStored). Every other column search and filters read is generated from the body by SQLite,
- * so there is no copy that could differ from it; the two kept as columns (the event and the
- * action) are held to the body.
+ * What a stored receipt is judged by: what the table stores (receipts-layout.ts), the body's
+ * prev_hash (read by rowFromStored), and every column search, filters and the side-table checks
+ * read. OpenExec's table generates all but the event and the action from the body, but whoever
+ * rewrites the file can rebuild the table with plain columns that say something else (an
+ * approval un-spent in the side tables and in the receipts' approval_id alike), so each one is
+ * held to the signed body here whatever the schema says.
  */
-const STORED_RECEIPT = `${STORED_RECEIPT_COLUMNS}, ${STORED_BODY_FIELDS.join(', ')}`;
+const JUDGED_COLUMNS = [...STORED_BODY_FIELDS, ...GENERATED_BODY_FIELDS] as const;
+const STORED_RECEIPT = `${STORED_RECEIPT_COLUMNS}, ${JUDGED_COLUMNS.join(', ')}`;
 
-type StoredRow = StoredReceiptRow & Record<(typeof STORED_BODY_FIELDS)[number], unknown>;
+type JudgedColumn = (typeof JUDGED_COLUMNS)[number];
+type StoredRow = StoredReceiptRow & Record<JudgedColumn, unknown>;
 
 interface StoredReceipt extends SignedReceipt {
-  columns: Record<(typeof STORED_BODY_FIELDS)[number], unknown>;
+  columns: Record<JudgedColumn, unknown>;
 }
 
 /** Read with no generated column, so a body that is not JSON is reported, not an error. */
 function storedReceipt(row: StoredRow): StoredReceipt {
   const { seq, hash, prev_hash, body, signature } = rowFromStored(row);
-  return { seq, hash, prev_hash, body, signature, columns: { event: row.event, action: row.action } };
+  const columns = Object.fromEntries(JUDGED_COLUMNS.map((c) => [c, row[c]])) as Record<JudgedColumn, unknown>;
+  return { seq, hash, prev_hash, body, signature, columns };
 }
 
 /** Everything wrong with one stored receipt, judged on its own (not its link). */
 function receiptProblems(row: StoredReceipt, verifier: Ed25519Verifier, approvers: ApproverKeys | null): SignedReceiptCheck {
   const check = checkSignedReceipt(row, verifier, approvers);
-  // The event and action filters read these columns, so each must say what the signed body says.
+  // Search, filters and the side-table checks read these columns, so each must say what the signed body says.
   if (check.body) {
-    for (const column of STORED_BODY_FIELDS) {
+    for (const column of JUDGED_COLUMNS) {
       if ((check.body[column] ?? null) !== row.columns[column]) check.problems.push(`stored ${column} differs from the signed body`);
     }
   }
@@ -151,6 +156,13 @@ export function verifyChainRange(
   let checked = 0;
   const result = (bad: RangeBreak | null, nextSeq: number | null) => rangeVerdict(fromSeq, lastSeq, checked, bad, nextSeq);
   let prevHash = GENESIS_PREV_HASH;
+  // seq is an INTEGER PRIMARY KEY and INSERT is not refused by the append-only triggers, so a
+  // row can be put at 0 or below, where a walk from 1 never looks but search still shows it.
+  const below =
+    fromSeq === 1
+      ? (db.prepare('SELECT seq FROM receipts WHERE seq < 1 ORDER BY seq LIMIT 1').pluck().get() as number | undefined)
+      : undefined;
+  if (below !== undefined) return result({ seq: below, problem: `receipt ${below} is outside the chain: seq must not be below 1` }, null);
   if (fromSeq > 1) {
     const prev = db
       .prepare('SELECT hash FROM receipts WHERE seq = ?')

@@ -1,5 +1,6 @@
 import type { SqliteDatabase } from '../store/database.ts';
 import { saltedHash } from './receipt-bodies.ts';
+import { sha256Hex } from '../json/request-hash.ts';
 
 /** 128 bits: the least salt that keeps a short body from being guessed back from its hash. */
 const MIN_SALT_BYTES = 16;
@@ -61,6 +62,23 @@ export function receiptBodyProblems(db: SqliteDatabase, limit: number): string[]
     `SELECT e.id, e.receipt_seq FROM executions e JOIN receipt_bodies b ON b.seq = e.receipt_seq AND b.field = 'result'
      WHERE b.body IS NOT NULL AND e.result IS NOT b.body`,
     (r) => `execution ${String(r['id'])} keeps a result other than the one its receipt ${String(r['receipt_seq'])} commits to`,
+  );
+  // Format 1 commits to a kept result by result_hash (its text) and legacy_receipt (exec id and
+  // the agent's JSON of it) instead of a salted hash.
+  check(
+    `SELECT e.id, e.receipt_seq, e.result, e.result_legacy_json,
+       json_extract(r.body, '$.result_hash') AS result_hash, json_extract(r.body, '$.legacy_receipt') AS legacy_receipt
+     FROM executions e JOIN receipts r ON r.seq = e.receipt_seq
+     WHERE e.result IS NOT NULL AND (json_extract(r.body, '$.result_hash') IS NOT NULL OR json_extract(r.body, '$.legacy_receipt') IS NOT NULL)`,
+    (r) => {
+      const where = `execution ${String(r['id'])} keeps a result its receipt ${String(r['receipt_seq'])} does not commit to`;
+      if (r['result_hash'] !== null && sha256Hex(String(r['result'])) !== r['result_hash']) return `${where} (result_hash)`;
+      const legacy = r['result_legacy_json'];
+      if (r['legacy_receipt'] !== null && legacy !== null && sha256Hex(`${String(r['id'])}:${String(legacy)}`) !== r['legacy_receipt']) {
+        return `${where} (legacy_receipt)`;
+      }
+      return null;
+    },
   );
   check(
     `SELECT e.id FROM executions e WHERE e.purged_at IS NOT NULL AND ${purgeReceiptAt('e.purged_at', 'e.created_at')}`,

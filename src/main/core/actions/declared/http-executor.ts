@@ -41,9 +41,23 @@ function hostAllowed(allowed: ReadonlySet<string>, url: URL): boolean {
   return url.port === '' && allowed.has(url.hostname.toLowerCase());
 }
 
+/** `.` or `..`, also percent-encoded: a path segment the URL parser removes, with the one before it for `..`. */
+const DOT_SEGMENT = /^(?:\.|%2e){1,2}$/i;
+
+/**
+ * Whether the rendered URL's path holds a dot segment. encodeURIComponent leaves '.' as it is,
+ * so a field of `..` would otherwise move the request up the path (`/jobs/{id}/status` to
+ * `/status`); '/', '\\', '?' and '#' from a field are encoded, so only the template places them.
+ */
+function hasDotSegment(text: string): boolean {
+  const path = text.replace(/^[A-Za-z][A-Za-z0-9+.-]*:[/\\]*[^/\\?#]*/, '').split(/[?#]/, 1)[0]!;
+  return path.split(/[/\\]/).some((segment) => DOT_SEGMENT.test(segment));
+}
+
 /** The URL this payload gives: fields URL-encoded, scheme http(s), host one of allowed_hosts. */
 export function renderUrl(spec: HttpSpec, payload: JsonObject): URL {
   const text = render(spec.url, payload, encodeURIComponent);
+  if (hasDotSegment(text)) throw new HandlerInputError('url: a field makes a dot segment (. or ..) of the path');
   let url: URL;
   try {
     url = new URL(text);

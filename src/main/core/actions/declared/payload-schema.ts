@@ -54,6 +54,21 @@ export function plain(v: JsonValue): unknown {
   return v;
 }
 
+/**
+ * Where the payload holds an integer a double cannot hold exactly (JSON Pointer), or null. ajv
+ * judges doubles, but the payload keeps its integers exact and renders them as sent: judged
+ * rounded, 1234567890123456700 passes an `enum` of 1234567890123456789 (the same double).
+ */
+function inexactInteger(v: JsonValue, at: string): string | null {
+  if (typeof v === 'bigint') return BigInt(Number(v)) === v ? null : at;
+  if (v === null || typeof v !== 'object') return null;
+  for (const [k, x] of Object.entries(v)) {
+    const found = inexactInteger(x, `${at}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`);
+    if (found !== null) return found;
+  }
+  return null;
+}
+
 export interface PayloadValidator {
   /** The schema's message for a payload that does not conform, or null. */
   check(payload: JsonObject): string | null;
@@ -78,6 +93,9 @@ export function compilePayloadSchema(schema: Record<string, unknown>): PayloadVa
     properties,
     required,
     check(payload) {
+      const inexact = inexactInteger(payload, '');
+      if (inexact !== null)
+        return `payload${inexact} is an integer beyond ±2^53, which the schema cannot judge exactly (send it as a string)`;
       if (validate(plain(payload))) return null;
       const first = validate.errors?.[0];
       if (!first) return 'payload does not match the schema';

@@ -1,4 +1,5 @@
-import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { readRegularFile } from '../../read-regular-file.ts';
 import { join } from 'node:path';
 import type { CheckpointRecords } from '../../store/checkpoint-records.ts';
 import type { LedgerStore } from '../../store/ledger-store.ts';
@@ -34,6 +35,8 @@ export interface WitnessedCheckpoint extends VerifiedCheckpoint {
   file: string;
 }
 
+/** A co-signed note is a few hundred bytes; anything far larger in the witness directory is not one. */
+const MAX_NOTE_BYTES = 64 * 1024;
 const WITNESS_FILE = /^checkpoint-(\d+)\.txt$/;
 
 /**
@@ -157,7 +160,8 @@ export class Checkpoints {
     sizes.sort((a, b) => b.size - a.size);
     for (const { file } of sizes) {
       try {
-        const note = readFileSync(file, 'utf8');
+        // Not a note if it is not a small regular file: a FIFO here would block the whole server.
+        const note = readRegularFile(file, MAX_NOTE_BYTES);
         const verified = verifyCheckpointNote(note, receiptVerifier);
         if (!noteSignedBy(parseNote(note), operatorWitnessName(operatorVerifier.keyId), operatorVerifier)) continue;
         return { ...verified, file };

@@ -35,7 +35,8 @@ export async function verifyChainParallel(
   const chunk = Math.max(1, options.chunk ?? Math.min(5000, Math.max(1000, Math.ceil(lastSeq / (threads * 8)))));
   const ranges: RangeRequest[] = [];
   for (let from = 1; from <= lastSeq; from += chunk) ranges.push({ fromSeq: from, limit: Math.min(chunk, lastSeq - from + 1) });
-  if (ranges.length === 0) return { valid: true, checked: 0, firstBadSeq: null, problem: null };
+  // Even with no receipt from 1 on, the first range runs: it is where rows below seq 1 are caught.
+  if (ranges.length === 0) ranges.push({ fromSeq: 1, limit: 1 });
 
   const results: (ChainRangeDto | undefined)[] = new Array(ranges.length);
   // Ranges past the first bad one need not run: the verdict is already decided there.
