@@ -70,8 +70,10 @@ export async function benchMcp(calls: number): Promise<McpFigures> {
   const server = await spawnServer({
     OPENEXEC_DATA_DIR: dataDir,
     OPENEXEC_MODE: 'clawshield',
-    OPENEXEC_ALLOWED_ACTIONS: 'mcp:everything/*',
-    OPENEXEC_MCP_READ_ONLY_DIRECT: 'everything',
+    // The hosted upstream is `everything`; the proxy's own is `proxied`: the proxy routes refuse
+    // a name the server hosts (only the server reports for those).
+    OPENEXEC_ALLOWED_ACTIONS: 'mcp:everything/*,mcp:proxied/*',
+    OPENEXEC_MCP_READ_ONLY_DIRECT: 'everything,proxied',
     OPENEXEC_MCP_UPSTREAMS: upstreams,
   });
   const clients: Client[] = [];
@@ -80,7 +82,7 @@ export async function benchMcp(calls: number): Promise<McpFigures> {
     const added = await cli(dataDir, 'agents', 'add', 'bench', '--json');
     const { token } = JSON.parse(added.stdout) as { token: string };
     const direct = await connected(process.execPath, [EVERYTHING, 'stdio']);
-    const proxy = await connected(CLI_BIN, ['mcp', 'proxy', '--name', 'everything', '--', process.execPath, EVERYTHING, 'stdio'], {
+    const proxy = await connected(CLI_BIN, ['mcp', 'proxy', '--name', 'proxied', '--', process.execPath, EVERYTHING, 'stdio'], {
       ...(process.env as Record<string, string>),
       OPENEXEC_DATA_DIR: dataDir,
       OPENEXEC_URL: server.url,
@@ -94,7 +96,7 @@ export async function benchMcp(calls: number): Promise<McpFigures> {
     );
     clients.push(direct, proxy, hosted);
     const http = new AgentHttp(server.url, token);
-    const pinned = await http.expectOk('POST', `${PROXY_PATH}/tools`, { server: 'everything', tools: (await direct.listTools()).tools });
+    const pinned = await http.expectOk('POST', `${PROXY_PATH}/tools`, { server: 'proxied', tools: (await direct.listTools()).tools });
     const echo = (pinned.body['tools'] as { name: string; definition_hash: string }[]).find((t) => t.name === 'echo')!;
     const leg = async (out: number[], method: 'GET' | 'POST', path: string, body?: unknown): Promise<void> => {
       const t0 = performance.now();
@@ -102,7 +104,7 @@ export async function benchMcp(calls: number): Promise<McpFigures> {
       out.push(performance.now() - t0);
     };
     const call = (i: number) => ({
-      server: 'everything',
+      server: 'proxied',
       tool: 'echo',
       arguments: { message: `bench ${i}` },
       nonce: `bench-${i}-${Math.random()}`,
