@@ -103,6 +103,24 @@ describe('GET /events with agent tokens', () => {
     expect(asBeta.filter((e) => e.event === 'proposal').map((e) => e.data.proposal.nonce)).toEqual(['sse-beta-2']);
   });
 
+  test("the operator's console stream carries every agent's proposals and receipts", async () => {
+    const events = await collect(
+      `${s.url}/console/events`,
+      { authorization: `Bearer ${s.app.consoleToken}` },
+      (e) => e.filter((x) => x.event === 'proposal').length >= 2 && e.filter((x) => x.event === 'receipt').length >= 2,
+      async () => {
+        await post(s.url, '/proposals', { action: 'echo', payload: { n: 1 }, nonce: 'sse-op-alpha' }, bearer('alpha'));
+        await post(s.url, '/proposals', { action: 'echo', payload: { n: 2 }, nonce: 'sse-op-beta' }, bearer('beta'));
+      },
+    );
+    const proposals = events.filter((e) => e.event === 'proposal').map((e) => [e.data.proposal.agent, e.data.proposal.nonce]);
+    expect(proposals).toEqual([
+      ['alpha', 'sse-op-alpha'],
+      ['beta', 'sse-op-beta'],
+    ]);
+    expect(events.filter((e) => e.event === 'receipt').map((e) => e.data.receipt.agent)).toEqual(['alpha', 'beta']);
+  });
+
   test('the stream follows OPENEXEC_REQUIRE_AGENT_TOKEN and refuses a bad token, like every agent route', async () => {
     expect((await fetch(`${s.url}/events`)).status).toBe(401);
     expect((await fetch(`${s.url}/events`, { headers: { authorization: 'Bearer oxa_nope' } })).status).toBe(401);

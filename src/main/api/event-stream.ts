@@ -35,7 +35,7 @@ function frame(event: ConsoleEvent): Frame {
   return { data: Buffer.from(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`), owner: owner ?? undefined };
 }
 
-const sees = (viewer: StreamViewer, f: Frame): boolean => f.owner === undefined || ('agent' in viewer && viewer.agent === f.owner);
+const sees = (viewer: StreamViewer, f: Frame): boolean => 'operator' in viewer || f.owner === undefined || viewer.agent === f.owner;
 
 /**
  * Server-Sent Events of committed proposal, receipt and allow-list changes. Each event is
