@@ -10,7 +10,6 @@ import type { Upstream, UpstreamResult } from './sdk-adapter.ts';
 import type { ProxyCall, ProxyReport, ToolPinAnswer } from './proxy-gate.ts';
 import { PROGRESS_EVERY_MS } from './gateway.ts';
 import { ForwardedApprovals, REMEMBERED_FORWARDS } from './forwarded-approvals.ts';
-import { refuseDuplicateTools } from './tool-listing.ts';
 
 const MAX_HOLD_WITH_PROGRESS_MS = 3600_000;
 
@@ -70,11 +69,10 @@ export class McpProxy {
 
   /**
    * Lists the upstream's tools and has OpenExec pin (or compare) each definition. A listing that
-   * names a tool twice is refused (a Refusal): calls name a tool, which must be one definition.
+   * names a tool twice is refused by the gate (ProxyGate.pin) before anything is pinned.
    */
   async pin(boundary: Pick<ProxyBoundary, 'pin'>): Promise<{ name: string; status: string }[]> {
     const listed = await this.upstream.listTools();
-    refuseDuplicateTools(this.server, listed);
     const pins = await boundary.pin(this.server, listed);
     this.tools = new Map(
       listed.map((t) => [t.name, { descriptor: t, definitionHash: pins.find((p) => p.name === t.name)!.definition_hash }]),

@@ -67,6 +67,8 @@ export class PostgresLedgerStore implements LedgerStore {
   private queue: Piece[] = [];
   private flushing = false;
   private closed = false;
+  /** The one close, however often close() is called. */
+  private closing: Promise<void> | null = null;
   /** Called once nothing is queued or being written (close() waits for it). */
   private onDrained: (() => void) | null = null;
   private readonly listeners = new Set<(receipts: readonly ReceiptDto[]) => void>();
@@ -298,8 +300,6 @@ export class PostgresLedgerStore implements LedgerStore {
     this.closing ??= this.closeOnce();
     return this.closing;
   }
-
-  private closing: Promise<void> | null = null;
 
   private async closeOnce(): Promise<void> {
     this.closed = true;
