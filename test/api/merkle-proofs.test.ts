@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import * as noble from '@noble/ed25519';
@@ -12,6 +12,8 @@ import { migrate } from '../../src/main/core/store/migrations.ts';
 import { verifyConsistency, verifyInclusion } from '../../src/shared/merkle-verify.ts';
 import { leafHash, StreamingRoot } from '../../src/main/core/ledger/merkle/rfc9162.ts';
 import { rawDb } from '../support/raw-db.ts';
+import { inclusionProblems } from '../../src/main/cli/proof-commands.ts';
+import { cli } from '../support/cli.ts';
 
 const bytes = (hex: string) => new Uint8Array(Buffer.from(hex, 'hex'));
 const b64 = (text: string) => new Uint8Array(Buffer.from(text, 'base64'));
@@ -97,6 +99,34 @@ describe('the receipts Merkle log over the API', () => {
     const older = await get(s.url, '/receipts/3/inclusion?size=7');
     expect(older.body.root_hash).toBe(streamingRoot(hashes.slice(0, 7)));
     expect(await verifyInclusion(2, 7, leafHash(bytes(hashes[2]!)), older.body.proof.map(bytes), bytes(older.body.root_hash))).toBe(true);
+  });
+
+  test("openexec prove's checks: a proof for another tree size is refused even where the path still reaches the root", async () => {
+    const hashes = receiptHashes();
+    const got = await s.app.console.getReceipt({ seq: 1 });
+    if (!got.ok) throw new Error(got.error.message);
+    const receipt = got.value.receipt;
+    const proof = (await get(s.url, '/receipts/1/inclusion?size=4')).body;
+    const root = bytes(proof.root_hash);
+    expect(await inclusionProblems(1, receipt, proof, 4, root)).toEqual([]);
+    // Leaf 0's path in the tree of 4 also reaches that tree's root when read as a tree of 3:
+    // the server could name a tree that was not asked about, and the old check followed it.
+    expect(await verifyInclusion(0, 3, leafHash(bytes(hashes[0]!)), proof.proof.map(bytes), root)).toBe(true);
+    expect(await inclusionProblems(1, receipt, { ...proof, tree_size: 3 }, 4, root)).toEqual([
+      'the proof is for a tree of 3 receipts, not the 4 asked for',
+    ]);
+    expect(await inclusionProblems(5, receipt, { ...proof, receipt_hash: hashes[0] }, 4, root)).toContain(
+      'receipt 5 is not among the first 4',
+    );
+    // And the command itself, against this server's latest signed checkpoint.
+    const cliRun = await cli(s.dataDir, 'prove', '2');
+    expect(cliRun.stderr).toBe('');
+    expect(cliRun.code).toBe(0);
+    expect(cliRun.stdout).toMatch(
+      /^receipt 2 is in the tree of \d+ receipts \(root [0-9a-f]{64}\), the root of the latest signed checkpoint: \d+ hashes verified$/m,
+    );
+    const edited = { ...receipt, body: receipt.body.replace('"seq":1', '"seq":2') };
+    expect(await inclusionProblems(1, edited, proof, 4, root)).toContain('the receipt body does not hash to its hash');
   });
 
   test('consistency proofs between any two sizes verify against independently computed roots', async () => {
@@ -193,6 +223,39 @@ describe('witnessed checkpoints', () => {
       );
       // Without the witness the truncation would go unnoticed by the chain alone.
       expect(existsSync(join(dataDir, 'openexec.lock'))).toBe(false);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+      rmSync(witness, { recursive: true, force: true });
+    }
+  });
+
+  test('a witness directory or note that cannot be read refuses the start rather than skip the comparison', async () => {
+    const witness = tempDir('openexec-witness-');
+    const s = await startServer({ OPENEXEC_WITNESS_DIR: witness });
+    const dataDir = s.dataDir;
+    try {
+      await post(s.url, '/execute', { action: 'echo', payload: {}, nonce: 'unreadable-1' });
+      const c = await s.app.console.issueCheckpoint();
+      if (!c.ok) throw new Error(c.error.message);
+      // A note that cannot be opened (a symlink to itself: ELOOP, even for root).
+      symlinkSync('checkpoint-99.txt', join(witness, 'checkpoint-99.txt'));
+      const health = await s.app.console.health();
+      if (!health.ok) throw new Error(health.error.message);
+      expect(health.value.checkpoints.witnessProblem).toMatch(/^cannot read .*checkpoint-99\.txt in the witness directory: ELOOP$/);
+      await s.app.close();
+      const config = () => loadConfig({ OPENEXEC_PORT: '0', OPENEXEC_DATA_DIR: dataDir, OPENEXEC_WITNESS_DIR: witness });
+      await expect(startOpenExec(config())).rejects.toThrow(
+        /^OPENEXEC_WITNESS_DIR: cannot read .*checkpoint-99\.txt in the witness directory: ELOOP$/,
+      );
+      // A witness "directory" that cannot be listed (here a file: ENOTDIR).
+      rmSync(witness, { recursive: true, force: true });
+      writeFileSync(witness, 'not a directory');
+      await expect(startOpenExec(config())).rejects.toThrow(/^OPENEXEC_WITNESS_DIR: cannot list the witness directory .*: ENOTDIR$/);
+      expect(existsSync(join(dataDir, 'openexec.lock'))).toBe(false);
+      // Absent altogether (not yet created), it has nothing to compare with: the start goes on.
+      rmSync(witness, { force: true });
+      const app = await startOpenExec(config());
+      await app.close();
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
       rmSync(witness, { recursive: true, force: true });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, lstatSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { post, startServer, tempDir, type RunningServer } from '../support/harness.ts';
 import { loadConfig } from '../../src/main/app/config.ts';
@@ -86,6 +86,31 @@ describe('openexec backup', () => {
     const relative = await consoleCall(s.url, s.app.consoleToken, 'backup', { path: 'rel.db' });
     expect(relative.status).toBe(400);
     expect((await cli(s.dataDir, 'backup')).code).toBe(2);
+  });
+
+  test('a symlink swapped in at the path while the copy is taken is refused, never followed, and nothing is recorded', async () => {
+    const earlier = join(outDir, 'earlier.db');
+    const first = await s.app.console.backup({ path: earlier });
+    if (!first.ok) throw new Error(first.error.message);
+    const earlierBytes = readFileSync(earlier);
+    for (let i = 0; i < 20; i++) expect((await post(s.url, '/execute', executeWire('add', '{"a":1,"b":1}', `swap-${i}`))).status).toBe(200);
+    const target = join(outDir, 'swapped.db');
+    const receiptsBefore = s.app.core.ledger.size();
+    // Someone who can write the directory: once the backup has begun, a symlink to another
+    // (valid) ledger copy stands where the new copy was to be.
+    const taking = s.app.console.backup({ path: target });
+    await new Promise((r) => setImmediate(r));
+    rmSync(target, { force: true });
+    symlinkSync(earlier, target);
+    const taken = await taking;
+    expect(taken.ok).toBe(false);
+    if (taken.ok) return;
+    expect(taken.error.message).toBe(`${target} already exists; a backup never overwrites a file`);
+    // Not written through the link, not verified or hashed through it, and no receipt.
+    expect(readFileSync(earlier).equals(earlierBytes)).toBe(true);
+    expect(lstatSync(target).isSymbolicLink()).toBe(true);
+    expect(s.app.core.ledger.size()).toBe(receiptsBefore);
+    expect(readdirSync(s.dataDir).filter((f) => f.startsWith('backup-'))).toEqual([]);
   });
 
   test('restored: start-up on the copy says it is shorter than the ledger was; with a witness directory it refuses', async () => {

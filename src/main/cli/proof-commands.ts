@@ -10,6 +10,7 @@ import { CheckpointError, verifyCheckpointNote } from '../core/ledger/checkpoint
 import type { SavedCheckpoint } from '../core/ledger/checkpoint/compare-checkpoints.ts';
 import type { CheckpointView, InclusionView } from '../core/ledger/proofs.ts';
 import type { ConsoleClient } from './console-client.ts';
+import type { ReceiptDto } from '../../shared/console-dto.ts';
 import { CliError, type CliOutput } from './cli-error.ts';
 import { describeKey, type TrustedKey } from './receipt-key.ts';
 
@@ -53,29 +54,24 @@ export async function proveCommand(
   const seq = wholeNumber(seqText, 'receipt number');
   const size = sizeText === undefined ? undefined : wholeNumber(sizeText, '--size');
   let signedRoot: Uint8Array | null = null;
-  let query = '';
+  let treeSize: number;
   if (size === undefined) {
     const checkpoint = await getPublic<CheckpointView>(client, '/receipts/checkpoint');
+    let verified: { size: number; root: Uint8Array };
     try {
-      signedRoot = verifyCheckpointNote(checkpoint.note, receiptKey).root;
+      verified = verifyCheckpointNote(checkpoint.note, receiptKey);
     } catch (err) {
       throw new CliError(`the server's checkpoint does not verify with ${describeKey(key)}: ${(err as Error).message}`, 3);
     }
-    query = `?size=${checkpoint.size}`;
+    signedRoot = verified.root;
+    // The size the note signs, not the one the server printed beside it.
+    treeSize = verified.size;
   } else {
-    query = `?size=${size}`;
+    treeSize = size;
   }
-  const proof = await getPublic<InclusionView>(client, `/receipts/${seq}/inclusion${query}`);
+  const proof = await getPublic<InclusionView>(client, `/receipts/${seq}/inclusion?size=${treeSize}`);
   const { receipt } = await client.call('getReceipt', { seq });
-  const problems: string[] = [];
-  if (sha256Hex(Buffer.from(receipt.body, 'utf8')) !== receipt.hash) problems.push('the receipt body does not hash to its hash');
-  if (proof.receipt_hash !== receipt.hash) problems.push('the proof is for another receipt hash');
-  const leaf = leafHash(bytes(receipt.hash));
-  const root = signedRoot ?? bytes(proof.root_hash);
-  if (!(await verifyInclusion(seq - 1, proof.tree_size, leaf, proof.proof.map(bytes), root)))
-    problems.push('the inclusion proof does not lead to the root');
-  if (signedRoot !== null && !hashesEqual(signedRoot, bytes(proof.root_hash)))
-    problems.push('the proof is against another root than the checkpoint');
+  const problems = await inclusionProblems(seq, receipt, proof, treeSize, signedRoot);
   const valid = problems.length === 0;
   if (out.json)
     out.printJson({
@@ -97,6 +93,34 @@ export async function proveCommand(
     out.print(`receipt ${seq}: proof INVALID: ${problems.join('; ')}`);
   }
   return valid ? 0 : 3;
+}
+
+/**
+ * What is wrong with a receipt's inclusion proof as a server gave it: the receipt must hash to
+ * its hash, the proof must be for that receipt in the tree of exactly `treeSize` receipts (the
+ * one asked for, or the one the checkpoint signs: a proof computed for another size can still
+ * verify against the same root, and would then name a tree that was not asked about), and it
+ * must lead to the signed root, or with none, to the root it names.
+ */
+export async function inclusionProblems(
+  seq: number,
+  receipt: Pick<ReceiptDto, 'body' | 'hash'>,
+  proof: InclusionView,
+  treeSize: number,
+  signedRoot: Uint8Array | null,
+): Promise<string[]> {
+  const problems: string[] = [];
+  if (sha256Hex(Buffer.from(receipt.body, 'utf8')) !== receipt.hash) problems.push('the receipt body does not hash to its hash');
+  if (proof.receipt_hash !== receipt.hash) problems.push('the proof is for another receipt hash');
+  if (proof.tree_size !== treeSize) problems.push(`the proof is for a tree of ${proof.tree_size} receipts, not the ${treeSize} asked for`);
+  if (seq < 1 || seq > treeSize) problems.push(`receipt ${seq} is not among the first ${treeSize}`);
+  const leaf = leafHash(bytes(receipt.hash));
+  const root = signedRoot ?? bytes(proof.root_hash);
+  if (!(await verifyInclusion(seq - 1, treeSize, leaf, proof.proof.map(bytes), root)))
+    problems.push('the inclusion proof does not lead to the root');
+  if (signedRoot !== null && !hashesEqual(signedRoot, bytes(proof.root_hash)))
+    problems.push('the proof is against another root than the checkpoint');
+  return problems;
 }
 
 function wholeNumber(text: string, what: string): number {

@@ -3,7 +3,7 @@ import type { ChainCheckDto, ChainRangeDto, CheckpointDto, CheckpointStatusDto, 
 import type { LedgerReads } from '../store/ledger-reads.ts';
 import type { ExportQuery } from '../../../shared/console-schemas.ts';
 import type { BackupDto } from '../../../shared/hardening.ts';
-import type { StoredCheckpoint } from '../ledger/checkpoint/checkpoints.ts';
+import type { StoredCheckpoint, WitnessedCheckpoint } from '../ledger/checkpoint/checkpoints.ts';
 import type { OpenExecCore } from '../openexec-core.ts';
 import { Refusal } from '../errors.ts';
 import { approverKeyMap } from '../approval/check-evidence.ts';
@@ -134,12 +134,18 @@ export class ConsoleLedger implements Pick<ConsoleApi, LedgerMethods> {
   async checkpointStatus(): Promise<CheckpointStatusDto> {
     const { checkpoints } = this.core;
     const latest = await checkpoints.latest();
-    const witnessed = checkpoints.latestWitnessed();
+    let witnessed: WitnessedCheckpoint | null = null;
+    let unreadable: string | null = null;
+    try {
+      witnessed = checkpoints.latestWitnessed();
+    } catch (err) {
+      unreadable = (err as Error).message;
+    }
     return {
       latest: latest && { size: latest.size, rootHash: Buffer.from(latest.root).toString('hex'), createdAt: latest.createdAt },
       witnessDir: checkpoints.witnessDir,
       witnessed: witnessed && { size: witnessed.size, file: witnessed.file },
-      witnessProblem: checkpoints.witnessProblem(),
+      witnessProblem: unreadable ?? checkpoints.witnessProblem(),
     };
   }
 

@@ -1,5 +1,5 @@
 import { mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
-import { readRegularFile } from '../../read-regular-file.ts';
+import { NotRegularFileError, readRegularFile } from '../../read-regular-file.ts';
 import { join } from 'node:path';
 import type { CheckpointRecords } from '../../store/checkpoint-records.ts';
 import type { LedgerStore } from '../../store/ledger-store.ts';
@@ -141,15 +141,21 @@ export class Checkpoints {
     return this.witnessError;
   }
 
-  /** The largest checkpoint in the witness directory that both signatures vouch for. */
+  /**
+   * The largest checkpoint in the witness directory that both signatures vouch for; null when
+   * there is none yet (no directory, or nothing in it verifies). A directory or note that is
+   * there but cannot be read throws a CheckpointError: reading past it would compare the ledger
+   * with an older checkpoint, or with none, without saying so.
+   */
   latestWitnessed(): WitnessedCheckpoint | null {
     const dir = this.options.witnessDir;
     if (dir === null) return null;
     let files: string[];
     try {
       files = readdirSync(dir);
-    } catch {
-      return null;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw new CheckpointError(`cannot list the witness directory ${dir}: ${errnoOf(err)}`);
     }
     const receiptVerifier = new Ed25519Verifier(this.receiptSigner.publicKey);
     const operatorVerifier = new Ed25519Verifier(this.operatorSigner.publicKey);
@@ -159,9 +165,16 @@ export class Checkpoints {
     });
     sizes.sort((a, b) => b.size - a.size);
     for (const { file } of sizes) {
+      let note: string;
       try {
         // Not a note if it is not a small regular file: a FIFO here would block the whole server.
-        const note = readRegularFile(file, MAX_NOTE_BYTES);
+        note = readRegularFile(file, MAX_NOTE_BYTES);
+      } catch (err) {
+        // Gone since it was listed, or not a note at all: nothing to compare with.
+        if (err instanceof NotRegularFileError || (err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        throw new CheckpointError(`cannot read ${file} in the witness directory: ${errnoOf(err)}`);
+      }
+      try {
         const verified = verifyCheckpointNote(note, receiptVerifier);
         if (!noteSignedBy(parseNote(note), operatorWitnessName(operatorVerifier.keyId), operatorVerifier)) continue;
         return { ...verified, file };
@@ -228,4 +241,9 @@ export class Checkpoints {
       this.witnessError = `could not copy checkpoint ${checkpoint.size} to ${dir}: ${(err as Error).message}`;
     }
   }
+}
+
+/** An fs error as its code (EACCES, EIO …), or its message. */
+function errnoOf(err: unknown): string {
+  return (err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : String(err));
 }
