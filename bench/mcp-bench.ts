@@ -5,7 +5,9 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { REPO_ROOT, tempDir } from '../test/support/harness.ts';
-import { spawnServer, waitForExit } from '../test/support/server-process.ts';
+import { NODE_BIN, spawnServer, waitForExit } from '../test/support/server-process.ts';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { cpuSeconds } from './process-cpu.ts';
 import { cli, CLI_BIN } from '../test/support/cli.ts';
 import { percentile } from './execute-bench.ts';
 import { AgentHttp } from '../src/main/mcp/agent-http.ts';
@@ -44,6 +46,17 @@ export interface McpFigures {
    * idle (legs asked back to back, as above, find their peer awake).
    */
   unaccountedP50ms: number;
+  /**
+   * The same proxy in front of a stand-in that answers the gate and the witness at once and
+   * records nothing (instant-boundary.ts), in the same rounds: what the proxy's own hops cost on
+   * this machine (process wake-ups, pipes, loopback HTTP, the SDK, the proxy's work), the floor
+   * the 2 ms target is measured against. `addedP50ms` minus this is the boundary's own share.
+   */
+  relayFloorP50ms: number;
+  relayFloorAddedP50ms: number;
+  /** CPU per proxied call (user + system, all threads): the proxy process and the server. */
+  proxyCpuUs: number | null;
+  serverCpuUs: number | null;
   errors: number;
   /** The machine's 1-minute load average before and after (2 cores: anything near 2 is a busy machine). */
   loadAverage: { before: number; after: number };
@@ -55,6 +68,35 @@ async function connected(command: string, args: string[], env?: Record<string, s
   const client = new Client({ name: 'openexec-bench', version: '1.0.0' });
   await client.connect(new StdioClientTransport({ command, args, ...(env ? { env } : {}), stderr: 'ignore' }));
   return client;
+}
+
+/** The stand-in boundary (instant-boundary.ts) in a process of its own, once it listens. */
+function instantBoundary(): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(NODE_BIN, ['--import', 'tsx', join(REPO_ROOT, 'bench/instant-boundary.ts')], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (\S+)/.exec(out);
+      if (m) resolve({ child, url: m[1]! });
+    });
+    child.once('exit', (code) => reject(new Error(`the instant boundary exited with ${code}`)));
+  });
+}
+
+/** The process id of a stdio client's server (the SDK's transport knows it). */
+function childPid(client: Client): number {
+  const pid = (client.transport as StdioClientTransport | undefined)?.pid;
+  if (typeof pid !== 'number') throw new Error('no process id for a stdio client');
+  return pid;
+}
+
+/** A running total of CPU seconds, null once a reading failed. */
+function cpuTotal(total: number | null, before: number | null, after: number | null): number | null {
+  return total === null || before === null || after === null ? null : total + (after - before);
 }
 
 /**
@@ -77,6 +119,7 @@ export async function benchMcp(calls: number): Promise<McpFigures> {
     OPENEXEC_MCP_UPSTREAMS: upstreams,
   });
   const clients: Client[] = [];
+  const stops: (() => void)[] = [];
   let errors = 0;
   try {
     const added = await cli(dataDir, 'agents', 'add', 'bench', '--json');
@@ -88,6 +131,15 @@ export async function benchMcp(calls: number): Promise<McpFigures> {
       OPENEXEC_URL: server.url,
       OPENEXEC_AGENT_TOKEN: token,
     });
+    const instant = await instantBoundary();
+    stops.push(() => instant.child.kill('SIGTERM'));
+    const relay = await connected(CLI_BIN, ['mcp', 'proxy', '--name', 'proxied', '--', process.execPath, EVERYTHING, 'stdio'], {
+      ...(process.env as Record<string, string>),
+      OPENEXEC_DATA_DIR: dataDir,
+      OPENEXEC_URL: instant.url,
+      OPENEXEC_AGENT_TOKEN: token,
+    });
+    clients.push(relay);
     const hosted = new Client({ name: 'openexec-bench', version: '1.0.0' });
     await hosted.connect(
       new StreamableHTTPClientTransport(new URL(`${server.url}/mcp/everything`), {
@@ -95,6 +147,7 @@ export async function benchMcp(calls: number): Promise<McpFigures> {
       }),
     );
     clients.push(direct, proxy, hosted);
+    const proxyPid = childPid(proxy);
     const http = new AgentHttp(server.url, token);
     const pinned = await http.expectOk('POST', `${PROXY_PATH}/tools`, { server: 'proxied', tools: (await direct.listTools()).tools });
     const echo = (pinned.body['tools'] as { name: string; definition_hash: string }[]).find((t) => t.name === 'echo')!;
@@ -120,6 +173,7 @@ export async function benchMcp(calls: number): Promise<McpFigures> {
       await once(direct, i);
       await once(proxy, i);
       await once(hosted, i);
+      await once(relay, i);
     }
     const d: number[] = [];
     const p: number[] = [];
@@ -128,10 +182,18 @@ export async function benchMcp(calls: number): Promise<McpFigures> {
     const a: number[] = [];
     const g: number[] = [];
     const w: number[] = [];
+    const f: number[] = [];
+    let proxyCpu: number | null = 0;
+    let serverCpu: number | null = 0;
     const rounds = 10;
     for (let r = 0; r < rounds; r++) {
       for (let i = 0; i < calls / rounds; i++) d.push(await once(direct, i));
+      const proxyCpu0 = cpuSeconds(proxyPid);
+      const serverCpu0 = cpuSeconds(server.child.pid!);
       for (let i = 0; i < calls / rounds; i++) p.push(await once(proxy, i));
+      proxyCpu = cpuTotal(proxyCpu, proxyCpu0, cpuSeconds(proxyPid));
+      serverCpu = cpuTotal(serverCpu, serverCpu0, cpuSeconds(server.child.pid!));
+      for (let i = 0; i < calls / rounds; i++) f.push(await once(relay, i));
       for (let i = 0; i < calls / rounds; i++) hp.push(await once(hosted, i));
       for (let i = 0; i < calls / rounds; i++) {
         const t0 = performance.now();
@@ -147,12 +209,14 @@ export async function benchMcp(calls: number): Promise<McpFigures> {
       }
     }
     http.close();
-    for (const xs of [h, d, p, hp, a, g, w]) xs.sort((x, y) => x - y);
+    for (const xs of [h, d, p, hp, a, g, w, f]) xs.sort((x, y) => x - y);
     const directP50ms = percentile(d, 50);
     const proxyP50ms = percentile(p, 50);
     const hostedP50ms = percentile(hp, 50);
     const gateP50ms = percentile(g, 50);
     const witnessP50ms = percentile(w, 50);
+    const relayFloorP50ms = percentile(f, 50);
+    const perCall = (cpu: number | null) => (cpu === null ? null : Math.round((cpu * 1e6) / calls));
     return {
       calls,
       directP50ms,
@@ -168,11 +232,16 @@ export async function benchMcp(calls: number): Promise<McpFigures> {
       witnessP50ms,
       // The agent's hop to the proxy costs about what the whole direct call does.
       unaccountedP50ms: Math.round((proxyP50ms - 2 * directP50ms - gateP50ms - witnessP50ms) * 1000) / 1000,
+      relayFloorP50ms,
+      relayFloorAddedP50ms: Math.round((relayFloorP50ms - directP50ms) * 1000) / 1000,
+      proxyCpuUs: perCall(proxyCpu),
+      serverCpuUs: perCall(serverCpu),
       errors,
       loadAverage: { before: loadBefore, after: loadavg()[0]! },
     };
   } finally {
     for (const c of clients) await c.close();
+    for (const stop of stops) stop();
     server.child.kill('SIGTERM');
     await waitForExit(server.child);
     rmSync(dataDir, { recursive: true, force: true });
