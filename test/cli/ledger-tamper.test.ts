@@ -202,6 +202,52 @@ describe('verify-ledger catches what a hash chain alone cannot', () => {
     expect(r.code, r.stdout + r.stderr).toBe(3);
   });
 
+  test('a body that is not JSON behind a rebuilt table whose generated columns have no index is reported, not a crash (exit 3)', async () => {
+    // SQLite computes the generated columns of every row written, so OpenExec's table cannot
+    // hold a body that is not JSON. A table whose generated columns were added after such a row
+    // (ALTER TABLE ADD COLUMN checks no existing row) can, and reading a generated column of
+    // that row is then an SQLite error, which used to end verify-ledger instead of being its verdict.
+    const dir = tampered('not-json-body', (db) => {
+      const generated = [
+        'time',
+        'prev_hash',
+        'reason',
+        'exec_id',
+        'proposal_id',
+        'approval_id',
+        'approver_key_id',
+        'request_hash',
+        'grant_id',
+      ];
+      db.exec(`
+        CREATE TABLE receipts_loose (seq INTEGER PRIMARY KEY, hash_bytes BLOB NOT NULL, signature_bytes BLOB NOT NULL,
+          event TEXT NOT NULL, action TEXT, body TEXT NOT NULL, hash TEXT GENERATED ALWAYS AS (lower(hex(hash_bytes))) VIRTUAL);
+        INSERT INTO receipts_loose SELECT seq, hash_bytes, signature_bytes, event, action, body FROM receipts;
+        DROP TABLE receipts;
+        ALTER TABLE receipts_loose RENAME TO receipts;
+        UPDATE receipts SET body = 'not json' WHERE seq = 3;
+        ${generated.map((c) => `ALTER TABLE receipts ADD COLUMN ${c} GENERATED ALWAYS AS (json_extract(body, '$.${c}')) VIRTUAL;`).join('\n')}
+      `);
+    });
+    const r = await cli(dir, 'verify-ledger', '--approver-key', approverFile);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toContain(
+      'ledger INVALID at receipt 3: body is not valid JSON, so none of its columns can be read: the receipts table was rebuilt around it (2 receipts before it hold)',
+    );
+    expect(r.stdout).toContain(
+      "side tables not checked: they are compared with columns read out of the receipts' bodies, and receipt 3's is not JSON",
+    );
+    expect(r.code, r.stdout + r.stderr).toBe(3);
+    // The console's check of the same file says the same (one thread, in-process).
+    const db = new Database(join(dir, 'openexec.db'), { readonly: true });
+    try {
+      const range = verifyChainRange(db, receiptVerifier(dir), 1, 100);
+      expect(range).toMatchObject({ valid: false, firstBadSeq: 3, checked: 2 });
+    } finally {
+      db.close();
+    }
+  });
+
   test('one approval made to authorise two executions is caught (exit 3)', async () => {
     const dir = tampered('duplicate', (db) =>
       db.exec(`UPDATE executions SET approval_id = (SELECT approval_id FROM executions WHERE rowid = 1) WHERE rowid = 2`),

@@ -47,6 +47,8 @@ export interface VerdictTail {
   withoutEvidence: number;
   approverSources: readonly string[];
   sideTables: readonly string[];
+  /** Why the side tables were not checked, when they could not be (SQLite only). */
+  sideTablesSkipped?: string | null;
   checkpoints: CheckpointVerdict | null;
   savedCount: number;
   head: ExpectedHead | null;
@@ -61,6 +63,7 @@ export function printVerdictTail(out: CliOutput, t: VerdictTail): void {
   }
   if (t.approverSources.length > 0) out.print(`approval evidence checked with: ${t.approverSources.join(', ')}`);
   for (const p of t.sideTables) out.print(`side tables INVALID: ${p}`);
+  if (t.sideTablesSkipped) out.print(`side tables ${t.sideTablesSkipped}`);
   if (t.checkpoints?.ok) {
     out.print(
       `checkpoints: the ledger extends all ${t.savedCount} saved (the largest covers ${t.checkpoints.agreesWith?.size ?? 0} receipts)`,
@@ -101,12 +104,23 @@ export async function verifyLedgerCommand(config: OpenExecConfig, options: Verif
   let checkpoints: CheckpointVerdict | null;
   let headProblem: string | null = null;
   let withoutEvidence: number;
+  let sideTablesSkipped: string | null = null;
   try {
     const lastSeq = read.size();
     const approverKeys = [...approvers.keys.values()].map((v) => v.publicKey);
     chain = await verifyChainParallel(dbPath, verifier.publicKey, lastSeq, { workers: options.workers, approverKeys });
-    withoutEvidence = read.approvalsWithoutEvidence();
-    sideTables = read.sideTableProblems();
+    try {
+      withoutEvidence = read.approvalsWithoutEvidence();
+      sideTables = read.sideTableProblems();
+    } catch (err) {
+      // They compare columns read out of every body: one SQLite cannot parse makes that an
+      // error, not a verdict (the walk above names that receipt, or an earlier one).
+      const notJson = read.firstBodyNotJson();
+      if (notJson === null) throw err;
+      sideTablesSkipped = `not checked: they are compared with columns read out of the receipts' bodies, and receipt ${notJson}'s is not JSON`;
+      withoutEvidence = 0;
+      sideTables = [];
+    }
     checkpoints = saved.length === 0 ? null : read.compareWithCheckpoints(saved);
     if (head) headProblem = headProblemOf(head, read.hashAt(head.seq));
   } catch (err) {
@@ -125,6 +139,7 @@ export async function verifyLedgerCommand(config: OpenExecConfig, options: Verif
       trustedKey: trusted,
       approverKeys: approvers.sources,
       sideTableProblems: sideTables,
+      sideTablesSkipped,
       checkpoints,
       expectedHead: head === null ? null : { ...head, ok: headProblem === null, problem: headProblem },
     });
@@ -139,6 +154,7 @@ export async function verifyLedgerCommand(config: OpenExecConfig, options: Verif
     withoutEvidence,
     approverSources: approvers.sources,
     sideTables,
+    sideTablesSkipped,
     checkpoints,
     savedCount: saved.length,
     head,

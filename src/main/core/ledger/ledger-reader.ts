@@ -12,7 +12,14 @@ import type {
 } from '../../../shared/console-dto.ts';
 import type { ReceiptCountQuery, ReceiptQuery } from '../../../shared/console-schemas.ts';
 import { countReceiptsThrough, receiptWithNeighbours, searchReceipts } from './receipt-search.ts';
-import { approvalsWithoutEvidence, verifyChain, verifyChainRange, verifyOneReceipt, verifyTail } from './verify-ledger.ts';
+import {
+  approvalsWithoutEvidence,
+  firstBodyNotJson,
+  verifyChain,
+  verifyChainRange,
+  verifyOneReceipt,
+  verifyTail,
+} from './verify-ledger.ts';
 import { sideTableProblems } from './verify-side-tables.ts';
 import { compareWithCheckpoints, type CheckpointVerdict, type SavedCheckpoint } from './checkpoint/compare-checkpoints.ts';
 import { lastBackup, type LastBackup } from './backup.ts';
@@ -138,6 +145,11 @@ export class LedgerReader {
   /** Executions and approvals held to the receipts that witness them; up to `limit` problems. */
   sideTableProblems(limit?: number): string[] {
     return sideTableProblems(this.db, limit);
+  }
+
+  /** The first receipt whose body is not JSON (a table rebuilt around it, verify-ledger.ts), or null. */
+  firstBodyNotJson(): number | null {
+    return firstBodyNotJson(this.db);
   }
 
   approvalsWithoutEvidence(): number {

@@ -175,18 +175,40 @@ export function verifyChainRange(
   const rows = db
     .prepare(`SELECT ${STORED_RECEIPT} FROM receipts WHERE seq >= ? ORDER BY seq LIMIT ?`)
     .iterate(fromSeq, limit) as IterableIterator<StoredRow>;
-  for (const stored of rows) {
-    const row = storedReceipt(stored);
-    const bad = (problem: string) => ({ seq: row.seq, problem });
-    if (row.seq !== expectedSeq) return result(bad(`sequence gap: expected ${expectedSeq}, found ${row.seq}`), null);
-    if (row.prev_hash !== prevHash) return result(bad("link broken: prev_hash is not the previous receipt's hash"), null);
-    const { problems } = receiptProblems(row, verifier, approvers);
-    if (problems.length > 0) return result(bad(problems.join('; ')), null);
-    checked++;
-    expectedSeq++;
-    prevHash = row.hash;
+  try {
+    for (const stored of rows) {
+      const row = storedReceipt(stored);
+      const bad = (problem: string) => ({ seq: row.seq, problem });
+      if (row.seq !== expectedSeq) return result(bad(`sequence gap: expected ${expectedSeq}, found ${row.seq}`), null);
+      if (row.prev_hash !== prevHash) return result(bad("link broken: prev_hash is not the previous receipt's hash"), null);
+      const { problems } = receiptProblems(row, verifier, approvers);
+      if (problems.length > 0) return result(bad(problems.join('; ')), null);
+      checked++;
+      expectedSeq++;
+      prevHash = row.hash;
+    }
+  } catch (err) {
+    const notJson = firstBodyNotJson(db, expectedSeq);
+    if (notJson === null) throw err;
+    return result({ seq: notJson, problem: BODY_NOT_JSON }, null);
   }
   return result(null, checked === limit && expectedSeq <= lastSeq ? expectedSeq : null);
+}
+
+/**
+ * Why a receipt whose body SQLite cannot parse stops the walk. OpenExec's table computes its
+ * columns from the body on every write, so it cannot hold one; a table rebuilt around such a
+ * row (columns added afterwards are not checked against existing rows) can, and reading any of
+ * those columns of that row is then an SQLite error rather than a value to compare.
+ */
+export const BODY_NOT_JSON = 'body is not valid JSON, so none of its columns can be read: the receipts table was rebuilt around it';
+
+/** The first receipt from `fromSeq` whose body is not JSON (reading seq and body only), or null. */
+export function firstBodyNotJson(db: SqliteDatabase, fromSeq = Number.MIN_SAFE_INTEGER): number | null {
+  return (
+    (db.prepare('SELECT seq FROM receipts WHERE seq >= ? AND NOT json_valid(body) ORDER BY seq LIMIT 1').pluck().get(fromSeq) as
+      number | undefined) ?? null
+  );
 }
 
 /** Walks the whole chain in order and reports the first receipt that does not hold. */
