@@ -12,6 +12,7 @@ import type { JsonObject } from '../../src/main/core/json/json-value.ts';
 import { createHash } from 'node:crypto';
 import { Ed25519Signer, Ed25519Verifier } from '../../src/main/core/crypto/ed25519.ts';
 import { verifyChain, verifyChainRange } from '../../src/main/core/ledger/verify-ledger.ts';
+import { GENERATED_BODY_FIELDS } from '../../src/main/core/ledger/receipts-layout.ts';
 
 /** The receipt key's verifier, from the key file beside the ledger. */
 const receiptVerifier = (dir: string) =>
@@ -202,23 +203,12 @@ describe('verify-ledger catches what a hash chain alone cannot', () => {
     expect(r.code, r.stdout + r.stderr).toBe(3);
   });
 
-  test('a body that is not JSON behind a rebuilt table whose generated columns have no index is reported, not a crash (exit 3)', async () => {
+  test('a body that is not JSON behind a table rebuilt around it is reported, not a crash (exit 3)', async () => {
     // SQLite computes the generated columns of every row written, so OpenExec's table cannot
     // hold a body that is not JSON. A table whose generated columns were added after such a row
     // (ALTER TABLE ADD COLUMN checks no existing row) can, and reading a generated column of
     // that row is then an SQLite error, which used to end verify-ledger instead of being its verdict.
     const dir = tampered('not-json-body', (db) => {
-      const generated = [
-        'time',
-        'prev_hash',
-        'reason',
-        'exec_id',
-        'proposal_id',
-        'approval_id',
-        'approver_key_id',
-        'request_hash',
-        'grant_id',
-      ];
       db.exec(`
         CREATE TABLE receipts_loose (seq INTEGER PRIMARY KEY, hash_bytes BLOB NOT NULL, signature_bytes BLOB NOT NULL,
           event TEXT NOT NULL, action TEXT, body TEXT NOT NULL, hash TEXT GENERATED ALWAYS AS (lower(hex(hash_bytes))) VIRTUAL);
@@ -226,7 +216,7 @@ describe('verify-ledger catches what a hash chain alone cannot', () => {
         DROP TABLE receipts;
         ALTER TABLE receipts_loose RENAME TO receipts;
         UPDATE receipts SET body = 'not json' WHERE seq = 3;
-        ${generated.map((c) => `ALTER TABLE receipts ADD COLUMN ${c} GENERATED ALWAYS AS (json_extract(body, '$.${c}')) VIRTUAL;`).join('\n')}
+        ${GENERATED_BODY_FIELDS.map((c) => `ALTER TABLE receipts ADD COLUMN ${c} GENERATED ALWAYS AS (json_extract(body, '$.${c}')) VIRTUAL;`).join('\n')}
       `);
     });
     const r = await cli(dir, 'verify-ledger', '--approver-key', approverFile);
