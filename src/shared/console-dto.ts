@@ -87,6 +87,8 @@ export interface ActionInfoDto {
   /** MCP-style hints the manifest gives, if any. */
   annotations: { readOnlyHint?: boolean; destructiveHint?: boolean } | null;
   definitionHash: ActionPreview['definitionHash'];
+  /** How many distinct operator keys must approve a proposal before it runs (manifest `approval.quorum`); null: one. */
+  quorum: number | null;
 }
 
 /** The manifest of declared actions in force (OPENEXEC_ACTIONS). */

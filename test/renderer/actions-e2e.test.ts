@@ -40,6 +40,7 @@ describe.skipIf(skip)('declared actions in the console', () => {
             path: '{file}',
             content: '{text}',
             payload_schema: stringSchema('file', 'text'),
+            approval: { quorum: 2 },
           },
         },
       }),
@@ -64,6 +65,9 @@ describe.skipIf(skip)('declared actions in the console', () => {
     await expect(greet.getByTestId('action-does').innerText()).resolves.toContain('program /usr/bin/printf');
     const note = page.locator('[data-testid="allow-entry"][data-action="note"]');
     await expect(note.getByTestId('action-does').innerText()).resolves.toContain(`root ${notes}`);
+    // A quorum is said before any proposal asks for one; an action one approval runs says nothing.
+    await expect(note.getByTestId('action-quorum').innerText()).resolves.toBe('needs 2 operators');
+    expect(await greet.getByTestId('action-quorum').count()).toBe(0);
     await expect(page.locator('[data-testid="allow-entry"][data-action="echo"]').getByTestId('action-kind').innerText()).resolves.toBe(
       'built-in',
     );

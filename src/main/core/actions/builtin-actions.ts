@@ -43,6 +43,7 @@ function builtin(description: string, does: string): ActionInfoDto {
     payloadSchema: null,
     annotations: { readOnlyHint: true },
     definitionHash: null,
+    quorum: null,
   };
 }
 

@@ -28,6 +28,15 @@ function ActionInfo({ info }: { info: ActionInfoDto }) {
             {h}
           </span>
         ))}
+        {info.quorum !== null ? (
+          <span
+            className="tag tag-config"
+            data-testid="action-quorum"
+            title="Each proposal needs this many distinct operator keys to approve it"
+          >
+            needs {info.quorum} operators
+          </span>
+        ) : null}
         <span className="muted">{info.description}</span>
       </p>
       <CodeBlock text={info.does.join('\n')} label="What it does" testId="action-does" />
@@ -67,8 +76,8 @@ export function ActionsView() {
         data={list}
         status={status}
         error={error}
-        loadingLabel="Loading the allow-list…"
-        errorTitle="Could not load the allow-list"
+        loadingLabel="Loading the actions…"
+        errorTitle="Could not load the actions"
         onRetry={() => void load()}
       >
         {(list) => (

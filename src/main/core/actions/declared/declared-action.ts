@@ -224,6 +224,7 @@ export function buildDeclaredAction(name: string, declared: unknown, entry: Acti
     payloadSchema: JSON.stringify(entry.payload_schema, null, 2),
     annotations: entry.annotations ?? null,
     definitionHash: hash,
+    quorum: entry.approval && entry.approval.quorum > 1 ? entry.approval.quorum : null,
   };
   return {
     kind: 'effects',
