@@ -65,6 +65,19 @@ describe.skipIf(skip)('navigating a 20,000-receipt ledger (Chromium, real core)'
     await session?.close();
   });
 
+  test('at 1,280 px the search with its five filters, and the eleven event chips, each take one line', async () => {
+    // The distinct bottoms of what the selector finds: one line is one bottom (the fields'
+    // labels sit above them, and the row aligns their bottoms).
+    const bottoms = (selector: string) =>
+      page.locator(selector).evaluateAll((els) => [...new Set(els.map((el) => Math.round(el.getBoundingClientRect().bottom)))]);
+    expect(page.viewportSize()!.width).toBe(1280);
+    expect(await page.locator('.filters-row:first-child input').count()).toBe(6);
+    expect(await bottoms('.filters-row:first-child input')).toHaveLength(1);
+    expect(await page.locator('fieldset.chips .chip').count()).toBe(11);
+    expect(await bottoms('fieldset.chips .chip')).toHaveLength(1);
+    await expect(page.getByLabel('Search', { exact: true }).getAttribute('data-testid')).resolves.toBe('ledger-search');
+  });
+
   test('the header gives the exact count, or says "at least" when a filtered count is capped', async () => {
     await expect(count()).resolves.toBe(`${newest.toLocaleString('en-US')} receipts, newest first`);
     const denied = db().prepare("SELECT count(*) FROM receipts WHERE event = 'denied'").pluck().get() as number;

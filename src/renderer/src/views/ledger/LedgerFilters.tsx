@@ -61,20 +61,20 @@ export function LedgerFilters() {
       }}
     >
       <div className="filters-row">
-        <label className="sr-only" htmlFor="ledger-text">
-          Full-text search
+        <label className="filter-field search-field" htmlFor="ledger-text">
+          Search
+          <input
+            id="ledger-text"
+            type="search"
+            className="search-input"
+            placeholder="Words, an id or a hash…"
+            aria-describedby="ledger-search-hint"
+            value={filters.text}
+            maxLength={500}
+            onChange={(e) => edit({ text: e.target.value }, TEXT_DEBOUNCE_MS)}
+            data-testid="ledger-search"
+          />
         </label>
-        <input
-          id="ledger-text"
-          type="search"
-          className="search-input"
-          placeholder="Search text, or paste an id or a hash…"
-          aria-describedby="ledger-search-hint"
-          value={filters.text}
-          maxLength={500}
-          onChange={(e) => edit({ text: e.target.value }, TEXT_DEBOUNCE_MS)}
-          data-testid="ledger-search"
-        />
         <FilterField
           label="Action"
           value={filters.action}

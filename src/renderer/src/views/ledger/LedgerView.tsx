@@ -158,7 +158,7 @@ export function LedgerView() {
         ) : null}
         <button
           type="button"
-          className="btn btn-small"
+          className="btn"
           aria-expanded={byAgent}
           onClick={() => setByAgent((shown) => !shown)}
           data-testid="ledger-by-agent"
