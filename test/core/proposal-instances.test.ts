@@ -25,7 +25,7 @@ import type { ProposalCore } from '../../src/main/core/proposals/proposal-core.t
 import { ProposalService } from '../../src/main/core/proposals/proposal-service.ts';
 import type { ProposalDto } from '../../src/shared/console-dto.ts';
 import { TestApprover } from '../support/clawshield.ts';
-import { engineSetups, retireWhenGone, useEngines, type EngineDatabase, type EngineInstance } from '../support/engine-instances.ts';
+import { engineSetups, useEngines, type EngineDatabase, type EngineInstance } from '../support/engine-instances.ts';
 import { retiredReason } from '../../src/main/core/engine/close-orphans.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { tempDir } from '../support/harness.ts';
@@ -305,12 +305,13 @@ describe.each(engineSetups('proposal_instances_pg').filter((s) => s.keyPerInstan
     }
   });
 
-  it("a proposal whose execution a retired instance left running is settled as failed when B's operator closes it", async () => {
+  it("a proposal whose execution a retired instance left running is settled as failed when B's operator closes it, live at B and at C", async () => {
     if (!setup.keyPerInstance) return;
     const db = await fresh();
-    const [keyA, keyB] = [Ed25519Signer.generate(), Ed25519Signer.generate()];
+    const [keyA, keyB, keyC] = [Ed25519Signer.generate(), Ed25519Signer.generate(), Ed25519Signer.generate()];
+    const keys = [keyA, keyB, keyC];
     // A's handler never returns: A goes away while the execution its approval claimed runs.
-    const a = await openConsole(db, { pay: () => new Promise(() => undefined) }, keyA, [keyA, keyB]);
+    const a = await openConsole(db, { pay: () => new Promise(() => undefined) }, keyA, keys);
     const p = (await a.proposals.propose({ action: 'pay', payload: payload('{"amount":3}'), nonce: 'retired-1' })).proposal;
     void a.proposals.approve(p.id);
     for (let i = 0; i < 400 && (await a.at.executions.findByNonce('retired-1'))?.status !== 'started'; i++) await sleep(5);
@@ -318,20 +319,35 @@ describe.each(engineSetups('proposal_instances_pg').filter((s) => s.keyPerInstan
     a.at.engine.close();
     await a.at.ledger.close();
 
-    const b = await openConsole(db, actions().actions, keyB, [keyA, keyB]);
+    const b = await openConsole(db, actions().actions, keyB, keys);
+    const c = await openConsole(db, actions().actions, keyC, keys);
     try {
       // B's start settles nothing: the execution is still `started`, the proposal pending.
       expect(await b.proposals.get(p.id)).toMatchObject({ status: 'pending', exec_id: expect.any(String) });
-      const retired = await retireWhenGone(b.at, a.at.key.keyId);
-      expect(retired.closed.map((c) => c.nonce)).toEqual(['retired-1']);
-      expect(await b.proposals.settleEnded()).toBe(1);
-      expect(await b.proposals.get(p.id)).toMatchObject({
-        status: 'failed',
-        reason: retiredReason(a.at.key.keyId),
-        receipt_seq: retired.closed[0]!.receiptSeq,
-      });
+      let retired: Awaited<ReturnType<typeof b.proposals.closeOrphans>> | undefined;
+      // Refused as connected until A's session has left the server (retireWhenGone).
+      for (let i = 0; retired === undefined; i++) {
+        try {
+          retired = await b.proposals.closeOrphans(a.at.key.keyId);
+        } catch (err) {
+          if (!(err instanceof Refusal && err.code === 'conflict') || i >= 100) throw err;
+          await sleep(20);
+        }
+      }
+      expect(retired.orphans.closed.map((o) => o.nonce)).toEqual(['retired-1']);
+      expect(retired.settled).toBe(1);
+      const stored = { status: 'failed', reason: retiredReason(a.at.key.keyId), receipt_seq: retired.orphans.closed[0]!.receiptSeq };
+      expect(await b.proposals.get(p.id)).toMatchObject(stored);
+      // The closing receipt names the proposal: B publishes it at once, C on hearing the receipt.
+      const closing = (await b.core.ledgerStore.search({ id: retired.orphans.closed[0]!.execId, events: ['failed'], limit: 1 })).items[0]!;
+      expect(closing.proposalId).toBe(p.id);
+      for (const x of [b, c]) {
+        expect(await x.heard.next(p.id, 'failed')).toMatchObject({ status: 'failed', reason: stored.reason });
+        expect(x.heard.of(p.id)).toEqual(['failed']);
+      }
     } finally {
       b.proposals.stop();
+      c.proposals.stop();
     }
   });
 

@@ -118,12 +118,11 @@ export class ConsoleService implements ConsoleApi {
     return guarded(() => this.info.hardeningReport());
   }
 
-  /** Then the proposals those executions had claimed are settled, as a restart settles them. */
+  /** A retired instance's executions closed, with the proposals they had claimed (ProposalService.closeOrphans). */
   closeOrphans(input: CloseOrphansInput) {
     return guarded(async (): Promise<ClosedOrphansDto> => {
-      const { configSeq, closed } = await this.core.engine.closeInterruptedOf(input.reservedBy);
-      const proposalsSettled = closed.length === 0 ? 0 : await this.proposals.settleEnded();
-      return { reservedBy: input.reservedBy, configSeq, closed, proposalsSettled };
+      const { orphans, settled } = await this.proposals.closeOrphans(input.reservedBy);
+      return { reservedBy: input.reservedBy, configSeq: orphans.configSeq, closed: orphans.closed, proposalsSettled: settled };
     });
   }
 

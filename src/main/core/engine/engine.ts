@@ -13,7 +13,7 @@ import { isPinnedTool } from '../actions/client-executed.ts';
 import { SignaturePool } from '../crypto/signature-pool.ts';
 import { executionId } from './execution-id.ts';
 import { Authorisation } from './authorisation.ts';
-import { closeOrphansOf, type ClosedOrphans } from './close-orphans.ts';
+import { closeOrphansOf, type ClosedOrphans, type OrphanProposals } from './close-orphans.ts';
 import {
   closeInterrupted,
   endedElsewhere,
@@ -94,10 +94,11 @@ export class Engine {
   /**
    * Closes, each with a receipt this instance signs, the executions another instance (receipt
    * key `keyId`) left `started` when it went away for good, under the operator's `config`
-   * receipt that says so (close-orphans.ts). PostgreSQL only; the instance must be gone.
+   * receipt that says so (close-orphans.ts), and with them, in the same write, the proposals
+   * that claimed them (`proposals`). PostgreSQL only; the instance must be gone.
    */
-  closeInterruptedOf(keyId: string): Promise<ClosedOrphans> {
-    return this.ledger.witness((tx) => closeOrphansOf(this.writes(tx), keyId));
+  closeInterruptedOf(keyId: string, proposals: OrphanProposals | null = null): Promise<ClosedOrphans> {
+    return this.ledger.witness((tx) => closeOrphansOf(this.writes(tx), keyId, proposals));
   }
 
   /** Stops the signature threads; executions after this verify on the calling thread. */

@@ -99,14 +99,19 @@ export async function finish(w: Writes, attempt: Attempt, reserved: Reserved, en
   return outcome;
 }
 
-/** The receipt that closes a `started` execution whose handler outcome was never recorded. */
-export function interruptedDraft(row: ExecutionRow, reason: string): ReceiptDraft {
+/**
+ * The receipt that closes a `started` execution whose handler outcome was never recorded,
+ * naming the proposal whose approval claimed it when the caller knows it (other instances on
+ * the ledger then publish that proposal's ending, proposal-follower.ts).
+ */
+export function interruptedDraft(row: ExecutionRow, reason: string, proposalId: string | null = null): ReceiptDraft {
   return {
     event: 'failed',
     action: row.action,
     nonce: row.nonce,
     request_hash: row.request_hash,
     exec_id: row.id,
+    ...(proposalId === null ? {} : { proposal_id: proposalId }),
     approval_id: row.approval_id,
     action_def_hash: row.action_def_hash,
     grant_id: row.grant_id,
@@ -123,8 +128,13 @@ export function interruptedEnding(reason: string, seq: number): Ending {
 }
 
 /** Ends a `started` execution whose handler outcome was never recorded, with a receipt. */
-export async function closeInterrupted(w: Writes, row: ExecutionRow, reason = INTERRUPTED): Promise<ExecuteOutcome> {
-  const receipt = await w.tx.append(interruptedDraft(row, reason));
+export async function closeInterrupted(
+  w: Writes,
+  row: ExecutionRow,
+  reason = INTERRUPTED,
+  proposalId: string | null = null,
+): Promise<ExecuteOutcome> {
+  const receipt = await w.tx.append(interruptedDraft(row, reason, proposalId));
   await w.records.end(row.id, interruptedEnding(reason, receipt.seq));
   return { kind: 'refused', status: refusalStatus('handler_failed'), code: 'handler_failed', detail: reason, receiptSeq: receipt.seq };
 }

@@ -24,6 +24,6 @@ export interface ProposalCore {
   readonly toolPins: Pick<ToolPins, 'hashWithin'>;
   readonly operators: Pick<OperatorRegistry, 'get'>;
   readonly grants: Pick<GrantAuthority, 'covers'>;
-  readonly engine: Pick<Engine, 'execute'>;
+  readonly engine: Pick<Engine, 'execute' | 'closeInterruptedOf'>;
   readonly clock: Clock;
 }

@@ -4,6 +4,7 @@ import type { ExecuteOutcome } from '../engine/engine.ts';
 import type { ProposalCore } from './proposal-core.ts';
 import type { ProposalDecision, ProposalRow } from './proposal-store.ts';
 import type { ProposalRecords } from '../store/proposal-records.ts';
+import type { LedgerTransaction } from '../store/ledger-store.ts';
 
 export const MAX_TTL_SECONDS = 7 * 24 * 3600;
 /** An extension never sets the expiry further ahead of now than this. */
@@ -55,27 +56,46 @@ export function extendedExpiry(row: ProposalRow, seconds: number, now: number): 
 export function settleEndedExecutions(
   core: Pick<ProposalCore, 'ledgerStore' | 'executionRecords'>,
   records: ProposalRecords,
-): Promise<number> {
-  return core.ledgerStore.witness(async (tx) => {
-    const proposals = records.within(tx);
-    const executions = core.executionRecords.within(tx);
-    let settled = 0;
-    for (const p of await proposals.listClaimedPending()) {
-      const e = p.exec_id === null ? undefined : await executions.get(p.exec_id);
-      if (!e || e.status === 'started' || e.receipt_seq === null) continue;
-      const time = await executions.endedAt(e.id);
-      if (time === null) continue;
-      const decision: ProposalDecision = {
-        status: e.status === 'executed' ? 'executed' : 'failed',
-        decidedAt: time,
-        reason: e.error,
-        result: e.result,
-        execId: e.id,
-        approvalId: p.approval_id,
-        receiptSeq: e.receipt_seq,
-      };
-      if (await proposals.decide(p.id, decision)) settled++;
-    }
-    return settled;
-  });
+): Promise<ProposalRow[]> {
+  return core.ledgerStore.witness((tx) => settleEndedWithin(core, records, tx));
+}
+
+/** The settling of settleEndedExecutions inside the caller's witnessed write; the proposals it closed. */
+export async function settleEndedWithin(
+  core: Pick<ProposalCore, 'executionRecords'>,
+  records: ProposalRecords,
+  tx: LedgerTransaction,
+): Promise<ProposalRow[]> {
+  const proposals = records.within(tx);
+  const executions = core.executionRecords.within(tx);
+  const settled: string[] = [];
+  for (const p of await proposals.listClaimedPending()) {
+    const e = p.exec_id === null ? undefined : await executions.get(p.exec_id);
+    if (!e || e.status === 'started' || e.receipt_seq === null) continue;
+    const time = await executions.endedAt(e.id);
+    if (time === null) continue;
+    const decision: ProposalDecision = {
+      status: e.status === 'executed' ? 'executed' : 'failed',
+      decidedAt: time,
+      reason: e.error,
+      result: e.result,
+      execId: e.id,
+      approvalId: p.approval_id,
+      receiptSeq: e.receipt_seq,
+    };
+    if (await proposals.decide(p.id, decision)) settled.push(p.id);
+  }
+  const rows: ProposalRow[] = [];
+  for (const id of settled) {
+    const row = await proposals.get(id);
+    if (row !== undefined) rows.push(row);
+  }
+  return rows;
+}
+
+/** The pending proposals whose approval claimed an execution, by that execution's id. */
+export async function claimsWithin(records: ProposalRecords, tx: LedgerTransaction): Promise<ReadonlyMap<string, string>> {
+  const claimed = new Map<string, string>();
+  for (const p of await records.within(tx).listClaimedPending()) if (p.exec_id !== null) claimed.set(p.exec_id, p.id);
+  return claimed;
 }

@@ -13,7 +13,8 @@ import { closedReceipt, extendedReceipt } from './proposal-receipts.ts';
 import { ProposalApproval } from './proposal-approval.ts';
 import { StaleDecision, witnessDecision } from './stale-decision.ts';
 import { admitProposal } from './proposal-intake.ts';
-import { extendedExpiry, settleEndedExecutions } from './proposal-decisions.ts';
+import { claimsWithin, extendedExpiry, settleEndedExecutions, settleEndedWithin } from './proposal-decisions.ts';
+import type { ClosedOrphans } from '../engine/close-orphans.ts';
 import type { ProposalDto } from '../../../shared/console-dto.ts';
 
 export interface ProposeInput {
@@ -79,10 +80,30 @@ export class ProposalService {
 
   /**
    * Pending proposals whose claimed execution has ended without them (closed as interrupted)
-   * are closed as it ended: what start() does, for an operator who closed a retired instance's executions.
+   * are closed as it ended, and published: what start() does. How many.
    */
-  settleEnded(): Promise<number> {
-    return settleEndedExecutions(this.core, this.records);
+  async settleEnded(): Promise<number> {
+    const settled = await settleEndedExecutions(this.core, this.records);
+    for (const row of settled) await this.publisher.changed(row);
+    return settled.length;
+  }
+
+  /**
+   * The executions a retired instance (receipt key `keyId`) left running, closed as
+   * interrupted (Engine.closeInterruptedOf), and in the same write the proposals whose
+   * approvals claimed them, each closing receipt naming its proposal; then those proposals are
+   * published here, and other instances on the ledger publish them on hearing the receipts.
+   */
+  async closeOrphans(keyId: string): Promise<{ orphans: ClosedOrphans; settled: number }> {
+    let settled: ProposalRow[] = [];
+    const orphans = await this.core.engine.closeInterruptedOf(keyId, {
+      claimed: (tx) => claimsWithin(this.records, tx),
+      settle: async (tx) => {
+        settled = await settleEndedWithin(this.core, this.records, tx);
+      },
+    });
+    for (const row of settled) await this.publisher.changed(row);
+    return { orphans, settled: settled.length };
   }
 
   stop(): void {
