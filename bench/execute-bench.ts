@@ -54,6 +54,11 @@ export interface Ceiling {
    * come down to this.
    */
   serverUsAtTarget: number;
+  /**
+   * The same bound for a server that also enforces single use in its database (the floor's
+   * `singleUseUs` added): what any server keeping that guarantee could give at best here.
+   */
+  withSingleUse: { leastUs: number; perSecond: number; ofFloor: number };
 }
 
 /** Issue 14's goal: executions/s at concurrency 16 at least this fraction of the floor's. */
@@ -63,12 +68,16 @@ export function ceilingOf(floor: MachineFloor, loadGeneratorUs: number, bareServ
   const cores = availableParallelism();
   const leastUs = Math.round(loadGeneratorUs + floor.perExecutionUs + bareServerUs);
   const perSecond = Math.round((cores * 1e6) / leastUs);
+  const ofFloor = (rate: number) => Math.round((rate / floor.perSecond) * 100) / 100;
+  const singleUseLeastUs = Math.round(leastUs + floor.singleUseUs);
+  const singleUsePerSecond = Math.round((cores * 1e6) / singleUseLeastUs);
   return {
     cores,
     leastUs,
     perSecond,
-    ofFloor: Math.round((perSecond / floor.perSecond) * 100) / 100,
+    ofFloor: ofFloor(perSecond),
     serverUsAtTarget: Math.round((cores * 1e6) / (TARGET_OF_FLOOR * floor.perSecond) - loadGeneratorUs),
+    withSingleUse: { leastUs: singleUseLeastUs, perSecond: singleUsePerSecond, ofFloor: ofFloor(singleUsePerSecond) },
   };
 }
 
