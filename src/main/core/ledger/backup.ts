@@ -91,7 +91,12 @@ export async function backupLedger(db: SqliteDatabase, ledger: Ledger, verifier:
   if (!existsSync(dir)) throw new Refusal('not_found', `Backup directory ${dir} does not exist`);
   // Said before the copy is taken; writeExclusive decides, whatever appears there meanwhile.
   if (lexists(path)) throw new Refusal('conflict', `${path} already exists; a backup never overwrites a file`);
-  const work = mkdtempSync(join(dirname(db.name), 'backup-'));
+  let work: string;
+  try {
+    work = mkdtempSync(join(dirname(db.name), 'backup-'));
+  } catch (err) {
+    throw new Refusal('internal', `Cannot prepare the copy in the data directory: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
   try {
     const copy = join(work, 'openexec.db');
     let head: { seq: number; hash: string };
@@ -124,15 +129,16 @@ export async function backupLedger(db: SqliteDatabase, ledger: Ledger, verifier:
  * descriptor that created it, synced; its SHA-256 and size. A copy cut short is removed.
  */
 function writeExclusive(from: string, path: string): { sha256: string; bytes: number } {
+  const input = openSync(from, 'r');
   let out: number;
   try {
     out = openSync(path, 'wx', 0o600);
   } catch (err) {
+    closeSync(input);
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EEXIST') throw new Refusal('conflict', `${path} already exists; a backup never overwrites a file`);
     throw new Refusal('bad_request', `Cannot create ${path}: ${code ?? String(err)}`);
   }
-  const input = openSync(from, 'r');
   const hash = createHash('sha256');
   const chunk = Buffer.allocUnsafe(1 << 20);
   let bytes = 0;
