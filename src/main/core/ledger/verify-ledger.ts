@@ -188,8 +188,9 @@ export function verifyChainRange(
       prevHash = row.hash;
     }
   } catch (err) {
+    // Only a body in this range explains an error in it.
     const notJson = firstBodyNotJson(db, expectedSeq);
-    if (notJson === null) throw err;
+    if (notJson === null || notJson >= fromSeq + limit) throw err;
     return result({ seq: notJson, problem: BODY_NOT_JSON }, null);
   }
   return result(null, checked === limit && expectedSeq <= lastSeq ? expectedSeq : null);
