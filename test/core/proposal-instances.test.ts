@@ -23,6 +23,7 @@ import { parseJson } from '../../src/main/core/json/parse.ts';
 import { recordClientReport } from '../../src/main/core/proposals/client-report.ts';
 import type { ProposalCore } from '../../src/main/core/proposals/proposal-core.ts';
 import { ProposalService } from '../../src/main/core/proposals/proposal-service.ts';
+import { ProposalFollower } from '../../src/main/core/proposals/proposal-follower.ts';
 import type { ProposalDto } from '../../src/shared/console-dto.ts';
 import { TestApprover } from '../support/clawshield.ts';
 import { engineSetups, useEngines, type EngineDatabase, type EngineInstance } from '../support/engine-instances.ts';
@@ -133,8 +134,12 @@ describe.each(engineSetups('proposal_instances'))('proposals on $name', (setup) 
       // A last change, heard everywhere after the two before it (receipts arrive in seq order).
       const q = (await a.proposals.propose({ action: 'pay', payload: payload('{"amount":2}'), nonce: 'once-2' })).proposal;
       for (const c of [a, ...others]) await c.heard.next(q.id, 'pending');
-      for (const c of [a, ...others]) {
-        expect(c.heard.of(p.id)).toEqual(['pending', 'denied']);
+      expect(a.heard.of(p.id)).toEqual(['pending', 'denied']);
+      expect(a.heard.of(q.id)).toEqual(['pending']);
+      for (const c of others) {
+        // Another instance reads each proposal when its receipt arrives: a read that starts
+        // after the denial committed finds it denied, and the denial is then published once.
+        expect([['pending', 'denied'], ['denied']]).toContainEqual(c.heard.of(p.id));
         expect(c.heard.of(q.id)).toEqual(['pending']);
       }
     } finally {
@@ -202,6 +207,41 @@ describe.each(engineSetups('proposal_instances_pg').filter((s) => s.keyPerInstan
     const b = await openConsole(db, acts, keyB, [keyA, keyB], follow);
     return { a, b, stop: () => [a, b].forEach((c) => c.proposals.stop()) };
   }
+
+  it('a decision B reads before its own receipt arrives is published once, not again for that receipt', async () => {
+    const db = await fresh();
+    const { a, b, stop } = await two(db, actions().actions);
+    // B's follower, its reads held until both of A's receipts have reached B: the read for the
+    // `proposed` receipt then finds the proposal already denied.
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const published: string[] = [];
+    const follower = new ProposalFollower(b.at.ledger, {
+      read: async (id) => {
+        await held;
+        return b.at.records.proposals.get(id);
+      },
+      publish: async (row) => void published.push(row.status),
+    });
+    let sawDenial: () => void = () => undefined;
+    const denialHeard = new Promise<void>((resolve) => (sawDenial = resolve));
+    const unsubscribe = b.at.ledger.subscribe((receipts) => receipts.some((r) => r.event === 'denied') && sawDenial());
+    try {
+      const { proposal } = await a.proposals.propose({ action: 'pay', payload: payload('{"amount":4}'), nonce: 'late-read-1' });
+      await a.proposals.deny(proposal.id, 'no');
+      await denialHeard;
+      release();
+      // A later proposal, heard after both: by then every read for the first has run.
+      const { proposal: later } = await a.proposals.propose({ action: 'pay', payload: payload('{"amount":5}'), nonce: 'late-read-2' });
+      await b.heard.next(later.id, 'pending');
+      for (let i = 0; i < 200 && published.length < 2; i++) await sleep(5);
+      expect(published).toEqual(['denied', 'pending']);
+    } finally {
+      unsubscribe();
+      follower.close();
+      stop();
+    }
+  });
 
   it("a proposal made at A is pending at B and on B's event stream, as stored", async () => {
     const db = await fresh();

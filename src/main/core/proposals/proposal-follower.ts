@@ -8,6 +8,8 @@ const RETRY_MS = 250;
 const RETRY_MAX_MS = 5000;
 /** How many of the latest publications are remembered (publishedHere). */
 const RECENT = 256;
+/** How many of the latest decisions published are remembered (finalPublished). */
+const DECIDED = 1024;
 
 export interface ProposalFollowerOptions {
   /** The proposal as stored now. */
@@ -41,6 +43,8 @@ export class ProposalFollower {
   /** Publications so far, and the latest few proposals published (by that count), for publishedHere. */
   private published = 0;
   private readonly recent = new Map<string, number>();
+  /** The latest decisions this follower published (finalPublished). */
+  private readonly decided = new Set<string>();
 
   constructor(
     store: Pick<LedgerStore, 'subscribe' | 'keyId'>,
@@ -105,7 +109,8 @@ export class ProposalFollower {
       try {
         const row = await this.options.read(id);
         if (reading.superseded) this.queue(id, 'always');
-        else if (row !== undefined && !this.closed && (need === 'always' || row.status !== 'pending')) await this.publish(row);
+        else if (row !== undefined && !this.closed && (need === 'always' || row.status !== 'pending') && !this.finalPublished(row))
+          await this.publish(row);
         this.retry.succeeded();
       } catch (err) {
         // Not lost: read again after a pause, before anything named since.
@@ -120,12 +125,27 @@ export class ProposalFollower {
     }
   }
 
+  /**
+   * Whether this follower has already published the decision `row` holds. A decision is final,
+   * and a read that starts after it committed finds it even for an earlier receipt (the
+   * proposal's `proposed` one, say): the receipt of the decision, heard next, must not publish
+   * it a second time.
+   */
+  private finalPublished(row: ProposalRow): boolean {
+    return row.status !== 'pending' && this.decided.has(row.id);
+  }
+
   private async publish(row: ProposalRow): Promise<void> {
     await this.options.publish(row);
     this.recent.delete(row.id);
     this.recent.set(row.id, ++this.published);
     // Only a publication racing one of this instance's own matters, so a few suffice.
     if (this.recent.size > RECENT) this.recent.delete(this.recent.keys().next().value as string);
+    if (row.status !== 'pending') {
+      this.decided.add(row.id);
+      // Its later receipts come within moments of it, so the latest few decisions suffice.
+      if (this.decided.size > DECIDED) this.decided.delete(this.decided.values().next().value as string);
+    }
   }
 
   private failed(err: unknown): void {
