@@ -11,7 +11,7 @@ import { parseJson } from '../../src/main/core/json/parse.ts';
 import type { JsonObject } from '../../src/main/core/json/json-value.ts';
 import { createHash } from 'node:crypto';
 import { Ed25519Signer, Ed25519Verifier } from '../../src/main/core/crypto/ed25519.ts';
-import { verifyChain, verifyChainRange } from '../../src/main/core/ledger/verify-ledger.ts';
+import { BODY_NOT_JSON, verifyChain, verifyChainRange, verifyOneReceipt } from '../../src/main/core/ledger/verify-ledger.ts';
 import { GENERATED_BODY_FIELDS } from '../../src/main/core/ledger/receipts-layout.ts';
 
 /** The receipt key's verifier, from the key file beside the ledger. */
@@ -233,6 +233,10 @@ describe('verify-ledger catches what a hash chain alone cannot', () => {
     try {
       const range = verifyChainRange(db, receiptVerifier(dir), 1, 100);
       expect(range).toMatchObject({ valid: false, firstBadSeq: 3, checked: 2 });
+      // And its Verify of that one receipt: a verdict, where it used to be an internal error.
+      expect(verifyOneReceipt(db, receiptVerifier(dir), 3)).toMatchObject({ seq: 3, valid: false, problems: [BODY_NOT_JSON] });
+      expect(verifyOneReceipt(db, receiptVerifier(dir), 2)).toMatchObject({ seq: 2, valid: true });
+      expect(verifyOneReceipt(db, receiptVerifier(dir), 4)).toMatchObject({ seq: 4, linkValid: false, valid: false });
     } finally {
       db.close();
     }

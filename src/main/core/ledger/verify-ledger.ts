@@ -236,13 +236,29 @@ export function verifyOneReceipt(
     const stored = select.get(s) as StoredRow | undefined;
     return stored ? storedReceipt(stored) : undefined;
   };
-  const row = read(seq);
+  let row: StoredReceipt | undefined;
+  try {
+    row = read(seq);
+  } catch (err) {
+    // Its columns are read out of its body; one SQLite cannot parse is this receipt's verdict.
+    if (firstBodyNotJson(db, seq) !== seq) throw err;
+    const bad = { hashValid: false, signatureValid: false, linkValid: false, inLedger: true, valid: false };
+    return { seq, ...bad, problems: [BODY_NOT_JSON] };
+  }
   if (!row) return null;
   const { hash, signature, problems } = receiptProblems(row, verifier, approvers);
-  const prev = seq > 1 ? read(seq - 1) : undefined;
+  let prev: StoredReceipt | undefined;
+  let prevUnreadable = false;
+  try {
+    prev = seq > 1 ? read(seq - 1) : undefined;
+  } catch (err) {
+    if (firstBodyNotJson(db, seq - 1) !== seq - 1) throw err;
+    prevUnreadable = true;
+  }
   const expectedPrev = seq === 1 ? GENESIS_PREV_HASH : prev?.hash;
   const linkValid = expectedPrev !== undefined && row.prev_hash === expectedPrev;
-  if (!linkValid) problems.push("link broken: prev_hash is not the previous receipt's hash");
+  if (prevUnreadable) problems.push(`link not checked: receipt ${seq - 1}'s ${BODY_NOT_JSON}`);
+  else if (!linkValid) problems.push("link broken: prev_hash is not the previous receipt's hash");
   return {
     seq,
     hashValid: hash,
