@@ -9,7 +9,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { REPO_ROOT, startServer, tempDir, type RunningServer } from '../support/harness.ts';
+import { REPO_ROOT, startServer, tempDir, type RunningServer, agentToken } from '../support/harness.ts';
 import { rawDb } from '../support/raw-db.ts';
 import { pendingId } from '../support/pending.ts';
 import { CLI_BIN, hookCli } from '../support/cli.ts';
@@ -42,9 +42,7 @@ describe('agent commands against an HTTPS OpenExec', () => {
       OPENEXEC_MCP_READ_ONLY_DIRECT: 'everything',
     });
     expect(s.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
-    const added = await s.app.console.addAgent({ name: 'tls-agent' });
-    if (!added.ok) throw new Error(added.error.message);
-    token = added.value.token;
+    token = await agentToken(s, 'tls-agent');
     for (const action of ['claude-code:*', 'mcp:everything/*']) await s.app.console.setAllowed({ action, allowed: true });
     env = { OPENEXEC_DATA_DIR: s.dataDir, OPENEXEC_TLS_CERT: good.certFile, OPENEXEC_AGENT_TOKEN: token };
   });

@@ -1,19 +1,13 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { get, post, startServer, tempDir, type RunningServer } from '../support/harness.ts';
+import { get, post, startServer, tempDir, type RunningServer, agentToken } from '../support/harness.ts';
 import { cli } from '../support/cli.ts';
 import { spawnServer, waitForExit, type ServerProcess } from '../support/server-process.ts';
 import { loadConfig } from '../../src/main/app/config.ts';
 import { rawDb } from '../support/raw-db.ts';
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
-
-async function addAgent(s: RunningServer, name: string): Promise<string> {
-  const r = await s.app.console.addAgent({ name });
-  if (!r.ok) throw new Error(r.error.message);
-  return r.value.token;
-}
 
 function receiptBodies(s: RunningServer, nonce: string): Record<string, unknown>[] {
   return (
@@ -30,8 +24,8 @@ describe('agent identity (tokens optional)', () => {
   let beta: string;
   beforeAll(async () => {
     s = await startServer({ OPENEXEC_MODE: 'clawshield' });
-    alpha = await addAgent(s, 'alpha');
-    beta = await addAgent(s, 'beta');
+    alpha = await agentToken(s, 'alpha');
+    beta = await agentToken(s, 'beta');
   });
   afterAll(() => s.stop());
 
@@ -84,7 +78,7 @@ describe('agent identity (tokens optional)', () => {
   test('an unknown or revoked token is refused, never taken as anonymous', async () => {
     const bad = await post(s.url, '/proposals', { action: 'echo', payload: {}, nonce: 'id-3' }, bearer('oxa_' + 'A'.repeat(43)));
     expect(bad.status).toBe(401);
-    const token = await addAgent(s, 'gamma');
+    const token = await agentToken(s, 'gamma');
     expect((await post(s.url, '/proposals', { action: 'echo', payload: {}, nonce: 'id-4' }, bearer(token))).status).toBe(202);
     const revoked = await s.app.console.revokeAgent({ name: 'gamma' });
     expect(revoked).toMatchObject({ ok: true, value: { name: 'gamma' } });
@@ -102,8 +96,8 @@ describe('a replayed nonce at /execute answers only the agent that made it', () 
   afterAll(() => s.stop());
 
   test('same agent: the stored result; another agent or no token: 409', async () => {
-    const alpha = await addAgent(s, 'alpha');
-    const beta = await addAgent(s, 'beta');
+    const alpha = await agentToken(s, 'alpha');
+    const beta = await agentToken(s, 'beta');
     const body = { action: 'add', payload: { a: 2, b: 3 }, nonce: 'replay-1' };
     const first = await post(s.url, '/execute', body, bearer(alpha));
     expect(first.status).toBe(200);
@@ -125,7 +119,7 @@ describe('OPENEXEC_REQUIRE_AGENT_TOKEN', () => {
       expect((await post(s.url, '/execute', { action: 'add', payload: { a: 1, b: 1 }, nonce: 'r-1' })).status).toBe(401);
       expect((await post(s.url, '/proposals', { action: 'add', payload: {}, nonce: 'r-2' })).status).toBe(401);
       expect((await get(s.url, '/health')).status).toBe(200);
-      const token = await addAgent(s, 'alpha');
+      const token = await agentToken(s, 'alpha');
       expect((await post(s.url, '/execute', { action: 'add', payload: { a: 1, b: 1 }, nonce: 'r-3' }, bearer(token))).status).toBe(200);
     } finally {
       await s.stop();

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { post, REPO_ROOT, startServer, tempDir, type RunningServer } from '../support/harness.ts';
+import { post, REPO_ROOT, startServer, tempDir, type RunningServer, agentToken } from '../support/harness.ts';
 import { pendingId } from '../support/pending.ts';
 import { hookCli as runHook } from '../support/cli.ts';
 import { rawDb } from '../support/raw-db.ts';
@@ -13,9 +13,8 @@ const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
 async function setUp(hold: string): Promise<{ s: RunningServer; token: string }> {
   const s = await startServer({ OPENEXEC_HOOK_HOLD_SECONDS: hold, OPENEXEC_REQUIRE_AGENT_TOKEN: '1' });
-  const added = await s.app.console.addAgent({ name: 'claude' });
-  if (!added.ok) throw new Error(added.error.message);
-  return { s, token: added.value.token };
+  const token = await agentToken(s, 'claude');
+  return { s, token };
 }
 
 function decision(body: any): { decision: string; reason: string } {
@@ -104,10 +103,9 @@ describe('POST /hooks/claude-code holding the decision', () => {
     const id = await pendingId(s, (p) => p.nonce === input.tool_use_id);
     await s.app.console.approve({ id });
     expect(decision((await held).body).decision).toBe('allow');
-    const other = await s.app.console.addAgent({ name: 'not-claude' });
-    if (!other.ok) throw new Error(other.error.message);
+    const otherToken = await agentToken(s, 'not-claude');
     const post2 = { ...recorded('post-bash'), tool_name: input.tool_name, tool_input: input.tool_input, tool_use_id: input.tool_use_id };
-    expect((await post(s.url, '/hooks/claude-code', post2, bearer(other.value.token))).status).toBe(200);
+    expect((await post(s.url, '/hooks/claude-code', post2, bearer(otherToken))).status).toBe(200);
     const reported = receipts(s, input.tool_use_id).filter((b) => b['event'] === 'reported');
     expect(reported).toEqual([expect.objectContaining({ agent: 'not-claude', details: expect.objectContaining({ matched: false }) })]);
     expect(reported[0]!['proposal_id'] ?? null).toBeNull();

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
 import { OpenExecClient, OpenExecError, clawshieldArtifact } from 'openexec-console/client';
-import { REPO_ROOT, startServer, type RunningServer } from '../support/harness.ts';
+import { REPO_ROOT, startServer, type RunningServer, agentToken } from '../support/harness.ts';
 import { pendingId } from '../support/pending.ts';
 import { rawDb } from '../support/raw-db.ts';
 
@@ -19,9 +19,7 @@ describe('openexec-console/client', () => {
       CLAWSHIELD_PUBLIC_KEY: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
       CLAWSHIELD_TENANT_ID: 'tenant-a',
     });
-    const added = await s.app.console.addAgent({ name: 'sdk-user' });
-    if (!added.ok) throw new Error(added.error.message);
-    token = added.value.token;
+    token = await agentToken(s, 'sdk-user');
     client = new OpenExecClient({ url: s.url, token });
   });
   afterAll(() => s.stop());

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { post, startServer, type RunningServer } from '../support/harness.ts';
+import { post, startServer, type RunningServer, agentToken } from '../support/harness.ts';
 
 /** A JSON text nesting `depth` arrays, spliced into a body where the placeholder string stands. */
 const DEEP = '"@deep@"';
@@ -12,9 +12,8 @@ describe('MCP routes: JSON nested beyond 512 levels is a 4xx with detail, never 
   let definitionHash: string;
   beforeAll(async () => {
     s = await startServer({ OPENEXEC_MODE: 'clawshield', OPENEXEC_ALLOWED_ACTIONS: 'mcp:srv/*,echo' });
-    const added = await s.app.console.addAgent({ name: 'deep' });
-    if (!added.ok) throw new Error(added.error.message);
-    auth = { authorization: `Bearer ${added.value.token}` };
+    const token = await agentToken(s, 'deep');
+    auth = { authorization: `Bearer ${token}` };
     const pinned = await post(s.url, '/mcp-proxy/tools', { server: 'srv', tools: [{ name: 't', inputSchema: {} }] }, auth);
     definitionHash = pinned.body.tools[0].definition_hash;
   });

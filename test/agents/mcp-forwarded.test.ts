@@ -6,7 +6,7 @@ import { HttpBoundary } from '../../src/main/mcp/proxy-http-boundary.ts';
 import { LocalBoundary } from '../../src/main/mcp/proxy-local-boundary.ts';
 import { ProxyGate, type ProxyCall, type ProxyReport } from '../../src/main/mcp/proxy-gate.ts';
 import type { ToolDescriptor } from '../../src/main/mcp/gate-result.ts';
-import { post, startServer, type RunningServer } from '../support/harness.ts';
+import { post, startServer, type RunningServer, agentToken } from '../support/harness.ts';
 import { pendingId } from '../support/pending.ts';
 import { EVERYTHING, gate, reportedFor } from '../support/mcp-upstream.ts';
 
@@ -61,9 +61,7 @@ describe('an approval is forwarded once, even after the proxy has forgotten it',
   let upstream: Upstream;
   beforeAll(async () => {
     s = await startServer({ OPENEXEC_MODE: 'clawshield', OPENEXEC_ALLOWED_ACTIONS: 'mcp:everything/*' });
-    const added = await s.app.console.addAgent({ name: 'proxied-agent' });
-    if (!added.ok) throw new Error(added.error.message);
-    token = added.value.token;
+    token = await agentToken(s, 'proxied-agent');
     upstream = await connectUpstream({ command: process.execPath, args: [EVERYTHING, 'stdio'] });
   }, 60_000);
   afterAll(async () => {
@@ -138,14 +136,13 @@ describe('an approval is forwarded once, even after the proxy has forgotten it',
       status: 200,
       body: { forwarded: true },
     });
-    const other = await s.app.console.addAgent({ name: 'other-agent' });
-    if (!other.ok) throw new Error(other.error.message);
+    const otherToken = await agentToken(s, 'other-agent');
     const theirs = await post(
       s.url,
       '/mcp-proxy/forwarded',
       { server: 'everything', proposal_id: id },
       {
-        authorization: `Bearer ${other.value.token}`,
+        authorization: `Bearer ${otherToken}`,
       },
     );
     expect(theirs).toMatchObject({ status: 404, body: { code: 'not_found' } });

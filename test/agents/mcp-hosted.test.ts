@@ -7,7 +7,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { loadConfig } from '../../src/main/app/config.ts';
 import { startOpenExec } from '../../src/main/app/openexec-app.ts';
-import { post, startServer, tempDir, type RunningServer } from '../support/harness.ts';
+import { post, startServer, tempDir, type RunningServer, agentToken } from '../support/harness.ts';
 import { pendingId } from '../support/pending.ts';
 import { CLI_BIN } from '../support/cli.ts';
 import { rawDb } from '../support/raw-db.ts';
@@ -41,9 +41,8 @@ async function hosting(env: Record<string, string> = {}): Promise<Hosted> {
     OPENEXEC_MCP_HOLD_SECONDS: '1',
     ...env,
   });
-  const added = await s.app.console.addAgent({ name: 'hosted-agent' });
-  if (!added.ok) throw new Error(added.error.message);
-  return { s, token: added.value.token, marker };
+  const token = await agentToken(s, 'hosted-agent');
+  return { s, token, marker };
 }
 
 /** The SDK's own client over streamable HTTP, as Claude Code or Cursor would connect. */
@@ -143,9 +142,8 @@ describe('an MCP upstream hosted by the server, at /mcp/NAME', () => {
     const id = gate(first)['proposal_id'] as string;
     const again = await client.callTool({ name: 'get-sum', arguments: { a: 40, b: 2 } });
     expect(gate(again)).toMatchObject({ outcome: 'pending', proposal_id: id });
-    const other = await h.s.app.console.addAgent({ name: 'other-agent' });
-    if (!other.ok) throw new Error(other.error.message);
-    const otherClient = await agentClient({ ...h, token: other.value.token });
+    const otherToken = await agentToken(h.s, 'other-agent');
+    const otherClient = await agentClient({ ...h, token: otherToken });
     try {
       const theirs = await otherClient.callTool({ name: 'get-sum', arguments: { a: 40, b: 2 } });
       expect(gate(theirs)).toMatchObject({ outcome: 'pending' });
@@ -204,10 +202,9 @@ describe('an MCP upstream hosted by the server, at /mcp/NAME', () => {
       });
     expect((await post('/mcp/everything', {})).status).toBe(401);
     expect((await post('/mcp/everything', { authorization: 'Bearer oxa_not-a-token' })).status).toBe(401);
-    const revoked = await h.s.app.console.addAgent({ name: 'revoked-agent' });
-    if (!revoked.ok) throw new Error(revoked.error.message);
+    const revokedToken = await agentToken(h.s, 'revoked-agent');
     await h.s.app.console.revokeAgent({ name: 'revoked-agent' });
-    expect((await post('/mcp/everything', { authorization: `Bearer ${revoked.value.token}` })).status).toBe(401);
+    expect((await post('/mcp/everything', { authorization: `Bearer ${revokedToken}` })).status).toBe(401);
     const unknown = await post('/mcp/nothing-here', { authorization: `Bearer ${h.token}` });
     expect(unknown.status).toBe(404);
     expect(((await unknown.json()) as { detail: string }).detail).toContain('No hosted MCP upstream at /mcp/nothing-here');

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { post, startServer, tempDir, type RunningServer } from '../support/harness.ts';
+import { post, startServer, tempDir, type RunningServer, agentToken } from '../support/harness.ts';
 import { pendingId } from '../support/pending.ts';
 import { CLI_BIN, cliWithEnv } from '../support/cli.ts';
 import { rawDb } from '../support/raw-db.ts';
@@ -40,9 +40,7 @@ describe('openexec mcp proxy in front of @modelcontextprotocol/server-everything
   let p: Proxied;
   beforeAll(async () => {
     s = await startServer({ OPENEXEC_MODE: 'clawshield', OPENEXEC_ALLOWED_ACTIONS: 'mcp:everything/*' });
-    const added = await s.app.console.addAgent({ name: 'proxied-agent' });
-    if (!added.ok) throw new Error(added.error.message);
-    token = added.value.token;
+    token = await agentToken(s, 'proxied-agent');
     p = await proxied(s, token);
   }, 60_000);
   afterAll(async () => {
@@ -143,9 +141,8 @@ describe('a changed upstream tool definition', () => {
       OPENEXEC_MCP_READ_ONLY_DIRECT: 'everything',
     });
     try {
-      const added = await s.app.console.addAgent({ name: 'proxied-agent' });
-      if (!added.ok) throw new Error(added.error.message);
-      const first = await proxied(s, added.value.token);
+      const token = await agentToken(s, 'proxied-agent');
+      const first = await proxied(s, token);
       // Read-only (the pinned readOnlyHint) and the operator named this server: no decision, still a receipt.
       const direct = await first.client.callTool({ name: 'get-sum', arguments: { a: 2, b: 3 } });
       expect(direct.content).toEqual([{ type: 'text', text: 'The sum of 2 and 3 is 5.' }]);
@@ -160,7 +157,7 @@ describe('a changed upstream tool definition', () => {
       rawDb(s.app.core)
         .prepare("UPDATE mcp_tool_pins SET definition_hash = ?, definition = ? WHERE action = 'mcp:everything/echo'")
         .run('ab'.repeat(32), JSON.stringify(old));
-      const second = await proxied(s, added.value.token);
+      const second = await proxied(s, token);
       try {
         const refused = await second.client.callTool({ name: 'echo', arguments: { message: 'x' } });
         expect(refused.isError).toBe(true);

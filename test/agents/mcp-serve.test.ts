@@ -5,7 +5,7 @@ import { stringify as toYaml } from 'yaml';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { post, startServer, tempDir, type RunningServer } from '../support/harness.ts';
+import { post, startServer, tempDir, type RunningServer, agentToken } from '../support/harness.ts';
 import { pendingId } from '../support/pending.ts';
 import { CLI_BIN } from '../support/cli.ts';
 import { GREET, stringSchema } from '../support/declared.ts';
@@ -21,9 +21,8 @@ function manifestFile(): string {
 
 async function serve(env: Record<string, string>): Promise<{ s: RunningServer; token: string }> {
   const s = await startServer({ OPENEXEC_ACTIONS: manifestFile(), OPENEXEC_ALLOWED_ACTIONS: 'greet,add', ...env });
-  const added = await s.app.console.addAgent({ name: 'mcp-agent' });
-  if (!added.ok) throw new Error(added.error.message);
-  return { s, token: added.value.token };
+  const token = await agentToken(s, 'mcp-agent');
+  return { s, token };
 }
 
 async function httpClient(s: RunningServer, token: string): Promise<Client> {

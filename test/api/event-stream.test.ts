@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { post, startServer, type RunningServer } from '../support/harness.ts';
+import { post, startServer, type RunningServer, agentToken } from '../support/harness.ts';
 import { takeSseFrames } from '../support/sse.ts';
 
 /** Reads SSE frames from a real stream until `done` says enough. */
@@ -78,11 +78,7 @@ describe('GET /events with agent tokens', () => {
   const tokens: Record<string, string> = {};
   beforeAll(async () => {
     s = await startServer({ OPENEXEC_REQUIRE_AGENT_TOKEN: '1' });
-    for (const name of ['alpha', 'beta']) {
-      const added = await s.app.console.addAgent({ name });
-      if (!added.ok) throw new Error(added.error.message);
-      tokens[name] = added.value.token;
-    }
+    for (const name of ['alpha', 'beta']) tokens[name] = await agentToken(s, name);
   });
   afterAll(() => s.stop());
   const bearer = (name: string) => ({ authorization: `Bearer ${tokens[name]!}` });

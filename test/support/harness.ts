@@ -66,3 +66,10 @@ export async function request(
 export const post = (url: string, path: string, body: unknown, headers?: Record<string, string>) =>
   request(url, 'POST', path, body, headers);
 export const get = (url: string, path: string, headers?: Record<string, string>) => request(url, 'GET', path, undefined, headers);
+
+/** Registers agent `name` on a running server through the console contract; its token. */
+export async function agentToken(s: RunningServer, name: string): Promise<string> {
+  const added = await s.app.console.addAgent({ name });
+  if (!added.ok) throw new Error(added.error.message);
+  return added.value.token;
+}
